@@ -1,0 +1,1 @@
+"""Một Cửa shared package: settings, database, schema, auth, outbox and domain logic."""

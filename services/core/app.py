@@ -1,0 +1,175 @@
+"""The application factory shared by intake_api, workflow_api and notify_api."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.core.config import Settings, get_settings
+from services.core.db import create_engine, create_sessionmaker
+from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, PayloadTooLarge, ServiceUnavailable
+from services.core.logging import configure_logging, request_id_var
+
+access_logger = logging.getLogger("motcua.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class RequestContextMiddleware:
+    """Request id (``X-Request-ID`` in and out), body size limit, one access-log line per request."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                await self._too_large(scope, send_with_id, request_id)
+                return
+            received = 0
+
+            async def limited_receive() -> Message:
+                nonlocal received
+                message = await receive()
+                if message["type"] == "http.request":
+                    received += len(message.get("body", b""))
+                    if received > self.max_body_bytes:
+                        raise PayloadTooLarge(f"The request body is larger than {self.max_body_bytes} bytes.")
+                return message
+
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status_holder["status"],
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id_var.reset(token)
+
+    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+        body = json.dumps(
+            {
+                "type": "https://motcua.vn/problems/payload_too_large",
+                "title": "Payload too large",
+                "status": 413,
+                "detail": f"The request body is larger than {self.max_body_bytes} bytes.",
+                "code": "payload_too_large",
+                "request_id": request_id,
+                "instance": scope.get("path"),
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def health_router(service: str) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": service}
+
+    @router.get("/readyz", responses={503: {"description": "Database unreachable", "content": {PROBLEM_JSON: {}}}})
+    async def readyz(request: Request) -> dict[str, str]:
+        """Readiness: the database answers."""
+        engine = request.app.state.engine
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as exc:
+            raise ServiceUnavailable("The database does not answer.", code="database_unavailable") from exc
+        return {"status": "ready", "service": service}
+
+    return router
+
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_service_app(
+    *,
+    name: str,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    downstream: Sequence[str] = (),
+    settings: Settings | None = None,
+    extra_lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """Build one of the three services: lifespan-owned resources, middleware, problem handlers, health."""
+    from services.core.errors import install_error_handlers
+
+    resolved = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolved.refuse_unsafe_start()
+        configure_logging(name, resolved.log_level)
+        engine = create_engine(resolved, application_name=f"motcua-{name}")
+        app.state.engine = engine
+        app.state.sessionmaker = create_sessionmaker(engine)
+        urls = {"intake": resolved.intake_url, "workflow": resolved.workflow_url, "notify": resolved.notify_url}
+        app.state.clients = {
+            target: httpx.AsyncClient(base_url=urls[target], timeout=httpx.Timeout(10.0, connect=3.0))
+            for target in downstream
+        }
+        try:
+            if extra_lifespan is not None:
+                async with extra_lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            for client in app.state.clients.values():
+                await client.aclose()
+            await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app.state.settings = resolved
+    app.state.service_name = name
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=resolved.max_request_bytes)
+    install_error_handlers(app)
+    app.include_router(health_router(name))
+    for router in routers:
+        app.include_router(router)
+    return app

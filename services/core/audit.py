@@ -1,0 +1,63 @@
+"""The audit trail: personal-data reads and changes, failed logins, denied authorisations."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import Request
+
+from services.core.auth import Actor
+from services.core.logging import request_id_var
+from services.models import AuditLog
+
+logger = logging.getLogger("motcua.audit")
+
+
+def _client(request: Request | None) -> tuple[str | None, str | None]:
+    if request is None:
+        return None, None
+    host = request.client.host if request.client else None
+    return host, (request.headers.get("user-agent") or "")[:300] or None
+
+
+def audit_entry(
+    *,
+    service: str,
+    action: str,
+    resource: str,
+    request: Request | None = None,
+    actor: Actor | None = None,
+    username: str | None = None,
+    dossier_id: uuid.UUID | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    ip, user_agent = _client(request)
+    return AuditLog(
+        service=service,
+        action=action,
+        resource=resource,
+        actor_staff_id=actor.staff_id if actor else None,
+        username=actor.username if actor else username,
+        dossier_id=dossier_id,
+        client_ip=ip,
+        user_agent=user_agent,
+        request_id=request_id_var.get(),
+        detail=detail or {},
+    )
+
+
+def record(session: AsyncSession, entry: AuditLog) -> None:
+    """Within the request's transaction: kept exactly when the change or read is."""
+    session.add(entry)
+
+
+async def record_now(sessionmaker: async_sessionmaker[AsyncSession], entry: AuditLog) -> None:
+    """In a transaction of its own: for failures, whose request transaction rolls back."""
+    try:
+        async with sessionmaker() as session, session.begin():
+            session.add(entry)
+    except Exception:  # an audit write must not turn a 401 into a 500
+        logger.exception("could not write audit entry", extra={"audit_action": entry.action})

@@ -1,0 +1,70 @@
+"""Settings from the environment, prefix ``MOTCUA_`` (DESIGN "Settings")."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+
+INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_nested_delimiter="__", extra="ignore")
+
+    database_url: str | None = None
+    intake_url: str = "http://127.0.0.1:8001"
+    workflow_url: str = "http://127.0.0.1:8002"
+    notify_url: str = "http://127.0.0.1:8003"
+
+    jwt_secret: SecretStr = SecretStr(INSECURE_JWT_SECRET)
+    jwt_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    jwt_issuer: str = "motcua"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    sms_gateway_url: str | None = None
+    postal_api_url: str | None = None
+    postal_webhook_secret: SecretStr | None = None
+    payment_webhook_secret: SecretStr | None = None
+    files_dir: Path = REPO_ROOT / ".data" / "files"
+
+    demo: bool = False
+    log_level: str = "INFO"
+    max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+
+    # outbox relay
+    relay_batch_size: int = Field(default=50, ge=1)
+    relay_max_attempts: int = Field(default=8, ge=1)
+    relay_lease_seconds: int = Field(default=30, ge=1)
+    relay_backoff_base_seconds: float = Field(default=1.0, gt=0)
+    relay_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+
+    # slowing repeated failed logins
+    login_failures_before_delay: int = Field(default=3, ge=1)
+    login_delay_max_seconds: float = Field(default=8.0, ge=0)
+
+    def refuse_unsafe_start(self) -> None:
+        """Called by every process at start: no default secret outside demo mode."""
+        if not self.demo and self.jwt_secret.get_secret_value() == INSECURE_JWT_SECRET:
+            raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
+
+    def resolved_database_url(self) -> str:
+        """The configured database, or the embedded server of the checkout."""
+        if self.database_url:
+            url = self.database_url
+            for prefix in ("postgresql://", "postgres://"):
+                if url.startswith(prefix):
+                    url = "postgresql+asyncpg://" + url[len(prefix) :]
+            return url
+        return EmbeddedPostgres.from_env().url()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

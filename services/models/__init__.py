@@ -1,0 +1,66 @@
+"""Every table of the shared schema; importing this module registers them all on ``Base.metadata``."""
+
+from services.models.agency import Agency, AgencyLevel
+from services.models.audit import AuditLog
+from services.models.base import Base
+from services.models.calendar import CalendarOverride, WorkingCalendar
+from services.models.dossier import (
+    STATUS_CODES,
+    Document,
+    Dossier,
+    DossierSequence,
+    Handover,
+    Payment,
+    PostalShipment,
+)
+from services.models.feedback import Complaint, Feedback
+from services.models.idempotency import IdempotencyKey
+from services.models.notification import Notification, NotificationTemplate
+from services.models.outbox import OutboxEvent, ProcessedEvent
+from services.models.procedure import (
+    Procedure,
+    ProcedureAgency,
+    ProcedureDocument,
+    ProcedureFee,
+    ProcedureVersion,
+)
+from services.models.sla import SlaPause, SlaTimer
+from services.models.staff import Role, Staff, StaffRole
+from services.models.webhook import WebhookReceipt, WebhookSubscription
+from services.models.workflow import WorkflowStep, WorkflowTemplate
+
+__all__ = [
+    "STATUS_CODES",
+    "Agency",
+    "AgencyLevel",
+    "AuditLog",
+    "Base",
+    "CalendarOverride",
+    "Complaint",
+    "Document",
+    "Dossier",
+    "DossierSequence",
+    "Feedback",
+    "Handover",
+    "IdempotencyKey",
+    "Notification",
+    "NotificationTemplate",
+    "OutboxEvent",
+    "Payment",
+    "PostalShipment",
+    "ProcessedEvent",
+    "Procedure",
+    "ProcedureAgency",
+    "ProcedureDocument",
+    "ProcedureFee",
+    "ProcedureVersion",
+    "Role",
+    "SlaPause",
+    "SlaTimer",
+    "Staff",
+    "StaffRole",
+    "WebhookReceipt",
+    "WebhookSubscription",
+    "WorkflowStep",
+    "WorkflowTemplate",
+]

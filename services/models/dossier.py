@@ -1,0 +1,150 @@
+"""Dossiers (hồ sơ), their daily code sequence, documents and payments."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from services.models.base import Base, Timestamps, UUIDPk
+from services.models.procedure import ProcedureVersion
+
+# DVCQG TrangThaiHoSo
+STATUS_CODES: dict[str, int] = {
+    "submitted": 1,
+    "received": 2,
+    "refused": 3,
+    "processing": 4,
+    "awaiting_supplement": 5,
+    "awaiting_payment": 6,
+    "withdrawn": 7,
+    "stopped": 8,
+    "resolved": 9,
+    "returned": 10,
+}
+
+
+class Dossier(Base, UUIDPk, Timestamps):
+    __tablename__ = "dossier"
+    __table_args__ = (
+        Index("ix_dossier_status_due", "status", "due_at"),
+        Index("ix_dossier_current_agency_status", "current_agency_id", "status"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_version_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("procedure_version.id"), index=True)
+    receiving_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
+    current_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    current_assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    current_step_position: Mapped[int | None]
+    status: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[int] = mapped_column(doc="1 counter, 2 online, 3 public post")
+    lock_version: Mapped[int] = mapped_column(Integer, default=1, doc="optimistic concurrency")
+
+    # personal data: never logged, never in public responses
+    applicant_kind: Mapped[str] = mapped_column(String(16), default="citizen", doc="citizen or business")
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_number: Mapped[str] = mapped_column(String(20), doc="12-digit CCCD or tax code")
+    applicant_phone: Mapped[str | None] = mapped_column(String(20), index=True)
+    applicant_email: Mapped[str | None] = mapped_column(String(254))
+    applicant_address: Mapped[str | None] = mapped_column(Text)
+    return_method: Mapped[str] = mapped_column(String(16), doc="counter, postal, online")
+    postal_address: Mapped[str | None] = mapped_column(Text)
+    secret_hash: Mapped[str] = mapped_column(String(200))
+
+    submitted_at: Mapped[datetime | None]
+    received_at: Mapped[datetime | None]
+    clock_start_at: Mapped[datetime | None] = mapped_column(doc="where the legal clock starts (receipt rules)")
+    due_at: Mapped[datetime | None] = mapped_column(doc="legal due time, pauses added back")
+    appointment_at: Mapped[datetime | None] = mapped_column(doc="new appointment after an apology")
+    resolved_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late")
+    supplement_count: Mapped[int] = mapped_column(default=0)
+    overdue: Mapped[bool] = mapped_column(default=False)
+    apology_issued: Mapped[bool] = mapped_column(default=False)
+    digitised: Mapped[bool] = mapped_column(default=False)
+    paid_online: Mapped[bool] = mapped_column(default=False)
+
+    procedure_version: Mapped[ProcedureVersion] = relationship(lazy="raise")
+
+    @property
+    def status_code(self) -> int:
+        return STATUS_CODES[self.status]
+
+
+class DossierSequence(Base):
+    """Daily sequence per receiving agency, for codes like 000.17.22.H56-251103-0001."""
+
+    __tablename__ = "dossier_sequence"
+
+    agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Document(Base, UUIDPk, Timestamps):
+    """A file attached to a dossier: an input document or a result."""
+
+    __tablename__ = "document"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), doc="input, supplement or result")
+    required_code: Mapped[str | None] = mapped_column(String(32), doc="which required document it answers")
+    filename: Mapped[str] = mapped_column(String(300))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_path: Mapped[str] = mapped_column(String(500))
+    uploaded_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+
+
+class Payment(Base, UUIDPk, Timestamps):
+    """A fee or tax the applicant must pay (nghĩa vụ tài chính)."""
+
+    __tablename__ = "payment"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    amount_vnd: Mapped[int] = mapped_column(BigInteger)
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="requested", doc="requested, paid, cancelled")
+    provider_reference: Mapped[str | None] = mapped_column(String(200), unique=True)
+    online: Mapped[bool] = mapped_column(default=True)
+    requested_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]
+
+
+class PostalShipment(Base, UUIDPk, Timestamps):
+    """A pickup from the applicant or a delivery of the result by public post."""
+
+    __tablename__ = "postal_shipment"
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(16), doc="inbound (dossier) or outbound (result)")
+    tracking_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(32))
+    handed_over_at: Mapped[datetime | None]
+
+
+class Handover(Base, UUIDPk):
+    """One line of the process control sheet (phiếu kiểm soát quá trình)."""
+
+    __tablename__ = "handover"
+    __table_args__ = (Index("ix_handover_dossier_at", "dossier_id", "at"),)
+
+    dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    action: Mapped[str] = mapped_column(String(32))
+    status_after: Mapped[str] = mapped_column(String(32))
+    step_position: Mapped[int | None]
+    from_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    to_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    from_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    to_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
+    comment: Mapped[str | None] = mapped_column(Text)
+    public_note: Mapped[str | None] = mapped_column(Text, doc="what the citizen's tracking page shows")
+    step_due_at: Mapped[datetime | None]
+    step_outcome: Mapped[str | None] = mapped_column(String(16))

@@ -1,0 +1,54 @@
+"""Notification templates (data, versioned) and every notification sent or to send."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.models.base import Base, Timestamps, UUIDPk
+
+
+class NotificationTemplate(Base, UUIDPk, Timestamps):
+    __tablename__ = "notification_template"
+    __table_args__ = (UniqueConstraint("event_type", "channel", "locale", "version"),)
+
+    event_type: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16), doc="email, sms, in_app")
+    locale: Mapped[str] = mapped_column(String(8), default="vi")
+    version: Mapped[int] = mapped_column(default=1)
+    active: Mapped[bool] = mapped_column(default=True)
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Notification(Base, UUIDPk, Timestamps):
+    """Stored before it is sent; one per event, recipient and channel."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("event_id", "channel", "recipient"),
+        Index("ix_notification_due", "next_attempt_at", postgresql_where="status = 'queued'"),
+    )
+
+    event_id: Mapped[uuid.UUID]
+    event_type: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"), index=True)
+    complaint_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("complaint.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    recipient: Mapped[str] = mapped_column(String(300), doc="staff:<uuid>, agency:<uuid>, or an address")
+    recipient_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    recipient_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    template_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("notification_template.id"))
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued", doc="queued, sent, delivered, failed")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    provider_message_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    read_at: Mapped[datetime | None]

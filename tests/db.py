@@ -1,0 +1,33 @@
+"""The test database: one real PostgreSQL (embedded unless MOTCUA_DATABASE_URL), migrated once per run."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import make_url
+
+from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+
+TEST_DATABASE = "motcua_test"
+
+
+def test_database_url() -> str:
+    """The URL of the test database, created empty on a fresh run."""
+    configured = os.environ.get("MOTCUA_TEST_DATABASE_URL") or os.environ.get("MOTCUA_DATABASE_URL")
+    if configured:
+        url = make_url(configured.replace("postgresql://", "postgresql+asyncpg://", 1))
+        return url.set(database=TEST_DATABASE).render_as_string(hide_password=False)
+    return EmbeddedPostgres.from_env().url(TEST_DATABASE)
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(REPO_ROOT / "alembic.ini"))
+    config.attributes["url"] = url
+    config.attributes["configure_logging"] = False
+    return config
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)
