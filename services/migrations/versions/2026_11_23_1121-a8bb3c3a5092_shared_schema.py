@@ -324,7 +324,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=64), nullable=True),
     sa.Column('dossier_id', sa.Uuid(), nullable=True),
     sa.Column('resource', sa.String(length=200), nullable=False),
-    sa.Column('client_ip', postgresql.INET(), nullable=True),
+    sa.Column('client_ip', sa.String(length=45), nullable=True),
     sa.Column('user_agent', sa.String(length=300), nullable=True),
     sa.Column('request_id', sa.String(length=64), nullable=True),
     sa.Column('detail', postgresql.JSONB(astext_type=sa.Text()), nullable=False),

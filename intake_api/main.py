@@ -1,0 +1,23 @@
+"""intake_api: catalogue, submissions, tracking, supplements, fees, webhooks, feedback."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from intake_api.routers import complaints
+from services.core.app import create_service_app
+from services.core.config import Settings
+from services.outbox.receiver import events_router
+
+SERVICE = "intake"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        name=SERVICE,
+        title="Một Cửa — intake API",
+        description="Tiếp nhận hồ sơ: procedure catalogue, online and counter submission, tracking, feedback.",
+        routers=[complaints.router, events_router(SERVICE, handlers={})],
+        downstream=("workflow", "notify"),
+        settings=settings,
+    )

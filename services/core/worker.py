@@ -1,0 +1,53 @@
+"""Running a service's background process: signals, logging, engine, tasks until stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.core.config import Settings, get_settings
+from services.core.db import create_engine, create_sessionmaker
+from services.core.logging import configure_logging
+
+Task = Callable[[async_sessionmaker[AsyncSession], Settings, httpx.AsyncClient, asyncio.Event], Awaitable[None]]
+
+
+async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    engine = create_engine(settings, application_name=f"motcua-{name}", pool_size=3)
+    sessionmaker = create_sessionmaker(engine)
+    try:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
+            await asyncio.gather(*(task(sessionmaker, settings, client, stop) for task in tasks))
+    finally:
+        await engine.dispose()
+
+
+def run_worker(name: str, tasks: Sequence[Task]) -> None:
+    settings = get_settings()
+    settings.refuse_unsafe_start()
+    configure_logging(name, settings.log_level)
+    logging.getLogger("motcua.worker").info("worker starting", extra={"worker": name})
+    asyncio.run(_run(name, tasks, settings))
+
+
+def relay_task(sources: Sequence[str]) -> Task:
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        from services.outbox.relay import Relay
+
+        await Relay(sessionmaker, settings, client=client, sources=sources).run(stop)
+
+    return task

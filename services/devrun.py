@@ -1,0 +1,72 @@
+"""``make run``: database, migrations, demo data, the three services and their workers, until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+from services.core.processes import SERVICES, ManagedProcess, api_process, service_env, worker_process
+
+
+def main() -> None:
+    os.environ.setdefault("MOTCUA_DEMO", "1")
+    server = EmbeddedPostgres.from_env()
+    started_db = False
+    if not os.environ.get("MOTCUA_DATABASE_URL"):
+        started_db = server.start()
+        print(f"embedded PostgreSQL: {server.url().replace('+asyncpg', '')} (data in {server.data_dir})", flush=True)
+    python = sys.executable
+    subprocess.run([python, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True)
+    if os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}:
+        subprocess.run([python, "-m", "services.demo.seed"], cwd=REPO_ROOT, check=True)
+
+    ports = {name: port for name, (_, port) in SERVICES.items()}
+    env = service_env(ports=ports)
+    log_dir = REPO_ROOT / ".data" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    processes: list[ManagedProcess] = []
+    stopping = False
+
+    def stop_all(*_: object) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        print("\nstopping…", flush=True)
+        for process in reversed(processes):
+            process.stop()
+        if started_db:
+            server.stop()
+            print("embedded PostgreSQL stopped", flush=True)
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    try:
+        for name, port in ports.items():
+            processes.append(api_process(name, port=port, env=env, log_dir=log_dir).start())
+            processes.append(worker_process(name, env=env, log_dir=log_dir).start())
+        for process in processes:
+            process.wait_healthy()
+        print("\nMột Cửa is running:", flush=True)
+        for name, port in ports.items():
+            print(f"  {name + '_api':13} http://127.0.0.1:{port}  (docs: http://127.0.0.1:{port}/docs)", flush=True)
+        print(f"  logs          {log_dir}", flush=True)
+        print("Demo accounts (password: demo): see README.md — admin, tiepnhan, chuyenvien, lanhdao, …", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            for process in processes:
+                if process.process is not None and process.process.poll() is not None:
+                    print(f"{process.name} exited ({process.process.returncode}); see {process.log_path}", flush=True)
+                    raise SystemExit(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_all()
+
+
+if __name__ == "__main__":
+    main()

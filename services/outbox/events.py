@@ -1,0 +1,47 @@
+"""Writing events: in the caller's transaction, never sent from inside it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import OutboxEvent
+
+Destination = Literal["intake", "workflow", "notify"]
+
+
+class EventEnvelope(BaseModel):
+    """What a receiver gets: the event id is also the ``Idempotency-Key`` header."""
+
+    id: uuid.UUID
+    type: str = Field(min_length=1, max_length=64)
+    source: str
+    dossier_id: uuid.UUID | None = None
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+async def emit(
+    session: AsyncSession,
+    *,
+    event_type: str,
+    source: str,
+    destination: Destination,
+    payload: dict[str, Any],
+    dossier_id: uuid.UUID | None = None,
+) -> OutboxEvent:
+    """Add an event to the outbox; it is delivered only if the caller's transaction commits."""
+    event = OutboxEvent(
+        event_type=event_type,
+        source=source,
+        destination=destination,
+        payload=payload,
+        dossier_id=dossier_id,
+    )
+    session.add(event)
+    await session.flush()
+    return event

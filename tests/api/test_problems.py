@@ -1,0 +1,132 @@
+"""Every error family answers as RFC 9457 problem+json with a stable code, and changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import Complaint, OutboxEvent
+from tests.factories import create_agency, create_staff
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["title"] and body["detail"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+async def count(session: AsyncSession, model: type) -> int:
+    return (await session.execute(select(func.count()).select_from(model))).scalar_one()
+
+
+async def test_validation_error_is_422_names_the_field_and_echoes_no_input(
+    intake: httpx.AsyncClient, committed: AsyncSession
+) -> None:
+    before = await count(committed, Complaint)
+    response = await intake.post(
+        "/api/v1/complaints",
+        json={"agency_code": "X", "subject": "Chậm", "content": "Hồ sơ bị chậm quá lâu", "contact": {"phone": "0123"}},
+    )
+    body = assert_problem(response, 422, "validation_error")
+    assert ["body", "contact", "phone"] in [error["loc"] for error in body["errors"]]  # type: ignore[union-attr]
+    assert "0123" not in response.text
+    assert await count(committed, Complaint) == before
+
+
+async def test_missing_token_is_401_with_bearer_challenge(notify: httpx.AsyncClient) -> None:
+    response = await notify.get("/api/v1/notifications")
+    assert_problem(response, 401, "missing_token")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+async def test_forged_token_is_401(workflow: httpx.AsyncClient) -> None:
+    response = await workflow.get("/api/v1/auth/me", headers={"Authorization": "Bearer not.a.jwt"})
+    assert_problem(response, 401, "invalid_token")
+
+
+async def test_wrong_role_is_403(workflow: httpx.AsyncClient, committed: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
+    agency = await create_agency(committed)
+    staff = await create_staff(committed, agency=agency, roles=("specialist",))
+    await committed.commit()
+    response = await workflow.get("/api/v1/outbox", headers=bearer(staff))
+    assert_problem(response, 403, "role_required")
+
+
+async def test_unknown_route_and_unknown_agency_are_404(intake: httpx.AsyncClient, committed: AsyncSession) -> None:
+    assert_problem(await intake.get("/api/v1/no-such-thing"), 404, "not_found")
+    before = await count(committed, OutboxEvent)
+    response = await intake.post(
+        "/api/v1/complaints",
+        json={"agency_code": "NO.SUCH.AGENCY", "subject": "Thái độ", "content": "Cán bộ tiếp nhận chưa hướng dẫn rõ"},
+    )
+    assert_problem(response, 404, "agency_not_found")
+    assert await count(committed, OutboxEvent) == before
+
+
+async def test_requeue_of_a_pending_event_is_409_and_changes_nothing(
+    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+) -> None:  # type: ignore[no-untyped-def]
+    agency = await create_agency(committed)
+    admin = await create_staff(committed, agency=agency, roles=("admin",))
+    event = OutboxEvent(event_type="test.event", source="test", destination="notify", payload={})
+    committed.add(event)
+    await committed.commit()
+    response = await workflow.post(f"/api/v1/outbox/{event.id}/requeue", headers=bearer(admin))
+    assert_problem(response, 409, "not_parked")
+    await committed.refresh(event)
+    assert (event.status, event.attempts) == ("pending", 0)
+    missing = await workflow.post(f"/api/v1/outbox/{uuid.uuid4()}/requeue", headers=bearer(admin))
+    assert_problem(missing, 404, "event_not_found")
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_body_over_the_limit_is_413(intake: httpx.AsyncClient, committed: AsyncSession, chunked: bool) -> None:
+    before = await count(committed, Complaint)
+    big = b'{"content": "' + b"x" * (70 * 1024) + b'"}'
+    if chunked:
+
+        async def stream():  # type: ignore[no-untyped-def]
+            for start in range(0, len(big), 8192):
+                yield big[start : start + 8192]
+
+        response = await intake.post(
+            "/api/v1/complaints", content=stream(), headers={"content-type": "application/json"}
+        )
+    else:
+        response = await intake.post("/api/v1/complaints", content=big, headers={"content-type": "application/json"})
+    assert_problem(response, 413, "payload_too_large")
+    assert await count(committed, Complaint) == before
+
+
+async def test_request_id_is_echoed(intake: httpx.AsyncClient) -> None:
+    response = await intake.get("/healthz", headers={"X-Request-ID": "counter-7-abc"})
+    assert response.headers["x-request-id"] == "counter-7-abc"
+    generated = await intake.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert generated.headers["x-request-id"] != "bad id with spaces"
+    assert len(generated.headers["x-request-id"]) == 32
+
+
+async def test_readyz_checks_the_database(
+    intake: httpx.AsyncClient, workflow: httpx.AsyncClient, notify: httpx.AsyncClient
+) -> None:
+    for client, name in ((intake, "intake"), (workflow, "workflow"), (notify, "notify")):
+        response = await client.get("/readyz")
+        assert response.json() == {"status": "ready", "service": name}
+
+
+async def test_openapi_declares_problem_responses(workflow: httpx.AsyncClient) -> None:
+    spec = (await workflow.get("/openapi.json")).json()
+    token = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
+    assert {"401", "429"} <= set(token)
+    assert PROBLEM in token["401"]["content"]

@@ -1,0 +1,71 @@
+"""Typed factories: each makes one row with sensible defaults, flushed, in the caller's session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.auth import hash_password
+from services.models import Agency, AgencyLevel, Role, Staff, StaffRole
+
+_PASSWORD_HASHES: dict[str, str] = {}
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+async def ensure_level(session: AsyncSession, code: str = "province") -> AgencyLevel:
+    level = await session.get(AgencyLevel, code)
+    if level is None:
+        level = AgencyLevel(code=code, name_vi=code, name_en=code, rank=0)
+        session.add(level)
+        await session.flush()
+    return level
+
+
+async def create_agency(session: AsyncSession, *, code: str | None = None, level: str = "province") -> Agency:
+    await ensure_level(session, level)
+    agency = Agency(code=code or unique("T.00."), name=f"Cơ quan thử {uuid.uuid4().hex[:4]}", level_code=level)
+    session.add(agency)
+    await session.flush()
+    return agency
+
+
+async def ensure_roles(session: AsyncSession, *codes: str) -> None:
+    existing = set((await session.scalars(select(Role.code).where(Role.code.in_(codes)))).all())
+    for code in set(codes) - existing:
+        session.add(Role(code=code, name_vi=code, name_en=code))
+    await session.flush()
+
+
+async def create_staff(
+    session: AsyncSession,
+    *,
+    agency: Agency,
+    roles: tuple[str, ...] = ("specialist",),
+    username: str | None = None,
+    password: str = "correct horse",
+    email: str | None = None,
+) -> Staff:
+    await ensure_roles(session, *roles)
+    if password not in _PASSWORD_HASHES:
+        _PASSWORD_HASHES[password] = hash_password(password)
+    staff = Staff(
+        username=username or unique("user."),
+        full_name="Nguyễn Văn Thử",
+        email=email,
+        password_hash=_PASSWORD_HASHES[password],
+        agency_id=agency.id,
+        roles=[StaffRole(role_code=code) for code in roles],
+    )
+    session.add(staff)
+    await session.flush()
+    return staff
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

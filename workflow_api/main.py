@@ -1,0 +1,24 @@
+"""workflow_api: sign-in, workflow templates, routing, inboxes, SLA timers, statistics."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from services.core.app import create_service_app
+from services.core.config import Settings
+from services.outbox.admin import outbox_router
+from services.outbox.receiver import events_router
+from workflow_api.routers import auth
+
+SERVICE = "workflow"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    return create_service_app(
+        name=SERVICE,
+        title="Một Cửa — workflow API",
+        description="Xử lý hồ sơ: staff sign-in, routing, inboxes, time limits, process control sheet, statistics.",
+        routers=[auth.router, outbox_router(), events_router(SERVICE, handlers={})],
+        downstream=("intake", "notify"),
+        settings=settings,
+    )
