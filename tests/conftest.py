@@ -15,6 +15,8 @@ from tests.db import TEST_DATABASE, migrate, test_database_url
 
 os.environ.setdefault("MOTCUA_DEMO", "1")
 
+pytest_plugins = ["tests.apps"]
+
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:

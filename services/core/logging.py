@@ -108,3 +108,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logger.propagate = True
     # our own access log replaces uvicorn's (which would print query strings)
     logging.getLogger("uvicorn.access").disabled = True
+    # one line per outgoing request is noise; failures are logged by the caller
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -50,9 +50,9 @@ def outbox_router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> OutboxPage:
         """Outbox events by status (parked ones by default), newest first, with counts per status."""
-        counts = dict(
-            (await session.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status))).tuples()
-        )
+        grouped = await session.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status))
+        # not dict(result): a Result has keys() (its column names), so dict() would index it
+        counts = {state: number for state, number in grouped.tuples()}
         rows = await session.scalars(
             select(OutboxEvent).where(OutboxEvent.status == status).order_by(OutboxEvent.created_at.desc()).limit(limit)
         )

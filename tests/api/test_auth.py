@@ -35,7 +35,8 @@ async def test_login_issues_a_token_all_three_services_accept(
     headers = {"Authorization": f"Bearer {body['access_token']}"}
 
     me = (await workflow.get("/api/v1/auth/me", headers=headers)).json()
-    assert me["username"] == staff.username and me["agency_id"] == str(agency.id)
+    assert me["username"] == staff.username
+    assert me["agency_id"] == str(agency.id)
     assert (await notify.get("/api/v1/notifications", headers=headers)).status_code == 200
     # intake verifies the same token: its service-only endpoint refuses a staff token with 403, not 401
     denied = await intake.post("/internal/v1/events", headers=headers, json={})

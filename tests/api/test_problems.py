@@ -21,7 +21,8 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     body = response.json()
     assert body["status"] == status
     assert body["code"] == code
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     assert body["request_id"] == response.headers["x-request-id"]
     return body
 

@@ -1,0 +1,84 @@
+"""End-to-end: the services as real uvicorn processes (and their workers) on the test database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from services.core.embedded_pg import REPO_ROOT
+from services.core.processes import ManagedProcess, api_process, service_env, worker_process
+
+PORTS = {"intake": 18001, "workflow": 18002, "notify": 18003}
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+class Stack:
+    """Starts and stops processes for one test; everything still running is stopped at the end."""
+
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.env = service_env(os.environ, ports=PORTS)
+        self.env.update(
+            {
+                "MOTCUA_DATABASE_URL": database_url,
+                "MOTCUA_DEMO": "1",
+                "MOTCUA_RELAY_BACKOFF_BASE_SECONDS": "0.2",
+                "MOTCUA_RELAY_BACKOFF_MAX_SECONDS": "1.0",
+                "MOTCUA_RELAY_POLL_SECONDS": "0.1",
+                "MOTCUA_RELAY_LEASE_SECONDS": "5",
+                "MOTCUA_RELAY_BATCH_SIZE": "5",
+                "MOTCUA_RELAY_MAX_ATTEMPTS": "100",
+            }
+        )
+        self.processes: list[ManagedProcess] = []
+        self.workers = 0
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{PORTS[service]}"
+
+    def api(self, service: str) -> ManagedProcess:
+        process = api_process(service, port=PORTS[service], env=self.env, log_dir=self.log_dir).start()
+        self.processes.append(process)
+        process.wait_healthy(timeout=60)
+        return process
+
+    def worker(self, service: str) -> ManagedProcess:
+        self.workers += 1
+        process = worker_process(service, env=self.env, log_dir=self.log_dir, suffix=f"-{self.workers}").start()
+        self.processes.append(process)
+        return process
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))
+
+
+@pytest.fixture
+def stack(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
+    log_dir = ARTIFACTS / "e2e-logs" / request.node.name
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):
+        old.unlink()
+    running = Stack(database_url, log_dir)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], *, timeout: float = 30.0, what: str = "condition") -> None:
+    """Poll ``check`` until it holds; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
