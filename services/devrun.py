@@ -7,9 +7,17 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.core.processes import SERVICES, ManagedProcess, api_process, service_env, worker_process
+
+
+def _port(service: str, default: int) -> int:
+    """The port of MOTCUA_<SERVICE>_URL when set, so one machine can run two stacks."""
+    url = os.environ.get(f"MOTCUA_{service.upper()}_URL")
+    return urlsplit(url).port or default if url else default
 
 
 def main() -> None:
@@ -24,9 +32,9 @@ def main() -> None:
     if os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}:
         subprocess.run([python, "-m", "services.demo.seed"], cwd=REPO_ROOT, check=True)
 
-    ports = {name: port for name, (_, port) in SERVICES.items()}
+    ports = {name: _port(name, default) for name, (_, default) in SERVICES.items()}
     env = service_env(ports=ports)
-    log_dir = REPO_ROOT / ".data" / "logs"
+    log_dir = Path(os.environ.get("MOTCUA_LOG_DIR", str(REPO_ROOT / ".data" / "logs")))
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[ManagedProcess] = []
     stopping = False
@@ -43,7 +51,11 @@ def main() -> None:
             server.stop()
             print("embedded PostgreSQL stopped", flush=True)
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    def on_sigterm(*_: object) -> None:
+        stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     try:
         for name, port in ports.items():
             processes.append(api_process(name, port=port, env=env, log_dir=log_dir).start())

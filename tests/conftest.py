@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from services.core.embedded_pg import EmbeddedPostgres
-from tests.db import TEST_DATABASE, migrate, test_database_url
+from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
 
 os.environ.setdefault("MOTCUA_DEMO", "1")
 
@@ -25,28 +23,11 @@ def database_url() -> Iterator[str]:
     if not (os.environ.get("MOTCUA_TEST_DATABASE_URL") or os.environ.get("MOTCUA_DATABASE_URL")):
         started = server.start()
     url = test_database_url()
-    _recreate_database(url)
+    recreate_database(url, TEST_DATABASE)
     migrate(url)
     yield url
     if started:
         server.stop()
-
-
-def _recreate_database(url: str) -> None:
-    import asyncio
-
-    parsed = make_url(url)
-    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-    async def run() -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{TEST_DATABASE}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{TEST_DATABASE}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
 
 
 @pytest.fixture(scope="session")

@@ -31,3 +31,24 @@ def alembic_config(url: str) -> Config:
 
 def migrate(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
+
+
+def recreate_database(url: str, name: str) -> str:
+    """Drop and create database ``name`` on the server of ``url``; return its URL."""
+    import asyncio
+
+    import asyncpg
+
+    parsed = make_url(url)
+    admin_dsn = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+    async def run() -> None:
+        connection = await asyncpg.connect(admin_dsn)
+        try:
+            await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await connection.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await connection.close()
+
+    asyncio.run(run())
+    return parsed.set(database=name).render_as_string(hide_password=False)

@@ -13,26 +13,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from services.models import Base
-from tests.db import alembic_config
+from tests.db import alembic_config, recreate_database
 
 SCRATCH = "motcua_migrations"
 
 
 @pytest.fixture
 def scratch_url(database_url: str) -> str:
-    url = make_url(database_url)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-
-    async def recreate() -> None:
-        connection = await asyncpg.connect(admin)
-        try:
-            await connection.execute(f'DROP DATABASE IF EXISTS "{SCRATCH}" WITH (FORCE)')
-            await connection.execute(f'CREATE DATABASE "{SCRATCH}"')
-        finally:
-            await connection.close()
-
-    asyncio.run(recreate())
-    return url.set(database=SCRATCH).render_as_string(hide_password=False)
+    return recreate_database(database_url, SCRATCH)
 
 
 def _tables(url: str) -> set[str]:

@@ -52,7 +52,7 @@ def outbox_router() -> APIRouter:
         """Outbox events by status (parked ones by default), newest first, with counts per status."""
         grouped = await session.execute(select(OutboxEvent.status, func.count()).group_by(OutboxEvent.status))
         # not dict(result): a Result has keys() (its column names), so dict() would index it
-        counts = {state: number for state, number in grouped.tuples()}
+        counts = {state: number for state, number in grouped.all()}
         rows = await session.scalars(
             select(OutboxEvent).where(OutboxEvent.status == status).order_by(OutboxEvent.created_at.desc()).limit(limit)
         )
