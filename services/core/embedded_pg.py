@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import socket
 import subprocess
 import time
 import warnings
@@ -35,16 +36,33 @@ def _command(name: str) -> Callable[..., str]:
     return command
 
 
-@dataclass(frozen=True)
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
 class EmbeddedPostgres:
     data_dir: Path = DEFAULT_DATA_DIR
     port: int = DEFAULT_PORT
+    port_is_fixed: bool = False
 
     @classmethod
     def from_env(cls) -> EmbeddedPostgres:
-        data_dir = Path(os.environ.get("MOTCUA_EMBEDDED_PG_DIR", str(DEFAULT_DATA_DIR)))
-        port = int(os.environ.get("MOTCUA_EMBEDDED_PG_PORT", str(DEFAULT_PORT)))
-        return cls(data_dir=data_dir.resolve(), port=port)
+        data_dir = Path(os.environ.get("MOTCUA_EMBEDDED_PG_DIR", str(DEFAULT_DATA_DIR))).resolve()
+        explicit = os.environ.get("MOTCUA_EMBEDDED_PG_PORT")
+        if explicit:
+            return cls(data_dir=data_dir, port=int(explicit), port_is_fixed=True)
+        port_file = data_dir.with_suffix(".port")
+        port = int(port_file.read_text()) if port_file.exists() else DEFAULT_PORT
+        return cls(data_dir=data_dir, port=port)
 
     def url(self, database: str = "motcua") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
@@ -91,6 +109,14 @@ class EmbeddedPostgres:
         """Start the server if needed; return True when this call started it."""
         if self.is_running():
             return False
+        if _port_in_use(self.port):
+            # another checkout's server (or anything else) holds the port: take a free one and
+            # remember it, so every process of this checkout finds the server again
+            if self.port_is_fixed:
+                raise RuntimeError(f"port {self.port} (MOTCUA_EMBEDDED_PG_PORT) is already in use")
+            self.port = _free_port()
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir.with_suffix(".port").write_text(str(self.port))
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():
             _command("initdb")(
