@@ -8,7 +8,7 @@ from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.admin import outbox_router
 from services.outbox.receiver import events_router
-from workflow_api.routers import auth
+from workflow_api.routers import auth, calendar, dossiers, stats
 
 SERVICE = "workflow"
 
@@ -18,7 +18,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name=SERVICE,
         title="Một Cửa — workflow API",
         description="Xử lý hồ sơ: staff sign-in, routing, inboxes, time limits, process control sheet, statistics.",
-        routers=[auth.router, outbox_router(), events_router(SERVICE, handlers={})],
+        routers=[
+            auth.router,
+            calendar.router,
+            dossiers.router,
+            stats.router,
+            outbox_router(),
+            events_router(SERVICE, handlers={}),
+        ],
         downstream=("intake", "notify"),
         settings=settings,
     )

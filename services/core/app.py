@@ -164,6 +164,7 @@ def create_service_app(
         engine = create_engine(resolved, application_name=f"motcua-{name}")
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        app.state.clock = resolved.clock()
         urls = {"intake": resolved.intake_url, "workflow": resolved.workflow_url, "notify": resolved.notify_url}
         app.state.clients = {
             target: httpx.AsyncClient(base_url=urls[target], timeout=httpx.Timeout(10.0, connect=3.0))

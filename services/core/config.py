@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.core.clock import Clock, FileClock, SystemClock
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 
 INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     relay_backoff_max_seconds: float = Field(default=300.0, gt=0)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
 
+    # time limits
+    sla_warning_seconds: int = Field(default=8 * 3600, ge=0, description="'due soon' this long before (working time)")
+    timer_poll_seconds: float = Field(default=5.0, gt=0)
+    clock_file: Path | None = Field(default=None, description="demo/test only: read 'now' from this file")
+
     # slowing repeated failed logins
     login_failures_before_delay: int = Field(default=3, ge=1)
     login_delay_max_seconds: float = Field(default=8.0, ge=0)
@@ -53,6 +59,11 @@ class Settings(BaseSettings):
         """Called by every process at start: no default secret outside demo mode."""
         if not self.demo and self.jwt_secret.get_secret_value() == INSECURE_JWT_SECRET:
             raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
+        if not self.demo and self.clock_file is not None:
+            raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
+
+    def clock(self) -> Clock:
+        return FileClock(self.clock_file) if self.clock_file else SystemClock()
 
     def resolved_database_url(self) -> str:
         """The configured database, or the embedded server of the checkout."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -49,5 +50,33 @@ def relay_task(sources: Sequence[str]) -> Task:
         from services.outbox.relay import Relay
 
         await Relay(sessionmaker, settings, client=client, sources=sources).run(stop)
+
+    return task
+
+
+def timer_task() -> Task:
+    """Scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
+
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        from services.sla.timers import scan_once
+
+        logger = logging.getLogger("motcua.timers")
+        clock = settings.clock()
+        logger.info("timer scanner started")
+        while not stop.is_set():
+            try:
+                async with sessionmaker() as session, session.begin():
+                    result = await scan_once(session, clock.now())
+                if result.due_soon or result.overdue:
+                    logger.info("timers fired", extra={"due_soon": result.due_soon, "overdue": result.overdue})
+            except Exception:
+                logger.exception("timer scan failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.timer_poll_seconds)
 
     return task

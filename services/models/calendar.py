@@ -31,7 +31,14 @@ class CalendarOverride(Base, UUIDPk):
 
     __tablename__ = "calendar_override"
     __table_args__ = (
-        Index("ix_calendar_override_agency_day", "agency_id", "day", unique=True, postgresql_nulls_not_distinct=True),
+        Index(
+            "ix_calendar_override_agency_day",
+            "agency_id",
+            "day",
+            unique=True,
+            postgresql_nulls_not_distinct=True,
+            postgresql_where="revoked_at IS NULL",
+        ),
     )
 
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
@@ -41,3 +48,6 @@ class CalendarOverride(Base, UUIDPk):
     reason: Mapped[str] = mapped_column(Text)
     changed_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     changed_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    revoked_at: Mapped[datetime | None] = mapped_column(doc="overrides are revoked, never deleted: the history stays")
+    revoked_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)

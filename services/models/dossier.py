@@ -64,6 +64,9 @@ class Dossier(Base, UUIDPk, Timestamps):
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late")
     supplement_count: Mapped[int] = mapped_column(default=0)
+    late_by_rule: Mapped[bool] = mapped_column(default=False, doc="a second supplement request counts as late")
+    apology_reason: Mapped[str | None] = mapped_column(Text)
+    apology_at: Mapped[datetime | None]
     overdue: Mapped[bool] = mapped_column(default=False)
     apology_issued: Mapped[bool] = mapped_column(default=False)
     digitised: Mapped[bool] = mapped_column(default=False)

@@ -17,6 +17,7 @@ class SlaTimer(Base, UUIDPk, Timestamps):
     __tablename__ = "sla_timer"
     __table_args__ = (
         Index("ix_sla_timer_open_due", "due_at", postgresql_where="ended_at IS NULL"),
+        Index("ix_sla_timer_open_due_soon", "due_soon_at", postgresql_where="ended_at IS NULL"),
         UniqueConstraint("dossier_id", "kind", "step_seq"),
     )
 
@@ -26,11 +27,12 @@ class SlaTimer(Base, UUIDPk, Timestamps):
     step_position: Mapped[int | None]
     agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
     assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    budget_minutes: Mapped[int] = mapped_column(doc="working minutes allowed")
-    started_at: Mapped[datetime]
-    due_at: Mapped[datetime]
+    budget_seconds: Mapped[int] = mapped_column(doc="working time allowed")
+    started_at: Mapped[datetime] = mapped_column(doc="clock start (after the receipt rules)")
+    due_at: Mapped[datetime] = mapped_column(doc="legal due time, paused working time added back")
+    due_soon_at: Mapped[datetime] = mapped_column(doc="when the 'due soon' warning is due")
     paused_at: Mapped[datetime | None]
-    paused_minutes: Mapped[int] = mapped_column(default=0, doc="working minutes paused so far")
+    paused_seconds: Mapped[int] = mapped_column(default=0, doc="working time paused so far")
     ended_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late")
     due_soon_emitted_at: Mapped[datetime | None]
@@ -45,4 +47,5 @@ class SlaPause(Base, UUIDPk):
     note: Mapped[str | None] = mapped_column(Text)
     paused_at: Mapped[datetime]
     resumed_at: Mapped[datetime | None]
-    working_minutes: Mapped[int | None]
+    working_seconds: Mapped[int | None] = mapped_column(doc="working time the pause lasted")
+    restarted: Mapped[bool] = mapped_column(default=False, doc="the procedure restarts the clock instead")

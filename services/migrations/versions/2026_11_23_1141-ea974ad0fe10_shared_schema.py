@@ -1,8 +1,8 @@
 """shared schema
 
-Revision ID: a8bb3c3a5092
+Revision ID: ea974ad0fe10
 Revises: 
-Create Date: 2026-11-23 11:21:01.395049
+Create Date: 2026-11-23 11:41:08.183892
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = 'a8bb3c3a5092'
+revision: str = 'ea974ad0fe10'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -235,12 +235,16 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('changed_by_staff_id', sa.Uuid(), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_by_staff_id', sa.Uuid(), nullable=True),
+    sa.Column('revoke_reason', sa.Text(), nullable=True),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], name=op.f('fk_calendar_override_agency_id_agency')),
     sa.ForeignKeyConstraint(['changed_by_staff_id'], ['staff.id'], name=op.f('fk_calendar_override_changed_by_staff_id_staff')),
+    sa.ForeignKeyConstraint(['revoked_by_staff_id'], ['staff.id'], name=op.f('fk_calendar_override_revoked_by_staff_id_staff')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_calendar_override'))
     )
-    op.create_index('ix_calendar_override_agency_day', 'calendar_override', ['agency_id', 'day'], unique=True, postgresql_nulls_not_distinct=True)
+    op.create_index('ix_calendar_override_agency_day', 'calendar_override', ['agency_id', 'day'], unique=True, postgresql_nulls_not_distinct=True, postgresql_where='revoked_at IS NULL')
     op.create_table('dossier',
     sa.Column('code', sa.String(length=64), nullable=False),
     sa.Column('procedure_version_id', sa.Uuid(), nullable=False),
@@ -270,6 +274,9 @@ def upgrade() -> None:
     sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('supplement_count', sa.Integer(), nullable=False),
+    sa.Column('late_by_rule', sa.Boolean(), nullable=False),
+    sa.Column('apology_reason', sa.Text(), nullable=True),
+    sa.Column('apology_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('overdue', sa.Boolean(), nullable=False),
     sa.Column('apology_issued', sa.Boolean(), nullable=False),
     sa.Column('digitised', sa.Boolean(), nullable=False),
@@ -473,11 +480,12 @@ def upgrade() -> None:
     sa.Column('step_position', sa.Integer(), nullable=True),
     sa.Column('agency_id', sa.Uuid(), nullable=True),
     sa.Column('assignee_id', sa.Uuid(), nullable=True),
-    sa.Column('budget_minutes', sa.Integer(), nullable=False),
+    sa.Column('budget_seconds', sa.Integer(), nullable=False),
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('due_soon_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('paused_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('paused_minutes', sa.Integer(), nullable=False),
+    sa.Column('paused_seconds', sa.Integer(), nullable=False),
     sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('outcome', sa.String(length=16), nullable=True),
     sa.Column('due_soon_emitted_at', sa.DateTime(timezone=True), nullable=True),
@@ -493,6 +501,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_sla_timer_agency_id'), 'sla_timer', ['agency_id'], unique=False)
     op.create_index('ix_sla_timer_open_due', 'sla_timer', ['due_at'], unique=False, postgresql_where='ended_at IS NULL')
+    op.create_index('ix_sla_timer_open_due_soon', 'sla_timer', ['due_soon_at'], unique=False, postgresql_where='ended_at IS NULL')
     op.create_table('notification',
     sa.Column('event_id', sa.Uuid(), nullable=False),
     sa.Column('event_type', sa.String(length=64), nullable=False),
@@ -535,7 +544,8 @@ def upgrade() -> None:
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('paused_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('resumed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('working_minutes', sa.Integer(), nullable=True),
+    sa.Column('working_seconds', sa.Integer(), nullable=True),
+    sa.Column('restarted', sa.Boolean(), nullable=False),
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.ForeignKeyConstraint(['timer_id'], ['sla_timer.id'], name=op.f('fk_sla_pause_timer_id_sla_timer'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sla_pause'))
@@ -553,6 +563,7 @@ def downgrade() -> None:
     op.drop_index('ix_notification_due', table_name='notification', postgresql_where="status = 'queued'")
     op.drop_index(op.f('ix_notification_dossier_id'), table_name='notification')
     op.drop_table('notification')
+    op.drop_index('ix_sla_timer_open_due_soon', table_name='sla_timer', postgresql_where='ended_at IS NULL')
     op.drop_index('ix_sla_timer_open_due', table_name='sla_timer', postgresql_where='ended_at IS NULL')
     op.drop_index(op.f('ix_sla_timer_agency_id'), table_name='sla_timer')
     op.drop_table('sla_timer')
@@ -584,7 +595,7 @@ def downgrade() -> None:
     op.drop_index('ix_dossier_current_agency_status', table_name='dossier')
     op.drop_index(op.f('ix_dossier_applicant_phone'), table_name='dossier')
     op.drop_table('dossier')
-    op.drop_index('ix_calendar_override_agency_day', table_name='calendar_override', postgresql_nulls_not_distinct=True)
+    op.drop_index('ix_calendar_override_agency_day', table_name='calendar_override', postgresql_nulls_not_distinct=True, postgresql_where='revoked_at IS NULL')
     op.drop_table('calendar_override')
     op.drop_table('working_calendar')
     op.drop_table('workflow_template')

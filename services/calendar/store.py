@@ -1,0 +1,79 @@
+"""Loading an agency's calendar from the database, cached until the calendar data changes."""
+
+from __future__ import annotations
+
+import uuid
+from collections import OrderedDict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.working import CalendarRules, DayOverride, WorkingCalendar, parse_windows, weekly_from_spec
+from services.models import CalendarOverride
+from services.models import WorkingCalendar as WorkingCalendarRow
+
+_CACHE: OrderedDict[tuple[uuid.UUID | None, object], WorkingCalendar] = OrderedDict()
+_CACHE_SIZE = 256
+
+
+async def _version(session: AsyncSession) -> tuple[datetime | None, datetime | None, datetime | None, int]:
+    """Changes whenever a calendar row or an override is written or revoked."""
+    row = (
+        await session.execute(
+            select(
+                select(func.max(WorkingCalendarRow.updated_at)).scalar_subquery(),
+                select(func.max(CalendarOverride.changed_at)).scalar_subquery(),
+                select(func.max(CalendarOverride.revoked_at)).scalar_subquery(),
+                select(func.count(CalendarOverride.id)).scalar_subquery(),
+                select(func.count(CalendarOverride.revoked_at)).scalar_subquery(),
+            )
+        )
+    ).one()
+    return row[0], row[1], row[2], int(row[3]) * 1_000_000 + int(row[4])
+
+
+async def load_rules(session: AsyncSession, agency_id: uuid.UUID | None) -> CalendarRules:
+    """The agency's weekly windows (its own row, else the province default) and its overrides
+    (province-wide ones, replaced day by day by the agency's own)."""
+    rows = (
+        await session.scalars(
+            select(WorkingCalendarRow).where(
+                (WorkingCalendarRow.agency_id == agency_id) | WorkingCalendarRow.agency_id.is_(None)
+            )
+        )
+    ).all()
+    own = next((row for row in rows if row.agency_id is not None and agency_id is not None), None)
+    chosen = own or next((row for row in rows if row.agency_id is None), None)
+    weekly = weekly_from_spec(chosen.weekly_windows) if chosen else CalendarRules().weekly
+
+    overrides_rows = (
+        await session.scalars(
+            select(CalendarOverride)
+            .where(
+                CalendarOverride.revoked_at.is_(None),
+                (CalendarOverride.agency_id == agency_id) | CalendarOverride.agency_id.is_(None),
+            )
+            # province-wide first, so the agency's own override of the same day wins
+            .order_by(CalendarOverride.agency_id.is_not(None))
+        )
+    ).all()
+    overrides = {
+        row.day: DayOverride(row.kind, row.reason, parse_windows(row.windows) if row.windows else None)
+        for row in overrides_rows
+    }
+    return CalendarRules(weekly=weekly, overrides=overrides)
+
+
+async def calendar_for(session: AsyncSession, agency_id: uuid.UUID | None) -> WorkingCalendar:
+    """The agency's calendar; built once per change of the calendar data (tables are per year)."""
+    key = (agency_id, await _version(session))
+    cached = _CACHE.get(key)
+    if cached is not None:
+        _CACHE.move_to_end(key)
+        return cached
+    calendar = WorkingCalendar(await load_rules(session, agency_id))
+    _CACHE[key] = calendar
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return calendar

@@ -1,0 +1,205 @@
+"""The working calendar: due-time computation (public) and its administration."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, status
+from pydantic import BaseModel
+
+from services.calendar.admin import (
+    OverrideIn,
+    RevokeIn,
+    WeeklyIn,
+    add_override,
+    agency_id_for,
+    revoke_override,
+    set_weekly,
+)
+from services.calendar.store import calendar_for
+from services.calendar.working import VN_TZ, WORKING_DAY
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
+from services.core.errors import Unprocessable, problem_responses
+from services.models import CalendarOverride
+from services.sla.clocks import WarningPolicy
+
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+Admin = Annotated[Actor, Depends(require_roles("admin"))]
+Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
+
+
+class DueOut(BaseModel):
+    agency_code: str | None
+    start: datetime
+    working_days: float
+    working_hours: float
+    due_at: datetime
+    start_is_working_time: bool
+
+
+class DayOut(BaseModel):
+    day: date
+    working: bool
+    windows: list[list[str]]
+    reason: str | None
+
+
+class OverrideOut(BaseModel):
+    id: uuid.UUID
+    agency_id: uuid.UUID | None
+    day: date
+    kind: str
+    windows: list[list[str]] | None
+    reason: str
+    changed_by_staff_id: uuid.UUID | None
+    changed_at: datetime
+    revoked_at: datetime | None
+    revoke_reason: str | None
+
+
+class ChangeOut(BaseModel):
+    override: OverrideOut | None = None
+    clocks_moved: int
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+@router.get("/due", responses=problem_responses(404))
+async def due(
+    session: SessionDep,
+    start: datetime,
+    days: Annotated[float | None, Query(ge=0, le=3650)] = None,
+    hours: Annotated[float | None, Query(ge=0, le=87600)] = None,
+    agency: Annotated[str | None, Query(description="agency code; default: the province calendar")] = None,
+) -> DueOut:
+    """The instant by which N working days (8 h each) or N working hours have passed since ``start``."""
+    if (days is None) == (hours is None):
+        raise Unprocessable("Give exactly one of days= or hours=.", code="days_or_hours")
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=VN_TZ)  # a local time without offset is Vietnam's
+    calendar = await calendar_for(session, await agency_id_for(session, agency))
+    seconds = (days or 0) * WORKING_DAY + (hours or 0) * 3600
+    return DueOut(
+        agency_code=agency,
+        start=start,
+        working_days=seconds / WORKING_DAY,
+        working_hours=seconds / 3600,
+        due_at=calendar.add_working_seconds(start, seconds).astimezone(VN_TZ),
+        start_is_working_time=calendar.is_working_time(start),
+    )
+
+
+@router.get("/days", responses=problem_responses(404))
+async def days_of_year(
+    session: SessionDep,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+    agency: str | None = None,
+) -> list[DayOut]:
+    """The days of ``year`` that differ from the weekly rule: holidays, Tết, make-up days, overrides."""
+    calendar = await calendar_for(session, await agency_id_for(session, agency))
+    return [
+        DayOut(
+            day=info.day,
+            working=info.working,
+            windows=[[_hhmm(start), _hhmm(end)] for start, end in info.windows],
+            reason=info.reason,
+        )
+        for info in calendar.non_working_days(year)
+    ]
+
+
+@router.get("/overrides", responses=problem_responses(401, 403))
+async def list_overrides(
+    session: SessionDep, _: Staff, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> list[OverrideOut]:
+    """Every override, revoked ones included (the history of who changed the calendar and why)."""
+    from sqlalchemy import extract, select
+
+    query = select(CalendarOverride).order_by(CalendarOverride.day, CalendarOverride.changed_at)
+    if year is not None:
+        query = query.where(extract("year", CalendarOverride.day) == year)
+    return [OverrideOut.model_validate(row, from_attributes=True) for row in await session.scalars(query)]
+
+
+def _policy(settings: SettingsDep) -> WarningPolicy:
+    return WarningPolicy(settings.sla_warning_seconds)
+
+
+Policy = Annotated[WarningPolicy, Depends(_policy)]
+
+
+@router.post("/overrides", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409))
+async def create_override(
+    body: OverrideIn, session: SessionDep, actor: Admin, policy: Policy, request: Request
+) -> ChangeOut:
+    """Close a day or open one (an extra closure, an extra working day); open dossiers' due times move."""
+    override, moved = await add_override(session, body, staff_id=actor.staff_id, policy=policy)
+    record(
+        session,
+        audit_entry(
+            service="workflow",
+            action="calendar_change",
+            resource="POST /api/v1/calendar/overrides",
+            request=request,
+            actor=actor,
+            detail={"day": body.day.isoformat(), "kind": body.kind, "reason": body.reason, "clocks_moved": moved},
+        ),
+    )
+    return ChangeOut(override=OverrideOut.model_validate(override, from_attributes=True), clocks_moved=moved)
+
+
+@router.post("/overrides/{override_id}/revoke", responses=problem_responses(401, 403, 404, 409))
+async def revoke(
+    override_id: uuid.UUID,
+    body: RevokeIn,
+    session: SessionDep,
+    actor: Admin,
+    policy: Policy,
+    clock: ClockDep,
+    request: Request,
+) -> ChangeOut:
+    """Withdraw an override (it stays in the history); open dossiers' due times move back."""
+    override, moved = await revoke_override(
+        session, override_id, body, staff_id=actor.staff_id, policy=policy, now=clock.now()
+    )
+    record(
+        session,
+        audit_entry(
+            service="workflow",
+            action="calendar_change",
+            resource=f"POST /api/v1/calendar/overrides/{override_id}/revoke",
+            request=request,
+            actor=actor,
+            detail={"day": override.day.isoformat(), "revoked": True, "reason": body.reason, "clocks_moved": moved},
+        ),
+    )
+    return ChangeOut(override=OverrideOut.model_validate(override, from_attributes=True), clocks_moved=moved)
+
+
+@router.put("/weekly", responses=problem_responses(401, 403, 404))
+async def put_weekly(body: WeeklyIn, session: SessionDep, actor: Admin, policy: Policy, request: Request) -> ChangeOut:
+    """Set an agency's (or the province's) weekly working windows; open dossiers' due times move."""
+    _, moved = await set_weekly(session, body, policy=policy)
+    record(
+        session,
+        audit_entry(
+            service="workflow",
+            action="calendar_change",
+            resource="PUT /api/v1/calendar/weekly",
+            request=request,
+            actor=actor,
+            detail={
+                "agency_code": body.agency_code,
+                "windows": body.windows,
+                "reason": body.reason,
+                "clocks_moved": moved,
+            },
+        ),
+    )
+    return ChangeOut(clocks_moved=moved)

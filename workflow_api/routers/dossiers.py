@@ -1,0 +1,49 @@
+"""Dossiers as the staff see them, and their transitions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.workflow.access import dossier_for
+from services.workflow.dossiers import DossierOut, TransitionIn, dossier_view, transition
+
+router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
+StaffActor = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
+Code = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/{code}", responses=problem_responses(401, 403, 404))
+async def get_dossier(code: Code, session: SessionDep, actor: StaffActor, request: Request) -> DossierOut:
+    """State, current step and unit, due times, the applicant and what the caller may do now."""
+    dossier = await dossier_for(session, code, actor)
+    record(
+        session,
+        audit_entry(
+            service="workflow", action="read", resource=f"GET /api/v1/dossiers/{code}", request=request, actor=actor,
+            dossier_id=dossier.id,
+        ),
+    )  # fmt: skip
+    return await dossier_view(session, dossier, actor)
+
+
+@router.post("/{code}/transitions", responses=problem_responses(401, 403, 404, 409))
+async def post_transition(
+    code: Code, body: TransitionIn, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request
+) -> DossierOut:
+    """Move the dossier: an action its state and the caller's role allow, or a 409/403 problem."""
+    dossier = await dossier_for(session, code, actor, lock=True)
+    await transition(session, dossier, body, actor, now=clock.now())
+    record(
+        session,
+        audit_entry(
+            service="workflow", action="update", resource=f"POST /api/v1/dossiers/{code}/transitions",
+            request=request, actor=actor, dossier_id=dossier.id, detail={"action": body.action},
+        ),
+    )  # fmt: skip
+    return await dossier_view(session, dossier, actor)
