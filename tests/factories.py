@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import hash_password
-from services.models import Agency, AgencyLevel, Role, Staff, StaffRole
+from services.models import Agency, AgencyLevel, Dossier, Procedure, ProcedureVersion, Role, Staff, StaffRole
 
 _PASSWORD_HASHES: dict[str, str] = {}
 
@@ -69,3 +69,56 @@ async def create_staff(
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+async def create_procedure_version(
+    session: AsyncSession,
+    *,
+    limit_value: int = 3,
+    limit_unit: str = "working_days",
+    restarts: bool = False,
+    field: str = "Hộ tịch",
+) -> ProcedureVersion:
+    procedure = Procedure(code=unique("T."), name="Thủ tục thử nghiệm", field=field, level="commune")
+    session.add(procedure)
+    await session.flush()
+    version = ProcedureVersion(
+        procedure_id=procedure.id,
+        version=1,
+        valid_from=date(2025, 7, 1),
+        published=True,
+        time_limit_value=limit_value,
+        time_limit_unit=limit_unit,
+        clock_restarts_on_supplement=restarts,
+        online_mode="partial",
+    )
+    session.add(version)
+    await session.flush()
+    return version
+
+
+async def create_dossier(
+    session: AsyncSession,
+    *,
+    agency: Agency,
+    version: ProcedureVersion,
+    status: str = "received",
+    channel: int = 1,
+    phone: str = "0912345678",
+) -> Dossier:
+    dossier = Dossier(
+        code=unique(f"{agency.code}-"),
+        procedure_version_id=version.id,
+        receiving_agency_id=agency.id,
+        current_agency_id=agency.id,
+        status=status,
+        channel=channel,
+        applicant_name="Nguyễn Văn An",
+        applicant_id_number="001203004567",
+        applicant_phone=phone,
+        return_method="counter",
+        secret_hash="x",
+    )
+    session.add(dossier)
+    await session.flush()
+    return dossier
