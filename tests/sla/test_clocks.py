@@ -3,7 +3,7 @@ the timer scan and calendar changes."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -210,10 +210,8 @@ async def test_scan_emits_due_soon_and_overdue_once_each(session: AsyncSession) 
 async def test_closing_a_day_moves_open_due_times_and_revoking_moves_them_back(session: AsyncSession) -> None:
     dossier, _, _, agency = await received(session, at=vn(2026, 11, 23, 9, 0))
     assert dossier.due_at == vn(2026, 11, 27, 9, 0)
-    override, moved = await add_override(
-        session, OverrideIn(agency_code=agency.code, day=vn(2026, 11, 26, 0, 0).date(), kind="closed", reason="Mất điện toàn trụ sở"),
-        staff_id=None, policy=POLICY,
-    )  # fmt: skip
+    closure = OverrideIn(agency_code=agency.code, day=date(2026, 11, 26), kind="closed", reason="Mất điện toàn trụ sở")
+    override, moved = await add_override(session, closure, staff_id=None, policy=POLICY)
     assert moved == 1
     await session.refresh(dossier)
     assert dossier.due_at == vn(2026, 11, 30, 9, 0)
