@@ -107,3 +107,30 @@ async def test_bad_override_input_is_refused(workflow: httpx.AsyncClient, commit
     response = await workflow.post("/api/v1/calendar/overrides", json=closed_with_windows, headers=bearer(admin))
     assert response.status_code == 422
     assert response.json()["code"] == "closed_day_with_windows"
+
+
+async def test_a_ward_open_on_saturday_mornings_counts_them(
+    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+) -> None:  # type: ignore[no-untyped-def]
+    ward = await create_agency(committed, level="commune")
+    admin = await create_staff(committed, agency=ward, roles=("admin",))
+    await committed.commit()
+    weekday = [["07:30", "11:30"], ["13:00", "17:00"]]
+    windows = {day: weekday for day in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["07:30", "11:30"]]}
+    response = await workflow.put(
+        "/api/v1/calendar/weekly",
+        json={"agency_code": ward.code, "windows": windows, "reason": "Tiếp nhận sáng thứ Bảy"},
+        headers=bearer(admin),
+    )
+    assert response.status_code == 200, response.text
+    # Fri 27 Nov 2026 15:00 + 4 working hours: Fri 2 h, then Saturday 07:30–09:30
+    due = await workflow.get(
+        "/api/v1/calendar/due", params={"start": "2026-11-27T15:00:00+07:00", "hours": 4, "agency": ward.code}
+    )
+    assert datetime.fromisoformat(due.json()["due_at"]) == datetime(2026, 11, 28, 9, 30, tzinfo=VN_TZ)
+    empty = await workflow.put(
+        "/api/v1/calendar/weekly",
+        json={"agency_code": ward.code, "windows": {}, "reason": "Đóng cửa"},
+        headers=bearer(admin),
+    )
+    assert empty.status_code == 422
