@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format migrate revision db-start db-stop seed
+.PHONY: help install run test lint bench format migrate revision db-start db-stop seed
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: install ## ruff, mypy (strict), and the import boundaries between the APIs
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(SOURCES)
 	$(VENV)/bin/lint-imports
+
+bench: install ## Working-calendar benchmark against a naive day-by-day walk (fails below 50x)
+	$(PY) -m bench.bench_calendar
 
 format: install ## Format and autofix
 	$(VENV)/bin/ruff format .

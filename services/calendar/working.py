@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
@@ -103,12 +103,17 @@ class DayInfo:
         return bool(self.windows)
 
 
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+_DAY = 86400
+
+
 class _Year:
-    __slots__ = ("cum", "first", "infos", "total", "windows")
+    __slots__ = ("cum", "first", "first_day", "infos", "total", "windows")
 
     def __init__(self, year: int, rules: CalendarRules) -> None:
         closed, workdays = rules.holiday_source(year)
         self.first = date(year, 1, 1)
+        self.first_day = self.first.toordinal() - _EPOCH_ORDINAL  # local days since 1970-01-01
         days = (date(year + 1, 1, 1) - self.first).days
         self.windows: list[DayWindows] = []
         self.infos: dict[date, str] = {}
@@ -143,8 +148,10 @@ def _worked_before(windows: DayWindows, second: float) -> float:
     done = 0.0
     for start, end in windows:
         if second <= start:
-            break
-        done += min(second, end) - start
+            return done
+        if second < end:
+            return done + second - start
+        done += end - start
     return done
 
 
@@ -154,6 +161,17 @@ class WorkingCalendar:
     def __init__(self, rules: CalendarRules | None = None) -> None:
         self.rules = rules or CalendarRules()
         self._years: dict[int, _Year] = {}
+        # Vietnam has kept UTC+7 without daylight saving since 1975: local time is epoch arithmetic,
+        # which keeps the hot path free of timezone conversions
+        offsets = {self.rules.tz.utcoffset(datetime(year, month, 1)) for year in (2000, 2025) for month in (1, 7)}
+        if len(offsets) != 1:
+            raise ValueError(f"{self.rules.tz} has daylight saving time; the calendar needs a fixed offset")
+        offset = offsets.pop()
+        assert offset is not None
+        self._offset_delta = offset
+        self._offset = offset.total_seconds()
+        self._fixed_tz = timezone(offset)
+        self._by_day: dict[int, _Year] = {}
 
     # --- tables ---------------------------------------------------------------------------------
 
@@ -174,16 +192,30 @@ class WorkingCalendar:
         return instant.astimezone(self.rules.tz)
 
     def _at(self, day: date, second: float) -> datetime:
-        midnight = datetime.combine(day, time(0), tzinfo=self.rules.tz)
-        return midnight + timedelta(seconds=second)
+        local_day = day.toordinal() - _EPOCH_ORDINAL
+        return datetime.fromtimestamp(local_day * _DAY + second - self._offset, self._fixed_tz)
+
+    def _locate(self, instant: datetime) -> tuple[_Year, int, float]:
+        """The year table, the day's index in it and the second of that day, for ``instant``."""
+        offset = instant.utcoffset()
+        if offset is None:
+            raise ValueError("instants must be timezone-aware")
+        if offset == self._offset_delta:  # already local: read the fields, no conversion
+            day = instant.toordinal() - _EPOCH_ORDINAL
+            second = instant.hour * HOUR + instant.minute * 60 + instant.second + instant.microsecond / 1e6
+        else:
+            local = instant.timestamp() + self._offset
+            day = int(local // _DAY)
+            second = local - day * _DAY
+        table = self._by_day.get(day)
+        if table is None:
+            table = self._by_day[day] = self._year(date.fromordinal(day + _EPOCH_ORDINAL).year)
+        return table, day - table.first_day, second
 
     def _position(self, instant: datetime) -> tuple[int, float]:
         """(year, working seconds from that year's start up to ``instant``)."""
-        local = self._local(instant)
-        table = self._year(local.year)
-        index = (local.date() - table.first).days
-        second = local.hour * HOUR + local.minute * 60 + local.second + local.microsecond / 1e6
-        return local.year, table.cum[index] + _worked_before(table.windows[index], second)
+        table, index, second = self._locate(instant)
+        return table.first.year, table.cum[index] + _worked_before(table.windows[index], second)
 
     # --- questions ------------------------------------------------------------------------------
 
@@ -195,11 +227,12 @@ class WorkingCalendar:
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         """Working time from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-        if end < start:
-            return -self.working_seconds_between(end, start)
         (year_a, pos_a), (year_b, pos_b) = self._position(start), self._position(end)
-        between = sum(self._year(year).total for year in range(year_a, year_b))
-        return between + pos_b - pos_a
+        if year_a == year_b:
+            return pos_b - pos_a
+        if year_b < year_a:
+            return -self.working_seconds_between(end, start)
+        return sum(self._year(year).total for year in range(year_a, year_b)) + pos_b - pos_a
 
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
         """The earliest instant by which ``seconds`` of working time have passed since ``start``."""
@@ -207,20 +240,18 @@ class WorkingCalendar:
             raise ValueError("cannot add negative working time")
         if seconds == 0:
             return start
-        year, position = self._position(start)
-        target = position + seconds
-        table = self._year(year)
+        table, index, second = self._locate(start)
+        target = table.cum[index] + _worked_before(table.windows[index], second) + seconds
         while target > table.total:
             target -= table.total
-            year += 1
-            table = self._year(year)
+            table = self._year(table.first.year + 1)
         index = bisect.bisect_left(table.cum, target) - 1
         remaining = target - table.cum[index]
-        day = table.first + timedelta(days=index)
         for window_start, window_end in table.windows[index]:
             length = window_end - window_start
             if remaining <= length:
-                return self._at(day, window_start + remaining)
+                local = (table.first_day + index) * _DAY + window_start + remaining
+                return datetime.fromtimestamp(local - self._offset, self._fixed_tz)
             remaining -= length
         raise AssertionError("working-time table is inconsistent")  # pragma: no cover
 
@@ -262,6 +293,6 @@ class WorkingCalendar:
         return self._at(local.date(), windows[-1][1])
 
     def non_working_days(self, year: int) -> list[DayInfo]:
-        """Days of ``year`` on which the weekly rule would work but which are closed, and make-up days."""
+        """Days of ``year`` that carry a reason: holidays and Tết (weekend ones included), make-up days, overrides."""
         table = self._year(year)
         return [self.day(day) for day in sorted(table.infos)]
