@@ -46,6 +46,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import hash_password
+from services.core.text import fold
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
 from services.models import (
@@ -759,7 +760,12 @@ async def _load_procedures(
 
 def _procedure(record: ProcedureRecord) -> Procedure:
     return Procedure(
-        id=uuid.uuid4(), code=record["code"], name=record["name_vi"], field=record["field"], level=record["level"]
+        id=uuid.uuid4(),
+        code=record["code"],
+        name=record["name_vi"],
+        field=record["field"],
+        level=record["level"],
+        search_text=fold(f"{record['code']} {record['name_vi']} {record['field']}"),
     )
 
 

@@ -17,6 +17,7 @@ from services.models.feedback import Complaint, Feedback
 from services.models.idempotency import IdempotencyKey
 from services.models.notification import Notification, NotificationTemplate
 from services.models.outbox import OutboxEvent, ProcessedEvent
+from services.models.ratelimit import RateLimitHit
 from services.models.procedure import (
     Procedure,
     ProcedureAgency,
@@ -54,6 +55,7 @@ __all__ = [
     "ProcedureFee",
     "ProcedureVersion",
     "ProcessedEvent",
+    "RateLimitHit",
     "Role",
     "SlaPause",
     "SlaTimer",

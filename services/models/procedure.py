@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -15,11 +15,22 @@ from services.models.base import Base, Timestamps, UUIDPk
 
 class Procedure(Base, UUIDPk, Timestamps):
     __tablename__ = "procedure"
+    __table_args__ = (
+        Index(
+            "ix_procedure_search_text",
+            "search_text",
+            postgresql_using="gin",
+            postgresql_ops={"search_text": "gin_trgm_ops"},
+        ),
+    )
 
     code: Mapped[str] = mapped_column(String(64), unique=True, doc="national mã TTHC")
     name: Mapped[str] = mapped_column(Text)
     field: Mapped[str] = mapped_column(String(200), index=True, doc="lĩnh vực")
     level: Mapped[str] = mapped_column(String(32), doc="agency level code that resolves it")
+    search_text: Mapped[str] = mapped_column(
+        Text, default="", doc="code, name and field folded: lower case, no diacritics, đ→d"
+    )
 
     versions: Mapped[list[ProcedureVersion]] = relationship(lazy="raise", order_by="ProcedureVersion.version")
 
