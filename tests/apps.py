@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -14,37 +16,87 @@ from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
 from services.core.auth import issue_token
 from services.core.config import Settings
+from services.core.embedded_pg import REPO_ROOT
 from services.models import Staff
 from workflow_api.main import create_app as create_workflow
 
+CLOCK_FILE = REPO_ROOT / "test-artifacts" / "api-clock.txt"
+
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, demo=True, max_request_bytes=64 * 1024, log_level="WARNING")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    CLOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
+    CLOCK_FILE.write_text("")
+    return Settings(
+        database_url=database_url,
+        demo=True,
+        max_request_bytes=2 * 1024 * 1024,
+        log_level="WARNING",
+        clock_file=CLOCK_FILE,
+        files_dir=tmp_path_factory.mktemp("files"),
+    )
 
 
-async def _client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+@pytest.fixture
+def travel() -> Iterator[Callable[[datetime], None]]:
+    """Set the apps' "now" (an empty clock file means the real time again after the test)."""
+
+    def to(instant: datetime) -> None:
+        CLOCK_FILE.write_text(instant.isoformat())
+
+    yield to
+    CLOCK_FILE.write_text("")
+
+
+async def _running(app: FastAPI) -> AsyncIterator[FastAPI]:
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            yield client
+        yield app
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    """A client with an address of its own, so per-address limits of one test never reach another."""
+    n = next(_ADDRESSES)
+    address = f"198.18.{n // 250}.{n % 250 + 1}"
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))
+    return httpx.AsyncClient(transport=transport, base_url="http://test")
+
+
+_ADDRESSES = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-async def intake(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(create_intake(settings)):
+async def intake_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for app in _running(create_intake(settings)):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def workflow_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for app in _running(create_workflow(settings)):
+        yield app
+
+
+@pytest.fixture(scope="session")
+async def notify_app(settings: Settings) -> AsyncIterator[FastAPI]:
+    async for app in _running(create_notify(settings)):
+        yield app
+
+
+@pytest.fixture
+async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(intake_app) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
-async def workflow(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(create_workflow(settings)):
+@pytest.fixture
+async def workflow(workflow_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(workflow_app) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
-async def notify(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(create_notify(settings)):
+@pytest.fixture
+async def notify(notify_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with _client(notify_app) as client:
         yield client
 
 

@@ -78,6 +78,17 @@ async def current_actor(
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
+async def optional_actor(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    """The staff caller when a bearer token is sent; None for an anonymous citizen."""
+    if credentials is None:
+        return None
+    return await current_actor(request, settings, credentials)
+
+
 def require_roles(*roles: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that lets through an actor holding one of ``roles`` and audits the others."""
 

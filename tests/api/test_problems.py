@@ -94,12 +94,12 @@ async def test_requeue_of_a_pending_event_is_409_and_changes_nothing(
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_body_over_the_limit_is_413(intake: httpx.AsyncClient, committed: AsyncSession, chunked: bool) -> None:
     before = await count(committed, Complaint)
-    big = b'{"content": "' + b"x" * (70 * 1024) + b'"}'
+    big = b'{"content": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     if chunked:
 
         async def stream():  # type: ignore[no-untyped-def]
-            for start in range(0, len(big), 8192):
-                yield big[start : start + 8192]
+            for start in range(0, len(big), 65536):
+                yield big[start : start + 65536]
 
         response = await intake.post(
             "/api/v1/complaints", content=stream(), headers={"content-type": "application/json"}

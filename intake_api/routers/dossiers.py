@@ -1,0 +1,376 @@
+"""Dossiers at the intake desk: online and counter submission, the desk's decision, documents,
+and what the citizen does with the secret (supplement, withdraw, rate)."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request, status
+from fastapi.responses import FileResponse, JSONResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_api.routers.submission import Upload, parse
+from services.calendar.receipt import Channel
+from services.core import idempotency
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.clock import Clock
+from services.core.config import Settings
+from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
+from services.core.errors import Conflict, NotFound, problem_responses
+from services.intake import dossiers as intake
+from services.intake.citizen import citizen_dossier
+from services.intake.files import store
+from services.intake.schemas import (
+    STATUS_LABELS_VI,
+    CounterSubmissionIn,
+    DecisionIn,
+    DossierOut,
+    FeedbackIn,
+    RefusalIn,
+    SecretIn,
+    StaffUploadIn,
+    SubmissionIn,
+    SupplementRequestIn,
+    WithdrawIn,
+)
+from services.models import STATUS_CODES, Agency, Document, Dossier, Procedure, ProcedureVersion
+from services.sla.clocks import WarningPolicy
+
+router = APIRouter(prefix="/api/v1", tags=["dossiers"])
+Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
+Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
+Code = Annotated[str, Path(max_length=64)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
+
+_MULTIPART_DOC = {
+    "requestBody": {
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "data": {"type": "string", "description": "the SubmissionIn JSON"},
+                        "D01": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "a file per required document code",
+                        },
+                    },
+                    "required": ["data"],
+                }
+            },
+        }
+    }
+}
+
+
+def _policy(settings: Settings) -> WarningPolicy:
+    return WarningPolicy(settings.sla_warning_seconds)
+
+
+def _client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
+    return list(
+        (
+            await session.scalars(
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
+            )
+        ).all()
+    )
+
+
+async def _out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    agency = await session.get(Agency, dossier.receiving_agency_id)
+    assert procedure is not None
+    assert agency is not None
+    return DossierOut.model_validate(
+        {
+            "code": dossier.code,
+            "status": dossier.status,
+            "status_code": STATUS_CODES[dossier.status],
+            "status_label": STATUS_LABELS_VI[dossier.status],
+            "channel": dossier.channel,
+            "procedure_code": procedure.code,
+            "agency_code": agency.code,
+            "submitted_at": dossier.submitted_at,
+            "received_at": dossier.received_at,
+            "due_at": dossier.appointment_at or dossier.due_at,
+            "return_method": dossier.return_method,
+            "documents": intake.documents_of(await _documents(session, dossier)),
+            "secret": secret,
+        }
+    )
+
+
+def _attach(
+    session: AsyncSession, settings: Settings, dossier: Dossier, uploads: list[Upload], *, kind: str, clock: Clock,
+    staff_id: Any = None,
+) -> None:  # fmt: skip
+    now = clock.now()
+    for upload in uploads:
+        stored = store(settings.files_dir, filename=upload.filename, content=upload.content, now=now)
+        session.add(
+            Document(
+                dossier_id=dossier.id,
+                kind=kind,
+                required_code=upload.field if upload.field not in {"files", "documents", "file"} else None,
+                filename=stored.filename,
+                content_type=stored.content_type,
+                size_bytes=stored.size_bytes,
+                sha256=stored.sha256,
+                storage_path=stored.storage_path,
+                uploaded_by_staff_id=staff_id,
+            )
+        )
+    if uploads:
+        dossier.digitised = True
+
+
+async def _submit(
+    request: Request,
+    session: AsyncSession,
+    settings: Settings,
+    clock: Clock,
+    key: str | None,
+    *,
+    actor: Actor | None,
+) -> Any:
+    model: type[SubmissionIn] = CounterSubmissionIn if actor else SubmissionIn
+    parsed = await parse(request, model)
+    scope = f"POST {request.url.path}"
+    if key is not None:
+        replay = await idempotency.claim(
+            session,
+            scope=scope,
+            key=key,
+            request_hash=idempotency.fingerprint(parsed.fingerprint_source),
+            now=clock.now(),
+        )
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    now = clock.now()
+    channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
+    created = await intake.create(session, settings, parsed.data, channel=channel, now=now, actor=actor)
+    _attach(
+        session,
+        settings,
+        created.dossier,
+        parsed.uploads,
+        kind="input",
+        clock=clock,
+        staff_id=actor.staff_id if actor else None,
+    )
+    if actor is not None:
+        await intake.receive(
+            session, created.dossier, at=now, channel=Channel.COUNTER, policy=_policy(settings), actor=actor
+        )
+        record(
+            session,
+            audit_entry(
+                service="intake", action="create", resource=scope, request=request, actor=actor,
+                dossier_id=created.dossier.id,
+            ),
+        )  # fmt: skip
+    await session.flush()
+    body = (await _out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
+    if key is not None:
+        await idempotency.remember(session, scope=scope, key=key, status=201, body=body)
+    return JSONResponse(body, status_code=status.HTTP_201_CREATED)
+
+
+@router.post(
+    "/dossiers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DossierOut,
+    responses=problem_responses(404, 409, 413, 422),
+    openapi_extra=_MULTIPART_DOC,
+)
+async def submit_online(
+    request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep, key: IdempotencyKey = None
+) -> Any:
+    """Submit a dossier online (JSON, or multipart with the documents); answers the code and the secret."""
+    return await _submit(request, session, settings, clock, key, actor=None)
+
+
+@router.post(
+    "/counter/dossiers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DossierOut,
+    responses=problem_responses(401, 403, 404, 409, 422),
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CounterSubmissionIn"}}}
+        }
+    },
+)
+async def submit_at_counter(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: Counter,
+    key: IdempotencyKey = None,
+) -> Any:
+    """The counter officer files the dossier for the citizen: received at once, with its due time and secret."""
+    return await _submit(request, session, settings, clock, key, actor=actor)
+
+
+@router.post("/dossiers/{code}/accept", responses=problem_responses(401, 403, 404, 409))
+async def accept(
+    code: Code, body: DecisionIn, session: SessionDep, settings: SettingsDep, clock: ClockDep, actor: Counter
+) -> DossierOut:
+    """Accept an online submission: it is received and its clock starts by the receipt rules."""
+    dossier = await intake.staff_dossier(session, code, actor)
+    await intake.accept(session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment)
+    return await _out(session, dossier)
+
+
+@router.post("/dossiers/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
+async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: Counter) -> DossierOut:
+    """Refuse an online submission, with reasons (form 03)."""
+    dossier = await intake.staff_dossier(session, code, actor)
+    await intake.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons)
+    return await _out(session, dossier)
+
+
+@router.post("/dossiers/{code}/supplement-requests", responses=problem_responses(401, 403, 404, 409, 422))
+async def request_supplement(
+    code: Code, body: SupplementRequestIn, session: SessionDep, clock: ClockDep, actor: Staff
+) -> DossierOut:
+    """Ask the citizen for missing or corrected documents (form 02); a running clock pauses."""
+    dossier = await intake.staff_dossier(session, code, actor)
+    await intake.request_supplement(
+        session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items]
+    )
+    return await _out(session, dossier)
+
+
+@router.post(
+    "/dossiers/{code}/supplements",
+    responses=problem_responses(404, 409, 413, 422, 429),
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
+)
+async def supplement(
+    code: Code,
+    request: Request,
+    session: SessionDep,
+    sessionmaker: SessionmakerDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+) -> DossierOut:
+    """The citizen answers a supplement request with the secret and the files; the clock resumes."""
+    parsed = await parse(request, SecretIn)
+    now = clock.now()
+    dossier = await citizen_dossier(
+        session, sessionmaker, settings, code=code, secret=parsed.data.secret, client_ip=_client_ip(request), now=now,
+        lock=True,
+    )  # fmt: skip
+    _attach(session, settings, dossier, parsed.uploads, kind="supplement", clock=clock)
+    await intake.answer_supplement(
+        session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads)
+    )
+    return await _out(session, dossier)
+
+
+@router.post(
+    "/dossiers/{code}/documents",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 404, 409, 413, 422, 429),
+    openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
+)
+async def upload_documents(
+    code: Code, request: Request, session: SessionDep, sessionmaker: SessionmakerDep, settings: SettingsDep,
+    clock: ClockDep, actor: Annotated[Actor | None, Depends(optional_actor)],
+) -> DossierOut:  # fmt: skip
+    """Add documents after submission: the citizen (``data`` = {"secret": ...}) while it is submitted or
+    awaiting a supplement, or staff of the desk (bearer token, ``data`` = {}) while it is open."""
+    if actor is not None:
+        dossier = await intake.staff_dossier(session, code, actor)
+        uploads = (await parse(request, StaffUploadIn)).uploads
+        allowed = intake.OPEN_STATES
+    else:
+        parsed = await parse(request, SecretIn)
+        dossier = await citizen_dossier(
+            session, sessionmaker, settings, code=code, secret=parsed.data.secret,
+            client_ip=_client_ip(request), now=clock.now(), lock=True,
+        )  # fmt: skip
+        uploads, allowed = parsed.uploads, frozenset({"submitted", "awaiting_supplement"})
+    if dossier.status not in allowed:
+        raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
+    _attach(session, settings, dossier, uploads, kind="input", clock=clock, staff_id=actor.staff_id if actor else None)
+    await session.flush()
+    return await _out(session, dossier)
+
+
+@router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))
+async def download_document(
+    code: Code, document_id: str, session: SessionDep, settings: SettingsDep, actor: Staff, request: Request
+) -> FileResponse:
+    """A document's file, for staff of the dossier's desk only (audited)."""
+    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    document = next((d for d in await _documents(session, dossier) if str(d.id) == document_id), None)
+    if document is None:
+        raise NotFound("No such document in this dossier.", code="document_not_found")
+    record(
+        session,
+        audit_entry(
+            service="intake", action="read", resource=f"GET /api/v1/dossiers/{code}/documents/{document_id}",
+            request=request, actor=actor, dossier_id=dossier.id,
+        ),
+    )  # fmt: skip
+    path = FilePath(settings.files_dir) / document.storage_path
+    return FileResponse(path, media_type=document.content_type, filename=document.filename)
+
+
+@router.post("/dossiers/{code}/withdraw", responses=problem_responses(404, 409, 422, 429))
+async def withdraw(
+    code: Code, body: WithdrawIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    settings: SettingsDep, clock: ClockDep,
+) -> DossierOut:  # fmt: skip
+    """The applicant withdraws the dossier (from any open state), with the secret."""
+    now = clock.now()
+    dossier = await citizen_dossier(
+        session,
+        sessionmaker,
+        settings,
+        code=code,
+        secret=body.secret,
+        client_ip=_client_ip(request),
+        now=now,
+        lock=True,
+    )
+    await intake.withdraw(session, dossier, now=now, reason=body.reason)
+    return await _out(session, dossier)
+
+
+@router.post(
+    "/dossiers/{code}/feedback", status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422, 429)
+)
+async def feedback(
+    code: Code, body: FeedbackIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    settings: SettingsDep, clock: ClockDep,
+) -> dict[str, str]:  # fmt: skip
+    """Rate the service once the result is returned: satisfied, acceptable or dissatisfied."""
+    now = clock.now()
+    dossier = await citizen_dossier(
+        session,
+        sessionmaker,
+        settings,
+        code=code,
+        secret=body.secret,
+        client_ip=_client_ip(request),
+        now=now,
+        lock=True,
+    )
+    await intake.give_feedback(session, dossier, rating=body.rating, comment=body.comment, now=now)
+    return {"code": dossier.code, "rating": body.rating}

@@ -1,0 +1,176 @@
+"""What clients send to and get from intake_api (DESIGN "Public contract" field names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+
+from services.core.validation import check_id_number, normalise_vn_phone
+
+ReturnMethod = Literal["counter", "postal", "online"]
+
+STATUS_LABELS_VI: dict[str, str] = {
+    "submitted": "Mới đăng ký",
+    "received": "Được tiếp nhận",
+    "refused": "Không được tiếp nhận",
+    "processing": "Đang xử lý",
+    "awaiting_supplement": "Yêu cầu bổ sung giấy tờ",
+    "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
+    "withdrawn": "Công dân yêu cầu rút hồ sơ",
+    "stopped": "Dừng xử lý",
+    "resolved": "Đã xử lý xong",
+    "returned": "Đã trả kết quả",
+}
+
+
+class ApplicantIn(BaseModel):
+    full_name: str = Field(min_length=2, max_length=200)
+    id_number: str = Field(description="12-digit CCCD, or a 10/13-digit tax code for a business")
+    phone: str | None = Field(default=None, description="Vietnamese mobile number")
+    email: EmailStr | None = None
+    address: str | None = Field(default=None, max_length=500)
+
+    @field_validator("full_name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        cleaned = " ".join(value.split())
+        if any(ch.isdigit() for ch in cleaned):
+            raise ValueError("a name has no digits")
+        return cleaned
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        return check_id_number(value)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_vn_phone(value) if value else None
+
+    @property
+    def kind(self) -> str:
+        return "citizen" if len(self.id_number) == 12 else "business"
+
+
+class SubmissionIn(BaseModel):
+    procedure_code: str = Field(min_length=1, max_length=64)
+    agency_code: str | None = Field(
+        default=None, max_length=64, description="the one-stop desk; required when the procedure has several"
+    )
+    applicant: ApplicantIn
+    return_method: ReturnMethod = "counter"
+    postal_address: str | None = Field(default=None, min_length=10, max_length=500)
+    pickup_by_post: bool = Field(default=False, description="the postal operator collects the dossier (channel 3)")
+
+    @model_validator(mode="after")
+    def _postal(self) -> SubmissionIn:
+        if (self.return_method == "postal" or self.pickup_by_post) and not self.postal_address:
+            raise ValueError("postal_address is required when the dossier travels by post")
+        if self.applicant.phone is None and self.applicant.email is None:
+            raise ValueError("give a phone number or an email so the applicant can be told")
+        return self
+
+
+class CounterDocumentIn(BaseModel):
+    code: str = Field(min_length=1, max_length=32, description="the required document's code, e.g. D01")
+    copies: int = Field(default=1, ge=1, le=100)
+    form: Literal["original", "copy", "certified_copy", "electronic"] = "copy"
+
+
+class CounterSubmissionIn(SubmissionIn):
+    documents_received: list[CounterDocumentIn] = Field(default_factory=list, max_length=50)
+
+
+class DocumentOut(BaseModel):
+    id: str
+    kind: str
+    required_code: str | None
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+
+
+class DossierOut(BaseModel):
+    code: str
+    status: str
+    status_code: int
+    status_label: str
+    channel: int
+    procedure_code: str
+    agency_code: str
+    submitted_at: datetime | None
+    received_at: datetime | None
+    due_at: datetime | None
+    return_method: str
+    documents: list[DocumentOut] = Field(default_factory=list)
+    secret: str | None = Field(default=None, description="only in the answer that creates the dossier")
+
+
+class DecisionIn(BaseModel):
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class RefusalIn(BaseModel):
+    reasons: list[str] = Field(min_length=1, max_length=20)
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons(cls, value: list[str]) -> list[str]:
+        cleaned = [reason.strip() for reason in value if reason.strip()]
+        if not cleaned or any(len(reason) < 5 for reason in cleaned):
+            raise ValueError("each reason must say why, in at least 5 characters")
+        return cleaned
+
+
+class SupplementItem(BaseModel):
+    document: str = Field(min_length=2, max_length=300)
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class SupplementRequestIn(BaseModel):
+    items: list[SupplementItem] = Field(min_length=1, max_length=20)
+
+
+class StaffUploadIn(BaseModel):
+    """Staff uploads carry no fields besides the files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class SecretIn(BaseModel):
+    secret: str = Field(min_length=4, max_length=64)
+
+
+class WithdrawIn(SecretIn):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class FeedbackIn(SecretIn):
+    rating: Literal["satisfied", "acceptable", "dissatisfied"]
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class HistoryItem(BaseModel):
+    at: datetime
+    status: str
+    status_label: str
+    note: str | None
+
+
+class TrackingOut(BaseModel):
+    code: str
+    status: str
+    status_code: int
+    status_label: str
+    procedure_name: str
+    agency_name: str
+    received_at: datetime | None
+    due_at: datetime | None = Field(description="the appointment the citizen holds (moved once by an apology)")
+    overdue: bool
+    paused_since: datetime | None
+    paused_reason: str | None
+    history: list[HistoryItem]
