@@ -46,9 +46,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import hash_password
-from services.core.text import fold
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
+from services.core.text import fold
 from services.models import (
     Agency,
     AgencyLevel,

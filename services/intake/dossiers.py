@@ -40,7 +40,7 @@ from services.outbox.events import Destination
 from services.sla.clocks import WarningPolicy, open_timers, pause, resume, start_dossier_clock
 
 OPEN_STATES = frozenset({"submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"})
-_SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a secret
 
 
 # --- secrets -------------------------------------------------------------------------------------

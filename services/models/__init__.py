@@ -17,7 +17,6 @@ from services.models.feedback import Complaint, Feedback
 from services.models.idempotency import IdempotencyKey
 from services.models.notification import Notification, NotificationTemplate
 from services.models.outbox import OutboxEvent, ProcessedEvent
-from services.models.ratelimit import RateLimitHit
 from services.models.procedure import (
     Procedure,
     ProcedureAgency,
@@ -25,6 +24,7 @@ from services.models.procedure import (
     ProcedureFee,
     ProcedureVersion,
 )
+from services.models.ratelimit import RateLimitHit
 from services.models.sla import SlaPause, SlaTimer
 from services.models.staff import Role, Staff, StaffRole
 from services.models.webhook import WebhookReceipt, WebhookSubscription
