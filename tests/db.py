@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 
-TEST_DATABASE = "motcua_test"
+TEST_DATABASE = os.environ.get("MOTCUA_TEST_DB_NAME", "motcua_test")  # one per concurrent test run
 
 
 def test_database_url() -> str:

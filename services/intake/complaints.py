@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -10,7 +11,9 @@ from pydantic import BaseModel, EmailStr, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.errors import NotFound
+from services.calendar.store import calendar_for
+from services.calendar.working import WORKING_DAY
+from services.core.errors import Conflict, NotFound
 from services.core.validation import normalise_vn_phone
 from services.models import Agency, Complaint, Dossier
 from services.outbox import emit
@@ -74,6 +77,7 @@ async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: dat
         received_at=received_at,
     )
     session.add(complaint)
+    await set_deadline(session, complaint)
     await session.flush()
     await emit(
         session,
@@ -91,3 +95,141 @@ async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: dat
         },
     )
     return complaint
+
+
+# --- staff side: deadlines and answers (DESIGN "Indicators": refuse within 2 working days,
+# ask for information within 5, answer within 15, publish within 2) ---------------------------
+
+REFUSE_DAYS, INFO_DAYS, ANSWER_DAYS, PUBLISH_DAYS = 2, 5, 15, 2
+
+
+class ComplaintStaffOut(BaseModel):
+    code: str
+    kind: str
+    status: str
+    subject: str
+    content: str
+    dossier_code: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    contact_email: str | None
+    received_at: datetime
+    refuse_by: datetime
+    answer_due_at: datetime | None
+    answered_at: datetime | None
+    answer: str | None
+    overdue: bool
+
+
+class ComplaintPublicOut(BaseModel):
+    code: str
+    kind: str
+    status: str
+    subject: str
+    received_at: datetime
+    answer_due_at: datetime | None
+    answer: str | None = None
+    answered_at: datetime | None = None
+
+
+class AnswerIn(BaseModel):
+    answer: str = Field(min_length=10, max_length=10000)
+    publish: bool = True
+
+
+class ComplaintRefusalIn(BaseModel):
+    reason: str = Field(min_length=10, max_length=2000)
+
+
+async def set_deadline(session: AsyncSession, complaint: Complaint) -> None:
+    calendar = await calendar_for(session, complaint.agency_id)
+    start = calendar.next_working_instant(complaint.received_at)
+    complaint.answer_due_at = calendar.add_working_seconds(start, ANSWER_DAYS * WORKING_DAY)
+
+
+async def staff_view(session: AsyncSession, complaint: Complaint, now: datetime) -> ComplaintStaffOut:
+    calendar = await calendar_for(session, complaint.agency_id)
+    refuse_by = calendar.add_working_seconds(
+        calendar.next_working_instant(complaint.received_at), REFUSE_DAYS * WORKING_DAY
+    )
+    dossier_code = (
+        await session.scalar(select(Dossier.code).where(Dossier.id == complaint.dossier_id))
+        if complaint.dossier_id
+        else None
+    )
+    open_now = complaint.status == "received"
+    return ComplaintStaffOut(
+        code=complaint.code,
+        kind=complaint.kind,
+        status=complaint.status,
+        subject=complaint.subject,
+        content=complaint.content,
+        dossier_code=dossier_code,
+        contact_name=complaint.contact_name,
+        contact_phone=complaint.contact_phone,
+        contact_email=complaint.contact_email,
+        received_at=complaint.received_at,
+        refuse_by=refuse_by,
+        answer_due_at=complaint.answer_due_at,
+        answered_at=complaint.answered_at,
+        answer=complaint.answer,
+        overdue=bool(open_now and complaint.answer_due_at is not None and complaint.answer_due_at < now),
+    )
+
+
+async def agency_complaint(session: AsyncSession, code: str, agency_id: uuid.UUID | None, *, admin: bool) -> Complaint:
+    query = select(Complaint).where(Complaint.code == code)
+    if not admin:
+        query = query.where(Complaint.agency_id == agency_id)
+    complaint = await session.scalar(query.with_for_update())
+    if complaint is None:
+        raise NotFound("No complaint with that code for your agency.", code="complaint_not_found")
+    return complaint
+
+
+async def answer_complaint(
+    session: AsyncSession, complaint: Complaint, data: AnswerIn, *, staff_id: uuid.UUID | None, now: datetime
+) -> None:
+    if complaint.status != "received":
+        raise Conflict(f"This complaint is already {complaint.status}.", code="complaint_closed")
+    complaint.answer = data.answer
+    complaint.answered_at = now
+    complaint.answered_by_staff_id = staff_id
+    complaint.status = "published" if data.publish else "answered"
+    await emit(
+        session,
+        event_type="complaint.answered",
+        source="intake",
+        destination="notify",
+        dossier_id=complaint.dossier_id,
+        payload={
+            "complaint_id": str(complaint.id),
+            "complaint_code": complaint.code,
+            "agency_id": str(complaint.agency_id),
+        },
+    )
+    await session.flush()
+
+
+async def refuse_complaint(
+    session: AsyncSession, complaint: Complaint, data: ComplaintRefusalIn, *, staff_id: uuid.UUID | None, now: datetime
+) -> None:
+    if complaint.status != "received":
+        raise Conflict(f"This complaint is already {complaint.status}.", code="complaint_closed")
+    complaint.status = "refused"
+    complaint.answer = data.reason
+    complaint.answered_at = now
+    complaint.answered_by_staff_id = staff_id
+    await emit(
+        session,
+        event_type="complaint.refused",
+        source="intake",
+        destination="notify",
+        dossier_id=complaint.dossier_id,
+        payload={
+            "complaint_id": str(complaint.id),
+            "complaint_code": complaint.code,
+            "agency_id": str(complaint.agency_id),
+        },
+    )
+    await session.flush()
