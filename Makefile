@@ -32,8 +32,8 @@ lint: install ## ruff, mypy (strict), and the import boundaries between the APIs
 	$(VENV)/bin/mypy $(SOURCES)
 	$(VENV)/bin/lint-imports
 
-bench: install ## Working-calendar benchmark against a naive day-by-day walk (fails below 50x)
-	$(PY) -m bench.bench_calendar
+bench: install ## Benchmarks: calendar vs a day-by-day walk (fails below 50x), online submissions vs bare inserts
+	$(PY) -m bench
 
 format: install ## Format and autofix
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,9 @@
+"""``python -m bench``: every benchmark, in one run; exits non-zero if one misses its target."""
+
+import sys
+
+from bench import bench_calendar, bench_intake
+
+if __name__ == "__main__":
+    results = [bench_calendar.main(), bench_intake.main()]
+    sys.exit(1 if any(results) else 0)
