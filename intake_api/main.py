@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routers import complaints, dossiers, tracking
+from intake_api.routers import complaints, dossiers, procedures, tracking
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.receiver import events_router
@@ -17,7 +17,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name=SERVICE,
         title="Một Cửa — intake API",
         description="Tiếp nhận hồ sơ: procedure catalogue, online and counter submission, tracking, feedback.",
-        routers=[dossiers.router, tracking.router, complaints.router, events_router(SERVICE, handlers={})],
+        routers=[
+            procedures.router,
+            dossiers.router,
+            tracking.router,
+            complaints.router,
+            events_router(SERVICE, handlers={}),
+        ],
         downstream=("workflow", "notify"),
         settings=settings,
     )
