@@ -1,0 +1,73 @@
+"""The procedure catalogue: public search and detail, versioned administration (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.intake.catalogue import (
+    CatalogueQuery,
+    ProcedureCreate,
+    ProcedureDetail,
+    ProcedurePage,
+    VersionIn,
+    create_procedure,
+    get_procedure,
+    local_today,
+    publish_version,
+    search_procedures,
+)
+
+router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
+Admin = Annotated[Actor, Depends(require_roles("admin"))]
+Code = Annotated[str, Path(min_length=1, max_length=64, description="national procedure code (mã TTHC)")]
+
+
+def _audit(session: AsyncSession, request: Request, actor: Actor, detail: ProcedureDetail) -> None:
+    record(
+        session,
+        audit_entry(
+            service=request.app.state.service_name,
+            action="update",
+            resource=f"{request.method} {request.url.path}",
+            request=request,
+            actor=actor,
+            detail={"procedure_code": detail.code, "version": detail.version, "valid_from": str(detail.valid_from)},
+        ),
+    )
+
+
+@router.get("", responses=problem_responses(422))
+async def list_procedures(
+    session: SessionDep, clock: ClockDep, query: Annotated[CatalogueQuery, Query()]
+) -> ProcedurePage:
+    """Search the procedures in force (accents and case ignored), filtered by field, agency and online mode."""
+    return await search_procedures(session, query, today=local_today(clock.now()))
+
+
+@router.get("/{code}", responses=problem_responses(404))
+async def read_procedure(code: Code, session: SessionDep, clock: ClockDep) -> ProcedureDetail:
+    """The version of a procedure in force today, with documents, fees, agencies and workflow steps."""
+    return await get_procedure(session, code, today=local_today(clock.now()))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
+async def create(body: ProcedureCreate, session: SessionDep, actor: Admin, request: Request) -> ProcedureDetail:
+    """Create a procedure with its first published version (administrators)."""
+    detail = await create_procedure(session, body)
+    _audit(session, request, actor, detail)
+    return detail
+
+
+@router.post("/{code}/versions", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422))
+async def publish(code: Code, body: VersionIn, session: SessionDep, actor: Admin, request: Request) -> ProcedureDetail:
+    """Publish a new version of a procedure; the previous one stays unchanged but ends where it starts."""
+    detail = await publish_version(session, code, body)
+    _audit(session, request, actor, detail)
+    return detail

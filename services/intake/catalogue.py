@@ -1,0 +1,626 @@
+"""The procedure catalogue (danh mục thủ tục hành chính): search, detail and versioned administration.
+
+Rules are dated data: a procedure has numbered versions, each valid from a date, and a dossier stays
+bound to the version in force when it was received. Publishing a new version therefore never edits an
+existing version's rules; the only change to the previous version is its ``valid_to``, set to the new
+version's ``valid_from``.
+
+Choices worth knowing:
+
+- The *current* version is the published one with ``valid_from <= today < valid_to`` (``valid_to``
+  null = open-ended), "today" being the date in Vietnam.
+- ``fee_vnd`` is the sum of the known amounts of the ``lệ phí`` and ``phí`` rows. Rows of kind
+  ``other`` (taxes, insurance contributions decided elsewhere) are not in it. When some ``lệ phí`` or
+  ``phí`` amount is unknown (set by the provincial People's Council, HĐND tỉnh), ``fee_complete`` is
+  false and ``fee_note`` says so: the number is then a lower bound, the detail lists every fee.
+- ``agency_code`` is the resolving agency's code, else the first receiving agency's (by code).
+- Search folds the query like ``Procedure.search_text`` (lower case, no diacritics, đ → d) and
+  requires every word as a substring (ILIKE, served by the pg_trgm GIN index). Results are ranked:
+  exact code, then name starting with the query, then the query as one phrase, then the rest; then
+  by name.
+- A new version copies the previous version's active workflow template and its steps unchanged;
+  editing templates (and their time shares) is the workflow administration's job. A procedure
+  created through the API has no workflow template (``steps`` is empty) until one is added there.
+- ``POST /api/v1/procedures`` nests the first version's rules under ``version``; unknown fields are
+  refused. Document codes are ``D01``, ``D02``… in the given order; ``template_url`` is the stored
+  ``template_path`` (null when there is none).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased, contains_eager, selectinload
+
+from services.calendar.working import VN_TZ
+from services.core.errors import Conflict, NotFound, Unprocessable
+from services.core.text import fold
+from services.models import (
+    Agency,
+    AgencyLevel,
+    Procedure,
+    ProcedureAgency,
+    ProcedureDocument,
+    ProcedureFee,
+    ProcedureVersion,
+    WorkflowStep,
+    WorkflowTemplate,
+)
+
+TimeUnit = Literal["working_days", "working_hours"]
+OnlineMode = Literal["full", "partial", "none"]
+DocumentForm = Literal["original", "copy", "original_or_copy", "present_original", "electronic"]
+FeeKind = Literal["lệ phí", "phí", "other", "none"]
+AgencyRole = Literal["receiving", "resolving", "coordinating"]
+
+CHARGED_KINDS = ("lệ phí", "phí")
+SEARCHABLE_ROLES = ("receiving", "resolving")
+_ROLE_ORDER = {"receiving": 0, "resolving": 1, "coordinating": 2}
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+PROVINCE_FEE_NOTE = "Một số khoản lệ phí, phí do HĐND cấp tỉnh quy định; xem chi tiết thủ tục."
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+ProcedureCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+
+
+def local_today(now: datetime) -> date:
+    """The date in Vietnam at ``now``: validity dates of procedures are Vietnamese calendar dates."""
+    return now.astimezone(VN_TZ).date()
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TimeLimitIn(_Input):
+    value: int = Field(ge=0, le=10_000, description="number of working days or working hours")
+    unit: TimeUnit
+
+
+class DocumentIn(_Input):
+    name: Name
+    form: DocumentForm = "original"
+    mandatory: bool = True
+
+
+class FeeIn(_Input):
+    kind: FeeKind
+    name: Name
+    amount_vnd: int | None = Field(default=None, ge=0, le=10**12, description="null when the province sets it")
+    note: LongText | None = None
+
+
+class AgencyLinkIn(_Input):
+    agency_code: ShortText
+    role: AgencyRole
+
+
+class VersionIn(_Input):
+    """The rules of one version of a procedure, in force from ``valid_from``."""
+
+    valid_from: date
+    time_limit: TimeLimitIn
+    online_mode: OnlineMode
+    interagency: bool = False
+    postal_submission: bool = True
+    postal_return: bool = True
+    cutoff_rule: bool = Field(default=True, description="counter receipt after the cut-off counts from next day")
+    clock_restarts_on_supplement: bool = False
+    documents: list[DocumentIn] = Field(default_factory=list, max_length=100)
+    fees: list[FeeIn] = Field(default_factory=list, max_length=50)
+    agencies: list[AgencyLinkIn] = Field(min_length=1, max_length=50)
+    result_description: LongText | None = None
+    legal_basis: list[Name] = Field(default_factory=list, max_length=50)
+
+    @field_validator("documents")
+    @classmethod
+    def _distinct_documents(cls, documents: list[DocumentIn]) -> list[DocumentIn]:
+        seen: set[str] = set()
+        for document in documents:
+            key = fold(document.name)
+            if key in seen:
+                raise ValueError(f"document {document.name!r} is listed twice")
+            seen.add(key)
+        return documents
+
+    @field_validator("agencies")
+    @classmethod
+    def _receiving_agency(cls, agencies: list[AgencyLinkIn]) -> list[AgencyLinkIn]:
+        pairs = [(link.agency_code, link.role) for link in agencies]
+        if len(set(pairs)) != len(pairs):
+            raise ValueError("an agency is listed twice with the same role")
+        if not any(link.role == "receiving" for link in agencies):
+            raise ValueError("at least one receiving agency (nơi tiếp nhận) is needed")
+        return agencies
+
+
+class ProcedureCreate(_Input):
+    """A new procedure and its first version."""
+
+    code: ProcedureCode = Field(description="national procedure code (mã TTHC), e.g. 1.001193")
+    name: Name
+    field: ShortText = Field(description="lĩnh vực")
+    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
+        description="agency level code that resolves it (agency_level), e.g. province or commune"
+    )
+    version: VersionIn
+
+
+class CatalogueQuery(BaseModel):
+    """Search parameters of the public catalogue."""
+
+    q: str | None = Field(default=None, max_length=200, description="words of the code, name or field; any accents")
+    field: str | None = Field(default=None, max_length=200, description="exact field name (lĩnh vực)")
+    agency: str | None = Field(default=None, max_length=64, description="code of an agency receiving or resolving it")
+    online_mode: OnlineMode | None = None
+    interagency: bool | None = None
+    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class TimeLimitOut(BaseModel):
+    value: int
+    unit: str
+
+
+class ProcedureSummary(BaseModel):
+    code: str
+    name: str
+    field: str
+    level: str
+    agency_code: str | None = Field(description="the resolving agency, else the first receiving one")
+    time_limit: TimeLimitOut
+    fee_vnd: int = Field(description="sum of the known lệ phí and phí amounts")
+    fee_complete: bool = Field(description="false when some lệ phí or phí amount is set by the province")
+    fee_note: str | None
+    online_mode: str
+    interagency: bool
+    postal_submission: bool
+    postal_return: bool
+    version: int
+    valid_from: date
+    valid_to: date | None
+
+
+class ProcedurePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[ProcedureSummary]
+
+
+class VersionOut(BaseModel):
+    version: int
+    valid_from: date
+    valid_to: date | None
+    published: bool
+
+
+class RequiredDocumentOut(BaseModel):
+    code: str
+    name: str
+    mandatory: bool
+    form: str
+    template_url: str | None
+
+
+class FeeOut(BaseModel):
+    kind: str
+    name: str
+    amount_vnd: int | None
+    note: str | None
+
+
+class AgencyOut(BaseModel):
+    code: str
+    name: str
+    role: str
+
+
+class ShareOut(BaseModel):
+    value: float
+    unit: str
+
+
+class StepOut(BaseModel):
+    position: int
+    code: str
+    name: str
+    role: str
+    agency_code: str | None = Field(description="null: the agency that received the dossier")
+    share: ShareOut
+
+
+class ProcedureDetail(ProcedureSummary):
+    versions: list[VersionOut]
+    required_documents: list[RequiredDocumentOut]
+    fees: list[FeeOut]
+    agencies: list[AgencyOut]
+    steps: list[StepOut]
+    legal_basis: list[str]
+    result_description: str | None
+    cutoff_rule: bool
+    clock_restarts_on_supplement: bool
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _current(today: date) -> ColumnElement[bool]:
+    """The version in force today, one per procedure (the highest number should versions overlap)."""
+    candidate = aliased(ProcedureVersion)
+    in_force = (
+        select(candidate.id)
+        .where(
+            candidate.published.is_(True),
+            candidate.valid_from <= today,
+            or_(candidate.valid_to.is_(None), candidate.valid_to > today),
+        )
+        .ext(distinct_on(candidate.procedure_id))
+        .order_by(candidate.procedure_id, candidate.version.desc())
+    )
+    return ProcedureVersion.id.in_(in_force)
+
+
+def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
+    conditions = [_current(today)]
+    for word in fold(query.q or "").split():
+        conditions.append(Procedure.search_text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+    if query.field:
+        conditions.append(Procedure.field == query.field)
+    if query.agency:
+        conditions.append(
+            ProcedureVersion.id.in_(
+                select(ProcedureAgency.version_id)
+                .join(Agency, Agency.id == ProcedureAgency.agency_id)
+                .where(Agency.code == query.agency, ProcedureAgency.role.in_(SEARCHABLE_ROLES))
+            )
+        )
+    if query.online_mode:
+        conditions.append(ProcedureVersion.online_mode == query.online_mode)
+    if query.interagency is not None:
+        conditions.append(ProcedureVersion.interagency.is_(query.interagency))
+    return conditions
+
+
+def _relevance(folded: str) -> ColumnElement[int]:
+    """0 exact code, 1 name starts with the query, 2 the query as a phrase, 3 every word somewhere."""
+    code = func.lower(Procedure.code)
+    return case(
+        (code == folded, 0),
+        # search_text is "<code> <name> <field>" folded, and codes carry no accents nor spaces
+        (func.starts_with(Procedure.search_text, code + " " + folded), 1),
+        (func.strpos(Procedure.search_text, folded) > 0, 2),
+        else_=3,
+    )
+
+
+def _with_rules(statement: Select[ProcedureVersion]) -> Select[ProcedureVersion]:
+    return statement.options(
+        selectinload(ProcedureVersion.documents),
+        selectinload(ProcedureVersion.fees),
+        selectinload(ProcedureVersion.agencies).selectinload(ProcedureAgency.agency),
+    )
+
+
+async def search_procedures(session: AsyncSession, query: CatalogueQuery, *, today: date) -> ProcedurePage:
+    """The page of procedures in force matching ``query``, with the total count."""
+    conditions = _filters(query, today)
+    total = await session.scalar(
+        select(func.count())
+        .select_from(ProcedureVersion)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(*conditions)
+    )
+    folded = fold(query.q or "")
+    order: list[ColumnElement[Any]] = [_relevance(folded)] if folded else []
+    statement = (
+        select(ProcedureVersion)
+        .join(ProcedureVersion.procedure)
+        .options(contains_eager(ProcedureVersion.procedure))
+        .where(*conditions)
+        .order_by(*order, Procedure.name, Procedure.code)
+        .limit(query.limit)
+        .offset(query.offset)
+    )
+    versions = (await session.scalars(_with_rules(statement))).all()
+    return ProcedurePage(
+        total=total or 0,
+        limit=query.limit,
+        offset=query.offset,
+        items=[_summary(version.procedure, version) for version in versions],
+    )
+
+
+async def get_procedure(session: AsyncSession, code: str, *, today: date) -> ProcedureDetail:
+    """The version of procedure ``code`` in force today, in full."""
+    procedure = await _procedure(session, code)
+    version_id = await session.scalar(
+        select(ProcedureVersion.id).where(ProcedureVersion.procedure_id == procedure.id, _current(today))
+    )
+    if version_id is None:
+        raise NotFound(f"Procedure {code!r} has no version in force today.", code="procedure_not_in_force")
+    return await _detail(session, version_id)
+
+
+async def _procedure(session: AsyncSession, code: str, *, for_update: bool = False) -> Procedure:
+    statement = select(Procedure).where(Procedure.code == code)
+    if for_update:
+        statement = statement.with_for_update()
+    procedure = await session.scalar(statement)
+    if procedure is None:
+        raise NotFound(f"No procedure with code {code!r}.", code="procedure_not_found")
+    return procedure
+
+
+async def _active_template(session: AsyncSession, version_id: uuid.UUID) -> WorkflowTemplate | None:
+    return await session.scalar(
+        select(WorkflowTemplate)
+        .where(WorkflowTemplate.procedure_version_id == version_id, WorkflowTemplate.active.is_(True))
+        .order_by(WorkflowTemplate.version.desc())
+        .limit(1)
+        .options(selectinload(WorkflowTemplate.steps))
+    )
+
+
+async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDetail:
+    # the procedure and its versions first: populate_existing on them would reset the version's collections
+    procedure = (
+        await session.scalars(
+            select(Procedure)
+            .join(ProcedureVersion)
+            .where(ProcedureVersion.id == version_id)
+            .options(selectinload(Procedure.versions))
+            .execution_options(populate_existing=True)
+        )
+    ).one()
+    statement = select(ProcedureVersion).where(ProcedureVersion.id == version_id)
+    version = (await session.scalars(_with_rules(statement).execution_options(populate_existing=True))).one()
+    template = await _active_template(session, version.id)
+    steps = template.steps if template else []
+    step_agency_ids = {step.agency_id for step in steps if step.agency_id is not None}
+    agency_codes: dict[uuid.UUID, str] = {}
+    if step_agency_ids:
+        rows = await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(step_agency_ids)))
+        agency_codes = {agency_id: code for agency_id, code in rows.all()}
+    summary = _summary(procedure, version)
+    return ProcedureDetail(
+        **summary.model_dump(),
+        versions=[
+            VersionOut(version=v.version, valid_from=v.valid_from, valid_to=v.valid_to, published=v.published)
+            for v in procedure.versions
+        ],
+        required_documents=[
+            RequiredDocumentOut(
+                code=document.code,
+                name=document.name,
+                mandatory=document.mandatory,
+                form=document.form,
+                template_url=document.template_path or None,
+            )
+            for document in version.documents
+        ],
+        fees=[FeeOut(kind=fee.kind, name=fee.name, amount_vnd=fee.amount_vnd, note=fee.note) for fee in version.fees],
+        agencies=[
+            AgencyOut(code=link.agency.code, name=link.agency.name, role=link.role)
+            for link in _ordered_links(version.agencies)
+        ],
+        steps=[
+            StepOut(
+                position=step.position,
+                code=step.code,
+                name=step.name,
+                role=step.role_code,
+                agency_code=agency_codes[step.agency_id] if step.agency_id is not None else None,
+                share=ShareOut(value=float(step.share_value), unit=step.share_unit),
+            )
+            for step in steps
+        ],
+        legal_basis=list(version.legal_basis),
+        result_description=version.result_description,
+        cutoff_rule=version.cutoff_rule,
+        clock_restarts_on_supplement=version.clock_restarts_on_supplement,
+    )
+
+
+def _ordered_links(links: Sequence[ProcedureAgency]) -> list[ProcedureAgency]:
+    return sorted(links, key=lambda link: (_ROLE_ORDER.get(link.role, 9), link.agency.code))
+
+
+def _agency_code(links: Sequence[ProcedureAgency]) -> str | None:
+    for role in ("resolving", "receiving"):
+        codes = sorted(link.agency.code for link in links if link.role == role)
+        if codes:
+            return codes[0]
+    return None
+
+
+def fee_total(fees: Sequence[ProcedureFee]) -> tuple[int, bool]:
+    """The sum of the known lệ phí and phí amounts, and whether every one of them is known."""
+    charged = [fee for fee in fees if fee.kind in CHARGED_KINDS]
+    return sum(fee.amount_vnd or 0 for fee in charged), all(fee.amount_vnd is not None for fee in charged)
+
+
+def _summary(procedure: Procedure, version: ProcedureVersion) -> ProcedureSummary:
+    fee_vnd, complete = fee_total(version.fees)
+    return ProcedureSummary(
+        code=procedure.code,
+        name=procedure.name,
+        field=procedure.field,
+        level=procedure.level,
+        agency_code=_agency_code(version.agencies),
+        time_limit=TimeLimitOut(value=version.time_limit_value, unit=version.time_limit_unit),
+        fee_vnd=fee_vnd,
+        fee_complete=complete,
+        fee_note=None if complete else PROVINCE_FEE_NOTE,
+        online_mode=version.online_mode,
+        interagency=version.interagency,
+        postal_submission=version.postal_submission,
+        postal_return=version.postal_return,
+        version=version.version,
+        valid_from=version.valid_from,
+        valid_to=version.valid_to,
+    )
+
+
+# --- administration ------------------------------------------------------------------------------
+
+
+def _unprocessable(detail: str, *, code: str, loc: list[str]) -> Unprocessable:
+    return Unprocessable(detail, code=code, errors=[{"loc": loc, "msg": detail, "type": code}])
+
+
+async def _agency_ids(session: AsyncSession, body: VersionIn) -> dict[str, uuid.UUID]:
+    codes = {link.agency_code for link in body.agencies}
+    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes)))
+    found = {code: agency_id for code, agency_id in rows.all()}
+    missing = sorted(codes - found.keys())
+    if missing:
+        raise NotFound(f"No agency with code {', '.join(missing)}.", code="agency_not_found", agency_codes=missing)
+    return found
+
+
+def _new_version(
+    procedure_id: uuid.UUID, number: int, body: VersionIn, agency_ids: dict[str, uuid.UUID]
+) -> ProcedureVersion:
+    return ProcedureVersion(
+        id=uuid.uuid4(),
+        procedure_id=procedure_id,
+        version=number,
+        valid_from=body.valid_from,
+        valid_to=None,
+        published=True,
+        time_limit_value=body.time_limit.value,
+        time_limit_unit=body.time_limit.unit,
+        cutoff_rule=body.cutoff_rule,
+        clock_restarts_on_supplement=body.clock_restarts_on_supplement,
+        online_mode=body.online_mode,
+        interagency=body.interagency,
+        postal_submission=body.postal_submission,
+        postal_return=body.postal_return,
+        result_description=body.result_description,
+        legal_basis=list(body.legal_basis),
+        source={"origin": "admin_api"},
+        documents=[
+            ProcedureDocument(
+                position=position,
+                code=f"D{position:02d}",
+                name=document.name,
+                form=document.form,
+                mandatory=document.mandatory,
+            )
+            for position, document in enumerate(body.documents, start=1)
+        ],
+        fees=[
+            ProcedureFee(position=position, kind=fee.kind, name=fee.name, amount_vnd=fee.amount_vnd, note=fee.note)
+            for position, fee in enumerate(body.fees, start=1)
+        ],
+        agencies=[ProcedureAgency(agency_id=agency_ids[link.agency_code], role=link.role) for link in body.agencies],
+    )
+
+
+async def create_procedure(session: AsyncSession, body: ProcedureCreate) -> ProcedureDetail:
+    """Create a procedure with its first (published) version; flushes, never commits."""
+    if await session.scalar(select(Procedure.id).where(Procedure.code == body.code)) is not None:
+        raise Conflict(
+            f"Procedure {body.code!r} already exists; publish a new version instead.", code="procedure_exists"
+        )
+    if await session.get(AgencyLevel, body.level) is None:
+        raise _unprocessable(f"Unknown agency level {body.level!r}.", code="unknown_level", loc=["body", "level"])
+    agency_ids = await _agency_ids(session, body.version)
+    procedure = Procedure(
+        id=uuid.uuid4(),
+        code=body.code,
+        name=body.name,
+        field=body.field,
+        level=body.level,
+        search_text=fold(f"{body.code} {body.name} {body.field}"),
+    )
+    session.add(procedure)
+    try:
+        await session.flush()
+    except IntegrityError:  # created by a concurrent request since the check above
+        raise Conflict(f"Procedure {body.code!r} already exists.", code="procedure_exists") from None
+    version = _new_version(procedure.id, 1, body.version, agency_ids)
+    session.add(version)
+    await session.flush()
+    return await _detail(session, version.id)
+
+
+async def publish_version(session: AsyncSession, code: str, body: VersionIn) -> ProcedureDetail:
+    """Publish version N+1 of ``code``; the previous version ends where it starts. Flushes, never commits.
+
+    The previous version's rules are left as they are (dossiers received under it stay bound to
+    them); only its ``valid_to`` is set. The active workflow template is copied to the new version.
+    """
+    procedure = await _procedure(session, code, for_update=True)  # serialises concurrent publications
+    previous = await session.scalar(
+        select(ProcedureVersion)
+        .where(ProcedureVersion.procedure_id == procedure.id)
+        .order_by(ProcedureVersion.version.desc())
+        .limit(1)
+    )
+    if previous is not None and body.valid_from <= previous.valid_from:
+        raise _unprocessable(
+            f"valid_from must be after {previous.valid_from.isoformat()}, when version {previous.version} started.",
+            code="valid_from_not_after_previous",
+            loc=["body", "valid_from"],
+        )
+    agency_ids = await _agency_ids(session, body)
+    number = previous.version + 1 if previous is not None else 1
+    version = _new_version(procedure.id, number, body, agency_ids)
+    session.add(version)
+    if previous is not None:
+        if previous.valid_to is None or previous.valid_to > body.valid_from:
+            previous.valid_to = body.valid_from
+        template = await _active_template(session, previous.id)
+        if template is not None:
+            session.add(_copy_template(template, version.id))
+    await session.flush()
+    return await _detail(session, version.id)
+
+
+def _copy_template(template: WorkflowTemplate, version_id: uuid.UUID) -> WorkflowTemplate:
+    return WorkflowTemplate(
+        procedure_version_id=version_id,
+        version=1,
+        name=template.name,
+        active=True,
+        steps=[
+            WorkflowStep(
+                position=step.position,
+                code=step.code,
+                name=step.name,
+                agency_id=step.agency_id,
+                agency_level_code=step.agency_level_code,
+                role_code=step.role_code,
+                share_value=step.share_value,
+                share_unit=step.share_unit,
+                allowed_actions=list(step.allowed_actions),
+            )
+            for step in template.steps
+        ],
+    )
