@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routers import complaints, dossiers, procedures, tracking
+from intake_api.routers import complaints, dossiers, forms, procedures, tracking
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.receiver import events_router
@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             procedures.router,
             dossiers.router,
             tracking.router,
+            forms.router,
             complaints.router,
             events_router(SERVICE, handlers={}),
         ],

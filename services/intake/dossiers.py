@@ -147,6 +147,7 @@ def handover(
     actor: Actor | None = None,
     comment: str | None = None,
     public_note: str | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> None:
     session.add(
         Handover(
@@ -160,6 +161,7 @@ def handover(
             to_agency_id=dossier.current_agency_id,
             comment=comment,
             public_note=public_note,
+            detail=detail or {},
         )
     )
 
@@ -347,6 +349,7 @@ async def refuse(session: AsyncSession, dossier: Dossier, *, actor: Actor, now: 
         actor=actor,
         comment=joined,
         public_note=f"Từ chối tiếp nhận: {joined}",
+        detail={"reasons": reasons},
     )
     await announce(session, dossier, "dossier.refused", reasons=reasons)
 
@@ -362,7 +365,7 @@ async def request_supplement(
     listing = "; ".join(f"{item['document']} ({item['reason']})" for item in items)
     handover(
         session, dossier, action="request_supplement", at=now, actor=actor, comment=listing,
-        public_note=f"Yêu cầu bổ sung: {listing}",
+        public_note=f"Yêu cầu bổ sung: {listing}", detail={"items": items},
     )  # fmt: skip
     await announce(session, dossier, "dossier.supplement_requested", items=items)
 

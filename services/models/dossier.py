@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from services.models.base import Base, Timestamps, UUIDPk
@@ -149,5 +150,8 @@ class Handover(Base, UUIDPk):
     to_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     comment: Mapped[str | None] = mapped_column(Text)
     public_note: Mapped[str | None] = mapped_column(Text, doc="what the citizen's tracking page shows")
+    detail: Mapped[dict[str, object]] = mapped_column(
+        JSONB, default=dict, server_default="{}", doc="structured content: reasons, requested documents"
+    )
     step_due_at: Mapped[datetime | None]
     step_outcome: Mapped[str | None] = mapped_column(String(16))

@@ -1,0 +1,108 @@
+"""The printable forms as PDF: 01 receipt, 02 supplement request, 03 refusal, 07 record book."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
+from services.core.errors import NotFound, Unprocessable, problem_responses
+from services.intake import dossiers as intake
+from services.intake import printing
+from services.intake.schemas import SecretIn
+from services.models import Agency
+
+router = APIRouter(prefix="/api/v1", tags=["forms"])
+Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
+Code = Annotated[str, Path(max_length=64)]
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(
+        content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+@router.post(
+    "/dossiers/{code}/forms/receipt.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+)
+async def receipt(
+    code: Code,
+    body: SecretIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: Staff,
+    request: Request,
+) -> Response:
+    """Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk)."""
+    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    if not intake.secret_matches(settings, dossier, body.secret):
+        raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
+    resource = f"POST /api/v1/dossiers/{code}/forms/receipt.pdf"
+    record(
+        session,
+        audit_entry(
+            service="intake", action="read", resource=resource, request=request, actor=actor, dossier_id=dossier.id
+        ),
+    )
+    base = str(request.base_url)
+    return _pdf(
+        await printing.receipt_pdf(session, dossier, secret=body.secret, tracking_base=base, now=clock.now()),
+        f"{code}-01.pdf",
+    )
+
+
+@router.get(
+    "/dossiers/{code}/forms/supplement.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+)
+async def supplement(code: Code, session: SessionDep, clock: ClockDep, actor: Staff) -> Response:
+    """Mẫu 02: the request to supplement or complete the dossier."""
+    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    return _pdf(await printing.supplement_pdf(session, dossier, now=clock.now()), f"{code}-02.pdf")
+
+
+@router.get(
+    "/dossiers/{code}/forms/refusal.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+)
+async def refusal(code: Code, session: SessionDep, clock: ClockDep, actor: Staff) -> Response:
+    """Mẫu 03: the refusal with its reasons."""
+    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    return _pdf(await printing.refusal_pdf(session, dossier, now=clock.now()), f"{code}-03.pdf")
+
+
+@router.get("/record-book.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 422)})
+async def record_book(
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Staff,
+    from_: Annotated[date, Query(alias="from")],
+    to: date,
+    agency: str | None = None,
+) -> Response:
+    """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period."""
+    if to < from_ or (to - from_).days > 366:
+        raise Unprocessable("The period runs from 'from' to 'to', at most a year.", code="invalid_period")
+    query = (
+        select(Agency).where(Agency.code == agency)
+        if agency and actor.has_any("admin")
+        else select(Agency).where(Agency.id == actor.agency_id)
+    )
+    desk = await session.scalar(query)
+    if desk is None:
+        raise NotFound("No such agency.", code="agency_not_found")
+    pdf = await printing.record_book_pdf(session, desk, start=from_, end=to, now=clock.now())
+    return _pdf(pdf, f"so-theo-doi-{from_:%Y%m%d}-{to:%Y%m%d}.pdf")

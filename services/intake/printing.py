@@ -1,0 +1,183 @@
+"""Filling the printable forms from the database (the forms themselves are in ``forms/``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.working import VN_TZ
+from services.core.errors import Conflict
+from services.intake import forms
+from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
+
+RETURN_LABELS = {
+    "counter": "Nhận trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả",
+    "postal": "Qua dịch vụ bưu chính công ích",
+    "online": "Trực tuyến (bản điện tử)",
+}
+FORM_LABELS = {
+    "original": "Bản chính",
+    "copy": "Bản sao",
+    "original_or_copy": "Bản chính hoặc bản sao",
+    "present_original": "Bản chính (xuất trình)",
+    "electronic": "Bản điện tử",
+}
+PLACE = "Hải Phòng"  # the demo province; a deployment sets its agencies' place in data later
+
+
+async def _context(
+    session: AsyncSession, dossier: Dossier
+) -> tuple[Procedure, ProcedureVersion, Agency, forms.AgencyHeader]:
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    agency = await session.get(Agency, dossier.receiving_agency_id)
+    assert procedure is not None
+    assert agency is not None
+    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
+    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
+    return procedure, version, agency, header
+
+
+async def _officer(session: AsyncSession, dossier: Dossier, action: str) -> tuple[str, Handover | None]:
+    row = await session.scalar(
+        select(Handover)
+        .where(Handover.dossier_id == dossier.id, Handover.action == action)
+        .order_by(Handover.at.desc())
+        .limit(1)
+    )
+    staff = await session.get(Staff, row.from_staff_id) if row and row.from_staff_id else None
+    return (staff.full_name if staff else ""), row
+
+
+def _contact(dossier: Dossier) -> dict[str, Any]:
+    return {
+        "applicant_address": dossier.applicant_address,
+        "applicant_phone": dossier.applicant_phone,
+        "applicant_email": dossier.applicant_email,
+    }
+
+
+async def receipt_pdf(
+    session: AsyncSession, dossier: Dossier, *, secret: str, tracking_base: str, now: datetime
+) -> bytes:
+    """Mẫu 01, with the secret the citizen needs (it is shown once; the server keeps only its hash)."""
+    if dossier.received_at is None or dossier.due_at is None:
+        raise Conflict("The receipt is printed once the dossier is received.", code="not_received")
+    procedure, version, _, header = await _context(session, dossier)
+    officer, _ = await _officer(session, dossier, "receive")
+    required = {
+        row.code: row
+        for row in await session.scalars(select(ProcedureDocument).where(ProcedureDocument.version_id == version.id))
+    }
+    uploaded = (await session.scalars(select(Document).where(Document.dossier_id == dossier.id))).all()
+    documents = [
+        forms.ReceivedDocument(
+            name=required[doc.required_code].name if doc.required_code in required else doc.filename,
+            form_label="Bản điện tử"
+            if dossier.channel == 2
+            else FORM_LABELS.get(
+                required[doc.required_code].form if doc.required_code in required else "copy", "Bản sao"
+            ),
+        )
+        for doc in uploaded
+    ] or [
+        forms.ReceivedDocument(name=row.name, form_label=FORM_LABELS.get(row.form, row.form))
+        for row in required.values()
+        if row.mandatory
+    ]
+    unit = "ngày làm việc" if version.time_limit_unit == "working_days" else "giờ làm việc"
+    return forms.render_receipt(
+        forms.ReceiptForm(
+            header=header,
+            dossier_code=dossier.code,
+            applicant_name=dossier.applicant_name,
+            procedure_name=procedure.name,
+            documents=documents,
+            received_at=dossier.received_at,
+            appointment_at=dossier.appointment_at or dossier.due_at,
+            return_method_label=RETURN_LABELS.get(dossier.return_method, dossier.return_method),
+            tracking_url=f"{tracking_base.rstrip('/')}/tra-cuu/{dossier.code}",
+            secret=secret,
+            officer_name=officer,
+            printed_at=now,
+            time_limit_label=f"{version.time_limit_value:02d} {unit}" if version.time_limit_value else "Trong ngày",
+            **_contact(dossier),
+        )
+    )
+
+
+async def supplement_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+    """Mẫu 02, from the latest supplement request."""
+    procedure, _, _, header = await _context(session, dossier)
+    officer, row = await _officer(session, dossier, "request_supplement")
+    if row is None:
+        raise Conflict("No supplement was requested for this dossier.", code="no_supplement_request")
+    items = [forms.SupplementItem(what=item["document"], reason=item["reason"]) for item in row.detail.get("items", [])]  # type: ignore[attr-defined]
+    return forms.render_supplement(
+        forms.SupplementForm(
+            header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
+            procedure_name=procedure.name, items=items, officer_name=officer, printed_at=now,
+            received_at=dossier.received_at or dossier.submitted_at, **_contact(dossier),
+        )
+    )  # fmt: skip
+
+
+async def refusal_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+    """Mẫu 03, with the reasons given at refusal."""
+    procedure, _, _, header = await _context(session, dossier)
+    officer, row = await _officer(session, dossier, "refuse")
+    if row is None:
+        raise Conflict("This dossier was not refused.", code="not_refused")
+    return forms.render_refusal(
+        forms.RefusalForm(
+            header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
+            procedure_name=procedure.name, reasons=list(row.detail.get("reasons", [])),  # type: ignore[call-overload]
+            officer_name=officer, printed_at=now, submitted_at=dossier.submitted_at, **_contact(dossier),
+        )
+    )  # fmt: skip
+
+
+async def record_book_pdf(session: AsyncSession, agency: Agency, *, start: date, end: date, now: datetime) -> bytes:
+    """Mẫu 07: the dossiers the desk received in [start, end] (local dates)."""
+    begin = datetime.combine(start, datetime.min.time(), tzinfo=VN_TZ)
+    finish = datetime.combine(end, datetime.max.time(), tzinfo=VN_TZ)
+    rows = (
+        await session.execute(
+            select(Dossier, Procedure.name)
+            .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(
+                Dossier.receiving_agency_id == agency.id, Dossier.received_at >= begin, Dossier.received_at <= finish
+            )
+            .order_by(Dossier.received_at, Dossier.code)
+        )
+    ).all()
+    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
+    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
+    return forms.render_record_book(
+        forms.RecordBookForm(
+            header=header,
+            period_from=start,
+            period_to=end,
+            printed_at=now,
+            rows=[
+                forms.RecordRow(
+                    dossier_code=dossier.code,
+                    procedure_name=name,
+                    applicant_name=dossier.applicant_name,
+                    applicant_contact=", ".join(p for p in (dossier.applicant_address, dossier.applicant_phone) if p)
+                    or None,
+                    received_at=dossier.received_at or now,
+                    appointment_at=dossier.appointment_at or dossier.due_at or now,
+                    result_at=dossier.resolved_at,
+                    returned_at=dossier.returned_at,
+                    note={"withdrawn": "Rút hồ sơ", "stopped": "Dừng xử lý"}.get(dossier.status),
+                )
+                for dossier, name in rows
+            ],
+        )
+    )

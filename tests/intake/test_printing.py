@@ -1,0 +1,70 @@
+"""The forms served by intake_api render with the dossier's own data."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import httpx
+from pypdf import PdfReader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.working import VN_TZ
+from tests.intake.setup import create_desk, submission
+
+
+def text(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+async def test_receipt_supplement_refusal_and_record_book(
+    intake: httpx.AsyncClient, committed: AsyncSession, bearer, travel
+) -> None:  # type: ignore[no-untyped-def]
+    desk = await create_desk(committed)
+    await committed.commit()
+    officer = bearer(desk.officer)
+    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
+    created = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
+    code, secret = created["code"], created["secret"]
+
+    wrong = await intake.post(
+        f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={"secret": "ABCD-EFGH"}, headers=officer
+    )
+    assert wrong.status_code == 422
+    receipt = await intake.post(f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={"secret": secret}, headers=officer)
+    assert receipt.status_code == 200
+    assert receipt.headers["content-type"] == "application/pdf"
+    content = text(receipt.content)
+    assert code in content
+    assert "Nguyễn Thị Thu Hà" in content
+    assert "ngày 27 tháng 11 năm 2026" in content  # the appointment: Fri 27 Nov 09:00
+    assert secret in content
+
+    await intake.post(
+        f"/api/v1/dossiers/{code}/supplement-requests",
+        json={"items": [{"document": "Giấy chứng sinh", "reason": "Bản chụp bị mờ"}]},
+        headers=officer,
+    )
+    supplement = text((await intake.get(f"/api/v1/dossiers/{code}/forms/supplement.pdf", headers=officer)).content)
+    assert "Giấy chứng sinh" in supplement
+    assert "Bản chụp bị mờ" in supplement
+
+    online = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()["code"]
+    await intake.post(
+        f"/api/v1/dossiers/{online}/refuse", json={"reasons": ["Không thuộc thẩm quyền của phường"]}, headers=officer
+    )
+    refusal = text((await intake.get(f"/api/v1/dossiers/{online}/forms/refusal.pdf", headers=officer)).content)
+    assert online in refusal
+    assert "Không thuộc thẩm quyền" in refusal
+    not_refused = await intake.get(f"/api/v1/dossiers/{code}/forms/refusal.pdf", headers=officer)
+    assert not_refused.status_code == 409
+
+    book = await intake.get(
+        "/api/v1/record-book.pdf", params={"from": "2026-11-23", "to": "2026-11-23"}, headers=officer
+    )
+    assert book.status_code == 200
+    assert code in text(book.content)
+    bad = await intake.get(
+        "/api/v1/record-book.pdf", params={"from": "2026-11-23", "to": "2026-11-01"}, headers=officer
+    )
+    assert bad.status_code == 422
