@@ -425,7 +425,7 @@ async def history(session: AsyncSession, dossier: Dossier) -> list[dict[str, Any
     rows = await session.scalars(
         select(Handover)
         .where(Handover.dossier_id == dossier.id, Handover.public_note.is_not(None))
-        .order_by(Handover.at, Handover.id)
+        .order_by(Handover.at, Handover.seq)
     )
     return [
         {

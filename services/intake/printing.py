@@ -46,7 +46,7 @@ async def _officer(session: AsyncSession, dossier: Dossier, action: str) -> tupl
     row = await session.scalar(
         select(Handover)
         .where(Handover.dossier_id == dossier.id, Handover.action == action)
-        .order_by(Handover.at.desc())
+        .order_by(Handover.at.desc(), Handover.seq.desc())
         .limit(1)
     )
     staff = await session.get(Staff, row.from_staff_id) if row and row.from_staff_id else None

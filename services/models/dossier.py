@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -140,6 +140,7 @@ class Handover(Base, UUIDPk):
     __table_args__ = (Index("ix_handover_dossier_at", "dossier_id", "at"),)
 
     dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger, Identity(), doc="order of recording, for lines with the same instant")
     at: Mapped[datetime]
     action: Mapped[str] = mapped_column(String(32))
     status_after: Mapped[str] = mapped_column(String(32))

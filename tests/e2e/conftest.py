@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.core.embedded_pg import REPO_ROOT
 from services.core.processes import ManagedProcess, api_process, service_env, worker_process
+from tests.db import TEST_DATABASE, migrate, recreate_database
 
 PORTS = {"intake": 18001, "workflow": 18002, "notify": 18003}
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -62,12 +64,28 @@ class Stack:
 
 
 @pytest.fixture
-def stack(database_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
+def e2e_database_url(database_url: str) -> str:
+    """A fresh, migrated database per end-to-end test: no backlog of other tests' events or rows."""
+    url = recreate_database(database_url, f"{TEST_DATABASE}_e2e")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+async def engine(e2e_database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The end-to-end tests' own engine, on their own database (overrides the suite-wide one)."""
+    engine = create_async_engine(e2e_database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def stack(e2e_database_url: str, request: pytest.FixtureRequest) -> Iterator[Stack]:
     log_dir = ARTIFACTS / "e2e-logs" / request.node.name
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
         old.unlink()
-    running = Stack(database_url, log_dir)
+    running = Stack(e2e_database_url, log_dir)
     try:
         yield running
     finally:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from services.core.embedded_pg import REPO_ROOT
-from tests.db import recreate_database
+from tests.db import TEST_DATABASE, recreate_database
 from tests.e2e.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ PORTS = {"intake": 18101, "workflow": 18102, "notify": 18103}
 
 
 def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
-    url = recreate_database(database_url, "motcua_devrun")
+    url = recreate_database(database_url, f"{TEST_DATABASE}_devrun")
     env = dict(os.environ)
     env.update({f"MOTCUA_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in PORTS.items()})
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})

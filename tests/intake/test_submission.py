@@ -61,7 +61,11 @@ async def test_multipart_submission_stores_documents_with_checksums(
     import hashlib
 
     assert documents["D01"]["sha256"] == hashlib.sha256(PDF).hexdigest()
-    stored = await committed.scalar(select(Document).where(Document.sha256 == documents["D01"]["sha256"]))
+    stored = await committed.scalar(
+        select(Document)
+        .join(Dossier, Dossier.id == Document.dossier_id)
+        .where(Dossier.code == response.json()["code"], Document.required_code == "D01")
+    )
     assert stored is not None
     assert (settings.files_dir / stored.storage_path).read_bytes() == PDF
 
@@ -280,7 +284,7 @@ async def test_the_handover_log_records_each_step(
             select(Handover.action)
             .join(Dossier, Dossier.id == Handover.dossier_id)
             .where(Dossier.code == created["code"])
-            .order_by(Handover.at)
+            .order_by(Handover.at, Handover.seq)
         )
     ).all()
     assert actions == ["submit", "receive"]
