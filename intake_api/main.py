@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routers import complaints, dossiers, forms, procedures, tracking
+from intake_api.routers import complaints, dossiers, forms, payments, procedures, tracking, webhooks
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.receiver import events_router
@@ -23,6 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tracking.router,
             forms.router,
             complaints.router,
+            payments.router,
+            webhooks.router,
             events_router(SERVICE, handlers={}),
         ],
         downstream=("workflow", "notify"),

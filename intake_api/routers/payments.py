@@ -1,0 +1,34 @@
+"""Fees and taxes the desk asks the applicant to pay (nghĩa vụ tài chính)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, status
+
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.intake import payments
+from services.intake.dossiers import staff_dossier
+
+router = APIRouter(prefix="/api/v1", tags=["payments"])
+Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "admin"))]
+
+
+@router.post(
+    "/dossiers/{code}/payments",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def request_payment(
+    code: Annotated[str, Path(max_length=64)],
+    body: payments.PaymentRequestIn,
+    session: SessionDep,
+    clock: ClockDep,
+    actor: Staff,
+) -> payments.PaymentOut:
+    """Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses."""
+    dossier = await staff_dossier(session, code, actor)
+    payment = await payments.request_payment(session, dossier, actor=actor, now=clock.now(), data=body)
+    return payments.payment_out(dossier, payment)
