@@ -187,18 +187,25 @@ async def agency_complaint(session: AsyncSession, code: str, agency_id: uuid.UUI
     return complaint
 
 
-async def answer_complaint(
-    session: AsyncSession, complaint: Complaint, data: AnswerIn, *, staff_id: uuid.UUID | None, now: datetime
+async def _close(
+    session: AsyncSession,
+    complaint: Complaint,
+    *,
+    status: str,
+    text: str,
+    event_type: str,
+    staff_id: uuid.UUID | None,
+    now: datetime,
 ) -> None:
     if complaint.status != "received":
         raise Conflict(f"This complaint is already {complaint.status}.", code="complaint_closed")
-    complaint.answer = data.answer
+    complaint.status = status
+    complaint.answer = text
     complaint.answered_at = now
     complaint.answered_by_staff_id = staff_id
-    complaint.status = "published" if data.publish else "answered"
     await emit(
         session,
-        event_type="complaint.answered",
+        event_type=event_type,
         source="intake",
         destination="notify",
         dossier_id=complaint.dossier_id,
@@ -209,27 +216,33 @@ async def answer_complaint(
         },
     )
     await session.flush()
+
+
+async def answer_complaint(
+    session: AsyncSession, complaint: Complaint, data: AnswerIn, *, staff_id: uuid.UUID | None, now: datetime
+) -> None:
+    """Answer (and publish, unless told not to)."""
+    await _close(
+        session,
+        complaint,
+        status="published" if data.publish else "answered",
+        text=data.answer,
+        event_type="complaint.answered",
+        staff_id=staff_id,
+        now=now,
+    )
 
 
 async def refuse_complaint(
     session: AsyncSession, complaint: Complaint, data: ComplaintRefusalIn, *, staff_id: uuid.UUID | None, now: datetime
 ) -> None:
-    if complaint.status != "received":
-        raise Conflict(f"This complaint is already {complaint.status}.", code="complaint_closed")
-    complaint.status = "refused"
-    complaint.answer = data.reason
-    complaint.answered_at = now
-    complaint.answered_by_staff_id = staff_id
-    await emit(
+    """Decline to handle it, with the reason (which the citizen is told)."""
+    await _close(
         session,
+        complaint,
+        status="refused",
+        text=data.reason,
         event_type="complaint.refused",
-        source="intake",
-        destination="notify",
-        dossier_id=complaint.dossier_id,
-        payload={
-            "complaint_id": str(complaint.id),
-            "complaint_code": complaint.code,
-            "agency_id": str(complaint.agency_id),
-        },
+        staff_id=staff_id,
+        now=now,
     )
-    await session.flush()
