@@ -37,7 +37,7 @@ from services.models import (
 )
 from services.outbox import emit
 from services.outbox.events import Destination
-from services.sla.clocks import WarningPolicy, open_timers, pause, resume, start_dossier_clock
+from services.sla.clocks import WarningPolicy, halt, pause, resume, start_dossier_clock
 
 OPEN_STATES = frozenset({"submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"})
 _SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a secret
@@ -396,8 +396,7 @@ async def withdraw(session: AsyncSession, dossier: Dossier, *, now: datetime, re
     """The applicant withdraws (from any open state); the clocks stop without an outcome."""
     if dossier.status not in OPEN_STATES:
         raise Conflict(f"A dossier that is {dossier.status} cannot be withdrawn.", code="invalid_state")
-    for timer in await open_timers(session, dossier.id):
-        timer.ended_at, timer.paused_at = now, None
+    await halt(session, dossier, at=now)
     dossier.status = "withdrawn"
     dossier.closed_at = now
     handover(session, dossier, action="withdraw", at=now, comment=reason, public_note="Công dân rút hồ sơ.")

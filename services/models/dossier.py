@@ -39,6 +39,9 @@ class Dossier(Base, UUIDPk, Timestamps):
     receiving_agency_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("agency.id"), index=True)
     current_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     current_assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), index=True)
+    workflow_template_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("workflow_template.id"), doc="the template the dossier was routed with, kept when a new one is published"
+    )
     current_step_position: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(32))
     channel: Mapped[int] = mapped_column(doc="1 counter, 2 online, 3 public post")

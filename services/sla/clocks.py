@@ -202,6 +202,13 @@ async def close_dossier_clock(
     return dossier.outcome or "late"
 
 
+async def halt(session: AsyncSession, dossier: Dossier, *, at: datetime) -> None:
+    """Stop every clock without an outcome: the dossier was withdrawn or stopped, not resolved."""
+    for timer in await open_timers(session, dossier.id):
+        timer.ended_at, timer.paused_at = at, None
+    await session.flush()
+
+
 async def pause(
     session: AsyncSession,
     dossier: Dossier,
