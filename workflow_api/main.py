@@ -8,7 +8,8 @@ from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.admin import outbox_router
 from services.outbox.receiver import events_router
-from workflow_api.routers import auth, calendar, dossiers, stats
+from services.workflow.events import on_dossier_received
+from workflow_api.routers import auth, calendar, dossiers, stats, tasks
 
 SERVICE = "workflow"
 
@@ -23,8 +24,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             calendar.router,
             dossiers.router,
             stats.router,
+            tasks.router,
             outbox_router(),
-            events_router(SERVICE, handlers={}),
+            events_router(SERVICE, handlers={"dossier.received": on_dossier_received}),
         ],
         downstream=("intake", "notify"),
         settings=settings,

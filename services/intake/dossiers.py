@@ -148,22 +148,23 @@ def handover(
     comment: str | None = None,
     public_note: str | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        Handover(
-            dossier_id=dossier.id,
-            at=at,
-            action=action,
-            status_after=dossier.status,
-            step_position=dossier.current_step_position,
-            from_staff_id=actor.staff_id if actor else None,
-            from_agency_id=actor.agency_id if actor else None,
-            to_agency_id=dossier.current_agency_id,
-            comment=comment,
-            public_note=public_note,
-            detail=detail or {},
-        )
+) -> Handover:
+    """Add one line of the process control sheet and return it (callers fill the step fields)."""
+    line = Handover(
+        dossier_id=dossier.id,
+        at=at,
+        action=action,
+        status_after=dossier.status,
+        step_position=dossier.current_step_position,
+        from_staff_id=actor.staff_id if actor else None,
+        from_agency_id=actor.agency_id if actor else None,
+        to_agency_id=dossier.current_agency_id,
+        comment=comment,
+        public_note=public_note,
+        detail=detail or {},
     )
+    session.add(line)
+    return line
 
 
 async def announce(session: AsyncSession, dossier: Dossier, event_type: str, **extra: Any) -> None:

@@ -1,4 +1,4 @@
-"""The staff view of a dossier and the transitions that need only its clock (the apology)."""
+"""The staff view of a dossier, its process control sheet and the officers' inboxes."""
 
 from __future__ import annotations
 
@@ -7,18 +7,15 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from services.calendar.store import calendar_for
-from services.calendar.working import VN_TZ
 from services.core.auth import Actor
-from services.core.errors import Conflict, Forbidden, Unprocessable
-from services.models import STATUS_CODES, Dossier, Handover, SlaTimer
-from services.sla.clocks import apologize
-
-OPEN_STATES = frozenset({"received", "processing", "awaiting_supplement", "awaiting_payment"})
-APOLOGY_ROLES = frozenset({"head", "leader", "counter"})
+from services.core.errors import Forbidden
+from services.intake.schemas import STATUS_LABELS_VI
+from services.models import STATUS_CODES, Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
+from services.workflow.engine import OPEN_STATES, allowed_actions, position
 
 
 class ApplicantOut(BaseModel):
@@ -34,6 +31,7 @@ class ClockOut(BaseModel):
     kind: str
     step_position: int | None
     agency_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None
     started_at: datetime
     due_at: datetime
     paused_at: datetime | None
@@ -41,61 +39,83 @@ class ClockOut(BaseModel):
     outcome: str | None
 
 
+class StepOut(BaseModel):
+    position: int
+    code: str
+    name: str
+    role: str
+    agency_id: uuid.UUID | None
+
+
 class DossierOut(BaseModel):
     code: str
+    version: int = Field(description="send it back with a transition: a stale version is a 409")
     status: str
     status_code: int
+    status_label: str
     channel: int
-    procedure_version_id: uuid.UUID
+    procedure_code: str
+    procedure_name: str
     received_at: datetime | None
     due_at: datetime | None = Field(description="legal due time (pauses added back)")
     appointment_at: datetime | None = Field(description="the due time the citizen sees after an apology")
     overdue: bool
     late_by_rule: bool
     apology_issued: bool
-    current_step_position: int | None
+    outcome: str | None
+    current_step: StepOut | None
     current_agency_id: uuid.UUID | None
+    current_assignee_id: uuid.UUID | None
     step_due_at: datetime | None
+    steps: list[StepOut]
     clocks: list[ClockOut]
     applicant: ApplicantOut
+    return_method: str
     allowed_actions: list[str]
-
-
-class TransitionIn(BaseModel):
-    action: Literal["apologize"]
-    comment: str | None = Field(default=None, max_length=2000)
-    reason: str | None = Field(default=None, min_length=5, max_length=2000)
-    new_appointment: datetime | None = None
-
-
-def allowed_actions(dossier: Dossier, actor: Actor) -> list[str]:
-    actions = []
-    responsible = actor.agency_id in {dossier.current_agency_id, dossier.receiving_agency_id}
-    if dossier.status in OPEN_STATES and not dossier.apology_issued and responsible and actor.has_any(*APOLOGY_ROLES):
-        actions.append("apologize")
-    return actions
 
 
 async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) -> DossierOut:
     timers = (
         await session.scalars(select(SlaTimer).where(SlaTimer.dossier_id == dossier.id).order_by(SlaTimer.step_seq))
     ).all()
-    running_step = next((t for t in reversed(timers) if t.kind == "step" and t.ended_at is None), None)
+    where = await position(session, dossier)
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    assert procedure is not None
+
+    def step_out(step: object) -> StepOut:
+        return StepOut.model_validate(
+            {
+                "position": step.position,  # type: ignore[attr-defined]
+                "code": step.code,  # type: ignore[attr-defined]
+                "name": step.name,  # type: ignore[attr-defined]
+                "role": step.role_code,  # type: ignore[attr-defined]
+                "agency_id": step.agency_id or dossier.receiving_agency_id,  # type: ignore[attr-defined]
+            }
+        )
+
     return DossierOut(
         code=dossier.code,
+        version=dossier.lock_version,
         status=dossier.status,
         status_code=STATUS_CODES[dossier.status],
+        status_label=STATUS_LABELS_VI[dossier.status],
         channel=dossier.channel,
-        procedure_version_id=dossier.procedure_version_id,
+        procedure_code=procedure.code,
+        procedure_name=procedure.name,
         received_at=dossier.received_at,
         due_at=dossier.due_at,
         appointment_at=dossier.appointment_at,
         overdue=dossier.overdue,
         late_by_rule=dossier.late_by_rule,
         apology_issued=dossier.apology_issued,
-        current_step_position=dossier.current_step_position,
+        outcome=dossier.outcome,
+        current_step=step_out(where.step) if where.step and dossier.status in OPEN_STATES else None,
         current_agency_id=dossier.current_agency_id,
-        step_due_at=running_step.due_at if running_step else None,
+        current_assignee_id=dossier.current_assignee_id,
+        step_due_at=where.timer.due_at if where.timer else None,
+        steps=[step_out(step) for step in where.steps],
         clocks=[ClockOut.model_validate(t, from_attributes=True) for t in timers],
         applicant=ApplicantOut(
             kind=dossier.applicant_kind,
@@ -105,34 +125,186 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
             email=dossier.applicant_email,
             address=dossier.applicant_address,
         ),
-        allowed_actions=allowed_actions(dossier, actor),
+        return_method=dossier.return_method,
+        allowed_actions=await allowed_actions(session, dossier, actor),
     )
 
 
-async def transition(
-    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, *, now: datetime
-) -> None:
-    if body.action not in allowed_actions(dossier, actor):
-        if dossier.status in OPEN_STATES and not dossier.apology_issued:
-            raise Forbidden("Your role or agency may not do this here.", code="action_forbidden")
-        raise Conflict(f"'{body.action}' is not allowed in this state.", code="action_not_allowed")
-    if not body.reason or body.new_appointment is None:
-        raise Unprocessable("An apology needs a reason and a new appointment.", code="apology_incomplete")
-    appointment = body.new_appointment if body.new_appointment.tzinfo else body.new_appointment.replace(tzinfo=VN_TZ)
-    calendar = await calendar_for(session, dossier.current_agency_id or dossier.receiving_agency_id)
-    await apologize(session, dossier, calendar=calendar, reason=body.reason, new_appointment=appointment, at=now)
-    session.add(
-        Handover(
-            dossier_id=dossier.id,
-            at=now,
-            action="apologize",
-            status_after=dossier.status,
-            step_position=dossier.current_step_position,
-            from_staff_id=actor.staff_id,
-            from_agency_id=actor.agency_id,
-            to_agency_id=dossier.current_agency_id,
-            comment=body.reason,
-            public_note=f"Thư xin lỗi và hẹn lại ngày trả kết quả: {appointment.astimezone(VN_TZ):%H:%M %d/%m/%Y}",
+# --- the process control sheet -------------------------------------------------------------------
+
+
+class PartyOut(BaseModel):
+    username: str | None
+    full_name: str | None
+    agency_code: str | None
+    agency_name: str | None
+
+
+class TimelineRow(BaseModel):
+    at: datetime
+    action: str
+    status: str
+    step_position: int | None
+    giver: PartyOut
+    receiver: PartyOut
+    comment: str | None
+    step_due_at: datetime | None
+    step_outcome: str | None = Field(description="early, on_time or late: the step handed over here")
+
+
+async def timeline(session: AsyncSession, dossier: Dossier) -> list[TimelineRow]:
+    giver, receiver = aliased(Staff), aliased(Staff)
+    giver_unit, receiver_unit = aliased(Agency), aliased(Agency)
+    rows = await session.execute(
+        select(Handover, giver, receiver, giver_unit, receiver_unit)
+        .outerjoin(giver, giver.id == Handover.from_staff_id)
+        .outerjoin(receiver, receiver.id == Handover.to_staff_id)
+        .outerjoin(giver_unit, giver_unit.id == Handover.from_agency_id)
+        .outerjoin(receiver_unit, receiver_unit.id == Handover.to_agency_id)
+        .where(Handover.dossier_id == dossier.id)
+        .order_by(Handover.at, Handover.seq)
+    )
+
+    def party(staff: Staff | None, unit: Agency | None) -> PartyOut:
+        return PartyOut(
+            username=staff.username if staff else None,
+            full_name=staff.full_name if staff else None,
+            agency_code=unit.code if unit else None,
+            agency_name=unit.name if unit else None,
         )
+
+    return [
+        TimelineRow(
+            at=line.at,
+            action=line.action,
+            status=line.status_after,
+            step_position=line.step_position,
+            giver=party(g, gu),
+            receiver=party(r, ru),
+            comment=line.comment,
+            step_due_at=line.step_due_at,
+            step_outcome=line.step_outcome,
+        )
+        for line, g, r, gu, ru in rows.all()
+    ]
+
+
+# --- inboxes ----------------------------------------------------------------------------------------
+
+Scope = Literal["mine", "unit", "agency"]
+DueFilter = Literal["soon", "overdue"]
+
+
+class TaskOut(BaseModel):
+    code: str
+    status: str
+    status_label: str
+    procedure_code: str
+    procedure_name: str
+    step_position: int | None
+    assignee_id: uuid.UUID | None
+    received_at: datetime | None
+    step_due_at: datetime | None
+    due_at: datetime | None
+    due_soon: bool
+    overdue: bool
+
+
+class TasksOut(BaseModel):
+    counts: dict[str, int]
+    items: list[TaskOut]
+
+
+async def tasks(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    scope: Scope,
+    now: datetime,
+    status: str | None,
+    procedure: str | None,
+    due: DueFilter | None,
+    limit: int,
+    offset: int,
+) -> TasksOut:
+    """Open dossiers for the caller, the soonest step due time first, with counts."""
+    step = aliased(SlaTimer)
+    running = (
+        select(step.id)
+        .where(step.dossier_id == Dossier.id, step.kind == "step", step.ended_at.is_(None))
+        .order_by(step.step_seq.desc())
+        .limit(1)
+        .correlate(Dossier)
+        .scalar_subquery()
     )
-    await session.flush()
+    base = (
+        select(Dossier, Procedure.code, Procedure.name, SlaTimer)
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .outerjoin(SlaTimer, SlaTimer.id == running)
+        .where(Dossier.status.in_(OPEN_STATES | {"resolved"}))
+    )
+    if scope == "agency" and not actor.has_any("head", "leader", "admin"):
+        raise Forbidden("The whole agency's inbox is for its leaders.", code="leaders_only")
+    if scope == "mine":
+        base = base.where(Dossier.current_assignee_id == actor.staff_id)
+    elif not actor.has_any("admin"):
+        base = base.where(
+            or_(
+                Dossier.current_agency_id == actor.agency_id,
+                and_(Dossier.status == "resolved", Dossier.receiving_agency_id == actor.agency_id),
+            )
+        )
+    if status:
+        base = base.where(Dossier.status == status)
+    if procedure:
+        base = base.where(Procedure.code == procedure)
+    overdue = or_(SlaTimer.due_at < now, Dossier.due_at < now)
+    soon = and_(SlaTimer.due_soon_at <= now, SlaTimer.due_at >= now)
+    filtered = base.where(overdue) if due == "overdue" else base.where(soon) if due == "soon" else base
+    counted = base.subquery()
+    count_row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(counted.c.status == "processing"),
+                func.count().filter(counted.c.status.in_(("awaiting_supplement", "awaiting_payment"))),
+                func.count().filter(counted.c.status == "resolved"),
+            ).select_from(counted)
+        )
+    ).one()
+    overdue_count = await session.scalar(select(func.count()).select_from(base.where(overdue).subquery()))
+    soon_count = await session.scalar(select(func.count()).select_from(base.where(soon).subquery()))
+    rows = await session.execute(
+        filtered.order_by(func.coalesce(SlaTimer.due_at, Dossier.due_at).asc().nulls_last(), Dossier.code)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = [
+        TaskOut(
+            code=dossier.code,
+            status=dossier.status,
+            status_label=STATUS_LABELS_VI[dossier.status],
+            procedure_code=code,
+            procedure_name=name,
+            step_position=dossier.current_step_position,
+            assignee_id=dossier.current_assignee_id,
+            received_at=dossier.received_at,
+            step_due_at=timer.due_at if timer else None,
+            due_at=dossier.appointment_at or dossier.due_at,
+            due_soon=bool(timer and timer.due_soon_at <= now <= timer.due_at),
+            overdue=bool((timer and timer.due_at < now) or (dossier.due_at and dossier.due_at < now)),
+        )
+        for dossier, code, name, timer in rows.all()
+    ]
+    return TasksOut(
+        counts={
+            "total": int(count_row[0]),
+            "processing": int(count_row[1]),
+            "waiting_for_citizen": int(count_row[2]),
+            "to_return": int(count_row[3]),
+            "overdue": int(overdue_count or 0),
+            "due_soon": int(soon_count or 0),
+        },
+        items=items,
+    )

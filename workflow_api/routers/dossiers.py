@@ -1,4 +1,4 @@
-"""Dossiers as the staff see them, and their transitions."""
+"""Dossiers as the staff see them: the view, the transitions, the process control sheet."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Path, Request
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
+from services.sla.clocks import WarningPolicy
 from services.workflow.access import dossier_for
-from services.workflow.dossiers import DossierOut, TransitionIn, dossier_view, transition
+from services.workflow.dossiers import DossierOut, TimelineRow, dossier_view, timeline
+from services.workflow.engine import TransitionIn, transition
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
 StaffActor = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
@@ -22,28 +24,34 @@ Code = Annotated[str, Path(max_length=64)]
 async def get_dossier(code: Code, session: SessionDep, actor: StaffActor, request: Request) -> DossierOut:
     """State, current step and unit, due times, the applicant and what the caller may do now."""
     dossier = await dossier_for(session, code, actor)
-    record(
-        session,
-        audit_entry(
-            service="workflow", action="read", resource=f"GET /api/v1/dossiers/{code}", request=request, actor=actor,
-            dossier_id=dossier.id,
-        ),
-    )  # fmt: skip
+    resource = f"GET /api/v1/dossiers/{code}"
+    entry = audit_entry(
+        service="workflow", action="read", resource=resource, request=request, actor=actor, dossier_id=dossier.id
+    )
+    record(session, entry)
     return await dossier_view(session, dossier, actor)
 
 
-@router.post("/{code}/transitions", responses=problem_responses(401, 403, 404, 409))
+@router.post("/{code}/transitions", responses=problem_responses(401, 403, 404, 409, 422))
 async def post_transition(
-    code: Code, body: TransitionIn, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request
-) -> DossierOut:
+    code: Code, body: TransitionIn, session: SessionDep, actor: StaffActor, clock: ClockDep, settings: SettingsDep,
+    request: Request,
+) -> DossierOut:  # fmt: skip
     """Move the dossier: an action its state and the caller's role allow, or a 409/403 problem."""
     dossier = await dossier_for(session, code, actor, lock=True)
-    await transition(session, dossier, body, actor, now=clock.now())
-    record(
-        session,
-        audit_entry(
-            service="workflow", action="update", resource=f"POST /api/v1/dossiers/{code}/transitions",
-            request=request, actor=actor, dossier_id=dossier.id, detail={"action": body.action},
-        ),
+    policy = WarningPolicy(settings.sla_warning_seconds)
+    await transition(session, dossier, body, actor, now=clock.now(), policy=policy)
+    resource = f"POST /api/v1/dossiers/{code}/transitions"
+    entry = audit_entry(
+        service="workflow", action="update", resource=resource, request=request, actor=actor, dossier_id=dossier.id,
+        detail={"action": body.action},
     )  # fmt: skip
+    record(session, entry)
     return await dossier_view(session, dossier, actor)
+
+
+@router.get("/{code}/timeline", responses=problem_responses(401, 403, 404))
+async def get_timeline(code: Code, session: SessionDep, actor: StaffActor) -> list[TimelineRow]:
+    """The process control sheet: every hand-over with giver, receiver, units, step due time and outcome."""
+    dossier = await dossier_for(session, code, actor)
+    return await timeline(session, dossier)

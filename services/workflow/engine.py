@@ -1,0 +1,449 @@
+"""The routing engine: a received dossier walks its workflow template, step by step.
+
+Each transition locks the dossier row (``SELECT … FOR UPDATE``), checks its state, its current
+step, the caller's agency and role and — when the caller sends it — the dossier ``version`` it
+acted on (optimistic check: a stale version is a 409). It then ends the step clock (early / on
+time / late, stored), assigns the next unit and officer (the least loaded holder of the step's
+role in that unit, ties by username), starts the next step clock with its share of the time
+limit, writes the hand-over line and emits the events through the outbox — all in one
+transaction. Two concurrent transitions on one dossier serialise on the row lock; the second sees
+the new version (or the new step) and gets a 409, so only one wins.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.store import calendar_for
+from services.calendar.working import HOUR, VN_TZ, WORKING_DAY
+from services.core.auth import Actor
+from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.intake import dossiers as intake
+from services.intake.payments import PaymentRequestIn, request_payment
+from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, WorkflowTemplate
+from services.outbox import emit
+from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
+
+OPEN_STATES = frozenset({"received", "processing", "awaiting_supplement", "awaiting_payment"})
+Action = Literal[
+    "forward",
+    "send_back",
+    "request_supplement",
+    "request_payment",
+    "transfer",
+    "resolve",
+    "stop",
+    "return_result",
+    "apologize",
+    "withdraw",
+]
+
+
+class SupplementItemIn(BaseModel):
+    document: str = Field(min_length=2, max_length=300)
+    reason: str = Field(min_length=5, max_length=1000)
+
+
+class TransitionIn(BaseModel):
+    action: Action
+    comment: str | None = Field(default=None, max_length=2000)
+    version: int | None = Field(default=None, ge=1, description="the dossier version the caller acted on")
+    to_step: int | None = Field(default=None, ge=1, description="send_back: the earlier step's position")
+    reason: str | None = Field(default=None, min_length=5, max_length=2000, description="send_back, apologize")
+    reasons: list[str] | None = Field(default=None, max_length=20, description="stop")
+    new_appointment: datetime | None = Field(default=None, description="apologize")
+    items: list[SupplementItemIn] | None = Field(default=None, max_length=20, description="request_supplement")
+    amount_vnd: int | None = Field(default=None, ge=1, description="request_payment (default: the known fees)")
+    description: str | None = Field(default=None, min_length=3, max_length=500, description="request_payment")
+    result_note: str | None = Field(default=None, max_length=2000, description="resolve: what the result is")
+
+
+@dataclass
+class Position:
+    """Where a dossier stands in its template."""
+
+    steps: list[WorkflowStep]
+    step: WorkflowStep | None
+    timer: SlaTimer | None
+
+    @property
+    def index(self) -> int | None:
+        return self.steps.index(self.step) if self.step is not None else None
+
+    @property
+    def next_step(self) -> WorkflowStep | None:
+        index = self.index
+        return self.steps[index + 1] if index is not None and index + 1 < len(self.steps) else None
+
+
+def share_seconds(step: WorkflowStep) -> int:
+    unit = WORKING_DAY if step.share_unit == "working_days" else HOUR
+    return int(Decimal(step.share_value) * unit)
+
+
+def step_unit(step: WorkflowStep, dossier: Dossier) -> uuid.UUID:
+    return step.agency_id or dossier.receiving_agency_id
+
+
+async def position(session: AsyncSession, dossier: Dossier) -> Position:
+    if dossier.workflow_template_id is None:
+        return Position(steps=[], step=None, timer=None)
+    steps = list(
+        (
+            await session.scalars(
+                select(WorkflowStep)
+                .where(WorkflowStep.template_id == dossier.workflow_template_id)
+                .order_by(WorkflowStep.position)
+            )
+        ).all()
+    )
+    step = next((s for s in steps if s.position == dossier.current_step_position), None)
+    timer = await session.scalar(
+        select(SlaTimer)
+        .where(SlaTimer.dossier_id == dossier.id, SlaTimer.kind == "step", SlaTimer.ended_at.is_(None))
+        .order_by(SlaTimer.step_seq.desc())
+        .limit(1)
+    )
+    return Position(steps=steps, step=step, timer=timer)
+
+
+async def pick_officer(session: AsyncSession, agency_id: uuid.UUID, role: str) -> Staff | None:
+    """The least loaded active holder of ``role`` in the unit (open dossiers assigned), then by username."""
+    load = (
+        select(func.count(Dossier.id))
+        .where(Dossier.current_assignee_id == Staff.id, Dossier.status.in_(OPEN_STATES))
+        .correlate(Staff)
+        .scalar_subquery()
+    )
+    return await session.scalar(
+        select(Staff)
+        .join(StaffRole, StaffRole.staff_id == Staff.id)
+        .where(Staff.agency_id == agency_id, Staff.active.is_(True), StaffRole.role_code == role)
+        .order_by(load, Staff.username)
+        .limit(1)
+    )
+
+
+async def _enter(
+    session: AsyncSession,
+    dossier: Dossier,
+    step: WorkflowStep,
+    *,
+    at: datetime,
+    action: str,
+    actor: Actor | None,
+    policy: WarningPolicy,
+    comment: str | None,
+    ended_outcome: str | None,
+    public_note: str | None,
+    prefer: uuid.UUID | None = None,
+) -> SlaTimer:
+    unit = step_unit(step, dossier)
+    officer = await session.get(Staff, prefer) if prefer else None
+    if officer is None or officer.agency_id != unit:
+        officer = await pick_officer(session, unit, step.role_code)
+    calendar = await calendar_for(session, unit)
+    timer = await start_step(
+        session,
+        dossier,
+        calendar=calendar,
+        policy=policy,
+        position=step.position,
+        agency_id=unit,
+        assignee_id=officer.id if officer else None,
+        budget_seconds=share_seconds(step),
+        at=at,
+    )
+    dossier.current_assignee_id = officer.id if officer else None
+    line = intake.handover(
+        session, dossier, action=action, at=at, actor=actor, comment=comment, public_note=public_note
+    )
+    line.to_staff_id = officer.id if officer else None
+    line.step_due_at = timer.due_at
+    line.step_outcome = ended_outcome
+    return timer
+
+
+async def _announce(session: AsyncSession, dossier: Dossier, event_type: str, **extra: Any) -> None:
+    await emit(
+        session,
+        event_type=event_type,
+        source="workflow",
+        destination="notify",
+        dossier_id=dossier.id,
+        payload={
+            "dossier_code": dossier.code,
+            "status": dossier.status,
+            "step_position": dossier.current_step_position,
+            "agency_id": str(dossier.current_agency_id) if dossier.current_agency_id else None,
+            "assignee_id": str(dossier.current_assignee_id) if dossier.current_assignee_id else None,
+            **extra,
+        },
+    )
+
+
+async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime, policy: WarningPolicy) -> bool:
+    """On receipt: bind the active template and enter its first working step. False without a template."""
+    if dossier.workflow_template_id is not None or dossier.status != "received":
+        return False
+    template = await session.scalar(
+        select(WorkflowTemplate)
+        .where(WorkflowTemplate.procedure_version_id == dossier.procedure_version_id, WorkflowTemplate.active.is_(True))
+        .order_by(WorkflowTemplate.version.desc())
+        .limit(1)
+    )
+    if template is None:
+        return False
+    dossier.workflow_template_id = template.id
+    steps = (await position(session, dossier)).steps
+    if not steps:
+        return False
+    # the receiving step happened at the desk (intake_api): the work starts at the next one
+    first = steps[1] if steps[0].code == "receive" and len(steps) > 1 else steps[0]
+    dossier.status = "processing"
+    await _enter(
+        session, dossier, first, at=at, action="route", actor=None, policy=policy, comment=None, ended_outcome=None,
+        public_note="Hồ sơ được chuyển đến bộ phận giải quyết.",
+    )  # fmt: skip
+    dossier.lock_version += 1
+    await _announce(session, dossier, "dossier.routed")
+    return True
+
+
+def _may_act_on_step(dossier: Dossier, step: WorkflowStep | None, actor: Actor) -> bool:
+    if step is None:
+        return False
+    if actor.has_any("admin"):
+        return True
+    return actor.agency_id == step_unit(step, dossier) and (
+        actor.has_any(step.role_code) or actor.staff_id == dossier.current_assignee_id
+    )
+
+
+def possible_actions(dossier: Dossier, where: Position) -> list[str]:
+    """What the dossier's state and step allow, whoever asks."""
+    actions: list[str] = []
+    step = where.step
+    if dossier.status == "processing" and step is not None:
+        following = where.next_step
+        for action in step.allowed_actions:
+            if action == "forward" and following is None:
+                continue
+            if action == "transfer" and (
+                following is None or step_unit(following, dossier) == step_unit(step, dossier)
+            ):
+                continue
+            if action == "send_back" and (where.index or 0) == 0:
+                continue
+            if action in {"return_result", "apologize", "withdraw"}:
+                continue
+            actions.append(action)
+    if dossier.status == "resolved" and dossier.return_method != "postal":
+        actions.append("return_result")
+    if dossier.status in OPEN_STATES and not dossier.apology_issued:
+        actions.append("apologize")
+    if dossier.status in OPEN_STATES:
+        actions.append("withdraw")
+    return actions
+
+
+def _caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) -> bool:
+    if actor.has_any("admin"):
+        return True
+    counter_here = actor.agency_id == dossier.receiving_agency_id and actor.has_any("counter")
+    if action == "return_result":
+        return counter_here
+    if action == "apologize":
+        responsible = actor.agency_id in {dossier.current_agency_id, dossier.receiving_agency_id}
+        return responsible and actor.has_any("head", "leader", "counter")
+    if action == "withdraw":
+        return counter_here or (dossier.status == "processing" and _may_act_on_step(dossier, where.step, actor))
+    return _may_act_on_step(dossier, where.step, actor)
+
+
+async def allowed_actions(session: AsyncSession, dossier: Dossier, actor: Actor) -> list[str]:
+    """What the caller may do now: the buttons the staff SPA shows."""
+    where = await position(session, dossier)
+    return [action for action in possible_actions(dossier, where) if _caller_may(dossier, where, actor, action)]
+
+
+async def transition(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, *, now: datetime, policy: WarningPolicy
+) -> None:
+    """Apply one action; the caller holds the dossier's row lock. 409 when the dossier's state or step
+    does not allow it (or the version is stale), 403 when it does but not for this caller."""
+    if body.version is not None and body.version != dossier.lock_version:
+        raise Conflict(
+            "The dossier changed since you loaded it; reload and try again.",
+            code="stale_version",
+            version=dossier.lock_version,
+        )
+    where = await position(session, dossier)
+    if body.action not in possible_actions(dossier, where):
+        raise Conflict(
+            f"'{body.action}' is not possible now (the dossier is {dossier.status}).", code="action_not_allowed"
+        )
+    if not _caller_may(dossier, where, actor, body.action):
+        raise Forbidden("Your role or agency may not do this at this step.", code="action_forbidden")
+    handler = _HANDLERS[body.action]
+    await handler(session, dossier, body, actor, now, policy)
+    dossier.lock_version += 1
+    await session.flush()
+
+
+async def _end_current(session: AsyncSession, dossier: Dossier, where: Position, at: datetime) -> str | None:
+    if where.timer is None:
+        return None
+    calendar = await calendar_for(session, where.timer.agency_id)
+    return await end_step(session, where.timer, calendar=calendar, at=at)
+
+
+async def _forward(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    where = await position(session, dossier)
+    following = where.next_step
+    assert following is not None
+    outcome = await _end_current(session, dossier, where, now)
+    crossing = where.step is not None and step_unit(following, dossier) != step_unit(where.step, dossier)
+    await _enter(
+        session, dossier, following, at=now, action=body.action, actor=actor, policy=policy, comment=body.comment,
+        ended_outcome=outcome,
+        public_note="Hồ sơ được chuyển sang cơ quan phối hợp giải quyết (liên thông)." if crossing else None,
+    )  # fmt: skip
+    await _announce(
+        session, dossier, "dossier.transferred" if crossing else "dossier.forwarded", previous_outcome=outcome
+    )
+
+
+async def _send_back(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    if not body.reason:
+        raise Unprocessable("Sending back needs a reason.", code="reason_required", field="reason")
+    where = await position(session, dossier)
+    assert where.index is not None
+    target_position = body.to_step or where.steps[where.index - 1].position
+    target = next((s for s in where.steps[: where.index] if s.position == target_position), None)
+    if target is None:
+        raise Unprocessable("to_step must be an earlier step of this dossier.", code="invalid_step", field="to_step")
+    outcome = await _end_current(session, dossier, where, now)
+    earlier = await session.scalar(
+        select(SlaTimer.assignee_id)
+        .where(SlaTimer.dossier_id == dossier.id, SlaTimer.step_position == target.position)
+        .order_by(SlaTimer.step_seq.desc())
+        .limit(1)
+    )
+    await _enter(
+        session, dossier, target, at=now, action="send_back", actor=actor, policy=policy, comment=body.reason,
+        ended_outcome=outcome, public_note=None, prefer=earlier,
+    )  # fmt: skip
+    await _announce(session, dossier, "dossier.sent_back", reason=body.reason)
+
+
+async def _request_supplement(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    if not body.items:
+        raise Unprocessable("Say what must be supplemented and why.", code="items_required", field="items")
+    await intake.request_supplement(session, dossier, actor=actor, now=now, items=[i.model_dump() for i in body.items])
+
+
+async def _request_payment(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    data = PaymentRequestIn(
+        amount_vnd=body.amount_vnd, description=body.description or "Phí, lệ phí giải quyết thủ tục"
+    )
+    await request_payment(session, dossier, actor=actor, now=now, data=data)
+
+
+async def _resolve(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    calendar = await calendar_for(session, dossier.receiving_agency_id)
+    where = await position(session, dossier)
+    step_outcome = await _end_current(session, dossier, where, now)
+    outcome = await close_dossier_clock(session, dossier, calendar=calendar, at=now)
+    dossier.status = "resolved"
+    dossier.current_agency_id = dossier.receiving_agency_id
+    counter = await pick_officer(session, dossier.receiving_agency_id, "counter")
+    dossier.current_assignee_id = counter.id if counter else None
+    line = intake.handover(
+        session, dossier, action="resolve", at=now, actor=actor, comment=body.result_note or body.comment,
+        public_note="Hồ sơ đã có kết quả giải quyết, mời nhận kết quả.",
+    )  # fmt: skip
+    line.step_outcome, line.to_staff_id = step_outcome, dossier.current_assignee_id
+    await _announce(session, dossier, "dossier.resolved", outcome=outcome)
+
+
+async def _stop(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    reasons = [r.strip() for r in body.reasons or [] if r.strip()]
+    if not reasons:
+        raise Unprocessable("Stopping needs the reasons.", code="reasons_required", field="reasons")
+    await halt(session, dossier, at=now)
+    dossier.status = "stopped"
+    dossier.closed_at = now
+    intake.handover(
+        session, dossier, action="stop", at=now, actor=actor, comment="; ".join(reasons),
+        public_note=f"Dừng xử lý hồ sơ: {'; '.join(reasons)}", detail={"reasons": reasons},
+    )  # fmt: skip
+    await _announce(session, dossier, "dossier.stopped", reasons=reasons)
+
+
+async def _return_result(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    dossier.status = "returned"
+    dossier.returned_at = dossier.closed_at = now
+    dossier.current_assignee_id = None
+    intake.handover(
+        session, dossier, action="return_result", at=now, actor=actor, comment=body.comment,
+        public_note="Đã trả kết quả cho công dân.",
+    )  # fmt: skip
+    await _announce(session, dossier, "dossier.returned")
+
+
+async def _apologize(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    if not body.reason or body.new_appointment is None:
+        raise Unprocessable("An apology needs a reason and a new appointment.", code="apology_incomplete")
+    appointment = body.new_appointment if body.new_appointment.tzinfo else body.new_appointment.replace(tzinfo=VN_TZ)
+    calendar = await calendar_for(session, dossier.current_agency_id or dossier.receiving_agency_id)
+    await apologize(session, dossier, calendar=calendar, reason=body.reason, new_appointment=appointment, at=now)
+    intake.handover(
+        session, dossier, action="apologize", at=now, actor=actor, comment=body.reason,
+        public_note=f"Thư xin lỗi và hẹn lại ngày trả kết quả: {appointment.astimezone(VN_TZ):%H:%M %d/%m/%Y}",
+        detail={"reason": body.reason, "new_appointment": appointment.isoformat()},
+    )  # fmt: skip
+
+
+async def _withdraw(
+    session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
+) -> None:
+    await intake.withdraw(session, dossier, now=now, reason=body.comment)
+
+
+_HANDLERS = {
+    "forward": _forward,
+    "transfer": _forward,
+    "send_back": _send_back,
+    "request_supplement": _request_supplement,
+    "request_payment": _request_payment,
+    "resolve": _resolve,
+    "stop": _stop,
+    "return_result": _return_result,
+    "apologize": _apologize,
+    "withdraw": _withdraw,
+}

@@ -1,0 +1,34 @@
+"""The officers' inboxes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from services.core.auth import Actor
+from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.workflow.dossiers import DueFilter, Scope, TasksOut, tasks
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
+StaffActor = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader"))]
+
+
+@router.get("", responses=problem_responses(401, 403))
+async def inbox(
+    session: SessionDep,
+    actor: StaffActor,
+    clock: ClockDep,
+    scope: Scope = "unit",
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    procedure: Annotated[str | None, Query(max_length=64)] = None,
+    due: DueFilter | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TasksOut:
+    """The caller's inbox (``mine``), their unit's, or the whole agency's for leaders, soonest due first."""
+    return await tasks(
+        session, actor, scope=scope, now=clock.now(), status=status, procedure=procedure, due=due, limit=limit,
+        offset=offset,
+    )  # fmt: skip
