@@ -40,7 +40,7 @@ class Dossier(Base, UUIDPk, Timestamps):
     current_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     current_assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"), index=True)
     workflow_template_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("workflow_template.id"), doc="the template the dossier was routed with, kept when a new one is published"
+        ForeignKey("workflow_template.id"), doc="the template it was routed with (kept when a new one is published)"
     )
     current_step_position: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(32))
