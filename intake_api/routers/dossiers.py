@@ -296,18 +296,19 @@ async def upload_documents(
     awaiting a supplement, or staff of the desk (bearer token, ``data`` = {}) while it is open."""
     if actor is not None:
         dossier = await intake.staff_dossier(session, code, actor)
-        uploads = (await parse(request, StaffUploadIn)).uploads
-        allowed = intake.OPEN_STATES
+        staff_upload = await parse(request, StaffUploadIn)
+        uploads, kind = staff_upload.uploads, staff_upload.data.kind
+        allowed = intake.OPEN_STATES | ({"resolved"} if kind == "result" else set())
     else:
         parsed = await parse(request, SecretIn)
         dossier = await citizen_dossier(
             session, sessionmaker, settings, code=code, secret=parsed.data.secret,
             client_ip=_client_ip(request), now=clock.now(), lock=True,
         )  # fmt: skip
-        uploads, allowed = parsed.uploads, frozenset({"submitted", "awaiting_supplement"})
+        uploads, allowed, kind = parsed.uploads, frozenset({"submitted", "awaiting_supplement"}), "input"
     if dossier.status not in allowed:
         raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
-    _attach(session, settings, dossier, uploads, kind="input", clock=clock, staff_id=actor.staff_id if actor else None)
+    _attach(session, settings, dossier, uploads, kind=kind, clock=clock, staff_id=actor.staff_id if actor else None)
     await session.flush()
     return await _out(session, dossier)
 

@@ -136,9 +136,10 @@ class SupplementRequestIn(BaseModel):
 
 
 class StaffUploadIn(BaseModel):
-    """Staff uploads carry no fields besides the files."""
+    """Staff uploads: scans of input documents, or the result (kết quả giải quyết)."""
 
     model_config = ConfigDict(extra="forbid")
+    kind: Literal["input", "result"] = "input"
 
 
 class SecretIn(BaseModel):

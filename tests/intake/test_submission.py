@@ -288,3 +288,26 @@ async def test_the_handover_log_records_each_step(
         )
     ).all()
     assert actions == ["submit", "receive"]
+
+
+async def test_staff_attach_result_documents(
+    intake: httpx.AsyncClient, desk: Desk, bearer, committed: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    created = (
+        await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=bearer(desk.officer))
+    ).json()
+    attached = await intake.post(
+        f"/api/v1/dossiers/{created['code']}/documents",
+        data={"data": json.dumps({"kind": "result"})},
+        files=[("files", ("giay-khai-sinh.pdf", PDF, "application/pdf"))],
+        headers=bearer(desk.specialist),
+    )
+    assert attached.status_code == 201, attached.text
+    assert [d["kind"] for d in attached.json()["documents"]] == ["result"]
+    document_id = attached.json()["documents"][0]["id"]
+    download = await intake.get(
+        f"/api/v1/dossiers/{created['code']}/documents/{document_id}", headers=bearer(desk.officer)
+    )
+    assert download.content == PDF
+    anonymous = await intake.get(f"/api/v1/dossiers/{created['code']}/documents/{document_id}")
+    assert anonymous.status_code == 401
