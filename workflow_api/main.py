@@ -9,7 +9,7 @@ from services.core.config import Settings
 from services.outbox.admin import outbox_router
 from services.outbox.receiver import events_router
 from services.workflow.events import on_dossier_received
-from workflow_api.routers import auth, calendar, dossiers, stats, tasks
+from workflow_api.routers import auth, calendar, dossiers, stats, tasks, templates
 
 SERVICE = "workflow"
 
@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             dossiers.router,
             stats.router,
             tasks.router,
+            templates.router,
             outbox_router(),
             events_router(SERVICE, handlers={"dossier.received": on_dossier_received}),
         ],

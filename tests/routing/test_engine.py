@@ -235,3 +235,37 @@ async def test_a_dossier_without_version_still_moves_once_per_step(
     second = await act(clients, code, "specialist", as_staff, "forward")
     assert first.status_code == 200
     assert second.status_code == 403  # the dossier is at the head's step now
+
+
+async def test_forms_04_05_06_print_what_happened(
+    clients: dict[str, httpx.AsyncClient], world: World, as_staff: Headers, relay: Any, travel: Any
+) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    def text(pdf: bytes) -> str:
+        return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+    travel(vn(2026, 11, 23, 9, 0))
+    code = await receive(clients, world, "single", as_staff, relay)
+    await act(clients, code, "specialist", as_staff, "forward")
+    apology = {"reason": "Chờ xác minh thông tin cư trú", "new_appointment": "2026-12-01T09:00:00+07:00"}
+    assert (await act(clients, code, "head", as_staff, "apologize", **apology)).status_code == 200
+    letter = await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/apology.pdf", headers=as_staff("head"))
+    assert letter.headers["content-type"] == "application/pdf"
+    assert code in text(letter.content)
+    assert "ngày 01 tháng 12 năm 2026" in text(letter.content)
+    assert "Chờ xác minh thông tin cư trú" in text(letter.content)
+    sheet = text(
+        (
+            await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/control-sheet.pdf", headers=as_staff("head"))
+        ).content
+    )
+    assert code in sheet
+    assert "Nguyễn Văn Thử" in sheet  # the officers' names
+    no_stop = await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/stop.pdf", headers=as_staff("head"))
+    assert no_stop.status_code == 409
+    await act(clients, code, "head", as_staff, "stop", reasons=["Hồ sơ giả mạo giấy tờ"])
+    notice = await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/stop.pdf", headers=as_staff("head"))
+    assert "Hồ sơ giả mạo giấy tờ" in text(notice.content)

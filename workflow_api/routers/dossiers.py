@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import Response
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
 from services.sla.clocks import WarningPolicy
+from services.workflow import printing
 from services.workflow.access import dossier_for
 from services.workflow.dossiers import DossierOut, TimelineRow, dossier_view, timeline
 from services.workflow.engine import TransitionIn, transition
@@ -55,3 +57,35 @@ async def get_timeline(code: Code, session: SessionDep, actor: StaffActor) -> li
     """The process control sheet: every hand-over with giver, receiver, units, step due time and outcome."""
     dossier = await dossier_for(session, code, actor)
     return await timeline(session, dossier)
+
+
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
+
+
+def _pdf(content: bytes, name: str) -> Response:
+    return Response(
+        content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
+
+
+@router.get(
+    "/{code}/forms/control-sheet.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 404)}
+)
+async def control_sheet(code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep) -> Response:
+    """Mẫu 06: the process control sheet, printable."""
+    dossier = await dossier_for(session, code, actor)
+    return _pdf(await printing.control_sheet_pdf(session, dossier, now=clock.now()), f"{code}-06.pdf")
+
+
+@router.get("/{code}/forms/apology.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 404, 409)})
+async def apology(code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep) -> Response:
+    """Mẫu 04: the apology and new appointment issued by the apologize action."""
+    dossier = await dossier_for(session, code, actor)
+    return _pdf(await printing.apology_pdf(session, dossier, now=clock.now()), f"{code}-04.pdf")
+
+
+@router.get("/{code}/forms/stop.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 404, 409)})
+async def stop_notice(code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep) -> Response:
+    """Mẫu 05: the notice that the dossier's processing stopped, with the reasons."""
+    dossier = await dossier_for(session, code, actor)
+    return _pdf(await printing.stop_pdf(session, dossier, now=clock.now()), f"{code}-05.pdf")

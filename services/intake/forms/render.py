@@ -244,3 +244,120 @@ def render_refusal(form: RefusalForm) -> bytes:
 def render_record_book(form: RecordBookForm) -> bytes:
     """Mẫu số 07 as PDF bytes: one table over as many landscape pages as the rows need."""
     return _pdf("07_record_book.html", form=form)
+
+
+# --- workflow forms: 04 apology, 05 notice of stopping, 06 process control sheet --------------------------------
+# Our numbering (DESIGN "Dossier lifecycle"): 04 apology, 05 notice of stopping, 06 control sheet, 07 record book.
+# The annex of Thông tư 01/2018/TT-VPCP numbers them differently: Mẫu số 04 Phiếu xin lỗi và hẹn lại ngày trả kết
+# quả, Mẫu số 05 Phiếu kiểm soát quá trình giải quyết hồ sơ, Mẫu số 06 Sổ theo dõi hồ sơ; it has no form for the
+# notice of stopping, which agencies issue as an ordinary notice (thông báo). The fields follow the circular.
+
+OUTCOME_LABELS = {"early": "Trước hạn", "on_time": "Đúng hạn", "late": "Quá hạn"}
+HEAD_OF_AGENCY = "THỦ TRƯỞNG CƠ QUAN"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ApologyForm:
+    """Mẫu số 04 — Phiếu xin lỗi và hẹn lại ngày trả kết quả, signed by the head of the late agency (``header``)."""
+
+    header: AgencyHeader
+    dossier_code: str
+    applicant_name: str
+    procedure_name: str
+    received_at: datetime
+    original_appointment_at: datetime
+    reason: str
+    new_appointment_at: datetime
+    signer_name: str
+    printed_at: date | datetime
+    signer_title: str = HEAD_OF_AGENCY  # "GIÁM ĐỐC", "CHỦ TỊCH"…
+    document_number: str | None = None  # "15/PXL-VPĐKĐĐ"; None prints a dotted line
+    applicant_address: str | None = None
+    copies_to: Sequence[str] = ("Như trên", "Lưu: VT, Bộ phận Tiếp nhận và Trả kết quả")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StopForm:
+    """Mẫu số 05 — Thông báo dừng xử lý hồ sơ, with the reasons; signed by the head of the agency (``header``)."""
+
+    header: AgencyHeader
+    dossier_code: str
+    applicant_name: str
+    procedure_name: str
+    received_at: datetime
+    reasons: Sequence[str]
+    signer_name: str
+    printed_at: date | datetime
+    signer_title: str = HEAD_OF_AGENCY
+    document_number: str | None = None
+    applicant_address: str | None = None
+    legal_basis: str | None = None  # "khoản 3 Điều 25 Nghị định số 118/2025/NĐ-CP"
+    documents_note: str | None = None  # what happens to the documents submitted
+    copies_to: Sequence[str] = ("Như trên", "Lưu: VT, Bộ phận Tiếp nhận và Trả kết quả")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ControlRow:
+    """One hand-over of the control sheet: who gave the dossier to whom, when, and how the step ended.
+
+    ``agency_name`` is the unit that receives the dossier (the circular's "Tên cơ quan"); ``outcome`` is the
+    step's record: ``early``, ``on_time``, ``late``, or None while it runs.
+    """
+
+    agency_name: str
+    handed_at: datetime
+    giver_name: str
+    receiver_name: str | None
+    giver_unit: str | None = None
+    receiver_unit: str | None = None
+    step_name: str | None = None
+    step_due_at: datetime | None = None
+    outcome: str | None = None
+    note: str | None = None
+
+    @property
+    def outcome_label(self) -> str:
+        return OUTCOME_LABELS.get(self.outcome or "", "")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ControlSheetForm:
+    """Mẫu số 06 — Phiếu kiểm soát quá trình giải quyết hồ sơ (A4 landscape): one row per hand-over."""
+
+    header: AgencyHeader
+    dossier_code: str
+    applicant_name: str
+    procedure_name: str
+    received_at: datetime
+    appointment_at: datetime
+    rows: Sequence[ControlRow]
+    printed_at: date | datetime
+    resolving_agency: str | None = None  # cơ quan (bộ phận) giải quyết
+    coordinating_agencies: Sequence[str] = ()  # cơ quan phối hợp (liên thông)
+    new_appointment_at: datetime | None = None  # after an apology
+    returned_at: datetime | None = None
+
+
+def _vn_time_text(dt: datetime) -> str:
+    """``09 giờ 00 phút`` in Vietnam time: the first half of :func:`vn_datetime_text`, for narrow table cells."""
+    local = _local(dt)
+    assert isinstance(local, datetime)
+    return f"{local.hour:02d} giờ {local.minute:02d} phút"
+
+
+_ENV.filters.update(vn_time=_vn_time_text)
+
+
+def render_apology(form: ApologyForm) -> bytes:
+    """Mẫu số 04 as PDF bytes."""
+    return _pdf("04_apology.html", form=form)
+
+
+def render_stop(form: StopForm) -> bytes:
+    """Mẫu số 05 as PDF bytes."""
+    return _pdf("05_stop.html", form=form)
+
+
+def render_control_sheet(form: ControlSheetForm) -> bytes:
+    """Mẫu số 06 as PDF bytes: one table over as many landscape pages as the hand-overs need."""
+    return _pdf("06_control_sheet.html", form=form)

@@ -1,0 +1,571 @@
+"""Workflow templates as data (quy trình nội bộ): listing, validation and versioned administration.
+
+A template belongs to one procedure version and lists ordered steps: the unit (a fixed agency, or null for
+the agency that received the dossier), the role that acts, the step's share of the time limit and the
+actions allowed there. ``POST /api/v1/templates`` never edits a template: it adds version N+1 for the
+procedure version and makes it the only active one. Earlier versions stay, inactive and unchanged, because
+a dossier already routed keeps the template it started with: the engine binds ``dossier.workflow_template_id``
+when it starts routing and looks the steps up by that id, never by "the active template".
+
+Validation rules — a refusal is a 422 problem whose ``code`` names the first rule broken, with ``field``
+(``steps[2].actions``) and, for a step, ``step`` (its 0-based index in the submitted list); ``errors`` lists
+every problem found, so an editor can mark them all at once:
+
+1. ``no_steps``: a template has at least one step.
+2. ``duplicate_step_code``: step codes are unique within the template (the timeline and the engine name
+   steps by them). ``duplicate_action``: a step lists an action once.
+3. ``unknown_role``: a step's role is a row of the ``role`` table.
+4. ``unknown_agency``: a step's ``agency_code`` names an agency; null means the receiving agency.
+5. ``unknown_action``: actions come from the vocabulary ``ACTIONS`` (the transitions of the engine).
+6. ``shares_mismatch``: the shares add up EXACTLY to the procedure version's time limit, compared in
+   working minutes (1 working day = 8 working hours = 480 working minutes; days and hours may be mixed).
+   The problem carries the expected and given totals in minutes and in the limit's unit.
+7. The template can be completed:
+
+   a. ``no_resolve_step``: some step allows ``resolve``, else the result can never be ready;
+   b. ``last_step_cannot_finish``: the last step allows ``return_result`` or ``resolve`` (the single step of
+      a "4 tại chỗ" procedure, resolved and returned at the desk, allows both);
+   c. ``dead_end_step``: every step but the last allows ``forward`` or ``transfer``, else a dossier stops there;
+   d. a step at another agency than the previous one (liên thông) is entered from it by ``transfer`` or
+      ``forward``: either is fine, so rule c already covers it;
+   e. a 0-day ("trong ngày") procedure has every share 0: rule 6 with shares that are never negative.
+
+Not checked here, on purpose: that someone at the step's agency holds the role (staff change every day; the
+engine reports an unstaffed unit when a dossier reaches it), and ``agency_level_code`` (a stored column the
+engine does not route by yet, so the API neither accepts nor requires it; it is shown when present).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from services.calendar.working import VN_TZ
+from services.core.errors import NotFound, Unprocessable
+from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
+
+ACTIONS: tuple[str, ...] = (
+    "forward",
+    "send_back",
+    "request_supplement",
+    "request_payment",
+    "transfer",
+    "resolve",
+    "stop",
+    "return_result",
+    "apologize",
+    "withdraw",
+)
+MOVE_ON_ACTIONS = frozenset({"forward", "transfer"})
+FINISH_ACTIONS = frozenset({"return_result", "resolve"})
+MINUTES_PER_UNIT = {"working_days": Decimal(8 * 60), "working_hours": Decimal(60)}
+
+TimeUnit = Literal["working_days", "working_hours"]
+StepCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_]*$")
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+ShortCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ShareIn(_Input):
+    value: Decimal = Field(ge=0, le=10_000, max_digits=8, decimal_places=3)
+    unit: TimeUnit
+
+
+class StepIn(_Input):
+    code: StepCode
+    name: Name
+    agency_code: ShortCode | None = Field(default=None, description="null: the agency that received the dossier")
+    role: ShortCode
+    share: ShareIn
+    actions: list[ShortCode] = Field(max_length=len(ACTIONS) * 2)
+
+
+class TemplateIn(_Input):
+    procedure_code: ShortCode
+    version: int | None = Field(default=None, ge=1, description="procedure version number; default: the one in force")
+    name: Name
+    # an empty list is the rule-1 problem ``no_steps``, not a schema error
+    steps: list[StepIn] = Field(max_length=50)
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class ShareOut(BaseModel):
+    value: float
+    unit: str
+
+
+class StepOut(BaseModel):
+    position: int
+    code: str
+    name: str
+    agency_code: str | None = Field(description="null: the agency that received the dossier")
+    agency_level: str | None
+    role: str
+    share: ShareOut
+    actions: list[str]
+
+
+class TemplateOut(BaseModel):
+    id: uuid.UUID
+    procedure_code: str
+    procedure_version: int
+    procedure_version_id: uuid.UUID
+    valid_from: date
+    valid_to: date | None
+    time_limit: ShareOut
+    version: int
+    name: str
+    active: bool
+    created_at: datetime
+    steps: list[StepOut]
+
+
+class TemplateCreated(TemplateOut):
+    deactivated_template_ids: list[uuid.UUID] = Field(description="the previously active template(s), now inactive")
+
+
+# --- validation (pure) ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class StepSpec:
+    """What the rules look at in one step, from the API body or from stored rows."""
+
+    code: str
+    role: str
+    agency_code: str | None
+    share_value: Decimal
+    share_unit: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TemplateProblem:
+    code: str
+    detail: str
+    field: str
+    step: int | None = None
+    extra: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
+def working_minutes(value: Decimal, unit: str) -> Decimal:
+    return value * MINUTES_PER_UNIT[unit]
+
+
+def _number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def template_problems(
+    steps: Sequence[StepSpec],
+    *,
+    limit_value: Decimal | int,
+    limit_unit: str,
+    known_roles: Collection[str],
+    known_agencies: Collection[str],
+) -> list[TemplateProblem]:
+    """Every rule of the module docstring that ``steps`` break, in rule order (empty: valid)."""
+    if not steps:
+        return [TemplateProblem(code="no_steps", detail="A workflow template needs at least one step.", field="steps")]
+    problems: list[TemplateProblem] = []
+    seen: dict[str, int] = {}
+    for index, step in enumerate(steps):
+        at = f"steps[{index}]"
+        if step.code in seen:
+            problems.append(
+                TemplateProblem(
+                    code="duplicate_step_code",
+                    detail=f"Step {index} repeats the code {step.code!r} of step {seen[step.code]}.",
+                    field=f"{at}.code",
+                    step=index,
+                )
+            )
+        seen.setdefault(step.code, index)
+        if step.role not in known_roles:
+            problems.append(
+                TemplateProblem(code="unknown_role", detail=f"No role {step.role!r}.", field=f"{at}.role", step=index)
+            )
+        if step.agency_code is not None and step.agency_code not in known_agencies:
+            problems.append(
+                TemplateProblem(
+                    code="unknown_agency",
+                    detail=f"No agency with code {step.agency_code!r}.",
+                    field=f"{at}.agency_code",
+                    step=index,
+                )
+            )
+        unknown = [action for action in step.actions if action not in ACTIONS]
+        if unknown:
+            problems.append(
+                TemplateProblem(
+                    code="unknown_action",
+                    detail=f"Unknown action(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(ACTIONS)}.",
+                    field=f"{at}.actions",
+                    step=index,
+                    extra={"allowed_actions": list(ACTIONS)},
+                )
+            )
+        if len(set(step.actions)) != len(step.actions):
+            problems.append(
+                TemplateProblem(
+                    code="duplicate_action", detail="An action is listed twice.", field=f"{at}.actions", step=index
+                )
+            )
+        if step.share_unit not in MINUTES_PER_UNIT:
+            problems.append(
+                TemplateProblem(
+                    code="unknown_share_unit",
+                    detail=f"Share unit {step.share_unit!r} is neither working_days nor working_hours.",
+                    field=f"{at}.share.unit",
+                    step=index,
+                )
+            )
+        elif step.share_value < 0:
+            problems.append(
+                TemplateProblem(
+                    code="negative_share", detail="A share cannot be negative.", field=f"{at}.share.value", step=index
+                )
+            )
+    problems += _share_problems(steps, Decimal(limit_value), limit_unit)
+    problems += _completion_problems(steps)
+    return problems
+
+
+def _share_problems(steps: Sequence[StepSpec], limit_value: Decimal, limit_unit: str) -> list[TemplateProblem]:
+    if any(step.share_unit not in MINUTES_PER_UNIT for step in steps):
+        return []  # already reported; a sum over unknown units means nothing
+    expected = working_minutes(limit_value, limit_unit)
+    given = sum((working_minutes(step.share_value, step.share_unit) for step in steps), Decimal(0))
+    if given == expected:
+        return []
+    per_unit = MINUTES_PER_UNIT[limit_unit]
+    return [
+        TemplateProblem(
+            code="shares_mismatch",
+            detail=(
+                f"The shares add up to {_number(given)} working minutes; the time limit is "
+                f"{_number(limit_value)} {limit_unit.replace('_', ' ')} = {_number(expected)} working minutes."
+            ),
+            field="steps",
+            extra={
+                "expected_working_minutes": _number(expected),
+                "given_working_minutes": _number(given),
+                "expected": {"value": _number(limit_value), "unit": limit_unit},
+                "given": {"value": _number(given / per_unit), "unit": limit_unit},
+            },
+        )
+    ]
+
+
+def _completion_problems(steps: Sequence[StepSpec]) -> list[TemplateProblem]:
+    problems: list[TemplateProblem] = []
+    if not any("resolve" in step.actions for step in steps):
+        problems.append(
+            TemplateProblem(
+                code="no_resolve_step",
+                detail="No step allows 'resolve': the result could never be ready.",
+                field="steps",
+            )
+        )
+    last = len(steps) - 1
+    if not FINISH_ACTIONS.intersection(steps[last].actions):
+        problems.append(
+            TemplateProblem(
+                code="last_step_cannot_finish",
+                detail="The last step must allow 'return_result' or 'resolve'.",
+                field=f"steps[{last}].actions",
+                step=last,
+            )
+        )
+    for index, step in enumerate(steps[:last]):
+        if not MOVE_ON_ACTIONS.intersection(step.actions):
+            following = steps[index + 1]
+            hint = " (the next step is at another agency)" if following.agency_code != step.agency_code else ""
+            problems.append(
+                TemplateProblem(
+                    code="dead_end_step",
+                    detail=f"Step {index} ({step.code!r}) allows neither 'forward' nor 'transfer'{hint}: "
+                    "a dossier would be stuck there.",
+                    field=f"steps[{index}].actions",
+                    step=index,
+                )
+            )
+    return problems
+
+
+def refusal(problems: Sequence[TemplateProblem]) -> Unprocessable:
+    """The 422 problem for ``problems``: the first one on top, all of them in ``errors``."""
+    first = problems[0]
+    extra: dict[str, Any] = {"field": first.field, **first.extra}
+    if first.step is not None:
+        extra["step"] = first.step
+    errors = [
+        {
+            "loc": ["body", *_loc(problem.field)],
+            "msg": problem.detail,
+            "type": problem.code,
+            **({"step": problem.step} if problem.step is not None else {}),
+        }
+        for problem in problems
+    ]
+    return Unprocessable(first.detail, code=first.code, errors=errors, **extra)
+
+
+def _loc(path: str) -> list[str]:
+    """``steps[2].share.value`` → ``["steps", "2", "share", "value"]``, like the schema errors' ``loc``."""
+    loc: list[str] = []
+    for part in path.split("."):
+        name, _, index = part.partition("[")
+        loc.append(name)
+        if index:
+            loc.append(index.rstrip("]"))
+    return loc
+
+
+# --- validation against the database -------------------------------------------------------------
+
+
+async def _known(session: AsyncSession, roles: set[str], agency_codes: set[str]) -> tuple[set[str], set[str]]:
+    known_roles = set((await session.scalars(select(Role.code).where(Role.code.in_(roles)))).all()) if roles else set()
+    known_agencies = (
+        set((await session.scalars(select(Agency.code).where(Agency.code.in_(agency_codes)))).all())
+        if agency_codes
+        else set()
+    )
+    return known_roles, known_agencies
+
+
+async def check_steps(
+    session: AsyncSession, steps: Sequence[StepSpec], version: ProcedureVersion
+) -> list[TemplateProblem]:
+    """The problems of ``steps`` as a template of ``version``, roles and agencies looked up."""
+    roles, agencies = await _known(
+        session, {step.role for step in steps}, {step.agency_code for step in steps if step.agency_code}
+    )
+    return template_problems(
+        steps,
+        limit_value=version.time_limit_value,
+        limit_unit=version.time_limit_unit,
+        known_roles=roles,
+        known_agencies=agencies,
+    )
+
+
+async def check_stored_template(session: AsyncSession, template_id: uuid.UUID) -> list[TemplateProblem]:
+    """The problems of a stored template (the demo's, or one written before these rules existed)."""
+    template = await _template(session, template_id)
+    version = await session.get_one(ProcedureVersion, template.procedure_version_id)
+    codes = await _agency_codes(session, [template])
+    steps = [
+        StepSpec(
+            code=step.code,
+            role=step.role_code,
+            agency_code=codes[step.agency_id] if step.agency_id is not None else None,
+            share_value=Decimal(str(step.share_value)),  # Numeric: a Decimal, or a float if set in Python
+            share_unit=step.share_unit,
+            actions=tuple(step.allowed_actions),
+        )
+        for step in template.steps
+    ]
+    return await check_steps(session, steps, version)
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+
+async def _template(session: AsyncSession, template_id: uuid.UUID) -> WorkflowTemplate:
+    template = await session.scalar(
+        select(WorkflowTemplate)
+        .where(WorkflowTemplate.id == template_id)
+        .options(selectinload(WorkflowTemplate.steps))
+        .execution_options(populate_existing=True)
+    )
+    if template is None:
+        raise NotFound(f"No workflow template {template_id}.", code="template_not_found")
+    return template
+
+
+async def _agency_codes(session: AsyncSession, templates: Sequence[WorkflowTemplate]) -> dict[uuid.UUID, str]:
+    ids = {step.agency_id for template in templates for step in template.steps if step.agency_id is not None}
+    if not ids:
+        return {}
+    rows = await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(ids)))
+    return {agency_id: code for agency_id, code in rows.all()}
+
+
+async def _procedure(session: AsyncSession, code: str) -> Procedure:
+    procedure = await session.scalar(select(Procedure).where(Procedure.code == code))
+    if procedure is None:
+        raise NotFound(f"No procedure with code {code!r}.", code="procedure_not_found")
+    return procedure
+
+
+def _out(
+    template: WorkflowTemplate, version: ProcedureVersion, procedure_code: str, agency_codes: dict[uuid.UUID, str]
+) -> TemplateOut:
+    return TemplateOut(
+        id=template.id,
+        procedure_code=procedure_code,
+        procedure_version=version.version,
+        procedure_version_id=version.id,
+        valid_from=version.valid_from,
+        valid_to=version.valid_to,
+        time_limit=ShareOut(value=version.time_limit_value, unit=version.time_limit_unit),
+        version=template.version,
+        name=template.name,
+        active=template.active,
+        created_at=template.created_at,
+        steps=[
+            StepOut(
+                position=step.position,
+                code=step.code,
+                name=step.name,
+                agency_code=agency_codes[step.agency_id] if step.agency_id is not None else None,
+                agency_level=step.agency_level_code,
+                role=step.role_code,
+                share=ShareOut(value=float(step.share_value), unit=step.share_unit),
+                actions=list(step.allowed_actions),
+            )
+            for step in template.steps
+        ],
+    )
+
+
+async def list_templates(session: AsyncSession, procedure_code: str) -> list[TemplateOut]:
+    """Every template of every version of the procedure, by procedure version then template version."""
+    procedure = await _procedure(session, procedure_code)
+    rows = (
+        await session.execute(
+            select(WorkflowTemplate, ProcedureVersion)
+            .join(ProcedureVersion, ProcedureVersion.id == WorkflowTemplate.procedure_version_id)
+            .where(ProcedureVersion.procedure_id == procedure.id)
+            .order_by(ProcedureVersion.version, WorkflowTemplate.version)
+            .options(selectinload(WorkflowTemplate.steps))
+        )
+    ).all()
+    codes = await _agency_codes(session, [template for template, _ in rows])
+    return [_out(template, version, procedure.code, codes) for template, version in rows]
+
+
+async def get_template(session: AsyncSession, template_id: uuid.UUID) -> TemplateOut:
+    template = await _template(session, template_id)
+    version = await session.get_one(ProcedureVersion, template.procedure_version_id)
+    procedure = await session.get_one(Procedure, version.procedure_id)
+    return _out(template, version, procedure.code, await _agency_codes(session, [template]))
+
+
+async def _target_version(session: AsyncSession, procedure: Procedure, number: int | None, today: date) -> uuid.UUID:
+    statement = select(ProcedureVersion.id).where(ProcedureVersion.procedure_id == procedure.id)
+    if number is not None:
+        version_id = await session.scalar(statement.where(ProcedureVersion.version == number))
+        if version_id is None:
+            raise NotFound(f"Procedure {procedure.code!r} has no version {number}.", code="procedure_version_not_found")
+        return version_id
+    version_id = await session.scalar(
+        statement.where(
+            ProcedureVersion.published.is_(True),
+            ProcedureVersion.valid_from <= today,
+            or_(ProcedureVersion.valid_to.is_(None), ProcedureVersion.valid_to > today),
+        )
+        .order_by(ProcedureVersion.version.desc())
+        .limit(1)
+    )
+    if version_id is None:
+        raise NotFound(
+            f"Procedure {procedure.code!r} has no version in force today; give the version.",
+            code="procedure_not_in_force",
+        )
+    return version_id
+
+
+async def create_template(session: AsyncSession, body: TemplateIn, *, now: datetime) -> TemplateCreated:
+    """Add template version N+1 for the procedure version and make it the only active one; flushes, never commits.
+
+    The previous templates are left as they are apart from ``active``: dossiers routed with them keep them.
+    """
+    procedure = await _procedure(session, body.procedure_code)
+    version_id = await _target_version(session, procedure, body.version, now.astimezone(VN_TZ).date())
+    # the row lock serialises concurrent publications for one procedure version (the next number is max + 1)
+    version = (
+        await session.scalars(select(ProcedureVersion).where(ProcedureVersion.id == version_id).with_for_update())
+    ).one()
+    specs = [
+        StepSpec(
+            code=step.code,
+            role=step.role,
+            agency_code=step.agency_code,
+            share_value=step.share.value,
+            share_unit=step.share.unit,
+            actions=tuple(step.actions),
+        )
+        for step in body.steps
+    ]
+    problems = await check_steps(session, specs, version)
+    if problems:
+        raise refusal(problems)
+
+    agency_ids: dict[str, uuid.UUID] = {}
+    wanted = {step.agency_code for step in body.steps if step.agency_code}
+    if wanted:
+        rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(wanted)))
+        agency_ids = {code: agency_id for code, agency_id in rows.all()}
+    previous = list(
+        (
+            await session.scalars(
+                select(WorkflowTemplate).where(
+                    WorkflowTemplate.procedure_version_id == version.id, WorkflowTemplate.active.is_(True)
+                )
+            )
+        ).all()
+    )
+    for old in previous:
+        old.active = False
+    highest = await session.scalar(
+        select(func.max(WorkflowTemplate.version)).where(WorkflowTemplate.procedure_version_id == version.id)
+    )
+    template = WorkflowTemplate(
+        id=uuid.uuid4(),
+        procedure_version_id=version.id,
+        version=(highest or 0) + 1,
+        name=body.name,
+        active=True,
+        steps=[
+            WorkflowStep(
+                position=position,
+                code=step.code,
+                name=step.name,
+                agency_id=agency_ids[step.agency_code] if step.agency_code else None,
+                agency_level_code=None,
+                role_code=step.role,
+                share_value=float(step.share.value),  # at most 3 decimals: exact in Numeric(8, 3)
+                share_unit=step.share.unit,
+                allowed_actions=list(step.actions),
+            )
+            for position, step in enumerate(body.steps, start=1)
+        ],
+    )
+    session.add(template)
+    await session.flush()
+    created = await get_template(session, template.id)
+    return TemplateCreated(**created.model_dump(), deactivated_template_ids=[old.id for old in previous])
