@@ -27,6 +27,7 @@ from services.models.procedure import (
 from services.models.ratelimit import RateLimitHit
 from services.models.sla import SlaPause, SlaTimer
 from services.models.staff import Role, Staff, StaffRole
+from services.models.stats import StatsDossierCell, StatsOfficerCell, StatsStepCell
 from services.models.webhook import WebhookReceipt, WebhookSubscription
 from services.models.workflow import WorkflowStep, WorkflowTemplate
 
@@ -61,6 +62,9 @@ __all__ = [
     "SlaTimer",
     "Staff",
     "StaffRole",
+    "StatsDossierCell",
+    "StatsOfficerCell",
+    "StatsStepCell",
     "WebhookReceipt",
     "WebhookSubscription",
     "WorkflowStep",

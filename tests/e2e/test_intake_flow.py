@@ -100,6 +100,20 @@ async def test_online_counter_supplement_refusal_withdrawal_and_tracking(
         counter = await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)
         assert counter.json()["status"] == "received"
         assert datetime.fromisoformat(counter.json()["due_at"]) == vn(2026, 11, 30, 17, 0)
+        # an online dossier asked for a supplement before acceptance goes back to the desk
+        early = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()
+        await intake.post(
+            f"/api/v1/dossiers/{early['code']}/supplement-requests",
+            json={"items": [{"document": "Tờ khai", "reason": "Thiếu chữ ký của người yêu cầu"}]},
+            headers=officer,
+        )
+        back = await intake.post(
+            f"/api/v1/dossiers/{early['code']}/supplements",
+            data={"data": json.dumps({"secret": early["secret"]})},
+            files=[("D01", ("to-khai.pdf", PDF, "application/pdf"))],
+        )
+        assert back.json()["status"] == "submitted"
+        assert back.json()["received_at"] is None
         refused_code = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()["code"]
         refused = await intake.post(
             f"/api/v1/dossiers/{refused_code}/refuse",
