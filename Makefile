@@ -7,18 +7,26 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench format migrate revision db-start db-stop seed
+.PHONY: help install run test lint bench format migrate revision db-start db-stop seed system-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): pyproject.toml
+# weasyprint (the printable forms) needs Pango and a font with Vietnamese glyphs from the system
+SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+system-deps:
+	@if ! ldconfig -p | grep -q 'libpango-1.0.so' || ! fc-list 2>/dev/null | grep -qi 'DejaVu'; then \
+		echo "installing $(SYSTEM_LIBS)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_LIBS) >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml | system-deps
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP) ## Create the virtualenv and install the pinned dependencies
+install: system-deps $(STAMP) ## Create the virtualenv and install the pinned dependencies (and Pango for the PDFs)
 
 run: install ## Start the database, migrate, load demo data, start the three services and workers (Ctrl-C stops)
 	$(PY) -m services.devrun
