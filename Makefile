@@ -40,7 +40,7 @@ lint: install ## ruff, mypy (strict), and the import boundaries between the APIs
 	$(VENV)/bin/mypy $(SOURCES)
 	$(VENV)/bin/lint-imports
 
-bench: install ## Benchmarks: calendar vs a day-by-day walk (fails below 50x), online submissions vs bare inserts
+bench: install ## Benchmarks: calendar vs a day-by-day walk (fails below 50x), submissions vs bare inserts, notifications vs direct sends, statistics vs COUNT
 	$(PY) -m bench
 
 format: install ## Format and autofix

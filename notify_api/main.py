@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from notify_api.routers import notifications
+from notify_api.routers import notifications, subscriptions, templates, webhooks
 from services.core.app import create_service_app
-from services.core.config import Settings
-from services.notification.inapp import notify_complaint_received
+from services.core.config import Settings, get_settings
+from services.core.db import transaction
+from services.notification.events import event_handlers
+from services.notification.outbound import ensure_postal_subscription
+from services.notification.templates import ensure_default_templates
 from services.outbox.receiver import events_router
 
 SERVICE = "notify"
+logger = logging.getLogger("motcua.notify")
+
+
+@asynccontextmanager
+async def _seed(app: FastAPI) -> AsyncIterator[None]:
+    """The built-in templates (where missing) and the postal operator's subscription, at every start."""
+    async with transaction(app.state.sessionmaker) as session:
+        seeded = await ensure_default_templates(session)
+        await ensure_postal_subscription(session, app.state.settings)
+    if seeded:
+        logger.info("default notification templates seeded", extra={"count": seeded})
+    yield
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    resolved = settings or get_settings()
     return create_service_app(
         name=SERVICE,
         title="Một Cửa — notify API",
-        description="Thông báo: notifications to citizens and staff, their delivery status.",
+        description="Thông báo: notifications to citizens and staff, their delivery status, outbound webhooks.",
         routers=[
             notifications.router,
-            events_router(SERVICE, handlers={"complaint.received": notify_complaint_received}),
+            templates.router,
+            webhooks.router,
+            subscriptions.router,
+            events_router(SERVICE, handlers=event_handlers(resolved)),
         ],
-        settings=settings,
+        settings=resolved,
+        extra_lifespan=_seed,
     )

@@ -1,10 +1,12 @@
-"""notify_api's background process: relays the events notify writes to the outbox."""
+"""notify_api's background process: relays notify's own outbox events, sends notifications, and
+delivers outbound webhooks. Safe to run several at once."""
 
 from services.core.worker import relay_task, run_worker
+from services.notification.sender import sender_task, webhook_task
 
 
 def main() -> None:
-    run_worker("notify-worker", [relay_task(["notify"])])
+    run_worker("notify-worker", [relay_task(["notify"]), sender_task(), webhook_task()])
 
 
 if __name__ == "__main__":

@@ -57,6 +57,12 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_sigterm)
     try:
+        if not os.environ.get("MOTCUA_SMTP_HOST"):
+            # a local mail sink so the demo's emails are delivered somewhere (and never printed)
+            smtp = f"127.0.0.1:{os.environ.get('MOTCUA_SMTP_PORT', '8025')}"
+            sink = [python, "-m", "aiosmtpd", "-n", "-l", smtp, "-c", "aiosmtpd.handlers.Sink"]
+            sink_process = ManagedProcess(name="smtp_sink", args=sink, env=env, log_path=log_dir / "smtp.log")
+            processes.append(sink_process.start())
         for name, port in ports.items():
             processes.append(api_process(name, port=port, env=env, log_dir=log_dir).start())
             processes.append(worker_process(name, env=env, log_dir=log_dir).start())

@@ -51,6 +51,27 @@ class Settings(BaseSettings):
     timer_poll_seconds: float = Field(default=5.0, gt=0)
     clock_file: Path | None = Field(default=None, description="demo/test only: read 'now' from this file")
 
+    # notifications (notify_api's worker): channels, the sender, outbound webhooks
+    smtp_from: str = "Một Cửa <no-reply@motcua.local>"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_connections: int = Field(default=4, ge=1, le=64, description="SMTP connections kept open per sender")
+    sms_webhook_secret: SecretStr | None = Field(default=None, description="delivery receipts from the SMS gateway")
+    postal_api_secret: SecretStr | None = Field(default=None, description="signs requests to the postal operator")
+    webhook_signing_secret: SecretStr | None = Field(default=None, description="signs webhooks to other subscribers")
+    notify_locale: str = Field(default="vi", pattern="^(vi|en)$")
+    notify_send_timeout_seconds: float = Field(default=10.0, gt=0, description="one SMTP/SMS/webhook send")
+    notify_lease_seconds: int = Field(default=60, ge=1, description="must exceed twice the send timeout")
+    notify_batch_size: int = Field(default=50, ge=1)
+    notify_poll_seconds: float = Field(default=0.5, gt=0)
+    notify_max_attempts: int = Field(default=6, ge=1, description="then the notification is failed")
+    notify_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    notify_backoff_max_seconds: float = Field(default=1800.0, gt=0)
+    notify_email_per_second: float = Field(default=20.0, gt=0, description="shared by every sender")
+    notify_sms_per_second: float = Field(default=5.0, gt=0, description="shared by every sender")
+    webhook_max_attempts: int = Field(default=10, ge=1, description="outbound webhooks, then failed (replayable)")
+
     # slowing repeated failed logins
     login_failures_before_delay: int = Field(default=3, ge=1)
     login_delay_max_seconds: float = Field(default=8.0, ge=0)

@@ -52,3 +52,14 @@ class Notification(Base, UUIDPk, Timestamps):
     sent_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100), doc="the sender holding the lease")
+
+
+class NotificationRate(Base):
+    """Per-channel send schedule shared by every sender (GCRA: the theoretical arrival time)."""
+
+    __tablename__ = "notification_rate"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    tat: Mapped[datetime] = mapped_column(doc="the next free send slot")

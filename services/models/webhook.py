@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint, func
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -34,3 +35,33 @@ class WebhookSubscription(Base, UUIDPk, Timestamps):
     secret_ref: Mapped[str] = mapped_column(String(100), doc="name of the setting holding the signing secret")
     event_types: Mapped[list[str]] = mapped_column(ARRAY(String(64)), default=list)
     active: Mapped[bool] = mapped_column(default=True)
+
+
+class WebhookDelivery(Base, UUIDPk, Timestamps):
+    """One signed POST owed to a subscriber: its log (status, attempts, last answer) and replay handle.
+
+    The row id is the ``webhook-id`` header, the same on every retry and replay. ``payload`` holds no
+    personal data; what a partner needs of it (the postal pickup address) is added when it is sent.
+    """
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "event_id", "event_type"),
+        Index("ix_webhook_delivery_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+    )
+
+    subscription_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("webhook_subscription.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[uuid.UUID] = mapped_column(doc="the event that caused it")
+    event_type: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"), index=True)
+    payload: Mapped[dict[str, object]] = mapped_column(JSONB)
+    status: Mapped[str] = mapped_column(String(16), default="pending", doc="pending, delivered, failed")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    delivered_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]

@@ -1,38 +1,139 @@
-"""Statistics and indicators for leaders and inspectors."""
+"""Statistics and indicators for leaders and inspectors (Quyết định 766/QĐ-TTg), with exports."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.calendar.admin import agency_id_for
-from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
-from services.core.errors import Forbidden, problem_responses
-from services.workflow.stats import Stats, compute_stats
+from services.core.errors import problem_responses
+from services.workflow.stats import (
+    VIEWER_ROLES,
+    OverdueList,
+    Stats,
+    StatsQuery,
+    compute_stats,
+    overdue_dossiers,
+    resolve_query,
+    to_csv,
+    to_xlsx,
+)
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
-Viewer = Annotated[Actor, Depends(require_roles("admin", "leader", "head", "inspector"))]
+Viewer = Annotated[Actor, Depends(require_roles(*VIEWER_ROLES))]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_ROWS = 5000
 
 
-@router.get("", responses=problem_responses(401, 403, 404))
-async def stats(
+@dataclass(frozen=True)
+class _Scope:
+    agency: str | None
+    include_children: bool
+    field: str | None
+    procedure: str | None
+    officer: str | None
+
+
+def _scope(
+    agency: Annotated[str | None, Query(description="receiving agency code; default: yours (all for admins)")] = None,
+    include_children: Annotated[bool, Query(description="add the agencies and units below it")] = False,
+    field: Annotated[str | None, Query(description="lĩnh vực, as in the catalogue")] = None,
+    procedure: Annotated[str | None, Query(description="procedure code")] = None,
+    officer: Annotated[str | None, Query(description="username: count the steps this officer handled")] = None,
+) -> _Scope:
+    return _Scope(agency, include_children, field, procedure, officer)
+
+
+ScopeDep = Annotated[_Scope, Depends(_scope)]
+
+
+async def _resolve(
+    session: SessionDep, actor: Actor, clock: ClockDep, scope: _Scope, start: date | None, end: date | None
+) -> StatsQuery:
+    return await resolve_query(
+        session,
+        actor,
+        now=clock.now(),
+        start=start,
+        end=end,
+        agency=scope.agency,
+        include_children=scope.include_children,
+        field=scope.field,
+        procedure=scope.procedure,
+        officer=scope.officer,
+    )
+
+
+async def _in_period(
     session: SessionDep,
     actor: Viewer,
     clock: ClockDep,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
-    agency: Annotated[str | None, Query(description="receiving agency code")] = None,
-) -> Stats:
-    """Dossiers received in [from, to] (local dates, inclusive) counted by the national indicator rules."""
-    agency_id = await agency_id_for(session, agency)
-    if not actor.has_any("admin", "inspector"):
-        if agency_id not in (None, actor.agency_id):
-            raise Forbidden("You see the statistics of your own agency.", code="other_agency")
-        agency_id = actor.agency_id
-    start = datetime.combine(from_, time(0), tzinfo=VN_TZ)
-    end = datetime.combine(to + timedelta(days=1), time(0), tzinfo=VN_TZ)
-    return await compute_stats(session, start=start, end=end, now=clock.now(), agency_id=agency_id)
+    scope: ScopeDep,
+    from_: Annotated[date, Query(alias="from", description="first day of receipt (Vietnam time)")],
+    to: Annotated[date, Query(description="last day of receipt, inclusive")],
+) -> StatsQuery:
+    return await _resolve(session, actor, clock, scope, from_, to)
+
+
+async def _any_period(
+    session: SessionDep,
+    actor: Viewer,
+    clock: ClockDep,
+    scope: ScopeDep,
+    from_: Annotated[date | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
+    to: Annotated[date | None, Query(description="last day of receipt, inclusive")] = None,
+) -> StatsQuery:
+    return await _resolve(session, actor, clock, scope, from_, to)
+
+
+Filters = Annotated[StatsQuery, Depends(_in_period)]
+OptionalPeriodFilters = Annotated[StatsQuery, Depends(_any_period)]
+
+
+@router.get("", responses=problem_responses(401, 403, 404))
+async def stats(session: SessionDep, query: Filters) -> Stats:
+    """Dossiers received in [from, to] counted by the national indicator rules, with breakdowns."""
+    return await compute_stats(session, query)
+
+
+@router.get("/overdue", responses=problem_responses(401, 403, 404))
+async def overdue(
+    session: SessionDep,
+    query: OptionalPeriodFilters,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> OverdueList:
+    """Open dossiers past their legal due time, latest first, with the unit and officer of the running step."""
+    return await overdue_dossiers(session, query, limit=limit, offset=offset)
+
+
+def _filename(query: StatsQuery, extension: str) -> str:
+    return f'attachment; filename="thong-ke-{query.start}_{query.end}.{extension}"'
+
+
+@router.get(
+    "/export.xlsx",
+    responses={**problem_responses(401, 403, 404), 200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
+    response_class=Response,
+)
+async def export_xlsx(session: SessionDep, query: Filters) -> Response:
+    """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers)."""
+    body = to_xlsx(await compute_stats(session, query), await overdue_dossiers(session, query, limit=EXPORT_ROWS))
+    return Response(body, media_type=XLSX, headers={"Content-Disposition": _filename(query, "xlsx")})
+
+
+@router.get(
+    "/export.csv",
+    responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}, "description": "CSV"}},
+    response_class=Response,
+)
+async def export_csv(session: SessionDep, query: Filters) -> Response:
+    """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers."""
+    body = to_csv(await compute_stats(session, query))
+    return Response(
+        body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": _filename(query, "csv")}
+    )

@@ -1,0 +1,271 @@
+"""Benchmark: the statistics of a province-year from the maintained aggregates, against a naive
+``COUNT(*) … GROUP BY`` over the dossier table, in the same run on the same PostgreSQL.
+
+Run with ``python -m bench.bench_stats``. It uses its own database (``motcua_bench_stats``),
+recreated each run (and emptied at the end unless ``BENCH_KEEP=1``), and loads
+``BENCH_STATS_DOSSIERS`` dossiers (default 5,000,000) over 2023–2025 with the project's bulk loader:
+one province with 20 departments and 100 communes under it, 80 procedures used evenly (the worst
+case for the cells), one step clock per dossier, in order of receipt, the last three weeks still
+open. The statistics query is ``services.workflow.stats.compute_stats`` for 2025 over the whole
+province tree (every indicator, by month, procedure, agency and unit); the naive query counts the
+same totals and months straight from ``dossier``. Both must agree. Figures: p50/p99 latency of each
+and the ratio. No target: how much the aggregates save is what it reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from services.calendar.working import VN_TZ
+from services.core.embedded_pg import EmbeddedPostgres
+from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
+from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
+from services.workflow.stats import StatsQuery, agency_subtree, compute_stats
+from tests.db import migrate, recreate_database
+
+DATABASE = "motcua_bench_stats"
+DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))
+STATS_RUNS = int(os.environ.get("BENCH_STATS_RUNS", "100"))
+NAIVE_RUNS = int(os.environ.get("BENCH_NAIVE_RUNS", "10"))
+START = datetime(2023, 1, 1, tzinfo=VN_TZ)
+SPAN = int((datetime(2026, 1, 1, tzinfo=VN_TZ) - START).total_seconds())
+NOW = datetime(2025, 12, 31, 16, 0, tzinfo=VN_TZ)
+OPEN_SINCE = NOW - timedelta(days=21)
+
+
+@dataclass
+class Desk:
+    agency_id: uuid.UUID
+    versions: list[uuid.UUID]
+    staff: list[uuid.UUID]
+
+
+async def _setup(url: str) -> tuple[uuid.UUID, list[Desk], list[Desk]]:
+    """The province tree, procedures and officers; returns the province and its desks."""
+    engine = create_async_engine(url)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        for rank, level in enumerate(("province", "department", "commune")):
+            session.add(AgencyLevel(code=level, name_vi=level, name_en=level, rank=rank))
+        province = Agency(code="000.00.00.B01", name="UBND tỉnh thử nghiệm", level_code="province")
+        session.add(province)
+        await session.flush()
+        desks: dict[str, list[Desk]] = {"department": [], "commune": []}
+        for level, count, procedures in (("department", 20, 2), ("commune", 100, 40)):
+            shared: list[uuid.UUID] = []
+            if level == "commune":  # every commune resolves the same commune-level procedures
+                shared = [await _procedure(session, f"XA.{n:03d}") for n in range(procedures)]
+            for n in range(count):
+                agency = Agency(
+                    code=f"000.{1 if level == 'department' else 2}{n:02d}.00.B01",
+                    name=f"{level} {n}",
+                    level_code=level,
+                    parent_id=province.id,
+                    is_one_stop_desk=True,
+                )
+                session.add(agency)
+                await session.flush()
+                versions = shared or [await _procedure(session, f"SO.{n:02d}.{k}") for k in range(procedures)]
+                officers = [
+                    Staff(username=f"cb.{agency.code}.{k}", full_name="Cán bộ", password_hash="!", agency_id=agency.id)  # noqa: S106
+                    for k in range(3)
+                ]
+                session.add_all(officers)
+                await session.flush()
+                desks[level].append(Desk(agency.id, versions, [o.id for o in officers]))
+        await session.commit()
+    await engine.dispose()
+    return province.id, desks["department"], desks["commune"]
+
+
+async def _procedure(session: AsyncSession, code: str) -> uuid.UUID:
+    procedure = Procedure(code=code, name=f"Thủ tục {code}", field=f"Lĩnh vực {code[:5]}", level="x")
+    session.add(procedure)
+    await session.flush()
+    version = ProcedureVersion(
+        procedure_id=procedure.id, version=1, valid_from=date(2020, 1, 1), published=True, time_limit_value=10,
+        time_limit_unit="working_days", online_mode="full",
+    )  # fmt: skip
+    session.add(version)
+    await session.flush()
+    return version.id
+
+
+def _dossiers(departments: list[Desk], communes: list[Desk], count: int) -> Iterator[BulkDossier]:
+    rng = random.Random(766)
+    spacing = (NOW - START).total_seconds() / count
+    for n in range(count):  # in order of receipt, as a history export comes
+        desk = rng.choice(communes) if rng.random() < 0.7 else rng.choice(departments)
+        received = START + timedelta(seconds=(n + rng.random()) * spacing)
+        due = received + timedelta(days=10)
+        officer = rng.choice(desk.staff)
+        common: dict[str, Any] = {
+            "agency_id": desk.agency_id,
+            "procedure_version_id": rng.choice(desk.versions),
+            "received_at": received,
+            "channel": 2 if rng.random() < 0.4 else 1,
+            "due_at": due,
+            "digitised": rng.random() < 0.6,
+            "paid_online": rng.random() < 0.15,
+        }
+        if received >= OPEN_SINCE:
+            step = BulkStep(unit_id=desk.agency_id, assignee_id=officer, started_at=received, due_at=due)
+            yield BulkDossier(status="processing", steps=(step,), **common)
+            continue
+        roll = rng.random()
+        if roll < 0.03:
+            yield BulkDossier(status="withdrawn", closed_at=received + timedelta(days=2), **common)
+            continue
+        if roll < 0.07:
+            yield BulkDossier(status="stopped", closed_at=received + timedelta(days=4), **common)
+            continue
+        if roll < 0.09:
+            yield BulkDossier(status="refused", **common)
+            continue
+        outcome = "late" if roll < 0.14 else ("early" if roll < 0.6 else "on_time")
+        resolved = received + timedelta(hours=rng.randrange(4, 24 * (14 if outcome == "late" else 9)))
+        step = BulkStep(
+            unit_id=desk.agency_id, assignee_id=officer, started_at=received, due_at=due - timedelta(days=1),
+            ended_at=resolved, outcome=outcome,
+        )  # fmt: skip
+        mood = rng.random()
+        rating = "dissatisfied" if mood < 0.01 else "satisfied" if mood < 0.3 else "acceptable" if mood < 0.35 else None
+        yield BulkDossier(
+            status="returned", outcome=outcome, resolved_at=resolved, returned_at=resolved + timedelta(hours=2),
+            closed_at=resolved + timedelta(hours=2), steps=(step,), rating=rating, **common,
+        )  # fmt: skip
+
+
+NAIVE = """
+SELECT date_trunc('month', received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS month,
+       count(*) AS received,
+       count(*) FILTER (WHERE status IN ('resolved', 'returned') AND outcome = 'early') AS early,
+       count(*) FILTER (WHERE status IN ('resolved', 'returned') AND outcome = 'on_time') AS on_time,
+       count(*) FILTER (WHERE status IN ('resolved', 'returned') AND outcome = 'late') AS late,
+       count(*) FILTER (WHERE status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')
+                        AND (late_by_rule OR due_at < $4)) AS pending_overdue,
+       count(*) FILTER (WHERE status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')
+                        AND NOT (late_by_rule OR due_at < $4)) AS pending_on_time,
+       count(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
+       count(*) FILTER (WHERE status = 'stopped') AS stopped,
+       count(*) FILTER (WHERE channel = 2) AS online
+FROM dossier
+WHERE receiving_agency_id = ANY($1::uuid[]) AND received_at >= $2 AND received_at < $3 AND status <> 'refused'
+GROUP BY 1
+"""
+
+
+async def _time(runs: int, one: Callable[[], Awaitable[Any]]) -> tuple[list[float], Any]:
+    result = await one()  # warm-up
+    latencies = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        result = await one()
+        latencies.append(time.perf_counter() - started)
+    return latencies, result
+
+
+def _p(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000
+
+
+async def main_async(url: str) -> None:
+    province, departments, communes = await _setup(url)
+    dsn = asyncpg_dsn(url)
+    started = time.perf_counter()
+    report = await load(dsn, _dossiers(departments, communes, DOSSIERS), batch_size=50_000, connections=2)
+    load_seconds = time.perf_counter() - started
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+        sizes = await connection.fetchrow(
+            "SELECT pg_total_relation_size('dossier') AS dossier, pg_total_relation_size('sla_timer') AS timers,"
+            " pg_total_relation_size('stats_dossier_cell') + pg_total_relation_size('stats_step_cell')"
+            " + pg_total_relation_size('stats_officer_cell') AS cells,"
+            " (SELECT count(*) FROM stats_dossier_cell) AS rows"
+        )
+    finally:
+        await connection.close()
+    print(f"\nstatistics: {report.dossiers:,} dossiers, {report.steps:,} steps, {report.ratings:,} ratings loaded in "
+          f"{load_seconds:.0f} s ({report.dossiers / load_seconds:,.0f}/s, {report.batches} COPY batches on 2 "
+          f"connections)")  # fmt: skip
+    print(f"  sizes: dossier {sizes['dossier'] / 2**20:,.0f} MB, sla_timer {sizes['timers'] / 2**20:,.0f} MB, "
+          f"aggregates {sizes['cells'] / 2**20:,.0f} MB ({sizes['rows']:,} dossier cells)")  # fmt: skip
+
+    engine = create_async_engine(url, pool_size=2)
+    async with AsyncSession(engine) as session:
+        tree = await agency_subtree(session, province)
+    query = StatsQuery(now=NOW, start=date(2025, 1, 1), end=date(2025, 12, 31), agency_ids=tree)
+
+    async def aggregated() -> Any:
+        async with AsyncSession(engine) as session:
+            return await compute_stats(session, query)
+
+    stats_latencies, stats = await _time(STATS_RUNS, aggregated)
+    await engine.dispose()
+
+    naive_connection = await asyncpg.connect(dsn)
+    try:
+
+        async def naive() -> Any:
+            return await naive_connection.fetch(NAIVE, list(tree), query.start_at, query.end_at, NOW)
+
+        naive_latencies, rows = await _time(NAIVE_RUNS, naive)
+    finally:
+        await naive_connection.close()
+
+    totals = {name: sum(int(row[name]) for row in rows) for name in rows[0].keys() if name != "month"}  # noqa: SIM118 - a Record iterates values
+    mine = {
+        "received": stats.received, "early": stats.resolved_early, "on_time": stats.resolved_on_time,
+        "late": stats.resolved_late, "pending_overdue": stats.pending_overdue, "pending_on_time": stats.pending_on_time,
+        "withdrawn": stats.withdrawn, "stopped": stats.stopped,
+    }  # fmt: skip
+    assert {k: totals[k] for k in mine} == mine, (totals, mine)
+    assert len(stats.by_month) == len(rows) == 12
+
+    print(f"  province-year 2025 ({stats.received:,} dossiers received, {len(tree)} agencies, on time "
+          f"{stats.on_time_rate} %, {stats.pending_overdue:,} pending overdue); the two queries agree")  # fmt: skip
+    print(f"  {'query':44} {'runs':>5} {'p50 ms':>9} {'p99 ms':>9}")
+    for name, latencies in (
+        ("compute_stats (aggregates + open dossiers)", stats_latencies),
+        ("naive COUNT(*) ... GROUP BY over dossier", naive_latencies),
+    ):
+        print(f"  {name:44} {len(latencies):5} {_p(latencies, 0.5):9.1f} {_p(latencies, 0.99):9.1f}")
+    ratio = statistics.median(naive_latencies) / statistics.median(stats_latencies)
+    print(f"  p50 ratio naive/aggregates {ratio:.0f}×")
+
+
+def main() -> int:
+    server = EmbeddedPostgres.from_env()
+    base_url = os.environ.get("MOTCUA_DATABASE_URL")
+    started_db = False
+    if not base_url:
+        started_db = server.start()
+        base_url = server.url()
+    url = recreate_database(base_url, DATABASE)
+    migrate(url)
+    try:
+        asyncio.run(main_async(url))
+    finally:
+        if not os.environ.get("BENCH_KEEP"):
+            recreate_database(base_url, DATABASE)  # leave it empty: the load takes gigabytes
+        if started_db:
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Statistics aggregates: counters per month, kept equal to the dossier and clock tables.
+
+Each row is the month a dossier was received (Vietnam time) at one receiving agency under one
+procedure version; the step tables add the unit that ran the step (and the officer). PostgreSQL
+triggers (migration "statistics aggregates") add the difference every insert, update or delete of
+``dossier``, ``sla_timer``, ``feedback``, ``complaint`` and ``payment`` makes, so any writer keeps
+them right; ``services.workflow.bulk`` rebuilds them. They are derived data: no foreign keys,
+rebuilt at will. What they do not hold is counted live through the indexes below: the days at the
+edges of a period that is not whole months, and what is open (overdue or not depends on "now").
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import BigInteger, Index, Uuid, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from services.models.base import Base
+from services.models.dossier import Dossier
+from services.models.sla import SlaTimer
+
+OPEN_STATES = ("received", "processing", "awaiting_supplement", "awaiting_payment")
+NO_OFFICER = uuid.UUID(int=0)  # a step nobody was assigned to
+
+_dossier = Dossier.__table__.c
+_timer = SlaTimer.__table__.c
+OPEN_STATES_SQL = "status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
+# open dossiers, covering what the pending counts read: an index-only scan of what is open, never the history
+OPEN_DOSSIER_INDEX = Index(
+    "ix_dossier_open_received",
+    _dossier.receiving_agency_id,
+    _dossier.received_at,
+    postgresql_include=["id", "procedure_version_id", "status", "due_at", "late_by_rule"],
+    postgresql_where=text(OPEN_STATES_SQL),
+)
+# the days at the edges of a period: received dossiers by receipt, the others (refused) by creation
+RECEIVED_INDEX = Index("ix_dossier_agency_received", _dossier.receiving_agency_id, _dossier.received_at)
+UNRECEIVED_INDEX = Index(
+    "ix_dossier_agency_unreceived",
+    _dossier.receiving_agency_id,
+    _dossier.created_at,
+    postgresql_where=text("received_at IS NULL"),
+)
+# running step clocks, covering the open-step counts
+OPEN_STEP_INDEX = Index(
+    "ix_sla_timer_open_step",
+    _timer.dossier_id,
+    postgresql_include=["agency_id", "assignee_id", "due_at", "paused_at"],
+    postgresql_where=text("ended_at IS NULL AND kind = 'step'"),
+)
+
+
+def _counter() -> Mapped[int]:
+    return mapped_column(default=0, server_default="0")
+
+
+class StatsDossierCell(Base):
+    """Dossiers received in one month at one agency under one procedure version, by how they ended."""
+
+    __tablename__ = "stats_dossier_cell"
+
+    month: Mapped[date] = mapped_column(primary_key=True, doc="first day of the month of receipt (Vietnam time)")
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="receiving agency")
+    procedure_version_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+    received: Mapped[int] = _counter()
+    resolved_early: Mapped[int] = _counter()
+    resolved_on_time: Mapped[int] = _counter()
+    resolved_late: Mapped[int] = _counter()
+    withdrawn: Mapped[int] = _counter()
+    stopped: Mapped[int] = _counter()
+    refused: Mapped[int] = _counter()
+    online: Mapped[int] = _counter()
+    digitised: Mapped[int] = _counter()
+    charged: Mapped[int] = _counter()
+    paid_online: Mapped[int] = _counter()
+    complained: Mapped[int] = _counter()
+    resolved_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of receipt-to-result times of the resolved ones"
+    )
+
+
+class StatsStepCell(Base):
+    """Step clocks of the dossiers of one month's cell, per unit that ran them, by how they ended."""
+
+    __tablename__ = "stats_step_cell"
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="the dossier's receiving agency")
+    procedure_version_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, doc="the agency or unit of the step")
+
+    steps: Mapped[int] = _counter()
+    steps_early: Mapped[int] = _counter()
+    steps_on_time: Mapped[int] = _counter()
+    steps_late: Mapped[int] = _counter()
+
+
+class StatsOfficerCell(Base):
+    """The step cells split by the officer assigned (``NO_OFFICER`` when nobody was)."""
+
+    __tablename__ = "stats_officer_cell"
+    __table_args__ = (Index("ix_stats_officer_cell_assignee", "assignee_id", "month"),)
+
+    month: Mapped[date] = mapped_column(primary_key=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    procedure_version_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    assignee_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+    steps: Mapped[int] = _counter()
+    steps_early: Mapped[int] = _counter()
+    steps_on_time: Mapped[int] = _counter()
+    steps_late: Mapped[int] = _counter()
+
+
+DOSSIER_COUNTERS = (
+    "received",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "withdrawn",
+    "stopped",
+    "refused",
+    "online",
+    "digitised",
+    "charged",
+    "paid_online",
+    "complained",
+    "resolved_seconds",
+)
+STEP_COUNTERS = ("steps", "steps_early", "steps_on_time", "steps_late")

@@ -1,0 +1,424 @@
+"""Outbound webhooks: subscribers (the postal operator first), signed deliveries, retries, a log, replay.
+
+A subscriber names the event types it wants and the setting that holds its signing secret
+(``secret_ref``, a ``whsec_…`` value). When notify_api receives an event, a ``webhook_delivery``
+row per interested subscriber is written in the same transaction (unique by subscriber, event and
+type). The worker's dispatcher claims due deliveries with ``FOR UPDATE SKIP LOCKED`` and a lease,
+POSTs ``{"type", "timestamp", "data"}`` signed with the Standard Webhooks scheme (``webhook-id`` =
+the delivery id, the same on every retry, so the subscriber can deduplicate), and records the
+answer: 2xx is delivered; anything else is retried with exponential backoff and full jitter until
+``webhook_max_attempts``, then the delivery is ``failed`` — listed per subscriber and replayable.
+
+The postal operator: with ``MOTCUA_POSTAL_API_URL`` set, a subscription ``postal`` is kept in line
+with the settings and receives ``postal.pickup_requested`` (a dossier submitted for pickup at home,
+channel 3) and ``postal.delivery_requested`` (a dossier with postal return is resolved). The stored
+payload carries no personal data; the pickup or delivery contact (name, phone, address) the
+operator needs is read from the dossier when the request is sent and is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from standardwebhooks import Webhook
+
+from services.core.config import Settings
+from services.core.errors import Conflict, NotFound, Unprocessable
+from services.core.logging import scrub_text
+from services.models import Agency, Dossier, WebhookSubscription
+from services.models.webhook import WebhookDelivery
+from services.notification.rules import OUTBOUND_ONLY, POSTAL_DELIVERY, POSTAL_PICKUP, RULES
+from services.notification.schemas import SubscriptionIn
+from services.outbox.events import EventEnvelope
+from services.outbox.relay import backoff_seconds
+
+logger = logging.getLogger("motcua.webhooks")
+
+POSTAL_SUBSCRIPTION = "postal"
+# settings a subscription may sign with: never the JWT key nor an inbound webhook's secret
+OUTBOUND_SECRETS = frozenset({"postal_api_secret", "webhook_signing_secret"})
+SUBSCRIBABLE = frozenset(RULES) | frozenset(OUTBOUND_ONLY)
+
+
+# --- subscriptions -----------------------------------------------------------------------------------------
+
+
+async def ensure_postal_subscription(session: AsyncSession, settings: Settings) -> None:
+    """Keep the ``postal`` subscription in line with ``MOTCUA_POSTAL_API_URL`` (nothing when unset)."""
+    if not settings.postal_api_url:
+        return
+    await session.execute(
+        insert(WebhookSubscription)
+        .values(
+            name=POSTAL_SUBSCRIPTION,
+            url=settings.postal_api_url,
+            secret_ref="postal_api_secret",  # noqa: S106 - the name of a setting, not a secret
+            event_types=[POSTAL_PICKUP, POSTAL_DELIVERY],
+            active=True,
+        )
+        .on_conflict_do_update(
+            index_elements=["name"],
+            set_={"url": settings.postal_api_url, "secret_ref": "postal_api_secret", "updated_at": func.now()},
+        )
+    )
+
+
+async def upsert_subscription(session: AsyncSession, data: SubscriptionIn) -> WebhookSubscription:
+    if data.secret_ref not in OUTBOUND_SECRETS:
+        raise Unprocessable(
+            "secret_ref must name a setting that holds an outbound signing secret.",
+            code="invalid_secret_ref",
+            allowed=sorted(OUTBOUND_SECRETS),
+        )
+    unknown = sorted(set(data.event_types) - SUBSCRIBABLE)
+    if unknown:
+        raise Unprocessable("Unknown event types.", code="unknown_event_type", unknown=unknown)
+    values = {
+        "url": str(data.url),
+        "secret_ref": data.secret_ref,
+        "event_types": sorted(set(data.event_types)),
+        "active": data.active,
+    }
+    await session.execute(
+        insert(WebhookSubscription)
+        .values(name=data.name, **values)
+        .on_conflict_do_update(index_elements=["name"], set_={**values, "updated_at": func.now()})
+    )
+    subscription = await session.scalar(
+        select(WebhookSubscription)
+        .where(WebhookSubscription.name == data.name)
+        .execution_options(populate_existing=True)
+    )
+    assert subscription is not None
+    return subscription
+
+
+async def list_subscriptions(session: AsyncSession) -> list[WebhookSubscription]:
+    return list(await session.scalars(select(WebhookSubscription).order_by(WebhookSubscription.name)))
+
+
+async def delivery_log(
+    session: AsyncSession, subscription_id: uuid.UUID, *, status: str | None, limit: int
+) -> tuple[dict[str, int], list[WebhookDelivery]]:
+    """A subscriber's deliveries, newest first, and how many there are per status."""
+    if await session.get(WebhookSubscription, subscription_id) is None:
+        raise NotFound("No such subscription.", code="subscription_not_found")
+    grouped = await session.execute(
+        select(WebhookDelivery.status, func.count())
+        .where(WebhookDelivery.subscription_id == subscription_id)
+        .group_by(WebhookDelivery.status)
+    )
+    query = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription_id)
+    if status is not None:
+        query = query.where(WebhookDelivery.status == status)
+    rows = await session.scalars(query.order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id).limit(limit))
+    return {state: number for state, number in grouped.all()}, list(rows)
+
+
+# --- deliveries, written with the event -----------------------------------------------------------------
+
+
+async def _agency(session: AsyncSession, agency_id: uuid.UUID) -> dict[str, Any]:
+    row = (await session.execute(select(Agency.code, Agency.name).where(Agency.id == agency_id))).first()
+    return {"agency_code": row.code, "agency_name": row.name} if row else {}
+
+
+async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossier: Dossier | None) -> int:
+    """Write the deliveries this event owes to active subscribers; return how many were new."""
+    types = [event.type]
+    if event.type == "dossier.submitted" and event.payload.get("channel") == 3:
+        types.append(POSTAL_PICKUP)
+    if event.type == "dossier.resolved" and dossier is not None and dossier.return_method == "postal":
+        types.append(POSTAL_DELIVERY)
+    subscriptions = list(
+        await session.scalars(
+            select(WebhookSubscription).where(
+                WebhookSubscription.active.is_(True), WebhookSubscription.event_types.overlap(types)
+            )
+        )
+    )
+    if not subscriptions:
+        return 0
+    rows = []
+    for subscription in subscriptions:
+        for event_type in types:
+            if event_type not in subscription.event_types:
+                continue
+            if event_type in OUTBOUND_ONLY and dossier is not None:
+                payload: dict[str, Any] = {
+                    "dossier_code": dossier.code,
+                    "service": "pickup" if event_type == POSTAL_PICKUP else "delivery",
+                    "requested_at": event.occurred_at.isoformat(),
+                    **await _agency(session, dossier.receiving_agency_id),
+                }
+            else:
+                payload = dict(event.payload)
+            rows.append(
+                {
+                    "subscription_id": subscription.id,
+                    "event_id": event.id,
+                    "event_type": event_type,
+                    "dossier_id": dossier.id if dossier else None,
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": func.now(),
+                }
+            )
+    if not rows:
+        return 0
+    inserted = await session.scalars(
+        insert(WebhookDelivery)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "event_id", "event_type"])
+        .returning(WebhookDelivery.id)
+    )
+    return len(inserted.all())
+
+
+async def replay(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelivery:
+    """Send a failed (or already delivered) delivery again, under the same webhook-id."""
+    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        raise NotFound("No such webhook delivery.", code="delivery_not_found")
+    if delivery.status == "pending":
+        raise Conflict("This delivery is still pending.", code="delivery_pending")
+    delivery.status, delivery.attempts, delivery.claimed_by, delivery.failed_at = "pending", 0, None, None
+    delivery.next_attempt_at = func.now()
+    await session.flush()
+    await session.refresh(delivery)
+    return delivery
+
+
+# --- the dispatcher (worker) -----------------------------------------------------------------------------
+
+_CLAIM = text(
+    """
+    UPDATE webhook_delivery AS d
+       SET attempts = d.attempts + 1, claimed_by = :me, updated_at = now(),
+           next_attempt_at = now() + make_interval(secs => :lease)
+     WHERE d.id IN (
+           SELECT id FROM webhook_delivery
+            WHERE status = 'pending' AND next_attempt_at <= now()
+              AND (CAST(:subscriptions AS uuid[]) IS NULL OR subscription_id = ANY(CAST(:subscriptions AS uuid[])))
+            ORDER BY next_attempt_at
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED)
+    RETURNING d.id, d.subscription_id, d.event_type, d.dossier_id, d.payload, d.attempts
+    """
+)
+_DELIVERED = text(
+    """
+    UPDATE webhook_delivery
+       SET status = 'delivered', delivered_at = now(), last_status_code = :code, last_error = NULL,
+           claimed_by = NULL, updated_at = now()
+     WHERE id = :id AND status = 'pending' AND claimed_by = :me
+    """
+)
+_RETRY = text(
+    """
+    UPDATE webhook_delivery
+       SET next_attempt_at = now() + make_interval(secs => :delay), last_status_code = :code, last_error = :error,
+           claimed_by = NULL, updated_at = now()
+     WHERE id = :id AND status = 'pending' AND claimed_by = :me
+    """
+)
+_FAILED = text(
+    """
+    UPDATE webhook_delivery
+       SET status = 'failed', failed_at = now(), last_status_code = :code, last_error = :error,
+           claimed_by = NULL, updated_at = now()
+     WHERE id = :id AND status = 'pending' AND claimed_by = :me
+    """
+)
+_RELEASE = text(
+    """
+    UPDATE webhook_delivery SET next_attempt_at = now(), attempts = attempts - 1, claimed_by = NULL
+     WHERE id = :id AND status = 'pending' AND claimed_by = :me
+    """
+)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+    url: str | None
+    secret: SecretStr | None
+    contact: dict[str, Any] | None
+
+
+def signing_secret(settings: Settings, secret_ref: str) -> SecretStr | None:
+    if secret_ref not in OUTBOUND_SECRETS:
+        return None
+    value = getattr(settings, secret_ref, None)
+    return value if isinstance(value, SecretStr) and value.get_secret_value() else None
+
+
+def signed_request(webhook_id: str, secret: SecretStr, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """The body and the Standard Webhooks headers for one delivery."""
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    sent_at = datetime.now(UTC)
+    signature = Webhook(secret.get_secret_value()).sign(msg_id=webhook_id, timestamp=sent_at, data=content)
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
+    return content.encode(), headers
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        client: httpx.AsyncClient,
+        name: str | None = None,
+        subscription_ids: Sequence[uuid.UUID] | None = None,
+    ) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.client = client
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.timeout = settings.notify_send_timeout_seconds
+        self.subscription_ids = [str(s) for s in subscription_ids] if subscription_ids is not None else None  # tests
+
+    async def _claim(self) -> list[Claimed]:
+        async with self.sessionmaker() as session, session.begin():
+            rows = (
+                await session.execute(
+                    _CLAIM,
+                    {
+                        "me": self.name,
+                        "lease": self.settings.notify_lease_seconds,
+                        "limit": self.settings.notify_batch_size,
+                        "subscriptions": self.subscription_ids,
+                    },
+                )
+            ).all()
+            if not rows:
+                return []
+            subscriptions = {
+                s.id: s
+                for s in await session.scalars(
+                    select(WebhookSubscription).where(WebhookSubscription.id.in_({r.subscription_id for r in rows}))
+                )
+            }
+            postal = {r.dossier_id for r in rows if r.event_type in OUTBOUND_ONLY and r.dossier_id}
+            contacts = {
+                d.id: {"name": d.applicant_name, "phone": d.applicant_phone, "address": d.postal_address}
+                for d in await session.scalars(select(Dossier).where(Dossier.id.in_(postal)))
+            }
+        claimed = []
+        for row in rows:
+            subscription = subscriptions.get(row.subscription_id)
+            usable = subscription is not None and subscription.active
+            claimed.append(
+                Claimed(
+                    id=row.id,
+                    event_type=row.event_type,
+                    payload=dict(row.payload),
+                    attempts=row.attempts,
+                    url=subscription.url if usable and subscription else None,
+                    secret=signing_secret(self.settings, subscription.secret_ref) if usable and subscription else None,
+                    contact=contacts.get(row.dossier_id) if row.event_type in OUTBOUND_ONLY else None,
+                )
+            )
+        return claimed
+
+    async def _settle(self, statement: Any, params: dict[str, Any]) -> None:
+        for attempt in range(3):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    await session.execute(statement, {"me": self.name, **params})
+                return
+            except Exception:
+                if attempt == 2:
+                    logger.exception("could not record a webhook delivery's outcome", extra={"id": str(params["id"])})
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _deliver(self, item: Claimed, deadline: float) -> None:
+        if item.url is None:
+            await self._settle(_FAILED, {"id": item.id, "code": None, "error": "subscription inactive or removed"})
+            return
+        if item.secret is None:
+            await self._settle(_FAILED, {"id": item.id, "code": None, "error": "signing secret not configured"})
+            return
+        if time.monotonic() + self.timeout > deadline:
+            await self._settle(_RELEASE, {"id": item.id})  # the lease could lapse mid-send: let it go
+            return
+        data = dict(item.payload)
+        if item.contact is not None:
+            data["contact"] = item.contact
+        body = {"type": item.event_type, "timestamp": datetime.now(UTC).isoformat(), "data": data}
+        content, headers = signed_request(str(item.id), item.secret, body)
+        code: int | None = None
+        try:
+            response = await self.client.post(item.url, content=content, headers=headers, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            code = response.status_code
+            if response.is_success:
+                await self._settle(_DELIVERED, {"id": item.id, "code": code})
+                logger.info("webhook delivered", extra={"delivery_id": str(item.id), "event_type": item.event_type})
+                return
+            error = f"HTTP {code}: {response.text[:300]}"
+        error = scrub_text(error)[:500]
+        if item.attempts >= self.settings.webhook_max_attempts:
+            await self._settle(_FAILED, {"id": item.id, "code": code, "error": error})
+            logger.error("webhook failed", extra={"delivery_id": str(item.id), "attempts": item.attempts})
+            return
+        delay = backoff_seconds(
+            item.attempts,
+            base=self.settings.notify_backoff_base_seconds,
+            cap=self.settings.notify_backoff_max_seconds,
+        )
+        await self._settle(_RETRY, {"id": item.id, "code": code, "error": error, "delay": delay})
+        logger.warning(
+            "webhook delivery failed, will retry",
+            extra={"delivery_id": str(item.id), "attempts": item.attempts, "retry_in_s": round(delay, 2)},
+        )
+
+    async def run_once(self) -> int:
+        started = time.monotonic()
+        batch = await self._claim()
+        deadline = started + self.settings.notify_lease_seconds
+        if batch:
+            await asyncio.gather(*(self._deliver(item, deadline) for item in batch))
+        return len(batch)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        logger.info("webhook dispatcher started", extra={"dispatcher": self.name})
+        while not stop.is_set():
+            try:
+                claimed = await self.run_once()
+            except Exception:
+                logger.exception("webhook dispatch iteration failed")
+                claimed = 0
+            if claimed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.notify_poll_seconds)
+        logger.info("webhook dispatcher stopped", extra={"dispatcher": self.name})

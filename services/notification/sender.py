@@ -1,0 +1,316 @@
+"""The sender: claims due notifications, sends them through their channel, records the outcome.
+
+- **Claim** — ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` per channel: attempts + 1,
+  ``claimed_by`` and a lease (``next_attempt_at`` moved ``notify_lease_seconds`` ahead), committed
+  before anything is sent; no network call happens inside a transaction. Any number of senders
+  may run; each row goes to one of them.
+- **Send** — only while the lease certainly holds: a row whose send could outlast it (the send
+  timeout is counted) is released unsent. Every outcome is written with ``WHERE status = 'queued'
+  AND claimed_by = me``, so a row re-queued or re-claimed meanwhile is never overwritten.
+- **Retry** — a failure waits ``backoff_seconds`` (exponential, full jitter); a permanent one (a
+  4xx from the gateway, a 5xx SMTP refusal) or the ``notify_max_attempts``-th makes the row
+  ``failed``: listed and re-sendable, never dropped.
+- **Rate** — per channel, ``notify_<channel>_per_second`` shared by every sender: slots are taken
+  from ``notification_rate`` (GCRA: one row per channel holding the next free instant), so two
+  senders together still keep to the limit.
+
+At most once per row, except in one window: a sender that dies (or loses its database) after the
+provider accepted a message and before the "sent" update commits leaves the row claimed; when the
+lease expires it is sent again. The repeat carries the same provider reference — the SMS
+``reference`` and the email ``Message-ID`` are the notification id — so a gateway that honours
+references, and mail clients that collapse equal Message-IDs, show the citizen one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.core.config import Settings
+from services.core.worker import Task
+from services.notification.channels import Channel, EmailChannel, InAppChannel, Outgoing, ProviderResult, SmsChannel
+from services.outbox.relay import backoff_seconds
+
+logger = logging.getLogger("motcua.sender")
+
+_CLAIM = text(
+    """
+    UPDATE notification AS n
+       SET attempts = n.attempts + 1, claimed_by = :me, updated_at = now(),
+           next_attempt_at = now() + make_interval(secs => :lease)
+     WHERE n.id IN (
+           SELECT id FROM notification
+            WHERE status = 'queued' AND next_attempt_at <= now() AND channel = :channel
+              AND (CAST(:dossiers AS uuid[]) IS NULL OR dossier_id = ANY(CAST(:dossiers AS uuid[])))
+            ORDER BY next_attempt_at
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED)
+    RETURNING n.id, n.channel, n.recipient, n.subject, n.body, n.attempts
+    """
+)
+# outcomes are written in groups (see ``_settle``): one statement per kind, rows passed as arrays
+_SENT = text(
+    """
+    UPDATE notification AS n
+       SET status = CASE WHEN v.delivered THEN 'delivered' ELSE 'sent' END, sent_at = now(),
+           delivered_at = CASE WHEN v.delivered THEN now() ELSE n.delivered_at END,
+           provider_message_id = v.reference, last_error = NULL, claimed_by = NULL, updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:delivered AS boolean[]), CAST(:references AS text[]))
+           AS v(id, delivered, reference)
+     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    """
+)
+_RETRY = text(
+    """
+    UPDATE notification AS n
+       SET next_attempt_at = now() + make_interval(secs => v.delay), last_error = v.error, claimed_by = NULL,
+           updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]), CAST(:errors AS text[])) AS v(id, delay, error)
+     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    """
+)
+_FAILED = text(
+    """
+    UPDATE notification AS n
+       SET status = 'failed', failed_at = now(), last_error = v.error, claimed_by = NULL, updated_at = now()
+      FROM unnest(CAST(:ids AS uuid[]), CAST(:errors AS text[])) AS v(id, error)
+     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    """
+)
+_RELEASE = text(
+    """
+    UPDATE notification SET next_attempt_at = now(), attempts = attempts - 1, claimed_by = NULL
+     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'queued' AND claimed_by = :me
+    """
+)
+_STATEMENTS = {"sent": _SENT, "retry": _RETRY, "failed": _FAILED, "release": _RELEASE}
+# GCRA: take ``n`` consecutive slots of ``interval`` seconds; answers how long until the first one
+_RESERVE = text(
+    """
+    INSERT INTO notification_rate AS r (channel, tat) VALUES (:channel, now() + make_interval(secs => :span))
+    ON CONFLICT (channel) DO UPDATE SET tat = greatest(r.tat, now()) + make_interval(secs => :span)
+    RETURNING greatest(extract(epoch FROM r.tat - now())::float8 - :span, 0) AS wait
+    """
+)
+
+
+def default_channels(settings: Settings, client: httpx.AsyncClient | None = None) -> dict[str, Channel]:
+    """Email and in-app always; SMS when a gateway is configured (until then SMS rows wait, queued)."""
+    channels: dict[str, Channel] = {"email": EmailChannel(settings), "in_app": InAppChannel()}
+    if settings.sms_gateway_url:
+        channels["sms"] = SmsChannel(settings, client)
+    return channels
+
+
+class Sender:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        *,
+        channels: Mapping[str, Channel],
+        name: str | None = None,
+        dossier_ids: Sequence[uuid.UUID] | None = None,
+    ) -> None:
+        if settings.notify_lease_seconds < 2 * settings.notify_send_timeout_seconds:
+            raise ValueError("notify_lease_seconds must be at least twice notify_send_timeout_seconds")
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.channels = dict(channels)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
+        self.rates = {"email": settings.notify_email_per_second, "sms": settings.notify_sms_per_second}
+        self.stop = asyncio.Event()
+        self._buffer: list[tuple[str, dict[str, Any]]] = []
+        self._settle_lock = asyncio.Lock()
+
+    def _limit(self, channel: str) -> int:
+        rate = self.rates.get(channel)
+        if rate is None:
+            return self.settings.notify_batch_size
+        # no more than a quarter of a lease's worth of slots per claim, so the wait for them stays short
+        return max(1, min(self.settings.notify_batch_size, int(rate * self.settings.notify_lease_seconds / 4)))
+
+    async def _claim(self, channel: str) -> list[Outgoing]:
+        async with self.sessionmaker() as session, session.begin():
+            rows = await session.execute(
+                _CLAIM,
+                {
+                    "me": self.name,
+                    "lease": self.settings.notify_lease_seconds,
+                    "channel": channel,
+                    "limit": self._limit(channel),
+                    "dossiers": self.dossier_ids,
+                },
+            )
+            return [Outgoing(**row._mapping) for row in rows]
+
+    async def _reserve(self, channel: str, count: int) -> tuple[float, float]:
+        """Slots for ``count`` messages: (seconds until the first, seconds between two)."""
+        rate = self.rates.get(channel)
+        if rate is None:
+            return 0.0, 0.0
+        interval = 1.0 / rate
+        async with self.sessionmaker() as session, session.begin():
+            wait = await session.scalar(_RESERVE, {"channel": channel, "span": count * interval})
+        return float(wait or 0.0), interval
+
+    async def _settle(self, kind: str, **row: Any) -> None:
+        """Record one outcome; returns once it is committed.
+
+        Group commit: outcomes wait in a buffer, and whoever holds the lock writes all that is
+        buffered in one transaction. Under load a provider's "accepted" is recorded within one
+        short transaction's time, which keeps the re-send window after a crash narrow.
+        """
+        self._buffer.append((kind, row))
+        async with self._settle_lock:
+            if not self._buffer:
+                return  # written by the previous holder, with ours in it
+            batch, self._buffer = self._buffer, []
+            await self._write(batch)
+
+    async def _write(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+        grouped: dict[str, list[dict[str, Any]]] = {}
+        for kind, row in batch:
+            grouped.setdefault(kind, []).append(row)
+        columns = {
+            "sent": {"ids": "id", "delivered": "delivered", "references": "reference"},
+            "retry": {"ids": "id", "delays": "delay", "errors": "error"},
+            "failed": {"ids": "id", "errors": "error"},
+            "release": {"ids": "id"},
+        }
+        for attempt in range(3):
+            try:
+                async with self.sessionmaker() as session, session.begin():
+                    for kind, rows in grouped.items():
+                        params: dict[str, Any] = {"me": self.name}
+                        for name, key in columns[kind].items():
+                            params[name] = [str(r[key]) if key == "id" else r[key] for r in rows]
+                        await session.execute(_STATEMENTS[kind], params)
+                return
+            except Exception:
+                if attempt == 2:
+                    # the leases will expire and another sender takes the rows again (see the module doc)
+                    logger.exception("could not record notification outcomes", extra={"count": len(batch)})
+                    return
+                await asyncio.sleep(0.2 * (attempt + 1))
+
+    async def _record(self, item: Outgoing, result: ProviderResult) -> None:
+        if result.ok:
+            await self._settle("sent", id=item.id, delivered=result.delivered, reference=result.reference)
+            return
+        error = result.error or "unknown error"
+        if result.permanent or item.attempts >= self.settings.notify_max_attempts:
+            await self._settle("failed", id=item.id, error=error)
+            logger.error(
+                "notification failed",
+                extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
+            )
+            return
+        delay = backoff_seconds(
+            item.attempts, base=self.settings.notify_backoff_base_seconds, cap=self.settings.notify_backoff_max_seconds
+        )
+        await self._settle("retry", id=item.id, delay=delay, error=error)
+        logger.warning(
+            "notification send failed, will retry",
+            extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
+        )
+
+    async def _send_one(self, channel: Channel, item: Outgoing, at: float, deadline: float) -> None:
+        pause = at - time.monotonic()
+        if pause > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop.wait(), timeout=pause)
+        timeout = self.settings.notify_send_timeout_seconds
+        if self.stop.is_set() or time.monotonic() + timeout >= deadline:
+            await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
+            return
+        try:
+            result = await asyncio.wait_for(channel.send(item), timeout=timeout)
+        except TimeoutError:
+            result = ProviderResult(ok=False, error="send timed out")
+        except Exception as exc:
+            logger.exception("channel error", extra={"notification_id": str(item.id), "channel": item.channel})
+            result = ProviderResult(ok=False, error=f"{type(exc).__name__}")
+        await self._record(item, result)
+
+    async def _run_channel(self, name: str, channel: Channel) -> int:
+        started = time.monotonic()  # before the claim: the lease (database time) ends no earlier than this
+        batch = await self._claim(name)
+        if not batch:
+            return 0
+        deadline = started + self.settings.notify_lease_seconds
+        wait, interval = await self._reserve(name, len(batch))
+        first = time.monotonic() + wait
+        await asyncio.gather(
+            *(self._send_one(channel, item, first + i * interval, deadline) for i, item in enumerate(batch))
+        )
+        return len(batch)
+
+    async def run_once(self) -> int:
+        """One claim-and-send round on every channel; how many notifications were claimed."""
+        counts = await asyncio.gather(*(self._run_channel(name, ch) for name, ch in self.channels.items()))
+        return sum(counts)
+
+    async def _loop(self, name: str, channel: Channel, stop: asyncio.Event) -> None:
+        # one loop per channel: a slow, rate-limited SMS round never holds the email back
+        while not stop.is_set():
+            try:
+                claimed = await self._run_channel(name, channel)
+            except Exception:
+                logger.exception("sender iteration failed", extra={"channel": name})
+                claimed = 0
+            if claimed == 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.settings.notify_poll_seconds)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self.stop = stop
+        logger.info("sender started", extra={"sender": self.name, "channels": sorted(self.channels)})
+        try:
+            await asyncio.gather(*(self._loop(name, channel, stop) for name, channel in self.channels.items()))
+        finally:
+            for channel in self.channels.values():
+                await channel.aclose()
+        logger.info("sender stopped", extra={"sender": self.name})
+
+
+def sender_task() -> Task:
+    """The worker task: one sender with the configured channels."""
+
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        await Sender(sessionmaker, settings, channels=default_channels(settings, client)).run(stop)
+
+    return task
+
+
+def webhook_task() -> Task:
+    """The worker task: the outbound webhook dispatcher."""
+
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        from services.notification.outbound import Dispatcher
+
+        await Dispatcher(sessionmaker, settings, client=client).run(stop)
+
+    return task

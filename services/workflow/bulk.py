@@ -1,0 +1,599 @@
+"""Bulk loading of dossiers that already happened (history from a previous system, benchmarks) with
+COPY, and the rebuild and check of the statistics aggregates.
+
+::
+
+    python -m services.workflow.bulk load dossiers.jsonl [--batch 20000] [--connections 2]
+    python -m services.workflow.bulk rebuild      # recount every aggregate from the tables
+    python -m services.workflow.bulk verify       # compare the aggregates with a recount (exit 1 on drift)
+
+A loaded dossier arrives finished or in progress: received, resolved, returned, withdrawn, stopped
+or refused, with its times, outcome and step clocks. Each batch is one transaction on one
+connection: codes are taken from ``dossier_sequence`` (so later counter codes never collide), the
+rows go in with ``COPY`` (``copy_records_to_table``), and the statistics triggers are switched off
+for that transaction only (``motcua.stats_bulk``) — per-row triggers would cost more than the COPY —
+then the batch's contribution is added to the aggregates in one statement per table, with the same
+SQL functions the triggers use. Other sessions keep their triggers: nothing they write is missed.
+Batches are sharded by receiving agency over the connections, so two connections never wait on the
+same code counter or aggregate row.
+
+Loaded dossiers get time-ordered ids (UUID version 7 layout) so the primary key grows at its right
+edge, no personal data (``applicant_name`` says it is historical data, the id number is empty) and an
+unusable tracking secret. Only step clocks are created (``steps``); a dossier without steps has none.
+
+JSON lines for ``load``: ``{"agency": code, "procedure": code, "received_at": iso, "status": ...,
+"channel": 1, "due_at": iso, "resolved_at": iso, "returned_at": iso, "closed_at": iso, "outcome":
+"early|on_time|late", "late_by_rule": false, "digitised": false, "paid_online": false, "rating":
+"satisfied|acceptable|dissatisfied", "code": optional, "steps": [{"unit": code, "assignee": username,
+"position": 1, "started_at": iso, "due_at": iso, "ended_at": iso, "outcome": ...}]}``. The procedure
+version is the one in force on the day of receipt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from services.calendar.working import VN_TZ
+from services.models import STATUS_CODES
+from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
+
+OUTCOMES = frozenset({"early", "on_time", "late"})
+RATINGS = frozenset({"satisfied", "acceptable", "dissatisfied"})
+HISTORICAL = "(dữ liệu lịch sử)"
+UNUSABLE_SECRET = "!bulk"  # noqa: S105 - never the HMAC of any secret: loaded dossiers cannot be tracked by secret
+
+
+class BulkError(ValueError):
+    """A record the loader refuses, with its position in the input."""
+
+
+@dataclass(frozen=True)
+class BulkStep:
+    unit_id: uuid.UUID
+    started_at: datetime
+    due_at: datetime
+    ended_at: datetime | None = None
+    outcome: str | None = None
+    assignee_id: uuid.UUID | None = None
+    position: int = 1
+    budget_seconds: int = 8 * 3600
+
+
+@dataclass(frozen=True)
+class BulkDossier:
+    """One dossier as it stands. ``received_at`` is when the desk got it (submitted, for a refused one)."""
+
+    agency_id: uuid.UUID
+    procedure_version_id: uuid.UUID
+    received_at: datetime
+    status: str
+    channel: int = 1
+    due_at: datetime | None = None
+    resolved_at: datetime | None = None
+    returned_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    late_by_rule: bool = False
+    digitised: bool = False
+    paid_online: bool = False
+    rating: str | None = None
+    steps: tuple[BulkStep, ...] = ()
+    code: str | None = None
+    return_method: str = "counter"
+
+    def check(self) -> None:
+        if self.status not in STATUS_CODES or self.status == "submitted":
+            raise BulkError(f"status {self.status!r} cannot be loaded")
+        if self.channel not in (1, 2, 3):
+            raise BulkError(f"channel must be 1, 2 or 3, not {self.channel!r}")
+        if self.outcome is not None and self.outcome not in OUTCOMES:
+            raise BulkError(f"outcome must be one of {sorted(OUTCOMES)}")
+        if self.status in ("resolved", "returned") and self.outcome is None:
+            raise BulkError("a resolved or returned dossier needs its outcome")
+        if self.rating is not None and self.rating not in RATINGS:
+            raise BulkError(f"rating must be one of {sorted(RATINGS)}")
+        moments = [self.received_at, self.due_at, self.resolved_at, self.returned_at, self.closed_at]
+        for step in self.steps:
+            moments += [step.started_at, step.due_at, step.ended_at]
+            if step.outcome is not None and (step.outcome not in OUTCOMES or step.ended_at is None):
+                raise BulkError("a step outcome needs ended_at and one of early, on_time, late")
+        if any(moment is not None and moment.tzinfo is None for moment in moments):
+            raise BulkError("times must carry their UTC offset")
+
+
+@dataclass
+class LoadReport:
+    dossiers: int = 0
+    steps: int = 0
+    ratings: int = 0
+    seconds: float = 0.0
+    batches: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+# --- ids and codes -------------------------------------------------------------------------------
+
+
+class _TimeOrderedIds:
+    """UUIDs with the version 7 layout: the load's start in milliseconds, then a counter."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._prefix = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76
+        self._next = secrets.randbits(40)
+
+    def take(self, count: int) -> list[uuid.UUID]:
+        with self._lock:
+            first, self._next = self._next, self._next + count
+        return [
+            # 12 bits of the counter in rand_a, the variant bits, 62 bits in rand_b
+            uuid.UUID(int=self._prefix | (n >> 62 & 0xFFF) << 64 | 0b10 << 62 | (n & ((1 << 62) - 1)))
+            for n in range(first, first + count)
+        ]
+
+
+_IDS = _TimeOrderedIds()
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(VN_TZ).date()
+
+
+async def _agency_codes(connection: asyncpg.Connection, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = await connection.fetch("SELECT id, code FROM agency WHERE id = ANY($1::uuid[])", list(set(ids)))
+    return {row["id"]: row["code"] for row in rows}
+
+
+async def _allocate_codes(connection: asyncpg.Connection, dossiers: Sequence[BulkDossier]) -> list[str]:
+    """``<agency>-<yymmdd>-<nnnn>`` from the same daily counters as the counter desk's codes."""
+    wanted = Counter((d.agency_id, _local_day(d.received_at)) for d in dossiers if d.code is None)
+    if not wanted:
+        return [d.code or "" for d in dossiers]
+    keys = sorted(wanted)
+    rows = await connection.fetch(
+        """INSERT INTO dossier_sequence AS s (agency_id, day, last_value)
+           SELECT * FROM unnest($1::uuid[], $2::date[], $3::integer[]) ORDER BY 1, 2
+           ON CONFLICT (agency_id, day) DO UPDATE SET last_value = s.last_value + excluded.last_value
+           RETURNING agency_id, day, last_value""",
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [wanted[k] for k in keys],
+    )
+    following = {
+        (row["agency_id"], row["day"]): row["last_value"] - wanted[row["agency_id"], row["day"]] + 1 for row in rows
+    }
+    agency_codes = await _agency_codes(connection, (k[0] for k in keys))
+    codes = []
+    for d in dossiers:
+        if d.code is not None:
+            codes.append(d.code)
+            continue
+        day = _local_day(d.received_at)
+        value = following[d.agency_id, day]
+        following[d.agency_id, day] = value + 1
+        codes.append(f"{agency_codes[d.agency_id]}-{day:%y%m%d}-{value:04d}")
+    return codes
+
+
+# --- the statements ------------------------------------------------------------------------------
+
+MONTH = "date_trunc('month', s.day::timestamp)::date"
+DOSSIER_KEYS = ("month", "agency_id", "procedure_version_id")
+STEP_KEYS = (*DOSSIER_KEYS, "unit_id")
+OFFICER_KEYS = (*STEP_KEYS, "assignee_id")
+DOSSIER_COLUMNS = (
+    "id", "code", "procedure_version_id", "receiving_agency_id", "current_agency_id", "status", "channel",
+    "lock_version", "applicant_kind", "applicant_name", "applicant_id_number", "return_method", "secret_hash",
+    "submitted_at", "received_at", "clock_start_at", "due_at", "resolved_at", "returned_at", "closed_at", "outcome",
+    "supplement_count", "late_by_rule", "overdue", "apology_issued", "digitised", "paid_online", "created_at",
+    "updated_at",
+)  # fmt: skip
+TIMER_COLUMNS = (
+    "id", "dossier_id", "kind", "step_seq", "step_position", "agency_id", "assignee_id", "budget_seconds",
+    "started_at", "due_at", "due_soon_at", "paused_seconds", "ended_at", "outcome", "created_at", "updated_at",
+)  # fmt: skip
+FEEDBACK_COLUMNS = ("id", "dossier_id", "rating", "created_at", "updated_at")
+
+
+def _grouped_insert(table: str, keys: Sequence[str], counters: Sequence[str], source: str, *, add: bool) -> str:
+    """Sum ``source`` (rows with a ``day`` and the counters) into the month rows of ``table``, in key order."""
+    exprs = ", ".join(MONTH if k == "month" else f"s.{k}" for k in keys)
+    positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
+    sums = ", ".join(f"sum(s.{c})" for c in counters)
+    statement = (
+        f"INSERT INTO {table} AS c ({', '.join(keys)}, {', '.join(counters)}) "
+        f"SELECT {exprs}, {sums} FROM ({source}) AS s GROUP BY {positions} ORDER BY {positions}"
+    )
+    if add:
+        updates = ", ".join(f"{c} = c.{c} + excluded.{c}" for c in counters)
+        statement += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    return statement
+
+
+def _step_source(timers: str) -> str:
+    return (
+        "SELECT stats_day(d) AS day, d.receiving_agency_id AS agency_id, d.procedure_version_id,"
+        " coalesce(f.unit_id, d.receiving_agency_id) AS unit_id, f.assignee_id,"
+        f" {', '.join(f'f.{c}' for c in STEP_COUNTERS)}"
+        f" FROM {timers} JOIN dossier AS d ON d.id = t.dossier_id CROSS JOIN LATERAL stats_step_facts(t) AS f"
+    )
+
+
+# the loaded batch: its ids, and which of them were rated "dissatisfied" (a new dossier has no complaint
+# or payment yet)
+BATCH_DOSSIERS = _grouped_insert(
+    "stats_dossier_cell",
+    DOSSIER_KEYS,
+    DOSSIER_COUNTERS,
+    "SELECT f.* FROM unnest($1::uuid[], $2::boolean[]) AS b(id, complained) JOIN dossier AS d ON d.id = b.id "
+    "CROSS JOIN LATERAL stats_dossier_facts(d, b.complained, false) AS f",
+    add=True,
+)
+BATCH_STEPS = _grouped_insert(
+    "stats_step_cell",
+    STEP_KEYS,
+    STEP_COUNTERS,
+    _step_source("unnest($1::uuid[]) AS b(id) JOIN sla_timer AS t ON t.dossier_id = b.id"),
+    add=True,
+)
+BATCH_OFFICERS = _grouped_insert(
+    "stats_officer_cell",
+    OFFICER_KEYS,
+    STEP_COUNTERS,
+    _step_source("unnest($1::uuid[]) AS b(id) JOIN sla_timer AS t ON t.dossier_id = b.id"),
+    add=True,
+)
+
+
+def _recount_statements(prefix: str = "") -> list[str]:
+    """Every aggregate from the tables, into ``prefix`` + table name (the real ones, or scratch copies)."""
+    # flags by joins, not sub-plans in the arguments: PostgreSQL then inlines the SQL function
+    flagged = (
+        "dossier AS d LEFT JOIN (SELECT dossier_id FROM complaint WHERE dossier_id IS NOT NULL"
+        " UNION SELECT dossier_id FROM feedback WHERE rating = 'dissatisfied') AS cf ON cf.dossier_id = d.id"
+        " LEFT JOIN (SELECT DISTINCT dossier_id FROM payment WHERE status <> 'cancelled') AS pf"
+        " ON pf.dossier_id = d.id"
+    )
+    return [
+        _grouped_insert(
+            f"{prefix}stats_dossier_cell",
+            DOSSIER_KEYS,
+            DOSSIER_COUNTERS,
+            f"SELECT f.* FROM {flagged} CROSS JOIN LATERAL "
+            "stats_dossier_facts(d, cf.dossier_id IS NOT NULL, pf.dossier_id IS NOT NULL) AS f",
+            add=False,
+        ),
+        _grouped_insert(
+            f"{prefix}stats_step_cell", STEP_KEYS, STEP_COUNTERS, _step_source("sla_timer AS t"), add=False
+        ),
+        _grouped_insert(
+            f"{prefix}stats_officer_cell", OFFICER_KEYS, STEP_COUNTERS, _step_source("sla_timer AS t"), add=False
+        ),
+    ]
+
+
+AGGREGATE_TABLES = {
+    "stats_dossier_cell": DOSSIER_COUNTERS,
+    "stats_step_cell": STEP_COUNTERS,
+    "stats_officer_cell": STEP_COUNTERS,
+}
+SOURCE_TABLES = "dossier, sla_timer, complaint, feedback, payment"
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _dossier_record(d: BulkDossier, dossier_id: uuid.UUID, code: str) -> tuple[Any, ...]:
+    received = d.received_at if d.status != "refused" else None
+    submitted = d.received_at if d.channel == 2 or d.status == "refused" else None
+    return (
+        dossier_id, code, d.procedure_version_id, d.agency_id, d.agency_id, d.status, d.channel,
+        1, "citizen", HISTORICAL, "", d.return_method, UNUSABLE_SECRET,
+        submitted, received, received, d.due_at, d.resolved_at, d.returned_at, d.closed_at, d.outcome,
+        0, d.late_by_rule, False, False, d.digitised, d.paid_online, d.received_at, d.closed_at or d.received_at,
+    )  # fmt: skip
+
+
+def _timer_record(dossier_id: uuid.UUID, seq: int, step: BulkStep) -> tuple[Any, ...]:
+    return (
+        None, dossier_id, "step", seq, step.position, step.unit_id, step.assignee_id, step.budget_seconds,
+        step.started_at, step.due_at, step.due_at, 0, step.ended_at, step.outcome,
+        step.started_at, step.ended_at or step.started_at,
+    )  # fmt: skip
+
+
+async def load_batch(connection: asyncpg.Connection, dossiers: Sequence[BulkDossier]) -> LoadReport:
+    """Load one batch in one transaction and add it to the statistics."""
+    for n, dossier in enumerate(dossiers):
+        try:
+            dossier.check()
+        except BulkError as exc:
+            raise BulkError(f"record {n}: {exc}") from exc
+    ids = _IDS.take(len(dossiers))
+    timers: list[tuple[Any, ...]] = []
+    ratings: list[tuple[Any, ...]] = []
+    for dossier_id, d in zip(ids, dossiers, strict=True):
+        for seq, step in enumerate(d.steps, start=1):
+            timers.append(_timer_record(dossier_id, seq, step))
+        if d.rating is not None:
+            moment = d.returned_at or d.closed_at or d.received_at
+            ratings.append((None, dossier_id, d.rating, moment, moment))
+    for rows in (timers, ratings):
+        for position, timer_id in enumerate(_IDS.take(len(rows))):
+            rows[position] = (timer_id, *rows[position][1:])
+    async with connection.transaction():
+        await connection.execute("SELECT set_config('motcua.stats_bulk', 'on', true)")
+        codes = await _allocate_codes(connection, dossiers)
+        records = [_dossier_record(d, i, c) for d, i, c in zip(dossiers, ids, codes, strict=True)]
+        await connection.copy_records_to_table("dossier", records=records, columns=DOSSIER_COLUMNS)
+        if timers:
+            await connection.copy_records_to_table("sla_timer", records=timers, columns=TIMER_COLUMNS)
+        if ratings:
+            await connection.copy_records_to_table("feedback", records=ratings, columns=FEEDBACK_COLUMNS)
+        complained = [d.rating == "dissatisfied" for d in dossiers]
+        await connection.execute(BATCH_DOSSIERS, ids, complained)
+        if timers:
+            await connection.execute(BATCH_STEPS, ids)
+            await connection.execute(BATCH_OFFICERS, ids)
+        await connection.execute("SELECT set_config('motcua.stats_bulk', 'off', true)")
+    return LoadReport(dossiers=len(dossiers), steps=len(timers), ratings=len(ratings), batches=1)
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+asyncpg://``) as a DSN asyncpg accepts."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def load(
+    dsn: str, dossiers: Iterable[BulkDossier], *, batch_size: int = 20_000, connections: int = 2
+) -> LoadReport:
+    """Load everything ``dossiers`` yields, in batches over ``connections`` connections (sharded by agency)."""
+    started = time.perf_counter()
+    report = LoadReport()
+    queues: list[asyncio.Queue[list[BulkDossier] | None]] = [asyncio.Queue(maxsize=2) for _ in range(connections)]
+    failures: list[BaseException] = []
+
+    async def worker(queue: asyncio.Queue[list[BulkDossier] | None]) -> None:
+        connection = await asyncpg.connect(dsn, server_settings={"application_name": "motcua-bulk"})
+        try:
+            await connection.execute("SET synchronous_commit = off")
+            while (batch := await queue.get()) is not None:
+                if failures:
+                    continue  # drain: the producer must never block on a dead worker
+                try:
+                    done = await load_batch(connection, batch)
+                except BaseException as exc:
+                    failures.append(exc)
+                    continue
+                report.dossiers += done.dossiers
+                report.steps += done.steps
+                report.ratings += done.ratings
+                report.batches += 1
+        finally:
+            await connection.close()
+
+    tasks = [asyncio.create_task(worker(queue)) for queue in queues]
+    pending: list[list[BulkDossier]] = [[] for _ in queues]
+    try:
+        for dossier in dossiers:
+            shard = dossier.agency_id.int % connections
+            pending[shard].append(dossier)
+            if len(pending[shard]) >= batch_size:
+                await queues[shard].put(pending[shard])
+                pending[shard] = []
+            if failures:
+                break
+        for shard, batch in enumerate(pending):
+            if batch and not failures:
+                await queues[shard].put(batch)
+    finally:
+        for queue in queues:
+            await queue.put(None)
+        await asyncio.gather(*tasks)
+    if failures:
+        raise failures[0]
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# --- rebuild and verify --------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def _connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(dsn, server_settings={"application_name": "motcua-bulk"})
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+async def rebuild(dsn: str) -> None:
+    """Recount every aggregate; writers wait meanwhile (SHARE lock on the counted tables), readers do not."""
+    async with _connect(dsn) as connection, connection.transaction():
+        await connection.execute(f"LOCK TABLE {SOURCE_TABLES} IN SHARE MODE")
+        await connection.execute(f"TRUNCATE {', '.join(AGGREGATE_TABLES)}")
+        for statement in _recount_statements():
+            await connection.execute(statement)
+
+
+async def verify(dsn: str) -> dict[str, int]:
+    """How many aggregate rows differ from a recount, per table (empty cells are ignored)."""
+    differences: dict[str, int] = {}
+    async with _connect(dsn) as connection, connection.transaction():
+        await connection.execute(f"LOCK TABLE {SOURCE_TABLES} IN SHARE MODE")
+        for table in AGGREGATE_TABLES:
+            await connection.execute(f"CREATE TEMP TABLE recount_{table} (LIKE {table}) ON COMMIT DROP")
+        for statement in _recount_statements(prefix="recount_"):
+            await connection.execute(statement)
+        for table, counters in AGGREGATE_TABLES.items():
+            nonzero = " OR ".join(f"{c} <> 0" for c in counters)
+            count = await connection.fetchval(
+                f"SELECT count(*) FROM ("
+                f"(SELECT * FROM {table} WHERE {nonzero} EXCEPT SELECT * FROM recount_{table} WHERE {nonzero}) "
+                f"UNION ALL "
+                f"(SELECT * FROM recount_{table} WHERE {nonzero} EXCEPT SELECT * FROM {table} WHERE {nonzero})) AS x"
+            )
+            differences[table] = int(count)
+    return differences
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class _Catalogue:
+    """Codes in the input resolved to ids, the procedure version by the day of receipt."""
+
+    def __init__(
+        self,
+        agencies: dict[str, uuid.UUID],
+        versions: dict[str, list[tuple[date, uuid.UUID]]],
+        staff: dict[str, uuid.UUID],
+    ) -> None:
+        self.agencies, self.versions, self.staff = agencies, versions, staff
+
+    @classmethod
+    async def read(cls, connection: asyncpg.Connection) -> _Catalogue:
+        agencies = {row["code"]: row["id"] for row in await connection.fetch("SELECT code, id FROM agency")}
+        staff = {row["username"]: row["id"] for row in await connection.fetch("SELECT username, id FROM staff")}
+        versions: dict[str, list[tuple[date, uuid.UUID]]] = {}
+        for row in await connection.fetch(
+            "SELECT p.code, v.valid_from, v.id FROM procedure_version v JOIN procedure p ON p.id = v.procedure_id "
+            "ORDER BY v.valid_from"
+        ):
+            versions.setdefault(row["code"], []).append((row["valid_from"], row["id"]))
+        return cls(agencies, versions, staff)
+
+    def agency(self, code: str) -> uuid.UUID:
+        if code not in self.agencies:
+            raise BulkError(f"unknown agency {code!r}")
+        return self.agencies[code]
+
+    def version(self, code: str, day: date) -> uuid.UUID:
+        if code not in self.versions:
+            raise BulkError(f"unknown procedure {code!r}")
+        in_force = [version for valid_from, version in self.versions[code] if valid_from <= day]
+        return in_force[-1] if in_force else self.versions[code][0][1]
+
+    def record(self, data: dict[str, Any]) -> BulkDossier:
+        received = _moment(data["received_at"])
+        assert received is not None
+        steps = tuple(
+            BulkStep(
+                unit_id=self.agency(step["unit"]),
+                assignee_id=self.staff[step["assignee"]] if step.get("assignee") else None,
+                position=int(step.get("position", n)),
+                started_at=_moment(step["started_at"]) or received,
+                due_at=_moment(step["due_at"]) or received,
+                ended_at=_moment(step.get("ended_at")),
+                outcome=step.get("outcome"),
+            )
+            for n, step in enumerate(data.get("steps", ()), start=1)
+        )
+        return BulkDossier(
+            agency_id=self.agency(data["agency"]),
+            procedure_version_id=self.version(data["procedure"], _local_day(received)),
+            received_at=received,
+            status=data["status"],
+            channel=int(data.get("channel", 1)),
+            due_at=_moment(data.get("due_at")),
+            resolved_at=_moment(data.get("resolved_at")),
+            returned_at=_moment(data.get("returned_at")),
+            closed_at=_moment(data.get("closed_at")),
+            outcome=data.get("outcome"),
+            late_by_rule=bool(data.get("late_by_rule", False)),
+            digitised=bool(data.get("digitised", False)),
+            paid_online=bool(data.get("paid_online", False)),
+            rating=data.get("rating"),
+            steps=steps,
+            code=data.get("code"),
+            return_method=data.get("return_method", "counter"),
+        )
+
+
+def read_jsonl(path: Path, catalogue: _Catalogue) -> Iterator[BulkDossier]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield catalogue.record(json.loads(line))
+            except (KeyError, ValueError, TypeError) as exc:
+                raise BulkError(f"{path}:{number}: {exc}") from exc
+
+
+def _database_dsn() -> str:
+    from services.core.config import Settings
+
+    return asyncpg_dsn(Settings().resolved_database_url())
+
+
+async def _main(arguments: argparse.Namespace) -> int:
+    dsn = asyncpg_dsn(arguments.url) if arguments.url else _database_dsn()
+    if arguments.command == "load":
+        async with _connect(dsn) as connection:
+            catalogue = await _Catalogue.read(connection)
+        report = await load(
+            dsn, read_jsonl(arguments.file, catalogue), batch_size=arguments.batch, connections=arguments.connections
+        )
+        print(
+            f"loaded {report.dossiers} dossiers, {report.steps} steps, {report.ratings} ratings "
+            f"in {report.seconds:.1f} s"
+        )
+        return 0
+    if arguments.command == "rebuild":
+        started = time.perf_counter()
+        await rebuild(dsn)
+        print(f"aggregates rebuilt in {time.perf_counter() - started:.1f} s")
+        return 0
+    differences = await verify(dsn)
+    for table, count in differences.items():
+        print(f"{table}: {count} rows differ from a recount")
+    return 1 if any(differences.values()) else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.workflow.bulk", description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default=os.environ.get("MOTCUA_BULK_DATABASE_URL"), help="database URL")
+    commands = parser.add_subparsers(dest="command", required=True)
+    load_command = commands.add_parser("load", help="load dossiers from a JSON-lines file")
+    load_command.add_argument("file", type=Path)
+    load_command.add_argument("--batch", type=int, default=20_000)
+    load_command.add_argument("--connections", type=int, default=2)
+    commands.add_parser("rebuild", help="recount every statistics aggregate")
+    commands.add_parser("verify", help="compare the aggregates with a recount")
+    arguments = parser.parse_args(argv)
+    try:
+        return asyncio.run(_main(arguments))
+    except BulkError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["BulkDossier", "BulkError", "BulkStep", "LoadReport", "load", "load_batch", "rebuild", "verify"]

@@ -1,0 +1,223 @@
+"""notify_api in the test process, with a real SMTP server and a real SMS gateway beside it."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from notify_api.main import create_app
+from services.core.auth import issue_token, service_token
+from services.core.config import Settings
+from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
+from services.notification.sender import Sender, default_channels
+from services.outbox.relay import EVENTS_PATH
+from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
+from tests.notify.fakes import FakeGateway, SmtpSink
+
+SMS_SECRET = "whsec_" + base64.b64encode(b"sms-gateway-receipts-test-secret").decode()
+POSTAL_API_SECRET = "whsec_" + base64.b64encode(b"postal-operator-api-test-secret!").decode()
+SIGNING_SECRET = "whsec_" + base64.b64encode(b"other-subscribers-test-secret-01").decode()
+
+
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway() -> Iterator[FakeGateway]:
+    fake = FakeGateway().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="session")
+def notify_settings(settings: Settings, smtp: SmtpSink, gateway: FakeGateway) -> Settings:
+    return settings.model_copy(
+        update={
+            "smtp_port": smtp.port,
+            "sms_gateway_url": gateway.url + "/sms",
+            "sms_webhook_secret": SecretStr(SMS_SECRET),
+            "postal_api_secret": SecretStr(POSTAL_API_SECRET),
+            "webhook_signing_secret": SecretStr(SIGNING_SECRET),
+            "notify_backoff_base_seconds": 0.05,
+            "notify_backoff_max_seconds": 0.2,
+            "notify_max_attempts": 5,
+            "webhook_max_attempts": 4,
+            "notify_lease_seconds": 5,
+            "notify_send_timeout_seconds": 2.0,
+            "notify_email_per_second": 1000.0,
+            "notify_sms_per_second": 1000.0,
+        }
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(notify_settings: Settings) -> AsyncIterator[FastAPI]:
+    built = create_app(notify_settings)
+    async with built.router.lifespan_context(built):
+        yield built
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as http:
+        yield http
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
+    if staff is None:
+        token, _ = issue_token(
+            settings,
+            subject=str(uuid.uuid4()),
+            username="admin.test",
+            roles=roles or ["admin"],
+            agency_id=None,
+            agency_code=None,
+        )
+    else:
+        token, _ = issue_token(
+            settings,
+            subject=str(staff.id),
+            username=staff.username,
+            roles=roles or ["specialist"],
+            agency_id=staff.agency_id,
+            agency_code=None,
+        )
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class World:
+    agency: Agency
+    version: ProcedureVersion
+    counter: Staff
+    specialist: Staff
+    leader: Staff
+    dossier: Dossier
+
+
+_PHONES = iter(range(10_000_000, 99_999_999))
+
+
+def new_phone() -> str:
+    return f"09{next(_PHONES):08d}"
+
+
+async def create_world(
+    session: AsyncSession, *, email: str | None = "default", phone: str | None = "default", channel: int = 1
+) -> World:
+    """An agency with a counter officer, a specialist and a leader (with an email), and a dossier of it."""
+    agency = await create_agency(session, level="commune")
+    version = await create_procedure_version(session)
+    counter = await create_staff(session, agency=agency, roles=("counter",))
+    specialist = await create_staff(session, agency=agency, roles=("specialist",))
+    leader = await create_staff(
+        session, agency=agency, roles=("head",), email=f"lanhdao.{uuid.uuid4().hex[:6]}@motcua.test"
+    )
+    dossier = await create_dossier(session, agency=agency, version=version, channel=channel)
+    dossier.applicant_email = f"cd.{uuid.uuid4().hex[:8]}@example.vn" if email == "default" else email
+    dossier.applicant_phone = new_phone() if phone == "default" else phone
+    dossier.received_at = datetime(2026, 11, 23, 2, 30, tzinfo=UTC)
+    dossier.due_at = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # 17:00 in Vietnam
+    await session.flush()
+    return World(agency, version, counter, specialist, leader, dossier)
+
+
+async def deliver(
+    client: httpx.AsyncClient,
+    settings: Settings,
+    event_type: str,
+    *,
+    dossier: Dossier | None = None,
+    payload: dict[str, Any] | None = None,
+    event_id: uuid.UUID | None = None,
+    source: str = "intake",
+) -> httpx.Response:
+    """POST one event to notify_api as the relay does."""
+    event_id = event_id or uuid.uuid4()
+    body = {
+        "id": str(event_id),
+        "type": event_type,
+        "source": source,
+        "dossier_id": str(dossier.id) if dossier else None,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "payload": {
+            **(
+                {
+                    "dossier_code": dossier.code,
+                    "status": dossier.status,
+                    "channel": dossier.channel,
+                    "receiving_agency_id": str(dossier.receiving_agency_id),
+                }
+                if dossier
+                else {}
+            ),
+            **(payload or {}),
+        },
+    }
+    response = await client.post(
+        EVENTS_PATH,
+        json=body,
+        headers={"Authorization": f"Bearer {service_token(settings, source)}", "Idempotency-Key": str(event_id)},
+    )
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def notifications_of(sessionmaker: async_sessionmaker[AsyncSession], dossier: Dossier) -> list[Notification]:
+    async with sessionmaker() as session:
+        rows = await session.scalars(
+            select(Notification).where(Notification.dossier_id == dossier.id).order_by(Notification.created_at)
+        )
+        return list(rows)
+
+
+def sender_for(
+    sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *dossiers: Dossier, name: str | None = None
+) -> Sender:
+    """A sender that only takes the notifications of these dossiers (other tests' rows stay untouched)."""
+    return Sender(
+        sessionmaker, settings, channels=default_channels(settings), dossier_ids=[d.id for d in dossiers], name=name
+    )
+
+
+async def drain(
+    sender: Sender, sessionmaker: async_sessionmaker[AsyncSession], *dossiers: Dossier, timeout: float = 15.0
+) -> None:
+    """Run the sender until none of these dossiers' notifications is queued."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    ids = [d.id for d in dossiers]
+    while time.monotonic() < deadline:
+        await sender.run_once()
+        async with sessionmaker() as session:
+            queued = await session.scalar(
+                select(Notification.id)
+                .where(Notification.dossier_id.in_(ids), Notification.status == "queued")
+                .limit(1)
+            )
+        if queued is None:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("notifications still queued after the timeout")

@@ -1,0 +1,236 @@
+"""The sender against a real SMTP server (aiosmtpd) and a real HTTP SMS gateway: delivery, retries with
+backoff, failing for good and re-sending, permanent refusals, the shared rate limit, and leases."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.core.config import Settings
+from services.models import Notification
+from services.notification.channels import ProviderResult, SmsChannel
+from tests.notify.conftest import World, create_world, deliver, drain, headers_for, notifications_of, sender_for
+from tests.notify.fakes import FakeGateway, SmtpSink
+
+RECEIVED = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
+
+
+async def _received(client: httpx.AsyncClient, settings: Settings, committed: AsyncSession, **options: object) -> World:
+    world = await create_world(committed, **options)  # type: ignore[arg-type]
+    await committed.commit()
+    await deliver(client, settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
+    return world
+
+
+def _by_channel(rows: list[Notification]) -> dict[str, Notification]:
+    return {n.channel: n for n in rows}
+
+
+async def test_email_and_sms_reach_the_servers(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+    gateway: FakeGateway,
+) -> None:
+    world = await _received(client, notify_settings, committed)
+    await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
+
+    rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
+    email, sms = rows["email"], rows["sms"]
+    assert (email.status, email.attempts, sms.status, sms.attempts) == ("sent", 1, "sent", 1)
+    assert email.sent_at is not None
+    assert email.claimed_by is None
+
+    [mail] = smtp.to(str(world.dossier.applicant_email))
+    assert mail.message_id == f"<{email.id}@motcua.local>" == email.provider_message_id
+    assert mail.subject == f"Hồ sơ {world.dossier.code} đã được tiếp nhận, hẹn trả kết quả ngày 27/11/2026"
+    assert "Thời gian hẹn trả kết quả: 17:00 ngày 27/11/2026." in mail.body
+    assert mail.message["Content-Type"].params["charset"] == "utf-8"
+
+    [text] = gateway.to(str(world.dossier.applicant_phone))
+    assert text["reference"] == str(sms.id) == sms.provider_message_id
+    assert text["text"] == f"Hồ sơ {world.dossier.code} đã được tiếp nhận. Hẹn trả kết quả 17:00 ngày 27/11/2026."
+
+
+async def test_gateway_failing_three_times_then_accepting_gives_one_message(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: FakeGateway,
+) -> None:
+    phone = f"09{uuid.uuid4().int % 10**8:08d}"
+    gateway.fail_first[phone] = 3
+    world = await _received(client, notify_settings, committed, phone=phone)
+    started = time.monotonic()
+    await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
+    sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
+    assert (sms.status, sms.attempts) == ("sent", 4)
+    assert gateway.tries[str(sms.id)] == 4
+    assert len(gateway.to(phone)) == 1
+    assert time.monotonic() - started < 5  # backoff base 0.05 s, capped at 0.2 s in these settings
+
+
+async def test_failing_for_good_is_failed_listed_and_resendable(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: FakeGateway,
+) -> None:
+    phone = f"09{uuid.uuid4().int % 10**8:08d}"
+    gateway.down.add(phone)
+    world = await _received(client, notify_settings, committed, phone=phone)
+    sender = sender_for(sessionmaker, notify_settings, world.dossier)
+    await drain(sender, sessionmaker, world.dossier)
+    sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
+    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify_max_attempts)
+    assert sms.failed_at is not None
+    assert sms.last_error is not None
+    assert sms.last_error.startswith("HTTP 500")
+    assert phone not in sms.last_error
+
+    counter = headers_for(notify_settings, world.counter, roles=["counter"])
+    listed = await client.get("/api/v1/notifications", params={"status": "failed"}, headers=counter)
+    assert listed.status_code == 200
+    [item] = [n for n in listed.json() if n["id"] == str(sms.id)]
+    assert item["recipient"] == f"{phone[:4]}***{phone[-3:]}"
+    assert item["dossier_code"] == world.dossier.code
+    admin_list = await client.get(
+        "/api/v1/notifications", params={"status": "failed"}, headers=headers_for(notify_settings)
+    )
+    assert str(sms.id) in [n["id"] for n in admin_list.json()]
+
+    specialist = headers_for(notify_settings, world.specialist)
+    assert (await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=specialist)).status_code == 403
+    gateway.down.discard(phone)
+    resent = await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=counter)
+    assert resent.status_code == 200, resent.text
+    assert (resent.json()["status"], resent.json()["attempts"]) == ("queued", 0)
+    again = await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=counter)
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_failed"
+    await drain(sender, sessionmaker, world.dossier)
+    sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
+    assert (sms.status, sms.attempts) == ("sent", 1)
+    assert len(gateway.to(phone)) == 1
+
+
+async def test_permanent_refusals_fail_at_once_without_the_address(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+    gateway: FakeGateway,
+) -> None:
+    phone, address = f"09{uuid.uuid4().int % 10**8:08d}", f"khong.ton.tai.{uuid.uuid4().hex[:6]}@example.vn"
+    gateway.reject.add(phone)
+    smtp.refuse.add(address)
+    world = await _received(client, notify_settings, committed, phone=phone, email=address)
+    await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
+    rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
+    assert (rows["sms"].status, rows["sms"].attempts) == ("failed", 1)
+    assert (rows["email"].status, rows["email"].attempts) == ("failed", 1)
+    assert rows["email"].last_error == "SMTP recipient refused ([550])"
+    assert address not in str(rows["email"].last_error)
+    assert smtp.to(address) == []
+
+
+async def test_the_sms_rate_is_kept_by_two_senders_together(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: FakeGateway,
+) -> None:
+    rate = 20.0
+    limited = notify_settings.model_copy(update={"notify_sms_per_second": rate})
+    worlds = [await create_world(committed, email=None) for _ in range(30)]
+    await committed.commit()
+    for world in worlds:
+        await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
+    dossiers = [w.dossier for w in worlds]
+    one, two = (sender_for(sessionmaker, limited, *dossiers, name=f"rate-{n}") for n in (1, 2))
+    await asyncio.gather(drain(one, sessionmaker, *dossiers), drain(two, sessionmaker, *dossiers))
+
+    phones = {str(d.applicant_phone) for d in dossiers}
+    times = sorted(m["at"] for m in gateway.accepted if m["to"] in phones)
+    assert len(times) == 30
+    busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+    assert busiest <= rate + 1, busiest
+    assert times[-1] - times[0] >= (30 - 1) / rate * 0.9
+
+
+async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: FakeGateway,
+) -> None:
+    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, committed, email=None)
+    phone = str(world.dossier.applicant_phone)
+    dead = sender_for(sessionmaker, short, world.dossier, name="dead")
+    alive = sender_for(sessionmaker, short, world.dossier, name="alive")
+
+    # the dead sender claimed the SMS, got it accepted by the gateway, and died before recording it
+    [claimed] = await dead._claim("sms")
+    async with httpx.AsyncClient() as http:
+        assert (await SmsChannel(short, http).send(claimed)).ok
+    assert await alive.run_once() == 0  # its lease keeps everyone else off
+
+    await asyncio.sleep(2.1)
+    await drain(alive, sessionmaker, world.dossier)
+    [sms] = await notifications_of(sessionmaker, world.dossier)
+    assert (sms.status, sms.attempts) == ("sent", 2)
+    # the window the module documents: sent twice, under one reference the gateway can collapse
+    assert [m["reference"] for m in gateway.to(phone)] == [str(sms.id), str(sms.id)]
+
+    # the dead sender's late outcome changes nothing: the row is no longer its own
+    await dead._record(claimed, ProviderResult(ok=False, error="late"))
+    async with sessionmaker() as session:
+        assert await session.scalar(select(Notification.status).where(Notification.id == sms.id)) == "sent"
+
+
+async def test_a_sender_releases_what_it_could_not_send_within_its_lease(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    gateway: FakeGateway,
+) -> None:
+    world = await _received(client, notify_settings, committed, email=None)
+    sender = sender_for(sessionmaker, notify_settings, world.dossier)
+    [claimed] = await sender._claim("sms")
+    channel = sender.channels["sms"]
+    await sender._send_one(channel, claimed, at=time.monotonic(), deadline=time.monotonic() + 0.5)  # lease nearly over
+    [sms] = await notifications_of(sessionmaker, world.dossier)
+    assert (sms.status, sms.attempts, sms.claimed_by) == ("queued", 0, None)
+    assert gateway.to(str(world.dossier.applicant_phone)) == []
+
+
+async def test_sms_waits_queued_while_no_gateway_is_configured(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    unconfigured = notify_settings.model_copy(update={"sms_gateway_url": None})
+    world = await _received(client, notify_settings, committed)
+    sender = sender_for(sessionmaker, unconfigured, world.dossier)
+    assert set(sender.channels) == {"email", "in_app"}
+    for _ in range(3):
+        await sender.run_once()
+    rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
+    assert (rows["email"].status, rows["sms"].status, rows["sms"].attempts) == ("sent", "queued", 0)
+    async with sessionmaker() as session, session.begin():  # not left for anyone else's sender
+        await session.execute(update(Notification).where(Notification.id == rows["sms"].id).values(status="failed"))
