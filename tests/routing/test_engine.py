@@ -122,6 +122,15 @@ async def test_interagency_steps_have_their_own_clocks_and_the_late_unit_is_reco
     assert outcomes[world.tax.code] == "on_time"
     # the tax office keeps seeing the dossier it handled
     assert (await clients["workflow"].get(f"/api/v1/dossiers/{code}", headers=as_staff("tax"))).status_code == 200
+    # the statistics of the ward's dossiers blame the land office
+    stats = await clients["workflow"].get(
+        "/api/v1/stats", params={"from": "2026-11-23", "to": "2026-11-23"}, headers=as_staff("head")
+    )
+    assert stats.status_code == 200, stats.text
+    units = {unit["agency_code"]: unit for unit in stats.json()["by_unit"]}
+    assert units[world.land.code]["steps_late"] == 1
+    assert units[world.tax.code]["steps_late"] == 0
+    assert stats.json()["by_unit"][0]["agency_code"] == world.land.code
 
 
 async def test_send_back_supplement_payment_stop_withdraw_and_apology(
