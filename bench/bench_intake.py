@@ -24,9 +24,8 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from services.core.embedded_pg import EmbeddedPostgres
+from bench.common import run_on_fresh_database
 from services.core.processes import api_process, service_env
-from tests.db import migrate, recreate_database
 from tests.intake.setup import create_desk, submission
 
 REQUESTS = int(os.environ.get("BENCH_SUBMISSIONS", "1000"))
@@ -114,20 +113,7 @@ async def main_async(url: str) -> None:
 
 
 def main() -> int:
-    server = EmbeddedPostgres.from_env()
-    base_url = os.environ.get("MOTCUA_DATABASE_URL")
-    started_db = False
-    if not base_url:
-        started_db = server.start()
-        base_url = server.url()
-    url = recreate_database(base_url, "motcua_bench")
-    migrate(url)
-    try:
-        asyncio.run(main_async(url))
-    finally:
-        if started_db:
-            server.stop()
-    return 0
+    return run_on_fresh_database("motcua_bench", main_async)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,10 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
+from bench.common import run_on_fresh_database
 from services.core.config import Settings
-from services.core.embedded_pg import EmbeddedPostgres
 from services.notification.channels import Channel, EmailChannel, Outgoing, SmsChannel
 from services.notification.sender import Sender
-from tests.db import migrate, recreate_database
 from tests.notify.fakes import FakeGateway, SmtpSink
 
 COUNT = int(os.environ.get("BENCH_NOTIFICATIONS", "1000"))
@@ -154,20 +153,7 @@ async def main_async(url: str) -> None:
 
 
 def main() -> int:
-    server = EmbeddedPostgres.from_env()
-    base_url = os.environ.get("MOTCUA_DATABASE_URL")
-    started_db = False
-    if not base_url:
-        started_db = server.start()
-        base_url = server.url()
-    url = recreate_database(base_url, "motcua_bench_notify")
-    migrate(url)
-    try:
-        asyncio.run(main_async(url))
-    finally:
-        if started_db:
-            server.stop()
-    return 0
+    return run_on_fresh_database("motcua_bench_notify", main_async)
 
 
 if __name__ == "__main__":

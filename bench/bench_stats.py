@@ -14,7 +14,6 @@ and the ratio. No target: how much the aggregates save is what it reports.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import random
 import statistics
@@ -29,12 +28,11 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from bench.common import run_on_fresh_database
 from services.calendar.working import VN_TZ
-from services.core.embedded_pg import EmbeddedPostgres
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
 from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
 from services.workflow.stats import StatsQuery, agency_subtree, compute_stats
-from tests.db import migrate, recreate_database
 
 DATABASE = "motcua_bench_stats"
 DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))
@@ -249,22 +247,7 @@ async def main_async(url: str) -> None:
 
 
 def main() -> int:
-    server = EmbeddedPostgres.from_env()
-    base_url = os.environ.get("MOTCUA_DATABASE_URL")
-    started_db = False
-    if not base_url:
-        started_db = server.start()
-        base_url = server.url()
-    url = recreate_database(base_url, DATABASE)
-    migrate(url)
-    try:
-        asyncio.run(main_async(url))
-    finally:
-        if not os.environ.get("BENCH_KEEP"):
-            recreate_database(base_url, DATABASE)  # leave it empty: the load takes gigabytes
-        if started_db:
-            server.stop()
-    return 0
+    return run_on_fresh_database(DATABASE, main_async)
 
 
 if __name__ == "__main__":
