@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
-import unicodedata
 from datetime import date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
@@ -23,9 +19,9 @@ from services.intake.forms import (
     render_control_sheet,
     render_stop,
 )
+from tests.pdf import flat, keep, pdf_pages
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "forms"
 
 LAND_OFFICE = AgencyHeader(
     name="Văn phòng Đăng ký đất đai thành phố Hải Phòng",
@@ -40,29 +36,6 @@ PROCEDURE = "Đăng ký biến động quyền sử dụng đất, quyền sở 
 
 def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, tzinfo=VN)
-
-
-def pdf_pages(pdf: bytes) -> list[str]:
-    assert pdf.startswith(b"%PDF-")
-    return [unicodedata.normalize("NFC", page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf)).pages]
-
-
-def flat(text: str) -> str:
-    return " ".join(text.split())
-
-
-def keep(name: str, pdf: bytes) -> Path:
-    """Write the PDF to test-artifacts/forms/ and, when poppler is there, page 1 as a PNG to look at."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / name
-    path.write_bytes(pdf)
-    if shutil.which("pdftoppm"):
-        stem = str(path.with_suffix(""))
-        subprocess.run(
-            ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(path), stem], check=True
-        )
-        assert Path(f"{stem}.png").exists()
-    return path
 
 
 def apology(**changes: object) -> ApologyForm:
@@ -169,7 +142,7 @@ def control_sheet(rows: list[ControlRow] = CONTROL_ROWS) -> ControlSheetForm:
 
 def test_apology() -> None:
     pdf = render_apology(apology())
-    keep("04_apology.pdf", pdf)
+    keep("04_apology.pdf", pdf, picture=True)
     pages = pdf_pages(pdf)
     assert len(pages) == 1
     text = flat(pages[0])
@@ -206,7 +179,7 @@ def test_apology_defaults_and_escaping() -> None:
 
 def test_stop_notice() -> None:
     pdf = render_stop(stop())
-    keep("05_stop.pdf", pdf)
+    keep("05_stop.pdf", pdf, picture=True)
     text = flat("\n".join(pdf_pages(pdf)))
     for expected in (
         "Mẫu số 05",
@@ -229,7 +202,7 @@ def test_stop_notice() -> None:
 
 def test_control_sheet_lists_every_hand_over() -> None:
     pdf = render_control_sheet(control_sheet())
-    keep("06_control_sheet.pdf", pdf)
+    keep("06_control_sheet.pdf", pdf, picture=True)
     reader = PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert float(box.width) > float(box.height)  # landscape
@@ -280,7 +253,7 @@ def test_control_sheet_spans_pages_and_repeats_its_header() -> None:
         for i in range(40)
     ]
     pdf = render_control_sheet(control_sheet(rows))
-    keep("06_control_sheet_long.pdf", pdf)
+    keep("06_control_sheet_long.pdf", pdf, picture=True)
     pages = pdf_pages(pdf)
     assert len(pages) > 1
     assert all("Người giao" in page for page in pages)

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 
 import httpx
-from pypdf import PdfReader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
 from tests.intake.setup import create_desk, submission
-
-
-def text(pdf: bytes) -> str:
-    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+from tests.pdf import pdf_text
 
 
 async def test_receipt_supplement_refusal_and_record_book(
@@ -34,7 +29,7 @@ async def test_receipt_supplement_refusal_and_record_book(
     receipt = await intake.post(f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={"secret": secret}, headers=officer)
     assert receipt.status_code == 200
     assert receipt.headers["content-type"] == "application/pdf"
-    content = text(receipt.content)
+    content = pdf_text(receipt.content)
     assert code in content
     assert "Nguyễn Thị Thu Hà" in content
     assert "ngày 27 tháng 11 năm 2026" in content  # the appointment: Fri 27 Nov 09:00
@@ -45,7 +40,7 @@ async def test_receipt_supplement_refusal_and_record_book(
         json={"items": [{"document": "Giấy chứng sinh", "reason": "Bản chụp bị mờ"}]},
         headers=officer,
     )
-    supplement = text((await intake.get(f"/api/v1/dossiers/{code}/forms/supplement.pdf", headers=officer)).content)
+    supplement = pdf_text((await intake.get(f"/api/v1/dossiers/{code}/forms/supplement.pdf", headers=officer)).content)
     assert "Giấy chứng sinh" in supplement
     assert "Bản chụp bị mờ" in supplement
 
@@ -53,7 +48,7 @@ async def test_receipt_supplement_refusal_and_record_book(
     await intake.post(
         f"/api/v1/dossiers/{online}/refuse", json={"reasons": ["Không thuộc thẩm quyền của phường"]}, headers=officer
     )
-    refusal = text((await intake.get(f"/api/v1/dossiers/{online}/forms/refusal.pdf", headers=officer)).content)
+    refusal = pdf_text((await intake.get(f"/api/v1/dossiers/{online}/forms/refusal.pdf", headers=officer)).content)
     assert online in refusal
     assert "Không thuộc thẩm quyền" in refusal
     not_refused = await intake.get(f"/api/v1/dossiers/{code}/forms/refusal.pdf", headers=officer)
@@ -63,7 +58,7 @@ async def test_receipt_supplement_refusal_and_record_book(
         "/api/v1/record-book.pdf", params={"from": "2026-11-23", "to": "2026-11-23"}, headers=officer
     )
     assert book.status_code == 200
-    assert code in text(book.content)
+    assert code in pdf_text(book.content)
     bad = await intake.get(
         "/api/v1/record-book.pdf", params={"from": "2026-11-23", "to": "2026-11-01"}, headers=officer
     )

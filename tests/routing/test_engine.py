@@ -13,6 +13,7 @@ import pytest
 
 from services.calendar.working import VN_TZ
 from tests.intake.setup import submission
+from tests.pdf import pdf_text
 from tests.workflow_setup import World
 
 Headers = Callable[[str], dict[str, str]]
@@ -249,13 +250,6 @@ async def test_a_dossier_without_version_still_moves_once_per_step(
 async def test_forms_04_05_06_print_what_happened(
     clients: dict[str, httpx.AsyncClient], world: World, as_staff: Headers, relay: Any, travel: Any
 ) -> None:
-    import io
-
-    from pypdf import PdfReader
-
-    def text(pdf: bytes) -> str:
-        return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
-
     travel(vn(2026, 11, 23, 9, 0))
     code = await receive(clients, world, "single", as_staff, relay)
     await act(clients, code, "specialist", as_staff, "forward")
@@ -263,10 +257,10 @@ async def test_forms_04_05_06_print_what_happened(
     assert (await act(clients, code, "head", as_staff, "apologize", **apology)).status_code == 200
     letter = await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/apology.pdf", headers=as_staff("head"))
     assert letter.headers["content-type"] == "application/pdf"
-    assert code in text(letter.content)
-    assert "ngày 01 tháng 12 năm 2026" in text(letter.content)
-    assert "Chờ xác minh thông tin cư trú" in text(letter.content)
-    sheet = text(
+    assert code in pdf_text(letter.content)
+    assert "ngày 01 tháng 12 năm 2026" in pdf_text(letter.content)
+    assert "Chờ xác minh thông tin cư trú" in pdf_text(letter.content)
+    sheet = pdf_text(
         (
             await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/control-sheet.pdf", headers=as_staff("head"))
         ).content
@@ -277,4 +271,4 @@ async def test_forms_04_05_06_print_what_happened(
     assert no_stop.status_code == 409
     await act(clients, code, "head", as_staff, "stop", reasons=["Hồ sơ giả mạo giấy tờ"])
     notice = await clients["workflow"].get(f"/api/v1/dossiers/{code}/forms/stop.pdf", headers=as_staff("head"))
-    assert "Hồ sơ giả mạo giấy tờ" in text(notice.content)
+    assert "Hồ sơ giả mạo giấy tờ" in pdf_text(notice.content)
