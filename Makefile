@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench format migrate revision db-start db-stop seed system-deps
+.PHONY: help install run test lint bench format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,15 +26,42 @@ $(STAMP): pyproject.toml | system-deps
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# --- the SPA (frontend/): Node.js and npm from the machine, packages pinned in package-lock.json
+NODE_STAMP := frontend/node_modules/.installed-$(shell sha1sum frontend/package-lock.json | cut -c1-12)
+SPA_SOURCES := $(shell find frontend/src frontend/public frontend/index.html frontend/vite.config.ts -type f 2>/dev/null)
+
+$(NODE_STAMP): frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	@rm -f frontend/node_modules/.installed-* && touch $@
+
+frontend/dist/index.html: $(NODE_STAMP) $(SPA_SOURCES)
+	cd frontend && npm run --silent build
+
+spa: frontend/dist/index.html ## Build the SPA (type check, production bundle, bundle size report)
+
+spa-lint: $(NODE_STAMP) ## Type-check and lint the SPA (tsc, eslint)
+	cd frontend && npm run --silent typecheck && npm run --silent lint
+
+api-client: install $(NODE_STAMP) ## Regenerate the SPA's typed API client from the three services' OpenAPI
+	$(PY) -m services.openapi_dump frontend/openapi
+	cd frontend && npm run --silent gen:api
+
+# the browser tests drive Debian's Chromium through Playwright's executablePath (no browser download)
+browser:
+	@if ! command -v chromium >/dev/null; then \
+		echo "installing chromium"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
 install: system-deps $(STAMP) ## Create the virtualenv and install the pinned dependencies (and Pango for the PDFs)
 
-run: install ## Start the database, migrate, load demo data, start the three services and workers (Ctrl-C stops)
+run: install spa ## Start the database, demo data, the three services and workers, and the SPA at http://127.0.0.1:8080
 	$(PY) -m services.devrun
 
-test: install ## Run every test (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
+test: install spa browser ## Run every test, browser tests included (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff, mypy (strict), and the import boundaries between the APIs
+lint: install spa-lint ## ruff, mypy (strict), import boundaries; tsc and eslint for the SPA
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy $(SOURCES)

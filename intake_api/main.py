@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from intake_api.routers import complaints, dossiers, forms, payments, procedures, tracking, webhooks
 from services.core.app import create_service_app
 from services.core.config import Settings
+from services.intake.schemas import CounterSubmissionIn, SecretIn, StaffUploadIn, SubmissionIn
 from services.outbox.receiver import events_router
 
 SERVICE = "intake"
@@ -29,4 +30,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         downstream=("workflow", "notify"),
         settings=settings,
+        schemas=(SubmissionIn, CounterSubmissionIn, SecretIn, StaffUploadIn),
     )

@@ -11,7 +11,14 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
-from services.core.processes import SERVICES, ManagedProcess, api_process, service_env, worker_process
+from services.core.processes import (
+    SERVICES,
+    ManagedProcess,
+    api_process,
+    gateway_process,
+    service_env,
+    worker_process,
+)
 
 
 def _port(service: str, default: int) -> int:
@@ -66,9 +73,12 @@ def main() -> None:
         for name, port in ports.items():
             processes.append(api_process(name, port=port, env=env, log_dir=log_dir).start())
             processes.append(worker_process(name, env=env, log_dir=log_dir).start())
+        gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
+        processes.append(gateway_process(port=gateway_port, env=env, log_dir=log_dir).start())
         for process in processes:
             process.wait_healthy()
         print("\nMột Cửa is running:", flush=True)
+        print(f"  {'web (SPA)':13} http://127.0.0.1:{gateway_port}", flush=True)
         for name, port in ports.items():
             print(f"  {name + '_api':13} http://127.0.0.1:{port}  (docs: http://127.0.0.1:{port}/docs)", flush=True)
         print(f"  logs          {log_dir}", flush=True)

@@ -9,9 +9,12 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -151,6 +154,7 @@ def create_service_app(
     downstream: Sequence[str] = (),
     settings: Settings | None = None,
     extra_lifespan: Lifespan | None = None,
+    schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """Build one of the three services: lifespan-owned resources, middleware, problem handlers, health."""
     from services.core.errors import install_error_handlers
@@ -189,4 +193,26 @@ def create_service_app(
     app.include_router(health_router(name))
     for router in routers:
         app.include_router(router)
+    if schemas:
+        _publish_schemas(app, schemas)
     return app
+
+
+def _publish_schemas(app: FastAPI, schemas: Sequence[type[BaseModel]]) -> None:
+    """Add models that routes parse by hand (multipart bodies) to the OpenAPI components."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = build()
+        _, definitions = models_json_schema(
+            [(model, "validation") for model in schemas], ref_template="#/components/schemas/{model}"
+        )
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        for key, value in definitions.get("$defs", {}).items():
+            components.setdefault(key, value)
+        app.openapi_schema = document
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

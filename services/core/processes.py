@@ -118,3 +118,21 @@ def worker_process(service: str, *, env: Mapping[str, str], log_dir: Path | None
         env=env,
         log_path=log_dir / f"{service}_worker{suffix}.log" if log_dir else None,
     )
+
+
+def gateway_process(
+    *, port: int, env: Mapping[str, str], log_dir: Path | None, dist: Path | None = None, host: str = "127.0.0.1"
+) -> ManagedProcess:
+    """The gateway (services/gateway.py): the built SPA and the three APIs behind one URL."""
+    gateway_env = dict(env)
+    gateway_env["MOTCUA_GATEWAY_PORT"] = str(port)
+    gateway_env["MOTCUA_GATEWAY_HOST"] = host
+    if dist is not None:
+        gateway_env["MOTCUA_SPA_DIST"] = str(dist)
+    return ManagedProcess(
+        name="gateway",
+        args=[sys.executable, "-m", "services.gateway"],
+        env=gateway_env,
+        log_path=log_dir / "gateway.log" if log_dir else None,
+        health_url=f"http://{host}:{port}/healthz",
+    )

@@ -1,0 +1,76 @@
+import { useTranslation } from "react-i18next";
+import { Link, NavLink, Outlet } from "react-router";
+
+import { useAuth } from "../auth/AuthContext";
+import { LANGUAGES } from "../i18n";
+
+function LanguageSwitch() {
+  const { t, i18n } = useTranslation();
+  return (
+    <label className="language">
+      <span className="visually-hidden">{t("language")}</span>
+      <select
+        aria-label={t("language")}
+        value={i18n.language}
+        onChange={(event) => void i18n.changeLanguage(event.target.value)}
+        data-testid="language"
+      >
+        {LANGUAGES.map((language) => (
+          <option key={language} value={language}>
+            {t(`languageNames.${language}`)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+export function Layout() {
+  const { t } = useTranslation();
+  const { session, signOut, hasRole } = useAuth();
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        {t("skipToContent")}
+      </a>
+      <header className="site-header">
+        <Link to="/" className="brand">
+          <img src="/favicon.svg" alt="" width="32" height="32" />
+          <span>
+            <strong>{t("appName")}</strong>
+            <small>{t("appTagline")}</small>
+          </span>
+        </Link>
+        <nav aria-label={t("nav.main")}>
+          <ul>
+            <li><NavLink to="/thu-tuc">{t("nav.procedures")}</NavLink></li>
+            <li><NavLink to="/tra-cuu">{t("nav.track")}</NavLink></li>
+            <li><NavLink to="/phan-anh">{t("nav.complaint")}</NavLink></li>
+            {hasRole("counter") && <li><NavLink to="/can-bo/mot-cua">{t("nav.desk")}</NavLink></li>}
+            {session && <li><NavLink to="/can-bo/ho-so">{t("nav.inbox")}</NavLink></li>}
+            {session && <li><NavLink to="/can-bo/thong-bao">{t("nav.notifications")}</NavLink></li>}
+            {hasRole("leader", "inspector", "head", "admin") && (
+              <li><NavLink to="/lanh-dao">{t("nav.dashboard")}</NavLink></li>
+            )}
+            {hasRole("admin") && <li><NavLink to="/quan-tri">{t("nav.admin")}</NavLink></li>}
+          </ul>
+        </nav>
+        <div className="header-tools">
+          <LanguageSwitch />
+          {session ? (
+            <>
+              <span className="who" data-testid="who">{session.fullName}</span>
+              <button type="button" className="link-button" onClick={signOut}>{t("nav.signOut")}</button>
+            </>
+          ) : (
+            <Link to="/dang-nhap">{t("nav.signIn")}</Link>
+          )}
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Outlet />
+      </main>
+      <footer className="site-footer">{t("footer")}</footer>
+    </>
+  );
+}

@@ -1,0 +1,14 @@
+import { useTranslation } from "react-i18next";
+import { Navigate, Outlet, useLocation } from "react-router";
+
+import { useAuth } from "../auth/AuthContext";
+
+/** Staff pages: sign in first; with `roles`, one of them is needed. */
+export function RequireRole({ roles }: { roles?: string[] }) {
+  const { t } = useTranslation();
+  const { session, hasRole } = useAuth();
+  const location = useLocation();
+  if (!session) return <Navigate to="/dang-nhap" replace state={{ from: location.pathname }} />;
+  if (roles && !hasRole(...roles)) return <p role="alert" className="alert alert-error">{t("state.forbidden")}</p>;
+  return <Outlet />;
+}
