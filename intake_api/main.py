@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routers import complaints, dossiers, forms, payments, procedures, tracking, webhooks
+from intake_api.routers import complaints, desk, dossiers, forms, payments, procedures, tracking, webhooks
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.intake.schemas import CounterSubmissionIn, SecretIn, StaffUploadIn, SubmissionIn
@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[
             procedures.router,
             dossiers.router,
+            desk.router,
             tracking.router,
             forms.router,
             complaints.router,

@@ -104,6 +104,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/desk/dossiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Waiting
+         * @description Dossiers at the caller's desk not yet received: online or postal submissions to check
+         *     (``submitted``) and those sent back to the citizen for a supplement before acceptance; oldest first.
+         */
+        get: operations["waiting_api_v1_desk_dossiers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/desk/dossiers/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Desk Dossier
+         * @description One dossier for staff who may see it: the applicant (audited read), the files and the checklist.
+         */
+        get: operations["desk_dossier_api_v1_desk_dossiers__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dossiers": {
         parameters: {
             query?: never;
@@ -628,6 +669,22 @@ export interface components {
              */
             phone: string | null;
         };
+        /** ChecklistItemOut */
+        ChecklistItemOut: {
+            /** Code */
+            code: string;
+            /** Form */
+            form: string;
+            /** Mandatory */
+            mandatory: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Received
+             * @description a file with this document code is attached
+             */
+            received: boolean;
+        };
         /** ComplaintContact */
         ComplaintContact: {
             /** Email */
@@ -792,6 +849,57 @@ export interface components {
         DecisionIn: {
             /** Comment */
             comment?: string | null;
+        };
+        /** DeskApplicantOut */
+        DeskApplicantOut: {
+            /** Address */
+            address: string | null;
+            /** Email */
+            email: string | null;
+            /** Full Name */
+            full_name: string;
+            /** Id Number */
+            id_number: string;
+            /** Kind */
+            kind: string;
+            /** Phone */
+            phone: string | null;
+        };
+        /** DeskDossierOut */
+        DeskDossierOut: {
+            /** Agency Code */
+            agency_code: string;
+            applicant: components["schemas"]["DeskApplicantOut"];
+            /** Channel */
+            channel: number;
+            /** Checklist */
+            checklist: components["schemas"]["ChecklistItemOut"][];
+            /** Code */
+            code: string;
+            /** Documents */
+            documents: components["schemas"]["DocumentOut"][];
+            /** Due At */
+            due_at: string | null;
+            /** Postal Address */
+            postal_address: string | null;
+            /** Procedure Code */
+            procedure_code: string;
+            /** Procedure Name */
+            procedure_name: string;
+            /** Received At */
+            received_at: string | null;
+            /** Return Method */
+            return_method: string;
+            /** Status */
+            status: string;
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
+            /** Submitted At */
+            submitted_at: string | null;
+            /** Supplement Count */
+            supplement_count: number;
         };
         /** DocumentIn */
         DocumentIn: {
@@ -1346,6 +1454,39 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** WaitingItemOut */
+        WaitingItemOut: {
+            /** Applicant Name */
+            applicant_name: string;
+            /** Channel */
+            channel: number;
+            /** Code */
+            code: string;
+            /**
+             * Documents
+             * @description files attached so far
+             */
+            documents: number;
+            /** Procedure Code */
+            procedure_code: string;
+            /** Procedure Name */
+            procedure_name: string;
+            /** Return Method */
+            return_method: string;
+            /** Status */
+            status: string;
+            /** Status Label */
+            status_label: string;
+            /** Submitted At */
+            submitted_at: string | null;
+        };
+        /** WaitingOut */
+        WaitingOut: {
+            /** Items */
+            items: components["schemas"]["WaitingItemOut"][];
+            /** Total */
+            total: number;
+        };
         /** WebhookAck */
         WebhookAck: {
             /**
@@ -1719,6 +1860,115 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    waiting_api_v1_desk_dossiers_get: {
+        parameters: {
+            query?: {
+                status?: ("submitted" | "awaiting_supplement") | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WaitingOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    desk_dossier_api_v1_desk_dossiers__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskDossierOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,0 +1,197 @@
+"""The one-stop desk's own lists: online submissions waiting for the check, and one dossier as the desk
+sees it (the applicant, the documents received and the procedure's checklist) for the staff SPA."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.intake import dossiers as intake
+from services.intake.schemas import STATUS_LABELS_VI, DocumentOut
+from services.models import STATUS_CODES, Agency, Document, Dossier, Procedure, ProcedureDocument, ProcedureVersion
+from services.workflow.access import dossier_for
+
+router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
+Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
+Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "inspector", "admin"))]
+Code = Annotated[str, Path(max_length=64)]
+Waiting = Literal["submitted", "awaiting_supplement"]
+
+
+class WaitingItemOut(BaseModel):
+    code: str
+    status: str
+    status_label: str
+    channel: int
+    procedure_code: str
+    procedure_name: str
+    applicant_name: str
+    submitted_at: datetime | None
+    return_method: str
+    documents: int = Field(description="files attached so far")
+
+
+class WaitingOut(BaseModel):
+    total: int
+    items: list[WaitingItemOut]
+
+
+class ChecklistItemOut(BaseModel):
+    code: str
+    name: str
+    form: str
+    mandatory: bool
+    received: bool = Field(description="a file with this document code is attached")
+
+
+class DeskApplicantOut(BaseModel):
+    kind: str
+    full_name: str
+    id_number: str
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
+class DeskDossierOut(BaseModel):
+    code: str
+    status: str
+    status_code: int
+    status_label: str
+    channel: int
+    procedure_code: str
+    procedure_name: str
+    agency_code: str
+    submitted_at: datetime | None
+    received_at: datetime | None
+    due_at: datetime | None
+    return_method: str
+    postal_address: str | None
+    supplement_count: int
+    applicant: DeskApplicantOut
+    documents: list[DocumentOut]
+    checklist: list[ChecklistItemOut]
+
+
+@router.get("/dossiers", responses=problem_responses(401, 403))
+async def waiting(
+    session: SessionDep,
+    actor: Counter,
+    status: Waiting | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> WaitingOut:
+    """Dossiers at the caller's desk not yet received: online or postal submissions to check
+    (``submitted``) and those sent back to the citizen for a supplement before acceptance; oldest first."""
+    files = (
+        select(func.count(Document.id)).where(Document.dossier_id == Dossier.id).correlate(Dossier).scalar_subquery()
+    )
+    query = (
+        select(Dossier, Procedure.code, Procedure.name, files)
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(Dossier.received_at.is_(None))
+        .where(Dossier.status == status if status else Dossier.status.in_(("submitted", "awaiting_supplement")))
+    )
+    if not actor.has_any("admin"):
+        query = query.where(Dossier.receiving_agency_id == actor.agency_id)
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.execute(
+        query.order_by(Dossier.submitted_at.asc().nulls_last(), Dossier.code).limit(limit).offset(offset)
+    )
+    return WaitingOut(
+        total=int(total or 0),
+        items=[
+            WaitingItemOut(
+                code=dossier.code,
+                status=dossier.status,
+                status_label=STATUS_LABELS_VI[dossier.status],
+                channel=dossier.channel,
+                procedure_code=code,
+                procedure_name=name,
+                applicant_name=dossier.applicant_name,
+                submitted_at=dossier.submitted_at,
+                return_method=dossier.return_method,
+                documents=int(count or 0),
+            )
+            for dossier, code, name, count in rows.all()
+        ],
+    )
+
+
+async def _desk_view(session: AsyncSession, dossier: Dossier) -> DeskDossierOut:
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    agency = await session.get(Agency, dossier.receiving_agency_id)
+    assert procedure is not None
+    assert agency is not None
+    documents = list(
+        (
+            await session.scalars(
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
+            )
+        ).all()
+    )
+    required = (
+        await session.scalars(
+            select(ProcedureDocument)
+            .where(ProcedureDocument.version_id == version.id)
+            .order_by(ProcedureDocument.position)
+        )
+    ).all()
+    attached = {document.required_code for document in documents if document.required_code}
+    return DeskDossierOut(
+        code=dossier.code,
+        status=dossier.status,
+        status_code=STATUS_CODES[dossier.status],
+        status_label=STATUS_LABELS_VI[dossier.status],
+        channel=dossier.channel,
+        procedure_code=procedure.code,
+        procedure_name=procedure.name,
+        agency_code=agency.code,
+        submitted_at=dossier.submitted_at,
+        received_at=dossier.received_at,
+        due_at=dossier.appointment_at or dossier.due_at,
+        return_method=dossier.return_method,
+        postal_address=dossier.postal_address,
+        supplement_count=dossier.supplement_count,
+        applicant=DeskApplicantOut(
+            kind=dossier.applicant_kind,
+            full_name=dossier.applicant_name,
+            id_number=dossier.applicant_id_number,
+            phone=dossier.applicant_phone,
+            email=dossier.applicant_email,
+            address=dossier.applicant_address,
+        ),
+        documents=[DocumentOut.model_validate(item) for item in intake.documents_of(documents)],
+        checklist=[
+            ChecklistItemOut(
+                code=item.code, name=item.name, form=item.form, mandatory=item.mandatory, received=item.code in attached
+            )
+            for item in required
+        ],
+    )
+
+
+@router.get("/dossiers/{code}", responses=problem_responses(401, 403, 404))
+async def desk_dossier(code: Code, session: SessionDep, actor: Staff, request: Request) -> DeskDossierOut:
+    """One dossier for staff who may see it: the applicant (audited read), the files and the checklist."""
+    dossier = await dossier_for(session, code, actor)
+    record(
+        session,
+        audit_entry(
+            service="intake", action="read", resource=f"GET /api/v1/desk/dossiers/{code}", request=request,
+            actor=actor, dossier_id=dossier.id,
+        ),
+    )  # fmt: skip
+    return await _desk_view(session, dossier)
