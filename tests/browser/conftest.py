@@ -1,0 +1,328 @@
+"""Browser tests: the real stack (three APIs, their workers, the gateway serving frontend/dist) on free
+ports with its own fresh database and the demo data, driven by Debian's Chromium through Playwright.
+
+Fixtures
+- ``stack`` (session): the running stack; ``stack.base_url`` is the gateway, ``stack.url("intake")`` an
+  API directly, ``stack.mail`` / ``stack.sms`` the SMTP sink and SMS gateway the notifications go to,
+  ``stack.clock`` moves "now" for every process (``stack.clock.set(datetime)``, ``.reset()``).
+  Shared by every browser test of the run: tests must not depend on each other's data (make your own
+  dossier, complaint, … and compare counts before/after rather than absolute numbers).
+- ``browser`` (session), ``context`` / ``page`` (per test: vi-VN, Asia/Ho_Chi_Minh, 1280x900, base URL =
+  the gateway, so ``await page.goto("/thu-tuc")`` works), ``phone_page`` (390x844, touch, mobile).
+Helpers
+- ``await axe_check(page, "name")``: axe-core (wcag2a, wcag2aa); fails on serious/critical violations.
+- ``await screenshot(page, "name")``: full-page PNG at test-artifacts/screenshots/<name>.png.
+- ``await sign_in(page, "tiepnhan")``: signs in through /dang-nhap with the demo password.
+- ``await new_page(browser, stack)``: one more independent page (e.g. a second user) — close its context.
+
+Run one file: ``MOTCUA_TEST_DB_NAME=<you> .venv/bin/python -m pytest tests/browser/test_x.py -x -q``
+(build the SPA first: ``make spa`` or ``npm run build`` in frontend/). Logs of the processes are in
+test-artifacts/browser-logs/<db name>/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+
+from services.core.embedded_pg import REPO_ROOT
+from services.core.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
+from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.notify.fakes import FakeGateway, SmtpSink, free_port
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+DIST = REPO_ROOT / "frontend" / "dist"
+AXE_JS = REPO_ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
+DEMO_PASSWORD = "demo"
+SERVICES = ("intake", "workflow", "notify")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DESKTOP: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}}
+PHONE: dict[str, Any] = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every browser test starts real processes: mark them e2e."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(pytest.mark.e2e)
+
+
+class Clock:
+    """The file every process reads "now" from (MOTCUA_CLOCK_FILE); empty means the real time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.reset()
+
+    def set(self, instant: datetime) -> datetime:
+        if instant.tzinfo is None:
+            raise ValueError("give the instant with its time zone")
+        self.path.write_text(instant.isoformat())
+        return instant
+
+    def reset(self) -> None:
+        self.path.write_text("")
+
+
+class BrowserStack:
+    def __init__(self, database_url: str, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.ports = {service: free_port() for service in SERVICES}
+        self.gateway_port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.gateway_port}"
+        self.database_url = database_url
+        self.mail = SmtpSink()
+        self.sms = FakeGateway()
+        self.clock = Clock(log_dir / "clock.txt")
+        self.env = service_env(os.environ, ports=self.ports)
+        self.env.update(
+            {
+                "MOTCUA_DATABASE_URL": database_url,
+                "MOTCUA_DEMO": "1",
+                "MOTCUA_CLOCK_FILE": str(self.clock.path),
+                "MOTCUA_SMTP_HOST": "127.0.0.1",
+                "MOTCUA_SMTP_PORT": str(self.mail.port),
+                "MOTCUA_SMS_GATEWAY_URL": self.sms.url + "/sms",
+                "MOTCUA_RELAY_BACKOFF_BASE_SECONDS": "0.2",
+                "MOTCUA_RELAY_BACKOFF_MAX_SECONDS": "1.0",
+                "MOTCUA_RELAY_POLL_SECONDS": "0.2",
+                "MOTCUA_RELAY_LEASE_SECONDS": "5",
+                "MOTCUA_RELAY_MAX_ATTEMPTS": "100",
+                "MOTCUA_NOTIFY_POLL_SECONDS": "0.2",
+                "MOTCUA_NOTIFY_BACKOFF_BASE_SECONDS": "0.1",
+                "MOTCUA_NOTIFY_BACKOFF_MAX_SECONDS": "0.5",
+                "MOTCUA_NOTIFY_LEASE_SECONDS": "4",
+                "MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS": "2",
+                "MOTCUA_NOTIFY_EMAIL_PER_SECOND": "1000",
+                "MOTCUA_NOTIFY_SMS_PER_SECOND": "1000",
+            }
+        )
+        self.processes: list[ManagedProcess] = []
+
+    def url(self, service: str) -> str:
+        """An API directly (not through the gateway), e.g. for setting data up with httpx."""
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> BrowserStack:
+        self.mail.start()
+        self.sms.start()
+        for service in SERVICES:
+            self.processes.append(
+                api_process(service, port=self.ports[service], env=self.env, log_dir=self.log_dir).start()
+            )
+            self.processes.append(worker_process(service, env=self.env, log_dir=self.log_dir).start())
+        gateway = gateway_process(port=self.gateway_port, env=self.env, log_dir=self.log_dir, dist=DIST)
+        self.processes.append(gateway.start())
+        for process in self.processes:
+            process.wait_healthy(timeout=60)
+        return self
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+        self.sms.stop()
+        self.mail.stop()
+
+    def token(self, username: str) -> str:
+        """A bearer token for a demo account (for setting data up through the APIs)."""
+        answer = httpx.post(
+            self.url("workflow") + "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def logs(self) -> str:
+        return "\n".join(path.read_text(errors="replace") for path in sorted(self.log_dir.glob("*.log")))
+
+
+def _seed(env: dict[str, str], log_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    with open(log_dir / "seed.log", "wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "services.demo.seed"], cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the demo seed failed; see {log_dir / 'seed.log'}")
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str) -> Iterator[BrowserStack]:
+    if not (DIST / "index.html").is_file():
+        pytest.fail(f"The SPA is not built ({DIST / 'index.html'} is missing): run `make spa` first.", pytrace=False)
+    name = f"{TEST_DATABASE}_browser"
+    url = recreate_database(database_url, name)
+    migrate(url)
+    log_dir = ARTIFACTS / "browser-logs" / name
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for old in log_dir.glob("*.log"):
+        old.unlink()
+    running = BrowserStack(url, log_dir)
+    _seed(running.env, log_dir)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        pytest.fail("Chromium is missing: `make browser` installs Debian's chromium (apt-get install chromium).")
+    return found
+
+
+@pytest.fixture(scope="session")
+async def playwright() -> AsyncIterator[Playwright]:
+    async with async_playwright() as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
+    launched = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+    yield launched
+    await launched.close()
+
+
+async def new_context(browser: Browser, stack: BrowserStack, **options: Any) -> BrowserContext:
+    settings: dict[str, Any] = {
+        "base_url": stack.base_url,
+        "locale": "vi-VN",
+        "timezone_id": "Asia/Ho_Chi_Minh",
+        **DESKTOP,
+        **options,
+    }
+    context = await browser.new_context(**settings)
+    context.set_default_timeout(10_000)
+    return context
+
+
+async def new_page(browser: Browser, stack: BrowserStack, **options: Any) -> Page:
+    """A page in a context of its own (another user); close it with ``await page.context.close()``."""
+    context = await new_context(browser, stack, **options)
+    return await context.new_page()
+
+
+class ConsoleErrors(list[str]):
+    pass
+
+
+def _watch(page: Page, errors: ConsoleErrors) -> None:
+    page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+
+
+@pytest.fixture
+async def context(browser: Browser, stack: BrowserStack) -> AsyncIterator[BrowserContext]:
+    context = await new_context(browser, stack)
+    yield context
+    await context.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> AsyncIterator[Page]:
+    page = await context.new_page()
+    errors = ConsoleErrors()
+    _watch(page, errors)
+    yield page
+    assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
+
+
+@pytest.fixture
+async def phone_page(browser: Browser, stack: BrowserStack) -> AsyncIterator[Page]:
+    context = await new_context(browser, stack, **PHONE)
+    page = await context.new_page()
+    errors = ConsoleErrors()
+    _watch(page, errors)
+    yield page
+    await context.close()
+    assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+async def axe_check(page: Page, name: str = "", *, disable: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Run axe-core (WCAG 2 A and AA) on the page; fail on serious or critical violations.
+
+    Returns every violation (minor/moderate included) for the caller to look at if it wants."""
+    if not AXE_JS.is_file():
+        pytest.fail(f"axe-core is missing ({AXE_JS}): run `make spa` (npm ci in frontend/).")
+    if not await page.evaluate("() => typeof window.axe !== 'undefined'"):
+        await page.add_script_tag(path=str(AXE_JS))
+    options: dict[str, Any] = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    if disable:
+        options["rules"] = {rule: {"enabled": False} for rule in disable}
+    result = await page.evaluate("async (options) => await window.axe.run(document, options)", options)
+    violations: list[dict[str, Any]] = result["violations"]
+    serious = [v for v in violations if v.get("impact") in {"serious", "critical"}]
+    if serious:
+        lines = []
+        for violation in serious:
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:8]
+            lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} -> {targets}")
+        where = name or page.url
+        pytest.fail(f"axe: serious/critical accessibility violations on {where}:\n" + "\n".join(lines), pytrace=False)
+    return violations
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    """A full-page PNG at test-artifacts/screenshots/<name>.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in through the UI at /dang-nhap and wait until the app has moved on to the user's home page."""
+    await page.goto("/dang-nhap")
+    await page.get_by_label("Tên đăng nhập").fill(username)
+    await page.get_by_label("Mật khẩu").fill(password)
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await page.wait_for_url(lambda url: "/dang-nhap" not in url)
+
+
+async def staff_session(page: Page) -> dict[str, Any] | None:
+    """The signed-in staff session the SPA keeps in sessionStorage (or None)."""
+    raw = await page.evaluate("() => sessionStorage.getItem('motcua.session')")
+    return json.loads(raw) if raw else None
+
+
+async def wait_until(check: Any, *, timeout: float = 20.0, what: str = "condition") -> None:
+    """Poll an async ``check`` until it is truthy (for work the background workers do)."""
+    import asyncio
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

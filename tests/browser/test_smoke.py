@@ -1,0 +1,32 @@
+"""The harness itself: the SPA is served by the gateway, in Vietnamese, accessible, and staff can sign in."""
+
+from __future__ import annotations
+
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in
+
+
+async def test_home_and_sign_in_pages_load_in_vietnamese_and_pass_axe(page: Page, stack: BrowserStack) -> None:
+    await page.goto("/")
+    await expect(page.locator("html")).to_have_attribute("lang", "vi")
+    await expect(page.get_by_role("navigation", name="Điều hướng chính")).to_be_visible()
+    await axe_check(page, "home")
+    await screenshot(page, "smoke-home")
+
+    await page.goto("/dang-nhap")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đăng nhập dành cho cán bộ")
+    await axe_check(page, "sign-in")
+    await screenshot(page, "smoke-sign-in")
+
+
+async def test_a_counter_officer_signs_in(page: Page) -> None:
+    await sign_in(page, "tiepnhan")
+    await expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
+    assert "/can-bo/" in page.url
+
+
+async def test_the_phone_layout_has_the_navigation(phone_page: Page) -> None:
+    await phone_page.goto("/")
+    await expect(phone_page.locator("html")).to_have_attribute("lang", "vi")
+    await screenshot(phone_page, "smoke-home-phone")
