@@ -9,7 +9,7 @@ from services.core.config import Settings
 from services.outbox.admin import outbox_router
 from services.outbox.receiver import events_router
 from services.workflow.events import on_dossier_received
-from workflow_api.routers import auth, calendar, dossiers, stats, tasks, templates
+from workflow_api.routers import auth, calendar, directory, dossiers, stats, tasks, templates
 
 SERVICE = "workflow"
 
@@ -22,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routers=[
             auth.router,
             calendar.router,
+            directory.router,
             dossiers.router,
             stats.router,
             tasks.router,

@@ -1,0 +1,132 @@
+"""Administration of the directory: agencies, roles, staff accounts (administrators write, staff read).
+
+Every change is audited with who did it; passwords never appear in the audit detail or a response.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, status
+
+from services.core.audit import audit_entry, record
+from services.core.auth import Actor
+from services.core.deps import SessionDep, require_roles
+from services.core.errors import problem_responses
+from services.workflow import directory
+from services.workflow.directory import (
+    AgencyIn,
+    AgencyLevelOut,
+    AgencyOut,
+    AgencyPatch,
+    PasswordIn,
+    RoleOut,
+    StaffIn,
+    StaffOut,
+    StaffPatch,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["directory"])
+Admin = Annotated[Actor, Depends(require_roles("admin"))]
+Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
+AgencyCode = Annotated[str, Path(min_length=1, max_length=64)]
+Username = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/agency-levels", responses=problem_responses(401, 403))
+async def agency_levels(session: SessionDep, _: Staff) -> list[AgencyLevelOut]:
+    """The levels agencies sit at (province, department, ward …), top first."""
+    return await directory.list_levels(session)
+
+
+@router.get("/agencies", responses=problem_responses(401, 403))
+async def agencies(session: SessionDep, _: Staff) -> list[AgencyOut]:
+    """Every agency and unit, with its parent and its number of active staff."""
+    return await directory.list_agencies(session)
+
+
+@router.post("/agencies", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
+async def add_agency(body: AgencyIn, session: SessionDep, actor: Admin, request: Request) -> AgencyOut:
+    """Add an agency or a unit inside one (administrators)."""
+    created = await directory.create_agency(session, body)
+    record(session, audit_entry(
+        service="workflow", action="create", resource="POST /api/v1/agencies", request=request, actor=actor,
+        detail={"agency_code": created.code},
+    ))  # fmt: skip
+    return created
+
+
+@router.patch("/agencies/{code}", responses=problem_responses(401, 403, 404, 409, 422))
+async def change_agency(
+    code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: Admin, request: Request
+) -> AgencyOut:
+    """Rename, move, set the counter cut-off or close (valid_to) an agency (administrators)."""
+    changed = await directory.update_agency(session, code, body)
+    record(session, audit_entry(
+        service="workflow", action="update", resource=f"PATCH /api/v1/agencies/{code}", request=request, actor=actor,
+        detail={"agency_code": code, "fields": sorted(body.model_dump(exclude_unset=True))},
+    ))  # fmt: skip
+    return changed
+
+
+@router.get("/roles", responses=problem_responses(401, 403))
+async def roles(session: SessionDep, _: Staff) -> list[RoleOut]:
+    """The roles a staff account can hold, with their Vietnamese and English names."""
+    return await directory.list_roles(session)
+
+
+@router.get("/staff", responses=problem_responses(401, 403))
+async def staff_accounts(
+    session: SessionDep,
+    _: Admin,
+    agency: Annotated[str | None, Query(max_length=64, description="agency code")] = None,
+    role: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the username or name")] = None,
+    active: bool | None = None,
+) -> list[StaffOut]:
+    """Staff accounts (administrators), at most 500, by username."""
+    return await directory.list_staff(session, agency=agency, role=role, q=q, active=active)
+
+
+@router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
+async def add_staff(body: StaffIn, session: SessionDep, actor: Admin, request: Request) -> StaffOut:
+    """Create a staff account with its roles and first password (administrators)."""
+    created = await directory.create_staff(session, body)
+    record(session, audit_entry(
+        service="workflow", action="create", resource="POST /api/v1/staff", request=request, actor=actor,
+        detail={"staff": body.username, "roles": created.roles, "agency_code": created.agency_code},
+    ))  # fmt: skip
+    return created
+
+
+@router.patch("/staff/{username}", responses=problem_responses(401, 403, 404, 409, 422))
+async def change_staff(
+    username: Username, body: StaffPatch, session: SessionDep, actor: Admin, request: Request
+) -> StaffOut:
+    """Change a staff account's name, e-mail, agency, roles, or deactivate it (administrators)."""
+    changed = await directory.update_staff(session, username, body, actor=actor)
+    record(session, audit_entry(
+        service="workflow", action="update", resource="PATCH /api/v1/staff/{username}", request=request,
+        actor=actor,
+        detail={
+            "staff": username, "fields": sorted(body.model_dump(exclude_unset=True)), "roles": changed.roles,
+            "active": changed.active,
+        },
+    ))  # fmt: skip
+    return changed
+
+
+@router.post(
+    "/staff/{username}/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def reset_password(
+    username: Username, body: PasswordIn, session: SessionDep, actor: Admin, request: Request
+) -> None:
+    """Set a new password for a staff account (administrators); the password is never logged."""
+    await directory.set_password(session, username, body)
+    record(session, audit_entry(
+        service="workflow", action="update", resource="POST /api/v1/staff/{username}/password", request=request,
+        actor=actor, detail={"staff": username},
+    ))  # fmt: skip
