@@ -11,13 +11,23 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.calendar.store import calendar_for
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import SessionDep, require_roles
+from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.intake import dossiers as intake
 from services.intake.schemas import STATUS_LABELS_VI, DocumentOut
-from services.models import STATUS_CODES, Agency, Document, Dossier, Procedure, ProcedureDocument, ProcedureVersion
+from services.models import (
+    STATUS_CODES,
+    Agency,
+    Document,
+    Dossier,
+    Procedure,
+    ProcedureDocument,
+    ProcedureVersion,
+    SlaTimer,
+)
 from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
@@ -53,6 +63,13 @@ class ChecklistItemOut(BaseModel):
     received: bool = Field(description="a file with this document code is attached")
 
 
+class RemainingOut(BaseModel):
+    kind: str = Field(description="dossier or step")
+    due_at: datetime
+    paused: bool
+    remaining_seconds: int = Field(description="working time left until the due time; negative when overdue")
+
+
 class DeskApplicantOut(BaseModel):
     kind: str
     full_name: str
@@ -80,6 +97,7 @@ class DeskDossierOut(BaseModel):
     applicant: DeskApplicantOut
     documents: list[DocumentOut]
     checklist: list[ChecklistItemOut]
+    remaining: list[RemainingOut] = Field(description="the running clocks (dossier, current step) in working time")
 
 
 @router.get("/dossiers", responses=problem_responses(401, 403))
@@ -128,7 +146,29 @@ async def waiting(
     )
 
 
-async def _desk_view(session: AsyncSession, dossier: Dossier) -> DeskDossierOut:
+async def _remaining(session: AsyncSession, dossier: Dossier, now: datetime) -> list[RemainingOut]:
+    timers = (
+        await session.scalars(
+            select(SlaTimer)
+            .where(SlaTimer.dossier_id == dossier.id, SlaTimer.ended_at.is_(None))
+            .order_by(SlaTimer.step_seq)
+        )
+    ).all()
+    running: list[RemainingOut] = []
+    for timer in timers:
+        calendar = await calendar_for(session, timer.agency_id or dossier.receiving_agency_id)
+        reference = timer.paused_at or now
+        seconds = calendar.working_seconds_between(reference, timer.due_at)
+        running.append(
+            RemainingOut(
+                kind=timer.kind, due_at=timer.due_at, paused=timer.paused_at is not None, remaining_seconds=int(seconds)
+            )
+        )
+    steps = [item for item in running if item.kind == "step"]
+    return [item for item in running if item.kind == "dossier"] + steps[-1:]
+
+
+async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> DeskDossierOut:
     version = await session.get(ProcedureVersion, dossier.procedure_version_id)
     assert version is not None
     procedure = await session.get(Procedure, version.procedure_id)
@@ -180,11 +220,14 @@ async def _desk_view(session: AsyncSession, dossier: Dossier) -> DeskDossierOut:
             )
             for item in required
         ],
+        remaining=await _remaining(session, dossier, now),
     )
 
 
 @router.get("/dossiers/{code}", responses=problem_responses(401, 403, 404))
-async def desk_dossier(code: Code, session: SessionDep, actor: Staff, request: Request) -> DeskDossierOut:
+async def desk_dossier(
+    code: Code, session: SessionDep, actor: Staff, request: Request, clock: ClockDep
+) -> DeskDossierOut:
     """One dossier for staff who may see it: the applicant (audited read), the files and the checklist."""
     dossier = await dossier_for(session, code, actor)
     record(
@@ -194,4 +237,4 @@ async def desk_dossier(code: Code, session: SessionDep, actor: Staff, request: R
             actor=actor, dossier_id=dossier.id,
         ),
     )  # fmt: skip
-    return await _desk_view(session, dossier)
+    return await _desk_view(session, dossier, clock.now())

@@ -86,3 +86,19 @@ async def test_desk_dossier_has_applicant_documents_and_checklist(
     hidden = await intake.get(f"/api/v1/desk/dossiers/{code}", headers=bearer(stranger))
     assert hidden.status_code == 404
     assert hidden.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_desk_dossier_counts_the_working_time_left(
+    intake: httpx.AsyncClient,
+    desk: Desk,
+    bearer: Callable[..., dict[str, Any]],
+    travel: Callable[[datetime], None],
+) -> None:
+    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))  # a Monday
+    created = await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=bearer(desk.officer))
+    assert created.status_code == 201, created.text
+    travel(datetime(2026, 11, 23, 10, 0, tzinfo=VN_TZ))
+    seen = await intake.get(f"/api/v1/desk/dossiers/{created.json()['code']}", headers=bearer(desk.officer))
+    remaining = {item["kind"]: item for item in seen.json()["remaining"]}
+    assert remaining["dossier"]["remaining_seconds"] == 3 * 8 * 3600 - 3600
+    assert remaining["dossier"]["paused"] is False

@@ -888,6 +888,11 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
+            /**
+             * Remaining
+             * @description the running clocks (dossier, current step) in working time
+             */
+            remaining: components["schemas"]["RemainingOut"][];
             /** Return Method */
             return_method: string;
             /** Status */
@@ -1241,6 +1246,26 @@ export interface components {
         RefusalIn: {
             /** Reasons */
             reasons: string[];
+        };
+        /** RemainingOut */
+        RemainingOut: {
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /**
+             * Kind
+             * @description dossier or step
+             */
+            kind: string;
+            /** Paused */
+            paused: boolean;
+            /**
+             * Remaining Seconds
+             * @description working time left until the due time; negative when overdue
+             */
+            remaining_seconds: number;
         };
         /** RequiredDocumentOut */
         RequiredDocumentOut: {
