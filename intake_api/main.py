@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from intake_api.routers import complaints, desk, dossiers, forms, payments, procedures, tracking, webhooks
+from intake_api.routers import (
+    citizen_payments,
+    complaints,
+    desk,
+    dossiers,
+    forms,
+    payments,
+    procedures,
+    tracking,
+    webhooks,
+)
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.intake.schemas import CounterSubmissionIn, SecretIn, StaffUploadIn, SubmissionIn
@@ -26,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             forms.router,
             complaints.router,
             payments.router,
+            citizen_payments.router,
             webhooks.router,
             events_router(SERVICE, handlers={}),
         ],

@@ -104,6 +104,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/demo/payment-provider/{reference}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Demo Provider
+         * @description Demo mode only: the stand-in provider reports the payment as the real one would (a signed event).
+         */
+        post: operations["demo_provider_api_v1_demo_payment_provider__reference__post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/desk/dossiers": {
         parameters: {
             query?: never;
@@ -320,6 +340,26 @@ export interface paths {
          * @description Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses.
          */
         post: operations["request_payment_api_v1_dossiers__code__payments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/dossiers/{code}/payments/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Citizen Payments
+         * @description The payments asked of this dossier (oldest first), with their references, for the holder of the secret.
+         */
+        post: operations["citizen_payments_api_v1_dossiers__code__payments_lookup_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -849,6 +889,34 @@ export interface components {
         DecisionIn: {
             /** Comment */
             comment?: string | null;
+        };
+        /** DemoCheckoutIn */
+        DemoCheckoutIn: {
+            /**
+             * Amount Vnd
+             * @description what the checkout was opened for
+             */
+            amount_vnd: number;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "succeeded" | "failed";
+            /**
+             * Reason
+             * @description why it failed (cancelled by the payer)
+             */
+            reason?: string | null;
+        };
+        /** DemoCheckoutOut */
+        DemoCheckoutOut: {
+            /**
+             * Outcome
+             * @description what the webhook delivery came to: applied, already_paid …
+             */
+            outcome: string;
+            /** Webhook Id */
+            webhook_id: string;
         };
         /** DeskApplicantOut */
         DeskApplicantOut: {
@@ -1895,6 +1963,68 @@ export interface operations {
             };
         };
     };
+    demo_provider_api_v1_demo_payment_provider__reference__post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                reference: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DemoCheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DemoCheckoutOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     waiting_api_v1_desk_dossiers_get: {
         parameters: {
             query?: {
@@ -2616,6 +2746,59 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    citizen_payments_api_v1_dossiers__code__payments_lookup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SecretIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaymentOut"][];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
