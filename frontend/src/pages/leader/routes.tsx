@@ -1,4 +1,6 @@
 import type { RouteObject } from "react-router";
 
-// The leader area's routes; owned by the leader pages. Paths are Vietnamese, without diacritics.
-export const leaderRoutes: RouteObject[] = [];
+import { Dashboard } from "./Dashboard";
+
+// The leader area's routes (under /lanh-dao); paths are Vietnamese, without diacritics.
+export const leaderRoutes: RouteObject[] = [{ index: true, element: <Dashboard /> }];

@@ -1,0 +1,324 @@
+// The dashboard's charts. Each chart is one image for assistive technology (role="img" with a spoken
+// summary) and has its figures as a table right under it, so nothing is only in the picture.
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import {
+  Bar,
+  BarChart,
+  CartesianGrid,
+  Legend,
+  Line,
+  LineChart,
+  Pie,
+  PieChart,
+  ResponsiveContainer,
+  Tooltip,
+  XAxis,
+  YAxis,
+} from "recharts";
+
+import type { components } from "../../api/schema/workflow";
+import { formatMonth, formatNumber, formatPercent } from "./format";
+
+type Stats = components["schemas"]["Stats"];
+
+// colours readable on white and distinct for the common colour-vision deficiencies
+const COLOURS = {
+  onTime: "#1d6b36",
+  online: "#1a56db",
+  satisfaction: "#7a4b00",
+  early: "#2e8b57",
+  resolvedOnTime: "#1d6b36",
+  late: "#9b1c1c",
+  pendingOnTime: "#5b7fc7",
+  overdue: "#d9480f",
+  direct: "#8a94a3",
+};
+
+function ChartFigure({
+  id,
+  title,
+  summary,
+  table,
+  children,
+}: {
+  id: string;
+  title: string;
+  summary: string;
+  table: ReactNode;
+  children: ReactNode;
+}) {
+  const { t } = useTranslation("leader");
+  return (
+    <figure className="card chart" aria-labelledby={`${id}-title`} data-testid={`chart-${id}`}>
+      <figcaption>
+        <h3 id={`${id}-title`} className="card-title">{title}</h3>
+      </figcaption>
+      <div className="chart-box" role="img" aria-label={summary}>
+        {children}
+      </div>
+      <details className="chart-table">
+        <summary>{t("charts.showTable")}</summary>
+        <div className="table-wrap">{table}</div>
+      </details>
+    </figure>
+  );
+}
+
+const pct = (value: unknown) => (typeof value === "number" ? formatPercent(value) : String(value ?? ""));
+
+export function MonthlyRatesChart({ stats }: { stats: Stats }) {
+  const { t } = useTranslation("leader");
+  const data = stats.by_month.map((m) => ({
+    month: formatMonth(m.month),
+    onTime: m.on_time_rate,
+    online: m.online_rate,
+    satisfaction: m.satisfaction_rate,
+  }));
+  const last = data[data.length - 1];
+  const summary = last
+    ? t("charts.monthlyRatesSummary", {
+        months: data.length,
+        month: last.month,
+        onTime: formatPercent(last.onTime),
+        online: formatPercent(last.online),
+        satisfaction: formatPercent(last.satisfaction),
+      })
+    : t("charts.noData");
+  return (
+    <ChartFigure
+      id="monthly-rates"
+      title={t("charts.monthlyRates")}
+      summary={summary}
+      table={
+        <table>
+          <caption className="visually-hidden">{t("charts.monthlyRates")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("charts.month")}</th>
+              <th scope="col">{t("indicators.onTimeRate")}</th>
+              <th scope="col">{t("indicators.onlineRate")}</th>
+              <th scope="col">{t("indicators.satisfactionRate")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((row) => (
+              <tr key={row.month}>
+                <th scope="row">{row.month}</th>
+                <td>{formatPercent(row.onTime)}</td>
+                <td>{formatPercent(row.online)}</td>
+                <td>{formatPercent(row.satisfaction)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      }
+    >
+      {data.length === 0 ? (
+        <p className="muted">{t("charts.noData")}</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={280}>
+          <LineChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="month" />
+            <YAxis domain={[0, 100]} unit="%" width={48} />
+            <Tooltip formatter={pct} />
+            <Legend />
+            <Line type="monotone" dataKey="onTime" name={t("indicators.onTimeRate")} stroke={COLOURS.onTime} strokeWidth={2} isAnimationActive={false} />
+            <Line type="monotone" dataKey="online" name={t("indicators.onlineRate")} stroke={COLOURS.online} strokeWidth={2} strokeDasharray="6 3" isAnimationActive={false} />
+            <Line type="monotone" dataKey="satisfaction" name={t("indicators.satisfactionRate")} stroke={COLOURS.satisfaction} strokeWidth={2} strokeDasharray="2 2" isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFigure>
+  );
+}
+
+export function MonthlyOutcomesChart({ stats }: { stats: Stats }) {
+  const { t } = useTranslation("leader");
+  const series = [
+    { key: "resolved_early", colour: COLOURS.early },
+    { key: "resolved_on_time", colour: COLOURS.resolvedOnTime },
+    { key: "resolved_late", colour: COLOURS.late },
+    { key: "pending_on_time", colour: COLOURS.pendingOnTime },
+    { key: "pending_overdue", colour: COLOURS.overdue },
+  ] as const;
+  const data = stats.by_month.map((m) => ({ ...m, label: formatMonth(m.month) }));
+  const summary = data.length
+    ? t("charts.outcomesSummary", {
+        received: formatNumber(stats.received),
+        early: formatNumber(stats.resolved_early),
+        onTime: formatNumber(stats.resolved_on_time),
+        late: formatNumber(stats.resolved_late),
+        pending: formatNumber(stats.pending_on_time),
+        overdue: formatNumber(stats.pending_overdue),
+      })
+    : t("charts.noData");
+  return (
+    <ChartFigure
+      id="monthly-outcomes"
+      title={t("charts.monthlyOutcomes")}
+      summary={summary}
+      table={
+        <table>
+          <caption className="visually-hidden">{t("charts.monthlyOutcomes")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("charts.month")}</th>
+              <th scope="col">{t("indicators.received")}</th>
+              {series.map((s) => (
+                <th scope="col" key={s.key}>{t(`indicators.${s.key}`)}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((row) => (
+              <tr key={row.month}>
+                <th scope="row">{row.label}</th>
+                <td>{formatNumber(row.received)}</td>
+                {series.map((s) => (
+                  <td key={s.key}>{formatNumber(row[s.key])}</td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      }
+    >
+      {data.length === 0 ? (
+        <p className="muted">{t("charts.noData")}</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={280}>
+          <BarChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis dataKey="label" />
+            <YAxis allowDecimals={false} width={48} />
+            <Tooltip />
+            <Legend />
+            {series.map((s) => (
+              <Bar key={s.key} dataKey={s.key} stackId="all" name={t(`indicators.${s.key}`)} fill={s.colour} isAnimationActive={false} />
+            ))}
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFigure>
+  );
+}
+
+export function UnitRatesChart({ stats }: { stats: Stats }) {
+  const { t } = useTranslation("leader");
+  const units = stats.by_unit.slice(0, 15);
+  const data = units.map((u) => ({
+    label: u.agency_name.length > 32 ? `${u.agency_name.slice(0, 32)}…` : u.agency_name,
+    onTime: u.on_time_rate,
+  }));
+  const worst = [...units].filter((u) => u.on_time_rate !== null).sort((a, b) => (a.on_time_rate ?? 0) - (b.on_time_rate ?? 0))[0];
+  const summary = units.length
+    ? t("charts.unitsSummary", {
+        units: units.length,
+        unit: worst?.agency_name ?? "—",
+        rate: formatPercent(worst?.on_time_rate),
+      })
+    : t("charts.noData");
+  return (
+    <ChartFigure
+      id="unit-rates"
+      title={t("charts.unitRates")}
+      summary={summary}
+      table={
+        <table>
+          <caption className="visually-hidden">{t("charts.unitRates")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("charts.unit")}</th>
+              <th scope="col">{t("charts.steps")}</th>
+              <th scope="col">{t("charts.stepsLate")}</th>
+              <th scope="col">{t("charts.stepsOpenOverdue")}</th>
+              <th scope="col">{t("indicators.onTimeRate")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {stats.by_unit.map((u) => (
+              <tr key={u.agency_id}>
+                <th scope="row">{u.agency_name} <span className="muted">({u.agency_code})</span></th>
+                <td>{formatNumber(u.steps)}</td>
+                <td>{formatNumber(u.steps_late)}</td>
+                <td>{formatNumber(u.steps_open_overdue)}</td>
+                <td>{formatPercent(u.on_time_rate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      }
+    >
+      {data.length === 0 ? (
+        <p className="muted">{t("charts.noData")}</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={Math.max(160, 44 * data.length + 40)}>
+          <BarChart data={data} layout="vertical" accessibilityLayer={false} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis type="number" domain={[0, 100]} unit="%" />
+            <YAxis type="category" dataKey="label" width={200} />
+            <Tooltip formatter={pct} />
+            <Bar dataKey="onTime" name={t("indicators.onTimeRate")} fill={COLOURS.onTime} isAnimationActive={false} />
+          </BarChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFigure>
+  );
+}
+
+export function OnlineShareChart({ stats }: { stats: Stats }) {
+  const { t } = useTranslation("leader");
+  const online = Math.round(((stats.online_rate ?? 0) * stats.received) / 100);
+  const direct = Math.max(0, stats.received - online);
+  const data = [
+    { name: t("charts.online"), value: online, fill: COLOURS.online },
+    { name: t("charts.direct"), value: direct, fill: COLOURS.direct },
+  ];
+  const summary = stats.received
+    ? t("charts.onlineSummary", {
+        online: formatNumber(online),
+        received: formatNumber(stats.received),
+        rate: formatPercent(stats.online_rate),
+      })
+    : t("charts.noData");
+  return (
+    <ChartFigure
+      id="online-share"
+      title={t("charts.onlineShare")}
+      summary={summary}
+      table={
+        <table>
+          <caption className="visually-hidden">{t("charts.onlineShare")}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t("charts.channel")}</th>
+              <th scope="col">{t("charts.dossiers")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((row) => (
+              <tr key={row.name}>
+                <th scope="row">{row.name}</th>
+                <td>{formatNumber(row.value)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      }
+    >
+      {stats.received === 0 ? (
+        <p className="muted">{t("charts.noData")}</p>
+      ) : (
+        <ResponsiveContainer width="100%" height={260}>
+          <PieChart accessibilityLayer={false}>
+            <Pie data={data} dataKey="value" nameKey="name" innerRadius={50} outerRadius={90} isAnimationActive={false} />
+            <Tooltip />
+            <Legend />
+          </PieChart>
+        </ResponsiveContainer>
+      )}
+    </ChartFigure>
+  );
+}
