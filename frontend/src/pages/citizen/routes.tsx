@@ -1,4 +1,23 @@
+import "./citizen.css";
+
 import type { RouteObject } from "react-router";
 
+import { Catalogue } from "./Catalogue";
+import { Complaint } from "./Complaint";
+import { Home } from "./Home";
+import { PaymentTest } from "./PaymentTest";
+import { ProcedurePage } from "./ProcedurePage";
+import { Submit } from "./Submit";
+import { TrackDossier, TrackLookup } from "./Track";
+
 // The citizen area's routes; owned by the citizen pages. Paths are Vietnamese, without diacritics.
-export const citizenRoutes: RouteObject[] = [];
+export const citizenRoutes: RouteObject[] = [
+  { index: true, element: <Home /> },
+  { path: "thu-tuc", element: <Catalogue /> },
+  { path: "thu-tuc/:code", element: <ProcedurePage /> },
+  { path: "thu-tuc/:code/nop-ho-so", element: <Submit /> },
+  { path: "tra-cuu", element: <TrackLookup /> },
+  { path: "tra-cuu/:code", element: <TrackDossier /> },
+  { path: "thanh-toan/thu-nghiem", element: <PaymentTest /> },
+  { path: "phan-anh", element: <Complaint /> },
+];

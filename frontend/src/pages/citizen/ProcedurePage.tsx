@@ -1,0 +1,157 @@
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+
+import { intake, unwrap } from "../../api/client";
+import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { Fee, OnlineBadge, TimeLimit } from "./Catalogue";
+import { vnd } from "./format";
+
+export function useProcedure(code: string) {
+  return useQuery({
+    queryKey: ["citizen", "procedure", code],
+    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
+    staleTime: 5 * 60_000,
+  });
+}
+
+export function ProcedurePage() {
+  const { t } = useTranslation("citizen");
+  const { code = "" } = useParams();
+  const procedure = useProcedure(code);
+
+  if (procedure.isPending) return <Loading />;
+  if (procedure.error || !procedure.data) {
+    return (
+      <section className="citizen">
+        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
+        <ProblemAlert error={procedure.error} />
+        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
+      </section>
+    );
+  }
+  const data = procedure.data;
+  const receiving = data.agencies.filter((agency) => agency.role === "receiving");
+  const others = data.agencies.filter((agency) => agency.role !== "receiving");
+  const canSubmit = data.online_mode !== "none";
+
+  return (
+    <section className="citizen">
+      <p className="breadcrumb"><Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link></p>
+      <PageTitle>{data.name}</PageTitle>
+      <p>
+        <OnlineBadge mode={data.online_mode} />
+        {data.interagency && <span className="badge badge-neutral">{t("procedure.interagency")}</span>}
+      </p>
+
+      <div className="card">
+        <dl className="facts">
+          <div><dt>{t("procedure.code")}</dt><dd>{data.code}</dd></div>
+          <div><dt>{t("procedure.field")}</dt><dd>{data.field}</dd></div>
+          <div><dt>{t("procedure.level")}</dt><dd>{t(`level.${data.level}`, { defaultValue: data.level })}</dd></div>
+          <div>
+            <dt>{t("procedure.timeLimit")}</dt>
+            <dd data-testid="time-limit"><TimeLimit procedure={data} /></dd>
+          </div>
+          <div><dt>{t("procedure.fee")}</dt><dd data-testid="fee-total"><Fee procedure={data} /></dd></div>
+          <div><dt>{t("procedure.onlineMode")}</dt><dd>{t(`onlineModeLong.${data.online_mode}`, { defaultValue: data.online_mode })}</dd></div>
+        </dl>
+        {data.cutoff_rule && <p className="muted">{t("procedure.cutoffNote")}</p>}
+        <div className="actions">
+          {canSubmit ? (
+            <Link className="button primary" to={`/thu-tuc/${encodeURIComponent(data.code)}/nop-ho-so`}>
+              {t("procedure.submitOnline")}
+            </Link>
+          ) : (
+            <p className="alert alert-info">{t("procedure.counterOnly")}</p>
+          )}
+        </div>
+      </div>
+
+      <h2>{t("procedure.documentsTitle")}</h2>
+      {data.required_documents.length === 0 ? (
+        <p>{t("procedure.noDocuments")}</p>
+      ) : (
+        <ol className="card documents" data-testid="documents">
+          {data.required_documents.map((document) => (
+            <li key={document.code}>
+              <span>{document.name}</span>{" "}
+              <span className={`badge ${document.mandatory ? "badge-late" : "badge-neutral"}`}>
+                {t(document.mandatory ? "procedure.mandatory" : "procedure.optional")}
+              </span>{" "}
+              <span className="muted">({t(`documentForm.${document.form}`, { defaultValue: document.form })})</span>
+            </li>
+          ))}
+        </ol>
+      )}
+
+      <h2>{t("procedure.feesTitle")}</h2>
+      {data.fees.length === 0 ? (
+        <p>{t("procedure.free")}</p>
+      ) : (
+        <div className="table-wrap">
+          <table data-testid="fees">
+            <caption className="visually-hidden">{t("procedure.feesTitle")}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t("procedure.feeName")}</th>
+                <th scope="col">{t("procedure.feeKind")}</th>
+                <th scope="col">{t("procedure.feeAmountHeader")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.fees.map((fee, index) => (
+                <tr key={index}>
+                  <td>
+                    {fee.name}
+                    {fee.note && <div className="muted">{fee.note}</div>}
+                  </td>
+                  <td>{t(`feeKind.${fee.kind}`, { defaultValue: fee.kind })}</td>
+                  <td>
+                    {fee.amount_vnd === null
+                      ? t("procedure.feeByProvince")
+                      : fee.amount_vnd === 0
+                        ? t("procedure.free")
+                        : t("procedure.feeAmount", { amount: vnd(fee.amount_vnd) })}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {data.fee_note && <p className="muted">{data.fee_note}</p>}
+
+      <h2>{t("procedure.whereTitle")}</h2>
+      <ul className="card">
+        {receiving.map((agency) => (
+          <li key={`${agency.code}-r`}>{agency.name} <span className="muted">— {t("agencyRole.receiving")}</span></li>
+        ))}
+        {others.map((agency) => (
+          <li key={`${agency.code}-${agency.role}`}>
+            {agency.name} <span className="muted">— {t(`agencyRole.${agency.role}`, { defaultValue: agency.role })}</span>
+          </li>
+        ))}
+      </ul>
+      <p className="muted">
+        {t(data.postal_submission ? "procedure.postalSubmissionYes" : "procedure.postalSubmissionNo")}{" "}
+        {t(data.postal_return ? "procedure.postalReturnYes" : "procedure.postalReturnNo")}
+      </p>
+
+      {data.result_description && (
+        <>
+          <h2>{t("procedure.resultTitle")}</h2>
+          <p>{data.result_description}</p>
+        </>
+      )}
+      {data.legal_basis.length > 0 && (
+        <>
+          <h2>{t("procedure.legalTitle")}</h2>
+          <ul>
+            {data.legal_basis.map((basis) => <li key={basis}>{basis}</li>)}
+          </ul>
+        </>
+      )}
+    </section>
+  );
+}

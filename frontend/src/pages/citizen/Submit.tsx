@@ -1,0 +1,340 @@
+import { useMutation } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+
+import { ApiProblem, intake, unwrap } from "../../api/client";
+import type { components } from "../../api/schema/intake";
+import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
+import { FormField, newKey } from "./FormField";
+import { useProcedure } from "./ProcedurePage";
+import { SecretBox } from "./SecretBox";
+import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "./validation";
+
+type SubmissionIn = components["schemas"]["SubmissionIn"];
+
+interface Values {
+  agencyCode: string;
+  fullName: string;
+  idNumber: string;
+  phone: string;
+  email: string;
+  address: string;
+  returnMethod: "counter" | "postal";
+  pickupByPost: boolean;
+  postalAddress: string;
+}
+
+const EMPTY: Values = {
+  agencyCode: "",
+  fullName: "",
+  idNumber: "",
+  phone: "",
+  email: "",
+  address: "",
+  returnMethod: "counter",
+  pickupByPost: false,
+  postalAddress: "",
+};
+
+type Errors = Partial<Record<keyof Values | `file:${string}` | "contact", string>>;
+
+function validate(values: Values, files: Record<string, File | undefined>, procedure: ProcedureDetail, receiving: number): Errors {
+  const errors: Errors = {};
+  if (receiving > 1 && !values.agencyCode) errors.agencyCode = "errors.agencyRequired";
+  if (!values.fullName.trim()) errors.fullName = "errors.required";
+  else if (!validName(values.fullName)) errors.fullName = "errors.name";
+  if (!values.idNumber.trim()) errors.idNumber = "errors.required";
+  else if (!validIdNumber(values.idNumber)) errors.idNumber = "errors.idNumber";
+  if (values.phone.trim() && !validPhone(values.phone)) errors.phone = "errors.phone";
+  if (values.email.trim() && !validEmail(values.email)) errors.email = "errors.email";
+  if (!values.phone.trim() && !values.email.trim()) errors.contact = "errors.contact";
+  if (values.address.length > 500) errors.address = "errors.tooLong";
+  const byPost = values.returnMethod === "postal" || values.pickupByPost;
+  if (byPost && values.postalAddress.trim().length < 10) errors.postalAddress = "errors.postalAddress";
+  for (const document of procedure.required_documents) {
+    const file = files[document.code];
+    if (document.mandatory && !file) errors[`file:${document.code}`] = "errors.fileRequired";
+    else if (file && file.size > MAX_FILE_BYTES) errors[`file:${document.code}`] = "errors.fileTooLarge";
+  }
+  return errors;
+}
+
+function body(values: Values, procedureCode: string): SubmissionIn {
+  const byPost = values.returnMethod === "postal" || values.pickupByPost;
+  return {
+    procedure_code: procedureCode,
+    agency_code: values.agencyCode || null,
+    applicant: {
+      full_name: values.fullName.trim(),
+      id_number: values.idNumber.trim(),
+      phone: values.phone.trim() ? compactPhone(values.phone) : null,
+      email: values.email.trim() || null,
+      address: values.address.trim() || null,
+    },
+    return_method: values.returnMethod,
+    pickup_by_post: values.pickupByPost,
+    postal_address: byPost ? values.postalAddress.trim() : null,
+  };
+}
+
+export function Submit() {
+  const { t } = useTranslation("citizen");
+  const { code = "" } = useParams();
+  const procedure = useProcedure(code);
+
+  if (procedure.isPending) return <Loading />;
+  if (!procedure.data) {
+    return (
+      <section className="citizen">
+        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
+        <ProblemAlert error={procedure.error} />
+        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
+      </section>
+    );
+  }
+  return <SubmitForm procedure={procedure.data} />;
+}
+
+function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
+  const { t } = useTranslation("citizen");
+  const [values, setValues] = useState<Values>(EMPTY);
+  const [files, setFiles] = useState<Record<string, File | undefined>>({});
+  const [errors, setErrors] = useState<Errors>({});
+  const key = useRef(newKey());
+  const summary = useRef<HTMLDivElement>(null);
+  const receiving = procedure.agencies.filter((agency) => agency.role === "receiving");
+
+  const submit = useMutation({
+    mutationFn: async (data: SubmissionIn) =>
+      unwrap(
+        await intake.POST("/api/v1/dossiers", {
+          body: data,
+          headers: { "Idempotency-Key": key.current },
+          bodySerializer: (json) => {
+            const form = new FormData();
+            form.append("data", JSON.stringify(json));
+            for (const [documentCode, file] of Object.entries(files)) {
+              if (file) form.append(documentCode, file, file.name);
+            }
+            return form;
+          },
+        }),
+      ) as DossierOut,
+  });
+
+  function set<K extends keyof Values>(name: K, value: Values[K]) {
+    setValues((current) => ({ ...current, [name]: value }));
+  }
+
+  function onSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const found = validate(values, files, procedure, receiving.length);
+    setErrors(found);
+    if (Object.keys(found).length > 0) {
+      requestAnimationFrame(() => summary.current?.focus());
+      return;
+    }
+    submit.mutate(body(values, procedure.code));
+  }
+
+  if (procedure.online_mode === "none") {
+    return (
+      <section className="citizen">
+        <PageTitle>{procedure.name}</PageTitle>
+        <p className="alert alert-info">{t("procedure.counterOnly")}</p>
+      </section>
+    );
+  }
+
+  if (submit.data) return <Submitted dossier={submit.data} procedure={procedure} />;
+
+  const message = (name: keyof Errors) => (errors[name] ? t(errors[name] as string) : undefined);
+  const errorCount = Object.keys(errors).length;
+  const byPost = values.returnMethod === "postal" || values.pickupByPost;
+  // a 422 from the server names fields by their JSON path: show it next to the form as well
+  const serverProblem = submit.error instanceof ApiProblem ? submit.error : null;
+
+  return (
+    <section className="citizen">
+      <p className="breadcrumb">
+        <Link to={`/thu-tuc/${encodeURIComponent(procedure.code)}`}>{t("submit.backToProcedure")}</Link>
+      </p>
+      <PageTitle>{t("submit.title")}</PageTitle>
+      <p className="lead">{procedure.name}</p>
+      <p className="muted">{t("submit.requiredNote")}</p>
+
+      <div ref={summary} tabIndex={-1}>
+        {errorCount > 0 && (
+          <div role="alert" className="alert alert-error" data-testid="form-errors">
+            <strong>{t("submit.fixErrors", { count: errorCount })}</strong>
+            {errors.contact && <p>{t(errors.contact)}</p>}
+          </div>
+        )}
+        {submit.error && <ProblemAlert error={submit.error} />}
+        {serverProblem?.code === "too_many_attempts" && <p className="alert alert-info">{t("errors.tooMany")}</p>}
+      </div>
+
+      <form className="form card" onSubmit={onSubmit} noValidate>
+        {receiving.length > 1 && (
+          <FormField id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
+            {(props) => (
+              <select {...props} value={values.agencyCode} onChange={(event) => set("agencyCode", event.target.value)}>
+                <option value="">{t("submit.chooseAgency")}</option>
+                {receiving.map((agency) => (
+                  <option key={agency.code} value={agency.code}>{agency.name}</option>
+                ))}
+              </select>
+            )}
+          </FormField>
+        )}
+        {receiving.length === 1 && (
+          <p><strong>{t("submit.agency")}:</strong> {receiving[0].name}</p>
+        )}
+
+        <fieldset>
+          <legend>{t("submit.applicant")}</legend>
+          <div className="form">
+            <FormField id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
+              {(props) => (
+                <input {...props} autoComplete="name" maxLength={200} value={values.fullName}
+                  onChange={(event) => set("fullName", event.target.value)} />
+              )}
+            </FormField>
+            <FormField id="id-number" label={t("submit.idNumber")} hint={t("submit.idNumberHint")}
+              error={message("idNumber")} required>
+              {(props) => (
+                <input {...props} inputMode="numeric" autoComplete="off" maxLength={14} value={values.idNumber}
+                  onChange={(event) => set("idNumber", event.target.value)} />
+              )}
+            </FormField>
+            <p className="hint">{t("submit.contactHint")}</p>
+            <FormField id="phone" label={t("submit.phone")} hint={t("submit.phoneHint")} error={message("phone")}>
+              {(props) => (
+                <input {...props} type="tel" autoComplete="tel" maxLength={20} value={values.phone}
+                  onChange={(event) => set("phone", event.target.value)} />
+              )}
+            </FormField>
+            <FormField id="email" label={t("submit.email")} error={message("email")}>
+              {(props) => (
+                <input {...props} type="email" autoComplete="email" maxLength={254} value={values.email}
+                  onChange={(event) => set("email", event.target.value)} />
+              )}
+            </FormField>
+            <FormField id="address" label={t("submit.address")} error={message("address")}>
+              {(props) => (
+                <input {...props} autoComplete="street-address" maxLength={500} value={values.address}
+                  onChange={(event) => set("address", event.target.value)} />
+              )}
+            </FormField>
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>{t("submit.documents")}</legend>
+          <p className="hint">{t("submit.documentsHint")}</p>
+          {procedure.required_documents.length === 0 && <p>{t("procedure.noDocuments")}</p>}
+          <div className="form">
+            {procedure.required_documents.map((document) => (
+              <FormField
+                key={document.code}
+                id={`file-${document.code}`}
+                label={`${document.name}${document.mandatory ? "" : ` (${t("procedure.optional")})`}`}
+                error={message(`file:${document.code}`)}
+                hint={files[document.code] ? t("submit.chosen", { name: files[document.code]?.name }) : undefined}
+                required={document.mandatory}
+              >
+                {(props) => (
+                  <input
+                    {...props}
+                    type="file"
+                    accept={ACCEPT}
+                    data-document={document.code}
+                    onChange={(event) => {
+                      const file = event.target.files?.[0];
+                      setFiles((current) => ({ ...current, [document.code]: file }));
+                    }}
+                  />
+                )}
+              </FormField>
+            ))}
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>{t("submit.returnMethod")}</legend>
+          <label className="inline">
+            <input type="radio" name="return-method" value="counter" checked={values.returnMethod === "counter"}
+              onChange={() => set("returnMethod", "counter")} />
+            {t("submit.returnCounter")}
+          </label>
+          <label className="inline">
+            <input type="radio" name="return-method" value="postal" checked={values.returnMethod === "postal"}
+              disabled={!procedure.postal_return} onChange={() => set("returnMethod", "postal")} />
+            {t("submit.returnPostal")}
+            {!procedure.postal_return && ` (${t("submit.notForThisProcedure")})`}
+          </label>
+          {procedure.postal_submission && (
+            <label className="inline">
+              <input type="checkbox" checked={values.pickupByPost}
+                onChange={(event) => set("pickupByPost", event.target.checked)} />
+              {t("submit.pickupByPost")}
+            </label>
+          )}
+          {byPost && (
+            <FormField id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>
+              {(props) => (
+                <textarea {...props} rows={2} maxLength={500} value={values.postalAddress}
+                  onChange={(event) => set("postalAddress", event.target.value)} />
+              )}
+            </FormField>
+          )}
+        </fieldset>
+
+        <p className="hint">{t("submit.notifyNote")}</p>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={submit.isPending}>
+            {submit.isPending ? t("submit.sending") : t("submit.send")}
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+function Submitted({ dossier, procedure }: { dossier: DossierOut; procedure: ProcedureDetail }) {
+  const { t } = useTranslation("citizen");
+  const hasFee = procedure.fee_vnd > 0 || !procedure.fee_complete;
+  return (
+    <section className="citizen">
+      <PageTitle>{t("submitted.title")}</PageTitle>
+      <div className="alert alert-ok" role="status">
+        <p>{t("submitted.intro", { procedure: procedure.name })}</p>
+      </div>
+      <SecretBox code={dossier.code} secret={dossier.secret ?? ""} />
+      <dl className="facts card">
+        <div><dt>{t("track.status")}</dt><dd>{t(`status.${dossier.status}`, { defaultValue: dossier.status_label })}</dd></div>
+        {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{dateTime(dossier.submitted_at)}</dd></div>}
+        <div><dt>{t("submitted.documents")}</dt><dd>{t("submitted.fileCount", { count: dossier.documents?.length ?? 0 })}</dd></div>
+      </dl>
+      <p>{t("submitted.next")}</p>
+      {hasFee && (
+        <div className="card">
+          <h2>{t("submitted.feeTitle")}</h2>
+          <p>
+            {procedure.fee_vnd > 0
+              ? t("submitted.feeText", { amount: vnd(procedure.fee_vnd) })
+              : t("submitted.feeProvince")}
+          </p>
+        </div>
+      )}
+      <div className="actions">
+        <Link className="button primary" to={`/tra-cuu/${encodeURIComponent(dossier.code)}`} state={{ secret: dossier.secret }}>
+          {t("submitted.trackNow")}
+        </Link>
+        <Link className="button" to="/thu-tuc">{t("submitted.another")}</Link>
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,387 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
+
+import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
+import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
+import { FormField } from "./FormField";
+import { ACCEPT, MAX_FILE_BYTES } from "./validation";
+
+/** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
+export interface TrackState {
+  secret?: string;
+}
+
+const CODE_MAX = 64;
+
+function cleanCode(value: string): string {
+  return value.trim().toUpperCase();
+}
+
+/** /tra-cuu: the code and the secret. */
+export function TrackLookup() {
+  const { t } = useTranslation("citizen");
+  const navigate = useNavigate();
+  const [code, setCode] = useState("");
+  const [secret, setSecret] = useState("");
+  const [errors, setErrors] = useState<{ code?: string; secret?: string }>({});
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const found: typeof errors = {};
+    if (!code.trim()) found.code = "errors.required";
+    if (secret.trim().length < 4) found.secret = secret.trim() ? "errors.secret" : "errors.required";
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    navigate(`/tra-cuu/${encodeURIComponent(cleanCode(code))}`, { state: { secret: secret.trim() } satisfies TrackState });
+  }
+
+  return (
+    <section className="citizen narrow-page">
+      <PageTitle>{t("track.title")}</PageTitle>
+      <p>{t("track.intro")}</p>
+      <form className="form card" onSubmit={submit} noValidate>
+        <FormField id="track-code" label={t("track.code")} hint={t("track.codeHint")}
+          error={errors.code && t(errors.code)} required>
+          {(props) => (
+            <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
+              onChange={(event) => setCode(event.target.value)} />
+          )}
+        </FormField>
+        <FormField id="track-secret" label={t("track.secret")} hint={t("track.secretHint")}
+          error={errors.secret && t(errors.secret)} required>
+          {(props) => (
+            <input {...props} value={secret} maxLength={64} autoComplete="off" spellCheck={false}
+              onChange={(event) => setSecret(event.target.value)} />
+          )}
+        </FormField>
+        <div className="actions">
+          <button type="submit" className="primary">{t("track.submit")}</button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+/** /tra-cuu/:code — the secret comes in the router state, or is asked for here. */
+export function TrackDossier() {
+  const { t } = useTranslation("citizen");
+  const { code = "" } = useParams();
+  const location = useLocation();
+  const carried = (location.state as TrackState | null)?.secret ?? "";
+  const [secret, setSecret] = useState(carried);
+  const [draft, setDraft] = useState("");
+  const [draftError, setDraftError] = useState<string>();
+
+  const tracking = useQuery({
+    queryKey: ["citizen", "track", code, secret],
+    queryFn: async () =>
+      unwrap(await intake.GET("/api/v1/track/{code}", { params: { path: { code }, query: { secret } } })),
+    enabled: Boolean(secret),
+    refetchInterval: 30_000,
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (draft.trim().length < 4) {
+      setDraftError(draft.trim() ? "errors.secret" : "errors.required");
+      return;
+    }
+    setDraftError(undefined);
+    setSecret(draft.trim());
+  }
+
+  const notFound = tracking.error instanceof ApiProblem && tracking.error.status === 404;
+  const tooMany = tracking.error instanceof ApiProblem && tracking.error.status === 429;
+
+  return (
+    <section className="citizen">
+      <p className="breadcrumb"><Link to="/tra-cuu">{t("track.another")}</Link></p>
+      <PageTitle>{t("track.dossierTitle", { code })}</PageTitle>
+      {(!secret || notFound) && (
+        <form className="form card narrow-form" onSubmit={submit} noValidate>
+          {notFound && <p role="alert" className="alert alert-error">{t("track.notFound")}</p>}
+          <FormField id="secret" label={t("track.secret")} hint={t("track.secretHint")}
+            error={draftError && t(draftError)} required>
+            {(props) => (
+              <input {...props} value={draft} maxLength={64} autoComplete="off" spellCheck={false}
+                onChange={(event) => setDraft(event.target.value)} />
+            )}
+          </FormField>
+          <div className="actions">
+            <button type="submit" className="primary">{t("track.submit")}</button>
+          </div>
+        </form>
+      )}
+      {tooMany && <p role="alert" className="alert alert-error">{t("errors.tooMany")}</p>}
+      {tracking.error && !notFound && !tooMany && <ProblemAlert error={tracking.error} />}
+      {tracking.isFetching && !tracking.data && <Loading />}
+      {tracking.data && !notFound && <DossierStatus data={tracking.data} secret={secret} />}
+    </section>
+  );
+}
+
+function useCalendar(years: number[]) {
+  return useQuery({
+    queryKey: ["citizen", "calendar", years],
+    queryFn: async () => {
+      const all: CalendarDay[] = [];
+      for (const year of years) {
+        const days = unwrap(await workflow.GET("/api/v1/calendar/days", { params: { query: { year } } }));
+        all.push(...days.map((entry) => ({ day: entry.day, working: entry.working })));
+      }
+      return all;
+    },
+    enabled: years.length > 0,
+    staleTime: 60 * 60_000,
+  });
+}
+
+function yearsBetween(a: string, b: string): number[] {
+  const [from, to] = [Number(a.slice(0, 4)), Number(b.slice(0, 4))].sort();
+  const years: number[] = [];
+  for (let year = from; year <= to && years.length < 4; year += 1) years.push(year);
+  return years;
+}
+
+function Remaining({ data }: { data: Tracking }) {
+  const { t } = useTranslation("citizen");
+  const today = vnDay(new Date());
+  const due = data.due_at ? vnDay(data.due_at) : today;
+  const calendar = useCalendar(data.due_at ? yearsBetween(today, due) : []);
+  if (!data.due_at || !calendar.data) return null;
+  if (data.overdue || due < today) {
+    const late = workingDaysBetween(due, today, calendar.data);
+    return (
+      <p className="badge badge-late" data-testid="remaining">
+        {late > 0 ? t("track.lateBy", { count: late }) : t("track.lateToday")}
+      </p>
+    );
+  }
+  const left = workingDaysBetween(today, due, calendar.data);
+  return (
+    <p className={`badge ${left <= 1 ? "badge-soon" : "badge-ok"}`} data-testid="remaining">
+      {left === 0 ? t("track.dueToday") : t("track.remaining", { count: left })}
+    </p>
+  );
+}
+
+const OPEN = new Set(["submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"]);
+
+function statusBadge(data: Tracking): string {
+  if (data.paused_since) return "badge-paused";
+  if (data.overdue) return "badge-late";
+  if (data.status === "returned" || data.status === "resolved") return "badge-ok";
+  if (!OPEN.has(data.status)) return "badge-neutral";
+  return "badge-soon";
+}
+
+function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
+  const { t } = useTranslation("citizen");
+  const open = OPEN.has(data.status);
+  const lastNote = [...data.history].reverse().find((item) => item.status === data.status)?.note;
+  return (
+    <>
+      <div className="card" data-testid="tracking">
+        <p>
+          <span className={`badge ${statusBadge(data)}`} data-testid="status-label">
+            {t(`status.${data.status}`, { defaultValue: data.status_label })}
+          </span>
+        </p>
+        <p className="lead" data-testid="status-sentence">
+          {t(`statusSentence.${data.status}`, { defaultValue: data.status_label })}
+        </p>
+        <dl className="facts">
+          <div><dt>{t("track.procedure")}</dt><dd>{data.procedure_name}</dd></div>
+          <div><dt>{t("track.agency")}</dt><dd>{data.agency_name}</dd></div>
+          {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{dateTime(data.received_at)}</dd></div>}
+          {data.due_at && (
+            <div>
+              <dt>{t("track.appointment")}</dt>
+              <dd data-testid="appointment">{dateTime(data.due_at)}</dd>
+            </div>
+          )}
+        </dl>
+        {open && !data.paused_since && <Remaining data={data} />}
+        {data.paused_since && (
+          <div className="alert alert-info" data-testid="paused">
+            <p>
+              <strong>
+                {t(`paused.${data.status}`, { defaultValue: data.paused_reason ?? "" })}
+              </strong>{" "}
+              {t("track.pausedSince", { at: dateTime(data.paused_since) })}
+            </p>
+            {lastNote && <p>{t("track.why")}: {lastNote}</p>}
+            <p>{t("track.pausedClock")}</p>
+          </div>
+        )}
+        {data.status === "awaiting_supplement" && !data.paused_since && lastNote && (
+          <p className="alert alert-info">{t("track.why")}: {lastNote}</p>
+        )}
+      </div>
+
+      {data.status === "awaiting_supplement" && <SupplementForm code={data.code} secret={secret} />}
+      {data.status === "awaiting_payment" && <PaymentPanel code={data.code} secret={secret} />}
+      {data.status === "returned" && <FeedbackForm code={data.code} secret={secret} />}
+
+      <h2>{t("track.history")}</h2>
+      <ol className="timeline" data-testid="timeline">
+        {data.history.map((item, index) => (
+          <li key={index}>
+            <time dateTime={item.at}>{dateTime(item.at)}</time>
+            <div><strong>{t(`timeline.${item.status}`, { defaultValue: item.status_label })}</strong></div>
+            {item.note && <div className="muted">{item.note}</div>}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
+
+function SupplementForm({ code, secret }: { code: string; secret: string }) {
+  const { t } = useTranslation("citizen");
+  const client = useQueryClient();
+  const [files, setFiles] = useState<File[]>([]);
+  const [error, setError] = useState<string>();
+  const send = useMutation({
+    mutationFn: async () => {
+      const form = new FormData();
+      form.append("data", JSON.stringify({ secret }));
+      for (const file of files) form.append("files", file, file.name);
+      return unwrap(
+        await intake.POST("/api/v1/dossiers/{code}/supplements", {
+          params: { path: { code } },
+          body: {},
+          bodySerializer: () => form,
+        }),
+      );
+    },
+    onSuccess: () => {
+      setFiles([]);
+      void client.invalidateQueries({ queryKey: ["citizen", "track", code] });
+    },
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (files.length === 0) return setError("errors.fileRequired");
+    if (files.some((file) => file.size > MAX_FILE_BYTES)) return setError("errors.fileTooLarge");
+    setError(undefined);
+    send.mutate();
+  }
+
+  return (
+    <form className="card form" onSubmit={submit} noValidate aria-labelledby="supplement-title">
+      <h2 id="supplement-title">{t("supplement.title")}</h2>
+      <p>{t("supplement.intro")}</p>
+      <FormField id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
+        error={error && t(error)} required>
+        {(props) => (
+          <input {...props} type="file" multiple accept={ACCEPT}
+            onChange={(event) => setFiles(Array.from(event.target.files ?? []))} />
+        )}
+      </FormField>
+      <ProblemAlert error={send.error} />
+      {send.isSuccess && <p role="status" className="alert alert-ok">{t("supplement.done")}</p>}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={send.isPending}>{t("supplement.send")}</button>
+      </div>
+    </form>
+  );
+}
+
+function PaymentPanel({ code, secret }: { code: string; secret: string }) {
+  const { t } = useTranslation("citizen");
+  const navigate = useNavigate();
+  const payments = useQuery({
+    queryKey: ["citizen", "payments", code, secret],
+    queryFn: async () =>
+      unwrap(
+        await intake.POST("/api/v1/dossiers/{code}/payments/lookup", { params: { path: { code } }, body: { secret } }),
+      ),
+  });
+  const open = (payments.data ?? []).filter((payment) => payment.status === "requested");
+
+  return (
+    <div className="card" aria-labelledby="payment-title">
+      <h2 id="payment-title">{t("payment.title")}</h2>
+      <ProblemAlert error={payments.error} />
+      {payments.isPending && <Loading />}
+      {open.map((payment) => (
+        <div key={payment.reference} className="payment">
+          <dl className="facts">
+            <div><dt>{t("payment.what")}</dt><dd>{payment.description}</dd></div>
+            <div><dt>{t("payment.amount")}</dt><dd data-testid="payment-amount">{t("procedure.feeAmount", { amount: vnd(payment.amount_vnd) })}</dd></div>
+            <div><dt>{t("payment.reference")}</dt><dd>{payment.reference}</dd></div>
+            <div><dt>{t("payment.requestedAt")}</dt><dd>{dateTime(payment.requested_at)}</dd></div>
+          </dl>
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              const query = new URLSearchParams({ ma: payment.reference, so_tien: String(payment.amount_vnd), ho_so: code });
+              navigate(`/thanh-toan/thu-nghiem?${query.toString()}`, { state: { secret } satisfies TrackState });
+            }}
+          >
+            {t("payment.payOnline")}
+          </button>
+        </div>
+      ))}
+      {payments.data && open.length === 0 && <p>{t("payment.nothingOpen")}</p>}
+    </div>
+  );
+}
+
+function FeedbackForm({ code, secret }: { code: string; secret: string }) {
+  const { t } = useTranslation("citizen");
+  const [rating, setRating] = useState<"satisfied" | "acceptable" | "dissatisfied" | "">("");
+  const [comment, setComment] = useState("");
+  const [error, setError] = useState<string>();
+  const send = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await intake.POST("/api/v1/dossiers/{code}/feedback", {
+          params: { path: { code } },
+          body: { secret, rating: rating as "satisfied", comment: comment.trim() || null },
+        }),
+      ),
+  });
+  const already = send.error instanceof ApiProblem && send.error.code === "feedback_exists";
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!rating) return setError("errors.rating");
+    setError(undefined);
+    send.mutate();
+  }
+
+  if (send.isSuccess || already) {
+    return <p role="status" className="card alert alert-ok">{t(already ? "feedback.already" : "feedback.thanks")}</p>;
+  }
+  return (
+    <form className="card form" onSubmit={submit} noValidate aria-labelledby="feedback-title">
+      <h2 id="feedback-title">{t("feedback.title")}</h2>
+      <fieldset aria-describedby={error ? "rating-error" : undefined}>
+        <legend>{t("feedback.question")}</legend>
+        {(["satisfied", "acceptable", "dissatisfied"] as const).map((value) => (
+          <label key={value} className="inline">
+            <input type="radio" name="rating" value={value} checked={rating === value} onChange={() => setRating(value)} />
+            {t(`feedback.${value}`)}
+          </label>
+        ))}
+        {error && <span id="rating-error" className="field-error">{t(error)}</span>}
+      </fieldset>
+      <FormField id="feedback-comment" label={t("feedback.comment")}>
+        {(props) => (
+          <textarea {...props} rows={3} maxLength={2000} value={comment} onChange={(event) => setComment(event.target.value)} />
+        )}
+      </FormField>
+      <ProblemAlert error={send.error} />
+      <div className="actions">
+        <button type="submit" className="primary" disabled={send.isPending}>{t("feedback.send")}</button>
+      </div>
+    </form>
+  );
+}
