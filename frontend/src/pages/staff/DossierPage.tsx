@@ -1,0 +1,249 @@
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useRef, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Link, useParams } from "react-router";
+
+import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client";
+import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { ActionForm, type Action } from "./ActionForm";
+import { Documents } from "./Documents";
+import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
+
+const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
+
+function Remaining({ seconds, paused }: { seconds: number; paused: boolean }) {
+  const { t } = useTranslation("staff");
+  const { days, hours, minutes } = splitWorkingTime(seconds);
+  const text = t("remaining.amount", { days, hours, minutes });
+  if (paused) return <span className="badge badge-paused">{t("remaining.paused", { text })}</span>;
+  if (seconds < 0) return <span className="badge badge-late">{t("remaining.overdue", { text })}</span>;
+  return <span className={seconds <= 8 * 3600 ? "badge badge-soon" : "badge badge-ok"}>{t("remaining.left", { text })}</span>;
+}
+
+/** One dossier for staff: header, what to do now (allowed_actions), documents, control sheet and notifications. */
+export function DossierPage() {
+  const { t } = useTranslation("staff");
+  const { code = "" } = useParams();
+  const [action, setAction] = useState<Action | null>(null);
+  const [done, setDone] = useState<{ action: Action; status: string } | null>(null);
+  const doneRef = useRef<HTMLDivElement>(null);
+
+  const dossier = useQuery({
+    queryKey: ["staff", "dossier", code],
+    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
+  });
+  const desk = useQuery({
+    queryKey: ["staff", "desk", "dossier", code],
+    retry: false,
+    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
+  });
+  const timeline = useQuery({
+    queryKey: ["staff", "timeline", code],
+    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}/timeline", { params: { path: { code } } })),
+  });
+  const notifications = useQuery({
+    queryKey: ["staff", "notifications", "dossier", code],
+    retry: false,
+    queryFn: async () => unwrap(await notify.GET("/api/v1/notifications", { params: { query: { dossier: code, limit: 100 } } })),
+  });
+  const pdf = useMutation({
+    mutationFn: async (form: "control-sheet" | "apology" | "stop") =>
+      downloadFile("workflow", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/${form}.pdf`, `${code}-${form}.pdf`),
+  });
+
+  if (dossier.isLoading) return <Loading />;
+  if (!dossier.data) return <ProblemAlert error={dossier.error} />;
+  const data = dossier.data;
+  const state = dueState({ status: data.status, overdue: data.overdue, due_soon: false });
+
+  return (
+    <section>
+      <p><Link to="/can-bo/ho-so">{t("dossier.backToInbox")}</Link></p>
+      <PageTitle>{t("dossier.title", { code: data.code })}</PageTitle>
+
+      <div className="card dossier-header" data-testid="dossier-header">
+        <dl className="facts">
+          <dt>{t("dossier.procedure")}</dt>
+          <dd>{data.procedure_name} <span className="muted">({data.procedure_code})</span></dd>
+          <dt>{t("dossier.status")}</dt>
+          <dd>
+            <span className="badge badge-neutral" data-testid="status">{t(`status.${data.status}`)}</span>{" "}
+            {data.overdue && <span className="badge badge-late">{t("due.overdue")}</span>}{" "}
+            {data.late_by_rule && <span className="badge badge-late">{t("dossier.lateByRule")}</span>}{" "}
+            {data.apology_issued && <span className="badge badge-soon">{t("dossier.apologyIssued")}</span>}
+            {data.outcome && <span className={OUTCOME_BADGE[data.outcome] ?? "badge badge-neutral"}>{t(`outcome.${data.outcome}`)}</span>}
+          </dd>
+          <dt>{t("dossier.currentStep")}</dt>
+          <dd>{data.current_step ? `${data.current_step.position}. ${data.current_step.name}` : "—"}</dd>
+          <dt>{t("dossier.receivedAt")}</dt>
+          <dd>{formatDateTime(data.received_at)}</dd>
+          <dt>{t("dossier.due")}</dt>
+          <dd>
+            {formatDateTime(data.due_at)} <span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span>
+          </dd>
+          {data.appointment_at && (
+            <>
+              <dt>{t("dossier.newAppointment")}</dt>
+              <dd>{formatDateTime(data.appointment_at)}</dd>
+            </>
+          )}
+          <dt>{t("dossier.stepDue")}</dt>
+          <dd>{formatDateTime(data.step_due_at)}</dd>
+          <dt>{t("dossier.remaining")}</dt>
+          <dd data-testid="remaining">
+            {desk.data && desk.data.remaining.length > 0
+              ? desk.data.remaining.map((item) => (
+                  <span key={item.kind} className="remaining">
+                    {t(`remaining.${item.kind}`)}: <Remaining seconds={item.remaining_seconds} paused={item.paused} />{" "}
+                  </span>
+                ))
+              : "—"}
+          </dd>
+          <dt>{t("dossier.channel")}</dt>
+          <dd>{t(`channels.${data.channel}`)}</dd>
+          <dt>{t("dossier.returnMethod")}</dt>
+          <dd>{t(`returnMethods.${data.return_method}`)}</dd>
+          <dt>{t("applicant.fullName")}</dt>
+          <dd>{data.applicant.full_name}</dd>
+          <dt>{t("applicant.idNumber")}</dt>
+          <dd>{data.applicant.id_number}</dd>
+          <dt>{t("applicant.contact")}</dt>
+          <dd>{[data.applicant.phone, data.applicant.email].filter(Boolean).join(" · ") || "—"}</dd>
+        </dl>
+        <div className="actions">
+          <button type="button" onClick={() => pdf.mutate("control-sheet")}>{t("pdf.controlSheet")}</button>
+          {data.apology_issued && <button type="button" onClick={() => pdf.mutate("apology")}>{t("pdf.apology")}</button>}
+          {data.status === "stopped" && <button type="button" onClick={() => pdf.mutate("stop")}>{t("pdf.stop")}</button>}
+        </div>
+        <ProblemAlert error={pdf.error} />
+      </div>
+
+      {done && (
+        <div className="alert alert-ok" role="status" ref={doneRef} tabIndex={-1} data-testid="action-done">
+          {t(`done.${done.action}`)} {t("done.status", { status: t(`status.${done.status}`) })}
+          {done.action === "apologize" && (
+            <>
+              {" "}
+              <button type="button" className="link-button" onClick={() => pdf.mutate("apology")}>{t("pdf.apology")}</button>
+            </>
+          )}
+        </div>
+      )}
+
+      <section className="card" aria-labelledby="actions-title">
+        <h2 id="actions-title">{t("dossier.actions")}</h2>
+        {data.allowed_actions.length === 0 ? (
+          <p className="muted">{t("dossier.noActions")}</p>
+        ) : (
+          <div className="actions" data-testid="allowed-actions">
+            {data.allowed_actions.map((name) => (
+              <button
+                key={name}
+                type="button"
+                className={name === action ? "primary" : ["stop", "withdraw"].includes(name) ? "danger" : undefined}
+                aria-pressed={name === action}
+                onClick={() => {
+                  setAction(name as Action);
+                  setDone(null);
+                }}
+              >
+                {t(`actions.${name}`)}
+              </button>
+            ))}
+          </div>
+        )}
+        {action && data.allowed_actions.includes(action) && (
+          <ActionForm
+            key={`${action}-${data.version}`}
+            dossier={data}
+            action={action}
+            onCancel={() => setAction(null)}
+            onDone={(finished, result) => {
+              setAction(null);
+              setDone({ action: finished, status: result.status });
+              setTimeout(() => doneRef.current?.focus(), 0);
+            }}
+          />
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="documents-title">
+        <h2 id="documents-title">{t("documents.title")}</h2>
+        {desk.isLoading && <Loading />}
+        {desk.error ? <p className="muted">{t("documents.unavailable")}</p> : null}
+        {desk.data && <Documents code={data.code} documents={desk.data.documents} checklist={desk.data.checklist} />}
+      </section>
+
+      <section className="card" aria-labelledby="timeline-title">
+        <h2 id="timeline-title">{t("timeline.title")}</h2>
+        {timeline.isLoading && <Loading />}
+        <ProblemAlert error={timeline.error} />
+        {timeline.data && (
+          <ol className="timeline" data-testid="timeline">
+            {timeline.data.map((row, index) => (
+              <li key={index}>
+                <strong>{formatDateTime(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
+                {" · "}
+                <span>{t(`status.${row.status}`)}</span>
+                <div className="muted">
+                  {t("timeline.from", { who: row.giver.full_name ?? t("timeline.system"), unit: row.giver.agency_name ?? "—" })}
+                  {row.receiver.full_name || row.receiver.agency_name
+                    ? ` → ${t("timeline.to", { who: row.receiver.full_name ?? "—", unit: row.receiver.agency_name ?? "—" })}`
+                    : ""}
+                </div>
+                {row.comment && <div>{row.comment}</div>}
+                {(row.step_due_at || row.step_outcome) && (
+                  <div className="muted">
+                    {row.step_due_at && t("timeline.stepDue", { at: formatDateTime(row.step_due_at) })}{" "}
+                    {row.step_outcome && (
+                      <span className={OUTCOME_BADGE[row.step_outcome] ?? "badge badge-neutral"}>{t(`outcome.${row.step_outcome}`)}</span>
+                    )}
+                  </div>
+                )}
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="sent-title">
+        <h2 id="sent-title">{t("sent.title")}</h2>
+        {notifications.isLoading && <Loading />}
+        {notifications.error ? <p className="muted">{t("sent.unavailable")}</p> : null}
+        {notifications.data && notifications.data.length === 0 && <p className="muted">{t("sent.none")}</p>}
+        {notifications.data && notifications.data.length > 0 && (
+          <div className="table-wrap">
+            <table data-testid="sent">
+              <thead>
+                <tr>
+                  <th scope="col">{t("sent.at")}</th>
+                  <th scope="col">{t("sent.channel")}</th>
+                  <th scope="col">{t("sent.recipient")}</th>
+                  <th scope="col">{t("sent.subject")}</th>
+                  <th scope="col">{t("sent.status")}</th>
+                  <th scope="col">{t("sent.attempts")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {notifications.data.map((item) => (
+                  <tr key={item.id}>
+                    <td>{formatDateTime(item.created_at)}</td>
+                    <td>{t(`channelNames.${item.channel}`, { defaultValue: item.channel })}</td>
+                    <td>{item.recipient.startsWith("staff:") || item.recipient.startsWith("agency:") ? t(`sent.${item.recipient.split(":")[0]}`) : item.recipient}</td>
+                    <td>{item.subject ?? t(`events.${item.event_type}`, { defaultValue: item.event_type })}</td>
+                    <td>
+                      <span className={item.status === "failed" ? "badge badge-late" : item.status === "queued" ? "badge badge-soon" : "badge badge-ok"}>
+                        {t(`sendStatus.${item.status}`, { defaultValue: item.status })}
+                      </span>
+                    </td>
+                    <td>{item.attempts}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </section>
+  );
+}

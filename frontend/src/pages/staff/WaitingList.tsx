@@ -1,0 +1,60 @@
+import { useQuery } from "@tanstack/react-query";
+import { useTranslation } from "react-i18next";
+import { Link } from "react-router";
+
+import { intake, unwrap } from "../../api/client";
+import { Loading, ProblemAlert } from "../../components/Status";
+import { formatDateTime } from "./format";
+
+/** Online (and postal) submissions at this desk waiting for the completeness check. */
+export function WaitingList() {
+  const { t } = useTranslation("staff");
+  const waiting = useQuery({
+    queryKey: ["staff", "desk", "waiting"],
+    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers", { params: { query: { limit: 200 } } })),
+  });
+  return (
+    <section className="card" aria-labelledby="waiting-title">
+      <h2 id="waiting-title">{t("waiting.title")}</h2>
+      <p className="muted">{t("waiting.intro")}</p>
+      {waiting.isLoading && <Loading />}
+      <ProblemAlert error={waiting.error} />
+      {waiting.data && waiting.data.items.length === 0 && <p>{t("waiting.empty")}</p>}
+      {waiting.data && waiting.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table data-testid="waiting-table">
+            <caption className="visually-hidden">{t("waiting.caption", { n: waiting.data.total })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t("dossier.code")}</th>
+                <th scope="col">{t("dossier.procedure")}</th>
+                <th scope="col">{t("applicant.fullName")}</th>
+                <th scope="col">{t("dossier.submittedAt")}</th>
+                <th scope="col">{t("dossier.status")}</th>
+                <th scope="col">{t("waiting.files")}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {waiting.data.items.map((item) => (
+                <tr key={item.code}>
+                  <td>
+                    <Link to={`/can-bo/mot-cua/truc-tuyen/${encodeURIComponent(item.code)}`}>{item.code}</Link>
+                  </td>
+                  <td>{item.procedure_name}</td>
+                  <td>{item.applicant_name}</td>
+                  <td>{formatDateTime(item.submitted_at)}</td>
+                  <td>
+                    <span className={item.status === "submitted" ? "badge badge-soon" : "badge badge-paused"}>
+                      {t(`status.${item.status}`)}
+                    </span>
+                  </td>
+                  <td>{item.documents}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,71 @@
+// Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh, whatever the browser's zone.
+const PARTS = new Intl.DateTimeFormat("en-GB", {
+  timeZone: "Asia/Ho_Chi_Minh",
+  day: "2-digit",
+  month: "2-digit",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
+
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return "—";
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) return "—";
+  const part = (type: string) => PARTS.formatToParts(date).find((item) => item.type === type)?.value ?? "";
+  return `${part("day")}/${part("month")}/${part("year")} ${part("hour")}:${part("minute")}`;
+}
+
+/** A datetime-local value (wall time in Viet Nam) as an ISO instant with the +07:00 offset. */
+export function vietnamInstant(localValue: string): string {
+  const withSeconds = localValue.length === 16 ? `${localValue}:00` : localValue;
+  return `${withSeconds}+07:00`;
+}
+
+/** The working time split into working days (8 h), hours and minutes. */
+export function splitWorkingTime(seconds: number): { days: number; hours: number; minutes: number } {
+  const total = Math.floor(Math.abs(seconds) / 60);
+  const days = Math.floor(total / 480);
+  const hours = Math.floor((total % 480) / 60);
+  return { days, hours, minutes: total % 60 };
+}
+
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+// The API's own rules, mirrored so the form says what is wrong before sending.
+export const CCCD = /^\d{12}$/;
+export const TAX_CODE = /^\d{10}(?:-\d{3})?$/;
+const PHONE = /^(?:\+?84|0)(3|5|7|8|9)\d{8}$/;
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export function validPhone(value: string): boolean {
+  return PHONE.test(value.replace(/[\s.-]/g, ""));
+}
+
+export function validIdNumber(value: string): boolean {
+  const compact = value.trim();
+  return CCCD.test(compact) || TAX_CODE.test(compact);
+}
+
+export type DueState = "overdue" | "soon" | "paused" | "ok" | "closed";
+
+export const DUE_BADGE: Record<DueState, string> = {
+  overdue: "badge badge-late",
+  soon: "badge badge-soon",
+  paused: "badge badge-paused",
+  ok: "badge badge-ok",
+  closed: "badge badge-neutral",
+};
+
+export function dueState(item: { status: string; overdue: boolean; due_soon?: boolean }): DueState {
+  if (["awaiting_supplement", "awaiting_payment"].includes(item.status)) return "paused";
+  if (["resolved", "returned", "refused", "withdrawn", "stopped"].includes(item.status)) return item.overdue ? "overdue" : "closed";
+  if (item.overdue) return "overdue";
+  if (item.due_soon) return "soon";
+  return "ok";
+}
