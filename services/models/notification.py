@@ -54,6 +54,9 @@ class Notification(Base, UUIDPk, Timestamps):
     read_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100), doc="the sender holding the lease")
+    handed_over_at: Mapped[datetime | None] = mapped_column(
+        doc="email: the message was with the SMTP server but for its last line when the sender recorded this"
+    )
 
 
 class NotificationRate(Base):

@@ -1,8 +1,12 @@
 """The channels behind one small interface: ``async def send(notification) -> ProviderResult``.
 
 - email: SMTP (aiosmtplib), a few connections kept open and reused; ``Message-ID`` is
-  ``<notification id@domain>``, the same on every attempt, so a re-send after a crash is
-  recognisably the same message.
+  ``<notification id@domain>``, the same on every attempt. With a ``handover`` (the sender gives
+  one), the message goes to the server all but its final ``.`` line; then ``handover()`` records
+  in the database that the message is with the server, and only then is the final line written.
+  A server never keeps a message whose final line did not arrive, so a sender that dies before
+  the record leaves nothing behind (the message is sent again), and one that dies after it left a
+  message the server has, or is about to have (it is not sent again: see sender.py).
 - SMS: an HTTP gateway (``MOTCUA_SMS_GATEWAY_URL``), ``POST {to, text, reference}`` with the
   notification id as ``reference``: a gateway that honours it sends one message however many
   times it is asked. 2xx is accepted; 409 means "already accepted under this reference" (sent);
@@ -17,11 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosmtplib
 import httpx
@@ -51,16 +57,29 @@ class ProviderResult:
     error: str | None = None
     permanent: bool = False  # retrying cannot help
     delivered: bool = False  # the channel delivers on send (in-app)
+    in_doubt: bool = False  # the provider may have it: the connection failed after the handover
 
 
 def _error(text: str) -> str:
     return scrub_text(text)[:500]
 
 
+# records that a message is with the provider but for its last bytes; False: the row is no longer ours
+Handover = Callable[[], Awaitable[bool]]
+
+
+class HandoverRefused(Exception):
+    """The sender's lease on the row lapsed before the message was complete: it is not completed."""
+
+
+class HandedOverInDoubt(Exception):
+    """The final line was written, then no clear answer came (connection lost): the server may have it."""
+
+
 class Channel(Protocol):
     name: str
 
-    async def send(self, notification: Outgoing) -> ProviderResult: ...
+    async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult: ...
 
     async def aclose(self) -> None: ...
 
@@ -68,11 +87,50 @@ class Channel(Protocol):
 class InAppChannel:
     name = "in_app"
 
-    async def send(self, notification: Outgoing) -> ProviderResult:
+    async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:
         return ProviderResult(ok=True, reference=str(notification.id), delivered=True)
 
     async def aclose(self) -> None:
         return None
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+_LONE_NEWLINE = re.compile(rb"\r\n|\r|\n")
+
+
+class _HandoverSMTP(aiosmtplib.SMTP):
+    """aiosmtplib's client with a DATA phase in two steps: everything but the final line, the handover,
+    then the final line. The envelope (EHLO, MAIL, RCPT, SMTPUTF8, 8BITMIME) stays aiosmtplib's."""
+
+    handover: Handover | None = None
+
+    async def data(self, message: str | bytes, /, **options: Any) -> aiosmtplib.SMTPResponse:
+        handover = self.handover
+        if handover is None:
+            return await super().data(message, **options)
+        protocol = self.protocol
+        if protocol is None:
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        raw = message.encode("ascii") if isinstance(message, str) else message
+        body = _LEADING_DOT.sub(b"..", _LONE_NEWLINE.sub(b"\r\n", raw))
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        start = await protocol.execute_command(b"DATA", timeout=self.timeout)
+        if start.code != 354:
+            raise aiosmtplib.SMTPDataError(start.code, start.message)
+        protocol.write(body)
+        if not await handover():
+            self.close()  # without its final line the server drops the message
+            raise HandoverRefused
+        try:
+            protocol.write(b".\r\n")
+            response = await protocol.read_response(timeout=self.timeout)  # no await between: nothing is missed
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            self.close()
+            raise HandedOverInDoubt(type(exc).__name__) from exc
+        if response.code != 250:
+            raise aiosmtplib.SMTPDataError(response.code, response.message)
+        return response
 
 
 class EmailChannel:
@@ -85,7 +143,7 @@ class EmailChannel:
         self.envelope_from = address or "no-reply@motcua.local"
         self.domain = self.envelope_from.rpartition("@")[2] or "motcua.local"
         self._slots = asyncio.Semaphore(settings.smtp_connections)
-        self._idle: list[aiosmtplib.SMTP] = []
+        self._idle: list[_HandoverSMTP] = []
 
     def message(self, notification: Outgoing) -> EmailMessage:
         message = EmailMessage()
@@ -99,9 +157,9 @@ class EmailChannel:
         message.set_content(notification.body)
         return message
 
-    async def _connect(self) -> aiosmtplib.SMTP:
+    async def _connect(self) -> _HandoverSMTP:
         password = self.settings.smtp_password.get_secret_value() if self.settings.smtp_password else None
-        client = aiosmtplib.SMTP(
+        client = _HandoverSMTP(
             hostname=self.settings.smtp_host,
             port=self.settings.smtp_port,
             timeout=self.timeout,
@@ -112,7 +170,7 @@ class EmailChannel:
         await client.connect()
         return client
 
-    async def send(self, notification: Outgoing) -> ProviderResult:
+    async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:
         try:
             message = self.message(notification)
         except (ValueError, TypeError) as exc:
@@ -126,9 +184,13 @@ class EmailChannel:
                     try:
                         if client is None or not client.is_connected:
                             client = await self._connect()
-                        await client.send_message(
-                            message, sender=self.envelope_from, recipients=[notification.recipient]
-                        )
+                        client.handover = handover
+                        try:
+                            await client.send_message(
+                                message, sender=self.envelope_from, recipients=[notification.recipient]
+                            )
+                        finally:
+                            client.handover = None
                         break
                     except (aiosmtplib.SMTPServerDisconnected, ConnectionError):
                         # a kept-open connection the server has dropped meanwhile: once more on a new one
@@ -136,6 +198,12 @@ class EmailChannel:
                             raise
                         await _quietly_close(client)
                         client, reused = None, False
+            except HandoverRefused:
+                await _quietly_close(client)
+                return ProviderResult(ok=False, error="lease lapsed before the message was complete")
+            except HandedOverInDoubt as exc:
+                await _quietly_close(client)
+                return ProviderResult(ok=False, error=f"no answer after the message: {exc}", in_doubt=True)
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 await _quietly_close(client)
                 codes = sorted({refusal.code for refusal in exc.recipients})
@@ -159,7 +227,7 @@ class EmailChannel:
             await _quietly_close(self._idle.pop())
 
 
-async def _quietly_close(client: aiosmtplib.SMTP | None) -> None:
+async def _quietly_close(client: _HandoverSMTP | None) -> None:
     if client is None:
         return
     try:
@@ -180,7 +248,7 @@ class SmsChannel:
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=3.0))
         self._own_client = client is None
 
-    async def send(self, notification: Outgoing) -> ProviderResult:
+    async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:
         reference = str(notification.id)
         try:
             response = await self.client.post(

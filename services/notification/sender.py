@@ -14,11 +14,16 @@
   from ``notification_rate`` (GCRA: one row per channel holding the next free instant), so two
   senders together still keep to the limit.
 
-At most once per row, except in one window: a sender that dies (or loses its database) after the
-provider accepted a message and before the "sent" update commits leaves the row claimed; when the
-lease expires it is sent again. The repeat carries the same provider reference — the SMS
-``reference`` and the email ``Message-ID`` are the notification id — so a gateway that honours
-references, and mail clients that collapse equal Message-IDs, show the citizen one message.
+- **Handover** (email) — the channel writes the whole message but its final ``.`` line, then asks
+  ``handover()``: ``handed_over_at`` is committed (group commit, only while this sender's lease
+  holds) and the final line is written at once. A message's fate after a crash is then known:
+  without ``handed_over_at`` the server never got the final line and kept nothing — it is sent
+  again; with it, the server has it (or got it a few microseconds later) — it is not sent again
+  but marked ``sent`` with ``last_error`` "unconfirmed…", visible to the staff. Only a crash in
+  the microseconds between that commit and the write of the final line loses a message; no crash
+  makes one arrive twice.
+- **SMS** — the gateway contract (docs/NOTIFICATIONS.md) is that a ``reference`` is delivered once:
+  a request repeated after a crash is answered 409 (already accepted) and recorded as sent.
 """
 
 from __future__ import annotations
@@ -69,32 +74,70 @@ _SENT = text(
       FROM unnest(CAST(:ids AS uuid[]), CAST(:delivered AS boolean[]), CAST(:references AS text[]))
            AS v(id, delivered, reference)
      WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    RETURNING n.id
     """
 )
 _RETRY = text(
     """
     UPDATE notification AS n
        SET next_attempt_at = now() + make_interval(secs => v.delay), last_error = v.error, claimed_by = NULL,
-           updated_at = now()
+           handed_over_at = NULL, updated_at = now()
       FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]), CAST(:errors AS text[])) AS v(id, delay, error)
      WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    RETURNING n.id
     """
 )
 _FAILED = text(
     """
     UPDATE notification AS n
-       SET status = 'failed', failed_at = now(), last_error = v.error, claimed_by = NULL, updated_at = now()
+       SET status = 'failed', failed_at = now(), last_error = v.error, claimed_by = NULL, handed_over_at = NULL,
+           updated_at = now()
       FROM unnest(CAST(:ids AS uuid[]), CAST(:errors AS text[])) AS v(id, error)
      WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
+    RETURNING n.id
     """
 )
 _RELEASE = text(
     """
     UPDATE notification SET next_attempt_at = now(), attempts = attempts - 1, claimed_by = NULL
      WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'queued' AND claimed_by = :me
+    RETURNING id
     """
 )
-_STATEMENTS = {"sent": _SENT, "retry": _RETRY, "failed": _FAILED, "release": _RELEASE}
+# the message is with the server but for its final line; only while this sender's lease holds
+_HANDOVER = text(
+    """
+    UPDATE notification SET handed_over_at = now(), updated_at = now()
+     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'queued' AND claimed_by = :me AND next_attempt_at > now()
+    RETURNING id
+    """
+)
+# a sender died after a handover: the server has the message; never send it again
+UNCONFIRMED = "unconfirmed: the sender stopped after handing the message to the server"
+# handed over, then no clear answer (timeout, connection lost): the server may have it; not sent again
+_UNCONFIRMED = text(
+    """
+    UPDATE notification AS n
+       SET status = 'sent', sent_at = now(), last_error = :note, claimed_by = NULL, updated_at = now()
+     WHERE n.id = ANY(CAST(:ids AS uuid[])) AND n.status = 'queued' AND n.claimed_by = :me
+    RETURNING n.id
+    """
+)
+_STATEMENTS = {
+    "sent": _SENT,
+    "retry": _RETRY,
+    "failed": _FAILED,
+    "release": _RELEASE,
+    "handover": _HANDOVER,
+    "unconfirmed": _UNCONFIRMED,
+}
+_SETTLE_HANDED_OVER = text(
+    """
+    UPDATE notification
+       SET status = 'sent', sent_at = handed_over_at, last_error = :note, claimed_by = NULL, updated_at = now()
+     WHERE status = 'queued' AND channel = :channel AND handed_over_at IS NOT NULL AND next_attempt_at <= now()
+    """
+)
 # GCRA: take ``n`` consecutive slots of ``interval`` seconds; answers how long until the first one
 _RESERVE = text(
     """
@@ -132,8 +175,8 @@ class Sender:
         self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
         self.rates = {"email": settings.notify_email_per_second, "sms": settings.notify_sms_per_second}
         self.stop = asyncio.Event()
-        self._buffer: list[tuple[str, dict[str, Any]]] = []
-        self._settle_lock = asyncio.Lock()
+        self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     def _limit(self, channel: str) -> int:
         rate = self.rates.get(channel)
@@ -144,6 +187,7 @@ class Sender:
 
     async def _claim(self, channel: str) -> list[Outgoing]:
         async with self.sessionmaker() as session, session.begin():
+            await session.execute(_SETTLE_HANDED_OVER, {"channel": channel, "note": UNCONFIRMED})
             rows = await session.execute(
                 _CLAIM,
                 {
@@ -166,21 +210,34 @@ class Sender:
             wait = await session.scalar(_RESERVE, {"channel": channel, "span": count * interval})
         return float(wait or 0.0), interval
 
-    async def _settle(self, kind: str, **row: Any) -> None:
-        """Record one outcome; returns once it is committed.
+    async def _settle(self, kind: str, **row: Any) -> bool:
+        """Record one outcome; returns once it is committed: whether the row was still this sender's.
 
-        Group commit: outcomes wait in a buffer, and whoever holds the lock writes all that is
-        buffered in one transaction. Under load a provider's "accepted" is recorded within one
-        short transaction's time, which keeps the re-send window after a crash narrow.
+        Group commit: outcomes wait in a buffer and one writer task writes all that is buffered in
+        one transaction, then wakes every waiter of that batch together — so the email channel
+        writes each handed-over message's final line right after the commit, with no queueing
+        between. Under load an outcome is recorded within one short transaction's time.
         """
-        self._buffer.append((kind, row))
-        async with self._settle_lock:
-            if not self._buffer:
-                return  # written by the previous holder, with ours in it
-            batch, self._buffer = self._buffer, []
-            await self._write(batch)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._buffer.append((kind, row, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
 
-    async def _write(self, batch: list[tuple[str, dict[str, Any]]]) -> None:
+    async def _drain(self) -> None:
+        while self._buffer:
+            batch, self._buffer = self._buffer, []
+            try:
+                mine = await self._write([(kind, row) for kind, row, _ in batch])
+            except BaseException:
+                mine = set()
+                raise
+            finally:
+                for _, row, future in batch:
+                    if not future.done():
+                        future.set_result(str(row["id"]) in mine)
+
+    async def _write(self, batch: list[tuple[str, dict[str, Any]]]) -> set[str]:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for kind, row in batch:
             grouped.setdefault(kind, []).append(row)
@@ -189,26 +246,37 @@ class Sender:
             "retry": {"ids": "id", "delays": "delay", "errors": "error"},
             "failed": {"ids": "id", "errors": "error"},
             "release": {"ids": "id"},
+            "handover": {"ids": "id"},
+            "unconfirmed": {"ids": "id"},
         }
         for attempt in range(3):
             try:
+                mine: set[str] = set()
                 async with self.sessionmaker() as session, session.begin():
                     for kind, rows in grouped.items():
-                        params: dict[str, Any] = {"me": self.name}
+                        params: dict[str, Any] = {"me": self.name, "note": UNCONFIRMED}
                         for name, key in columns[kind].items():
                             params[name] = [str(r[key]) if key == "id" else r[key] for r in rows]
-                        await session.execute(_STATEMENTS[kind], params)
-                return
+                        mine.update(str(row_id) for row_id in (await session.scalars(_STATEMENTS[kind], params)))
+                return mine
             except Exception:
                 if attempt == 2:
                     # the leases will expire and another sender takes the rows again (see the module doc)
                     logger.exception("could not record notification outcomes", extra={"count": len(batch)})
-                    return
+                    return set()
                 await asyncio.sleep(0.2 * (attempt + 1))
+        return set()
 
     async def _record(self, item: Outgoing, result: ProviderResult) -> None:
         if result.ok:
             await self._settle("sent", id=item.id, delivered=result.delivered, reference=result.reference)
+            return
+        if result.in_doubt:
+            await self._settle("unconfirmed", id=item.id)
+            logger.warning(
+                "notification handed over without a clear answer; not sent again",
+                extra={"notification_id": str(item.id), "channel": item.channel},
+            )
             return
         error = result.error or "unknown error"
         if result.permanent or item.attempts >= self.settings.notify_max_attempts:
@@ -236,13 +304,21 @@ class Sender:
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
             await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
             return
+
+        handed_over = False
+
+        async def handover() -> bool:
+            nonlocal handed_over
+            handed_over = await self._settle("handover", id=item.id)
+            return handed_over
+
         try:
-            result = await asyncio.wait_for(channel.send(item), timeout=timeout)
+            result = await asyncio.wait_for(channel.send(item, handover), timeout=timeout)
         except TimeoutError:
-            result = ProviderResult(ok=False, error="send timed out")
+            result = ProviderResult(ok=False, error="send timed out", in_doubt=handed_over)
         except Exception as exc:
             logger.exception("channel error", extra={"notification_id": str(item.id), "channel": item.channel})
-            result = ProviderResult(ok=False, error=f"{type(exc).__name__}")
+            result = ProviderResult(ok=False, error=f"{type(exc).__name__}", in_doubt=handed_over)
         await self._record(item, result)
 
     async def _run_channel(self, name: str, channel: Channel) -> int:

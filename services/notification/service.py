@@ -137,7 +137,7 @@ async def resend(session: AsyncSession, actor: Actor, notification_id: uuid.UUID
     if notification.status != "failed":
         raise Conflict(f"Only failed notifications are re-sent; this one is {notification.status}.", code="not_failed")
     notification.status, notification.attempts, notification.claimed_by = "queued", 0, None
-    notification.failed_at = None
+    notification.failed_at = notification.handed_over_at = None
     notification.next_attempt_at = func.now()
     await session.flush()
     await session.refresh(notification)

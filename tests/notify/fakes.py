@@ -157,7 +157,9 @@ class HttpRecorder:
 
 class FakeGateway(HttpRecorder):
     """An SMS gateway: ``fail_first[phone]`` failures (500) per reference, then 200; ``down`` phones
-    always fail (500); ``reject`` phones get a 400. ``accepted`` keeps what it accepted."""
+    always fail (500); ``reject`` phones get a 400. ``accepted`` keeps what it accepted (and would
+    send to the phone). Like the gateways the contract asks for (docs/NOTIFICATIONS.md), it sends a
+    reference once: asked again for an accepted reference it answers 409 and sends nothing."""
 
     def __init__(self) -> None:
         super().__init__(self._answer)
@@ -166,6 +168,7 @@ class FakeGateway(HttpRecorder):
         self.reject: set[str] = set()
         self.tries: Counter[str] = Counter()
         self.accepted: list[dict[str, Any]] = []
+        self.repeated: Counter[str] = Counter()  # requests for references already accepted
 
     def _answer(self, seen: Seen) -> tuple[int, dict[str, Any]]:
         message = seen.json()
@@ -176,6 +179,9 @@ class FakeGateway(HttpRecorder):
                 return 400, {"error": "invalid number"}
             if phone in self.down or self.tries[reference] <= self.fail_first.get(phone, 0):
                 return 500, {"error": "upstream unavailable"}
+            if any(m["reference"] == reference for m in self.accepted):
+                self.repeated[reference] += 1
+                return 409, {"error": "reference already accepted", "id": f"gw-{reference}"}
             self.accepted.append({**message, "at": seen.at})
         return 200, {"id": f"gw-{reference}"}
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.models import Notification
-from services.notification.channels import ProviderResult, SmsChannel
+from services.notification.channels import EmailChannel, ProviderResult, SmsChannel
+from services.notification.sender import UNCONFIRMED
 from tests.notify.conftest import World, create_world, deliver, drain, headers_for, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
 
@@ -192,8 +193,9 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
     await drain(alive, sessionmaker, world.dossier)
     [sms] = await notifications_of(sessionmaker, world.dossier)
     assert (sms.status, sms.attempts) == ("sent", 2)
-    # the window the module documents: sent twice, under one reference the gateway can collapse
-    assert [m["reference"] for m in gateway.to(phone)] == [str(sms.id), str(sms.id)]
+    # asked again after the crash, the gateway (which sends a reference once) answers 409: one SMS
+    assert [m["reference"] for m in gateway.to(phone)] == [str(sms.id)]
+    assert gateway.repeated[str(sms.id)] == 1
 
     # the dead sender's late outcome changes nothing: the row is no longer its own
     await dead._record(claimed, ProviderResult(ok=False, error="late"))
@@ -234,3 +236,68 @@ async def test_sms_waits_queued_while_no_gateway_is_configured(
     assert (rows["email"].status, rows["sms"].status, rows["sms"].attempts) == ("sent", "queued", 0)
     async with sessionmaker() as session, session.begin():  # not left for anyone else's sender
         await session.execute(update(Notification).where(Notification.id == rows["sms"].id).values(status="failed"))
+
+
+async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_server_and_it_is_sent_once(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+) -> None:
+    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, committed, phone=None)
+    address = str(world.dossier.applicant_email)
+    dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
+    [claimed] = await dead._claim("email")
+
+    async def dies() -> bool:  # the message is with the server but for its final line when the sender stops
+        return False
+
+    channel = EmailChannel(short)
+    assert not (await channel.send(claimed, dies)).ok
+    await channel.aclose()
+    await asyncio.sleep(0.3)
+    assert smtp.to(address) == []  # without the final line the server kept nothing
+
+    await asyncio.sleep(2.0)  # the dead sender's lease runs out
+    await drain(sender_for(sessionmaker, short, world.dossier, name="alive-before"), sessionmaker, world.dossier)
+    [email] = await notifications_of(sessionmaker, world.dossier)
+    assert (email.status, email.attempts, email.last_error) == ("sent", 2, None)
+    assert [mail.message_id for mail in smtp.to(address)] == [f"<{email.id}@motcua.local>"]
+
+
+async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_shown_unconfirmed(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+) -> None:
+    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, committed, phone=None)
+    address = str(world.dossier.applicant_email)
+    dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")
+    [claimed] = await dead._claim("email")
+
+    async def handover() -> bool:
+        return await dead._settle("handover", id=claimed.id)
+
+    # the handover is recorded, the server accepts the message, and the sender dies before "sent"
+    channel = EmailChannel(short)
+    assert (await channel.send(claimed, handover)).ok
+    await channel.aclose()
+    alive = sender_for(sessionmaker, short, world.dossier, name="alive-after")
+    assert await alive.run_once() == 0  # the lease still holds
+
+    await asyncio.sleep(2.1)
+    assert await alive.run_once() == 0  # nothing to send: the server has it
+    [email] = await notifications_of(sessionmaker, world.dossier)
+    assert (email.status, email.attempts, email.last_error) == ("sent", 1, UNCONFIRMED)
+    assert email.sent_at is not None
+    assert len(smtp.to(address)) == 1
+
+    # the dead sender's late outcome changes nothing
+    await dead._record(claimed, ProviderResult(ok=True, reference="late"))
+    [again] = await notifications_of(sessionmaker, world.dossier)
+    assert again.provider_message_id is None
