@@ -34,10 +34,11 @@ from typing import Any
 import httpx
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, Playwright, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
-from services.core.embedded_pg import REPO_ROOT
+from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.core.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
-from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
 from tests.notify.fakes import FakeGateway, SmtpSink, free_port
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -173,6 +174,15 @@ def _seed(env: dict[str, str], log_dir: Path) -> None:
 
 
 @pytest.fixture(scope="session")
+def database_url() -> str:
+    """The server of the suite-wide fixture, but never stopped at the end: several test runs share the
+    embedded PostgreSQL on this machine, and stopping it would break the others' stacks mid-test."""
+    if not (os.environ.get("MOTCUA_TEST_DATABASE_URL") or os.environ.get("MOTCUA_DATABASE_URL")):
+        EmbeddedPostgres.from_env().start()
+    return test_database_url()
+
+
+@pytest.fixture(scope="session")
 def stack(database_url: str) -> Iterator[BrowserStack]:
     if not (DIST / "index.html").is_file():
         pytest.fail(f"The SPA is not built ({DIST / 'index.html'} is missing): run `make spa` first.", pytrace=False)
@@ -221,7 +231,7 @@ async def new_context(browser: Browser, stack: BrowserStack, **options: Any) -> 
         **options,
     }
     context = await browser.new_context(**settings)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(20_000)  # the machine is shared: be patient
     return context
 
 
@@ -307,7 +317,11 @@ async def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> N
     await page.get_by_label("Tên đăng nhập").fill(username)
     await page.get_by_label("Mật khẩu").fill(password)
     await page.get_by_role("button", name="Đăng nhập").click()
-    await page.wait_for_url(lambda url: "/dang-nhap" not in url)
+    try:
+        await page.wait_for_url(lambda url: "/dang-nhap" not in url, wait_until="commit")
+    except PlaywrightTimeout:
+        alerts = await page.get_by_role("alert").all_inner_texts()
+        pytest.fail(f"signing in as {username} did not leave /dang-nhap; alerts: {alerts}", pytrace=False)
 
 
 async def staff_session(page: Page) -> dict[str, Any] | None:

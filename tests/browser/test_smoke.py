@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in
@@ -26,7 +28,19 @@ async def test_a_counter_officer_signs_in(page: Page) -> None:
     assert "/can-bo/" in page.url
 
 
-async def test_the_phone_layout_has_the_navigation(phone_page: Page) -> None:
+async def test_on_a_phone_the_navigation_folds_behind_a_menu_button(phone_page: Page) -> None:
     await phone_page.goto("/")
     await expect(phone_page.locator("html")).to_have_attribute("lang", "vi")
+    menu = phone_page.get_by_role("button", name="Menu")
+    catalogue = phone_page.get_by_role("link", name="Thủ tục hành chính", exact=True)
+    await expect(menu).to_have_attribute("aria-expanded", "false")
+    await expect(catalogue).to_be_hidden()
     await screenshot(phone_page, "smoke-home-phone")
+    await menu.click()
+    await expect(menu).to_have_attribute("aria-expanded", "true")
+    await expect(catalogue).to_be_visible()
+    await axe_check(phone_page, "home (phone, menu open)")
+    await screenshot(phone_page, "smoke-home-phone-menu")
+    await catalogue.click()
+    await expect(phone_page).to_have_url(re.compile(r"/thu-tuc$"))
+    await expect(menu).to_have_attribute("aria-expanded", "false")

@@ -1,3 +1,4 @@
+import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, NavLink, Outlet } from "react-router";
 
@@ -28,6 +29,8 @@ function LanguageSwitch() {
 export function Layout() {
   const { t } = useTranslation();
   const { session, signOut, hasRole } = useAuth();
+  // on a phone the navigation folds behind a "Menu" button; a link chosen folds it again
+  const [menuOpen, setMenuOpen] = useState(false);
   return (
     <>
       <a className="skip-link" href="#main">
@@ -41,7 +44,23 @@ export function Layout() {
             <small>{t("appTagline")}</small>
           </span>
         </Link>
-        <nav aria-label={t("nav.main")}>
+        <button
+          type="button"
+          className="menu-toggle"
+          aria-expanded={menuOpen}
+          aria-controls="main-nav"
+          onClick={() => setMenuOpen((open) => !open)}
+        >
+          <span aria-hidden="true">☰</span> {t("menu.label")}
+        </button>
+        <nav
+          id="main-nav"
+          aria-label={t("nav.main")}
+          className={menuOpen ? "open" : undefined}
+          onClick={(event) => {
+            if ((event.target as HTMLElement).closest("a")) setMenuOpen(false);
+          }}
+        >
           <ul>
             <li><NavLink to="/thu-tuc">{t("nav.procedures")}</NavLink></li>
             <li><NavLink to="/tra-cuu">{t("nav.track")}</NavLink></li>

@@ -3,7 +3,8 @@ import { useTranslation } from "react-i18next";
 import { useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
-import { PageTitle } from "../components/Status";
+import { ApiProblem } from "../api/client";
+import { PageTitle, ProblemAlert } from "../components/Status";
 
 function homeFor(roles: string[]): string {
   if (roles.includes("counter")) return "/can-bo/mot-cua";
@@ -13,24 +14,24 @@ function homeFor(roles: string[]): string {
 }
 
 export function SignIn() {
-  const { t } = useTranslation();
+  const { t } = useTranslation("common");
   const { signIn } = useAuth();
   const navigate = useNavigate();
   const location = useLocation();
-  const [failed, setFailed] = useState(false);
+  const [failure, setFailure] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     setBusy(true);
-    setFailed(false);
+    setFailure(null);
     try {
       const session = await signIn(String(form.get("username")), String(form.get("password")));
       const from = (location.state as { from?: string } | null)?.from;
       navigate(from ?? homeFor(session.roles), { replace: true });
-    } catch {
-      setFailed(true);
+    } catch (error) {
+      setFailure(error);
     } finally {
       setBusy(false);
     }
@@ -48,7 +49,12 @@ export function SignIn() {
           {t("signIn.password")}
           <input name="password" type="password" autoComplete="current-password" required />
         </label>
-        {failed && <p role="alert" className="alert alert-error">{t("signIn.failed")}</p>}
+        {failure !== null &&
+          (failure instanceof ApiProblem && failure.status === 401 ? (
+            <p role="alert" className="alert alert-error">{t("signIn.failed")}</p>
+          ) : (
+            <ProblemAlert error={failure} />
+          ))}
         <button type="submit" className="primary" disabled={busy}>{t("signIn.submit")}</button>
       </form>
     </section>
