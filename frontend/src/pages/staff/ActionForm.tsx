@@ -152,7 +152,7 @@ export function ActionForm({
 
       {(action === "send_back" || action === "apologize") && (
         <label>
-          {t("actionForm.reason")}<span aria-hidden="true"> *</span>
+          <span>{t("actionForm.reason")}<span aria-hidden="true"> *</span></span>
           <textarea name="reason" value={reason} rows={3} maxLength={2000} required {...errorOf("reason")} onChange={(event) => setReason(event.target.value)} />
           {message("reason")}
         </label>
@@ -160,7 +160,7 @@ export function ActionForm({
 
       {action === "apologize" && (
         <label>
-          {t("actionForm.newAppointment")}<span aria-hidden="true"> *</span>
+          <span>{t("actionForm.newAppointment")}<span aria-hidden="true"> *</span></span>
           <input
             name="new_appointment"
             type="datetime-local"
@@ -176,7 +176,7 @@ export function ActionForm({
 
       {action === "stop" && (
         <label>
-          {t("actionForm.reasons")}<span aria-hidden="true"> *</span>
+          <span>{t("actionForm.reasons")}<span aria-hidden="true"> *</span></span>
           <textarea name="reasons" value={reasons} rows={4} required {...errorOf("reasons")} onChange={(event) => setReasons(event.target.value)} />
           <span className="muted hint">{t("actionForm.reasonsHint")}</span>
           {message("reasons")}

@@ -11,10 +11,20 @@ import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format"
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
 
+function party(who: { full_name: string | null; agency_name: string | null }): string {
+  if (who.full_name && who.agency_name) return `${who.full_name} (${who.agency_name})`;
+  return who.full_name ?? who.agency_name ?? "";
+}
+
 function Remaining({ seconds, paused }: { seconds: number; paused: boolean }) {
   const { t } = useTranslation("staff");
   const { days, hours, minutes } = splitWorkingTime(seconds);
-  const text = t("remaining.amount", { days, hours, minutes });
+  const parts = [
+    days ? t("remaining.days", { n: days }) : "",
+    hours ? t("remaining.hours", { n: hours }) : "",
+    minutes || (!days && !hours) ? t("remaining.minutes", { n: minutes }) : "",
+  ];
+  const text = parts.filter(Boolean).join(" ");
   if (paused) return <span className="badge badge-paused">{t("remaining.paused", { text })}</span>;
   if (seconds < 0) return <span className="badge badge-late">{t("remaining.overdue", { text })}</span>;
   return <span className={seconds <= 8 * 3600 ? "badge badge-soon" : "badge badge-ok"}>{t("remaining.left", { text })}</span>;
@@ -186,10 +196,8 @@ export function DossierPage() {
                 {" · "}
                 <span>{t(`status.${row.status}`)}</span>
                 <div className="muted">
-                  {t("timeline.from", { who: row.giver.full_name ?? t("timeline.system"), unit: row.giver.agency_name ?? "—" })}
-                  {row.receiver.full_name || row.receiver.agency_name
-                    ? ` → ${t("timeline.to", { who: row.receiver.full_name ?? "—", unit: row.receiver.agency_name ?? "—" })}`
-                    : ""}
+                  {t("timeline.from", { who: party(row.giver) || t("timeline.system") })}
+                  {party(row.receiver) ? ` → ${t("timeline.to", { who: party(row.receiver) })}` : ""}
                 </div>
                 {row.comment && <div>{row.comment}</div>}
                 {(row.step_due_at || row.step_outcome) && (

@@ -108,6 +108,16 @@ export function ReceiveForm() {
       }),
   });
 
+  function clearError(...names: (keyof Errors)[]) {
+    if (names.some((name) => errors[name])) {
+      setErrors((previous) => {
+        const next = { ...previous };
+        for (const name of names) delete next[name];
+        return next;
+      });
+    }
+  }
+
   function chooseProcedure(code: string) {
     setProcedureCode(code);
     setDocuments({});
@@ -186,8 +196,10 @@ export function ReceiveForm() {
     const error = errors[name];
     return (
       <label>
-        {label}
-        {options.required && <span aria-hidden="true"> *</span>}
+        <span>
+          {label}
+          {options.required && <span aria-hidden="true"> *</span>}
+        </span>
         <input
           name={name}
           type={options.type ?? "text"}
@@ -196,7 +208,10 @@ export function ReceiveForm() {
           autoComplete={options.autoComplete ?? "off"}
           aria-invalid={error ? true : undefined}
           aria-describedby={error ? `${id}-${name}-error` : options.hint ? `${id}-${name}-hint` : undefined}
-          onChange={(event) => setApplicant((previous) => ({ ...previous, [name]: event.target.value }))}
+          onChange={(event) => {
+            setApplicant((previous) => ({ ...previous, [name]: event.target.value }));
+            clearError(name, ...(name === "phone" || name === "email" ? (["contact"] as const) : []));
+          }}
         />
         {options.hint && !error && <span id={`${id}-${name}-hint`} className="muted hint">{options.hint}</span>}
         {error && <span id={`${id}-${name}-error`} className="field-error">{error}</span>}
@@ -216,7 +231,10 @@ export function ReceiveForm() {
             <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} />
           </label>
           <label>
-            {t("receive.chooseProcedure")}<span aria-hidden="true"> *</span>
+            <span>
+              {t("receive.chooseProcedure")}
+              <span aria-hidden="true"> *</span>
+            </span>
             <select
               name="procedure"
               value={procedureCode}
@@ -329,14 +347,20 @@ export function ReceiveForm() {
           ))}
           {returnMethod === "postal" && (
             <label>
-              {t("applicant.postalAddress")}<span aria-hidden="true"> *</span>
+              <span>
+                {t("applicant.postalAddress")}
+                <span aria-hidden="true"> *</span>
+              </span>
               <input
                 name="postal_address"
                 value={postalAddress}
                 required
                 aria-invalid={errors.postal_address ? true : undefined}
                 aria-describedby={errors.postal_address ? `${id}-postal-error` : undefined}
-                onChange={(event) => setPostalAddress(event.target.value)}
+                onChange={(event) => {
+                  setPostalAddress(event.target.value);
+                  clearError("postal_address");
+                }}
               />
               {errors.postal_address && <span id={`${id}-postal-error`} className="field-error">{errors.postal_address}</span>}
             </label>

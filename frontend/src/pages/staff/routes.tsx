@@ -1,4 +1,4 @@
-import { Navigate, type RouteObject } from "react-router";
+import { Navigate, Outlet, type RouteObject } from "react-router";
 
 import { RequireRole } from "../../components/RequireRole";
 import { CheckDossier } from "./CheckDossier";
@@ -11,25 +11,38 @@ import { ReturnList } from "./ReturnList";
 import { WaitingList } from "./WaitingList";
 import "./staff.css";
 
+function StaffArea() {
+  return (
+    <div className="staff-area">
+      <Outlet />
+    </div>
+  );
+}
+
 // The staff area's routes; owned by the staff pages. Paths are Vietnamese, without diacritics.
 export const staffRoutes: RouteObject[] = [
-  { index: true, element: <Navigate to="ho-so" replace /> },
   {
-    path: "mot-cua",
-    element: <RequireRole roles={["counter", "admin"]} />,
+    element: <StaffArea />,
     children: [
+      { index: true, element: <Navigate to="ho-so" replace /> },
       {
-        element: <CounterDesk />,
+        path: "mot-cua",
+        element: <RequireRole roles={["counter", "admin"]} />,
         children: [
-          { index: true, element: <ReceiveForm /> },
-          { path: "truc-tuyen", element: <WaitingList /> },
-          { path: "truc-tuyen/:code", element: <CheckDossier /> },
-          { path: "tra-ket-qua", element: <ReturnList /> },
+          {
+            element: <CounterDesk />,
+            children: [
+              { index: true, element: <ReceiveForm /> },
+              { path: "truc-tuyen", element: <WaitingList /> },
+              { path: "truc-tuyen/:code", element: <CheckDossier /> },
+              { path: "tra-ket-qua", element: <ReturnList /> },
+            ],
+          },
         ],
       },
+      { path: "ho-so", element: <Inbox /> },
+      { path: "ho-so/:code", element: <DossierPage /> },
+      { path: "thong-bao", element: <Notifications /> },
     ],
   },
-  { path: "ho-so", element: <Inbox /> },
-  { path: "ho-so/:code", element: <DossierPage /> },
-  { path: "thong-bao", element: <Notifications /> },
 ];

@@ -1,0 +1,263 @@
+"""The staff workspace in a real browser: the counter desk, the inbox, the dossier page and its actions."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import BrowserStack, axe_check, new_page, screenshot, sign_in, wait_until
+
+CENTRE = "000.00.01.H26"  # tiepnhan's desk
+LAND_OFFICE = "000.01.03.H26"  # chuyenvien and lanhdao
+
+
+def applicant(name: str = "Trần Văn Bình") -> dict[str, Any]:
+    return {
+        "full_name": name,
+        "id_number": "031190004567",
+        "phone": "0912345678",
+        "email": "binh@example.vn",
+        "address": "Số 5 Điện Biên Phủ, Hải Phòng",
+    }
+
+
+@pytest.fixture(scope="module")
+def procedure(stack: BrowserStack) -> dict[str, Any]:
+    """A province procedure received at the centre and resolved by the land office (specialist, then head)."""
+    found = httpx.get(
+        stack.url("intake") + "/api/v1/procedures",
+        params={"agency": LAND_OFFICE, "interagency": "false", "limit": 100},
+    ).json()["items"]
+    for item in found:
+        if item["online_mode"] == "none":
+            continue
+        detail = httpx.get(stack.url("intake") + f"/api/v1/procedures/{item['code']}").json()
+        roles = [step["role"] for step in detail["steps"]]
+        receiving = [a["code"] for a in detail["agencies"] if a["role"] == "receiving"]
+        if roles == ["counter", "specialist", "head", "counter"] and receiving == [CENTRE]:
+            return dict(detail)
+    raise AssertionError("no demo procedure of the land office fits")
+
+
+def counter_dossier(stack: BrowserStack, procedure: dict[str, Any], name: str = "Trần Văn Bình") -> dict[str, Any]:
+    answer = httpx.post(
+        stack.url("intake") + "/api/v1/counter/dossiers",
+        json={"procedure_code": procedure["code"], "applicant": applicant(name), "return_method": "counter"},
+        headers={"Authorization": f"Bearer {stack.token('tiepnhan')}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json())
+
+
+async def routed(stack: BrowserStack, code: str) -> dict[str, Any]:
+    """Wait until workflow_api has routed the dossier (the relay delivers dossier.received)."""
+    token = stack.token("tiepnhan")
+    seen: dict[str, Any] = {}
+
+    async def check() -> bool:
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(
+                stack.url("workflow") + f"/api/v1/dossiers/{code}", headers={"Authorization": f"Bearer {token}"}
+            )
+        seen.update(answer.json())
+        return bool(answer.status_code == 200 and seen.get("status") == "processing")
+
+    await wait_until(check, what=f"{code} routed")
+    return seen
+
+
+async def dossier_status(stack: BrowserStack, code: str, username: str = "tiepnhan") -> str:
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(
+            stack.url("workflow") + f"/api/v1/dossiers/{code}",
+            headers={"Authorization": f"Bearer {stack.token(username)}"},
+        )
+    return str(answer.json()["status"])
+
+
+async def test_counter_receives_a_dossier_and_prints_the_receipt(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    await sign_in(page, "tiepnhan")
+    await page.goto("/can-bo/mot-cua")
+    await expect(page.get_by_role("heading", name="Tiếp nhận hồ sơ tại quầy")).to_be_visible()
+    await axe_check(page, "staff-counter-empty")
+
+    # the form says what is missing, in Vietnamese, before anything is sent
+    await page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+    await expect(page.get_by_text("Vui lòng chọn thủ tục hành chính.")).to_be_visible()
+    await page.get_by_label("Số CCCD hoặc mã số thuế").fill("12345")
+    await page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+    await expect(page.get_by_text("Số CCCD phải gồm 12 chữ số")).to_be_visible()
+
+    await page.get_by_label("Chọn thủ tục").select_option(procedure["code"])
+    await expect(page.get_by_test_id("procedure-facts")).to_contain_text("Thời hạn giải quyết")
+    await page.get_by_label("Họ và tên").fill("Lê Thị Hoa")
+    await page.get_by_label("Số CCCD hoặc mã số thuế").fill("031190004567")
+    await page.get_by_label("Số điện thoại di động").fill("0912 345 678")
+    first_document = procedure["required_documents"][0]
+    await page.get_by_label(f"{first_document['code']}. {first_document['name'][:40]}", exact=False).check()
+    await axe_check(page, "staff-counter-filled")
+    await screenshot(page, "staff-counter-form")
+    await page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+
+    await expect(page.get_by_role("heading", name="Đã tiếp nhận hồ sơ")).to_be_visible()
+    code = (await page.get_by_test_id("dossier-code").inner_text()).strip()
+    assert code.startswith(CENTRE + "-")
+    assert await page.get_by_test_id("dossier-secret").inner_text()
+    await expect(page.get_by_test_id("appointment")).to_have_text(re.compile(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}"))
+    assert code not in page.url
+    await axe_check(page, "staff-counter-done")
+    await screenshot(page, "staff-counter-receipt")
+
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="In phiếu tiếp nhận và hẹn trả kết quả (PDF)").click()
+    download = await waiting.value
+    path = await download.path()
+    assert path is not None
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert download.suggested_filename == f"{code}-01.pdf"
+
+
+async def test_counter_accepts_an_online_submission(page: Page, stack: BrowserStack, procedure: dict[str, Any]) -> None:
+    submitted = httpx.post(
+        stack.url("intake") + "/api/v1/dossiers",
+        json={
+            "procedure_code": procedure["code"],
+            "applicant": applicant("Phạm Minh Châu"),
+            "return_method": "counter",
+        },
+    )
+    assert submitted.status_code == 201, submitted.text
+    code = submitted.json()["code"]
+
+    await sign_in(page, "tiepnhan")
+    await page.goto("/can-bo/mot-cua/truc-tuyen")
+    await expect(page.get_by_role("heading", name="Hồ sơ trực tuyến chờ kiểm tra", level=2)).to_be_visible()
+    await axe_check(page, "staff-online-list")
+    await screenshot(page, "staff-online-list")
+    await page.get_by_role("link", name=code).click()
+    await expect(page.get_by_role("heading", name=f"Kiểm tra hồ sơ {code}")).to_be_visible()
+    await expect(page.get_by_test_id("checklist")).to_be_visible()
+
+    # a refusal needs reasons: the form says so and sends nothing
+    await page.get_by_role("button", name="Từ chối tiếp nhận").click()
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(page.get_by_text("Vui lòng nhập lý do, mỗi dòng một lý do")).to_be_visible()
+    await axe_check(page, "staff-online-check")
+    await screenshot(page, "staff-online-check")
+
+    await page.get_by_role("button", name="Tiếp nhận hồ sơ").click()
+    await page.get_by_label("Ý kiến xử lý").fill("Hồ sơ đầy đủ.")
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(page.get_by_test_id("decision-done")).to_contain_text("Đã tiếp nhận hồ sơ")
+    assert await dossier_status(stack, code) in {"received", "processing"}
+
+
+async def test_specialist_forwards_head_approves_and_the_counter_returns(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    code = counter_dossier(stack, procedure, "Đỗ Quang Huy")["code"]
+    await routed(stack, code)
+
+    # the specialist: the inbox, then the dossier page and its buttons
+    await sign_in(page, "chuyenvien")
+    await page.goto("/can-bo/ho-so")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=code))
+    await expect(row).to_have_attribute("data-due", "ok")
+    await expect(page.get_by_test_id("counts")).to_contain_text("Đang xử lý")
+    await axe_check(page, "staff-inbox")
+    await screenshot(page, "staff-inbox")
+    await row.get_by_role("link", name=code).click()
+    await expect(page.get_by_role("heading", name=f"Hồ sơ {code}", level=1)).to_be_visible()
+    await expect(page.get_by_test_id("status")).to_have_text("Đang xử lý")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Tiếp nhận")
+    await expect(page.get_by_test_id("remaining")).to_contain_text("còn")
+    await axe_check(page, "staff-dossier")
+    await screenshot(page, "staff-dossier-specialist")
+    await page.get_by_role("button", name="Chuyển bước tiếp theo").click()
+    await expect(page.get_by_test_id("form-forward")).to_be_visible()
+    await page.get_by_label("Ý kiến xử lý").fill("Đủ điều kiện, trình lãnh đạo.")
+    await axe_check(page, "staff-dossier-forward-form")
+    await page.get_by_role("button", name="Xác nhận: Chuyển bước tiếp theo").click()
+    await expect(page.get_by_test_id("action-done")).to_contain_text("Đã chuyển hồ sơ sang bước tiếp theo")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Đủ điều kiện, trình lãnh đạo.")
+    await expect(page.get_by_role("button", name="Chuyển bước tiếp theo")).to_have_count(0)
+
+    # the head: sending back without a reason is stopped in the browser, in Vietnamese; then approve
+    head = await new_page(page.context.browser, stack)  # type: ignore[arg-type]
+    try:
+        await sign_in(head, "lanhdao")
+        await head.goto(f"/can-bo/ho-so/{code}")
+        await head.get_by_role("button", name="Trả lại bước trước").click()
+        await head.get_by_role("button", name="Xác nhận: Trả lại bước trước").click()
+        await expect(head.get_by_text("Vui lòng nhập lý do trả lại hồ sơ (ít nhất 5 ký tự).")).to_be_visible()
+        await expect(head.get_by_label("Lý do")).to_have_attribute("aria-invalid", "true")
+        await screenshot(head, "staff-dossier-send-back-invalid")
+        assert await dossier_status(stack, code) == "processing"
+        await head.get_by_role("button", name="Phê duyệt, có kết quả").click()
+        await head.get_by_label("Kết quả giải quyết").fill("Đã ký giấy chứng nhận.")
+        await head.get_by_role("button", name="Xác nhận: Phê duyệt, có kết quả").click()
+        await expect(head.get_by_test_id("action-done")).to_contain_text("Đã phê duyệt")
+        await expect(head.get_by_test_id("status")).to_have_text("Đã xử lý xong")
+        await axe_check(head, "staff-dossier-resolved")
+    finally:
+        await head.context.close()
+
+    # the counter returns the result
+    counter = await new_page(page.context.browser, stack)  # type: ignore[arg-type]
+    try:
+        await sign_in(counter, "tiepnhan")
+        await counter.goto("/can-bo/mot-cua/tra-ket-qua")
+        await counter.get_by_role("button", name=f"Trả kết quả hồ sơ {code}").click()
+        await counter.get_by_label("Ghi chú khi trao kết quả").fill("Công dân nhận trực tiếp.")
+        await axe_check(counter, "staff-return")
+        await screenshot(counter, "staff-return")
+        await counter.get_by_role("button", name="Xác nhận đã trả kết quả").click()
+        await expect(counter.get_by_test_id("returned")).to_contain_text(code)
+        assert await dossier_status(stack, code) == "returned"
+        await counter.goto(f"/can-bo/ho-so/{code}")
+        await expect(counter.get_by_test_id("status")).to_have_text("Đã trả kết quả")
+        async with counter.expect_download() as waiting:
+            await counter.get_by_role("button", name="In phiếu kiểm soát quá trình (Mẫu 06)").click()
+        sheet = await waiting.value
+        sheet_path = await sheet.path()
+        assert sheet_path is not None
+        with open(sheet_path, "rb") as pdf:
+            assert pdf.read(5) == b"%PDF-"
+    finally:
+        await counter.context.close()
+
+
+async def test_the_inbox_colours_overdue_dossiers(page: Page, stack: BrowserStack, procedure: dict[str, Any]) -> None:
+    code = counter_dossier(stack, procedure, "Vũ Thị Lan")["code"]
+    await routed(stack, code)
+    stack.clock.set(datetime.now().astimezone() + timedelta(days=60))
+    try:
+        await sign_in(page, "chuyenvien")
+        await page.goto("/can-bo/ho-so?han=overdue")
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=code))
+        await expect(row).to_have_attribute("data-due", "overdue")
+        await expect(row.get_by_text("Quá hạn")).to_be_visible()
+        await axe_check(page, "staff-inbox-overdue")
+        await screenshot(page, "staff-inbox-overdue")
+        await page.goto(f"/can-bo/ho-so/{code}")
+        await expect(page.get_by_test_id("remaining")).to_contain_text("quá")
+    finally:
+        stack.clock.reset()
+
+
+async def test_the_notifications_page(page: Page, stack: BrowserStack) -> None:
+    await sign_in(page, "chuyenvien")
+    await page.goto("/can-bo/thong-bao")
+    await expect(page.get_by_role("heading", name="Thông báo", level=1)).to_be_visible()
+    await expect(page.get_by_test_id("unread")).to_contain_text("Chưa đọc")
+    await axe_check(page, "staff-notifications")
+    await screenshot(page, "staff-notifications")
