@@ -1,4 +1,4 @@
-import { useMutation } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useSearchParams } from "react-router";
 
@@ -14,6 +14,7 @@ export function PaymentTest() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const location = useLocation();
+  const client = useQueryClient();
   const state = (location.state as TrackState | null) ?? {};
   const reference = params.get("ma") ?? "";
   const amount = Number(params.get("so_tien") ?? "0");
@@ -28,6 +29,11 @@ export function PaymentTest() {
           body: { outcome, amount_vnd: amount, reason: outcome === "failed" ? "Người nộp hủy giao dịch" : null },
         }),
       ),
+    onSuccess: () => {
+      // the dossier's state and its payments changed on the server
+      void client.invalidateQueries({ queryKey: ["citizen", "track"] });
+      void client.invalidateQueries({ queryKey: ["citizen", "payments"] });
+    },
   });
 
   const back = code ? `/tra-cuu/${encodeURIComponent(code)}` : "/tra-cuu";
