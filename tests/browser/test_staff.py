@@ -6,6 +6,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -261,3 +262,49 @@ async def test_the_notifications_page(page: Page, stack: BrowserStack) -> None:
     await expect(page.get_by_test_id("unread")).to_contain_text("Chưa đọc")
     await axe_check(page, "staff-notifications")
     await screenshot(page, "staff-notifications")
+
+
+async def test_the_counter_apologises_with_a_new_appointment_and_prints_the_letter(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    created = counter_dossier(stack, procedure, "Ngô Bảo Ngọc")
+    code = created["code"]
+    seen = await routed(stack, code)
+    later = httpx.get(
+        stack.url("workflow") + "/api/v1/calendar/due",
+        params={"start": seen["due_at"], "hours": 2, "agency": CENTRE},
+    ).json()["due_at"]
+    local = datetime.fromisoformat(later).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+
+    await sign_in(page, "tiepnhan")
+    await page.goto(f"/can-bo/ho-so/{code}")
+    await page.get_by_role("button", name="Xin lỗi và hẹn lại").click()
+    await page.get_by_role("button", name="Xác nhận: Xin lỗi và hẹn lại").click()
+    await expect(page.get_by_text("Vui lòng nhập lý do xin lỗi, hẹn lại (ít nhất 5 ký tự).")).to_be_visible()
+    await expect(page.get_by_text("Vui lòng chọn ngày giờ hẹn trả kết quả mới.")).to_be_visible()
+    await page.get_by_label("Lý do").fill("Cần xác minh thêm thông tin thửa đất.")
+    await page.get_by_label("Ngày giờ hẹn trả kết quả mới").fill(local.strftime("%Y-%m-%dT%H:%M"))
+    await axe_check(page, "staff-dossier-apology-form")
+    await page.get_by_role("button", name="Xác nhận: Xin lỗi và hẹn lại").click()
+    await expect(page.get_by_test_id("action-done")).to_contain_text("Đã ghi nhận thư xin lỗi")
+    await expect(page.get_by_test_id("dossier-header")).to_contain_text(local.strftime("%d/%m/%Y %H:%M"))
+    await expect(page.get_by_role("button", name="Xin lỗi và hẹn lại")).to_have_count(0)
+    await screenshot(page, "staff-dossier-apology")
+    async with page.expect_download() as waiting:
+        await page.get_by_test_id("action-done").get_by_role("button", name="Tải thư xin lỗi, hẹn lại (Mẫu 04)").click()
+    letter = await waiting.value
+    letter_path = await letter.path()
+    assert letter_path is not None
+    with open(letter_path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+
+
+async def test_the_staff_pages_switch_to_english(page: Page, stack: BrowserStack) -> None:
+    await sign_in(page, "chuyenvien")
+    await page.goto("/can-bo/ho-so")
+    await page.get_by_test_id("language").select_option("en")
+    await expect(page.get_by_role("heading", name="My dossiers", level=1)).to_be_visible()
+    await expect(page.get_by_label("Scope")).to_be_visible()
+    await axe_check(page, "staff-inbox-en")
+    await page.get_by_test_id("language").select_option("vi")
+    await expect(page.get_by_role("heading", name="Hồ sơ cần xử lý", level=1)).to_be_visible()
