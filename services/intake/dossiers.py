@@ -233,6 +233,7 @@ async def create(
         applicant_phone=data.applicant.phone,
         applicant_email=str(data.applicant.email) if data.applicant.email else None,
         applicant_address=data.applicant.address,
+        applicant_locale=data.language,
         return_method=data.return_method,
         postal_address=data.postal_address,
         secret_hash=secret_hash(settings, code, secret),

@@ -64,6 +64,9 @@ class SubmissionIn(BaseModel):
     return_method: ReturnMethod = "counter"
     postal_address: str | None = Field(default=None, min_length=10, max_length=500)
     pickup_by_post: bool = Field(default=False, description="the postal operator collects the dossier (channel 3)")
+    language: Literal["vi", "en"] = Field(
+        default="vi", description="the language of the emails and SMS the applicant gets (Vietnamese by default)"
+    )
 
     @model_validator(mode="after")
     def _postal(self) -> SubmissionIn:

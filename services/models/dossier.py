@@ -54,6 +54,9 @@ class Dossier(Base, UUIDPk, Timestamps):
     applicant_phone: Mapped[str | None] = mapped_column(String(20), index=True)
     applicant_email: Mapped[str | None] = mapped_column(String(254))
     applicant_address: Mapped[str | None] = mapped_column(Text)
+    applicant_locale: Mapped[str] = mapped_column(
+        String(8), default="vi", server_default="vi", doc="the language of the applicant's notifications: vi, en"
+    )
     return_method: Mapped[str] = mapped_column(String(16), doc="counter, postal, online")
     postal_address: Mapped[str | None] = mapped_column(Text)
     secret_hash: Mapped[str] = mapped_column(String(200))

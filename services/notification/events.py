@@ -40,6 +40,7 @@ class Target:
     recipient: str
     staff_id: uuid.UUID | None = None
     agency_id: uuid.UUID | None = None
+    locale: str | None = None  # None: the staff's language (MOTCUA_NOTIFY_LOCALE)
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -152,12 +153,14 @@ async def _leader_targets(session: AsyncSession, payload: Mapping[str, Any], dos
     return [Target("email", str(s.email), staff_id=s.id, agency_id=s.agency_id) for s in leaders if s.email]
 
 
-def _contact_targets(channels: tuple[str, ...], email: str | None, phone: str | None) -> list[Target]:
+def _contact_targets(
+    channels: tuple[str, ...], email: str | None, phone: str | None, locale: str | None = None
+) -> list[Target]:
     targets = []
     if "email" in channels and email:
-        targets.append(Target("email", email.strip()))
+        targets.append(Target("email", email.strip(), locale=locale))
     if "sms" in channels and phone:
-        targets.append(Target("sms", phone.strip()))
+        targets.append(Target("sms", phone.strip(), locale=locale))
     return targets
 
 
@@ -197,11 +200,12 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
     if complaint is not None:
         context.update(await _complaint_context(session, complaint))
     context.update(_instants(payload))
-    context = with_labels(context, settings.notify_locale)
 
     targets: list[Target] = []
     if dossier is not None and rule.citizen:
-        targets += _contact_targets(rule.citizen, dossier.applicant_email, dossier.applicant_phone)
+        targets += _contact_targets(
+            rule.citizen, dossier.applicant_email, dossier.applicant_phone, dossier.applicant_locale
+        )
     if complaint is not None and rule.complainant:
         targets += _contact_targets(rule.complainant, complaint.contact_email, complaint.contact_phone)
     if rule.staff:
@@ -211,13 +215,17 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
     if not targets:
         return 0
 
-    templates = await current_templates(session, event.type, settings.notify_locale)
+    # each recipient in their language: the applicant's choice, the staff's MOTCUA_NOTIFY_LOCALE
+    locales = {target.locale or settings.notify_locale for target in targets}
+    templates = {locale: await current_templates(session, event.type, locale) for locale in locales}
+    contexts = {locale: with_labels(context, locale) for locale in locales}
     rows: list[dict[str, Any]] = []
     for target in targets:
-        template = templates.get(target.channel)
+        locale = target.locale or settings.notify_locale
+        template = templates[locale].get(target.channel)
         if template is None:
             continue  # the channel is turned off for this event (newest template version inactive)
-        text = _render(event.type, target.channel, settings.notify_locale, template, context)
+        text = _render(event.type, target.channel, locale, template, contexts[locale])
         if text is None:
             continue
         in_app = target.channel == "in_app"

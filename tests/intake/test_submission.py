@@ -46,6 +46,25 @@ async def test_online_submission_answers_code_and_secret_and_no_personal_data(
         assert personal not in response.text
 
 
+async def test_the_applicant_chooses_the_language_of_their_notifications(
+    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession
+) -> None:
+    english = await intake.post("/api/v1/dossiers", json=submission(desk, language="en"))
+    default = await intake.post("/api/v1/dossiers", json=submission(desk))
+    french = await intake.post("/api/v1/dossiers", json=submission(desk, language="fr"))
+    assert (english.status_code, default.status_code, french.status_code) == (201, 201, 422)
+    locales = dict(
+        (
+            await committed.execute(
+                select(Dossier.code, Dossier.applicant_locale).where(
+                    Dossier.code.in_([english.json()["code"], default.json()["code"]])
+                )
+            )
+        ).all()
+    )
+    assert locales == {english.json()["code"]: "en", default.json()["code"]: "vi"}
+
+
 async def test_multipart_submission_stores_documents_with_checksums(
     intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession, settings
 ) -> None:  # type: ignore[no-untyped-def]

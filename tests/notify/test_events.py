@@ -60,6 +60,25 @@ async def test_received_tells_the_citizen_by_email_and_sms_once(
     assert processed == 1
 
 
+async def test_an_applicant_who_chose_english_is_told_in_english_and_the_staff_in_vietnamese(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    world = await create_world(committed)
+    world.dossier.applicant_locale = "en"
+    await committed.commit()
+    payload = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
+    await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=payload)
+
+    rows = {n.channel: n for n in await notifications_of(sessionmaker, world.dossier)}
+    code = world.dossier.code
+    assert rows["email"].subject == f"Dossier {code} received, result due 27/11/2026"
+    assert rows["sms"].body.startswith(f"Dossier {code} received. Result due ")
+    assert "Hồ sơ" not in rows["email"].body + rows["sms"].body
+
+
 async def test_only_the_channels_the_citizen_gave(
     client: httpx.AsyncClient,
     notify_settings: Settings,

@@ -866,6 +866,13 @@ export interface components {
             /** Documents Received */
             documents_received?: components["schemas"]["CounterDocumentIn"][];
             /**
+             * Language
+             * @description the language of the emails and SMS the applicant gets (Vietnamese by default)
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
+            /**
              * Pickup By Post
              * @description the postal operator collects the dossier (channel 3)
              * @default false
@@ -1398,6 +1405,13 @@ export interface components {
              */
             agency_code: string | null;
             applicant: components["schemas"]["ApplicantIn"];
+            /**
+             * Language
+             * @description the language of the emails and SMS the applicant gets (Vietnamese by default)
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
             /**
              * Pickup By Post
              * @description the postal operator collects the dossier (channel 3)
