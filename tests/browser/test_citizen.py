@@ -50,7 +50,8 @@ async def submit_online(page: Page, stack: BrowserStack) -> tuple[str, str]:
     await fill_applicant(page)
     await attach_mandatory(page, details)
     await page.get_by_role("button", name="Gửi hồ sơ").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã gửi hồ sơ")
+    # the upload and the submission transaction can take a while on a busy machine
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã gửi hồ sơ", timeout=20_000)
     code = (await page.get_by_test_id("dossier-code").inner_text()).strip()
     secret = (await page.get_by_test_id("dossier-secret").inner_text()).strip()
     return code, secret
@@ -253,3 +254,38 @@ async def test_the_portal_at_phone_size(phone_page: Page, stack: BrowserStack) -
     assert width <= 390
     await screenshot(page, "citizen-phone-track")
     assert code
+
+
+async def test_the_citizen_answers_a_supplement_request(page: Page, stack: BrowserStack) -> None:
+    code, _ = await submit_online(page, stack)
+    officer = {"Authorization": f"Bearer {stack.token('tiepnhan.xa')}"}
+    asked = httpx.post(
+        f"{stack.url('intake')}/api/v1/dossiers/{code}/supplement-requests",
+        json={"items": [{"document": "Giấy chứng sinh", "reason": "Bản chụp bị mờ, không đọc được"}]},
+        headers=officer,
+    )
+    assert asked.status_code == 200, asked.text
+
+    await page.get_by_role("link", name="Xem tình trạng hồ sơ").click()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Chờ bổ sung hồ sơ")
+    await expect(page.get_by_text("Bản chụp bị mờ, không đọc được").first).to_be_visible()
+    await page.get_by_role("button", name="Gửi bổ sung").click()
+    await expect(page.get_by_text("Vui lòng đính kèm tệp.")).to_be_visible()
+    await axe_check(page, "track-supplement")
+    await screenshot(page, "citizen-track-supplement")
+    await page.get_by_label("Giấy tờ bổ sung").set_input_files(
+        {"name": "giay-chung-sinh.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    await page.get_by_role("button", name="Gửi bổ sung").click()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Mới đăng ký")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Công dân đã bổ sung hồ sơ (1 tệp)")
+
+
+async def test_the_portal_speaks_english_too(page: Page) -> None:
+    await page.goto("/thu-tuc/1.001193")
+    await page.get_by_test_id("language").select_option("en")
+    await expect(page.get_by_role("heading", name="Documents required")).to_be_visible()
+    await expect(page.get_by_role("link", name="Submit online")).to_be_visible()
+    await axe_check(page, "procedure-en")
+    await page.get_by_test_id("language").select_option("vi")
+    await expect(page.get_by_role("heading", name="Thành phần hồ sơ")).to_be_visible()

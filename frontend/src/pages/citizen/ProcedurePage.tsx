@@ -31,8 +31,14 @@ export function ProcedurePage() {
     );
   }
   const data = procedure.data;
-  const receiving = data.agencies.filter((agency) => agency.role === "receiving");
-  const others = data.agencies.filter((agency) => agency.role !== "receiving");
+  // one line per agency with all its roles, receiving desks first
+  const grouped = new Map<string, { name: string; roles: string[] }>();
+  for (const agency of [...data.agencies].sort((a, b) => Number(b.role === "receiving") - Number(a.role === "receiving"))) {
+    const entry = grouped.get(agency.code) ?? { name: agency.name, roles: [] };
+    entry.roles.push(agency.role);
+    grouped.set(agency.code, entry);
+  }
+  const agencies = [...grouped.entries()];
   const canSubmit = data.online_mode !== "none";
 
   return (
@@ -123,13 +129,13 @@ export function ProcedurePage() {
       {data.fee_note && <p className="muted">{data.fee_note}</p>}
 
       <h2>{t("procedure.whereTitle")}</h2>
-      <ul className="card">
-        {receiving.map((agency) => (
-          <li key={`${agency.code}-r`}>{agency.name} <span className="muted">— {t("agencyRole.receiving")}</span></li>
-        ))}
-        {others.map((agency) => (
-          <li key={`${agency.code}-${agency.role}`}>
-            {agency.name} <span className="muted">— {t(`agencyRole.${agency.role}`, { defaultValue: agency.role })}</span>
+      <ul className="card agencies">
+        {agencies.map(([agencyCode, agency]) => (
+          <li key={agencyCode}>
+            {agency.name}{" "}
+            <span className="muted">
+              — {agency.roles.map((role) => t(`agencyRole.${role}`, { defaultValue: role })).join(", ")}
+            </span>
           </li>
         ))}
       </ul>
