@@ -512,7 +512,7 @@ export function ProcedureDetailPage() {
         <>
           <PageTitle>{detail.data.name}</PageTitle>
           <div className="card">
-            <dl className="facts">
+            <dl className="proc-facts">
               <dt>{t("procedures.code")}</dt>
               <dd><code>{detail.data.code}</code></dd>
               <dt>{t("procedures.field")}</dt>

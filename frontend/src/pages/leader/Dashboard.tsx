@@ -287,7 +287,7 @@ export function Dashboard() {
       <PageTitle>{t("title")}</PageTitle>
       <p className="muted">{wide ? t("scopeAll") : t("scopeOwn", { agency: session?.agencyName ?? "" })}</p>
       <FilterForm
-        key={params.toString()}
+        key={`filters-${params.toString()}`}
         initial={filters}
         agencies={agencyOptions}
         ownAgency={session?.agencyName ?? ""}
@@ -321,7 +321,7 @@ export function Dashboard() {
           </section>
         </div>
       )}
-      {!stats.error && <OverdueList key={params.toString()} filters={filters} />}
+      {!stats.error && <OverdueList key={`overdue-${params.toString()}`} filters={filters} />}
     </div>
   );
 }

@@ -46,7 +46,7 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
   }
 
   return (
-    <form className="card filters" onSubmit={submit} noValidate aria-labelledby="filters-title">
+    <form className="card stats-filters" onSubmit={submit} noValidate aria-labelledby="filters-title">
       <h2 id="filters-title" className="card-title">{t("filters.title")}</h2>
       <div className="filter-grid">
         <label>
