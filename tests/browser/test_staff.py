@@ -255,13 +255,37 @@ async def test_the_inbox_colours_overdue_dossiers(page: Page, stack: BrowserStac
         stack.clock.reset()
 
 
-async def test_the_notifications_page(page: Page, stack: BrowserStack) -> None:
+async def test_the_notifications_page_marks_a_notice_read(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    code = counter_dossier(stack, procedure, "Hoàng Thị Mai")["code"]
+    await routed(stack, code)
+    token = stack.token("chuyenvien")
+
+    async def noticed() -> bool:
+        async with httpx.AsyncClient() as client:
+            answer = await client.get(
+                stack.url("notify") + "/api/v1/notifications/inbox",
+                params={"unread": "true"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        return any(item["dossier_code"] == code for item in answer.json()["items"])
+
+    await wait_until(noticed, what="the specialist's in-app notice")
     await sign_in(page, "chuyenvien")
     await page.goto("/can-bo/thong-bao")
     await expect(page.get_by_role("heading", name="Thông báo", level=1)).to_be_visible()
-    await expect(page.get_by_test_id("unread")).to_contain_text("Chưa đọc")
+    notice = page.get_by_role("listitem").filter(has=page.get_by_role("link", name=f"Mở hồ sơ {code}"))
+    await expect(notice.get_by_text("Mới", exact=True)).to_be_visible()
     await axe_check(page, "staff-notifications")
     await screenshot(page, "staff-notifications")
+    before = await page.get_by_test_id("unread").inner_text()
+    await notice.get_by_role("button", name="Đánh dấu đã đọc").click()
+    await expect(notice.get_by_role("button", name="Đánh dấu đã đọc")).to_have_count(0)
+    await expect(page.get_by_test_id("unread")).not_to_have_text(before)
+    await notice.get_by_role("link", name=f"Mở hồ sơ {code}").click()
+    await expect(page.get_by_test_id("sent")).to_contain_text("Trong ứng dụng")
+    await expect(page.get_by_test_id("sent")).not_to_contain_text("0912345678")
 
 
 async def test_the_counter_apologises_with_a_new_appointment_and_prints_the_letter(
@@ -308,3 +332,21 @@ async def test_the_staff_pages_switch_to_english(page: Page, stack: BrowserStack
     await axe_check(page, "staff-inbox-en")
     await page.get_by_test_id("language").select_option("vi")
     await expect(page.get_by_role("heading", name="Hồ sơ cần xử lý", level=1)).to_be_visible()
+
+
+async def test_the_inbox_and_a_dossier_fit_a_phone(
+    phone_page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    code = counter_dossier(stack, procedure, "Bùi Văn Nam")["code"]
+    await routed(stack, code)
+    await sign_in(phone_page, "chuyenvien")
+    await phone_page.goto("/can-bo/ho-so")
+    await expect(phone_page.get_by_role("link", name=code)).to_be_visible()
+    await axe_check(phone_page, "staff-inbox-phone")
+    await screenshot(phone_page, "staff-inbox-phone")
+    await phone_page.goto(f"/can-bo/ho-so/{code}")
+    await expect(phone_page.get_by_role("button", name="Chuyển bước tiếp theo")).to_be_visible()
+    width = await phone_page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, f"the dossier page scrolls sideways on a phone ({width}px)"
+    await axe_check(phone_page, "staff-dossier-phone")
+    await screenshot(phone_page, "staff-dossier-phone")

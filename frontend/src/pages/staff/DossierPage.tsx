@@ -7,6 +7,7 @@ import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
 import { Documents } from "./Documents";
+import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
@@ -220,7 +221,7 @@ export function DossierPage() {
         {notifications.error ? <p className="muted">{t("sent.unavailable")}</p> : null}
         {notifications.data && notifications.data.length === 0 && <p className="muted">{t("sent.none")}</p>}
         {notifications.data && notifications.data.length > 0 && (
-          <div className="table-wrap">
+          <TableWrap label={t("sent.title")}>
             <table data-testid="sent">
               <thead>
                 <tr>
@@ -249,7 +250,7 @@ export function DossierPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </section>

@@ -5,6 +5,7 @@ import { Link, useSearchParams } from "react-router";
 import { unwrap, workflow } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime } from "./format";
 
 type Scope = "mine" | "unit" | "agency";
@@ -105,7 +106,7 @@ export function Inbox() {
       <ProblemAlert error={tasks.error} />
       {tasks.data && tasks.data.items.length === 0 && <p className="card">{t("inbox.empty")}</p>}
       {tasks.data && tasks.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={t("inbox.caption")}>
           <table className="tasks" data-testid="tasks">
             <caption className="visually-hidden">{t("inbox.caption")}</caption>
             <thead>
@@ -134,7 +135,7 @@ export function Inbox() {
               })}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

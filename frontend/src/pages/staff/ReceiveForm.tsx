@@ -46,6 +46,7 @@ export function ReceiveForm() {
   const [applicant, setApplicant] = useState<Applicant>(EMPTY);
   const [returnMethod, setReturnMethod] = useState<ReturnMethod>("counter");
   const [postalAddress, setPostalAddress] = useState("");
+  const [language, setLanguage] = useState<"vi" | "en">("vi");
   const [documents, setDocuments] = useState<Record<string, DocumentLine>>({});
   const [errors, setErrors] = useState<Errors>({});
   const [idempotencyKey, setIdempotencyKey] = useState(newKey);
@@ -79,6 +80,7 @@ export function ReceiveForm() {
             procedure_code: procedureCode,
             agency_code: null,
             pickup_by_post: false,
+            language,
             applicant: {
               full_name: applicant.full_name.trim(),
               id_number: applicant.id_number.trim(),
@@ -157,6 +159,7 @@ export function ReceiveForm() {
     setApplicant(EMPTY);
     setPostalAddress("");
     setReturnMethod("counter");
+    setLanguage("vi");
     setDocuments({});
     setIdempotencyKey(newKey());
     submit.reset();
@@ -276,6 +279,13 @@ export function ReceiveForm() {
           {field("email", t("applicant.email"), { type: "email" })}
           {errors.contact && <p className="field-error" role="alert">{errors.contact}</p>}
           {field("address", t("applicant.address"))}
+          <label>
+            {t("applicant.language")}
+            <select value={language} onChange={(event) => setLanguage(event.target.value as "vi" | "en")}>
+              <option value="vi">{t("applicant.languages.vi")}</option>
+              <option value="en">{t("applicant.languages.en")}</option>
+            </select>
+          </label>
         </div>
       </fieldset>
 

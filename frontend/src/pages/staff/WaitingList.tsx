@@ -4,6 +4,7 @@ import { Link } from "react-router";
 
 import { intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
+import { TableWrap } from "./TableWrap";
 import { formatDateTime } from "./format";
 
 /** Online (and postal) submissions at this desk waiting for the completeness check. */
@@ -21,7 +22,7 @@ export function WaitingList() {
       <ProblemAlert error={waiting.error} />
       {waiting.data && waiting.data.items.length === 0 && <p>{t("waiting.empty")}</p>}
       {waiting.data && waiting.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label={t("waiting.title")}>
           <table data-testid="waiting-table">
             <caption className="visually-hidden">{t("waiting.caption", { n: waiting.data.total })}</caption>
             <thead>
@@ -53,7 +54,7 @@ export function WaitingList() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );
