@@ -32,7 +32,7 @@ async def fill_applicant(page: Page, *, id_number: str = "031190004567") -> None
     await page.get_by_label("Họ và tên").fill("Nguyễn Thị Thu Hà")
     await page.get_by_label("Số CCCD hoặc mã số thuế").fill(id_number)
     await page.get_by_label("Số điện thoại di động").fill("0912 345 678")
-    await page.get_by_label("Email").fill("thuha@example.vn")
+    await page.get_by_label("Email", exact=True).fill("thuha@example.vn")
 
 
 async def attach_mandatory(page: Page, details: dict[str, Any]) -> None:

@@ -24,6 +24,7 @@ interface Values {
   returnMethod: "counter" | "postal";
   pickupByPost: boolean;
   postalAddress: string;
+  language: "vi" | "en";
 }
 
 const EMPTY: Values = {
@@ -36,6 +37,7 @@ const EMPTY: Values = {
   returnMethod: "counter",
   pickupByPost: false,
   postalAddress: "",
+  language: "vi",
 };
 
 type Errors = Partial<Record<keyof Values | `file:${string}` | "contact", string>>;
@@ -76,6 +78,7 @@ function body(values: Values, procedureCode: string): SubmissionIn {
     return_method: values.returnMethod,
     pickup_by_post: values.pickupByPost,
     postal_address: byPost ? values.postalAddress.trim() : null,
+    language: values.language,
   };
 }
 
@@ -98,8 +101,9 @@ export function Submit() {
 }
 
 function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
-  const { t } = useTranslation("citizen");
-  const [values, setValues] = useState<Values>(EMPTY);
+  const { t, i18n } = useTranslation("citizen");
+  // messages about the dossier come in the language the citizen is using now, unless changed below
+  const [values, setValues] = useState<Values>({ ...EMPTY, language: i18n.language === "en" ? "en" : "vi" });
   const [files, setFiles] = useState<Record<string, File | undefined>>({});
   const [errors, setErrors] = useState<Errors>({});
   const key = useRef(newKey());
@@ -292,7 +296,15 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
           )}
         </fieldset>
 
-        <p className="hint">{t("submit.notifyNote")}</p>
+        <FormField id="notify-language" label={t("submit.notifyLanguage")} hint={t("submit.notifyNote")}>
+          {(props) => (
+            <select {...props} value={values.language}
+              onChange={(event) => set("language", event.target.value === "en" ? "en" : "vi")}>
+              <option value="vi">{t("submit.languages.vi")}</option>
+              <option value="en">{t("submit.languages.en")}</option>
+            </select>
+          )}
+        </FormField>
         <div className="actions">
           <button type="submit" className="primary" disabled={submit.isPending}>
             {submit.isPending ? t("submit.sending") : t("submit.send")}
