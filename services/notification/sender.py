@@ -177,6 +177,7 @@ class Sender:
         self.stop = asyncio.Event()
         self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._paced: dict[str, float] = {}  # per channel, this sender's next free instant (monotonic)
 
     def _limit(self, channel: str) -> int:
         rate = self.rates.get(channel)
@@ -299,6 +300,11 @@ class Sender:
         )
 
     async def _send_one(self, channel: Channel, item: Outgoing, at: float, deadline: float) -> None:
+        rate = self.rates.get(item.channel)
+        if rate is not None:
+            # the shared slots say when; this keeps a batch woken late (a busy machine) from going out in a burst
+            at = max(at, self._paced.get(item.channel, 0.0))
+            self._paced[item.channel] = at + 1.0 / rate
         pause = at - time.monotonic()
         if pause > 0:
             with contextlib.suppress(TimeoutError):
