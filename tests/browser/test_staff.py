@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -10,10 +11,11 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import FilePayload, Page, expect
 
 from tests.browser.conftest import BrowserStack, axe_check, new_page, screenshot, sign_in, wait_until
 
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CENTRE = "000.00.01.H26"  # tiepnhan's desk
 LAND_OFFICE = "000.01.03.H26"  # chuyenvien and lanhdao
 
@@ -128,13 +130,12 @@ async def test_counter_receives_a_dossier_and_prints_the_receipt(
 
 
 async def test_counter_accepts_an_online_submission(page: Page, stack: BrowserStack, procedure: dict[str, Any]) -> None:
+    body = {"procedure_code": procedure["code"], "applicant": applicant("Phạm Minh Châu"), "return_method": "counter"}
+    first_document = procedure["required_documents"][0]["code"]
     submitted = httpx.post(
         stack.url("intake") + "/api/v1/dossiers",
-        json={
-            "procedure_code": procedure["code"],
-            "applicant": applicant("Phạm Minh Châu"),
-            "return_method": "counter",
-        },
+        data={"data": json.dumps(body)},
+        files=[(first_document, ("don-de-nghi.pdf", PDF, "application/pdf"))],
     )
     assert submitted.status_code == 201, submitted.text
     code = submitted.json()["code"]
@@ -146,7 +147,14 @@ async def test_counter_accepts_an_online_submission(page: Page, stack: BrowserSt
     await screenshot(page, "staff-online-list")
     await page.get_by_role("link", name=code).click()
     await expect(page.get_by_role("heading", name=f"Kiểm tra hồ sơ {code}")).to_be_visible()
-    await expect(page.get_by_test_id("checklist")).to_be_visible()
+    await expect(page.get_by_test_id("checklist")).to_contain_text("Đã có")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="Tải don-de-nghi.pdf").click()
+    attached = await waiting.value
+    attached_path = await attached.path()
+    assert attached_path is not None
+    with open(attached_path, "rb") as pdf:
+        assert pdf.read() == PDF
 
     # a refusal needs reasons: the form says so and sends nothing
     await page.get_by_role("button", name="Từ chối tiếp nhận").click()
@@ -205,9 +213,13 @@ async def test_specialist_forwards_head_approves_and_the_counter_returns(
         assert await dossier_status(stack, code) == "processing"
         await head.get_by_role("button", name="Phê duyệt, có kết quả").click()
         await head.get_by_label("Kết quả giải quyết").fill("Đã ký giấy chứng nhận.")
+        await head.get_by_label("Tệp kết quả").set_input_files(
+            files=[FilePayload(name="giay-chung-nhan.pdf", mimeType="application/pdf", buffer=PDF)]
+        )
         await head.get_by_role("button", name="Xác nhận: Phê duyệt, có kết quả").click()
         await expect(head.get_by_test_id("action-done")).to_contain_text("Đã phê duyệt")
         await expect(head.get_by_test_id("status")).to_have_text("Đã xử lý xong")
+        await expect(head.get_by_role("button", name="Tải giay-chung-nhan.pdf")).to_be_visible()
         await axe_check(head, "staff-dossier-resolved")
     finally:
         await head.context.close()
