@@ -14,7 +14,7 @@ import pytest
 from playwright.async_api import Page, expect
 
 from services.core.embedded_pg import REPO_ROOT
-from tests.browser.conftest import axe_check, screenshot
+from tests.browser.conftest import axe_check, screenshot, sign_in
 
 I18N = REPO_ROOT / "frontend" / "src" / "i18n"
 # page -> (namespace, key of its <h1>)
@@ -111,3 +111,15 @@ async def test_a_failed_sign_in_is_explained_in_the_chosen_language(page: Page) 
     await expect(page.get_by_label(text("vi", "common", "signIn.username"))).to_have_value("khongcotaikhoan")
     await page.get_by_test_id("language").select_option("en")
     await expect(page.get_by_role("alert")).to_have_text(text("en", "common", "signIn.failed"))
+
+
+async def test_an_api_problem_is_explained_per_code_in_the_users_language(page: Page) -> None:
+    await sign_in(page, "chuyenvien")
+    await page.goto("/can-bo/ho-so/000.00.31.H26-000101-9999")  # no such dossier: 404 dossier_not_found
+    problem = page.get_by_test_id("problem")
+    await expect(problem).to_contain_text(text("vi", "common", "problems.dossier_not_found"))
+    await expect(problem).not_to_contain_text("No dossier")  # the API's English words stay out of Vietnamese
+    await axe_check(page, "problem alert")
+    await screenshot(page, "i18n-problem-vi")
+    await page.get_by_test_id("language").select_option("en")
+    await expect(problem).to_contain_text(text("en", "common", "problems.dossier_not_found"))
