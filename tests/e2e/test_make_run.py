@@ -18,6 +18,7 @@ from tests.e2e.conftest import ARTIFACTS
 pytestmark = pytest.mark.e2e
 
 PORTS = {"intake": 18101, "workflow": 18102, "notify": 18103}
+GATEWAY = 18180
 
 
 def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
@@ -25,6 +26,7 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
     env = dict(os.environ)
     env.update({f"MOTCUA_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in PORTS.items()})
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})
+    env.update({"MOTCUA_GATEWAY_PORT": str(GATEWAY), "MOTCUA_SMTP_PORT": "18125"})
     process = subprocess.Popen(
         [sys.executable, "-m", "services.devrun"],
         cwd=REPO_ROOT,
@@ -58,11 +60,41 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         )
         assert token.status_code == 200, token.text
         assert "counter" in token.json()["roles"]
+        _one_url_for_the_user(f"http://127.0.0.1:{GATEWAY}")
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
     assert "stopping" in rest
-    for port in PORTS.values():
+    for port in [*PORTS.values(), GATEWAY]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def _one_url_for_the_user(web: str) -> None:
+    """The gateway: the built SPA at / (its own routes too), each API under its prefix."""
+    assert (REPO_ROOT / "frontend" / "dist" / "index.html").is_file(), "make test builds the SPA first"
+    home = httpx.get(web + "/", timeout=10)
+    assert home.status_code == 200
+    assert '<div id="root"></div>' in home.text
+    assert home.headers["cache-control"] == "no-cache"
+    deep = httpx.get(web + "/tra-cuu/000.00.31.H26-261123-0001", timeout=10)
+    assert deep.text == home.text  # a route of the SPA's: its index.html, the SPA routes it
+    script = next(part.split('"')[0] for part in home.text.split('src="')[1:] if part.startswith("/assets/"))
+    asset = httpx.get(web + script, timeout=10)
+    assert asset.status_code == 200
+    assert "immutable" in asset.headers["cache-control"]
+
+    token = httpx.post(
+        web + "/workflow/api/v1/auth/token", data={"username": "tiepnhan", "password": "demo"}, timeout=10
+    )
+    assert token.status_code == 200, token.text
+    me = httpx.get(
+        web + "/workflow/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["username"] == "tiepnhan"
+    catalogue = httpx.get(web + "/intake/api/v1/procedures", params={"q": "khai sinh"}, timeout=10)
+    assert catalogue.status_code == 200
+    missing = httpx.get(web + "/intake/api/v1/procedures/NO-SUCH-CODE", timeout=10)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
