@@ -134,6 +134,28 @@ async def test_a_bad_cccd_shows_a_vietnamese_message_and_keeps_what_was_typed(pa
     await screenshot(page, "citizen-submit-errors")
 
 
+async def test_an_error_only_the_api_finds_is_shown_by_its_field_and_nothing_typed_is_lost(
+    page: Page, stack: BrowserStack
+) -> None:
+    details = procedure(stack, BIRTH)
+    await page.goto(f"/thu-tuc/{BIRTH}/nop-ho-so")
+    await fill_applicant(page)
+    # well-formed for the browser, refused by the API's email validation (a special-use domain)
+    await page.get_by_label("Email", exact=True).fill("thuha@may.test")
+    await attach_mandatory(page, details)
+    await page.get_by_role("button", name="Gửi hồ sơ").click()
+    await expect(page.get_by_test_id("problem")).to_be_visible(timeout=20_000)
+    await expect(page.get_by_label("Email", exact=True)).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_label("Email", exact=True)).to_have_value("thuha@may.test")
+    await expect(page.get_by_label("Họ và tên")).to_have_value("Nguyễn Thị Thu Hà")
+    await axe_check(page, "submit-api-error")
+    await screenshot(page, "citizen-submit-api-error")
+    # corrected, the same form goes through with the files still chosen
+    await page.get_by_label("Email", exact=True).fill("thuha@example.vn")
+    await page.get_by_role("button", name="Gửi hồ sơ").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã gửi hồ sơ", timeout=20_000)
+
+
 async def test_submit_online_then_track_the_dossier(page: Page, stack: BrowserStack) -> None:
     code, secret = await submit_online(page, stack)
     assert code.startswith(WARD)

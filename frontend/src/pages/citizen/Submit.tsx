@@ -3,8 +3,9 @@ import { useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { ApiProblem, intake, unwrap } from "../../api/client";
+import { intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
+import { fieldErrors } from "../../components/problems";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { FormField, newKey } from "./FormField";
@@ -41,6 +42,17 @@ const EMPTY: Values = {
 };
 
 type Errors = Partial<Record<keyof Values | `file:${string}` | "contact", string>>;
+
+// where the API names a field (its JSON path in SubmissionIn), and which input that is
+const SERVER_FIELDS: Partial<Record<keyof Values, string>> = {
+  agencyCode: "agency_code",
+  fullName: "applicant.full_name",
+  idNumber: "applicant.id_number",
+  phone: "applicant.phone",
+  email: "applicant.email",
+  address: "applicant.address",
+  postalAddress: "postal_address",
+};
 
 function validate(values: Values, files: Record<string, File | undefined>, procedure: ProcedureDetail, receiving: number): Errors {
   const errors: Errors = {};
@@ -154,11 +166,15 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
 
   if (submit.data) return <Submitted dossier={submit.data} procedure={procedure} />;
 
-  const message = (name: keyof Errors) => (errors[name] ? t(errors[name] as string) : undefined);
+  // the client's own checks first; then what the API said about that field (422), already translated
+  const server = fieldErrors(submit.error);
+  const message = (name: keyof Errors) => {
+    if (errors[name]) return t(errors[name] as string);
+    const path = SERVER_FIELDS[name as keyof Values];
+    return path ? server[path] : undefined;
+  };
   const errorCount = Object.keys(errors).length;
   const byPost = values.returnMethod === "postal" || values.pickupByPost;
-  // a 422 from the server names fields by their JSON path: show it next to the form as well
-  const serverProblem = submit.error instanceof ApiProblem ? submit.error : null;
 
   return (
     <section className="citizen">
@@ -177,7 +193,6 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
           </div>
         )}
         {submit.error && <ProblemAlert error={submit.error} />}
-        {serverProblem?.code === "too_many_attempts" && <p className="alert alert-info">{t("errors.tooMany")}</p>}
       </div>
 
       <form className="form card" onSubmit={onSubmit} noValidate>
