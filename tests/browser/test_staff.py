@@ -362,3 +362,35 @@ async def test_the_inbox_and_a_dossier_fit_a_phone(
     assert width <= 390, f"the dossier page scrolls sideways on a phone ({width}px)"
     await axe_check(phone_page, "staff-dossier-phone")
     await screenshot(phone_page, "staff-dossier-phone")
+
+
+async def test_the_desk_asks_for_a_supplement_with_what_is_missing(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    body = {"procedure_code": procedure["code"], "applicant": applicant("Đinh Công Sơn"), "return_method": "counter"}
+    submitted = httpx.post(stack.url("intake") + "/api/v1/dossiers", json=body)
+    assert submitted.status_code == 201, submitted.text
+    code = submitted.json()["code"]
+
+    await sign_in(page, "tiepnhan")
+    await page.goto(f"/can-bo/ho-so/{code}")
+    await page.get_by_role("link", name="Kiểm tra hồ sơ tại bàn một cửa").click()
+    await page.get_by_role("button", name="Yêu cầu bổ sung").click()
+    missing = procedure["required_documents"][0]["name"][:300]
+    await expect(page.get_by_label("Giấy tờ 1", exact=True)).to_have_value(missing)
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(page.get_by_text("Ghi rõ lý do cần bổ sung (ít nhất 5 ký tự).").first).to_be_visible()
+    count = await page.get_by_label("Lý do bổ sung giấy tờ", exact=False).count()
+    for index in range(count):
+        await page.get_by_label(f"Lý do bổ sung giấy tờ {index + 1}").fill("Chưa nộp bản chính.")
+    await axe_check(page, "staff-online-supplement")
+    await page.get_by_role("button", name="Xác nhận").click()
+    await expect(page.get_by_test_id("decision-done")).to_contain_text("Đã gửi yêu cầu bổ sung")
+    assert await dossier_status(stack, code) == "awaiting_supplement"
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="Tải phiếu yêu cầu bổ sung (Mẫu 02)").click()
+    form = await waiting.value
+    form_path = await form.path()
+    assert form_path is not None
+    with open(form_path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"

@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client";
+import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
 import { Documents } from "./Documents";
@@ -35,6 +36,7 @@ function Remaining({ seconds, paused }: { seconds: number; paused: boolean }) {
 export function DossierPage() {
   const { t } = useTranslation("staff");
   const { code = "" } = useParams();
+  const { hasRole } = useAuth();
   const [action, setAction] = useState<Action | null>(null);
   const [done, setDone] = useState<{ action: Action; status: string } | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
@@ -143,6 +145,11 @@ export function DossierPage() {
 
       <section className="card" aria-labelledby="actions-title">
         <h2 id="actions-title">{t("dossier.actions")}</h2>
+        {data.status === "submitted" && hasRole("counter", "admin") && (
+          <p>
+            <Link to={`/can-bo/mot-cua/truc-tuyen/${encodeURIComponent(data.code)}`}>{t("dossier.checkAtDesk")}</Link>
+          </p>
+        )}
         {data.allowed_actions.length === 0 ? (
           <p className="muted">{t("dossier.noActions")}</p>
         ) : (
