@@ -1,6 +1,6 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
-import { Link, NavLink, Outlet } from "react-router";
+import { Link, NavLink, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
 import { LANGUAGES } from "../i18n";
@@ -31,12 +31,35 @@ export function Layout() {
   const { session, signOut, hasRole } = useAuth();
   // on a phone the navigation folds behind a "Menu" button; a link chosen folds it again
   const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  // a new page: screen readers and keyboards start at its content, as after a full page load
+  const { pathname } = useLocation();
+  const firstPage = useRef(true);
+  useEffect(() => {
+    if (firstPage.current) {
+      firstPage.current = false;
+      return;
+    }
+    // unless the new page put the focus somewhere itself (an autofocused field)
+    const active = document.activeElement;
+    if (!active || active === document.body || active.closest(".site-header")) {
+      document.getElementById("main")?.focus();
+    }
+  }, [pathname]);
   return (
     <>
       <a className="skip-link" href="#main">
         {t("skipToContent")}
       </a>
-      <header className="site-header">
+      <header
+        className="site-header"
+        onKeyDown={(event) => {
+          if (event.key === "Escape" && menuOpen) {
+            setMenuOpen(false);
+            menuButton.current?.focus();
+          }
+        }}
+      >
         <Link to="/" className="brand">
           <img src="/favicon.svg" alt="" width="32" height="32" />
           <span>
@@ -45,6 +68,7 @@ export function Layout() {
           </span>
         </Link>
         <button
+          ref={menuButton}
           type="button"
           className="menu-toggle"
           aria-expanded={menuOpen}
