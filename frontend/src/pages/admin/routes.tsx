@@ -1,25 +1,18 @@
 import type { RouteObject } from "react-router";
 
-import { AdminHome, AdminLayout } from "./AdminLayout";
-import { AgenciesPage } from "./AgenciesPage";
-import { CalendarPage } from "./CalendarPage";
-import { NotificationTemplatesPage } from "./NotificationTemplatesPage";
-import { ProcedureDetailPage } from "./ProcedureDetailPage";
-import { ProceduresPage } from "./ProceduresPage";
-import { StaffPage } from "./StaffPage";
-
 // The admin area's routes (under /quan-tri); paths are Vietnamese, without diacritics.
+// Each page is loaded on demand, so the public pages do not download the administration code.
 export const adminRoutes: RouteObject[] = [
   {
-    element: <AdminLayout />,
+    lazy: async () => ({ Component: (await import("./AdminLayout")).AdminLayout }),
     children: [
-      { index: true, element: <AdminHome /> },
-      { path: "co-quan", element: <AgenciesPage /> },
-      { path: "can-bo", element: <StaffPage /> },
-      { path: "thu-tuc", element: <ProceduresPage /> },
-      { path: "thu-tuc/:code", element: <ProcedureDetailPage /> },
-      { path: "lich", element: <CalendarPage /> },
-      { path: "mau-thong-bao", element: <NotificationTemplatesPage /> },
+      { index: true, lazy: async () => ({ Component: (await import("./AdminLayout")).AdminHome }) },
+      { path: "co-quan", lazy: async () => ({ Component: (await import("./AgenciesPage")).AgenciesPage }) },
+      { path: "can-bo", lazy: async () => ({ Component: (await import("./StaffPage")).StaffPage }) },
+      { path: "thu-tuc", lazy: async () => ({ Component: (await import("./ProceduresPage")).ProceduresPage }) },
+      { path: "thu-tuc/:code", lazy: async () => ({ Component: (await import("./ProcedureDetailPage")).ProcedureDetailPage }) },
+      { path: "lich", lazy: async () => ({ Component: (await import("./CalendarPage")).CalendarPage }) },
+      { path: "mau-thong-bao", lazy: async () => ({ Component: (await import("./NotificationTemplatesPage")).NotificationTemplatesPage }) },
     ],
   },
 ];

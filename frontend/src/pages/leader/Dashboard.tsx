@@ -134,6 +134,35 @@ function BreakdownTables({ stats }: { stats: Stats }) {
           </div>
         </section>
       )}
+      {stats.by_officer.length > 0 && (
+        <section className="card" aria-labelledby="by-officer-title">
+          <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
+          <div className="table-wrap">
+            <table data-testid="by-officer">
+              <thead>
+                <tr>
+                  <th scope="col">{t("breakdown.officer")}</th>
+                  <th scope="col">{t("charts.steps")}</th>
+                  <th scope="col">{t("charts.stepsLate")}</th>
+                  <th scope="col">{t("charts.stepsOpenOverdue")}</th>
+                  <th scope="col">{t("indicators.onTimeRate")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {stats.by_officer.map((o) => (
+                  <tr key={o.staff_id ?? "none"}>
+                    <th scope="row">{o.full_name ?? t("breakdown.noOfficer")} {o.username && <span className="muted">({o.username})</span>}</th>
+                    <td>{formatNumber(o.steps)}</td>
+                    <td>{formatNumber(o.steps_late)}</td>
+                    <td>{formatNumber(o.steps_open_overdue)}</td>
+                    <td>{formatPercent(o.on_time_rate)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
       <section className="card" aria-labelledby="by-procedure-title">
         <h3 id="by-procedure-title" className="card-title">{t("breakdown.byProcedure")}</h3>
         {stats.by_procedure.length === 0 ? (
