@@ -394,3 +394,31 @@ async def test_the_desk_asks_for_a_supplement_with_what_is_missing(
     assert form_path is not None
     with open(form_path, "rb") as pdf:
         assert pdf.read(5) == b"%PDF-"
+
+
+async def test_an_action_on_a_dossier_someone_else_just_moved_says_so_and_reloads(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    code = counter_dossier(stack, procedure, "Lý Thu Trang")["code"]
+    seen = await routed(stack, code)
+    await sign_in(page, "chuyenvien")
+    await page.goto(f"/can-bo/ho-so/{code}")
+    await page.get_by_role("button", name="Chuyển bước tiếp theo").click()
+    await page.get_by_label("Ý kiến xử lý").fill("Trình lãnh đạo.")
+
+    moved = httpx.post(
+        stack.url("workflow") + f"/api/v1/dossiers/{code}/transitions",
+        json={"action": "forward", "version": seen["version"], "comment": "Chuyển từ máy khác."},
+        headers={"Authorization": f"Bearer {stack.token('chuyenvien')}"},
+    )
+    assert moved.status_code == 200, moved.text
+
+    await page.get_by_role("button", name="Xác nhận: Chuyển bước tiếp theo").click()
+    await expect(page.get_by_test_id("conflict")).to_contain_text("Hồ sơ vừa được người khác cập nhật")
+    await expect(page.get_by_role("button", name="Chuyển bước tiếp theo")).to_have_count(0)
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Chuyển từ máy khác.")
+    timeline = httpx.get(
+        stack.url("workflow") + f"/api/v1/dossiers/{code}/timeline",
+        headers={"Authorization": f"Bearer {stack.token('chuyenvien')}"},
+    ).json()
+    assert [row["action"] for row in timeline].count("forward") == 1

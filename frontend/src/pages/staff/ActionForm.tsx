@@ -34,11 +34,13 @@ export function ActionForm({
   action,
   onDone,
   onCancel,
+  onConflict,
 }: {
   dossier: Dossier;
   action: Action;
   onDone: (action: Action, result: Dossier) => void;
   onCancel: () => void;
+  onConflict: (error: unknown) => void;
 }) {
   const { t } = useTranslation("staff");
   const id = useId();
@@ -86,6 +88,14 @@ export function ActionForm({
     onSuccess: (result) => {
       void queryClient.invalidateQueries({ queryKey: ["staff"] });
       onDone(action, result);
+    },
+    // someone else moved the dossier: reload it (what was typed here stays) so a retry acts on the new version
+    onError: (error) => {
+      if (error instanceof ApiProblem && error.status === 409) {
+        onConflict(error);
+        void queryClient.invalidateQueries({ queryKey: ["staff", "dossier", dossier.code] });
+        void queryClient.invalidateQueries({ queryKey: ["staff", "timeline", dossier.code] });
+      }
     },
   });
 
@@ -215,7 +225,7 @@ export function ActionForm({
         </label>
       )}
 
-      <ProblemAlert error={send.error} />
+      {!(send.error instanceof ApiProblem && send.error.status === 409) && <ProblemAlert error={send.error} />}
       <div className="actions">
         <button type="submit" className={["stop", "withdraw"].includes(action) ? "danger" : "primary"} disabled={send.isPending}>
           {t("actionForm.confirmAction", { action: t(`actions.${action}`) })}

@@ -38,6 +38,7 @@ export function DossierPage() {
   const { code = "" } = useParams();
   const { hasRole } = useAuth();
   const [action, setAction] = useState<Action | null>(null);
+  const [conflict, setConflict] = useState<unknown>(null);
   const [done, setDone] = useState<{ action: Action; status: string } | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
 
@@ -65,7 +66,7 @@ export function DossierPage() {
   });
 
   if (dossier.isLoading) return <Loading />;
-  if (!dossier.data) return <ProblemAlert error={dossier.error} />;
+  if (!dossier.data) return <ProblemAlert error={dossier.error} onRetry={() => void dossier.refetch()} />;
   const data = dossier.data;
   const state = dueState({ status: data.status, overdue: data.overdue, due_soon: false });
 
@@ -145,6 +146,12 @@ export function DossierPage() {
 
       <section className="card" aria-labelledby="actions-title">
         <h2 id="actions-title">{t("dossier.actions")}</h2>
+        {conflict ? (
+          <div data-testid="conflict">
+            <ProblemAlert error={conflict} />
+            <p className="muted">{t("dossier.reloaded")}</p>
+          </div>
+        ) : null}
         {data.status === "submitted" && hasRole("counter", "admin") && (
           <p>
             <Link to={`/can-bo/mot-cua/truc-tuyen/${encodeURIComponent(data.code)}`}>{t("dossier.checkAtDesk")}</Link>
@@ -163,6 +170,7 @@ export function DossierPage() {
                 onClick={() => {
                   setAction(name as Action);
                   setDone(null);
+                  setConflict(null);
                 }}
               >
                 {t(`actions.${name}`)}
@@ -172,10 +180,11 @@ export function DossierPage() {
         )}
         {action && data.allowed_actions.includes(action) && (
           <ActionForm
-            key={`${action}-${data.version}`}
+            key={action}
             dossier={data}
             action={action}
             onCancel={() => setAction(null)}
+            onConflict={setConflict}
             onDone={(finished, result) => {
               setAction(null);
               setDone({ action: finished, status: result.status });
