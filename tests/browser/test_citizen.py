@@ -311,3 +311,19 @@ async def test_the_portal_speaks_english_too(page: Page) -> None:
     await axe_check(page, "procedure-en")
     await page.get_by_test_id("language").select_option("vi")
     await expect(page.get_by_role("heading", name="Thành phần hồ sơ")).to_be_visible()
+
+
+async def test_the_citizen_withdraws_the_dossier(page: Page, stack: BrowserStack) -> None:
+    await submit_online(page, stack)
+    await page.get_by_role("link", name="Xem tình trạng hồ sơ").click()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Mới đăng ký")
+    await page.get_by_text("Rút hồ sơ", exact=True).first.click()
+    await page.get_by_label("Lý do (không bắt buộc)").fill("Đã nộp nhầm thủ tục")
+    await page.get_by_role("button", name="Rút hồ sơ").click()
+    await expect(page.get_by_text("Vui lòng đánh dấu xác nhận trước khi rút hồ sơ.")).to_be_visible()
+    await axe_check(page, "track-withdraw")
+    await page.get_by_label("Tôi xác nhận muốn rút hồ sơ này").check()
+    await page.get_by_role("button", name="Rút hồ sơ").click()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Đã rút hồ sơ")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Công dân rút hồ sơ.")
+    await expect(page.get_by_role("button", name="Rút hồ sơ")).to_have_count(0)

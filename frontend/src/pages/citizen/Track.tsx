@@ -74,6 +74,13 @@ export function TrackDossier() {
   const [secret, setSecret] = useState(carried);
   const [draft, setDraft] = useState("");
   const [draftError, setDraftError] = useState<string>();
+  const [shownCode, setShownCode] = useState(code);
+  if (shownCode !== code) {
+    // another dossier in the same page: forget the previous one's secret
+    setShownCode(code);
+    setSecret(carried);
+    setDraft("");
+  }
 
   const tracking = useQuery({
     queryKey: ["citizen", "track", code, secret],
@@ -225,6 +232,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       {data.status === "awaiting_supplement" && <SupplementForm code={data.code} secret={secret} />}
       {data.status === "awaiting_payment" && <PaymentPanel code={data.code} secret={secret} />}
       {data.status === "returned" && <FeedbackForm code={data.code} secret={secret} />}
+      {open && <WithdrawForm code={data.code} secret={secret} />}
 
       <h2>{t("track.history")}</h2>
       <ol className="timeline" data-testid="timeline">
@@ -383,5 +391,54 @@ function FeedbackForm({ code, secret }: { code: string; secret: string }) {
         <button type="submit" className="primary" disabled={send.isPending}>{t("feedback.send")}</button>
       </div>
     </form>
+  );
+}
+
+function WithdrawForm({ code, secret }: { code: string; secret: string }) {
+  const { t } = useTranslation("citizen");
+  const client = useQueryClient();
+  const [sure, setSure] = useState(false);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<string>();
+  const send = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await intake.POST("/api/v1/dossiers/{code}/withdraw", {
+          params: { path: { code } },
+          body: { secret, reason: reason.trim() || null },
+        }),
+      ),
+    onSuccess: () => void client.invalidateQueries({ queryKey: ["citizen", "track", code] }),
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (!sure) return setError("errors.confirmWithdraw");
+    setError(undefined);
+    send.mutate();
+  }
+
+  return (
+    <details className="card withdraw">
+      <summary>{t("withdraw.title")}</summary>
+      <form className="form" onSubmit={submit} noValidate>
+        <p>{t("withdraw.intro")}</p>
+        <FormField id="withdraw-reason" label={t("withdraw.reason")}>
+          {(props) => (
+            <textarea {...props} rows={2} maxLength={1000} value={reason} onChange={(event) => setReason(event.target.value)} />
+          )}
+        </FormField>
+        <label className="inline">
+          <input type="checkbox" checked={sure} onChange={(event) => setSure(event.target.checked)}
+            aria-describedby={error ? "withdraw-error" : undefined} />
+          {t("withdraw.confirm")}
+        </label>
+        {error && <span id="withdraw-error" className="field-error">{t(error)}</span>}
+        <ProblemAlert error={send.error} />
+        <div className="actions">
+          <button type="submit" className="danger" disabled={send.isPending}>{t("withdraw.send")}</button>
+        </div>
+      </form>
+    </details>
   );
 }
