@@ -51,7 +51,7 @@ function TemplateSteps({ template }: { template: Template }) {
         <tbody>
           {template.steps.map((step) => (
             <tr key={step.position}>
-              <th scope="row">{step.position + 1}</th>
+              <th scope="row">{step.position}</th>
               <td>
                 {step.name} <span className="muted">({step.code})</span>
               </td>
