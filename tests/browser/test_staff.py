@@ -249,12 +249,23 @@ async def test_specialist_forwards_head_approves_and_the_counter_returns(
         await counter.context.close()
 
 
-async def test_the_inbox_colours_overdue_dossiers(page: Page, stack: BrowserStack, procedure: dict[str, Any]) -> None:
+async def test_the_inbox_colours_dossiers_due_soon_and_overdue(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
     code = counter_dossier(stack, procedure, "Vũ Thị Lan")["code"]
-    await routed(stack, code)
-    stack.clock.set(datetime.now().astimezone() + timedelta(days=60))
+    seen = await routed(stack, code)
+    step_due = datetime.fromisoformat(seen["step_due_at"])
     try:
         await sign_in(page, "chuyenvien")
+        stack.clock.set(step_due - timedelta(hours=1))
+        await page.goto("/can-bo/ho-so?han=soon")
+        row = page.get_by_role("row").filter(has=page.get_by_role("link", name=code))
+        await expect(row).to_have_attribute("data-due", "soon")
+        await expect(row.get_by_text("Sắp đến hạn")).to_be_visible()
+        await axe_check(page, "staff-inbox-soon")
+        await screenshot(page, "staff-inbox-soon")
+
+        stack.clock.set(step_due + timedelta(days=60))
         await page.goto("/can-bo/ho-so?han=overdue")
         row = page.get_by_role("row").filter(has=page.get_by_role("link", name=code))
         await expect(row).to_have_attribute("data-due", "overdue")
@@ -265,6 +276,30 @@ async def test_the_inbox_colours_overdue_dossiers(page: Page, stack: BrowserStac
         await expect(page.get_by_test_id("remaining")).to_contain_text("quá")
     finally:
         stack.clock.reset()
+
+
+async def test_stopping_needs_reasons_and_gives_the_notice(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any]
+) -> None:
+    code = counter_dossier(stack, procedure, "Trịnh Văn Tú")["code"]
+    await routed(stack, code)
+    await sign_in(page, "chuyenvien")
+    await page.goto(f"/can-bo/ho-so/{code}")
+    await page.get_by_role("button", name="Dừng xử lý").click()
+    await page.get_by_role("button", name="Xác nhận: Dừng xử lý").click()
+    await expect(page.get_by_text("Vui lòng nhập lý do, mỗi dòng một lý do")).to_be_visible()
+    reasons = "Thửa đất đang có tranh chấp.\nChưa đủ điều kiện cấp lại."
+    await page.get_by_label("Lý do (mỗi dòng một lý do)").fill(reasons)
+    await page.get_by_role("button", name="Xác nhận: Dừng xử lý").click()
+    await expect(page.get_by_test_id("status")).to_have_text("Dừng xử lý")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Thửa đất đang có tranh chấp.")
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="Tải thông báo dừng xử lý (Mẫu 05)").click()
+    notice = await waiting.value
+    notice_path = await notice.path()
+    assert notice_path is not None
+    with open(notice_path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
 
 
 async def test_the_notifications_page_marks_a_notice_read(
