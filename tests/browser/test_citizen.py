@@ -89,7 +89,7 @@ async def test_the_field_filter_and_pages(page: Page) -> None:
     await page.get_by_label("Lĩnh vực").select_option("Hộ tịch")
     await expect(page.get_by_role("link", name="Thủ tục đăng ký khai sinh", exact=True)).to_be_visible()
     await page.wait_for_url(lambda url: "linh-vuc=" in url)
-    fields = page.locator(".procedure-list .facts div:nth-child(2) dd")
+    fields = page.locator(".procedure-list .citizen-facts div:nth-child(2) dd")
 
     async def only_civil_status() -> bool:
         texts = await fields.all_inner_texts()

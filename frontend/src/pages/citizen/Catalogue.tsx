@@ -102,7 +102,7 @@ export function Catalogue() {
   return (
     <section className="citizen">
       <PageTitle>{t("catalogue.title")}</PageTitle>
-      <form role="search" className="card filters" onSubmit={search} aria-label={t("catalogue.searchLabel")}>
+      <form role="search" className="card citizen-filters" onSubmit={search} aria-label={t("catalogue.searchLabel")}>
         <div className="search-bar">
           <label htmlFor="catalogue-q" className="visually-hidden">{t("catalogue.searchLabel")}</label>
           <input
@@ -150,7 +150,7 @@ export function Catalogue() {
                 <h2 className="procedure-name">
                   <Link to={`/thu-tuc/${encodeURIComponent(item.code)}`}>{item.name}</Link>
                 </h2>
-                <dl className="facts">
+                <dl className="citizen-facts">
                   <div><dt>{t("procedure.code")}</dt><dd>{item.code}</dd></div>
                   <div><dt>{t("procedure.field")}</dt><dd>{item.field}</dd></div>
                   <div><dt>{t("procedure.level")}</dt><dd>{t(`level.${item.level}`, { defaultValue: item.level })}</dd></div>

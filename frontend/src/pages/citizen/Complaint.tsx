@@ -252,7 +252,7 @@ function ComplaintLookup() {
       {notFound && <p role="alert" className="alert alert-error">{t("complaint.notFound")}</p>}
       {found.error && !notFound && <ProblemAlert error={found.error} />}
       {found.data && (
-        <dl className="facts" data-testid="complaint-found">
+        <dl className="citizen-facts" data-testid="complaint-found">
           <div><dt>{t("complaint.code")}</dt><dd>{found.data.code}</dd></div>
           <div><dt>{t("complaint.kind")}</dt><dd>{t(`complaint.kinds.${found.data.kind}`, { defaultValue: found.data.kind })}</dd></div>
           <div><dt>{t("complaint.subject")}</dt><dd>{found.data.subject}</dd></div>

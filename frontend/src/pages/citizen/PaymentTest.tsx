@@ -46,7 +46,7 @@ export function PaymentTest() {
         <p role="alert" className="alert alert-error">{t("paymentTest.invalid")}</p>
       ) : (
         <div className="card">
-          <dl className="facts">
+          <dl className="citizen-facts">
             <div><dt>{t("payment.reference")}</dt><dd>{reference}</dd></div>
             {code && <div><dt>{t("secretBox.code")}</dt><dd>{code}</dd></div>}
             <div><dt>{t("payment.amount")}</dt><dd>{t("procedure.feeAmount", { amount: vnd(amount) })}</dd></div>

@@ -51,7 +51,7 @@ export function ProcedurePage() {
       </p>
 
       <div className="card">
-        <dl className="facts">
+        <dl className="citizen-facts">
           <div><dt>{t("procedure.code")}</dt><dd>{data.code}</dd></div>
           <div><dt>{t("procedure.field")}</dt><dd>{data.field}</dd></div>
           <div><dt>{t("procedure.level")}</dt><dd>{t(`level.${data.level}`, { defaultValue: data.level })}</dd></div>

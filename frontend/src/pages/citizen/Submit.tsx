@@ -340,7 +340,7 @@ function Submitted({ dossier, procedure }: { dossier: DossierOut; procedure: Pro
         <p>{t("submitted.intro", { procedure: procedure.name })}</p>
       </div>
       <SecretBox code={dossier.code} secret={dossier.secret ?? ""} />
-      <dl className="facts card">
+      <dl className="citizen-facts card">
         <div><dt>{t("track.status")}</dt><dd>{t(`status.${dossier.status}`, { defaultValue: dossier.status_label })}</dd></div>
         {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{dateTime(dossier.submitted_at)}</dd></div>}
         <div><dt>{t("submitted.documents")}</dt><dd>{t("submitted.fileCount", { count: dossier.documents?.length ?? 0 })}</dd></div>

@@ -200,7 +200,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
         <p className="lead" data-testid="status-sentence">
           {t(`statusSentence.${data.status}`, { defaultValue: data.status_label })}
         </p>
-        <dl className="facts">
+        <dl className="citizen-facts">
           <div><dt>{t("track.procedure")}</dt><dd>{data.procedure_name}</dd></div>
           <div><dt>{t("track.agency")}</dt><dd>{data.agency_name}</dd></div>
           {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{dateTime(data.received_at)}</dd></div>}
@@ -319,7 +319,7 @@ function PaymentPanel({ code, secret }: { code: string; secret: string }) {
       {payments.isPending && <Loading />}
       {open.map((payment) => (
         <div key={payment.reference} className="payment">
-          <dl className="facts">
+          <dl className="citizen-facts">
             <div><dt>{t("payment.what")}</dt><dd>{payment.description}</dd></div>
             <div><dt>{t("payment.amount")}</dt><dd data-testid="payment-amount">{t("procedure.feeAmount", { amount: vnd(payment.amount_vnd) })}</dd></div>
             <div><dt>{t("payment.reference")}</dt><dd>{payment.reference}</dd></div>
