@@ -14,6 +14,7 @@ Helpers
 - ``await screenshot(page, "name")``: full-page PNG at test-artifacts/screenshots/<name>.png.
 - ``await sign_in(page, "tiepnhan")``: signs in through /dang-nhap with the demo password.
 - ``await new_page(browser, stack)``: one more independent page (e.g. a second user) — close its context.
+Checked after every test: no page showed a CCCD or phone number in its address or logged one.
 
 Run one file: ``MOTCUA_TEST_DB_NAME=<you> .venv/bin/python -m pytest tests/browser/test_x.py -x -q``
 (build the SPA first: ``make spa`` or ``npm run build`` in frontend/). Logs of the processes are in
@@ -24,12 +25,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -222,6 +225,27 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
     await launched.close()
 
 
+# personal data that must never show in a page's address or the console (DESIGN: privacy): a CCCD
+# number (12 digits) or a mobile number (10 digits from 0, maybe grouped by spaces or dots)
+PERSONAL = re.compile(r"(?<![\d.])(\d{12}|0\d{2,3}[ .]?\d{3}[ .]?\d{3,4})(?![\d.])")
+LEAKS: list[str] = []  # what the pages of the running test leaked; checked after each test
+
+
+def _watch_page(page: Page) -> None:
+    def navigated(frame: Any) -> None:
+        if frame == page.main_frame:
+            address = unquote_plus(frame.url)
+            if PERSONAL.search(address):
+                LEAKS.append(f"personal data in the address: {address}")
+
+    def console(message: Any) -> None:
+        if PERSONAL.search(message.text):
+            LEAKS.append(f"personal data in console.{message.type}: {message.text[:200]}")
+
+    page.on("framenavigated", navigated)
+    page.on("console", console)
+
+
 async def new_context(browser: Browser, stack: BrowserStack, **options: Any) -> BrowserContext:
     settings: dict[str, Any] = {
         "base_url": stack.base_url,
@@ -232,6 +256,7 @@ async def new_context(browser: Browser, stack: BrowserStack, **options: Any) -> 
     }
     context = await browser.new_context(**settings)
     context.set_default_timeout(20_000)  # the machine is shared: be patient
+    context.on("page", _watch_page)
     return context
 
 
@@ -247,6 +272,15 @@ class ConsoleErrors(list[str]):
 
 def _watch(page: Page, errors: ConsoleErrors) -> None:
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_leaks() -> Iterator[None]:
+    """No page of the test shows a CCCD or phone number in its address, nor logs one to the console."""
+    LEAKS.clear()
+    yield
+    found, LEAKS[:] = list(LEAKS), []
+    assert not found, "personal data leaked:\n" + "\n".join(found)
 
 
 @pytest.fixture
