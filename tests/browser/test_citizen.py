@@ -125,6 +125,7 @@ async def test_a_bad_cccd_shows_a_vietnamese_message_and_keeps_what_was_typed(pa
     await page.get_by_role("button", name="Gửi hồ sơ").click()
     await expect(page.get_by_text("Số CCCD phải gồm đúng 12 chữ số")).to_be_visible()
     await expect(page.get_by_label("Số CCCD hoặc mã số thuế")).to_have_attribute("aria-invalid", "true")
+    await expect(page.get_by_label("Số CCCD hoặc mã số thuế")).to_be_focused()
     await expect(page.get_by_test_id("form-errors")).to_be_visible()
     await expect(page.get_by_label("Họ và tên")).to_have_value("Nguyễn Thị Thu Hà")
     await expect(page.get_by_label("Số CCCD hoặc mã số thuế")).to_have_value("12345")

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { ApiProblem, intake, unwrap } from "../../api/client";
@@ -109,6 +109,7 @@ function ComplaintForm() {
   const { t } = useTranslation("citizen");
   const [values, setValues] = useState<Values>(EMPTY);
   const [errors, setErrors] = useState<Errors>({});
+  const formRef = useRef<HTMLFormElement>(null);
   const procedures = useAllProcedures();
   const send = useMutation({
     mutationFn: async (data: ComplaintIn) => unwrap(await intake.POST("/api/v1/complaints", { body: data })),
@@ -122,7 +123,10 @@ function ComplaintForm() {
     event.preventDefault();
     const found = validate(values);
     setErrors(found);
-    if (Object.keys(found).length) return;
+    if (Object.keys(found).length) {
+      requestAnimationFrame(() => formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+      return;
+    }
     send.mutate(body(values));
   }
 

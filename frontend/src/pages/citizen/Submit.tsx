@@ -120,6 +120,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
   const [errors, setErrors] = useState<Errors>({});
   const key = useRef(newKey());
   const summary = useRef<HTMLDivElement>(null);
+  const formRef = useRef<HTMLFormElement>(null);
   const receiving = procedure.agencies.filter((agency) => agency.role === "receiving");
 
   const submit = useMutation({
@@ -149,7 +150,11 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
     const found = validate(values, files, procedure, receiving.length);
     setErrors(found);
     if (Object.keys(found).length > 0) {
-      requestAnimationFrame(() => summary.current?.focus());
+      // take the keyboard to the first field to fix (the alert above announces how many)
+      requestAnimationFrame(() => {
+        const first = formRef.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
+        (first ?? summary.current)?.focus();
+      });
       return;
     }
     submit.mutate(body(values, procedure.code));
@@ -195,7 +200,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
         {submit.error && <ProblemAlert error={submit.error} />}
       </div>
 
-      <form className="form card" onSubmit={onSubmit} noValidate>
+      <form ref={formRef} className="form card" onSubmit={onSubmit} noValidate>
         {receiving.length > 1 && (
           <FormField id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
             {(props) => (
