@@ -52,3 +52,26 @@ async def test_on_a_phone_the_navigation_folds_behind_a_menu_button(phone_page: 
     await phone_page.keyboard.press("Escape")
     await expect(menu).to_have_attribute("aria-expanded", "false")
     await expect(menu).to_be_focused()
+
+
+async def test_staff_pages_ask_to_sign_in_then_come_back_and_check_the_role(page: Page) -> None:
+    await page.goto("/can-bo/ho-so")
+    await expect(page).to_have_url(re.compile(r"/dang-nhap$"))
+    await page.get_by_label("Tên đăng nhập").fill("chuyenvien")
+    await page.get_by_label("Mật khẩu").fill("demo")
+    await page.get_by_role("button", name="Đăng nhập").click()
+    await expect(page).to_have_url(re.compile(r"/can-bo/ho-so$"))  # back where they wanted to go
+
+    await page.get_by_role("navigation", name="Điều hướng chính").get_by_role("link", name="Thông báo").click()
+    await expect(page).to_have_url(re.compile(r"/can-bo/thong-bao$"))
+    await page.goto("/quan-tri")  # a specialist is not an administrator
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Không có quyền truy cập")
+    await expect(page.get_by_role("alert")).to_have_text("Bạn không có quyền xem trang này.")
+    await axe_check(page, "forbidden")
+
+    await page.get_by_role("button", name="Đăng xuất").click()
+    await expect(page.get_by_role("link", name="Đăng nhập")).to_be_visible()
+    await page.goto("/khong-co-trang-nay")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Không tìm thấy trang bạn yêu cầu.")
+    await page.get_by_role("link", name="Về trang chủ").click()
+    await expect(page).to_have_url(re.compile(r"/$"))

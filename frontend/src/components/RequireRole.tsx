@@ -2,6 +2,7 @@ import { useTranslation } from "react-i18next";
 import { Navigate, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
+import { PageTitle } from "./Status";
 
 /** Staff pages: sign in first; with `roles`, one of them is needed. */
 export function RequireRole({ roles }: { roles?: string[] }) {
@@ -9,6 +10,13 @@ export function RequireRole({ roles }: { roles?: string[] }) {
   const { session, hasRole } = useAuth();
   const location = useLocation();
   if (!session) return <Navigate to="/dang-nhap" replace state={{ from: location.pathname }} />;
-  if (roles && !hasRole(...roles)) return <p role="alert" className="alert alert-error">{t("state.forbidden")}</p>;
+  if (roles && !hasRole(...roles)) {
+    return (
+      <section>
+        <PageTitle>{t("state.forbiddenTitle")}</PageTitle>
+        <p role="alert" className="alert alert-error">{t("state.forbidden")}</p>
+      </section>
+    );
+  }
   return <Outlet />;
 }
