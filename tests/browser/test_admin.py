@@ -80,6 +80,16 @@ async def test_an_admin_adds_a_holiday_and_sees_it_on_the_calendar_then_revokes_
     await expect(row).to_contain_text("Đã hủy")
     await expect(cell).not_to_have_class(re.compile("closed"))
 
+    # the weekly hours form opens with the national default (not saved here: other tests share the calendar)
+    await page.get_by_text("Giờ làm việc hằng tuần").click()
+    weekly = page.get_by_role("form", name="Giờ làm việc hằng tuần")
+    await expect(weekly.get_by_label("Thứ Hai")).to_have_value("07:30-11:30, 13:00-17:00")
+    await expect(weekly.get_by_label("Chủ Nhật")).to_have_value("")
+    await weekly.get_by_label("Thứ Hai").fill("7h30 đến 11h30")
+    await weekly.get_by_role("button", name="Lưu giờ làm việc").click()
+    await expect(weekly.get_by_label("Thứ Hai")).to_have_attribute("aria-invalid", "true")
+    await axe_check(page, "admin-calendar-weekly")
+
 
 async def test_an_admin_previews_an_sms_template_and_sees_the_segment_count(page: Page) -> None:
     await sign_in(page, "admin")
@@ -161,6 +171,19 @@ async def test_an_admin_creates_a_staff_account_with_a_role_and_it_can_sign_in(p
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["roles"] == ["counter"]
+
+    # deactivate it: the list says so and it can no longer sign in
+    await form.get_by_role("button", name="Đóng").click()
+    await row.get_by_role("button", name=re.compile("^Sửa")).click()
+    edit = page.get_by_test_id("edit-staff")
+    await edit.get_by_label("Tài khoản đang hoạt động").uncheck()
+    await edit.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(edit.get_by_role("status")).to_contain_text(username)
+    await expect(row).to_contain_text("Đã khóa")
+    answer = httpx.post(
+        stack.url("workflow") + "/api/v1/auth/token", data={"username": username, "password": "matkhau-123"}
+    )
+    assert answer.status_code in (400, 401, 403), answer.text
 
 
 async def test_agencies_page_lists_the_tree_and_adds_a_unit(page: Page) -> None:

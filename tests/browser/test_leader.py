@@ -181,3 +181,14 @@ async def test_the_dashboard_in_english(page: Page, stack: BrowserStack) -> None
     await expect(page.get_by_role("heading", level=1)).to_have_text("Dashboard")
     await expect(page.get_by_role("button", name="Export to Excel")).to_be_visible()
     await page.get_by_test_id("language").select_option("vi")
+
+
+async def test_the_dashboard_fits_a_phone(phone_page: Page, stack: BrowserStack, dossiers: list[str]) -> None:
+    await sign_in(phone_page, "admin")
+    await phone_page.goto("/lanh-dao")
+    await expect(phone_page.get_by_test_id("indicators")).to_be_visible()
+    await expect(phone_page.get_by_test_id("chart-monthly-rates").locator("svg.recharts-surface").first).to_be_visible()
+    overflow = await phone_page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than the phone"
+    await axe_check(phone_page, "leader-dashboard-phone")
+    await screenshot(phone_page, "leader-dashboard-phone")

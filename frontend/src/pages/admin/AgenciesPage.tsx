@@ -213,7 +213,7 @@ export function AgenciesPage() {
       <ProblemAlert error={agencies.error ?? levels.error} />
       {agencies.isPending && <Loading />}
       {agencies.data && (
-        <div className="table-wrap card">
+        <div className="table-wrap card" role="region" aria-label={t("agencies.title")} tabIndex={0}>
           <table data-testid="agencies-table">
             <caption className="visually-hidden">{t("agencies.title")}</caption>
             <thead>

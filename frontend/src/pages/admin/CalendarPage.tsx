@@ -153,6 +153,73 @@ function OverrideForm({ agencies }: { agencies: { code: string; name: string }[]
   );
 }
 
+const DEFAULT_HOURS = "07:30-11:30, 13:00-17:00";
+
+function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }) {
+  const { t } = useTranslation("admin");
+  const queryClient = useQueryClient();
+  const [hours, setHours] = useState<Record<string, string>>(() =>
+    Object.fromEntries(WEEKDAYS.map((day) => [day, day === "sat" || day === "sun" ? "" : DEFAULT_HOURS])),
+  );
+  const [agency, setAgency] = useState("");
+  const [reason, setReason] = useState("");
+  const [errors, setErrors] = useState<Errors>({});
+  const save = useMutation({
+    mutationFn: async (body: components["schemas"]["WeeklyIn"]) => unwrap(await workflow.PUT("/api/v1/calendar/weekly", { body })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const found: Errors = {};
+    const windows: Record<string, string[][]> = {};
+    for (const day of WEEKDAYS) {
+      const parsed = parseWindows(hours[day] ?? "");
+      if (!parsed) found[day] = t("calendar.windowsInvalid");
+      else windows[day] = parsed;
+    }
+    if (!found.mon && Object.values(windows).every((w) => w.length === 0)) found.mon = t("calendar.weeklyEmpty");
+    const text = reason.trim();
+    if (text.length < 3 || text.length > 500) found.reason = t("validation.length", { min: 3, max: 500 });
+    setErrors(found);
+    if (Object.keys(found).length === 0) save.mutate({ windows, reason: text, agency_code: agency || null });
+  }
+
+  return (
+    <details className="card">
+      <summary>
+        <h2 className="card-title inline-heading">{t("calendar.weeklyTitle")}</h2>
+      </summary>
+      <form onSubmit={submit} noValidate aria-label={t("calendar.weeklyTitle")}>
+        <p className="muted small">{t("calendar.weeklyHelp")}</p>
+        <div className="admin-form">
+          <Field id="wk-agency" label={t("calendar.scope")}>
+            <select id="wk-agency" value={agency} onChange={(e) => setAgency(e.target.value)}>
+              <option value="">{t("calendar.wholeProvince")}</option>
+              {agencies.map((a) => (
+                <option key={a.code} value={a.code}>{a.name}</option>
+              ))}
+            </select>
+          </Field>
+          {WEEKDAYS.map((day) => (
+            <Field key={day} id={`wk-${day}`} label={t(`calendar.weekdays.${day}`)} error={errors[day]}>
+              <input value={hours[day] ?? ""} onChange={(e) => setHours({ ...hours, [day]: e.target.value })} {...describe(`wk-${day}`, errors, day)} />
+            </Field>
+          ))}
+          <Field id="wk-reason" label={t("calendar.reason")} error={errors.reason} className="wide">
+            <input required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} {...describe("wk-reason", errors, "reason")} />
+          </Field>
+        </div>
+        <ProblemAlert error={save.error} />
+        {save.isSuccess && <p role="status" className="alert alert-ok">{t("calendar.weeklySaved", { moved: save.data.clocks_moved })}</p>}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={save.isPending}>{t("calendar.weeklySave")}</button>
+        </div>
+      </form>
+    </details>
+  );
+}
+
 function RevokeButton({ override }: { override: Override }) {
   const { t } = useTranslation("admin");
   const queryClient = useQueryClient();
@@ -278,7 +345,7 @@ export function CalendarPage() {
         <h2 id="special-title" className="card-title">{t("calendar.specialDays", { year })}</h2>
         {days.data && days.data.length === 0 && <p className="muted">{t("calendar.noSpecial")}</p>}
         {days.data && days.data.length > 0 && (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("calendar.specialDays", { year })} tabIndex={0}>
             <table data-testid="special-days">
               <thead>
                 <tr>
@@ -310,6 +377,7 @@ export function CalendarPage() {
       </section>
 
       <OverrideForm agencies={agencyList} />
+      <WeeklyForm agencies={agencyList} />
 
       <section className="card" aria-labelledby="overrides-title">
         <h2 id="overrides-title" className="card-title">{t("calendar.overrides", { year })}</h2>
@@ -317,7 +385,7 @@ export function CalendarPage() {
         {overrides.isPending && <Loading />}
         {overrides.data && overrides.data.length === 0 && <p className="muted">{t("calendar.noOverrides")}</p>}
         {overrides.data && overrides.data.length > 0 && (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("calendar.overrides", { year })} tabIndex={0}>
             <table data-testid="overrides">
               <thead>
                 <tr>

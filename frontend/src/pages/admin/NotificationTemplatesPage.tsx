@@ -206,7 +206,7 @@ export function NotificationTemplatesPage() {
       <ProblemAlert error={templates.error} />
       {templates.isPending && <Loading />}
       {templates.data && (
-        <div className="table-wrap card">
+        <div className="table-wrap card" role="region" aria-label={t("notifications.title")} tabIndex={0}>
           <table data-testid="templates">
             <caption className="visually-hidden">{t("notifications.title")}</caption>
             <thead>

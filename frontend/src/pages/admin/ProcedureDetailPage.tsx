@@ -35,7 +35,7 @@ const AGENCY_ROLES = ["receiving", "resolving", "coordinating"] as const;
 function TemplateSteps({ template }: { template: Template }) {
   const { t } = useTranslation("admin");
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" role="region" aria-label={template.name} tabIndex={0}>
       <table data-testid="template-steps">
         <caption className="visually-hidden">{template.name}</caption>
         <thead>
@@ -527,7 +527,7 @@ export function ProcedureDetailPage() {
           </div>
           <section className="card" aria-labelledby="versions-title">
             <h2 id="versions-title" className="card-title">{t("procedures.versions")}</h2>
-            <div className="table-wrap">
+            <div className="table-wrap" role="region" aria-label={t("procedures.versions")} tabIndex={0}>
               <table data-testid="versions-table">
                 <thead>
                   <tr>
@@ -561,7 +561,7 @@ export function ProcedureDetailPage() {
             {templates.isPending && <Loading />}
             {templates.data && templates.data.length === 0 && <p className="muted">{t("templates.none")}</p>}
             {templates.data && templates.data.length > 0 && (
-              <div className="table-wrap">
+              <div className="table-wrap" role="region" aria-label={t("templates.title")} tabIndex={0}>
                 <table data-testid="templates-table">
                   <thead>
                     <tr>

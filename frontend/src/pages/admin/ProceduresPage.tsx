@@ -50,7 +50,7 @@ export function ProceduresPage() {
       {procedures.data && (
         <div className="card">
           <p className="muted" role="status">{t("procedures.count", { total })}</p>
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("procedures.title")} tabIndex={0}>
             <table data-testid="procedures-table">
               <caption className="visually-hidden">{t("procedures.title")}</caption>
               <thead>

@@ -336,7 +336,7 @@ export function StaffPage() {
       <ProblemAlert error={staff.error} />
       {staff.isPending && <Loading />}
       {staff.data && (
-        <div className="table-wrap card">
+        <div className="table-wrap card" role="region" aria-label={t("staff.title")} tabIndex={0}>
           <table data-testid="staff-table">
             <caption className="visually-hidden">{t("staff.title")}</caption>
             <thead>

@@ -59,7 +59,7 @@ function ChartFigure({
       </div>
       <details className="chart-table">
         <summary>{t("charts.showTable")}</summary>
-        <div className="table-wrap">{table}</div>
+        <div className="table-wrap" role="region" aria-label={title} tabIndex={0}>{table}</div>
       </details>
     </figure>
   );

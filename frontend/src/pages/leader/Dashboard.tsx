@@ -106,7 +106,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_agency.length > 1 && (
         <section className="card" aria-labelledby="by-agency-title">
           <h3 id="by-agency-title" className="card-title">{t("breakdown.byAgency")}</h3>
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("breakdown.byOfficer")} tabIndex={0}>
             <table>
               <thead>
                 <tr>
@@ -137,7 +137,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_officer.length > 0 && (
         <section className="card" aria-labelledby="by-officer-title">
           <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("breakdown.byAgency")} tabIndex={0}>
             <table data-testid="by-officer">
               <thead>
                 <tr>
@@ -168,7 +168,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
         {stats.by_procedure.length === 0 ? (
           <p className="muted">{t("charts.noData")}</p>
         ) : (
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("breakdown.byProcedure")} tabIndex={0}>
             <table data-testid="by-procedure">
               <thead>
                 <tr>
@@ -230,7 +230,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
       {overdue.data && overdue.data.items.length === 0 && <p className="alert alert-ok">{t("overdue.none")}</p>}
       {overdue.data && overdue.data.items.length > 0 && (
         <>
-          <div className="table-wrap">
+          <div className="table-wrap" role="region" aria-label={t("overdue.title")} tabIndex={0}>
             <table data-testid="overdue-table">
               <caption className="visually-hidden">{t("overdue.title")}</caption>
               <thead>
