@@ -25,6 +25,7 @@ PROCEDURE = "1.001193"  # Thủ tục đăng ký khai sinh: fully online, counte
 WARD = "000.00.31.H26"  # UBND phường Hồng Bàng
 COUNTER, SPECIALIST, HEAD_AND_LEADER = "tiepnhan.xa", "chuyenvien.xa", "lanhdao.xa"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+EMAIL = "quynhanh@example.vn"
 RECEIPT_BUTTON = re.compile(r"phiếu tiếp nhận|Mẫu 01", re.IGNORECASE)
 
 
@@ -109,7 +110,7 @@ async def test_a_dossier_from_online_submission_to_the_leaders_dashboard(
     await citizen.get_by_label("Họ và tên").fill("Đặng Thị Quỳnh Anh")
     await citizen.get_by_label("Số CCCD hoặc mã số thuế").fill("031195007788")
     await citizen.get_by_label("Số điện thoại di động").fill("0903 123 456")
-    await citizen.get_by_role("textbox", name="Email").fill("quynhanh@example.vn")
+    await citizen.get_by_role("textbox", name="Email").fill(EMAIL)
     documents = mandatory_documents(stack)
     assert documents, "the procedure asks for no document: the journey needs a file"
     for document in documents:
@@ -245,5 +246,11 @@ async def test_a_dossier_from_online_submission_to_the_leaders_dashboard(
         await journey.shot(leader, "leader-dashboard")
     finally:
         await leader.context.close()
+
+    # and the citizen was told by email along the way (notify_api's worker through the test's SMTP server)
+    async def receipt_mailed() -> bool:
+        return any(code in mail.subject and "đã được tiếp nhận" in mail.subject for mail in stack.mail.to(EMAIL))
+
+    await wait_until(receipt_mailed, timeout=30, what="the receipt email to the citizen")
 
     assert not journey.missing, "the journey went through, except:\n- " + "\n- ".join(journey.missing)
