@@ -11,7 +11,8 @@ Fixtures
   the gateway, so ``await page.goto("/thu-tuc")`` works), ``phone_page`` (390x844, touch, mobile).
 Helpers
 - ``await axe_check(page, "name")``: axe-core (wcag2a, wcag2aa); fails on serious/critical violations.
-- ``await screenshot(page, "name")``: full-page PNG at test-artifacts/screenshots/<name>.png.
+- ``await screenshot(page, "name")``: full-page PNG at test-artifacts/screenshots/<name>.png; a failed test
+  leaves FAILED-<test>.png of its ``page`` / ``phone_page`` there too.
 - ``await sign_in(page, "tiepnhan")``: signs in through /dang-nhap with the demo password.
 - ``await new_page(browser, stack)``: one more independent page (e.g. a second user) — close its context.
 Checked after every test: no page showed a CCCD or phone number in its address or logged one.
@@ -23,6 +24,7 @@ test-artifacts/browser-logs/<db name>/.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -66,6 +68,25 @@ PHONE: dict[str, Any] = {
     "is_mobile": True,
     "has_touch": True,
 }
+
+
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember whether the test itself failed, for the page fixtures to keep a screenshot of it."""
+    report = yield
+    if report.when == "call":
+        item.stash[FAILED] = bool(report.failed)
+    return report
+
+
+async def _keep_failure(page: Page, request: pytest.FixtureRequest, suffix: str = "") -> None:
+    if request.node.stash.get(FAILED, False) and not page.is_closed():
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        with contextlib.suppress(Exception):  # a picture of a broken page is a bonus, never a second failure
+            await screenshot(page, f"FAILED-{name}{suffix}")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -291,21 +312,23 @@ async def context(browser: Browser, stack: BrowserStack) -> AsyncIterator[Browse
 
 
 @pytest.fixture
-async def page(context: BrowserContext) -> AsyncIterator[Page]:
+async def page(context: BrowserContext, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
     page = await context.new_page()
     errors = ConsoleErrors()
     _watch(page, errors)
     yield page
+    await _keep_failure(page, request)
     assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
 
 
 @pytest.fixture
-async def phone_page(browser: Browser, stack: BrowserStack) -> AsyncIterator[Page]:
+async def phone_page(browser: Browser, stack: BrowserStack, request: pytest.FixtureRequest) -> AsyncIterator[Page]:
     context = await new_context(browser, stack, **PHONE)
     page = await context.new_page()
     errors = ConsoleErrors()
     _watch(page, errors)
     yield page
+    await _keep_failure(page, request, "-phone")
     await context.close()
     assert not errors, "uncaught errors in the page:\n" + "\n".join(errors)
 
