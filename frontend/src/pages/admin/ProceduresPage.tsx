@@ -1,12 +1,89 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { intake, unwrap } from "../../api/client";
+import { intake, unwrap, workflow } from "../../api/client";
+import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../leader/format";
-import { Field } from "./ui";
+import { describe, Field, problemFieldErrors, type Errors } from "./ui";
+import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
+
+const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+function NewProcedureForm({ onDone }: { onDone: () => void }) {
+  const { t, i18n } = useTranslation("admin");
+  const queryClient = useQueryClient();
+  const [head, setHead] = useState({ code: "", name: "", field: "", level: "" });
+  const [draft, setDraft] = useState<VersionDraft>(emptyDraft);
+  const [errors, setErrors] = useState<Errors>({});
+  const levels = useQuery({
+    queryKey: ["agency-levels"],
+    queryFn: async () => unwrap(await workflow.GET("/api/v1/agency-levels")),
+    staleTime: 10 * 60_000,
+  });
+  const create = useMutation({
+    mutationFn: async (body: components["schemas"]["ProcedureCreate"]) => unwrap(await intake.POST("/api/v1/procedures", { body })),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["procedures"] }),
+  });
+  const all = { ...problemFieldErrors(create.error), ...errors };
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const found: Errors = {};
+    const code = head.code.trim();
+    if (!code || code.length > 64 || !CODE.test(code)) found.code = t("procedures.codeInvalid");
+    if (!head.name.trim() || head.name.trim().length > 1000) found.name = t("validation.length", { min: 1, max: 1000 });
+    if (!head.field.trim() || head.field.trim().length > 200) found.field = t("validation.length", { min: 1, max: 200 });
+    if (!head.level) found.level = t("validation.required");
+    for (const [key, message] of Object.entries(validateVersion(draft, t))) found[`version.${key}`] = message;
+    setErrors(found);
+    if (Object.keys(found).length === 0) {
+      create.mutate({ code, name: head.name.trim(), field: head.field.trim(), level: head.level, version: versionBody(draft) });
+    }
+  }
+  const versionErrors = Object.fromEntries(
+    Object.entries(all).filter(([key]) => key.startsWith("version.")).map(([key, value]) => [key.slice("version.".length), value]),
+  );
+
+  return (
+    <form className="card" onSubmit={submit} noValidate aria-labelledby="new-procedure-title" data-testid="new-procedure">
+      <h2 id="new-procedure-title" className="card-title">{t("procedures.newTitle")}</h2>
+      <div className="admin-form">
+        <Field id="np-code" label={t("procedures.code")} error={all.code} hint={t("procedures.codeHint")}>
+          <input required maxLength={64} value={head.code} onChange={(e) => setHead({ ...head, code: e.target.value })} {...describe("np-code", all, "code", true)} />
+        </Field>
+        <Field id="np-name" label={t("procedures.name")} error={all.name} className="wide">
+          <input required maxLength={1000} value={head.name} onChange={(e) => setHead({ ...head, name: e.target.value })} {...describe("np-name", all, "name")} />
+        </Field>
+        <Field id="np-field" label={t("procedures.field")} error={all.field}>
+          <input required maxLength={200} value={head.field} onChange={(e) => setHead({ ...head, field: e.target.value })} {...describe("np-field", all, "field")} />
+        </Field>
+        <Field id="np-level" label={t("procedures.level")} error={all.level}>
+          <select required value={head.level} onChange={(e) => setHead({ ...head, level: e.target.value })} {...describe("np-level", all, "level")}>
+            <option value="">{t("common.choose")}</option>
+            {(levels.data ?? []).map((level) => (
+              <option key={level.code} value={level.code}>{i18n.language === "en" ? level.name_en : level.name_vi}</option>
+            ))}
+          </select>
+        </Field>
+      </div>
+      <VersionFields draft={draft} setDraft={setDraft} errors={versionErrors} />
+      <ProblemAlert error={create.error} />
+      {create.isSuccess && (
+        <p role="status" className="alert alert-ok">
+          {t("procedures.created")}{" "}
+          <Link to={`/quan-tri/thu-tuc/${encodeURIComponent(create.data.code)}`}>{create.data.name}</Link>
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={create.isPending}>{t("procedures.create")}</button>
+        <button type="button" onClick={onDone}>{t("common.close")}</button>
+      </div>
+    </form>
+  );
+}
 
 const PAGE = 20;
 
@@ -16,6 +93,7 @@ export function ProceduresPage() {
   const q = params.get("q") ?? "";
   const offset = Math.max(0, Number(params.get("offset") ?? 0) || 0);
   const [text, setText] = useState(q);
+  const [creating, setCreating] = useState(false);
   const procedures = useQuery({
     queryKey: ["procedures", "admin", q, offset],
     queryFn: async () =>
@@ -43,8 +121,10 @@ export function ProceduresPage() {
         </div>
         <div className="actions">
           <button type="submit" className="primary">{t("common.search")}</button>
+          <button type="button" onClick={() => setCreating(true)}>{t("procedures.new")}</button>
         </div>
       </form>
+      {creating && <NewProcedureForm onDone={() => setCreating(false)} />}
       <ProblemAlert error={procedures.error} />
       {procedures.isPending && <Loading />}
       {procedures.data && (
