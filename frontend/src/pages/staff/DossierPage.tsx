@@ -44,6 +44,8 @@ export function DossierPage() {
 
   const dossier = useQuery({
     queryKey: ["staff", "dossier", code],
+    // while an action form is open the page holds still; a conflict on sending reloads it (409)
+    refetchOnWindowFocus: action === null,
     queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
   });
   const desk = useQuery({
@@ -176,6 +178,12 @@ export function DossierPage() {
                 {t(`actions.${name}`)}
               </button>
             ))}
+          </div>
+        )}
+        {action && !data.allowed_actions.includes(action) && (
+          <div className="alert alert-info" role="status" data-testid="action-gone">
+            {t("dossier.actionGone", { action: t(`actions.${action}`) })}{" "}
+            <button type="button" className="link-button" onClick={() => setAction(null)}>{t("actionForm.cancel")}</button>
           </div>
         )}
         {action && data.allowed_actions.includes(action) && (
