@@ -260,7 +260,7 @@ async def test_an_admin_adds_a_procedure_and_its_first_workflow(page: Page) -> N
     await expect(form.get_by_label("Thời hạn giải quyết")).to_have_attribute("aria-invalid", "true")
 
     await form.get_by_label("Mã thủ tục").fill(code)
-    await form.get_by_label("Tên thủ tục").fill("Thủ tục thử nghiệm cấp giấy xác nhận")
+    await form.get_by_label("Tên thủ tục").fill("Yêu cầu thử nghiệm của quản trị")
     await form.get_by_label("Lĩnh vực").fill("Thử nghiệm")
     await form.get_by_role("combobox", name=re.compile("^Cấp giải quyết")).select_option(index=1)
     await form.get_by_label("Thời hạn giải quyết").fill("2")
@@ -273,7 +273,7 @@ async def test_an_admin_adds_a_procedure_and_its_first_workflow(page: Page) -> N
     await screenshot(page, "admin-new-procedure")
     await form.get_by_role("status").get_by_role("link").click()
 
-    await expect(page.get_by_role("heading", level=1)).to_have_text("Thủ tục thử nghiệm cấp giấy xác nhận")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Yêu cầu thử nghiệm của quản trị")
     await expect(page.get_by_text("Chưa có quy trình.")).to_be_visible()
     await page.get_by_role("button", name="Tạo phiên bản quy trình mới").click()
     workflow_form = page.get_by_test_id("template-form")

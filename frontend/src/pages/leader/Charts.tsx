@@ -32,7 +32,7 @@ const COLOURS = {
   late: "#9b1c1c",
   pendingOnTime: "#5b7fc7",
   overdue: "#d9480f",
-  direct: "#8a94a3",
+  direct: "#6b7380",
 };
 
 function ChartFigure({
@@ -64,6 +64,9 @@ function ChartFigure({
     </figure>
   );
 }
+
+// legend text in the body colour: the series colours are for the marks, not for reading
+const legendText = (value: unknown) => <span className="chart-legend-text">{String(value)}</span>;
 
 const pct = (value: unknown) => (typeof value === "number" ? formatPercent(value) : String(value ?? ""));
 
@@ -123,7 +126,7 @@ export function MonthlyRatesChart({ stats }: { stats: Stats }) {
             <XAxis dataKey="month" />
             <YAxis domain={[0, 100]} unit="%" width={48} />
             <Tooltip formatter={pct} />
-            <Legend />
+            <Legend formatter={legendText} />
             <Line type="monotone" dataKey="onTime" name={t("indicators.onTimeRate")} stroke={COLOURS.onTime} strokeWidth={2} isAnimationActive={false} />
             <Line type="monotone" dataKey="online" name={t("indicators.onlineRate")} stroke={COLOURS.online} strokeWidth={2} strokeDasharray="6 3" isAnimationActive={false} />
             <Line type="monotone" dataKey="satisfaction" name={t("indicators.satisfactionRate")} stroke={COLOURS.satisfaction} strokeWidth={2} strokeDasharray="2 2" isAnimationActive={false} />
@@ -194,7 +197,7 @@ export function MonthlyOutcomesChart({ stats }: { stats: Stats }) {
             <XAxis dataKey="label" />
             <YAxis allowDecimals={false} width={48} />
             <Tooltip />
-            <Legend />
+            <Legend formatter={legendText} />
             {series.map((s) => (
               <Bar key={s.key} dataKey={s.key} stackId="all" name={t(`indicators.${s.key}`)} fill={s.colour} isAnimationActive={false} />
             ))}
@@ -315,7 +318,7 @@ export function OnlineShareChart({ stats }: { stats: Stats }) {
           <PieChart accessibilityLayer={false}>
             <Pie data={data} dataKey="value" nameKey="name" innerRadius={50} outerRadius={90} isAnimationActive={false} />
             <Tooltip />
-            <Legend />
+            <Legend formatter={legendText} />
           </PieChart>
         </ResponsiveContainer>
       )}
