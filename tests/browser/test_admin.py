@@ -207,7 +207,19 @@ async def test_agencies_page_lists_the_tree_and_adds_a_unit(page: Page) -> None:
     await form.get_by_role("combobox", name=re.compile("^Trực thuộc")).select_option("000.00.31.H26")
     await form.get_by_role("button", name="Thêm", exact=True).click()
     await expect(form.get_by_role("status")).to_contain_text(code)
-    await expect(table.get_by_role("row").filter(has_text=code)).to_contain_text("Bộ phận một cửa thử nghiệm")
+    row = table.get_by_role("row").filter(has_text=code)
+    await expect(row).to_contain_text("Bộ phận một cửa thử nghiệm")
+
+    # rename it and close it from a date: the list shows both
+    await form.get_by_role("button", name="Đóng").click()
+    await row.get_by_role("button", name=re.compile("^Sửa")).click()
+    edit = page.get_by_test_id("edit-agency")
+    await edit.get_by_label("Tên cơ quan, đơn vị").fill("Bộ phận một cửa thử nghiệm (đã sáp nhập)")
+    await edit.get_by_label("Ngừng hoạt động từ ngày").fill("2030-01-01")
+    await edit.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(edit.get_by_role("status")).to_contain_text(code)
+    await expect(row).to_contain_text("đã sáp nhập")
+    await expect(row).to_contain_text("Ngừng từ 01/01/2030")
 
 
 async def test_procedures_and_workflow_templates(page: Page, stack: BrowserStack) -> None:

@@ -165,13 +165,14 @@ export function NotificationTemplatesPage() {
   const { t } = useTranslation("admin");
   const [channel, setChannel] = useState<Channel | "">("");
   const [locale, setLocale] = useState<Locale | "">("");
+  const [allVersions, setAllVersions] = useState(false);
   const [editing, setEditing] = useState<{ template: Template | null; key: number } | null>(null);
   const templates = useQuery({
-    queryKey: ["notification-templates", channel, locale],
+    queryKey: ["notification-templates", channel, locale, allVersions],
     queryFn: async () =>
       unwrap(
         await notify.GET("/api/v1/notification-templates", {
-          params: { query: { ...(channel ? { channel } : {}), ...(locale ? { locale } : {}) } },
+          params: { query: { ...(channel ? { channel } : {}), ...(locale ? { locale } : {}), all_versions: allVersions } },
         }),
       ),
   });
@@ -197,6 +198,10 @@ export function NotificationTemplatesPage() {
               <option value="en">{t("notifications.locales.en")}</option>
             </select>
           </Field>
+          <label className="checkbox">
+            <input type="checkbox" checked={allVersions} onChange={(e) => setAllVersions(e.target.checked)} />
+            {t("notifications.allVersions")}
+          </label>
         </div>
         <div className="actions">
           <button type="button" onClick={() => setEditing({ template: null, key: Date.now() })}>{t("notifications.new")}</button>
