@@ -15,7 +15,7 @@ from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import NotFound, Unprocessable, problem_responses
 from services.intake import dossiers as intake
 from services.intake import printing
-from services.intake.schemas import SecretIn
+from services.intake.schemas import ReceiptIn
 from services.models import Agency
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
@@ -37,16 +37,26 @@ def _pdf(content: bytes, name: str) -> Response:
 )
 async def receipt(
     code: Code,
-    body: SecretIn,
+    body: ReceiptIn,
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
     actor: Staff,
     request: Request,
 ) -> Response:
-    """Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk)."""
+    """Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk).
+
+    An online dossier's applicant got the secret when submitting: its slip may be printed without it
+    (the desk never sees the secret) and then says so instead of printing it.
+    """
     dossier = await intake.staff_dossier(session, code, actor, lock=False)
-    if not intake.secret_matches(settings, dossier, body.secret):
+    if body.secret is None and dossier.channel != 2:
+        raise Unprocessable(
+            "The slip of a dossier received at the counter or by post carries its secret.",
+            code="secret_required",
+            field="secret",
+        )
+    if body.secret is not None and not intake.secret_matches(settings, dossier, body.secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
     resource = f"POST /api/v1/dossiers/{code}/forms/receipt.pdf"
     record(

@@ -62,7 +62,7 @@ def _contact(dossier: Dossier) -> dict[str, Any]:
 
 
 async def receipt_pdf(
-    session: AsyncSession, dossier: Dossier, *, secret: str, tracking_base: str, now: datetime
+    session: AsyncSession, dossier: Dossier, *, secret: str | None, tracking_base: str, now: datetime
 ) -> bytes:
     """Mẫu 01, with the secret the citizen needs (it is shown once; the server keeps only its hash)."""
     if dossier.received_at is None or dossier.due_at is None:

@@ -149,6 +149,15 @@ class SecretIn(BaseModel):
     secret: str = Field(min_length=4, max_length=64)
 
 
+class ReceiptIn(BaseModel):
+    secret: str | None = Field(
+        default=None,
+        min_length=4,
+        max_length=64,
+        description="printed on the slip; required unless the dossier came online (its applicant has the secret)",
+    )
+
+
 class WithdrawIn(SecretIn):
     reason: str | None = Field(default=None, max_length=1000)
 

@@ -169,6 +169,16 @@ async def test_counter_accepts_an_online_submission(page: Page, stack: BrowserSt
     await expect(page.get_by_test_id("decision-done")).to_contain_text("Đã tiếp nhận hồ sơ")
     assert await dossier_status(stack, code) in {"received", "processing"}
 
+    # the receipt of an online dossier: printed without the secret, which the citizen already holds
+    async with page.expect_download() as waiting:
+        await page.get_by_role("button", name="In giấy tiếp nhận và hẹn trả kết quả (Mẫu 01)").click()
+    download = await waiting.value
+    path = await download.path()
+    assert path is not None
+    with open(path, "rb") as pdf:
+        assert pdf.read(5) == b"%PDF-"
+    assert download.suggested_filename == f"{code}-01.pdf"
+
 
 async def test_specialist_forwards_head_approves_and_the_counter_returns(
     page: Page, stack: BrowserStack, procedure: dict[str, Any]

@@ -63,3 +63,29 @@ async def test_receipt_supplement_refusal_and_record_book(
         "/api/v1/record-book.pdf", params={"from": "2026-11-23", "to": "2026-11-01"}, headers=officer
     )
     assert bad.status_code == 422
+
+
+async def test_an_online_dossiers_receipt_is_printed_without_its_secret_a_counter_one_never(
+    intake: httpx.AsyncClient, committed: AsyncSession, bearer, travel
+) -> None:  # type: ignore[no-untyped-def]
+    desk = await create_desk(committed)
+    await committed.commit()
+    officer = bearer(desk.officer)
+    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
+    online = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()
+    code, secret = online["code"], online["secret"]
+    early = await intake.post(f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={}, headers=officer)
+    assert early.status_code == 409  # not received yet
+    assert (await intake.post(f"/api/v1/dossiers/{code}/accept", json={}, headers=officer)).status_code == 200
+
+    receipt = await intake.post(f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={}, headers=officer)
+    assert receipt.status_code == 200, receipt.text
+    content = pdf_text(receipt.content)
+    assert code in content
+    assert "đã cấp cho người nộp khi nộp hồ sơ trực tuyến" in content
+    assert secret not in content
+
+    counter = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
+    refused = await intake.post(f"/api/v1/dossiers/{counter['code']}/forms/receipt.pdf", json={}, headers=officer)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "secret_required"

@@ -58,7 +58,7 @@ class ReceiptForm:
     appointment_at: datetime
     return_method_label: str
     tracking_url: str
-    secret: str
+    secret: str | None  # None: an online dossier, whose applicant got the secret when submitting
     officer_name: str
     printed_at: date | datetime
     applicant_address: str | None = None

@@ -278,6 +278,9 @@ export interface paths {
         /**
          * Receipt
          * @description Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk).
+         *
+         *     An online dossier's applicant got the secret when submitting: its slip may be printed without it
+         *     (the desk never sees the secret) and then says so instead of printing it.
          */
         post: operations["receipt_api_v1_dossiers__code__forms_receipt_pdf_post"];
         delete?: never;
@@ -1316,6 +1319,14 @@ export interface components {
             valid_to: string | null;
             /** Version */
             version: number;
+        };
+        /** ReceiptIn */
+        ReceiptIn: {
+            /**
+             * Secret
+             * @description printed on the slip; required unless the dossier came online (its applicant has the secret)
+             */
+            secret?: string | null;
         };
         /** RefusalIn */
         RefusalIn: {
@@ -2504,7 +2515,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SecretIn"];
+                "application/json": components["schemas"]["ReceiptIn"];
             };
         };
         responses: {

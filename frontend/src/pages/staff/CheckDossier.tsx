@@ -48,8 +48,15 @@ export function CheckDossier() {
   });
 
   const form = useMutation({
-    mutationFn: async (which: "supplement" | "refusal") =>
-      downloadFile("intake", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/${which}.pdf`, `${code}-${which === "supplement" ? "02" : "03"}.pdf`),
+    mutationFn: async (which: "supplement" | "refusal" | "receipt") =>
+      which === "receipt"
+        ? // the applicant got the secret when submitting online: the slip says so instead of printing it
+          downloadFile("intake", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/receipt.pdf`, `${code}-01.pdf`, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: "{}",
+          })
+        : downloadFile("intake", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/${which}.pdf`, `${code}-${which === "supplement" ? "02" : "03"}.pdf`),
   });
 
   function open(which: Decision) {
@@ -120,7 +127,12 @@ export function CheckDossier() {
       {done && (
         <div className="alert alert-ok" role="status" data-testid="decision-done">
           {t(`check.done.${done}`)}{" "}
-          {done === "accept" && <Link to={`/can-bo/ho-so/${encodeURIComponent(data.code)}`}>{t("receive.openDossier")}</Link>}
+          {done === "accept" && (
+            <>
+              <button type="button" className="link-button" onClick={() => form.mutate("receipt")}>{t("check.form01")}</button>{" "}
+              <Link to={`/can-bo/ho-so/${encodeURIComponent(data.code)}`}>{t("receive.openDossier")}</Link>
+            </>
+          )}
           {done === "supplement" && (
             <button type="button" className="link-button" onClick={() => form.mutate("supplement")}>{t("check.form02")}</button>
           )}
