@@ -1,6 +1,6 @@
 // The dashboard's charts. Each chart is one image for assistive technology (role="img" with a spoken
 // summary) and has its figures as a table right under it, so nothing is only in the picture.
-import type { ReactNode } from "react";
+import { useSyncExternalStore, type ReactNode } from "react";
 import { useTranslation } from "react-i18next";
 import {
   Bar,
@@ -34,6 +34,20 @@ const COLOURS = {
   overdue: "#d9480f",
   direct: "#6b7380",
 };
+
+const NARROW = "(max-width: 640px)";
+
+/** True on a phone-sized screen (the unit names then get less room beside the bars). */
+function useNarrow(): boolean {
+  return useSyncExternalStore(
+    (notify) => {
+      const query = window.matchMedia(NARROW);
+      query.addEventListener("change", notify);
+      return () => query.removeEventListener("change", notify);
+    },
+    () => window.matchMedia(NARROW).matches,
+  );
+}
 
 function ChartFigure({
   id,
@@ -210,9 +224,11 @@ export function MonthlyOutcomesChart({ stats }: { stats: Stats }) {
 
 export function UnitRatesChart({ stats }: { stats: Stats }) {
   const { t } = useTranslation("leader");
+  const narrow = useNarrow();
+  const room = narrow ? 18 : 32;
   const units = stats.by_unit.slice(0, 15);
   const data = units.map((u) => ({
-    label: u.agency_name.length > 32 ? `${u.agency_name.slice(0, 32)}…` : u.agency_name,
+    label: u.agency_name.length > room ? `${u.agency_name.slice(0, room)}…` : u.agency_name,
     onTime: u.on_time_rate,
   }));
   const worst = [...units].filter((u) => u.on_time_rate !== null).sort((a, b) => (a.on_time_rate ?? 0) - (b.on_time_rate ?? 0))[0];
@@ -261,7 +277,7 @@ export function UnitRatesChart({ stats }: { stats: Stats }) {
           <BarChart data={data} layout="vertical" accessibilityLayer={false} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
             <CartesianGrid strokeDasharray="3 3" />
             <XAxis type="number" domain={[0, 100]} unit="%" />
-            <YAxis type="category" dataKey="label" width={200} />
+            <YAxis type="category" dataKey="label" width={narrow ? 120 : 200} />
             <Tooltip formatter={pct} />
             <Bar dataKey="onTime" name={t("indicators.onTimeRate")} fill={COLOURS.onTime} isAnimationActive={false} />
           </BarChart>
