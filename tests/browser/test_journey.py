@@ -157,6 +157,7 @@ async def test_a_dossier_from_online_submission_to_the_leaders_dashboard(
         async with counter.expect_download() as waiting:
             await receipt.first.click()
         download = await waiting.value
+        assert download.suggested_filename.endswith("01.pdf"), download.suggested_filename  # Mẫu 01
         path = await download.path()
         assert path is not None
         with open(path, "rb") as pdf:
