@@ -304,3 +304,17 @@ async def test_an_admin_adds_a_procedure_and_its_first_workflow(page: Page) -> N
     await expect(page.get_by_test_id("template-steps")).to_contain_text("Tiếp nhận, giải quyết và trả kết quả")
     await axe_check(page, "admin-new-procedure-workflow")
     await screenshot(page, "admin-new-procedure-workflow")
+
+
+async def test_the_admin_pages_in_english(page: Page) -> None:
+    await sign_in(page, "admin")
+    await page.goto("/quan-tri/lich")
+    await page.get_by_test_id("language").select_option("en")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Working calendar")
+    await expect(page.get_by_role("navigation", name="Administration sections")).to_be_visible()
+    await expect(page.locator("abbr[title=Monday]").first).to_have_text("Mo")
+    await axe_check(page, "admin-calendar-en")
+    await page.goto("/quan-tri/mau-thong-bao")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Notification templates")
+    await page.get_by_test_id("language").select_option("vi")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Mẫu thông báo")
