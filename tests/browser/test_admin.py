@@ -40,7 +40,9 @@ async def test_admin_home_lists_the_sections(page: Page) -> None:
     await screenshot(page, "admin-home")
 
 
-async def test_an_admin_adds_a_holiday_and_sees_it_on_the_calendar_then_revokes_it(page: Page, stack: BrowserStack) -> None:
+async def test_an_admin_adds_a_holiday_and_sees_it_on_the_calendar_then_revokes_it(
+    page: Page, stack: BrowserStack
+) -> None:
     day = next_year_weekday(stack)
     await sign_in(page, "admin")
     await page.goto("/quan-tri/lich")
@@ -104,14 +106,18 @@ async def test_an_admin_previews_an_sms_template_and_sees_the_segment_count(page
     editor = page.get_by_test_id("template-editor")
     await editor.get_by_role("textbox", name=re.compile("^Sự kiện")).fill("dossier.received")
     await editor.get_by_role("combobox", name=re.compile("^Kênh")).select_option("sms")
-    await editor.get_by_label("Nội dung").fill("Ho so {{ dossier_code }} da duoc tiep nhan. Hen tra ket qua theo phieu hen.")
+    await editor.get_by_label("Nội dung").fill(
+        "Ho so {{ dossier_code }} da duoc tiep nhan. Hen tra ket qua theo phieu hen."
+    )
     await editor.get_by_role("button", name="Xem trước").click()
     segments = editor.get_by_test_id("sms-segments")
     await expect(segments).to_contain_text("SMS: 1 tin")
     await expect(segments).to_contain_text("GSM-7")
 
     # Vietnamese with diacritics needs UCS-2: more parts for a longer text
-    await editor.get_by_label("Nội dung").fill("Hồ sơ {{ dossier_code }} đã được tiếp nhận, vui lòng đến đúng hẹn để nhận kết quả.")
+    await editor.get_by_label("Nội dung").fill(
+        "Hồ sơ {{ dossier_code }} đã được tiếp nhận, vui lòng đến đúng hẹn để nhận kết quả."
+    )
     await editor.get_by_role("button", name="Xem trước").click()
     await expect(segments).to_contain_text("UCS-2")
     await expect(segments).to_contain_text("SMS: 2 tin")
@@ -137,7 +143,9 @@ async def test_an_admin_creates_a_staff_account_with_a_role_and_it_can_sign_in(p
     await sign_in(page, "admin")
     await page.goto("/quan-tri/can-bo")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Cán bộ và vai trò")
-    await expect(page.get_by_test_id("staff-table").get_by_role("rowheader", name="tiepnhan", exact=True)).to_be_visible()
+    await expect(
+        page.get_by_test_id("staff-table").get_by_role("rowheader", name="tiepnhan", exact=True)
+    ).to_be_visible()
     await axe_check(page, "admin-staff")
 
     await page.get_by_role("button", name="Thêm tài khoản cán bộ").click()

@@ -27,7 +27,9 @@ def procedure(stack: BrowserStack) -> dict[str, Any]:
     ).json()["items"]
     for item in items:
         detail = httpx.get(stack.url("intake") + f"/api/v1/procedures/{item['code']}").json()
-        if [a["code"] for a in detail["agencies"] if a["role"] == "receiving"] == [CENTRE] and detail["time_limit"]["value"] > 0:
+        if [a["code"] for a in detail["agencies"] if a["role"] == "receiving"] == [CENTRE] and detail["time_limit"][
+            "value"
+        ] > 0:
             return dict(detail)
     for item in items:
         return dict(httpx.get(stack.url("intake") + f"/api/v1/procedures/{item['code']}").json())
@@ -44,7 +46,13 @@ def dossiers(stack: BrowserStack, procedure: dict[str, Any]) -> list[str]:
             stack.url("intake") + "/api/v1/counter/dossiers",
             json={
                 "procedure_code": procedure["code"],
-                "applicant": {"full_name": name, "id_number": "031190004567", "phone": "0912345678", "email": None, "address": None},
+                "applicant": {
+                    "full_name": name,
+                    "id_number": "031190004567",
+                    "phone": "0912345678",
+                    "email": None,
+                    "address": None,
+                },
                 "return_method": "counter",
             },
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
@@ -65,7 +73,11 @@ def api_stats(stack: BrowserStack, **query: Any) -> dict[str, Any]:
 
 
 def indicator(page: Page, label: str) -> Locator:
-    return page.get_by_test_id("indicators").locator(".indicator", has=page.get_by_text(label, exact=True)).locator(".indicator-value")
+    return (
+        page.get_by_test_id("indicators")
+        .locator(".indicator", has=page.get_by_text(label, exact=True))
+        .locator(".indicator-value")
+    )
 
 
 def this_year() -> tuple[str, str]:
@@ -73,7 +85,9 @@ def this_year() -> tuple[str, str]:
     return f"{today.year}-01-01", today.isoformat()
 
 
-async def test_the_dashboard_shows_indicators_charts_and_exports(page: Page, stack: BrowserStack, dossiers: list[str]) -> None:
+async def test_the_dashboard_shows_indicators_charts_and_exports(
+    page: Page, stack: BrowserStack, dossiers: list[str]
+) -> None:
     await sign_in(page, "admin")
     await page.goto("/lanh-dao")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Bảng điều hành")
@@ -102,7 +116,9 @@ async def test_the_dashboard_shows_indicators_charts_and_exports(page: Page, sta
     await expect(page.get_by_text("Đã tải tệp Excel.")).to_be_visible()
 
 
-async def test_filters_change_the_figures(page: Page, stack: BrowserStack, procedure: dict[str, Any], dossiers: list[str]) -> None:
+async def test_filters_change_the_figures(
+    page: Page, stack: BrowserStack, procedure: dict[str, Any], dossiers: list[str]
+) -> None:
     await sign_in(page, "admin")
     await page.goto("/lanh-dao")
     start, end = this_year()
@@ -134,7 +150,9 @@ async def test_filters_change_the_figures(page: Page, stack: BrowserStack, proce
     await screenshot(page, "leader-dashboard-filtered")
 
 
-async def test_the_overdue_list_names_the_responsible_unit(page: Page, stack: BrowserStack, dossiers: list[str]) -> None:
+async def test_the_overdue_list_names_the_responsible_unit(
+    page: Page, stack: BrowserStack, dossiers: list[str]
+) -> None:
     token = stack.token("tiepnhan")
 
     async def routed() -> bool:
@@ -155,7 +173,8 @@ async def test_the_overdue_list_names_the_responsible_unit(page: Page, stack: Br
         await expect(row).to_be_visible()
         await expect(row.get_by_text(re.compile(r"\d+(,\d)? ngày"))).to_be_visible()
         unit = await row.locator("td").nth(4).inner_text()
-        assert unit.strip() and unit.strip() != "Chưa xác định"
+        assert unit.strip()
+        assert unit.strip() != "Chưa xác định"
         await expect(indicator(page, "Đang giải quyết")).not_to_have_text("0")
         await axe_check(page, "leader-overdue")
         await screenshot(page, "leader-overdue")
