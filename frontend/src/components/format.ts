@@ -44,6 +44,19 @@ export function formatDate(value: string | number | Date | null | undefined): st
   return `${p.day}/${p.month}/${p.year}`;
 }
 
+/** yyyy-mm-dd of the instant in Việt Nam (for counting working days, date inputs). */
+export function vnDay(value: string | number | Date): string {
+  const date = toDate(value);
+  if (!date) return "";
+  const p = parts(date);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** Today's date in Việt Nam as yyyy-mm-dd. */
+export function todayInVietnam(): string {
+  return vnDay(new Date());
+}
+
 /** Money in đồng: "1.500.000 đ" (Vietnamese grouping in both languages). */
 export function formatVnd(amount: number | null | undefined): string {
   if (amount === null || amount === undefined) return "";

@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { validEmail } from "../../components/validation";
 import { describe, Field, type Errors } from "./ui";
 
 type StaffOut = components["schemas"]["StaffOut"];
@@ -13,7 +14,6 @@ type Role = components["schemas"]["RoleOut"];
 type Agency = components["schemas"]["AgencyOut"];
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 export function useDirectory() {
   const roles = useQuery({
@@ -80,7 +80,7 @@ function validateStaff(draft: StaffDraft, isNew: boolean, t: TFunction<"admin">)
   if (isNew && !USERNAME.test(draft.username.trim())) found.username = t("staff.usernameInvalid");
   const name = draft.full_name.trim();
   if (name.length < 2 || name.length > 200) found.full_name = t("validation.length", { min: 2, max: 200 });
-  if (draft.email.trim() && !EMAIL.test(draft.email.trim())) found.email = t("validation.email");
+  if (draft.email.trim() && !validEmail(draft.email)) found.email = t("validation.email");
   if (!draft.agency_code) found.agency_code = t("validation.required");
   if (draft.roles.length === 0) found.roles = t("staff.rolesRequired");
   if (isNew && (draft.password.length < 8 || draft.password.length > 128)) found.password = t("validation.length", { min: 8, max: 128 });

@@ -9,7 +9,7 @@ import { useAllProcedures } from "./Catalogue";
 import { dateTime } from "./format";
 import { FormField } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
-import { compactPhone, validEmail, validPhone } from "./validation";
+import { compactPhone, validEmail, validPhone } from "../../components/validation";
 
 type ComplaintIn = components["schemas"]["ComplaintIn"];
 

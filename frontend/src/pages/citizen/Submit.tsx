@@ -11,7 +11,7 @@ import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { FormField, newKey } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
 import { SecretBox } from "./SecretBox";
-import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "./validation";
+import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
 
 type SubmissionIn = components["schemas"]["SubmissionIn"];
 

@@ -7,7 +7,7 @@ import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
 import { FormField } from "./FormField";
-import { ACCEPT, MAX_FILE_BYTES } from "./validation";
+import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {

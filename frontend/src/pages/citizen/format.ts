@@ -1,42 +1,15 @@
 // Formatting shared by the citizen pages: dates in Vietnam's time zone, money in đồng, working days.
 import type { components } from "../../api/schema/intake";
+import { formatDateTime, vnDay } from "../../components/format";
 
 export type ProcedureSummary = components["schemas"]["ProcedureSummary"];
 export type ProcedureDetail = components["schemas"]["ProcedureDetail"];
 export type Tracking = components["schemas"]["TrackingOut"];
 export type DossierOut = components["schemas"]["DossierOut"];
 
-const TIME_ZONE = "Asia/Ho_Chi_Minh";
-
-function parts(value: string | Date): Record<string, string> {
-  const date = typeof value === "string" ? new Date(value) : value;
-  const found: Record<string, string> = {};
-  for (const part of new Intl.DateTimeFormat("en-GB", {
-    timeZone: TIME_ZONE,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(date)) {
-    found[part.type] = part.value;
-  }
-  return found;
-}
-
 /** dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh, whatever the browser's zone. */
-export function dateTime(value: string | Date | null | undefined): string {
-  if (!value) return "";
-  const p = parts(value);
-  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
-}
-
-/** yyyy-mm-dd of the instant in Vietnam (for counting working days). */
-export function vnDay(value: string | Date): string {
-  const p = parts(value);
-  return `${p.year}-${p.month}-${p.day}`;
-}
+export const dateTime = formatDateTime;
+export { vnDay };
 
 /** 50000 → "50.000" (Vietnamese thousands separator). */
 export function vnd(amount: number): string {

@@ -7,7 +7,8 @@ import { downloadFile, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { EMAIL, formatDateTime, validIdNumber, validPhone } from "./format";
+import { validEmail, validIdNumber, validPhone } from "../../components/validation";
+import { formatDateTime } from "./format";
 
 type Counted = components["schemas"]["DossierOut"];
 type DocForm = "original" | "copy" | "certified_copy" | "electronic";
@@ -135,7 +136,7 @@ export function ReceiveForm() {
     if (!applicant.id_number.trim()) found.id_number = t("validation.idRequired");
     else if (!validIdNumber(applicant.id_number)) found.id_number = t("validation.idFormat");
     if (applicant.phone.trim() && !validPhone(applicant.phone)) found.phone = t("validation.phoneFormat");
-    if (applicant.email.trim() && !EMAIL.test(applicant.email.trim())) found.email = t("validation.emailFormat");
+    if (applicant.email.trim() && !validEmail(applicant.email)) found.email = t("validation.emailFormat");
     if (!applicant.phone.trim() && !applicant.email.trim()) found.contact = t("validation.contactRequired");
     if (applicant.address.length > 500) found.address = t("validation.addressLong");
     if (returnMethod === "postal" && postalAddress.trim().length < 10) found.postal_address = t("validation.postalAddress");

@@ -1,20 +1,8 @@
-// Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh, whatever the browser's zone.
-const PARTS = new Intl.DateTimeFormat("en-GB", {
-  timeZone: "Asia/Ho_Chi_Minh",
-  day: "2-digit",
-  month: "2-digit",
-  year: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  hourCycle: "h23",
-});
+// Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh (components/format), "—" when missing.
+import { formatDateTime as vnDateTime } from "../../components/format";
 
 export function formatDateTime(value: string | null | undefined): string {
-  if (!value) return "—";
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) return "—";
-  const part = (type: string) => PARTS.formatToParts(date).find((item) => item.type === type)?.value ?? "";
-  return `${part("day")}/${part("month")}/${part("year")} ${part("hour")}:${part("minute")}`;
+  return vnDateTime(value) || "—";
 }
 
 /** A datetime-local value (wall time in Viet Nam) as an ISO instant with the +07:00 offset. */
@@ -35,21 +23,6 @@ export function fileSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-// The API's own rules, mirrored so the form says what is wrong before sending.
-export const CCCD = /^\d{12}$/;
-export const TAX_CODE = /^\d{10}(?:-\d{3})?$/;
-const PHONE = /^(?:\+?84|0)(3|5|7|8|9)\d{8}$/;
-export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
-export function validPhone(value: string): boolean {
-  return PHONE.test(value.replace(/[\s.-]/g, ""));
-}
-
-export function validIdNumber(value: string): boolean {
-  const compact = value.trim();
-  return CCCD.test(compact) || TAX_CODE.test(compact);
 }
 
 export type DueState = "overdue" | "soon" | "paused" | "ok" | "closed";

@@ -1,3 +1,4 @@
+// Client-side checks shared by the citizen portal, the counter desk and the administration.
 // Client-side checks that mirror the API's (services/core/validation.py, services/intake/schemas.py):
 // the server stays the judge, these only spare the citizen a round trip.
 
