@@ -80,6 +80,7 @@ async def test_an_administrator_closes_a_day_for_one_agency_and_it_is_audited(
     assert revoked.json()["override"]["revoke_reason"] == "Hoãn sửa chữa"
     history = (await workflow.get("/api/v1/calendar/overrides", params={"year": 2026}, headers=bearer(clerk))).json()
     assert any(item["id"] == override_id and item["revoked_at"] for item in history)
+    assert next(item for item in history if item["id"] == override_id)["agency_code"] == agency.code
 
     entries = (
         await committed.scalars(
@@ -115,6 +116,8 @@ async def test_a_ward_open_on_saturday_mornings_counts_them(
     ward = await create_agency(committed, level="commune")
     admin = await create_staff(committed, agency=ward, roles=("admin",))
     await committed.commit()
+    before = (await workflow.get("/api/v1/calendar/weekly", params={"agency": ward.code}, headers=bearer(admin))).json()
+    assert before["source"] in {"province", "national"}
     weekday = [["07:30", "11:30"], ["13:00", "17:00"]]
     windows = {day: weekday for day in ("mon", "tue", "wed", "thu", "fri")} | {"sat": [["07:30", "11:30"]]}
     response = await workflow.put(
@@ -128,6 +131,8 @@ async def test_a_ward_open_on_saturday_mornings_counts_them(
         "/api/v1/calendar/due", params={"start": "2026-11-27T15:00:00+07:00", "hours": 4, "agency": ward.code}
     )
     assert datetime.fromisoformat(due.json()["due_at"]) == datetime(2026, 11, 28, 9, 30, tzinfo=VN_TZ)
+    after = (await workflow.get("/api/v1/calendar/weekly", params={"agency": ward.code}, headers=bearer(admin))).json()
+    assert after == {"agency_code": ward.code, "source": "agency", "windows": windows}
     empty = await workflow.put(
         "/api/v1/calendar/weekly",
         json={"agency_code": ward.code, "windows": {}, "reason": "Đóng cửa"},

@@ -82,7 +82,7 @@ async def test_an_admin_adds_a_holiday_and_sees_it_on_the_calendar_then_revokes_
     await expect(row).to_contain_text("Đã hủy")
     await expect(cell).not_to_have_class(re.compile("closed"))
 
-    # the weekly hours form opens with the national default (not saved here: other tests share the calendar)
+    # the weekly hours form opens with the hours in force (not saved here: other tests share the calendar)
     await page.get_by_text("Giờ làm việc hằng tuần").click()
     weekly = page.get_by_role("form", name="Giờ làm việc hằng tuần")
     await expect(weekly.get_by_label("Thứ Hai")).to_have_value("07:30-11:30, 13:00-17:00")

@@ -24,7 +24,8 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import Unprocessable, problem_responses
-from services.models import CalendarOverride
+from services.models import Agency, CalendarOverride
+from services.models import WorkingCalendar as WorkingCalendarRow
 from services.sla.clocks import WarningPolicy
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
@@ -51,6 +52,7 @@ class DayOut(BaseModel):
 class OverrideOut(BaseModel):
     id: uuid.UUID
     agency_id: uuid.UUID | None
+    agency_code: str | None = None  # None: province-wide
     day: date
     kind: str
     windows: list[list[str]] | None
@@ -59,6 +61,12 @@ class OverrideOut(BaseModel):
     changed_at: datetime
     revoked_at: datetime | None
     revoke_reason: str | None
+
+
+class WeeklyOut(BaseModel):
+    agency_code: str | None
+    source: str  # agency: its own hours; province: the province default; national: none set (07:30-11:30, 13:00-17:00)
+    windows: dict[str, list[list[str]]]
 
 
 class ChangeOut(BaseModel):
@@ -124,7 +132,44 @@ async def list_overrides(
     query = select(CalendarOverride).order_by(CalendarOverride.day, CalendarOverride.changed_at)
     if year is not None:
         query = query.where(extract("year", CalendarOverride.day) == year)
-    return [OverrideOut.model_validate(row, from_attributes=True) for row in await session.scalars(query)]
+    rows = list(await session.scalars(query))
+    agency_ids = {row.agency_id for row in rows if row.agency_id}
+    codes = dict((await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(agency_ids)))).all())
+    return [
+        OverrideOut.model_validate(row, from_attributes=True).model_copy(
+            update={"agency_code": codes.get(row.agency_id) if row.agency_id else None}
+        )
+        for row in rows
+    ]
+
+
+@router.get("/weekly", responses=problem_responses(401, 403, 404))
+async def get_weekly(
+    session: SessionDep, _: Staff, agency: Annotated[str | None, Query(max_length=64)] = None
+) -> WeeklyOut:
+    """The weekly working windows in force for an agency (its own, else the province's, else the national ones)."""
+    from sqlalchemy import select
+
+    agency_id = await agency_id_for(session, agency)
+    rows = list(
+        await session.scalars(
+            select(WorkingCalendarRow).where(
+                WorkingCalendarRow.agency_id.is_(None)
+                if agency_id is None
+                else (WorkingCalendarRow.agency_id == agency_id) | WorkingCalendarRow.agency_id.is_(None)
+            )
+        )
+    )
+    own = next((row for row in rows if agency_id is not None and row.agency_id == agency_id), None)
+    province = next((row for row in rows if row.agency_id is None), None)
+    if own is not None:
+        return WeeklyOut(agency_code=agency, source="agency", windows=own.weekly_windows)
+    if province is not None:
+        return WeeklyOut(agency_code=agency, source="province", windows=province.weekly_windows)
+    national = [["07:30", "11:30"], ["13:00", "17:00"]]
+    return WeeklyOut(
+        agency_code=agency, source="national", windows={day: national for day in ("mon", "tue", "wed", "thu", "fri")}
+    )
 
 
 def _policy(settings: SettingsDep) -> WarningPolicy:

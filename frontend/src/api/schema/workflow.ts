@@ -195,7 +195,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get Weekly
+         * @description The weekly working windows in force for an agency (its own, else the province's, else the national ones).
+         */
+        get: operations["get_weekly_api_v1_calendar_weekly_get"];
         /**
          * Put Weekly
          * @description Set an agency's (or the province's) weekly working windows; open dossiers' due times move.
@@ -1242,6 +1246,8 @@ export interface components {
         };
         /** OverrideOut */
         OverrideOut: {
+            /** Agency Code */
+            agency_code?: string | null;
             /** Agency Id */
             agency_id: string | null;
             /**
@@ -1893,6 +1899,17 @@ export interface components {
                 [key: string]: string[][];
             };
         };
+        /** WeeklyOut */
+        WeeklyOut: {
+            /** Agency Code */
+            agency_code: string | null;
+            /** Source */
+            source: string;
+            /** Windows */
+            windows: {
+                [key: string]: string[][];
+            };
+        };
         /** StepOut */
         services__workflow__dossiers__StepOut: {
             /** Agency Id */
@@ -2515,6 +2532,64 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    get_weekly_api_v1_calendar_weekly_get: {
+        parameters: {
+            query?: {
+                agency?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WeeklyOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

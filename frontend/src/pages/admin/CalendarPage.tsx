@@ -168,6 +168,18 @@ function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }
     mutationFn: async (body: components["schemas"]["WeeklyIn"]) => unwrap(await workflow.PUT("/api/v1/calendar/weekly", { body })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
   });
+  // the form starts from the hours in force for the chosen agency (its own, the province's or the national ones)
+  const current = useQuery({
+    queryKey: ["calendar", "weekly", agency],
+    queryFn: async () =>
+      unwrap(await workflow.GET("/api/v1/calendar/weekly", { params: { query: agency ? { agency } : {} } })),
+  });
+  const [shownFor, setShownFor] = useState<string | null>(null);
+  if (current.data && shownFor !== `${agency}|${current.dataUpdatedAt}`) {
+    setShownFor(`${agency}|${current.dataUpdatedAt}`);
+    const windows = current.data.windows;
+    setHours(Object.fromEntries(WEEKDAYS.map((day) => [day, (windows[day] ?? []).map(([from, to]) => `${from}-${to}`).join(", ")])));
+  }
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -403,7 +415,7 @@ export function CalendarPage() {
                     <th scope="row">{formatDay(o.day)}</th>
                     <td>{t(`calendar.kinds.${o.kind}`, { defaultValue: o.kind })}</td>
                     <td>{o.reason}</td>
-                    <td>{o.agency_id ? t("calendar.oneAgency") : t("calendar.wholeProvince")}</td>
+                    <td>{o.agency_id ? (o.agency_code ?? t("calendar.oneAgency")) : t("calendar.wholeProvince")}</td>
                     <td>{formatDateTime(o.changed_at)}</td>
                     <td>
                       {o.revoked_at ? (
