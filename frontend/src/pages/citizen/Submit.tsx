@@ -7,6 +7,7 @@ import { intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { fieldErrors } from "../../components/problems";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { FileInput } from "../../components/FileInput";
 import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { FormField, newKey } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
@@ -270,15 +271,11 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                 required={document.mandatory}
               >
                 {(props) => (
-                  <input
+                  <FileInput
                     {...props}
-                    type="file"
                     accept={ACCEPT}
                     data-document={document.code}
-                    onChange={(event) => {
-                      const file = event.target.files?.[0];
-                      setFiles((current) => ({ ...current, [document.code]: file }));
-                    }}
+                    onFiles={(chosen) => setFiles((current) => ({ ...current, [document.code]: chosen[0] }))}
                   />
                 )}
               </FormField>

@@ -5,6 +5,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 
 import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { FileInput } from "../../components/FileInput";
 import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
 import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
@@ -287,8 +288,7 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
       <FormField id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
         error={error && t(error)} required>
         {(props) => (
-          <input {...props} type="file" multiple accept={ACCEPT}
-            onChange={(event) => setFiles(Array.from(event.target.files ?? []))} />
+          <FileInput {...props} multiple accept={ACCEPT} onFiles={setFiles} />
         )}
       </FormField>
       <ProblemAlert error={send.error} />

@@ -6,6 +6,7 @@ import { ApiProblem, serviceUrl, unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { currentToken } from "../../auth/token";
 import { ProblemAlert } from "../../components/Status";
+import { FileInput } from "../../components/FileInput";
 import { formatDateTime, vietnamInstant } from "./format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
 
@@ -13,10 +14,10 @@ type Dossier = components["schemas"]["DossierOut"];
 type TransitionIn = components["schemas"]["TransitionIn"];
 export type Action = TransitionIn["action"];
 
-async function uploadResult(code: string, files: FileList): Promise<void> {
+async function uploadResult(code: string, files: File[]): Promise<void> {
   const body = new FormData();
   body.append("data", JSON.stringify({ kind: "result" }));
-  for (const file of Array.from(files)) body.append("files", file, file.name);
+  for (const file of files) body.append("files", file, file.name);
   const headers = new Headers();
   const token = currentToken();
   if (token) headers.set("Authorization", `Bearer ${token}`);
@@ -54,7 +55,7 @@ export function ActionForm({
   const [items, setItems] = useState<SupplementItem[]>([{ document: "", reason: "" }]);
   const [amount, setAmount] = useState("");
   const [description, setDescription] = useState("");
-  const [files, setFiles] = useState<FileList | null>(null);
+  const [files, setFiles] = useState<File[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [itemProblems, setItemProblems] = useState<string[]>([]);
 
@@ -66,7 +67,7 @@ export function ActionForm({
 
   const send = useMutation({
     mutationFn: async () => {
-      if (action === "resolve" && files && files.length > 0) await uploadResult(dossier.code, files);
+      if (action === "resolve" && files.length > 0) await uploadResult(dossier.code, files);
       const body: TransitionIn = { action, version: dossier.version, comment: comment.trim() || null };
       if (action === "send_back") {
         body.reason = reason.trim();
@@ -214,7 +215,7 @@ export function ActionForm({
       {action === "resolve" && (
         <label>
           {t("actionForm.resultFiles")}
-          <input type="file" multiple accept=".pdf,.png,.jpg,.jpeg,.docx" onChange={(event) => setFiles(event.target.files)} />
+          <FileInput multiple accept=".pdf,.png,.jpg,.jpeg,.docx" onFiles={setFiles} />
         </label>
       )}
 
