@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from sqlalchemy import select
 
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import Unprocessable, problem_responses
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
-from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, TrackingOut
-from services.models import STATUS_CODES, Agency, Procedure, ProcedureVersion
+from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingOut
+from services.models import STATUS_CODES, Agency, PostalShipment, Procedure, ProcedureVersion
 
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 
@@ -44,6 +45,9 @@ async def track(
     paused_since, paused_reason = await intake.paused(session, dossier)
     due = dossier.appointment_at or dossier.due_at
     open_now = dossier.status in intake.OPEN_STATES
+    shipments = (
+        select(PostalShipment).where(PostalShipment.dossier_id == dossier.id).order_by(PostalShipment.created_at)
+    )
     return TrackingOut(
         code=dossier.code,
         status=dossier.status,
@@ -57,4 +61,5 @@ async def track(
         paused_since=paused_since,
         paused_reason=paused_reason,
         history=[HistoryItem.model_validate(item) for item in await intake.history(session, dossier)],
+        shipments=[ShipmentOut.model_validate(row, from_attributes=True) for row in await session.scalars(shipments)],
     )

@@ -174,6 +174,15 @@ class HistoryItem(BaseModel):
     note: str | None
 
 
+class ShipmentOut(BaseModel):
+    """A public-post shipment: the tracking number the citizen can follow on the post's own site."""
+
+    direction: Literal["inbound", "outbound"] = Field(description="inbound: the dossier; outbound: the result")
+    tracking_number: str | None
+    status: str
+    updated_at: datetime
+
+
 class TrackingOut(BaseModel):
     code: str
     status: str
@@ -187,3 +196,4 @@ class TrackingOut(BaseModel):
     paused_since: datetime | None
     paused_reason: str | None
     history: list[HistoryItem]
+    shipments: list[ShipmentOut] = Field(default_factory=list)

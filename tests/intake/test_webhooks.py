@@ -412,6 +412,11 @@ async def test_postal_pickup_hand_over_and_return(
     assert "Bưu điện đã nhận hồ sơ tại nhà." in notes
     assert notes[-1] == "Đã trả kết quả qua bưu chính."
     assert any(note.startswith("Hồ sơ được tiếp nhận. Hẹn trả kết quả: 17:00 ngày 27/11/2026") for note in notes)
+    # the post's tracking numbers, to follow the parcels on the post's own site
+    assert [(s["direction"], s["tracking_number"], s["status"]) for s in tracked["shipments"]] == [
+        ("inbound", pickup, "handed_over"),
+        ("outbound", result, "delivered"),
+    ]
 
 
 async def test_a_postal_result_event_for_a_counter_return_is_refused(

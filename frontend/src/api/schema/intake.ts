@@ -1379,6 +1379,27 @@ export interface components {
             value: number;
         };
         /**
+         * ShipmentOut
+         * @description A public-post shipment: the tracking number the citizen can follow on the post's own site.
+         */
+        ShipmentOut: {
+            /**
+             * Direction
+             * @description inbound: the dossier; outbound: the result
+             * @enum {string}
+             */
+            direction: "inbound" | "outbound";
+            /** Status */
+            status: string;
+            /** Tracking Number */
+            tracking_number: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * StaffUploadIn
          * @description Staff uploads: scans of input documents, or the result (kết quả giải quyết).
          */
@@ -1498,6 +1519,8 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
+            /** Shipments */
+            shipments?: components["schemas"]["ShipmentOut"][];
             /** Status */
             status: string;
             /** Status Code */

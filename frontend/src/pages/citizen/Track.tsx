@@ -235,6 +235,21 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       {data.status === "returned" && <FeedbackForm code={data.code} secret={secret} />}
       {open && <WithdrawForm code={data.code} secret={secret} />}
 
+      {(data.shipments ?? []).length > 0 && (
+        <section className="card" data-testid="shipments" aria-labelledby="shipments-title">
+          <h2 id="shipments-title">{t("track.shipments")}</h2>
+          <ul>
+            {(data.shipments ?? []).map((shipment) => (
+              <li key={`${shipment.direction}-${shipment.tracking_number ?? ""}`}>
+                {t(`track.shipment.${shipment.direction}`)}: <strong>{shipment.tracking_number ?? "—"}</strong>{" "}
+                <span className="muted">({t(`track.shipmentStatus.${shipment.status}`, { defaultValue: shipment.status })})</span>
+              </li>
+            ))}
+          </ul>
+          <p className="hint">{t("track.shipmentsHint")}</p>
+        </section>
+      )}
+
       <h2>{t("track.history")}</h2>
       <ol className="timeline" data-testid="timeline">
         {data.history.map((item, index) => (
