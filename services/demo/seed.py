@@ -219,7 +219,7 @@ _CENTRE = _AGENCY_BY_KEY["centre"].code
 _LAND_OFFICE = _AGENCY_BY_KEY["land_office"].code
 _DEMO_WARD = _AGENCY_BY_KEY["ward_hong_bang"].code
 
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+_DESK_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("admin", "Trần Quốc Khánh", ("admin",), _PROVINCE, "Administrator for the whole city"),
     DemoAccount(
         "tiepnhan",
@@ -263,7 +263,49 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         _DEMO_WARD,
         "Chairman of phường Hồng Bàng: approves and sees the dashboard",
     ),
+    DemoAccount(
+        "tiepnhan.lechan",
+        "Phan Thị Thanh Tâm",
+        ("counter",),
+        _AGENCY_BY_KEY["ward_le_chan"].code,
+        "Counter officer at the one-stop desk of phường Lê Chân",
+    ),
+    DemoAccount(
+        "chuyenvien.lechan",
+        "Kiều Văn Thắng",
+        ("specialist",),
+        _AGENCY_BY_KEY["ward_le_chan"].code,
+        "Specialist (công chức) of phường Lê Chân",
+    ),
+    DemoAccount(
+        "lanhdao.lechan",
+        "Tôn Nữ Minh Thư",
+        ("head", "leader"),
+        _AGENCY_BY_KEY["ward_le_chan"].code,
+        "Chairman of phường Lê Chân",
+    ),
 )
+# a specialist and a head in every department that resolves a procedure or takes a liên thông
+# step, so no step of a demo workflow waits for nobody (tests/services/test_demo_seed.py checks it)
+_DEPARTMENT_ACCOUNTS: tuple[DemoAccount, ...] = tuple(
+    DemoAccount(f"{prefix}.{slug}", name, (role,), _AGENCY_BY_KEY[key].code, f"{what} at {_AGENCY_BY_KEY[key].name}")
+    for key, slug, specialist, head in (
+        ("justice", "tuphap", "Nguyễn Thị Lan", "Trần Văn Bình"),
+        ("construction", "xaydung", "Lê Minh Châu", "Phạm Quốc Dũng"),
+        ("finance", "taichinh", "Võ Thị Hạnh", "Bùi Đức Giang"),
+        ("health", "yte", "Đặng Thu Hương", "Ngô Văn Khải"),
+        ("home_affairs", "noivu", "Đinh Thị Loan", "Hồ Minh Mẫn"),
+        ("industry_trade", "congthuong", "Dương Thị Ngọc", "Lý Văn Phúc"),
+        ("tax", "thue", "Mai Thị Quyên", "Tạ Văn Sơn"),
+        ("police", "congan", "Cao Thị Thảo", "Vương Đình Uy"),
+        ("social_insurance", "bhxh", "Trịnh Thị Vân", "Lương Văn Xuân"),
+    )
+    for prefix, name, role, what in (
+        ("chuyenvien", specialist, "specialist", "Specialist"),
+        ("lanhdao", head, "head", "Head"),
+    )
+)
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (*_DESK_ACCOUNTS, *_DEPARTMENT_ACCOUNTS)
 
 
 # --- procedures as the source gives them ---------------------------------------------------------

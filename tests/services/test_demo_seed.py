@@ -408,3 +408,33 @@ async def test_a_partly_loaded_database_gets_only_what_is_missing(session: Async
 
     assert (again.workflow_templates, again.workflow_steps, again.staff) == (1, 4, 1)
     assert again.procedures == again.procedure_versions == again.agencies == 0
+
+
+async def test_every_step_of_every_demo_workflow_has_someone_to_do_it(session: AsyncSession) -> None:
+    """Liên thông partners and resolving departments are staffed: no demo dossier waits for nobody."""
+    await load_demo_data(session)
+    holders = {
+        (agency_id, role)
+        for agency_id, role in (
+            await session.execute(
+                select(Staff.agency_id, StaffRole.role_code)
+                .join(StaffRole, StaffRole.staff_id == Staff.id)
+                .where(Staff.active.is_(True))
+            )
+        ).all()
+    }
+    # steps without an agency belong to commune-level procedures: they run at the ward that received the dossier
+    wards = list(
+        await session.scalars(
+            select(Agency.id).where(Agency.is_one_stop_desk.is_(True), Agency.level_code == "commune")
+        )
+    )
+    steps = (await session.execute(select(WorkflowStep.code, WorkflowStep.agency_id, WorkflowStep.role_code))).all()
+    assert steps
+    unstaffed = [
+        (code, role)
+        for code, agency_id, role in steps
+        for agency in ([agency_id] if agency_id else wards)
+        if (agency, role) not in holders
+    ]
+    assert unstaffed == []
