@@ -38,6 +38,9 @@ def main() -> None:
     subprocess.run([python, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True)
     if os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}:
         subprocess.run([python, "-m", "services.demo.seed"], cwd=REPO_ROOT, check=True)
+        if os.environ.get("MOTCUA_DEMO_HISTORY", "1") != "0":
+            # a year of finished dossiers, so the leader's dashboard has figures (services/demo/history.py)
+            subprocess.run([python, "-m", "services.demo.history"], cwd=REPO_ROOT, check=True)
 
     ports = {name: _port(name, default) for name, (_, default) in SERVICES.items()}
     env = service_env(ports=ports)

@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 
+from services.calendar.working import VN_TZ
 from services.core.embedded_pg import REPO_ROOT
 from tests.db import TEST_DATABASE, recreate_database
 from tests.e2e.conftest import ARTIFACTS
@@ -61,6 +63,21 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         assert token.status_code == 200, token.text
         assert "counter" in token.json()["roles"]
         _one_url_for_the_user(f"http://127.0.0.1:{GATEWAY}")
+        # the demo history gives the leader's dashboard a year of figures from the start
+        admin = httpx.post(
+            f"http://127.0.0.1:{PORTS['workflow']}/api/v1/auth/token",
+            data={"username": "admin", "password": "demo"},
+            timeout=10,
+        ).json()["access_token"]
+        today = datetime.now(VN_TZ).date()
+        year = httpx.get(
+            f"http://127.0.0.1:{PORTS['workflow']}/api/v1/stats",
+            params={"from": (today - timedelta(days=366)).isoformat(), "to": today.isoformat()},
+            headers={"Authorization": f"Bearer {admin}"},
+            timeout=10,
+        ).json()
+        assert year["received"] >= 1000
+        assert 85 < year["on_time_rate"] < 99  # per cent, a well-run province
     finally:
         process.send_signal(signal.SIGINT)
         rest, _ = process.communicate(timeout=60)
