@@ -20,7 +20,6 @@ from services.intake import dossiers as intake
 from services.intake.schemas import STATUS_LABELS_VI, DocumentOut
 from services.models import (
     STATUS_CODES,
-    Agency,
     Document,
     Dossier,
     Procedure,
@@ -169,12 +168,8 @@ async def _remaining(session: AsyncSession, dossier: Dossier, now: datetime) -> 
 
 
 async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> DeskDossierOut:
-    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
-    assert version is not None
-    procedure = await session.get(Procedure, version.procedure_id)
-    agency = await session.get(Agency, dossier.receiving_agency_id)
-    assert procedure is not None
-    assert agency is not None
+    found = await intake.catalogued(session, dossier)
+    version, procedure, agency = found.version, found.procedure, found.agency
     documents = list(
         (
             await session.scalars(

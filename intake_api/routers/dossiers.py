@@ -36,7 +36,7 @@ from services.intake.schemas import (
     SupplementRequestIn,
     WithdrawIn,
 )
-from services.models import STATUS_CODES, Agency, Document, Dossier, Procedure, ProcedureVersion
+from services.models import STATUS_CODES, Document, Dossier
 from services.sla.clocks import WarningPolicy
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
@@ -87,12 +87,8 @@ async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
 
 
 async def _out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
-    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
-    assert version is not None
-    procedure = await session.get(Procedure, version.procedure_id)
-    agency = await session.get(Agency, dossier.receiving_agency_id)
-    assert procedure is not None
-    assert agency is not None
+    found = await intake.catalogued(session, dossier)
+    procedure, agency = found.procedure, found.agency
     return DossierOut.model_validate(
         {
             "code": dossier.code,

@@ -12,7 +12,7 @@ from services.core.errors import Unprocessable, problem_responses
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
 from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingOut
-from services.models import STATUS_CODES, Agency, PostalShipment, Procedure, ProcedureVersion
+from services.models import STATUS_CODES, PostalShipment
 
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 
@@ -36,12 +36,8 @@ async def track(
         session, sessionmaker, settings, code=code, secret=secret, phone=phone,
         client_ip=request.client.host if request.client else None, now=now,
     )  # fmt: skip
-    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
-    assert version is not None
-    procedure = await session.get(Procedure, version.procedure_id)
-    agency = await session.get(Agency, dossier.receiving_agency_id)
-    assert procedure is not None
-    assert agency is not None
+    found = await intake.catalogued(session, dossier)
+    procedure, agency = found.procedure, found.agency
     paused_since, paused_reason = await intake.paused(session, dossier)
     due = dossier.appointment_at or dossier.due_at
     open_now = dossier.status in intake.OPEN_STATES

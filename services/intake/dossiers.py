@@ -439,6 +439,25 @@ async def history(session: AsyncSession, dossier: Dossier) -> list[dict[str, Any
     ]
 
 
+@dataclass(frozen=True)
+class Catalogued:
+    """What the catalogue says of a dossier: its procedure version, the procedure, the receiving desk."""
+
+    version: ProcedureVersion
+    procedure: Procedure
+    agency: Agency
+
+
+async def catalogued(session: AsyncSession, dossier: Dossier) -> Catalogued:
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    agency = await session.get(Agency, dossier.receiving_agency_id)
+    assert procedure is not None
+    assert agency is not None
+    return Catalogued(version, procedure, agency)
+
+
 async def paused(session: AsyncSession, dossier: Dossier) -> tuple[datetime | None, str | None]:
     timer = await session.scalar(
         select(SlaTimer).where(

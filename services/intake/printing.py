@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict
 from services.intake import forms
+from services.intake.dossiers import catalogued
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
 
 RETURN_LABELS = {
@@ -31,12 +32,8 @@ PLACE = "Hải Phòng"  # the demo province; a deployment sets its agencies' pla
 async def _context(
     session: AsyncSession, dossier: Dossier
 ) -> tuple[Procedure, ProcedureVersion, Agency, forms.AgencyHeader]:
-    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
-    assert version is not None
-    procedure = await session.get(Procedure, version.procedure_id)
-    agency = await session.get(Agency, dossier.receiving_agency_id)
-    assert procedure is not None
-    assert agency is not None
+    found = await catalogued(session, dossier)
+    version, procedure, agency = found.version, found.procedure, found.agency
     parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
     header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
     return procedure, version, agency, header

@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import func, or_, select
@@ -53,19 +53,9 @@ from sqlalchemy.orm import selectinload
 from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
+from services.workflow.engine import Action
 
-ACTIONS: tuple[str, ...] = (
-    "forward",
-    "send_back",
-    "request_supplement",
-    "request_payment",
-    "transfer",
-    "resolve",
-    "stop",
-    "return_result",
-    "apologize",
-    "withdraw",
-)
+ACTIONS: tuple[str, ...] = get_args(Action)  # the engine's transitions are the vocabulary
 MOVE_ON_ACTIONS = frozenset({"forward", "transfer"})
 FINISH_ACTIONS = frozenset({"return_result", "resolve"})
 MINUTES_PER_UNIT = {"working_days": Decimal(8 * 60), "working_hours": Decimal(60)}

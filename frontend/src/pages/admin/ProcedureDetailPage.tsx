@@ -15,18 +15,21 @@ import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDra
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
 
-const ACTIONS = [
-  "forward",
-  "send_back",
-  "request_supplement",
-  "request_payment",
-  "transfer",
-  "resolve",
-  "stop",
-  "return_result",
-  "apologize",
-  "withdraw",
-] as const;
+type Action = WorkflowSchemas["schemas"]["TransitionIn"]["action"];
+// the engine's transitions, in its order; a Record over the API's own type, so a new or renamed action fails tsc
+const ACTION_SET: Record<Action, true> = {
+  forward: true,
+  send_back: true,
+  request_supplement: true,
+  request_payment: true,
+  transfer: true,
+  resolve: true,
+  stop: true,
+  return_result: true,
+  apologize: true,
+  withdraw: true,
+};
+const ACTIONS = Object.keys(ACTION_SET) as Action[];
 const STEP_CODE = /^[a-z][a-z0-9_]*$/;
 
 function TemplateSteps({ template }: { template: Template }) {
