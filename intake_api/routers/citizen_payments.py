@@ -26,7 +26,7 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
-from services.core.errors import NotFound, problem, problem_responses
+from services.core.errors import NotFound, problem_responses
 from services.intake import payments, webhooks
 from services.intake.citizen import citizen_dossier
 from services.intake.schemas import SecretIn
@@ -111,10 +111,6 @@ async def demo_provider(
         session, settings, source="payment", secret=secret, body=content.encode(), headers=headers, now=now,
         handlers=payments.HANDLERS,
     )  # fmt: skip
-    if delivery.error is not None:
-        error = delivery.error
-        return problem(
-            request, status=error.status, code=error.code, title=error.title, detail=error.detail,
-            outcome=delivery.outcome, **error.extra,
-        )  # fmt: skip
-    return JSONResponse(DemoCheckoutOut(outcome=delivery.outcome, webhook_id=webhook_id).model_dump())
+    return delivery.problem(request) or JSONResponse(
+        DemoCheckoutOut(outcome=delivery.outcome, webhook_id=webhook_id).model_dump()
+    )

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.core.deps import ClockDep, SessionDep, SettingsDep
-from services.core.errors import problem, problem_responses
+from services.core.errors import problem_responses
 from services.intake import payments, postal, webhooks
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
@@ -45,13 +45,9 @@ def _signed_body(example: dict[str, Any]) -> dict[str, Any]:
 
 
 def _answer(request: Request, delivery: webhooks.Delivery) -> Any:
-    if delivery.error is not None:
-        error = delivery.error
-        return problem(
-            request, status=error.status, code=error.code, title=error.title, detail=error.detail,
-            outcome=delivery.outcome, **error.extra,
-        )  # fmt: skip
-    return JSONResponse(WebhookAck(outcome=delivery.outcome, first_outcome=delivery.first_outcome).model_dump())
+    return delivery.problem(request) or JSONResponse(
+        WebhookAck(outcome=delivery.outcome, first_outcome=delivery.first_outcome).model_dump()
+    )
 
 
 @router.post(

@@ -36,9 +36,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError, WebhookVerificationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse
 
 from services.core.config import Settings
-from services.core.errors import DomainError, ServiceUnavailable, Unauthorized, Unprocessable
+from services.core.errors import DomainError, ServiceUnavailable, Unauthorized, Unprocessable, problem
 from services.models import WebhookReceipt
 
 Source = Literal["postal", "payment"]
@@ -71,6 +73,16 @@ class Delivery:
     webhook_id: str
     error: DomainError | None = None
     first_outcome: str | None = None  # for a duplicate: what the first delivery came to
+
+    def problem(self, request: Request) -> JSONResponse | None:
+        """The problem+json answer of a rejected delivery (with its outcome); None when it was taken."""
+        if self.error is None:
+            return None
+        error = self.error
+        return problem(
+            request, status=error.status, code=error.code, title=error.title, detail=error.detail,
+            outcome=self.outcome, **error.extra,
+        )  # fmt: skip
 
 
 # --- verification ---------------------------------------------------------------------------------

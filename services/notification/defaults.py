@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.calendar.working import VN_TZ
+from services.intake.schemas import STATUS_LABELS_VI
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,7 @@ class DefaultTemplate:
 
 LABELS: dict[str, dict[str, dict[str, str]]] = {
     "vi": {
-        "status": {
-            "submitted": "Mới đăng ký",
-            "received": "Được tiếp nhận",
-            "refused": "Không được tiếp nhận",
-            "processing": "Đang xử lý",
-            "awaiting_supplement": "Yêu cầu bổ sung giấy tờ",
-            "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
-            "withdrawn": "Công dân yêu cầu rút hồ sơ",
-            "stopped": "Dừng xử lý",
-            "resolved": "Đã xử lý xong",
-            "returned": "Đã trả kết quả",
-        },
+        "status": dict(STATUS_LABELS_VI),  # the labels the citizen sees when tracking
         "outcome": {"early": "trước hạn", "on_time": "đúng hạn", "late": "quá hạn"},
         "rating": {"satisfied": "Hài lòng", "acceptable": "Chấp nhận được", "dissatisfied": "Không hài lòng"},
         "timer": {"dossier": "Thời hạn giải quyết hồ sơ", "step": "Thời hạn bước xử lý"},
