@@ -49,17 +49,28 @@ function useNarrow(): boolean {
   );
 }
 
+/** A table row: its header cell (the month, unit, channel), then its figures. */
+interface Row {
+  key: string;
+  head: ReactNode;
+  cells: ReactNode[];
+}
+
 function ChartFigure({
   id,
   title,
   summary,
-  table,
+  columns,
+  rows,
+  empty,
   children,
 }: {
   id: string;
   title: string;
   summary: string;
-  table: ReactNode;
+  columns: string[];
+  rows: Row[];
+  empty: boolean;
   children: ReactNode;
 }) {
   const { t } = useTranslation("leader");
@@ -69,11 +80,32 @@ function ChartFigure({
         <h3 id={`${id}-title`} className="card-title">{title}</h3>
       </figcaption>
       <div className="chart-box" role="img" aria-label={summary}>
-        {children}
+        {empty ? <p className="muted">{t("charts.noData")}</p> : children}
       </div>
       <details className="chart-table">
         <summary>{t("charts.showTable")}</summary>
-        <div className="table-wrap" role="region" aria-label={title} tabIndex={0}>{table}</div>
+        <div className="table-wrap" role="region" aria-label={title} tabIndex={0}>
+          <table>
+            <caption className="visually-hidden">{title}</caption>
+            <thead>
+              <tr>
+                {columns.map((column) => (
+                  <th scope="col" key={column}>{column}</th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => (
+                <tr key={row.key}>
+                  <th scope="row">{row.head}</th>
+                  {row.cells.map((cell, index) => (
+                    <td key={index}>{cell}</td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </details>
     </figure>
   );
@@ -107,46 +139,22 @@ export function MonthlyRatesChart({ stats }: { stats: Stats }) {
       id="monthly-rates"
       title={t("charts.monthlyRates")}
       summary={summary}
-      table={
-        <table>
-          <caption className="visually-hidden">{t("charts.monthlyRates")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("charts.month")}</th>
-              <th scope="col">{t("indicators.onTimeRate")}</th>
-              <th scope="col">{t("indicators.onlineRate")}</th>
-              <th scope="col">{t("indicators.satisfactionRate")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((row) => (
-              <tr key={row.month}>
-                <th scope="row">{row.month}</th>
-                <td>{formatPercent(row.onTime)}</td>
-                <td>{formatPercent(row.online)}</td>
-                <td>{formatPercent(row.satisfaction)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      columns={[t("charts.month"), t("indicators.onTimeRate"), t("indicators.onlineRate"), t("indicators.satisfactionRate")]}
+      rows={data.map((row) => ({ key: row.month, head: row.month, cells: [row.onTime, row.online, row.satisfaction].map(formatPercent) }))}
+      empty={data.length === 0}
     >
-      {data.length === 0 ? (
-        <p className="muted">{t("charts.noData")}</p>
-      ) : (
-        <ResponsiveContainer width="100%" height={280}>
-          <LineChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="month" />
-            <YAxis domain={[0, 100]} unit="%" width={48} />
-            <Tooltip formatter={pct} />
-            <Legend formatter={legendText} />
-            <Line type="monotone" dataKey="onTime" name={t("indicators.onTimeRate")} stroke={COLOURS.onTime} strokeWidth={2} isAnimationActive={false} />
-            <Line type="monotone" dataKey="online" name={t("indicators.onlineRate")} stroke={COLOURS.online} strokeWidth={2} strokeDasharray="6 3" isAnimationActive={false} />
-            <Line type="monotone" dataKey="satisfaction" name={t("indicators.satisfactionRate")} stroke={COLOURS.satisfaction} strokeWidth={2} strokeDasharray="2 2" isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
-      )}
+      <ResponsiveContainer width="100%" height={280}>
+        <LineChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="month" />
+          <YAxis domain={[0, 100]} unit="%" width={48} />
+          <Tooltip formatter={pct} />
+          <Legend formatter={legendText} />
+          <Line type="monotone" dataKey="onTime" name={t("indicators.onTimeRate")} stroke={COLOURS.onTime} strokeWidth={2} isAnimationActive={false} />
+          <Line type="monotone" dataKey="online" name={t("indicators.onlineRate")} stroke={COLOURS.online} strokeWidth={2} strokeDasharray="6 3" isAnimationActive={false} />
+          <Line type="monotone" dataKey="satisfaction" name={t("indicators.satisfactionRate")} stroke={COLOURS.satisfaction} strokeWidth={2} strokeDasharray="2 2" isAnimationActive={false} />
+        </LineChart>
+      </ResponsiveContainer>
     </ChartFigure>
   );
 }
@@ -176,48 +184,26 @@ export function MonthlyOutcomesChart({ stats }: { stats: Stats }) {
       id="monthly-outcomes"
       title={t("charts.monthlyOutcomes")}
       summary={summary}
-      table={
-        <table>
-          <caption className="visually-hidden">{t("charts.monthlyOutcomes")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("charts.month")}</th>
-              <th scope="col">{t("indicators.received")}</th>
-              {series.map((s) => (
-                <th scope="col" key={s.key}>{t(`indicators.${s.key}`)}</th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((row) => (
-              <tr key={row.month}>
-                <th scope="row">{row.label}</th>
-                <td>{formatNumber(row.received)}</td>
-                {series.map((s) => (
-                  <td key={s.key}>{formatNumber(row[s.key])}</td>
-                ))}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      columns={[t("charts.month"), t("indicators.received"), ...series.map((item) => t(`indicators.${item.key}`))]}
+      rows={data.map((row) => ({
+        key: row.month,
+        head: row.label,
+        cells: [row.received, ...series.map((item) => row[item.key])].map((value) => formatNumber(value)),
+      }))}
+      empty={data.length === 0}
     >
-      {data.length === 0 ? (
-        <p className="muted">{t("charts.noData")}</p>
-      ) : (
-        <ResponsiveContainer width="100%" height={280}>
-          <BarChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis dataKey="label" />
-            <YAxis allowDecimals={false} width={48} />
-            <Tooltip />
-            <Legend formatter={legendText} />
-            {series.map((s) => (
-              <Bar key={s.key} dataKey={s.key} stackId="all" name={t(`indicators.${s.key}`)} fill={s.colour} isAnimationActive={false} />
-            ))}
-          </BarChart>
-        </ResponsiveContainer>
-      )}
+      <ResponsiveContainer width="100%" height={280}>
+        <BarChart data={data} accessibilityLayer={false} margin={{ top: 8, right: 16, bottom: 8, left: 0 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="label" />
+          <YAxis allowDecimals={false} width={48} />
+          <Tooltip />
+          <Legend formatter={legendText} />
+          {series.map((s) => (
+            <Bar key={s.key} dataKey={s.key} stackId="all" name={t(`indicators.${s.key}`)} fill={s.colour} isAnimationActive={false} />
+          ))}
+        </BarChart>
+      </ResponsiveContainer>
     </ChartFigure>
   );
 }
@@ -244,45 +230,27 @@ export function UnitRatesChart({ stats }: { stats: Stats }) {
       id="unit-rates"
       title={t("charts.unitRates")}
       summary={summary}
-      table={
-        <table>
-          <caption className="visually-hidden">{t("charts.unitRates")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("charts.unit")}</th>
-              <th scope="col">{t("charts.steps")}</th>
-              <th scope="col">{t("charts.stepsLate")}</th>
-              <th scope="col">{t("charts.stepsOpenOverdue")}</th>
-              <th scope="col">{t("indicators.onTimeRate")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {stats.by_unit.map((u) => (
-              <tr key={u.agency_id}>
-                <th scope="row">{u.agency_name} <span className="muted">({u.agency_code})</span></th>
-                <td>{formatNumber(u.steps)}</td>
-                <td>{formatNumber(u.steps_late)}</td>
-                <td>{formatNumber(u.steps_open_overdue)}</td>
-                <td>{formatPercent(u.on_time_rate)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      columns={[t("charts.unit"), t("charts.steps"), t("charts.stepsLate"), t("charts.stepsOpenOverdue"), t("indicators.onTimeRate")]}
+      rows={stats.by_unit.map((u) => ({
+        key: u.agency_id,
+        head: (
+          <>
+            {u.agency_name} <span className="muted">({u.agency_code})</span>
+          </>
+        ),
+        cells: [formatNumber(u.steps), formatNumber(u.steps_late), formatNumber(u.steps_open_overdue), formatPercent(u.on_time_rate)],
+      }))}
+      empty={data.length === 0}
     >
-      {data.length === 0 ? (
-        <p className="muted">{t("charts.noData")}</p>
-      ) : (
-        <ResponsiveContainer width="100%" height={Math.max(160, 44 * data.length + 40)}>
-          <BarChart data={data} layout="vertical" accessibilityLayer={false} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis type="number" domain={[0, 100]} unit="%" />
-            <YAxis type="category" dataKey="label" width={narrow ? 120 : 200} />
-            <Tooltip formatter={pct} />
-            <Bar dataKey="onTime" name={t("indicators.onTimeRate")} fill={COLOURS.onTime} isAnimationActive={false} />
-          </BarChart>
-        </ResponsiveContainer>
-      )}
+      <ResponsiveContainer width="100%" height={Math.max(160, 44 * data.length + 40)}>
+        <BarChart data={data} layout="vertical" accessibilityLayer={false} margin={{ top: 8, right: 24, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis type="number" domain={[0, 100]} unit="%" />
+          <YAxis type="category" dataKey="label" width={narrow ? 120 : 200} />
+          <Tooltip formatter={pct} />
+          <Bar dataKey="onTime" name={t("indicators.onTimeRate")} fill={COLOURS.onTime} isAnimationActive={false} />
+        </BarChart>
+      </ResponsiveContainer>
     </ChartFigure>
   );
 }
@@ -307,37 +275,17 @@ export function OnlineShareChart({ stats }: { stats: Stats }) {
       id="online-share"
       title={t("charts.onlineShare")}
       summary={summary}
-      table={
-        <table>
-          <caption className="visually-hidden">{t("charts.onlineShare")}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t("charts.channel")}</th>
-              <th scope="col">{t("charts.dossiers")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.map((row) => (
-              <tr key={row.name}>
-                <th scope="row">{row.name}</th>
-                <td>{formatNumber(row.value)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      }
+      columns={[t("charts.channel"), t("charts.dossiers")]}
+      rows={data.map((row) => ({ key: row.name, head: row.name, cells: [formatNumber(row.value)] }))}
+      empty={stats.received === 0}
     >
-      {stats.received === 0 ? (
-        <p className="muted">{t("charts.noData")}</p>
-      ) : (
-        <ResponsiveContainer width="100%" height={260}>
-          <PieChart accessibilityLayer={false}>
-            <Pie data={data} dataKey="value" nameKey="name" innerRadius={50} outerRadius={90} isAnimationActive={false} />
-            <Tooltip />
-            <Legend formatter={legendText} />
-          </PieChart>
-        </ResponsiveContainer>
-      )}
+      <ResponsiveContainer width="100%" height={260}>
+        <PieChart accessibilityLayer={false}>
+          <Pie data={data} dataKey="value" nameKey="name" innerRadius={50} outerRadius={90} isAnimationActive={false} />
+          <Tooltip />
+          <Legend formatter={legendText} />
+        </PieChart>
+      </ResponsiveContainer>
     </ChartFigure>
   );
 }
