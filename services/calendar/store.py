@@ -33,9 +33,8 @@ async def _version(session: AsyncSession) -> tuple[datetime | None, datetime | N
     return row[0], row[1], row[2], int(row[3]) * 1_000_000 + int(row[4])
 
 
-async def load_rules(session: AsyncSession, agency_id: uuid.UUID | None) -> CalendarRules:
-    """The agency's weekly windows (its own row, else the province default) and its overrides
-    (province-wide ones, replaced day by day by the agency's own)."""
+async def weekly_row(session: AsyncSession, agency_id: uuid.UUID | None) -> WorkingCalendarRow | None:
+    """The weekly windows in force for the agency: its own row, else the province default (None: neither)."""
     rows = (
         await session.scalars(
             select(WorkingCalendarRow).where(
@@ -44,7 +43,13 @@ async def load_rules(session: AsyncSession, agency_id: uuid.UUID | None) -> Cale
         )
     ).all()
     own = next((row for row in rows if row.agency_id is not None and agency_id is not None), None)
-    chosen = own or next((row for row in rows if row.agency_id is None), None)
+    return own or next((row for row in rows if row.agency_id is None), None)
+
+
+async def load_rules(session: AsyncSession, agency_id: uuid.UUID | None) -> CalendarRules:
+    """The agency's weekly windows (``weekly_row``) and its overrides (province-wide ones, replaced day
+    by day by the agency's own)."""
+    chosen = await weekly_row(session, agency_id)
     weekly = weekly_from_spec(chosen.weekly_windows) if chosen else CalendarRules().weekly
 
     overrides_rows = (

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, time
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -249,18 +250,26 @@ async def _staff(session: AsyncSession, username: str) -> Staff:
     return staff
 
 
-async def _staff_out(session: AsyncSession, staff: Staff) -> StaffOut:
-    unit_code = await session.scalar(select(Agency.code).where(Agency.id == staff.unit_id)) if staff.unit_id else None
+async def _unit_codes(session: AsyncSession, staff: Sequence[Staff]) -> dict[uuid.UUID, str]:
+    ids = {member.unit_id for member in staff if member.unit_id}
+    return dict((await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(ids)))).all()) if ids else {}
+
+
+def _staff_row(staff: Staff, units: Mapping[uuid.UUID, str]) -> StaffOut:
     return StaffOut(
         username=staff.username,
         full_name=staff.full_name,
         email=staff.email,
         agency_code=staff.agency.code,
         agency_name=staff.agency.name,
-        unit_code=unit_code,
+        unit_code=units.get(staff.unit_id) if staff.unit_id else None,
         roles=sorted(role.role_code for role in staff.roles),
         active=staff.active,
     )
+
+
+async def _staff_out(session: AsyncSession, staff: Staff) -> StaffOut:
+    return _staff_row(staff, await _unit_codes(session, [staff]))
 
 
 async def list_staff(
@@ -276,7 +285,9 @@ async def list_staff(
         query = query.where(Staff.username.ilike(pattern) | Staff.full_name.ilike(pattern))
     if active is not None:
         query = query.where(Staff.active.is_(active))
-    return [await _staff_out(session, staff) for staff in await session.scalars(query.limit(500))]
+    found = list(await session.scalars(query.limit(500)))
+    units = await _unit_codes(session, found)  # one query for the page, not one per account
+    return [_staff_row(staff, units) for staff in found]
 
 
 async def _unit_id(session: AsyncSession, unit_code: str | None) -> uuid.UUID | None:

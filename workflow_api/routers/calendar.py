@@ -18,14 +18,14 @@ from services.calendar.admin import (
     revoke_override,
     set_weekly,
 )
-from services.calendar.store import calendar_for
+from services.calendar.store import calendar_for, weekly_row
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import Unprocessable, problem_responses
 from services.models import Agency, CalendarOverride
-from services.models import WorkingCalendar as WorkingCalendarRow
+from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
 from services.sla.clocks import WarningPolicy
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
@@ -148,28 +148,11 @@ async def get_weekly(
     session: SessionDep, _: Staff, agency: Annotated[str | None, Query(max_length=64)] = None
 ) -> WeeklyOut:
     """The weekly working windows in force for an agency (its own, else the province's, else the national ones)."""
-    from sqlalchemy import select
-
-    agency_id = await agency_id_for(session, agency)
-    rows = list(
-        await session.scalars(
-            select(WorkingCalendarRow).where(
-                WorkingCalendarRow.agency_id.is_(None)
-                if agency_id is None
-                else (WorkingCalendarRow.agency_id == agency_id) | WorkingCalendarRow.agency_id.is_(None)
-            )
-        )
-    )
-    own = next((row for row in rows if agency_id is not None and row.agency_id == agency_id), None)
-    province = next((row for row in rows if row.agency_id is None), None)
-    if own is not None:
-        return WeeklyOut(agency_code=agency, source="agency", windows=own.weekly_windows)
-    if province is not None:
-        return WeeklyOut(agency_code=agency, source="province", windows=province.weekly_windows)
-    national = [["07:30", "11:30"], ["13:00", "17:00"]]
-    return WeeklyOut(
-        agency_code=agency, source="national", windows={day: national for day in ("mon", "tue", "wed", "thu", "fri")}
-    )
+    row = await weekly_row(session, await agency_id_for(session, agency))
+    if row is not None:
+        source = "province" if row.agency_id is None else "agency"
+        return WeeklyOut(agency_code=agency, source=source, windows=row.weekly_windows)
+    return WeeklyOut(agency_code=agency, source="national", windows=DEFAULT_WEEKLY_WINDOWS)
 
 
 def _policy(settings: SettingsDep) -> WarningPolicy:
