@@ -31,7 +31,10 @@ from services.core.errors import PROBLEM_JSON
 
 DEFAULT_DIST = REPO_ROOT / "frontend" / "dist"
 # hop-by-hop headers (RFC 9110 §7.6.1) and those httpx sets itself
-_DROP_REQUEST = {"host", "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length"}
+_DROP_REQUEST = {
+    "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
+    "x-forwarded-for",  # set again below, with the client's address appended
+}  # fmt: skip
 _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "trailer"}
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
@@ -61,7 +64,6 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> S
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
         peer = request.client.host if request.client else ""
         forwarded = request.headers.get("x-forwarded-for")
-        headers = [(k, v) for k, v in headers if k.lower() != "x-forwarded-for"]
         headers.append(("x-forwarded-for", f"{forwarded}, {peer}" if forwarded else peer))
         url = httpx.URL(base.rstrip("/") + "/" + request.path_params["path"], query=request.url.query.encode())
         has_body = request.method not in {"GET", "HEAD", "OPTIONS"}

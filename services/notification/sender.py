@@ -228,11 +228,9 @@ class Sender:
     async def _drain(self) -> None:
         while self._buffer:
             batch, self._buffer = self._buffer, []
+            mine: set[str] = set()  # stays empty if the write is cancelled: nobody may take the row for theirs
             try:
                 mine = await self._write([(kind, row) for kind, row, _ in batch])
-            except BaseException:
-                mine = set()
-                raise
             finally:
                 for _, row, future in batch:
                     if not future.done():
