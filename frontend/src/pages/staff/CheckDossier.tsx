@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 
 import { downloadFile, intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
+import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
 import { formatDateTime } from "./format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
@@ -109,12 +110,7 @@ export function CheckDossier() {
           <dd>{formatDateTime(data.submitted_at)}</dd>
           <dt>{t("dossier.channel")}</dt>
           <dd>{t(`channels.${data.channel}`)}</dd>
-          <dt>{t("applicant.fullName")}</dt>
-          <dd>{data.applicant.full_name}</dd>
-          <dt>{t("applicant.idNumber")}</dt>
-          <dd>{data.applicant.id_number}</dd>
-          <dt>{t("applicant.contact")}</dt>
-          <dd>{[data.applicant.phone, data.applicant.email].filter(Boolean).join(" · ") || "—"}</dd>
+          <ApplicantFacts applicant={data.applicant} />
           <dt>{t("dossier.returnMethod")}</dt>
           <dd>{t(`returnMethods.${data.return_method}`)}</dd>
         </dl>

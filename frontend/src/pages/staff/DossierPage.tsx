@@ -7,6 +7,7 @@ import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
+import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
 import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
@@ -119,12 +120,7 @@ export function DossierPage() {
           <dd>{t(`channels.${data.channel}`)}</dd>
           <dt>{t("dossier.returnMethod")}</dt>
           <dd>{t(`returnMethods.${data.return_method}`)}</dd>
-          <dt>{t("applicant.fullName")}</dt>
-          <dd>{data.applicant.full_name}</dd>
-          <dt>{t("applicant.idNumber")}</dt>
-          <dd>{data.applicant.id_number}</dd>
-          <dt>{t("applicant.contact")}</dt>
-          <dd>{[data.applicant.phone, data.applicant.email].filter(Boolean).join(" · ") || "—"}</dd>
+          <ApplicantFacts applicant={data.applicant} />
         </dl>
         <div className="actions">
           <button type="button" onClick={() => pdf.mutate("control-sheet")}>{t("pdf.controlSheet")}</button>
