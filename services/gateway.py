@@ -6,8 +6,9 @@ with the prefix stripped (paths overlap between services, so routing is by servi
 and every other GET is a file of the SPA or, for the SPA's own routes, its ``index.html``.
 
 Bodies are streamed both ways (uploads of up to MOTCUA_MAX_REQUEST_BYTES, PDFs, exports). The
-client's address goes on in ``X-Forwarded-For``, which uvicorn trusts from 127.0.0.1, so the
-services' per-address rate limits still see the citizen, not the gateway. Nothing is logged per
+client's address goes on in ``X-Forwarded-For``, overwriting whatever the client sent; the services
+believe it from trusted proxies only (``MOTCUA_TRUSTED_PROXIES``, services.core.net), so their
+per-address limits see the citizen, not the gateway, and a client cannot pick its own address. Nothing is logged per
 request: query strings can carry a phone number or a secret.
 """
 
@@ -33,7 +34,7 @@ DEFAULT_DIST = REPO_ROOT / "frontend" / "dist"
 # hop-by-hop headers (RFC 9110 §7.6.1) and those httpx sets itself
 _DROP_REQUEST = {
     "host", "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "content-length",
-    "x-forwarded-for",  # set again below, with the client's address appended
+    "x-forwarded-for",  # overwritten below with the peer's address: what the client sent is not believed
 }  # fmt: skip
 _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "trailer"}
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
@@ -63,8 +64,7 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> S
         client: httpx.AsyncClient = request.app.state.client
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
         peer = request.client.host if request.client else ""
-        forwarded = request.headers.get("x-forwarded-for")
-        headers.append(("x-forwarded-for", f"{forwarded}, {peer}" if forwarded else peer))
+        headers.append(("x-forwarded-for", peer))
         url = httpx.URL(base.rstrip("/") + "/" + request.path_params["path"], query=request.url.query.encode())
         has_body = request.method not in {"GET", "HEAD", "OPTIONS"}
         upstream_request = client.build_request(

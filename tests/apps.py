@@ -53,7 +53,7 @@ async def _running(app: FastAPI) -> AsyncIterator[FastAPI]:
         yield app
 
 
-def _client(app: FastAPI) -> httpx.AsyncClient:
+def new_client(app: FastAPI) -> httpx.AsyncClient:
     """A client with an address of its own, so per-address limits of one test never reach another."""
     n = next(_ADDRESSES)
     address = f"198.18.{n // 250}.{n % 250 + 1}"
@@ -84,19 +84,19 @@ async def notify_app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(intake_app) as client:
+    async with new_client(intake_app) as client:
         yield client
 
 
 @pytest.fixture
 async def workflow(workflow_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(workflow_app) as client:
+    async with new_client(workflow_app) as client:
         yield client
 
 
 @pytest.fixture
 async def notify(notify_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(notify_app) as client:
+    async with new_client(notify_app) as client:
         yield client
 
 

@@ -27,6 +27,7 @@ from standardwebhooks import Webhook
 
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import NotFound, problem_responses
+from services.core.net import client_address
 from services.intake import payments, webhooks
 from services.intake.citizen import citizen_dossier
 from services.intake.schemas import SecretIn
@@ -50,7 +51,7 @@ async def citizen_payments(
     """The payments asked of this dossier (oldest first), with their references, for the holder of the secret."""
     dossier = await citizen_dossier(
         session, sessionmaker, settings, code=code, secret=body.secret,
-        client_ip=request.client.host if request.client else None, now=clock.now(),
+        client_ip=client_address(request), now=clock.now(),
     )  # fmt: skip
     rows = await session.scalars(
         select(Payment)

@@ -20,6 +20,7 @@ from services.core.clock import Clock
 from services.core.config import Settings
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
 from services.core.errors import Conflict, NotFound, problem_responses
+from services.core.net import client_address
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
@@ -73,7 +74,7 @@ def _policy(settings: Settings) -> WarningPolicy:
 
 
 def _client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return client_address(request)
 
 
 async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:

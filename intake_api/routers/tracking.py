@@ -5,16 +5,53 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import Unprocessable, problem_responses
+from services.core.net import client_address
 from services.intake import dossiers as intake
-from services.intake.citizen import citizen_dossier
-from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingOut
-from services.models import STATUS_CODES, PostalShipment
+from services.intake.citizen import Proof, citizen_dossier, prove
+from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
+from services.models import STATUS_CODES, Dossier, PostalShipment
 
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
+
+
+class TrackByPhoneIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    code: str = Field(min_length=1, max_length=64, description="the dossier code on the receipt")
+    phone: str = Field(min_length=9, max_length=20, description="the applicant's phone number")
+
+
+@router.post("", responses=problem_responses(404, 422, 429))
+async def track_by_phone(
+    body: TrackByPhoneIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    settings: SettingsDep, clock: ClockDep,
+) -> TrackingBriefOut:  # fmt: skip
+    """The state and due time of a dossier, for its applicant's phone number (in the body, never a URL).
+
+    The phone alone proves little (a neighbour may know it), so this shows no procedure, note,
+    history or tracking number: the full view needs the secret. Guesses are limited like the secret's."""
+    now = clock.now()
+    dossier_id = await prove(
+        sessionmaker, settings, code=body.code, proof=Proof(phone=body.phone), client_ip=client_address(request),
+        now=now,
+    )  # fmt: skip
+    dossier = await session.get_one(Dossier, dossier_id)
+    paused_since, _ = await intake.paused(session, dossier)
+    due = dossier.appointment_at or dossier.due_at
+    return TrackingBriefOut(
+        code=dossier.code,
+        status=dossier.status,
+        status_code=STATUS_CODES[dossier.status],
+        status_label=STATUS_LABELS_VI[dossier.status],
+        due_at=due,
+        overdue=bool(dossier.status in intake.OPEN_STATES and due is not None and due < now and paused_since is None),
+        paused=paused_since is not None,
+    )
 
 
 @router.get("/{code}", responses=problem_responses(404, 422, 429))
@@ -26,16 +63,25 @@ async def track(
     settings: SettingsDep,
     clock: ClockDep,
     secret: Annotated[str | None, Query(max_length=64)] = None,
-    phone: Annotated[str | None, Query(max_length=20)] = None,
+    phone: Annotated[
+        str | None, Query(max_length=20, deprecated=True, description="refused: use POST /api/v1/track")
+    ] = None,
 ) -> TrackingOut:
-    """Where the dossier is: state, due time, pauses and history — never the applicant's personal data."""
-    if not secret and not phone:
-        raise Unprocessable("Give the secret printed on the receipt, or the phone number.", code="secret_or_phone")
+    """Where the dossier is: state, due time, pauses and history — never the applicant's personal data.
+
+    Needs the secret printed on the receipt. With only the phone number, use ``POST /api/v1/track``
+    (the number stays out of URLs and logs), which shows the state and the due time only."""
+    if phone is not None:
+        raise Unprocessable(
+            "A phone number does not belong in a URL: use POST /api/v1/track with the code and the phone.",
+            code="phone_in_url",
+        )
+    if not secret:
+        raise Unprocessable("Give the secret printed on the receipt.", code="secret_required")
     now = clock.now()
     dossier = await citizen_dossier(
-        session, sessionmaker, settings, code=code, secret=secret, phone=phone,
-        client_ip=request.client.host if request.client else None, now=now,
-    )  # fmt: skip
+        session, sessionmaker, settings, code=code, secret=secret, client_ip=client_address(request), now=now
+    )
     found = await intake.catalogued(session, dossier)
     procedure, agency = found.procedure, found.agency
     paused_since, paused_reason = await intake.paused(session, dossier)

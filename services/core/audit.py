@@ -11,6 +11,7 @@ from starlette.requests import Request
 
 from services.core.auth import Actor
 from services.core.logging import request_id_var
+from services.core.net import client_address
 from services.models import AuditLog
 
 logger = logging.getLogger("motcua.audit")
@@ -19,7 +20,7 @@ logger = logging.getLogger("motcua.audit")
 def _client(request: Request | None) -> tuple[str | None, str | None]:
     if request is None:
         return None, None
-    host = request.client.host if request.client else None
+    host = client_address(request)
     return host, (request.headers.get("user-agent") or "")[:300] or None
 
 

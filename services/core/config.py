@@ -37,6 +37,18 @@ class Settings(BaseSettings):
     demo: bool = False
     log_level: str = "INFO"
     max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    max_json_bytes: int = Field(default=1024 * 1024, ge=1024, description="JSON bodies; multipart keeps its own")
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="comma-separated addresses or networks whose X-Forwarded-For is believed (nginx, the gateway)",
+    )
+
+    # the database pool of each process: a request holds at most one connection at a time
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(
+        default=2.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
+    )
 
     # outbox relay
     relay_batch_size: int = Field(default=50, ge=1)
@@ -71,6 +83,12 @@ class Settings(BaseSettings):
     notify_email_per_second: float = Field(default=20.0, gt=0, description="shared by every sender")
     notify_sms_per_second: float = Field(default=5.0, gt=0, description="shared by every sender")
     webhook_max_attempts: int = Field(default=10, ge=1, description="outbound webhooks, then failed (replayable)")
+
+    # guessing a dossier's secret (services/intake/citizen.py)
+    citizen_address_failures: int = Field(default=10, ge=1, description="failed proofs per address per window")
+    citizen_address_window_seconds: int = Field(default=900, ge=1)
+    citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
+    citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
 
     # slowing repeated failed logins
     login_failures_before_delay: int = Field(default=3, ge=1)

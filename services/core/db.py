@@ -10,12 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.core.config import Settings
 
 
-def create_engine(settings: Settings, *, application_name: str, pool_size: int = 5) -> AsyncEngine:
-    """An engine whose connections name the process in ``pg_stat_activity``."""
+def create_engine(settings: Settings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:
+    """An engine whose connections name the process in ``pg_stat_activity``.
+
+    Pool size, overflow and the acquire timeout are settings (``MOTCUA_DB_POOL_SIZE``,
+    ``MOTCUA_DB_MAX_OVERFLOW``, ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``); a request that cannot get a
+    connection in time is answered 503 with ``Retry-After`` (services.core.errors), not left hanging.
+    """
     return create_async_engine(
         settings.resolved_database_url(),
-        pool_size=pool_size,
-        max_overflow=5,
+        pool_size=pool_size if pool_size is not None else settings.db_pool_size,
+        max_overflow=settings.db_max_overflow if pool_size is None else min(settings.db_max_overflow, pool_size),
+        pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
@@ -30,3 +36,9 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
     """Open a session, commit when the block succeeds, roll back when it raises."""
     async with sessionmaker() as session, session.begin():
         yield session
+
+
+def holds_connection(session: AsyncSession) -> bool:
+    """Whether ``session`` has taken a pooled connection (its transaction has run a statement)."""
+    transaction = session.sync_session.get_transaction()
+    return transaction is not None and bool(transaction._connections)

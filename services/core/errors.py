@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.core.logging import request_id_var
@@ -118,6 +119,19 @@ def install_error_handlers(app: FastAPI) -> None:
             headers["Retry-After"] = str(exc.extra["retry_after"])
         return problem(
             request, status=exc.status, code=exc.code, title=exc.title, detail=exc.detail, headers=headers, **exc.extra
+        )
+
+    @app.exception_handler(SATimeoutError)
+    async def _pool_exhausted(request: Request, exc: SATimeoutError) -> JSONResponse:
+        # every pooled connection is busy for longer than MOTCUA_DB_POOL_TIMEOUT_SECONDS: shed load
+        logger.warning("database pool exhausted", extra={"path": request.url.path})
+        return problem(
+            request,
+            status=503,
+            code="server_busy",
+            title="Service unavailable",
+            detail="The service is busy; retry in a moment.",
+            headers={"Retry-After": "1"},
         )
 
     @app.exception_handler(RequestValidationError)

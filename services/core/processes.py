@@ -104,6 +104,7 @@ def api_process(
             "--port",
             str(port),
             "--no-access-log",
+            "--no-proxy-headers",  # services.core.net resolves X-Forwarded-For from trusted proxies only
         ],
         env=env,
         log_path=log_dir / f"{service}_api.log" if log_dir else None,

@@ -183,6 +183,18 @@ class ShipmentOut(BaseModel):
     updated_at: datetime
 
 
+class TrackingBriefOut(BaseModel):
+    """What the phone number alone shows: the state and the due time, nothing else."""
+
+    code: str
+    status: str
+    status_code: int
+    status_label: str
+    due_at: datetime | None
+    overdue: bool
+    paused: bool = Field(description="the clock is stopped (awaiting a supplement or payment)")
+
+
 class TrackingOut(BaseModel):
     code: str
     status: str

@@ -92,7 +92,7 @@ async def test_single_agency_procedure_from_receipt_to_return(
     assert forward["receiver"]["username"] == world.staff["head"].username
     assert forward["step_outcome"] == "early"  # the appraisal ended a day before its due day
     await relay()
-    tracked = (await clients["intake"].get(f"/api/v1/track/{code}", params={"phone": "0912345678"})).json()
+    tracked = (await clients["intake"].post("/api/v1/track", json={"code": code, "phone": "0912345678"})).json()
     assert tracked["status_label"] == "Đã trả kết quả"
 
 
