@@ -1,15 +1,26 @@
 """Staff authentication: argon2 password hashes and short-lived HS256 JWTs.
 
-workflow_api issues the tokens; all three services verify them with the shared secret.
-Services call each other with a service token (role ``service``).
+workflow_api issues the tokens; all three services verify them. Services call each other with a
+service token (role ``service``). One master secret (``MOTCUA_JWT_SECRET``, at least 32 bytes)
+yields a key per purpose (HMAC-SHA256 of the purpose's name): staff tokens, service tokens and the
+tracking secrets' HMAC never share a key, and each token names its audience (``aud``), so a token
+made for one use is refused for another.
+
+A staff token carries its account's ``token_version``; logout, deactivation, a role, agency or
+password change raise it, and every service refuses older tokens (services.core.revocation).
+Password hashing runs in a worker thread, at most ``password_hash_concurrency`` at a time, so a
+sign-in flood never stalls the event loop.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import anyio
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +30,16 @@ from services.core.errors import Unauthorized
 
 ALGORITHM = "HS256"
 SERVICE_ROLE = "service"
+STAFF_AUDIENCE = "motcua:staff"
+SERVICE_AUDIENCE = "motcua:service"
+_KEY_PURPOSES = {STAFF_AUDIENCE: "staff-token", SERVICE_AUDIENCE: "service-token"}
+
+
+def purpose_key(settings: Settings, purpose: str) -> bytes:
+    """The key for one purpose, derived from the master secret (a PRF keyed by the secret)."""
+    master = settings.jwt_secret.get_secret_value().encode()
+    return hmac.new(master, f"motcua/key/{purpose}".encode(), hashlib.sha256).digest()
+
 
 _hasher = PasswordHasher()
 # verifying against this keeps the timing of "no such user" close to "wrong password"
@@ -36,6 +57,25 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+_hashing: anyio.CapacityLimiter | None = None
+
+
+def _limiter(settings: Settings) -> anyio.CapacityLimiter:
+    global _hashing  # one per process: the CPU it protects is the process's
+    if _hashing is None:
+        _hashing = anyio.CapacityLimiter(settings.password_hash_concurrency)
+    return _hashing
+
+
+async def verify_password_off_loop(settings: Settings, password_hash: str | None, password: str) -> bool:
+    """``verify_password`` in a worker thread, bounded: the event loop keeps serving other requests."""
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password, limiter=_limiter(settings))
+
+
+async def hash_password_off_loop(settings: Settings, password: str) -> str:
+    return await anyio.to_thread.run_sync(hash_password, password, limiter=_limiter(settings))
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is calling: a staff member or another service."""
@@ -45,6 +85,7 @@ class Actor:
     roles: frozenset[str] = field(default_factory=frozenset)
     agency_id: uuid.UUID | None = None
     agency_code: str | None = None
+    token_version: int = 0
 
     @property
     def staff_id(self) -> uuid.UUID | None:
@@ -66,12 +107,16 @@ def issue_token(
     agency_code: str | None,
     now: datetime | None = None,
     ttl: timedelta | None = None,
+    token_version: int = 0,
+    audience: str = STAFF_AUDIENCE,
 ) -> tuple[str, int]:
     """Return the token and its lifetime in seconds."""
     issued = now or datetime.now(UTC)
     lifetime = ttl or timedelta(minutes=settings.jwt_ttl_minutes)
     claims = {
         "iss": settings.jwt_issuer,
+        "aud": audience,
+        "ver": token_version,
         "sub": subject,
         "username": username,
         "roles": sorted(roles),
@@ -81,7 +126,7 @@ def issue_token(
         "exp": int((issued + lifetime).timestamp()),
         "jti": uuid.uuid4().hex,
     }
-    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    token = jwt.encode(claims, purpose_key(settings, _KEY_PURPOSES[audience]), algorithm=ALGORITHM)
     return token, int(lifetime.total_seconds())
 
 
@@ -94,19 +139,27 @@ def service_token(settings: Settings, service: str) -> str:
         agency_id=None,
         agency_code=None,
         ttl=timedelta(minutes=10),
+        audience=SERVICE_AUDIENCE,
     )
     return token
 
 
 def decode_token(settings: Settings, token: str) -> Actor:
     try:
+        audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+        if audience not in _KEY_PURPOSES:
+            raise jwt.InvalidAudienceError("unknown audience")
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
+            purpose_key(settings, _KEY_PURPOSES[audience]),
             algorithms=[ALGORITHM],
             issuer=settings.jwt_issuer,
-            options={"require": ["exp", "iat", "sub", "iss"]},
+            audience=audience,
+            options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )
+        roles = frozenset(claims.get("roles") or ())
+        if (SERVICE_ROLE in roles) != (audience == SERVICE_AUDIENCE):
+            raise jwt.InvalidAudienceError("a service role in a staff token, or the reverse")
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired; sign in again.", code="token_expired") from exc
     except jwt.PyJWTError as exc:
@@ -115,7 +168,8 @@ def decode_token(settings: Settings, token: str) -> Actor:
     return Actor(
         subject=str(claims["sub"]),
         username=str(claims.get("username", "")),
-        roles=frozenset(claims.get("roles") or ()),
+        roles=roles,
         agency_id=uuid.UUID(agency_id) if agency_id else None,
         agency_code=claims.get("agency_code"),
+        token_version=int(claims.get("ver", 0)),
     )

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.core.clock import Clock, FileClock, SystemClock
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 
+MIN_SECRET_BYTES = 32
 INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
 
 
@@ -25,6 +26,10 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(INSECURE_JWT_SECRET)
     jwt_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     jwt_issuer: str = "motcua"
+    token_check_seconds: float = Field(
+        default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
+    )
+    password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 runs at once per process")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -47,7 +52,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
+        default=5.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
     )
 
     # outbox relay
@@ -90,12 +95,17 @@ class Settings(BaseSettings):
     citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
     citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
 
-    # slowing repeated failed logins
-    login_failures_before_delay: int = Field(default=3, ge=1)
-    login_delay_max_seconds: float = Field(default=8.0, ge=0)
+    # staff sign-in (services/workflow/auth.py)
+    login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
+    login_address_window_seconds: int = Field(default=900, ge=1)
+    login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
+    login_account_window_seconds: int = Field(default=900, ge=1)
+    login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
 
     def refuse_unsafe_start(self) -> None:
-        """Called by every process at start: no default secret outside demo mode."""
+        """Called by every process at start: no default or short secret, no time travel outside demo mode."""
+        if len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(f"MOTCUA_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         if not self.demo and self.jwt_secret.get_secret_value() == INSECURE_JWT_SECRET:
             raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
         if not self.demo and self.clock_file is not None:

@@ -14,6 +14,7 @@ from services.core.auth import Actor, decode_token
 from services.core.clock import Clock
 from services.core.config import Settings
 from services.core.errors import Forbidden, Unauthorized
+from services.core.revocation import TokenStates
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,7 +46,9 @@ SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessio
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token on workflow_api")
 
 
-async def _deny(request: Request, *, action: str, reason: str, actor: Actor | None = None) -> None:
+async def _deny(
+    request: Request, *, action: str, reason: str, actor: Actor | None = None, username: str | None = None
+) -> None:
     await record_now(
         get_sessionmaker(request),
         audit_entry(
@@ -54,6 +57,7 @@ async def _deny(request: Request, *, action: str, reason: str, actor: Actor | No
             resource=f"{request.method} {request.url.path}",
             request=request,
             actor=actor,
+            username=username,
             detail={"reason": reason},
         ),
     )
@@ -71,8 +75,20 @@ async def current_actor(
     except Unauthorized as exc:
         await _deny(request, action="token_rejected", reason=exc.code)
         raise
+    if not await token_states(request).accepts(get_sessionmaker(request), actor):
+        await _deny(request, action="token_rejected", reason="token_revoked", username=actor.username)
+        raise Unauthorized("This token was signed out or the account changed; sign in again.", code="token_revoked")
     request.state.actor = actor
     return actor
+
+
+def token_states(request: Request) -> TokenStates:
+    """The process's cache of account token versions (made on first use)."""
+    states: TokenStates | None = getattr(request.app.state, "token_states", None)
+    if states is None:
+        states = TokenStates(get_settings(request).token_check_seconds)
+        request.app.state.token_states = states
+    return states
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]

@@ -22,6 +22,7 @@ from services.core.config import Settings
 from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
 from services.notification.sender import Sender, default_channels
 from services.outbox.relay import EVENTS_PATH
+from tests.db import TEST_ADMIN_ID
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.notify.fakes import FakeGateway, SmtpSink
 
@@ -87,7 +88,7 @@ def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str]
     if staff is None:
         token, _ = issue_token(
             settings,
-            subject=str(uuid.uuid4()),
+            subject=TEST_ADMIN_ID,
             username="admin.test",
             roles=roles or ["admin"],
             agency_id=None,
