@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
     )
     password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 runs at once per process")
+    password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import TooManyRequests
-from services.core.ratelimit import add, seconds_left
+from services.core.ratelimit import add, add_many, seconds_left
 
 
 @dataclass(frozen=True)
@@ -50,17 +50,17 @@ class Attempt:
 async def begin(
     session: AsyncSession, limits: GuessLimits, *, scope: str, address: str | None, subject: str, now: datetime
 ) -> Attempt:
-    """Count the attempt against both limits, in the caller's (short) transaction."""
-    address_bucket = (f"{scope}:ip:{address or 'unknown'}", limits.address_window)
-    subject_bucket = (f"{scope}:subject:{subject[:120]}", limits.subject_window)
-    attempt = Attempt(counted=[address_bucket])
-    if (await _add(session, address_bucket, now))[0] > limits.address_failures:
+    """Count the attempt against both limits (one statement; a second only past the free failures)."""
+    address_bucket = f"{scope}:ip:{address or 'unknown'}"
+    subject_bucket = f"{scope}:subject:{subject[:120]}"
+    attempt = Attempt(counted=[(address_bucket, limits.address_window), (subject_bucket, limits.subject_window)])
+    totals = await add_many(session, attempt.counted, now=now)
+    if totals[address_bucket] > limits.address_failures:
         await give_back(session, attempt, now=now)
         return Attempt(refused=_refusal(seconds_left(now, limits.address_window)))
-    attempt.counted.append(subject_bucket)
-    if (await _add(session, subject_bucket, now))[0] > limits.subject_free_failures:
-        slot = (f"{scope}:slot:{subject[:120]}", limits.subject_spacing)
-        if (await _add(session, slot, now))[0] > 1:
+    if totals[subject_bucket] > limits.subject_free_failures:
+        slot = f"{scope}:slot:{subject[:120]}"
+        if (await add(session, [slot], now=now, window=limits.subject_spacing))[slot] > 1:
             await give_back(session, attempt, now=now)
             return Attempt(refused=_refusal(seconds_left(now, limits.subject_spacing)))
     return attempt
@@ -68,17 +68,11 @@ async def begin(
 
 async def give_back(session: AsyncSession, attempt: Attempt, *, now: datetime) -> None:
     """The secret was right (or was never checked): the attempt does not count as a failure."""
-    for bucket, window in attempt.counted:
-        await add(session, [bucket], now=now, window=window, amount=-1)
+    if attempt.counted:
+        await add_many(session, attempt.counted, now=now, amount=-1)
     attempt.counted = []
 
 
-async def _add(session: AsyncSession, bucket: tuple[str, timedelta], now: datetime) -> tuple[int]:
-    name, window = bucket
-    return ((await add(session, [name], now=now, window=window))[name],)
-
-
 def _refusal(retry_after: int) -> TooManyRequests:
-    return TooManyRequests(
-        "Too many failed attempts; try again later.", code="too_many_attempts", retry_after=retry_after
-    )
+    detail = "Too many failed attempts; try again later."
+    return TooManyRequests(detail, code="too_many_attempts", retry_after=retry_after)

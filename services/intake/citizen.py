@@ -24,6 +24,7 @@ from services.core.config import Settings
 from services.core.db import holds_connection
 from services.core.errors import NotFound
 from services.core.guessing import GuessLimits
+from services.core.ratelimit import counting
 from services.core.validation import normalise_vn_phone
 from services.intake.dossiers import secret_matches
 from services.models import Dossier
@@ -72,7 +73,7 @@ async def prove(
     """The dossier's id when ``proof`` matches ``code``; 404 when not, 429 when over a limit."""
     code = code[:64]
     found: uuid.UUID | None = None
-    async with sessionmaker() as session, session.begin():
+    async with counting(sessionmaker) as session:
         attempt = await guessing.begin(
             session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now
         )

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ
-from services.core.auth import Actor
+from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.schemas import STATUS_LABELS_VI, SubmissionIn
@@ -55,14 +55,20 @@ def _normalise_secret(secret: str) -> str:
     return "".join(ch for ch in secret.upper() if ch.isalnum())
 
 
-def secret_hash(settings: Settings, code: str, secret: str) -> str:
-    """HMAC of the secret bound to its dossier: useless without the server key, fast to check."""
-    key = settings.jwt_secret.get_secret_value().encode()
+def secret_hash(settings: Settings, code: str, secret: str, *, key: bytes | None = None) -> str:
+    """HMAC of the secret bound to its dossier: useless without the server key, fast to check.
+
+    The key is the tracking purpose's own (services.core.auth.purpose_key), never the tokens'."""
+    key = key if key is not None else purpose_key(settings, "tracking")
     return hmac.new(key, f"tracking:{code}:{_normalise_secret(secret)}".encode(), hashlib.sha256).hexdigest()
 
 
 def secret_matches(settings: Settings, dossier: Dossier, secret: str) -> bool:
-    return hmac.compare_digest(dossier.secret_hash, secret_hash(settings, dossier.code, secret))
+    if hmac.compare_digest(dossier.secret_hash, secret_hash(settings, dossier.code, secret)):
+        return True
+    # dossiers receipted before the per-purpose keys (2026-12) were hashed with the master secret
+    legacy = secret_hash(settings, dossier.code, secret, key=settings.jwt_secret.get_secret_value().encode())
+    return hmac.compare_digest(dossier.secret_hash, legacy)
 
 
 # --- catalogue look-ups ---------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Staff sign-in: verify the password, limit guessing without locking the real user out, audit.
 
-The steps never hold two pooled connections at once: (1) a short transaction counts the attempt
-(services.core.guessing: per address and per account, atomically) and reads the account's hash;
-(2) argon2 checks the password in a worker thread, no connection held; (3) the request's own
-session, on success, gives the attempt back and loads what the token needs.
+The steps never hold two pooled connections at once: (1) autocommit statements count the attempt
+(services.core.guessing: per address and per account, atomically) and read the account's hash;
+(2) argon2 checks the password in a worker thread, no connection held; (3) on success the attempt
+is given back, and the request's own session loads what the token needs.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from services.core import guessing
-from services.core.auth import issue_token, verify_password_off_loop
+from services.core.auth import hash_password_off_loop, issue_token, needs_rehash, verify_password_off_loop
 from services.core.config import Settings
 from services.core.errors import Unauthorized
 from services.core.guessing import GuessLimits
+from services.core.ratelimit import counting
 from services.models import Agency, Staff
 
 
@@ -55,14 +56,14 @@ async def authenticate(
 
     ``session`` (the request's) must not have touched the database yet."""
     moment = now or datetime.now(UTC)
-    async with sessionmaker() as counting, counting.begin():
+    async with counting(sessionmaker) as counters:
         attempt = await guessing.begin(
-            counting, limits(settings), scope="login", address=client_ip, subject=username.lower(), now=moment
+            counters, limits(settings), scope="login", address=client_ip, subject=username.lower(), now=moment
         )
         row = None
         if attempt.refused is None:
             row = (
-                await counting.execute(
+                await counters.execute(
                     select(Staff.id, Staff.password_hash, Staff.active, Staff.demo).where(Staff.username == username)
                 )
             ).first()
@@ -72,12 +73,17 @@ async def authenticate(
     correct = await verify_password_off_loop(settings, row.password_hash if row else None, password)
     if row is None or not correct or not row.active or (row.demo and not settings.demo):
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-    await guessing.give_back(session, attempt, now=moment)
+    async with counting(sessionmaker) as counters:
+        await guessing.give_back(counters, attempt, now=moment)
+    # made with older, costlier parameters: bring it in line (hashed before a connection is taken)
+    rehashed = await hash_password_off_loop(settings, password) if needs_rehash(row.password_hash) else None
     staff = await session.scalar(
         select(Staff).where(Staff.id == row.id).options(selectinload(Staff.roles), selectinload(Staff.agency))
     )
     if staff is None or not staff.active:
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
+    if rehashed is not None:
+        staff.password_hash = rehashed
     token, expires_in = issue_token(
         settings,
         subject=str(staff.id),
