@@ -533,6 +533,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Track By Phone
+         * @description The state and due time of a dossier, for its applicant's phone number (in the body, never a URL).
+         *
+         *     The phone alone proves little (a neighbour may know it), so this shows no procedure, note,
+         *     history or tracking number: the full view needs the secret. Guesses are limited like the secret's.
+         */
+        post: operations["track_by_phone_api_v1_track_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/track/{code}": {
         parameters: {
             query?: never;
@@ -543,6 +566,9 @@ export interface paths {
         /**
          * Track
          * @description Where the dossier is: state, due time, pauses and history — never the applicant's personal data.
+         *
+         *     Needs the secret printed on the receipt. With only the phone number, use ``POST /api/v1/track``
+         *     (the number stays out of URLs and logs), which shows the state and the due time only.
          */
         get: operations["track_api_v1_track__code__get"];
         put?: never;
@@ -1495,6 +1521,42 @@ export interface components {
             unit: string;
             /** Value */
             value: number;
+        };
+        /** TrackByPhoneIn */
+        TrackByPhoneIn: {
+            /**
+             * Code
+             * @description the dossier code on the receipt
+             */
+            code: string;
+            /**
+             * Phone
+             * @description the applicant's phone number
+             */
+            phone: string;
+        };
+        /**
+         * TrackingBriefOut
+         * @description What the phone number alone shows: the state and the due time, nothing else.
+         */
+        TrackingBriefOut: {
+            /** Code */
+            code: string;
+            /** Due At */
+            due_at: string | null;
+            /** Overdue */
+            overdue: boolean;
+            /**
+             * Paused
+             * @description the clock is stopped (awaiting a supplement or payment)
+             */
+            paused: boolean;
+            /** Status */
+            status: string;
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
         };
         /** TrackingOut */
         TrackingOut: {
@@ -3404,10 +3466,65 @@ export interface operations {
             };
         };
     };
+    track_by_phone_api_v1_track_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackByPhoneIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingBriefOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     track_api_v1_track__code__get: {
         parameters: {
             query?: {
                 secret?: string | null;
+                /**
+                 * @deprecated
+                 * @description refused: use POST /api/v1/track
+                 */
                 phone?: string | null;
             };
             header?: never;
