@@ -19,7 +19,7 @@ from services.core.auth import Actor
 from services.core.clock import Clock
 from services.core.config import Settings
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
-from services.core.errors import Conflict, NotFound, problem_responses
+from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
@@ -39,7 +39,7 @@ from services.intake.schemas import (
 )
 from services.models import STATUS_CODES, Document, Dossier
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import READ_ROLES, dossier_for, dossier_to_act_on
+from services.workflow.access import ACT_ROLES, READ_ROLES, dossier_for, dossier_to_act_on
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
@@ -295,6 +295,8 @@ async def upload_documents(
     awaiting a supplement, or staff (bearer token, ``data`` = {"kind": "input" | "result"}) who may act on it
     now: the desk before receipt, whoever may act on the current step, a result by whoever may resolve it."""
     if actor is not None:
+        if not actor.has_any(*ACT_ROLES):
+            raise Forbidden(f"This needs one of the roles: {', '.join(ACT_ROLES)}.", code="role_required")
         staff_upload = await parse(request, StaffUploadIn)
         uploads, kind = staff_upload.uploads, staff_upload.data.kind
         dossier = await dossier_to_act_on(session, code, actor, "attach_result" if kind == "result" else "attach_input")

@@ -38,6 +38,8 @@ DeskAction = Literal["accept", "refuse", "request_supplement", "request_payment"
 SEE_ALL_ROLES = ("admin", "inspector")
 # every staff role reads what its agency may see (inspectors everything): views, files, printed forms
 READ_ROLES = ("admin", "counter", "specialist", "head", "leader", "inspector")
+# the roles that act on dossiers (inspectors only read)
+ACT_ROLES = ("admin", "counter", "specialist", "head", "leader")
 # the desk's open states before the dossier is received (the counter's check)
 _BEFORE_RECEIPT = frozenset({"submitted", "awaiting_supplement"})
 # the states each desk action's service accepts; any other is a 409 for every caller
