@@ -191,6 +191,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("workflow", "GET", "/readyz"): Public("readiness"),
     ("workflow", "POST", "/api/v1/auth/token"): Public("sign-in"),
     ("workflow", "GET", "/api/v1/auth/me"): Gate(EVERY_ROLE),
+    ("workflow", "POST", "/api/v1/auth/logout"): Gate(EVERY_ROLE),
     ("workflow", "GET", "/api/v1/calendar/due"): Public("the due-date calculator"),
     ("workflow", "GET", "/api/v1/calendar/days"): Public("the year's holidays"),
     ("workflow", "GET", "/api/v1/calendar/overrides"): Gate(EVERY_ROLE),
