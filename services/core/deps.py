@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from services.core.audit import audit_entry, record_now
 from services.core.auth import Actor, decode_token
 from services.core.clock import Clock
 from services.core.config import Settings
-from services.core.errors import Forbidden, Unauthorized
+from services.core.errors import DomainError, Forbidden, Unauthorized
 from services.core.revocation import TokenStates
 
 
@@ -47,7 +48,13 @@ _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/t
 
 
 async def _deny(
-    request: Request, *, action: str, reason: str, actor: Actor | None = None, username: str | None = None
+    request: Request,
+    *,
+    action: str,
+    reason: str,
+    actor: Actor | None = None,
+    username: str | None = None,
+    dossier_id: uuid.UUID | None = None,
 ) -> None:
     await record_now(
         get_sessionmaker(request),
@@ -58,9 +65,21 @@ async def _deny(
             request=request,
             actor=actor,
             username=username,
+            dossier_id=dossier_id,
             detail={"reason": reason},
         ),
     )
+
+
+async def audit_denial(request: Request, exc: DomainError) -> None:
+    """Every denial is in the audit log: any 403 (a role, an agency, a step), and a staff caller's look-up of
+    a dossier they may not see (a 404 marked ``denial``). Called by the problem handler, after the request's
+    transaction ended, so it never holds a second connection."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if exc.status != 403 and actor is None:
+        return
+    dossier_id = getattr(exc, "dossier_id", None)
+    await _deny(request, action="denied", reason=exc.code, actor=actor, dossier_id=dossier_id)
 
 
 async def current_actor(
@@ -108,9 +127,8 @@ async def optional_actor(
 def require_roles(*roles: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that lets through an actor holding one of ``roles`` and audits the others."""
 
-    async def dependency(request: Request, actor: ActorDep) -> Actor:
-        if not actor.has_any(*roles):
-            await _deny(request, action="denied", reason=f"needs one of {sorted(roles)}", actor=actor)
+    async def dependency(actor: ActorDep) -> Actor:
+        if not actor.has_any(*roles):  # audited by the problem handler (audit_denial)
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}.", code="role_required")
         return actor
 

@@ -224,6 +224,9 @@ async def create(
     if data.pickup_by_post and not version.postal_submission:
         raise Unprocessable("This procedure cannot be filed by post.", code="postal_submission_not_allowed")
     agency = await receiving_agency(session, version, data.agency_code, fallback=actor.agency_id if actor else None)
+    if actor is not None and not actor.has_any("admin") and agency.id != actor.agency_id:
+        # counter intake files into the officer's own desk only (services.workflow.access)
+        raise Forbidden("A counter officer files dossiers at their own desk only.", code="not_your_desk")
     code = await next_code(session, agency, today)
     secret = new_secret()
     dossier = Dossier(
@@ -315,19 +318,6 @@ def _require_state(dossier: Dossier, *states: str) -> None:
             code="invalid_state",
             status_now=dossier.status,
         )
-
-
-async def staff_dossier(session: AsyncSession, code: str, actor: Actor, *, lock: bool = True) -> Dossier:
-    """A dossier of the caller's desk (404 for any other, so codes cannot be probed)."""
-    query = select(Dossier).where(Dossier.code == code)
-    if not actor.has_any("admin"):
-        query = query.where(
-            or_(Dossier.receiving_agency_id == actor.agency_id, Dossier.current_agency_id == actor.agency_id)
-        )
-    dossier = await session.scalar(query.with_for_update() if lock else query)
-    if dossier is None:
-        raise NotFound("No dossier with that code at your desk.", code="dossier_not_found")
-    return dossier
 
 
 async def accept(

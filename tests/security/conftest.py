@@ -10,11 +10,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from intake_api.main import create_app as create_intake
 from services.core.config import Settings
 from tests.intake.setup import Desk, create_desk
+from tests.security.world import World, build_world
 from workflow_api.main import create_app as create_workflow
 
 _HOSTS = itertools.count(1)
@@ -54,3 +55,18 @@ async def desk(committed: AsyncSession) -> Desk:
     created = await create_desk(committed)
     await committed.commit()
     return created
+
+
+@pytest.fixture
+async def world(
+    engine: AsyncEngine, settings: Settings, intake_app: FastAPI, workflow_app: FastAPI, notify_app: FastAPI
+) -> AsyncIterator[World]:
+    """The routed world the three apps share on one connection, rolled back after the test (tests/security/world.py)."""
+    apps = {"intake": intake_app, "workflow": workflow_app, "notify": notify_app}
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        try:
+            async with build_world(connection, settings, apps) as built:
+                yield built
+        finally:
+            await transaction.rollback()
