@@ -44,6 +44,7 @@ from services.core.net import Network, parse_networks
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+RESOLVE_TIMEOUT_SECONDS = 5.0
 
 
 class TargetRefused(httpcore.ConnectError):
@@ -128,15 +129,17 @@ class EgressPolicy:
         if not self.database_host:
             return set()
         try:
-            return set(await _resolve(self.database_host, self.database_port or 5432))
-        except OSError:
+            async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+                return set(await _resolve(self.database_host, self.database_port or 5432))
+        except (OSError, TimeoutError):
             return set()
 
     async def checked_addresses(self, host: str, port: int) -> list[IPAddress]:
         """Resolve ``host`` and return its addresses if every one is allowed; else ``TargetRefused``."""
         try:
-            addresses = await _resolve(host, port)
-        except OSError as exc:
+            async with asyncio.timeout(RESOLVE_TIMEOUT_SECONDS):
+                addresses = await _resolve(host, port)
+        except (OSError, TimeoutError) as exc:
             raise TargetRefused("dns_error") from exc
         if not addresses:
             raise TargetRefused("dns_error")
