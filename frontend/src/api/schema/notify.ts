@@ -300,7 +300,10 @@ export interface components {
              * @description also the webhook-id header
              */
             id: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description a short classification (HTTP 500, timeout, refused: …)
+             */
             last_error: string | null;
             /** Last Status Code */
             last_status_code: number | null;
