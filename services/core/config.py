@@ -117,6 +117,8 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
         if not self.demo and self.webhook_allow_loopback:
             raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
+        if not self.demo and self.postal_api_url and not self.postal_api_url.startswith("https://"):
+            raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
 
     def clock(self) -> Clock:
         return FileClock(self.clock_file) if self.clock_file else SystemClock()

@@ -235,6 +235,35 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
     assert not any("LEAKED" in (error or "") for error in errors)
 
 
+async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    receivers: list[Receiver],
+) -> None:
+    plain = receiver(receivers)
+    hook = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{plain.port}/hooks",
+                                     event_types=["dossier.resolved"])  # fmt: skip
+    production = notify_settings.model_copy(update={"demo": False, "webhook_allowed_networks": "127.0.0.1/32"})
+    try:
+        world = await create_world(committed)
+        await committed.commit()
+        await deliver(client, notify_settings, "dossier.resolved", dossier=world.dossier, source="workflow")
+        await settle(sessionmaker, production, [hook])
+    finally:
+        await deactivate(sessionmaker, hook)
+    assert plain.seen == []
+    [entry] = (await client.get(f"/api/v1/webhook-subscriptions/{hook}/deliveries",
+                                headers=headers_for(notify_settings))).json()["items"]  # fmt: skip
+    assert (entry["status"], entry["last_error"]) == ("failed", "refused: insecure_scheme")
+    with pytest.raises(RuntimeError, match="POSTAL_API_URL"):
+        production.model_copy(update={"postal_api_url": "http://post.example.vn/api", "clock_file": None,
+                                      "webhook_allow_loopback": False,
+                                      "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")}
+                              ).refuse_unsafe_start()  # fmt: skip
+
+
 async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
     client: httpx.AsyncClient,
     notify_settings: Settings,
