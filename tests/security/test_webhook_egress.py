@@ -387,11 +387,20 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     assert replayed is not None
     assert replayed.dossier_id == world.dossier.id
 
-    # a template published
-    template = {"event_type": "dossier.received", "channel": "email", "locale": "vi", "subject": "Đã tiếp nhận",
-                "body": "Hồ sơ {{ dossier_code }} đã được tiếp nhận."}  # fmt: skip
-    published = await client.post("/api/v1/notification-templates", json=template, headers=admin)
-    assert published.status_code == 201, published.text
+    # a template published (then the text in use published again: the database is shared with other tests)
+    which = {"event_type": "dossier.withdrawn", "channel": "email", "locale": "en"}
+    [current] = (await client.get("/api/v1/notification-templates", params=which, headers=admin)).json()
+    published = await client.post(
+        "/api/v1/notification-templates",
+        headers=admin,
+        json={**which, "subject": "Withdrawn", "body": "{{ dossier_code }} withdrawn."},
+    )
+    restored = await client.post(
+        "/api/v1/notification-templates",
+        headers=admin,
+        json={**which, "subject": current["subject"], "body": current["body"]},
+    )
+    assert (published.status_code, restored.status_code) == (201, 201), published.text
     assert await audit_of(committed, "notification_template_publish", f"notification_template:{published.json()['id']}")
 
     # a parked outbox event, requeued on workflow_api
