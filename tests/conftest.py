@@ -12,6 +12,7 @@ from services.core.embedded_pg import EmbeddedPostgres
 from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database, test_database_url
 
 os.environ.setdefault("MOTCUA_DEMO", "1")
+os.environ.setdefault("MOTCUA_WEBHOOK_ALLOW_LOOPBACK", "1")  # the fake webhook receivers listen on 127.0.0.1
 
 pytest_plugins = ["tests.apps"]
 

@@ -147,10 +147,14 @@ async def _submit(
     model: type[SubmissionIn] = CounterSubmissionIn if actor else SubmissionIn
     parsed = await parse(request, model)
     scope = f"POST {request.url.path}"
+    keyed = idempotency.scope_for(
+        settings, scope, staff_id=actor.staff_id if actor else None, client_address=client_address(request)
+    )
     if key is not None:
         replay = await idempotency.claim(
             session,
-            scope=scope,
+            settings,
+            scope=keyed,
             key=key,
             request_hash=idempotency.fingerprint(parsed.fingerprint_source),
             now=clock.now(),
@@ -183,7 +187,7 @@ async def _submit(
     await session.flush()
     body = (await _out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
     if key is not None:
-        await idempotency.remember(session, scope=scope, key=key, status=201, body=body)
+        await idempotency.remember(session, settings, scope=keyed, key=key, status=201, body=body, sealed=("secret",))
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
 
 

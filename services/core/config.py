@@ -96,12 +96,33 @@ class Settings(BaseSettings):
     citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
     citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
 
+<<<<<<< HEAD
     # staff sign-in (services/workflow/auth.py)
     login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
     login_address_window_seconds: int = Field(default=900, ge=1)
     login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
     login_account_window_seconds: int = Field(default=900, ge=1)
     login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
+=======
+    # outbound webhooks (SSRF policy) and idempotency records (secrets at rest)
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="comma-separated networks webhooks may reach although denied by default (e.g. a partner's VPN)",
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False, description="demo/test only: webhooks may reach 127.0.0.0/8 and ::1 (the fake receivers)"
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, le=7 * 24 * 3600, description="how long an Idempotency-Key's answer is kept"
+    )
+    idempotency_purge_seconds: float = Field(
+        default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
+    )
+
+    # slowing repeated failed logins
+    login_failures_before_delay: int = Field(default=3, ge=1)
+    login_delay_max_seconds: float = Field(default=8.0, ge=0)
+>>>>>>> sec-hooks
 
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""
@@ -111,6 +132,10 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
         if not self.demo and self.clock_file is not None:
             raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
+        if not self.demo and self.webhook_allow_loopback:
+            raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
+        if not self.demo and self.postal_api_url and not self.postal_api_url.startswith("https://"):
+            raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
 
     def clock(self) -> Clock:
         return FileClock(self.clock_file) if self.clock_file else SystemClock()

@@ -385,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Requeue
-         * @description Queue a parked event for delivery again, with its attempts reset.
+         * @description Queue a parked event for delivery again, with its attempts reset (audited).
          */
         post: operations["requeue_api_v1_outbox__event_id__requeue_post"];
         delete?: never;
