@@ -96,14 +96,6 @@ class Settings(BaseSettings):
     citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
     citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
 
-<<<<<<< HEAD
-    # staff sign-in (services/workflow/auth.py)
-    login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
-    login_address_window_seconds: int = Field(default=900, ge=1)
-    login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
-    login_account_window_seconds: int = Field(default=900, ge=1)
-    login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
-=======
     # outbound webhooks (SSRF policy) and idempotency records (secrets at rest)
     webhook_allowed_networks: str = Field(
         default="",
@@ -119,10 +111,12 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
     )
 
-    # slowing repeated failed logins
-    login_failures_before_delay: int = Field(default=3, ge=1)
-    login_delay_max_seconds: float = Field(default=8.0, ge=0)
->>>>>>> sec-hooks
+    # staff sign-in (services/workflow/auth.py)
+    login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
+    login_address_window_seconds: int = Field(default=900, ge=1)
+    login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
+    login_account_window_seconds: int = Field(default=900, ge=1)
+    login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
 
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""
