@@ -6,7 +6,7 @@ answer and replays it) or rolls back (then it claims the key itself). So one key
 effect, however many replays race. The same key with another payload is a 422 problem.
 
 Secrets at rest: the stored answer never holds a secret in clear. The fields named by ``remember``
-(the dossier's tracking ``secret``) are taken out of the body and kept sealed (``services/core/sealing``,
+(the dossier's tracking ``secret``) are taken out of the body and kept sealed (``services/core/sealing``: AES-256-GCM,
 a key derived from ``MOTCUA_JWT_SECRET``, bound to the row's scope and key); a replay unseals them, so a
 citizen whose connection dropped after the dossier was created gets the same answer, secret included,
 by sending the same request again.
@@ -38,9 +38,10 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.auth import purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Unprocessable
-from services.core.sealing import derive_key, seal, unseal
+from services.core.sealing import seal, unseal
 from services.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
@@ -52,13 +53,13 @@ def scope_for(settings: Settings, route: str, *, staff_id: object | None, client
     """The caller's scope: the route plus the staff id, or an HMAC of the anonymous client's address."""
     if staff_id is not None:
         return f"{route} staff:{staff_id}"
-    key = derive_key(settings.jwt_secret, "idempotency-scope")
+    key = purpose_key(settings, "idempotency-scope")
     digest = hmac.new(key, (client_address or "unknown").encode(), hashlib.sha256).hexdigest()[:32]
     return f"{route} addr:{digest}"
 
 
 def _seal_key(settings: Settings) -> bytes:
-    return derive_key(settings.jwt_secret, "idempotency-seal")
+    return purpose_key(settings, "idempotency-seal")
 
 
 def _context(scope: str, key: str, field: str) -> str:
