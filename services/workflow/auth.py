@@ -54,7 +54,8 @@ async def authenticate(
 ) -> IssuedToken:
     """A token for valid credentials; Unauthorized or TooManyRequests (audited by the caller) otherwise.
 
-    ``session`` (the request's) must not have touched the database yet."""
+    ``session`` (the request's) must not have touched the database yet. ``now`` (the app's clock, which
+    demo and tests may move) counts the attempts; the token's own times are real ones."""
     moment = now or datetime.now(UTC)
     async with counting(sessionmaker) as counters:
         attempt = await guessing.begin(
@@ -91,7 +92,6 @@ async def authenticate(
         roles=[role.role_code for role in staff.roles],
         agency_id=staff.agency_id,
         agency_code=staff.agency.code,
-        now=moment,
-        token_version=staff.token_version,
+        token_version=staff.token_version,  # issued at the real time: every service checks ``exp`` against it
     )
     return IssuedToken(access_token=token, expires_in=expires_in, staff=staff, agency=staff.agency)

@@ -263,7 +263,7 @@ export interface paths {
         };
         /**
          * Apology
-         * @description Mẫu 04: the apology and new appointment issued by the apologize action.
+         * @description Mẫu 04: the apology and new appointment issued by the apologize action (audited).
          */
         get: operations["apology_api_v1_dossiers__code__forms_apology_pdf_get"];
         put?: never;
@@ -283,7 +283,7 @@ export interface paths {
         };
         /**
          * Control Sheet
-         * @description Mẫu 06: the process control sheet, printable.
+         * @description Mẫu 06: the process control sheet, printable (audited).
          */
         get: operations["control_sheet_api_v1_dossiers__code__forms_control_sheet_pdf_get"];
         put?: never;
@@ -303,7 +303,7 @@ export interface paths {
         };
         /**
          * Stop Notice
-         * @description Mẫu 05: the notice that the dossier's processing stopped, with the reasons.
+         * @description Mẫu 05: the notice that the dossier's processing stopped, with the reasons (audited).
          */
         get: operations["stop_notice_api_v1_dossiers__code__forms_stop_pdf_get"];
         put?: never;
@@ -509,7 +509,7 @@ export interface paths {
         };
         /**
          * Export Csv
-         * @description The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers.
+         * @description The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited.
          */
         get: operations["export_csv_api_v1_stats_export_csv_get"];
         put?: never;
@@ -529,7 +529,8 @@ export interface paths {
         };
         /**
          * Export Xlsx
-         * @description The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers).
+         * @description The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
+         *     audited.
          */
         get: operations["export_xlsx_api_v1_stats_export_xlsx_get"];
         put?: never;
@@ -2816,6 +2817,15 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2874,6 +2884,15 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2915,6 +2934,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
