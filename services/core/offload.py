@@ -63,22 +63,25 @@ class ProcessOffload:
                 retry_after=RETRY_AFTER_SECONDS,
             )
         loop = asyncio.get_running_loop()
-        try:
-            future: Future[T] = self._pool().submit(partial(fn, *args))
-        except BrokenProcessPool:  # a worker died (killed, out of memory): start a fresh pool next time
-            self._executor = None
-            raise ServiceUnavailable(
-                "The document renderer restarted; try again.", code="server_busy", retry_after=1
-            ) from None
         self._pending += 1
+        try:
+            # submit() may start a worker process and wait for the fork server: not on the event loop
+            future: Future[T] = await asyncio.to_thread(self._pool().submit, partial(fn, *args))
+        except BaseException as exc:
+            self._pending -= 1
+            if isinstance(exc, BrokenProcessPool):
+                raise self._restarted() from None
+            raise
         future.add_done_callback(lambda _: self._done_from_worker_thread(loop))
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
-            self._executor = None
-            raise ServiceUnavailable(
-                "The document renderer restarted; try again.", code="server_busy", retry_after=1
-            ) from None
+            raise self._restarted() from None
+
+    def _restarted(self) -> ServiceUnavailable:
+        """A worker died (killed, out of memory): the pool is broken; a fresh one starts on the next call."""
+        self._executor = None
+        return ServiceUnavailable("The document renderer restarted; try again.", code="server_busy", retry_after=1)
 
     def _done_from_worker_thread(self, loop: asyncio.AbstractEventLoop) -> None:
         with contextlib.suppress(RuntimeError):  # the loop is closed: the app is gone, nobody counts any more
