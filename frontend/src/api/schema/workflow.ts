@@ -2852,6 +2852,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Problem (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     control_sheet_api_v1_dossiers__code__forms_control_sheet_pdf_get: {
@@ -2903,6 +2912,15 @@ export interface operations {
             };
             /** @description Invalid input (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2970,6 +2988,15 @@ export interface operations {
             };
             /** @description Invalid input (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
