@@ -3,10 +3,11 @@
 WeasyPrint lays pages out in Python and holds the GIL for long stretches (a 300-row record book
 stalls a thread-sharing event loop by ~0.3 s at a time), so a thread is not enough: each render runs
 in a worker process of a per-API-process pool (``MOTCUA_PDF_WORKERS``, 2 by default, started on the
-first render, warm after it). At most ``MOTCUA_PDF_QUEUE`` more renders wait for a worker; beyond
-that the request is answered at once with 503 ``server_busy`` and ``Retry-After`` instead of
-queueing without bound. A render is counted until its worker is done with it, even when the client
-that asked has gone, so abandoned renders cannot push the pool past its cap.
+first render, warm after it, at a lower CPU priority than the API). At most ``MOTCUA_PDF_QUEUE``
+more renders wait for a worker; beyond that the request is answered at once with 503 ``server_busy``
+and ``Retry-After`` instead of queueing without bound. A render is counted until its worker is done
+with it, even when the client that asked has gone, so abandoned renders cannot push the pool past
+its cap.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,10 +28,14 @@ from services.core.errors import ServiceUnavailable
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 5
+WORKER_NICENESS = 10  # on a busy machine the scheduler serves the event loop first
 
 
-def _warm() -> None:
-    """In each new worker: load WeasyPrint once, not on the first request it serves."""
+def _start_worker() -> None:
+    """In each new worker: give way to the API processes (a render is never urgent next to a request's
+    answer), and load WeasyPrint once, not on the first request it serves."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
     import weasyprint  # type: ignore[import-untyped]  # noqa: F401
 
 
@@ -51,7 +57,9 @@ class ProcessOffload:
         if self._executor is None:
             # forkserver: a fork of this process (threads, an event loop, open sockets) is not safe
             context = multiprocessing.get_context("forkserver")
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_warm)
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=context, initializer=_start_worker
+            )
         return self._executor
 
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
