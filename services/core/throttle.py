@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from fastapi import Depends, Request
 from fastapi.params import Depends as DependsParam
+from fastapi.security.utils import get_authorization_scheme_param
 
 from services.core.clock import Clock
 from services.core.config import Settings
@@ -40,9 +41,15 @@ def limit_of(settings: Settings, kind: PublicWrite) -> int:
     return limit
 
 
+def _sends_bearer_token(request: Request) -> bool:
+    """Whether the route's bearer scheme will check a token (any other Authorization is anonymous)."""
+    scheme, credentials = get_authorization_scheme_param(request.headers.get("authorization"))
+    return scheme.lower() == "bearer" and bool(credentials)
+
+
 def _dependency(kind: PublicWrite, *, anonymous_only: bool) -> Callable[[Request], Awaitable[None]]:
     async def count(request: Request) -> None:
-        if anonymous_only and "authorization" in request.headers:
+        if anonymous_only and _sends_bearer_token(request):
             return  # staff: the token is checked next (a bad one is a 401), staff are not limited here
         settings: Settings = request.app.state.settings
         clock: Clock = request.app.state.clock

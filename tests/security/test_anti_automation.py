@@ -109,7 +109,7 @@ async def test_citizen_writes_with_a_secret_are_limited_per_address_even_before_
         assert_throttled(await bot.post(f"/api/v1/dossiers/{code}/feedback", json=guess))
 
 
-async def test_staff_uploads_are_not_counted_as_public_writes(
+async def test_staff_uploads_are_not_counted_as_public_writes_but_anything_else_is(
     strict_app: FastAPI, committed: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
     desk = await create_desk(committed)
@@ -122,6 +122,17 @@ async def test_staff_uploads_are_not_counted_as_public_writes(
         for _ in range(4):
             uploaded = await counter.post(f"/api/v1/dossiers/{code}/documents", files=files, headers=officer)
             assert uploaded.status_code == 201, uploaded.text
+    # an Authorization header that is no bearer token does not make a writer staff
+    async with new_client(strict_app) as bot:
+        made_up = {"data": (None, '{"secret": "AAAA-BBBB"}'), "D02": ("x.pdf", PDF, "application/pdf")}
+        for _ in range(3):
+            answer = await bot.post(
+                f"/api/v1/dossiers/{code}/documents", files=made_up, headers={"Authorization": "Basic eDp4"}
+            )
+            assert answer.status_code == 404
+        assert_throttled(
+            await bot.post(f"/api/v1/dossiers/{code}/documents", files=made_up, headers={"Authorization": "Bearer "})
+        )
 
 
 async def test_tracking_by_phone_is_limited_per_address(strict_app: FastAPI, committed: AsyncSession, travel) -> None:  # type: ignore[no-untyped-def]
