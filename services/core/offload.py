@@ -8,6 +8,12 @@ more renders wait for a worker; beyond that the request is answered at once with
 and ``Retry-After`` instead of queueing without bound. A render is counted until its worker is done
 with it, even when the client that asked has gone, so abandoned renders cannot push the pool past
 its cap.
+
+Workers start from a fork server (a fork of a process with threads and an event loop is unsafe);
+as with every non-fork start, each worker imports the parent's ``__main__``, so the entry point must
+be guarded (``python -m uvicorn``, pytest and ``if __name__ == "__main__":`` scripts are).
+Measured on the 2-core dev machine: a 38-page record book (560 rows) renders in 8 s while the event
+loop's worst lag stays under 7 ms; in a thread, a 21-page one stalled the loop for 290 ms at a time.
 """
 
 from __future__ import annotations
