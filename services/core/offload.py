@@ -68,14 +68,18 @@ class ProcessOffload:
             )
         return self._executor
 
-    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
-        """``fn(*args)`` in a worker process (both must pickle); 503 when the pool and its queue are full."""
+    def check_capacity(self) -> None:
+        """503 ``server_busy`` with ``Retry-After`` when the pool and its queue are full."""
         if self._pending >= self.workers + self.queue:
             raise ServiceUnavailable(
                 "Too many documents are being rendered; try again in a moment.",
                 code="server_busy",
                 retry_after=RETRY_AFTER_SECONDS,
             )
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """``fn(*args)`` in a worker process (both must pickle); 503 when the pool and its queue are full."""
+        self.check_capacity()
         loop = asyncio.get_running_loop()
         self._pending += 1
         try:
@@ -112,7 +116,9 @@ class ProcessOffload:
 
 
 def get_offload(request: Request) -> ProcessOffload:
+    """The app's pool; a request that would find it full is refused here, before it reads the database."""
     offload: ProcessOffload = request.app.state.offload
+    offload.check_capacity()
     return offload
 
 
