@@ -81,7 +81,9 @@ def _pdf(content: bytes, name: str) -> Response:
 
 
 @router.get(
-    "/{code}/forms/control-sheet.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 503)}
+    "/{code}/forms/control-sheet.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 503)},
 )
 async def control_sheet(
     code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request, offload: OffloadDep
@@ -93,7 +95,9 @@ async def control_sheet(
 
 
 @router.get(
-    "/{code}/forms/apology.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 409, 503)}
+    "/{code}/forms/apology.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def apology(
     code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request, offload: OffloadDep
