@@ -99,6 +99,9 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, d
         except httpx.TransportError:
             return _problem(503, "unavailable", "Service unavailable", f"The {service} service does not answer.")
         response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}
+        location = upstream.headers.get("location", "")
+        if location.startswith(base.rstrip("/") + "/"):  # as nginx's proxy_redirect: never the service's own address
+            response_headers["location"] = f"/{service}/" + location[len(base.rstrip("/")) + 1 :]
         response_headers.update(security)
         if "content-security-policy" not in upstream.headers:
             response_headers["Content-Security-Policy"] = API_CSP

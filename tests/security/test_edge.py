@@ -63,7 +63,11 @@ class Upstream:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self) -> None:
                 upstream.paths.append(self.path)
-                self.send_response(200)
+                if self.path.endswith("/"):  # as FastAPI's trailing-slash redirect: to its own absolute address
+                    self.send_response(307)
+                    self.send_header("Location", upstream.url + self.path.rstrip("/"))
+                else:
+                    self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.send_header("Connection", "close")
@@ -140,6 +144,14 @@ async def test_api_answers_through_the_gateway_carry_the_headers_too(
     assert directives(answer.headers["content-security-policy"])["default-src"] == ["'none'"]
     assert answer.headers["x-content-type-options"] == "nosniff"
     assert answer.headers["strict-transport-security"] == HSTS
+
+
+async def test_a_services_redirect_never_sends_the_browser_to_the_services_own_address(
+    gateway: httpx.AsyncClient,
+) -> None:
+    answer = await gateway.get("/intake/api/v1/procedures/")
+    assert answer.status_code == 307
+    assert answer.headers["location"] == "/intake/api/v1/procedures"
 
 
 @pytest.mark.parametrize("path", INTERNAL)
