@@ -533,6 +533,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/track": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Track By Phone
+         * @description The state and due time of a dossier, for its applicant's phone number (in the body, never a URL).
+         *
+         *     The phone alone proves little (a neighbour may know it), so this shows no procedure, note,
+         *     history or tracking number: the full view needs the secret. Guesses are limited like the secret's.
+         */
+        post: operations["track_by_phone_api_v1_track_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/track/{code}": {
         parameters: {
             query?: never;
@@ -543,6 +566,9 @@ export interface paths {
         /**
          * Track
          * @description Where the dossier is: state, due time, pauses and history — never the applicant's personal data.
+         *
+         *     Needs the secret printed on the receipt. With only the phone number, use ``POST /api/v1/track``
+         *     (the number stays out of URLs and logs), which shows the state and the due time only.
          */
         get: operations["track_api_v1_track__code__get"];
         put?: never;
@@ -1496,6 +1522,42 @@ export interface components {
             /** Value */
             value: number;
         };
+        /** TrackByPhoneIn */
+        TrackByPhoneIn: {
+            /**
+             * Code
+             * @description the dossier code on the receipt
+             */
+            code: string;
+            /**
+             * Phone
+             * @description the applicant's phone number
+             */
+            phone: string;
+        };
+        /**
+         * TrackingBriefOut
+         * @description What the phone number alone shows: the state and the due time, nothing else.
+         */
+        TrackingBriefOut: {
+            /** Code */
+            code: string;
+            /** Due At */
+            due_at: string | null;
+            /** Overdue */
+            overdue: boolean;
+            /**
+             * Paused
+             * @description the clock is stopped (awaiting a supplement or payment)
+             */
+            paused: boolean;
+            /** Status */
+            status: string;
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
+        };
         /** TrackingOut */
         TrackingOut: {
             /** Agency Name */
@@ -1696,7 +1758,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1747,7 +1818,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1787,7 +1858,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1851,6 +1931,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1929,6 +2018,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2000,6 +2098,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2046,6 +2153,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2113,7 +2229,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2171,7 +2296,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2313,7 +2447,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2452,7 +2595,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2500,6 +2652,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2587,7 +2748,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2654,7 +2824,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2721,7 +2900,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2792,6 +2980,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2829,6 +3026,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2916,6 +3122,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2980,6 +3195,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3111,6 +3335,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3158,6 +3391,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProcedurePage"];
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
             /** @description Problem (RFC 9457) */
@@ -3229,6 +3471,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3270,7 +3521,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3326,6 +3586,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3393,8 +3662,77 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    track_by_phone_api_v1_track_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TrackByPhoneIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrackingBriefOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3408,6 +3746,10 @@ export interface operations {
         parameters: {
             query?: {
                 secret?: string | null;
+                /**
+                 * @deprecated
+                 * @description refused: use POST /api/v1/track
+                 */
                 phone?: string | null;
             };
             header?: never;
@@ -3429,6 +3771,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3516,6 +3867,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3596,6 +3956,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3636,7 +4005,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3687,7 +4065,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3718,7 +4105,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;

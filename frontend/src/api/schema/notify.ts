@@ -635,7 +635,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -686,7 +695,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -737,7 +755,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -800,7 +827,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -841,7 +877,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -899,7 +944,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -966,7 +1020,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1033,7 +1096,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1080,7 +1152,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1131,7 +1212,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1192,7 +1282,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1230,7 +1329,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1270,7 +1378,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1321,7 +1438,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1352,7 +1478,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -673,8 +673,8 @@ export interface components {
             code: string;
             /**
              * Counter Cutoff
-             * Format: time
              * @default 15:00:00
+             * @example 15:00:00
              */
             counter_cutoff: string;
             /**
@@ -776,7 +776,7 @@ export interface components {
             code: string;
             /**
              * Counter Cutoff
-             * Format: time
+             * @example 15:00:00
              */
             counter_cutoff: string;
             /** Is One Stop Desk */
@@ -1989,7 +1989,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2051,6 +2060,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2129,6 +2147,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2176,7 +2203,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2214,7 +2250,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2256,7 +2301,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2279,6 +2333,7 @@ export interface operations {
     days_of_year_api_v1_calendar_days_get: {
         parameters: {
             query: {
+                /** @description within 5 years of today */
                 year: number;
                 agency?: string | null;
             };
@@ -2306,7 +2361,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2320,6 +2384,7 @@ export interface operations {
     due_api_v1_calendar_due_get: {
         parameters: {
             query: {
+                /** @description within 5 years of today; no offset: Vietnam's time */
                 start: string;
                 days?: number | null;
                 hours?: number | null;
@@ -2350,7 +2415,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2399,7 +2473,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2468,7 +2551,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2539,7 +2631,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2597,7 +2698,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2657,7 +2767,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +2834,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2773,7 +2901,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2822,7 +2959,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2880,7 +3026,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2938,7 +3093,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3009,6 +3173,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3059,7 +3232,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3126,7 +3308,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3173,7 +3364,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,7 +3427,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3289,6 +3498,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3367,6 +3585,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3420,6 +3647,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3498,7 +3734,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3569,7 +3814,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3640,7 +3894,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3713,7 +3976,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3767,7 +4039,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3826,7 +4107,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3879,6 +4169,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3944,7 +4243,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3975,7 +4283,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4026,7 +4343,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4057,7 +4383,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
