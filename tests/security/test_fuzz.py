@@ -1,0 +1,235 @@
+"""schemathesis over the three services' OpenAPI documents (issue 11, point 15).
+
+Every operation of intake_api, workflow_api and notify_api is called in-process (schemathesis'
+ASGI transport, one lifespan per app) with generated requests — state-changing ones included —
+on a throwaway database holding the demo data and a few live dossiers and a complaint, with a
+token of the demo administrator holding every staff role; half of the generated path codes and
+usernames are real ones, so handlers get past "not found". Phases: the documented examples,
+coverage (boundary and negative values), fuzzing and stateful sequences. Each answer must be no
+server error, carry a status code the operation documents, and match the documented schema and
+content type. At most ``MAX_EXAMPLES`` examples per operation and phase keep the three runs near a
+minute on two cores (``-s`` prints, per operation, how many answers of each status it got).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import schemathesis
+from fastapi import FastAPI
+from pydantic import SecretStr
+from schemathesis import engine
+from schemathesis.config import SchemathesisConfig
+from schemathesis.engine import events
+from schemathesis.python import asgi
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from intake_api.main import create_app as create_intake
+from notify_api.main import create_app as create_notify
+from services.core.auth import issue_token
+from services.core.config import Settings
+from services.demo.seed import load_demo_data
+from services.models import Agency, Procedure, ProcedureAgency, ProcedureVersion, Staff
+from tests.db import TEST_DATABASE, migrate, recreate_database
+from workflow_api.main import create_app as create_workflow
+
+FUZZ_DATABASE = f"{TEST_DATABASE}_fuzz"
+MAX_EXAMPLES = 8  # per operation and phase: the 87 operations stay within a minute or two on 2 cores
+CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance")
+
+
+def _secret(raw: bytes) -> str:
+    return "whsec_" + base64.b64encode(raw).decode()
+
+
+@dataclass
+class World:
+    """What the fuzzer starts from: the demo data, a few live dossiers and a staff token."""
+
+    headers: dict[str, str]
+    codes: list[str] = field(default_factory=list)  # dossier, procedure, agency and complaint codes
+    usernames: list[str] = field(default_factory=list)
+
+
+async def _seed(settings: Settings) -> World:
+    url = str(settings.database_url)
+    database = create_async_engine(url)
+    try:
+        async with AsyncSession(database, expire_on_commit=False) as session:
+            await load_demo_data(session)
+            await session.commit()
+            admin = (await session.execute(select(Staff.id, Staff.agency_id).where(Staff.username == "admin"))).one()
+            desks = (
+                await session.execute(
+                    select(Procedure.code, Agency.code)
+                    .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+                    .join(ProcedureAgency, ProcedureAgency.version_id == ProcedureVersion.id)
+                    .join(Agency, Agency.id == ProcedureAgency.agency_id)
+                    .where(ProcedureAgency.role == "receiving", ProcedureVersion.online_mode != "none")
+                    .order_by(Procedure.code, Agency.code)
+                    .limit(3)
+                )
+            ).all()
+            usernames = list(await session.scalars(select(Staff.username).where(Staff.username != "admin").limit(4)))
+    finally:
+        await database.dispose()
+    # the demo administrator, holding every role, so that routes of each role are exercised
+    token, _ = issue_token(
+        settings,
+        subject=str(admin.id),
+        username="admin",
+        roles=["admin", "counter", "specialist", "head", "leader", "inspector"],
+        agency_id=admin.agency_id,
+        agency_code=None,
+    )
+    world = World(headers={"Authorization": f"Bearer {token}"}, usernames=usernames)
+    app = create_intake(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://fuzz") as client:
+            for procedure_code, agency_code in desks:
+                body = {
+                    "procedure_code": procedure_code,
+                    "agency_code": agency_code,
+                    "applicant": {"full_name": "Nguyễn Thị Thu Hà", "id_number": "031190004567", "phone": "0912345678"},
+                }
+                answer = await client.post("/api/v1/dossiers", json=body)
+                assert answer.status_code == 201, answer.text
+                world.codes += [answer.json()["code"], procedure_code, agency_code]
+            complaint = await client.post(
+                "/api/v1/complaints",
+                json={
+                    "agency_code": desks[0][1],
+                    "subject": "Giờ làm việc",
+                    "content": "Đề nghị mở thêm quầy buổi trưa.",
+                },
+            )
+            assert complaint.status_code == 201, complaint.text
+            world.codes.append(complaint.json()["code"])
+    return world
+
+
+@pytest.fixture(scope="module")
+def fuzz_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """A database of its own, migrated, that the fuzzer may fill with anything."""
+    url = recreate_database(database_url, FUZZ_DATABASE)
+    migrate(url)
+    return Settings(
+        database_url=url,
+        demo=True,
+        log_level="CRITICAL",
+        files_dir=Path(tmp_path_factory.mktemp("fuzz-files")),
+        # configured, so the webhooks answer what they answer in production (a bad signature, …)
+        payment_webhook_secret=SecretStr(_secret(b"fuzz-payment-provider-secret!!")),
+        postal_webhook_secret=SecretStr(_secret(b"fuzz-postal-operator-secret!!!")),
+        sms_webhook_secret=SecretStr(_secret(b"fuzz-sms-gateway-secret!!!!!!!")),
+    )
+
+
+@pytest.fixture(scope="module")
+def world(fuzz_settings: Settings) -> World:
+    return asyncio.run(_seed(fuzz_settings))
+
+
+@dataclass
+class Run:
+    operations: int = 0
+    cases: int = 0
+    seconds: float = 0.0
+    statuses: dict[str, Counter[int]] = field(default_factory=lambda: defaultdict(Counter))
+    failures: list[str] = field(default_factory=list)
+
+    def summary(self, title: str) -> str:
+        answered = Counter(status // 100 for counts in self.statuses.values() for status in counts.elements())
+        succeeded = sum(1 for counts in self.statuses.values() if any(200 <= s < 300 for s in counts))
+        return (
+            f"{title}: {self.operations} operations ({succeeded} with a 2xx), {self.cases} requests "
+            f"({', '.join(f'{k}xx: {v}' for k, v in sorted(answered.items()))}) in {self.seconds:.1f} s, "
+            f"{len(self.failures)} failures"
+        )
+
+
+def fuzz(app: FastAPI, world: World) -> Run:
+    """Run schemathesis' phases over one app, in-process; collect every failed check."""
+    config = SchemathesisConfig.from_dict(
+        {
+            "headers": world.headers,
+            "workers": 1,
+            "phases": {"enabled": True},
+            "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True, "database": "none"},
+            "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+            # real codes and usernames half of the time, so the handlers get past "not found"
+            "dictionaries": {"codes": {"values": world.codes}, "usernames": {"values": world.usernames}},
+            "parameters": {
+                "path.code": {"dictionary": "codes", "probability": 0.5},
+                "path.username": {"dictionary": "usernames", "probability": 0.5},
+            },
+        }
+    )
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+    run = Run()
+    operations: set[str] = set()
+    started = time.perf_counter()
+    try:
+        events_ = list(engine.from_schema(schema).execute())
+    finally:
+        asgi.shutdown_lifespans()  # the app's engine and pool go with its test, not at interpreter exit
+    for event in events_:
+        if isinstance(event, events.ScenarioFinished):
+            for case_id, node in event.recorder.cases.items():
+                case = node.value
+                if case.method.upper() != case.operation.method.upper():
+                    continue  # schemathesis probing a method the path does not have (405)
+                label = f"{case.method.upper()} {case.operation.path}"
+                operations.add(label)
+                response = event.recorder.find_response(case_id=case_id)
+                if response is not None:
+                    run.cases += 1
+                    run.statuses[label][response.status_code] += 1
+            for case_id, checks in event.recorder.checks.items():
+                for check in checks:
+                    if check.failure_info is not None:
+                        case = event.recorder.cases[case_id].value
+                        response = event.recorder.find_response(case_id=case_id)
+                        answer = f"{response.status_code} {response.text[:300]}" if response else "no response"
+                        run.failures.append(
+                            f"{check.name}: {case.method} {case.formatted_path} query={case.query} "
+                            f"body={str(case.body)[:200]}: {check.failure_info.failure.title} -> {answer}"
+                        )
+        elif isinstance(event, events.NonFatalError | events.FatalError):
+            info = event.info
+            run.failures.append(
+                f"error in {getattr(event, 'label', '?')}: {info.title}: {info.message}\n{info.traceback}"
+            )
+    run.operations = len(operations)
+    run.seconds = time.perf_counter() - started
+    print(run.summary(app.title))
+    for label, counts in sorted(run.statuses.items()):
+        print(f"  {label}: {dict(sorted(counts.items()))}")
+    return run
+
+
+def test_intake_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
+    run = fuzz(create_intake(fuzz_settings), world)
+    assert not run.failures, "\n".join(run.failures)
+    assert run.operations >= 30
+
+
+def test_workflow_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
+    run = fuzz(create_workflow(fuzz_settings), world)
+    assert not run.failures, "\n".join(run.failures)
+    assert run.operations >= 30
+
+
+def test_notify_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
+    run = fuzz(create_notify(fuzz_settings), world)
+    assert not run.failures, "\n".join(run.failures)
+    assert run.operations >= 10
