@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -42,7 +43,9 @@ from tests.db import TEST_DATABASE, migrate, recreate_database
 from workflow_api.main import create_app as create_workflow
 
 FUZZ_DATABASE = f"{TEST_DATABASE}_fuzz"
-MAX_EXAMPLES = 8  # per operation and phase: the 87 operations stay within a minute or two on 2 cores
+MAX_EXAMPLES = int(
+    os.environ.get("MOTCUA_FUZZ_EXAMPLES", "8")
+)  # per operation and phase: the 87 operations stay within a minute or two on 2 cores
 CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance")
 
 

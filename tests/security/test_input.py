@@ -209,6 +209,22 @@ async def test_a_nul_character_is_invalid_input_not_a_server_error(
     assert await count(committed, Complaint) == before
 
 
+async def test_an_offset_beyond_64_bits_is_invalid_input_not_a_server_error(
+    workflow: httpx.AsyncClient, intake: httpx.AsyncClient, committed: AsyncSession, bearer: Any
+) -> None:
+    """Found by the fuzzer: the database cannot bind 10^20, which was a 500."""
+    agency = await create_agency(committed)
+    head = await create_staff(committed, agency=agency, roles=("head", "counter"))
+    await committed.commit()
+    for client, path in (
+        (workflow, "/api/v1/tasks"),
+        (workflow, "/api/v1/stats/overdue"),
+        (intake, "/api/v1/desk/dossiers"),
+    ):
+        response = await client.get(path, params={"offset": 10**20}, headers=bearer(head))
+        assert_problem(response, 422, "validation_error")
+
+
 # --- unparsable bodies -----------------------------------------------------------------------------
 
 

@@ -105,7 +105,7 @@ async def overdue(
     session: SessionDep,
     query: OptionalPeriodFilters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OverdueList:
     """Open dossiers past their legal due time, latest first, with the unit and officer of the running step."""
     return await overdue_dossiers(session, query, limit=limit, offset=offset)
