@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -13,6 +12,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import NotFound, Unprocessable, problem_responses
+from services.core.validation import IsoDate
 from services.intake import dossiers as intake
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
@@ -99,8 +99,8 @@ async def record_book(
     session: SessionDep,
     clock: ClockDep,
     actor: Staff,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
+    from_: Annotated[IsoDate, Query(alias="from")],
+    to: IsoDate,
     agency: str | None = None,
 ) -> Response:
     """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period."""

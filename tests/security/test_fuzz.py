@@ -46,7 +46,13 @@ FUZZ_DATABASE = f"{TEST_DATABASE}_fuzz"
 MAX_EXAMPLES = int(
     os.environ.get("MOTCUA_FUZZ_EXAMPLES", "8")
 )  # per operation and phase: the 87 operations stay within a minute or two on 2 cores
-CHECKS = ("not_a_server_error", "status_code_conformance", "content_type_conformance", "response_schema_conformance")
+CHECKS = (
+    "negative_data_rejection",
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+)
 
 
 def _secret(raw: bytes) -> str:
@@ -167,7 +173,13 @@ def fuzz(app: FastAPI, world: World) -> Run:
             "headers": world.headers,
             "workers": 1,
             "phases": {"enabled": True},
-            "generation": {"max-examples": MAX_EXAMPLES, "no-shrink": True, "deterministic": True, "database": "none"},
+            "generation": {
+                "mode": "all",
+                "max-examples": MAX_EXAMPLES,
+                "no-shrink": True,
+                "deterministic": True,
+                "database": "none",
+            },
             "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
             # real codes and usernames half of the time, so the handlers get past "not found"
             "dictionaries": {"codes": {"values": world.codes}, "usernames": {"values": world.usernames}},

@@ -166,6 +166,21 @@ async def test_an_integer_is_not_a_date(workflow: httpx.AsyncClient, committed: 
     assert await committed.scalar(select(func.count()).where(CalendarOverride.day == date(1970, 1, 1))) == 0
 
 
+async def test_a_number_is_not_a_date_in_the_query_either(
+    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Any, travel: Any
+) -> None:
+    travel(datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ))
+    agency = await create_agency(committed)
+    head = await create_staff(committed, agency=agency, roles=("head",))
+    await committed.commit()
+    seconds = await workflow.get("/api/v1/calendar/due", params={"start": "1796000000", "days": 1})
+    assert_problem(seconds, 422, "validation_error")
+    epoch = await workflow.get("/api/v1/stats/overdue", params={"to": "0"}, headers=bearer(head))
+    assert_problem(epoch, 422, "validation_error")
+    iso = await workflow.get("/api/v1/calendar/due", params={"start": "2026-12-01T09:00:00", "days": 1})
+    assert iso.status_code == 200, iso.text
+
+
 async def test_booleans_times_and_amounts_are_not_coerced(
     workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Any
 ) -> None:

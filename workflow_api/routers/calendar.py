@@ -25,6 +25,7 @@ from services.core.auth import Actor
 from services.core.clock import Clock
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import Unprocessable, problem_responses
+from services.core.validation import IsoDateTime
 from services.models import Agency, CalendarOverride
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
 from services.sla.clocks import WarningPolicy
@@ -99,7 +100,7 @@ async def due(
     session: SessionDep,
     clock: ClockDep,
     start: Annotated[
-        datetime, Query(description=f"within {PUBLIC_YEARS_AROUND_TODAY} years of today; no offset: Vietnam's time")
+        IsoDateTime, Query(description=f"within {PUBLIC_YEARS_AROUND_TODAY} years of today; no offset: Vietnam's time")
     ],
     days: Annotated[float | None, Query(ge=0, le=PUBLIC_MAX_DAYS)] = None,
     hours: Annotated[float | None, Query(ge=0, le=PUBLIC_MAX_DAYS * 8)] = None,

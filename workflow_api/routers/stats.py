@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
+from services.core.validation import IsoDate
 from services.workflow.stats import (
     VIEWER_ROLES,
     OverdueList,
@@ -73,8 +74,8 @@ async def _in_period(
     actor: Viewer,
     clock: ClockDep,
     scope: ScopeDep,
-    from_: Annotated[date, Query(alias="from", description="first day of receipt (Vietnam time)")],
-    to: Annotated[date, Query(description="last day of receipt, inclusive")],
+    from_: Annotated[IsoDate, Query(alias="from", description="first day of receipt (Vietnam time)")],
+    to: Annotated[IsoDate, Query(description="last day of receipt, inclusive")],
 ) -> StatsQuery:
     return await _resolve(session, actor, clock, scope, from_, to)
 
@@ -84,8 +85,8 @@ async def _any_period(
     actor: Viewer,
     clock: ClockDep,
     scope: ScopeDep,
-    from_: Annotated[date | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
-    to: Annotated[date | None, Query(description="last day of receipt, inclusive")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
+    to: Annotated[IsoDate | None, Query(description="last day of receipt, inclusive")] = None,
 ) -> StatsQuery:
     return await _resolve(session, actor, clock, scope, from_, to)
 
