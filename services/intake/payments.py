@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -114,13 +114,20 @@ async def request_payment(
 # --- the provider's reports -------------------------------------------------------------------------
 
 
-class PaymentSucceededData(StrictModel):
+class PaymentSucceededData(BaseModel):
+    """A signed report from the payment provider: its types are strict, but fields it adds later are
+    ignored (kept in the stored receipt), so a paid fee is never refused for a new field."""
+
+    model_config = ConfigDict(extra="ignore")
+
     reference: str = Field(min_length=1, max_length=200)
     amount_vnd: int = Field(strict=True, ge=0)
     paid_at: AwareIsoDateTime
 
 
-class PaymentFailedData(StrictModel):
+class PaymentFailedData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     reference: str = Field(min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=1000)
     failed_at: AwareIsoDateTime | None = None
