@@ -255,6 +255,17 @@ async def test_an_unparsable_body_is_a_422_problem(intake: httpx.AsyncClient, ra
     assert response.json()["code"] in {"malformed_body", "validation_error"}
 
 
+@pytest.mark.parametrize("multipart", [False, True], ids=["json", "multipart-data-part"])
+async def test_a_deeply_nested_submission_is_a_422_problem(intake: httpx.AsyncClient, multipart: bool) -> None:
+    """The submission parses its body by hand (JSON or multipart): deep nesting was a 500."""
+    deep = "[" * 100_000
+    if multipart:
+        response = await intake.post("/api/v1/dossiers", data={"data": deep}, files=[("D01", ("a.pdf", PDF))])
+    else:
+        response = await intake.post("/api/v1/dossiers", content=deep, headers={"content-type": "application/json"})
+    assert_problem(response, 422, "validation_error")
+
+
 async def test_every_operation_documents_its_size_and_input_problems(
     intake: httpx.AsyncClient, workflow: httpx.AsyncClient, notify: httpx.AsyncClient
 ) -> None:
