@@ -1,10 +1,11 @@
-"""intake_api's background process: relays the events intake writes to the outbox."""
+"""intake_api's background process: relays the events intake writes to the outbox and purges expired
+idempotency records."""
 
-from services.core.worker import relay_task, run_worker
+from services.core.worker import idempotency_purge_task, relay_task, run_worker
 
 
 def main() -> None:
-    run_worker("intake-worker", [relay_task(["intake"])])
+    run_worker("intake-worker", [relay_task(["intake"]), idempotency_purge_task()])
 
 
 if __name__ == "__main__":

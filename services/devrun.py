@@ -29,6 +29,8 @@ def _port(service: str, default: int) -> int:
 
 def main() -> None:
     os.environ.setdefault("MOTCUA_DEMO", "1")
+    if os.environ["MOTCUA_DEMO"].lower() in {"1", "true", "yes"}:
+        os.environ.setdefault("MOTCUA_WEBHOOK_ALLOW_LOOPBACK", "1")  # demo receivers on this machine
     server = EmbeddedPostgres.from_env()
     started_db = False
     if not os.environ.get("MOTCUA_DATABASE_URL"):

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from services.core.embedded_pg import EmbeddedPostgres
-from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
+from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database, test_database_url
 
 os.environ.setdefault("MOTCUA_DEMO", "1")
+os.environ.setdefault("MOTCUA_WEBHOOK_ALLOW_LOOPBACK", "1")  # the fake webhook receivers listen on 127.0.0.1
 
 pytest_plugins = ["tests.apps"]
 
@@ -25,6 +26,7 @@ def database_url() -> Iterator[str]:
     url = test_database_url()
     recreate_database(url, TEST_DATABASE)
     migrate(url)
+    create_test_admin(url)
     yield url
     if started:
         server.stop()

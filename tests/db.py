@@ -52,3 +52,49 @@ def recreate_database(url: str, name: str) -> str:
 
     asyncio.run(run())
     return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+# the account behind tokens that tests mint for "an administrator" (tokens of unknown accounts are refused)
+TEST_ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
+TEST_ADMIN_AGENCY = "999.99.99.T99"
+
+
+def create_test_admin(url: str) -> None:
+    """An active admin account (and its agency) that minted test tokens can name as their subject."""
+    import asyncio
+
+    import asyncpg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def run() -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(
+                "INSERT INTO agency_level (code, name_vi, name_en, rank) VALUES ('province', 'Tỉnh', 'Province', 0)"
+                " ON CONFLICT DO NOTHING"
+            )
+            await connection.execute(
+                "INSERT INTO role (code, name_vi, name_en) VALUES ('admin', 'Quản trị', 'Administrator')"
+                " ON CONFLICT DO NOTHING"
+            )
+            agency = await connection.fetchval(
+                "INSERT INTO agency (id, code, name, level_code, is_one_stop_desk, counter_cutoff)"
+                " VALUES (gen_random_uuid(), $1, 'Đơn vị kiểm thử', 'province', false, '15:00')"
+                " ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name RETURNING id",
+                TEST_ADMIN_AGENCY,
+            )
+            await connection.execute(
+                "INSERT INTO staff (id, username, full_name, password_hash, agency_id, active)"
+                " VALUES ($1, 'admin.test', 'Quản trị kiểm thử', '!', $2, true) ON CONFLICT (id) DO NOTHING",
+                TEST_ADMIN_ID,
+                agency,
+            )
+            await connection.execute(
+                "INSERT INTO staff_role (staff_id, role_code) VALUES ($1, 'admin') ON CONFLICT DO NOTHING",
+                TEST_ADMIN_ID,
+            )
+        finally:
+            await connection.close()
+
+    asyncio.run(run())

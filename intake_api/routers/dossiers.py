@@ -19,7 +19,7 @@ from services.core.auth import Actor
 from services.core.clock import Clock
 from services.core.config import Settings
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
-from services.core.errors import Conflict, NotFound, problem_responses
+from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
@@ -39,10 +39,12 @@ from services.intake.schemas import (
 )
 from services.models import STATUS_CODES, Document, Dossier
 from services.sla.clocks import WarningPolicy
+from services.workflow.access import ACT_ROLES, READ_ROLES, dossier_for, dossier_to_act_on
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
 Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
+Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
 Code = Annotated[str, Path(max_length=64)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
@@ -145,10 +147,14 @@ async def _submit(
     model: type[SubmissionIn] = CounterSubmissionIn if actor else SubmissionIn
     parsed = await parse(request, model)
     scope = f"POST {request.url.path}"
+    keyed = idempotency.scope_for(
+        settings, scope, staff_id=actor.staff_id if actor else None, client_address=client_address(request)
+    )
     if key is not None:
         replay = await idempotency.claim(
             session,
-            scope=scope,
+            settings,
+            scope=keyed,
             key=key,
             request_hash=idempotency.fingerprint(parsed.fingerprint_source),
             now=clock.now(),
@@ -181,7 +187,7 @@ async def _submit(
     await session.flush()
     body = (await _out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
     if key is not None:
-        await idempotency.remember(session, scope=scope, key=key, status=201, body=body)
+        await idempotency.remember(session, settings, scope=keyed, key=key, status=201, body=body, sealed=("secret",))
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
 
 
@@ -227,7 +233,7 @@ async def accept(
     code: Code, body: DecisionIn, session: SessionDep, settings: SettingsDep, clock: ClockDep, actor: Counter
 ) -> DossierOut:
     """Accept an online submission: it is received and its clock starts by the receipt rules."""
-    dossier = await intake.staff_dossier(session, code, actor)
+    dossier = await dossier_to_act_on(session, code, actor, "accept")
     await intake.accept(session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment)
     return await _out(session, dossier)
 
@@ -235,7 +241,7 @@ async def accept(
 @router.post("/dossiers/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
 async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: Counter) -> DossierOut:
     """Refuse an online submission, with reasons (form 03)."""
-    dossier = await intake.staff_dossier(session, code, actor)
+    dossier = await dossier_to_act_on(session, code, actor, "refuse")
     await intake.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons)
     return await _out(session, dossier)
 
@@ -245,7 +251,7 @@ async def request_supplement(
     code: Code, body: SupplementRequestIn, session: SessionDep, clock: ClockDep, actor: Staff
 ) -> DossierOut:
     """Ask the citizen for missing or corrected documents (form 02); a running clock pauses."""
-    dossier = await intake.staff_dossier(session, code, actor)
+    dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
     await intake.request_supplement(
         session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items]
     )
@@ -282,7 +288,7 @@ async def supplement(
 @router.post(
     "/dossiers/{code}/documents",
     status_code=status.HTTP_201_CREATED,
-    responses=problem_responses(401, 404, 409, 413, 422, 429),
+    responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
     openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
 )
 async def upload_documents(
@@ -290,12 +296,15 @@ async def upload_documents(
     clock: ClockDep, actor: Annotated[Actor | None, Depends(optional_actor)],
 ) -> DossierOut:  # fmt: skip
     """Add documents after submission: the citizen (``data`` = {"secret": ...}) while it is submitted or
-    awaiting a supplement, or staff of the desk (bearer token, ``data`` = {}) while it is open."""
+    awaiting a supplement, or staff (bearer token, ``data`` = {"kind": "input" | "result"}) who may act on it
+    now: the desk before receipt, whoever may act on the current step, a result by whoever may resolve it."""
     if actor is not None:
-        dossier = await intake.staff_dossier(session, code, actor)
+        if not actor.has_any(*ACT_ROLES):
+            raise Forbidden(f"This needs one of the roles: {', '.join(ACT_ROLES)}.", code="role_required")
         staff_upload = await parse(request, StaffUploadIn)
         uploads, kind = staff_upload.uploads, staff_upload.data.kind
-        allowed = intake.OPEN_STATES | ({"resolved"} if kind == "result" else set())
+        dossier = await dossier_to_act_on(session, code, actor, "attach_result" if kind == "result" else "attach_input")
+        allowed = frozenset({dossier.status})  # the access rule checked the state
     else:
         parsed = await parse(request, SecretIn)
         dossier = await citizen_dossier(
@@ -312,10 +321,10 @@ async def upload_documents(
 
 @router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))
 async def download_document(
-    code: Code, document_id: str, session: SessionDep, settings: SettingsDep, actor: Staff, request: Request
+    code: Code, document_id: str, session: SessionDep, settings: SettingsDep, actor: Reader, request: Request
 ) -> FileResponse:
-    """A document's file, for staff of the dossier's desk only (audited)."""
-    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    """A document's file, for staff who may see the dossier (audited)."""
+    dossier = await dossier_for(session, code, actor)
     document = next((d for d in await _documents(session, dossier) if str(d.id) == document_id), None)
     if document is None:
         raise NotFound("No such document in this dossier.", code="document_not_found")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
@@ -17,11 +19,25 @@ from services.intake import dossiers as intake
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
 from services.models import Agency
+from services.workflow.access import READ_ROLES, dossier_for
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
 Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
+Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
+# the record book lists every applicant of the desk: for its heads and leaders, not every officer
+BookKeeper = Annotated[Actor, Depends(require_roles("head", "leader", "admin"))]
 Code = Annotated[str, Path(max_length=64)]
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
+
+
+def _printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
+    """A printed form holds the applicant's personal data: the print is a read of the dossier."""
+    resource = f"{request.method} {request.url.path}"
+    entry = audit_entry(
+        service="intake", action="read", resource=resource, request=request, actor=actor, dossier_id=dossier_id,
+        detail={"form": form},
+    )  # fmt: skip
+    record(session, entry)
 
 
 def _pdf(content: bytes, name: str) -> Response:
@@ -49,7 +65,7 @@ async def receipt(
     An online dossier's applicant got the secret when submitting: its slip may be printed without it
     (the desk never sees the secret) and then says so instead of printing it.
     """
-    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+    dossier = await dossier_for(session, code, actor)
     if body.secret is None and dossier.channel != 2:
         raise Unprocessable(
             "The slip of a dossier received at the counter or by post carries its secret.",
@@ -58,13 +74,7 @@ async def receipt(
         )
     if body.secret is not None and not intake.secret_matches(settings, dossier, body.secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
-    resource = f"POST /api/v1/dossiers/{code}/forms/receipt.pdf"
-    record(
-        session,
-        audit_entry(
-            service="intake", action="read", resource=resource, request=request, actor=actor, dossier_id=dossier.id
-        ),
-    )
+    _printed(session, request, actor, dossier.id, "01")
     base = str(request.base_url)
     return _pdf(
         await printing.receipt_pdf(session, dossier, secret=body.secret, tracking_base=base, now=clock.now()),
@@ -77,9 +87,10 @@ async def receipt(
     response_class=Response,
     responses={**PDF, **problem_responses(401, 403, 404, 409)},
 )
-async def supplement(code: Code, session: SessionDep, clock: ClockDep, actor: Staff) -> Response:
-    """Mẫu 02: the request to supplement or complete the dossier."""
-    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+async def supplement(code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request) -> Response:
+    """Mẫu 02: the request to supplement or complete the dossier (audited)."""
+    dossier = await dossier_for(session, code, actor)
+    _printed(session, request, actor, dossier.id, "02")
     return _pdf(await printing.supplement_pdf(session, dossier, now=clock.now()), f"{code}-02.pdf")
 
 
@@ -88,9 +99,10 @@ async def supplement(code: Code, session: SessionDep, clock: ClockDep, actor: St
     response_class=Response,
     responses={**PDF, **problem_responses(401, 403, 404, 409)},
 )
-async def refusal(code: Code, session: SessionDep, clock: ClockDep, actor: Staff) -> Response:
-    """Mẫu 03: the refusal with its reasons."""
-    dossier = await intake.staff_dossier(session, code, actor, lock=False)
+async def refusal(code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request) -> Response:
+    """Mẫu 03: the refusal with its reasons (audited)."""
+    dossier = await dossier_for(session, code, actor)
+    _printed(session, request, actor, dossier.id, "03")
     return _pdf(await printing.refusal_pdf(session, dossier, now=clock.now()), f"{code}-03.pdf")
 
 
@@ -98,12 +110,14 @@ async def refusal(code: Code, session: SessionDep, clock: ClockDep, actor: Staff
 async def record_book(
     session: SessionDep,
     clock: ClockDep,
-    actor: Staff,
+    actor: BookKeeper,
+    request: Request,
     from_: Annotated[IsoDate, Query(alias="from")],
     to: IsoDate,
     agency: str | None = None,
 ) -> Response:
-    """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period."""
+    """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period;
+    for the desk's heads and leaders (audited)."""
     if to < from_ or (to - from_).days > 366:
         raise Unprocessable("The period runs from 'from' to 'to', at most a year.", code="invalid_period")
     query = (
@@ -115,4 +129,11 @@ async def record_book(
     if desk is None:
         raise NotFound("No such agency.", code="agency_not_found")
     pdf = await printing.record_book_pdf(session, desk, start=from_, end=to, now=clock.now())
+    record(
+        session,
+        audit_entry(
+            service="intake", action="export", resource=f"GET {request.url.path}", request=request, actor=actor,
+            detail={"form": "07", "agency_code": desk.code, "from": from_.isoformat(), "to": to.isoformat()},
+        ),
+    )  # fmt: skip
     return _pdf(pdf, f"so-theo-doi-{from_:%Y%m%d}-{to:%Y%m%d}.pdf")

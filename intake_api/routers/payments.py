@@ -10,7 +10,7 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.intake import payments
-from services.intake.dossiers import staff_dossier
+from services.workflow.access import dossier_to_act_on
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "admin"))]
@@ -29,6 +29,6 @@ async def request_payment(
     actor: Staff,
 ) -> payments.PaymentOut:
     """Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses."""
-    dossier = await staff_dossier(session, code, actor)
+    dossier = await dossier_to_act_on(session, code, actor, "request_payment")
     payment = await payments.request_payment(session, dossier, actor=actor, now=clock.now(), data=body)
     return payments.payment_out(dossier, payment)

@@ -1,14 +1,16 @@
-"""Outbound webhook subscribers (the postal operator first), their delivery log, and replay."""
+"""Outbound webhook subscribers (the postal operator first), their delivery log, and replay (administrators;
+every change and replay is audited)."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
+from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import SessionDep, require_roles
+from services.core.deps import SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
 from services.notification import outbound
 from services.notification.schemas import DeliveryOut, DeliveryPage, DeliveryStatus, SubscriptionIn, SubscriptionOut
@@ -24,10 +26,24 @@ async def list_subscriptions(session: SessionDep, _: Admin) -> list[Subscription
     return [SubscriptionOut.model_validate(row, from_attributes=True) for row in rows]
 
 
-@router.post("/api/v1/webhook-subscriptions", responses=problem_responses(401, 403))
-async def put_subscription(data: SubscriptionIn, session: SessionDep, _: Admin) -> SubscriptionOut:
-    """Create a subscriber, or replace the one with this name (URL, secret setting, event types, active)."""
-    row = await outbound.upsert_subscription(session, data)
+@router.post("/api/v1/webhook-subscriptions", responses=problem_responses(401, 403, 422))
+async def put_subscription(
+    data: SubscriptionIn, request: Request, session: SessionDep, settings: SettingsDep, actor: Admin
+) -> SubscriptionOut:
+    """Create a subscriber, or replace the one with this name (https URL to an allowed address, secret setting,
+    event types, active)."""
+    row, before = await outbound.upsert_subscription(session, settings, data)
+    record(
+        session,
+        audit_entry(
+            service="notify",
+            action="webhook_subscription_update" if before else "webhook_subscription_create",
+            resource=f"webhook_subscription:{row.id}",
+            request=request,
+            actor=actor,
+            detail={"before": before, "after": outbound.summary(row)},
+        ),
+    )
     return SubscriptionOut.model_validate(row, from_attributes=True)
 
 
@@ -45,7 +61,19 @@ async def deliveries(
 
 
 @router.post("/api/v1/webhook-deliveries/{delivery_id}/replay", responses=problem_responses(401, 403, 404, 409))
-async def replay(delivery_id: uuid.UUID, session: SessionDep, _: Admin) -> DeliveryOut:
+async def replay(delivery_id: uuid.UUID, request: Request, session: SessionDep, actor: Admin) -> DeliveryOut:
     """Send a failed (or delivered) webhook again, under the same webhook-id, attempts reset."""
     row = await outbound.replay(session, delivery_id)
+    record(
+        session,
+        audit_entry(
+            service="notify",
+            action="webhook_delivery_replay",
+            resource=f"webhook_delivery:{row.id}",
+            request=request,
+            actor=actor,
+            dossier_id=row.dossier_id,
+            detail={"subscription_id": str(row.subscription_id), "event_type": row.event_type},
+        ),
+    )
     return DeliveryOut.model_validate(row, from_attributes=True)

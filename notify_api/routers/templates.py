@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
+from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ActorDep, SessionDep, require_roles
 from services.core.errors import problem_responses
@@ -33,9 +34,21 @@ async def list_templates(
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403))
-async def create_template(data: TemplateIn, session: SessionDep, _: Admin) -> TemplateOut:
-    """Publish a new template version (administrators); refused if it cannot render or an SMS needs over 2 parts."""
+async def create_template(data: TemplateIn, request: Request, session: SessionDep, actor: Admin) -> TemplateOut:
+    """Publish a new template version (administrators, audited); refused if it cannot render or an SMS needs over
+    2 parts."""
     row = await templates.create_version(session, data)
+    record(
+        session,
+        audit_entry(
+            service="notify",
+            action="notification_template_publish",
+            resource=f"notification_template:{row.id}",
+            request=request,
+            actor=actor,
+            detail={"event_type": row.event_type, "channel": row.channel, "locale": row.locale, "version": row.version},
+        ),
+    )
     return TemplateOut.model_validate(row, from_attributes=True)
 
 

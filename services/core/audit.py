@@ -13,6 +13,7 @@ from services.core.auth import Actor
 from services.core.logging import request_id_var
 from services.core.net import client_address
 from services.models import AuditLog
+from services.models.audit import RESOURCE_CHARS, USERNAME_CHARS
 
 logger = logging.getLogger("motcua.audit")
 
@@ -39,9 +40,10 @@ def audit_entry(
     return AuditLog(
         service=service,
         action=action,
-        resource=resource,
+        # cut to the column's width, never refused: a long path must not lose a denial
+        resource=resource[:RESOURCE_CHARS],
         actor_staff_id=actor.staff_id if actor else None,
-        username=actor.username if actor else username,
+        username=(actor.username if actor else username or "")[:USERNAME_CHARS] or None,
         dossier_id=dossier_id,
         client_ip=ip,
         user_agent=user_agent,

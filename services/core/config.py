@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from services.core.clock import Clock, FileClock, SystemClock
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 
+MIN_SECRET_BYTES = 32
 INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
 
 
@@ -25,6 +26,11 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr = SecretStr(INSECURE_JWT_SECRET)
     jwt_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
     jwt_issuer: str = "motcua"
+    token_check_seconds: float = Field(
+        default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
+    )
+    password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 runs at once per process")
+    password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -47,7 +53,7 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(
-        default=2.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
+        default=5.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
     )
 
     # outbox relay
@@ -90,16 +96,40 @@ class Settings(BaseSettings):
     citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
     citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
 
-    # slowing repeated failed logins
-    login_failures_before_delay: int = Field(default=3, ge=1)
-    login_delay_max_seconds: float = Field(default=8.0, ge=0)
+    # outbound webhooks (SSRF policy) and idempotency records (secrets at rest)
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="comma-separated networks webhooks may reach although denied by default (e.g. a partner's VPN)",
+    )
+    webhook_allow_loopback: bool = Field(
+        default=False, description="demo/test only: webhooks may reach 127.0.0.0/8 and ::1 (the fake receivers)"
+    )
+    idempotency_ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, le=7 * 24 * 3600, description="how long an Idempotency-Key's answer is kept"
+    )
+    idempotency_purge_seconds: float = Field(
+        default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
+    )
+
+    # staff sign-in (services/workflow/auth.py)
+    login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
+    login_address_window_seconds: int = Field(default=900, ge=1)
+    login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
+    login_account_window_seconds: int = Field(default=900, ge=1)
+    login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
 
     def refuse_unsafe_start(self) -> None:
-        """Called by every process at start: no default secret outside demo mode."""
+        """Called by every process at start: no default or short secret, no time travel outside demo mode."""
+        if len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(f"MOTCUA_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
         if not self.demo and self.jwt_secret.get_secret_value() == INSECURE_JWT_SECRET:
             raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
         if not self.demo and self.clock_file is not None:
             raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
+        if not self.demo and self.webhook_allow_loopback:
+            raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
+        if not self.demo and self.postal_api_url and not self.postal_api_url.startswith("https://"):
+            raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
 
     def clock(self) -> Clock:
         return FileClock(self.clock_file) if self.clock_file else SystemClock()

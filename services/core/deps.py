@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
@@ -13,7 +14,8 @@ from services.core.audit import audit_entry, record_now
 from services.core.auth import Actor, decode_token
 from services.core.clock import Clock
 from services.core.config import Settings
-from services.core.errors import Forbidden, Unauthorized
+from services.core.errors import DomainError, Forbidden, Unauthorized
+from services.core.revocation import TokenStates
 
 
 def get_settings(request: Request) -> Settings:
@@ -45,7 +47,15 @@ SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessio
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token on workflow_api")
 
 
-async def _deny(request: Request, *, action: str, reason: str, actor: Actor | None = None) -> None:
+async def _deny(
+    request: Request,
+    *,
+    action: str,
+    reason: str,
+    actor: Actor | None = None,
+    username: str | None = None,
+    dossier_id: uuid.UUID | None = None,
+) -> None:
     await record_now(
         get_sessionmaker(request),
         audit_entry(
@@ -54,9 +64,22 @@ async def _deny(request: Request, *, action: str, reason: str, actor: Actor | No
             resource=f"{request.method} {request.url.path}",
             request=request,
             actor=actor,
+            username=username,
+            dossier_id=dossier_id,
             detail={"reason": reason},
         ),
     )
+
+
+async def audit_denial(request: Request, exc: DomainError) -> None:
+    """Every denial is in the audit log: any 403 (a role, an agency, a step), and a staff caller's look-up of
+    a dossier they may not see (a 404 marked ``denial``). Called by the problem handler, after the request's
+    transaction ended, so it never holds a second connection."""
+    actor: Actor | None = getattr(request.state, "actor", None)
+    if exc.status != 403 and actor is None:
+        return
+    dossier_id = getattr(exc, "dossier_id", None)
+    await _deny(request, action="denied", reason=exc.code, actor=actor, dossier_id=dossier_id)
 
 
 async def current_actor(
@@ -71,8 +94,20 @@ async def current_actor(
     except Unauthorized as exc:
         await _deny(request, action="token_rejected", reason=exc.code)
         raise
+    if not await token_states(request).accepts(get_sessionmaker(request), actor):
+        await _deny(request, action="token_rejected", reason="token_revoked", username=actor.username)
+        raise Unauthorized("This token was signed out or the account changed; sign in again.", code="token_revoked")
     request.state.actor = actor
     return actor
+
+
+def token_states(request: Request) -> TokenStates:
+    """The process's cache of account token versions (made on first use)."""
+    states: TokenStates | None = getattr(request.app.state, "token_states", None)
+    if states is None:
+        states = TokenStates(get_settings(request).token_check_seconds)
+        request.app.state.token_states = states
+    return states
 
 
 ActorDep = Annotated[Actor, Depends(current_actor)]
@@ -92,9 +127,8 @@ async def optional_actor(
 def require_roles(*roles: str) -> Callable[..., Awaitable[Actor]]:
     """A dependency that lets through an actor holding one of ``roles`` and audits the others."""
 
-    async def dependency(request: Request, actor: ActorDep) -> Actor:
-        if not actor.has_any(*roles):
-            await _deny(request, action="denied", reason=f"needs one of {sorted(roles)}", actor=actor)
+    async def dependency(actor: ActorDep) -> Actor:
+        if not actor.has_any(*roles):  # audited by the problem handler (audit_denial)
             raise Forbidden(f"This needs one of the roles: {', '.join(sorted(roles))}.", code="role_required")
         return actor
 

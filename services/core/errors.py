@@ -116,6 +116,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 403 or getattr(exc, "denial", False):
+            from services.core.deps import audit_denial  # deps imports this module
+
+            await audit_denial(request, exc)
         headers: dict[str, str] = {}
         if exc.status == 401:
             headers["WWW-Authenticate"] = "Bearer"

@@ -3,27 +3,67 @@
 The key is claimed by inserting its row in the request's own transaction. A concurrent request
 with the same key waits on the primary key until the first commits (then it finds the stored
 answer and replays it) or rolls back (then it claims the key itself). So one key yields one
-effect, however many replays race. The same key with another payload is a 422 problem; keys
-expire after a day.
+effect, however many replays race. The same key with another payload is a 422 problem.
+
+Secrets at rest: the stored answer never holds a secret in clear. The fields named by ``remember``
+(the dossier's tracking ``secret``) are taken out of the body and kept sealed (``services/core/sealing``: AES-256-GCM,
+a key derived from ``MOTCUA_JWT_SECRET``, bound to the row's scope and key); a replay unseals them, so a
+citizen whose connection dropped after the dossier was created gets the same answer, secret included,
+by sending the same request again.
+
+Scope: a key belongs to its caller, not to the world. The scope is the method and route plus, for
+staff, the authenticated staff id, and for anonymous callers an HMAC of the client's address (the
+real one, ``services/core/net``; the address itself is not stored). Another caller sending the same
+key and body makes a request of its own; a citizen whose address changed between the attempt and the
+retry does too (the desk refuses the duplicate) — the price of not handing one caller's answer, with
+its secret, to another who learnt the key.
+
+Expiry: a record lives ``MOTCUA_IDEMPOTENCY_TTL_SECONDS`` (a day by default); an expired one is
+ignored (and replaced) by ``claim`` and deleted by ``purge_expired``, which intake's worker runs every
+``MOTCUA_IDEMPOTENCY_PURGE_SECONDS``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.auth import purpose_key
+from services.core.config import Settings
 from services.core.errors import Conflict, Unprocessable
+from services.core.sealing import seal, unseal
 from services.models import IdempotencyKey
 
-TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
+SEALED = "__sealed__"  # the body's member holding the sealed fields
+logger = logging.getLogger("motcua.idempotency")
+
+
+def scope_for(settings: Settings, route: str, *, staff_id: object | None, client_address: str | None) -> str:
+    """The caller's scope: the route plus the staff id, or an HMAC of the anonymous client's address."""
+    if staff_id is not None:
+        return f"{route} staff:{staff_id}"
+    key = purpose_key(settings, "idempotency-scope")
+    digest = hmac.new(key, (client_address or "unknown").encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{route} addr:{digest}"
+
+
+def _seal_key(settings: Settings) -> bytes:
+    return purpose_key(settings, "idempotency-seal")
+
+
+def _context(scope: str, key: str, field: str) -> str:
+    return f"{scope}\n{key}\n{field}"
 
 
 def fingerprint(payload: Any) -> str:
@@ -37,13 +77,21 @@ class Replay:
     body: dict[str, Any]
 
 
-async def claim(session: AsyncSession, *, scope: str, key: str, request_hash: str, now: datetime) -> Replay | None:
+async def claim(
+    session: AsyncSession, settings: Settings, *, scope: str, key: str, request_hash: str, now: datetime
+) -> Replay | None:
     """Claim ``key`` for this request (None) or return the stored answer of an earlier one."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Unprocessable("Idempotency-Key must have 1 to 255 characters.", code="invalid_idempotency_key")
+    await session.execute(  # an expired record is no longer an answer: the key starts afresh
+        delete(IdempotencyKey).where(
+            IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.expires_at <= now
+        )
+    )
+    ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
     inserted = await session.execute(
         insert(IdempotencyKey)
-        .values(scope=scope, key=key, request_hash=request_hash, expires_at=now + TTL)
+        .values(scope=scope, key=key, request_hash=request_hash, expires_at=now + ttl)
         .on_conflict_do_nothing()
         .returning(IdempotencyKey.key)
     )
@@ -60,13 +108,52 @@ async def claim(session: AsyncSession, *, scope: str, key: str, request_hash: st
         )
     if stored.response_status is None or stored.response_body is None:
         raise Conflict("The request with this key is being processed; retry.", code="idempotency_in_progress")
-    return Replay(status=stored.response_status, body=dict(stored.response_body))
+    body = dict(stored.response_body)
+    sealed = body.pop(SEALED, None)
+    for field, token in (sealed if isinstance(sealed, dict) else {}).items():
+        try:
+            body[field] = unseal(_seal_key(settings), token, context=_context(scope, key, field))
+        except ValueError:  # sealed under a former JWT secret: answer without it rather than fail
+            logger.warning("a sealed idempotent answer could not be opened", extra={"field": field})
+            body[field] = None
+    return Replay(status=stored.response_status, body=body)
 
 
-async def remember(session: AsyncSession, *, scope: str, key: str, status: int, body: dict[str, Any]) -> None:
-    """Store the answer in the same transaction as the effect."""
+async def remember(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    scope: str,
+    key: str,
+    status: int,
+    body: dict[str, Any],
+    sealed: Sequence[str] = (),
+) -> None:
+    """Store the answer in the same transaction as the effect, the ``sealed`` fields encrypted."""
     stored = await session.get(IdempotencyKey, (scope, key))
     assert stored is not None
+    kept = {name: value for name, value in body.items() if name not in sealed}
+    secrets = {
+        field: seal(_seal_key(settings), str(body[field]), context=_context(scope, key, field))
+        for field in sealed
+        if body.get(field) is not None
+    }
+    if secrets:
+        kept[SEALED] = secrets
     stored.response_status = status
-    stored.response_body = body
+    stored.response_body = kept
     await session.flush()
+
+
+_PURGE = text(
+    """
+    DELETE FROM idempotency_key
+     WHERE ctid IN (SELECT ctid FROM idempotency_key WHERE expires_at <= :now LIMIT :batch)
+    """
+)
+
+
+async def purge_expired(session: AsyncSession, now: datetime, *, batch: int = 1000) -> int:
+    """Delete up to ``batch`` expired records (the caller commits per batch: short locks); how many went."""
+    result = await session.execute(_PURGE, {"now": now, "batch": batch})
+    return int(getattr(result, "rowcount", 0) or 0)

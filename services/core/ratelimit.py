@@ -2,19 +2,21 @@
 
 Counting is atomic: one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` adds the hit and reads the
 total, so concurrent requests each see their own number and cannot race past a limit. A counter is
-taken *before* the work it limits, in a short transaction of its own on the caller's one pooled
-connection at a time (the request's session has not touched the database yet, or is done with it):
-no request ever holds two pooled connections.
+taken *before* the work it limits, on a connection of its own in autocommit (``counting``), while the
+request's session has not touched the database yet (or is done with it): no request ever holds two
+pooled connections, and no counter row stays locked beyond its one statement.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import delete
+from sqlalchemy import Table, delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +25,7 @@ from services.models import RateLimitHit
 
 # one call in this many also deletes the windows that ended: the table stays small without a cron
 _PURGE_ONE_IN = 200
+MAX_WINDOW = timedelta(days=1)
 
 
 def window_start(now: datetime, window: timedelta) -> datetime:
@@ -40,19 +43,38 @@ async def add(
     session: AsyncSession, buckets: Sequence[str], *, now: datetime, window: timedelta, amount: int = 1
 ) -> dict[str, int]:
     """Add ``amount`` (may be negative) to each bucket's current window; the totals after it."""
+    return await add_many(session, [(bucket, window) for bucket in buckets], now=now, amount=amount)
+
+
+async def add_many(
+    session: AsyncSession, buckets: Sequence[tuple[str, timedelta]], *, now: datetime, amount: int = 1
+) -> dict[str, int]:
+    """One statement for several buckets, each with its own window (rows locked in a fixed order)."""
     if not buckets:
         return {}
-    start = window_start(now, window)
-    rows = await session.execute(
-        insert(RateLimitHit)
-        .values([{"bucket": bucket, "window_start": start, "hits": max(amount, 0)} for bucket in sorted(set(buckets))])
-        .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": RateLimitHit.hits + amount})
-        .returning(RateLimitHit.bucket, RateLimitHit.hits)
+    if any(window > MAX_WINDOW for _, window in buckets):
+        raise ValueError(f"rate-limit windows are at most {MAX_WINDOW}")
+    rows = sorted({(bucket, window_start(now, window)) for bucket, window in buckets})
+    table = cast(Table, RateLimitHit.__table__)
+    result = await session.execute(
+        insert(table)
+        .values([{"bucket": bucket, "window_start": start, "hits": max(amount, 0)} for bucket, start in rows])
+        .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": table.c.hits + amount})
+        .returning(table.c.bucket, table.c.hits)
     )
-    totals = {bucket: int(hits) for bucket, hits in rows.all()}
-    if random.randrange(_PURGE_ONE_IN) == 0:
-        await session.execute(delete(RateLimitHit).where(RateLimitHit.window_start < start - window))
+    totals = {bucket: int(hits) for bucket, hits in result.all()}
+    if random.randrange(_PURGE_ONE_IN) == 0:  # windows that ended more than the longest window ago
+        await session.execute(delete(table).where(table.c.window_start < now - 2 * MAX_WINDOW))
     return totals
+
+
+@asynccontextmanager
+async def counting(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in autocommit: each counter statement commits at once and holds its row lock only
+    for itself, so counters taken together in any order never deadlock and never wait for a request."""
+    async with sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
 
 
 async def consume(
@@ -66,7 +88,7 @@ async def consume(
     detail: str = "Too many requests from your address; try again later.",
 ) -> None:
     """Count one request against ``limit`` per ``window`` (own transaction); 429 once it is over."""
-    async with sessionmaker() as session, session.begin():
+    async with counting(sessionmaker) as session:
         total = (await add(session, [bucket], now=now, window=window))[bucket]
     if total > limit:
         raise TooManyRequests(detail, code=code, retry_after=seconds_left(now, window))

@@ -80,3 +80,35 @@ def timer_task() -> Task:
                 await asyncio.wait_for(stop.wait(), timeout=settings.timer_poll_seconds)
 
     return task
+
+
+def idempotency_purge_task() -> Task:
+    """Delete expired ``Idempotency-Key`` records every ``idempotency_purge_seconds``, a batch per transaction."""
+
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        from services.core.idempotency import purge_expired
+
+        logger = logging.getLogger("motcua.idempotency")
+        clock = settings.clock()
+        while not stop.is_set():
+            try:
+                purged, batch = 0, 1000
+                while not stop.is_set():
+                    async with sessionmaker() as session, session.begin():
+                        deleted = await purge_expired(session, clock.now(), batch=batch)
+                    purged += deleted
+                    if deleted < batch:
+                        break
+                if purged:
+                    logger.info("expired idempotency records purged", extra={"purged": purged})
+            except Exception:
+                logger.exception("idempotency purge failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=settings.idempotency_purge_seconds)
+
+    return task

@@ -725,6 +725,7 @@ async def _load_staff(session: AsyncSession, agency_ids: Mapping[str, uuid.UUID]
                 full_name=account.full_name,
                 email=account.email,
                 password_hash=password_hash,
+                demo=True,
                 agency_id=id_by_code[account.agency_code],
                 roles=[StaffRole(role_code=role) for role in account.roles],
             )

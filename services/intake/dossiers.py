@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ
-from services.core.auth import Actor
+from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from services.intake.schemas import STATUS_LABELS_VI, SubmissionIn
@@ -55,14 +55,20 @@ def _normalise_secret(secret: str) -> str:
     return "".join(ch for ch in secret.upper() if ch.isalnum())
 
 
-def secret_hash(settings: Settings, code: str, secret: str) -> str:
-    """HMAC of the secret bound to its dossier: useless without the server key, fast to check."""
-    key = settings.jwt_secret.get_secret_value().encode()
+def secret_hash(settings: Settings, code: str, secret: str, *, key: bytes | None = None) -> str:
+    """HMAC of the secret bound to its dossier: useless without the server key, fast to check.
+
+    The key is the tracking purpose's own (services.core.auth.purpose_key), never the tokens'."""
+    key = key if key is not None else purpose_key(settings, "tracking")
     return hmac.new(key, f"tracking:{code}:{_normalise_secret(secret)}".encode(), hashlib.sha256).hexdigest()
 
 
 def secret_matches(settings: Settings, dossier: Dossier, secret: str) -> bool:
-    return hmac.compare_digest(dossier.secret_hash, secret_hash(settings, dossier.code, secret))
+    if hmac.compare_digest(dossier.secret_hash, secret_hash(settings, dossier.code, secret)):
+        return True
+    # dossiers receipted before the per-purpose keys (2026-12) were hashed with the master secret
+    legacy = secret_hash(settings, dossier.code, secret, key=settings.jwt_secret.get_secret_value().encode())
+    return hmac.compare_digest(dossier.secret_hash, legacy)
 
 
 # --- catalogue look-ups ---------------------------------------------------------------------------
@@ -218,6 +224,9 @@ async def create(
     if data.pickup_by_post and not version.postal_submission:
         raise Unprocessable("This procedure cannot be filed by post.", code="postal_submission_not_allowed")
     agency = await receiving_agency(session, version, data.agency_code, fallback=actor.agency_id if actor else None)
+    if actor is not None and not actor.has_any("admin") and agency.id != actor.agency_id:
+        # counter intake files into the officer's own desk only (services.workflow.access)
+        raise Forbidden("A counter officer files dossiers at their own desk only.", code="not_your_desk")
     code = await next_code(session, agency, today)
     secret = new_secret()
     dossier = Dossier(
@@ -309,19 +318,6 @@ def _require_state(dossier: Dossier, *states: str) -> None:
             code="invalid_state",
             status_now=dossier.status,
         )
-
-
-async def staff_dossier(session: AsyncSession, code: str, actor: Actor, *, lock: bool = True) -> Dossier:
-    """A dossier of the caller's desk (404 for any other, so codes cannot be probed)."""
-    query = select(Dossier).where(Dossier.code == code)
-    if not actor.has_any("admin"):
-        query = query.where(
-            or_(Dossier.receiving_agency_id == actor.agency_id, Dossier.current_agency_id == actor.agency_id)
-        )
-    dossier = await session.scalar(query.with_for_update() if lock else query)
-    if dossier is None:
-        raise NotFound("No dossier with that code at your desk.", code="dossier_not_found")
-    return dossier
 
 
 async def accept(

@@ -11,9 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base, UUIDPk
 
+RESOURCE_CHARS = 200
+USERNAME_CHARS = 64
+
 
 class AuditLog(Base, UUIDPk):
-    """Append-only. ``action``: read, create, update, login_ok, login_failed, denied."""
+    """Append-only. ``action``: read, create, update, export, login_ok, login_failed, denied."""
 
     __tablename__ = "audit_log"
     __table_args__ = (
@@ -25,9 +28,9 @@ class AuditLog(Base, UUIDPk):
     service: Mapped[str] = mapped_column(String(32))
     action: Mapped[str] = mapped_column(String(32))
     actor_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
-    username: Mapped[str | None] = mapped_column(String(64))
+    username: Mapped[str | None] = mapped_column(String(USERNAME_CHARS))
     dossier_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dossier.id", ondelete="SET NULL"))
-    resource: Mapped[str] = mapped_column(String(200), doc="method and path, or what was touched")
+    resource: Mapped[str] = mapped_column(String(RESOURCE_CHARS), doc="method and path, or what was touched")
     client_ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
     request_id: Mapped[str | None] = mapped_column(String(64))

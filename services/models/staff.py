@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -33,6 +34,14 @@ class Staff(Base, UUIDPk, Timestamps):
         ForeignKey("agency.id"), doc="department or office inside the agency, when any"
     )
     active: Mapped[bool] = mapped_column(default=True)
+    token_version: Mapped[int] = mapped_column(
+        default=0,
+        server_default="0",
+        doc="tokens carry it; raised on logout, deactivation, role, agency or password change",
+    )
+    demo: Mapped[bool] = mapped_column(
+        default=False, server_default=sa.false(), doc="a demo account: cannot sign in outside demo mode"
+    )
 
     agency: Mapped[Agency] = relationship(foreign_keys=[agency_id], lazy="raise")
     roles: Mapped[list[StaffRole]] = relationship(lazy="raise", cascade="all, delete-orphan")

@@ -14,6 +14,17 @@ with the settings and receives ``postal.pickup_requested`` (a dossier submitted 
 channel 3) and ``postal.delivery_requested`` (a dossier with postal return is resolved). The stored
 payload carries no personal data; the pickup or delivery contact (name, phone, address) the
 operator needs is read from the dossier when the request is sent and is never stored or logged.
+
+Personal data goes to the postal operator only. Its subscription is the one named ``postal``, which
+only the settings write (the API refuses that name), and only while its URL and signing secret are
+still ``MOTCUA_POSTAL_API_URL`` and ``postal_api_secret``; no other subscription may take the
+``postal.*`` types (422 when saved, never enqueued, failed unsent if one were found at send time).
+
+Where a webhook may go is ``services/core/egress``: https only outside demo mode, every resolved
+address checked against the policy when the subscription is saved and again, pinned, when each
+request connects. The delivery log keeps the target's status code and a short classification of a
+failure (``HTTP 500``, ``timeout``, ``refused: link_local`` …), never the target's response body,
+which is not even read. Saving a subscription and replaying a delivery are audited.
 """
 
 from __future__ import annotations
@@ -39,8 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
 
 from services.core.config import Settings
+from services.core.egress import EgressPolicy, TargetRefused, classify, guarded_client
 from services.core.errors import Conflict, NotFound, Unprocessable
-from services.core.logging import scrub_text
 from services.models import Agency, Dossier, WebhookSubscription
 from services.models.webhook import WebhookDelivery
 from services.notification.rules import OUTBOUND_ONLY, POSTAL_DELIVERY, POSTAL_PICKUP, RULES
@@ -54,6 +65,16 @@ POSTAL_SUBSCRIPTION = "postal"
 # settings a subscription may sign with: never the JWT key nor an inbound webhook's secret
 OUTBOUND_SECRETS = frozenset({"postal_api_secret", "webhook_signing_secret"})
 SUBSCRIBABLE = frozenset(RULES) | frozenset(OUTBOUND_ONLY)
+
+
+def is_postal_operator(subscription: WebhookSubscription, settings: Settings) -> bool:
+    """The postal operator's own subscription, as the settings define it: the only one given personal data."""
+    return (
+        subscription.name == POSTAL_SUBSCRIPTION
+        and bool(settings.postal_api_url)
+        and subscription.url == settings.postal_api_url
+        and subscription.secret_ref == "postal_api_secret"  # noqa: S105 - the name of a setting
+    )
 
 
 # --- subscriptions -----------------------------------------------------------------------------------------
@@ -79,7 +100,52 @@ async def ensure_postal_subscription(session: AsyncSession, settings: Settings) 
     )
 
 
-async def upsert_subscription(session: AsyncSession, data: SubscriptionIn) -> WebhookSubscription:
+def summary(subscription: WebhookSubscription | None) -> dict[str, Any] | None:
+    """What the audit log keeps of a subscription (the URL without its query, which may hold a token)."""
+    if subscription is None:
+        return None
+    url = httpx.URL(subscription.url)
+    return {
+        "name": subscription.name,
+        "url": str(url.copy_with(query=None, fragment=None)),
+        "secret_ref": subscription.secret_ref,
+        "event_types": list(subscription.event_types),
+        "active": subscription.active,
+    }
+
+
+async def check_target(settings: Settings, url: str) -> None:
+    """The egress policy on a subscriber's URL when it is saved (422); the sender checks again at each send."""
+    try:
+        await EgressPolicy.from_settings(settings).check_url(url)
+    except TargetRefused as exc:
+        if exc.reason == "insecure_scheme":
+            raise Unprocessable("Webhook URLs must use https.", code="webhook_url_insecure") from None
+        if exc.reason == "dns_error":
+            raise Unprocessable(
+                "The webhook URL's host does not resolve.", code="webhook_target_unresolvable"
+            ) from None
+        raise Unprocessable(
+            "Webhooks may not be sent to this address.", code="webhook_target_forbidden", reason=exc.reason
+        ) from None
+
+
+async def upsert_subscription(
+    session: AsyncSession, settings: Settings, data: SubscriptionIn
+) -> tuple[WebhookSubscription, dict[str, Any] | None]:
+    """Create or replace a subscriber (checked first: no DNS inside the transaction); also what it was before."""
+    if data.name == POSTAL_SUBSCRIPTION:
+        raise Unprocessable(
+            "The postal operator's subscription is kept from the settings (MOTCUA_POSTAL_API_URL).",
+            code="subscription_reserved",
+        )
+    reserved = sorted(set(data.event_types) & set(OUTBOUND_ONLY))
+    if reserved:
+        raise Unprocessable(
+            "These event types carry personal data and go to the postal operator only.",
+            code="event_type_reserved",
+            reserved=reserved,
+        )
     if data.secret_ref not in OUTBOUND_SECRETS:
         raise Unprocessable(
             "secret_ref must name a setting that holds an outbound signing secret.",
@@ -89,6 +155,10 @@ async def upsert_subscription(session: AsyncSession, data: SubscriptionIn) -> We
     unknown = sorted(set(data.event_types) - SUBSCRIBABLE)
     if unknown:
         raise Unprocessable("Unknown event types.", code="unknown_event_type", unknown=unknown)
+    await check_target(settings, str(data.url))
+    before = summary(
+        await session.scalar(select(WebhookSubscription).where(WebhookSubscription.name == data.name).with_for_update())
+    )
     values = {
         "url": str(data.url),
         "secret_ref": data.secret_ref,
@@ -106,7 +176,7 @@ async def upsert_subscription(session: AsyncSession, data: SubscriptionIn) -> We
         .execution_options(populate_existing=True)
     )
     assert subscription is not None
-    return subscription
+    return subscription, before
 
 
 async def list_subscriptions(session: AsyncSession) -> list[WebhookSubscription]:
@@ -160,6 +230,8 @@ async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossie
         for event_type in types:
             if event_type not in subscription.event_types:
                 continue
+            if event_type in OUTBOUND_ONLY and subscription.name != POSTAL_SUBSCRIPTION:
+                continue  # personal data: the postal operator's own subscription only
             if event_type in OUTBOUND_ONLY and dossier is not None:
                 payload: dict[str, Any] = {
                     "dossier_code": dossier.code,
@@ -264,6 +336,7 @@ class Claimed:
     url: str | None
     secret: SecretStr | None
     contact: dict[str, Any] | None
+    refused: str | None = None  # why it must not be sent at all (failed at once)
 
 
 def signing_secret(settings: Settings, secret_ref: str) -> SecretStr | None:
@@ -293,16 +366,22 @@ class Dispatcher:
         sessionmaker: async_sessionmaker[AsyncSession],
         settings: Settings,
         *,
-        client: httpx.AsyncClient,
         name: str | None = None,
         subscription_ids: Sequence[uuid.UUID] | None = None,
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.client = client
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.timeout = settings.notify_send_timeout_seconds
+        # its own client: every connection goes through the egress policy
+        self.client = guarded_client(settings, timeout=self.timeout)
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.subscription_ids = [str(s) for s in subscription_ids] if subscription_ids is not None else None  # tests
+
+    async def __aenter__(self) -> Dispatcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
 
     async def _claim(self) -> list[Claimed]:
         async with self.sessionmaker() as session, session.begin():
@@ -334,6 +413,8 @@ class Dispatcher:
         for row in rows:
             subscription = subscriptions.get(row.subscription_id)
             usable = subscription is not None and subscription.active
+            personal = row.event_type in OUTBOUND_ONLY
+            operator = subscription is not None and is_postal_operator(subscription, self.settings)
             claimed.append(
                 Claimed(
                     id=row.id,
@@ -342,7 +423,8 @@ class Dispatcher:
                     attempts=row.attempts,
                     url=subscription.url if usable and subscription else None,
                     secret=signing_secret(self.settings, subscription.secret_ref) if usable and subscription else None,
-                    contact=contacts.get(row.dossier_id) if row.event_type in OUTBOUND_ONLY else None,
+                    contact=contacts.get(row.dossier_id) if personal and operator else None,
+                    refused="personal data for the postal operator only" if personal and not operator else None,
                 )
             )
         return claimed
@@ -360,6 +442,9 @@ class Dispatcher:
                 await asyncio.sleep(0.2 * (attempt + 1))
 
     async def _deliver(self, item: Claimed, deadline: float) -> None:
+        if item.refused is not None:
+            await self._settle(_FAILED, {"id": item.id, "code": None, "error": item.refused})
+            return
         if item.url is None:
             await self._settle(_FAILED, {"id": item.id, "code": None, "error": "subscription inactive or removed"})
             return
@@ -376,17 +461,17 @@ class Dispatcher:
         content, headers = signed_request(str(item.id), item.secret, body)
         code: int | None = None
         try:
-            response = await self.client.post(item.url, content=content, headers=headers, timeout=self.timeout)
+            # the body is never read: what a subscriber answers is not ours to keep or show
+            async with self.client.stream("POST", item.url, content=content, headers=headers) as response:
+                code = response.status_code
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
+            error = classify(exc)
         else:
-            code = response.status_code
-            if response.is_success:
+            if 200 <= code < 300:
                 await self._settle(_DELIVERED, {"id": item.id, "code": code})
                 logger.info("webhook delivered", extra={"delivery_id": str(item.id), "event_type": item.event_type})
                 return
-            error = f"HTTP {code}: {response.text[:300]}"
-        error = scrub_text(error)[:500]
+            error = f"HTTP {code}"
         if item.attempts >= self.settings.webhook_max_attempts:
             await self._settle(_FAILED, {"id": item.id, "code": code, "error": error})
             logger.error("webhook failed", extra={"delivery_id": str(item.id), "attempts": item.attempts})

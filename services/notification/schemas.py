@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
 
 from services.core.validation import StrictModel
 
@@ -132,10 +132,16 @@ class DeliveryOut(BaseModel):
     attempts: int
     next_attempt_at: datetime | None
     last_status_code: int | None
-    last_error: str | None
+    last_error: str | None = Field(description="a short classification (HTTP 500, timeout, refused: …)")
     created_at: datetime
     delivered_at: datetime | None
     failed_at: datetime | None
+
+    @field_validator("last_error")
+    @classmethod
+    def _classification_only(cls, value: str | None) -> str | None:
+        # rows written before the log stopped keeping answers held "HTTP 500: <the subscriber's body>"
+        return value.split(":", 1)[0] if value and value.startswith("HTTP ") else value
 
 
 class DeliveryPage(BaseModel):

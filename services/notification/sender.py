@@ -394,6 +394,7 @@ def webhook_task() -> Task:
     ) -> None:
         from services.notification.outbound import Dispatcher
 
-        await Dispatcher(sessionmaker, settings, client=client).run(stop)
+        async with Dispatcher(sessionmaker, settings) as dispatcher:  # its own, guarded client
+            await dispatcher.run(stop)
 
     return task

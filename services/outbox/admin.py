@@ -6,10 +6,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
+from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import SessionDep, require_roles
 from services.core.errors import Conflict, NotFound, problem_responses
@@ -39,7 +40,8 @@ class OutboxPage(BaseModel):
     items: list[OutboxEventOut]
 
 
-def outbox_router() -> APIRouter:
+def outbox_router(service: str = "workflow") -> APIRouter:
+    """The operators' routes; ``service`` names the service in the audit log."""
     router = APIRouter(prefix="/api/v1/outbox", tags=["operations"])
 
     @router.get("", responses=problem_responses(401, 403))
@@ -59,8 +61,8 @@ def outbox_router() -> APIRouter:
         return OutboxPage(counts=counts, items=[OutboxEventOut.model_validate(r, from_attributes=True) for r in rows])
 
     @router.post("/{event_id}/requeue", responses=problem_responses(401, 403, 404, 409))
-    async def requeue(event_id: uuid.UUID, session: SessionDep, _: Admin) -> OutboxEventOut:
-        """Queue a parked event for delivery again, with its attempts reset."""
+    async def requeue(event_id: uuid.UUID, request: Request, session: SessionDep, actor: Admin) -> OutboxEventOut:
+        """Queue a parked event for delivery again, with its attempts reset (audited)."""
         event = await session.get(OutboxEvent, event_id, with_for_update=True)
         if event is None:
             raise NotFound("No such outbox event.", code="event_not_found")
@@ -68,6 +70,18 @@ def outbox_router() -> APIRouter:
             raise Conflict(f"Only parked events can be requeued; this one is {event.status}.", code="not_parked")
         event.status, event.attempts, event.parked_at, event.claimed_by = "pending", 0, None, None
         event.available_at = func.now()
+        record(
+            session,
+            audit_entry(
+                service=service,
+                action="outbox_requeue",
+                resource=f"outbox_event:{event.id}",
+                request=request,
+                actor=actor,
+                dossier_id=event.dossier_id,
+                detail={"event_type": event.event_type, "destination": event.destination},
+            ),
+        )
         await session.flush()
         await session.refresh(event)
         return OutboxEventOut.model_validate(event, from_attributes=True)

@@ -21,8 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from services.core.auth import Actor, hash_password
+from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound, Unprocessable
+from services.core.revocation import revoke_tokens
 from services.core.validation import IsoDate, StrictModel, WallTime
 from services.models import Agency, AgencyLevel, Role, Staff, StaffRole
 
@@ -293,7 +294,8 @@ async def _unit_id(session: AsyncSession, unit_code: str | None) -> uuid.UUID | 
     return (await _agency(session, unit_code)).id if unit_code else None
 
 
-async def create_staff(session: AsyncSession, body: StaffIn) -> StaffOut:
+async def create_staff(session: AsyncSession, body: StaffIn, *, password_hash: str) -> StaffOut:
+    """``password_hash``: hashed by the caller before the session takes a connection (argon2 is slow)."""
     if await session.scalar(select(Staff.id).where(Staff.username == body.username)):
         raise Conflict(f"The username {body.username!r} is taken.")
     roles = await _check_roles(session, body.roles)
@@ -302,7 +304,7 @@ async def create_staff(session: AsyncSession, body: StaffIn) -> StaffOut:
         username=body.username,
         full_name=body.full_name,
         email=str(body.email) if body.email else None,
-        password_hash=hash_password(body.password),
+        password_hash=password_hash,
         agency_id=agency.id,
         unit_id=await _unit_id(session, body.unit_code),
         active=True,
@@ -334,12 +336,22 @@ async def update_staff(session: AsyncSession, username: str, body: StaffPatch, *
         staff.roles = [StaffRole(role_code=role) for role in roles]
     if changes.get("active") is not None:
         staff.active = changes["active"]
+    if _access_changed(changes):
+        await revoke_tokens(session, staff.id)  # the account's older tokens stop working
     await session.flush()
     session.expire(staff)
     return await _staff_out(session, await _staff(session, username))
 
 
-async def set_password(session: AsyncSession, username: str, body: PasswordIn) -> None:
+def _access_changed(changes: dict[str, object]) -> bool:
+    """A deactivation, a role, agency or unit change: what the account's tokens say is out of date."""
+    return changes.get("active") is False or any(
+        changes.get(key) is not None for key in ("roles", "agency_code", "unit_code")
+    )
+
+
+async def set_password(session: AsyncSession, username: str, *, password_hash: str) -> None:
     staff = await _staff(session, username)
-    staff.password_hash = hash_password(body.password)
+    staff.password_hash = password_hash
+    await revoke_tokens(session, staff.id)
     await session.flush()

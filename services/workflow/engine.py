@@ -69,6 +69,14 @@ class TransitionIn(StrictModel):
     result_note: str | None = Field(default=None, max_length=2000, description="resolve: what the result is")
 
 
+class ActionForbidden(Forbidden):
+    """The dossier's state allows the action but not for this caller (a denial, audited with the dossier)."""
+
+    def __init__(self, detail: str, *, dossier_id: uuid.UUID, code: str = "action_forbidden") -> None:
+        super().__init__(detail, code=code)
+        self.dossier_id = dossier_id
+
+
 @dataclass
 class Position:
     """Where a dossier stands in its template."""
@@ -221,7 +229,7 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
     return True
 
 
-def _may_act_on_step(dossier: Dossier, step: WorkflowStep | None, actor: Actor) -> bool:
+def may_act_on_step(dossier: Dossier, step: WorkflowStep | None, actor: Actor) -> bool:
     if step is None:
         return False
     if actor.has_any("admin"):
@@ -258,7 +266,7 @@ def possible_actions(dossier: Dossier, where: Position) -> list[str]:
     return actions
 
 
-def _caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) -> bool:
+def caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) -> bool:
     if actor.has_any("admin"):
         return True
     counter_here = actor.agency_id == dossier.receiving_agency_id and actor.has_any("counter")
@@ -268,14 +276,14 @@ def _caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) ->
         responsible = actor.agency_id in {dossier.current_agency_id, dossier.receiving_agency_id}
         return responsible and actor.has_any("head", "leader", "counter")
     if action == "withdraw":
-        return counter_here or (dossier.status == "processing" and _may_act_on_step(dossier, where.step, actor))
-    return _may_act_on_step(dossier, where.step, actor)
+        return counter_here or (dossier.status == "processing" and may_act_on_step(dossier, where.step, actor))
+    return may_act_on_step(dossier, where.step, actor)
 
 
 async def allowed_actions(session: AsyncSession, dossier: Dossier, actor: Actor) -> list[str]:
     """What the caller may do now: the buttons the staff SPA shows."""
     where = await position(session, dossier)
-    return [action for action in possible_actions(dossier, where) if _caller_may(dossier, where, actor, action)]
+    return [action for action in possible_actions(dossier, where) if caller_may(dossier, where, actor, action)]
 
 
 async def transition(
@@ -294,8 +302,8 @@ async def transition(
         raise Conflict(
             f"'{body.action}' is not possible now (the dossier is {dossier.status}).", code="action_not_allowed"
         )
-    if not _caller_may(dossier, where, actor, body.action):
-        raise Forbidden("Your role or agency may not do this at this step.", code="action_forbidden")
+    if not caller_may(dossier, where, actor, body.action):
+        raise ActionForbidden("Your role or agency may not do this at this step.", dossier_id=dossier.id)
     handler = _HANDLERS[body.action]
     await handler(session, dossier, body, actor, now, policy)
     dossier.lock_version += 1

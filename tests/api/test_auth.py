@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -76,31 +77,35 @@ async def test_token_signed_with_another_secret_is_refused(workflow: httpx.Async
     assert response.json()["code"] == "invalid_token"
 
 
-async def test_failed_logins_are_audited_then_throttled(
-    workflow: httpx.AsyncClient, committed: AsyncSession, settings: Settings
+async def test_failed_logins_are_audited_then_slowed_but_the_owner_gets_in(
+    workflow: httpx.AsyncClient, committed: AsyncSession, settings: Settings, travel: Any
 ) -> None:
     agency = await create_agency(committed)
     staff = await create_staff(committed, agency=agency, password="right")
     await committed.commit()
+    start = datetime(2026, 12, 7, 9, 0, 0, tzinfo=UTC)
+    travel(start)
 
-    for _ in range(settings.login_failures_before_delay):
+    for _ in range(settings.login_account_free_failures + 1):  # the free failures, then one spaced attempt
         response = await login(workflow, staff.username, "wrong")
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_credentials"
-    # even the right password must now wait
+    # within the same spacing slot even the right password must wait, briefly
     throttled = await login(workflow, staff.username, "right")
     assert throttled.status_code == 429, throttled.text
-    assert throttled.json()["code"] == "login_throttled"
-    assert int(throttled.headers["retry-after"]) >= 1
+    assert throttled.json()["code"] == "too_many_attempts"
+    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login_account_spacing_seconds
+    travel(start + timedelta(seconds=settings.login_account_spacing_seconds))
+    assert (await login(workflow, staff.username, "right")).status_code == 200
 
     actions = (
         await committed.scalars(
             select(AuditLog.action).where(AuditLog.username == staff.username).order_by(AuditLog.at)
         )
     ).all()
-    assert actions.count("login_failed") == settings.login_failures_before_delay
+    assert actions.count("login_failed") == settings.login_account_free_failures + 1
     assert "login_throttled" in actions
-    assert "login_ok" not in actions
+    assert actions[-1] == "login_ok"
 
 
 async def test_unknown_user_gets_the_same_answer_as_a_wrong_password(workflow: httpx.AsyncClient) -> None:

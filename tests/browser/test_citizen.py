@@ -195,16 +195,41 @@ async def test_submit_online_then_track_the_dossier(page: Page, stack: BrowserSt
     await expect(page.get_by_test_id("status-label")).to_have_text("Mới đăng ký")
 
 
+async def test_track_by_phone_shows_the_state_and_the_appointment_only(page: Page, stack: BrowserStack) -> None:
+    code, _ = await submit_online(page, stack)
+    await page.goto("/tra-cuu")
+    await page.get_by_role("link", name="Không có mã bí mật? Tra cứu bằng số điện thoại").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Tra cứu bằng số điện thoại")
+    await page.get_by_label("Mã hồ sơ").fill(code)
+    await page.get_by_label("Số điện thoại").fill("0912 345 678")
+    async with page.expect_request(lambda request: request.url.endswith("/intake/api/v1/track")) as sent:
+        await page.get_by_role("button", name="Xem tình trạng").click()
+    request = await sent.value
+    assert request.method == "POST"
+    assert "0912" not in request.url  # the phone number travels in the body, never in a URL
+    await expect(page.get_by_test_id("phone-status")).to_have_text("Mới đăng ký")
+    found = page.get_by_test_id("phone-tracking")
+    await expect(found).to_contain_text("hãy tra cứu bằng mã bí mật")  # no appointment before it is received
+    await expect(found).not_to_contain_text("khai sinh")  # no procedure, history or notes without the secret
+    await axe_check(page, "track-by-phone")
+    await screenshot(page, "citizen-track-by-phone")
+    await page.get_by_label("Số điện thoại").fill("0999 999 999")
+    await page.get_by_role("button", name="Xem tình trạng").click()
+    await expect(page.get_by_text("Không tìm thấy hồ sơ với mã và số điện thoại này.")).to_be_visible()
+
+
 async def test_the_fee_is_paid_through_the_demo_gateway(page: Page, stack: BrowserStack) -> None:
     code, secret = await submit_online(page, stack)
     officer = {"Authorization": f"Bearer {stack.token('tiepnhan.xa')}"}
     intake = stack.url("intake")
     accepted = httpx.post(f"{intake}/api/v1/dossiers/{code}/accept", json={}, headers=officer)
     assert accepted.status_code == 200, accepted.text
+    # the fee is asked by whoever works the dossier now: the ward's specialist, once it is routed
+    specialist = {"Authorization": f"Bearer {stack.token('chuyenvien.xa')}"}
     asked = httpx.post(
         f"{intake}/api/v1/dossiers/{code}/payments",
         json={"amount_vnd": 8000, "description": "Phí cấp bản sao trích lục"},
-        headers=officer,
+        headers=specialist,
     )
     assert asked.status_code == 201, asked.text
 

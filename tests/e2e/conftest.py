@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.core.embedded_pg import REPO_ROOT
 from services.core.processes import ManagedProcess, api_process, service_env, worker_process
-from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database
 
 PORTS = {"intake": 18001, "workflow": 18002, "notify": 18003}
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -68,6 +68,7 @@ def e2e_database_url(database_url: str) -> str:
     """A fresh, migrated database per end-to-end test: no backlog of other tests' events or rows."""
     url = recreate_database(database_url, f"{TEST_DATABASE}_e2e")
     migrate(url)
+    create_test_admin(url)
     return url
 
 

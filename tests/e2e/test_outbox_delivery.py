@@ -17,6 +17,7 @@ from services.core.auth import issue_token, service_token
 from services.core.config import Settings
 from services.models import Agency, Complaint, Notification, OutboxEvent, ProcessedEvent
 from services.outbox.relay import EVENTS_PATH, Relay
+from tests.db import TEST_ADMIN_ID
 from tests.e2e.conftest import Stack, eventually
 from tests.factories import create_agency
 
@@ -35,7 +36,7 @@ async def agency(engine: AsyncEngine) -> Agency:
 
 def admin_headers(settings: Settings) -> dict[str, str]:
     token, _ = issue_token(
-        settings, subject=str(uuid.uuid4()), username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
+        settings, subject=TEST_ADMIN_ID, username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
     )
     return {"Authorization": f"Bearer {token}"}
 

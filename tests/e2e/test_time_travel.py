@@ -23,6 +23,7 @@ from services.core.auth import issue_token
 from services.core.config import Settings
 from services.models import Dossier, OutboxEvent, SlaTimer
 from services.sla.clocks import WarningPolicy, close_dossier_clock, end_step, start_dossier_clock, start_step
+from tests.db import TEST_ADMIN_ID
 from tests.e2e.conftest import ARTIFACTS, Stack, eventually
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 
@@ -160,7 +161,7 @@ async def test_a_late_step_is_warned_once_apologised_for_once_and_blamed_in_the_
     }
 
     admin_token, _ = issue_token(
-        settings, subject=str(uuid.uuid4()), username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
+        settings, subject=TEST_ADMIN_ID, username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
     )
     async with httpx.AsyncClient(base_url=stack.url("workflow")) as workflow:
         stats = await workflow.get(

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_api.main import create_app as create_intake
+from services.core.config import Settings
 from services.models import Dossier
+from tests.apps import new_client
 from tests.intake.setup import create_desk, submission
 
 
+@pytest.fixture
+async def patient_intake(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An intake whose requests wait for a pooled connection as long as it takes: these tests are about
+    codes and keys under concurrency, not about shedding load (tests/security/test_pool.py is)."""
+    app = create_intake(settings.model_copy(update={"db_pool_timeout_seconds": 60.0}))
+    async with app.router.lifespan_context(app), new_client(app) as client:
+        yield client
+
+
 async def test_200_concurrent_submissions_get_200_distinct_codes(
-    intake: httpx.AsyncClient, committed: AsyncSession
+    patient_intake: httpx.AsyncClient, committed: AsyncSession
 ) -> None:
+    intake = patient_intake
     desk = await create_desk(committed)
     await committed.commit()
     responses = await asyncio.gather(*(intake.post("/api/v1/dossiers", json=submission(desk)) for _ in range(200)))
@@ -28,8 +43,9 @@ async def test_200_concurrent_submissions_get_200_distinct_codes(
 
 
 async def test_200_concurrent_replays_of_one_key_make_one_dossier(
-    intake: httpx.AsyncClient, committed: AsyncSession
+    patient_intake: httpx.AsyncClient, committed: AsyncSession
 ) -> None:
+    intake = patient_intake
     desk = await create_desk(committed)
     await committed.commit()
     headers = {"Idempotency-Key": f"replay-{desk.agency.code}"}

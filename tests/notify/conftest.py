@@ -22,6 +22,7 @@ from services.core.config import Settings
 from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
 from services.notification.sender import Sender, default_channels
 from services.outbox.relay import EVENTS_PATH
+from tests.db import TEST_ADMIN_ID
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.notify.fakes import FakeGateway, SmtpSink
 
@@ -83,11 +84,25 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# the administrator of headers_for(settings): a real account, since what an admin changes is audited under their id
+ADMIN_ID = uuid.UUID(TEST_ADMIN_ID)  # the account tests/db.py creates for minted admin tokens
+
+
+@pytest.fixture(scope="session", autouse=True)
+async def notify_admin(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        if await session.get(Staff, ADMIN_ID) is None:
+            agency = await create_agency(session)
+            session.add(Staff(id=ADMIN_ID, username=f"admin.test.{ADMIN_ID.hex[-4:]}", full_name="Quản trị thử",
+                              password_hash="!", agency_id=agency.id))  # fmt: skip
+            await session.commit()
+
+
 def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
     if staff is None:
         token, _ = issue_token(
             settings,
-            subject=str(uuid.uuid4()),
+            subject=TEST_ADMIN_ID,
             username="admin.test",
             roles=roles or ["admin"],
             agency_id=None,

@@ -58,8 +58,7 @@ async def subscribe(client: httpx.AsyncClient, settings: Settings, name: str, ur
 async def dispatch_until_settled(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, ids: list[str], timeout: float = 10
 ) -> None:
-    async with httpx.AsyncClient() as http:
-        dispatcher = Dispatcher(sessionmaker, settings, client=http, subscription_ids=[uuid.UUID(i) for i in ids])
+    async with Dispatcher(sessionmaker, settings, subscription_ids=[uuid.UUID(i) for i in ids]) as dispatcher:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             await dispatcher.run_once()

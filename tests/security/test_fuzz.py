@@ -20,6 +20,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -43,6 +44,7 @@ from tests.db import TEST_DATABASE, migrate, recreate_database
 from workflow_api.main import create_app as create_workflow
 
 FUZZ_DATABASE = f"{TEST_DATABASE}_fuzz"
+LOGOUT = "/api/v1/auth/logout"
 MAX_EXAMPLES = int(
     os.environ.get("MOTCUA_FUZZ_EXAMPLES", "8")
 )  # per operation and phase: the 87 operations stay within a minute or two on 2 cores
@@ -60,22 +62,43 @@ def _secret(raw: bytes) -> str:
 
 
 @dataclass
-class World:
-    """What the fuzzer starts from: the demo data, a few live dossiers and a staff token."""
+class FuzzWorld:
+    """What the fuzzer starts from: the demo data, a few live dossiers and a complaint."""
 
-    headers: dict[str, str]
     codes: list[str] = field(default_factory=list)  # dossier, procedure, agency and complaint codes
     usernames: list[str] = field(default_factory=list)
 
 
-async def _seed(settings: Settings) -> World:
-    url = str(settings.database_url)
-    database = create_async_engine(url)
+async def _bearer(settings: Settings, username: str, roles: list[str]) -> dict[str, str]:
+    """A token of the account as it is now (its token version: an earlier fuzz run may have raised it)."""
+    database = create_async_engine(str(settings.database_url))
+    try:
+        async with AsyncSession(database) as session:
+            staff = (
+                await session.execute(
+                    select(Staff.id, Staff.agency_id, Staff.token_version).where(Staff.username == username)
+                )
+            ).one()
+    finally:
+        await database.dispose()
+    token, _ = issue_token(
+        settings,
+        subject=str(staff.id),
+        username=username,
+        roles=roles,
+        agency_id=staff.agency_id,
+        agency_code=None,
+        token_version=staff.token_version,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _seed(settings: Settings) -> FuzzWorld:
+    database = create_async_engine(str(settings.database_url))
     try:
         async with AsyncSession(database, expire_on_commit=False) as session:
             await load_demo_data(session)
             await session.commit()
-            admin = (await session.execute(select(Staff.id, Staff.agency_id).where(Staff.username == "admin"))).one()
             desks = (
                 await session.execute(
                     select(Procedure.code, Agency.code)
@@ -87,19 +110,14 @@ async def _seed(settings: Settings) -> World:
                     .limit(3)
                 )
             ).all()
-            usernames = list(await session.scalars(select(Staff.username).where(Staff.username != "admin").limit(4)))
+            usernames = list(
+                await session.scalars(
+                    select(Staff.username).where(Staff.username != "admin").order_by(Staff.username).limit(4)
+                )
+            )
     finally:
         await database.dispose()
-    # the demo administrator, holding every role, so that routes of each role are exercised
-    token, _ = issue_token(
-        settings,
-        subject=str(admin.id),
-        username="admin",
-        roles=["admin", "counter", "specialist", "head", "leader", "inspector"],
-        agency_id=admin.agency_id,
-        agency_code=None,
-    )
-    world = World(headers={"Authorization": f"Bearer {token}"}, usernames=usernames)
+    world = FuzzWorld(usernames=usernames)
     app = create_intake(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
@@ -144,7 +162,7 @@ def fuzz_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
 
 
 @pytest.fixture(scope="module")
-def world(fuzz_settings: Settings) -> World:
+def fuzz_world(fuzz_settings: Settings) -> FuzzWorld:
     return asyncio.run(_seed(fuzz_settings))
 
 
@@ -166,15 +184,14 @@ class Run:
         )
 
 
-def fuzz(app: FastAPI, world: World) -> Run:
-    """Run schemathesis' phases over one app, in-process; collect every failed check."""
-    config = SchemathesisConfig.from_dict(
+def _config(world: FuzzWorld, headers: dict[str, str]) -> SchemathesisConfig:
+    return SchemathesisConfig.from_dict(
         {
-            "headers": world.headers,
+            "headers": headers,
             "workers": 1,
             "phases": {"enabled": True},
             "generation": {
-                "mode": "all",
+                "mode": "all",  # valid and invalid input
                 "max-examples": MAX_EXAMPLES,
                 "no-shrink": True,
                 "deterministic": True,
@@ -189,15 +206,40 @@ def fuzz(app: FastAPI, world: World) -> Run:
             },
         }
     )
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
+
+
+def fuzz(app: FastAPI, settings: Settings, world: FuzzWorld) -> Run:
+    """Run schemathesis' phases over one app, in-process; collect every failed check.
+
+    Signed in as the demo administrator holding every staff role, so the routes of each role are
+    exercised; the sign-out (which ends the caller's tokens) is fuzzed apart, as another account."""
+    admin = asyncio.run(_bearer(settings, "admin", ["admin", "counter", "specialist", "head", "leader", "inspector"]))
+    spare = asyncio.run(_bearer(settings, world.usernames[0], []))
     run = Run()
     operations: set[str] = set()
     started = time.perf_counter()
     try:
-        events_ = list(engine.from_schema(schema).execute())
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(world, admin))
+        _collect(schema.exclude(path=LOGOUT), run, operations)
+        if LOGOUT in {operation.path for operation in _operations(schema)}:
+            logout = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(world, spare))
+            _collect(logout.include(path=LOGOUT), run, operations)
     finally:
         asgi.shutdown_lifespans()  # the app's engine and pool go with its test, not at interpreter exit
-    for event in events_:
+    run.operations = len(operations)
+    run.seconds = time.perf_counter() - started
+    print(run.summary(app.title))
+    for label, counts in sorted(run.statuses.items()):
+        print(f"  {label}: {dict(sorted(counts.items()))}")
+    return run
+
+
+def _operations(schema: Any) -> list[Any]:
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def _collect(schema: Any, run: Run, operations: set[str]) -> None:
+    for event in list(engine.from_schema(schema).execute()):
         if isinstance(event, events.ScenarioFinished):
             for case_id, node in event.recorder.cases.items():
                 case = node.value
@@ -224,27 +266,21 @@ def fuzz(app: FastAPI, world: World) -> Run:
             run.failures.append(
                 f"error in {getattr(event, 'label', '?')}: {info.title}: {info.message}\n{info.traceback}"
             )
-    run.operations = len(operations)
-    run.seconds = time.perf_counter() - started
-    print(run.summary(app.title))
-    for label, counts in sorted(run.statuses.items()):
-        print(f"  {label}: {dict(sorted(counts.items()))}")
-    return run
 
 
-def test_intake_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
-    run = fuzz(create_intake(fuzz_settings), world)
+def test_intake_api_answers_as_documented(fuzz_settings: Settings, fuzz_world: FuzzWorld) -> None:
+    run = fuzz(create_intake(fuzz_settings), fuzz_settings, fuzz_world)
     assert not run.failures, "\n".join(run.failures)
     assert run.operations >= 30
 
 
-def test_workflow_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
-    run = fuzz(create_workflow(fuzz_settings), world)
+def test_workflow_api_answers_as_documented(fuzz_settings: Settings, fuzz_world: FuzzWorld) -> None:
+    run = fuzz(create_workflow(fuzz_settings), fuzz_settings, fuzz_world)
     assert not run.failures, "\n".join(run.failures)
     assert run.operations >= 30
 
 
-def test_notify_api_answers_as_documented(fuzz_settings: Settings, world: World) -> None:
-    run = fuzz(create_notify(fuzz_settings), world)
+def test_notify_api_answers_as_documented(fuzz_settings: Settings, fuzz_world: FuzzWorld) -> None:
+    run = fuzz(create_notify(fuzz_settings), fuzz_settings, fuzz_world)
     assert not run.failures, "\n".join(run.failures)
     assert run.operations >= 10

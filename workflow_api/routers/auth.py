@@ -10,8 +10,10 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from services.core.audit import audit_entry, record, record_now
-from services.core.deps import ActorDep, SessionDep, SessionmakerDep, SettingsDep
+from services.core.deps import ActorDep, ClockDep, SessionDep, SessionmakerDep, SettingsDep, token_states
 from services.core.errors import TooManyRequests, Unauthorized, problem_responses
+from services.core.net import client_address
+from services.core.revocation import revoke_tokens
 from services.workflow.auth import authenticate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -43,17 +45,21 @@ async def token(
     session: SessionDep,
     sessionmaker: SessionmakerDep,
     settings: SettingsDep,
+    clock: ClockDep,
 ) -> TokenOut:
     """Exchange a username and password for a short-lived bearer token."""
     try:
-        issued = await authenticate(session, settings, form.username, form.password)
+        issued = await authenticate(
+            session, sessionmaker, settings, form.username, form.password, client_ip=client_address(request),
+            now=clock.now(),
+        )  # fmt: skip
     except (Unauthorized, TooManyRequests) as exc:
         action = "login_failed" if isinstance(exc, Unauthorized) else "login_throttled"
         entry = audit_entry(
             service="workflow", action=action, resource="POST /api/v1/auth/token", request=request,
             username=form.username[:64], detail={"reason": exc.code},
         )  # fmt: skip
-        await record_now(sessionmaker, entry)
+        await record_now(sessionmaker, entry)  # the request's session holds no connection here
         raise
     record(
         session,
@@ -73,6 +79,23 @@ async def token(
         roles=sorted(role.role_code for role in issued.staff.roles),
         agency_code=issued.agency.code,
         agency_name=issued.agency.name,
+    )
+
+
+@router.post("/logout", status_code=204, responses=problem_responses(401))
+async def logout(request: Request, actor: ActorDep, session: SessionDep) -> None:
+    """Sign out: this token, and every other token of the account, stop working on all services.
+
+    (Tokens carry the account's version; logging out raises it — "sign out everywhere".)"""
+    if actor.staff_id is None:
+        raise Unauthorized("Only a staff token can be signed out.", code="staff_token_required")
+    await revoke_tokens(session, actor.staff_id)
+    token_states(request).forget(actor.staff_id)
+    record(
+        session,
+        audit_entry(
+            service="workflow", action="logout", resource="POST /api/v1/auth/logout", request=request, actor=actor
+        ),
     )
 
 

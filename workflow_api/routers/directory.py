@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import SessionDep, require_roles
+from services.core.auth import Actor, hash_password_off_loop
+from services.core.deps import SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
 from services.workflow import directory
 from services.workflow.directory import (
@@ -89,9 +89,12 @@ async def staff_accounts(
 
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
-async def add_staff(body: StaffIn, session: SessionDep, actor: Admin, request: Request) -> StaffOut:
+async def add_staff(
+    body: StaffIn, session: SessionDep, actor: Admin, request: Request, settings: SettingsDep
+) -> StaffOut:
     """Create a staff account with its roles and first password (administrators)."""
-    created = await directory.create_staff(session, body)
+    password_hash = await hash_password_off_loop(settings, body.password)  # before the session's connection
+    created = await directory.create_staff(session, body, password_hash=password_hash)
     record(session, audit_entry(
         service="workflow", action="create", resource="POST /api/v1/staff", request=request, actor=actor,
         detail={"staff": body.username, "roles": created.roles, "agency_code": created.agency_code},
@@ -122,10 +125,13 @@ async def change_staff(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def reset_password(
-    username: Username, body: PasswordIn, session: SessionDep, actor: Admin, request: Request
+    username: Username, body: PasswordIn, session: SessionDep, actor: Admin, request: Request, settings: SettingsDep
 ) -> None:
-    """Set a new password for a staff account (administrators); the password is never logged."""
-    await directory.set_password(session, username, body)
+    """Set a new password for a staff account (administrators); the password is never logged.
+
+    The account's older tokens stop working."""
+    password_hash = await hash_password_off_loop(settings, body.password)  # before the session's connection
+    await directory.set_password(session, username, password_hash=password_hash)
     record(session, audit_entry(
         service="workflow", action="update", resource="POST /api/v1/staff/{username}/password", request=request,
         actor=actor, detail={"staff": username},

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
@@ -112,6 +114,15 @@ async def overdue(
     return await overdue_dossiers(session, query, limit=limit, offset=offset)
 
 
+def _exported(session: AsyncSession, request: Request, actor: Actor, query: StatsQuery) -> None:
+    """An export leaves the system with officers' names and overdue dossiers: who took which, when."""
+    entry = audit_entry(
+        service="workflow", action="export", resource=f"{request.method} {request.url.path}", request=request,
+        actor=actor, detail={"query": str(request.url.query)[:500], "from": str(query.start), "to": str(query.end)},
+    )  # fmt: skip
+    record(session, entry)
+
+
 def _filename(query: StatsQuery, extension: str) -> str:
     return f'attachment; filename="thong-ke-{query.start}_{query.end}.{extension}"'
 
@@ -121,9 +132,11 @@ def _filename(query: StatsQuery, extension: str) -> str:
     responses={**problem_responses(401, 403, 404), 200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
     response_class=Response,
 )
-async def export_xlsx(session: SessionDep, query: Filters) -> Response:
-    """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers)."""
+async def export_xlsx(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+    """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
+    audited."""
     body = to_xlsx(await compute_stats(session, query), await overdue_dossiers(session, query, limit=EXPORT_ROWS))
+    _exported(session, request, actor, query)
     return Response(body, media_type=XLSX, headers={"Content-Disposition": _filename(query, "xlsx")})
 
 
@@ -132,9 +145,10 @@ async def export_xlsx(session: SessionDep, query: Filters) -> Response:
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}, "description": "CSV"}},
     response_class=Response,
 )
-async def export_csv(session: SessionDep, query: Filters) -> Response:
-    """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers."""
+async def export_csv(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+    """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited."""
     body = to_csv(await compute_stats(session, query))
+    _exported(session, request, actor, query)
     return Response(
         body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": _filename(query, "csv")}
     )

@@ -37,14 +37,21 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     return next;
   }, []);
 
+  const signOut = useCallback(() => {
+    // the server makes this token (and the account's others) stop working everywhere; the page
+    // forgets it at once either way
+    void workflow.POST("/api/v1/auth/logout").catch(() => undefined);
+    saveSession(null);
+  }, []);
+
   const value = useMemo<AuthValue>(
     () => ({
       session,
       signIn,
-      signOut: () => saveSession(null),
+      signOut,
       hasRole: (...roles) => !!session && roles.some((role) => session.roles.includes(role)),
     }),
-    [session, signIn],
+    [session, signIn, signOut],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

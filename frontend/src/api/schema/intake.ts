@@ -217,7 +217,8 @@ export interface paths {
         /**
          * Upload Documents
          * @description Add documents after submission: the citizen (``data`` = {"secret": ...}) while it is submitted or
-         *     awaiting a supplement, or staff of the desk (bearer token, ``data`` = {}) while it is open.
+         *     awaiting a supplement, or staff (bearer token, ``data`` = {"kind": "input" | "result"}) who may act on it
+         *     now: the desk before receipt, whoever may act on the current step, a result by whoever may resolve it.
          */
         post: operations["upload_documents_api_v1_dossiers__code__documents_post"];
         delete?: never;
@@ -235,7 +236,7 @@ export interface paths {
         };
         /**
          * Download Document
-         * @description A document's file, for staff of the dossier's desk only (audited).
+         * @description A document's file, for staff who may see the dossier (audited).
          */
         get: operations["download_document_api_v1_dossiers__code__documents__document_id__get"];
         put?: never;
@@ -298,7 +299,7 @@ export interface paths {
         };
         /**
          * Refusal
-         * @description Mẫu 03: the refusal with its reasons.
+         * @description Mẫu 03: the refusal with its reasons (audited).
          */
         get: operations["refusal_api_v1_dossiers__code__forms_refusal_pdf_get"];
         put?: never;
@@ -318,7 +319,7 @@ export interface paths {
         };
         /**
          * Supplement
-         * @description Mẫu 02: the request to supplement or complete the dossier.
+         * @description Mẫu 02: the request to supplement or complete the dossier (audited).
          */
         get: operations["supplement_api_v1_dossiers__code__forms_supplement_pdf_get"];
         put?: never;
@@ -522,7 +523,8 @@ export interface paths {
         };
         /**
          * Record Book
-         * @description Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period.
+         * @description Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period;
+         *     for the desk's heads and leaders (audited).
          */
         get: operations["record_book_api_v1_record_book_pdf_get"];
         put?: never;
@@ -2493,6 +2495,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,7 +15,8 @@ export interface paths {
         put?: never;
         /**
          * Create Template
-         * @description Publish a new template version (administrators); refused if it cannot render or an SMS needs over 2 parts.
+         * @description Publish a new template version (administrators, audited); refused if it cannot render or an SMS needs over
+         *     2 parts.
          */
         post: operations["create_template_api_v1_notification_templates_post"];
         delete?: never;
@@ -159,7 +160,8 @@ export interface paths {
         put?: never;
         /**
          * Put Subscription
-         * @description Create a subscriber, or replace the one with this name (URL, secret setting, event types, active).
+         * @description Create a subscriber, or replace the one with this name (https URL to an allowed address, secret setting,
+         *     event types, active).
          */
         post: operations["put_subscription_api_v1_webhook_subscriptions_post"];
         delete?: never;
@@ -298,7 +300,10 @@ export interface components {
              * @description also the webhook-id header
              */
             id: string;
-            /** Last Error */
+            /**
+             * Last Error
+             * @description a short classification (HTTP 500, timeout, refused: …)
+             */
             last_error: string | null;
             /** Last Status Code */
             last_status_code: number | null;
@@ -1221,7 +1226,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            /** @description Problem (RFC 9457) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -64,6 +64,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Sign out: this token, and every other token of the account, stop working on all services.
+         *
+         *     (Tokens carry the account's version; logging out raises it — "sign out everywhere".)
+         */
+        post: operations["logout_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/me": {
         parameters: {
             query?: never;
@@ -241,7 +263,7 @@ export interface paths {
         };
         /**
          * Apology
-         * @description Mẫu 04: the apology and new appointment issued by the apologize action.
+         * @description Mẫu 04: the apology and new appointment issued by the apologize action (audited).
          */
         get: operations["apology_api_v1_dossiers__code__forms_apology_pdf_get"];
         put?: never;
@@ -261,7 +283,7 @@ export interface paths {
         };
         /**
          * Control Sheet
-         * @description Mẫu 06: the process control sheet, printable.
+         * @description Mẫu 06: the process control sheet, printable (audited).
          */
         get: operations["control_sheet_api_v1_dossiers__code__forms_control_sheet_pdf_get"];
         put?: never;
@@ -281,7 +303,7 @@ export interface paths {
         };
         /**
          * Stop Notice
-         * @description Mẫu 05: the notice that the dossier's processing stopped, with the reasons.
+         * @description Mẫu 05: the notice that the dossier's processing stopped, with the reasons (audited).
          */
         get: operations["stop_notice_api_v1_dossiers__code__forms_stop_pdf_get"];
         put?: never;
@@ -363,7 +385,7 @@ export interface paths {
         put?: never;
         /**
          * Requeue
-         * @description Queue a parked event for delivery again, with its attempts reset.
+         * @description Queue a parked event for delivery again, with its attempts reset (audited).
          */
         post: operations["requeue_api_v1_outbox__event_id__requeue_post"];
         delete?: never;
@@ -448,6 +470,8 @@ export interface paths {
         /**
          * Reset Password
          * @description Set a new password for a staff account (administrators); the password is never logged.
+         *
+         *     The account's older tokens stop working.
          */
         post: operations["reset_password_api_v1_staff__username__password_post"];
         delete?: never;
@@ -485,7 +509,7 @@ export interface paths {
         };
         /**
          * Export Csv
-         * @description The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers.
+         * @description The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited.
          */
         get: operations["export_csv_api_v1_stats_export_csv_get"];
         put?: never;
@@ -505,7 +529,8 @@ export interface paths {
         };
         /**
          * Export Xlsx
-         * @description The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers).
+         * @description The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
+         *     audited.
          */
         get: operations["export_xlsx_api_v1_stats_export_xlsx_get"];
         put?: never;
@@ -2223,6 +2248,51 @@ export interface operations {
             };
         };
     };
+    logout_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     me_api_v1_auth_me_get: {
         parameters: {
             query?: never;
@@ -2884,6 +2954,15 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2951,6 +3030,15 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3001,6 +3089,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -62,6 +62,73 @@ export function TrackLookup() {
           <button type="submit" className="primary">{t("track.submit")}</button>
         </div>
       </form>
+      <p><Link to="/tra-cuu-so-dien-thoai">{t("track.byPhone.link")}</Link></p>
+    </section>
+  );
+}
+
+/** /tra-cuu-so-dien-thoai — without the secret: the code and the applicant's phone (in a POST body, never a
+ *  URL) show the state and the appointment only; the phone alone proves too little for the rest. */
+export function TrackByPhone() {
+  const { t } = useTranslation("citizen");
+  const [code, setCode] = useState("");
+  const [phone, setPhone] = useState("");
+  const [errors, setErrors] = useState<{ code?: string; phone?: string }>({});
+  const lookup = useMutation({
+    mutationFn: async (body: { code: string; phone: string }) =>
+      unwrap(await intake.POST("/api/v1/track", { body })),
+  });
+
+  function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const found: typeof errors = {};
+    if (!code.trim()) found.code = "errors.required";
+    if (phone.replace(/\D/g, "").length < 9) found.phone = phone.trim() ? "errors.phone" : "errors.required";
+    setErrors(found);
+    if (Object.keys(found).length) return;
+    lookup.mutate({ code: cleanCode(code), phone: phone.trim() });
+  }
+
+  const notFound = lookup.error instanceof ApiProblem && lookup.error.status === 404;
+  const tooMany = lookup.error instanceof ApiProblem && lookup.error.status === 429;
+  const brief = lookup.data;
+  return (
+    <section className="citizen narrow-page">
+      <PageTitle>{t("track.byPhone.title")}</PageTitle>
+      <p>{t("track.byPhone.intro")}</p>
+      <form className="form card" onSubmit={submit} noValidate>
+        <FormField id="phone-code" label={t("track.code")} error={errors.code && t(errors.code)} required>
+          {(props) => (
+            <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
+              onChange={(event) => setCode(event.target.value)} />
+          )}
+        </FormField>
+        <FormField id="phone-number" label={t("track.byPhone.phone")} error={errors.phone && t(errors.phone)} required>
+          {(props) => (
+            <input {...props} type="tel" inputMode="tel" value={phone} maxLength={20} autoComplete="tel"
+              onChange={(event) => setPhone(event.target.value)} />
+          )}
+        </FormField>
+        <div className="actions">
+          <button type="submit" disabled={lookup.isPending}>{t("track.byPhone.submit")}</button>
+        </div>
+        {notFound && <p role="alert" className="alert alert-error">{t("track.byPhone.notFound")}</p>}
+        {tooMany && <p role="alert" className="alert alert-error">{t("errors.tooMany")}</p>}
+        {lookup.error && !notFound && !tooMany && <ProblemAlert error={lookup.error} />}
+        {brief && (
+          <div className="alert alert-info" data-testid="phone-tracking" role="status">
+            <p>
+              <span className="badge" data-testid="phone-status">
+                {t(`status.${brief.status}`, { defaultValue: brief.status_label })}
+              </span>
+            </p>
+            {brief.due_at && <p>{t("track.appointment")}: {dateTime(brief.due_at)}</p>}
+            {brief.paused && <p>{t("track.pausedClock")}</p>}
+            {brief.overdue && <p>{t("track.lateToday")}</p>}
+            <p className="hint">{t("track.byPhone.more")}</p>
+          </div>
+        )}
+      </form>
     </section>
   );
 }

@@ -8,7 +8,7 @@ import { Home } from "./Home";
 import { PaymentTest } from "./PaymentTest";
 import { ProcedurePage } from "./ProcedurePage";
 import { Submit } from "./Submit";
-import { TrackDossier, TrackLookup } from "./Track";
+import { TrackByPhone, TrackDossier, TrackLookup } from "./Track";
 
 // The citizen area's routes; owned by the citizen pages. Paths are Vietnamese, without diacritics.
 export const citizenRoutes: RouteObject[] = [
@@ -17,6 +17,7 @@ export const citizenRoutes: RouteObject[] = [
   { path: "thu-tuc/:code", element: <ProcedurePage /> },
   { path: "thu-tuc/:code/nop-ho-so", element: <Submit /> },
   { path: "tra-cuu", element: <TrackLookup /> },
+  { path: "tra-cuu-so-dien-thoai", element: <TrackByPhone /> },
   { path: "tra-cuu/:code", element: <TrackDossier /> },
   { path: "thanh-toan/thu-nghiem", element: <PaymentTest /> },
   { path: "phan-anh", element: <Complaint /> },

@@ -1,0 +1,103 @@
+"""Issue 11.1, as an attacker on the internet sees it: the services as real uvicorn processes behind
+a trusted proxy (the test client on 127.0.0.1 sends X-Forwarded-For, as the gateway does)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+
+from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.e2e.conftest import ARTIFACTS, Stack
+from tests.factories import create_staff
+from tests.intake.setup import create_desk, submission
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def flood_database_url(database_url: str) -> str:
+    url = recreate_database(database_url, f"{TEST_DATABASE}_flood")
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+async def flood_engine(flood_database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(flood_database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def services(flood_database_url: str) -> Iterator[Stack]:
+    log_dir = ARTIFACTS / "e2e-logs" / "security-flood"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    running = Stack(flood_database_url, log_dir)
+    try:
+        running.api("intake")
+        running.api("workflow")
+        yield running
+    finally:
+        running.stop()
+
+
+async def test_200_concurrent_failing_requests_fail_fast_and_the_catalogue_stays_up(
+    services: Stack, flood_engine: AsyncEngine
+) -> None:
+    async with AsyncSession(flood_engine, expire_on_commit=False) as session:
+        desk = await create_desk(session)
+        staff = await create_staff(session, agency=desk.agency, roles=("counter",))
+        await session.commit()
+    limits = httpx.Limits(max_connections=300, max_keepalive_connections=300)
+    async with (
+        httpx.AsyncClient(base_url=services.url("intake"), limits=limits, timeout=30) as intake,
+        httpx.AsyncClient(base_url=services.url("workflow"), limits=limits, timeout=30) as workflow,
+    ):
+        created = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()
+        for warm in (intake, workflow):  # open the pools' first connections before the clock starts
+            await warm.get("/readyz")
+        attackers = [f"198.51.100.{n}" for n in range(1, 21)]
+
+        async def timed(request: httpx.Request, client: httpx.AsyncClient) -> tuple[int, float]:
+            started = time.perf_counter()
+            answer = await client.send(request)
+            return answer.status_code, time.perf_counter() - started
+
+        guesses = [
+            intake.build_request(
+                "GET", f"/api/v1/track/{created['code']}", params={"secret": f"WRONG{n:03d}"},
+                headers={"x-forwarded-for": attackers[n % 20]},
+            )
+            for n in range(120)
+        ]  # fmt: skip
+        logins = [
+            workflow.build_request(
+                "POST", "/api/v1/auth/token", data={"username": f"{staff.username}{n % 4 or ''}", "password": f"x{n}"},
+                headers={"x-forwarded-for": attackers[n % 20]},
+            )
+            for n in range(80)
+        ]  # fmt: skip
+
+        async def catalogue() -> tuple[int, float]:
+            await asyncio.sleep(0.05)  # while the flood is on
+            return await timed(intake.build_request("GET", "/api/v1/procedures", params={"q": "khai sinh"}), intake)
+
+        results = await asyncio.gather(
+            *(timed(request, intake) for request in guesses),
+            *(timed(request, workflow) for request in logins),
+            catalogue(),
+        )
+    flood, (catalogue_status, catalogue_seconds) = results[:-1], results[-1]
+    statuses = sorted({status for status, _ in flood})
+    slowest = max(seconds for _, seconds in flood)
+    by_kind = f"guesses {max(s for _, s in flood[:120]):.2f} s, logins {max(s for _, s in flood[120:]):.2f} s"
+    print(f"flood: statuses {statuses}, slowest {slowest:.2f} s ({by_kind}); catalogue {catalogue_seconds:.2f} s")
+    assert set(statuses) <= {401, 404, 429, 503}, statuses
+    assert slowest < 2.0
+    assert catalogue_status == 200
+    assert catalogue_seconds < 1.0

@@ -1,0 +1,83 @@
+"""Issue 11.1: no request holds two pooled connections; a starved pool answers a fast 503, never a hang."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.config import Settings
+from tests.factories import create_staff
+from tests.intake.setup import Desk, submission
+from tests.security.conftest import address, client_at
+
+
+async def test_a_pool_of_one_connection_serves_every_failing_request(
+    settings: Settings, app_with: Any, desk: Desk, committed: AsyncSession
+) -> None:
+    """With one connection and no overflow, a request that needed a second would wait for itself and fail."""
+    staff = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
+    officer = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
+    await committed.commit()
+    officer_name = officer.username
+    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3.0}
+    async with app_with("intake", settings, **tight) as intake, app_with("workflow", settings, **tight) as workflow:
+        async with client_at(intake) as citizen:
+            created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
+
+        async def guess(n: int) -> int:
+            async with client_at(intake, address()) as stranger:
+                answer = await stranger.get(f"/api/v1/track/{created['code']}", params={"secret": f"WRONG{n:03d}"})
+                return answer.status_code
+
+        async def wrong_password(n: int) -> int:
+            async with client_at(workflow, address()) as stranger:
+                answer = await stranger.post(
+                    "/api/v1/auth/token", data={"username": staff.username, "password": f"guess {n}"}
+                )
+                return answer.status_code
+
+        async def forbidden(n: int) -> int:  # the denial is audited in a transaction of its own
+            async with client_at(workflow) as officer_client:
+                login = await officer_client.post(
+                    "/api/v1/auth/token", data={"username": officer_name, "password": "right one"}
+                )
+                assert login.status_code == 200, login.text
+                token = login.json()["access_token"]
+                answer = await officer_client.get("/api/v1/outbox", headers={"Authorization": f"Bearer {token}"})
+                return answer.status_code
+
+        statuses = await asyncio.gather(*(guess(n) for n in range(15)), *(wrong_password(n) for n in range(8)))
+        statuses.append(await forbidden(0))  # a concurrent flood may shed an honest sign-in with a 503
+    assert set(statuses) <= {401, 403, 404, 429, 503}, statuses
+    assert statuses[-1] == 403
+    assert 500 not in statuses
+
+
+async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Settings, app_with: Any) -> None:
+    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 0.3}
+    async with app_with("intake", settings, **tight) as intake, intake.state.engine.connect() as held:
+        await held.exec_driver_sql("SELECT 1")  # someone holds the only connection
+        async with client_at(intake) as citizen:
+            started = time.perf_counter()
+            answer = await citizen.get("/api/v1/procedures", params={"q": "khai sinh"})
+            elapsed = time.perf_counter() - started
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "server_busy"
+    assert int(answer.headers["retry-after"]) >= 1
+    assert elapsed < 2.0
+
+
+async def test_pool_size_overflow_and_timeout_are_settings() -> None:
+    settings = Settings(db_pool_size=7, db_max_overflow=3, db_pool_timeout_seconds=1.5)  # type: ignore[call-arg]
+    from services.core.db import create_engine
+
+    engine = create_engine(settings, application_name="motcua-test")
+    try:
+        pool: Any = engine.pool
+        assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 1.5)
+    finally:
+        await engine.dispose()
