@@ -31,7 +31,7 @@ from schemathesis import engine
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.python import asgi
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from intake_api.main import create_app as create_intake
@@ -91,6 +91,35 @@ async def _bearer(settings: Settings, username: str, roles: list[str]) -> dict[s
         token_version=staff.token_version,
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+ADMIN_ROLES = ["admin", "counter", "specialist", "head", "leader", "inspector"]
+
+
+async def _signed_in(settings: Settings, username: str, roles: list[str]) -> dict[str, str]:
+    """A fresh token of the account, active again: the fuzzer may have deactivated it, changed its
+    password or roles (which end its tokens) through the staff routes it exercises."""
+    database = create_async_engine(str(settings.database_url))
+    try:
+        async with AsyncSession(database) as session:
+            await session.execute(update(Staff).where(Staff.username == username).values(active=True))
+            await session.commit()
+    finally:
+        await database.dispose()
+    return await _bearer(settings, username, roles)
+
+
+def _admin_auth(schema: Any, settings: Settings) -> None:
+    """Sign in as the administrator, and again whenever an answer is 401 (the token was ended)."""
+
+    class Admin:
+        def get(self, case: schemathesis.Case, context: Any) -> str:
+            return asyncio.run(_signed_in(settings, "admin", ADMIN_ROLES))["Authorization"]
+
+        def set(self, case: schemathesis.Case, data: str, context: Any) -> None:
+            case.headers = {**(case.headers or {}), "Authorization": data}
+
+    schema.auth(refresh_interval=600, retry_on=[401])(Admin)
 
 
 async def _seed(settings: Settings) -> FuzzWorld:
@@ -213,15 +242,15 @@ def fuzz(app: FastAPI, settings: Settings, world: FuzzWorld) -> Run:
 
     Signed in as the demo administrator holding every staff role, so the routes of each role are
     exercised; the sign-out (which ends the caller's tokens) is fuzzed apart, as another account."""
-    admin = asyncio.run(_bearer(settings, "admin", ["admin", "counter", "specialist", "head", "leader", "inspector"]))
-    spare = asyncio.run(_bearer(settings, world.usernames[0], []))
     run = Run()
     operations: set[str] = set()
     started = time.perf_counter()
     try:
-        schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(world, admin))
+        schema = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(world, {}))
+        _admin_auth(schema, settings)
         _collect(schema.exclude(path=LOGOUT), run, operations)
         if LOGOUT in {operation.path for operation in _operations(schema)}:
+            spare = asyncio.run(_signed_in(settings, world.usernames[0], []))
             logout = schemathesis.openapi.from_asgi("/openapi.json", app, config=_config(world, spare))
             _collect(logout.include(path=LOGOUT), run, operations)
     finally:
