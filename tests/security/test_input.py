@@ -245,8 +245,13 @@ async def test_an_offset_beyond_64_bits_is_invalid_input_not_a_server_error(
 
 @pytest.mark.parametrize(
     "raw",
-    [b"\xee\x97\xca not utf-8", b'{"kind": "suggestion",', b"[" * 100_000],
-    ids=["not-utf8", "truncated", "deeply-nested"],
+    [
+        b"\xee\x97\xca not utf-8",
+        b'{"kind": "suggestion",',
+        b"[" * 100_000,
+        b'{"content": ' + b"[" * 500 + b"]" * 500 + b"}",  # parses, then nests deeper than a recursive walk goes
+    ],
+    ids=["not-utf8", "truncated", "deeper-than-the-parser", "deep-but-parsable"],
 )
 async def test_an_unparsable_body_is_a_422_problem(intake: httpx.AsyncClient, raw: bytes) -> None:
     response = await intake.post("/api/v1/complaints", content=raw, headers={"content-type": "application/json"})
