@@ -93,6 +93,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json)",
         "content": {PROBLEM_JSON: {}},
     },
+    503: {
+        "description": "Busy: no database connection came free in time; retry after Retry-After (problem+json)",
+        "content": {PROBLEM_JSON: {}},
+    },
 }
 
 

@@ -1778,6 +1778,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     create_complaint_api_v1_complaints_post: {
@@ -1829,6 +1838,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     public_complaint_api_v1_complaints__code__get: {
@@ -1871,6 +1889,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1958,6 +1985,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     refuse_api_v1_complaints__code__refuse_post: {
@@ -2038,6 +2074,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     submit_at_counter_api_v1_counter_dossiers_post: {
@@ -2111,6 +2156,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2249,6 +2303,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     desk_dossier_api_v1_desk_dossiers__code__get: {
@@ -2309,6 +2372,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2380,6 +2452,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2460,6 +2541,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2556,6 +2646,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     download_document_api_v1_dossiers__code__documents__document_id__get: {
@@ -2617,6 +2716,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2690,6 +2798,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2777,6 +2894,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     refusal_api_v1_dossiers__code__forms_refusal_pdf_get: {
@@ -2853,6 +2979,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     supplement_api_v1_dossiers__code__forms_supplement_pdf_get: {
@@ -2922,6 +3057,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3009,6 +3153,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     citizen_payments_api_v1_dossiers__code__payments_lookup_post: {
@@ -3064,6 +3217,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3151,6 +3313,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     request_supplement_api_v1_dossiers__code__supplement_requests_post: {
@@ -3231,6 +3402,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     supplement_api_v1_dossiers__code__supplements_post: {
@@ -3295,6 +3475,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3373,6 +3562,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     list_procedures_api_v1_procedures_get: {
@@ -3415,6 +3613,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3500,6 +3707,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     read_procedure_api_v1_procedures__code__get: {
@@ -3543,6 +3759,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3622,6 +3847,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     record_book_api_v1_record_book_pdf_get: {
@@ -3691,6 +3925,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     track_by_phone_api_v1_track_post: {
@@ -3744,6 +3987,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3809,6 +4061,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4034,6 +4295,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     receive_event_internal_v1_events_post: {
@@ -4087,6 +4357,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -658,6 +658,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     create_template_api_v1_notification_templates_post: {
@@ -718,6 +727,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     preview_api_v1_notification_templates_preview_post: {
@@ -771,6 +789,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -850,6 +877,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     inbox_api_v1_notifications_inbox_get: {
@@ -893,6 +929,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -960,6 +1005,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1043,6 +1097,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     replay_api_v1_webhook_deliveries__delivery_id__replay_post: {
@@ -1119,6 +1182,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     list_subscriptions_api_v1_webhook_subscriptions_get: {
@@ -1168,6 +1240,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1228,6 +1309,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1298,6 +1388,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1401,6 +1500,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     receive_event_internal_v1_events_post: {
@@ -1454,6 +1562,15 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
