@@ -10,6 +10,10 @@ client's address goes on in ``X-Forwarded-For``, overwriting whatever the client
 believe it from trusted proxies only (``MOTCUA_TRUSTED_PROXIES``, services.core.net), so their
 per-address limits see the citizen, not the gateway, and a client cannot pick its own address. Nothing is logged per
 request: query strings can carry a phone number or a secret.
+
+Every answer carries the security headers of services.core.edge (the SPA's Content-Security-Policy,
+``nosniff``, no framing, Referrer-Policy, Permissions-Policy, and HSTS outside demo mode), and the
+services' ``/internal/…`` routes (service-to-service, token-protected) are never forwarded.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from services.core.config import get_settings
+from services.core.edge import API_CSP, SPA_CSP, edge_headers
 from services.core.embedded_pg import REPO_ROOT
 from services.core.errors import PROBLEM_JSON
 
@@ -37,17 +43,33 @@ _DROP_REQUEST = {
     "x-forwarded-for",  # overwritten below with the peer's address: what the client sent is not believed
 }  # fmt: skip
 _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "trailer"}
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"}
 
 
-def _problem(status: int, code: str, title: str, detail: str) -> JSONResponse:
-    body = {"type": f"https://motcua.vn/problems/{code}", "title": title, "status": status, "detail": detail}
-    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=SECURITY_HEADERS)
+def _is_internal(path: str) -> bool:
+    """``/internal/…`` of a service, however the client spelled it (``//internal``, ``a/../internal``)."""
+    segments = [segment for segment in path.split("/") if segment not in {"", "."}]
+    resolved: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if resolved:
+                resolved.pop()
+        else:
+            resolved.append(segment)
+    return bool(resolved) and resolved[0].lower() == "internal"
 
 
-def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> Starlette:
-    """The gateway app: ``upstreams`` maps a prefix (intake, workflow, notify) to its service's base URL."""
+def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, demo: bool = False) -> Starlette:
+    """The gateway app: ``upstreams`` maps a prefix (intake, workflow, notify) to its service's base URL.
+
+    ``demo``: a demo on http://127.0.0.1 (MOTCUA_DEMO): no HSTS."""
     dist = dist.resolve()
+    security = edge_headers(demo=demo)
+    page_headers = {**security, "Content-Security-Policy": SPA_CSP}
+
+    def _problem(status: int, code: str, title: str, detail: str) -> JSONResponse:
+        body = {"type": f"https://motcua.vn/problems/{code}", "title": title, "status": status, "detail": detail}
+        headers = {**security, "Content-Security-Policy": API_CSP}
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,11 +83,13 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> S
         base = upstreams.get(service)
         if base is None:
             return await spa(request)
+        if _is_internal(request.path_params["path"]):
+            return _problem(404, "not_found", "Not found", "No such resource.")
         client: httpx.AsyncClient = request.app.state.client
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
         peer = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", peer))
-        url = httpx.URL(base.rstrip("/") + "/" + request.path_params["path"], query=request.url.query.encode())
+        url = httpx.URL(base.rstrip("/") + "/" + request.path_params["path"], query=request.url.query.encode() or None)
         has_body = request.method not in {"GET", "HEAD", "OPTIONS"}
         upstream_request = client.build_request(
             request.method, url, headers=headers, content=request.stream() if has_body else None
@@ -75,7 +99,12 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> S
         except httpx.TransportError:
             return _problem(503, "unavailable", "Service unavailable", f"The {service} service does not answer.")
         response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}
-        response_headers.update(SECURITY_HEADERS)
+        location = upstream.headers.get("location", "")
+        if location.startswith(base.rstrip("/") + "/"):  # as nginx's proxy_redirect: never the service's own address
+            response_headers["location"] = f"/{service}/" + location[len(base.rstrip("/")) + 1 :]
+        response_headers.update(security)
+        if "content-security-policy" not in upstream.headers:
+            response_headers["Content-Security-Policy"] = API_CSP
         return StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,
@@ -91,15 +120,18 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST) -> S
         if relative and candidate.is_file() and candidate.is_relative_to(dist):
             immutable = relative.startswith("assets/")  # hashed names: cache for a year
             cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-            return FileResponse(candidate, headers={"Cache-Control": cache, **SECURITY_HEADERS})
+            return FileResponse(candidate, headers={"Cache-Control": cache, **page_headers})
         index = dist / "index.html"
         if not index.is_file():
             detail = f"The SPA is not built: run `make spa` (looked in {dist})."
             return _problem(503, "spa_not_built", "SPA not built", detail)
-        return FileResponse(index, headers={"Cache-Control": "no-cache", **SECURITY_HEADERS})
+        return FileResponse(index, headers={"Cache-Control": "no-cache", **page_headers})
 
     async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok", "spa": (dist / "index.html").is_file()})
+        return JSONResponse(
+            {"status": "ok", "spa": (dist / "index.html").is_file()},
+            headers={**security, "Content-Security-Policy": API_CSP},
+        )
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
@@ -121,7 +153,7 @@ def upstreams_from_env(env: Mapping[str, str] = os.environ) -> dict[str, str]:
 def main() -> None:
     port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
     dist = Path(os.environ.get("MOTCUA_SPA_DIST", str(DEFAULT_DIST)))
-    app = create_gateway(upstreams_from_env(), dist)
+    app = create_gateway(upstreams_from_env(), dist, demo=get_settings().demo)
     uvicorn.run(app, host=os.environ.get("MOTCUA_GATEWAY_HOST", "127.0.0.1"), port=port, access_log=False)
 
 

@@ -11,6 +11,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import NotFound, problem_responses
+from services.core.throttle import PublicWrite, per_address
 from services.intake.complaints import (
     AnswerIn,
     ComplaintIn,
@@ -31,7 +32,12 @@ Handler = Annotated[Actor, Depends(require_roles("counter", "head", "leader", "a
 Code = Annotated[str, Path(max_length=32)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 413))
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(404, 413, 429),
+    dependencies=[per_address(PublicWrite.COMPLAINTS)],
+)
 async def create_complaint(body: ComplaintIn, session: SessionDep, clock: ClockDep) -> ComplaintOut:
     """Send a complaint or suggestion about an agency (and optionally one dossier)."""
     complaint = await submit_complaint(session, body, now=clock.now())

@@ -21,6 +21,7 @@ from services.core.config import Settings
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
+from services.core.throttle import PublicWrite, per_address
 from services.intake import dossiers as intake
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
@@ -195,8 +196,9 @@ async def _submit(
     "/dossiers",
     status_code=status.HTTP_201_CREATED,
     response_model=DossierOut,
-    responses=problem_responses(404, 409, 413, 422),
+    responses=problem_responses(404, 409, 413, 422, 429),
     openapi_extra=_MULTIPART_DOC,
+    dependencies=[per_address(PublicWrite.SUBMISSIONS)],
 )
 async def submit_online(
     request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep, key: IdempotencyKey = None
@@ -262,6 +264,7 @@ async def request_supplement(
     "/dossiers/{code}/supplements",
     responses=problem_responses(404, 409, 413, 422, 429),
     openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
 )
 async def supplement(
     code: Code,
@@ -290,6 +293,7 @@ async def supplement(
     status_code=status.HTTP_201_CREATED,
     responses=problem_responses(401, 403, 404, 409, 413, 422, 429),
     openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {"type": "object"}}}}},
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES, anonymous_only=True)],
 )
 async def upload_documents(
     code: Code, request: Request, session: SessionDep, sessionmaker: SessionmakerDep, settings: SettingsDep,
@@ -339,7 +343,11 @@ async def download_document(
     return FileResponse(path, media_type=document.content_type, filename=document.filename)
 
 
-@router.post("/dossiers/{code}/withdraw", responses=problem_responses(404, 409, 422, 429))
+@router.post(
+    "/dossiers/{code}/withdraw",
+    responses=problem_responses(404, 409, 422, 429),
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
+)
 async def withdraw(
     code: Code, body: WithdrawIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
     settings: SettingsDep, clock: ClockDep,
@@ -361,7 +369,10 @@ async def withdraw(
 
 
 @router.post(
-    "/dossiers/{code}/feedback", status_code=status.HTTP_201_CREATED, responses=problem_responses(404, 409, 422, 429)
+    "/dossiers/{code}/feedback",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(404, 409, 422, 429),
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
 )
 async def feedback(
     code: Code, body: FeedbackIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,

@@ -14,6 +14,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import NotFound, Unprocessable, problem_responses
+from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
 from services.intake import dossiers as intake
 from services.intake import printing
@@ -49,7 +50,7 @@ def _pdf(content: bytes, name: str) -> Response:
 @router.post(
     "/dossiers/{code}/forms/receipt.pdf",
     response_class=Response,
-    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+    responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def receipt(
     code: Code,
@@ -59,6 +60,7 @@ async def receipt(
     clock: ClockDep,
     actor: Staff,
     request: Request,
+    offload: OffloadDep,
 ) -> Response:
     """Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk).
 
@@ -75,9 +77,11 @@ async def receipt(
     if body.secret is not None and not intake.secret_matches(settings, dossier, body.secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
     _printed(session, request, actor, dossier.id, "01")
-    base = str(request.base_url)
+    # the QR code leads to the configured public address, never to the Host this request named
     return _pdf(
-        await printing.receipt_pdf(session, dossier, secret=body.secret, tracking_base=base, now=clock.now()),
+        await printing.receipt_pdf(
+            session, dossier, offload=offload, secret=body.secret, tracking_base=settings.public_url, now=clock.now()
+        ),
         f"{code}-01.pdf",
     )
 
@@ -85,33 +89,40 @@ async def receipt(
 @router.get(
     "/dossiers/{code}/forms/supplement.pdf",
     response_class=Response,
-    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+    responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
-async def supplement(code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request) -> Response:
+async def supplement(
+    code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request, offload: OffloadDep
+) -> Response:
     """Mẫu 02: the request to supplement or complete the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)
     _printed(session, request, actor, dossier.id, "02")
-    return _pdf(await printing.supplement_pdf(session, dossier, now=clock.now()), f"{code}-02.pdf")
+    return _pdf(await printing.supplement_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-02.pdf")
 
 
 @router.get(
     "/dossiers/{code}/forms/refusal.pdf",
     response_class=Response,
-    responses={**PDF, **problem_responses(401, 403, 404, 409)},
+    responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
-async def refusal(code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request) -> Response:
+async def refusal(
+    code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request, offload: OffloadDep
+) -> Response:
     """Mẫu 03: the refusal with its reasons (audited)."""
     dossier = await dossier_for(session, code, actor)
     _printed(session, request, actor, dossier.id, "03")
-    return _pdf(await printing.refusal_pdf(session, dossier, now=clock.now()), f"{code}-03.pdf")
+    return _pdf(await printing.refusal_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-03.pdf")
 
 
-@router.get("/record-book.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 422)})
+@router.get(
+    "/record-book.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 422, 503)}
+)
 async def record_book(
     session: SessionDep,
     clock: ClockDep,
     actor: BookKeeper,
     request: Request,
+    offload: OffloadDep,
     from_: Annotated[IsoDate, Query(alias="from")],
     to: IsoDate,
     agency: str | None = None,
@@ -128,7 +139,7 @@ async def record_book(
     desk = await session.scalar(query)
     if desk is None:
         raise NotFound("No such agency.", code="agency_not_found")
-    pdf = await printing.record_book_pdf(session, desk, start=from_, end=to, now=clock.now())
+    pdf = await printing.record_book_pdf(session, desk, offload=offload, start=from_, end=to, now=clock.now())
     record(
         session,
         audit_entry(

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import Unprocessable, problem_responses
 from services.core.net import client_address
+from services.core.throttle import PublicWrite, per_address
 from services.core.validation import StrictModel
 from services.intake import dossiers as intake
 from services.intake.citizen import Proof, citizen_dossier, prove
@@ -27,7 +28,7 @@ class TrackByPhoneIn(StrictModel):
     phone: str = Field(min_length=9, max_length=20, description="the applicant's phone number")
 
 
-@router.post("", responses=problem_responses(404, 422, 429))
+@router.post("", responses=problem_responses(404, 422, 429), dependencies=[per_address(PublicWrite.TRACKING)])
 async def track_by_phone(
     body: TrackByPhoneIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
     settings: SettingsDep, clock: ClockDep,

@@ -20,8 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
+from services.core.edge import ServiceHeadersMiddleware
 from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, ServiceUnavailable
 from services.core.logging import configure_logging, request_id_var
+from services.core.offload import ProcessOffload
 
 access_logger = logging.getLogger("motcua.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -196,6 +198,11 @@ def create_service_app(
         engine = create_engine(resolved, application_name=f"motcua-{name}")
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        # per-address counters of public writes (services.core.throttle) on a small pool of their own:
+        # a burst answers its 429s without queueing behind the requests it limits, and a request
+        # gives its counter connection back before it takes its own
+        limits_engine = create_engine(resolved, application_name=f"motcua-{name}-limits", pool_size=2)
+        app.state.limits_sessionmaker = create_sessionmaker(limits_engine)
         app.state.clock = resolved.clock()
         urls = {"intake": resolved.intake_url, "workflow": resolved.workflow_url, "notify": resolved.notify_url}
         app.state.clients = {
@@ -211,14 +218,29 @@ def create_service_app(
         finally:
             for client in app.state.clients.values():
                 await client.aclose()
+            app.state.offload.shutdown()
+            await limits_engine.dispose()
             await engine.dispose()
 
-    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    docs = resolved.docs_public  # outside demo mode the API documentation is not public (MOTCUA_PUBLIC_DOCS)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="0.1.0",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = resolved
     app.state.service_name = name
+    # PDFs render in worker processes, started on the first render (services.core.offload)
+    app.state.offload = ProcessOffload(workers=resolved.pdf_workers, queue=resolved.pdf_queue)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=resolved.max_request_bytes, max_json_bytes=resolved.max_json_bytes
     )
+    app.add_middleware(ServiceHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health_router(name))
     for router in routers:

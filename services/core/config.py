@@ -111,6 +111,29 @@ class Settings(BaseSettings):
         default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
     )
 
+    # the edge: anti-automation, blocking work, public docs and URLs (services/core/edge.py, offload.py)
+    public_write_window_seconds: int = Field(default=3600, ge=60, description="the window of the limits below")
+    public_submissions_per_window: int = Field(
+        default=30, ge=1, description="online submissions (POST /api/v1/dossiers) per client address per window"
+    )
+    public_complaints_per_window: int = Field(default=10, ge=1, description="complaints per client address per window")
+    public_citizen_writes_per_window: int = Field(
+        default=60, ge=1, description="uploads, supplements, withdrawals, feedback per client address per window"
+    )
+    public_tracking_per_window: int = Field(
+        default=120, ge=1, description="lookups by phone (POST /api/v1/track) per client address per window"
+    )
+    pdf_workers: int = Field(default=2, ge=1, le=32, description="PDFs rendered at once per API process (processes)")
+    pdf_queue: int = Field(default=4, ge=0, le=1000, description="PDFs waiting for a worker; beyond: 503 Retry-After")
+    public_docs: bool | None = Field(
+        default=None, description="serve /docs, /redoc, /openapi.json; unset: only in demo mode"
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8080",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="the address citizens open (nginx, the gateway): printed in the receipt's QR code",
+    )
+
     # staff sign-in (services/workflow/auth.py)
     login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
     login_address_window_seconds: int = Field(default=900, ge=1)
@@ -130,6 +153,11 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
         if not self.demo and self.postal_api_url and not self.postal_api_url.startswith("https://"):
             raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether the API documentation is served: MOTCUA_PUBLIC_DOCS, else the demo flag."""
+        return self.demo if self.public_docs is None else self.public_docs
 
     def clock(self) -> Clock:
         return FileClock(self.clock_file) if self.clock_file else SystemClock()

@@ -19,6 +19,7 @@ from services.models import Agency, Complaint, Dossier
 from services.outbox import emit
 
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+UNMATCHED_CODE_NOTE = "Mã hồ sơ người gửi ghi, không khớp hồ sơ nào"
 
 
 class ComplaintContact(StrictModel):
@@ -53,16 +54,22 @@ def _new_code(now: datetime) -> str:
 
 
 async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: datetime | None = None) -> Complaint:
-    """Store the complaint and tell notify_api, in one transaction."""
+    """Store the complaint and tell notify_api, in one transaction.
+
+    A dossier code that matches no dossier is kept in the content, unlinked: the answer is the same
+    whether or not the code exists."""
     received_at = now or datetime.now(UTC)
     agency = await session.scalar(select(Agency).where(Agency.code == data.agency_code))
     if agency is None:
         raise NotFound(f"No agency with code {data.agency_code!r}.", code="agency_not_found")
     dossier_id = None
+    content = data.content
     if data.dossier_code:
         dossier_id = await session.scalar(select(Dossier.id).where(Dossier.code == data.dossier_code))
         if dossier_id is None:
-            raise NotFound("No dossier with that code.", code="dossier_not_found")
+            # the same answer as for a real code (the form must not tell who has a dossier); the
+            # staff still read what the citizen wrote
+            content += f"\n\n[{UNMATCHED_CODE_NOTE}: {data.dossier_code}]"
     contact = data.contact or ComplaintContact()
     complaint = Complaint(
         code=_new_code(received_at),
@@ -70,7 +77,7 @@ async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: dat
         agency_id=agency.id,
         dossier_id=dossier_id,
         subject=data.subject,
-        content=data.content,
+        content=content,
         contact_name=contact.name,
         contact_phone=contact.phone,
         contact_email=str(contact.email) if contact.email else None,

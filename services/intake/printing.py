@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict
+from services.core.offload import ProcessOffload
 from services.intake import forms
 from services.intake.dossiers import catalogued
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
@@ -59,7 +60,13 @@ def _contact(dossier: Dossier) -> dict[str, Any]:
 
 
 async def receipt_pdf(
-    session: AsyncSession, dossier: Dossier, *, secret: str | None, tracking_base: str, now: datetime
+    session: AsyncSession,
+    dossier: Dossier,
+    *,
+    offload: ProcessOffload,
+    secret: str | None,
+    tracking_base: str,
+    now: datetime,
 ) -> bytes:
     """Mẫu 01, with the secret the citizen needs (it is shown once; the server keeps only its hash)."""
     if dossier.received_at is None or dossier.due_at is None:
@@ -87,7 +94,8 @@ async def receipt_pdf(
         if row.mandatory
     ]
     unit = "ngày làm việc" if version.time_limit_unit == "working_days" else "giờ làm việc"
-    return forms.render_receipt(
+    return await offload.run(
+        forms.render_receipt,
         forms.ReceiptForm(
             header=header,
             dossier_code=dossier.code,
@@ -103,18 +111,19 @@ async def receipt_pdf(
             printed_at=now,
             time_limit_label=f"{version.time_limit_value:02d} {unit}" if version.time_limit_value else "Trong ngày",
             **_contact(dossier),
-        )
+        ),
     )
 
 
-async def supplement_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+async def supplement_pdf(session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime) -> bytes:
     """Mẫu 02, from the latest supplement request."""
     procedure, _, _, header = await _context(session, dossier)
     officer, row = await _officer(session, dossier, "request_supplement")
     if row is None:
         raise Conflict("No supplement was requested for this dossier.", code="no_supplement_request")
     items = [forms.SupplementItem(what=item["document"], reason=item["reason"]) for item in row.detail.get("items", [])]  # type: ignore[attr-defined]
-    return forms.render_supplement(
+    return await offload.run(
+        forms.render_supplement,
         forms.SupplementForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
             procedure_name=procedure.name, items=items, officer_name=officer, printed_at=now,
@@ -123,13 +132,14 @@ async def supplement_pdf(session: AsyncSession, dossier: Dossier, *, now: dateti
     )  # fmt: skip
 
 
-async def refusal_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+async def refusal_pdf(session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime) -> bytes:
     """Mẫu 03, with the reasons given at refusal."""
     procedure, _, _, header = await _context(session, dossier)
     officer, row = await _officer(session, dossier, "refuse")
     if row is None:
         raise Conflict("This dossier was not refused.", code="not_refused")
-    return forms.render_refusal(
+    return await offload.run(
+        forms.render_refusal,
         forms.RefusalForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
             procedure_name=procedure.name, reasons=list(row.detail.get("reasons", [])),  # type: ignore[call-overload]
@@ -138,7 +148,9 @@ async def refusal_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime)
     )  # fmt: skip
 
 
-async def record_book_pdf(session: AsyncSession, agency: Agency, *, start: date, end: date, now: datetime) -> bytes:
+async def record_book_pdf(
+    session: AsyncSession, agency: Agency, *, offload: ProcessOffload, start: date, end: date, now: datetime
+) -> bytes:
     """Mẫu 07: the dossiers the desk received in [start, end] (local dates)."""
     begin = datetime.combine(start, datetime.min.time(), tzinfo=VN_TZ)
     finish = datetime.combine(end, datetime.max.time(), tzinfo=VN_TZ)
@@ -155,7 +167,8 @@ async def record_book_pdf(session: AsyncSession, agency: Agency, *, start: date,
     ).all()
     parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
     header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
-    return forms.render_record_book(
+    return await offload.run(
+        forms.render_record_book,
         forms.RecordBookForm(
             header=header,
             period_from=start,
@@ -176,5 +189,5 @@ async def record_book_pdf(session: AsyncSession, agency: Agency, *, start: date,
                 )
                 for dossier, name in rows
             ],
-        )
+        ),
     )

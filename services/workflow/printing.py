@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import Conflict
+from services.core.offload import ProcessOffload
 from services.intake import forms
 from services.intake.printing import PLACE
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, Staff
@@ -59,14 +60,15 @@ async def _last(session: AsyncSession, dossier: Dossier, action: str) -> tuple[H
     return line, staff.full_name if staff else ""
 
 
-async def apology_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+async def apology_pdf(session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime) -> bytes:
     """Mẫu 04, from the apologize action."""
     procedure, _, header = await _basics(session, dossier)
     line, signer = await _last(session, dossier, "apologize")
     assert dossier.received_at is not None
     assert dossier.due_at is not None
     assert dossier.appointment_at is not None
-    return forms.render_apology(
+    return await offload.run(
+        forms.render_apology,
         forms.ApologyForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
             procedure_name=procedure.name, received_at=dossier.received_at, original_appointment_at=dossier.due_at,
@@ -76,12 +78,13 @@ async def apology_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime)
     )  # fmt: skip
 
 
-async def stop_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+async def stop_pdf(session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime) -> bytes:
     """Mẫu 05, the notice of stopping, with its reasons."""
     procedure, _, header = await _basics(session, dossier)
     line, signer = await _last(session, dossier, "stop")
     reasons = line.detail.get("reasons") or [line.comment or ""]
-    return forms.render_stop(
+    return await offload.run(
+        forms.render_stop,
         forms.StopForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
             procedure_name=procedure.name, received_at=dossier.received_at or now, reasons=list(reasons),  # type: ignore[call-overload]
@@ -90,7 +93,9 @@ async def stop_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) ->
     )  # fmt: skip
 
 
-async def control_sheet_pdf(session: AsyncSession, dossier: Dossier, *, now: datetime) -> bytes:
+async def control_sheet_pdf(
+    session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime
+) -> bytes:
     """Mẫu 06: one row per hand-over, with the step due time and its outcome."""
     procedure, _, header = await _basics(session, dossier)
     rows = [
@@ -108,7 +113,8 @@ async def control_sheet_pdf(session: AsyncSession, dossier: Dossier, *, now: dat
         )
         for row in await timeline(session, dossier)
     ]
-    return forms.render_control_sheet(
+    return await offload.run(
+        forms.render_control_sheet,
         forms.ControlSheetForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
             procedure_name=procedure.name, received_at=dossier.received_at or now,

@@ -35,6 +35,8 @@ class Stack:
                 "MOTCUA_RELAY_LEASE_SECONDS": "5",
                 "MOTCUA_RELAY_BATCH_SIZE": "5",
                 "MOTCUA_RELAY_MAX_ATTEMPTS": "100",
+                # test_outbox_delivery sends 33 complaints from 127.0.0.1 in a minute (the default is 10 an hour)
+                "MOTCUA_PUBLIC_COMPLAINTS_PER_WINDOW": "1000",
             }
         )
         self.processes: list[ManagedProcess] = []

@@ -7,8 +7,9 @@ token of the demo administrator holding every staff role; half of the generated 
 usernames are real ones, so handlers get past "not found". Phases: the documented examples,
 coverage (boundary and negative values), fuzzing and stateful sequences, with valid and invalid
 input. Each answer must be no server error, carry a status code the operation documents, match
-the documented schema and content type, and refuse the input that breaks the schema. At most ``MAX_EXAMPLES`` examples per operation and phase keep the three runs near a
-minute on two cores (``-s`` prints, per operation, how many answers of each status it got).
+the documented schema and content type, and refuse the input that breaks the schema. At most
+``MAX_EXAMPLES`` examples per operation and phase keep the three runs near a minute on two
+cores (``-s`` prints, per operation, how many answers of each status it got).
 To explore further: ``MOTCUA_FUZZ_EXAMPLES=100`` (about 2.5 minutes), ``MOTCUA_FUZZ_RANDOM=1``
 (new inputs each run instead of the same deterministic ones).
 """

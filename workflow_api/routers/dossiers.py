@@ -13,6 +13,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
+from services.core.offload import OffloadDep
 from services.sla.clocks import WarningPolicy
 from services.workflow import printing
 from services.workflow.access import dossier_for
@@ -80,34 +81,40 @@ def _pdf(content: bytes, name: str) -> Response:
 
 
 @router.get(
-    "/{code}/forms/control-sheet.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404)}
+    "/{code}/forms/control-sheet.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 503)},
 )
 async def control_sheet(
-    code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request
+    code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request, offload: OffloadDep
 ) -> Response:
     """Mẫu 06: the process control sheet, printable (audited)."""
     dossier = await dossier_for(session, code, actor)
     _printed(session, request, actor, dossier.id, "06")
-    return _pdf(await printing.control_sheet_pdf(session, dossier, now=clock.now()), f"{code}-06.pdf")
+    return _pdf(await printing.control_sheet_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-06.pdf")
 
 
 @router.get(
-    "/{code}/forms/apology.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 409)}
+    "/{code}/forms/apology.pdf",
+    response_class=Response,
+    responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
-async def apology(code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request) -> Response:
+async def apology(
+    code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request, offload: OffloadDep
+) -> Response:
     """Mẫu 04: the apology and new appointment issued by the apologize action (audited)."""
     dossier = await dossier_for(session, code, actor)
     _printed(session, request, actor, dossier.id, "04")
-    return _pdf(await printing.apology_pdf(session, dossier, now=clock.now()), f"{code}-04.pdf")
+    return _pdf(await printing.apology_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-04.pdf")
 
 
 @router.get(
-    "/{code}/forms/stop.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 409)}
+    "/{code}/forms/stop.pdf", response_class=Response, responses={**PDF, **problem_responses(401, 403, 404, 409, 503)}
 )
 async def stop_notice(
-    code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request
+    code: Code, session: SessionDep, actor: StaffActor, clock: ClockDep, request: Request, offload: OffloadDep
 ) -> Response:
     """Mẫu 05: the notice that the dossier's processing stopped, with the reasons (audited)."""
     dossier = await dossier_for(session, code, actor)
     _printed(session, request, actor, dossier.id, "05")
-    return _pdf(await printing.stop_pdf(session, dossier, now=clock.now()), f"{code}-05.pdf")
+    return _pdf(await printing.stop_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-05.pdf")

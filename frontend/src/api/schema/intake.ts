@@ -1838,6 +1838,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Problem (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
             503: {
                 headers: {
@@ -2459,6 +2468,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Problem (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
             503: {
                 headers: {
@@ -2894,7 +2912,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2979,7 +2997,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3064,7 +3082,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3925,7 +3943,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;

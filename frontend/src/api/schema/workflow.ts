@@ -3133,7 +3133,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3209,7 +3209,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -3294,7 +3294,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            /** @description Problem (RFC 9457) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -12,6 +12,7 @@ export function useProcedure(code: string) {
     queryKey: ["citizen", "procedure", code],
     queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
     staleTime: 5 * 60_000,
+    enabled: code !== "", // the complaint form asks before a procedure is chosen
   });
 }
 
