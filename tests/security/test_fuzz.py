@@ -2,7 +2,8 @@
 
 Every operation of intake_api, workflow_api and notify_api is called in-process (schemathesis'
 ASGI transport, one lifespan per app) with generated requests — state-changing ones included —
-on a throwaway database holding the demo data and a few live dossiers and a complaint, with a
+on a throwaway database holding the demo data, online dossiers waiting at their desks, counter
+dossiers routed into their workflow (the relay run once) and a complaint, with a
 token of the demo administrator holding every staff role; half of the generated path codes and
 usernames are real ones, so handlers get past "not found". Phases: the documented examples,
 coverage (boundary and negative values), fuzzing and stateful sequences, with valid and invalid
@@ -21,6 +22,7 @@ import base64
 import os
 import time
 from collections import Counter, defaultdict
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from schemathesis import engine
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import events
 from schemathesis.python import asgi
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from intake_api.main import create_app as create_intake
@@ -42,8 +44,9 @@ from notify_api.main import create_app as create_notify
 from services.core.auth import issue_token
 from services.core.config import Settings
 from services.demo.seed import load_demo_data
-from services.models import Agency, Procedure, ProcedureAgency, ProcedureVersion, Staff
+from services.models import Agency, Procedure, ProcedureAgency, ProcedureVersion, Staff, StaffRole
 from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.workflow_setup import deliver
 from workflow_api.main import create_app as create_workflow
 
 FUZZ_DATABASE = f"{TEST_DATABASE}_fuzz"
@@ -147,22 +150,39 @@ async def _seed(settings: Settings) -> FuzzWorld:
                     select(Staff.username).where(Staff.username != "admin").order_by(Staff.username).limit(4)
                 )
             )
+            officers = dict(
+                (
+                    await session.execute(
+                        select(Agency.code, func.min(Staff.username))
+                        .join(Staff, Staff.agency_id == Agency.id)
+                        .join(StaffRole, StaffRole.staff_id == Staff.id)
+                        .where(StaffRole.role_code == "counter", Agency.code.in_([desk[1] for desk in desks]))
+                        .group_by(Agency.code)
+                    )
+                ).all()
+            )
     finally:
         await database.dispose()
     world = FuzzWorld(usernames=usernames)
-    app = create_intake(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, client=("198.51.100.7", 50000))
+    apps = {"intake": create_intake(settings), "workflow": create_workflow(settings), "notify": create_notify(settings)}
+    async with AsyncExitStack() as stack:
+        for running in apps.values():
+            await stack.enter_async_context(running.router.lifespan_context(running))
+        transport = httpx.ASGITransport(app=apps["intake"], client=("198.51.100.7", 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://fuzz") as client:
             for procedure_code, agency_code in desks:
-                body = {
-                    "procedure_code": procedure_code,
-                    "agency_code": agency_code,
-                    "applicant": {"full_name": "Nguyễn Thị Thu Hà", "id_number": "031190004567", "phone": "0912345678"},
-                }
-                answer = await client.post("/api/v1/dossiers", json=body)
-                assert answer.status_code == 201, answer.text
-                world.codes += [answer.json()["code"], procedure_code, agency_code]
+                applicant = {"full_name": "Nguyễn Thị Thu Hà", "id_number": "031190004567", "phone": "0912345678"}
+                body = {"procedure_code": procedure_code, "agency_code": agency_code, "applicant": applicant}
+                online = await client.post("/api/v1/dossiers", json=body)
+                assert online.status_code == 201, online.text
+                world.codes += [online.json()["code"], procedure_code, agency_code]
+                if agency_code in officers:  # received at the counter: routed into the workflow below
+                    officer = await _bearer(settings, officers[agency_code], ["counter"])
+                    counter = await client.post(
+                        "/api/v1/counter/dossiers", json={**body, "agency_code": None}, headers=officer
+                    )
+                    assert counter.status_code == 201, counter.text
+                    world.codes.append(counter.json()["code"])
             complaint = await client.post(
                 "/api/v1/complaints",
                 json={
@@ -173,6 +193,12 @@ async def _seed(settings: Settings) -> FuzzWorld:
             )
             assert complaint.status_code == 201, complaint.text
             world.codes.append(complaint.json()["code"])
+        # the workers' relay, once: the counter dossiers enter their workflow's first step
+        engine_ = create_async_engine(str(settings.database_url))
+        try:
+            await deliver(engine_, settings, apps)
+        finally:
+            await engine_.dispose()
     return world
 
 
