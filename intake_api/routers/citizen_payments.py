@@ -28,6 +28,7 @@ from standardwebhooks import Webhook
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import NotFound, problem_responses
 from services.core.net import client_address
+from services.core.validation import StrictModel
 from services.intake import payments, webhooks
 from services.intake.citizen import citizen_dossier
 from services.intake.schemas import SecretIn
@@ -61,9 +62,9 @@ async def citizen_payments(
     return [payments.payment_out(dossier, row) for row in rows]
 
 
-class DemoCheckoutIn(BaseModel):
+class DemoCheckoutIn(StrictModel):
     outcome: Literal["succeeded", "failed"]
-    amount_vnd: int = Field(ge=0, le=10**13, description="what the checkout was opened for")
+    amount_vnd: int = Field(strict=True, ge=0, le=10**13, description="what the checkout was opened for")
     reason: str | None = Field(default=None, max_length=1000, description="why it failed (cancelled by the payer)")
 
 

@@ -105,7 +105,7 @@ async def waiting(
     actor: Counter,
     status: Waiting | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> WaitingOut:
     """Dossiers at the caller's desk not yet received: online or postal submissions to check
     (``submitted``) and those sent back to the citizen for a supplement before acceptance; oldest first."""

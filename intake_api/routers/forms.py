@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -16,6 +15,7 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import NotFound, Unprocessable, problem_responses
 from services.core.offload import OffloadDep
+from services.core.validation import IsoDate
 from services.intake import dossiers as intake
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
@@ -123,8 +123,8 @@ async def record_book(
     actor: BookKeeper,
     request: Request,
     offload: OffloadDep,
-    from_: Annotated[date, Query(alias="from")],
-    to: date,
+    from_: Annotated[IsoDate, Query(alias="from")],
+    to: IsoDate,
     agency: str | None = None,
 ) -> Response:
     """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period;

@@ -55,7 +55,7 @@ async def parse(request: Request, model: type[Model], *, allow_files: bool = Tru
             )
         try:
             raw = json.loads(raw_data)
-        except json.JSONDecodeError as exc:
+        except (ValueError, RecursionError) as exc:  # not JSON, or nested deeper than the parser goes
             raise RequestValidationError(
                 [{"loc": ("body", "data"), "msg": "the data part is not valid JSON", "type": "json_invalid"}]
             ) from exc
@@ -68,7 +68,7 @@ async def parse(request: Request, model: type[Model], *, allow_files: bool = Tru
     else:
         try:
             raw = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # not UTF-8 JSON, or nested deeper than the parser goes
             raise RequestValidationError(
                 [{"loc": ("body",), "msg": "the body is not valid JSON", "type": "json_invalid"}]
             ) from exc

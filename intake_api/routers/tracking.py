@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
 from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import Unprocessable, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
+from services.core.validation import StrictModel
 from services.intake import dossiers as intake
 from services.intake.citizen import Proof, citizen_dossier, prove
 from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
@@ -20,8 +21,8 @@ from services.models import STATUS_CODES, Dossier, PostalShipment
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 
 
-class TrackByPhoneIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+class TrackByPhoneIn(StrictModel):
+    model_config = ConfigDict(strict=True)
 
     code: str = Field(min_length=1, max_length=64, description="the dossier code on the receipt")
     phone: str = Field(min_length=9, max_length=20, description="the applicant's phone number")

@@ -4,24 +4,25 @@ the due times of the open dossiers it touches."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import calendar_for
 from services.calendar.working import parse_windows, weekly_from_spec
 from services.core.errors import Conflict, NotFound, Unprocessable
+from services.core.validation import IsoDate, StrictModel
 from services.models import Agency, CalendarOverride, Dossier, SlaTimer
 from services.models import WorkingCalendar as WorkingCalendarRow
 from services.sla.clocks import WarningPolicy, recompute_due
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(StrictModel):
     agency_code: str | None = Field(default=None, description="null: the whole province")
-    day: date
+    day: IsoDate
     kind: Literal["closed", "working"]
     windows: list[list[str]] | None = Field(default=None, description='e.g. [["07:30","11:30"]]; working days only')
     reason: str = Field(min_length=3, max_length=500)
@@ -34,7 +35,7 @@ class OverrideIn(BaseModel):
         return value
 
 
-class WeeklyIn(BaseModel):
+class WeeklyIn(StrictModel):
     agency_code: str | None = None
     windows: dict[str, list[list[str]]] = Field(description='{"mon": [["07:30","11:30"],["13:00","17:00"]], ...}')
     reason: str = Field(min_length=3, max_length=500)
@@ -48,7 +49,7 @@ class WeeklyIn(BaseModel):
         return value
 
 
-class RevokeIn(BaseModel):
+class RevokeIn(StrictModel):
     reason: str = Field(min_length=3, max_length=500)
 
 

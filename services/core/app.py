@@ -30,11 +30,15 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContextMiddleware:
-    """Request id (``X-Request-ID`` in and out), body size limit, one access-log line per request."""
+    """Request id (``X-Request-ID`` in and out), body size limits, one access-log line per request.
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    A multipart body (files) may reach ``max_body_bytes``; any other body — JSON, or what FastAPI
+    would read as JSON — ``max_json_bytes``. Larger bodies answer 413 before the app reads them."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_json_bytes = max_json_bytes if max_json_bytes is not None else max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,6 +52,8 @@ class RequestContextMiddleware:
         status_holder = {"status": 500}
 
         too_large = False
+        multipart = headers.get("content-type", "").lower().lstrip().startswith("multipart/")
+        limit = self.max_body_bytes if multipart else self.max_json_bytes
 
         async def send_with_id(message: Message) -> None:
             if too_large:
@@ -58,10 +64,25 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
+            if "\x00" in scope.get("path", "") or any(
+                nul in scope.get("query_string", b"") for nul in (b"%00", b"\x00")
+            ):
+                # PostgreSQL text cannot hold U+0000: a path or query with it is invalid input, not a 500
+                status_holder["status"] = 422
+                await self._problem(
+                    scope,
+                    send,
+                    request_id,
+                    422,
+                    "malformed_request",
+                    "Invalid input",
+                    "The URL contains a NUL character.",
+                )
+                return
             length = headers.get("content-length")
-            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            if length is not None and length.isdigit() and int(length) > limit:
                 status_holder["status"] = 413
-                await self._too_large(scope, send, request_id)
+                await self._too_large(scope, send, request_id, limit)
                 return
             received = 0
 
@@ -70,7 +91,7 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
+                    if received > limit:
                         # a body without Content-Length grew past the limit: stop reading it
                         too_large = True
                         return {"type": "http.disconnect"}
@@ -83,7 +104,7 @@ class RequestContextMiddleware:
                     raise
             if too_large:
                 status_holder["status"] = 413
-                await self._too_large(scope, send, request_id)
+                await self._too_large(scope, send, request_id, limit)
         finally:
             access_logger.info(
                 "request",
@@ -96,14 +117,21 @@ class RequestContextMiddleware:
             )
             request_id_var.reset(token)
 
-    async def _too_large(self, scope: Scope, send: Send, request_id: str) -> None:
+    async def _too_large(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:
+        detail = f"The request body is larger than {limit} bytes."
+        await self._problem(scope, send, request_id, 413, "payload_too_large", "Payload too large", detail)
+
+    @staticmethod
+    async def _problem(
+        scope: Scope, send: Send, request_id: str, status: int, code: str, title: str, detail: str
+    ) -> None:
         body = json.dumps(
             {
-                "type": "https://motcua.vn/problems/payload_too_large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"The request body is larger than {self.max_body_bytes} bytes.",
-                "code": "payload_too_large",
+                "type": f"https://motcua.vn/problems/{code}",
+                "title": title,
+                "status": status,
+                "detail": detail,
+                "code": code,
                 "request_id": request_id,
                 "instance": scope.get("path"),
             }
@@ -111,7 +139,7 @@ class RequestContextMiddleware:
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": status,
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
@@ -209,12 +237,15 @@ def create_service_app(
     app.state.service_name = name
     # PDFs render in worker processes, started on the first render (services.core.offload)
     app.state.offload = ProcessOffload(workers=resolved.pdf_workers, queue=resolved.pdf_queue)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=resolved.max_request_bytes)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=resolved.max_request_bytes, max_json_bytes=resolved.max_json_bytes
+    )
     app.add_middleware(ServiceHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health_router(name))
     for router in routers:
         app.include_router(router)
+    app.state.published_schemas = tuple(schemas)  # bodies parsed by hand (multipart parts): strict like the rest
     if schemas:
         _publish_schemas(app, schemas)
     return app

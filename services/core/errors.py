@@ -88,7 +88,15 @@ def problem(
 
 # every endpoint may answer with these; routers add their own in ``responses=``
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    422: {"description": "Invalid input (problem+json)", "content": {PROBLEM_JSON: {}}},
+    413: {"description": "Request body too large (problem+json)", "content": {PROBLEM_JSON: {}}},
+    422: {
+        "description": "Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json)",
+        "content": {PROBLEM_JSON: {}},
+    },
+    503: {
+        "description": "Busy: no database connection came free in time; retry after Retry-After (problem+json)",
+        "content": {PROBLEM_JSON: {}},
+    },
 }
 
 
@@ -151,6 +159,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # only the framework raises these: a body it cannot parse (bytes that are not UTF-8 JSON,
+            # broken multipart); answered like any other invalid input, as the OpenAPI documents
+            return problem(
+                request,
+                status=422,
+                code="malformed_body",
+                title="Invalid input",
+                detail=f"The request body cannot be parsed: {exc.detail}",
+            )
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
         return problem(
             request,

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +43,7 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.text import fold
+from services.core.validation import IsoDate, StrictModel
 from services.models import (
     Agency,
     AgencyLevel,
@@ -84,25 +85,27 @@ def local_today(now: datetime) -> date:
 # --- input ---------------------------------------------------------------------------------------
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Input(StrictModel):
+    pass
 
 
 class TimeLimitIn(_Input):
-    value: int = Field(ge=0, le=10_000, description="number of working days or working hours")
+    value: int = Field(strict=True, ge=0, le=10_000, description="number of working days or working hours")
     unit: TimeUnit
 
 
 class DocumentIn(_Input):
     name: Name
     form: DocumentForm = "original"
-    mandatory: bool = True
+    mandatory: bool = Field(default=True, strict=True)
 
 
 class FeeIn(_Input):
     kind: FeeKind
     name: Name
-    amount_vnd: int | None = Field(default=None, ge=0, le=10**12, description="null when the province sets it")
+    amount_vnd: int | None = Field(
+        default=None, strict=True, ge=0, le=10**12, description="null when the province sets it"
+    )
     note: LongText | None = None
 
 
@@ -114,14 +117,16 @@ class AgencyLinkIn(_Input):
 class VersionIn(_Input):
     """The rules of one version of a procedure, in force from ``valid_from``."""
 
-    valid_from: date
+    valid_from: IsoDate
     time_limit: TimeLimitIn
     online_mode: OnlineMode
-    interagency: bool = False
-    postal_submission: bool = True
-    postal_return: bool = True
-    cutoff_rule: bool = Field(default=True, description="counter receipt after the cut-off counts from next day")
-    clock_restarts_on_supplement: bool = False
+    interagency: bool = Field(default=False, strict=True)
+    postal_submission: bool = Field(default=True, strict=True)
+    postal_return: bool = Field(default=True, strict=True)
+    cutoff_rule: bool = Field(
+        default=True, strict=True, description="counter receipt after the cut-off counts from next day"
+    )
+    clock_restarts_on_supplement: bool = Field(default=False, strict=True)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=100)
     fees: list[FeeIn] = Field(default_factory=list, max_length=50)
     agencies: list[AgencyLinkIn] = Field(min_length=1, max_length=50)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.store import calendar_for
 from services.calendar.working import WORKING_DAY
 from services.core.errors import Conflict, NotFound
-from services.core.validation import normalise_vn_phone
+from services.core.validation import StrictModel, normalise_vn_phone
 from services.models import Agency, Complaint, Dossier
 from services.outbox import emit
 
@@ -22,7 +22,7 @@ _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 UNMATCHED_CODE_NOTE = "Mã hồ sơ người gửi ghi, không khớp hồ sơ nào"
 
 
-class ComplaintContact(BaseModel):
+class ComplaintContact(StrictModel):
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = None
     email: EmailStr | None = None
@@ -33,7 +33,7 @@ class ComplaintContact(BaseModel):
         return normalise_vn_phone(value) if value else None
 
 
-class ComplaintIn(BaseModel):
+class ComplaintIn(StrictModel):
     kind: Literal["complaint", "suggestion"] = "suggestion"
     agency_code: str = Field(min_length=1, max_length=64, description="the agency the complaint is about")
     dossier_code: str | None = Field(default=None, max_length=64)
@@ -139,12 +139,12 @@ class ComplaintPublicOut(BaseModel):
     answered_at: datetime | None = None
 
 
-class AnswerIn(BaseModel):
+class AnswerIn(StrictModel):
     answer: str = Field(min_length=10, max_length=10000)
-    publish: bool = True
+    publish: bool = Field(default=True, strict=True)
 
 
-class ComplaintRefusalIn(BaseModel):
+class ComplaintRefusalIn(StrictModel):
     reason: str = Field(min_length=10, max_length=2000)
 
 

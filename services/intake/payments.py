@@ -16,22 +16,23 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import calendar_for
 from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
+from services.core.validation import AwareIsoDateTime, StrictModel
 from services.intake.dossiers import _require_state, announce, handover
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, Payment, ProcedureFee
 from services.sla.clocks import WarningPolicy, pause, resume
 
 
-class PaymentRequestIn(BaseModel):
+class PaymentRequestIn(StrictModel):
     amount_vnd: int | None = Field(
-        default=None, gt=0, le=10**13, description="defaults to the sum of the procedure's known fees"
+        default=None, strict=True, gt=0, le=10**13, description="defaults to the sum of the procedure's known fees"
     )
     description: str = Field(min_length=2, max_length=1000, description="what is to be paid (phí, lệ phí, thuế)")
 
@@ -114,15 +115,22 @@ async def request_payment(
 
 
 class PaymentSucceededData(BaseModel):
+    """A signed report from the payment provider: its types are strict, but fields it adds later are
+    ignored (kept in the stored receipt), so a paid fee is never refused for a new field."""
+
+    model_config = ConfigDict(extra="ignore")
+
     reference: str = Field(min_length=1, max_length=200)
-    amount_vnd: int = Field(ge=0)
-    paid_at: AwareDatetime
+    amount_vnd: int = Field(strict=True, ge=0)
+    paid_at: AwareIsoDateTime
 
 
 class PaymentFailedData(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
     reference: str = Field(min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=1000)
-    failed_at: AwareDatetime | None = None
+    failed_at: AwareIsoDateTime | None = None
 
 
 async def _locked(session: AsyncSession, reference: str) -> tuple[Dossier, Payment]:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
 from services.core.errors import Unprocessable
+from services.core.validation import AwareIsoDateTime
 from services.intake.dossiers import _require_state, announce, handover, receive
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, PostalShipment
@@ -41,7 +42,7 @@ class PostalEventData(BaseModel):
 
     dossier_code: str = Field(min_length=1, max_length=64)
     tracking_number: str = Field(min_length=1, max_length=64)
-    occurred_at: AwareDatetime
+    occurred_at: AwareIsoDateTime
 
 
 async def _dossier(session: AsyncSession, code: str) -> Dossier:

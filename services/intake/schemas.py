@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
-from services.core.validation import check_id_number, normalise_vn_phone
+from services.core.validation import StrictModel, check_id_number, normalise_vn_phone
 
 ReturnMethod = Literal["counter", "postal", "online"]
 
@@ -25,7 +25,7 @@ STATUS_LABELS_VI: dict[str, str] = {
 }
 
 
-class ApplicantIn(BaseModel):
+class ApplicantIn(StrictModel):
     full_name: str = Field(min_length=2, max_length=200)
     id_number: str = Field(description="12-digit CCCD, or a 10/13-digit tax code for a business")
     phone: str | None = Field(default=None, description="Vietnamese mobile number")
@@ -55,7 +55,7 @@ class ApplicantIn(BaseModel):
         return "citizen" if len(self.id_number) == 12 else "business"
 
 
-class SubmissionIn(BaseModel):
+class SubmissionIn(StrictModel):
     procedure_code: str = Field(min_length=1, max_length=64)
     agency_code: str | None = Field(
         default=None, max_length=64, description="the one-stop desk; required when the procedure has several"
@@ -63,7 +63,9 @@ class SubmissionIn(BaseModel):
     applicant: ApplicantIn
     return_method: ReturnMethod = "counter"
     postal_address: str | None = Field(default=None, min_length=10, max_length=500)
-    pickup_by_post: bool = Field(default=False, description="the postal operator collects the dossier (channel 3)")
+    pickup_by_post: bool = Field(
+        default=False, strict=True, description="the postal operator collects the dossier (channel 3)"
+    )
     language: Literal["vi", "en"] = Field(
         default="vi", description="the language of the emails and SMS the applicant gets (Vietnamese by default)"
     )
@@ -77,9 +79,9 @@ class SubmissionIn(BaseModel):
         return self
 
 
-class CounterDocumentIn(BaseModel):
+class CounterDocumentIn(StrictModel):
     code: str = Field(min_length=1, max_length=32, description="the required document's code, e.g. D01")
-    copies: int = Field(default=1, ge=1, le=100)
+    copies: int = Field(default=1, strict=True, ge=1, le=100)
     form: Literal["original", "copy", "certified_copy", "electronic"] = "copy"
 
 
@@ -113,11 +115,11 @@ class DossierOut(BaseModel):
     secret: str | None = Field(default=None, description="only in the answer that creates the dossier")
 
 
-class DecisionIn(BaseModel):
+class DecisionIn(StrictModel):
     comment: str | None = Field(default=None, max_length=2000)
 
 
-class RefusalIn(BaseModel):
+class RefusalIn(StrictModel):
     reasons: list[str] = Field(min_length=1, max_length=20)
 
     @field_validator("reasons")
@@ -129,27 +131,27 @@ class RefusalIn(BaseModel):
         return cleaned
 
 
-class SupplementItem(BaseModel):
+class SupplementItem(StrictModel):
     document: str = Field(min_length=2, max_length=300)
     reason: str = Field(min_length=5, max_length=1000)
 
 
-class SupplementRequestIn(BaseModel):
+class SupplementRequestIn(StrictModel):
     items: list[SupplementItem] = Field(min_length=1, max_length=20)
 
 
-class StaffUploadIn(BaseModel):
+class StaffUploadIn(StrictModel):
     """Staff uploads: scans of input documents, or the result (kết quả giải quyết)."""
 
     model_config = ConfigDict(extra="forbid")
     kind: Literal["input", "result"] = "input"
 
 
-class SecretIn(BaseModel):
+class SecretIn(StrictModel):
     secret: str = Field(min_length=4, max_length=64)
 
 
-class ReceiptIn(BaseModel):
+class ReceiptIn(StrictModel):
     secret: str | None = Field(
         default=None,
         min_length=4,

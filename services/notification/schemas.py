@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, BaseModel, Field, field_validator
 
+from services.core.validation import StrictModel
+
 ChannelName = Literal["email", "sms", "in_app"]
 Locale = Literal["vi", "en"]
 NotificationStatus = Literal["queued", "sent", "delivered", "failed"]
@@ -17,13 +19,15 @@ DeliveryStatus = Literal["pending", "delivered", "failed"]
 # --- templates ---------------------------------------------------------------------------------------
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(StrictModel):
     event_type: str = Field(min_length=3, max_length=64, examples=["dossier.received"])
     channel: ChannelName
     locale: Locale = "vi"
     subject: str | None = Field(default=None, max_length=300, description="email and in-app; ignored for SMS")
     body: str = Field(min_length=1, max_length=10_000, description="Jinja2 (sandboxed), plain text")
-    active: bool = Field(default=True, description="an inactive newest version turns the channel off for the event")
+    active: bool = Field(
+        default=True, strict=True, description="an inactive newest version turns the channel off for the event"
+    )
 
 
 class TemplateOut(BaseModel):
@@ -38,7 +42,7 @@ class TemplateOut(BaseModel):
     created_at: datetime
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(StrictModel):
     event_type: str = Field(min_length=3, max_length=64)
     channel: ChannelName
     locale: Locale = "vi"
@@ -100,12 +104,12 @@ class ReceiptOut(BaseModel):
 # --- outbound webhooks -------------------------------------------------------------------------------
 
 
-class SubscriptionIn(BaseModel):
+class SubscriptionIn(StrictModel):
     name: str = Field(min_length=2, max_length=100, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
     url: AnyHttpUrl
     secret_ref: str = Field(max_length=100, description="the setting that holds the signing secret (whsec_…)")
     event_types: list[str] = Field(min_length=1, max_length=50)
-    active: bool = True
+    active: bool = Field(default=True, strict=True)
 
 
 class SubscriptionOut(BaseModel):

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.validation import IsoDateTime, StrictModel
 from services.models import OutboxEvent
 
 Destination = Literal["intake", "workflow", "notify"]
 
 
-class EventEnvelope(BaseModel):
+class EventEnvelope(StrictModel):
     """What a receiver gets: the event id is also the ``Idempotency-Key`` header."""
 
     id: uuid.UUID
     type: str = Field(min_length=1, max_length=64)
     source: str
     dossier_id: uuid.UUID | None = None
-    occurred_at: datetime
+    occurred_at: IsoDateTime
     payload: dict[str, Any]
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import selectinload
 from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.revocation import revoke_tokens
+from services.core.validation import IsoDate, StrictModel, WallTime
 from services.models import Agency, AgencyLevel, Role, Staff, StaffRole
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -43,22 +44,22 @@ class AgencyOut(BaseModel):
     level_code: str
     parent_code: str | None
     is_one_stop_desk: bool
-    counter_cutoff: time
+    counter_cutoff: WallTime
     valid_from: date | None
     valid_to: date | None
     staff_count: int
 
 
-class AgencyIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class AgencyIn(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     code: str = Field(min_length=1, max_length=64, description="e.g. 000.17.22.H56; letters, digits, . _ -")
     name: str = Field(min_length=2, max_length=300)
     level_code: str = Field(min_length=1, max_length=32)
     parent_code: str | None = Field(default=None, max_length=64)
-    is_one_stop_desk: bool = False
-    counter_cutoff: time = time(15, 0)
-    valid_from: date | None = None
+    is_one_stop_desk: bool = Field(default=False, strict=True)
+    counter_cutoff: WallTime = time(15, 0)
+    valid_from: IsoDate | None = None
 
     @field_validator("code")
     @classmethod
@@ -68,14 +69,14 @@ class AgencyIn(BaseModel):
         return value
 
 
-class AgencyPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class AgencyPatch(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str | None = Field(default=None, min_length=2, max_length=300)
     parent_code: str | None = Field(default=None, max_length=64)
-    is_one_stop_desk: bool | None = None
-    counter_cutoff: time | None = None
-    valid_to: date | None = None
+    is_one_stop_desk: bool | None = Field(default=None, strict=True)
+    counter_cutoff: WallTime | None = None
+    valid_to: IsoDate | None = None
 
 
 class RoleOut(BaseModel):
@@ -95,8 +96,8 @@ class StaffOut(BaseModel):
     active: bool
 
 
-class StaffIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class StaffIn(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     username: str = Field(min_length=2, max_length=64, description="lower-case letters, digits, . _ -")
     full_name: str = Field(min_length=2, max_length=200)
@@ -114,20 +115,18 @@ class StaffIn(BaseModel):
         return value
 
 
-class StaffPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class StaffPatch(StrictModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     full_name: str | None = Field(default=None, min_length=2, max_length=200)
     email: EmailStr | None = None
     agency_code: str | None = Field(default=None, max_length=64)
     unit_code: str | None = Field(default=None, max_length=64)
     roles: list[str] | None = Field(default=None, min_length=1, max_length=10)
-    active: bool | None = None
+    active: bool | None = Field(default=None, strict=True)
 
 
-class PasswordIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordIn(StrictModel):
     password: str = Field(min_length=8, max_length=128)
 
 

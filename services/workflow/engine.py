@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,7 @@ from services.calendar.store import calendar_for
 from services.calendar.working import HOUR, VN_TZ, WORKING_DAY
 from services.core.auth import Actor
 from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.core.validation import IsoDateTime, StrictModel
 from services.intake import dossiers as intake
 from services.intake.payments import PaymentRequestIn, request_payment
 from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, WorkflowTemplate
@@ -47,21 +48,23 @@ Action = Literal[
 ]
 
 
-class SupplementItemIn(BaseModel):
+class SupplementItemIn(StrictModel):
     document: str = Field(min_length=2, max_length=300)
     reason: str = Field(min_length=5, max_length=1000)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(StrictModel):
     action: Action
     comment: str | None = Field(default=None, max_length=2000)
-    version: int | None = Field(default=None, ge=1, description="the dossier version the caller acted on")
-    to_step: int | None = Field(default=None, ge=1, description="send_back: the earlier step's position")
+    version: int | None = Field(default=None, strict=True, ge=1, description="the dossier version the caller acted on")
+    to_step: int | None = Field(default=None, strict=True, ge=1, description="send_back: the earlier step's position")
     reason: str | None = Field(default=None, min_length=5, max_length=2000, description="send_back, apologize")
     reasons: list[str] | None = Field(default=None, max_length=20, description="stop")
-    new_appointment: datetime | None = Field(default=None, description="apologize")
+    new_appointment: IsoDateTime | None = Field(default=None, description="apologize")
     items: list[SupplementItemIn] | None = Field(default=None, max_length=20, description="request_supplement")
-    amount_vnd: int | None = Field(default=None, ge=1, description="request_payment (default: the known fees)")
+    amount_vnd: int | None = Field(
+        default=None, strict=True, ge=1, description="request_payment (default: the known fees)"
+    )
     description: str | None = Field(default=None, min_length=3, max_length=500, description="request_payment")
     result_note: str | None = Field(default=None, max_length=2000, description="resolve: what the result is")
 

@@ -45,13 +45,14 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
+from services.core.validation import StrictModel
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
 from services.workflow.engine import Action
 
@@ -71,8 +72,8 @@ ShortCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 # --- input ---------------------------------------------------------------------------------------
 
 
-class _Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _Input(StrictModel):
+    pass
 
 
 class ShareIn(_Input):
@@ -91,7 +92,9 @@ class StepIn(_Input):
 
 class TemplateIn(_Input):
     procedure_code: ShortCode
-    version: int | None = Field(default=None, ge=1, description="procedure version number; default: the one in force")
+    version: int | None = Field(
+        default=None, strict=True, ge=1, description="procedure version number; default: the one in force"
+    )
     name: Name
     # an empty list is the rule-1 problem ``no_steps``, not a schema error
     steps: list[StepIn] = Field(max_length=50)

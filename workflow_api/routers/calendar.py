@@ -22,8 +22,10 @@ from services.calendar.store import calendar_for, weekly_row
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
+from services.core.clock import Clock
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import Unprocessable, problem_responses
+from services.core.validation import IsoDateTime
 from services.models import Agency, CalendarOverride
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
 from services.sla.clocks import WarningPolicy
@@ -31,6 +33,12 @@ from services.sla.clocks import WarningPolicy
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 Admin = Annotated[Actor, Depends(require_roles("admin"))]
 Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
+
+# The public calculators build a year table per year they touch (and keep it while the calendar is
+# cached), so what anyone may ask is bounded: a start or a year within this many years of today,
+# and a span of at most a year of working days (the longest legal time limit is far shorter).
+PUBLIC_YEARS_AROUND_TODAY = 5
+PUBLIC_MAX_DAYS = 366
 
 
 class DueOut(BaseModel):
@@ -78,19 +86,34 @@ def _hhmm(seconds: int) -> str:
     return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
 
+def _within_public_years(year: int, clock: Clock) -> None:
+    today = clock.now().astimezone(VN_TZ).year
+    if abs(year - today) > PUBLIC_YEARS_AROUND_TODAY:
+        raise Unprocessable(
+            f"The calendar answers for {today - PUBLIC_YEARS_AROUND_TODAY} to {today + PUBLIC_YEARS_AROUND_TODAY}.",
+            code="calendar_year_out_of_range",
+        )
+
+
 @router.get("/due", responses=problem_responses(404))
 async def due(
     session: SessionDep,
-    start: datetime,
-    days: Annotated[float | None, Query(ge=0, le=3650)] = None,
-    hours: Annotated[float | None, Query(ge=0, le=87600)] = None,
-    agency: Annotated[str | None, Query(description="agency code; default: the province calendar")] = None,
+    clock: ClockDep,
+    start: Annotated[
+        IsoDateTime, Query(description=f"within {PUBLIC_YEARS_AROUND_TODAY} years of today; no offset: Vietnam's time")
+    ],
+    days: Annotated[float | None, Query(ge=0, le=PUBLIC_MAX_DAYS)] = None,
+    hours: Annotated[float | None, Query(ge=0, le=PUBLIC_MAX_DAYS * 8)] = None,
+    agency: Annotated[
+        str | None, Query(max_length=64, description="agency code; default: the province calendar")
+    ] = None,
 ) -> DueOut:
     """The instant by which N working days (8 h each) or N working hours have passed since ``start``."""
     if (days is None) == (hours is None):
         raise Unprocessable("Give exactly one of days= or hours=.", code="days_or_hours")
     if start.tzinfo is None:
         start = start.replace(tzinfo=VN_TZ)  # a local time without offset is Vietnam's
+    _within_public_years(start.astimezone(VN_TZ).year, clock)
     calendar = await calendar_for(session, await agency_id_for(session, agency))
     seconds = (days or 0) * WORKING_DAY + (hours or 0) * 3600
     return DueOut(
@@ -106,10 +129,12 @@ async def due(
 @router.get("/days", responses=problem_responses(404))
 async def days_of_year(
     session: SessionDep,
-    year: Annotated[int, Query(ge=2000, le=2100)],
-    agency: str | None = None,
+    clock: ClockDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description=f"within {PUBLIC_YEARS_AROUND_TODAY} years of today")],
+    agency: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[DayOut]:
     """The days of ``year`` that differ from the weekly rule: holidays, Tết, make-up days, overrides."""
+    _within_public_years(year, clock)
     calendar = await calendar_for(session, await agency_id_for(session, agency))
     return [
         DayOut(

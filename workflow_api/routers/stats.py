@@ -13,6 +13,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
+from services.core.validation import IsoDate
 from services.workflow.stats import (
     VIEWER_ROLES,
     OverdueList,
@@ -75,8 +76,8 @@ async def _in_period(
     actor: Viewer,
     clock: ClockDep,
     scope: ScopeDep,
-    from_: Annotated[date, Query(alias="from", description="first day of receipt (Vietnam time)")],
-    to: Annotated[date, Query(description="last day of receipt, inclusive")],
+    from_: Annotated[IsoDate, Query(alias="from", description="first day of receipt (Vietnam time)")],
+    to: Annotated[IsoDate, Query(description="last day of receipt, inclusive")],
 ) -> StatsQuery:
     return await _resolve(session, actor, clock, scope, from_, to)
 
@@ -86,8 +87,8 @@ async def _any_period(
     actor: Viewer,
     clock: ClockDep,
     scope: ScopeDep,
-    from_: Annotated[date | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
-    to: Annotated[date | None, Query(description="last day of receipt, inclusive")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
+    to: Annotated[IsoDate | None, Query(description="last day of receipt, inclusive")] = None,
 ) -> StatsQuery:
     return await _resolve(session, actor, clock, scope, from_, to)
 
@@ -107,7 +108,7 @@ async def overdue(
     session: SessionDep,
     query: OptionalPeriodFilters,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> OverdueList:
     """Open dossiers past their legal due time, latest first, with the unit and officer of the running step."""
     return await overdue_dossiers(session, query, limit=limit, offset=offset)

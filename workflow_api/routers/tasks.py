@@ -25,7 +25,7 @@ async def inbox(
     procedure: Annotated[str | None, Query(max_length=64)] = None,
     due: DueFilter | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TasksOut:
     """The caller's inbox (``mine``), their unit's, or the whole agency's for leaders, soonest due first."""
     return await tasks(

@@ -1760,8 +1760,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1811,7 +1829,7 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1822,6 +1840,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1860,8 +1887,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1931,8 +1976,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2002,8 +2065,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2073,8 +2154,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2119,6 +2218,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2186,8 +2294,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2244,8 +2370,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2333,6 +2477,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     accept_api_v1_dossiers__code__accept_post: {
@@ -2395,8 +2548,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2493,6 +2664,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     download_document_api_v1_dossiers__code__documents__document_id__get: {
@@ -2543,8 +2723,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2598,6 +2796,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2609,6 +2816,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2678,7 +2894,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2754,7 +2979,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2830,7 +3064,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2910,8 +3153,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2954,6 +3215,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -2965,6 +3235,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3034,8 +3313,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3105,8 +3402,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3185,6 +3500,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     withdraw_api_v1_dossiers__code__withdraw_post: {
@@ -3229,6 +3553,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3240,6 +3573,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3278,8 +3620,26 @@ export interface operations {
                     "application/json": components["schemas"]["ProcedurePage"];
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3347,8 +3707,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3388,8 +3766,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3451,8 +3847,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3511,6 +3925,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3562,6 +3985,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3573,6 +4005,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3618,6 +4059,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3629,6 +4079,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3691,6 +4150,15 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3778,6 +4246,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
                 headers: {
@@ -3818,8 +4295,26 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3869,8 +4364,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3900,7 +4413,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;

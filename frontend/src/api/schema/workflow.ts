@@ -698,8 +698,8 @@ export interface components {
             code: string;
             /**
              * Counter Cutoff
-             * Format: time
              * @default 15:00:00
+             * @example 15:00:00
              */
             counter_cutoff: string;
             /**
@@ -801,7 +801,7 @@ export interface components {
             code: string;
             /**
              * Counter Cutoff
-             * Format: time
+             * @example 15:00:00
              */
             counter_cutoff: string;
             /** Is One Stop Desk */
@@ -2014,8 +2014,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2083,8 +2101,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2154,8 +2190,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2201,8 +2255,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2237,8 +2309,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2275,8 +2365,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2317,7 +2425,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2335,11 +2452,21 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     days_of_year_api_v1_calendar_days_get: {
         parameters: {
             query: {
+                /** @description within 5 years of today */
                 year: number;
                 agency?: string | null;
             };
@@ -2367,8 +2494,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2381,6 +2526,7 @@ export interface operations {
     due_api_v1_calendar_due_get: {
         parameters: {
             query: {
+                /** @description within 5 years of today; no offset: Vietnam's time */
                 start: string;
                 days?: number | null;
                 hours?: number | null;
@@ -2411,8 +2557,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2460,8 +2624,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2529,8 +2711,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2600,8 +2800,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2658,8 +2876,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2718,8 +2954,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2776,8 +3030,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2843,7 +3115,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2910,7 +3191,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2986,7 +3276,16 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3053,8 +3352,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3124,8 +3441,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3174,8 +3509,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3241,8 +3594,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3288,8 +3659,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3342,8 +3731,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3411,8 +3818,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3482,8 +3907,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3542,8 +3985,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3613,8 +4074,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3684,8 +4163,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3755,8 +4252,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3828,8 +4343,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3882,8 +4415,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3941,8 +4492,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4001,8 +4570,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4059,8 +4646,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4090,8 +4695,26 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4141,8 +4764,26 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4172,7 +4813,16 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid input (problem+json) */
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
                 headers: {
                     [name: string]: unknown;
