@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
+from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.errors import NotFound, problem_responses
 from services.core.net import client_address
 from services.core.validation import StrictModel
@@ -45,13 +45,13 @@ async def citizen_payments(
     body: SecretIn,
     request: Request,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
+    counters: CountersDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> list[payments.PaymentOut]:
     """The payments asked of this dossier (oldest first), with their references, for the holder of the secret."""
     dossier = await citizen_dossier(
-        session, sessionmaker, settings, code=code, secret=body.secret,
+        session, counters, settings, code=code, secret=body.secret,
         client_ip=client_address(request), now=clock.now(),
     )  # fmt: skip
     rows = await session.scalars(

@@ -18,7 +18,7 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.clock import Clock
 from services.core.config import Settings
-from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep, optional_actor, require_roles
+from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep, optional_actor, require_roles
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
@@ -270,7 +270,7 @@ async def supplement(
     code: Code,
     request: Request,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
+    counters: CountersDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> DossierOut:
@@ -278,7 +278,7 @@ async def supplement(
     parsed = await parse(request, SecretIn)
     now = clock.now()
     dossier = await citizen_dossier(
-        session, sessionmaker, settings, code=code, secret=parsed.data.secret, client_ip=_client_ip(request), now=now,
+        session, counters, settings, code=code, secret=parsed.data.secret, client_ip=_client_ip(request), now=now,
         lock=True,
     )  # fmt: skip
     _attach(session, settings, dossier, parsed.uploads, kind="supplement", clock=clock)
@@ -296,7 +296,7 @@ async def supplement(
     dependencies=[per_address(PublicWrite.CITIZEN_WRITES, anonymous_only=True)],
 )
 async def upload_documents(
-    code: Code, request: Request, session: SessionDep, sessionmaker: SessionmakerDep, settings: SettingsDep,
+    code: Code, request: Request, session: SessionDep, counters: CountersDep, settings: SettingsDep,
     clock: ClockDep, actor: Annotated[Actor | None, Depends(optional_actor)],
 ) -> DossierOut:  # fmt: skip
     """Add documents after submission: the citizen (``data`` = {"secret": ...}) while it is submitted or
@@ -312,7 +312,7 @@ async def upload_documents(
     else:
         parsed = await parse(request, SecretIn)
         dossier = await citizen_dossier(
-            session, sessionmaker, settings, code=code, secret=parsed.data.secret,
+            session, counters, settings, code=code, secret=parsed.data.secret,
             client_ip=_client_ip(request), now=clock.now(), lock=True,
         )  # fmt: skip
         uploads, allowed, kind = parsed.uploads, frozenset({"submitted", "awaiting_supplement"}), "input"
@@ -349,14 +349,14 @@ async def download_document(
     dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
 )
 async def withdraw(
-    code: Code, body: WithdrawIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    code: Code, body: WithdrawIn, request: Request, session: SessionDep, counters: CountersDep,
     settings: SettingsDep, clock: ClockDep,
 ) -> DossierOut:  # fmt: skip
     """The applicant withdraws the dossier (from any open state), with the secret."""
     now = clock.now()
     dossier = await citizen_dossier(
         session,
-        sessionmaker,
+        counters,
         settings,
         code=code,
         secret=body.secret,
@@ -375,14 +375,14 @@ async def withdraw(
     dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
 )
 async def feedback(
-    code: Code, body: FeedbackIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    code: Code, body: FeedbackIn, request: Request, session: SessionDep, counters: CountersDep,
     settings: SettingsDep, clock: ClockDep,
 ) -> dict[str, str]:  # fmt: skip
     """Rate the service once the result is returned: satisfied, acceptable or dissatisfied."""
     now = clock.now()
     dossier = await citizen_dossier(
         session,
-        sessionmaker,
+        counters,
         settings,
         code=code,
         secret=body.secret,

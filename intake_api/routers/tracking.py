@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import ConfigDict, Field
 from sqlalchemy import select
 
-from services.core.deps import ClockDep, SessionDep, SessionmakerDep, SettingsDep
+from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.errors import Unprocessable, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
@@ -30,7 +30,7 @@ class TrackByPhoneIn(StrictModel):
 
 @router.post("", responses=problem_responses(404, 422, 429), dependencies=[per_address(PublicWrite.TRACKING)])
 async def track_by_phone(
-    body: TrackByPhoneIn, request: Request, session: SessionDep, sessionmaker: SessionmakerDep,
+    body: TrackByPhoneIn, request: Request, session: SessionDep, counters: CountersDep,
     settings: SettingsDep, clock: ClockDep,
 ) -> TrackingBriefOut:  # fmt: skip
     """The state and due time of a dossier, for its applicant's phone number (in the body, never a URL).
@@ -39,7 +39,7 @@ async def track_by_phone(
     history or tracking number: the full view needs the secret. Guesses are limited like the secret's."""
     now = clock.now()
     dossier_id = await prove(
-        sessionmaker, settings, code=body.code, proof=Proof(phone=body.phone), client_ip=client_address(request),
+        counters, settings, code=body.code, proof=Proof(phone=body.phone), client_ip=client_address(request),
         now=now,
     )  # fmt: skip
     dossier = await session.get_one(Dossier, dossier_id)
@@ -61,7 +61,7 @@ async def track(
     code: Annotated[str, Path(max_length=64)],
     request: Request,
     session: SessionDep,
-    sessionmaker: SessionmakerDep,
+    counters: CountersDep,
     settings: SettingsDep,
     clock: ClockDep,
     secret: Annotated[str | None, Query(max_length=64)] = None,
@@ -82,7 +82,7 @@ async def track(
         raise Unprocessable("Give the secret printed on the receipt.", code="secret_required")
     now = clock.now()
     dossier = await citizen_dossier(
-        session, sessionmaker, settings, code=code, secret=secret, client_ip=client_address(request), now=now
+        session, counters, settings, code=code, secret=secret, client_ip=client_address(request), now=now
     )
     found = await intake.catalogued(session, dossier)
     procedure, agency = found.procedure, found.agency

@@ -34,6 +34,13 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def get_counters_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
+    """The small pool of the per-address and per-subject counters (services.core.ratelimit, guessing):
+    a flood of wrong guesses queues there, never in front of other requests for the main pool."""
+    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.limits_sessionmaker
+    return sessionmaker
+
+
 def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock
@@ -43,6 +50,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_sessionmaker)]
+CountersDep = Annotated[async_sessionmaker[AsyncSession], Depends(get_counters_sessionmaker)]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token on workflow_api")
 

@@ -11,11 +11,13 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.core.clock import Clock
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
 from services.core.logging import configure_logging
 
 Task = Callable[[async_sessionmaker[AsyncSession], Settings, httpx.AsyncClient, asyncio.Event], Awaitable[None]]
+Step = Callable[[async_sessionmaker[AsyncSession], Clock, asyncio.Event, logging.Logger], Awaitable[None]]
 
 
 async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
@@ -54,8 +56,9 @@ def relay_task(sources: Sequence[str]) -> Task:
     return task
 
 
-def timer_task() -> Task:
-    """Scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
+def periodic(name: str, every: Callable[[Settings], float], step: Step) -> Task:
+    """A task that runs ``step`` (one transaction's worth of work, or a few) every ``every(settings)`` seconds;
+    a failing round is logged and the next one comes as usual."""
 
     async def task(
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -63,52 +66,52 @@ def timer_task() -> Task:
         client: httpx.AsyncClient,
         stop: asyncio.Event,
     ) -> None:
-        from services.sla.timers import scan_once
-
-        logger = logging.getLogger("motcua.timers")
+        logger = logging.getLogger(f"motcua.{name}")
         clock = settings.clock()
-        logger.info("timer scanner started")
+        logger.info("%s started", name)
         while not stop.is_set():
             try:
-                async with sessionmaker() as session, session.begin():
-                    result = await scan_once(session, clock.now())
-                if result.due_soon or result.overdue:
-                    logger.info("timers fired", extra={"due_soon": result.due_soon, "overdue": result.overdue})
+                await step(sessionmaker, clock, stop, logger)
             except Exception:
-                logger.exception("timer scan failed")
+                logger.exception("%s round failed", name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.timer_poll_seconds)
+                await asyncio.wait_for(stop.wait(), timeout=every(settings))
 
     return task
+
+
+async def _scan_timers(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, stop: asyncio.Event, logger: logging.Logger
+) -> None:
+    from services.sla.timers import scan_once
+
+    async with sessionmaker() as session, session.begin():
+        result = await scan_once(session, clock.now())
+    if result.due_soon or result.overdue:
+        logger.info("timers fired", extra={"due_soon": result.due_soon, "overdue": result.overdue})
+
+
+async def _purge_idempotency(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, stop: asyncio.Event, logger: logging.Logger
+) -> None:
+    from services.core.idempotency import purge_expired
+
+    purged, batch = 0, 1000
+    while not stop.is_set():  # a batch per transaction: no long lock on the table
+        async with sessionmaker() as session, session.begin():
+            deleted = await purge_expired(session, clock.now(), batch=batch)
+        purged += deleted
+        if deleted < batch:
+            break
+    if purged:
+        logger.info("expired idempotency records purged", extra={"purged": purged})
+
+
+def timer_task() -> Task:
+    """Scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
+    return periodic("timers", lambda settings: settings.timer_poll_seconds, _scan_timers)
 
 
 def idempotency_purge_task() -> Task:
     """Delete expired ``Idempotency-Key`` records every ``idempotency_purge_seconds``, a batch per transaction."""
-
-    async def task(
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        client: httpx.AsyncClient,
-        stop: asyncio.Event,
-    ) -> None:
-        from services.core.idempotency import purge_expired
-
-        logger = logging.getLogger("motcua.idempotency")
-        clock = settings.clock()
-        while not stop.is_set():
-            try:
-                purged, batch = 0, 1000
-                while not stop.is_set():
-                    async with sessionmaker() as session, session.begin():
-                        deleted = await purge_expired(session, clock.now(), batch=batch)
-                    purged += deleted
-                    if deleted < batch:
-                        break
-                if purged:
-                    logger.info("expired idempotency records purged", extra={"purged": purged})
-            except Exception:
-                logger.exception("idempotency purge failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=settings.idempotency_purge_seconds)
-
-    return task
+    return periodic("idempotency", lambda settings: settings.idempotency_purge_seconds, _purge_idempotency)

@@ -26,7 +26,7 @@ from services.core.errors import NotFound
 from services.core.guessing import GuessLimits
 from services.core.ratelimit import counting
 from services.core.validation import normalise_vn_phone
-from services.intake.dossiers import secret_matches
+from services.intake.dossiers import stored_secret_matches
 from services.models import Dossier
 
 DAY = timedelta(days=1)
@@ -40,12 +40,12 @@ class Proof:
     phone: str | None = None
 
 
-def _matches(settings: Settings, dossier: Dossier, proof: Proof) -> bool:
+def _matches(settings: Settings, code: str, stored_hash: str, phone: str | None, proof: Proof) -> bool:
     if proof.secret:
-        return secret_matches(settings, dossier, proof.secret)
-    if proof.phone and dossier.applicant_phone:
+        return stored_secret_matches(settings, code, stored_hash, proof.secret)
+    if proof.phone and phone:
         try:
-            return normalise_vn_phone(proof.phone) == dossier.applicant_phone
+            return normalise_vn_phone(proof.phone) == phone
         except ValueError:
             return False
     return False
@@ -78,9 +78,13 @@ async def prove(
             session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now
         )
         if attempt.refused is None:
-            dossier = await session.scalar(select(Dossier).where(Dossier.code == code))
-            if dossier is not None and _matches(settings, dossier, proof):
-                found = dossier.id
+            row = (
+                await session.execute(
+                    select(Dossier.id, Dossier.secret_hash, Dossier.applicant_phone).where(Dossier.code == code)
+                )
+            ).first()
+            if row is not None and _matches(settings, code, row.secret_hash, row.applicant_phone, proof):
+                found = row.id
                 await guessing.give_back(session, attempt, now=now)
     if attempt.refused is not None:
         raise attempt.refused

@@ -64,11 +64,16 @@ def secret_hash(settings: Settings, code: str, secret: str, *, key: bytes | None
 
 
 def secret_matches(settings: Settings, dossier: Dossier, secret: str) -> bool:
-    if hmac.compare_digest(dossier.secret_hash, secret_hash(settings, dossier.code, secret)):
+    return stored_secret_matches(settings, dossier.code, dossier.secret_hash, secret)
+
+
+def stored_secret_matches(settings: Settings, code: str, stored: str, secret: str) -> bool:
+    """Whether ``secret`` is the one whose HMAC ``stored`` holds for dossier ``code``."""
+    if hmac.compare_digest(stored, secret_hash(settings, code, secret)):
         return True
     # dossiers receipted before the per-purpose keys (2026-12) were hashed with the master secret
-    legacy = secret_hash(settings, dossier.code, secret, key=settings.jwt_secret.get_secret_value().encode())
-    return hmac.compare_digest(dossier.secret_hash, legacy)
+    legacy = secret_hash(settings, code, secret, key=settings.jwt_secret.get_secret_value().encode())
+    return hmac.compare_digest(stored, legacy)
 
 
 # --- catalogue look-ups ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from services.core.audit import audit_entry, record, record_now
-from services.core.deps import ActorDep, ClockDep, SessionDep, SessionmakerDep, SettingsDep, token_states
+from services.core.deps import ActorDep, ClockDep, CountersDep, SessionDep, SessionmakerDep, SettingsDep, token_states
 from services.core.errors import TooManyRequests, Unauthorized, problem_responses
 from services.core.net import client_address
 from services.core.revocation import revoke_tokens
@@ -44,13 +44,14 @@ async def token(
     request: Request,
     session: SessionDep,
     sessionmaker: SessionmakerDep,
+    counters: CountersDep,
     settings: SettingsDep,
     clock: ClockDep,
 ) -> TokenOut:
     """Exchange a username and password for a short-lived bearer token."""
     try:
         issued = await authenticate(
-            session, sessionmaker, settings, form.username, form.password, client_ip=client_address(request),
+            session, counters, settings, form.username, form.password, client_ip=client_address(request),
             now=clock.now(),
         )  # fmt: skip
     except (Unauthorized, TooManyRequests) as exc:
