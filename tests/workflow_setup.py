@@ -29,7 +29,8 @@ class World:
     codes: dict[str, str] = field(default_factory=dict)
 
 
-async def _template(session: AsyncSession, version: ProcedureVersion, steps: list[tuple]) -> None:  # type: ignore[type-arg]
+async def add_template(session: AsyncSession, version: ProcedureVersion, steps: list[tuple]) -> WorkflowTemplate:  # type: ignore[type-arg]
+    """An active template for ``version``: one ``(code, agency, role, days, actions)`` per step, in order."""
     template = WorkflowTemplate(procedure_version_id=version.id, name="Quy trình thử", version=1, active=True)
     session.add(template)
     await session.flush()
@@ -42,6 +43,7 @@ async def _template(session: AsyncSession, version: ProcedureVersion, steps: lis
             )
         )  # fmt: skip
     await session.flush()
+    return template
 
 
 async def create_world(session: AsyncSession) -> World:
@@ -86,7 +88,7 @@ async def create_world(session: AsyncSession) -> World:
     ):
         version = await create_procedure_version(session, limit_value=days)
         session.add(ProcedureAgency(version_id=version.id, agency_id=ward.id, role="receiving"))
-        await _template(session, version, steps)
+        await add_template(session, version, steps)
         procedure = await session.get(Procedure, version.procedure_id)
         assert procedure is not None
         world.codes[key] = procedure.code

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,12 @@ from services.models import (
     ProcedureVersion,
     SlaTimer,
     Staff,
-    WorkflowStep,
     WorkflowTemplate,
 )
 from tests.apps import new_client
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
 from tests.intake.setup import PDF
+from tests.workflow_setup import add_template
 
 ROLES = ("counter", "specialist", "head", "leader", "inspector")
 PLACES = ("desk", "unit", "elsewhere")
@@ -97,25 +96,13 @@ def sharing(apps: dict[str, FastAPI], maker: async_sessionmaker[AsyncSession]) -
 
 
 async def _template(session: AsyncSession, version: ProcedureVersion, unit: Agency) -> WorkflowTemplate:
-    template = WorkflowTemplate(procedure_version_id=version.id, name="Quy trình thử", version=1, active=True)
-    session.add(template)
-    await session.flush()
-    steps = (
+    steps = [
         ("receive", None, "counter", 0, ["forward"]),
         ("appraise", unit, "specialist", 2, STEP_ACTIONS),
         ("approve", unit, "head", 1, ["forward", "send_back", "resolve", "stop"]),
         ("return", None, "counter", 0, ["return_result"]),
-    )
-    for position, (code, agency, role, days, actions) in enumerate(steps, start=1):
-        session.add(
-            WorkflowStep(
-                template_id=template.id, position=position, code=code, name=code,
-                agency_id=agency.id if agency else None, role_code=role, share_value=Decimal(str(days)),
-                share_unit="working_days", allowed_actions=actions,
-            )
-        )  # fmt: skip
-    await session.flush()
-    return template
+    ]
+    return await add_template(session, version, steps)
 
 
 def _timer(dossier: Dossier, *, kind: str, at: datetime, position: int | None = None, agency: Agency | None = None,
