@@ -201,7 +201,9 @@ def create_service_app(
         # per-address counters of public writes (services.core.throttle) on a small pool of their own:
         # a burst answers its 429s without queueing behind the requests it limits, and a request
         # gives its counter connection back before it takes its own
-        limits_engine = create_engine(resolved, application_name=f"motcua-{name}-limits", pool_size=2)
+        limits_engine = create_engine(
+            resolved, application_name=f"motcua-{name}-limits", pool_size=2, durable_commits=False
+        )
         app.state.limits_sessionmaker = create_sessionmaker(limits_engine)
         app.state.clock = resolved.clock()
         urls = {"intake": resolved.intake_url, "workflow": resolved.workflow_url, "notify": resolved.notify_url}

@@ -10,20 +10,27 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.core.config import Settings
 
 
-def create_engine(settings: Settings, *, application_name: str, pool_size: int | None = None) -> AsyncEngine:
+def create_engine(
+    settings: Settings, *, application_name: str, pool_size: int | None = None, durable_commits: bool = True
+) -> AsyncEngine:
     """An engine whose connections name the process in ``pg_stat_activity``.
 
     Pool size, overflow and the acquire timeout are settings (``MOTCUA_DB_POOL_SIZE``,
     ``MOTCUA_DB_MAX_OVERFLOW``, ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``); a request that cannot get a
     connection in time is answered 503 with ``Retry-After`` (services.core.errors), not left hanging.
     """
+    server_settings = {"application_name": application_name}
+    if not durable_commits:
+        # rate counters: a commit need not wait for the WAL flush (a crash may forget the last few
+        # counts), so a hot counter row is locked for microseconds, not for a disk flush
+        server_settings["synchronous_commit"] = "off"
     return create_async_engine(
         settings.resolved_database_url(),
         pool_size=pool_size if pool_size is not None else settings.db_pool_size,
         max_overflow=settings.db_max_overflow if pool_size is None else min(settings.db_max_overflow, pool_size),
         pool_timeout=settings.db_pool_timeout_seconds,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": application_name}},
+        connect_args={"server_settings": server_settings},
     )
 
 

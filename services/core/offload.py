@@ -115,7 +115,7 @@ class ProcessOffload:
             self._executor = None
 
 
-def get_offload(request: Request) -> ProcessOffload:
+async def get_offload(request: Request) -> ProcessOffload:
     """The app's pool; a request that would find it full is refused here, before it reads the database."""
     offload: ProcessOffload = request.app.state.offload
     offload.check_capacity()

@@ -180,7 +180,7 @@ async def get_weekly(
     return WeeklyOut(agency_code=agency, source="national", windows=DEFAULT_WEEKLY_WINDOWS)
 
 
-def _policy(settings: SettingsDep) -> WarningPolicy:
+async def _policy(settings: SettingsDep) -> WarningPolicy:
     return WarningPolicy(settings.sla_warning_seconds)
 
 

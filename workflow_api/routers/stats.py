@@ -41,7 +41,7 @@ class _Scope:
     officer: str | None
 
 
-def _scope(
+async def _scope(
     agency: Annotated[str | None, Query(description="receiving agency code; default: yours (all for admins)")] = None,
     include_children: Annotated[bool, Query(description="add the agencies and units below it")] = False,
     field: Annotated[str | None, Query(description="lĩnh vực, as in the catalogue")] = None,
