@@ -3,9 +3,10 @@
 A hypothesis ``RuleBasedStateMachine`` routes one dossier through a template — every demo template
 shape (services/demo/seed.py plans them) and randomly generated templates that pass validation — and
 at each step picks one of the actions that ``allowed_actions`` offers to some officer of the world (a
-counter, a specialist and a head in every unit), or the citizen's answer to a pause (the supplement,
-the payment provider's report). It drives the service layer (``transition``, ``answer_supplement``,
-``payments.succeeded``) on the rolled-back test database, not HTTP, and checks:
+counter, a specialist and a head in every unit, the ward's leader, an administrator), or the citizen's
+answer to a pause (the supplement, the payment provider's report). It drives the service layer
+(``transition``, ``answer_supplement``, ``payments.succeeded``) on the rolled-back test database, not
+HTTP, and checks:
 
 (a) every offered action succeeds with valid input (any 4xx ``DomainError`` fails the test), and the
     dossier ends where the abstract model below says (status, step, apology);
@@ -223,11 +224,12 @@ async def build_world(session: AsyncSession, settings: Settings, loop: asyncio.A
     ward = await create_agency(session, level="commune")
     units = {key: await create_agency(session) for key in (*UNITS, *DEMO_UNITS)}
     actors: list[Actor] = []
-    for agency in (ward, *units.values()):
-        for role in ROLES:
-            staff = await create_staff(session, agency=agency, roles=(role,), password="demo")
-            actors.append(Actor(subject=str(staff.id), username=staff.username, roles=frozenset({role}),
-                                agency_id=agency.id))  # fmt: skip
+    # the template roles in every unit; the ward's leader and an administrator (who may act anywhere)
+    people = [(agency, role) for agency in (ward, *units.values()) for role in ROLES]
+    for agency, role in [*people, (ward, "leader"), (ward, "admin")]:
+        staff = await create_staff(session, agency=agency, roles=(role,), password="demo")
+        actors.append(Actor(subject=str(staff.id), username=staff.username, roles=frozenset({role}),
+                            agency_id=agency.id))  # fmt: skip
     await session.flush()
     return World(loop=loop, session=session, settings=settings, ward=ward, units=units, actors=actors)
 
