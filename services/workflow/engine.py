@@ -8,11 +8,39 @@ role in that unit, ties by username), starts the next step clock with its share 
 limit, writes the hand-over line and emits the events through the outbox — all in one
 transaction. Two concurrent transitions on one dossier serialise on the row lock; the second sees
 the new version (or the new step) and gets a 409, so only one wins.
+
+No dossier is stranded. A step's *working* actions (``WORKING_ACTIONS``) act on a ``processing``
+dossier; ``return_result``, ``apologize`` and ``withdraw`` do not depend on the step (they follow the
+dossier's status), and ``resolve`` does not move the dossier to a later step: it hands it straight to
+the receiving desk, which returns the result from there. A step listing only those (the demo's last
+"return" step) is therefore never the place for a ``processing`` dossier. The rule:
+
+    A ``processing`` dossier only ever moves to a step from which it can still be resolved.
+
+``resolvable_positions`` computes those steps from the template alone (a least fixed point): a step
+is resolvable when it allows ``resolve``, or allows ``forward`` (or ``transfer`` to another unit) and
+the next step is resolvable, or allows ``send_back`` and an earlier step is resolvable. Hence:
+
+- ``forward`` / ``transfer`` are offered only when the next step is resolvable (a head at "approve"
+  whose next step is "return" is offered ``resolve``, not ``forward``);
+- ``send_back`` is offered only when an earlier step is resolvable, goes by default to the nearest
+  such step, and refuses (422 ``invalid_step``) a ``to_step`` that is not one;
+- pauses (``request_supplement``, ``request_payment``) come back to the same step, so they keep it;
+- a dossier already sitting at a step it cannot be resolved from (moved there before this rule) is
+  offered ``send_back`` to the nearest resolvable earlier step, whatever the step lists.
+
+Template validation (``services.workflow.templates``, rule 7f ``unresolvable_step``) refuses templates
+whose first working step, or any step listing a working action, is not resolvable, so every step a
+routed dossier can stand on while ``processing`` offers a way to a result; from ``resolved`` the desk
+returns it (or the postal operator delivers it), pauses end with the citizen's supplement or payment,
+and ``withdraw`` / ``stop`` end it early. tests/workflow/test_engine_model.py checks all this with a
+model-based test.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,6 +62,10 @@ from services.outbox import emit
 from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
 
 OPEN_STATES = frozenset({"received", "processing", "awaiting_supplement", "awaiting_payment"})
+# the step's own actions on a processing dossier; the others follow the dossier's status
+WORKING_ACTIONS = frozenset(
+    {"forward", "transfer", "send_back", "request_supplement", "request_payment", "resolve", "stop"}
+)
 Action = Literal[
     "forward",
     "send_back",
@@ -93,6 +125,51 @@ class Position:
     def next_step(self) -> WorkflowStep | None:
         index = self.index
         return self.steps[index + 1] if index is not None and index + 1 < len(self.steps) else None
+
+    def resolvable(self, dossier: Dossier) -> frozenset[int]:
+        """The indices of the steps ``dossier`` can still be resolved from (``resolvable_positions``)."""
+        return resolvable_positions(
+            [step.allowed_actions for step in self.steps], [step_unit(step, dossier) for step in self.steps]
+        )
+
+    def send_back_targets(self, dossier: Dossier) -> list[WorkflowStep]:
+        """The earlier steps a send_back may go to: the resolvable ones, nearest last."""
+        index = self.index
+        if index is None:
+            return []
+        resolvable = self.resolvable(dossier)
+        return [step for earlier, step in enumerate(self.steps[:index]) if earlier in resolvable]
+
+
+def resolvable_positions(actions: Sequence[Collection[str]], units: Sequence[Hashable]) -> frozenset[int]:
+    """The indices of the steps from which a processing dossier can still be resolved (module docstring).
+
+    ``actions[i]`` are step i's allowed actions, ``units[i]`` its unit (``transfer`` needs another unit
+    next). Pure: the engine passes the dossier's units, template validation the steps' agency codes.
+    """
+    found: set[int] = set()
+    changed = True
+    while changed:
+        changed = False
+        for index, listed in enumerate(actions):
+            if index in found:
+                continue
+            moves_on = index + 1 < len(actions) and (
+                "forward" in listed or ("transfer" in listed and units[index + 1] != units[index])
+            )
+            if (
+                "resolve" in listed
+                or (moves_on and index + 1 in found)
+                or ("send_back" in listed and any(earlier < index for earlier in found))
+            ):
+                found.add(index)
+                changed = True
+    return frozenset(found)
+
+
+def first_working_index(codes: Sequence[str]) -> int:
+    """The step routing starts at: the receiving step happened at the desk (intake_api)."""
+    return 1 if codes and codes[0] == "receive" and len(codes) > 1 else 0
 
 
 def share_seconds(step: WorkflowStep) -> int:
@@ -218,7 +295,7 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
     if not steps:
         return False
     # the receiving step happened at the desk (intake_api): the work starts at the next one
-    first = steps[1] if steps[0].code == "receive" and len(steps) > 1 else steps[0]
+    first = steps[first_working_index([step.code for step in steps])]
     dossier.status = "processing"
     await _enter(
         session, dossier, first, at=at, action="route", actor=None, policy=policy, comment=None, ended_outcome=None,
@@ -243,20 +320,25 @@ def possible_actions(dossier: Dossier, where: Position) -> list[str]:
     """What the dossier's state and step allow, whoever asks."""
     actions: list[str] = []
     step = where.step
-    if dossier.status == "processing" and step is not None:
+    if dossier.status == "processing" and step is not None and where.index is not None:
         following = where.next_step
+        resolvable = where.resolvable(dossier)
         for action in step.allowed_actions:
-            if action == "forward" and following is None:
-                continue
-            if action == "transfer" and (
-                following is None or step_unit(following, dossier) == step_unit(step, dossier)
+            if action in {"forward", "transfer"} and (following is None or where.index + 1 not in resolvable):
+                continue  # never to a step the dossier could not be resolved from
+            if (
+                action == "transfer"
+                and following is not None
+                and step_unit(following, dossier) == step_unit(step, dossier)
             ):
                 continue
-            if action == "send_back" and (where.index or 0) == 0:
+            if action == "send_back" and not where.send_back_targets(dossier):
                 continue
-            if action in {"return_result", "apologize", "withdraw"}:
+            if action not in WORKING_ACTIONS:
                 continue
             actions.append(action)
+        if where.index not in resolvable and "send_back" not in actions and where.send_back_targets(dossier):
+            actions.append("send_back")  # stranded before the rule: the way back to a step that can resolve
     if dossier.status == "resolved" and dossier.return_method != "postal":
         actions.append("return_result")
     if dossier.status in OPEN_STATES and not dossier.apology_issued:
@@ -341,11 +423,17 @@ async def _send_back(
     if not body.reason:
         raise Unprocessable("Sending back needs a reason.", code="reason_required", field="reason")
     where = await position(session, dossier)
-    assert where.index is not None
-    target_position = body.to_step or where.steps[where.index - 1].position
-    target = next((s for s in where.steps[: where.index] if s.position == target_position), None)
+    targets = where.send_back_targets(dossier)
+    assert targets  # possible_actions offers send_back only then
+    target_position = body.to_step or targets[-1].position
+    target = next((s for s in targets if s.position == target_position), None)
     if target is None:
-        raise Unprocessable("to_step must be an earlier step of this dossier.", code="invalid_step", field="to_step")
+        raise Unprocessable(
+            "to_step must be an earlier step of this dossier that can still resolve it.",
+            code="invalid_step",
+            field="to_step",
+            allowed_steps=[s.position for s in targets],
+        )
     outcome = await _end_current(session, dossier, where, now)
     earlier = await session.scalar(
         select(SlaTimer.assignee_id)

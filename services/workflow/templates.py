@@ -28,7 +28,16 @@ every problem found, so an editor can mark them all at once:
    c. ``dead_end_step``: every step but the last allows ``forward`` or ``transfer``, else a dossier stops there;
    d. a step at another agency than the previous one (liên thông) is entered from it by ``transfer`` or
       ``forward``: either is fine, so rule c already covers it;
-   e. a 0-day ("trong ngày") procedure has every share 0: rule 6 with shares that are never negative.
+   e. a 0-day ("trong ngày") procedure has every share 0: rule 6 with shares that are never negative;
+   f. ``unresolvable_step``: no dossier can be stranded. The step routing starts at (the one after
+      ``receive``, else the first) and every step listing a working action (``WORKING_ACTIONS`` of the
+      engine: forward, transfer, send_back, request_supplement, request_payment, resolve, stop) can still
+      lead a ``processing`` dossier to ``resolve`` through ``forward``/``transfer``/``send_back`` —
+      the engine's ``resolvable_positions``, which is also what it offers ``forward`` by. Only a last
+      "return" step listing just ``return_result``/``apologize`` is exempt: a dossier never stands there
+      while processing (``resolve`` hands it to the desk). ``transfer`` counts as a way on when the next
+      step names another agency than this one (null: the receiving agency) — a fixed agency that turns
+      out to be the receiving one at run time is not detected here.
 
 Not checked here, on purpose: that someone at the step's agency holds the role (staff change every day; the
 engine reports an unstaffed unit when a dossier reaches it), and ``agency_level_code`` (a stored column the
@@ -54,7 +63,7 @@ from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
 from services.core.validation import StrictModel
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
-from services.workflow.engine import Action
+from services.workflow.engine import WORKING_ACTIONS, Action, first_working_index, resolvable_positions
 
 ACTIONS: tuple[str, ...] = get_args(Action)  # the engine's transitions are the vocabulary
 MOVE_ON_ACTIONS = frozenset({"forward", "transfer"})
@@ -304,6 +313,24 @@ def _completion_problems(steps: Sequence[StepSpec]) -> list[TemplateProblem]:
                     step=index,
                 )
             )
+    if problems:
+        return problems  # rule f only means something once a and b hold
+    resolvable = resolvable_positions([step.actions for step in steps], [step.agency_code for step in steps])
+    start = first_working_index([step.code for step in steps])
+    for index, step in enumerate(steps):
+        working = WORKING_ACTIONS.intersection(step.actions)
+        if index in resolvable or (index != start and not working):
+            continue
+        where = "routing starts at" if index == start else "lists working actions"
+        problems.append(
+            TemplateProblem(
+                code="unresolvable_step",
+                detail=f"Step {index} ({step.code!r}) {where} but a dossier there could never be resolved: "
+                "no 'resolve' is reachable from it through 'forward', 'transfer' or 'send_back'.",
+                field=f"steps[{index}].actions",
+                step=index,
+            )
+        )
     return problems
 
 

@@ -214,7 +214,9 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
             "forward",
             EVERY_ROLE,
             200,
-            {"processing": at("unit", "specialist") | ADMIN, "approval": at("unit", "head") | ADMIN},
+            # not at "approval": the next step is the desk's "return", where a processing dossier would be
+            # stranded, so the engine offers resolve there and forward to nobody (409)
+            {"processing": at("unit", "specialist") | ADMIN},
             json={"action": "forward"},
         ),
         OnDossier(

@@ -197,6 +197,11 @@ def _without_resolve(b: dict[str, Any]) -> None:
     b["steps"][2]["actions"] = ["forward", "send_back"]
 
 
+def _stranding_step(b: dict[str, Any]) -> None:
+    """After approve, a step that can only move on to the desk's return step: a dossier there is stranded."""
+    b["steps"].insert(3, step("archive", "specialist", 0, "working_days", ["forward", "request_supplement", "stop"]))
+
+
 REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str, int | None]] = [
     ("no_steps", lambda b: b.update(steps=[]), "steps", None),
     ("duplicate_step_code", lambda b: b["steps"][3].update(code="receive"), "steps[3].code", 3),
@@ -207,6 +212,7 @@ REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str, int | None]] = 
     ("no_resolve_step", _without_resolve, "steps", None),
     ("last_step_cannot_finish", lambda b: b["steps"][3].update(actions=["apologize"]), "steps[3].actions", 3),
     ("dead_end_step", lambda b: b["steps"][1].update(actions=["send_back", "stop"]), "steps[1].actions", 1),
+    ("unresolvable_step", _stranding_step, "steps[3].actions", 3),
 ]
 
 
