@@ -88,16 +88,6 @@ def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 ADMIN_ID = uuid.UUID(TEST_ADMIN_ID)  # the account tests/db.py creates for minted admin tokens
 
 
-@pytest.fixture(scope="session", autouse=True)
-async def notify_admin(engine: AsyncEngine) -> None:
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        if await session.get(Staff, ADMIN_ID) is None:
-            agency = await create_agency(session)
-            session.add(Staff(id=ADMIN_ID, username=f"admin.test.{ADMIN_ID.hex[-4:]}", full_name="Quản trị thử",
-                              password_hash="!", agency_id=agency.id))  # fmt: skip
-            await session.commit()
-
-
 def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
     if staff is None:
         token, _ = issue_token(

@@ -34,7 +34,6 @@ from tests.notify.conftest import ADMIN_ID, create_world, deliver, headers_for
 # notify_api in the test process, as tests/notify has it (fixtures are found by their module-level names)
 smtp, gateway, notify_settings = notify_fixtures.smtp, notify_fixtures.gateway, notify_fixtures.notify_settings
 app, client, sessionmaker = notify_fixtures.app, notify_fixtures.client, notify_fixtures.sessionmaker
-notify_admin = notify_fixtures.notify_admin
 
 
 class Receiver:
