@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { flushSync } from "react-dom";
 import { useTranslation } from "react-i18next";
 
 import { ApiProblem, serviceUrl, unwrap, workflow } from "../../api/client";
@@ -129,8 +130,11 @@ export function ActionForm({
     const found = validate();
     let problems: string[] = [];
     if (action === "request_supplement") problems = itemErrors(items, t);
-    setErrors(found);
-    setItemProblems(problems);
+    // rendered now, so the first invalid field below carries aria-invalid and can take the focus
+    flushSync(() => {
+      setErrors(found);
+      setItemProblems(problems);
+    });
     if (Object.keys(found).length > 0 || problems.some(Boolean)) {
       const first = event.currentTarget.querySelector<HTMLElement>("[aria-invalid='true']");
       first?.focus();
