@@ -65,11 +65,11 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, d
     dist = dist.resolve()
     security = edge_headers(demo=demo)
     page_headers = {**security, "Content-Security-Policy": SPA_CSP}
+    data_headers = {**security, "Content-Security-Policy": API_CSP}
 
     def _problem(status: int, code: str, title: str, detail: str) -> JSONResponse:
         body = {"type": f"https://motcua.vn/problems/{code}", "title": title, "status": status, "detail": detail}
-        headers = {**security, "Content-Security-Policy": API_CSP}
-        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+        return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=data_headers)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -130,7 +130,7 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, d
     async def health(_: Request) -> Response:
         return JSONResponse(
             {"status": "ok", "spa": (dist / "index.html").is_file()},
-            headers={**security, "Content-Security-Policy": API_CSP},
+            headers=data_headers,
         )
 
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.audit import audit_entry, record
+from services.core.audit import audit_entry, record, record_printed
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import NotFound, Unprocessable, problem_responses
@@ -29,16 +27,6 @@ Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
 BookKeeper = Annotated[Actor, Depends(require_roles("head", "leader", "admin"))]
 Code = Annotated[str, Path(max_length=64)]
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
-
-
-def _printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
-    """A printed form holds the applicant's personal data: the print is a read of the dossier."""
-    resource = f"{request.method} {request.url.path}"
-    entry = audit_entry(
-        service="intake", action="read", resource=resource, request=request, actor=actor, dossier_id=dossier_id,
-        detail={"form": form},
-    )  # fmt: skip
-    record(session, entry)
 
 
 def _pdf(content: bytes, name: str) -> Response:
@@ -76,7 +64,7 @@ async def receipt(
         )
     if body.secret is not None and not intake.secret_matches(settings, dossier, body.secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
-    _printed(session, request, actor, dossier.id, "01")
+    record_printed(session, request, actor, dossier.id, "01")
     # the QR code leads to the configured public address, never to the Host this request named
     return _pdf(
         await printing.receipt_pdf(
@@ -96,7 +84,7 @@ async def supplement(
 ) -> Response:
     """Mẫu 02: the request to supplement or complete the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)
-    _printed(session, request, actor, dossier.id, "02")
+    record_printed(session, request, actor, dossier.id, "02")
     return _pdf(await printing.supplement_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-02.pdf")
 
 
@@ -110,7 +98,7 @@ async def refusal(
 ) -> Response:
     """Mẫu 03: the refusal with its reasons (audited)."""
     dossier = await dossier_for(session, code, actor)
-    _printed(session, request, actor, dossier.id, "03")
+    record_printed(session, request, actor, dossier.id, "03")
     return _pdf(await printing.refusal_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-03.pdf")
 
 

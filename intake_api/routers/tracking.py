@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -44,16 +45,24 @@ async def track_by_phone(
     )  # fmt: skip
     dossier = await session.get_one(Dossier, dossier_id)
     paused_since, _ = await intake.paused(session, dossier)
-    due = dossier.appointment_at or dossier.due_at
+    due, overdue = _due(dossier, paused_since, now)
     return TrackingBriefOut(
         code=dossier.code,
         status=dossier.status,
         status_code=STATUS_CODES[dossier.status],
         status_label=STATUS_LABELS_VI[dossier.status],
         due_at=due,
-        overdue=bool(dossier.status in intake.OPEN_STATES and due is not None and due < now and paused_since is None),
+        overdue=overdue,
         paused=paused_since is not None,
     )
+
+
+def _due(dossier: Dossier, paused_since: datetime | None, now: datetime) -> tuple[datetime | None, bool]:
+    """The appointment the citizen holds (moved once by an apology) and whether it has passed while the
+    dossier is open and its clock running."""
+    due = dossier.appointment_at or dossier.due_at
+    open_now = dossier.status in intake.OPEN_STATES
+    return due, bool(open_now and due is not None and due < now and paused_since is None)
 
 
 @router.get("/{code}", responses=problem_responses(404, 422, 429))
@@ -87,8 +96,7 @@ async def track(
     found = await intake.catalogued(session, dossier)
     procedure, agency = found.procedure, found.agency
     paused_since, paused_reason = await intake.paused(session, dossier)
-    due = dossier.appointment_at or dossier.due_at
-    open_now = dossier.status in intake.OPEN_STATES
+    due, overdue = _due(dossier, paused_since, now)
     shipments = (
         select(PostalShipment).where(PostalShipment.dossier_id == dossier.id).order_by(PostalShipment.created_at)
     )
@@ -101,7 +109,7 @@ async def track(
         agency_name=agency.name,
         received_at=dossier.received_at,
         due_at=due,
-        overdue=bool(open_now and due is not None and due < now and paused_since is None),
+        overdue=overdue,
         paused_since=paused_since,
         paused_reason=paused_reason,
         history=[HistoryItem.model_validate(item) for item in await intake.history(session, dossier)],

@@ -198,9 +198,10 @@ def create_service_app(
         engine = create_engine(resolved, application_name=f"motcua-{name}")
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        # per-address counters of public writes (services.core.throttle) on a small pool of their own:
-        # a burst answers its 429s without queueing behind the requests it limits, and a request
-        # gives its counter connection back before it takes its own
+        # the rate counters (public writes, services.core.throttle; guesses of secrets and passwords,
+        # services.core.guessing) on a small pool of their own: a burst answers its 429s without
+        # queueing behind the requests it limits, and a request gives its counter connection back
+        # before it takes its own
         limits_engine = create_engine(
             resolved, application_name=f"motcua-{name}-limits", pool_size=2, durable_commits=False
         )

@@ -57,6 +57,15 @@ def record(session: AsyncSession, entry: AuditLog) -> None:
     session.add(entry)
 
 
+def record_printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
+    """A printed form holds the applicant's personal data: the print is a read of the dossier."""
+    entry = audit_entry(
+        service=request.app.state.service_name, action="read", resource=f"{request.method} {request.url.path}",
+        request=request, actor=actor, dossier_id=dossier_id, detail={"form": form},
+    )  # fmt: skip
+    record(session, entry)
+
+
 async def record_now(sessionmaker: async_sessionmaker[AsyncSession], entry: AuditLog) -> None:
     """In a transaction of its own: for failures, whose request transaction rolls back."""
     try:

@@ -23,6 +23,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from services.core.clock import Clock
 from services.core.config import Settings
+from services.core.deps import get_counters_sessionmaker
 from services.core.net import client_address
 from services.core.ratelimit import consume
 
@@ -54,7 +55,7 @@ def _dependency(kind: PublicWrite, *, anonymous_only: bool) -> Callable[[Request
         settings: Settings = request.app.state.settings
         clock: Clock = request.app.state.clock
         await consume(
-            request.app.state.limits_sessionmaker,
+            get_counters_sessionmaker(request),
             f"public:{kind.value}:{client_address(request) or 'unknown'}",
             limit=limit_of(settings, kind),
             now=clock.now(),

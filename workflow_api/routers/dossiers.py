@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.audit import audit_entry, record
+from services.core.audit import audit_entry, record, record_printed
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
 from services.core.errors import problem_responses
@@ -65,15 +63,6 @@ async def get_timeline(code: Code, session: SessionDep, actor: StaffActor) -> li
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
 
 
-def _printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
-    """A printed form holds the applicant's personal data: the print is a read of the dossier."""
-    entry = audit_entry(
-        service="workflow", action="read", resource=f"{request.method} {request.url.path}", request=request,
-        actor=actor, dossier_id=dossier_id, detail={"form": form},
-    )  # fmt: skip
-    record(session, entry)
-
-
 def _pdf(content: bytes, name: str) -> Response:
     return Response(
         content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
@@ -90,7 +79,7 @@ async def control_sheet(
 ) -> Response:
     """Mẫu 06: the process control sheet, printable (audited)."""
     dossier = await dossier_for(session, code, actor)
-    _printed(session, request, actor, dossier.id, "06")
+    record_printed(session, request, actor, dossier.id, "06")
     return _pdf(await printing.control_sheet_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-06.pdf")
 
 
@@ -104,7 +93,7 @@ async def apology(
 ) -> Response:
     """Mẫu 04: the apology and new appointment issued by the apologize action (audited)."""
     dossier = await dossier_for(session, code, actor)
-    _printed(session, request, actor, dossier.id, "04")
+    record_printed(session, request, actor, dossier.id, "04")
     return _pdf(await printing.apology_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-04.pdf")
 
 
@@ -116,5 +105,5 @@ async def stop_notice(
 ) -> Response:
     """Mẫu 05: the notice that the dossier's processing stopped, with the reasons (audited)."""
     dossier = await dossier_for(session, code, actor)
-    _printed(session, request, actor, dossier.id, "05")
+    record_printed(session, request, actor, dossier.id, "05")
     return _pdf(await printing.stop_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-05.pdf")
