@@ -488,6 +488,17 @@ def _largest_remainder(units: int, weights: Sequence[Fraction]) -> list[int]:
     return result
 
 
+# the English names of the demo's standard steps (a step named from the national data has none: the
+# SPA shows its Vietnamese name in English mode too, rather than an invented translation)
+STEP_NAMES_EN: dict[str, str] = {
+    "Tiếp nhận hồ sơ": "Receive the dossier",
+    "Thẩm định, xử lý hồ sơ": "Appraise and handle the dossier",
+    "Phê duyệt, ký kết quả": "Approve and sign the result",
+    "Trả kết quả": "Return the result",
+    "Giải quyết và trả kết quả tại chỗ": "Resolve and return at the desk",
+}
+
+
 def _short(name: str) -> str:
     return name if len(name) <= _STEP_NAME_LENGTH else name[: _STEP_NAME_LENGTH - 1].rstrip() + "…"
 
@@ -923,6 +934,7 @@ def _template(record: ProcedureRecord, version_id: uuid.UUID, agency_ids: Mappin
             position=position,
             code=plan.code,
             name=plan.name,
+            name_en=STEP_NAMES_EN.get(plan.name),
             agency_id=None if plan.agency is None else agency_ids[plan.agency],
             role_code=plan.role,
             # half days are exact in binary floating point

@@ -22,6 +22,7 @@ from services.calendar.working import VN_TZ
 from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.intake.notes import Note, fixed, note_of
 from services.intake.schemas import STATUS_LABELS_VI, SubmissionIn
 from services.models import (
     Agency,
@@ -157,10 +158,14 @@ def handover(
     at: datetime,
     actor: Actor | None = None,
     comment: str | None = None,
-    public_note: str | None = None,
+    public_note: Note | str | None = None,
     detail: dict[str, Any] | None = None,
 ) -> Handover:
-    """Add one line of the process control sheet and return it (callers fill the step fields)."""
+    """Add one line of the process control sheet and return it (callers fill the step fields).
+
+    A system note is a ``Note`` (code, params and the Vietnamese sentence: services.intake.notes);
+    a plain sentence is still accepted and keeps its code only if it is a parameterless one."""
+    note = public_note if isinstance(public_note, Note) else None
     line = Handover(
         dossier_id=dossier.id,
         at=at,
@@ -171,7 +176,9 @@ def handover(
         from_agency_id=actor.agency_id if actor else None,
         to_agency_id=dossier.current_agency_id,
         comment=comment,
-        public_note=public_note,
+        public_note=note.text if note else public_note,
+        note_code=note.code if note else None,
+        note_params=dict(note.params) if note else {},
         detail=detail or {},
     )
     session.add(line)
@@ -261,9 +268,7 @@ async def create(
         action="submit",
         at=now,
         actor=actor,
-        public_note="Hồ sơ đã được nộp trực tuyến, chờ cán bộ một cửa kiểm tra."
-        if actor is None
-        else "Hồ sơ được nộp tại Bộ phận một cửa.",
+        public_note=fixed("submitted_online" if actor is None else "submitted_at_desk"),
     )
     await announce(session, dossier, "dossier.submitted")
     return Created(dossier=dossier, procedure=procedure, agency=agency, secret=secret)
@@ -305,7 +310,13 @@ async def receive(
         at=at,
         actor=actor,
         comment=comment,
-        public_note=f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}." if due else None,
+        public_note=Note(
+            "received",
+            f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.",
+            {"due_at": due.isoformat()},
+        )
+        if due
+        else None,
     )
     await announce(
         session,
@@ -351,7 +362,7 @@ async def refuse(session: AsyncSession, dossier: Dossier, *, actor: Actor, now: 
         at=now,
         actor=actor,
         comment=joined,
-        public_note=f"Từ chối tiếp nhận: {joined}",
+        public_note=Note("refused", f"Từ chối tiếp nhận: {joined}", {"reasons": reasons}),
         detail={"reasons": reasons},
     )
     await announce(session, dossier, "dossier.refused", reasons=reasons)
@@ -368,7 +379,8 @@ async def request_supplement(
     listing = "; ".join(f"{item['document']} ({item['reason']})" for item in items)
     handover(
         session, dossier, action="request_supplement", at=now, actor=actor, comment=listing,
-        public_note=f"Yêu cầu bổ sung: {listing}", detail={"items": items},
+        public_note=Note("supplement_requested", f"Yêu cầu bổ sung: {listing}", {"items": items}),
+        detail={"items": items},
     )  # fmt: skip
     await announce(session, dossier, "dossier.supplement_requested", items=items)
 
@@ -390,7 +402,7 @@ async def answer_supplement(
         dossier.status = "processing"
     handover(
         session, dossier, action="supplement", at=now, comment=note,
-        public_note=f"Công dân đã bổ sung hồ sơ ({files} tệp).",
+        public_note=Note("supplemented", f"Công dân đã bổ sung hồ sơ ({files} tệp).", {"files": files}),
     )  # fmt: skip
     await announce(session, dossier, "dossier.supplement_received", files=files)
 
@@ -402,7 +414,7 @@ async def withdraw(session: AsyncSession, dossier: Dossier, *, now: datetime, re
     await halt(session, dossier, at=now)
     dossier.status = "withdrawn"
     dossier.closed_at = now
-    handover(session, dossier, action="withdraw", at=now, comment=reason, public_note="Công dân rút hồ sơ.")
+    handover(session, dossier, action="withdraw", at=now, comment=reason, public_note=fixed("withdrawn"))
     await announce(session, dossier, "dossier.withdrawn")
 
 
@@ -429,15 +441,20 @@ async def history(session: AsyncSession, dossier: Dossier) -> list[dict[str, Any
         .where(Handover.dossier_id == dossier.id, Handover.public_note.is_not(None))
         .order_by(Handover.at, Handover.seq)
     )
-    return [
-        {
-            "at": row.at,
-            "status": row.status_after,
-            "status_label": STATUS_LABELS_VI[row.status_after],
-            "note": row.public_note,
-        }
-        for row in rows
-    ]
+    items: list[dict[str, Any]] = []
+    for row in rows:
+        code, params = note_of(row.note_code, row.note_params, row.public_note)
+        items.append(
+            {
+                "at": row.at,
+                "status": row.status_after,
+                "status_label": STATUS_LABELS_VI[row.status_after],
+                "note": row.public_note,
+                "note_code": code,
+                "note_params": params,
+            }
+        )
+    return items
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
 from services.core.validation import AwareIsoDateTime, StrictModel
 from services.intake.dossiers import _require_state, announce, handover
+from services.intake.notes import Note, fixed
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, Payment, ProcedureFee
 from services.sla.clocks import WarningPolicy, pause, resume
@@ -103,7 +104,9 @@ async def request_payment(
     dossier.status = "awaiting_payment"
     handover(
         session, dossier, action="request_payment", at=now, actor=actor, comment=data.description,
-        public_note=f"Yêu cầu thực hiện nghĩa vụ tài chính: {vnd(amount)} đồng",
+        public_note=Note(
+            "payment_requested", f"Yêu cầu thực hiện nghĩa vụ tài chính: {vnd(amount)} đồng", {"amount_vnd": amount}
+        ),
         detail={"reference": payment.provider_reference, "amount_vnd": amount},
     )  # fmt: skip
     await announce(session, dossier, "payment.requested", reference=payment.provider_reference, amount_vnd=amount)
@@ -177,7 +180,7 @@ async def succeeded(session: AsyncSession, inbound: Inbound) -> str:
         dossier.status = "processing"
     handover(
         session, dossier, action="payment", at=paid_at, comment=payment.description,
-        public_note="Đã thực hiện nghĩa vụ tài chính",
+        public_note=fixed("paid"),
         detail={"reference": data.reference, "amount_vnd": payment.amount_vnd, "webhook_id": inbound.webhook_id},
     )  # fmt: skip
     await announce(

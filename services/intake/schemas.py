@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
@@ -172,8 +172,15 @@ class FeedbackIn(SecretIn):
 class HistoryItem(BaseModel):
     at: datetime
     status: str
-    status_label: str
-    note: str | None
+    status_label: str = Field(description="Vietnamese; the SPA translates ``status``")
+    note: str | None = Field(description="the note in Vietnamese, as written")
+    note_code: str | None = Field(
+        default=None, description="the system note's stable code (null: a note with no code, show ``note``)"
+    )
+    note_params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="the values the note names: ISO 8601 instants, amounts in đồng, counts, officers' words as typed",
+    )
 
 
 class ShipmentOut(BaseModel):

@@ -157,6 +157,12 @@ class Handover(Base, UUIDPk):
     to_agency_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"))
     comment: Mapped[str | None] = mapped_column(Text)
     public_note: Mapped[str | None] = mapped_column(Text, doc="what the citizen's tracking page shows")
+    note_code: Mapped[str | None] = mapped_column(
+        String(48), doc="the public note's stable code (services.intake.notes), translated by the SPA"
+    )
+    note_params: Mapped[dict[str, object]] = mapped_column(
+        JSONB, default=dict, server_default="{}", doc="the values the public note names (ISO instants, đồng, as typed)"
+    )
     detail: Mapped[dict[str, object]] = mapped_column(
         JSONB, default=dict, server_default="{}", doc="structured content: reasons, requested documents"
     )

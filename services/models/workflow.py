@@ -31,6 +31,9 @@ class WorkflowStep(Base, UUIDPk):
     position: Mapped[int]
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(
+        String(300), doc="the step's name in English when the template gives one (the SPA's English mode)"
+    )
     agency_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("agency.id"), doc="fixed unit; null = the dossier's receiving agency"
     )

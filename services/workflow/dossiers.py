@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, func, or_, select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from services.core.auth import Actor
 from services.core.errors import Forbidden
+from services.intake.notes import note_of
 from services.intake.schemas import STATUS_LABELS_VI
 from services.models import STATUS_CODES, Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.workflow.engine import OPEN_STATES, allowed_actions, position
@@ -43,6 +44,7 @@ class StepOut(BaseModel):
     position: int
     code: str
     name: str
+    name_en: str | None = Field(default=None, description="the English name when the template gives one")
     role: str
     agency_id: uuid.UUID | None
 
@@ -90,6 +92,7 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
                 "position": step.position,  # type: ignore[attr-defined]
                 "code": step.code,  # type: ignore[attr-defined]
                 "name": step.name,  # type: ignore[attr-defined]
+                "name_en": step.name_en,  # type: ignore[attr-defined]
                 "role": step.role_code,  # type: ignore[attr-defined]
                 "agency_id": step.agency_id or dossier.receiving_agency_id,  # type: ignore[attr-defined]
             }
@@ -147,9 +150,12 @@ class TimelineRow(BaseModel):
     step_position: int | None
     giver: PartyOut
     receiver: PartyOut
-    comment: str | None
+    comment: str | None = Field(description="what the officer typed, as typed")
     step_due_at: datetime | None
     step_outcome: str | None = Field(description="early, on_time or late: the step handed over here")
+    note: str | None = Field(default=None, description="the note the citizen's tracking page shows, in Vietnamese")
+    note_code: str | None = Field(default=None, description="its stable code (services.intake.notes); null: none")
+    note_params: dict[str, Any] = Field(default_factory=dict, description="the values the note names")
 
 
 async def timeline(session: AsyncSession, dossier: Dossier) -> list[TimelineRow]:
@@ -173,20 +179,26 @@ async def timeline(session: AsyncSession, dossier: Dossier) -> list[TimelineRow]
             agency_name=unit.name if unit else None,
         )
 
-    return [
-        TimelineRow(
-            at=line.at,
-            action=line.action,
-            status=line.status_after,
-            step_position=line.step_position,
-            giver=party(g, gu),
-            receiver=party(r, ru),
-            comment=line.comment,
-            step_due_at=line.step_due_at,
-            step_outcome=line.step_outcome,
+    rows_out: list[TimelineRow] = []
+    for line, g, r, gu, ru in rows.all():
+        note_code, note_params = note_of(line.note_code, line.note_params, line.public_note)
+        rows_out.append(
+            TimelineRow(
+                at=line.at,
+                action=line.action,
+                status=line.status_after,
+                step_position=line.step_position,
+                giver=party(g, gu),
+                receiver=party(r, ru),
+                comment=line.comment,
+                step_due_at=line.step_due_at,
+                step_outcome=line.step_outcome,
+                note=line.public_note,
+                note_code=note_code,
+                note_params=note_params,
+            )
         )
-        for line, g, r, gu, ru in rows.all()
-    ]
+    return rows_out
 
 
 # --- inboxes ----------------------------------------------------------------------------------------

@@ -56,6 +56,7 @@ from services.core.auth import Actor
 from services.core.errors import Conflict, Forbidden, Unprocessable
 from services.core.validation import IsoDateTime, StrictModel
 from services.intake import dossiers as intake
+from services.intake.notes import Note, fixed
 from services.intake.payments import PaymentRequestIn, request_payment
 from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, WorkflowTemplate
 from services.outbox import emit
@@ -231,7 +232,7 @@ async def _enter(
     policy: WarningPolicy,
     comment: str | None,
     ended_outcome: str | None,
-    public_note: str | None,
+    public_note: Note | str | None,
     prefer: uuid.UUID | None = None,
 ) -> SlaTimer:
     unit = step_unit(step, dossier)
@@ -299,7 +300,7 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
     dossier.status = "processing"
     await _enter(
         session, dossier, first, at=at, action="route", actor=None, policy=policy, comment=None, ended_outcome=None,
-        public_note="Hồ sơ được chuyển đến bộ phận giải quyết.",
+        public_note=fixed("routed"),
     )  # fmt: skip
     dossier.lock_version += 1
     await _announce(session, dossier, "dossier.routed")
@@ -410,7 +411,7 @@ async def _forward(
     await _enter(
         session, dossier, following, at=now, action=body.action, actor=actor, policy=policy, comment=body.comment,
         ended_outcome=outcome,
-        public_note="Hồ sơ được chuyển sang cơ quan phối hợp giải quyết (liên thông)." if crossing else None,
+        public_note=fixed("transferred") if crossing else None,
     )  # fmt: skip
     await _announce(
         session, dossier, "dossier.transferred" if crossing else "dossier.forwarded", previous_outcome=outcome
@@ -478,7 +479,7 @@ async def _resolve(
     dossier.current_assignee_id = counter.id if counter else None
     line = intake.handover(
         session, dossier, action="resolve", at=now, actor=actor, comment=body.result_note or body.comment,
-        public_note="Hồ sơ đã có kết quả giải quyết, mời nhận kết quả.",
+        public_note=fixed("resolved"),
     )  # fmt: skip
     line.step_outcome, line.to_staff_id = step_outcome, dossier.current_assignee_id
     await _announce(session, dossier, "dossier.resolved", outcome=outcome)
@@ -495,7 +496,8 @@ async def _stop(
     dossier.closed_at = now
     intake.handover(
         session, dossier, action="stop", at=now, actor=actor, comment="; ".join(reasons),
-        public_note=f"Dừng xử lý hồ sơ: {'; '.join(reasons)}", detail={"reasons": reasons},
+        public_note=Note("stopped", f"Dừng xử lý hồ sơ: {'; '.join(reasons)}", {"reasons": reasons}),
+        detail={"reasons": reasons},
     )  # fmt: skip
     await _announce(session, dossier, "dossier.stopped", reasons=reasons)
 
@@ -508,7 +510,7 @@ async def _return_result(
     dossier.current_assignee_id = None
     intake.handover(
         session, dossier, action="return_result", at=now, actor=actor, comment=body.comment,
-        public_note="Đã trả kết quả cho công dân.",
+        public_note=fixed("returned"),
     )  # fmt: skip
     await _announce(session, dossier, "dossier.returned")
 
@@ -523,7 +525,11 @@ async def _apologize(
     await apologize(session, dossier, calendar=calendar, reason=body.reason, new_appointment=appointment, at=now)
     intake.handover(
         session, dossier, action="apologize", at=now, actor=actor, comment=body.reason,
-        public_note=f"Thư xin lỗi và hẹn lại ngày trả kết quả: {appointment.astimezone(VN_TZ):%H:%M %d/%m/%Y}",
+        public_note=Note(
+            "apologized",
+            f"Thư xin lỗi và hẹn lại ngày trả kết quả: {appointment.astimezone(VN_TZ):%H:%M %d/%m/%Y}",
+            {"appointment_at": appointment.astimezone(VN_TZ).isoformat()},
+        ),
         detail={"reason": body.reason, "new_appointment": appointment.isoformat()},
     )  # fmt: skip
 

@@ -93,6 +93,7 @@ class ShareIn(_Input):
 class StepIn(_Input):
     code: StepCode
     name: Name
+    name_en: Name | None = Field(default=None, description="the step's name in English, for the SPA's English mode")
     agency_code: ShortCode | None = Field(default=None, description="null: the agency that received the dossier")
     role: ShortCode
     share: ShareIn
@@ -121,6 +122,7 @@ class StepOut(BaseModel):
     position: int
     code: str
     name: str
+    name_en: str | None = Field(default=None, description="the English name, when given")
     agency_code: str | None = Field(description="null: the agency that received the dossier")
     agency_level: str | None
     role: str
@@ -461,6 +463,7 @@ def _out(
                 position=step.position,
                 code=step.code,
                 name=step.name,
+                name_en=step.name_en,
                 agency_code=agency_codes[step.agency_id] if step.agency_id is not None else None,
                 agency_level=step.agency_level_code,
                 role=step.role_code,
@@ -575,6 +578,7 @@ async def create_template(session: AsyncSession, body: TemplateIn, *, now: datet
                 position=position,
                 code=step.code,
                 name=step.name,
+                name_en=step.name_en,
                 agency_id=agency_ids[step.agency_code] if step.agency_code else None,
                 agency_level_code=None,
                 role_code=step.role,

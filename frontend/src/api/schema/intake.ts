@@ -1157,11 +1157,29 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Note */
+            /**
+             * Note
+             * @description the note in Vietnamese, as written
+             */
             note: string | null;
+            /**
+             * Note Code
+             * @description the system note's stable code (null: a note with no code, show ``note``)
+             */
+            note_code?: string | null;
+            /**
+             * Note Params
+             * @description the values the note names: ISO 8601 instants, amounts in đồng, counts, officers' words as typed
+             */
+            note_params?: {
+                [key: string]: unknown;
+            };
             /** Status */
             status: string;
-            /** Status Label */
+            /**
+             * Status Label
+             * @description Vietnamese; the SPA translates ``status``
+             */
             status_label: string;
         };
         /** PaymentOut */

@@ -1622,6 +1622,11 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+            /**
+             * Name En
+             * @description the step's name in English, for the SPA's English mode
+             */
+            name_en?: string | null;
             /** Role */
             role: string;
             share: components["schemas"]["ShareIn"];
@@ -1773,9 +1778,29 @@ export interface components {
              * Format: date-time
              */
             at: string;
-            /** Comment */
+            /**
+             * Comment
+             * @description what the officer typed, as typed
+             */
             comment: string | null;
             giver: components["schemas"]["PartyOut"];
+            /**
+             * Note
+             * @description the note the citizen's tracking page shows, in Vietnamese
+             */
+            note?: string | null;
+            /**
+             * Note Code
+             * @description its stable code (services.intake.notes); null: none
+             */
+            note_code?: string | null;
+            /**
+             * Note Params
+             * @description the values the note names
+             */
+            note_params?: {
+                [key: string]: unknown;
+            };
             receiver: components["schemas"]["PartyOut"];
             /** Status */
             status: string;
@@ -1943,6 +1968,11 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+            /**
+             * Name En
+             * @description the English name when the template gives one
+             */
+            name_en?: string | null;
             /** Position */
             position: number;
             /** Role */
@@ -1963,6 +1993,11 @@ export interface components {
             code: string;
             /** Name */
             name: string;
+            /**
+             * Name En
+             * @description the English name, when given
+             */
+            name_en?: string | null;
             /** Position */
             position: number;
             /** Role */
