@@ -173,3 +173,21 @@ def test_every_problem_code_of_the_services_has_a_message_in_both_languages() ->
         missing = sorted(codes - messages)
         assert missing == [], f"{language}/common.json has no problems.<code> message for these codes"
         assert "generic" in messages
+
+
+# what frontend/src/components/labels.ts noteText() fills in from a note's params
+NOTE_PLACEHOLDERS = {"due_at", "appointment_at", "amount", "files", "reasons", "items"}
+
+
+def test_every_system_note_code_has_its_sentence_in_both_languages() -> None:
+    from services.intake.notes import NOTE_CODES
+
+    for language in LANGUAGES:
+        sentences = {
+            key.removeprefix("notes."): value for key, value in catalogue(language, "common").items()
+            if key.startswith("notes.")
+        }  # fmt: skip
+        assert sorted(NOTE_CODES - set(sentences)) == [], f"{language}/common.json has no notes.<code> for these"
+        assert sorted(set(sentences) - NOTE_CODES) == [], f"{language}/common.json: notes for codes never sent"
+        unknown = {code: text for code, text in sentences.items() if set(PLACEHOLDER.findall(text)) - NOTE_PLACEHOLDERS}
+        assert unknown == {}, f"{language}/common.json: notes with placeholders the SPA does not fill"

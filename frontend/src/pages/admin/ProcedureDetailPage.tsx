@@ -6,6 +6,7 @@ import { Link, useParams } from "react-router";
 import { intake, unwrap, workflow } from "../../api/client";
 import type { components as IntakeSchemas } from "../../api/schema/intake";
 import type { components as WorkflowSchemas } from "../../api/schema/workflow";
+import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTime, formatDay } from "../leader/format";
 import { useDirectory } from "./StaffPage";
@@ -53,7 +54,7 @@ function TemplateSteps({ template }: { template: Template }) {
             <tr key={step.position}>
               <th scope="row">{step.position}</th>
               <td>
-                {step.name} <span className="muted">({step.code})</span>
+                {stepName(step)} <span className="muted">({step.code})</span>
               </td>
               <td>{step.agency_code ?? t("templates.receivingAgency")}</td>
               <td>{step.role}</td>
@@ -70,6 +71,7 @@ function TemplateSteps({ template }: { template: Template }) {
 interface StepDraft {
   code: string;
   name: string;
+  name_en: string;
   role: string;
   agency_code: string;
   value: string;
@@ -87,6 +89,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
     (base?.steps ?? []).map((s) => ({
       code: s.code,
       name: s.name,
+      name_en: s.name_en ?? "",
       role: s.role,
       agency_code: s.agency_code ?? "",
       value: String(s.share.value),
@@ -106,6 +109,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             steps: steps.map((s) => ({
               code: s.code.trim(),
               name: s.name.trim(),
+              name_en: s.name_en.trim() || null,
               role: s.role,
               agency_code: s.agency_code || null,
               share: { value: Number(s.value), unit: s.unit },
@@ -174,6 +178,9 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             <Field id={`st-${i}-name`} label={t("templates.stepName")} error={stepError(i, "name")}>
               <input required value={step.name} onChange={(e) => update(i, { name: e.target.value })} {...describe(`st-${i}-name`, all, `steps.${i}.name`)} />
             </Field>
+            <Field id={`st-${i}-name-en`} label={t("templates.stepNameEn")} error={stepError(i, "name_en")}>
+              <input lang="en" value={step.name_en} onChange={(e) => update(i, { name_en: e.target.value })} {...describe(`st-${i}-name-en`, all, `steps.${i}.name_en`)} />
+            </Field>
             <Field id={`st-${i}-role`} label={t("templates.role")} error={stepError(i, "role")}>
               <select required value={step.role} onChange={(e) => update(i, { role: e.target.value })} {...describe(`st-${i}-role`, all, `steps.${i}.role`)}>
                 <option value="">{t("common.choose")}</option>
@@ -231,7 +238,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
       <div className="actions">
         <button
           type="button"
-          onClick={() => setSteps((c) => [...c, { code: "", name: "", role: "", agency_code: "", value: "0", unit: "working_days", actions: [] }])}
+          onClick={() => setSteps((c) => [...c, { code: "", name: "", name_en: "", role: "", agency_code: "", value: "0", unit: "working_days", actions: [] }])}
         >
           {t("templates.addStep")}
         </button>

@@ -6,6 +6,7 @@ import { Link, useLocation, useNavigate, useParams } from "react-router";
 import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
+import { noteText } from "../../components/labels";
 import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
 import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
@@ -256,7 +257,8 @@ function statusBadge(data: Tracking): string {
 function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
   const { t } = useTranslation("citizen");
   const open = OPEN.has(data.status);
-  const lastNote = [...data.history].reverse().find((item) => item.status === data.status)?.note;
+  const last = [...data.history].reverse().find((item) => item.status === data.status);
+  const lastNote = last ? noteText(last) : "";
   return (
     <>
       <div className="card" data-testid="tracking">
@@ -323,7 +325,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
           <li key={index}>
             <time dateTime={item.at}>{dateTime(item.at)}</time>
             <div><strong>{t(`timeline.${item.status}`, { defaultValue: item.status_label })}</strong></div>
-            {item.note && <div className="muted">{item.note}</div>}
+            {noteText(item) && <div className="muted" data-testid="note">{noteText(item)}</div>}
           </li>
         ))}
       </ol>

@@ -6,6 +6,7 @@ import { useTranslation } from "react-i18next";
 import { ApiProblem, serviceUrl, unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { currentToken } from "../../auth/token";
+import { stepName } from "../../components/labels";
 import { ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { formatDateTime, vietnamInstant } from "./format";
@@ -159,7 +160,7 @@ export function ActionForm({
           <select value={toStep} onChange={(event) => setToStep(event.target.value)}>
             <option value="">{t("actionForm.previousStep")}</option>
             {earlier.map((step) => (
-              <option key={step.position} value={step.position}>{step.position}. {step.name}</option>
+              <option key={step.position} value={step.position}>{step.position}. {stepName(step)}</option>
             ))}
           </select>
         </label>

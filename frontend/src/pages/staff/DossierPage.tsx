@@ -5,6 +5,7 @@ import { Link, useParams } from "react-router";
 
 import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
+import { noteText, stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
 import { ApplicantFacts } from "./ApplicantFacts";
@@ -72,6 +73,7 @@ export function DossierPage() {
   if (!dossier.data) return <ProblemAlert error={dossier.error} onRetry={() => void dossier.refetch()} />;
   const data = dossier.data;
   const state = dueState({ status: data.status, overdue: data.overdue, due_soon: false });
+  const stepByPosition = new Map(data.steps.map((step) => [step.position, step]));
 
   return (
     <section>
@@ -91,7 +93,7 @@ export function DossierPage() {
             {data.outcome && <span className={OUTCOME_BADGE[data.outcome] ?? "badge badge-neutral"}>{t(`outcome.${data.outcome}`)}</span>}
           </dd>
           <dt>{t("dossier.currentStep")}</dt>
-          <dd>{data.current_step ? `${data.current_step.position}. ${data.current_step.name}` : "—"}</dd>
+          <dd data-testid="current-step">{data.current_step ? `${data.current_step.position}. ${stepName(data.current_step)}` : "—"}</dd>
           <dt>{t("dossier.receivedAt")}</dt>
           <dd>{formatDateTime(data.received_at)}</dd>
           <dt>{t("dossier.due")}</dt>
@@ -216,11 +218,18 @@ export function DossierPage() {
                 <strong>{formatDateTime(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
                 {" · "}
                 <span>{t(`status.${row.status}`)}</span>
+                {row.step_position !== null && stepByPosition.has(row.step_position) && (
+                  <>
+                    {" · "}
+                    <span>{t("timeline.step", { step: `${row.step_position}. ${stepName(stepByPosition.get(row.step_position)!)}` })}</span>
+                  </>
+                )}
                 <div className="muted">
                   {t("timeline.from", { who: party(row.giver) || t("timeline.system") })}
                   {party(row.receiver) ? ` → ${t("timeline.to", { who: party(row.receiver) })}` : ""}
                 </div>
                 {row.comment && <div>{row.comment}</div>}
+                {!row.comment && noteText(row) && <div className="muted" data-testid="note">{noteText(row)}</div>}
                 {(row.step_due_at || row.step_outcome) && (
                   <div className="muted">
                     {row.step_due_at && t("timeline.stepDue", { at: formatDateTime(row.step_due_at) })}{" "}
