@@ -106,7 +106,9 @@ async def main_async(url: str) -> bool:
     facets = latencies.pop("filter choices (facets)")
     everything = [value for values in latencies.values() for value in values]
     p95 = _percentile(everything, 95)
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"\ncatalogue search: {total} procedures in force, {ROUNDS} rounds, one request at a time")
+    print(f"  machine load average (1, 5, 15 min): {load} on {os.cpu_count()} CPUs: figures grow with it")
     print(f"  {'search':26} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for name, values in [*latencies.items(), ("all searches", everything), ("filter choices (facets)", facets)]:
         print(f"  {name:26} {statistics.median(values):8.1f} {_percentile(values, 95):8.1f} {max(values):8.1f}")
