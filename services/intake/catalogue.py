@@ -424,12 +424,13 @@ def _relevance(folded: str) -> ColumnElement[int]:
     )
 
 
-def _with_rules(statement: Select[ProcedureVersion]) -> Select[ProcedureVersion]:
-    return statement.options(
-        selectinload(ProcedureVersion.documents),
+def _with_rules(statement: Select[ProcedureVersion], *, documents: bool = True) -> Select[ProcedureVersion]:
+    """Load what a summary needs (fees, agencies), and the documents for a detail."""
+    statement = statement.options(
         selectinload(ProcedureVersion.fees),
         selectinload(ProcedureVersion.agencies).selectinload(ProcedureAgency.agency),
     )
+    return statement.options(selectinload(ProcedureVersion.documents)) if documents else statement
 
 
 async def search_procedures(session: AsyncSession, query: CatalogueQuery, *, today: date) -> ProcedurePage:
@@ -469,7 +470,7 @@ async def search_procedures(session: AsyncSession, query: CatalogueQuery, *, tod
         .where(ProcedureVersion.id.in_(page_ids))
     )
     position = {version_id: index for index, version_id in enumerate(page_ids)}
-    loaded = (await session.scalars(_with_rules(statement))).all() if page_ids else []
+    loaded = (await session.scalars(_with_rules(statement, documents=False))).all() if page_ids else []
     versions = sorted(loaded, key=lambda version: position[version.id])
     info_only = await information_only_ids(session, versions)
     return ProcedurePage(
