@@ -21,8 +21,10 @@ Choices worth knowing:
   only; then by name. ``search_text`` is "<code> <name> | <field>" folded for that split.
 - Procedures imported from the national catalogue (``services.intake.national_import``, their
   version's ``source.origin`` is ``national``) are *information only* while no active workflow
-  template is configured locally for their version: the catalogue shows their documents, fees, time
-  limit and where to go, and online submission is refused (``procedure_information_only``).
+  template is configured locally for their version, or while their time limit is not in working days
+  or hours (the clocks could not run; an administrator publishes a version with one): the catalogue
+  shows their documents, fees, time limit and where to go, and online submission is refused
+  (``procedure_information_only``).
   Procedures created here (the admin API, the demo seed) keep their behaviour with or without a
   template. Their level filter also looks at ``source.levels`` (a national procedure may be handled
   at several levels), their department filter at ``source.departments`` (names of the national
@@ -79,6 +81,8 @@ MAX_LIMIT = 100
 PROVINCE_FEE_NOTE = "Một số khoản lệ phí, phí do HĐND cấp tỉnh quy định; xem chi tiết thủ tục."
 NATIONAL_ORIGIN = "national"
 NO_LOCAL_WORKFLOW = "no_local_workflow"
+NO_WORKING_TIME_LIMIT = "no_working_time_limit"
+WORKING_UNITS = ("working_days", "working_hours")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -286,7 +290,7 @@ class ProcedureDetail(ProcedureSummary):
     cutoff_rule: bool
     clock_restarts_on_supplement: bool
     information_only_reason: str | None = Field(
-        description="why online submission is not offered, e.g. no_local_workflow"
+        description="why online submission is not offered: no_local_workflow or no_working_time_limit"
     )
     origin: str = Field(description="national: imported from the national catalogue; local: created here")
     departments: list[str] = Field(description="where to go according to the national record (cơ quan thực hiện)")
@@ -383,15 +387,20 @@ def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
 
 
 def information_only_clause() -> ColumnElement[bool]:
-    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow."""
+    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow
+    or no time limit in working units."""
     has_workflow = exists().where(
         WorkflowTemplate.procedure_version_id == ProcedureVersion.id, WorkflowTemplate.active.is_(True)
     )
-    return and_(ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN, ~has_workflow)
+    return and_(
+        ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN,
+        or_(~has_workflow, ProcedureVersion.time_limit_unit.not_in(WORKING_UNITS)),
+    )
 
 
 async def information_only_ids(session: AsyncSession, versions: Sequence[ProcedureVersion]) -> set[uuid.UUID]:
-    """Which of ``versions`` are information only: national ones without an active workflow template."""
+    """Which of ``versions`` are information only: national ones without an active workflow template or
+    without a time limit in working units."""
     national = [version.id for version in versions if (version.source or {}).get("origin") == NATIONAL_ORIGIN]
     if not national:
         return set()
@@ -404,7 +413,11 @@ async def information_only_ids(session: AsyncSession, versions: Sequence[Procedu
             )
         ).all()
     )
-    return set(national) - with_workflow
+    return {
+        version.id
+        for version in versions
+        if version.id in national and (version.id not in with_workflow or version.time_limit_unit not in WORKING_UNITS)
+    }
 
 
 def _relevance(folded: str) -> ColumnElement[int]:
@@ -580,7 +593,12 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
     steps = template.steps if template else []
     source = version.source or {}
     national = source.get("origin") == NATIONAL_ORIGIN
-    info_only = national and template is None
+    reason: str | None = None
+    if national and template is None:
+        reason = NO_LOCAL_WORKFLOW
+    elif national and version.time_limit_unit not in WORKING_UNITS:
+        reason = NO_WORKING_TIME_LIMIT
+    info_only = reason is not None
     step_agency_ids = {step.agency_id for step in steps if step.agency_id is not None}
     agency_codes: dict[uuid.UUID, str] = {}
     if step_agency_ids:
@@ -623,7 +641,7 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
         result_description=version.result_description,
         cutoff_rule=version.cutoff_rule,
         clock_restarts_on_supplement=version.clock_restarts_on_supplement,
-        information_only_reason=NO_LOCAL_WORKFLOW if info_only else None,
+        information_only_reason=reason,
         origin=NATIONAL_ORIGIN if national else "local",
         departments=_strings(source.get("departments")) if national else [],
         published_by=_text(source.get("published_by")) if national else None,

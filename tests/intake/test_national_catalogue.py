@@ -23,7 +23,7 @@ from services.intake.national_import import (
     parse_time_limit,
     read_records,
 )
-from services.models import Procedure, ProcedureVersion
+from services.models import Procedure, ProcedureVersion, WorkflowTemplate
 from tests.factories import create_agency, create_procedure_version, unique
 
 PROBLEM = "application/problem+json"
@@ -183,6 +183,25 @@ def test_time_limits_are_read_only_when_the_record_states_one() -> None:
     assert parse_time_limit("Bước 2: 05 ngày làm việc. Bước 3: 10 ngày làm việc", "OTHER") is None
     assert parse_time_limit("Theo quy định", "OTHER") is None
     assert parse_time_limit(7, "OTHER") is None
+
+
+async def test_a_local_workflow_and_a_working_time_limit_make_a_national_procedure_receivable(
+    session: AsyncSession,
+) -> None:
+    word = token()
+    timed, untimed = unique("N."), unique("N.")
+    await import_catalogue(
+        session, [detailed(timed, f"Có quy trình {word}"), bare(untimed, f"Chưa có {word}")], today=DAY1
+    )
+    for code in (timed, untimed):
+        (version,) = await versions_of(session, code)
+        session.add(WorkflowTemplate(procedure_version_id=version.id, name="Quy trình tại địa phương", active=True))
+    await session.flush()
+    assert await search(session, DAY1, q=word, information_only=False) == [timed]
+    assert (await get_procedure(session, timed, today=DAY1)).information_only is False
+    untimed_detail = await get_procedure(session, untimed, today=DAY1)
+    assert untimed_detail.information_only is True  # its clocks could not run: "time limit unknown"
+    assert untimed_detail.information_only_reason == "no_working_time_limit"
 
 
 # --- search ----------------------------------------------------------------------------------------

@@ -1337,7 +1337,7 @@ export interface components {
             information_only: boolean;
             /**
              * Information Only Reason
-             * @description why online submission is not offered, e.g. no_local_workflow
+             * @description why online submission is not offered: no_local_workflow or no_working_time_limit
              */
             information_only_reason: string | null;
             /** Interagency */
