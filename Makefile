@@ -67,7 +67,7 @@ lint: install spa-lint ## ruff, mypy (strict), import boundaries; tsc and eslint
 	$(VENV)/bin/mypy $(SOURCES)
 	$(VENV)/bin/lint-imports
 
-bench: install ## Benchmarks: calendar vs a day-by-day walk (fails below 50x), submissions vs bare inserts, notifications vs direct sends, statistics vs COUNT
+bench: install ## Benchmarks: calendar vs a day-by-day walk (fails below 50x), submissions vs bare inserts, catalogue search (p95 < 50 ms), notifications vs direct sends, statistics vs COUNT
 	$(PY) -m bench
 
 format: install ## Format and autofix

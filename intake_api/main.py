@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Tiếp nhận hồ sơ: procedure catalogue, online and counter submission, tracking, feedback.",
         routers=[
             procedures.router,
+            procedures.catalogue_router,
             dossiers.router,
             desk.router,
             tracking.router,

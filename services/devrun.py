@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from services.core.config import get_settings
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.core.processes import (
     SERVICES,
@@ -40,6 +41,10 @@ def main() -> None:
     subprocess.run([python, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True)
     if os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}:
         subprocess.run([python, "-m", "services.demo.seed"], cwd=REPO_ROOT, check=True)
+        if get_settings().national_catalogue_on_run:
+            # the 5,670 procedures of the national catalogue, information only where no local workflow
+            # exists (services/intake/national_import.py); idempotent, so every start re-runs it
+            subprocess.run([python, "-m", "services.intake.national_import"], cwd=REPO_ROOT, check=True)
         if os.environ.get("MOTCUA_DEMO_HISTORY", "1") != "0":
             # a year of finished dossiers, so the leader's dashboard has figures (services/demo/history.py)
             subprocess.run([python, "-m", "services.demo.history"], cwd=REPO_ROOT, check=True)

@@ -1,4 +1,4 @@
-"""The procedure catalogue: public search and detail, versioned administration (admin)."""
+"""The procedure catalogue: public search, detail and filter choices, versioned administration (admin)."""
 
 from __future__ import annotations
 
@@ -12,19 +12,24 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.intake.catalogue import (
+    CatalogueFacets,
     CatalogueQuery,
     ProcedureCreate,
     ProcedureDetail,
     ProcedurePage,
+    PublicAgency,
     VersionIn,
+    catalogue_facets,
     create_procedure,
     get_procedure,
     local_today,
+    public_agencies,
     publish_version,
     search_procedures,
 )
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
+catalogue_router = APIRouter(prefix="/api/v1/catalogue", tags=["procedures"])
 Admin = Annotated[Actor, Depends(require_roles("admin"))]
 Code = Annotated[str, Path(min_length=1, max_length=64, description="national procedure code (mã TTHC)")]
 
@@ -47,7 +52,8 @@ def _audit(session: AsyncSession, request: Request, actor: Actor, detail: Proced
 async def list_procedures(
     session: SessionDep, clock: ClockDep, query: Annotated[CatalogueQuery, Query()]
 ) -> ProcedurePage:
-    """Search the procedures in force (accents and case ignored), filtered by field, agency and online mode."""
+    """Search the procedures in force (accents and case ignored), filtered by field, agency, department, level,
+    online mode and whether they are information only (no local workflow)."""
     return await search_procedures(session, query, today=local_today(clock.now()))
 
 
@@ -71,3 +77,15 @@ async def publish(code: Code, body: VersionIn, session: SessionDep, actor: Admin
     detail = await publish_version(session, code, body)
     _audit(session, request, actor, detail)
     return detail
+
+
+@catalogue_router.get("/facets")
+async def facets(session: SessionDep, clock: ClockDep) -> CatalogueFacets:
+    """The search filters' choices: fields, departments and levels of the procedures in force, with counts."""
+    return await catalogue_facets(session, today=local_today(clock.now()))
+
+
+@catalogue_router.get("/agencies")
+async def agencies(session: SessionDep, clock: ClockDep) -> list[PublicAgency]:
+    """The agencies in existence today (code, name, level): for the complaint form and the search filter."""
+    return await public_agencies(session, today=local_today(clock.now()))

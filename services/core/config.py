@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     login_account_window_seconds: int = Field(default=900, ge=1)
     login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
 
+    # the national procedure catalogue (services/intake/national_import.py, loaded by `make run`)
+    national_catalogue_path: Path = Field(
+        default=REPO_ROOT / "services" / "intake" / "data" / "national_catalogue.jsonl.gz",
+        description="JSON lines (gzip when .gz) of the national TTHC catalogue imported when no path is given",
+    )
+    national_catalogue_on_run: bool = Field(
+        default=True, description="make run imports the national catalogue after the demo data"
+    )
+
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""
         if len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:

@@ -48,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.auth import hash_password
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
-from services.core.text import fold
+from services.core.text import procedure_search_text
 from services.models import (
     Agency,
     AgencyLevel,
@@ -819,7 +819,7 @@ def _procedure(record: ProcedureRecord) -> Procedure:
         name=record["name_vi"],
         field=record["field"],
         level=record["level"],
-        search_text=fold(f"{record['code']} {record['name_vi']} {record['field']}"),
+        search_text=procedure_search_text(record["code"], record["name_vi"], record["field"]),
     )
 
 

@@ -16,8 +16,19 @@ Choices worth knowing:
 - ``agency_code`` is the resolving agency's code, else the first receiving agency's (by code).
 - Search folds the query like ``Procedure.search_text`` (lower case, no diacritics, đ → d) and
   requires every word as a substring (ILIKE, served by the pg_trgm GIN index). Results are ranked:
-  exact code, then name starting with the query, then the query as one phrase, then the rest; then
-  by name.
+  exact code, code starting with the query, name starting with the query, the query as one phrase in
+  the name, every word in the code or name, and last the procedures matched through their field
+  only; then by name. ``search_text`` is "<code> <name> | <field>" folded for that split.
+- Procedures imported from the national catalogue (``services.intake.national_import``, their
+  version's ``source.origin`` is ``national``) are *information only* while no active workflow
+  template is configured locally for their version, or while their time limit is not in working days
+  or hours (the clocks could not run; an administrator publishes a version with one): the catalogue
+  shows their documents, fees, time limit and where to go, and online submission is refused
+  (``procedure_information_only``).
+  Procedures created here (the admin API, the demo seed) keep their behaviour with or without a
+  template. Their level filter also looks at ``source.levels`` (a national procedure may be handled
+  at several levels), their department filter at ``source.departments`` (names of the national
+  record: the national catalogue names no local agency).
 - A new version copies the previous version's active workflow template and its steps unchanged;
   editing templates (and their time shares) is the workflow administration's job. A procedure
   created through the API has no workflow template (``steps`` is empty) until one is added there.
@@ -29,20 +40,20 @@ Choices worth knowing:
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
-from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict, NotFound, Unprocessable
-from services.core.text import fold
+from services.core.text import NAME_FIELD_SEPARATOR, fold, procedure_search_text
 from services.core.validation import IsoDate, StrictModel
 from services.models import (
     Agency,
@@ -68,6 +79,10 @@ _ROLE_ORDER = {"receiving": 0, "resolving": 1, "coordinating": 2}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 PROVINCE_FEE_NOTE = "Một số khoản lệ phí, phí do HĐND cấp tỉnh quy định; xem chi tiết thủ tục."
+NATIONAL_ORIGIN = "national"
+NO_LOCAL_WORKFLOW = "no_local_workflow"
+NO_WORKING_TIME_LIMIT = "no_working_time_limit"
+WORKING_UNITS = ("working_days", "working_hours")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -175,6 +190,13 @@ class CatalogueQuery(BaseModel):
     agency: str | None = Field(default=None, max_length=64, description="code of an agency receiving or resolving it")
     online_mode: OnlineMode | None = None
     interagency: bool | None = None
+    level: str | None = Field(default=None, max_length=32, description="agency level handling it: province, commune…")
+    department: str | None = Field(
+        default=None, max_length=300, description="name of a department of the national record (cơ quan thực hiện)"
+    )
+    information_only: bool | None = Field(
+        default=None, description="true: only procedures without a local workflow; false: only those one can file"
+    )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 
@@ -183,8 +205,8 @@ class CatalogueQuery(BaseModel):
 
 
 class TimeLimitOut(BaseModel):
-    value: int
-    unit: str
+    value: int = Field(description="0 with unit ``unknown``: the national record states no usable time limit")
+    unit: str = Field(description="working_days, working_hours, days, hours, months or unknown")
 
 
 class ProcedureSummary(BaseModel):
@@ -204,6 +226,8 @@ class ProcedureSummary(BaseModel):
     version: int
     valid_from: date
     valid_to: date | None
+    information_only: bool = Field(description="no local workflow: shown for information, not filed online")
+    levels: list[str] = Field(description="every agency level handling it (the national record may list several)")
 
 
 class ProcedurePage(BaseModel):
@@ -265,6 +289,38 @@ class ProcedureDetail(ProcedureSummary):
     result_description: str | None
     cutoff_rule: bool
     clock_restarts_on_supplement: bool
+    information_only_reason: str | None = Field(
+        description="why online submission is not offered: no_local_workflow or no_working_time_limit"
+    )
+    origin: str = Field(description="national: imported from the national catalogue; local: created here")
+    departments: list[str] = Field(description="where to go according to the national record (cơ quan thực hiện)")
+    published_by: str | None = Field(description="the authority that published the national record")
+    target: list[str] = Field(description="who may ask for it (đối tượng thực hiện)")
+    time_limit_note: str | None = Field(description="the time limit as the national record words it")
+    details_published: bool = Field(description="false: the national record lists no documents, fees nor time limit")
+
+
+class FieldCount(BaseModel):
+    name: str
+    count: int
+
+
+class CatalogueFacets(BaseModel):
+    """The choices of the public search's filters, with how many procedures in force each has."""
+
+    total: int
+    fields: list[FieldCount]
+    departments: list[FieldCount]
+    levels: list[FieldCount]
+
+
+class PublicAgency(BaseModel):
+    """An agency as the public sees it: the complaint form and the search filter."""
+
+    code: str
+    name: str
+    level: str
+    one_stop_desk: bool
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -274,26 +330,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _current(today: date) -> ColumnElement[bool]:
-    """The version in force today, one per procedure (the highest number should versions overlap)."""
-    candidate = aliased(ProcedureVersion)
-    in_force = (
-        select(candidate.id)
-        .where(
-            candidate.published.is_(True),
-            candidate.valid_from <= today,
-            or_(candidate.valid_to.is_(None), candidate.valid_to > today),
-        )
-        .ext(distinct_on(candidate.procedure_id))
-        .order_by(candidate.procedure_id, candidate.version.desc())
+def _in_force(version: type[ProcedureVersion], today: date) -> ColumnElement[bool]:
+    return and_(
+        version.published.is_(True),
+        version.valid_from <= today,
+        or_(version.valid_to.is_(None), version.valid_to > today),
     )
-    return ProcedureVersion.id.in_(in_force)
+
+
+def _current(today: date) -> ColumnElement[bool]:
+    """The version in force today, one per procedure (the highest number should versions overlap).
+
+    Written as "in force and no later version in force" (an anti-join) rather than DISTINCT ON over
+    every version: over the whole national catalogue that keeps a search in a few milliseconds.
+    """
+    later = aliased(ProcedureVersion)
+    return and_(
+        _in_force(ProcedureVersion, today),
+        ~exists().where(
+            later.procedure_id == ProcedureVersion.procedure_id,
+            later.version > ProcedureVersion.version,
+            _in_force(later, today),
+        ),
+    )
 
 
 def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
     conditions = [_current(today)]
     for word in fold(query.q or "").split():
-        conditions.append(Procedure.search_text.ilike(f"%{_escape_like(word)}%", escape="\\"))
+        # search_text and the words are folded to lower case already: LIKE, served by the trigram index
+        conditions.append(Procedure.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     if query.field:
         conditions.append(Procedure.field == query.field)
     if query.agency:
@@ -308,56 +374,175 @@ def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
         conditions.append(ProcedureVersion.online_mode == query.online_mode)
     if query.interagency is not None:
         conditions.append(ProcedureVersion.interagency.is_(query.interagency))
+    if query.level:
+        conditions.append(
+            or_(Procedure.level == query.level, ProcedureVersion.source["levels"].contains([query.level]))
+        )
+    if query.department:
+        conditions.append(ProcedureVersion.source["departments"].contains([query.department]))
+    if query.information_only is not None:
+        only = information_only_clause()
+        conditions.append(only if query.information_only else ~only)
     return conditions
 
 
-def _relevance(folded: str) -> ColumnElement[int]:
-    """0 exact code, 1 name starts with the query, 2 the query as a phrase, 3 every word somewhere."""
-    code = func.lower(Procedure.code)
-    return case(
-        (code == folded, 0),
-        # search_text is "<code> <name> <field>" folded, and codes carry no accents nor spaces
-        (func.starts_with(Procedure.search_text, code + " " + folded), 1),
-        (func.strpos(Procedure.search_text, folded) > 0, 2),
-        else_=3,
+def information_only_clause() -> ColumnElement[bool]:
+    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow
+    or no time limit in working units."""
+    has_workflow = exists().where(
+        WorkflowTemplate.procedure_version_id == ProcedureVersion.id, WorkflowTemplate.active.is_(True)
+    )
+    return and_(
+        ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN,
+        or_(~has_workflow, ProcedureVersion.time_limit_unit.not_in(WORKING_UNITS)),
     )
 
 
-def _with_rules(statement: Select[ProcedureVersion]) -> Select[ProcedureVersion]:
-    return statement.options(
-        selectinload(ProcedureVersion.documents),
+async def information_only_ids(session: AsyncSession, versions: Sequence[ProcedureVersion]) -> set[uuid.UUID]:
+    """Which of ``versions`` are information only: national ones without an active workflow template or
+    without a time limit in working units."""
+    national = [version.id for version in versions if (version.source or {}).get("origin") == NATIONAL_ORIGIN]
+    if not national:
+        return set()
+    with_workflow = set(
+        (
+            await session.scalars(
+                select(WorkflowTemplate.procedure_version_id).where(
+                    WorkflowTemplate.procedure_version_id.in_(national), WorkflowTemplate.active.is_(True)
+                )
+            )
+        ).all()
+    )
+    return {
+        version.id
+        for version in versions
+        if version.id in national and (version.id not in with_workflow or version.time_limit_unit not in WORKING_UNITS)
+    }
+
+
+def _relevance(folded: str) -> ColumnElement[int]:
+    """0 exact code, 1 code prefix, 2 name starts with the query, 3 phrase in the name, 4 every word in
+    the code or name, 5 the rest (some word found in the field only)."""
+    code = func.lower(Procedure.code)
+    code_and_name = func.split_part(Procedure.search_text, literal_column(f"'{NAME_FIELD_SEPARATOR}'"), 1)
+    every_word = and_(*(func.strpos(code_and_name, word) > 0 for word in folded.split()))
+    return case(
+        (code == folded, 0),
+        (func.starts_with(code, folded), 1),
+        # codes carry no accents nor spaces, so "<code> " ends exactly where the name starts
+        (func.starts_with(Procedure.search_text, code + " " + folded), 2),
+        (func.strpos(code_and_name, folded) > 0, 3),
+        (every_word, 4),
+        else_=5,
+    )
+
+
+def _with_rules(statement: Select[ProcedureVersion], *, documents: bool = True) -> Select[ProcedureVersion]:
+    """Load what a summary needs (fees, agencies), and the documents for a detail."""
+    statement = statement.options(
         selectinload(ProcedureVersion.fees),
         selectinload(ProcedureVersion.agencies).selectinload(ProcedureAgency.agency),
     )
+    return statement.options(selectinload(ProcedureVersion.documents)) if documents else statement
 
 
 async def search_procedures(session: AsyncSession, query: CatalogueQuery, *, today: date) -> ProcedurePage:
     """The page of procedures in force matching ``query``, with the total count."""
     conditions = _filters(query, today)
-    total = await session.scalar(
-        select(func.count())
-        .select_from(ProcedureVersion)
-        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
-        .where(*conditions)
-    )
     folded = fold(query.q or "")
     order: list[ColumnElement[Any]] = [_relevance(folded)] if folded else []
+    # the page's ids and the total in one narrow query (a window count), then the page's rows: sorting
+    # whole rows, or finding the matches twice, costs more than the rest of the request
+    rows = (
+        await session.execute(
+            select(ProcedureVersion.id, func.count().over())
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(*conditions)
+            .order_by(*order, Procedure.name, Procedure.code)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+    ).all()
+    page_ids = [version_id for version_id, _ in rows]
+    if rows:
+        total = int(rows[0][1])
+    else:  # past the last page, or nothing matches
+        total = (
+            await session.scalar(
+                select(func.count())
+                .select_from(ProcedureVersion)
+                .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+                .where(*conditions)
+            )
+            or 0
+        )
     statement = (
         select(ProcedureVersion)
         .join(ProcedureVersion.procedure)
         .options(contains_eager(ProcedureVersion.procedure))
-        .where(*conditions)
-        .order_by(*order, Procedure.name, Procedure.code)
-        .limit(query.limit)
-        .offset(query.offset)
+        .where(ProcedureVersion.id.in_(page_ids))
     )
-    versions = (await session.scalars(_with_rules(statement))).all()
+    position = {version_id: index for index, version_id in enumerate(page_ids)}
+    loaded = (await session.scalars(_with_rules(statement, documents=False))).all() if page_ids else []
+    versions = sorted(loaded, key=lambda version: position[version.id])
+    info_only = await information_only_ids(session, versions)
     return ProcedurePage(
-        total=total or 0,
+        total=total,
         limit=query.limit,
         offset=query.offset,
-        items=[_summary(version.procedure, version) for version in versions],
+        items=[_summary(version.procedure, version, version.id in info_only) for version in versions],
     )
+
+
+async def catalogue_facets(session: AsyncSession, *, today: date) -> CatalogueFacets:
+    """Fields, departments and levels of the procedures in force, with their counts (by name).
+
+    One narrow query and counting here: cheaper than three GROUP BYs each finding the versions in force.
+    """
+    rows = (
+        await session.execute(
+            select(
+                Procedure.field,
+                Procedure.level,
+                ProcedureVersion.source["departments"],
+                ProcedureVersion.source["levels"],
+            )
+            .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+            .where(_current(today))
+        )
+    ).all()
+    fields: Counter[str] = Counter()
+    departments: Counter[str] = Counter()
+    levels: Counter[str] = Counter()
+    for field, level, named_departments, named_levels in rows:
+        fields[field] += 1
+        departments.update(set(_strings(named_departments)))
+        levels.update(set(_strings(named_levels)) or {level})
+    return CatalogueFacets(
+        total=len(rows),
+        fields=_counts(fields),
+        departments=_counts(departments),
+        levels=_counts(levels),
+    )
+
+
+def _counts(counter: Counter[str]) -> list[FieldCount]:
+    return [FieldCount(name=name, count=count) for name, count in sorted(counter.items()) if name]
+
+
+async def public_agencies(session: AsyncSession, *, today: date) -> list[PublicAgency]:
+    """The agencies in existence today, by name: codes, names and levels only (nothing personal)."""
+    rows = await session.execute(
+        select(Agency.code, Agency.name, Agency.level_code, Agency.is_one_stop_desk)
+        .where(
+            or_(Agency.valid_from.is_(None), Agency.valid_from <= today),
+            or_(Agency.valid_to.is_(None), Agency.valid_to > today),
+        )
+        .order_by(Agency.name, Agency.code)
+    )
+    return [
+        PublicAgency(code=code, name=name, level=level, one_stop_desk=desk) for code, name, level, desk in rows.all()
+    ]
 
 
 async def get_procedure(session: AsyncSession, code: str, *, today: date) -> ProcedureDetail:
@@ -406,12 +591,20 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
     version = (await session.scalars(_with_rules(statement).execution_options(populate_existing=True))).one()
     template = await _active_template(session, version.id)
     steps = template.steps if template else []
+    source = version.source or {}
+    national = source.get("origin") == NATIONAL_ORIGIN
+    reason: str | None = None
+    if national and template is None:
+        reason = NO_LOCAL_WORKFLOW
+    elif national and version.time_limit_unit not in WORKING_UNITS:
+        reason = NO_WORKING_TIME_LIMIT
+    info_only = reason is not None
     step_agency_ids = {step.agency_id for step in steps if step.agency_id is not None}
     agency_codes: dict[uuid.UUID, str] = {}
     if step_agency_ids:
         rows = await session.execute(select(Agency.id, Agency.code).where(Agency.id.in_(step_agency_ids)))
         agency_codes = {agency_id: code for agency_id, code in rows.all()}
-    summary = _summary(procedure, version)
+    summary = _summary(procedure, version, info_only)
     return ProcedureDetail(
         **summary.model_dump(),
         versions=[
@@ -448,7 +641,22 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
         result_description=version.result_description,
         cutoff_rule=version.cutoff_rule,
         clock_restarts_on_supplement=version.clock_restarts_on_supplement,
+        information_only_reason=reason,
+        origin=NATIONAL_ORIGIN if national else "local",
+        departments=_strings(source.get("departments")) if national else [],
+        published_by=_text(source.get("published_by")) if national else None,
+        target=_strings(source.get("target")) if national else [],
+        time_limit_note=_text(source.get("time_limit_text")) if national else None,
+        details_published=bool(source.get("details", True)),
     )
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _ordered_links(links: Sequence[ProcedureAgency]) -> list[ProcedureAgency]:
@@ -469,8 +677,9 @@ def fee_total(fees: Sequence[ProcedureFee]) -> tuple[int, bool]:
     return sum(fee.amount_vnd or 0 for fee in charged), all(fee.amount_vnd is not None for fee in charged)
 
 
-def _summary(procedure: Procedure, version: ProcedureVersion) -> ProcedureSummary:
+def _summary(procedure: Procedure, version: ProcedureVersion, information_only: bool) -> ProcedureSummary:
     fee_vnd, complete = fee_total(version.fees)
+    levels = _strings((version.source or {}).get("levels")) or [procedure.level]
     return ProcedureSummary(
         code=procedure.code,
         name=procedure.name,
@@ -488,6 +697,8 @@ def _summary(procedure: Procedure, version: ProcedureVersion) -> ProcedureSummar
         version=version.version,
         valid_from=version.valid_from,
         valid_to=version.valid_to,
+        information_only=information_only,
+        levels=levels,
     )
 
 
@@ -562,7 +773,7 @@ async def create_procedure(session: AsyncSession, body: ProcedureCreate) -> Proc
         name=body.name,
         field=body.field,
         level=body.level,
-        search_text=fold(f"{body.code} {body.name} {body.field}"),
+        search_text=procedure_search_text(body.code, body.name, body.field),
     )
     session.add(procedure)
     try:

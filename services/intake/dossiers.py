@@ -22,6 +22,7 @@ from services.calendar.working import VN_TZ
 from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.intake.catalogue import information_only_ids
 from services.intake.notes import Note, fixed, note_of
 from services.intake.schemas import STATUS_LABELS_VI, SubmissionIn
 from services.models import (
@@ -229,6 +230,12 @@ async def create(
 ) -> Created:
     today = now.astimezone(VN_TZ).date()
     procedure, version = await current_version(session, data.procedure_code, today)
+    if await information_only_ids(session, [version]):
+        raise Unprocessable(
+            "This procedure is listed for information only: no workflow is configured for it here, "
+            "so it is not received online; see where to go on its page.",
+            code="procedure_information_only",
+        )
     if actor is None and version.online_mode == "none":
         raise Unprocessable("This procedure is only received at the counter.", code="procedure_not_online")
     if data.return_method == "postal" and not version.postal_return:

@@ -29,7 +29,7 @@ class Procedure(Base, UUIDPk, Timestamps):
     field: Mapped[str] = mapped_column(String(200), index=True, doc="lĩnh vực")
     level: Mapped[str] = mapped_column(String(32), doc="agency level code that resolves it")
     search_text: Mapped[str] = mapped_column(
-        Text, default="", doc="code, name and field folded: lower case, no diacritics, đ→d"
+        Text, default="", doc='"<code> <name> | <field>" folded: lower case, no diacritics, đ→d (core.text)'
     )
 
     versions: Mapped[list[ProcedureVersion]] = relationship(lazy="raise", order_by="ProcedureVersion.version")
@@ -47,7 +47,10 @@ class ProcedureVersion(Base, UUIDPk, Timestamps):
     valid_to: Mapped[date | None]
     published: Mapped[bool] = mapped_column(default=False)
     time_limit_value: Mapped[int]
-    time_limit_unit: Mapped[str] = mapped_column(String(16), doc="working_days or working_hours")
+    time_limit_unit: Mapped[str] = mapped_column(
+        String(16),
+        doc="working_days or working_hours; national records also days, hours, months or unknown (value 0)",
+    )
     cutoff_rule: Mapped[bool] = mapped_column(
         default=True, doc="counter receipt after the cut-off counts from next day"
     )

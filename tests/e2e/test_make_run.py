@@ -112,6 +112,12 @@ def _one_url_for_the_user(web: str) -> None:
     assert me.json()["username"] == "tiepnhan"
     catalogue = httpx.get(web + "/intake/api/v1/procedures", params={"q": "khai sinh"}, timeout=10)
     assert catalogue.status_code == 200
+    # the whole national catalogue is loaded: the portal finds every procedure, not only the demo's
+    everything = httpx.get(web + "/intake/api/v1/procedures", params={"limit": 1}, timeout=10).json()
+    assert everything["total"] >= 5000
+    curated = httpx.get(web + "/intake/api/v1/procedures/1.001193", timeout=10).json()
+    assert curated["information_only"] is False
+    assert curated["steps"]
     missing = httpx.get(web + "/intake/api/v1/procedures/NO-SUCH-CODE", timeout=10)
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/problem+json"

@@ -85,6 +85,8 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", "/readyz"): Public("readiness"),
     ("intake", "GET", "/api/v1/procedures"): Public("the catalogue"),
     ("intake", "GET", "/api/v1/procedures/{code}"): Public("the catalogue"),
+    ("intake", "GET", "/api/v1/catalogue/facets"): Public("the catalogue's filter choices"),
+    ("intake", "GET", "/api/v1/catalogue/agencies"): Public("agency names and codes, nothing personal"),
     ("intake", "POST", "/api/v1/procedures"): Gate(ADMIN_ONLY),
     ("intake", "POST", "/api/v1/procedures/{code}/versions"): Gate(ADMIN_ONLY),
     ("intake", "POST", "/api/v1/dossiers"): Public("online submission"),

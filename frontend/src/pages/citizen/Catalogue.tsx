@@ -9,12 +9,39 @@ import { vnd, type ProcedureSummary } from "./format";
 
 const PAGE_SIZE = 10;
 type OnlineMode = "full" | "partial" | "none";
+const LEVELS = ["province", "commune", "ministry"] as const;
+const TIME_UNITS: Record<string, string> = {
+  working_days: "procedure.workingDays",
+  working_hours: "procedure.workingHours",
+  days: "procedure.days",
+  hours: "procedure.hours",
+  months: "procedure.months",
+};
 
-/** Every procedure in force (the demo catalogue is small): the source of the field filter's options. */
-export function useAllProcedures() {
+/** The procedures one can file here (with a local workflow), by name: the complaint form's choices. */
+export function useReceivableProcedures() {
   return useQuery({
-    queryKey: ["citizen", "procedures", "all"],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100 } } })),
+    queryKey: ["citizen", "procedures", "receivable"],
+    queryFn: async () =>
+      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100, information_only: false } } })),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** The search filters' choices over the whole catalogue: fields, departments, levels (with counts). */
+export function useFacets() {
+  return useQuery({
+    queryKey: ["citizen", "catalogue", "facets"],
+    queryFn: async () => unwrap(await intake.GET("/api/v1/catalogue/facets")),
+    staleTime: 5 * 60_000,
+  });
+}
+
+/** Every agency (code, name, level): public, for the complaint form and the agency filter. */
+export function usePublicAgencies() {
+  return useQuery({
+    queryKey: ["citizen", "catalogue", "agencies"],
+    queryFn: async () => unwrap(await intake.GET("/api/v1/catalogue/agencies")),
     staleTime: 5 * 60_000,
   });
 }
@@ -22,12 +49,18 @@ export function useAllProcedures() {
 export function TimeLimit({ procedure }: { procedure: Pick<ProcedureSummary, "time_limit"> }) {
   const { t } = useTranslation("citizen");
   const { value, unit } = procedure.time_limit;
-  if (value === 0) return <>{t("procedure.sameDay")}</>;
-  return <>{t(unit === "working_hours" ? "procedure.workingHours" : "procedure.workingDays", { count: value })}</>;
+  const key = TIME_UNITS[unit];
+  if (!key) return <>{t("procedure.timeLimitUnknown")}</>;
+  if (value === 0 && unit.startsWith("working")) return <>{t("procedure.sameDay")}</>;
+  return <>{t(key, { count: value })}</>;
 }
 
-export function Fee({ procedure }: { procedure: Pick<ProcedureSummary, "fee_vnd" | "fee_complete"> }) {
+export function Fee({ procedure }: {
+  procedure: Pick<ProcedureSummary, "fee_vnd" | "fee_complete" | "information_only" | "online_mode">;
+}) {
   const { t } = useTranslation("citizen");
+  // a national record without details says nothing about fees: "free" would be a guess
+  if (procedure.information_only && procedure.online_mode === "unknown") return <>{t("procedure.feesUnknown")}</>;
   if (procedure.fee_vnd === 0 && procedure.fee_complete) return <>{t("procedure.free")}</>;
   if (procedure.fee_vnd === 0) return <>{t("procedure.feeByProvince")}</>;
   return (
@@ -50,6 +83,10 @@ export function Catalogue() {
   const q = params.get("q") ?? "";
   const field = params.get("linh-vuc") ?? "";
   const online = (params.get("truc-tuyen") ?? "") as OnlineMode | "";
+  const level = params.get("cap") ?? "";
+  // one select for both kinds of agency: "ma:<code>" a local agency, "ten:<name>" a national department
+  const agency = params.get("co-quan") ?? "";
+  const receivable = params.get("nop") ?? "";
   const page = Math.max(1, Number(params.get("trang")) || 1);
   const [draft, setDraft] = useState(q);
   const [lastQ, setLastQ] = useState(q);
@@ -59,11 +96,15 @@ export function Catalogue() {
     setDraft(q);
   }
 
-  const all = useAllProcedures();
-  const fields = [...new Set((all.data?.items ?? []).map((item) => item.field))].sort((a, b) => a.localeCompare(b, "vi"));
+  const facets = useFacets();
+  const agencies = usePublicAgencies();
+  const fields = facets.data?.fields ?? [];
+  const departments = facets.data?.departments ?? [];
+  const agencyCode = agency.startsWith("ma:") ? agency.slice(3) : "";
+  const department = agency.startsWith("ten:") ? agency.slice(4) : "";
 
   const results = useQuery({
-    queryKey: ["citizen", "procedures", { q, field, online, page }],
+    queryKey: ["citizen", "procedures", { q, field, online, level, agency, receivable, page }],
     queryFn: async () =>
       unwrap(
         await intake.GET("/api/v1/procedures", {
@@ -72,6 +113,10 @@ export function Catalogue() {
               q: q || undefined,
               field: field || undefined,
               online_mode: online || undefined,
+              level: level || undefined,
+              agency: agencyCode || undefined,
+              department: department || undefined,
+              information_only: receivable ? receivable === "tra-cuu" : undefined,
               limit: PAGE_SIZE,
               offset: (page - 1) * PAGE_SIZE,
             },
@@ -120,9 +165,34 @@ export function Catalogue() {
             {t("catalogue.field")}
             <select value={field} onChange={(event) => update({ "linh-vuc": event.target.value })}>
               <option value="">{t("catalogue.allFields")}</option>
-              {fields.map((name) => (
-                <option key={name} value={name}>{name}</option>
+              {fields.map((entry) => (
+                <option key={entry.name} value={entry.name}>{entry.name} ({entry.count})</option>
               ))}
+            </select>
+          </label>
+          <label className="field">
+            {t("catalogue.level")}
+            <select value={level} onChange={(event) => update({ cap: event.target.value })}>
+              <option value="">{t("catalogue.allLevels")}</option>
+              {LEVELS.map((code) => (
+                <option key={code} value={code}>{t(`level.${code}`)}</option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            {t("catalogue.agency")}
+            <select value={agency} onChange={(event) => update({ "co-quan": event.target.value })}>
+              <option value="">{t("catalogue.allAgencies")}</option>
+              <optgroup label={t("catalogue.localAgencies")}>
+                {(agencies.data ?? []).map((entry) => (
+                  <option key={entry.code} value={`ma:${entry.code}`}>{entry.name}</option>
+                ))}
+              </optgroup>
+              <optgroup label={t("catalogue.nationalDepartments")}>
+                {departments.map((entry) => (
+                  <option key={entry.name} value={`ten:${entry.name}`}>{entry.name} ({entry.count})</option>
+                ))}
+              </optgroup>
             </select>
           </label>
           <label className="field">
@@ -132,6 +202,14 @@ export function Catalogue() {
               <option value="full">{t("onlineMode.full")}</option>
               <option value="partial">{t("onlineMode.partial")}</option>
               <option value="none">{t("onlineMode.none")}</option>
+            </select>
+          </label>
+          <label className="field">
+            {t("catalogue.receivable")}
+            <select value={receivable} onChange={(event) => update({ nop: event.target.value })}>
+              <option value="">{t("catalogue.allProcedures")}</option>
+              <option value="tai-day">{t("catalogue.receivableHere")}</option>
+              <option value="tra-cuu">{t("catalogue.informationOnlyOnes")}</option>
             </select>
           </label>
         </div>
@@ -158,6 +236,9 @@ export function Catalogue() {
                   <div><dt>{t("procedure.fee")}</dt><dd><Fee procedure={item} /></dd></div>
                 </dl>
                 <p>
+                  {item.information_only && (
+                    <span className="badge badge-neutral" data-testid="information-only">{t("procedure.informationOnly")}</span>
+                  )}
                   <OnlineBadge mode={item.online_mode} />
                   {item.interagency && <span className="badge badge-neutral">{t("procedure.interagency")}</span>}
                 </p>
@@ -167,12 +248,18 @@ export function Catalogue() {
           {total === 0 && <p className="alert alert-info">{t("catalogue.none")}</p>}
           {pages > 1 && (
             <nav className="pager actions" aria-label={t("catalogue.pages")}>
+              <button type="button" disabled={page <= 1} onClick={() => update({ trang: "" })}>
+                {t("catalogue.first")}
+              </button>
               <button type="button" disabled={page <= 1} onClick={() => update({ trang: String(page - 1) })}>
                 {t("catalogue.previous")}
               </button>
               <span aria-live="polite">{t("catalogue.pageOf", { page, pages })}</span>
               <button type="button" disabled={page >= pages} onClick={() => update({ trang: String(page + 1) })}>
                 {t("catalogue.next")}
+              </button>
+              <button type="button" disabled={page >= pages} onClick={() => update({ trang: String(pages) })}>
+                {t("catalogue.last")}
               </button>
             </nav>
           )}

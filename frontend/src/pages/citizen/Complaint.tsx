@@ -5,7 +5,7 @@ import { useTranslation } from "react-i18next";
 import { ApiProblem, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { useAllProcedures } from "./Catalogue";
+import { usePublicAgencies, useReceivableProcedures } from "./Catalogue";
 import { dateTime } from "./format";
 import { FormField } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
@@ -81,6 +81,7 @@ export function Complaint() {
   );
 }
 
+/** Every agency from the public list; the chosen procedure's own agencies come first. */
 function AgencySelect({ procedureCode, value, error, onChange }: {
   procedureCode: string;
   value: string;
@@ -89,14 +90,15 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
 }) {
   const { t } = useTranslation("citizen");
   const procedure = useProcedure(procedureCode);
-  const agencies = procedure.data?.agencies ?? [];
-  const unique = agencies.filter((agency, index) => agencies.findIndex((other) => other.code === agency.code) === index);
+  const everyAgency = usePublicAgencies();
+  const own = new Set((procedure.data?.agencies ?? []).map((agency) => agency.code));
+  const listed = [...(everyAgency.data ?? [])].sort((a, b) => Number(own.has(b.code)) - Number(own.has(a.code)));
   return (
-    <FormField id="complaint-agency" label={t("complaint.agency")} error={error} required>
+    <FormField id="complaint-agency" label={t("complaint.agency")} hint={t("complaint.agencyHint")} error={error} required>
       {(props) => (
-        <select {...props} value={value} onChange={(event) => onChange(event.target.value)} disabled={!procedureCode}>
-          <option value="">{procedureCode ? t("complaint.chooseAgency") : t("complaint.chooseProcedureFirst")}</option>
-          {unique.map((agency) => (
+        <select {...props} value={value} onChange={(event) => onChange(event.target.value)}>
+          <option value="">{t("complaint.chooseAgency")}</option>
+          {listed.map((agency) => (
             <option key={agency.code} value={agency.code}>{agency.name}</option>
           ))}
         </select>
@@ -110,7 +112,7 @@ function ComplaintForm() {
   const [values, setValues] = useState<Values>(EMPTY);
   const [errors, setErrors] = useState<Errors>({});
   const formRef = useRef<HTMLFormElement>(null);
-  const procedures = useAllProcedures();
+  const procedures = useReceivableProcedures();
   const send = useMutation({
     mutationFn: async (data: ComplaintIn) => unwrap(await intake.POST("/api/v1/complaints", { body: data })),
   });

@@ -19,7 +19,9 @@ const OVERDUE_PAGE = 20;
 function useCatalogue() {
   return useQuery({
     queryKey: ["catalogue", "all"],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100 } } })).items,
+    // the procedures dossiers are filed under: information-only ones of the national catalogue have none
+    queryFn: async () =>
+      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100, information_only: false } } })).items,
     staleTime: 10 * 60_000,
   });
 }
