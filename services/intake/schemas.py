@@ -226,6 +226,9 @@ class TrackingOut(BaseModel):
     status_label: str
     procedure_name: str
     agency_name: str
+    agency_address: str | None = Field(
+        default=None, description="the desk's street address: where a result the post brought back waits"
+    )
     received_at: datetime | None
     due_at: datetime | None = Field(description="the appointment the citizen holds (moved once by an apology)")
     overdue: bool

@@ -1661,6 +1661,11 @@ export interface components {
         };
         /** TrackingOut */
         TrackingOut: {
+            /**
+             * Agency Address
+             * @description the desk's street address: where a result the post brought back waits
+             */
+            agency_address?: string | null;
             /** Agency Name */
             agency_name: string;
             /** Code */
