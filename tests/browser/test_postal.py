@@ -1,11 +1,13 @@
 """The public post's failures in a real browser: a result the postman could not deliver comes back to the
 desk. The citizen, tracking the dossier, reads the failed attempts and where the result waits (in
 Vietnamese, without personal data); the counter officer sees the returned result with the operator's
-reference and fee, is offered the counter hand-over and a re-delivery, and asks for the re-delivery."""
+reference and fee, is offered the counter hand-over and a re-delivery, and asks for the re-delivery. The
+administrator gives an agency the street address and hours the postman is sent."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -184,3 +186,33 @@ async def test_the_counter_sees_the_returned_result_and_asks_the_post_to_deliver
         await expect(other.get_by_test_id("postal-returned")).to_have_count(0)
     finally:
         await other.context.close()
+
+
+async def test_the_admin_gives_an_agency_its_address_and_hours_for_the_postman(page: Page, stack: BrowserStack) -> None:
+    code = f"000.31.{uuid.uuid4().hex[:4]}.H26"
+    admin = {"Authorization": f"Bearer {stack.token('admin')}"}
+    created = httpx.post(
+        stack.url("workflow") + "/api/v1/agencies",
+        json={"code": code, "name": "Điểm tiếp nhận thử nghiệm", "level_code": "commune", "parent_code": WARD},
+        headers=admin,
+    )
+    assert created.status_code == 201, created.text
+    await sign_in(page, "admin")
+    await page.goto("/quan-tri/co-quan")
+    row = page.get_by_test_id("agencies-table").get_by_role("row").filter(has_text=code)
+    await row.get_by_role("button", name=re.compile("^Sửa")).click()
+    form = page.get_by_test_id("edit-agency")
+    await form.get_by_label("Địa chỉ trụ sở").fill("abc")
+    await form.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(form.get_by_label("Địa chỉ trụ sở")).to_have_attribute("aria-invalid", "true")
+    await form.get_by_label("Địa chỉ trụ sở").fill("Số 1 Hoàng Văn Thụ, phường Hồng Bàng, Hải Phòng")
+    await form.get_by_label("Giờ tiếp nhận bưu điện").fill("Thứ Hai–Thứ Sáu 8:00–11:00")
+    await axe_check(page, "admin-agency-postal")
+    await form.get_by_role("button", name="Lưu thay đổi").click()
+    await expect(form.get_by_role("status")).to_contain_text(code)
+    listed = httpx.get(stack.url("workflow") + "/api/v1/agencies", headers=admin).json()
+    [saved] = [agency for agency in listed if agency["code"] == code]
+    assert (saved["street_address"], saved["postal_hours"]) == (
+        "Số 1 Hoàng Văn Thụ, phường Hồng Bàng, Hải Phòng",
+        "Thứ Hai–Thứ Sáu 8:00–11:00",
+    )

@@ -632,7 +632,7 @@ export interface paths {
         put?: never;
         /**
          * Postal Webhook
-         * @description Postal operator events: pickup.requested / picked_up / handed_over, result.picked_up / delivered.
+         * @description Postal operator events: the pickup of a dossier and the delivery of a result, failures included.
          */
         post: operations["postal_webhook_api_v1_webhooks_postal_post"];
         delete?: never;
