@@ -287,7 +287,8 @@ def _booked(direction: Direction) -> Handler:
                 "This shipment is booked under another reference or fee.", code="booking_conflict",
                 operator_reference=shipment.operator_reference,
             )  # fmt: skip
-        if shipment is None:
+        if shipment is None:  # a new booking: of a dossier still to collect, or of a result ready to go
+            _require_state(dossier, "submitted" if direction == "inbound" else "resolved")
             _not_before(at, dossier.submitted_at if direction == "inbound" else dossier.resolved_at, "filed")
             shipment = _record(session, dossier, None, data, direction=direction, status="booked")
         shipment.operator_reference = data.operator_reference

@@ -245,6 +245,11 @@ async def test_reports_the_shipment_cannot_take_are_409_and_change_nothing(
         422,
         "invalid_payload",
     )
+    # a pickup cannot be booked for a dossier that is no longer waiting to be collected
+    assert await post_office.refused("pickup.booked", at, tracking(), operator_reference="X", fee_vnd=1) == (
+        409,
+        "invalid_state",
+    )
     shipment = (await shipments(committed, code))["outbound"]
     assert (shipment.status, shipment.failed_attempts, shipment.operator_reference) == ("delivery_failed", 1, "VNP-1")
     assert await handovers(committed, code) == count + 2  # the pickup and the one failure
