@@ -1,7 +1,8 @@
 """The public post's failures in a real browser: a result the postman could not deliver comes back to the
 desk. The citizen, tracking the dossier, reads the failed attempts and where the result waits (in
 Vietnamese, without personal data); the counter officer sees the returned result with the operator's
-reference and fee, is offered the counter hand-over and a re-delivery, and asks for the re-delivery. The
+reference and fee, is offered the counter hand-over and a re-delivery, and asks for the re-delivery (or
+hands the result over at the counter). The
 administrator gives an agency the street address and hours the postman is sent."""
 
 from __future__ import annotations
@@ -216,3 +217,19 @@ async def test_the_admin_gives_an_agency_its_address_and_hours_for_the_postman(p
         "Số 1 Hoàng Văn Thụ, phường Hồng Bàng, Hải Phòng",
         "Thứ Hai–Thứ Sáu 8:00–11:00",
     )
+
+
+async def test_the_counter_hands_over_a_result_the_post_brought_back(
+    page: Page, stack: BrowserStack, returned_by_post: dict[str, Any]
+) -> None:
+    code = returned_by_post["code"]
+    await sign_in(page, "tiepnhan.xa")
+    await page.goto("/can-bo/mot-cua/tra-ket-qua")
+    await page.get_by_role("button", name=f"Trả kết quả hồ sơ {code}").click()
+    await expect(page.get_by_test_id("postal-returned")).to_be_visible()
+    await page.get_by_label("Ghi chú khi trao kết quả").fill("Công dân đến nhận tại quầy sau khi bưu điện chuyển trả.")
+    await page.get_by_role("button", name="Xác nhận đã trả kết quả").click()
+    await expect(page.get_by_test_id("returned")).to_contain_text(code)
+    token = {"Authorization": f"Bearer {stack.token('tiepnhan.xa')}"}
+    state = httpx.get(stack.url("workflow") + f"/api/v1/dossiers/{code}", headers=token).json()
+    assert (state["status"], state["return_method"]) == ("returned", "counter")
