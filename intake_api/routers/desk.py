@@ -17,11 +17,13 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.intake import dossiers as intake
-from services.intake.schemas import STATUS_LABELS_VI, DocumentOut
+from services.intake import postal
+from services.intake.schemas import STATUS_LABELS_VI, DocumentOut, ShipmentOut
 from services.models import (
     STATUS_CODES,
     Document,
     Dossier,
+    PostalShipment,
     Procedure,
     ProcedureDocument,
     ProcedureVersion,
@@ -78,6 +80,14 @@ class DeskApplicantOut(BaseModel):
     address: str | None
 
 
+class DeskShipmentOut(ShipmentOut):
+    """A shipment as staff see it: with the operator's booking reply."""
+
+    operator_reference: str | None = Field(description="the operator's own booking reference")
+    fee_vnd: int | None = Field(description="the operator's fee for the shipment")
+    booked_at: datetime | None
+
+
 class DeskDossierOut(BaseModel):
     code: str
     status: str
@@ -97,6 +107,10 @@ class DeskDossierOut(BaseModel):
     documents: list[DocumentOut]
     checklist: list[ChecklistItemOut]
     remaining: list[RemainingOut] = Field(description="the running clocks (dossier, current step) in working time")
+    shipments: list[DeskShipmentOut] = Field(description="the public post's shipments, oldest first")
+    postal_returned: bool = Field(
+        description="the post brought the result back: it waits at the desk, to hand over or to deliver again"
+    )
 
 
 @router.get("/dossiers", responses=problem_responses(401, 403))
@@ -216,6 +230,15 @@ async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> 
             for item in required
         ],
         remaining=await _remaining(session, dossier, now),
+        shipments=[
+            DeskShipmentOut.model_validate(row, from_attributes=True)
+            for row in await session.scalars(
+                select(PostalShipment)
+                .where(PostalShipment.dossier_id == dossier.id)
+                .order_by(PostalShipment.created_at, PostalShipment.id)
+            )
+        ],
+        postal_returned=await postal.returned_shipment(session, dossier) is not None,
     )
 
 

@@ -23,6 +23,7 @@ from services.core.errors import Conflict, Forbidden, NotFound, problem_response
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
 from services.intake import dossiers as intake
+from services.intake import postal
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
 from services.intake.schemas import (
@@ -237,6 +238,16 @@ async def accept(
     """Accept an online submission: it is received and its clock starts by the receipt rules."""
     dossier = await dossier_to_act_on(session, code, actor, "accept")
     await intake.accept(session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment)
+    return await _out(session, dossier)
+
+
+@router.post("/dossiers/{code}/postal-redelivery", responses=problem_responses(401, 403, 404, 409, 422))
+async def postal_redelivery(
+    code: Code, body: DecisionIn, session: SessionDep, clock: ClockDep, actor: Counter
+) -> DossierOut:
+    """Ask the post to deliver again a result it brought back to the desk (a new delivery is booked)."""
+    dossier = await dossier_to_act_on(session, code, actor, "request_redelivery")
+    await postal.request_redelivery(session, dossier, actor=actor, now=clock.now(), comment=body.comment)
     return await _out(session, dossier)
 
 

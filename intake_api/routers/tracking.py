@@ -107,6 +107,7 @@ async def track(
         status_label=STATUS_LABELS_VI[dossier.status],
         procedure_name=procedure.name,
         agency_name=agency.name,
+        agency_address=agency.street_address,
         received_at=dossier.received_at,
         due_at=due,
         overdue=overdue,

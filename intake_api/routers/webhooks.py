@@ -66,7 +66,7 @@ def _answer(request: Request, delivery: webhooks.Delivery) -> Any:
     ),
 )
 async def postal_webhook(request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> Any:
-    """Postal operator events: pickup.requested / picked_up / handed_over, result.picked_up / delivered."""
+    """Postal operator events: the pickup of a dossier and the delivery of a result, failures included."""
     delivery = await webhooks.deliver(
         session, settings, source="postal", secret=settings.postal_webhook_secret, body=await request.body(),
         headers=request.headers, now=clock.now(), handlers=postal.HANDLERS,

@@ -1,38 +1,83 @@
-"""Public post (bưu chính công ích): what the postal operator reports by signed webhook.
+"""Public post (bưu chính công ích): what the postal operator reports by signed webhook, and the desk's
+request to deliver a returned result again.
 
 Every event is ``{"type": ..., "data": {"dossier_code", "tracking_number", "occurred_at", ...}}``;
-``occurred_at`` (ISO 8601 with its offset) is the business instant, never our clock.
+``occurred_at`` (ISO 8601 with its offset) is the business instant, never our clock. A shipment is
+one tracking number: ``inbound`` (the dossier, collected at the applicant's home, channel 3) or
+``outbound`` (the result, delivered to the applicant). A re-delivery is a new outbound shipment.
 
-- ``pickup.requested`` / ``pickup.picked_up``: the operator collects a dossier filed with
-  ``pickup_by_post`` (channel 3) at the applicant's home: an inbound shipment and a hand-over line.
-- ``pickup.handed_over``: the signed hand-over at the agency is the receipt of a postal dossier: its
-  legal clock starts there by the counter rules (cut-off, closed days).
-- ``result.picked_up``: the operator takes the result of a ``resolved`` dossier whose return method
-  is postal: an outbound shipment.
-- ``result.delivered``: the result reached the applicant: the dossier is ``returned``.
+The shipment state machine (``—`` is "no shipment with this tracking number yet"):
 
-Shipments only move forward (requested → picked up → handed over; picked up → delivered), so a
-late or replayed event under a new ``webhook-id`` is ``already_applied`` and changes nothing.
+=============================  ==========================================  ===========================
+event                          allowed from                                to
+=============================  ==========================================  ===========================
+``pickup.booked``              —                                           booked (+ reference, fee)
+``pickup.requested``           —, booked                                   requested
+``pickup.picked_up``           —, booked, requested                        picked_up
+``pickup.handed_over``         —, booked, requested, picked_up             handed_over (received)
+``pickup.cancelled``           —, booked, requested                        cancelled
+``result.booked``              —                                           booked (+ reference, fee)
+``result.picked_up``           —, booked                                   picked_up
+``result.delivery_failed`` n   picked_up, delivery_failed, redelivery_     delivery_failed (attempt n)
+                               scheduled (n above the attempts so far)
+``result.redelivery_           delivery_failed (n = attempts so far + 1)   redelivery_scheduled
+scheduled`` n
+``result.delivered``           —, booked, picked_up, delivery_failed,      delivered (dossier returned)
+                               redelivery_scheduled
+``result.returned_to_sender``  picked_up, delivery_failed,                 returned (result at desk)
+                               redelivery_scheduled
+=============================  ==========================================  ===========================
+
+A booking reply on a shipment that exists already only records the operator's reference and fee
+(the same reference again is ``already_applied``; another one a 409 ``booking_conflict``). An event
+the shipment is already past — a report of an earlier step, a failure whose attempt number is not
+above the attempts counted, a replay of the current state — is ``already_applied`` and changes
+nothing. Any other event outside the table (a delivery after the return, a failure before the
+pickup, a pickup after the cancellation) is a 409 ``shipment_transition_invalid`` naming the
+shipment's state: nothing is changed, the receipt is kept as ``rejected``.
+
+The dossier around it:
+
+- ``pickup.handed_over`` is the receipt of a postal dossier: its legal clock starts there by the
+  counter rules (cut-off, closed days). ``pickup.cancelled`` leaves the dossier ``submitted`` and
+  never received: no clock ever started; the applicant may still bring it to the counter.
+- A failed delivery attempt leaves the dossier ``resolved``; the applicant is told (with the
+  operator's reason code, ``final_attempt`` saying it was the operator's last one).
+- ``result.returned_to_sender``: the result is back at the receiving desk and waits there. The
+  dossier stays ``resolved`` and its ``return_method`` becomes ``counter`` — which is what the
+  desk now does: the counter officer hands it over with ``return_result`` like any result waiting
+  at the desk, or asks the operator to deliver it again (:func:`request_redelivery`: the
+  ``return_method`` is ``postal`` again and notify_api books a new delivery). workflow_api and
+  notify_api are told by a ``dossier.postal_returned`` event; the applicant gets a message.
+- ``result.delivered``: the dossier is ``returned``.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
-from services.core.errors import Unprocessable
+from services.calendar.working import VN_TZ
+from services.core.auth import Actor
+from services.core.errors import Conflict, Unprocessable
 from services.core.validation import AwareIsoDateTime
 from services.intake.dossiers import _require_state, announce, handover, receive
+from services.intake.schemas import POSTAL_FAILURE_LABELS_VI
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, PostalShipment
 from services.sla.clocks import WarningPolicy
 
-INBOUND = ("requested", "picked_up", "handed_over")
-OUTBOUND = ("picked_up", "delivered")
+Direction = Literal["inbound", "outbound"]
+INBOUND_STATES = ("booked", "requested", "picked_up", "handed_over", "cancelled")
+OUTBOUND_STATES = ("booked", "picked_up", "delivery_failed", "redelivery_scheduled", "delivered", "returned")
+_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 
 
 class PostalEventData(BaseModel):
@@ -43,6 +88,109 @@ class PostalEventData(BaseModel):
     dossier_code: str = Field(min_length=1, max_length=64)
     tracking_number: str = Field(min_length=1, max_length=64)
     occurred_at: AwareIsoDateTime
+
+
+class BookingData(PostalEventData):
+    """``pickup.booked`` / ``result.booked``: the operator's reply to our request."""
+
+    operator_reference: str = Field(min_length=1, max_length=64, description="the operator's own booking code")
+    fee_vnd: int = Field(ge=0, le=100_000_000, strict=True, description="the operator's fee, in đồng")
+
+
+class ReasonData(PostalEventData):
+    """``pickup.cancelled``: an optional reason code."""
+
+    reason_code: str | None = Field(default=None, description="e.g. cancelled_by_applicant")
+
+    @field_validator("reason_code")
+    @classmethod
+    def _code(cls, value: str | None) -> str | None:
+        if value is not None and not _REASON.match(value):
+            raise ValueError("a reason code is lower-case letters, digits and _ (at most 32)")
+        return value
+
+
+class FailureData(ReasonData):
+    """``result.delivery_failed``: which attempt failed, why, and whether it was the operator's last."""
+
+    attempt: int = Field(ge=1, le=20, strict=True)
+    reason_code: str = Field(description="recipient_absent, address_not_found, refused_by_recipient, ...")
+    final_attempt: bool = Field(default=False, description="the operator will not try again: it returns the result")
+
+
+class RescheduleData(PostalEventData):
+    """``result.redelivery_scheduled``: the next attempt's number and, when known, its time."""
+
+    attempt: int = Field(ge=2, le=20, strict=True)
+    scheduled_for: AwareIsoDateTime | None = None
+
+
+class ShipmentConflict(Conflict):
+    """The event is impossible from the shipment's state: a 409 that changes nothing."""
+
+    code = "shipment_transition_invalid"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One row of the state machine: the states an event may come from and those already past it."""
+
+    direction: Direction
+    to: str
+    sources: frozenset[str | None]
+    passed: frozenset[str]
+
+
+def _move(direction: Direction, to: str, sources: tuple[str | None, ...], passed: tuple[str, ...]) -> Move:
+    return Move(direction, to, frozenset(sources), frozenset(passed))
+
+
+_AFTER_PICKUP = ("picked_up", "delivery_failed", "redelivery_scheduled")
+MOVES: dict[str, Move] = {
+    "pickup.requested": _move("inbound", "requested", (None, "booked"), ("requested", "picked_up", "handed_over")),
+    "pickup.picked_up": _move("inbound", "picked_up", (None, "booked", "requested"), ("picked_up", "handed_over")),
+    "pickup.handed_over": _move("inbound", "handed_over", (None, "booked", "requested", "picked_up"), ("handed_over",)),
+    "pickup.cancelled": _move("inbound", "cancelled", (None, "booked", "requested"), ("cancelled",)),
+    "result.picked_up": _move("outbound", "picked_up", (None, "booked"), (*_AFTER_PICKUP, "delivered", "returned")),
+    "result.delivery_failed": _move("outbound", "delivery_failed", _AFTER_PICKUP, ()),
+    "result.redelivery_scheduled": _move("outbound", "redelivery_scheduled", ("delivery_failed",), ()),
+    "result.delivered": _move("outbound", "delivered", (None, "booked", *_AFTER_PICKUP), ("delivered",)),
+    "result.returned_to_sender": _move("outbound", "returned", _AFTER_PICKUP, ("returned",)),
+}
+
+
+def _judge(event: str, shipment: PostalShipment | None) -> bool:
+    """True to apply the event, False when the shipment is already past it; 409 when impossible."""
+    move = MOVES[event]
+    current = shipment.status if shipment is not None else None
+    if current in move.passed:
+        return False
+    if current not in move.sources:
+        raise ShipmentConflict(
+            f"A {event} report is not possible while the shipment is {current or 'not known'}.",
+            status_now=current,
+            event=event,
+        )
+    return True
+
+
+def _judge_attempt(event: str, shipment: PostalShipment | None, attempt: int) -> bool:
+    """The failure and re-delivery reports carry an attempt number: an old one is already applied."""
+    counted = shipment.failed_attempts if shipment is not None else 0
+    status = shipment.status if shipment is not None else None
+    if event == "result.delivery_failed":
+        return attempt > counted and _judge(event, shipment)
+    # a re-delivery is of the attempt after the last failure; once that attempt has happened it is past
+    if attempt <= counted or (attempt == counted + 1 and status in {"redelivery_scheduled", "delivered", "returned"}):
+        return False
+    if attempt != counted + 1:
+        raise ShipmentConflict(
+            f"The next attempt is number {counted + 1}, not {attempt}.", status_now=status, event=event
+        )
+    return _judge(event, shipment)
+
+
+# --- reading and recording --------------------------------------------------------------------------------
 
 
 async def _dossier(session: AsyncSession, code: str) -> Dossier:
@@ -58,7 +206,7 @@ def _not_before(at: datetime, earlier: datetime | None, what: str) -> None:
 
 
 async def _shipment(
-    session: AsyncSession, dossier: Dossier, data: PostalEventData, direction: str
+    session: AsyncSession, dossier: Dossier, data: PostalEventData, direction: Direction
 ) -> PostalShipment | None:
     shipment = await session.scalar(
         select(PostalShipment).where(PostalShipment.tracking_number == data.tracking_number).with_for_update()
@@ -72,26 +220,29 @@ async def _shipment(
     return shipment
 
 
-def _is_news(shipment: PostalShipment | None, status: str, order: tuple[str, ...]) -> bool:
-    return shipment is None or order.index(shipment.status) < order.index(status)
-
-
 def _record(
     session: AsyncSession,
     dossier: Dossier,
     shipment: PostalShipment | None,
     data: PostalEventData,
     *,
-    direction: str,
+    direction: Direction,
     status: str,
     handed_over_at: datetime | None = None,
-) -> None:
+) -> PostalShipment:
     if shipment is None:
-        shipment = PostalShipment(dossier_id=dossier.id, direction=direction, tracking_number=data.tracking_number)
+        shipment = PostalShipment(
+            dossier_id=dossier.id, direction=direction, tracking_number=data.tracking_number, failed_attempts=0
+        )
         session.add(shipment)
     shipment.status = status
     if handed_over_at is not None:
         shipment.handed_over_at = handed_over_at
+    return shipment
+
+
+def _trace(inbound: Inbound, data: PostalEventData, **extra: object) -> dict[str, object]:
+    return {"tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id, **extra}
 
 
 def _inbound_dossier_check(dossier: Dossier) -> None:
@@ -101,20 +252,74 @@ def _inbound_dossier_check(dossier: Dossier) -> None:
         )
 
 
-def _pickup(status: str, note: str) -> Handler:
+def _outbound_dossier_check(dossier: Dossier, shipment: PostalShipment | None) -> None:
+    # a known shipment is judged by its own state: after a return the result is at the desk (counter)
+    if shipment is None and dossier.return_method != "postal":
+        raise Unprocessable(
+            "This dossier's result is not returned by post.", code="not_postal_return", field="dossier_code"
+        )
+
+
+def failure_label(code: str | None) -> str:
+    """The Vietnamese words for an operator's reason code (an unknown code: "lý do khác")."""
+    if code is None:
+        return POSTAL_FAILURE_LABELS_VI["other"]
+    return POSTAL_FAILURE_LABELS_VI.get(code, POSTAL_FAILURE_LABELS_VI["other"])
+
+
+# --- the operator's booking reply -------------------------------------------------------------------------
+
+
+def _booked(direction: Direction) -> Handler:
+    async def handle(session: AsyncSession, inbound: Inbound) -> str:
+        data = parse_data(BookingData, inbound)
+        at = business_instant(data.occurred_at, inbound, field="occurred_at")
+        dossier = await _dossier(session, data.dossier_code)
+        shipment = await _shipment(session, dossier, data, direction)
+        if direction == "inbound":
+            _inbound_dossier_check(dossier)
+        else:
+            _outbound_dossier_check(dossier, shipment)
+        if shipment is not None and shipment.operator_reference is not None:
+            if shipment.operator_reference == data.operator_reference and shipment.fee_vnd == data.fee_vnd:
+                return "already_applied"
+            raise Conflict(
+                "This shipment is booked under another reference or fee.", code="booking_conflict",
+                operator_reference=shipment.operator_reference,
+            )  # fmt: skip
+        if shipment is None:  # a new booking: of a dossier still to collect, or of a result ready to go
+            _require_state(dossier, "submitted" if direction == "inbound" else "resolved")
+            _not_before(at, dossier.submitted_at if direction == "inbound" else dossier.resolved_at, "filed")
+            shipment = _record(session, dossier, None, data, direction=direction, status="booked")
+        shipment.operator_reference = data.operator_reference
+        shipment.fee_vnd = data.fee_vnd
+        shipment.booked_at = at
+        handover(
+            session, dossier, action="postal_booked", at=at, comment=inbound.type,
+            detail=_trace(inbound, data, operator_reference=data.operator_reference, fee_vnd=data.fee_vnd),
+        )  # fmt: skip
+        return "applied"
+
+    return handle
+
+
+# --- collecting the dossier (inbound) -----------------------------------------------------------------------
+
+
+def _pickup(event: str, note: str) -> Handler:
     async def handle(session: AsyncSession, inbound: Inbound) -> str:
         data = parse_data(PostalEventData, inbound)
         at = business_instant(data.occurred_at, inbound, field="occurred_at")
         dossier = await _dossier(session, data.dossier_code)
         _inbound_dossier_check(dossier)
         shipment = await _shipment(session, dossier, data, "inbound")
-        if not _is_news(shipment, status, INBOUND):
+        if not _judge(event, shipment):
             return "already_applied"
         _not_before(at, dossier.submitted_at, "submitted")
-        _record(session, dossier, shipment, data, direction="inbound", status=status)
+        _record(session, dossier, shipment, data, direction="inbound", status=MOVES[event].to)
         handover(
-            session, dossier, action=f"postal_pickup_{status}", at=at, comment=inbound.type, public_note=note,
-            detail={"tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id},
+            session, dossier, action=f"postal_pickup_{MOVES[event].to}", at=at, comment=inbound.type,
+            public_note=note, detail=_trace(inbound, data),
         )  # fmt: skip
         return "applied"
 
@@ -128,7 +333,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
     dossier = await _dossier(session, data.dossier_code)
     _inbound_dossier_check(dossier)
     shipment = await _shipment(session, dossier, data, "inbound")
-    if dossier.received_at is not None:
+    if dossier.received_at is not None or not _judge("pickup.handed_over", shipment):
         return "already_applied"
     _require_state(dossier, "submitted")
     _not_before(at, dossier.submitted_at, "submitted")
@@ -145,29 +350,126 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
     return "applied"
 
 
-def _outbound_dossier_check(dossier: Dossier) -> None:
-    if dossier.return_method != "postal":
-        raise Unprocessable(
-            "This dossier's result is not returned by post.", code="not_postal_return", field="dossier_code"
-        )
+async def pickup_cancelled(session: AsyncSession, inbound: Inbound) -> str:
+    """The pickup at home was cancelled (by the applicant or the operator): nothing is received."""
+    data = parse_data(ReasonData, inbound)
+    at = business_instant(data.occurred_at, inbound, field="occurred_at")
+    dossier = await _dossier(session, data.dossier_code)
+    _inbound_dossier_check(dossier)
+    shipment = await _shipment(session, dossier, data, "inbound")
+    if not _judge("pickup.cancelled", shipment):
+        return "already_applied"
+    _require_state(dossier, "submitted")  # received, or withdrawn or refused meanwhile: too late to cancel
+    _not_before(at, dossier.submitted_at, "submitted")
+    _record(session, dossier, shipment, data, direction="inbound", status="cancelled")
+    handover(
+        session, dossier, action="postal_pickup_cancelled", at=at, comment=inbound.type,
+        public_note="Yêu cầu bưu điện đến nhận hồ sơ tại nhà đã bị hủy; hồ sơ chưa được tiếp nhận.",
+        detail=_trace(inbound, data, reason_code=data.reason_code),
+    )  # fmt: skip
+    await announce(
+        session, dossier, "dossier.pickup_cancelled", tracking_number=data.tracking_number,
+        reason_code=data.reason_code, cancelled_at=at.isoformat(),
+    )  # fmt: skip
+    return "applied"
+
+
+# --- delivering the result (outbound) -----------------------------------------------------------------------
+
+
+async def _outbound(
+    session: AsyncSession, inbound: Inbound, data: PostalEventData
+) -> tuple[datetime, Dossier, PostalShipment | None]:
+    at = business_instant(data.occurred_at, inbound, field="occurred_at")
+    dossier = await _dossier(session, data.dossier_code)
+    shipment = await _shipment(session, dossier, data, "outbound")
+    _outbound_dossier_check(dossier, shipment)
+    return at, dossier, shipment
 
 
 async def result_picked_up(session: AsyncSession, inbound: Inbound) -> str:
     """The operator took the result from the one-stop desk for delivery."""
     data = parse_data(PostalEventData, inbound)
-    at = business_instant(data.occurred_at, inbound, field="occurred_at")
-    dossier = await _dossier(session, data.dossier_code)
-    _outbound_dossier_check(dossier)
-    shipment = await _shipment(session, dossier, data, "outbound")
-    if not _is_news(shipment, "picked_up", OUTBOUND):
+    at, dossier, shipment = await _outbound(session, inbound, data)
+    if not _judge("result.picked_up", shipment):
         return "already_applied"
     _require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
     _record(session, dossier, shipment, data, direction="outbound", status="picked_up")
     handover(
         session, dossier, action="postal_result_picked_up", at=at, comment=inbound.type,
-        public_note="Bưu điện đã nhận kết quả để chuyển trả.",
-        detail={"tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id},
+        public_note="Bưu điện đã nhận kết quả để chuyển trả.", detail=_trace(inbound, data),
+    )  # fmt: skip
+    return "applied"
+
+
+async def delivery_failed(session: AsyncSession, inbound: Inbound) -> str:
+    """An attempt to deliver the result failed: the dossier stays resolved and the applicant is told."""
+    data = parse_data(FailureData, inbound)
+    at, dossier, shipment = await _outbound(session, inbound, data)
+    if not _judge_attempt("result.delivery_failed", shipment, data.attempt):
+        return "already_applied"
+    _require_state(dossier, "resolved")
+    _not_before(at, dossier.resolved_at, "resolved")
+    shipment = _record(session, dossier, shipment, data, direction="outbound", status="delivery_failed")
+    shipment.failed_attempts = data.attempt
+    shipment.failure_code = data.reason_code
+    shipment.redelivery_at = None
+    then = (
+        " Bưu điện sẽ chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả."
+        if data.final_attempt
+        else " Bưu điện sẽ liên hệ để giao lại."
+    )
+    handover(
+        session, dossier, action="postal_delivery_failed", at=at, comment=inbound.type,
+        public_note=f"Bưu điện giao kết quả không thành công (lần {data.attempt}): {failure_label(data.reason_code)}."
+        + then,
+        detail=_trace(inbound, data, attempt=data.attempt, reason_code=data.reason_code, final=data.final_attempt),
+    )  # fmt: skip
+    await announce(
+        session, dossier, "dossier.delivery_failed", tracking_number=data.tracking_number, attempt=data.attempt,
+        reason_code=data.reason_code, final_attempt=data.final_attempt, failed_at=at.isoformat(),
+    )  # fmt: skip
+    return "applied"
+
+
+async def redelivery_scheduled(session: AsyncSession, inbound: Inbound) -> str:
+    """The operator will try again (attempt ``n``, at ``scheduled_for`` when it says)."""
+    data = parse_data(RescheduleData, inbound)
+    at, dossier, shipment = await _outbound(session, inbound, data)
+    if not _judge_attempt("result.redelivery_scheduled", shipment, data.attempt):
+        return "already_applied"
+    _require_state(dossier, "resolved")
+    shipment = _record(session, dossier, shipment, data, direction="outbound", status="redelivery_scheduled")
+    shipment.redelivery_at = data.scheduled_for
+    when = f" vào ngày {data.scheduled_for.astimezone(VN_TZ):%d/%m/%Y}" if data.scheduled_for else ""
+    handover(
+        session, dossier, action="postal_redelivery_scheduled", at=at, comment=inbound.type,
+        public_note=f"Bưu điện hẹn giao lại kết quả (lần {data.attempt}){when}.",
+        detail=_trace(inbound, data, attempt=data.attempt),
+    )  # fmt: skip
+    return "applied"
+
+
+async def returned_to_sender(session: AsyncSession, inbound: Inbound) -> str:
+    """The result came back to the desk: it waits there to be handed over or delivered again."""
+    data = parse_data(PostalEventData, inbound)
+    at, dossier, shipment = await _outbound(session, inbound, data)
+    if not _judge("result.returned_to_sender", shipment):
+        return "already_applied"
+    _require_state(dossier, "resolved")
+    _not_before(at, dossier.resolved_at, "resolved")
+    shipment = _record(session, dossier, shipment, data, direction="outbound", status="returned", handed_over_at=at)
+    dossier.return_method = "counter"
+    handover(
+        session, dossier, action="postal_returned", at=at, comment=inbound.type,
+        public_note="Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả. Mời ông/bà đến nhận "
+        "trực tiếp hoặc đề nghị gửi lại qua bưu điện.",
+        detail=_trace(inbound, data, failed_attempts=shipment.failed_attempts),
+    )  # fmt: skip
+    await announce(
+        session, dossier, "dossier.postal_returned", tracking_number=data.tracking_number,
+        failed_attempts=shipment.failed_attempts, reason_code=shipment.failure_code, postal_returned_at=at.isoformat(),
     )  # fmt: skip
     return "applied"
 
@@ -175,11 +477,10 @@ async def result_picked_up(session: AsyncSession, inbound: Inbound) -> str:
 async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
     """The result reached the applicant: the dossier is returned (đã trả kết quả)."""
     data = parse_data(PostalEventData, inbound)
-    at = business_instant(data.occurred_at, inbound, field="occurred_at")
-    dossier = await _dossier(session, data.dossier_code)
-    _outbound_dossier_check(dossier)
-    shipment = await _shipment(session, dossier, data, "outbound")
-    if dossier.status == "returned":
+    at, dossier, shipment = await _outbound(session, inbound, data)
+    if dossier.status == "returned" and shipment is None:
+        return "already_applied"  # returned meanwhile (another report of the same delivery)
+    if not _judge("result.delivered", shipment):
         return "already_applied"
     _require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
@@ -190,7 +491,7 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
     handover(
         session, dossier, action="return", at=at, comment=inbound.type,
         public_note="Đã trả kết quả qua bưu chính.",
-        detail={"tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id, "return_method": "postal"},
+        detail=_trace(inbound, data, return_method="postal"),
     )  # fmt: skip
     await announce(
         session,
@@ -204,9 +505,54 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
 
 
 HANDLERS: dict[str, Handler] = {
-    "pickup.requested": _pickup("requested", "Bưu điện đã nhận yêu cầu đến nhận hồ sơ tại nhà."),
-    "pickup.picked_up": _pickup("picked_up", "Bưu điện đã nhận hồ sơ tại nhà."),
+    "pickup.booked": _booked("inbound"),
+    "pickup.requested": _pickup("pickup.requested", "Bưu điện đã nhận yêu cầu đến nhận hồ sơ tại nhà."),
+    "pickup.picked_up": _pickup("pickup.picked_up", "Bưu điện đã nhận hồ sơ tại nhà."),
     "pickup.handed_over": handed_over,
+    "pickup.cancelled": pickup_cancelled,
+    "result.booked": _booked("outbound"),
     "result.picked_up": result_picked_up,
+    "result.delivery_failed": delivery_failed,
+    "result.redelivery_scheduled": redelivery_scheduled,
+    "result.returned_to_sender": returned_to_sender,
     "result.delivered": result_delivered,
 }
+
+
+# --- the desk asks for a new delivery -------------------------------------------------------------------------
+
+
+async def returned_shipment(session: AsyncSession, dossier: Dossier) -> PostalShipment | None:
+    """The latest outbound shipment when the post brought the result back and it still waits at the desk."""
+    if dossier.status != "resolved" or dossier.return_method != "counter":
+        return None
+    latest = await session.scalar(
+        select(PostalShipment)
+        .where(PostalShipment.dossier_id == dossier.id, PostalShipment.direction == "outbound")
+        .order_by(PostalShipment.created_at.desc(), PostalShipment.id)
+        .limit(1)
+    )
+    return latest if latest is not None and latest.status == "returned" else None
+
+
+async def request_redelivery(
+    session: AsyncSession, dossier: Dossier, *, actor: Actor, now: datetime, comment: str | None
+) -> None:
+    """The counter officer asks the operator to deliver a returned result again: a new outbound booking
+    (notify_api sends the operator a new ``postal.delivery_requested``)."""
+    _require_state(dossier, "resolved")
+    previous = await returned_shipment(session, dossier)
+    if previous is None:
+        raise Conflict("The post has not returned this dossier's result to the desk.", code="no_postal_return")
+    if not dossier.postal_address:
+        raise Conflict("The dossier has no delivery address.", code="no_postal_address")
+    dossier.return_method = "postal"
+    handover(
+        session, dossier, action="postal_redelivery_requested", at=now, actor=actor, comment=comment,
+        public_note="Bộ phận Tiếp nhận và Trả kết quả đã đề nghị bưu điện giao lại kết quả.",
+        detail={"previous_tracking_number": previous.tracking_number},
+    )  # fmt: skip
+    await announce(
+        session, dossier, "dossier.redelivery_requested", return_method="postal",
+        previous_tracking_number=previous.tracking_number, requested_at=now.isoformat(),
+    )  # fmt: skip

@@ -24,6 +24,22 @@ STATUS_LABELS_VI: dict[str, str] = {
     "returned": "Đã trả kết quả",
 }
 
+# why the post could not deliver a result (the operator's reason codes; any other code is "other")
+POSTAL_FAILURE_LABELS_VI: dict[str, str] = {
+    "recipient_absent": "người nhận vắng nhà",
+    "address_not_found": "không tìm thấy địa chỉ",
+    "recipient_unreachable": "không liên lạc được với người nhận",
+    "refused_by_recipient": "người nhận từ chối nhận",
+    "other": "lý do khác",
+}
+POSTAL_FAILURE_LABELS_EN: dict[str, str] = {
+    "recipient_absent": "nobody was at home",
+    "address_not_found": "the address could not be found",
+    "recipient_unreachable": "the recipient could not be reached",
+    "refused_by_recipient": "the recipient refused it",
+    "other": "another reason",
+}
+
 
 class ApplicantIn(StrictModel):
     full_name: str = Field(min_length=2, max_length=200)
@@ -188,7 +204,13 @@ class ShipmentOut(BaseModel):
 
     direction: Literal["inbound", "outbound"] = Field(description="inbound: the dossier; outbound: the result")
     tracking_number: str | None
-    status: str
+    status: str = Field(
+        description="inbound: booked, requested, picked_up, handed_over, cancelled; outbound: booked, picked_up, "
+        "delivery_failed, redelivery_scheduled, delivered, returned (back at the desk)"
+    )
+    failed_attempts: int = Field(description="delivery attempts that failed")
+    failure_code: str | None = Field(description="the operator's reason for the last failed attempt")
+    redelivery_at: datetime | None = Field(description="when the post will try again, when it said")
     updated_at: datetime
 
 
@@ -211,6 +233,9 @@ class TrackingOut(BaseModel):
     status_label: str
     procedure_name: str
     agency_name: str
+    agency_address: str | None = Field(
+        default=None, description="the desk's street address: where a result the post brought back waits"
+    )
     received_at: datetime | None
     due_at: datetime | None = Field(description="the appointment the citizen holds (moved once by an apology)")
     overdue: bool

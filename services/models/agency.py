@@ -33,6 +33,8 @@ class Agency(Base, UUIDPk, Timestamps):
     parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("agency.id"), index=True)
     is_one_stop_desk: Mapped[bool] = mapped_column(default=False, doc="has its own Bộ phận một cửa")
     counter_cutoff: Mapped[time] = mapped_column(Time, default=time(15, 0))
+    street_address: Mapped[str | None] = mapped_column(String(300), doc="where the postman collects and delivers")
+    postal_hours: Mapped[str | None] = mapped_column(String(200), doc="when the desk receives the postman")
     valid_from: Mapped[date | None]
     valid_to: Mapped[date | None]
 

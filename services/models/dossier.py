@@ -137,6 +137,12 @@ class PostalShipment(Base, UUIDPk, Timestamps):
     tracking_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(32))
     handed_over_at: Mapped[datetime | None]
+    failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0", doc="failed delivery attempts")
+    failure_code: Mapped[str | None] = mapped_column(String(32), doc="the operator's reason for the last failure")
+    redelivery_at: Mapped[datetime | None] = mapped_column(doc="when the operator scheduled the next attempt")
+    operator_reference: Mapped[str | None] = mapped_column(String(64), doc="the operator's own booking reference")
+    fee_vnd: Mapped[int | None] = mapped_column(BigInteger, doc="the operator's fee for this shipment")
+    booked_at: Mapped[datetime | None] = mapped_column(doc="when the operator confirmed the booking")
 
 
 class Handover(Base, UUIDPk):

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.calendar.working import VN_TZ
-from services.intake.schemas import STATUS_LABELS_VI
+from services.intake.schemas import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI, STATUS_LABELS_VI
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "rating": {"satisfied": "Hài lòng", "acceptable": "Chấp nhận được", "dissatisfied": "Không hài lòng"},
         "timer": {"dossier": "Thời hạn giải quyết hồ sơ", "step": "Thời hạn bước xử lý"},
         "complaint_kind": {"complaint": "Phản ánh", "suggestion": "Kiến nghị"},
+        "reason_code": dict(POSTAL_FAILURE_LABELS_VI),
     },
     "en": {
         "status": {
@@ -50,6 +51,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "rating": {"satisfied": "Satisfied", "acceptable": "Acceptable", "dissatisfied": "Dissatisfied"},
         "timer": {"dossier": "The dossier's time limit", "step": "The step's time limit"},
         "complaint_kind": {"complaint": "Complaint", "suggestion": "Suggestion"},
+        "reason_code": dict(POSTAL_FAILURE_LABELS_EN),
     },
 }
 
@@ -267,6 +269,79 @@ _TEXTS: dict[tuple[str, str], tuple[str | None, str, str | None, str]] = {
         None,
         "Dossier {{ dossier_code }}: the result was handed over. Thank you.",
     ),
+    # --- the public post's failures (bưu chính công ích) -----------------------------------------------
+    ("dossier.delivery_failed", "email"): (
+        "Bưu điện chưa giao được kết quả hồ sơ {{ dossier_code }}",
+        _vi_mail(
+            "Bưu điện chưa giao được kết quả hồ sơ {{ dossier_code }} ({{ procedure_name }}) lần {{ attempt }}: "
+            "{{ reason_code_label }}.\n"
+            "{% if final_attempt %}Bưu điện sẽ chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả của "
+            "{{ agency_name }}.{% else %}Bưu điện sẽ liên hệ với Quý ông/bà để giao lại.{% endif %}"
+        ),
+        "The post could not deliver the result of dossier {{ dossier_code }}",
+        _en_mail(
+            "The post could not deliver the result of dossier {{ dossier_code }} ({{ procedure_name }}), attempt "
+            "{{ attempt }}: {{ reason_code_label }}.\n"
+            "{% if final_attempt %}The post will take the result back to the one-stop desk of {{ agency_name }}."
+            "{% else %}The post will contact you to deliver it again.{% endif %}"
+        ),
+    ),
+    ("dossier.delivery_failed", "sms"): (
+        None,
+        "Bưu điện chưa giao được kết quả hồ sơ {{ dossier_code }} (lần {{ attempt }}). "
+        "{% if final_attempt %}Kết quả sẽ được chuyển về bộ phận một cửa.{% else %}Bưu điện sẽ giao lại.{% endif %}",
+        None,
+        "The post could not deliver the result of dossier {{ dossier_code }} (attempt {{ attempt }}). "
+        "{% if final_attempt %}It goes back to the desk.{% else %}It will try again.{% endif %}",
+    ),
+    ("dossier.postal_returned", "email"): (
+        "Kết quả hồ sơ {{ dossier_code }} đã được chuyển về Bộ phận một cửa",
+        _vi_mail(
+            "Bưu điện không giao được kết quả hồ sơ {{ dossier_code }} ({{ procedure_name }}) và đã chuyển trả về "
+            "Bộ phận Tiếp nhận và Trả kết quả của {{ agency_name }}.\n"
+            "Mời Quý ông/bà đến nhận kết quả trực tiếp, mang theo giấy tiếp nhận hồ sơ và hẹn trả kết quả, "
+            "hoặc liên hệ Bộ phận để đề nghị gửi lại qua bưu điện."
+        ),
+        "The result of dossier {{ dossier_code }} is back at the one-stop desk",
+        _en_mail(
+            "The post could not deliver the result of dossier {{ dossier_code }} ({{ procedure_name }}) and took it "
+            "back to the one-stop desk of {{ agency_name }}.\n"
+            "Please collect it there with your receipt, or ask the desk to send it by post again."
+        ),
+    ),
+    ("dossier.postal_returned", "sms"): (
+        None,
+        "Kết quả hồ sơ {{ dossier_code }} đã được bưu điện chuyển về bộ phận một cửa. Mời ông/bà đến nhận "
+        "hoặc đề nghị gửi lại.",
+        None,
+        "The result of dossier {{ dossier_code }} is back at the one-stop desk. Collect it there or ask for "
+        "a new delivery.",
+    ),
+    ("dossier.redelivery_requested", "email"): (
+        "Kết quả hồ sơ {{ dossier_code }} được gửi lại qua bưu điện",
+        _vi_mail(
+            "{{ agency_name }} đã đề nghị bưu điện giao lại kết quả hồ sơ {{ dossier_code }} ({{ procedure_name }}) "
+            "qua dịch vụ bưu chính công ích. Bưu điện sẽ liên hệ với Quý ông/bà."
+        ),
+        "The result of dossier {{ dossier_code }} is sent by post again",
+        _en_mail(
+            "{{ agency_name }} asked the post to deliver the result of dossier {{ dossier_code }} "
+            "({{ procedure_name }}) again. The post will contact you."
+        ),
+    ),
+    ("dossier.pickup_cancelled", "email"): (
+        "Hủy yêu cầu nhận hồ sơ {{ dossier_code }} tại nhà",
+        _vi_mail(
+            "Yêu cầu bưu điện đến nhận hồ sơ {{ dossier_code }} ({{ procedure_name }}) tại nhà đã bị hủy, nên hồ sơ "
+            "chưa được tiếp nhận. Quý ông/bà có thể nộp hồ sơ tại Bộ phận Tiếp nhận và Trả kết quả của "
+            "{{ agency_name }}."
+        ),
+        "Pickup of dossier {{ dossier_code }} cancelled",
+        _en_mail(
+            "The pickup of dossier {{ dossier_code }} ({{ procedure_name }}) at your home was cancelled, so the "
+            "dossier has not been received. You can file it at the one-stop desk of {{ agency_name }}."
+        ),
+    ),
     ("complaint.answered", "email"): (
         "Trả lời {{ complaint_kind_label|lower }} {{ complaint_code }}",
         _vi_mail(
@@ -333,6 +408,21 @@ _TEXTS: dict[tuple[str, str], tuple[str | None, str, str | None, str]] = {
         "{{ complaint_kind_label }} mới: {{ complaint_subject }}",
         "New {{ complaint_kind_label|lower }} {{ complaint_code }}",
         "New {{ complaint_kind_label|lower }}: {{ complaint_subject }}",
+    ),
+    ("dossier.postal_returned", "in_app"): (
+        "Kết quả hồ sơ {{ dossier_code }} bị bưu điện chuyển trả",
+        "Bưu điện đã chuyển trả kết quả hồ sơ {{ dossier_code }} ({{ procedure_name }}) sau {{ failed_attempts }} "
+        "lần giao không thành công; kết quả chờ tại bộ phận một cửa: trả trực tiếp hoặc đề nghị giao lại.",
+        "Result of dossier {{ dossier_code }} returned by the post",
+        "The post brought back the result of dossier {{ dossier_code }} ({{ procedure_name }}) after "
+        "{{ failed_attempts }} failed attempts; it waits at the desk: hand it over or ask for a new delivery.",
+    ),
+    ("dossier.pickup_cancelled", "in_app"): (
+        "Hủy nhận hồ sơ {{ dossier_code }} tại nhà",
+        "Yêu cầu bưu điện nhận hồ sơ {{ dossier_code }} ({{ procedure_name }}) tại nhà đã bị hủy; hồ sơ chưa được "
+        "tiếp nhận.",
+        "Pickup of dossier {{ dossier_code }} cancelled",
+        "The pickup of dossier {{ dossier_code }} ({{ procedure_name }}) at home was cancelled; it is not received.",
     ),
     ("dossier.routed", "in_app"): (
         "Hồ sơ mới {{ dossier_code }} được giao xử lý",
@@ -434,6 +524,15 @@ _EXTRA: dict[str, dict[str, Any]] = {
         "appointment_at": datetime(2026, 12, 2, 16, 30, tzinfo=VN_TZ),
     },
     "dossier.returned": {"tracking_number": "EB000000002VN"},
+    "dossier.delivery_failed": {
+        "tracking_number": "EB000000002VN",
+        "attempt": 2,
+        "reason_code": "recipient_unreachable",
+        "final_attempt": True,
+    },
+    "dossier.postal_returned": {"tracking_number": "EB000000002VN", "failed_attempts": 3},
+    "dossier.redelivery_requested": {"previous_tracking_number": "EB000000002VN", "return_method": "postal"},
+    "dossier.pickup_cancelled": {"tracking_number": "EB000000001VN", "reason_code": "cancelled_by_applicant"},
     "dossier.sent_back": {"reason": "Cần xác minh lại thông tin nơi cư trú"},
     "dossier.forwarded": {"step_position": 3},
     "dossier.routed": {"step_position": 2},

@@ -11,7 +11,9 @@ answer: 2xx is delivered; anything else is retried with exponential backoff and 
 
 The postal operator: with ``MOTCUA_POSTAL_API_URL`` set, a subscription ``postal`` is kept in line
 with the settings and receives ``postal.pickup_requested`` (a dossier submitted for pickup at home,
-channel 3) and ``postal.delivery_requested`` (a dossier with postal return is resolved). The stored
+channel 3) and ``postal.delivery_requested`` (a dossier with postal return is resolved, or the desk
+asks again for a result the post brought back), each with the desk's code, name, street address and
+hours for the postman. The stored
 payload carries no personal data; the pickup or delivery contact (name, phone, address) the
 operator needs is read from the dossier when the request is sent and is never stored or logged.
 
@@ -205,8 +207,20 @@ async def delivery_log(
 
 
 async def _agency(session: AsyncSession, agency_id: uuid.UUID) -> dict[str, Any]:
-    row = (await session.execute(select(Agency.code, Agency.name).where(Agency.id == agency_id))).first()
-    return {"agency_code": row.code, "agency_name": row.name} if row else {}
+    """Where the postman hands a dossier over or collects a result: the desk, its street address and hours."""
+    row = (
+        await session.execute(
+            select(Agency.code, Agency.name, Agency.street_address, Agency.postal_hours).where(Agency.id == agency_id)
+        )
+    ).first()
+    if row is None:
+        return {}
+    return {
+        "agency_code": row.code,
+        "agency_name": row.name,
+        "agency_address": row.street_address,
+        "agency_postal_hours": row.postal_hours,
+    }
 
 
 async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossier: Dossier | None) -> int:
@@ -216,6 +230,8 @@ async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossie
         types.append(POSTAL_PICKUP)
     if event.type == "dossier.resolved" and dossier is not None and dossier.return_method == "postal":
         types.append(POSTAL_DELIVERY)
+    if event.type == "dossier.redelivery_requested" and dossier is not None:
+        types.append(POSTAL_DELIVERY)  # the desk asks again for a result the post brought back
     subscriptions = list(
         await session.scalars(
             select(WebhookSubscription).where(
@@ -239,6 +255,8 @@ async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossie
                     "requested_at": event.occurred_at.isoformat(),
                     **await _agency(session, dossier.receiving_agency_id),
                 }
+                if event.type == "dossier.redelivery_requested":
+                    payload["previous_tracking_number"] = event.payload.get("previous_tracking_number")
             else:
                 payload = dict(event.payload)
             rows.append(

@@ -54,6 +54,11 @@ RULES: dict[str, Rule] = {
     "payment.requested": Rule(citizen=_BOTH),
     "payment.paid": Rule(citizen=_EMAIL),
     "dossier.returned": Rule(citizen=_BOTH),
+    # the public post's failures (the redelivery request also books a new delivery with the operator)
+    "dossier.delivery_failed": Rule(citizen=_BOTH),
+    "dossier.postal_returned": Rule(citizen=_BOTH, staff="desk"),
+    "dossier.redelivery_requested": Rule(citizen=_EMAIL),
+    "dossier.pickup_cancelled": Rule(citizen=_EMAIL, staff="desk"),
     "complaint.received": Rule(staff="agency"),
     "complaint.answered": Rule(complainant=_BOTH),
     "complaint.refused": Rule(complainant=_BOTH),

@@ -104,7 +104,7 @@ def _compiled(source: str, strict: bool) -> Template:
 
 
 def with_labels(context: dict[str, Any], locale: str) -> dict[str, Any]:
-    """Add the human labels of the coded values (status, outcome, rating, timer, complaint kind)."""
+    """Add the human labels of the coded values (status, outcome, rating, timer, complaint kind, postal reason)."""
     labels = LABELS.get(locale, LABELS["vi"])
     enriched = dict(context)
     for key, group in (
@@ -113,6 +113,7 @@ def with_labels(context: dict[str, Any], locale: str) -> dict[str, Any]:
         ("rating", "rating"),
         ("timer", "timer"),
         ("complaint_kind", "complaint_kind"),
+        ("reason_code", "reason_code"),
     ):
         value = context.get(key)
         if isinstance(value, str):

@@ -16,7 +16,8 @@ rule that computes ``allowed_actions``. The desk's own actions map onto it:
 - ``processing``: asking for a supplement or a payment, and adding documents, is for whoever may
   act on the current step (the step must allow the supplement or payment request); a result is
   attached by whoever may ``resolve`` it;
-- ``resolved``: a result is attached by whoever may return it (the receiving desk's counter).
+- ``resolved``: a result is attached by whoever may return it (the receiving desk's counter), who
+  also asks the post to deliver again a result it brought back to the desk.
 
 Administrators pass every caller check (never a state check). Counter intake files into the
 officer's own desk only (``services.intake.dossiers.receiving_agency``).
@@ -34,7 +35,9 @@ from services.core.errors import Conflict, NotFound
 from services.models import Dossier, Handover
 from services.workflow.engine import ActionForbidden, caller_may, may_act_on_step, position, possible_actions
 
-DeskAction = Literal["accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result"]
+DeskAction = Literal[
+    "accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result", "request_redelivery"
+]
 SEE_ALL_ROLES = ("admin", "inspector")
 # every staff role reads what its agency may see (inspectors everything): views, files, printed forms
 READ_ROLES = ("admin", "counter", "specialist", "head", "leader", "inspector")
@@ -50,6 +53,7 @@ _STATES: dict[DeskAction, frozenset[str]] = {
     "request_payment": frozenset({"received", "processing"}),
     "attach_input": frozenset({"submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"}),
     "attach_result": frozenset({"received", "processing", "resolved"}),
+    "request_redelivery": frozenset({"resolved"}),
 }
 
 
@@ -93,6 +97,10 @@ async def _desk_may(session: AsyncSession, dossier: Dossier, actor: Actor, actio
         if action not in possible_actions(dossier, where):
             return None
         return caller_may(dossier, where, actor, action)
+    if action == "request_redelivery":  # a result the post brought back waits at the desk: who may return it
+        if "return_result" not in possible_actions(dossier, where):
+            return None
+        return caller_may(dossier, where, actor, "return_result")
     if action == "attach_result":
         doable = [a for a in ("resolve", "return_result") if a in possible_actions(dossier, where)]
         if not doable:

@@ -47,6 +47,8 @@ class AgencyOut(BaseModel):
     counter_cutoff: WallTime
     valid_from: date | None
     valid_to: date | None
+    street_address: str | None = Field(description="where the postman hands over dossiers and collects results")
+    postal_hours: str | None = Field(description="when the desk receives the postman")
     staff_count: int
 
 
@@ -60,6 +62,10 @@ class AgencyIn(StrictModel):
     is_one_stop_desk: bool = Field(default=False, strict=True)
     counter_cutoff: WallTime = time(15, 0)
     valid_from: IsoDate | None = None
+    street_address: str | None = Field(default=None, min_length=5, max_length=300)
+    postal_hours: str | None = Field(
+        default=None, min_length=3, max_length=200, description="e.g. Thứ Hai–Thứ Sáu 7:30–11:30"
+    )
 
     @field_validator("code")
     @classmethod
@@ -77,6 +83,8 @@ class AgencyPatch(StrictModel):
     is_one_stop_desk: bool | None = Field(default=None, strict=True)
     counter_cutoff: WallTime | None = None
     valid_to: IsoDate | None = None
+    street_address: str | None = Field(default=None, min_length=5, max_length=300, description="null clears it")
+    postal_hours: str | None = Field(default=None, min_length=3, max_length=200, description="null clears it")
 
 
 class RoleOut(BaseModel):
@@ -168,6 +176,8 @@ async def _agency_out(session: AsyncSession, agencies: list[Agency]) -> list[Age
             counter_cutoff=agency.counter_cutoff,
             valid_from=agency.valid_from,
             valid_to=agency.valid_to,
+            street_address=agency.street_address,
+            postal_hours=agency.postal_hours,
             staff_count=counts.get(agency.id, 0),
         )
         for agency in agencies
@@ -193,6 +203,8 @@ async def create_agency(session: AsyncSession, body: AgencyIn) -> AgencyOut:
         is_one_stop_desk=body.is_one_stop_desk,
         counter_cutoff=body.counter_cutoff,
         valid_from=body.valid_from,
+        street_address=body.street_address,
+        postal_hours=body.postal_hours,
     )
     session.add(agency)
     await session.flush()
@@ -207,8 +219,9 @@ async def update_agency(session: AsyncSession, code: str, body: AgencyPatch) -> 
         if parent is not None and await _is_descendant(session, parent.id, agency.id):
             raise Conflict("An agency cannot be placed under itself or one of its own units.")
         agency.parent_id = parent.id if parent else None
-    for name in ("name", "is_one_stop_desk", "counter_cutoff", "valid_to"):
-        if name in changes and (changes[name] is not None or name == "valid_to"):
+    clearable = {"valid_to", "street_address", "postal_hours"}
+    for name in ("name", "is_one_stop_desk", "counter_cutoff", *sorted(clearable)):
+        if name in changes and (changes[name] is not None or name in clearable):
             setattr(agency, name, changes[name])
     await session.flush()
     return (await _agency_out(session, [agency]))[0]

@@ -51,6 +51,8 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 DIST = REPO_ROOT / "frontend" / "dist"
 AXE_JS = REPO_ROOT / "frontend" / "node_modules" / "axe-core" / "axe.min.js"
 DEMO_PASSWORD = "demo"
+# the public post's secret for its signed webhooks to intake_api (tests/browser/test_postal.py signs with it)
+POSTAL_WEBHOOK_SECRET = "whsec_" + "cG9zdGFsLW9wZXJhdG9yLWJyb3dzZXItc2VjcmV0MDE="
 SERVICES = ("intake", "workflow", "notify")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -133,6 +135,7 @@ class BrowserStack:
                 "MOTCUA_SMTP_HOST": "127.0.0.1",
                 "MOTCUA_SMTP_PORT": str(self.mail.port),
                 "MOTCUA_SMS_GATEWAY_URL": self.sms.url + "/sms",
+                "MOTCUA_POSTAL_WEBHOOK_SECRET": POSTAL_WEBHOOK_SECRET,
                 "MOTCUA_RELAY_BACKOFF_BASE_SECONDS": "0.2",
                 "MOTCUA_RELAY_BACKOFF_MAX_SECONDS": "1.0",
                 "MOTCUA_RELAY_POLL_SECONDS": "0.2",

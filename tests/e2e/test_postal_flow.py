@@ -7,6 +7,11 @@ for a delivery: each request signed with Standard Webhooks, the operator's first
 retried, each request booked once. The operator reports its rounds to intake_api by signed webhooks,
 which move the dossier: collected and handed over (received, routed), then delivered (returned). A
 forged webhook is refused with problem+json and changes nothing; a replayed one changes nothing.
+
+When the postman cannot deliver: the operator's booking reply (reference, fee) is kept for the desk,
+each failed attempt reaches the citizen by email, the result comes back to the desk (workflow's
+timeline and the counter's actions show it, notify tells the citizen and the desk), and the counter
+officer asks the post to deliver again: a new request reaches the operator, the result arrives.
 """
 
 from __future__ import annotations
@@ -131,12 +136,13 @@ class PostalOperator(HttpRecorder):
         return Report(content, headers, await intake.post(WEBHOOK_PATH, content=content, headers=headers))
 
     async def report(
-        self, intake: httpx.AsyncClient, booking: Booking, kind: str, *, secret: str = WEBHOOK_SECRET
+        self, intake: httpx.AsyncClient, booking: Booking, kind: str, *, secret: str = WEBHOOK_SECRET, **extra: Any
     ) -> Report:
         data = {
             "dossier_code": booking.dossier_code,
             "tracking_number": booking.tracking_number,
             "occurred_at": datetime.now(VN_TZ).isoformat(),
+            **extra,
         }
         return await self.send(intake, *self.signed({"type": kind, "data": data}, secret=secret))
 
@@ -354,6 +360,180 @@ async def test_the_post_collects_the_dossier_and_delivers_the_result(
     assert len(returned_mails) == 1
     assert returned_mails[0].subject == f"Hồ sơ {code} đã trả kết quả"
     assert "qua bưu chính công ích" in returned_mails[0].body
+
+    stack.stop()
+    logs = stack.logs()
+    for personal in (ADDRESS, "0912345678", EMAIL):
+        assert personal not in logs
+
+
+async def test_a_result_the_post_cannot_deliver_comes_back_to_the_desk_and_is_delivered_again(
+    stack: Stack, engine: AsyncEngine, operator: PostalOperator, mail_server: SmtpSink
+) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        world: World = await create_world(session)
+        world.staff["admin"] = await create_staff(session, agency=world.ward, roles=("admin",), password="demo")
+        await session.commit()
+    stack.env.update(
+        {
+            "MOTCUA_POSTAL_API_URL": operator.url + "/v1/requests",
+            "MOTCUA_POSTAL_API_SECRET": API_SECRET,
+            "MOTCUA_POSTAL_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "MOTCUA_SMTP_PORT": str(mail_server.port),
+            "MOTCUA_NOTIFY_POLL_SECONDS": "0.1",
+            "MOTCUA_NOTIFY_BACKOFF_BASE_SECONDS": "0.1",
+            "MOTCUA_NOTIFY_BACKOFF_MAX_SECONDS": "0.4",
+            "MOTCUA_NOTIFY_LEASE_SECONDS": "4",
+            "MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS": "2",
+        }
+    )
+    for service in ("intake", "workflow", "notify"):
+        stack.api(service)
+    for service in ("intake", "workflow", "notify"):
+        stack.worker(service)
+
+    async with (
+        httpx.AsyncClient(base_url=stack.url("intake"), timeout=30) as intake,
+        httpx.AsyncClient(base_url=stack.url("workflow"), timeout=30) as workflow,
+        httpx.AsyncClient(base_url=stack.url("notify"), timeout=30) as notify,
+    ):
+
+        async def login(name: str) -> dict[str, str]:
+            staff = world.staff[name]
+            token = await workflow.post("/api/v1/auth/token", data={"username": staff.username, "password": "demo"})
+            assert token.status_code == 200, token.text
+            return {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+        counter, specialist, head, admin = [await login(n) for n in ("counter", "specialist", "head", "admin")]
+
+        # the administrator tells the post where the desk is and when it receives the postman
+        desk_address, desk_hours = "Số 1 Hoàng Văn Thụ, phường Hồng Bàng, Hải Phòng", "Thứ Hai–Thứ Sáu 8:00–11:00"
+        patched = await workflow.patch(
+            f"/api/v1/agencies/{world.ward.code}",
+            json={"street_address": desk_address, "postal_hours": desk_hours},
+            headers=admin,
+        )
+        assert patched.status_code == 200, patched.text
+        assert (patched.json()["street_address"], patched.json()["postal_hours"]) == (desk_address, desk_hours)
+
+        # filed at the counter, the result to be delivered by post
+        class Desk:
+            procedure_code = world.codes["single"]
+
+        body = submission(Desk(), return_method="postal", postal_address=ADDRESS)  # type: ignore[arg-type]
+        body["applicant"]["email"] = EMAIL
+        created = await intake.post("/api/v1/counter/dossiers", json=body, headers=counter)
+        assert created.status_code == 201, created.text
+        code, secret = created.json()["code"], created.json()["secret"]
+
+        async def tracked() -> dict[str, Any]:
+            answer = await intake.get(f"/api/v1/track/{code}", params={"secret": secret})
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        async def staff_view(headers: dict[str, str]) -> dict[str, Any]:
+            answer = await workflow.get(f"/api/v1/dossiers/{code}", headers=headers)
+            assert answer.status_code == 200, answer.text
+            return dict(answer.json())
+
+        async def may(headers: dict[str, str], action: str) -> bool:
+            return action in (await staff_view(headers))["allowed_actions"]
+
+        await eventually(lambda: may(specialist, "forward"), timeout=20, what="the dossier routed to the specialist")
+        state = await staff_view(specialist)
+        forwarded = await workflow.post(
+            f"/api/v1/dossiers/{code}/transitions",
+            json={"action": "forward", "version": state["version"]},
+            headers=specialist,
+        )
+        assert forwarded.status_code == 200, forwarded.text
+        await eventually(lambda: may(head, "resolve"), timeout=20, what="the dossier at the head")
+        resolved = await workflow.post(
+            f"/api/v1/dossiers/{code}/transitions",
+            json={"action": "resolve", "result_note": "Giấy xác nhận bản chính"},
+            headers=head,
+        )
+        assert resolved.status_code == 200, resolved.text
+
+        # the delivery request tells the postman where to collect the result, and when
+        async def booked(count: int) -> bool:
+            return len(operator.booked("delivery")) >= count
+
+        await eventually(lambda: booked(1), timeout=20, what="the delivery request at the post")
+        [first] = operator.booked("delivery")
+        assert (first.body["data"]["agency_address"], first.body["data"]["agency_postal_hours"]) == (
+            desk_address,
+            desk_hours,
+        )
+
+        # the operator's booking reply, the pickup at the desk, two failed attempts, the return
+        reply = await operator.report(intake, first, "result.booked", operator_reference="VNP-HP-000731", fee_vnd=32000)
+        assert reply.outcome == "applied", reply.response.text
+        assert (await operator.report(intake, first, "result.picked_up")).outcome == "applied"
+        failed = await operator.report(
+            intake, first, "result.delivery_failed", attempt=1, reason_code="recipient_absent"
+        )
+        assert failed.outcome == "applied", failed.response.text
+        assert (await tracked())["status"] == "resolved"
+
+        async def mailed(words: str) -> bool:
+            return any(words in mail.subject for mail in mail_server.to(EMAIL))
+
+        await eventually(lambda: mailed("chưa giao được"), timeout=20, what="the email about the failed attempt")
+        last = await operator.report(
+            intake, first, "result.delivery_failed", attempt=2, reason_code="recipient_absent", final_attempt=True
+        )
+        assert last.outcome == "applied", last.response.text
+        back = await operator.report(intake, first, "result.returned_to_sender")
+        assert back.outcome == "applied", back.response.text
+
+        # the result waits at the desk: the citizen and the desk are told, the timeline shows it
+        await eventually(lambda: mailed("chuyển về Bộ phận một cửa"), timeout=20, what="the email about the return")
+
+        async def desk_told() -> bool:
+            inbox = await notify.get("/api/v1/notifications/inbox", headers=counter)
+            return any("bị bưu điện chuyển trả" in (item.get("subject") or "") for item in inbox.json()["items"])
+
+        await eventually(desk_told, timeout=20, what="the desk's in-app notification of the return")
+        timeline = await workflow.get(f"/api/v1/dossiers/{code}/timeline", headers=counter)
+        actions = [line["action"] for line in timeline.json()]
+        assert actions[-4:] == [
+            "postal_result_picked_up",
+            "postal_delivery_failed",
+            "postal_delivery_failed",
+            "postal_returned",
+        ]
+        view = await staff_view(counter)
+        assert (view["status"], view["allowed_actions"]) == ("resolved", ["return_result"])
+        desk = (await intake.get(f"/api/v1/desk/dossiers/{code}", headers=counter)).json()
+        assert desk["postal_returned"] is True
+        assert [(s["status"], s["operator_reference"], s["fee_vnd"]) for s in desk["shipments"]] == [
+            ("returned", "VNP-HP-000731", 32000)
+        ]
+        history = (await tracked())["history"]
+        assert history[-1]["note"].startswith("Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả.")
+
+        # the same return again changes nothing: as delivered before, and as a new report
+        duplicate = await operator.send(intake, back.content, back.headers)
+        assert duplicate.response.json() == {"outcome": "duplicate", "first_outcome": "applied"}
+        assert (await operator.report(intake, first, "result.returned_to_sender")).outcome == "already_applied"
+        stale = await operator.report(intake, first, "result.delivered")
+        assert stale.response.status_code == 409
+        assert stale.response.json()["code"] == "shipment_transition_invalid"
+        assert (await tracked())["history"] == history
+
+        # the citizen asks for the post again: the counter officer books a new delivery
+        again = await intake.post(f"/api/v1/dossiers/{code}/postal-redelivery", json={}, headers=counter)
+        assert again.status_code == 200, again.text
+        await eventually(lambda: booked(2), timeout=20, what="the new delivery request at the post")
+        second = operator.booked("delivery")[1]
+        assert second.tracking_number != first.tracking_number
+        assert second.body["data"]["previous_tracking_number"] == first.tracking_number
+        assert second.body["data"]["contact"]["address"] == ADDRESS
+        delivered = await operator.round(intake, second)
+        assert [r.outcome for r in delivered] == ["applied", "applied"], [r.response.text for r in delivered]
+        assert (await tracked())["status"] == "returned"
+        await eventually(lambda: mailed("đã trả kết quả"), timeout=20, what="the email saying the result arrived")
 
     stack.stop()
     logs = stack.logs()

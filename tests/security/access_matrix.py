@@ -96,6 +96,17 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
             "accept", frozenset({"counter", "admin"}), 200, {"submitted": at("desk", "counter") | ADMIN}, json={}
         ),
     ),
+    ("intake", "POST", DOSSIER + "/postal-redelivery"): (
+        # the access rule lets the desk's counter through at "resolved"; the world's result never went by
+        # post, so the service's own check answers 409 no_postal_return (tests/intake/test_postal.py: 200)
+        OnDossier(
+            "ask the post to deliver again",
+            frozenset({"counter", "admin"}),
+            409,
+            {"resolved": at("desk", "counter") | ADMIN},
+            json={},
+        ),
+    ),
     ("intake", "POST", DOSSIER + "/refuse"): (
         OnDossier(
             "refuse",

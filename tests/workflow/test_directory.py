@@ -144,3 +144,44 @@ async def test_agencies_are_added_moved_and_closed_but_never_under_themselves(
     assert any(row["code"] == code for row in readable.json())
     roles = await workflow.get("/api/v1/roles", headers=bearer(counter))
     assert {"admin", "counter"} <= {row["code"] for row in roles.json()}
+
+
+async def test_an_agency_has_a_street_address_and_hours_for_the_postman(
+    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+) -> None:
+    province, admin = await _admin(committed)
+    headers = bearer(admin)
+    code = unique("XA.")
+    created = await workflow.post(
+        "/api/v1/agencies",
+        headers=headers,
+        json={
+            "code": code,
+            "name": "UBND phường Ngô Quyền",
+            "level_code": "province",
+            "parent_code": province.code,
+            "street_address": "Số 2 Lê Lợi, phường Ngô Quyền, Hải Phòng",
+            "postal_hours": "Thứ Hai–Thứ Sáu 8:00–11:00",
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert (created.json()["street_address"], created.json()["postal_hours"]) == (
+        "Số 2 Lê Lợi, phường Ngô Quyền, Hải Phòng",
+        "Thứ Hai–Thứ Sáu 8:00–11:00",
+    )
+    moved = await workflow.patch(
+        f"/api/v1/agencies/{code}", headers=headers, json={"street_address": "Số 9 Điện Biên Phủ, Hải Phòng"}
+    )
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["street_address"], moved.json()["postal_hours"]) == (
+        "Số 9 Điện Biên Phủ, Hải Phòng",
+        "Thứ Hai–Thứ Sáu 8:00–11:00",
+    )
+    cleared = await workflow.patch(f"/api/v1/agencies/{code}", headers=headers, json={"postal_hours": None})
+    assert cleared.json()["postal_hours"] is None
+    assert cleared.json()["street_address"] == "Số 9 Điện Biên Phủ, Hải Phòng"
+    too_long = await workflow.patch(f"/api/v1/agencies/{code}", headers=headers, json={"street_address": "x" * 301})
+    assert too_long.status_code == 422
+    listed = await workflow.get("/api/v1/agencies", headers=headers)
+    [row] = [row for row in listed.json() if row["code"] == code]
+    assert row["street_address"] == "Số 9 Điện Biên Phủ, Hải Phòng"

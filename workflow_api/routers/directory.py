@@ -60,7 +60,7 @@ async def add_agency(body: AgencyIn, session: SessionDep, actor: Admin, request:
 async def change_agency(
     code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: Admin, request: Request
 ) -> AgencyOut:
-    """Rename, move, set the counter cut-off or close (valid_to) an agency (administrators)."""
+    """Rename, move, set the cut-off, the address and hours for the postman, or close an agency (administrators)."""
     changed = await directory.update_agency(session, code, body)
     record(session, audit_entry(
         service="workflow", action="update", resource=f"PATCH /api/v1/agencies/{code}", request=request, actor=actor,

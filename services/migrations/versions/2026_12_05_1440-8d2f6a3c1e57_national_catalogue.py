@@ -2,7 +2,7 @@
 can rank a name match above a field-only match (services.core.text.procedure_search_text)
 
 Revision ID: 8d2f6a3c1e57
-Revises: 5a1c0e7d9b21
+Revises: 9e4b7c2d1a53
 Create Date: 2026-12-05 14:10:00
 """
 

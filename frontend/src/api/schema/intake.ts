@@ -410,6 +410,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dossiers/{code}/postal-redelivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Postal Redelivery
+         * @description Ask the post to deliver again a result it brought back to the desk (a new delivery is booked).
+         */
+        post: operations["postal_redelivery_api_v1_dossiers__code__postal_redelivery_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dossiers/{code}/refuse": {
         parameters: {
             query?: never;
@@ -653,7 +673,7 @@ export interface paths {
         put?: never;
         /**
          * Postal Webhook
-         * @description Postal operator events: pickup.requested / picked_up / handed_over, result.picked_up / delivered.
+         * @description Postal operator events: the pickup of a dossier and the delivery of a result, failures included.
          */
         post: operations["postal_webhook_api_v1_webhooks_postal_post"];
         delete?: never;
@@ -1043,6 +1063,11 @@ export interface components {
             due_at: string | null;
             /** Postal Address */
             postal_address: string | null;
+            /**
+             * Postal Returned
+             * @description the post brought the result back: it waits at the desk, to hand over or to deliver again
+             */
+            postal_returned: boolean;
             /** Procedure Code */
             procedure_code: string;
             /** Procedure Name */
@@ -1056,6 +1081,11 @@ export interface components {
             remaining: components["schemas"]["RemainingOut"][];
             /** Return Method */
             return_method: string;
+            /**
+             * Shipments
+             * @description the public post's shipments, oldest first
+             */
+            shipments: components["schemas"]["DeskShipmentOut"][];
             /** Status */
             status: string;
             /** Status Code */
@@ -1066,6 +1096,57 @@ export interface components {
             submitted_at: string | null;
             /** Supplement Count */
             supplement_count: number;
+        };
+        /**
+         * DeskShipmentOut
+         * @description A shipment as staff see it: with the operator's booking reply.
+         */
+        DeskShipmentOut: {
+            /** Booked At */
+            booked_at: string | null;
+            /**
+             * Direction
+             * @description inbound: the dossier; outbound: the result
+             * @enum {string}
+             */
+            direction: "inbound" | "outbound";
+            /**
+             * Failed Attempts
+             * @description delivery attempts that failed
+             */
+            failed_attempts: number;
+            /**
+             * Failure Code
+             * @description the operator's reason for the last failed attempt
+             */
+            failure_code: string | null;
+            /**
+             * Fee Vnd
+             * @description the operator's fee for the shipment
+             */
+            fee_vnd: number | null;
+            /**
+             * Operator Reference
+             * @description the operator's own booking reference
+             */
+            operator_reference: string | null;
+            /**
+             * Redelivery At
+             * @description when the post will try again, when it said
+             */
+            redelivery_at: string | null;
+            /**
+             * Status
+             * @description inbound: booked, requested, picked_up, handed_over, cancelled; outbound: booked, picked_up, delivery_failed, redelivery_scheduled, delivered, returned (back at the desk)
+             */
+            status: string;
+            /** Tracking Number */
+            tracking_number: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** DocumentIn */
         DocumentIn: {
@@ -1566,7 +1647,25 @@ export interface components {
              * @enum {string}
              */
             direction: "inbound" | "outbound";
-            /** Status */
+            /**
+             * Failed Attempts
+             * @description delivery attempts that failed
+             */
+            failed_attempts: number;
+            /**
+             * Failure Code
+             * @description the operator's reason for the last failed attempt
+             */
+            failure_code: string | null;
+            /**
+             * Redelivery At
+             * @description when the post will try again, when it said
+             */
+            redelivery_at: string | null;
+            /**
+             * Status
+             * @description inbound: booked, requested, picked_up, handed_over, cancelled; outbound: booked, picked_up, delivery_failed, redelivery_scheduled, delivered, returned (back at the desk)
+             */
             status: string;
             /** Tracking Number */
             tracking_number: string | null;
@@ -1717,6 +1816,11 @@ export interface components {
         };
         /** TrackingOut */
         TrackingOut: {
+            /**
+             * Agency Address
+             * @description the desk's street address: where a result the post brought back waits
+             */
+            agency_address?: string | null;
             /** Agency Name */
             agency_name: string;
             /** Code */
@@ -3484,6 +3588,95 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    postal_redelivery_api_v1_dossiers__code__postal_redelivery_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DossierOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

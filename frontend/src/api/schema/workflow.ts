@@ -39,7 +39,7 @@ export interface paths {
         head?: never;
         /**
          * Change Agency
-         * @description Rename, move, set the counter cut-off or close (valid_to) an agency (administrators).
+         * @description Rename, move, set the cut-off, the address and hours for the postman, or close an agency (administrators).
          */
         patch: operations["change_agency_api_v1_agencies__code__patch"];
         trace?: never;
@@ -713,6 +713,13 @@ export interface components {
             name: string;
             /** Parent Code */
             parent_code?: string | null;
+            /**
+             * Postal Hours
+             * @description e.g. Thứ Hai–Thứ Sáu 7:30–11:30
+             */
+            postal_hours?: string | null;
+            /** Street Address */
+            street_address?: string | null;
             /** Valid From */
             valid_from?: string | null;
         };
@@ -812,8 +819,18 @@ export interface components {
             name: string;
             /** Parent Code */
             parent_code: string | null;
+            /**
+             * Postal Hours
+             * @description when the desk receives the postman
+             */
+            postal_hours: string | null;
             /** Staff Count */
             staff_count: number;
+            /**
+             * Street Address
+             * @description where the postman hands over dossiers and collects results
+             */
+            street_address: string | null;
             /** Valid From */
             valid_from: string | null;
             /** Valid To */
@@ -829,6 +846,16 @@ export interface components {
             name?: string | null;
             /** Parent Code */
             parent_code?: string | null;
+            /**
+             * Postal Hours
+             * @description null clears it
+             */
+            postal_hours?: string | null;
+            /**
+             * Street Address
+             * @description null clears it
+             */
+            street_address?: string | null;
             /** Valid To */
             valid_to?: string | null;
         };

@@ -23,6 +23,8 @@ interface Draft {
   counter_cutoff: string;
   valid_from: string;
   valid_to: string;
+  street_address: string;
+  postal_hours: string;
 }
 
 /** Agencies in tree order (each after its parent), with their depth. */
@@ -68,6 +70,8 @@ function AgencyForm({
     counter_cutoff: hhmm(existing?.counter_cutoff) || "15:00",
     valid_from: existing?.valid_from ?? "",
     valid_to: existing?.valid_to ?? "",
+    street_address: existing?.street_address ?? "",
+    postal_hours: existing?.postal_hours ?? "",
   });
   const [errors, setErrors] = useState<Errors>({});
   const save = useMutation({
@@ -83,6 +87,8 @@ function AgencyForm({
               is_one_stop_desk: draft.is_one_stop_desk,
               counter_cutoff: `${draft.counter_cutoff}:00`,
               valid_from: draft.valid_from || null,
+              street_address: draft.street_address.trim() || null,
+              postal_hours: draft.postal_hours.trim() || null,
             },
           }),
         );
@@ -95,6 +101,8 @@ function AgencyForm({
             parent_code: draft.parent_code || null,
             is_one_stop_desk: draft.is_one_stop_desk,
             counter_cutoff: `${draft.counter_cutoff}:00`,
+            street_address: draft.street_address.trim() || null,
+            postal_hours: draft.postal_hours.trim() || null,
             ...(draft.valid_to ? { valid_to: draft.valid_to } : {}),
           },
         }),
@@ -112,6 +120,10 @@ function AgencyForm({
     if (name.length < 2 || name.length > 300) found.name = t("validation.length", { min: 2, max: 300 });
     if (isNew && !draft.level_code) found.level_code = t("validation.required");
     if (!TIME.test(draft.counter_cutoff)) found.counter_cutoff = t("validation.time");
+    const address = draft.street_address.trim();
+    if (address && (address.length < 5 || address.length > 300)) found.street_address = t("validation.length", { min: 5, max: 300 });
+    const hours = draft.postal_hours.trim();
+    if (hours && (hours.length < 3 || hours.length > 200)) found.postal_hours = t("validation.length", { min: 3, max: 200 });
     setErrors(found);
     if (Object.keys(found).length === 0) save.mutate();
   }
@@ -162,6 +174,12 @@ function AgencyForm({
             <input type="date" value={draft.valid_to} onChange={(e) => set("valid_to", e.target.value)} {...describe(`${prefix}-to`, {}, "valid_to", true)} />
           </Field>
         )}
+        <Field id={`${prefix}-address`} label={t("agencies.streetAddress")} error={errors.street_address} hint={t("agencies.streetAddressHint")} className="wide">
+          <input maxLength={300} value={draft.street_address} onChange={(e) => set("street_address", e.target.value)} {...describe(`${prefix}-address`, errors, "street_address", true)} />
+        </Field>
+        <Field id={`${prefix}-postal-hours`} label={t("agencies.postalHours")} error={errors.postal_hours} hint={t("agencies.postalHoursHint")} className="wide">
+          <input maxLength={200} value={draft.postal_hours} onChange={(e) => set("postal_hours", e.target.value)} {...describe(`${prefix}-postal-hours`, errors, "postal_hours", true)} />
+        </Field>
         <label className="checkbox">
           <input type="checkbox" checked={draft.is_one_stop_desk} onChange={(e) => set("is_one_stop_desk", e.target.checked)} />
           {t("agencies.desk")}

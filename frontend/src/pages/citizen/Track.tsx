@@ -304,6 +304,12 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       {data.status === "returned" && <FeedbackForm code={data.code} secret={secret} />}
       {open && <WithdrawForm code={data.code} secret={secret} />}
 
+      {data.status === "resolved" && data.shipments?.at(-1)?.status === "returned" && (
+        <p className="alert alert-info" data-testid="postal-returned">
+          {t("track.postalReturned", { agency: data.agency_name })}
+          {data.agency_address && <> {t("track.postalReturnedAddress", { address: data.agency_address })}</>}
+        </p>
+      )}
       {(data.shipments ?? []).length > 0 && (
         <section className="card" data-testid="shipments" aria-labelledby="shipments-title">
           <h2 id="shipments-title">{t("track.shipments")}</h2>
@@ -312,6 +318,17 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
               <li key={`${shipment.direction}-${shipment.tracking_number ?? ""}`}>
                 {t(`track.shipment.${shipment.direction}`)}: <strong>{shipment.tracking_number ?? "—"}</strong>{" "}
                 <span className="muted">({t(`track.shipmentStatus.${shipment.status}`, { defaultValue: shipment.status })})</span>
+                {shipment.failed_attempts > 0 && (
+                  <span className="postal-failure" data-testid="failed-attempts">
+                    {" "}
+                    {t("track.failedAttempts", {
+                      count: shipment.failed_attempts,
+                      reason: t(`track.postalReason.${shipment.failure_code ?? "other"}`, {
+                        defaultValue: t("track.postalReason.other"),
+                      }),
+                    })}
+                  </span>
+                )}
               </li>
             ))}
           </ul>

@@ -10,6 +10,7 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
 import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
+import { PostalReturned, PostalShipments } from "./Postal";
 import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
 
@@ -206,6 +207,14 @@ export function DossierPage() {
         {desk.error ? <p className="muted">{t("documents.unavailable")}</p> : null}
         {desk.data && <Documents code={data.code} documents={desk.data.documents} checklist={desk.data.checklist} />}
       </section>
+
+      {desk.data && desk.data.shipments.length > 0 && (
+        <section className="card" aria-labelledby="postal-title">
+          <h2 id="postal-title">{t("postal.title")}</h2>
+          {desk.data.postal_returned && data.allowed_actions.includes("return_result") && <PostalReturned code={data.code} />}
+          <PostalShipments shipments={desk.data.shipments} />
+        </section>
+      )}
 
       <section className="card" aria-labelledby="timeline-title">
         <h2 id="timeline-title">{t("timeline.title")}</h2>

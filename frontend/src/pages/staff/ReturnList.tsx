@@ -3,9 +3,10 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
-import { unwrap, workflow } from "../../api/client";
+import { intake, unwrap, workflow } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { formatDateTime } from "./format";
+import { PostalReturned } from "./Postal";
 
 /** Hand a result over: at the counter (the officer records it) or by post (the postal operator reports it). */
 function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => void }) {
@@ -15,6 +16,11 @@ function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => 
   const dossier = useQuery({
     queryKey: ["staff", "dossier", code],
     queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
+  });
+  const desk = useQuery({
+    queryKey: ["staff", "desk", "dossier", code],
+    retry: false,
+    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
   });
   const give = useMutation({
     mutationFn: async () =>
@@ -44,17 +50,20 @@ function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => 
     give.mutate();
   }
   return (
-    <form className="form action-form" onSubmit={onSubmit}>
-      <p>{t("toReturn.to", { name: data.applicant.full_name, method: t(`returnMethods.${data.return_method}`) })}</p>
-      <label>
-        {t("toReturn.note")}
-        <textarea value={comment} maxLength={2000} onChange={(event) => setComment(event.target.value)} />
-      </label>
-      <ProblemAlert error={give.error} />
-      <div className="actions">
-        <button type="submit" className="primary" disabled={give.isPending}>{t("toReturn.confirm")}</button>
-      </div>
-    </form>
+    <>
+      {desk.data?.postal_returned && <PostalReturned code={code} />}
+      <form className="form action-form" onSubmit={onSubmit}>
+        <p>{t("toReturn.to", { name: data.applicant.full_name, method: t(`returnMethods.${data.return_method}`) })}</p>
+        <label>
+          {t("toReturn.note")}
+          <textarea value={comment} maxLength={2000} onChange={(event) => setComment(event.target.value)} />
+        </label>
+        <ProblemAlert error={give.error} />
+        <div className="actions">
+          <button type="submit" className="primary" disabled={give.isPending}>{t("toReturn.confirm")}</button>
+        </div>
+      </form>
+    </>
   );
 }
 
