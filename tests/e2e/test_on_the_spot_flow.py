@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.calendar.working import VN_TZ
-from services.models import OutboxEvent, Staff
+from services.models import Dossier, Notification, OutboxEvent, Staff
 from tests.e2e.conftest import ARTIFACTS, Stack, eventually
 from tests.factories import create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
@@ -151,6 +151,16 @@ async def test_received_resolved_and_returned_in_one_visit(
             ).all()
         )
     assert {"dossier.received", "dossier.routed", "dossier.resolved", "dossier.returned"} <= types
+    # the citizen, standing at the counter, is told of the return only (no appointment, no "come and collect")
+    async with AsyncSession(engine) as session:
+        told = (
+            await session.execute(
+                select(Notification.event_type, Notification.channel)
+                .join(Dossier, Dossier.id == Notification.dossier_id)
+                .where(Dossier.code == code, Notification.channel != "in_app")
+            )
+        ).all()
+    assert sorted(told) == [("dossier.returned", "email"), ("dossier.returned", "sms")]
     stack.stop()
     logs = stack.logs()
     assert "dossier not routed" not in logs
