@@ -25,7 +25,7 @@ def upgrade() -> None:
     # part of the vocabulary like the template rules that name it, so every database has it
     op.execute(
         "INSERT INTO role (code, name_vi, name_en, created_at, updated_at) VALUES ('on_the_spot', "
-        "'Cán bộ một cửa được ủy quyền giải quyết tại chỗ', 'Counter officer delegated to resolve on the spot', "
+        "'Ủy quyền ký giải quyết tại chỗ (4 tại chỗ)', 'Delegated to sign and resolve on the spot', "
         "now(), now()) ON CONFLICT (code) DO NOTHING"
     )
 
