@@ -13,10 +13,15 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
+from services.core.auth import Actor
+from services.intake import dossiers as intake_dossiers
 from services.models import Staff
+from services.sla.clocks import WarningPolicy
+from services.workflow.engine import allowed_actions, start_routing
 from services.workflow.templates import StepSpec, template_problems
-from tests.factories import create_agency, create_staff
+from tests.factories import create_agency, create_dossier, create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
 from tests.pdf import pdf_text
 from tests.workflow_setup import add_template
@@ -221,3 +226,26 @@ def test_an_on_the_spot_template_is_one_delegated_step_at_the_desk(steps: list[S
         good, limit_value=0, limit_unit="working_days", known_roles=("on_the_spot",), known_agencies=(),
         on_the_spot=True,
     ) == []  # fmt: skip
+
+
+async def test_online_the_slow_path_is_also_for_the_delegated_officer_only(session: AsyncSession) -> None:
+    """An online dossier of an on-the-spot procedure walks the same single step: only the delegation resolves."""
+    desk = await create_desk(session, days=0)
+    template = await add_template(
+        session, desk.version, [("resolve_at_desk", None, "on_the_spot", 0, ["resolve", "return_result"])]
+    )
+    template.on_the_spot = True
+    signer = await create_staff(session, agency=desk.agency, roles=("counter", "on_the_spot"))
+    dossier = await create_dossier(session, agency=desk.agency, version=desk.version, status="submitted")
+    await intake_dossiers.receive(
+        session, dossier, at=VISIT, channel=Channel.ONLINE, policy=WarningPolicy(), actor=None
+    )
+    assert await start_routing(session, dossier, at=VISIT, policy=WarningPolicy())
+    assert dossier.current_assignee_id == signer.id  # the step is the delegation's
+
+    def actor(staff: Staff) -> Actor:
+        roles = frozenset(role.role_code for role in staff.roles)
+        return Actor(subject=str(staff.id), username=staff.username, roles=roles, agency_id=staff.agency_id)
+
+    assert await allowed_actions(session, dossier, actor(signer)) == ["resolve", "apologize", "withdraw"]
+    assert "resolve" not in await allowed_actions(session, dossier, actor(desk.officer))
