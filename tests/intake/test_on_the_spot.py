@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,16 +12,20 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_api.main import create_app as create_intake
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
+from services.core.config import Settings
 from services.intake import dossiers as intake_dossiers
-from services.models import Staff
+from services.models import Dossier, Staff
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import allowed_actions, start_routing
 from services.workflow.templates import StepSpec, template_problems
+from tests.apps import new_client
 from tests.factories import create_agency, create_dossier, create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
 from tests.pdf import pdf_text
@@ -249,3 +254,24 @@ async def test_online_the_slow_path_is_also_for_the_delegated_officer_only(sessi
 
     assert await allowed_actions(session, dossier, actor(signer)) == ["resolve", "apologize", "withdraw"]
     assert "resolve" not in await allowed_actions(session, dossier, actor(desk.officer))
+
+
+async def test_a_button_pressed_many_times_at_once_resolves_one_dossier(
+    settings: Settings, spot: SpotDesk, bearer: Bearer, committed: AsyncSession, travel: Callable[[datetime], None]
+) -> None:
+    travel(VISIT)
+    app = create_intake(settings.model_copy(update={"db_pool_timeout_seconds": 60.0}))
+    headers = {**bearer(spot.signer), "Idempotency-Key": f"spot-{spot.desk.agency.code}"}
+    async with app.router.lifespan_context(app), new_client(app) as client:
+        responses = await asyncio.gather(
+            *(
+                client.post("/api/v1/counter/dossiers/on-the-spot", json=approval(spot.desk), headers=headers)
+                for _ in range(30)
+            )
+        )
+    assert {r.status_code for r in responses} == {201}, {
+        r.status_code: r.text for r in responses if r.status_code != 201
+    }
+    assert len({r.json()["code"] for r in responses}) == 1
+    stored = await committed.scalar(select(func.count()).where(Dossier.receiving_agency_id == spot.desk.agency.id))
+    assert stored == 1
