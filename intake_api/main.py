@@ -19,6 +19,7 @@ from services.core.app import create_service_app
 from services.core.config import Settings
 from services.intake.schemas import CounterSubmissionIn, SecretIn, StaffUploadIn, SubmissionIn
 from services.outbox.receiver import events_router
+from services.workflow.on_the_spot import OnTheSpotIn
 
 SERVICE = "intake"
 
@@ -43,5 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         downstream=("workflow", "notify"),
         settings=settings,
-        schemas=(SubmissionIn, CounterSubmissionIn, SecretIn, StaffUploadIn),
+        schemas=(SubmissionIn, CounterSubmissionIn, OnTheSpotIn, SecretIn, StaffUploadIn),
     )

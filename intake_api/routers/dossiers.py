@@ -42,9 +42,12 @@ from services.intake.schemas import (
 from services.models import STATUS_CODES, Document, Dossier
 from services.sla.clocks import WarningPolicy
 from services.workflow.access import ACT_ROLES, READ_ROLES, dossier_for, dossier_to_act_on
+from services.workflow.engine import ON_THE_SPOT_ROLE
+from services.workflow.on_the_spot import RESULT_FIELD, OnTheSpotIn, OnTheSpotOut, resolve_on_the_spot
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
 Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
+Delegated = Annotated[Actor, Depends(require_roles(ON_THE_SPOT_ROLE))]
 Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
 Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
 Code = Annotated[str, Path(max_length=64)]
@@ -229,6 +232,73 @@ async def submit_at_counter(
 ) -> Any:
     """The counter officer files the dossier for the citizen: received at once, with its due time and secret."""
     return await _submit(request, session, settings, clock, key, actor=actor)
+
+
+@router.post(
+    "/counter/dossiers/on-the-spot",
+    status_code=status.HTTP_201_CREATED,
+    response_model=OnTheSpotOut,
+    responses=problem_responses(401, 403, 404, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/OnTheSpotIn"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "data": {"type": "string", "description": "the OnTheSpotIn JSON"},
+                            "D01": {"type": "string", "format": "binary", "description": "a file per document code"},
+                            RESULT_FIELD: {"type": "string", "format": "binary", "description": "a result file"},
+                        },
+                        "required": ["data"],
+                    }
+                },
+            }
+        }
+    },
+)
+async def resolve_at_counter(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    actor: Delegated,
+    key: IdempotencyKey = None,
+) -> Any:
+    """4 tại chỗ: a delegated counter officer files, decides and returns a simple procedure's dossier in one visit."""
+    parsed = await parse(request, OnTheSpotIn)
+    scope = f"POST {request.url.path}"
+    keyed = idempotency.scope_for(settings, scope, staff_id=actor.staff_id, client_address=client_address(request))
+    if key is not None:
+        replay = await idempotency.claim(
+            session, settings, scope=keyed, key=key,
+            request_hash=idempotency.fingerprint(parsed.fingerprint_source), now=clock.now(),
+        )  # fmt: skip
+        if replay is not None:
+            return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
+    now = clock.now()
+    done = await resolve_on_the_spot(session, settings, parsed.data, actor=actor, now=now, policy=_policy(settings))
+    dossier = done.created.dossier
+    inputs = [upload for upload in parsed.uploads if upload.field != RESULT_FIELD]
+    results = [upload for upload in parsed.uploads if upload.field == RESULT_FIELD]
+    _attach(session, settings, dossier, inputs, kind="input", clock=clock, staff_id=actor.staff_id)
+    _attach(session, settings, dossier, results, kind="result", clock=clock, staff_id=actor.staff_id)
+    record(
+        session,
+        audit_entry(
+            service="intake", action="create", resource=scope, request=request, actor=actor, dossier_id=dossier.id
+        ),
+    )
+    await session.flush()
+    base = (await _out(session, dossier, secret=done.created.secret)).model_dump()
+    body = OnTheSpotOut(
+        **base, decision=done.decision, outcome=dossier.outcome, resolved_at=dossier.resolved_at,
+        returned_at=dossier.returned_at,
+    ).model_dump(mode="json")  # fmt: skip
+    if key is not None:
+        await idempotency.remember(session, settings, scope=keyed, key=key, status=201, body=body, sealed=("secret",))
+    return JSONResponse(body, status_code=status.HTTP_201_CREATED)
 
 
 @router.post("/dossiers/{code}/accept", responses=problem_responses(401, 403, 404, 409))

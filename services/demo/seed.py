@@ -17,7 +17,10 @@ Choices worth knowing:
 - Commune-level procedures are received and resolved by the ward that receives the dossier, so
   their workflow steps leave ``agency_id`` null; residence procedures (Công an cấp xã) included.
 - Records without a time limit, or with one in calendar days, are skipped and listed in the report.
-  "Trong ngày" records with value 0 keep 0 working days and a single step at the desk.
+  "Trong ngày" records with value 0 keep 0 working days and a single step at the desk. Two of them, the
+  certifications 2.000815 and 2.000884, are "4 tại chỗ" (``ON_THE_SPOT_PROCEDURES``): their template is
+  flagged ``on_the_spot`` and its step is for the delegation role ``on_the_spot``, which both ward counter
+  officers (``tiepnhan.xa``, ``tiepnhan.lechan``) hold.
 - ``postal_return`` null in the source (unknown) is stored as False, flagged in ``source``.
 
 The loader is idempotent: it looks rows up by their natural keys, inserts only what is missing and
@@ -65,6 +68,7 @@ from services.models import (
     WorkingCalendar,
 )
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
+from services.workflow.engine import ON_THE_SPOT_ROLE
 
 TWO_TIER_SINCE = date(2025, 7, 1)
 DEMO_PASSWORD = "demo"  # noqa: S105 - DESIGN: every demo account's password; loaded only in demo mode
@@ -245,7 +249,7 @@ _DESK_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "tiepnhan.xa",
         "Lê Thị Mai Anh",
-        ("counter",),
+        ("counter", ON_THE_SPOT_ROLE),
         _DEMO_WARD,
         "Counter officer at the one-stop desk of phường Hồng Bàng",
     ),
@@ -266,7 +270,7 @@ _DESK_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         "tiepnhan.lechan",
         "Phan Thị Thanh Tâm",
-        ("counter",),
+        ("counter", ON_THE_SPOT_ROLE),
         _AGENCY_BY_KEY["ward_le_chan"].code,
         "Counter officer at the one-stop desk of phường Lê Chân",
     ),
@@ -411,6 +415,9 @@ APPROVE_ACTIONS = ("forward", "send_back", "resolve", "stop")
 INTERAGENCY_ACTIONS = ("forward", "send_back", "request_supplement", "request_payment", "stop")
 RETURN_ACTIONS = ("return_result", "apologize")
 RESOLVE_AT_DESK_ACTIONS = ("resolve", "return_result", "request_supplement", "stop")
+# "4 tại chỗ" (services.workflow.on_the_spot): the two certifications (chứng thực bản sao, chứng thực chữ ký)
+# a ward's delegated counter officer resolves while the citizen waits; their step is for the delegation role
+ON_THE_SPOT_PROCEDURES = frozenset({"2.000815", "2.000884"})
 
 HALF_DAY = Decimal("0.5")
 _STEP_NAME_LENGTH = 300
@@ -511,7 +518,8 @@ def plan_steps(record: ProcedureRecord) -> list[StepPlan]:
     total = Decimal(value)
     if total == 0:
         at_desk = "Giải quyết và trả kết quả tại chỗ"
-        return [StepPlan("resolve_at_desk", at_desk, None, "counter", total, RESOLVE_AT_DESK_ACTIONS)]
+        role = ON_THE_SPOT_ROLE if record["code"] in ON_THE_SPOT_PROCEDURES else "counter"
+        return [StepPlan("resolve_at_desk", at_desk, None, role, total, RESOLVE_AT_DESK_ACTIONS)]
     resolver = resolving_agency_key(record)
     receive = StepPlan("receive", "Tiếp nhận hồ sơ", None, "counter", Decimal(0), RECEIVE_ACTIONS)
     give_back = StepPlan("return", "Trả kết quả", None, "counter", Decimal(0), RETURN_ACTIONS)
@@ -945,7 +953,11 @@ def _template(record: ProcedureRecord, version_id: uuid.UUID, agency_ids: Mappin
         for position, plan in enumerate(plan_steps(record), start=1)
     ]
     return WorkflowTemplate(
-        procedure_version_id=version_id, version=1, name=_short(f"Quy trình {record['name_vi']}"), steps=steps
+        procedure_version_id=version_id,
+        version=1,
+        name=_short(f"Quy trình {record['name_vi']}"),
+        on_the_spot=record["code"] in ON_THE_SPOT_PROCEDURES,
+        steps=steps,
     )
 
 

@@ -285,6 +285,9 @@ class ProcedureDetail(ProcedureSummary):
     fees: list[FeeOut]
     agencies: list[AgencyOut]
     steps: list[StepOut]
+    on_the_spot: bool = Field(
+        default=False, description="4 tại chỗ: a delegated counter officer resolves and returns it in one visit"
+    )
     legal_basis: list[str]
     result_description: str | None
     cutoff_rule: bool
@@ -637,6 +640,7 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
             )
             for step in steps
         ],
+        on_the_spot=template.on_the_spot if template else False,
         legal_basis=list(version.legal_basis),
         result_description=version.result_description,
         cutoff_rule=version.cutoff_rule,
@@ -825,6 +829,7 @@ def _copy_template(template: WorkflowTemplate, version_id: uuid.UUID) -> Workflo
         version=1,
         name=template.name,
         active=True,
+        on_the_spot=template.on_the_spot,
         steps=[
             WorkflowStep(
                 position=step.position,

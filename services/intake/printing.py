@@ -94,6 +94,9 @@ async def receipt_pdf(
         if row.mandatory
     ]
     unit = "ngày làm việc" if version.time_limit_unit == "working_days" else "giờ làm việc"
+    # 4 tại chỗ (services.workflow.on_the_spot) receives, resolves and returns at the one instant of the visit
+    on_the_spot = dossier.returned_at is not None and dossier.returned_at == dossier.received_at
+    _, resolved = await _officer(session, dossier, "resolve") if on_the_spot else ("", None)
     return await offload.run(
         forms.render_receipt,
         forms.ReceiptForm(
@@ -110,6 +113,8 @@ async def receipt_pdf(
             officer_name=officer,
             printed_at=now,
             time_limit_label=f"{version.time_limit_value:02d} {unit}" if version.time_limit_value else "Trong ngày",
+            returned_on_the_spot_at=dossier.returned_at if on_the_spot else None,
+            result_note=resolved.comment if resolved else None,
             **_contact(dossier),
         ),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import sqlalchemy as sa
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -19,6 +20,11 @@ class WorkflowTemplate(Base, UUIDPk, Timestamps):
     version: Mapped[int] = mapped_column(default=1)
     name: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(default=True)
+    on_the_spot: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa.false(),
+        doc="4 tại chỗ: one step at the desk, received, decided and returned in one visit",
+    )
 
     steps: Mapped[list[WorkflowStep]] = relationship(lazy="raise", order_by="WorkflowStep.position")
 

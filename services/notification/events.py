@@ -6,6 +6,11 @@ recorded the event in ``processed_event``: the notification rows (``queued`` for
 not at all. Each row is unique by (event, channel, recipient), so whatever delivers an event twice
 adds nothing. Contacts are read from the shared dossier (or complaint) row here and stored on the
 notification only as its recipient; they never go into the event, the text or a log line.
+
+A dossier resolved on the spot ("4 tại chỗ", ``services.workflow.on_the_spot``) is received, resolved
+and returned at the one instant of the visit, with the citizen at the counter: its ``dossier.received``
+(an appointment) and ``dossier.resolved`` ("come and collect it") would be wrong by the time they are
+read, so the citizen is told only of the return. The events themselves, and the staff's, are unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from services.outbox.events import EventEnvelope
 from services.outbox.receiver import Handler
 
 logger = logging.getLogger("motcua.notify")
+# what the citizen of a dossier resolved on the spot is not told (module docstring)
+_SILENT_ON_THE_SPOT = frozenset({"dossier.received", "dossier.resolved"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,11 @@ class Target:
     staff_id: uuid.UUID | None = None
     agency_id: uuid.UUID | None = None
     locale: str | None = None  # None: the staff's language (MOTCUA_NOTIFY_LOCALE)
+
+
+def _on_the_spot(dossier: Dossier) -> bool:
+    """Received and returned at the same instant: resolved on the spot in one visit."""
+    return dossier.returned_at is not None and dossier.returned_at == dossier.received_at
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -202,7 +214,7 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
     context.update(_instants(payload))
 
     targets: list[Target] = []
-    if dossier is not None and rule.citizen:
+    if dossier is not None and rule.citizen and not (event.type in _SILENT_ON_THE_SPOT and _on_the_spot(dossier)):
         targets += _contact_targets(
             rule.citizen, dossier.applicant_email, dossier.applicant_phone, dossier.applicant_locale
         )

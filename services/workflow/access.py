@@ -21,6 +21,12 @@ rule that computes ``allowed_actions``. The desk's own actions map onto it:
 
 Administrators pass every caller check (never a state check). Counter intake files into the
 officer's own desk only (``services.intake.dossiers.receiving_agency``).
+
+Resolving on the spot ("4 tại chỗ", ``authorize_on_the_spot``) receives, decides and returns in one
+visit, so it is for a counter officer of the receiving desk who holds the delegation (the
+``on_the_spot`` role) — and for nobody else, administrators included: signing a result is not an
+administration task. The desk is checked when the dossier is filed (``not_your_desk``), and each of
+its steps then goes through the engine's rule above like any other transition.
 """
 
 from __future__ import annotations
@@ -31,9 +37,16 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import Actor
-from services.core.errors import Conflict, NotFound
+from services.core.errors import Conflict, Forbidden, NotFound
 from services.models import Dossier, Handover
-from services.workflow.engine import ActionForbidden, caller_may, may_act_on_step, position, possible_actions
+from services.workflow.engine import (
+    ON_THE_SPOT_ROLE,
+    ActionForbidden,
+    caller_may,
+    may_act_on_step,
+    position,
+    possible_actions,
+)
 
 DeskAction = Literal[
     "accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result", "request_redelivery"
@@ -135,3 +148,12 @@ async def dossier_to_act_on(session: AsyncSession, code: str, actor: Actor, acti
     dossier = await dossier_for(session, code, actor, lock=True)
     await authorize(session, dossier, actor, action)
     return dossier
+
+
+def authorize_on_the_spot(actor: Actor) -> None:
+    """403 unless the caller is a counter officer holding the delegation to resolve on the spot."""
+    if not (actor.has_any("counter") and actor.has_any(ON_THE_SPOT_ROLE)):
+        raise Forbidden(
+            "Resolving on the spot needs a counter officer with the delegation to sign (role on_the_spot).",
+            code="delegation_required",
+        )

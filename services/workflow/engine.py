@@ -63,6 +63,9 @@ from services.outbox import emit
 from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
 
 OPEN_STATES = frozenset({"received", "processing", "awaiting_supplement", "awaiting_payment"})
+# the delegation a counter officer needs to resolve a "4 tại chỗ" procedure (services.workflow.on_the_spot):
+# the role of the single step of such a template, so the routing rule below is the one that checks it
+ON_THE_SPOT_ROLE = "on_the_spot"
 # the step's own actions on a processing dossier; the others follow the dossier's status
 WORKING_ACTIONS = frozenset(
     {"forward", "transfer", "send_back", "request_supplement", "request_payment", "resolve", "stop"}

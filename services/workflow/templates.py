@@ -39,6 +39,14 @@ every problem found, so an editor can mark them all at once:
       step names another agency than this one (null: the receiving agency) — a fixed agency that turns
       out to be the receiving one at run time is not detected here.
 
+8. A "4 tại chỗ" template (``on_the_spot: true``, see ``services.workflow.on_the_spot``) is received, decided
+   and returned at the desk in one visit, so it has exactly one step (``on_the_spot_steps``), at the receiving
+   agency (``on_the_spot_unit``: ``agency_code`` null), for the delegation role ``on_the_spot`` — a counter
+   officer the agency delegated signing authority to, never any counter officer (``on_the_spot_role``) — and
+   that step allows both ``resolve`` and ``return_result`` (``on_the_spot_actions``). The rules are checked
+   on the template as submitted; the flag on a template that breaks them would let a dossier be "resolved
+   on the spot" by someone without the delegation, or stand at a step the desk does not hold.
+
 Not checked here, on purpose: that someone at the step's agency holds the role (staff change every day; the
 engine reports an unstaffed unit when a dossier reaches it), and ``agency_level_code`` (a stored column the
 engine does not route by yet, so the API neither accepts nor requires it; it is shown when present).
@@ -63,7 +71,13 @@ from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
 from services.core.validation import StrictModel
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
-from services.workflow.engine import WORKING_ACTIONS, Action, first_working_index, resolvable_positions
+from services.workflow.engine import (
+    ON_THE_SPOT_ROLE,
+    WORKING_ACTIONS,
+    Action,
+    first_working_index,
+    resolvable_positions,
+)
 
 ACTIONS: tuple[str, ...] = get_args(Action)  # the engine's transitions are the vocabulary
 MOVE_ON_ACTIONS = frozenset({"forward", "transfer"})
@@ -106,6 +120,9 @@ class TemplateIn(_Input):
         default=None, strict=True, ge=1, description="procedure version number; default: the one in force"
     )
     name: Name
+    on_the_spot: bool = Field(
+        default=False, strict=True, description="4 tại chỗ: received, decided and returned at the desk in one visit"
+    )
     # an empty list is the rule-1 problem ``no_steps``, not a schema error
     steps: list[StepIn] = Field(max_length=50)
 
@@ -141,6 +158,7 @@ class TemplateOut(BaseModel):
     version: int
     name: str
     active: bool
+    on_the_spot: bool
     created_at: datetime
     steps: list[StepOut]
 
@@ -188,6 +206,7 @@ def template_problems(
     limit_unit: str,
     known_roles: Collection[str],
     known_agencies: Collection[str],
+    on_the_spot: bool = False,
 ) -> list[TemplateProblem]:
     """Every rule of the module docstring that ``steps`` break, in rule order (empty: valid)."""
     if not steps:
@@ -253,6 +272,8 @@ def template_problems(
             )
     problems += _share_problems(steps, Decimal(limit_value), limit_unit)
     problems += _completion_problems(steps)
+    if on_the_spot:
+        problems += _on_the_spot_problems(steps)
     return problems
 
 
@@ -336,6 +357,52 @@ def _completion_problems(steps: Sequence[StepSpec]) -> list[TemplateProblem]:
     return problems
 
 
+def _on_the_spot_problems(steps: Sequence[StepSpec]) -> list[TemplateProblem]:
+    """Rule 8: one step, at the receiving desk, for the delegation role, resolving and returning."""
+    if len(steps) != 1:
+        return [
+            TemplateProblem(
+                code="on_the_spot_steps",
+                detail=f"A '4 tại chỗ' template has exactly one step (resolved and returned at the desk), "
+                f"not {len(steps)}.",
+                field="steps",
+            )
+        ]
+    step, problems = steps[0], []
+    if step.agency_code is not None:
+        problems.append(
+            TemplateProblem(
+                code="on_the_spot_unit",
+                detail="The step of a '4 tại chỗ' template is at the receiving desk: agency_code must be null.",
+                field="steps[0].agency_code",
+                step=0,
+            )
+        )
+    if step.role != ON_THE_SPOT_ROLE:
+        problems.append(
+            TemplateProblem(
+                code="on_the_spot_role",
+                detail=f"The step of a '4 tại chỗ' template is for the delegated counter officers (role "
+                f"{ON_THE_SPOT_ROLE!r}), not {step.role!r}.",
+                field="steps[0].role",
+                step=0,
+                extra={"expected_role": ON_THE_SPOT_ROLE},
+            )
+        )
+    missing = [action for action in ("resolve", "return_result") if action not in step.actions]
+    if missing:
+        problems.append(
+            TemplateProblem(
+                code="on_the_spot_actions",
+                detail=f"The step of a '4 tại chỗ' template allows 'resolve' and 'return_result'; missing: "
+                f"{', '.join(map(repr, missing))}.",
+                field="steps[0].actions",
+                step=0,
+            )
+        )
+    return problems
+
+
 def refusal(problems: Sequence[TemplateProblem]) -> Unprocessable:
     """The 422 problem for ``problems``: the first one on top, all of them in ``errors``."""
     first = problems[0]
@@ -379,7 +446,7 @@ async def _known(session: AsyncSession, roles: set[str], agency_codes: set[str])
 
 
 async def check_steps(
-    session: AsyncSession, steps: Sequence[StepSpec], version: ProcedureVersion
+    session: AsyncSession, steps: Sequence[StepSpec], version: ProcedureVersion, *, on_the_spot: bool = False
 ) -> list[TemplateProblem]:
     """The problems of ``steps`` as a template of ``version``, roles and agencies looked up."""
     roles, agencies = await _known(
@@ -391,6 +458,7 @@ async def check_steps(
         limit_unit=version.time_limit_unit,
         known_roles=roles,
         known_agencies=agencies,
+        on_the_spot=on_the_spot,
     )
 
 
@@ -410,7 +478,7 @@ async def check_stored_template(session: AsyncSession, template_id: uuid.UUID) -
         )
         for step in template.steps
     ]
-    return await check_steps(session, steps, version)
+    return await check_steps(session, steps, version, on_the_spot=template.on_the_spot)
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -457,6 +525,7 @@ def _out(
         version=template.version,
         name=template.name,
         active=template.active,
+        on_the_spot=template.on_the_spot,
         created_at=template.created_at,
         steps=[
             StepOut(
@@ -544,7 +613,7 @@ async def create_template(session: AsyncSession, body: TemplateIn, *, now: datet
         )
         for step in body.steps
     ]
-    problems = await check_steps(session, specs, version)
+    problems = await check_steps(session, specs, version, on_the_spot=body.on_the_spot)
     if problems:
         raise refusal(problems)
 
@@ -573,6 +642,7 @@ async def create_template(session: AsyncSession, body: TemplateIn, *, now: datet
         version=(highest or 0) + 1,
         name=body.name,
         active=True,
+        on_the_spot=body.on_the_spot,
         steps=[
             WorkflowStep(
                 position=position,

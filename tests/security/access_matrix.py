@@ -91,6 +91,9 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("intake", "POST", "/api/v1/procedures/{code}/versions"): Gate(ADMIN_ONLY),
     ("intake", "POST", "/api/v1/dossiers"): Public("online submission"),
     ("intake", "POST", "/api/v1/counter/dossiers"): Gate(frozenset({"counter", "admin"})),
+    # 4 tại chỗ: only the delegation role (no demo role of the matrix world holds it, administrators included);
+    # the delegated counter officer of the desk is tested in tests/intake/test_on_the_spot.py
+    ("intake", "POST", "/api/v1/counter/dossiers/on-the-spot"): Gate(frozenset({"on_the_spot"})),
     ("intake", "POST", DOSSIER + "/accept"): (
         OnDossier(
             "accept", frozenset({"counter", "admin"}), 200, {"submitted": at("desk", "counter") | ADMIN}, json={}

@@ -38,6 +38,7 @@ from services.models import (
     WorkflowTemplate,
     WorkingCalendar,
 )
+from services.workflow.templates import check_stored_template
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DESIGN_USERNAMES = {"admin", "tiepnhan", "chuyenvien", "lanhdao", "tiepnhan.xa", "chuyenvien.xa", "lanhdao.xa"}
@@ -265,9 +266,16 @@ async def test_same_day_and_province_procedures(session: AsyncSession) -> None:
     assert copy_certification.source["same_day"] is True
     assert [fee.amount_vnd for fee in copy_certification.fees] == [2000]
     steps = await _steps(session, copy_certification)
+    # 4 tại chỗ: the ward's delegated counter officer resolves and returns it in one visit
     assert [(step.code, step.role_code, _share(step)) for step in steps] == [
-        ("resolve_at_desk", "counter", Decimal("0"))
+        ("resolve_at_desk", "on_the_spot", Decimal("0"))
     ]
+    template = await session.scalar(
+        select(WorkflowTemplate).where(WorkflowTemplate.procedure_version_id == copy_certification.id)
+    )
+    assert template is not None
+    assert template.on_the_spot is True
+    assert await check_stored_template(session, template.id) == []
 
     private_enterprise = await _version(session, "2.001610")
     assert (private_enterprise.time_limit_value, private_enterprise.online_mode) == (3, "full")

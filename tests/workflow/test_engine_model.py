@@ -48,6 +48,7 @@ from services.intake.webhooks import Inbound
 from services.models import Agency, Dossier, Payment, ProcedureAgency, WorkflowStep, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import (
+    ON_THE_SPOT_ROLE,
     Position,
     TransitionIn,
     allowed_actions,
@@ -84,14 +85,15 @@ DEMO_SHAPES = demo_shapes()
 DEMO_UNITS = sorted({unit for shape in DEMO_SHAPES for _, unit, _, _ in shape if unit is not None})
 
 
-def problems_of(plan: Plan) -> list[str]:
+def problems_of(plan: Plan, *, on_the_spot: bool = False) -> list[str]:
     specs = [
         StepSpec(code=c, role=r, agency_code=u, share_value=Decimal(0), share_unit="working_days", actions=a)
         for c, u, r, a in plan
     ]
     found = template_problems(
-        specs, limit_value=0, limit_unit="working_days", known_roles=ROLES, known_agencies=(*UNITS, *DEMO_UNITS)
-    )
+        specs, limit_value=0, limit_unit="working_days", known_roles=(*ROLES, ON_THE_SPOT_ROLE),
+        known_agencies=(*UNITS, *DEMO_UNITS), on_the_spot=on_the_spot,
+    )  # fmt: skip
     return [problem.code for problem in found]
 
 
@@ -235,6 +237,11 @@ async def build_world(session: AsyncSession, settings: Settings, loop: asyncio.A
         staff = await create_staff(session, agency=agency, roles=(role,), password="demo")
         actors.append(Actor(subject=str(staff.id), username=staff.username, roles=frozenset({role}),
                             agency_id=agency.id))  # fmt: skip
+    # the ward's counter officer delegated to resolve "4 tại chỗ" procedures (their step's role)
+    delegated = ("counter", ON_THE_SPOT_ROLE)
+    signer = await create_staff(session, agency=ward, roles=delegated, password="demo")
+    actors.append(Actor(subject=str(signer.id), username=signer.username, roles=frozenset(delegated),
+                        agency_id=ward.id))  # fmt: skip
     await session.flush()
     return World(loop=loop, session=session, settings=settings, ward=ward, units=units, actors=actors)
 
@@ -478,6 +485,11 @@ def test_demo_templates_pass_validation() -> None:
     assert len(DEMO_SHAPES) >= 2
     for shape in DEMO_SHAPES:
         assert problems_of(shape) == [], shape
+    # the "4 tại chỗ" kind: one step at the desk for the delegation role, valid under rule 8 too
+    on_the_spot = [shape for shape in DEMO_SHAPES if any(role == ON_THE_SPOT_ROLE for _, _, role, _ in shape)]
+    assert on_the_spot, "no demo template of the 4 tại chỗ kind"
+    for shape in on_the_spot:
+        assert problems_of(shape, on_the_spot=True) == [], shape
 
 
 def test_every_demo_template(world: World) -> None:

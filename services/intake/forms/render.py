@@ -66,6 +66,9 @@ class ReceiptForm:
     applicant_email: str | None = None
     dossier_count: int = 1
     time_limit_label: str | None = None  # "05 ngày làm việc"
+    # 4 tại chỗ: the result handed over in the same visit (when, and what), instead of an appointment
+    returned_on_the_spot_at: datetime | None = None
+    result_note: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -144,6 +144,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/counter/dossiers/on-the-spot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resolve At Counter
+         * @description 4 tại chỗ: a delegated counter officer files, decides and returns a simple procedure's dossier in one visit.
+         */
+        post: operations["resolve_at_counter_api_v1_counter_dossiers_on_the_spot_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/demo/payment-provider/{reference}": {
         parameters: {
             query?: never;
@@ -1325,6 +1345,114 @@ export interface components {
              */
             status_label: string;
         };
+        /**
+         * OnTheSpotIn
+         * @description A counter submission and the decision taken at the desk in the same visit.
+         */
+        OnTheSpotIn: {
+            /**
+             * Agency Code
+             * @description the one-stop desk; required when the procedure has several
+             * @default null
+             */
+            agency_code: string | null;
+            applicant: components["schemas"]["ApplicantIn"];
+            /**
+             * Decision
+             * @description approve: resolve and return now; refuse: refuse at intake (Mẫu 03)
+             * @enum {string}
+             */
+            decision: "approve" | "refuse";
+            /** Documents Received */
+            documents_received?: components["schemas"]["CounterDocumentIn"][];
+            /**
+             * Language
+             * @description the language of the emails and SMS the applicant gets (Vietnamese by default)
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
+            /**
+             * Pickup By Post
+             * @description the postal operator collects the dossier (channel 3)
+             * @default false
+             */
+            pickup_by_post: boolean;
+            /**
+             * Postal Address
+             * @default null
+             */
+            postal_address: string | null;
+            /** Procedure Code */
+            procedure_code: string;
+            /**
+             * Reasons
+             * @description refuse: the reasons (required)
+             * @default null
+             */
+            reasons: string[] | null;
+            /**
+             * Result Note
+             * @description approve: what the result is (required)
+             * @default null
+             */
+            result_note: string | null;
+            /**
+             * Return Method
+             * @default counter
+             * @enum {string}
+             */
+            return_method: "counter" | "postal" | "online";
+        };
+        /**
+         * OnTheSpotOut
+         * @description The dossier as the desk left it: returned (or refused), with the secret for Mẫu 01.
+         */
+        OnTheSpotOut: {
+            /** Agency Code */
+            agency_code: string;
+            /** Channel */
+            channel: number;
+            /** Code */
+            code: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "refuse";
+            /** Documents */
+            documents?: components["schemas"]["DocumentOut"][];
+            /** Due At */
+            due_at: string | null;
+            /**
+             * Outcome
+             * @description early, on_time or late: how the statistics count it
+             */
+            outcome: string | null;
+            /** Procedure Code */
+            procedure_code: string;
+            /** Received At */
+            received_at: string | null;
+            /** Resolved At */
+            resolved_at: string | null;
+            /** Return Method */
+            return_method: string;
+            /** Returned At */
+            returned_at: string | null;
+            /**
+             * Secret
+             * @description only in the answer that creates the dossier
+             */
+            secret?: string | null;
+            /** Status */
+            status: string;
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
+            /** Submitted At */
+            submitted_at: string | null;
+        };
         /** PaymentOut */
         PaymentOut: {
             /** Amount Vnd */
@@ -1452,6 +1580,12 @@ export interface components {
             levels: string[];
             /** Name */
             name: string;
+            /**
+             * On The Spot
+             * @description 4 tại chỗ: a delegated counter officer resolves and returns it in one visit
+             * @default false
+             */
+            on_the_spot: boolean;
             /** Online Mode */
             online_mode: string;
             /**
@@ -2508,6 +2642,109 @@ export interface operations {
                 };
             };
             /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    resolve_at_counter_api_v1_counter_dossiers_on_the_spot_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["OnTheSpotIn"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description a file per document code
+                     */
+                    D01?: string;
+                    /** @description the OnTheSpotIn JSON */
+                    data: string;
+                    /**
+                     * Format: binary
+                     * @description a result file
+                     */
+                    result?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OnTheSpotOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
             413: {
                 headers: {
                     [name: string]: unknown;

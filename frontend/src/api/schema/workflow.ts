@@ -1722,6 +1722,8 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /** On The Spot */
+            on_the_spot: boolean;
             /** Procedure Code */
             procedure_code: string;
             /** Procedure Version */
@@ -1748,6 +1750,12 @@ export interface components {
         TemplateIn: {
             /** Name */
             name: string;
+            /**
+             * On The Spot
+             * @description 4 tại chỗ: received, decided and returned at the desk in one visit
+             * @default false
+             */
+            on_the_spot: boolean;
             /** Procedure Code */
             procedure_code: string;
             /** Steps */
@@ -1774,6 +1782,8 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+            /** On The Spot */
+            on_the_spot: boolean;
             /** Procedure Code */
             procedure_code: string;
             /** Procedure Version */

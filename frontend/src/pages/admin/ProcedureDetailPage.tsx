@@ -85,6 +85,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
   const { roles, agencies } = useDirectory();
   const [name, setName] = useState(base?.name ?? detail.name.slice(0, 300));
   const [version, setVersion] = useState("");
+  const [onTheSpot, setOnTheSpot] = useState(base?.on_the_spot ?? false);
   const [steps, setSteps] = useState<StepDraft[]>(
     (base?.steps ?? []).map((s) => ({
       code: s.code,
@@ -106,6 +107,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             procedure_code: detail.code,
             name: name.trim(),
             version: version ? Number(version) : null,
+            on_the_spot: onTheSpot,
             steps: steps.map((s) => ({
               code: s.code.trim(),
               name: s.name.trim(),
@@ -163,6 +165,10 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             ))}
           </select>
         </Field>
+        <label className="checkbox">
+          <input type="checkbox" checked={onTheSpot} onChange={(e) => setOnTheSpot(e.target.checked)} />
+          {t("templates.onTheSpot")}
+        </label>
       </div>
       <p className={total === limitHours ? "alert alert-ok" : "alert alert-info"} role="status">
         {t("templates.shareTotal", { total: total / 8, limit: limitHours / 8 })}

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent, type MouseEvent } from "react";
+import { flushSync } from "react-dom";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
@@ -9,6 +10,7 @@ import { useAuth } from "../../auth/AuthContext";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { validEmail, validIdNumber, validPhone } from "../../components/validation";
 import { formatDateTime } from "./format";
+import { EMPTY_SPOT, OnTheSpotDone, OnTheSpotFields, spotErrors, type Resolved, type SpotDraft } from "./OnTheSpot";
 
 type Counted = components["schemas"]["DossierOut"];
 type DocForm = "original" | "copy" | "certified_copy" | "electronic";
@@ -39,7 +41,7 @@ function newKey(): string {
 /** "Công dân không viết": the officer fills the dossier in for the citizen, then prints the receipt. */
 export function ReceiveForm() {
   const { t } = useTranslation("staff");
-  const { session } = useAuth();
+  const { session, hasRole } = useAuth();
   const queryClient = useQueryClient();
   const id = useId();
   const [search, setSearch] = useState("");
@@ -52,6 +54,9 @@ export function ReceiveForm() {
   const [errors, setErrors] = useState<Errors>({});
   const [idempotencyKey, setIdempotencyKey] = useState(newKey);
   const [created, setCreated] = useState<Counted | null>(null);
+  const [spot, setSpot] = useState<SpotDraft>(EMPTY_SPOT);
+  const [spotInvalid, setSpotInvalid] = useState<ReturnType<typeof spotErrors>>({});
+  const [resolved, setResolved] = useState<Resolved | null>(null);
 
   const procedures = useQuery({
     queryKey: ["staff", "procedures", session?.agencyCode, search],
@@ -69,35 +74,57 @@ export function ReceiveForm() {
       unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code: procedureCode } } })),
   });
 
+  const counterBody = () => ({
+    procedure_code: procedureCode,
+    agency_code: null,
+    pickup_by_post: false,
+    language,
+    applicant: {
+      full_name: applicant.full_name.trim(),
+      id_number: applicant.id_number.trim(),
+      phone: applicant.phone.trim() || null,
+      email: applicant.email.trim() || null,
+      address: applicant.address.trim() || null,
+    },
+    return_method: returnMethod,
+    postal_address: returnMethod === "postal" ? postalAddress.trim() : null,
+    documents_received: Object.entries(documents)
+      .filter(([, line]) => line.checked)
+      .map(([code, line]) => ({ code, copies: line.copies, form: line.form })),
+  });
+
   const submit = useMutation({
-    mutationFn: async () => {
-      const documentsReceived = Object.entries(documents)
-        .filter(([, line]) => line.checked)
-        .map(([code, line]) => ({ code, copies: line.copies, form: line.form }));
-      return unwrap(
+    mutationFn: async () =>
+      unwrap(
         await intake.POST("/api/v1/counter/dossiers", {
           params: { header: { "Idempotency-Key": idempotencyKey } },
-          body: {
-            procedure_code: procedureCode,
-            agency_code: null,
-            pickup_by_post: false,
-            language,
-            applicant: {
-              full_name: applicant.full_name.trim(),
-              id_number: applicant.id_number.trim(),
-              phone: applicant.phone.trim() || null,
-              email: applicant.email.trim() || null,
-              address: applicant.address.trim() || null,
-            },
-            return_method: returnMethod,
-            postal_address: returnMethod === "postal" ? postalAddress.trim() : null,
-            documents_received: documentsReceived,
-          },
+          body: counterBody(),
         }),
-      );
-    },
+      ),
     onSuccess: (data) => {
       setCreated(data);
+      void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
+    },
+  });
+
+  // 4 tại chỗ: the same dossier, decided and (when approved) returned in this visit
+  const resolve = useMutation({
+    mutationFn: async () =>
+      unwrap(
+        await intake.POST("/api/v1/counter/dossiers/on-the-spot", {
+          params: { header: { "Idempotency-Key": idempotencyKey } },
+          body: {
+            ...counterBody(),
+            return_method: "counter",
+            postal_address: null,
+            decision: spot.decision,
+            result_note: spot.decision === "approve" ? spot.resultNote.trim() : null,
+            reasons: spot.decision === "refuse" ? [spot.reason.trim()] : null,
+          },
+        }),
+      ),
+    onSuccess: (data) => {
+      setResolved(data);
       void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
     },
   });
@@ -155,8 +182,29 @@ export function ReceiveForm() {
     submit.mutate();
   }
 
+  function resolveOnTheSpot(event: MouseEvent<HTMLButtonElement>) {
+    const found = validate();
+    if (returnMethod === "postal") delete found.postal_address; // handed over at the counter
+    const missing = spotErrors(spot, t);
+    const form = event.currentTarget.form;
+    // rendered now, so the first invalid field carries aria-invalid and can take the focus
+    flushSync(() => {
+      setErrors(found);
+      setSpotInvalid(missing);
+    });
+    if (Object.values(found).some(Boolean) || Object.values(missing).some(Boolean)) {
+      form?.querySelector<HTMLElement>("[aria-invalid='true']")?.focus();
+      return;
+    }
+    resolve.mutate();
+  }
+
   function startOver() {
     setCreated(null);
+    setResolved(null);
+    setSpot(EMPTY_SPOT);
+    setSpotInvalid({});
+    resolve.reset();
     setApplicant(EMPTY);
     setPostalAddress("");
     setReturnMethod("counter");
@@ -166,6 +214,8 @@ export function ReceiveForm() {
     submit.reset();
     receipt.reset();
   }
+
+  if (resolved) return <OnTheSpotDone resolved={resolved} onAnother={startOver} />;
 
   if (created) {
     return (
@@ -196,6 +246,8 @@ export function ReceiveForm() {
   }
 
   const detail = procedure.data;
+  // offered for a "4 tại chỗ" procedure to a counter officer holding the delegation (the server checks both)
+  const spotOffered = !!detail?.on_the_spot && hasRole("on_the_spot");
   const field = (name: keyof Applicant, label: string, options: { required?: boolean; type?: string; autoComplete?: string; hint?: string } = {}) => {
     const error = errors[name];
     return (
@@ -379,9 +431,26 @@ export function ReceiveForm() {
         </div>
       </fieldset>
 
+      {spotOffered && (
+        <OnTheSpotFields
+          draft={spot}
+          errors={spotInvalid}
+          onChange={(draft) => {
+            setSpot(draft);
+            setSpotInvalid({});
+          }}
+        />
+      )}
+
       <ProblemAlert error={submit.error} />
+      <ProblemAlert error={resolve.error} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={submit.isPending}>
+        {spotOffered && (
+          <button type="button" className="primary" onClick={resolveOnTheSpot} disabled={resolve.isPending || submit.isPending}>
+            {resolve.isPending ? t("common.sending") : t("onTheSpot.submit")}
+          </button>
+        )}
+        <button type="submit" className={spotOffered ? undefined : "primary"} disabled={submit.isPending || resolve.isPending}>
           {submit.isPending ? t("common.sending") : t("receive.submit")}
         </button>
       </div>

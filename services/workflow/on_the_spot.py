@@ -1,0 +1,170 @@
+""" "4 tại chỗ": receive, appraise, approve and return a simple procedure at the desk in one visit.
+
+Hạ Long's centre resolves simple procedures (a certified copy, a certified signature) while the
+citizen waits at the counter. Here that is a procedure whose active workflow template is flagged
+``on_the_spot``: one step at the receiving desk, for the delegation role ``on_the_spot``, allowing
+``resolve`` and ``return_result`` (template rule 8, ``services.workflow.templates``). A counter officer
+holding that delegation (``services.workflow.access.authorize_on_the_spot``) files the dossier and
+decides it in ONE request and ONE transaction:
+
+- ``approve``: the dossier is filed and received at the counter (``services.intake.dossiers.create`` and
+  ``receive``: the receipt rules start the legal clock, Mẫu 01 can be printed), routed to its single step
+  (``services.workflow.engine.start_routing``), resolved with the result note and returned to the citizen
+  (``transition`` with ``resolve`` then ``return_result``, under the engine's own rule, so a caller without
+  the step's role is refused exactly as on the slow path). Every one of those writes its hand-over line
+  (the process control sheet shows receive, route, resolve, return_result within the same minute) and its
+  outbox events, so the timeline, notifications and statistics are the normal ones.
+- ``refuse``: the dossier does not meet the conditions; it is filed and refused at intake with the reasons
+  (``services.intake.dossiers.refuse``, Mẫu 03), never received, as the desk refuses any dossier.
+
+Why "early". A dossier resolved in the sitting it was received in is reported as resolved before its due
+time (trước hạn). The clock rule alone says ``on_time`` for a 0-day ("trong ngày") procedure, whose due
+time is the close of the same day; so when the dossier's clock, or its step's, ends on the due day and in
+time, this module records ``early`` on it — never over a ``late`` (a dossier late by rule stays late). The
+statistics' triggers count the stored outcome like any other.
+
+The result is handed over at the counter: ``return_method`` must be ``counter`` and the dossier cannot be
+collected by post. The request may carry the input documents (by required code) and result files (the
+multipart field ``result``); the caller's route attaches them. An ``Idempotency-Key`` replays the first
+answer (``services.core.idempotency``), as for every counter submission.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.receipt import Channel
+from services.calendar.working import VN_TZ
+from services.core.auth import Actor
+from services.core.config import Settings
+from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.intake import dossiers as intake
+from services.intake.schemas import CounterSubmissionIn, DossierOut
+from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
+from services.sla.clocks import WarningPolicy
+from services.workflow.access import authorize_on_the_spot
+from services.workflow.engine import TransitionIn, start_routing, transition
+
+Decision = Literal["approve", "refuse"]
+RESULT_FIELD = "result"  # the multipart field of the result files
+
+
+class OnTheSpotIn(CounterSubmissionIn):
+    """A counter submission and the decision taken at the desk in the same visit."""
+
+    decision: Decision = Field(description="approve: resolve and return now; refuse: refuse at intake (Mẫu 03)")
+    result_note: str | None = Field(
+        default=None, min_length=3, max_length=2000, description="approve: what the result is (required)"
+    )
+    reasons: list[str] | None = Field(default=None, max_length=20, description="refuse: the reasons (required)")
+
+    @field_validator("reasons")
+    @classmethod
+    def _reasons(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        cleaned = [reason.strip() for reason in value if reason.strip()]
+        if any(len(reason) > 1000 for reason in cleaned):
+            raise ValueError("a reason is at most 1000 characters")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _decision(self) -> OnTheSpotIn:
+        if self.decision == "approve" and not self.result_note:
+            raise ValueError("an approval needs the result_note (what is handed to the citizen)")
+        if self.decision == "refuse" and not self.reasons:
+            raise ValueError("a refusal needs its reasons")
+        return self
+
+
+class OnTheSpotOut(DossierOut):
+    """The dossier as the desk left it: returned (or refused), with the secret for Mẫu 01."""
+
+    decision: Decision
+    outcome: str | None = Field(description="early, on_time or late: how the statistics count it")
+    resolved_at: datetime | None
+    returned_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    created: intake.Created
+    decision: Decision
+
+
+async def on_the_spot_template(session: AsyncSession, version_id: uuid.UUID) -> WorkflowTemplate | None:
+    """The active template of a procedure version when it is a "4 tại chỗ" one, else None."""
+    template = await session.scalar(
+        select(WorkflowTemplate)
+        .where(WorkflowTemplate.procedure_version_id == version_id, WorkflowTemplate.active.is_(True))
+        .order_by(WorkflowTemplate.version.desc())
+        .limit(1)
+    )
+    return template if template is not None and template.on_the_spot else None
+
+
+async def resolve_on_the_spot(
+    session: AsyncSession,
+    settings: Settings,
+    data: OnTheSpotIn,
+    *,
+    actor: Actor,
+    now: datetime,
+    policy: WarningPolicy,
+) -> Resolved:
+    """File, decide and (when approved) return the dossier in one transaction; flushes, never commits."""
+    authorize_on_the_spot(actor)
+    _, version = await intake.current_version(session, data.procedure_code, now.astimezone(VN_TZ).date())
+    if await on_the_spot_template(session, version.id) is None:
+        raise Conflict("This procedure is not resolved on the spot; file it at the counter.", code="not_on_the_spot")
+    if data.return_method != "counter" or data.pickup_by_post:
+        raise Unprocessable(
+            "A dossier resolved on the spot is handed back at the counter.",
+            code="on_the_spot_counter_only",
+            field="return_method",
+        )
+    created = await intake.create(session, settings, data, channel=Channel.COUNTER, now=now, actor=actor)
+    dossier = created.dossier
+    if created.agency.id != actor.agency_id:  # intake lets administrators file anywhere; not this
+        raise Forbidden("A counter officer resolves on the spot at their own desk only.", code="not_your_desk")
+    if data.decision == "refuse":
+        await intake.refuse(session, dossier, actor=actor, now=now, reasons=data.reasons or [])
+        return Resolved(created=created, decision="refuse")
+    await intake.receive(session, dossier, at=now, channel=Channel.COUNTER, policy=policy, actor=actor)
+    routed = await start_routing(session, dossier, at=now, policy=policy)
+    assert routed  # the on_the_spot template checked above is the active one
+    await transition(
+        session, dossier, TransitionIn(action="resolve", result_note=data.result_note), actor, now=now, policy=policy
+    )
+    await transition(
+        session,
+        dossier,
+        TransitionIn(action="return_result", comment="Trả kết quả tại chỗ"),
+        actor,
+        now=now,
+        policy=policy,
+    )
+    await _count_as_early(session, dossier)
+    return Resolved(created=created, decision="approve")
+
+
+async def _count_as_early(session: AsyncSession, dossier: Dossier) -> None:
+    """Resolved in the sitting it was received in: before its due time (module docstring)."""
+    timers = await session.scalars(select(SlaTimer).where(SlaTimer.dossier_id == dossier.id))
+    for timer in timers:
+        if timer.outcome == "on_time":
+            timer.outcome = "early"
+    lines = await session.scalars(select(Handover).where(Handover.dossier_id == dossier.id))
+    for line in lines:  # the control sheet says of the step what its clock says
+        if line.step_outcome == "on_time":
+            line.step_outcome = "early"
+    if dossier.outcome == "on_time":
+        dossier.outcome = "early"
+    await session.flush()
