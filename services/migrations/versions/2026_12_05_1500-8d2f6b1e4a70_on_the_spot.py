@@ -2,7 +2,7 @@
 visit) and the delegation role ``on_the_spot`` a counter officer needs to resolve such a procedure
 
 Revision ID: 8d2f6b1e4a70
-Revises: 5a1c0e7d9b21
+Revises: 9e4b2d7c1a53
 Create Date: 2026-12-05 14:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "8d2f6b1e4a70"
-down_revision = "5a1c0e7d9b21"
+down_revision = "9e4b2d7c1a53"
 branch_labels = None
 depends_on = None
 
