@@ -43,6 +43,17 @@ UNRECEIVED_INDEX = Index(
     _dossier.created_at,
     postgresql_where=text("received_at IS NULL"),
 )
+# resolved dossiers with a measured working time: the medians of "time used vs the legal limit" are
+# an index-only scan of the dossiers in scope, never a read of the dossier rows
+TIMED_INDEX = Index(
+    "ix_dossier_timed_received",
+    _dossier.receiving_agency_id,
+    _dossier.received_at,
+    postgresql_include=["procedure_version_id", "used_working_seconds", "limit_working_seconds"],
+    postgresql_where=text(
+        "status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0"
+    ),
+)
 # running step clocks, covering the open-step counts
 OPEN_STEP_INDEX = Index(
     "ix_sla_timer_open_step",
@@ -80,6 +91,17 @@ class StatsDossierCell(Base):
     resolved_seconds: Mapped[int] = mapped_column(
         BigInteger, default=0, server_default="0", doc="sum of receipt-to-result times of the resolved ones"
     )
+    timed: Mapped[int] = _counter()  # resolved ones whose clock measured the working time used
+    used_working_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of their working time used, pauses excluded"
+    )
+    limit_working_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of their legal limits in working seconds"
+    )
+    limit_used_ppm: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of used / limit of each, in millionths (floored)"
+    )
+    under_half: Mapped[int] = _counter()  # resolved in less than half their limit
 
 
 class StatsStepCell(Base):
@@ -130,5 +152,10 @@ DOSSIER_COUNTERS = (
     "paid_online",
     "complained",
     "resolved_seconds",
+    "timed",
+    "used_working_seconds",
+    "limit_working_seconds",
+    "limit_used_ppm",
+    "under_half",
 )
 STEP_COUNTERS = ("steps", "steps_early", "steps_on_time", "steps_late")

@@ -40,7 +40,30 @@ passed — for a paused one, passed before the pause began. Rates are percentage
 - ``complaint_rate``: received dossiers with a complaint or a "dissatisfied" rating / received;
 - ``satisfaction_rate`` = 100 − (overdue_rate + complaint_rate), at least 0;
 - ``average_resolution_days``: mean receipt-to-result time of the resolved dossiers, in *calendar*
-  days (the clocks do not keep the working time spent, and a SQL trigger cannot run the calendar).
+  days (kept for comparison with older reports).
+
+**Working time and the legal limit** (time saved, as the reform reports measure it). When a dossier is
+resolved its clock records the working time it ran, pauses excluded (``services.sla.clocks``:
+working time from the clock start to the result on the agency's calendar, less the paused working time
+added back; since the restart for a procedure whose clock restarts on a supplement), and the dossier
+keeps it with the clock's budget, the legal limit (``used_working_seconds``, ``limit_working_seconds``).
+The trigger sums, per cell, the resolved dossiers so measured (``timed``), their working seconds used,
+their limits, used/limit in millionths (``limit_used_ppm``, floored: exact to 10⁻⁴ of a percentage
+point) and those resolved in less than half their limit (``under_half``). With n measured, U_i used
+and L_i the limit of dossier i (working seconds, 1 working day = 8 h = 28,800 s):
+
+- ``average_working_days`` = ΣU_i / n / 28,800; ``average_limit_days`` = ΣL_i / n / 28,800;
+- ``time_used_percent`` = 100 · Σ(U_i / L_i) / n (mean share of its limit a dossier used);
+- ``time_used_median_percent`` = the median of 100 · U_i / L_i — exact, not approximated: a
+  ``percentile_cont(0.5)`` over the measured dossiers in scope (an index-only scan of the partial
+  covering index ``ix_dossier_timed_received``), one pass for every breakdown (grouping sets);
+- ``under_half_limit_rate`` = 100 · #{U_i < L_i / 2} / n;
+- ``time_saved_percent`` = 100 · (1 − ΣU_i / ΣL_i): how much of the legal time the agency did not
+  need, which is the "cut by 38.2% against the legal limit" of the reform reports.
+
+Dossiers resolved before the clocks kept the working time (and loaded ones without it) are not
+measured; ``measured`` says how many were. ``by_level`` (the level that resolves the procedure, cấp
+tỉnh / cấp xã …) and ``by_field`` (lĩnh vực) merge the procedures like ``by_procedure`` merges versions.
 
 The ``officer`` filter counts the steps the officer handled (``steps``, ``by_unit``,
 ``by_officer``); the dossier figures stay those of the scope, since a dossier is no one officer's.
@@ -71,12 +94,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.calendar.working import VN_TZ
+from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.auth import Actor
 from services.core.errors import Forbidden, NotFound, Unprocessable
 from services.models import (
     STATUS_CODES,
     Agency,
+    AgencyLevel,
     Dossier,
     Procedure,
     ProcedureVersion,
@@ -216,6 +240,13 @@ class Indicators(BaseModel):
     digitised_rate: float | None = None
     complaint_rate: float | None = None
     satisfaction_rate: float | None = None
+    measured: int = 0
+    average_working_days: float | None = None
+    average_limit_days: float | None = None
+    time_used_percent: float | None = None
+    time_used_median_percent: float | None = None
+    under_half_limit_rate: float | None = None
+    time_saved_percent: float | None = None
 
 
 class MonthIndicators(Indicators):
@@ -225,6 +256,19 @@ class MonthIndicators(Indicators):
 class ProcedureIndicators(Indicators):
     procedure_code: str
     procedure_name: str
+    field: str
+    level: str
+
+
+class LevelIndicators(Indicators):
+    """The procedures one level of government resolves (Procedure.level): the "time saved" table."""
+
+    level: str
+    level_name_vi: str
+    level_name_en: str
+
+
+class FieldIndicators(Indicators):
     field: str
 
 
@@ -270,6 +314,8 @@ class Stats(Indicators):
     by_month: list[MonthIndicators]
     by_procedure: list[ProcedureIndicators]
     by_agency: list[AgencyIndicators]
+    by_level: list[LevelIndicators]
+    by_field: list[FieldIndicators]
 
 
 class OverdueDossier(BaseModel):
@@ -316,10 +362,16 @@ class Tally:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOSSIER_COUNTERS, 0))
     pending_on_time: int = 0
     pending_overdue: int = 0
+    median_percent: float | None = None  # not additive: read from the measured dossiers, never merged
 
     def add(self, values: dict[str, int]) -> None:
         for name in DOSSIER_COUNTERS:
             self.counts[name] += values.get(name, 0)
+
+    def merge(self, other: Tally) -> None:
+        self.add(other.counts)
+        self.pending_on_time += other.pending_on_time
+        self.pending_overdue += other.pending_overdue
 
     def indicators(self) -> dict[str, Any]:
         c = self.counts
@@ -330,6 +382,7 @@ class Tally:
         complaints = _rate(c["complained"], c["received"])
         satisfaction = max(0.0, 100.0 - (overdue or 0.0) - complaints) if complaints is not None else None
         average = c["resolved_seconds"] / resolved / 86400 if resolved else None
+        timed = c["timed"]
         return {
             "received": c["received"],
             "resolved_early": c["resolved_early"],
@@ -348,6 +401,17 @@ class Tally:
             "digitised_rate": _round(_rate(c["digitised"], c["received"])),
             "complaint_rate": _round(complaints),
             "satisfaction_rate": _round(satisfaction),
+            "measured": timed,
+            "average_working_days": _round(c["used_working_seconds"] / timed / WORKING_DAY if timed else None),
+            "average_limit_days": _round(c["limit_working_seconds"] / timed / WORKING_DAY if timed else None),
+            "time_used_percent": _round(c["limit_used_ppm"] / timed / 10_000 if timed else None),
+            "time_used_median_percent": _round(self.median_percent),
+            "under_half_limit_rate": _round(_rate(c["under_half"], timed)),
+            "time_saved_percent": _round(
+                100.0 * (1 - c["used_working_seconds"] / c["limit_working_seconds"])
+                if c["limit_working_seconds"]
+                else None
+            ),
         }
 
 
@@ -601,6 +665,85 @@ async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) ->
     return tallies
 
 
+# the predicate of ix_dossier_timed_received, as a literal so the planner uses the index
+_TIMED_SQL = (
+    "d.status IN ('resolved', 'returned') AND d.used_working_seconds IS NOT NULL AND d.limit_working_seconds > 0"
+)
+
+
+@dataclass
+class _Medians:
+    """Median percentage of the legal limit used, per breakdown (None where nothing was measured)."""
+
+    total: float | None = None
+    months: dict[date, float] = field(default_factory=dict)
+    procedures: dict[str, float] = field(default_factory=dict)
+    fields: dict[str, float] = field(default_factory=dict)
+    levels: dict[str, float] = field(default_factory=dict)
+    agencies: dict[uuid.UUID, float] = field(default_factory=dict)
+
+
+async def _medians(session: AsyncSession, query: StatsQuery) -> _Medians:
+    """Exact medians of 100 · used / limit over the measured dossiers received in the period, for the
+    total and every breakdown in one pass (grouping sets), through the partial covering index."""
+    start, end = _period(query)
+    firsts, month = [], _month_start(start)
+    while month <= end:
+        firsts.append(month)
+        month = _next_month(month)
+    sql = _Sql(query)
+    buckets = sql.bind("firsts", [_local_midnight(first) for first in firsts])
+    keys = ("month", "code", "field", "level", "agency")
+    rows = await session.execute(
+        text(
+            f"SELECT {', '.join(keys)}, GROUPING({', '.join(keys)}) AS unused,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY x.percent) AS median"
+            f" FROM (SELECT width_bucket(d.received_at, CAST({buckets} AS timestamptz[])) AS month,"
+            " p.code, p.field, p.level, d.receiving_agency_id AS agency,"
+            " 100.0 * d.used_working_seconds / d.limit_working_seconds AS percent"
+            " FROM dossier AS d JOIN procedure_version AS v ON v.id = d.procedure_version_id"
+            " JOIN procedure AS p ON p.id = v.procedure_id"
+            f" WHERE {_TIMED_SQL} AND {sql.received_in_period()}"
+            f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}) AS x"
+            f" GROUP BY GROUPING SETS ((), {', '.join(f'({key})' for key in keys)})"
+        ),
+        sql.params,
+    )
+    medians = _Medians()
+    everything = (1 << len(keys)) - 1
+    for row in rows.all():
+        month_bucket, code, field_name, level, agency_id, unused, median = row
+        if median is None:
+            continue  # the empty total of a scope with nothing measured
+        value = float(median)
+        # GROUPING(...) has a bit set, most significant first, for each key left out of the row's set
+        if unused == everything:
+            medians.total = value
+        elif unused == everything ^ 1 << 4:
+            medians.months[firsts[month_bucket - 1]] = value
+        elif unused == everything ^ 1 << 3:
+            medians.procedures[code] = value
+        elif unused == everything ^ 1 << 2:
+            medians.fields[field_name] = value
+        elif unused == everything ^ 1 << 1:
+            medians.levels[level] = value
+        else:
+            medians.agencies[agency_id] = value
+    return medians
+
+
+async def _level_names(session: AsyncSession, codes: Iterable[str]) -> dict[str, tuple[str, str, int]]:
+    wanted = list(set(codes))
+    if not wanted:
+        return {}
+    rows = await session.execute(
+        select(AgencyLevel.code, AgencyLevel.name_vi, AgencyLevel.name_en, AgencyLevel.rank).where(
+            AgencyLevel.code.in_(wanted)
+        )
+    )
+    return {row[0]: (row[1], row[2], row[3]) for row in rows.all()}
+
+
 def _open_overdue(now: datetime) -> ColumnElement[bool]:
     """Late by rule, or past the legal due time (for a paused dossier: before the pause began)."""
     paused_since = (
@@ -639,16 +782,17 @@ async def _names(session: AsyncSession, model: Any, ids: Iterable[uuid.UUID], *c
     return {row[0]: row[1:] for row in rows.all()}
 
 
-async def _procedures_of(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str]]:
+async def _procedures_of(session: AsyncSession, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[str, str, str, str]]:
+    """Code, name, field and level of each procedure version."""
     wanted = list(set(ids))
     if not wanted:
         return {}
     rows = await session.execute(
-        select(ProcedureVersion.id, Procedure.code, Procedure.name, Procedure.field)
+        select(ProcedureVersion.id, Procedure.code, Procedure.name, Procedure.field, Procedure.level)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .where(ProcedureVersion.id.in_(wanted))
     )
-    return {row[0]: (row[1], row[2], row[3]) for row in rows.all()}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows.all()}
 
 
 async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
@@ -657,6 +801,7 @@ async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
     # the open dossiers of a province are sorted and hashed in memory, not on disk (this transaction only)
     await session.execute(text("SET LOCAL work_mem = '32MB'"))
     slices = await _dossier_slices(session, query)
+    medians = await _medians(session, query)
     units = await _step_tallies(session, query, by="unit")
     officers: dict[uuid.UUID, StepTally] = {}
     if query.single_agency or query.officer_id is not None:
@@ -665,13 +810,27 @@ async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
     agency_names = await _names(session, Agency, [*units, *slices.agencies], Agency.code, Agency.name)
     staff_names = await _names(session, Staff, officers, Staff.username, Staff.full_name)
     versions = await _procedures_of(session, slices.versions)
-    # versions of one procedure are one line
-    procedures: dict[tuple[str, str, str], Tally] = {}
+    # versions of one procedure are one line; procedures of one field, or one level, too
+    procedures: dict[tuple[str, str, str, str], Tally] = {}
+    fields: dict[str, Tally] = {}
+    levels: dict[str, Tally] = {}
     for version_id, tally in slices.versions.items():
-        merged = procedures.setdefault(versions[version_id], Tally())
-        merged.add(tally.counts)
-        merged.pending_on_time += tally.pending_on_time
-        merged.pending_overdue += tally.pending_overdue
+        procedure = versions[version_id]
+        procedures.setdefault(procedure, Tally()).merge(tally)
+        fields.setdefault(procedure[2], Tally()).merge(tally)
+        levels.setdefault(procedure[3], Tally()).merge(tally)
+    level_names = await _level_names(session, levels)
+    slices.total.median_percent = medians.total
+    for month_of, tally in slices.months.items():
+        tally.median_percent = medians.months.get(month_of)
+    for agency_id, tally in slices.agencies.items():
+        tally.median_percent = medians.agencies.get(agency_id)
+    for (code, *_), tally in procedures.items():
+        tally.median_percent = medians.procedures.get(code)
+    for name, tally in fields.items():
+        tally.median_percent = medians.fields.get(name)
+    for code, tally in levels.items():
+        tally.median_percent = medians.levels.get(code)
 
     total_steps = StepTally()
     for part in (officers if query.officer_id is not None else units).values():
@@ -715,10 +874,25 @@ async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
         by_month=[MonthIndicators(month=f"{m:%Y-%m}", **t.indicators()) for m, t in sorted(slices.months.items())],
         by_procedure=sorted(
             (
-                ProcedureIndicators(procedure_code=code, procedure_name=name, field=fld, **t.indicators())
-                for (code, name, fld), t in procedures.items()
+                ProcedureIndicators(procedure_code=code, procedure_name=name, field=fld, level=level, **t.indicators())
+                for (code, name, fld, level), t in procedures.items()
             ),
             key=lambda p: p.procedure_code,
+        ),
+        by_level=sorted(
+            (
+                LevelIndicators(
+                    level=code,
+                    level_name_vi=level_names.get(code, (code, code, 0))[0],
+                    level_name_en=level_names.get(code, (code, code, 0))[1],
+                    **t.indicators(),
+                )
+                for code, t in levels.items()
+            ),
+            key=lambda row: (level_names.get(row.level, ("", "", 1 << 30))[2], row.level),
+        ),
+        by_field=sorted(
+            (FieldIndicators(field=name, **t.indicators()) for name, t in fields.items()), key=lambda f: f.field
         ),
         by_agency=sorted(
             (
