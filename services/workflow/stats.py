@@ -1017,6 +1017,13 @@ INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("digitised_rate", "Tỷ lệ số hóa (%)"),
     ("complaint_rate", "Tỷ lệ phản ánh, không hài lòng (%)"),
     ("satisfaction_rate", "Mức độ hài lòng (%)"),
+    ("measured", "Số hồ sơ đo thời gian làm việc"),
+    ("average_working_days", "Thời gian giải quyết trung bình (ngày làm việc)"),
+    ("average_limit_days", "Thời hạn theo quy định trung bình (ngày làm việc)"),
+    ("time_used_percent", "Thời gian sử dụng so với thời hạn, trung bình (%)"),
+    ("time_used_median_percent", "Thời gian sử dụng so với thời hạn, trung vị (%)"),
+    ("under_half_limit_rate", "Giải quyết dưới một nửa thời hạn (%)"),
+    ("time_saved_percent", "Thời gian cắt giảm so với quy định (%)"),
 )
 INDICATOR_HEADER = ("Nhóm", "Mã", "Tên", *(title for _, title in INDICATOR_COLUMNS))
 UNIT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -1042,7 +1049,7 @@ OVERDUE_HEADER = (
 
 
 def indicator_rows(stats: Stats) -> list[list[Any]]:
-    """The indicators table: the total, then each month, procedure and receiving agency."""
+    """The indicators table: the total, then each month, procedure, receiving agency, level and field."""
 
     def line(group: str, code: str, name: str, values: Indicators) -> list[Any]:
         return [group, code, name, *(getattr(values, key) for key, _ in INDICATOR_COLUMNS)]
@@ -1051,6 +1058,8 @@ def indicator_rows(stats: Stats) -> list[list[Any]]:
     rows += [line("Tháng", m.month, f"Tháng {m.month[5:]}/{m.month[:4]}", m) for m in stats.by_month]
     rows += [line("Thủ tục", p.procedure_code, p.procedure_name, p) for p in stats.by_procedure]
     rows += [line("Cơ quan tiếp nhận", a.agency_code, a.agency_name, a) for a in stats.by_agency]
+    rows += [line("Cấp giải quyết", v.level, v.level_name_vi, v) for v in stats.by_level]
+    rows += [line("Lĩnh vực", "", f.field, f) for f in stats.by_field]
     return rows
 
 
