@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import statistics
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -23,7 +24,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
-from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion
+from services.models import AgencyLevel, Procedure, ProcedureVersion
 from services.sla.clocks import outcome
 from services.workflow.bulk import BulkDossier, asyncpg_dsn, load, verify
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
@@ -60,23 +61,24 @@ class Level:
         }
 
 
-def _resolved(
-    rng: random.Random, agency: Agency, version: ProcedureVersion, limit_days: int
-) -> tuple[datetime, int, float]:
-    """A receipt in 2023 at a working instant, the legal limit in working seconds and a share of it."""
-    received = CALENDAR.next_working_instant(START + timedelta(seconds=rng.randrange(350 * 86400)))
-    return received, limit_days * WORKING_DAY, rng.uniform(0.1, 1.2)
-
-
-def _records(
-    rng: random.Random, level: Level, desks: list[Agency], versions: list[tuple[ProcedureVersion, int]], count: int
+def time_saved_records(
+    rng: random.Random,
+    level: Level,
+    desks: list[uuid.UUID],
+    versions: list[tuple[uuid.UUID, int]],
+    count: int,
+    *,
+    year: int = 2023,
 ) -> list[BulkDossier]:
-    """``count`` resolved dossiers whose working time adds up to exactly (100 − cut)% of their limits."""
+    """``count`` dossiers resolved in ``year`` (at ``desks``, under ``versions`` with their limits in
+    working days) whose working time adds up to exactly (100 − cut)% of their limits."""
     drawn = []
+    start = datetime(year, 1, 1, tzinfo=VN_TZ)
     for _ in range(count):
         desk = rng.choice(desks)
         version, days = rng.choice(versions)
-        drawn.append((desk, version, *_resolved(rng, desk, version, days)))
+        received = CALENDAR.next_working_instant(start + timedelta(seconds=rng.randrange(350 * 86400)))
+        drawn.append((desk, version, received, days * WORKING_DAY, rng.uniform(0.1, 1.2)))
     target = round((100 - level.cut) / 100 * sum(limit for *_, limit, _ in drawn))
     scale = target / sum(limit * share for *_, limit, share in drawn)
     used = [round(limit * share * scale) for *_, limit, share in drawn]
@@ -89,8 +91,8 @@ def _records(
         level.used.append(spent)
         records.append(
             BulkDossier(
-                agency_id=desk.id,
-                procedure_version_id=version.id,
+                agency_id=desk,
+                procedure_version_id=version,
                 received_at=received,
                 status="returned",
                 due_at=due,
@@ -144,8 +146,10 @@ async def test_a_time_saved_table_by_level_through_the_bulk_loader(
         await session.commit()
 
     rng = random.Random(382418)
-    records = _records(rng, district, [city], district_versions, 1500)
-    records += _records(rng, commune, wards, commune_versions, 3000)
+    records = time_saved_records(rng, district, [city.id], [(v.id, days) for v, days in district_versions], 1500)
+    records += time_saved_records(
+        rng, commune, [w.id for w in wards], [(v.id, days) for v, days in commune_versions], 3000
+    )
     # resolved before the clocks kept the working time, and withdrawn: counted, but not measured
     version, _ = district_versions[0]
     old = CALENDAR.next_working_instant(START + timedelta(days=40))

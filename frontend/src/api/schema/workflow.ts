@@ -722,12 +722,21 @@ export interface components {
             agency_code: string;
             /** Agency Name */
             agency_name: string;
+            /** Average Limit Days */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
             /** On Time Rate */
             on_time_rate?: number | null;
             /** Online Payment Rate */
@@ -778,6 +787,14 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1030,6 +1047,179 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** FieldIndicators */
+        FieldIndicators: {
+            /** Average Limit Days */
+            average_limit_days?: number | null;
+            /** Average Resolution Days */
+            average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
+            /** Complaint Rate */
+            complaint_rate?: number | null;
+            /** Digitised Rate */
+            digitised_rate?: number | null;
+            /** Field */
+            field: string;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
+            /** On Time Rate */
+            on_time_rate?: number | null;
+            /** Online Payment Rate */
+            online_payment_rate?: number | null;
+            /** Online Rate */
+            online_rate?: number | null;
+            /** Overdue Rate */
+            overdue_rate?: number | null;
+            /**
+             * Pending On Time
+             * @default 0
+             */
+            pending_on_time: number;
+            /**
+             * Pending Overdue
+             * @default 0
+             */
+            pending_overdue: number;
+            /**
+             * Received
+             * @default 0
+             */
+            received: number;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
+            /**
+             * Resolved Early
+             * @default 0
+             */
+            resolved_early: number;
+            /**
+             * Resolved Late
+             * @default 0
+             */
+            resolved_late: number;
+            /**
+             * Resolved On Time
+             * @default 0
+             */
+            resolved_on_time: number;
+            /** Satisfaction Rate */
+            satisfaction_rate?: number | null;
+            /**
+             * Stopped
+             * @default 0
+             */
+            stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
+            /**
+             * Withdrawn
+             * @default 0
+             */
+            withdrawn: number;
+        };
+        /**
+         * LevelIndicators
+         * @description The procedures one level of government resolves (Procedure.level): the "time saved" table.
+         */
+        LevelIndicators: {
+            /** Average Limit Days */
+            average_limit_days?: number | null;
+            /** Average Resolution Days */
+            average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
+            /** Complaint Rate */
+            complaint_rate?: number | null;
+            /** Digitised Rate */
+            digitised_rate?: number | null;
+            /** Level */
+            level: string;
+            /** Level Name En */
+            level_name_en: string;
+            /** Level Name Vi */
+            level_name_vi: string;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
+            /** On Time Rate */
+            on_time_rate?: number | null;
+            /** Online Payment Rate */
+            online_payment_rate?: number | null;
+            /** Online Rate */
+            online_rate?: number | null;
+            /** Overdue Rate */
+            overdue_rate?: number | null;
+            /**
+             * Pending On Time
+             * @default 0
+             */
+            pending_on_time: number;
+            /**
+             * Pending Overdue
+             * @default 0
+             */
+            pending_overdue: number;
+            /**
+             * Received
+             * @default 0
+             */
+            received: number;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
+            /**
+             * Resolved Early
+             * @default 0
+             */
+            resolved_early: number;
+            /**
+             * Resolved Late
+             * @default 0
+             */
+            resolved_late: number;
+            /**
+             * Resolved On Time
+             * @default 0
+             */
+            resolved_on_time: number;
+            /** Satisfaction Rate */
+            satisfaction_rate?: number | null;
+            /**
+             * Stopped
+             * @default 0
+             */
+            stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
+            /**
+             * Withdrawn
+             * @default 0
+             */
+            withdrawn: number;
+        };
         /** MeOut */
         MeOut: {
             /** Agency Code */
@@ -1045,12 +1235,21 @@ export interface components {
         };
         /** MonthIndicators */
         MonthIndicators: {
+            /** Average Limit Days */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
             /** Month */
             month: string;
             /** On Time Rate */
@@ -1103,6 +1302,14 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1321,14 +1528,25 @@ export interface components {
         };
         /** ProcedureIndicators */
         ProcedureIndicators: {
+            /** Average Limit Days */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
             /** Field */
             field: string;
+            /** Level */
+            level: string;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
             /** On Time Rate */
             on_time_rate?: number | null;
             /** Online Payment Rate */
@@ -1383,6 +1601,14 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1483,10 +1709,18 @@ export interface components {
              * Format: date-time
              */
             as_of: string;
+            /** Average Limit Days */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /** Average Working Days */
+            average_working_days?: number | null;
             /** By Agency */
             by_agency: components["schemas"]["AgencyIndicators"][];
+            /** By Field */
+            by_field: components["schemas"]["FieldIndicators"][];
+            /** By Level */
+            by_level: components["schemas"]["LevelIndicators"][];
             /** By Month */
             by_month: components["schemas"]["MonthIndicators"][];
             /** By Officer */
@@ -1513,6 +1747,11 @@ export interface components {
             field: string | null;
             /** Include Children */
             include_children: boolean;
+            /**
+             * Measured
+             * @default 0
+             */
+            measured: number;
             /** Officer */
             officer: string | null;
             /** On Time Rate */
@@ -1568,6 +1807,14 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /** Time Saved Percent */
+            time_saved_percent?: number | null;
+            /** Time Used Median Percent */
+            time_used_median_percent?: number | null;
+            /** Time Used Percent */
+            time_used_percent?: number | null;
+            /** Under Half Limit Rate */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
