@@ -42,7 +42,8 @@ async def history(stack: BrowserStack) -> dict[str, Any]:
         province, commune = await _versions(connection, "province"), await _versions(connection, "commune")
     finally:
         await connection.close()
-    assert province and commune, "the demo catalogue has procedures of both levels"
+    assert province, "the demo catalogue has province-level procedures"
+    assert commune, "the demo catalogue has commune-level procedures"
     rng = random.Random(2019)
     records = time_saved_records(rng, Level("province", PROVINCE_LEVEL, 38.2), [ward], province, 200, year=YEAR)
     records += time_saved_records(rng, Level("commune", COMMUNE_LEVEL, 41.8), [ward], commune, 400, year=YEAR)
