@@ -22,6 +22,10 @@ from services.models.dossier import Dossier
 from services.models.sla import SlaTimer
 
 OPEN_STATES = ("received", "processing", "awaiting_supplement", "awaiting_payment")
+# the histogram of the share of its legal limit a measured dossier used: 5-point buckets from 0 % to
+# 200 %, named by their lower bound, the last one open (200 % or more)
+SHARE_BUCKET_WIDTH = 5
+SHARE_BUCKETS = tuple(f"used_pct_{low:03d}" for low in range(0, 200 + SHARE_BUCKET_WIDTH, SHARE_BUCKET_WIDTH))
 NO_OFFICER = uuid.UUID(int=0)  # a step nobody was assigned to
 
 _dossier = Dossier.__table__.c
@@ -102,6 +106,48 @@ class StatsDossierCell(Base):
         BigInteger, default=0, server_default="0", doc="sum of used / limit of each, in millionths (floored)"
     )
     under_half: Mapped[int] = _counter()  # resolved in less than half their limit
+    # how many used [b, b + 5) % of their limit (``used_pct_200``: 200 % or more): the median's histogram
+    used_pct_000: Mapped[int] = _counter()
+    used_pct_005: Mapped[int] = _counter()
+    used_pct_010: Mapped[int] = _counter()
+    used_pct_015: Mapped[int] = _counter()
+    used_pct_020: Mapped[int] = _counter()
+    used_pct_025: Mapped[int] = _counter()
+    used_pct_030: Mapped[int] = _counter()
+    used_pct_035: Mapped[int] = _counter()
+    used_pct_040: Mapped[int] = _counter()
+    used_pct_045: Mapped[int] = _counter()
+    used_pct_050: Mapped[int] = _counter()
+    used_pct_055: Mapped[int] = _counter()
+    used_pct_060: Mapped[int] = _counter()
+    used_pct_065: Mapped[int] = _counter()
+    used_pct_070: Mapped[int] = _counter()
+    used_pct_075: Mapped[int] = _counter()
+    used_pct_080: Mapped[int] = _counter()
+    used_pct_085: Mapped[int] = _counter()
+    used_pct_090: Mapped[int] = _counter()
+    used_pct_095: Mapped[int] = _counter()
+    used_pct_100: Mapped[int] = _counter()
+    used_pct_105: Mapped[int] = _counter()
+    used_pct_110: Mapped[int] = _counter()
+    used_pct_115: Mapped[int] = _counter()
+    used_pct_120: Mapped[int] = _counter()
+    used_pct_125: Mapped[int] = _counter()
+    used_pct_130: Mapped[int] = _counter()
+    used_pct_135: Mapped[int] = _counter()
+    used_pct_140: Mapped[int] = _counter()
+    used_pct_145: Mapped[int] = _counter()
+    used_pct_150: Mapped[int] = _counter()
+    used_pct_155: Mapped[int] = _counter()
+    used_pct_160: Mapped[int] = _counter()
+    used_pct_165: Mapped[int] = _counter()
+    used_pct_170: Mapped[int] = _counter()
+    used_pct_175: Mapped[int] = _counter()
+    used_pct_180: Mapped[int] = _counter()
+    used_pct_185: Mapped[int] = _counter()
+    used_pct_190: Mapped[int] = _counter()
+    used_pct_195: Mapped[int] = _counter()
+    used_pct_200: Mapped[int] = _counter()
 
 
 class StatsStepCell(Base):
@@ -157,5 +203,6 @@ DOSSIER_COUNTERS = (
     "limit_working_seconds",
     "limit_used_ppm",
     "under_half",
+    *SHARE_BUCKETS,
 )
 STEP_COUNTERS = ("steps", "steps_early", "steps_on_time", "steps_late")

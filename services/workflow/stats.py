@@ -54,11 +54,17 @@ and L_i the limit of dossier i (working seconds, 1 working day = 8 h = 28,800 s)
 
 - ``average_working_days`` = ΣU_i / n / 28,800; ``average_limit_days`` = ΣL_i / n / 28,800;
 - ``time_used_percent`` = 100 · Σ(U_i / L_i) / n (mean share of its limit a dossier used);
-- ``time_used_median_percent`` = the median of 100 · U_i / L_i — exact, not approximated: a
-  ``percentile_cont(0.5)`` over the measured dossiers in scope (an index-only scan of the partial
-  covering index ``ix_dossier_timed_received``), in one pass for the total, each level, field,
-  procedure and agency (grouping sets; not per month, where it is null). Unlike the rest it is not
-  read from the cells: its cost grows with the measured dossiers of the scope (``make bench``);
+- ``time_used_median_percent`` = the median of 100 · U_i / L_i. **Exact** when the scope holds at
+  most ``EXACT_MEDIAN_MAX`` (20,000) measured dossiers — a leader's agency for a year, typically: a
+  ``percentile_cont(0.5)`` over them (an index-only scan of the partial covering index
+  ``ix_dossier_timed_received``) in one pass for the total, each level, field, procedure and agency
+  (grouping sets). **Interpolated** beyond that, and for the months always: the cells also keep a
+  histogram of 100 · U_i / L_i in 5-point buckets (``used_pct_000`` … ``used_pct_195``, and
+  ``used_pct_200`` for 200 % or more), summed like every counter; the median is placed linearly
+  inside the bucket that holds it (``median_from_histogram``): off by less than 5 points, much less
+  for an even spread (measured by ``make bench`` against the exact one). Sorting costs in proportion
+  to the dossiers (0.65 s for 285,000 on the bench's 2 cores), the histogram in proportion to the
+  cells;
 - ``under_half_limit_rate`` = 100 · #{U_i < L_i / 2} / n;
 - ``time_saved_percent`` = 100 · (1 − ΣU_i / ΣL_i): how much of the legal time the agency did not
   need, which is the "cut by 38.2% against the legal limit" of the reform reports.
@@ -109,9 +115,19 @@ from services.models import (
     SlaTimer,
     Staff,
 )
-from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, OPEN_STATES, STEP_COUNTERS
+from services.models.stats import (
+    DOSSIER_COUNTERS,
+    NO_OFFICER,
+    OPEN_STATES,
+    SHARE_BUCKET_WIDTH,
+    SHARE_BUCKETS,
+    STEP_COUNTERS,
+)
 
 VIEWER_ROLES = ("admin", "leader", "head", "inspector")
+# up to this many measured dossiers in a request's scope the medians of time used are exact (sorted);
+# beyond it, interpolated from the cells' histograms (the cost of sorting grows with the dossiers)
+EXACT_MEDIAN_MAX = 20_000
 WIDE_ROLES = ("admin", "inspector")
 PAUSED_STATES = ("awaiting_supplement", "awaiting_payment")
 TZ_NAME = "Asia/Ho_Chi_Minh"
@@ -134,6 +150,7 @@ class StatsQuery:
     version_ids: tuple[uuid.UUID, ...] | None = None  # None: every procedure
     officer_id: uuid.UUID | None = None
     single_agency: bool = False
+    exact_median_max: int = EXACT_MEDIAN_MAX
     labels: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -357,6 +374,24 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return round(value, digits) if value is not None else None
 
 
+def median_from_histogram(counts: Sequence[int]) -> float | None:
+    """The median share of the limit used (in %) from the 5-point buckets, interpolated linearly in
+    the bucket that holds it: off by less than one bucket (5 points), less where the dossiers spread
+    evenly inside it. A median in the last, open bucket is given as its lower bound (200 %)."""
+    total = sum(counts)
+    if not total:
+        return None
+    half, below = total / 2, 0
+    for index, count in enumerate(counts):
+        if count and below + count >= half:
+            low = index * SHARE_BUCKET_WIDTH
+            if index == len(counts) - 1:
+                return float(low)
+            return low + SHARE_BUCKET_WIDTH * (half - below) / count
+        below += count
+    return None
+
+
 @dataclass
 class Tally:
     """The raw counters of one slice; ``indicators()`` applies the formulas."""
@@ -364,7 +399,7 @@ class Tally:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOSSIER_COUNTERS, 0))
     pending_on_time: int = 0
     pending_overdue: int = 0
-    median_percent: float | None = None  # not additive: read from the measured dossiers, never merged
+    median_percent: float | None = None  # exact, when sorted from the dossiers: never merged
 
     def add(self, values: dict[str, int]) -> None:
         for name in DOSSIER_COUNTERS:
@@ -407,7 +442,11 @@ class Tally:
             "average_working_days": _round(c["used_working_seconds"] / timed / WORKING_DAY if timed else None),
             "average_limit_days": _round(c["limit_working_seconds"] / timed / WORKING_DAY if timed else None),
             "time_used_percent": _round(c["limit_used_ppm"] / timed / 10_000 if timed else None),
-            "time_used_median_percent": _round(self.median_percent),
+            "time_used_median_percent": _round(
+                self.median_percent
+                if self.median_percent is not None
+                else median_from_histogram([c[name] for name in SHARE_BUCKETS])
+            ),
             "under_half_limit_rate": _round(_rate(c["under_half"], timed)),
             "time_saved_percent": _round(
                 100.0 * (1 - c["used_working_seconds"] / c["limit_working_seconds"])
@@ -823,7 +862,9 @@ async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
     agency_names = await _names(session, Agency, [*units, *slices.agencies], Agency.code, Agency.name)
     staff_names = await _names(session, Staff, officers, Staff.username, Staff.full_name)
     versions = await _procedures_of(session, slices.versions)
-    medians = await time_used_medians(session, query, versions)
+    measured = slices.total.counts["timed"]
+    exact = 0 < measured <= query.exact_median_max
+    medians = await time_used_medians(session, query, versions) if exact else Medians()
     # versions of one procedure are one line; procedures of one field, or one level, too
     procedures: dict[tuple[str, str, str, str], Tally] = {}
     fields: dict[str, Tally] = {}

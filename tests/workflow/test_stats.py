@@ -625,6 +625,7 @@ def _expected(
                     values["limit_working_seconds"] = limit
                     values["limit_used_ppm"] = used * 1_000_000 // limit
                     values["under_half"] = 2 * used < limit
+                    values[f"used_pct_{min(200, 100 * used // limit // 5 * 5):03d}"] = 1
             values["withdrawn"] = d.status == "withdrawn"
             values["stopped"] = d.status == "stopped"
             values["online"] = d.channel == 2

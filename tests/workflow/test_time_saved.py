@@ -15,8 +15,8 @@ import random
 import statistics
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import AgencyLevel, Procedure, ProcedureVersion
+from services.models.stats import SHARE_BUCKET_WIDTH
 from services.sla.clocks import outcome
 from services.workflow.bulk import BulkDossier, asyncpg_dsn, load, verify
+from services.workflow.stats import StatsQuery, compute_stats, median_from_histogram
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
 
 Bearer = Callable[..., dict[str, Any]]
@@ -118,6 +120,12 @@ async def _procedures(
         procedure.level = level
         out.append((version, limit))
     return out
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    """A row's own figures but the median (not its breakdowns)."""
+    values = row.model_dump(exclude={"time_used_median_percent"})
+    return {key: value for key, value in values.items() if not isinstance(value, list | dict)}
 
 
 def _row(body: dict[str, Any], keys: dict[str, Any]) -> dict[str, Any]:
@@ -214,8 +222,39 @@ async def test_a_time_saved_table_by_level_through_the_bulk_loader(
     assert "Thời gian cắt giảm so với quy định (%)" in csv_rows[0]
     assert any(line.startswith(f"Cấp giải quyết,{district.code},Cấp huyện,") and ",38.2" in line for line in csv_rows)
 
+    # a scope too large to sort: the medians come from the cells' histograms, within a bucket (5 points)
+    scope = StatsQuery(
+        now=datetime(2024, 1, 15, 9, tzinfo=VN_TZ),
+        start=date(2023, 1, 1),
+        end=date(2023, 12, 31),
+        agency_ids=(city.id, *(w.id for w in wards)),
+    )
+    async with AsyncSession(engine) as session:
+        exact = await compute_stats(session, scope)
+        interpolated = await compute_stats(session, replace(scope, exact_median_max=0))
+    assert exact.time_used_median_percent == body["time_used_median_percent"]
+    pairs = [(exact, interpolated), *zip(exact.by_level, interpolated.by_level, strict=True)]
+    pairs += zip(exact.by_procedure, interpolated.by_procedure, strict=True)
+    for precise, estimate in pairs:
+        assert precise.time_used_median_percent is not None
+        assert estimate.time_used_median_percent is not None
+        assert abs(precise.time_used_median_percent - estimate.time_used_median_percent) < SHARE_BUCKET_WIDTH
+        # everything else is the same sums either way
+        assert _figures(precise) == _figures(estimate)
+
     assert await verify(asyncpg_dsn(database_url)) == {
         "stats_dossier_cell": 0,
         "stats_step_cell": 0,
         "stats_officer_cell": 0,
     }
+
+
+def test_the_median_from_the_histogram_is_placed_inside_its_bucket() -> None:
+    buckets = [0] * 41
+    assert median_from_histogram(buckets) is None
+    buckets[10] = 4  # four dossiers that used 50–55 % of their limit
+    assert median_from_histogram(buckets) == 52.5
+    buckets[2] = 4  # and four that used 10–15 %: the median is where the first four end
+    assert median_from_histogram(buckets) == 15.0
+    buckets[40] = 100  # most of them used twice their limit or more: "200 % or more"
+    assert median_from_histogram(buckets) == 200.0

@@ -7,9 +7,11 @@ keeps the clock's ``due_at``, so the statistics trigger reads one row. ``stats_d
 sums the indicators need (how many were measured, working seconds used, legal limits, used/limit in
 millionths, how many finished in under half their limit); ``stats_dossier_facts`` counts them and the
 dossier trigger also fires when the two new columns change. A partial covering index over the measured
-dossiers serves the live medians. Dossiers resolved before this revision have no measurement (the
-calendar that would give it is not in SQL): they stay out of these indicators, and ``timed`` says how
-many are in. See services/workflow/stats.py.
+dossiers serves the exact medians; a histogram of the share of the limit used (5-point buckets,
+``used_pct_000`` … ``used_pct_200``) the interpolated ones of scopes too large to sort. Dossiers
+resolved before this revision have no measurement (the calendar that would give it is not in SQL):
+they stay out of these indicators, and ``timed`` says how many are in. See
+services/workflow/stats.py.
 
 Revision ID: b7d2e94c1f30
 Revises: 5a1c0e7d9b21
@@ -31,7 +33,22 @@ branch_labels = None
 depends_on = None
 
 TZ = "Asia/Ho_Chi_Minh"
-NEW_COUNTERS = ("timed", "used_working_seconds", "limit_working_seconds", "limit_used_ppm", "under_half")
+BUCKET_WIDTH = 5
+BUCKETS = tuple(range(0, 200 + BUCKET_WIDTH, BUCKET_WIDTH))  # lower bounds in %, the last one open
+NEW_COUNTERS = (
+    "timed", "used_working_seconds", "limit_working_seconds", "limit_used_ppm", "under_half",
+    *(f"used_pct_{low:03d}" for low in BUCKETS),
+)  # fmt: skip
+
+SUMS = ("used_working_seconds", "limit_working_seconds", "limit_used_ppm")  # bigint; the counts are integers
+
+
+def _bucket(low: int) -> str:
+    """1 when the measured dossier used [low, low + 5) % of its limit (the last: low % or more)."""
+    used, limit = "100 * d.used_working_seconds::bigint", "d.limit_working_seconds"
+    upper = "" if low == BUCKETS[-1] else f" AND {used} < {low + BUCKET_WIDTH} * {limit}"
+    return f"coalesce(x.t AND {used} >= {low} * {limit}{upper}, false)::integer"
+
 TIMED = "status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0"
 
 
@@ -55,7 +72,7 @@ RETURNS TABLE (
     resolved_on_time integer, resolved_late integer, withdrawn integer, stopped integer, refused integer,
     online integer, digitised integer, charged integer, paid_online integer, complained integer,
     resolved_seconds bigint, timed integer, used_working_seconds bigint, limit_working_seconds bigint,
-    limit_used_ppm bigint, under_half integer
+    limit_used_ppm bigint, under_half integer, {", ".join(f"used_pct_{low:03d} integer" for low in BUCKETS)}
 ) LANGUAGE sql STABLE AS $$
     SELECT stats_day(d), d.receiving_agency_id, d.procedure_version_id,
         x.r::integer,
@@ -77,7 +94,8 @@ RETURNS TABLE (
         CASE WHEN x.t THEN d.used_working_seconds::bigint ELSE 0 END,
         CASE WHEN x.t THEN d.limit_working_seconds::bigint ELSE 0 END,
         CASE WHEN x.t THEN d.used_working_seconds::bigint * 1000000 / d.limit_working_seconds ELSE 0 END,
-        coalesce(x.t AND 2 * d.used_working_seconds::bigint < d.limit_working_seconds, false)::integer
+        coalesce(x.t AND 2 * d.used_working_seconds::bigint < d.limit_working_seconds, false)::integer,
+        {", ".join(_bucket(low) for low in BUCKETS)}
     FROM (
         SELECT y.*, coalesce(y.r AND y.outcome IS NOT NULL AND d.used_working_seconds IS NOT NULL
                              AND d.limit_working_seconds > 0, false) AS t
@@ -133,7 +151,7 @@ def upgrade() -> None:
     op.add_column("dossier", sa.Column("used_working_seconds", sa.Integer(), nullable=True))
     op.add_column("dossier", sa.Column("limit_working_seconds", sa.Integer(), nullable=True))
     for name in NEW_COUNTERS:
-        kind = sa.Integer() if name in ("timed", "under_half") else sa.BigInteger()
+        kind = sa.BigInteger() if name in SUMS else sa.Integer()
         op.add_column("stats_dossier_cell", sa.Column(name, kind, server_default="0", nullable=False))
     op.create_index(
         "ix_dossier_timed_received",
