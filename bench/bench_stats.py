@@ -39,7 +39,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import run_on_fresh_database
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
-from services.models.stats import SHARE_BUCKET_WIDTH
 from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
 from services.workflow.stats import StatsQuery, agency_subtree, compute_stats, time_used_medians
 
@@ -269,7 +268,7 @@ async def main_async(url: str) -> None:
     assert abs(median.total - working["median"]) < 1e-9
     assert stats.time_used_median_percent is not None
     interpolation_error = stats.time_used_median_percent - working["median"]
-    assert abs(interpolation_error) < SHARE_BUCKET_WIDTH
+    assert abs(interpolation_error) < 2  # the buckets are 2 points wide below 100 %
 
     print(f"  province-year 2025 ({stats.received:,} dossiers received, {len(tree)} agencies, on time "
           f"{stats.on_time_rate} %, {stats.pending_overdue:,} pending overdue); the two queries agree")  # fmt: skip

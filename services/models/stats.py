@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import BigInteger, Index, Uuid, text
+from sqlalchemy import BigInteger, Index, Integer, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base
@@ -22,10 +22,11 @@ from services.models.dossier import Dossier
 from services.models.sla import SlaTimer
 
 OPEN_STATES = ("received", "processing", "awaiting_supplement", "awaiting_payment")
-# the histogram of the share of its legal limit a measured dossier used: 5-point buckets from 0 % to
-# 200 %, named by their lower bound, the last one open (200 % or more)
-SHARE_BUCKET_WIDTH = 5
-SHARE_BUCKETS = tuple(f"used_pct_{low:03d}" for low in range(0, 200 + SHARE_BUCKET_WIDTH, SHARE_BUCKET_WIDTH))
+# the histogram of the share of its legal limit a measured dossier used, for the medians: buckets named
+# by their lower bound in %, 2 points wide up to 100 % (where medians fall), 10 points up to 200 %, the
+# last one open (200 % or more)
+SHARE_BUCKET_BOUNDS: tuple[int, ...] = (*range(0, 100, 2), *range(100, 210, 10))
+SHARE_BUCKETS = tuple(f"used_pct_{low:03d}" for low in SHARE_BUCKET_BOUNDS)
 NO_OFFICER = uuid.UUID(int=0)  # a step nobody was assigned to
 
 _dossier = Dossier.__table__.c
@@ -106,48 +107,11 @@ class StatsDossierCell(Base):
         BigInteger, default=0, server_default="0", doc="sum of used / limit of each, in millionths (floored)"
     )
     under_half: Mapped[int] = _counter()  # resolved in less than half their limit
-    # how many used [b, b + 5) % of their limit (``used_pct_200``: 200 % or more): the median's histogram
-    used_pct_000: Mapped[int] = _counter()
-    used_pct_005: Mapped[int] = _counter()
-    used_pct_010: Mapped[int] = _counter()
-    used_pct_015: Mapped[int] = _counter()
-    used_pct_020: Mapped[int] = _counter()
-    used_pct_025: Mapped[int] = _counter()
-    used_pct_030: Mapped[int] = _counter()
-    used_pct_035: Mapped[int] = _counter()
-    used_pct_040: Mapped[int] = _counter()
-    used_pct_045: Mapped[int] = _counter()
-    used_pct_050: Mapped[int] = _counter()
-    used_pct_055: Mapped[int] = _counter()
-    used_pct_060: Mapped[int] = _counter()
-    used_pct_065: Mapped[int] = _counter()
-    used_pct_070: Mapped[int] = _counter()
-    used_pct_075: Mapped[int] = _counter()
-    used_pct_080: Mapped[int] = _counter()
-    used_pct_085: Mapped[int] = _counter()
-    used_pct_090: Mapped[int] = _counter()
-    used_pct_095: Mapped[int] = _counter()
-    used_pct_100: Mapped[int] = _counter()
-    used_pct_105: Mapped[int] = _counter()
-    used_pct_110: Mapped[int] = _counter()
-    used_pct_115: Mapped[int] = _counter()
-    used_pct_120: Mapped[int] = _counter()
-    used_pct_125: Mapped[int] = _counter()
-    used_pct_130: Mapped[int] = _counter()
-    used_pct_135: Mapped[int] = _counter()
-    used_pct_140: Mapped[int] = _counter()
-    used_pct_145: Mapped[int] = _counter()
-    used_pct_150: Mapped[int] = _counter()
-    used_pct_155: Mapped[int] = _counter()
-    used_pct_160: Mapped[int] = _counter()
-    used_pct_165: Mapped[int] = _counter()
-    used_pct_170: Mapped[int] = _counter()
-    used_pct_175: Mapped[int] = _counter()
-    used_pct_180: Mapped[int] = _counter()
-    used_pct_185: Mapped[int] = _counter()
-    used_pct_190: Mapped[int] = _counter()
-    used_pct_195: Mapped[int] = _counter()
-    used_pct_200: Mapped[int] = _counter()
+
+
+# how many measured dossiers used [bound, next bound) % of their limit: one counter per bucket
+for _bucket in SHARE_BUCKETS:
+    setattr(StatsDossierCell, _bucket, mapped_column(Integer, default=0, server_default="0", nullable=False))
 
 
 class StatsStepCell(Base):

@@ -35,7 +35,7 @@ from services.models import (
     StatsOfficerCell,
     StatsStepCell,
 )
-from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, STEP_COUNTERS
+from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, SHARE_BUCKET_BOUNDS, STEP_COUNTERS
 from services.workflow.stats import split_period
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff, unique
 
@@ -625,7 +625,8 @@ def _expected(
                     values["limit_working_seconds"] = limit
                     values["limit_used_ppm"] = used * 1_000_000 // limit
                     values["under_half"] = 2 * used < limit
-                    values[f"used_pct_{min(200, 100 * used // limit // 5 * 5):03d}"] = 1
+                    share = 100 * used / limit
+                    values[f"used_pct_{max(b for b in SHARE_BUCKET_BOUNDS if b <= share):03d}"] = 1
             values["withdrawn"] = d.status == "withdrawn"
             values["stopped"] = d.status == "stopped"
             values["online"] = d.channel == 2

@@ -7,8 +7,8 @@ keeps the clock's ``due_at``, so the statistics trigger reads one row. ``stats_d
 sums the indicators need (how many were measured, working seconds used, legal limits, used/limit in
 millionths, how many finished in under half their limit); ``stats_dossier_facts`` counts them and the
 dossier trigger also fires when the two new columns change. A partial covering index over the measured
-dossiers serves the exact medians; a histogram of the share of the limit used (5-point buckets,
-``used_pct_000`` … ``used_pct_200``) the interpolated ones of scopes too large to sort. Dossiers
+dossiers serves the exact medians; a histogram of the share of the limit used (2-point buckets to
+100 %, 10-point ones to 200 %, ``used_pct_000`` … ``used_pct_200``) the interpolated ones of scopes too large to sort. Dossiers
 resolved before this revision have no measurement (the calendar that would give it is not in SQL):
 they stay out of these indicators, and ``timed`` says how many are in. See
 services/workflow/stats.py.
@@ -33,8 +33,8 @@ branch_labels = None
 depends_on = None
 
 TZ = "Asia/Ho_Chi_Minh"
-BUCKET_WIDTH = 5
-BUCKETS = tuple(range(0, 200 + BUCKET_WIDTH, BUCKET_WIDTH))  # lower bounds in %, the last one open
+# lower bounds in % of the limit: 2 points wide to 100 %, 10 points to 200 %, the last one open
+BUCKETS = (*range(0, 100, 2), *range(100, 210, 10))
 NEW_COUNTERS = (
     "timed", "used_working_seconds", "limit_working_seconds", "limit_used_ppm", "under_half",
     *(f"used_pct_{low:03d}" for low in BUCKETS),
@@ -43,10 +43,10 @@ NEW_COUNTERS = (
 SUMS = ("used_working_seconds", "limit_working_seconds", "limit_used_ppm")  # bigint; the counts are integers
 
 
-def _bucket(low: int) -> str:
-    """1 when the measured dossier used [low, low + 5) % of its limit (the last: low % or more)."""
-    used, limit = "100 * d.used_working_seconds::bigint", "d.limit_working_seconds"
-    upper = "" if low == BUCKETS[-1] else f" AND {used} < {low + BUCKET_WIDTH} * {limit}"
+def _bucket(position: int) -> str:
+    """1 when the measured dossier used [this bound, the next) % of its limit (the last: this or more)."""
+    used, limit, low = "100 * d.used_working_seconds::bigint", "d.limit_working_seconds", BUCKETS[position]
+    upper = f" AND {used} < {BUCKETS[position + 1]} * {limit}" if position + 1 < len(BUCKETS) else ""
     return f"coalesce(x.t AND {used} >= {low} * {limit}{upper}, false)::integer"
 
 TIMED = "status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0"
@@ -95,7 +95,7 @@ RETURNS TABLE (
         CASE WHEN x.t THEN d.limit_working_seconds::bigint ELSE 0 END,
         CASE WHEN x.t THEN d.used_working_seconds::bigint * 1000000 / d.limit_working_seconds ELSE 0 END,
         coalesce(x.t AND 2 * d.used_working_seconds::bigint < d.limit_working_seconds, false)::integer,
-        {", ".join(_bucket(low) for low in BUCKETS)}
+        {", ".join(_bucket(position) for position in range(len(BUCKETS)))}
     FROM (
         SELECT y.*, coalesce(y.r AND y.outcome IS NOT NULL AND d.used_working_seconds IS NOT NULL
                              AND d.limit_working_seconds > 0, false) AS t
