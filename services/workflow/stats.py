@@ -125,12 +125,12 @@ from services.models.stats import (
 )
 
 VIEWER_ROLES = ("admin", "leader", "head", "inspector")
-# up to this many measured dossiers in a request's scope the medians of time used are exact (sorted);
-# beyond it, interpolated from the cells' histograms (the cost of sorting grows with the dossiers)
-EXACT_MEDIAN_MAX = 20_000
 WIDE_ROLES = ("admin", "inspector")
 PAUSED_STATES = ("awaiting_supplement", "awaiting_payment")
 TZ_NAME = "Asia/Ho_Chi_Minh"
+# up to this many measured dossiers in a request's scope the medians of time used are exact (sorted);
+# beyond it, interpolated from the cells' histograms (the cost of sorting grows with the dossiers)
+EXACT_MEDIAN_MAX = 20_000
 # a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
 OPEN_CLAUSE = text("dossier.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')")
 assert set(OPEN_STATES) == {"received", "processing", "awaiting_supplement", "awaiting_payment"}
@@ -729,11 +729,11 @@ async def time_used_medians(
 ) -> Medians:
     """Exact medians of 100 · used / limit over the measured dossiers received in the period, for the
     total, each level, field, procedure and receiving agency in one pass (grouping sets), through the
-    partial covering index. Not by month: the months' medians are not asked for, and each grouping set
-    is one more sort of every measured dossier of the scope.
+    partial covering index. Not by month (the months take the histogram's): each grouping set is one
+    more sort of every measured dossier of the scope.
 
     ``versions`` (code, name, field, level of each procedure version; every version when None) become
-    small integers in the query: the rows sorted for each grouping set stay narrow (a float and five
+    small integers in the query: the rows sorted for each grouping set stay narrow (a float and four
     keys), which is what the cost is made of, with the scan."""
     if versions is None:
         versions = await _procedures_of(session, (await session.scalars(select(ProcedureVersion.id))).all())
@@ -742,13 +742,14 @@ async def time_used_medians(
     codes = sorted({v[0] for v in versions.values()})
     fields = sorted({v[2] for v in versions.values()})
     levels = sorted({v[3] for v in versions.values()})
+    number = {part: {name: n for n, name in enumerate(names)} for part, names in ((0, codes), (2, fields), (3, levels))}
     version_ids = list(versions)
     sql = _Sql(query)
     keyed = (
         f"unnest(CAST({sql.bind('kv', version_ids)} AS uuid[]),"
-        f" CAST({sql.bind('kc', [codes.index(versions[v][0]) for v in version_ids])} AS integer[]),"
-        f" CAST({sql.bind('kf', [fields.index(versions[v][2]) for v in version_ids])} AS integer[]),"
-        f" CAST({sql.bind('kl', [levels.index(versions[v][3]) for v in version_ids])} AS integer[]))"
+        f" CAST({sql.bind('kc', [number[0][versions[v][0]] for v in version_ids])} AS integer[]),"
+        f" CAST({sql.bind('kf', [number[2][versions[v][2]] for v in version_ids])} AS integer[]),"
+        f" CAST({sql.bind('kl', [number[3][versions[v][3]] for v in version_ids])} AS integer[]))"
         " AS k (version, code, field, level)"
     )
     keys = ("code", "field", "level", "agency")
