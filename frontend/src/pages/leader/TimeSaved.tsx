@@ -57,14 +57,20 @@ export function TimeSavedTable({ stats }: { stats: Stats }) {
     <section className="card" aria-labelledby="time-saved-title">
       <h3 id="time-saved-title" className="card-title">{t("timeSaved.title")}</h3>
       <p className="muted small">{t("timeSaved.help")}</p>
-      <label className="time-saved-grouping">
-        {t("timeSaved.groupBy")}{" "}
-        <select value={grouping} onChange={(event) => setGrouping(event.target.value as Grouping)} data-testid="time-saved-grouping">
+      <div className="time-saved-grouping">
+        {/* a label of its own, not around the select: its options would become part of its text */}
+        <label htmlFor="time-saved-grouping">{t("timeSaved.groupBy")}</label>
+        <select
+          id="time-saved-grouping"
+          value={grouping}
+          onChange={(event) => setGrouping(event.target.value as Grouping)}
+          data-testid="time-saved-grouping"
+        >
           {GROUPINGS.map((g) => (
             <option key={g} value={g}>{t(`timeSaved.by.${g}`)}</option>
           ))}
         </select>
-      </label>
+      </div>
       {stats.measured === 0 ? (
         <p className="muted">{t("timeSaved.none")}</p>
       ) : (
