@@ -63,7 +63,7 @@ and L_i the limit of dossier i (working seconds, 1 working day = 8 h = 28,800 s)
   200 % or more: ``used_pct_000`` … ``used_pct_200``), summed like every counter; the median is
   placed linearly inside the bucket that holds it (``median_from_histogram``): off by less than the
   bucket's width, 2 points where medians fall (measured by ``make bench`` against the exact one).
-  Sorting costs in proportion to the dossiers (0.34–0.65 s for 285,000 on the bench's 2 busy
+  Sorting costs in proportion to the dossiers (0.28–0.65 s for 285,000 on the bench's 2 busy
   cores), the histogram in proportion to the cells;
 - ``under_half_limit_rate`` = 100 · #{U_i < L_i / 2} / n;
 - ``time_saved_percent`` = 100 · (1 − ΣU_i / ΣL_i): how much of the legal time the agency did not
