@@ -49,6 +49,7 @@ def _bucket(position: int) -> str:
     upper = f" AND {used} < {BUCKETS[position + 1]} * {limit}" if position + 1 < len(BUCKETS) else ""
     return f"coalesce(x.t AND {used} >= {low} * {limit}{upper}, false)::integer"
 
+
 TIMED = "status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0"
 
 
