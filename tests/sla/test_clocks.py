@@ -14,7 +14,7 @@ from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.errors import Conflict, Unprocessable
-from services.models import Dossier, OutboxEvent, SlaPause
+from services.models import Dossier, OutboxEvent, SlaPause, StatsDossierCell
 from services.sla.clocks import (
     WarningPolicy,
     apologize,
@@ -237,3 +237,14 @@ async def test_the_dossier_keeps_the_working_time_its_clock_ran_without_the_paus
     # (Mon 14:00–17:00, Wed 07:30–09:00). A clock that restarts on a supplement counts from Wed 09:00: 2 h.
     assert timer.used_seconds == used
     assert (dossier.used_working_seconds, dossier.limit_working_seconds) == (used, 3 * WORKING_DAY)
+    # the statistics count what the clock measured once the dossier is resolved
+    dossier.status = "resolved"
+    await session.flush()
+    cell = await session.scalar(
+        select(StatsDossierCell)
+        .where(StatsDossierCell.agency_id == dossier.receiving_agency_id)
+        .execution_options(populate_existing=True)
+    )
+    assert cell is not None
+    assert (cell.timed, cell.used_working_seconds, cell.limit_working_seconds) == (1, used, 3 * WORKING_DAY)
+    assert cell.under_half == 1  # under a third of its limit
