@@ -87,7 +87,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import (
     Select,
     case,
@@ -259,13 +259,17 @@ class Indicators(BaseModel):
     digitised_rate: float | None = None
     complaint_rate: float | None = None
     satisfaction_rate: float | None = None
-    measured: int = 0
-    average_working_days: float | None = None
-    average_limit_days: float | None = None
-    time_used_percent: float | None = None
-    time_used_median_percent: float | None = None
-    under_half_limit_rate: float | None = None
-    time_saved_percent: float | None = None
+    measured: int = Field(0, description="resolved dossiers whose clock measured the working time used")
+    average_working_days: float | None = Field(
+        None, description="mean working time used, in working days of 8 h, pauses excluded"
+    )
+    average_limit_days: float | None = Field(None, description="mean legal limit of the same dossiers, working days")
+    time_used_percent: float | None = Field(None, description="mean of 100 × time used / legal limit")
+    time_used_median_percent: float | None = Field(
+        None, description="median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)"
+    )
+    under_half_limit_rate: float | None = Field(None, description="% resolved in under half their legal limit")
+    time_saved_percent: float | None = Field(None, description="100 × (1 − Σ time used / Σ legal limits)")
 
 
 class MonthIndicators(Indicators):

@@ -722,11 +722,17 @@ export interface components {
             agency_code: string;
             /** Agency Name */
             agency_name: string;
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
@@ -734,6 +740,7 @@ export interface components {
             digitised_rate?: number | null;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -787,13 +794,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
@@ -1049,11 +1068,17 @@ export interface components {
         };
         /** FieldIndicators */
         FieldIndicators: {
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
@@ -1063,6 +1088,7 @@ export interface components {
             field: string;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -1116,13 +1142,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
@@ -1135,11 +1173,17 @@ export interface components {
          * @description The procedures one level of government resolves (Procedure.level): the "time saved" table.
          */
         LevelIndicators: {
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
@@ -1153,6 +1197,7 @@ export interface components {
             level_name_vi: string;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -1206,13 +1251,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
@@ -1235,11 +1292,17 @@ export interface components {
         };
         /** MonthIndicators */
         MonthIndicators: {
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
@@ -1247,6 +1310,7 @@ export interface components {
             digitised_rate?: number | null;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -1302,13 +1366,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
@@ -1528,11 +1604,17 @@ export interface components {
         };
         /** ProcedureIndicators */
         ProcedureIndicators: {
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
@@ -1544,6 +1626,7 @@ export interface components {
             level: string;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -1601,13 +1684,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
@@ -1709,11 +1804,17 @@ export interface components {
              * Format: date-time
              */
             as_of: string;
-            /** Average Limit Days */
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
             average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
-            /** Average Working Days */
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
             average_working_days?: number | null;
             /** By Agency */
             by_agency: components["schemas"]["AgencyIndicators"][];
@@ -1749,6 +1850,7 @@ export interface components {
             include_children: boolean;
             /**
              * Measured
+             * @description resolved dossiers whose clock measured the working time used
              * @default 0
              */
             measured: number;
@@ -1807,13 +1909,25 @@ export interface components {
              * @default 0
              */
             stopped: number;
-            /** Time Saved Percent */
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
             time_saved_percent?: number | null;
-            /** Time Used Median Percent */
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
             time_used_median_percent?: number | null;
-            /** Time Used Percent */
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
             time_used_percent?: number | null;
-            /** Under Half Limit Rate */
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
             under_half_limit_rate?: number | null;
             /**
              * Withdrawn
