@@ -10,6 +10,14 @@ open. The statistics query is ``services.workflow.stats.compute_stats`` for 2025
 province tree (every indicator, by month, procedure, agency and unit); the naive query counts the
 same totals and months straight from ``dossier``. Both must agree. Figures: p50/p99 latency of each
 and the ratio. No target: how much the aggregates save is what it reports.
+
+Every resolved dossier also carries the working time its clock measured (on the default working
+calendar, from receipt to result) and its limit, 10 working days: the run reports the median of "time
+used vs the legal limit" on its own (``time_used_medians``: the live part of the working-time
+indicators, an index-only scan of the measured dossiers of the scope), and checks the sums the
+aggregates keep and that median against a naive query over ``dossier``. A province-year holds far
+more than ``EXACT_MEDIAN_MAX`` measured dossiers, so ``compute_stats`` interpolates its medians from
+the cells' histograms: the run prints how far that lands from the exact one.
 """
 
 from __future__ import annotations
@@ -29,10 +37,10 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.common import run_on_fresh_database
-from services.calendar.working import VN_TZ
+from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
 from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
-from services.workflow.stats import StatsQuery, agency_subtree, compute_stats
+from services.workflow.stats import StatsQuery, agency_subtree, compute_stats, time_used_medians
 
 DATABASE = "motcua_bench_stats"
 DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))
@@ -103,6 +111,7 @@ async def _procedure(session: AsyncSession, code: str) -> uuid.UUID:
 
 def _dossiers(departments: list[Desk], communes: list[Desk], count: int) -> Iterator[BulkDossier]:
     rng = random.Random(766)
+    calendar = WorkingCalendar()
     spacing = (NOW - START).total_seconds() / count
     for n in range(count):  # in order of receipt, as a history export comes
         desk = rng.choice(communes) if rng.random() < 0.7 else rng.choice(departments)
@@ -143,6 +152,8 @@ def _dossiers(departments: list[Desk], communes: list[Desk], count: int) -> Iter
         yield BulkDossier(
             status="returned", outcome=outcome, resolved_at=resolved, returned_at=resolved + timedelta(hours=2),
             closed_at=resolved + timedelta(hours=2), steps=(step,), rating=rating, **common,
+            working_seconds=max(0, int(calendar.working_seconds_between(received, resolved))),
+            limit_seconds=10 * WORKING_DAY,
         )  # fmt: skip
 
 
@@ -162,6 +173,15 @@ SELECT date_trunc('month', received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS
 FROM dossier
 WHERE receiving_agency_id = ANY($1::uuid[]) AND received_at >= $2 AND received_at < $3 AND status <> 'refused'
 GROUP BY 1
+"""
+
+
+NAIVE_WORKING = """
+SELECT count(*) AS measured, sum(used_working_seconds) AS used, sum(limit_working_seconds) AS limit,
+       percentile_cont(0.5) WITHIN GROUP (ORDER BY 100.0 * used_working_seconds / limit_working_seconds) AS median
+FROM dossier
+WHERE receiving_agency_id = ANY($1::uuid[]) AND received_at >= $2 AND received_at < $3
+  AND status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0
 """
 
 
@@ -213,6 +233,12 @@ async def main_async(url: str) -> None:
             return await compute_stats(session, query)
 
     stats_latencies, stats = await _time(STATS_RUNS, aggregated)
+
+    async def medians() -> Any:
+        async with AsyncSession(engine) as session:
+            return await time_used_medians(session, query)
+
+    median_latencies, median = await _time(STATS_RUNS, medians)
     await engine.dispose()
 
     naive_connection = await asyncpg.connect(dsn)
@@ -222,6 +248,7 @@ async def main_async(url: str) -> None:
             return await naive_connection.fetch(NAIVE, list(tree), query.start_at, query.end_at, NOW)
 
         naive_latencies, rows = await _time(NAIVE_RUNS, naive)
+        working = await naive_connection.fetchrow(NAIVE_WORKING, list(tree), query.start_at, query.end_at)
     finally:
         await naive_connection.close()
 
@@ -233,12 +260,27 @@ async def main_async(url: str) -> None:
     }  # fmt: skip
     assert {k: totals[k] for k in mine} == mine, (totals, mine)
     assert len(stats.by_month) == len(rows) == 12
+    assert (stats.measured, stats.time_saved_percent) == (
+        working["measured"],
+        round(100 * (1 - working["used"] / working["limit"]), 2),
+    ), (stats, working)
+    assert median.total is not None
+    assert abs(median.total - working["median"]) < 1e-9
+    assert stats.time_used_median_percent is not None
+    interpolation_error = stats.time_used_median_percent - working["median"]
+    assert abs(interpolation_error) < 2  # the buckets are 2 points wide below 100 %
 
     print(f"  province-year 2025 ({stats.received:,} dossiers received, {len(tree)} agencies, on time "
           f"{stats.on_time_rate} %, {stats.pending_overdue:,} pending overdue); the two queries agree")  # fmt: skip
+    print(f"  working time: {stats.measured:,} resolved dossiers measured, mean {stats.average_working_days} working"
+          f" days of {stats.average_limit_days}, time saved {stats.time_saved_percent} %")  # fmt: skip
+    print(f"  median share of the limit used: exact {working['median']:.2f} % (time_used_medians = a naive"
+          f" percentile_cont), interpolated from the histogram by compute_stats {stats.time_used_median_percent} %"
+          f" ({interpolation_error:+.2f} points)")  # fmt: skip
     print(f"  {'query':44} {'runs':>5} {'p50 ms':>9} {'p99 ms':>9}")
     for name, latencies in (
         ("compute_stats (aggregates + open dossiers)", stats_latencies),
+        ("exact medians (time_used_medians) alone", median_latencies),
         ("naive COUNT(*) ... GROUP BY over dossier", naive_latencies),
     ):
         print(f"  {name:44} {len(latencies):5} {_p(latencies, 0.5):9.1f} {_p(latencies, 0.99):9.1f}")

@@ -128,6 +128,8 @@ class _Plan:
             status="returned", due_at=due, resolved_at=resolved, returned_at=returned, closed_at=returned,
             outcome=outcome, late_by_rule=outcome == "late", digitised=channel == 2 or rng.random() < 0.5,
             paid_online=channel == 2 and rng.random() < 0.6, rating=_rating(rng), steps=steps,
+            # what the dossier clock would have measured: working time from receipt to result, no pause
+            working_seconds=int(calendar.working_seconds_between(received, resolved)), limit_seconds=int(limit),
         )  # fmt: skip
 
 

@@ -70,6 +70,12 @@ class Dossier(Base, UUIDPk, Timestamps):
     returned_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late")
+    used_working_seconds: Mapped[int | None] = mapped_column(
+        doc="working time the dossier clock ran from its start to the result, pauses excluded (set when resolved)"
+    )
+    limit_working_seconds: Mapped[int | None] = mapped_column(
+        doc="the legal limit the dossier clock had, in working seconds (1 working day = 8 h), set when resolved"
+    )
     supplement_count: Mapped[int] = mapped_column(default=0)
     late_by_rule: Mapped[bool] = mapped_column(default=False, doc="a second supplement request counts as late")
     apology_reason: Mapped[str | None] = mapped_column(Text)

@@ -35,6 +35,9 @@ class SlaTimer(Base, UUIDPk, Timestamps):
     paused_seconds: Mapped[int] = mapped_column(default=0, doc="working time paused so far")
     ended_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late")
+    used_seconds: Mapped[int | None] = mapped_column(
+        doc="working time from the start to the end, pauses excluded (set when it ends with an outcome)"
+    )
     due_soon_emitted_at: Mapped[datetime | None]
     overdue_emitted_at: Mapped[datetime | None]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import BigInteger, Index, Uuid, text
+from sqlalchemy import BigInteger, Index, Integer, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base
@@ -22,6 +22,11 @@ from services.models.dossier import Dossier
 from services.models.sla import SlaTimer
 
 OPEN_STATES = ("received", "processing", "awaiting_supplement", "awaiting_payment")
+# the histogram of the share of its legal limit a measured dossier used, for the medians: buckets named
+# by their lower bound in %, 2 points wide up to 100 % (where medians fall), 10 points up to 200 %, the
+# last one open (200 % or more)
+SHARE_BUCKET_BOUNDS: tuple[int, ...] = (*range(0, 100, 2), *range(100, 210, 10))
+SHARE_BUCKETS = tuple(f"used_pct_{low:03d}" for low in SHARE_BUCKET_BOUNDS)
 NO_OFFICER = uuid.UUID(int=0)  # a step nobody was assigned to
 
 _dossier = Dossier.__table__.c
@@ -42,6 +47,17 @@ UNRECEIVED_INDEX = Index(
     _dossier.receiving_agency_id,
     _dossier.created_at,
     postgresql_where=text("received_at IS NULL"),
+)
+# resolved dossiers with a measured working time: the medians of "time used vs the legal limit" are
+# an index-only scan of the dossiers in scope, never a read of the dossier rows
+TIMED_INDEX = Index(
+    "ix_dossier_timed_received",
+    _dossier.receiving_agency_id,
+    _dossier.received_at,
+    postgresql_include=["procedure_version_id", "used_working_seconds", "limit_working_seconds"],
+    postgresql_where=text(
+        "status IN ('resolved', 'returned') AND used_working_seconds IS NOT NULL AND limit_working_seconds > 0"
+    ),
 )
 # running step clocks, covering the open-step counts
 OPEN_STEP_INDEX = Index(
@@ -80,6 +96,22 @@ class StatsDossierCell(Base):
     resolved_seconds: Mapped[int] = mapped_column(
         BigInteger, default=0, server_default="0", doc="sum of receipt-to-result times of the resolved ones"
     )
+    timed: Mapped[int] = _counter()  # resolved ones whose clock measured the working time used
+    used_working_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of their working time used, pauses excluded"
+    )
+    limit_working_seconds: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of their legal limits in working seconds"
+    )
+    limit_used_ppm: Mapped[int] = mapped_column(
+        BigInteger, default=0, server_default="0", doc="sum of used / limit of each, in millionths (floored)"
+    )
+    under_half: Mapped[int] = _counter()  # resolved in less than half their limit
+
+
+# how many measured dossiers used [bound, next bound) % of their limit: one counter per bucket
+for _bucket in SHARE_BUCKETS:
+    setattr(StatsDossierCell, _bucket, mapped_column(Integer, default=0, server_default="0", nullable=False))
 
 
 class StatsStepCell(Base):
@@ -130,5 +162,11 @@ DOSSIER_COUNTERS = (
     "paid_online",
     "complained",
     "resolved_seconds",
+    "timed",
+    "used_working_seconds",
+    "limit_working_seconds",
+    "limit_used_ppm",
+    "under_half",
+    *SHARE_BUCKETS,
 )
 STEP_COUNTERS = ("steps", "steps_early", "steps_on_time", "steps_late")

@@ -174,11 +174,18 @@ async def start_step(
     return timer
 
 
+def used_working_seconds(calendar: WorkingCalendar, timer: SlaTimer, at: datetime) -> int:
+    """The working time a clock has run by ``at``, pauses excluded: the working time since its start
+    less the paused working time added back to it (since a restart, for a clock that restarted)."""
+    return max(0, int(calendar.working_seconds_between(timer.started_at, at)) - timer.paused_seconds)
+
+
 def _end(calendar: WorkingCalendar, timer: SlaTimer, at: datetime) -> str:
     if timer.paused_at is not None:
         raise Conflict("A paused clock cannot end; resume it first.", code="clock_paused")
     timer.ended_at = at
     timer.outcome = outcome(calendar, at, timer.due_at)
+    timer.used_seconds = used_working_seconds(calendar, timer, at)
     return timer.outcome
 
 
@@ -192,11 +199,16 @@ async def end_step(session: AsyncSession, timer: SlaTimer, *, calendar: WorkingC
 async def close_dossier_clock(
     session: AsyncSession, dossier: Dossier, *, calendar: WorkingCalendar, at: datetime
 ) -> str:
-    """End the dossier's clock (result ready); any step still running ends with it."""
+    """End the dossier's clock (result ready); any step still running ends with it.
+
+    The dossier keeps its clock's working time used and budget (as it keeps the clock's due time),
+    so the statistics trigger counts "time used vs the legal limit" from the dossier row alone."""
     for timer in await open_timers(session, dossier.id):
         _end(calendar, timer, at)
         if timer.kind == "dossier":
             dossier.outcome = "late" if dossier.late_by_rule else timer.outcome
+            dossier.used_working_seconds = timer.used_seconds
+            dossier.limit_working_seconds = timer.budget_seconds
     dossier.resolved_at = at
     await session.flush()
     return dossier.outcome or "late"

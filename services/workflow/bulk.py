@@ -24,9 +24,12 @@ unusable tracking secret. Only step clocks are created (``steps``); a dossier wi
 JSON lines for ``load``: ``{"agency": code, "procedure": code, "received_at": iso, "status": ...,
 "channel": 1, "due_at": iso, "resolved_at": iso, "returned_at": iso, "closed_at": iso, "outcome":
 "early|on_time|late", "late_by_rule": false, "digitised": false, "paid_online": false, "rating":
-"satisfied|acceptable|dissatisfied", "code": optional, "steps": [{"unit": code, "assignee": username,
-"position": 1, "started_at": iso, "due_at": iso, "ended_at": iso, "outcome": ...}]}``. The procedure
-version is the one in force on the day of receipt.
+"satisfied|acceptable|dissatisfied", "code": optional, "working_seconds": n, "limit_seconds": n,
+"steps": [{"unit": code, "assignee": username, "position": 1, "started_at": iso, "due_at": iso,
+"ended_at": iso, "outcome": ...}]}``. The procedure version is the one in force on the day of receipt.
+``working_seconds`` and ``limit_seconds`` are what the previous system's dossier clock measured (working
+time used, pauses excluded, and the legal limit, 1 working day = 28,800 s): without them a resolved
+dossier counts in every indicator but those of working time.
 """
 
 from __future__ import annotations
@@ -98,6 +101,10 @@ class BulkDossier:
     steps: tuple[BulkStep, ...] = ()
     code: str | None = None
     return_method: str = "counter"
+    # what the dossier clock measured when it was resolved (working seconds, 1 day = 8 h, pauses excluded)
+    # and its budget, the legal limit: both or neither
+    working_seconds: int | None = None
+    limit_seconds: int | None = None
 
     def check(self) -> None:
         if self.status not in STATUS_CODES or self.status == "submitted":
@@ -108,6 +115,12 @@ class BulkDossier:
             raise BulkError(f"outcome must be one of {sorted(OUTCOMES)}")
         if self.status in ("resolved", "returned") and self.outcome is None:
             raise BulkError("a resolved or returned dossier needs its outcome")
+        if (self.working_seconds is None) != (self.limit_seconds is None):
+            raise BulkError("working_seconds and limit_seconds go together")
+        if self.working_seconds is not None and (self.working_seconds < 0 or (self.limit_seconds or 0) <= 0):
+            raise BulkError("working_seconds must be at least 0 and limit_seconds more than 0")
+        if self.working_seconds is not None and self.status not in ("resolved", "returned"):
+            raise BulkError("only a resolved or returned dossier has a measured working time")
         if self.rating is not None and self.rating not in RATINGS:
             raise BulkError(f"rating must be one of {sorted(RATINGS)}")
         moments = [self.received_at, self.due_at, self.resolved_at, self.returned_at, self.closed_at]
@@ -204,7 +217,7 @@ DOSSIER_COLUMNS = (
     "lock_version", "applicant_kind", "applicant_name", "applicant_id_number", "return_method", "secret_hash",
     "submitted_at", "received_at", "clock_start_at", "due_at", "resolved_at", "returned_at", "closed_at", "outcome",
     "supplement_count", "late_by_rule", "overdue", "apology_issued", "digitised", "paid_online", "created_at",
-    "updated_at",
+    "updated_at", "used_working_seconds", "limit_working_seconds",
 )  # fmt: skip
 TIMER_COLUMNS = (
     "id", "dossier_id", "kind", "step_seq", "step_position", "agency_id", "assignee_id", "budget_seconds",
@@ -309,6 +322,7 @@ def _dossier_record(d: BulkDossier, dossier_id: uuid.UUID, code: str) -> tuple[A
         1, "citizen", HISTORICAL, "", d.return_method, UNUSABLE_SECRET,
         submitted, received, received, d.due_at, d.resolved_at, d.returned_at, d.closed_at, d.outcome,
         0, d.late_by_rule, False, False, d.digitised, d.paid_online, d.received_at, d.closed_at or d.received_at,
+        d.working_seconds, d.limit_seconds,
     )  # fmt: skip
 
 
@@ -530,6 +544,8 @@ class _Catalogue:
             steps=steps,
             code=data.get("code"),
             return_method=data.get("return_method", "counter"),
+            working_seconds=data.get("working_seconds"),
+            limit_seconds=data.get("limit_seconds"),
         )
 
 

@@ -14,7 +14,7 @@ from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.errors import Conflict, Unprocessable
-from services.models import Dossier, OutboxEvent, SlaPause
+from services.models import Dossier, OutboxEvent, SlaPause, StatsDossierCell
 from services.sla.clocks import (
     WarningPolicy,
     apologize,
@@ -222,3 +222,29 @@ async def test_closing_a_day_moves_open_due_times_and_revoking_moves_them_back(s
     await session.refresh(dossier)
     assert dossier.due_at == vn(2026, 11, 27, 9, 0)
     assert isinstance(dossier, Dossier)
+
+
+@pytest.mark.parametrize(("restarts", "used"), [(False, 19_800), (True, 7_200)])
+async def test_the_dossier_keeps_the_working_time_its_clock_ran_without_the_pause(
+    session: AsyncSession, restarts: bool, used: int
+) -> None:
+    # Mon 23 Nov 2026 09:00, 3 working days; paused Mon 14:00 to Wed 09:00 (Tue 24 is a holiday)
+    dossier, timer, calendar, _ = await received(session, at=vn(2026, 11, 23, 9, 0), restarts=restarts)
+    await pause(session, dossier, reason="supplement", note=None, at=vn(2026, 11, 23, 14, 0))
+    await resume(session, dossier, calendar=calendar, policy=POLICY, at=vn(2026, 11, 25, 9, 0), restart=restarts)
+    await close_dossier_clock(session, dossier, calendar=calendar, at=vn(2026, 11, 25, 11, 0))
+    # worked Mon 09:00–11:30 and 13:00–14:00, then Wed 09:00–11:00: 5.5 h; paused 4.5 working hours
+    # (Mon 14:00–17:00, Wed 07:30–09:00). A clock that restarts on a supplement counts from Wed 09:00: 2 h.
+    assert timer.used_seconds == used
+    assert (dossier.used_working_seconds, dossier.limit_working_seconds) == (used, 3 * WORKING_DAY)
+    # the statistics count what the clock measured once the dossier is resolved
+    dossier.status = "resolved"
+    await session.flush()
+    cell = await session.scalar(
+        select(StatsDossierCell)
+        .where(StatsDossierCell.agency_id == dossier.receiving_agency_id)
+        .execution_options(populate_existing=True)
+    )
+    assert cell is not None
+    assert (cell.timed, cell.used_working_seconds, cell.limit_working_seconds) == (1, used, 3 * WORKING_DAY)
+    assert cell.under_half == 1  # under a third of its limit

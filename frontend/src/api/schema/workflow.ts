@@ -729,12 +729,28 @@ export interface components {
             agency_code: string;
             /** Agency Name */
             agency_name: string;
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
             /** On Time Rate */
             on_time_rate?: number | null;
             /** Online Payment Rate */
@@ -785,6 +801,26 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1057,6 +1093,217 @@ export interface components {
             /** Type */
             type: string;
         };
+        /** FieldIndicators */
+        FieldIndicators: {
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
+            /** Average Resolution Days */
+            average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
+            /** Complaint Rate */
+            complaint_rate?: number | null;
+            /** Digitised Rate */
+            digitised_rate?: number | null;
+            /** Field */
+            field: string;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
+            /** On Time Rate */
+            on_time_rate?: number | null;
+            /** Online Payment Rate */
+            online_payment_rate?: number | null;
+            /** Online Rate */
+            online_rate?: number | null;
+            /** Overdue Rate */
+            overdue_rate?: number | null;
+            /**
+             * Pending On Time
+             * @default 0
+             */
+            pending_on_time: number;
+            /**
+             * Pending Overdue
+             * @default 0
+             */
+            pending_overdue: number;
+            /**
+             * Received
+             * @default 0
+             */
+            received: number;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
+            /**
+             * Resolved Early
+             * @default 0
+             */
+            resolved_early: number;
+            /**
+             * Resolved Late
+             * @default 0
+             */
+            resolved_late: number;
+            /**
+             * Resolved On Time
+             * @default 0
+             */
+            resolved_on_time: number;
+            /** Satisfaction Rate */
+            satisfaction_rate?: number | null;
+            /**
+             * Stopped
+             * @default 0
+             */
+            stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
+            /**
+             * Withdrawn
+             * @default 0
+             */
+            withdrawn: number;
+        };
+        /**
+         * LevelIndicators
+         * @description The procedures one level of government resolves (Procedure.level): the "time saved" table.
+         */
+        LevelIndicators: {
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
+            /** Average Resolution Days */
+            average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
+            /** Complaint Rate */
+            complaint_rate?: number | null;
+            /** Digitised Rate */
+            digitised_rate?: number | null;
+            /** Level */
+            level: string;
+            /** Level Name En */
+            level_name_en: string;
+            /** Level Name Vi */
+            level_name_vi: string;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
+            /** On Time Rate */
+            on_time_rate?: number | null;
+            /** Online Payment Rate */
+            online_payment_rate?: number | null;
+            /** Online Rate */
+            online_rate?: number | null;
+            /** Overdue Rate */
+            overdue_rate?: number | null;
+            /**
+             * Pending On Time
+             * @default 0
+             */
+            pending_on_time: number;
+            /**
+             * Pending Overdue
+             * @default 0
+             */
+            pending_overdue: number;
+            /**
+             * Received
+             * @default 0
+             */
+            received: number;
+            /**
+             * Refused
+             * @default 0
+             */
+            refused: number;
+            /**
+             * Resolved Early
+             * @default 0
+             */
+            resolved_early: number;
+            /**
+             * Resolved Late
+             * @default 0
+             */
+            resolved_late: number;
+            /**
+             * Resolved On Time
+             * @default 0
+             */
+            resolved_on_time: number;
+            /** Satisfaction Rate */
+            satisfaction_rate?: number | null;
+            /**
+             * Stopped
+             * @default 0
+             */
+            stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
+            /**
+             * Withdrawn
+             * @default 0
+             */
+            withdrawn: number;
+        };
         /** MeOut */
         MeOut: {
             /** Agency Code */
@@ -1072,12 +1319,28 @@ export interface components {
         };
         /** MonthIndicators */
         MonthIndicators: {
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
             /** Month */
             month: string;
             /** On Time Rate */
@@ -1130,6 +1393,26 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1348,14 +1631,32 @@ export interface components {
         };
         /** ProcedureIndicators */
         ProcedureIndicators: {
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
             /** Complaint Rate */
             complaint_rate?: number | null;
             /** Digitised Rate */
             digitised_rate?: number | null;
             /** Field */
             field: string;
+            /** Level */
+            level: string;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
             /** On Time Rate */
             on_time_rate?: number | null;
             /** Online Payment Rate */
@@ -1410,6 +1711,26 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0
@@ -1510,10 +1831,24 @@ export interface components {
              * Format: date-time
              */
             as_of: string;
+            /**
+             * Average Limit Days
+             * @description mean legal limit of the same dossiers, working days
+             */
+            average_limit_days?: number | null;
             /** Average Resolution Days */
             average_resolution_days?: number | null;
+            /**
+             * Average Working Days
+             * @description mean working time used, in working days of 8 h, pauses excluded
+             */
+            average_working_days?: number | null;
             /** By Agency */
             by_agency: components["schemas"]["AgencyIndicators"][];
+            /** By Field */
+            by_field: components["schemas"]["FieldIndicators"][];
+            /** By Level */
+            by_level: components["schemas"]["LevelIndicators"][];
             /** By Month */
             by_month: components["schemas"]["MonthIndicators"][];
             /** By Officer */
@@ -1540,6 +1875,12 @@ export interface components {
             field: string | null;
             /** Include Children */
             include_children: boolean;
+            /**
+             * Measured
+             * @description resolved dossiers whose clock measured the working time used
+             * @default 0
+             */
+            measured: number;
             /** Officer */
             officer: string | null;
             /** On Time Rate */
@@ -1595,6 +1936,26 @@ export interface components {
              * @default 0
              */
             stopped: number;
+            /**
+             * Time Saved Percent
+             * @description 100 × (1 − Σ time used / Σ legal limits)
+             */
+            time_saved_percent?: number | null;
+            /**
+             * Time Used Median Percent
+             * @description median of 100 × time used / legal limit (exact up to 20,000 dossiers, else interpolated)
+             */
+            time_used_median_percent?: number | null;
+            /**
+             * Time Used Percent
+             * @description mean of 100 × time used / legal limit
+             */
+            time_used_percent?: number | null;
+            /**
+             * Under Half Limit Rate
+             * @description % resolved in under half their legal limit
+             */
+            under_half_limit_rate?: number | null;
             /**
              * Withdrawn
              * @default 0

@@ -11,6 +11,7 @@ import { MonthlyOutcomesChart, MonthlyRatesChart, OnlineShareChart, UnitRatesCha
 import { FilterForm } from "./FilterForm";
 import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filters";
 import { formatDateTime, formatDay, formatNumber, formatPercent } from "./format";
+import { TimeSavedTable } from "./TimeSaved";
 import "./leader.css";
 
 type Stats = components["schemas"]["Stats"];
@@ -85,6 +86,16 @@ function Indicators({ stats }: { stats: Stats }) {
         <Indicator
           label={t("indicators.averageDays")}
           value={stats.average_resolution_days === null || stats.average_resolution_days === undefined ? "—" : t("indicators.days", { value: formatNumber(stats.average_resolution_days, 1) })}
+        />
+        <Indicator
+          label={t("indicators.averageWorkingDays")}
+          value={stats.average_working_days === null || stats.average_working_days === undefined ? "—" : t("indicators.days", { value: formatNumber(stats.average_working_days, 1) })}
+          detail={stats.average_limit_days === null || stats.average_limit_days === undefined ? undefined : t("indicators.averageWorkingDaysDetail", { limit: formatNumber(stats.average_limit_days, 1) })}
+        />
+        <Indicator
+          label={t("indicators.timeSaved")}
+          value={formatPercent(stats.time_saved_percent)}
+          detail={stats.measured > 0 ? t("indicators.timeSavedDetail", { mean: formatPercent(stats.time_used_percent), median: formatPercent(stats.time_used_median_percent) }) : undefined}
         />
         <Indicator
           label={t("indicators.other")}
@@ -348,6 +359,7 @@ export function Dashboard() {
           </section>
           <section aria-labelledby="breakdown-title">
             <h2 id="breakdown-title">{t("breakdown.title")}</h2>
+            <TimeSavedTable stats={stats.data} />
             <BreakdownTables stats={stats.data} />
           </section>
         </div>
