@@ -208,6 +208,16 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
 
     assert (await to_return())["postal_returned"] is True
 
+    # the control sheet: the post's lines carry their note codes and no comment (nobody typed one)
+    sheet = await workflow.get(f"/api/v1/dossiers/{code}/timeline", headers=officer)
+    assert sheet.status_code == 200, sheet.text
+    posted = [(row["action"], row["note_code"], row["comment"]) for row in sheet.json() if row["action"] != "submit"]
+    assert posted[-3:] == [
+        ("postal_redelivery_scheduled", "postal_redelivery_scheduled", None),
+        ("postal_delivery_failed", "postal_delivery_failed_final", None),
+        ("postal_returned", "postal_returned", None),
+    ]
+
     # the desk asks the post to deliver again: a new delivery is booked (dossier.redelivery_requested)
     travel(vn(2026, 12, 1, 10, 0))
     asked = await client.post(f"/api/v1/dossiers/{code}/postal-redelivery", json={"comment": "Công dân gọi"},
