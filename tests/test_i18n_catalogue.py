@@ -176,7 +176,17 @@ def test_every_problem_code_of_the_services_has_a_message_in_both_languages() ->
 
 
 # what frontend/src/components/labels.ts noteText() fills in from a note's params
-NOTE_PLACEHOLDERS = {"due_at", "appointment_at", "amount", "files", "reasons", "items"}
+NOTE_PLACEHOLDERS = {
+    "due_at",
+    "appointment_at",
+    "amount",
+    "files",
+    "reasons",
+    "items",
+    "attempt",
+    "scheduled_for",
+    "reason",
+}
 
 
 def test_every_system_note_code_has_its_sentence_in_both_languages() -> None:

@@ -104,7 +104,12 @@ class DemoAgency:
     level: str
     parent: str | None = None
     one_stop_desk: bool = False
+    street_address: str | None = None
+    postal_hours: str | None = None
 
+
+# When the demo desks receive the postman (services.intake.postal): their opening hours on working days
+DEMO_POSTAL_HOURS = "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"
 
 DEMO_AGENCIES: tuple[DemoAgency, ...] = (
     DemoAgency("province", "000.00.00.H26", "Ủy ban nhân dân thành phố Hải Phòng", "province"),
@@ -115,6 +120,8 @@ DEMO_AGENCIES: tuple[DemoAgency, ...] = (
         "department",
         "province",
         one_stop_desk=True,
+        street_address="Số 18 Hoàng Diệu, phường Hồng Bàng, thành phố Hải Phòng",
+        postal_hours=DEMO_POSTAL_HOURS,
     ),
     DemoAgency("justice", "000.00.02.H26", "Sở Tư pháp thành phố Hải Phòng", "department", "province"),
     DemoAgency(
@@ -130,10 +137,24 @@ DEMO_AGENCIES: tuple[DemoAgency, ...] = (
     DemoAgency("police", "000.00.10.H26", "Công an thành phố Hải Phòng", "department", "province"),
     DemoAgency("social_insurance", "000.00.11.H26", "Bảo hiểm xã hội thành phố Hải Phòng", "department", "province"),
     DemoAgency(
-        "ward_hong_bang", "000.00.31.H26", "Ủy ban nhân dân phường Hồng Bàng", "commune", "province", one_stop_desk=True
+        "ward_hong_bang",
+        "000.00.31.H26",
+        "Ủy ban nhân dân phường Hồng Bàng",
+        "commune",
+        "province",
+        one_stop_desk=True,
+        street_address="Số 1 Hoàng Văn Thụ, phường Hồng Bàng, thành phố Hải Phòng",
+        postal_hours=DEMO_POSTAL_HOURS,
     ),
     DemoAgency(
-        "ward_le_chan", "000.00.32.H26", "Ủy ban nhân dân phường Lê Chân", "commune", "province", one_stop_desk=True
+        "ward_le_chan",
+        "000.00.32.H26",
+        "Ủy ban nhân dân phường Lê Chân",
+        "commune",
+        "province",
+        one_stop_desk=True,
+        street_address="Số 2 Hai Bà Trưng, phường Lê Chân, thành phố Hải Phòng",
+        postal_hours=DEMO_POSTAL_HOURS,
     ),
 )
 _AGENCY_BY_KEY = {agency.key: agency for agency in DEMO_AGENCIES}
@@ -693,6 +714,9 @@ async def _load_levels(session: AsyncSession, counts: Counter[str]) -> None:
 
 
 async def _load_agencies(session: AsyncSession, counts: Counter[str]) -> dict[str, uuid.UUID]:
+    """Insert the missing demo agencies. An agency already there is left as it is — its address and
+    postal hours included: the desk's own details are the administrator's to change, and a re-run must
+    not undo that (a database loaded before the desks had addresses keeps them empty until set)."""
     codes = [agency.code for agency in DEMO_AGENCIES]
     rows = (await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes)))).all()
     id_by_code: dict[str, uuid.UUID] = {code: agency_id for code, agency_id in rows}
@@ -708,6 +732,8 @@ async def _load_agencies(session: AsyncSession, counts: Counter[str]) -> dict[st
             level_code=agency.level,
             parent_id=ids[agency.parent] if agency.parent else None,
             is_one_stop_desk=agency.one_stop_desk,
+            street_address=agency.street_address,
+            postal_hours=agency.postal_hours,
             counter_cutoff=COUNTER_CUTOFF,
             valid_from=TWO_TIER_SINCE,
         )

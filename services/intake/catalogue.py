@@ -318,12 +318,17 @@ class CatalogueFacets(BaseModel):
 
 
 class PublicAgency(BaseModel):
-    """An agency as the public sees it: the complaint form and the search filter."""
+    """An agency as the public sees it: the complaint form, the search filter, and where the desk is.
+
+    ``street_address`` and ``postal_hours`` are the desk's own (where the postman collects and
+    delivers, and when it receives him: services.intake.postal), public by nature; null when unset."""
 
     code: str
     name: str
     level: str
     one_stop_desk: bool
+    street_address: str | None = Field(description="the desk's street address; null when not set")
+    postal_hours: str | None = Field(description="when the desk receives the postman, as written; null when not set")
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -534,9 +539,17 @@ def _counts(counter: Counter[str]) -> list[FieldCount]:
 
 
 async def public_agencies(session: AsyncSession, *, today: date) -> list[PublicAgency]:
-    """The agencies in existence today, by name: codes, names and levels only (nothing personal)."""
+    """The agencies in existence today, by name: codes, names, levels and the desk's address and postal
+    hours (nothing personal)."""
     rows = await session.execute(
-        select(Agency.code, Agency.name, Agency.level_code, Agency.is_one_stop_desk)
+        select(
+            Agency.code,
+            Agency.name,
+            Agency.level_code,
+            Agency.is_one_stop_desk,
+            Agency.street_address,
+            Agency.postal_hours,
+        )
         .where(
             or_(Agency.valid_from.is_(None), Agency.valid_from <= today),
             or_(Agency.valid_to.is_(None), Agency.valid_to > today),
@@ -544,7 +557,8 @@ async def public_agencies(session: AsyncSession, *, today: date) -> list[PublicA
         .order_by(Agency.name, Agency.code)
     )
     return [
-        PublicAgency(code=code, name=name, level=level, one_stop_desk=desk) for code, name, level, desk in rows.all()
+        PublicAgency(code=code, name=name, level=level, one_stop_desk=desk, street_address=address, postal_hours=hours)
+        for code, name, level, desk, address, hours in rows.all()
     ]
 
 

@@ -290,8 +290,12 @@ async def receive(
     policy: WarningPolicy,
     actor: Actor | None,
     comment: str | None = None,
+    by_post: bool = False,
 ) -> None:
-    """Received: the receipt rules start the legal clock; workflow_api starts the routing."""
+    """Received: the receipt rules start the legal clock; workflow_api starts the routing.
+
+    ``by_post``: the post handed the dossier over (services.intake.postal): the note says so
+    (``received_by_post``) rather than a comment, which is what a person typed."""
     version = await session.get(ProcedureVersion, dossier.procedure_version_id)
     agency = await session.get(Agency, dossier.receiving_agency_id)
     assert version is not None
@@ -318,8 +322,9 @@ async def receive(
         actor=actor,
         comment=comment,
         public_note=Note(
-            "received",
-            f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.",
+            "received_by_post" if by_post else "received",
+            ("Bưu điện đã bàn giao hồ sơ. " if by_post else "")
+            + f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.",
             {"due_at": due.isoformat()},
         )
         if due

@@ -34,11 +34,18 @@ FIXED_NOTES: dict[str, str] = {
     "transferred": "Hồ sơ được chuyển sang cơ quan phối hợp giải quyết (liên thông).",
     "resolved": "Hồ sơ đã có kết quả giải quyết, mời nhận kết quả.",
     "returned": "Đã trả kết quả cho công dân.",
-    # written by services.intake.postal as plain sentences: recognised by their text
+    # the public post (services.intake.postal); the first four were once written as plain sentences
+    # and are still recognised by their text on those older lines
     "postal_pickup_requested": "Bưu điện đã nhận yêu cầu đến nhận hồ sơ tại nhà.",
     "postal_picked_up": "Bưu điện đã nhận hồ sơ tại nhà.",
     "postal_result_picked_up": "Bưu điện đã nhận kết quả để chuyển trả.",
     "returned_by_post": "Đã trả kết quả qua bưu chính.",
+    "postal_pickup_cancelled": "Yêu cầu bưu điện đến nhận hồ sơ tại nhà đã bị hủy; hồ sơ chưa được tiếp nhận.",
+    "postal_returned": "Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả. Mời ông/bà đến nhận "
+    "trực tiếp hoặc đề nghị gửi lại qua bưu điện.",
+    "postal_redelivery_requested": "Bộ phận Tiếp nhận và Trả kết quả đã đề nghị bưu điện giao lại kết quả.",
+    # "4 tại chỗ" (services.workflow.on_the_spot): the result handed over in the sitting it was received in
+    "returned_on_the_spot": "Đã giải quyết và trả kết quả tại chỗ cho công dân.",
 }
 
 # code -> the names of its params (what the SPA's sentence interpolates)
@@ -50,6 +57,13 @@ PARAM_NOTES: dict[str, tuple[str, ...]] = {
     "payment_requested": ("amount_vnd",),
     "stopped": ("reasons",),
     "apologized": ("appointment_at",),
+    # the public post: ``reason_code`` is the operator's (its words are the SPA's, "other" when unknown),
+    # ``scheduled_for`` an instant; a last failed attempt and an undated re-delivery have their own sentence
+    "received_by_post": ("due_at",),
+    "postal_delivery_failed": ("attempt", "reason_code"),
+    "postal_delivery_failed_final": ("attempt", "reason_code"),
+    "postal_redelivery_scheduled": ("attempt", "scheduled_for"),
+    "postal_redelivery_scheduled_undated": ("attempt",),
 }
 
 NOTE_CODES: frozenset[str] = frozenset(FIXED_NOTES) | frozenset(PARAM_NOTES)

@@ -55,13 +55,15 @@ The dossier around it:
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
@@ -69,6 +71,7 @@ from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
 from services.core.validation import AwareIsoDateTime
 from services.intake.dossiers import _require_state, announce, handover, receive
+from services.intake.notes import Note, fixed
 from services.intake.schemas import POSTAL_FAILURE_LABELS_VI
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, PostalShipment
@@ -242,7 +245,9 @@ def _record(
 
 
 def _trace(inbound: Inbound, data: PostalEventData, **extra: object) -> dict[str, object]:
-    return {"tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id, **extra}
+    """The line's ``detail``: which report wrote it. The event type is kept here, not as the line's
+    ``comment`` — a comment is what a person typed, and the staff sheet shows it instead of the note."""
+    return {"event": inbound.type, "tracking_number": data.tracking_number, "webhook_id": inbound.webhook_id, **extra}
 
 
 def _inbound_dossier_check(dossier: Dossier) -> None:
@@ -295,7 +300,7 @@ def _booked(direction: Direction) -> Handler:
         shipment.fee_vnd = data.fee_vnd
         shipment.booked_at = at
         handover(
-            session, dossier, action="postal_booked", at=at, comment=inbound.type,
+            session, dossier, action="postal_booked", at=at,
             detail=_trace(inbound, data, operator_reference=data.operator_reference, fee_vnd=data.fee_vnd),
         )  # fmt: skip
         return "applied"
@@ -306,7 +311,7 @@ def _booked(direction: Direction) -> Handler:
 # --- collecting the dossier (inbound) -----------------------------------------------------------------------
 
 
-def _pickup(event: str, note: str) -> Handler:
+def _pickup(event: str, note: Note) -> Handler:
     async def handle(session: AsyncSession, inbound: Inbound) -> str:
         data = parse_data(PostalEventData, inbound)
         at = business_instant(data.occurred_at, inbound, field="occurred_at")
@@ -318,7 +323,7 @@ def _pickup(event: str, note: str) -> Handler:
         _not_before(at, dossier.submitted_at, "submitted")
         _record(session, dossier, shipment, data, direction="inbound", status=MOVES[event].to)
         handover(
-            session, dossier, action=f"postal_pickup_{MOVES[event].to}", at=at, comment=inbound.type,
+            session, dossier, action=f"postal_pickup_{MOVES[event].to}", at=at,
             public_note=note, detail=_trace(inbound, data),
         )  # fmt: skip
         return "applied"
@@ -345,7 +350,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
         channel=Channel.POSTAL,
         policy=WarningPolicy(inbound.settings.sla_warning_seconds),
         actor=None,
-        comment="Bưu điện bàn giao",
+        by_post=True,
     )
     return "applied"
 
@@ -363,8 +368,8 @@ async def pickup_cancelled(session: AsyncSession, inbound: Inbound) -> str:
     _not_before(at, dossier.submitted_at, "submitted")
     _record(session, dossier, shipment, data, direction="inbound", status="cancelled")
     handover(
-        session, dossier, action="postal_pickup_cancelled", at=at, comment=inbound.type,
-        public_note="Yêu cầu bưu điện đến nhận hồ sơ tại nhà đã bị hủy; hồ sơ chưa được tiếp nhận.",
+        session, dossier, action="postal_pickup_cancelled", at=at,
+        public_note=fixed("postal_pickup_cancelled"),
         detail=_trace(inbound, data, reason_code=data.reason_code),
     )  # fmt: skip
     await announce(
@@ -397,8 +402,8 @@ async def result_picked_up(session: AsyncSession, inbound: Inbound) -> str:
     _not_before(at, dossier.resolved_at, "resolved")
     _record(session, dossier, shipment, data, direction="outbound", status="picked_up")
     handover(
-        session, dossier, action="postal_result_picked_up", at=at, comment=inbound.type,
-        public_note="Bưu điện đã nhận kết quả để chuyển trả.", detail=_trace(inbound, data),
+        session, dossier, action="postal_result_picked_up", at=at,
+        public_note=fixed("postal_result_picked_up"), detail=_trace(inbound, data),
     )  # fmt: skip
     return "applied"
 
@@ -420,10 +425,14 @@ async def delivery_failed(session: AsyncSession, inbound: Inbound) -> str:
         if data.final_attempt
         else " Bưu điện sẽ liên hệ để giao lại."
     )
+    note = Note(
+        "postal_delivery_failed_final" if data.final_attempt else "postal_delivery_failed",
+        f"Bưu điện giao kết quả không thành công (lần {data.attempt}): {failure_label(data.reason_code)}." + then,
+        {"attempt": data.attempt, "reason_code": data.reason_code},
+    )
     handover(
-        session, dossier, action="postal_delivery_failed", at=at, comment=inbound.type,
-        public_note=f"Bưu điện giao kết quả không thành công (lần {data.attempt}): {failure_label(data.reason_code)}."
-        + then,
+        session, dossier, action="postal_delivery_failed", at=at,
+        public_note=note,
         detail=_trace(inbound, data, attempt=data.attempt, reason_code=data.reason_code, final=data.final_attempt),
     )  # fmt: skip
     await announce(
@@ -442,10 +451,19 @@ async def redelivery_scheduled(session: AsyncSession, inbound: Inbound) -> str:
     _require_state(dossier, "resolved")
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="redelivery_scheduled")
     shipment.redelivery_at = data.scheduled_for
-    when = f" vào ngày {data.scheduled_for.astimezone(VN_TZ):%d/%m/%Y}" if data.scheduled_for else ""
+    sentence = f"Bưu điện hẹn giao lại kết quả (lần {data.attempt})"
+    if data.scheduled_for is not None:
+        on = data.scheduled_for.astimezone(VN_TZ)
+        note = Note(
+            "postal_redelivery_scheduled",
+            f"{sentence} vào ngày {on:%d/%m/%Y}.",
+            {"attempt": data.attempt, "scheduled_for": on.isoformat()},
+        )
+    else:
+        note = Note("postal_redelivery_scheduled_undated", f"{sentence}.", {"attempt": data.attempt})
     handover(
-        session, dossier, action="postal_redelivery_scheduled", at=at, comment=inbound.type,
-        public_note=f"Bưu điện hẹn giao lại kết quả (lần {data.attempt}){when}.",
+        session, dossier, action="postal_redelivery_scheduled", at=at,
+        public_note=note,
         detail=_trace(inbound, data, attempt=data.attempt),
     )  # fmt: skip
     return "applied"
@@ -462,9 +480,8 @@ async def returned_to_sender(session: AsyncSession, inbound: Inbound) -> str:
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="returned", handed_over_at=at)
     dossier.return_method = "counter"
     handover(
-        session, dossier, action="postal_returned", at=at, comment=inbound.type,
-        public_note="Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả. Mời ông/bà đến nhận "
-        "trực tiếp hoặc đề nghị gửi lại qua bưu điện.",
+        session, dossier, action="postal_returned", at=at,
+        public_note=fixed("postal_returned"),
         detail=_trace(inbound, data, failed_attempts=shipment.failed_attempts),
     )  # fmt: skip
     await announce(
@@ -489,8 +506,8 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
     dossier.returned_at = at
     dossier.closed_at = at
     handover(
-        session, dossier, action="return", at=at, comment=inbound.type,
-        public_note="Đã trả kết quả qua bưu chính.",
+        session, dossier, action="return", at=at,
+        public_note=fixed("returned_by_post"),
         detail=_trace(inbound, data, return_method="postal"),
     )  # fmt: skip
     await announce(
@@ -506,8 +523,8 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
 
 HANDLERS: dict[str, Handler] = {
     "pickup.booked": _booked("inbound"),
-    "pickup.requested": _pickup("pickup.requested", "Bưu điện đã nhận yêu cầu đến nhận hồ sơ tại nhà."),
-    "pickup.picked_up": _pickup("pickup.picked_up", "Bưu điện đã nhận hồ sơ tại nhà."),
+    "pickup.requested": _pickup("pickup.requested", fixed("postal_pickup_requested")),
+    "pickup.picked_up": _pickup("pickup.picked_up", fixed("postal_picked_up")),
     "pickup.handed_over": handed_over,
     "pickup.cancelled": pickup_cancelled,
     "result.booked": _booked("outbound"),
@@ -522,17 +539,36 @@ HANDLERS: dict[str, Handler] = {
 # --- the desk asks for a new delivery -------------------------------------------------------------------------
 
 
+def _outbound_of(dossier_id: uuid.UUID | InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+    return and_(PostalShipment.dossier_id == dossier_id, PostalShipment.direction == "outbound")
+
+
+_LATEST_FIRST = (PostalShipment.created_at.desc(), PostalShipment.id)
+
+
 async def returned_shipment(session: AsyncSession, dossier: Dossier) -> PostalShipment | None:
     """The latest outbound shipment when the post brought the result back and it still waits at the desk."""
     if dossier.status != "resolved" or dossier.return_method != "counter":
         return None
     latest = await session.scalar(
-        select(PostalShipment)
-        .where(PostalShipment.dossier_id == dossier.id, PostalShipment.direction == "outbound")
-        .order_by(PostalShipment.created_at.desc(), PostalShipment.id)
-        .limit(1)
+        select(PostalShipment).where(_outbound_of(dossier.id)).order_by(*_LATEST_FIRST).limit(1)
     )
     return latest if latest is not None and latest.status == "returned" else None
+
+
+def returned_by_post() -> ColumnElement[bool]:
+    """The same rule as :func:`returned_shipment`, as SQL over ``Dossier`` (for lists: the counter's
+    "Kết quả chờ trả" marks such a result): resolved, to hand over at the desk, and the latest outbound
+    shipment is ``returned``."""
+    latest = (
+        select(PostalShipment.status)
+        .where(_outbound_of(Dossier.id))
+        .order_by(*_LATEST_FIRST)
+        .limit(1)
+        .correlate(Dossier)
+        .scalar_subquery()
+    )
+    return and_(Dossier.status == "resolved", Dossier.return_method == "counter", latest == "returned")
 
 
 async def request_redelivery(
@@ -549,7 +585,7 @@ async def request_redelivery(
     dossier.return_method = "postal"
     handover(
         session, dossier, action="postal_redelivery_requested", at=now, actor=actor, comment=comment,
-        public_note="Bộ phận Tiếp nhận và Trả kết quả đã đề nghị bưu điện giao lại kết quả.",
+        public_note=fixed("postal_redelivery_requested"),
         detail={"previous_tracking_number": previous.tracking_number},
     )  # fmt: skip
     await announce(

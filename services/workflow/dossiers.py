@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from services.core.auth import Actor
 from services.core.errors import Forbidden
 from services.intake.notes import note_of
+from services.intake.postal import returned_by_post
 from services.intake.schemas import STATUS_LABELS_VI
 from services.models import STATUS_CODES, Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.workflow.engine import OPEN_STATES, allowed_actions, position
@@ -220,6 +221,9 @@ class TaskOut(BaseModel):
     due_at: datetime | None
     due_soon: bool
     overdue: bool
+    postal_returned: bool = Field(
+        description="resolved, and the post brought the result back to the desk: it waits there to be handed over"
+    )
 
 
 class TasksOut(BaseModel):
@@ -250,7 +254,7 @@ async def tasks(
         .scalar_subquery()
     )
     base = (
-        select(Dossier, Procedure.code, Procedure.name, SlaTimer)
+        select(Dossier, Procedure.code, Procedure.name, SlaTimer, returned_by_post().label("postal_returned"))
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .outerjoin(SlaTimer, SlaTimer.id == running)
@@ -306,8 +310,9 @@ async def tasks(
             due_at=dossier.appointment_at or dossier.due_at,
             due_soon=bool(timer and timer.due_soon_at <= now <= timer.due_at),
             overdue=bool((timer and timer.due_at < now) or (dossier.due_at and dossier.due_at < now)),
+            postal_returned=bool(by_post),
         )
-        for dossier, code, name, timer in rows.all()
+        for dossier, code, name, timer, by_post in rows.all()
     ]
     return TasksOut(
         counts={

@@ -46,6 +46,7 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
 from services.intake import dossiers as intake
+from services.intake.notes import fixed
 from services.intake.schemas import CounterSubmissionIn, DossierOut
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
@@ -146,13 +147,26 @@ async def resolve_on_the_spot(
     await transition(
         session,
         dossier,
-        TransitionIn(action="return_result", comment="Trả kết quả tại chỗ"),
+        TransitionIn(action="return_result"),
         actor,
         now=now,
         policy=policy,
     )
+    await _say_on_the_spot(session, dossier)
     await _count_as_early(session, dossier)
     return Resolved(created=created, decision="approve")
+
+
+async def _say_on_the_spot(session: AsyncSession, dossier: Dossier) -> None:
+    """The return line's note says the result was handed over on the spot (``returned_on_the_spot``), as a
+    code the SPA says in the user's language — not as a Vietnamese comment, which the staff sheet would
+    show in place of the note, in every language."""
+    line = await session.scalar(
+        select(Handover).where(Handover.dossier_id == dossier.id, Handover.action == "return_result")
+    )
+    assert line is not None  # written by the transition just above
+    note = fixed("returned_on_the_spot")
+    line.public_note, line.note_code, line.note_params = note.text, note.code, dict(note.params)
 
 
 async def _count_as_early(session: AsyncSession, dossier: Dossier) -> None:

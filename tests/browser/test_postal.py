@@ -28,6 +28,7 @@ from tests.browser.conftest import (
     sign_in,
     wait_until,
 )
+from tests.browser.test_i18n import text as catalogued
 from tests.browser.test_staff import applicant
 
 ADDRESS = "Số 7 ngõ 15 Lạch Tray, phường Lê Chân, Hải Phòng"
@@ -143,6 +144,17 @@ async def test_the_citizen_reads_the_failed_attempts_and_where_the_result_waits(
     await axe_check(page, "track-postal-returned")
     await screenshot(page, "track-postal-returned")
 
+    # in English mode the post's lines are in English (sent as codes with params, said by the SPA)
+    await page.get_by_test_id("language").select_option("en")
+    failed = catalogued("en", "common", "notes.postal_delivery_failed")
+    failed = failed.replace("{{attempt}}", "1").replace(
+        "{{reason}}", catalogued("en", "common", "postalReasons.recipient_absent")
+    )
+    history = page.get_by_test_id("timeline")
+    await expect(history).to_contain_text(failed)
+    await expect(history).to_contain_text(catalogued("en", "common", "notes.postal_returned"))
+    assert "Bưu điện" not in await history.inner_text()
+
 
 async def test_the_counter_sees_the_returned_result_and_asks_the_post_to_deliver_again(
     page: Page, stack: BrowserStack, returned_by_post: dict[str, Any]
@@ -152,6 +164,8 @@ async def test_the_counter_sees_the_returned_result_and_asks_the_post_to_deliver
 
     # the results to return: this one waits at the desk, to hand over here or to send again
     await page.goto("/can-bo/mot-cua/tra-ket-qua")
+    listed = page.get_by_test_id("return-list").get_by_role("listitem").filter(has_text=code)
+    await expect(listed.get_by_test_id("returned-by-post")).to_have_text("Bưu điện chuyển trả")
     await page.get_by_role("button", name=f"Trả kết quả hồ sơ {code}").click()
     returned = page.get_by_test_id("postal-returned")
     await expect(returned).to_contain_text("Kết quả chờ tại bộ phận một cửa — bưu điện chuyển trả")
@@ -168,6 +182,9 @@ async def test_the_counter_sees_the_returned_result_and_asks_the_post_to_deliver
     await expect(shipments).to_contain_text("Bưu điện đã chuyển trả")
     await expect(shipments).to_contain_text("Không liên lạc được với người nhận")
     await expect(page.get_by_test_id("timeline")).to_contain_text("Giao kết quả không thành công")
+    await expect(page.get_by_test_id("timeline")).to_contain_text(
+        "Bưu điện giao kết quả không thành công (lần 1): người nhận vắng nhà."
+    )  # the post's note, no longer hidden behind the report's type as a comment
     await expect(page.get_by_test_id("timeline")).to_contain_text("Bưu điện chuyển trả kết quả về bộ phận một cửa")
     await axe_check(page, "staff-dossier-postal-returned")
     await screenshot(page, "staff-dossier-postal-returned")

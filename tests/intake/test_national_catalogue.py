@@ -319,5 +319,14 @@ async def test_public_filter_choices_and_agencies(
 
     listed = (await intake.get("/api/v1/catalogue/agencies")).json()
     mine = next(entry for entry in listed if entry["code"] == agency.code)
-    assert set(mine) == {"code", "name", "level", "one_stop_desk"}  # nothing else, nothing personal
+    # nothing else, nothing personal: the desk's own address and postal hours, null while unset
+    assert set(mine) == {"code", "name", "level", "one_stop_desk", "street_address", "postal_hours"}
     assert mine["level"] == "commune"
+    assert (mine["street_address"], mine["postal_hours"]) == (None, None)
+    agency.street_address = "Số 5 Trần Phú, phường Ngô Quyền, Hải Phòng"
+    agency.postal_hours = "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"
+    await committed.commit()
+    listed = (await intake.get("/api/v1/catalogue/agencies")).json()
+    mine = next(entry for entry in listed if entry["code"] == agency.code)
+    assert mine["street_address"] == "Số 5 Trần Phú, phường Ngô Quyền, Hải Phòng"
+    assert mine["postal_hours"] == "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"

@@ -127,7 +127,12 @@ async def test_resolved_and_returned_in_one_visit_counted_early(
     tracked = await intake.get(f"/api/v1/track/{code}", params={"secret": secret})
     assert tracked.status_code == 200, tracked.text
     assert tracked.json()["status"] == "returned"
-    assert "Đã trả kết quả cho công dân." in [item["note"] for item in tracked.json()["history"]]
+    # the return says "on the spot" as a note code (said in the reader's language), not as a typed comment
+    assert (tracked.json()["history"][-1]["note_code"], tracked.json()["history"][-1]["note"]) == (
+        "returned_on_the_spot",
+        "Đã giải quyết và trả kết quả tại chỗ cho công dân.",
+    )
+    assert (lines[4]["comment"], lines[4]["note_code"]) == (None, "returned_on_the_spot")
     stats = await workflow.get(
         "/api/v1/stats",
         params={"from": "2026-11-23", "to": "2026-11-23", "procedure": spot.desk.procedure_code},

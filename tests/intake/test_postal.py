@@ -101,7 +101,12 @@ async def resolved_postal_dossier(client: httpx.AsyncClient, desk: Desk, committ
 
 
 async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_delivery(
-    client: httpx.AsyncClient, desk: Desk, committed: AsyncSession, bearer: Any, travel: Any
+    client: httpx.AsyncClient,
+    workflow: httpx.AsyncClient,
+    desk: Desk,
+    committed: AsyncSession,
+    bearer: Any,
+    travel: Any,
 ) -> None:
     travel(vn(2026, 11, 23, 8, 0))
     created = await resolved_postal_dossier(client, desk, committed)
@@ -168,6 +173,15 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     )
     assert "Bưu điện hẹn giao lại kết quả (lần 2) vào ngày 30/11/2026." in notes
     assert notes[-1].startswith("Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả.")
+    # ... and as codes with their params, which the SPA says in the reader's language (services.intake.notes)
+    coded = [(item["note_code"], item["note_params"]) for item in tracked.json()["history"]][-5:]
+    assert coded == [
+        ("postal_result_picked_up", {}),
+        ("postal_delivery_failed", {"attempt": 1, "reason_code": "recipient_absent"}),
+        ("postal_redelivery_scheduled", {"attempt": 2, "scheduled_for": "2026-11-30T09:00:00+07:00"}),
+        ("postal_delivery_failed_final", {"attempt": 2, "reason_code": "recipient_unreachable"}),
+        ("postal_returned", {}),
+    ]
     [public] = tracked.json()["shipments"]
     assert (public["status"], public["failed_attempts"], public["failure_code"]) == (
         "returned",
@@ -185,6 +199,25 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     [staff_view] = view["shipments"]
     assert (staff_view["operator_reference"], staff_view["fee_vnd"]) == ("VNP-2611-000123", 32_000)
 
+    # the counter's "Kết quả chờ trả" list marks the result the post brought back
+    async def to_return() -> dict[str, Any]:
+        params = {"scope": "unit", "status": "resolved", "limit": 200}
+        listed = await workflow.get("/api/v1/tasks", params=params, headers=officer)
+        assert listed.status_code == 200, listed.text
+        return next(item for item in listed.json()["items"] if item["code"] == code)
+
+    assert (await to_return())["postal_returned"] is True
+
+    # the control sheet: the post's lines carry their note codes and no comment (nobody typed one)
+    sheet = await workflow.get(f"/api/v1/dossiers/{code}/timeline", headers=officer)
+    assert sheet.status_code == 200, sheet.text
+    posted = [(row["action"], row["note_code"], row["comment"]) for row in sheet.json() if row["action"] != "submit"]
+    assert posted[-3:] == [
+        ("postal_redelivery_scheduled", "postal_redelivery_scheduled", None),
+        ("postal_delivery_failed", "postal_delivery_failed_final", None),
+        ("postal_returned", "postal_returned", None),
+    ]
+
     # the desk asks the post to deliver again: a new delivery is booked (dossier.redelivery_requested)
     travel(vn(2026, 12, 1, 10, 0))
     asked = await client.post(f"/api/v1/dossiers/{code}/postal-redelivery", json={"comment": "Công dân gọi"},
@@ -194,6 +227,7 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     assert "dossier.redelivery_requested" in await events(committed, code)
     view = (await client.get(f"/api/v1/desk/dossiers/{code}", headers=officer)).json()
     assert view["postal_returned"] is False
+    assert (await to_return())["postal_returned"] is False  # on its way again: nothing to hand over here
     twice = await client.post(f"/api/v1/dossiers/{code}/postal-redelivery", json={}, headers=officer)
     assert (twice.status_code, twice.json()["code"]) == (409, "action_not_allowed")  # the post has it again
 
@@ -291,6 +325,10 @@ async def test_a_cancelled_pickup_receives_nothing_and_starts_no_clock(
     assert tracked["history"][-1]["note"] == (
         "Yêu cầu bưu điện đến nhận hồ sơ tại nhà đã bị hủy; hồ sơ chưa được tiếp nhận."
     )
+    assert [item["note_code"] for item in tracked["history"]][-2:] == [
+        "postal_pickup_requested",
+        "postal_pickup_cancelled",
+    ]
     assert [(s["status"], s["tracking_number"]) for s in tracked["shipments"]] == [("cancelled", number)]
 
 

@@ -411,7 +411,11 @@ async def test_postal_pickup_hand_over_and_return(
     notes = [item["note"] for item in tracked["history"]]
     assert "Bưu điện đã nhận hồ sơ tại nhà." in notes
     assert notes[-1] == "Đã trả kết quả qua bưu chính."
-    assert any(note.startswith("Hồ sơ được tiếp nhận. Hẹn trả kết quả: 17:00 ngày 27/11/2026") for note in notes)
+    assert "Bưu điện đã bàn giao hồ sơ. Hồ sơ được tiếp nhận. Hẹn trả kết quả: 17:00 ngày 27/11/2026." in notes
+    # each line also as a code with its params, which the SPA says in the reader's language
+    coded = [(item["note_code"], item["note_params"]) for item in tracked["history"]]
+    assert ("received_by_post", {"due_at": "2026-11-27T17:00:00+07:00"}) in coded
+    assert coded[-2:] == [("postal_result_picked_up", {}), ("returned_by_post", {})]
     # the post's tracking numbers, to follow the parcels on the post's own site
     assert [(s["direction"], s["tracking_number"], s["status"]) for s in tracked["shipments"]] == [
         ("inbound", pickup, "handed_over"),

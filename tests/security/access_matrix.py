@@ -86,7 +86,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", "/api/v1/procedures"): Public("the catalogue"),
     ("intake", "GET", "/api/v1/procedures/{code}"): Public("the catalogue"),
     ("intake", "GET", "/api/v1/catalogue/facets"): Public("the catalogue's filter choices"),
-    ("intake", "GET", "/api/v1/catalogue/agencies"): Public("agency names and codes, nothing personal"),
+    ("intake", "GET", "/api/v1/catalogue/agencies"): Public("agency names, codes, desk address and postal hours"),
     ("intake", "POST", "/api/v1/procedures"): Gate(ADMIN_ONLY),
     ("intake", "POST", "/api/v1/procedures/{code}/versions"): Gate(ADMIN_ONLY),
     ("intake", "POST", "/api/v1/dossiers"): Public("online submission"),

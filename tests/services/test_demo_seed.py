@@ -418,6 +418,32 @@ async def test_a_partly_loaded_database_gets_only_what_is_missing(session: Async
     assert again.procedures == again.procedure_versions == again.agencies == 0
 
 
+async def test_the_demo_desks_have_an_address_and_postal_hours_which_a_re_run_leaves_as_edited(
+    session: AsyncSession,
+) -> None:
+    await load_demo_data(session)
+    desks = {
+        agency.code: agency
+        for agency in await session.scalars(select(Agency).where(Agency.code.in_([CENTRE_CODE, *WARD_CODES])))
+    }
+    assert len(desks) == 3
+    for desk in desks.values():
+        assert "Hải Phòng" in (desk.street_address or "")
+        assert desk.postal_hours == "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"
+
+    # an administrator moves a ward's desk and changes its hours: loading again keeps their edit
+    ward = desks[sorted(WARD_CODES)[0]]
+    ward.street_address, ward.postal_hours = "Số 9 Điện Biên Phủ, thành phố Hải Phòng", "Thứ Hai–Thứ Bảy 8:00–11:00"
+    await session.flush()
+    again = await load_demo_data(session)
+    assert again.agencies == 0
+    await session.refresh(ward)
+    assert (ward.street_address, ward.postal_hours) == (
+        "Số 9 Điện Biên Phủ, thành phố Hải Phòng",
+        "Thứ Hai–Thứ Bảy 8:00–11:00",
+    )
+
+
 async def test_every_step_of_every_demo_workflow_has_someone_to_do_it(session: AsyncSession) -> None:
     """Liên thông partners and resolving departments are staffed: no demo dossier waits for nobody."""
     await load_demo_data(session)

@@ -3,12 +3,13 @@
 // System notes (a hand-over line's note_code + note_params, services/intake/notes.py) are sentences
 // in common.json notes.<code>; their params are formatted here: instants as dd/mm/yyyy HH:mm in
 // Việt Nam time, amounts grouped as in Việt Nam, and what an officer typed (reasons, documents
-// asked for) as typed — free text is never translated. A note without a code (written before the
+// asked for) as typed — free text is never translated. The post's reason code for a failed delivery
+// is said through common.json postalReasons (an unknown one as "other"). A note without a code (written before the
 // codes, or by a writer that does not send one) is shown as it was written.
 // Step names come from the workflow template: its English name in English mode when it has one,
 // else the Vietnamese name as entered.
 import i18n from "../i18n";
-import { formatDateTime } from "./format";
+import { formatDate, formatDateTime } from "./format";
 
 export interface NoteSource {
   note?: string | null;
@@ -35,6 +36,12 @@ export function noteText(item: NoteSource): string {
     // grouped the Vietnamese way in both languages ("50.000"); the sentence names the currency
     amount: typeof params.amount_vnd === "number" ? new Intl.NumberFormat("vi-VN").format(params.amount_vnd) : "",
     files: typeof params.files === "number" ? String(params.files) : "",
+    attempt: typeof params.attempt === "number" ? String(params.attempt) : "",
+    scheduled_for: formatDate(text(params.scheduled_for)),
+    reason: i18n.t(`postalReasons.${text(params.reason_code) || "other"}`, {
+      ns: "common",
+      defaultValue: i18n.t("postalReasons.other", { ns: "common" }),
+    }),
     reasons: list(params.reasons).map(text).join("; "),
     items: list(params.items)
       .map((entry) => {

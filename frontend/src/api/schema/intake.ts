@@ -1700,7 +1700,10 @@ export interface components {
         };
         /**
          * PublicAgency
-         * @description An agency as the public sees it: the complaint form and the search filter.
+         * @description An agency as the public sees it: the complaint form, the search filter, and where the desk is.
+         *
+         *     ``street_address`` and ``postal_hours`` are the desk's own (where the postman collects and
+         *     delivers, and when it receives him: services.intake.postal), public by nature; null when unset.
          */
         PublicAgency: {
             /** Code */
@@ -1711,6 +1714,16 @@ export interface components {
             name: string;
             /** One Stop Desk */
             one_stop_desk: boolean;
+            /**
+             * Postal Hours
+             * @description when the desk receives the postman, as written; null when not set
+             */
+            postal_hours: string | null;
+            /**
+             * Street Address
+             * @description the desk's street address; null when not set
+             */
+            street_address: string | null;
         };
         /** ReceiptIn */
         ReceiptIn: {

@@ -2038,6 +2038,11 @@ export interface components {
             due_soon: boolean;
             /** Overdue */
             overdue: boolean;
+            /**
+             * Postal Returned
+             * @description resolved, and the post brought the result back to the desk: it waits there to be handed over
+             */
+            postal_returned: boolean;
             /** Procedure Code */
             procedure_code: string;
             /** Procedure Name */

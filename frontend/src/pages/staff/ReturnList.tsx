@@ -91,6 +91,9 @@ export function ReturnList() {
               <div className="row-head">
                 <Link to={`/can-bo/ho-so/${encodeURIComponent(item.code)}`}>{item.code}</Link>
                 <span>{item.procedure_name}</span>
+                {item.postal_returned && (
+                  <span className="badge badge-soon" data-testid="returned-by-post">{t("toReturn.returnedByPost")}</span>
+                )}
                 <span className="muted">{t("dossier.appointment")}: {formatDateTime(item.due_at)}</span>
                 <button
                   type="button"
