@@ -79,7 +79,9 @@ def move(stack: BrowserStack, code: str, username: str, body: dict[str, Any]) ->
 def procedure(stack: BrowserStack) -> dict[str, Any]:
     """A demo procedure whose result may go by post, received at Hồng Bàng's desk, resolved by its specialist
     then its head."""
-    found = httpx.get(stack.url("intake") + "/api/v1/procedures", params={"limit": 100}).json()["items"]
+    found = httpx.get(
+        stack.url("intake") + "/api/v1/procedures", params={"limit": 100, "information_only": "false"}
+    ).json()["items"]
     for item in found:
         detail = httpx.get(stack.url("intake") + f"/api/v1/procedures/{item['code']}").json()
         roles = [step["role"] for step in detail["steps"]]

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from services.core.embedded_pg import REPO_ROOT
 from services.core.processes import ManagedProcess, api_process, service_env, worker_process
 from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database
+from tests.notify.fakes import free_port
 
-PORTS = {"intake": 18001, "workflow": 18002, "notify": 18003}
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
@@ -24,7 +24,10 @@ class Stack:
 
     def __init__(self, database_url: str, log_dir: Path) -> None:
         self.log_dir = log_dir
-        self.env = service_env(os.environ, ports=PORTS)
+        # free ports picked per test, never fixed ones: another checkout's tests on the same machine
+        # may hold those, and a health check answered by its process would test the wrong stack
+        self.ports = {service: free_port() for service in ("intake", "workflow", "notify")}
+        self.env = service_env(os.environ, ports=self.ports)
         self.env.update(
             {
                 "MOTCUA_DATABASE_URL": database_url,
@@ -43,10 +46,10 @@ class Stack:
         self.workers = 0
 
     def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{PORTS[service]}"
+        return f"http://127.0.0.1:{self.ports[service]}"
 
     def api(self, service: str) -> ManagedProcess:
-        process = api_process(service, port=PORTS[service], env=self.env, log_dir=self.log_dir).start()
+        process = api_process(service, port=self.ports[service], env=self.env, log_dir=self.log_dir).start()
         self.processes.append(process)
         process.wait_healthy(timeout=60)
         return process

@@ -16,19 +16,20 @@ from services.calendar.working import VN_TZ
 from services.core.embedded_pg import REPO_ROOT
 from tests.db import TEST_DATABASE, recreate_database
 from tests.e2e.conftest import ARTIFACTS
+from tests.notify.fakes import free_port
 
 pytestmark = pytest.mark.e2e
 
-PORTS = {"intake": 18101, "workflow": 18102, "notify": 18103}
-GATEWAY = 18180
-
 
 def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
+    # ports free now, not fixed ones: another checkout's tests on the same machine may hold those
+    ports = {name: free_port() for name in ("intake", "workflow", "notify")}
+    gateway = free_port()
     url = recreate_database(database_url, f"{TEST_DATABASE}_devrun")
     env = dict(os.environ)
-    env.update({f"MOTCUA_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in PORTS.items()})
+    env.update({f"MOTCUA_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()})
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})
-    env.update({"MOTCUA_GATEWAY_PORT": str(GATEWAY), "MOTCUA_SMTP_PORT": "18125"})
+    env.update({"MOTCUA_GATEWAY_PORT": str(gateway), "MOTCUA_SMTP_PORT": str(free_port())})
     process = subprocess.Popen(
         [sys.executable, "-m", "services.devrun"],
         cwd=REPO_ROOT,
@@ -50,28 +51,28 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
                 break
         output = "".join(lines)
         assert "Một Cửa is running" in output, output
-        for name, port in PORTS.items():
+        for name, port in ports.items():
             assert f"http://127.0.0.1:{port}" in output
             health = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
             assert health.json() == {"status": "ready", "service": name}
         # the demo accounts work against the running workflow_api
         token = httpx.post(
-            f"http://127.0.0.1:{PORTS['workflow']}/api/v1/auth/token",
+            f"http://127.0.0.1:{ports['workflow']}/api/v1/auth/token",
             data={"username": "tiepnhan", "password": "demo"},
             timeout=10,
         )
         assert token.status_code == 200, token.text
         assert "counter" in token.json()["roles"]
-        _one_url_for_the_user(f"http://127.0.0.1:{GATEWAY}")
+        _one_url_for_the_user(f"http://127.0.0.1:{gateway}")
         # the demo history gives the leader's dashboard a year of figures from the start
         admin = httpx.post(
-            f"http://127.0.0.1:{PORTS['workflow']}/api/v1/auth/token",
+            f"http://127.0.0.1:{ports['workflow']}/api/v1/auth/token",
             data={"username": "admin", "password": "demo"},
             timeout=10,
         ).json()["access_token"]
         today = datetime.now(VN_TZ).date()
         year = httpx.get(
-            f"http://127.0.0.1:{PORTS['workflow']}/api/v1/stats",
+            f"http://127.0.0.1:{ports['workflow']}/api/v1/stats",
             params={"from": (today - timedelta(days=366)).isoformat(), "to": today.isoformat()},
             headers={"Authorization": f"Bearer {admin}"},
             timeout=10,
@@ -83,7 +84,7 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         rest, _ = process.communicate(timeout=60)
     assert process.returncode == 0, rest
     assert "stopping" in rest
-    for port in [*PORTS.values(), GATEWAY]:
+    for port in [*ports.values(), gateway]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 

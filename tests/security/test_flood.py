@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from tests.db import TEST_DATABASE, migrate, recreate_database
-from tests.e2e.conftest import ARTIFACTS, PORTS, Stack
+from tests.e2e.conftest import ARTIFACTS, Stack
 from tests.factories import create_staff
 from tests.intake.setup import create_desk, submission
 
@@ -98,11 +98,11 @@ async def test_200_concurrent_failing_requests_fail_fast_and_the_catalogue_stays
 
     async def catalogue() -> tuple[int, float]:
         await asyncio.sleep(0.05)  # while the flood is on
-        return await send(PORTS["intake"], raw_request("GET", "/api/v1/procedures?q=khai%20sinh", None))
+        return await send(services.ports["intake"], raw_request("GET", "/api/v1/procedures?q=khai%20sinh", None))
 
     results = await asyncio.gather(
-        *(send(PORTS["intake"], request) for request in guesses),
-        *(send(PORTS["workflow"], request) for request in logins),
+        *(send(services.ports["intake"], request) for request in guesses),
+        *(send(services.ports["workflow"], request) for request in logins),
         catalogue(),
     )
     flood, (catalogue_status, catalogue_seconds) = results[:-1], results[-1]
