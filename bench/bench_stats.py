@@ -39,10 +39,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import run_on_fresh_database
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
+from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
 from services.stats.medians import time_used_medians
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery, agency_subtree
-from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
 
 DATABASE = "motcua_bench_stats"
 DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))
