@@ -56,6 +56,7 @@ from sqlalchemy.engine import make_url
 
 from services.calendar.working import VN_TZ
 from services.models import STATUS_CODES
+from services.models.dossier import dossier_code
 from services.stats.aggregates import BATCH_DOSSIERS, BATCH_OFFICERS, BATCH_STEPS, _connect, rebuild, verify
 
 OUTCOMES = frozenset({"early", "on_time", "late"})
@@ -176,7 +177,7 @@ async def _agency_codes(connection: asyncpg.Connection, ids: Iterable[uuid.UUID]
 
 
 async def _allocate_codes(connection: asyncpg.Connection, dossiers: Sequence[BulkDossier]) -> list[str]:
-    """``<agency>-<yymmdd>-<nnnn>`` from the same daily counters as the counter desk's codes."""
+    """Codes in the desk's format (``services.models.dossier.dossier_code``) from the same daily counters."""
     wanted = Counter((d.agency_id, _local_day(d.received_at)) for d in dossiers if d.code is None)
     if not wanted:
         return [d.code or "" for d in dossiers]
@@ -202,7 +203,7 @@ async def _allocate_codes(connection: asyncpg.Connection, dossiers: Sequence[Bul
         day = _local_day(d.received_at)
         value = following[d.agency_id, day]
         following[d.agency_id, day] = value + 1
-        codes.append(f"{agency_codes[d.agency_id]}-{day:%y%m%d}-{value:04d}")
+        codes.append(dossier_code(agency_codes[d.agency_id], day, value))
     return codes
 
 
