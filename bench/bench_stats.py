@@ -6,7 +6,7 @@ recreated each run (and emptied at the end unless ``BENCH_KEEP=1``), and loads
 ``BENCH_STATS_DOSSIERS`` dossiers (default 5,000,000) over 2023–2025 with the project's bulk loader:
 one province with 20 departments and 100 communes under it, 80 procedures used evenly (the worst
 case for the cells), one step clock per dossier, in order of receipt, the last three weeks still
-open. The statistics query is ``services.workflow.stats.compute_stats`` for 2025 over the whole
+open. The statistics query is ``services.stats.queries.compute_stats`` for 2025 over the whole
 province tree (every indicator, by month, procedure, agency and unit); the naive query counts the
 same totals and months straight from ``dossier``. Both must agree. Figures: p50/p99 latency of each
 and the ratio. No target: how much the aggregates save is what it reports.
@@ -39,8 +39,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import run_on_fresh_database
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
-from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
-from services.workflow.stats import StatsQuery, agency_subtree, compute_stats, time_used_medians
+from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.medians import time_used_medians
+from services.stats.queries import compute_stats
+from services.stats.scope import StatsQuery, agency_subtree
 
 DATABASE = "motcua_bench_stats"
 DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))

@@ -2,7 +2,7 @@
 
 ``python -m services.demo.history`` (run by ``make run`` after the seed; demo mode only) loads about
 1,200 dossiers received over the past twelve months at the demo desks, for the demo procedures,
-through the bulk loader (``services.workflow.bulk``): the same codes, step clocks and statistics
+through the bulk loader (``services.stats.bulk``): the same codes, step clocks and statistics
 as live ones, no personal data, unusable tracking secrets. The mix is what a well-run province
 reports (Bộ chỉ số 766): most resolved early or on time, a few per cent late, some withdrawn or
 refused, about two thirds submitted online, most returns rated. It is generated from a fixed seed,
@@ -30,7 +30,7 @@ from services.calendar.working import WorkingCalendar
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
 from services.models import Dossier, ProcedureAgency, ProcedureVersion, Staff, StaffRole
-from services.workflow.bulk import HISTORICAL, BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.bulk import HISTORICAL, BulkDossier, BulkStep, asyncpg_dsn, load
 
 SEED = 2026
 DEFAULT_COUNT = 1200

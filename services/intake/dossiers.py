@@ -37,6 +37,7 @@ from services.models import (
     ProcedureVersion,
     SlaTimer,
 )
+from services.models.dossier import dossier_code
 from services.outbox import emit
 from services.outbox.events import Destination
 from services.sla.clocks import WarningPolicy, halt, pause, resume, start_dossier_clock
@@ -145,7 +146,7 @@ async def next_code(session: AsyncSession, agency: Agency, day: date) -> str:
         .on_conflict_do_update(index_elements=["agency_id", "day"], set_={"last_value": DossierSequence.last_value + 1})
         .returning(DossierSequence.last_value)
     )
-    return f"{agency.code}-{day:%y%m%d}-{int(value or 0):04d}"
+    return dossier_code(agency.code, day, int(value or 0))
 
 
 # --- the record of what happened ------------------------------------------------------------------

@@ -102,6 +102,17 @@ class DossierSequence(Base):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
+def dossier_code(agency_code: str, day: date, value: int) -> str:
+    """The dossier code ``<agency code>-<yymmdd>-<nnnn>``: the receiving agency, the day of receipt
+    (Vietnam time) and that day's counter value (``DossierSequence``).
+
+    Written once, here beside the counter it numbers, so that the counter desk
+    (``services.intake.dossiers.next_code``) and the bulk loader (``services.stats.bulk``), which
+    share the counters, also share the format. Pure: the caller takes the value from the counter.
+    """
+    return f"{agency_code}-{day:%y%m%d}-{value:04d}"
+
+
 class Document(Base, UUIDPk, Timestamps):
     """A file attached to a dossier: an input document or a result."""
 

@@ -4,7 +4,7 @@ Each row is the month a dossier was received (Vietnam time) at one receiving age
 procedure version; the step tables add the unit that ran the step (and the officer). PostgreSQL
 triggers (migration "statistics aggregates") add the difference every insert, update or delete of
 ``dossier``, ``sla_timer``, ``feedback``, ``complaint`` and ``payment`` makes, so any writer keeps
-them right; ``services.workflow.bulk`` rebuilds them. They are derived data: no foreign keys,
+them right; ``services.stats.aggregates`` rebuilds them. They are derived data: no foreign keys,
 rebuilt at will. What they do not hold is counted live through the indexes below: the days at the
 edges of a period that is not whole months, and what is open (overdue or not depends on "now").
 """

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from services.workflow.bulk import asyncpg_dsn, load
+from services.stats.bulk import asyncpg_dsn, load
 from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in
 from tests.workflow.test_time_saved import Level, time_saved_records
 

@@ -15,7 +15,8 @@ from services.core.db import transaction
 from services.demo.history import DEFAULT_COUNT, load_history
 from services.demo.seed import load_demo_data
 from services.models import Dossier, SlaTimer
-from services.workflow.bulk import HISTORICAL, asyncpg_dsn, verify
+from services.stats.aggregates import verify
+from services.stats.bulk import HISTORICAL, asyncpg_dsn
 from tests.db import TEST_DATABASE, migrate, recreate_database
 
 

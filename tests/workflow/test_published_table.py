@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.calendar.working import VN_TZ
 from services.models import Agency, Dossier, Procedure, ProcedureVersion
-from services.workflow import bulk
-from services.workflow.bulk import BulkDossier, BulkStep, asyncpg_dsn, load, verify
+from services.stats import bulk
+from services.stats.aggregates import verify
+from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
 from tests.factories import create_agency, create_procedure_version, create_staff
 
 Bearer = Callable[..., dict[str, Any]]

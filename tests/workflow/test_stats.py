@@ -36,7 +36,7 @@ from services.models import (
     StatsStepCell,
 )
 from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, SHARE_BUCKET_BOUNDS, STEP_COUNTERS
-from services.workflow.stats import split_period
+from services.stats.sql import split_period
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff, unique
 
 Bearer = Callable[..., dict[str, Any]]

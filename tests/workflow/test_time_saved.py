@@ -27,8 +27,11 @@ from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import AgencyLevel, Procedure, ProcedureVersion
 from services.models.stats import SHARE_BUCKET_BOUNDS
 from services.sla.clocks import outcome
-from services.workflow.bulk import BulkDossier, asyncpg_dsn, load, verify
-from services.workflow.stats import StatsQuery, compute_stats, median_from_histogram
+from services.stats.aggregates import verify
+from services.stats.bulk import BulkDossier, asyncpg_dsn, load
+from services.stats.medians import median_from_histogram
+from services.stats.queries import compute_stats
+from services.stats.scope import StatsQuery
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
 
 Bearer = Callable[..., dict[str, Any]]

@@ -14,17 +14,11 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.core.validation import IsoDate
-from services.workflow.stats import (
-    VIEWER_ROLES,
-    OverdueList,
-    Stats,
-    StatsQuery,
-    compute_stats,
-    overdue_dossiers,
-    resolve_query,
-    to_csv,
-    to_xlsx,
-)
+from services.stats.exports import to_csv, to_xlsx
+from services.stats.overdue import overdue_dossiers
+from services.stats.queries import compute_stats
+from services.stats.schemas import OverdueList, Stats
+from services.stats.scope import VIEWER_ROLES, StatsQuery, resolve_query
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 Viewer = Annotated[Actor, Depends(require_roles(*VIEWER_ROLES))]

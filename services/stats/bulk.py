@@ -3,9 +3,9 @@ COPY, and the rebuild and check of the statistics aggregates.
 
 ::
 
-    python -m services.workflow.bulk load dossiers.jsonl [--batch 20000] [--connections 2]
-    python -m services.workflow.bulk rebuild      # recount every aggregate from the tables
-    python -m services.workflow.bulk verify       # compare the aggregates with a recount (exit 1 on drift)
+    python -m services.stats.bulk load dossiers.jsonl [--batch 20000] [--connections 2]
+    python -m services.stats.bulk rebuild      # recount every aggregate from the tables
+    python -m services.stats.bulk verify       # compare the aggregates with a recount (exit 1 on drift)
 
 A loaded dossier arrives finished or in progress: received, resolved, returned, withdrawn, stopped
 or refused, with its times, outcome and step clocks. Each batch is one transaction on one
@@ -13,7 +13,8 @@ connection: codes are taken from ``dossier_sequence`` (so later counter codes ne
 rows go in with ``COPY`` (``copy_records_to_table``), and the statistics triggers are switched off
 for that transaction only (``motcua.stats_bulk``) — per-row triggers would cost more than the COPY —
 then the batch's contribution is added to the aggregates in one statement per table, with the same
-SQL functions the triggers use. Other sessions keep their triggers: nothing they write is missed.
+SQL functions the triggers use (``services.stats.aggregates``, which also holds ``rebuild`` and
+``verify``). Other sessions keep their triggers: nothing they write is missed.
 Batches are sharded by receiving agency over the connections, so two connections never wait on the
 same code counter or aggregate row.
 
@@ -44,8 +45,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -56,7 +56,8 @@ from sqlalchemy.engine import make_url
 
 from services.calendar.working import VN_TZ
 from services.models import STATUS_CODES
-from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
+from services.models.dossier import dossier_code
+from services.stats.aggregates import BATCH_DOSSIERS, BATCH_OFFICERS, BATCH_STEPS, _connect, rebuild, verify
 
 OUTCOMES = frozenset({"early", "on_time", "late"})
 RATINGS = frozenset({"satisfied", "acceptable", "dissatisfied"})
@@ -176,7 +177,7 @@ async def _agency_codes(connection: asyncpg.Connection, ids: Iterable[uuid.UUID]
 
 
 async def _allocate_codes(connection: asyncpg.Connection, dossiers: Sequence[BulkDossier]) -> list[str]:
-    """``<agency>-<yymmdd>-<nnnn>`` from the same daily counters as the counter desk's codes."""
+    """Codes in the desk's format (``services.models.dossier.dossier_code``) from the same daily counters."""
     wanted = Counter((d.agency_id, _local_day(d.received_at)) for d in dossiers if d.code is None)
     if not wanted:
         return [d.code or "" for d in dossiers]
@@ -202,16 +203,12 @@ async def _allocate_codes(connection: asyncpg.Connection, dossiers: Sequence[Bul
         day = _local_day(d.received_at)
         value = following[d.agency_id, day]
         following[d.agency_id, day] = value + 1
-        codes.append(f"{agency_codes[d.agency_id]}-{day:%y%m%d}-{value:04d}")
+        codes.append(dossier_code(agency_codes[d.agency_id], day, value))
     return codes
 
 
-# --- the statements ------------------------------------------------------------------------------
+# --- the columns, in COPY order ------------------------------------------------------------------
 
-MONTH = "date_trunc('month', s.day::timestamp)::date"
-DOSSIER_KEYS = ("month", "agency_id", "procedure_version_id")
-STEP_KEYS = (*DOSSIER_KEYS, "unit_id")
-OFFICER_KEYS = (*STEP_KEYS, "assignee_id")
 DOSSIER_COLUMNS = (
     "id", "code", "procedure_version_id", "receiving_agency_id", "current_agency_id", "status", "channel",
     "lock_version", "applicant_kind", "applicant_name", "applicant_id_number", "return_method", "secret_hash",
@@ -224,91 +221,6 @@ TIMER_COLUMNS = (
     "started_at", "due_at", "due_soon_at", "paused_seconds", "ended_at", "outcome", "created_at", "updated_at",
 )  # fmt: skip
 FEEDBACK_COLUMNS = ("id", "dossier_id", "rating", "created_at", "updated_at")
-
-
-def _grouped_insert(table: str, keys: Sequence[str], counters: Sequence[str], source: str, *, add: bool) -> str:
-    """Sum ``source`` (rows with a ``day`` and the counters) into the month rows of ``table``, in key order."""
-    exprs = ", ".join(MONTH if k == "month" else f"s.{k}" for k in keys)
-    positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
-    sums = ", ".join(f"sum(s.{c})" for c in counters)
-    statement = (
-        f"INSERT INTO {table} AS c ({', '.join(keys)}, {', '.join(counters)}) "
-        f"SELECT {exprs}, {sums} FROM ({source}) AS s GROUP BY {positions} ORDER BY {positions}"
-    )
-    if add:
-        updates = ", ".join(f"{c} = c.{c} + excluded.{c}" for c in counters)
-        statement += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
-    return statement
-
-
-def _step_source(timers: str) -> str:
-    return (
-        "SELECT stats_day(d) AS day, d.receiving_agency_id AS agency_id, d.procedure_version_id,"
-        " coalesce(f.unit_id, d.receiving_agency_id) AS unit_id, f.assignee_id,"
-        f" {', '.join(f'f.{c}' for c in STEP_COUNTERS)}"
-        f" FROM {timers} JOIN dossier AS d ON d.id = t.dossier_id CROSS JOIN LATERAL stats_step_facts(t) AS f"
-    )
-
-
-# the loaded batch: its ids, and which of them were rated "dissatisfied" (a new dossier has no complaint
-# or payment yet)
-BATCH_DOSSIERS = _grouped_insert(
-    "stats_dossier_cell",
-    DOSSIER_KEYS,
-    DOSSIER_COUNTERS,
-    "SELECT f.* FROM unnest($1::uuid[], $2::boolean[]) AS b(id, complained) JOIN dossier AS d ON d.id = b.id "
-    "CROSS JOIN LATERAL stats_dossier_facts(d, b.complained, false) AS f",
-    add=True,
-)
-BATCH_STEPS = _grouped_insert(
-    "stats_step_cell",
-    STEP_KEYS,
-    STEP_COUNTERS,
-    _step_source("unnest($1::uuid[]) AS b(id) JOIN sla_timer AS t ON t.dossier_id = b.id"),
-    add=True,
-)
-BATCH_OFFICERS = _grouped_insert(
-    "stats_officer_cell",
-    OFFICER_KEYS,
-    STEP_COUNTERS,
-    _step_source("unnest($1::uuid[]) AS b(id) JOIN sla_timer AS t ON t.dossier_id = b.id"),
-    add=True,
-)
-
-
-def _recount_statements(prefix: str = "") -> list[str]:
-    """Every aggregate from the tables, into ``prefix`` + table name (the real ones, or scratch copies)."""
-    # flags by joins, not sub-plans in the arguments: PostgreSQL then inlines the SQL function
-    flagged = (
-        "dossier AS d LEFT JOIN (SELECT dossier_id FROM complaint WHERE dossier_id IS NOT NULL"
-        " UNION SELECT dossier_id FROM feedback WHERE rating = 'dissatisfied') AS cf ON cf.dossier_id = d.id"
-        " LEFT JOIN (SELECT DISTINCT dossier_id FROM payment WHERE status <> 'cancelled') AS pf"
-        " ON pf.dossier_id = d.id"
-    )
-    return [
-        _grouped_insert(
-            f"{prefix}stats_dossier_cell",
-            DOSSIER_KEYS,
-            DOSSIER_COUNTERS,
-            f"SELECT f.* FROM {flagged} CROSS JOIN LATERAL "
-            "stats_dossier_facts(d, cf.dossier_id IS NOT NULL, pf.dossier_id IS NOT NULL) AS f",
-            add=False,
-        ),
-        _grouped_insert(
-            f"{prefix}stats_step_cell", STEP_KEYS, STEP_COUNTERS, _step_source("sla_timer AS t"), add=False
-        ),
-        _grouped_insert(
-            f"{prefix}stats_officer_cell", OFFICER_KEYS, STEP_COUNTERS, _step_source("sla_timer AS t"), add=False
-        ),
-    ]
-
-
-AGGREGATE_TABLES = {
-    "stats_dossier_cell": DOSSIER_COUNTERS,
-    "stats_step_cell": STEP_COUNTERS,
-    "stats_officer_cell": STEP_COUNTERS,
-}
-SOURCE_TABLES = "dossier, sla_timer, complaint, feedback, payment"
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -426,48 +338,6 @@ async def load(
         raise failures[0]
     report.seconds = time.perf_counter() - started
     return report
-
-
-# --- rebuild and verify --------------------------------------------------------------------------
-
-
-@asynccontextmanager
-async def _connect(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(dsn, server_settings={"application_name": "motcua-bulk"})
-    try:
-        yield connection
-    finally:
-        await connection.close()
-
-
-async def rebuild(dsn: str) -> None:
-    """Recount every aggregate; writers wait meanwhile (SHARE lock on the counted tables), readers do not."""
-    async with _connect(dsn) as connection, connection.transaction():
-        await connection.execute(f"LOCK TABLE {SOURCE_TABLES} IN SHARE MODE")
-        await connection.execute(f"TRUNCATE {', '.join(AGGREGATE_TABLES)}")
-        for statement in _recount_statements():
-            await connection.execute(statement)
-
-
-async def verify(dsn: str) -> dict[str, int]:
-    """How many aggregate rows differ from a recount, per table (empty cells are ignored)."""
-    differences: dict[str, int] = {}
-    async with _connect(dsn) as connection, connection.transaction():
-        await connection.execute(f"LOCK TABLE {SOURCE_TABLES} IN SHARE MODE")
-        for table in AGGREGATE_TABLES:
-            await connection.execute(f"CREATE TEMP TABLE recount_{table} (LIKE {table}) ON COMMIT DROP")
-        for statement in _recount_statements(prefix="recount_"):
-            await connection.execute(statement)
-        for table, counters in AGGREGATE_TABLES.items():
-            nonzero = " OR ".join(f"{c} <> 0" for c in counters)
-            count = await connection.fetchval(
-                f"SELECT count(*) FROM ("
-                f"(SELECT * FROM {table} WHERE {nonzero} EXCEPT SELECT * FROM recount_{table} WHERE {nonzero}) "
-                f"UNION ALL "
-                f"(SELECT * FROM recount_{table} WHERE {nonzero} EXCEPT SELECT * FROM {table} WHERE {nonzero})) AS x"
-            )
-            differences[table] = int(count)
-    return differences
 
 
 # --- the command line ----------------------------------------------------------------------------
@@ -591,7 +461,7 @@ async def _main(arguments: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.workflow.bulk", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m services.stats.bulk", description=__doc__.split("\n")[0])
     parser.add_argument("--url", default=os.environ.get("MOTCUA_BULK_DATABASE_URL"), help="database URL")
     commands = parser.add_subparsers(dest="command", required=True)
     load_command = commands.add_parser("load", help="load dossiers from a JSON-lines file")
@@ -612,4 +482,4 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-__all__ = ["BulkDossier", "BulkError", "BulkStep", "LoadReport", "load", "load_batch", "rebuild", "verify"]
+__all__ = ["BulkDossier", "BulkError", "BulkStep", "LoadReport", "load", "load_batch"]

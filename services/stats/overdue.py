@@ -1,0 +1,147 @@
+"""The overdue list: open dossiers past their legal due time (or late by rule), latest first, with the
+unit and officer of the running step. Written with the ORM, unlike the counts: it returns rows, not
+sums, and pages through them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, case, false, func, or_, select, text, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from services.models import STATUS_CODES, Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
+from services.models.stats import OPEN_STATES
+from services.stats.schemas import OverdueDossier, OverdueList
+from services.stats.scope import StatsQuery
+
+PAUSED_STATES = ("awaiting_supplement", "awaiting_payment")
+
+
+# a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
+OPEN_CLAUSE = text("dossier.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')")
+assert set(OPEN_STATES) == {"received", "processing", "awaiting_supplement", "awaiting_payment"}
+
+
+def _open_overdue(now: datetime) -> ColumnElement[bool]:
+    """Late by rule, or past the legal due time (for a paused dossier: before the pause began)."""
+    paused_since = (
+        select(SlaTimer.paused_at)
+        .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, now)), else_=now)
+    return or_(Dossier.late_by_rule, func.coalesce(Dossier.due_at < reference, false()))
+
+
+def _in(column: Any, values: Sequence[uuid.UUID] | None) -> ColumnElement[bool]:
+    if values is None:
+        return true()
+    return column.in_(values) if values else false()
+
+
+def _dossier_scope(query: StatsQuery) -> list[ColumnElement[bool]]:
+    conditions = [
+        _in(Dossier.receiving_agency_id, query.agency_ids),
+        _in(Dossier.procedure_version_id, query.version_ids),
+    ]
+    if query.start_at is not None:
+        conditions.append(Dossier.received_at >= query.start_at)
+    if query.end_at is not None:
+        conditions.append(Dossier.received_at < query.end_at)
+    return conditions
+
+
+def _overdue_select(query: StatsQuery, *columns: Any) -> tuple[Select[Any], Any]:
+    step = (
+        select(SlaTimer.agency_id, SlaTimer.assignee_id, SlaTimer.step_position, SlaTimer.due_at)
+        .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "step", SlaTimer.ended_at.is_(None))
+        .order_by(SlaTimer.step_seq.desc())
+        .limit(1)
+        .lateral("running_step")
+    )
+    statement = (
+        select(*columns)
+        .select_from(Dossier)
+        .outerjoin(step, true())
+        .where(OPEN_CLAUSE, _open_overdue(query.now), *_dossier_scope(query))
+    )
+    if query.officer_id is not None:
+        statement = statement.where(func.coalesce(step.c.assignee_id, Dossier.current_assignee_id) == query.officer_id)
+    return statement, step
+
+
+async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: int, offset: int = 0) -> OverdueList:
+    """Open dossiers past their legal due time (or late by rule), latest first, with the running step's unit."""
+    counting, _ = _overdue_select(query, func.count())
+    total = int(await session.scalar(counting) or 0)
+
+    unit, receiving, staff = aliased(Agency), aliased(Agency), aliased(Staff)
+    paused_since = (
+        select(SlaTimer.paused_at)
+        .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, query.now)), else_=query.now)
+    lateness = func.extract("epoch", reference - Dossier.due_at)
+    statement, step = _overdue_select(
+        query,
+        Dossier.code,
+        Dossier.status,
+        Procedure.code.label("procedure_code"),
+        Procedure.name.label("procedure_name"),
+        receiving.code.label("receiving_agency_code"),
+        Dossier.received_at,
+        Dossier.due_at,
+        Dossier.appointment_at,
+        Dossier.late_by_rule,
+        lateness.label("lateness"),
+        unit.code.label("unit_code"),
+        unit.name.label("unit_name"),
+        staff.username.label("assignee"),
+    )
+    statement = (
+        statement.add_columns(step.c.step_position, step.c.due_at.label("step_due_at"))
+        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .join(receiving, receiving.id == Dossier.receiving_agency_id)
+        .outerjoin(
+            unit, unit.id == func.coalesce(step.c.agency_id, Dossier.current_agency_id, Dossier.receiving_agency_id)
+        )
+        .outerjoin(staff, staff.id == func.coalesce(step.c.assignee_id, Dossier.current_assignee_id))
+        .order_by(lateness.desc().nulls_last(), Dossier.code)
+        .limit(limit)
+        .offset(offset)
+    )
+    items = []
+    for row in (await session.execute(statement)).mappings():
+        seconds = int(row["lateness"] or 0)
+        items.append(
+            OverdueDossier(
+                code=row["code"],
+                status=row["status"],
+                status_code=STATUS_CODES[row["status"]],
+                procedure_code=row["procedure_code"],
+                procedure_name=row["procedure_name"],
+                receiving_agency_code=row["receiving_agency_code"],
+                received_at=row["received_at"],
+                due_at=row["due_at"],
+                appointment_at=row["appointment_at"],
+                late_by_rule=row["late_by_rule"],
+                late_by_seconds=seconds,
+                late_by_days=round(seconds / 86400, 2),
+                responsible_unit_code=row["unit_code"],
+                responsible_unit_name=row["unit_name"],
+                assignee=row["assignee"],
+                step_position=row["step_position"],
+                step_due_at=row["step_due_at"],
+            )
+        )
+    return OverdueList(as_of=query.now, total=total, items=items)

@@ -1,0 +1,298 @@
+"""``compute_stats``: every indicator of a request, with its breakdowns by month, procedure, level,
+field, agency, unit and officer — whole months from the aggregate cells, edge days and open dossiers
+live (see the package's docstring for why and how).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.models import Agency, Staff
+from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, STEP_COUNTERS
+from services.stats.medians import Medians, time_used_medians
+from services.stats.schemas import (
+    AgencyIndicators,
+    FieldIndicators,
+    LevelIndicators,
+    MonthIndicators,
+    OfficerStats,
+    ProcedureIndicators,
+    Stats,
+    StepCounts,
+    UnitStats,
+)
+from services.stats.scope import StatsQuery
+from services.stats.sql import (
+    _level_names,
+    _local_midnight,
+    _month_start,
+    _names,
+    _next_month,
+    _period,
+    _procedures_of,
+    _Sql,
+    split_period,
+)
+from services.stats.tallies import StepTally, Tally
+
+_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in DOSSIER_COUNTERS)
+_DOSSIER_COLUMNS = ", ".join(DOSSIER_COUNTERS)
+_STEP_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in STEP_COUNTERS)
+_STEP_COLUMNS = ", ".join(STEP_COUNTERS)
+_OPEN_SQL = "d.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
+# late by rule, or past the legal due time — for a paused dossier, past it when the pause began
+_OVERDUE_SQL = (
+    "(d.late_by_rule OR coalesce(d.due_at < CASE WHEN d.status IN ('awaiting_supplement', 'awaiting_payment')"
+    " THEN coalesce((SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
+    " AND t.ended_at IS NULL LIMIT 1), :now) ELSE :now END, false))"
+)
+
+
+@dataclass
+class _Slices:
+    total: Tally = field(default_factory=Tally)
+    months: dict[date, Tally] = field(default_factory=dict)
+    versions: dict[uuid.UUID, Tally] = field(default_factory=dict)
+    agencies: dict[uuid.UUID, Tally] = field(default_factory=dict)
+
+    def slice_of(self, month: date | None, version: uuid.UUID | None, agency: uuid.UUID | None) -> Tally:
+        if month is not None:
+            return self.months.setdefault(month, Tally())
+        if version is not None:
+            return self.versions.setdefault(version, Tally())
+        assert agency is not None
+        return self.agencies.setdefault(agency, Tally())
+
+
+async def _dossier_slices(session: AsyncSession, query: StatsQuery) -> _Slices:
+    """Whole months from the cells, edge days live with the same rules, open dossiers live; by month,
+    procedure version and agency in one pass each."""
+    start, end = _period(query)
+    months, edges = split_period(start, end)
+    sql = _Sql(query)
+    parts = []
+    if months:
+        parts.append(
+            f"SELECT c.month, c.procedure_version_id, c.agency_id, {_DOSSIER_COLUMNS} FROM stats_dossier_cell AS c"
+            f" WHERE {sql.months(months)} AND {sql.scope('c.agency_id', 'c.procedure_version_id')}"
+        )
+    if edges:
+        parts.append(
+            "SELECT date_trunc('month', f.day::timestamp)::date, d.procedure_version_id, d.receiving_agency_id,"
+            f" {', '.join(f'f.{name}' for name in DOSSIER_COUNTERS)} FROM dossier AS d"
+            " CROSS JOIN LATERAL stats_flags(d.id) AS fl"
+            " CROSS JOIN LATERAL stats_dossier_facts(d, fl.has_complaint, fl.has_charge) AS f"
+            f" WHERE {sql.edges(edges)} AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
+        )
+    rows = await session.execute(
+        text(
+            f"SELECT x.month, x.procedure_version_id, x.agency_id, {_SUMS}"
+            f" FROM ({' UNION ALL '.join(parts)}) AS x (month, procedure_version_id, agency_id, {_DOSSIER_COLUMNS})"
+            " GROUP BY GROUPING SETS ((x.month), (x.procedure_version_id), (x.agency_id))"
+        ),
+        sql.params,
+    )
+    slices = _Slices()
+    for row in rows.mappings():
+        values = {name: int(row[name] or 0) for name in DOSSIER_COUNTERS}
+        slices.slice_of(row["month"], row["procedure_version_id"], row["agency_id"]).add(values)
+        if row["month"] is not None:
+            slices.total.add(values)
+
+    # the month of receipt by bisection over the months' first instants: cheaper than a time zone per row
+    firsts, month = [], _month_start(start)
+    while month <= end:
+        firsts.append(month)
+        month = _next_month(month)
+    sql = _Sql(query)
+    edges_sql = sql.bind("firsts", [_local_midnight(first) for first in firsts])
+    pending = await session.execute(
+        text(
+            f"SELECT width_bucket(d.received_at, CAST({edges_sql} AS timestamptz[])) AS month,"
+            " d.procedure_version_id, d.receiving_agency_id AS agency_id,"
+            f" count(*) AS open, count(*) FILTER (WHERE {_OVERDUE_SQL}) AS overdue"
+            f" FROM dossier AS d WHERE {_OPEN_SQL} AND {sql.received_in_period()}"
+            f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
+            " GROUP BY GROUPING SETS ((1), (2), (3))"
+        ),
+        sql.params,
+    )
+    for row in pending.mappings():
+        month_of = firsts[row["month"] - 1] if row["month"] is not None else None
+        overdue, on_time = int(row["overdue"]), int(row["open"]) - int(row["overdue"])
+        tally = slices.slice_of(month_of, row["procedure_version_id"], row["agency_id"])
+        tally.pending_overdue += overdue
+        tally.pending_on_time += on_time
+        if month_of is not None:
+            slices.total.pending_overdue += overdue
+            slices.total.pending_on_time += on_time
+    return slices
+
+
+async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) -> dict[uuid.UUID, StepTally]:
+    """Steps per unit (``by="unit"``) or per officer (``by="officer"``): ended ones from the cells and the
+    edge days, running ones live."""
+    start, end = _period(query)
+    months, edges = split_period(start, end)
+    per_officer = by == "officer" or query.officer_id is not None
+    table = "stats_officer_cell" if per_officer else "stats_step_cell"
+    sql = _Sql(query)
+    parts = []
+    if months:
+        key = "c.assignee_id" if by == "officer" else "c.unit_id"
+        parts.append(
+            f"SELECT {key}, {_STEP_COLUMNS} FROM {table} AS c WHERE {sql.months(months)}"
+            f" AND {sql.scope('c.agency_id', 'c.procedure_version_id')} AND {sql.officer('c.assignee_id')}"
+        )
+    if edges:
+        key = "s.assignee_id" if by == "officer" else "coalesce(s.unit_id, d.receiving_agency_id)"
+        parts.append(
+            f"SELECT {key}, {', '.join(f's.{name}' for name in STEP_COUNTERS)} FROM dossier AS d"
+            " JOIN sla_timer AS t ON t.dossier_id = d.id CROSS JOIN LATERAL stats_step_facts(t) AS s"
+            f" WHERE {sql.edges(edges)} AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
+            f" AND {sql.officer('s.assignee_id')}"
+        )
+    rows = await session.execute(
+        text(f"SELECT x.key, {_STEP_SUMS} FROM ({' UNION ALL '.join(parts)}) AS x (key, {_STEP_COLUMNS}) GROUP BY 1"),
+        sql.params,
+    )
+    tallies: dict[uuid.UUID, StepTally] = {}
+    for row in rows.mappings():
+        tallies.setdefault(row["key"], StepTally()).counts = {name: int(row[name] or 0) for name in STEP_COUNTERS}
+
+    sql = _Sql(query)
+    key = (
+        f"coalesce(t.assignee_id, '{NO_OFFICER}'::uuid)"
+        if by == "officer"
+        else "coalesce(t.agency_id, d.receiving_agency_id)"
+    )
+    # both sides are covering partial indexes: what is open, never the history
+    running = await session.execute(
+        text(
+            f"SELECT {key} AS key, count(*) AS open, count(*) FILTER (WHERE t.due_at < coalesce(t.paused_at, :now))"
+            " AS late FROM dossier AS d JOIN sla_timer AS t ON t.dossier_id = d.id"
+            f" WHERE {_OPEN_SQL} AND t.ended_at IS NULL AND t.kind = 'step' AND {sql.received_in_period()}"
+            f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')} AND {sql.officer('t.assignee_id')}"
+            " GROUP BY 1"
+        ),
+        sql.params,
+    )
+    for row in running.mappings():
+        tally = tallies.setdefault(row["key"], StepTally())
+        tally.open_total, tally.open_overdue = int(row["open"]), int(row["late"])
+    return tallies
+
+
+async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
+    """Every indicator of the request, with its breakdowns by month, procedure, agency, unit and officer."""
+    start, end = _period(query)
+    # the open dossiers of a province are sorted and hashed in memory, not on disk (this transaction only)
+    await session.execute(text("SET LOCAL work_mem = '32MB'"))
+    slices = await _dossier_slices(session, query)
+    units = await _step_tallies(session, query, by="unit")
+    officers: dict[uuid.UUID, StepTally] = {}
+    if query.single_agency or query.officer_id is not None:
+        officers = await _step_tallies(session, query, by="officer")
+
+    agency_names = await _names(session, Agency, [*units, *slices.agencies], Agency.code, Agency.name)
+    staff_names = await _names(session, Staff, officers, Staff.username, Staff.full_name)
+    versions = await _procedures_of(session, slices.versions)
+    measured = slices.total.counts["timed"]
+    exact = 0 < measured <= query.exact_median_max
+    medians = await time_used_medians(session, query, versions) if exact else Medians()
+    # versions of one procedure are one line; procedures of one field, or one level, too
+    procedures: dict[tuple[str, str, str, str], Tally] = {}
+    fields: dict[str, Tally] = {}
+    levels: dict[str, Tally] = {}
+    for version_id, tally in slices.versions.items():
+        procedure = versions[version_id]
+        procedures.setdefault(procedure, Tally()).merge(tally)
+        fields.setdefault(procedure[2], Tally()).merge(tally)
+        levels.setdefault(procedure[3], Tally()).merge(tally)
+    level_names = await _level_names(session, levels)
+    slices.total.median_percent = medians.total
+    for agency_id, tally in slices.agencies.items():
+        tally.median_percent = medians.agencies.get(agency_id)
+    for (code, *_), tally in procedures.items():
+        tally.median_percent = medians.procedures.get(code)
+    for name, tally in fields.items():
+        tally.median_percent = medians.fields.get(name)
+    for code, tally in levels.items():
+        tally.median_percent = medians.levels.get(code)
+
+    total_steps = StepTally()
+    for part in (officers if query.officer_id is not None else units).values():
+        for name in STEP_COUNTERS:
+            total_steps.counts[name] += part.counts[name]
+        total_steps.open_total += part.open_total
+        total_steps.open_overdue += part.open_overdue
+
+    by_unit = [
+        UnitStats(
+            agency_id=unit, agency_code=agency_names[unit][0], agency_name=agency_names[unit][1], **t.counts_out()
+        )
+        for unit, t in units.items()
+        if unit in agency_names
+    ]
+    by_unit.sort(key=lambda u: (-(u.steps_late + u.steps_open_overdue), -u.steps_late, u.agency_code))
+    by_officer = [
+        OfficerStats(
+            staff_id=None if staff == NO_OFFICER else staff,
+            username=staff_names.get(staff, (None, None))[0],
+            full_name=staff_names.get(staff, (None, None))[1],
+            **t.counts_out(),
+        )
+        for staff, t in officers.items()
+    ]
+    by_officer.sort(key=lambda o: (-(o.steps_late + o.steps_open_overdue), o.username or "~"))
+    labels = query.labels
+    return Stats(
+        **slices.total.indicators(),
+        date_from=start,
+        date_to=end,
+        as_of=query.now,
+        agency=labels.get("agency"),
+        include_children=bool(query.agency_ids) and not query.single_agency,
+        field=labels.get("field"),
+        procedure=labels.get("procedure"),
+        officer=labels.get("officer"),
+        steps=StepCounts(**total_steps.counts_out()),
+        by_unit=by_unit,
+        by_officer=by_officer,
+        by_month=[MonthIndicators(month=f"{m:%Y-%m}", **t.indicators()) for m, t in sorted(slices.months.items())],
+        by_procedure=sorted(
+            (
+                ProcedureIndicators(procedure_code=code, procedure_name=name, field=fld, level=level, **t.indicators())
+                for (code, name, fld, level), t in procedures.items()
+            ),
+            key=lambda p: p.procedure_code,
+        ),
+        by_level=sorted(
+            (
+                LevelIndicators(
+                    level=code,
+                    level_name_vi=level_names.get(code, (code, code, 0))[0],
+                    level_name_en=level_names.get(code, (code, code, 0))[1],
+                    **t.indicators(),
+                )
+                for code, t in levels.items()
+            ),
+            key=lambda row: (level_names.get(row.level, ("", "", 1 << 30))[2], row.level),
+        ),
+        by_field=sorted(
+            (FieldIndicators(field=name, **t.indicators()) for name, t in fields.items()), key=lambda f: f.field
+        ),
+        by_agency=sorted(
+            (
+                AgencyIndicators(agency_code=agency_names[a][0], agency_name=agency_names[a][1], **t.indicators())
+                for a, t in slices.agencies.items()
+                if a in agency_names
+            ),
+            key=lambda a: a.agency_code,
+        ),
+    )
