@@ -94,6 +94,11 @@ class Queue:
     # complete and park also when another worker has claimed the row meanwhile (the outbox: its
     # receivers deduplicate, so a late success is still a success)
     settle_any_claim: bool = False
+    # statements built once per claim filter and per kind of completion (a handful per queue)
+    _claims: dict[str, TextClause] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _completions: dict[tuple[str, tuple[tuple[str, str], ...]], TextClause] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def _stamp(self) -> str:
         return ", updated_at = now()" if self.touch else ""
@@ -128,9 +133,10 @@ class Queue:
         **params: Any,
     ) -> list[RowMapping]:
         """Claim up to ``limit`` due rows for ``lease`` seconds. Commit before working on them."""
-        rows = await session.execute(
-            self.claim_statement(where), {"worker": worker, "lease": lease, "limit": limit, **params}
-        )
+        statement = self._claims.get(where)
+        if statement is None:
+            statement = self._claims[where] = self.claim_statement(where)
+        rows = await session.execute(statement, {"worker": worker, "lease": lease, "limit": limit, **params})
         return list(rows.mappings())
 
     def _outcome(self, sets: str, columns: Mapping[str, str], *, owned: bool, stamp: bool = True) -> TextClause:
@@ -196,7 +202,10 @@ class Queue:
     ) -> set[uuid.UUID]:
         """Done: ``sets`` (SQL; a row's values are ``v.<name>`` for each of ``columns``, plus bound ``params``)."""
         columns = dict(columns or {})
-        statement = self._outcome(sets, columns, owned=not self.settle_any_claim)
+        key = (sets, tuple(columns.items()))
+        statement = self._completions.get(key)
+        if statement is None:
+            statement = self._completions[key] = self._outcome(sets, columns, owned=not self.settle_any_claim)
         return await self._write(session, statement, worker, rows, list(columns), params)
 
     async def retry(self, session: AsyncSession, worker: str, rows: Sequence[Mapping[str, Any]]) -> set[uuid.UUID]:
