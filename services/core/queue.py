@@ -36,6 +36,12 @@ carrying the provider's reference, delivery receipts and the email handover, ``w
 a subscriber's delivery log with replay. A library would make each of them two rows (ours and its
 job) kept in step by hand, and bring a second schema and migration history beside Alembic, for
 what is one claim query and four updates. So: one small module, our tables, our transaction.
+
+Measured (pgqueuer 1.6 in a scratch venv, same database and process, batches of 50, on a shared
+2-core machine, so ranges): a dossier write with its job in one transaction, 196–324/s with our
+row against 123–326/s with a pgqueuer job added beside it; claim + complete 3,300–9,900 rows/s
+here against 3,300–9,200/s for pgqueuer's ``dequeue`` + ``log_jobs``. Both are far beyond what the
+centres need; the choice rests on the data model, not on speed.
 """
 
 from __future__ import annotations
