@@ -1,7 +1,8 @@
 """intake_api's background process: relays the events intake writes to the outbox and purges expired
 idempotency records."""
 
-from services.core.worker import idempotency_purge_task, relay_task, run_worker
+from services.core.worker import idempotency_purge_task, run_worker
+from services.outbox.relay import relay_task
 
 
 def main() -> None:

@@ -1,8 +1,10 @@
 """notify_api's background process: relays notify's own outbox events, sends notifications, and
 delivers outbound webhooks. Safe to run several at once."""
 
-from services.core.worker import relay_task, run_worker
-from services.notification.sender import sender_task, webhook_task
+from services.core.worker import run_worker
+from services.notification.outbound import webhook_task
+from services.notification.sender import sender_task
+from services.outbox.relay import relay_task
 
 
 def main() -> None:

@@ -1,6 +1,8 @@
 """workflow_api's background process: relays its outbox events and fires the SLA warnings."""
 
-from services.core.worker import relay_task, run_worker, timer_task
+from services.core.worker import run_worker
+from services.outbox.relay import relay_task
+from services.sla.timers import timer_task
 
 
 def main() -> None:

@@ -1,4 +1,10 @@
-"""Running a service's background process: signals, logging, engine, tasks until stopped."""
+"""Running a service's background process: signals, logging, engine, tasks until stopped.
+
+Each worker entry point (``<api>/worker.py``) names its own tasks: ``relay_task`` from
+``services.outbox.relay``, ``timer_task`` from ``services.sla.timers``, ``sender_task`` and
+``webhook_task`` from ``services.notification``. This module only runs them, so it imports none
+of those features (the lowest layer knows nothing of the ones above it).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.core.clock import Clock
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
+from services.core.idempotency import purge_expired
 from services.core.logging import configure_logging
 
 Task = Callable[[async_sessionmaker[AsyncSession], Settings, httpx.AsyncClient, asyncio.Event], Awaitable[None]]
@@ -42,20 +49,6 @@ def run_worker(name: str, tasks: Sequence[Task]) -> None:
     asyncio.run(_run(name, tasks, settings))
 
 
-def relay_task(sources: Sequence[str]) -> Task:
-    async def task(
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        client: httpx.AsyncClient,
-        stop: asyncio.Event,
-    ) -> None:
-        from services.outbox.relay import Relay
-
-        await Relay(sessionmaker, settings, client=client, sources=sources).run(stop)
-
-    return task
-
-
 def periodic(name: str, every: Callable[[Settings], float], step: Step) -> Task:
     """A task that runs ``step`` (one transaction's worth of work, or a few) every ``every(settings)`` seconds;
     a failing round is logged and the next one comes as usual."""
@@ -80,22 +73,9 @@ def periodic(name: str, every: Callable[[Settings], float], step: Step) -> Task:
     return task
 
 
-async def _scan_timers(
-    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, stop: asyncio.Event, logger: logging.Logger
-) -> None:
-    from services.sla.timers import scan_once
-
-    async with sessionmaker() as session, session.begin():
-        result = await scan_once(session, clock.now())
-    if result.due_soon or result.overdue:
-        logger.info("timers fired", extra={"due_soon": result.due_soon, "overdue": result.overdue})
-
-
 async def _purge_idempotency(
     sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, stop: asyncio.Event, logger: logging.Logger
 ) -> None:
-    from services.core.idempotency import purge_expired
-
     purged, batch = 0, 1000
     while not stop.is_set():  # a batch per transaction: no long lock on the table
         async with sessionmaker() as session, session.begin():
@@ -105,11 +85,6 @@ async def _purge_idempotency(
             break
     if purged:
         logger.info("expired idempotency records purged", extra={"purged": purged})
-
-
-def timer_task() -> Task:
-    """Scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
-    return periodic("timers", lambda settings: settings.timer_poll_seconds, _scan_timers)
 
 
 def idempotency_purge_task() -> Task:

@@ -32,21 +32,18 @@ which is not even read. Saving a subscription and replaying a delivery are audit
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-import os
-import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from standardwebhooks import Webhook
@@ -54,12 +51,13 @@ from standardwebhooks import Webhook
 from services.core.config import Settings
 from services.core.egress import EgressPolicy, TargetRefused, classify, guarded_client
 from services.core.errors import Conflict, NotFound, Unprocessable
+from services.core.queue import Queue, backoff_seconds, poll, worker_name
+from services.core.worker import Task
 from services.models import Agency, Dossier, WebhookSubscription
 from services.models.webhook import WebhookDelivery
 from services.notification.rules import OUTBOUND_ONLY, POSTAL_DELIVERY, POSTAL_PICKUP, RULES
 from services.notification.schemas import SubscriptionIn
 from services.outbox.events import EventEnvelope
-from services.outbox.relay import backoff_seconds
 
 logger = logging.getLogger("motcua.webhooks")
 
@@ -298,51 +296,16 @@ async def replay(session: AsyncSession, delivery_id: uuid.UUID) -> WebhookDelive
 
 # --- the dispatcher (worker) -----------------------------------------------------------------------------
 
-_CLAIM = text(
-    """
-    UPDATE webhook_delivery AS d
-       SET attempts = d.attempts + 1, claimed_by = :me, updated_at = now(),
-           next_attempt_at = now() + make_interval(secs => :lease)
-     WHERE d.id IN (
-           SELECT id FROM webhook_delivery
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (CAST(:subscriptions AS uuid[]) IS NULL OR subscription_id = ANY(CAST(:subscriptions AS uuid[])))
-            ORDER BY next_attempt_at
-            LIMIT :limit
-            FOR UPDATE SKIP LOCKED)
-    RETURNING d.id, d.subscription_id, d.event_type, d.dossier_id, d.payload, d.attempts
-    """
+DELIVERIES = Queue(
+    table="webhook_delivery",
+    waiting="pending",
+    parked="failed",
+    parked_at="failed_at",
+    returning=("id", "subscription_id", "event_type", "dossier_id", "payload", "attempts"),
+    recorded={"last_status_code": "int"},  # the target's answer, kept with every retry and failure
 )
-_DELIVERED = text(
-    """
-    UPDATE webhook_delivery
-       SET status = 'delivered', delivered_at = now(), last_status_code = :code, last_error = NULL,
-           claimed_by = NULL, updated_at = now()
-     WHERE id = :id AND status = 'pending' AND claimed_by = :me
-    """
-)
-_RETRY = text(
-    """
-    UPDATE webhook_delivery
-       SET next_attempt_at = now() + make_interval(secs => :delay), last_status_code = :code, last_error = :error,
-           claimed_by = NULL, updated_at = now()
-     WHERE id = :id AND status = 'pending' AND claimed_by = :me
-    """
-)
-_FAILED = text(
-    """
-    UPDATE webhook_delivery
-       SET status = 'failed', failed_at = now(), last_status_code = :code, last_error = :error,
-           claimed_by = NULL, updated_at = now()
-     WHERE id = :id AND status = 'pending' AND claimed_by = :me
-    """
-)
-_RELEASE = text(
-    """
-    UPDATE webhook_delivery SET next_attempt_at = now(), attempts = attempts - 1, claimed_by = NULL
-     WHERE id = :id AND status = 'pending' AND claimed_by = :me
-    """
-)
+_OF_SUBSCRIPTIONS = "CAST(:subscriptions AS uuid[]) IS NULL OR subscription_id = ANY(CAST(:subscriptions AS uuid[]))"
+_DELIVERED = "status = 'delivered', delivered_at = now(), last_status_code = v.code, last_error = NULL"
 
 
 @dataclass(frozen=True)
@@ -392,7 +355,7 @@ class Dispatcher:
         self.timeout = settings.notify_send_timeout_seconds
         # its own client: every connection goes through the egress policy
         self.client = guarded_client(settings, timeout=self.timeout)
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.name = name or worker_name()
         self.subscription_ids = [str(s) for s in subscription_ids] if subscription_ids is not None else None  # tests
 
     async def __aenter__(self) -> Dispatcher:
@@ -403,74 +366,76 @@ class Dispatcher:
 
     async def _claim(self) -> list[Claimed]:
         async with self.sessionmaker() as session, session.begin():
-            rows = (
-                await session.execute(
-                    _CLAIM,
-                    {
-                        "me": self.name,
-                        "lease": self.settings.notify_lease_seconds,
-                        "limit": self.settings.notify_batch_size,
-                        "subscriptions": self.subscription_ids,
-                    },
-                )
-            ).all()
+            rows = await DELIVERIES.claim(
+                session,
+                worker=self.name,
+                lease=self.settings.notify_lease_seconds,
+                limit=self.settings.notify_batch_size,
+                where=_OF_SUBSCRIPTIONS,
+                subscriptions=self.subscription_ids,
+            )
             if not rows:
                 return []
             subscriptions = {
                 s.id: s
                 for s in await session.scalars(
-                    select(WebhookSubscription).where(WebhookSubscription.id.in_({r.subscription_id for r in rows}))
+                    select(WebhookSubscription).where(WebhookSubscription.id.in_({r["subscription_id"] for r in rows}))
                 )
             }
-            postal = {r.dossier_id for r in rows if r.event_type in OUTBOUND_ONLY and r.dossier_id}
+            postal = {r["dossier_id"] for r in rows if r["event_type"] in OUTBOUND_ONLY and r["dossier_id"]}
             contacts = {
                 d.id: {"name": d.applicant_name, "phone": d.applicant_phone, "address": d.postal_address}
                 for d in await session.scalars(select(Dossier).where(Dossier.id.in_(postal)))
             }
         claimed = []
         for row in rows:
-            subscription = subscriptions.get(row.subscription_id)
+            subscription = subscriptions.get(row["subscription_id"])
             usable = subscription is not None and subscription.active
-            personal = row.event_type in OUTBOUND_ONLY
+            personal = row["event_type"] in OUTBOUND_ONLY
             operator = subscription is not None and is_postal_operator(subscription, self.settings)
             claimed.append(
                 Claimed(
-                    id=row.id,
-                    event_type=row.event_type,
-                    payload=dict(row.payload),
-                    attempts=row.attempts,
+                    id=row["id"],
+                    event_type=row["event_type"],
+                    payload=dict(row["payload"]),
+                    attempts=row["attempts"],
                     url=subscription.url if usable and subscription else None,
                     secret=signing_secret(self.settings, subscription.secret_ref) if usable and subscription else None,
-                    contact=contacts.get(row.dossier_id) if personal and operator else None,
+                    contact=contacts.get(row["dossier_id"]) if personal and operator else None,
                     refused="personal data for the postal operator only" if personal and not operator else None,
                 )
             )
         return claimed
 
-    async def _settle(self, statement: Any, params: dict[str, Any]) -> None:
+    async def _settle(self, outcome: Callable[[AsyncSession], Awaitable[object]], delivery_id: uuid.UUID) -> None:
         for attempt in range(3):
             try:
                 async with self.sessionmaker() as session, session.begin():
-                    await session.execute(statement, {"me": self.name, **params})
+                    await outcome(session)
                 return
             except Exception:
                 if attempt == 2:
-                    logger.exception("could not record a webhook delivery's outcome", extra={"id": str(params["id"])})
+                    logger.exception("could not record a webhook delivery's outcome", extra={"id": str(delivery_id)})
                     return
                 await asyncio.sleep(0.2 * (attempt + 1))
 
+    async def _fail(self, item: Claimed, code: int | None, error: str) -> None:
+        row = {"id": item.id, "last_status_code": code, "error": error}
+        await self._settle(lambda session: DELIVERIES.park(session, self.name, [row]), item.id)
+
     async def _deliver(self, item: Claimed, deadline: float) -> None:
         if item.refused is not None:
-            await self._settle(_FAILED, {"id": item.id, "code": None, "error": item.refused})
+            await self._fail(item, None, item.refused)
             return
         if item.url is None:
-            await self._settle(_FAILED, {"id": item.id, "code": None, "error": "subscription inactive or removed"})
+            await self._fail(item, None, "subscription inactive or removed")
             return
         if item.secret is None:
-            await self._settle(_FAILED, {"id": item.id, "code": None, "error": "signing secret not configured"})
+            await self._fail(item, None, "signing secret not configured")
             return
         if time.monotonic() + self.timeout > deadline:
-            await self._settle(_RELEASE, {"id": item.id})  # the lease could lapse mid-send: let it go
+            # the lease could lapse mid-send: let it go
+            await self._settle(lambda session: DELIVERIES.release(session, self.name, [item.id]), item.id)
             return
         data = dict(item.payload)
         if item.contact is not None:
@@ -486,12 +451,18 @@ class Dispatcher:
             error = classify(exc)
         else:
             if 200 <= code < 300:
-                await self._settle(_DELIVERED, {"id": item.id, "code": code})
+                done = {"id": item.id, "code": code}
+                await self._settle(
+                    lambda session: DELIVERIES.complete(
+                        session, self.name, [done], sets=_DELIVERED, columns={"code": "int"}
+                    ),
+                    item.id,
+                )
                 logger.info("webhook delivered", extra={"delivery_id": str(item.id), "event_type": item.event_type})
                 return
             error = f"HTTP {code}"
         if item.attempts >= self.settings.webhook_max_attempts:
-            await self._settle(_FAILED, {"id": item.id, "code": code, "error": error})
+            await self._fail(item, code, error)
             logger.error("webhook failed", extra={"delivery_id": str(item.id), "attempts": item.attempts})
             return
         delay = backoff_seconds(
@@ -499,7 +470,8 @@ class Dispatcher:
             base=self.settings.notify_backoff_base_seconds,
             cap=self.settings.notify_backoff_max_seconds,
         )
-        await self._settle(_RETRY, {"id": item.id, "code": code, "error": error, "delay": delay})
+        again = {"id": item.id, "delay": delay, "error": error, "last_status_code": code}
+        await self._settle(lambda session: DELIVERIES.retry(session, self.name, [again]), item.id)
         logger.warning(
             "webhook delivery failed, will retry",
             extra={"delivery_id": str(item.id), "attempts": item.attempts, "retry_in_s": round(delay, 2)},
@@ -515,13 +487,20 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("webhook dispatcher started", extra={"dispatcher": self.name})
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-            except Exception:
-                logger.exception("webhook dispatch iteration failed")
-                claimed = 0
-            if claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.notify_poll_seconds)
+        await poll(self.run_once, stop, every=self.settings.notify_poll_seconds, logger=logger, what="webhook dispatch")
         logger.info("webhook dispatcher stopped", extra={"dispatcher": self.name})
+
+
+def webhook_task() -> Task:
+    """The worker task: the outbound webhook dispatcher (with its own client, guarded by the egress policy)."""
+
+    async def task(
+        sessionmaker: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        client: httpx.AsyncClient,
+        stop: asyncio.Event,
+    ) -> None:
+        async with Dispatcher(sessionmaker, settings) as dispatcher:
+            await dispatcher.run(stop)
+
+    return task

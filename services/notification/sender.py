@@ -1,5 +1,9 @@
 """The sender: claims due notifications, sends them through their channel, records the outcome.
 
+The queue mechanics (claim, lease, backoff with full jitter, failing a row, release, the polling
+loop) are ``services.core.queue``'s, over the ``notification`` table (``failed`` is its parked
+status); the channels, the rate, the handover and the group commit below are the sender's own.
+
 - **Claim** — ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` per channel: attempts + 1,
   ``claimed_by`` and a lease (``next_attempt_at`` moved ``notify_lease_seconds`` ahead), committed
   before anything is sent; no network call happens inside a transaction. Any number of senders
@@ -31,8 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import socket
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -43,66 +45,27 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
+from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.notification.channels import Channel, EmailChannel, InAppChannel, Outgoing, ProviderResult, SmsChannel
-from services.outbox.relay import backoff_seconds
 
 logger = logging.getLogger("motcua.sender")
 
-_CLAIM = text(
-    """
-    UPDATE notification AS n
-       SET attempts = n.attempts + 1, claimed_by = :me, updated_at = now(),
-           next_attempt_at = now() + make_interval(secs => :lease)
-     WHERE n.id IN (
-           SELECT id FROM notification
-            WHERE status = 'queued' AND next_attempt_at <= now() AND channel = :channel
-              AND (CAST(:dossiers AS uuid[]) IS NULL OR dossier_id = ANY(CAST(:dossiers AS uuid[])))
-            ORDER BY next_attempt_at
-            LIMIT :limit
-            FOR UPDATE SKIP LOCKED)
-    RETURNING n.id, n.channel, n.recipient, n.subject, n.body, n.attempts
-    """
+NOTIFICATIONS = Queue(
+    table="notification",
+    waiting="queued",
+    parked="failed",
+    parked_at="failed_at",
+    returning=("id", "channel", "recipient", "subject", "body", "attempts"),
+    on_give_up="handed_over_at = NULL",  # a retry or a failure starts the handover afresh
 )
-# outcomes are written in groups (see ``_settle``): one statement per kind, rows passed as arrays
-_SENT = text(
-    """
-    UPDATE notification AS n
-       SET status = CASE WHEN v.delivered THEN 'delivered' ELSE 'sent' END, sent_at = now(),
-           delivered_at = CASE WHEN v.delivered THEN now() ELSE n.delivered_at END,
-           provider_message_id = v.reference, last_error = NULL, claimed_by = NULL, updated_at = now()
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:delivered AS boolean[]), CAST(:references AS text[]))
-           AS v(id, delivered, reference)
-     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
-    RETURNING n.id
-    """
+_FOR_CHANNEL = (
+    "channel = :channel AND (CAST(:dossiers AS uuid[]) IS NULL OR dossier_id = ANY(CAST(:dossiers AS uuid[])))"
 )
-_RETRY = text(
-    """
-    UPDATE notification AS n
-       SET next_attempt_at = now() + make_interval(secs => v.delay), last_error = v.error, claimed_by = NULL,
-           handed_over_at = NULL, updated_at = now()
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:delays AS float8[]), CAST(:errors AS text[])) AS v(id, delay, error)
-     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
-    RETURNING n.id
-    """
-)
-_FAILED = text(
-    """
-    UPDATE notification AS n
-       SET status = 'failed', failed_at = now(), last_error = v.error, claimed_by = NULL, handed_over_at = NULL,
-           updated_at = now()
-      FROM unnest(CAST(:ids AS uuid[]), CAST(:errors AS text[])) AS v(id, error)
-     WHERE n.id = v.id AND n.status = 'queued' AND n.claimed_by = :me
-    RETURNING n.id
-    """
-)
-_RELEASE = text(
-    """
-    UPDATE notification SET next_attempt_at = now(), attempts = attempts - 1, claimed_by = NULL
-     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'queued' AND claimed_by = :me
-    RETURNING id
-    """
+_SENT = (
+    "status = CASE WHEN v.delivered THEN 'delivered' ELSE 'sent' END, sent_at = now(),"
+    " delivered_at = CASE WHEN v.delivered THEN now() ELSE q.delivered_at END,"
+    " provider_message_id = v.reference, last_error = NULL"
 )
 # the message is with the server but for its final line; only while this sender's lease holds
 _HANDOVER = text(
@@ -115,22 +78,7 @@ _HANDOVER = text(
 # a sender died after a handover: the server has the message; never send it again
 UNCONFIRMED = "unconfirmed: the sender stopped after handing the message to the server"
 # handed over, then no clear answer (timeout, connection lost): the server may have it; not sent again
-_UNCONFIRMED = text(
-    """
-    UPDATE notification AS n
-       SET status = 'sent', sent_at = now(), last_error = :note, claimed_by = NULL, updated_at = now()
-     WHERE n.id = ANY(CAST(:ids AS uuid[])) AND n.status = 'queued' AND n.claimed_by = :me
-    RETURNING n.id
-    """
-)
-_STATEMENTS = {
-    "sent": _SENT,
-    "retry": _RETRY,
-    "failed": _FAILED,
-    "release": _RELEASE,
-    "handover": _HANDOVER,
-    "unconfirmed": _UNCONFIRMED,
-}
+_UNCONFIRMED = "status = 'sent', sent_at = now(), last_error = :note"
 _SETTLE_HANDED_OVER = text(
     """
     UPDATE notification
@@ -171,7 +119,7 @@ class Sender:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.channels = dict(channels)
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.name = name or worker_name()
         self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
         self.rates = {"email": settings.notify_email_per_second, "sms": settings.notify_sms_per_second}
         self.stop = asyncio.Event()
@@ -189,17 +137,16 @@ class Sender:
     async def _claim(self, channel: str) -> list[Outgoing]:
         async with self.sessionmaker() as session, session.begin():
             await session.execute(_SETTLE_HANDED_OVER, {"channel": channel, "note": UNCONFIRMED})
-            rows = await session.execute(
-                _CLAIM,
-                {
-                    "me": self.name,
-                    "lease": self.settings.notify_lease_seconds,
-                    "channel": channel,
-                    "limit": self._limit(channel),
-                    "dossiers": self.dossier_ids,
-                },
+            rows = await NOTIFICATIONS.claim(
+                session,
+                worker=self.name,
+                lease=self.settings.notify_lease_seconds,
+                limit=self._limit(channel),
+                where=_FOR_CHANNEL,
+                channel=channel,
+                dossiers=self.dossier_ids,
             )
-            return [Outgoing(**row._mapping) for row in rows]
+        return [Outgoing(**row) for row in rows]
 
     async def _reserve(self, channel: str, count: int) -> tuple[float, float]:
         """Slots for ``count`` messages: (seconds until the first, seconds between two)."""
@@ -240,14 +187,6 @@ class Sender:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for kind, row in batch:
             grouped.setdefault(kind, []).append(row)
-        columns = {
-            "sent": {"ids": "id", "delivered": "delivered", "references": "reference"},
-            "retry": {"ids": "id", "delays": "delay", "errors": "error"},
-            "failed": {"ids": "id", "errors": "error"},
-            "release": {"ids": "id"},
-            "handover": {"ids": "id"},
-            "unconfirmed": {"ids": "id"},
-        }
         for attempt in range(3):
             try:
                 mine: set[str] = set()
@@ -256,10 +195,7 @@ class Sender:
                     # repeat under the same reference/Message-ID, never a loss: no need to wait for the disk
                     await session.execute(text("SET LOCAL synchronous_commit = off"))
                     for kind, rows in grouped.items():
-                        params: dict[str, Any] = {"me": self.name, "note": UNCONFIRMED}
-                        for name, key in columns[kind].items():
-                            params[name] = [str(r[key]) if key == "id" else r[key] for r in rows]
-                        mine.update(str(row_id) for row_id in (await session.scalars(_STATEMENTS[kind], params)))
+                        mine.update(str(row_id) for row_id in await self._apply(session, kind, rows))
                 return mine
             except Exception:
                 if attempt == 2:
@@ -268,6 +204,25 @@ class Sender:
                     return set()
                 await asyncio.sleep(0.2 * (attempt + 1))
         return set()
+
+    async def _apply(self, session: AsyncSession, kind: str, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
+        """One kind of outcome for all its rows; the ids still this sender's (only those were written)."""
+        queue, me = NOTIFICATIONS, self.name
+        if kind == "sent":
+            return await queue.complete(
+                session, me, rows, sets=_SENT, columns={"delivered": "boolean", "reference": "text"}
+            )
+        if kind == "unconfirmed":
+            return await queue.complete(session, me, rows, sets=_UNCONFIRMED, params={"note": UNCONFIRMED})
+        if kind == "retry":
+            return await queue.retry(session, me, rows)
+        if kind == "failed":
+            return await queue.park(session, me, rows)
+        if kind == "release":
+            return await queue.release(session, me, [row["id"] for row in rows])
+        if kind == "handover":
+            return set(await session.scalars(_HANDOVER, {"me": me, "ids": [str(row["id"]) for row in rows]}))
+        raise ValueError(f"unknown outcome {kind!r}")
 
     async def _record(self, item: Outgoing, result: ProviderResult) -> None:
         if result.ok:
@@ -348,15 +303,14 @@ class Sender:
 
     async def _loop(self, name: str, channel: Channel, stop: asyncio.Event) -> None:
         # one loop per channel: a slow, rate-limited SMS round never holds the email back
-        while not stop.is_set():
-            try:
-                claimed = await self._run_channel(name, channel)
-            except Exception:
-                logger.exception("sender iteration failed", extra={"channel": name})
-                claimed = 0
-            if claimed == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.settings.notify_poll_seconds)
+        await poll(
+            lambda: self._run_channel(name, channel),
+            stop,
+            every=self.settings.notify_poll_seconds,
+            logger=logger,
+            what="sender",
+            extra={"channel": name},
+        )
 
     async def run(self, stop: asyncio.Event) -> None:
         self.stop = stop
@@ -379,22 +333,5 @@ def sender_task() -> Task:
         stop: asyncio.Event,
     ) -> None:
         await Sender(sessionmaker, settings, channels=default_channels(settings, client)).run(stop)
-
-    return task
-
-
-def webhook_task() -> Task:
-    """The worker task: the outbound webhook dispatcher."""
-
-    async def task(
-        sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings,
-        client: httpx.AsyncClient,
-        stop: asyncio.Event,
-    ) -> None:
-        from services.notification.outbound import Dispatcher
-
-        async with Dispatcher(sessionmaker, settings) as dispatcher:  # its own, guarded client
-            await dispatcher.run(stop)
 
     return task

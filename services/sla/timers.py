@@ -8,12 +8,16 @@ re-checked by PostgreSQL after the lock), so each warning is emitted exactly onc
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.core.clock import Clock
+from services.core.worker import Task, periodic
 from services.models import Dossier, SlaTimer
 from services.outbox import emit
 
@@ -77,3 +81,17 @@ async def scan_once(session: AsyncSession, now: datetime) -> ScanResult:
         )
     await session.flush()
     return ScanResult(due_soon=len(due_soon), overdue=len(overdue))
+
+
+async def _scan_timers(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, stop: asyncio.Event, logger: logging.Logger
+) -> None:
+    async with sessionmaker() as session, session.begin():
+        result = await scan_once(session, clock.now())
+    if result.due_soon or result.overdue:
+        logger.info("timers fired", extra={"due_soon": result.due_soon, "overdue": result.overdue})
+
+
+def timer_task() -> Task:
+    """The worker task: scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
+    return periodic("timers", lambda settings: settings.timer_poll_seconds, _scan_timers)

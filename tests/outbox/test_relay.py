@@ -12,8 +12,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
+from services.core.queue import backoff_seconds
 from services.models import OutboxEvent
-from services.outbox.relay import Relay, backoff_seconds
+from services.outbox.relay import Relay
 from tests.factories import create_agency, create_staff
 
 
