@@ -11,19 +11,6 @@ from services.core.validation import StrictModel, check_id_number, normalise_vn_
 
 ReturnMethod = Literal["counter", "postal", "online"]
 
-STATUS_LABELS_VI: dict[str, str] = {
-    "submitted": "Mới đăng ký",
-    "received": "Được tiếp nhận",
-    "refused": "Không được tiếp nhận",
-    "processing": "Đang xử lý",
-    "awaiting_supplement": "Yêu cầu bổ sung giấy tờ",
-    "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
-    "withdrawn": "Công dân yêu cầu rút hồ sơ",
-    "stopped": "Dừng xử lý",
-    "resolved": "Đã xử lý xong",
-    "returned": "Đã trả kết quả",
-}
-
 # why the post could not deliver a result (the operator's reason codes; any other code is "other")
 POSTAL_FAILURE_LABELS_VI: dict[str, str] = {
     "recipient_absent": "người nhận vắng nhà",

@@ -13,11 +13,19 @@ from sqlalchemy.orm import aliased
 
 from services.core.auth import Actor
 from services.core.errors import Forbidden
+from services.domain.vocabulary import (
+    MANAGER_ROLES,
+    OPEN,
+    PAUSED,
+    STATUS_CODES,
+    STATUS_LABELS_VI,
+    DossierStatus,
+    RoleCode,
+)
 from services.intake.notes import note_of
 from services.intake.postal import returned_by_post
-from services.intake.schemas import STATUS_LABELS_VI
-from services.models import STATUS_CODES, Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
-from services.workflow.engine import OPEN_STATES, allowed_actions, position
+from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
+from services.workflow.engine import allowed_actions, position
 
 
 class ApplicantOut(BaseModel):
@@ -115,7 +123,7 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
         late_by_rule=dossier.late_by_rule,
         apology_issued=dossier.apology_issued,
         outcome=dossier.outcome,
-        current_step=step_out(where.step) if where.step and dossier.status in OPEN_STATES else None,
+        current_step=step_out(where.step) if where.step and dossier.status in OPEN else None,
         current_agency_id=dossier.current_agency_id,
         current_assignee_id=dossier.current_assignee_id,
         step_due_at=where.timer.due_at if where.timer else None,
@@ -258,13 +266,13 @@ async def tasks(
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .outerjoin(SlaTimer, SlaTimer.id == running)
-        .where(Dossier.status.in_(OPEN_STATES | {"resolved"}))
+        .where(Dossier.status.in_(OPEN | {DossierStatus.RESOLVED}))
     )
-    if scope == "agency" and not actor.has_any("head", "leader", "admin"):
+    if scope == "agency" and not actor.has_any(*MANAGER_ROLES):
         raise Forbidden("The whole agency's inbox is for its leaders.", code="leaders_only")
     if scope == "mine":
         base = base.where(Dossier.current_assignee_id == actor.staff_id)
-    elif not actor.has_any("admin"):
+    elif not actor.has_any(RoleCode.ADMIN):
         base = base.where(
             or_(
                 Dossier.current_agency_id == actor.agency_id,
@@ -284,7 +292,7 @@ async def tasks(
             select(
                 func.count(),
                 func.count().filter(counted.c.status == "processing"),
-                func.count().filter(counted.c.status.in_(("awaiting_supplement", "awaiting_payment"))),
+                func.count().filter(counted.c.status.in_(PAUSED)),
                 func.count().filter(counted.c.status == "resolved"),
             ).select_from(counted)
         )

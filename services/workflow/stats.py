@@ -93,7 +93,6 @@ from sqlalchemy import (
     case,
     false,
     func,
-    or_,
     select,
     text,
     true,
@@ -105,8 +104,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.auth import Actor
 from services.core.errors import Forbidden, NotFound, Unprocessable
+from services.domain.rules import overdue_clause, overdue_sql
+from services.domain.vocabulary import PAUSED, SEE_ALL_ROLES, STATUS_CODES, open_states_sql
 from services.models import (
-    STATUS_CODES,
     Agency,
     AgencyLevel,
     Dossier,
@@ -118,22 +118,17 @@ from services.models import (
 from services.models.stats import (
     DOSSIER_COUNTERS,
     NO_OFFICER,
-    OPEN_STATES,
     SHARE_BUCKET_BOUNDS,
     SHARE_BUCKETS,
     STEP_COUNTERS,
 )
 
-VIEWER_ROLES = ("admin", "leader", "head", "inspector")
-WIDE_ROLES = ("admin", "inspector")
-PAUSED_STATES = ("awaiting_supplement", "awaiting_payment")
 TZ_NAME = "Asia/Ho_Chi_Minh"
 # up to this many measured dossiers in a request's scope the medians of time used are exact (sorted);
 # beyond it, interpolated from the cells' histograms (the cost of sorting grows with the dossiers)
 EXACT_MEDIAN_MAX = 20_000
 # a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
-OPEN_CLAUSE = text("dossier.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')")
-assert set(OPEN_STATES) == {"received", "processing", "awaiting_supplement", "awaiting_payment"}
+OPEN_CLAUSE = text(open_states_sql("dossier.status"))
 
 
 # --- what a request asks for ---------------------------------------------------------------------
@@ -191,7 +186,7 @@ async def resolve_query(
         root = await session.scalar(select(Agency.id).where(Agency.code == agency))
         if root is None:
             raise NotFound(f"No agency with code {agency!r}.", code="agency_not_found")
-    if not actor.has_any(*WIDE_ROLES):
+    if not actor.has_any(*SEE_ALL_ROLES):
         if actor.agency_id is None:
             raise Forbidden("Your account belongs to no agency.", code="other_agency")
         if root not in (None, actor.agency_id):
@@ -561,12 +556,13 @@ _SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in DOSSIER_COUNTERS)
 _DOSSIER_COLUMNS = ", ".join(DOSSIER_COUNTERS)
 _STEP_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in STEP_COUNTERS)
 _STEP_COLUMNS = ", ".join(STEP_COUNTERS)
-_OPEN_SQL = "d.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
-# late by rule, or past the legal due time — for a paused dossier, past it when the pause began
-_OVERDUE_SQL = (
-    "(d.late_by_rule OR coalesce(d.due_at < CASE WHEN d.status IN ('awaiting_supplement', 'awaiting_payment')"
-    " THEN coalesce((SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
-    " AND t.ended_at IS NULL LIMIT 1), :now) ELSE :now END, false))"
+_OPEN_SQL = open_states_sql("d.status")
+# services.domain.rules.is_overdue, over the open dossier timer's pause
+_OVERDUE_SQL = overdue_sql(
+    alias="d",
+    paused_since="(SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
+    " AND t.ended_at IS NULL LIMIT 1)",
+    now=":now",
 )
 
 
@@ -804,15 +800,20 @@ async def _level_names(session: AsyncSession, codes: Iterable[str]) -> dict[str,
 
 
 def _open_overdue(now: datetime) -> ColumnElement[bool]:
-    """Late by rule, or past the legal due time (for a paused dossier: before the pause began)."""
+    """``services.domain.rules.is_overdue`` over the dossier and its clock's pause."""
     paused_since = (
         select(SlaTimer.paused_at)
         .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None))
         .limit(1)
         .scalar_subquery()
     )
-    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, now)), else_=now)
-    return or_(Dossier.late_by_rule, func.coalesce(Dossier.due_at < reference, false()))
+    return overdue_clause(
+        status=Dossier.status,
+        late_by_rule=Dossier.late_by_rule,
+        due_at=Dossier.due_at,
+        paused_since=paused_since,
+        now=now,
+    )
 
 
 def _in(column: Any, values: Sequence[uuid.UUID] | None) -> ColumnElement[bool]:
@@ -998,7 +999,7 @@ async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: i
         .limit(1)
         .scalar_subquery()
     )
-    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, query.now)), else_=query.now)
+    reference = case((Dossier.status.in_(PAUSED), func.coalesce(paused_since, query.now)), else_=query.now)
     lateness = func.extract("epoch", reference - Dossier.due_at)
     statement, step = _overdue_select(
         query,

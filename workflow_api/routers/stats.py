@@ -11,11 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ClockDep, SessionDep, StatsActor
 from services.core.errors import problem_responses
 from services.core.validation import IsoDate
 from services.workflow.stats import (
-    VIEWER_ROLES,
     OverdueList,
     Stats,
     StatsQuery,
@@ -27,7 +26,6 @@ from services.workflow.stats import (
 )
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
-Viewer = Annotated[Actor, Depends(require_roles(*VIEWER_ROLES))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_ROWS = 5000
 
@@ -73,7 +71,7 @@ async def _resolve(
 
 async def _in_period(
     session: SessionDep,
-    actor: Viewer,
+    actor: StatsActor,
     clock: ClockDep,
     scope: ScopeDep,
     from_: Annotated[IsoDate, Query(alias="from", description="first day of receipt (Vietnam time)")],
@@ -84,7 +82,7 @@ async def _in_period(
 
 async def _any_period(
     session: SessionDep,
-    actor: Viewer,
+    actor: StatsActor,
     clock: ClockDep,
     scope: ScopeDep,
     from_: Annotated[IsoDate | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
@@ -132,7 +130,7 @@ def _filename(query: StatsQuery, extension: str) -> str:
     responses={**problem_responses(401, 403, 404), 200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
     response_class=Response,
 )
-async def export_xlsx(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+async def export_xlsx(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
     """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
     audited."""
     body = to_xlsx(await compute_stats(session, query), await overdue_dossiers(session, query, limit=EXPORT_ROWS))
@@ -145,7 +143,7 @@ async def export_xlsx(session: SessionDep, query: Filters, actor: Viewer, reques
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}, "description": "CSV"}},
     response_class=Response,
 )
-async def export_csv(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+async def export_csv(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
     """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited."""
     body = to_csv(await compute_stats(session, query))
     _exported(session, request, actor, query)
