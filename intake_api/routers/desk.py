@@ -15,7 +15,7 @@ from services.calendar.store import calendar_for
 from services.core.audit import audit_entry, record
 from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
-from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI, RoleCode
+from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.schemas import DocumentOut, ShipmentOut
@@ -37,7 +37,7 @@ Waiting = Literal["submitted", "awaiting_supplement"]
 
 class WaitingItemOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_label: str
     channel: int
     procedure_code: str
@@ -87,7 +87,7 @@ class DeskShipmentOut(ShipmentOut):
 
 class DeskDossierOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int

@@ -38,8 +38,9 @@ class _Facts:
 
 
 class DossierStatus(StrEnum):
-    """A dossier's state; declared in the order of its DVCQG code."""
+    """A dossier's state (DVCQG TrangThaiHoSo; its national number is the response's ``status_code``)."""
 
+    # declared in the order of the national code: ``in_order`` and the SQL text rely on it
     SUBMITTED = "submitted"
     RECEIVED = "received"
     REFUSED = "refused"

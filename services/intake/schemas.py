@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from services.core.validation import StrictModel, check_id_number, normalise_vn_phone
+from services.domain.vocabulary import DossierStatus
 
 ReturnMethod = Literal["counter", "postal", "online"]
 
@@ -104,7 +105,7 @@ class DocumentOut(BaseModel):
 
 class DossierOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int
@@ -174,7 +175,7 @@ class FeedbackIn(SecretIn):
 
 class HistoryItem(BaseModel):
     at: datetime
-    status: str
+    status: DossierStatus
     status_label: str = Field(description="Vietnamese; the SPA translates ``status``")
     note: str | None = Field(description="the note in Vietnamese, as written")
     note_code: str | None = Field(
@@ -205,7 +206,7 @@ class TrackingBriefOut(BaseModel):
     """What the phone number alone shows: the state and the due time, nothing else."""
 
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     due_at: datetime | None
@@ -215,7 +216,7 @@ class TrackingBriefOut(BaseModel):
 
 class TrackingOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     procedure_name: str

@@ -61,7 +61,7 @@ class StepOut(BaseModel):
 class DossierOut(BaseModel):
     code: str
     version: int = Field(description="send it back with a transition: a stale version is a 409")
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int
@@ -155,7 +155,7 @@ class PartyOut(BaseModel):
 class TimelineRow(BaseModel):
     at: datetime
     action: str
-    status: str
+    status: DossierStatus
     step_position: int | None
     giver: PartyOut
     receiver: PartyOut
@@ -218,7 +218,7 @@ DueFilter = Literal["soon", "overdue"]
 
 class TaskOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_label: str
     procedure_code: str
     procedure_name: str

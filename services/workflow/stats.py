@@ -105,7 +105,7 @@ from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.auth import Actor
 from services.core.errors import Forbidden, NotFound, Unprocessable
 from services.domain.rules import overdue_clause, overdue_sql
-from services.domain.vocabulary import PAUSED, SEE_ALL_ROLES, STATUS_CODES, open_states_sql
+from services.domain.vocabulary import PAUSED, SEE_ALL_ROLES, STATUS_CODES, DossierStatus, open_states_sql
 from services.models import (
     Agency,
     AgencyLevel,
@@ -338,7 +338,7 @@ class Stats(Indicators):
 
 class OverdueDossier(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     procedure_code: str
     procedure_name: str

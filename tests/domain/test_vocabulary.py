@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +16,7 @@ from services.domain.rules import in_force, in_force_clause, is_overdue, overdue
 from services.models import Dossier, ProcedureVersion, SlaTimer
 from tests.factories import create_agency, create_dossier, create_procedure_version
 
+SPA_VOCABULARY = Path(__file__).parents[2] / "frontend" / "src" / "api" / "vocabulary.ts"
 NOW = datetime.fromisoformat("2026-03-10T09:00:00+07:00")
 
 
@@ -58,6 +61,14 @@ def test_the_role_sets_use_only_known_roles_and_the_demo_seeds_every_staff_role(
         assert roles <= v.STAFF_ROLES
     assert {role.code for role in DEMO_ROLES} == v.STAFF_ROLES
     assert v.RoleCode.INSPECTOR not in v.ACTING_ROLES
+
+
+def test_the_spa_places_every_state_in_the_same_phase() -> None:
+    source = SPA_VOCABULARY.read_text(encoding="utf-8")
+    table = source[source.index("export const PHASE") :]
+    table = table[: table.index("};")]
+    spa = dict(re.findall(r"^\s+(\w+): \"(\w+)\",$", table, re.M))
+    assert spa == {status.value: status.phase.value for status in v.DossierStatus}
 
 
 async def test_sql_overdue_agrees_with_the_python_predicate(session: AsyncSession) -> None:
