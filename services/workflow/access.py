@@ -52,8 +52,6 @@ from services.workflow.engine import (
 DeskAction = Literal[
     "accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result", "request_redelivery"
 ]
-# the desk's open states before the dossier is received (the counter's check)
-_BEFORE_RECEIPT = AWAITING_RECEIPT
 # the states each desk action's service accepts; any other is a 409 for every caller
 _STATES: dict[DeskAction, frozenset[str]] = {
     "accept": frozenset({"submitted"}),
@@ -97,7 +95,7 @@ async def dossier_for(session: AsyncSession, code: str, actor: Actor, *, lock: b
 async def _desk_may(session: AsyncSession, dossier: Dossier, actor: Actor, action: DeskAction) -> bool | None:
     """True or False for the caller; None when the dossier's state (or step) allows nobody."""
     status = dossier.status
-    if status in _BEFORE_RECEIPT and dossier.received_at is None:
+    if status in AWAITING_RECEIPT and dossier.received_at is None:
         return actor.agency_id == dossier.receiving_agency_id and actor.has_any(RoleCode.COUNTER)
     if status == "received" and dossier.workflow_template_id is None:
         return actor.agency_id == dossier.current_agency_id
