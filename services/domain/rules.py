@@ -9,10 +9,11 @@ drift apart: they are the same lines (tests/domain/test_vocabulary.py checks the
 The rules take the columns as arguments rather than naming the tables, so this package needs no ORM
 (see ``services.domain``) and a raw-SQL caller can pass ``literal_column("d.status")``.
 
-"Overdue" here is the legal one the indicators count and the overdue list shows. Two flags shown to
-people are deliberately other questions and are not this rule: the citizen's tracking page says whether
-the *appointment* they hold (moved once by an apology) has passed while the clock runs, and an officer's
-task list marks a task whose running *step* or dossier is past its due time.
+"Overdue" (``is_overdue``) is the legal one the indicators count and the overdue list shows. Two flags
+shown to people are deliberately other questions: an officer's task list marks a task whose running
+*step* or dossier is past its due time (``task_past_due``, with ``step_due_soon``, also Python and SQL
+from one source), and the citizen's tracking page says whether the *appointment* they hold (moved once
+by an apology) has passed while the clock runs (``intake_api/routers/tracking.py``, Python only).
 """
 
 from __future__ import annotations
@@ -162,4 +163,39 @@ def in_force(*, published: bool, valid_from: date, valid_to: date | None, day: d
 def in_force_clause(*, published: Any, valid_from: Any, valid_to: Any, day: Any) -> ColumnElement[bool]:
     """``in_force`` as SQL over a version's columns (``ProcedureVersion`` or an alias of it)."""
     clause: ColumnElement[bool] = _in_force(_SQL, published, valid_from, valid_to, day)
+    return clause
+
+
+# --- an officer's task: past due, due soon ---------------------------------------------------------
+
+
+def _task_past_due(ops: _Ops, step_due_at: Any, due_at: Any, now: Any) -> Any:
+    # the running step's due time or the dossier's has passed (not the legal "overdue": no pause rule)
+    return ops.any(ops.less(step_due_at, now), ops.less(due_at, now))
+
+
+def task_past_due(*, step_due_at: datetime | None, due_at: datetime | None, now: datetime) -> bool:
+    """The task list's red flag: the running step's due time, or the dossier's, has passed."""
+    return _task_past_due(_PY, step_due_at, due_at, now) is True
+
+
+def task_past_due_clause(*, step_due_at: Any, due_at: Any, now: Any) -> ColumnElement[bool]:
+    """``task_past_due`` as SQL over the running step timer's and the dossier's ``due_at``."""
+    clause: ColumnElement[bool] = _task_past_due(_SQL, step_due_at, due_at, now)
+    return clause
+
+
+def _step_due_soon(ops: _Ops, due_soon_at: Any, due_at: Any, now: Any) -> Any:
+    # inside the running step's warning window: from its warning time up to its due time
+    return ops.all(ops.at_most(due_soon_at, now), ops.at_most(now, due_at))
+
+
+def step_due_soon(*, due_soon_at: datetime | None, due_at: datetime | None, now: datetime) -> bool:
+    """The task list's amber flag: the running step is between its warning time and its due time."""
+    return _step_due_soon(_PY, due_soon_at, due_at, now) is True
+
+
+def step_due_soon_clause(*, due_soon_at: Any, due_at: Any, now: Any) -> ColumnElement[bool]:
+    """``step_due_soon`` as SQL over the running step timer's columns."""
+    clause: ColumnElement[bool] = _step_due_soon(_SQL, due_soon_at, due_at, now)
     return clause

@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from services.core.auth import Actor
 from services.core.errors import Forbidden
+from services.domain.rules import step_due_soon, step_due_soon_clause, task_past_due, task_past_due_clause
 from services.domain.vocabulary import (
     MANAGER_ROLES,
     OPEN,
@@ -283,8 +284,8 @@ async def tasks(
         base = base.where(Dossier.status == status)
     if procedure:
         base = base.where(Procedure.code == procedure)
-    overdue = or_(SlaTimer.due_at < now, Dossier.due_at < now)
-    soon = and_(SlaTimer.due_soon_at <= now, SlaTimer.due_at >= now)
+    overdue = task_past_due_clause(step_due_at=SlaTimer.due_at, due_at=Dossier.due_at, now=now)
+    soon = step_due_soon_clause(due_soon_at=SlaTimer.due_soon_at, due_at=SlaTimer.due_at, now=now)
     filtered = base.where(overdue) if due == "overdue" else base.where(soon) if due == "soon" else base
     counted = base.subquery()
     count_row = (
@@ -316,8 +317,10 @@ async def tasks(
             received_at=dossier.received_at,
             step_due_at=timer.due_at if timer else None,
             due_at=dossier.appointment_at or dossier.due_at,
-            due_soon=bool(timer and timer.due_soon_at <= now <= timer.due_at),
-            overdue=bool((timer and timer.due_at < now) or (dossier.due_at and dossier.due_at < now)),
+            due_soon=step_due_soon(
+                due_soon_at=timer.due_soon_at if timer else None, due_at=timer.due_at if timer else None, now=now
+            ),
+            overdue=task_past_due(step_due_at=timer.due_at if timer else None, due_at=dossier.due_at, now=now),
             postal_returned=bool(by_post),
         )
         for dossier, code, name, timer, by_post in rows.all()

@@ -6,13 +6,24 @@ import itertools
 import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import literal, select, text
+from sqlalchemy import DateTime, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.demo.seed import DEMO_ROLES
 from services.domain import vocabulary as v
-from services.domain.rules import in_force, in_force_clause, is_overdue, overdue_clause, overdue_sql
+from services.domain.rules import (
+    in_force,
+    in_force_clause,
+    is_overdue,
+    overdue_clause,
+    overdue_sql,
+    step_due_soon,
+    step_due_soon_clause,
+    task_past_due,
+    task_past_due_clause,
+)
 from services.models import Dossier, ProcedureVersion, SlaTimer
 from tests.factories import create_agency, create_dossier, create_procedure_version
 
@@ -148,3 +159,18 @@ async def test_sql_in_force_agrees_with_the_python_predicate(session: AsyncSessi
             answer = await session.scalar(select(clause).where(ProcedureVersion.id == version.id))
             python = in_force(published=published, valid_from=version.valid_from, valid_to=valid_to, day=day)
             assert answer is python, (published, valid_to, day)
+
+
+async def test_the_task_flags_say_the_same_in_sql_and_in_python(session: AsyncSession) -> None:
+    hour = timedelta(hours=1)
+    moments = (None, NOW - hour, NOW, NOW + hour)
+
+    def value(moment: datetime | None) -> Any:
+        return literal(moment, DateTime(timezone=True))
+
+    for first, second in itertools.product(moments, moments):
+        past_due = task_past_due_clause(step_due_at=value(first), due_at=value(second), now=value(NOW))
+        soon = step_due_soon_clause(due_soon_at=value(first), due_at=value(second), now=value(NOW))
+        sql_past_due, sql_soon = (await session.execute(select(past_due, soon))).one()
+        assert bool(sql_past_due) is task_past_due(step_due_at=first, due_at=second, now=NOW), (first, second)
+        assert bool(sql_soon) is step_due_soon(due_soon_at=first, due_at=second, now=NOW), (first, second)
