@@ -15,7 +15,7 @@ from services.calendar.store import calendar_for
 from services.core.audit import audit_entry, record
 from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
-from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
+from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.schemas import DocumentOut, ShipmentOut
@@ -128,7 +128,7 @@ async def waiting(
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .where(Dossier.received_at.is_(None))
-        .where(Dossier.status == status if status else Dossier.status.in_(("submitted", "awaiting_supplement")))
+        .where(Dossier.status == status if status else Dossier.status.in_(AWAITING_RECEIPT))
     )
     if not actor.has_any(RoleCode.ADMIN):
         query = query.where(Dossier.receiving_agency_id == actor.agency_id)

@@ -32,7 +32,7 @@ from services.core.deps import (
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
-from services.domain.vocabulary import ACTING_ROLES, STATUS_CODES, STATUS_LABELS_VI
+from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
@@ -403,7 +403,7 @@ async def upload_documents(
             session, counters, settings, code=code, secret=parsed.data.secret,
             client_ip=_client_ip(request), now=clock.now(), lock=True,
         )  # fmt: skip
-        uploads, allowed, kind = parsed.uploads, frozenset({"submitted", "awaiting_supplement"}), "input"
+        uploads, allowed, kind = parsed.uploads, AWAITING_RECEIPT, "input"
     if dossier.status not in allowed:
         raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
     _attach(session, settings, dossier, uploads, kind=kind, clock=clock, staff_id=actor.staff_id if actor else None)
