@@ -38,7 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import Actor
 from services.core.errors import Conflict, Forbidden, NotFound
-from services.domain.vocabulary import AWAITING_RECEIPT, NOT_CLOSED, SEE_ALL_ROLES, RoleCode
+from services.domain.vocabulary import (
+    AWAITING_RECEIPT,
+    BEFORE_RECEIPT,
+    NOT_CLOSED,
+    RUNNING,
+    SEE_ALL_ROLES,
+    DossierStatus,
+    RoleCode,
+)
 from services.models import Dossier, Handover
 from services.workflow.engine import (
     ON_THE_SPOT_ROLE,
@@ -56,10 +64,10 @@ DeskAction = Literal[
 _STATES: dict[DeskAction, frozenset[str]] = {
     "accept": frozenset({"submitted"}),
     "refuse": AWAITING_RECEIPT,
-    "request_supplement": frozenset({"submitted", "received", "processing"}),
-    "request_payment": frozenset({"received", "processing"}),
+    "request_supplement": BEFORE_RECEIPT | RUNNING,
+    "request_payment": RUNNING,
     "attach_input": NOT_CLOSED,
-    "attach_result": frozenset({"received", "processing", "resolved"}),
+    "attach_result": RUNNING | {DossierStatus.RESOLVED},
     "request_redelivery": frozenset({"resolved"}),
 }
 
