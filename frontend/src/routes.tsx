@@ -8,6 +8,7 @@ import { leaderRoutes } from "./pages/leader/routes";
 import { NotFound } from "./pages/NotFound";
 import { SignIn } from "./pages/SignIn";
 import { staffRoutes } from "./pages/staff/routes";
+import { STATS_ROLES } from "./api/vocabulary";
 
 // URL map (Vietnamese paths): citizen pages are public; /can-bo/ staff, /lanh-dao/ leaders, /quan-tri/ admins.
 export const routes: RouteObject[] = [
@@ -17,7 +18,7 @@ export const routes: RouteObject[] = [
       ...citizenRoutes,
       { path: "dang-nhap", element: <SignIn /> },
       { path: "can-bo", element: <RequireRole />, children: staffRoutes },
-      { path: "lanh-dao", element: <RequireRole roles={["leader", "inspector", "head", "admin"]} />, children: leaderRoutes },
+      { path: "lanh-dao", element: <RequireRole roles={STATS_ROLES} />, children: leaderRoutes },
       { path: "quan-tri", element: <RequireRole roles={["admin"]} />, children: adminRoutes },
       { path: "*", element: <NotFound /> },
     ],

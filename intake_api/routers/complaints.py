@@ -12,6 +12,7 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import NotFound, problem_responses
 from services.core.throttle import PublicWrite, per_address
+from services.domain.vocabulary import COMPLAINT_ROLES, RoleCode
 from services.intake.complaints import (
     AnswerIn,
     ComplaintIn,
@@ -28,7 +29,7 @@ from services.intake.complaints import (
 from services.models import Complaint
 
 router = APIRouter(prefix="/api/v1/complaints", tags=["complaints"])
-Handler = Annotated[Actor, Depends(require_roles("counter", "head", "leader", "admin"))]
+ComplaintHandler = Annotated[Actor, Depends(require_roles(*COMPLAINT_ROLES))]
 Code = Annotated[str, Path(max_length=32)]
 
 
@@ -68,7 +69,7 @@ async def public_complaint(code: Code, session: SessionDep) -> ComplaintPublicOu
 @router.get("", responses=problem_responses(401, 403))
 async def list_complaints(
     session: SessionDep,
-    actor: Handler,
+    actor: ComplaintHandler,
     clock: ClockDep,
     request: Request,
     state: Annotated[
@@ -78,7 +79,7 @@ async def list_complaints(
 ) -> list[ComplaintStaffOut]:
     """The agency's complaints, oldest deadline first, with their contacts (audited)."""
     query = select(Complaint).order_by(Complaint.answer_due_at, Complaint.received_at).limit(limit)
-    if not actor.has_any("admin"):
+    if not actor.has_any(RoleCode.ADMIN):
         query = query.where(Complaint.agency_id == actor.agency_id)
     if state is not None:
         query = query.where(Complaint.status == state)
@@ -97,9 +98,11 @@ async def list_complaints(
 
 
 @router.post("/{code}/answer", responses=problem_responses(401, 403, 404, 409, 422))
-async def answer(code: Code, body: AnswerIn, session: SessionDep, actor: Handler, clock: ClockDep) -> ComplaintStaffOut:
+async def answer(
+    code: Code, body: AnswerIn, session: SessionDep, actor: ComplaintHandler, clock: ClockDep
+) -> ComplaintStaffOut:
     """Answer a complaint (and publish the answer unless ``publish`` is false)."""
-    complaint = await agency_complaint(session, code, actor.agency_id, admin=actor.has_any("admin"))
+    complaint = await agency_complaint(session, code, actor.agency_id, admin=actor.has_any(RoleCode.ADMIN))
     now = clock.now()
     await answer_complaint(session, complaint, body, staff_id=actor.staff_id, now=now)
     return await staff_view(session, complaint, now)
@@ -107,10 +110,10 @@ async def answer(code: Code, body: AnswerIn, session: SessionDep, actor: Handler
 
 @router.post("/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
 async def refuse(
-    code: Code, body: ComplaintRefusalIn, session: SessionDep, actor: Handler, clock: ClockDep
+    code: Code, body: ComplaintRefusalIn, session: SessionDep, actor: ComplaintHandler, clock: ClockDep
 ) -> ComplaintStaffOut:
     """Decline to handle a complaint, with the reason (due within 2 working days of receipt)."""
-    complaint = await agency_complaint(session, code, actor.agency_id, admin=actor.has_any("admin"))
+    complaint = await agency_complaint(session, code, actor.agency_id, admin=actor.has_any(RoleCode.ADMIN))
     now = clock.now()
     await refuse_complaint(session, complaint, body, staff_id=actor.staff_id, now=now)
     return await staff_view(session, complaint, now)

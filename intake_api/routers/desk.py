@@ -6,21 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import calendar_for
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
+from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
 from services.intake import dossiers as intake
 from services.intake import postal
-from services.intake.schemas import STATUS_LABELS_VI, DocumentOut, ShipmentOut
+from services.intake.schemas import DocumentOut, ShipmentOut
 from services.models import (
-    STATUS_CODES,
     Document,
     Dossier,
     PostalShipment,
@@ -32,15 +31,13 @@ from services.models import (
 from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
-Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
-Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "inspector", "admin"))]
 Code = Annotated[str, Path(max_length=64)]
 Waiting = Literal["submitted", "awaiting_supplement"]
 
 
 class WaitingItemOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_label: str
     channel: int
     procedure_code: str
@@ -90,7 +87,7 @@ class DeskShipmentOut(ShipmentOut):
 
 class DeskDossierOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int
@@ -116,7 +113,7 @@ class DeskDossierOut(BaseModel):
 @router.get("/dossiers", responses=problem_responses(401, 403))
 async def waiting(
     session: SessionDep,
-    actor: Counter,
+    actor: CounterActor,
     status: Waiting | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -131,9 +128,9 @@ async def waiting(
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .where(Dossier.received_at.is_(None))
-        .where(Dossier.status == status if status else Dossier.status.in_(("submitted", "awaiting_supplement")))
+        .where(Dossier.status == status if status else Dossier.status.in_(AWAITING_RECEIPT))
     )
-    if not actor.has_any("admin"):
+    if not actor.has_any(RoleCode.ADMIN):
         query = query.where(Dossier.receiving_agency_id == actor.agency_id)
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.execute(
@@ -244,7 +241,7 @@ async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> 
 
 @router.get("/dossiers/{code}", responses=problem_responses(401, 403, 404))
 async def desk_dossier(
-    code: Code, session: SessionDep, actor: Staff, request: Request, clock: ClockDep
+    code: Code, session: SessionDep, actor: StaffActor, request: Request, clock: ClockDep
 ) -> DeskDossierOut:
     """One dossier for staff who may see it: the applicant (audited read), the files and the checklist."""
     dossier = await dossier_for(session, code, actor)

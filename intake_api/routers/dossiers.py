@@ -18,16 +18,26 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.clock import Clock
 from services.core.config import Settings
-from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep, optional_actor, require_roles
+from services.core.deps import (
+    ActingActor,
+    ClockDep,
+    CounterActor,
+    CountersDep,
+    SessionDep,
+    SettingsDep,
+    StaffActor,
+    optional_actor,
+    require_roles,
+)
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
+from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
 from services.intake.schemas import (
-    STATUS_LABELS_VI,
     CounterSubmissionIn,
     DecisionIn,
     DossierOut,
@@ -39,17 +49,14 @@ from services.intake.schemas import (
     SupplementRequestIn,
     WithdrawIn,
 )
-from services.models import STATUS_CODES, Document, Dossier
+from services.models import Document, Dossier
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import ACT_ROLES, READ_ROLES, dossier_for, dossier_to_act_on
+from services.workflow.access import dossier_for, dossier_to_act_on
 from services.workflow.engine import ON_THE_SPOT_ROLE
 from services.workflow.on_the_spot import RESULT_FIELD, OnTheSpotIn, OnTheSpotOut, resolve_on_the_spot
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
-Counter = Annotated[Actor, Depends(require_roles("counter", "admin"))]
 Delegated = Annotated[Actor, Depends(require_roles(ON_THE_SPOT_ROLE))]
-Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
-Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
 Code = Annotated[str, Path(max_length=64)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
@@ -227,7 +234,7 @@ async def submit_at_counter(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    actor: Counter,
+    actor: CounterActor,
     key: IdempotencyKey = None,
 ) -> Any:
     """The counter officer files the dossier for the citizen: received at once, with its due time and secret."""
@@ -303,7 +310,7 @@ async def resolve_at_counter(
 
 @router.post("/dossiers/{code}/accept", responses=problem_responses(401, 403, 404, 409))
 async def accept(
-    code: Code, body: DecisionIn, session: SessionDep, settings: SettingsDep, clock: ClockDep, actor: Counter
+    code: Code, body: DecisionIn, session: SessionDep, settings: SettingsDep, clock: ClockDep, actor: CounterActor
 ) -> DossierOut:
     """Accept an online submission: it is received and its clock starts by the receipt rules."""
     dossier = await dossier_to_act_on(session, code, actor, "accept")
@@ -313,7 +320,7 @@ async def accept(
 
 @router.post("/dossiers/{code}/postal-redelivery", responses=problem_responses(401, 403, 404, 409, 422))
 async def postal_redelivery(
-    code: Code, body: DecisionIn, session: SessionDep, clock: ClockDep, actor: Counter
+    code: Code, body: DecisionIn, session: SessionDep, clock: ClockDep, actor: CounterActor
 ) -> DossierOut:
     """Ask the post to deliver again a result it brought back to the desk (a new delivery is booked)."""
     dossier = await dossier_to_act_on(session, code, actor, "request_redelivery")
@@ -322,7 +329,7 @@ async def postal_redelivery(
 
 
 @router.post("/dossiers/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
-async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: Counter) -> DossierOut:
+async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: CounterActor) -> DossierOut:
     """Refuse an online submission, with reasons (form 03)."""
     dossier = await dossier_to_act_on(session, code, actor, "refuse")
     await intake.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons)
@@ -331,7 +338,7 @@ async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockD
 
 @router.post("/dossiers/{code}/supplement-requests", responses=problem_responses(401, 403, 404, 409, 422))
 async def request_supplement(
-    code: Code, body: SupplementRequestIn, session: SessionDep, clock: ClockDep, actor: Staff
+    code: Code, body: SupplementRequestIn, session: SessionDep, clock: ClockDep, actor: ActingActor
 ) -> DossierOut:
     """Ask the citizen for missing or corrected documents (form 02); a running clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
@@ -384,8 +391,8 @@ async def upload_documents(
     awaiting a supplement, or staff (bearer token, ``data`` = {"kind": "input" | "result"}) who may act on it
     now: the desk before receipt, whoever may act on the current step, a result by whoever may resolve it."""
     if actor is not None:
-        if not actor.has_any(*ACT_ROLES):
-            raise Forbidden(f"This needs one of the roles: {', '.join(ACT_ROLES)}.", code="role_required")
+        if not actor.has_any(*ACTING_ROLES):
+            raise Forbidden(f"This needs one of the roles: {', '.join(sorted(ACTING_ROLES))}.", code="role_required")
         staff_upload = await parse(request, StaffUploadIn)
         uploads, kind = staff_upload.uploads, staff_upload.data.kind
         dossier = await dossier_to_act_on(session, code, actor, "attach_result" if kind == "result" else "attach_input")
@@ -396,7 +403,7 @@ async def upload_documents(
             session, counters, settings, code=code, secret=parsed.data.secret,
             client_ip=_client_ip(request), now=clock.now(), lock=True,
         )  # fmt: skip
-        uploads, allowed, kind = parsed.uploads, frozenset({"submitted", "awaiting_supplement"}), "input"
+        uploads, allowed, kind = parsed.uploads, AWAITING_RECEIPT, "input"
     if dossier.status not in allowed:
         raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
     _attach(session, settings, dossier, uploads, kind=kind, clock=clock, staff_id=actor.staff_id if actor else None)
@@ -406,7 +413,7 @@ async def upload_documents(
 
 @router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))
 async def download_document(
-    code: Code, document_id: str, session: SessionDep, settings: SettingsDep, actor: Reader, request: Request
+    code: Code, document_id: str, session: SessionDep, settings: SettingsDep, actor: StaffActor, request: Request
 ) -> FileResponse:
     """A document's file, for staff who may see the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)

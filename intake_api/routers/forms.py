@@ -4,27 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
 from services.core.audit import audit_entry, record, record_printed
-from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
+from services.core.deps import ActingActor, ClockDep, ManagerActor, SessionDep, SettingsDep, StaffActor
 from services.core.errors import NotFound, Unprocessable, problem_responses
 from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
+from services.domain.vocabulary import RoleCode
 from services.intake import dossiers as intake
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
 from services.models import Agency
-from services.workflow.access import READ_ROLES, dossier_for
+from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
-Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "leader", "admin"))]
-Reader = Annotated[Actor, Depends(require_roles(*READ_ROLES))]
 # the record book lists every applicant of the desk: for its heads and leaders, not every officer
-BookKeeper = Annotated[Actor, Depends(require_roles("head", "leader", "admin"))]
 Code = Annotated[str, Path(max_length=64)]
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}, "description": "the form as PDF"}}
 
@@ -46,7 +43,7 @@ async def receipt(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    actor: Staff,
+    actor: ActingActor,
     request: Request,
     offload: OffloadDep,
 ) -> Response:
@@ -80,7 +77,7 @@ async def receipt(
     responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def supplement(
-    code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request, offload: OffloadDep
+    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, request: Request, offload: OffloadDep
 ) -> Response:
     """Mẫu 02: the request to supplement or complete the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)
@@ -94,7 +91,7 @@ async def supplement(
     responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def refusal(
-    code: Code, session: SessionDep, clock: ClockDep, actor: Reader, request: Request, offload: OffloadDep
+    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, request: Request, offload: OffloadDep
 ) -> Response:
     """Mẫu 03: the refusal with its reasons (audited)."""
     dossier = await dossier_for(session, code, actor)
@@ -108,7 +105,7 @@ async def refusal(
 async def record_book(
     session: SessionDep,
     clock: ClockDep,
-    actor: BookKeeper,
+    actor: ManagerActor,
     request: Request,
     offload: OffloadDep,
     from_: Annotated[IsoDate, Query(alias="from")],
@@ -121,7 +118,7 @@ async def record_book(
         raise Unprocessable("The period runs from 'from' to 'to', at most a year.", code="invalid_period")
     query = (
         select(Agency).where(Agency.code == agency)
-        if agency and actor.has_any("admin")
+        if agency and actor.has_any(RoleCode.ADMIN)
         else select(Agency).where(Agency.id == actor.agency_id)
     )
     desk = await session.scalar(query)

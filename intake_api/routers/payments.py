@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Path, status
 from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
+from services.domain.vocabulary import PAYMENT_ROLES
 from services.intake import payments
 from services.workflow.access import dossier_to_act_on
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-Staff = Annotated[Actor, Depends(require_roles("counter", "specialist", "head", "admin"))]
+PaymentStaff = Annotated[Actor, Depends(require_roles(*PAYMENT_ROLES))]
 
 
 @router.post(
@@ -26,7 +27,7 @@ async def request_payment(
     body: payments.PaymentRequestIn,
     session: SessionDep,
     clock: ClockDep,
-    actor: Staff,
+    actor: PaymentStaff,
 ) -> payments.PaymentOut:
     """Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_payment")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import AdminActor, ClockDep, SessionDep
 from services.core.errors import problem_responses
 from services.intake.catalogue import (
     CatalogueFacets,
@@ -30,7 +30,6 @@ from services.intake.catalogue import (
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])
 catalogue_router = APIRouter(prefix="/api/v1/catalogue", tags=["procedures"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
 Code = Annotated[str, Path(min_length=1, max_length=64, description="national procedure code (mã TTHC)")]
 
 
@@ -64,7 +63,7 @@ async def read_procedure(code: Code, session: SessionDep, clock: ClockDep) -> Pr
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
-async def create(body: ProcedureCreate, session: SessionDep, actor: Admin, request: Request) -> ProcedureDetail:
+async def create(body: ProcedureCreate, session: SessionDep, actor: AdminActor, request: Request) -> ProcedureDetail:
     """Create a procedure with its first published version (administrators)."""
     detail = await create_procedure(session, body)
     _audit(session, request, actor, detail)
@@ -72,7 +71,9 @@ async def create(body: ProcedureCreate, session: SessionDep, actor: Admin, reque
 
 
 @router.post("/{code}/versions", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422))
-async def publish(code: Code, body: VersionIn, session: SessionDep, actor: Admin, request: Request) -> ProcedureDetail:
+async def publish(
+    code: Code, body: VersionIn, session: SessionDep, actor: AdminActor, request: Request
+) -> ProcedureDetail:
     """Publish a new version of a procedure; the previous one stays unchanged but ends where it starts."""
     detail = await publish_version(session, code, body)
     _audit(session, request, actor, detail)

@@ -14,10 +14,11 @@ from services.core.errors import Unprocessable, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
 from services.core.validation import StrictModel
+from services.domain.vocabulary import NOT_CLOSED, STATUS_CODES, STATUS_LABELS_VI
 from services.intake import dossiers as intake
 from services.intake.citizen import Proof, citizen_dossier, prove
-from services.intake.schemas import STATUS_LABELS_VI, HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
-from services.models import STATUS_CODES, Dossier, PostalShipment
+from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
+from services.models import Dossier, PostalShipment
 
 router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 
@@ -61,7 +62,7 @@ def _due(dossier: Dossier, paused_since: datetime | None, now: datetime) -> tupl
     """The appointment the citizen holds (moved once by an apology) and whether it has passed while the
     dossier is open and its clock running."""
     due = dossier.appointment_at or dossier.due_at
-    open_now = dossier.status in intake.OPEN_STATES
+    open_now = dossier.status in NOT_CLOSED
     return due, bool(open_now and due is not None and due < now and paused_since is None)
 
 

@@ -11,11 +11,12 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import ActorDep, SessionDep, require_roles
 from services.core.errors import problem_responses
+from services.domain.vocabulary import RESEND_ROLES
 from services.notification import service
 from services.notification.schemas import ChannelName, InboxOut, NotificationOut, NotificationStatus
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
-Resender = Annotated[Actor, Depends(require_roles("admin", "counter"))]
+Resender = Annotated[Actor, Depends(require_roles(*RESEND_ROLES))]
 
 
 @router.get("", responses=problem_responses(401, 403, 404))

@@ -6,21 +6,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import SessionDep, SettingsDep, require_roles
+from services.core.deps import AdminActor, SessionDep, SettingsDep
 from services.core.errors import problem_responses
 from services.notification import outbound
 from services.notification.schemas import DeliveryOut, DeliveryPage, DeliveryStatus, SubscriptionIn, SubscriptionOut
 
 router = APIRouter(tags=["webhook subscriptions"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
 
 
 @router.get("/api/v1/webhook-subscriptions", responses=problem_responses(401, 403))
-async def list_subscriptions(session: SessionDep, _: Admin) -> list[SubscriptionOut]:
+async def list_subscriptions(session: SessionDep, _: AdminActor) -> list[SubscriptionOut]:
     """Every subscriber, by name."""
     rows = await outbound.list_subscriptions(session)
     return [SubscriptionOut.model_validate(row, from_attributes=True) for row in rows]
@@ -28,7 +26,7 @@ async def list_subscriptions(session: SessionDep, _: Admin) -> list[Subscription
 
 @router.post("/api/v1/webhook-subscriptions", responses=problem_responses(401, 403, 422))
 async def put_subscription(
-    data: SubscriptionIn, request: Request, session: SessionDep, settings: SettingsDep, actor: Admin
+    data: SubscriptionIn, request: Request, session: SessionDep, settings: SettingsDep, actor: AdminActor
 ) -> SubscriptionOut:
     """Create a subscriber, or replace the one with this name (https URL to an allowed address, secret setting,
     event types, active)."""
@@ -51,7 +49,7 @@ async def put_subscription(
 async def deliveries(
     subscription_id: uuid.UUID,
     session: SessionDep,
-    _: Admin,
+    _: AdminActor,
     status: DeliveryStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> DeliveryPage:
@@ -61,7 +59,7 @@ async def deliveries(
 
 
 @router.post("/api/v1/webhook-deliveries/{delivery_id}/replay", responses=problem_responses(401, 403, 404, 409))
-async def replay(delivery_id: uuid.UUID, request: Request, session: SessionDep, actor: Admin) -> DeliveryOut:
+async def replay(delivery_id: uuid.UUID, request: Request, session: SessionDep, actor: AdminActor) -> DeliveryOut:
     """Send a failed (or delivered) webhook again, under the same webhook-id, attempts reset."""
     row = await outbound.replay(session, delivery_id)
     record(

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import ActorDep, SessionDep, require_roles
+from services.core.deps import ActorDep, AdminActor, SessionDep
 from services.core.errors import problem_responses
 from services.notification import templates
 from services.notification.schemas import ChannelName, Locale, PreviewIn, PreviewOut, TemplateIn, TemplateOut
 
 router = APIRouter(prefix="/api/v1/notification-templates", tags=["notification templates"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
 
 
 @router.get("", responses=problem_responses(401))
@@ -34,7 +32,7 @@ async def list_templates(
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403))
-async def create_template(data: TemplateIn, request: Request, session: SessionDep, actor: Admin) -> TemplateOut:
+async def create_template(data: TemplateIn, request: Request, session: SessionDep, actor: AdminActor) -> TemplateOut:
     """Publish a new template version (administrators, audited); refused if it cannot render or an SMS needs over
     2 parts."""
     row = await templates.create_version(session, data)
@@ -53,6 +51,6 @@ async def create_template(data: TemplateIn, request: Request, session: SessionDe
 
 
 @router.post("/preview", responses=problem_responses(401, 403))
-async def preview(data: PreviewIn, session: SessionDep, _: Admin) -> PreviewOut:
+async def preview(data: PreviewIn, session: SessionDep, _: AdminActor) -> PreviewOut:
     """Render a template (the current one, or the text sent) with sample data; for SMS, the encoding and segments."""
     return await templates.preview(session, data)

@@ -16,6 +16,7 @@ from services.core.clock import Clock
 from services.core.config import Settings
 from services.core.errors import DomainError, Forbidden, Unauthorized
 from services.core.revocation import TokenStates
+from services.domain.vocabulary import ACTING_ROLES, COUNTER_ROLES, MANAGER_ROLES, STAFF_ROLES, STATS_ROLES, RoleCode
 
 
 def get_settings(request: Request) -> Settings:
@@ -159,3 +160,18 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[Actor]]:
         return actor
 
     return dependency
+
+
+# --- the named role dependencies: the role sets of services.domain.vocabulary, one name each -------
+
+AdminActor = Annotated[Actor, Depends(require_roles(RoleCode.ADMIN))]
+# every staff role: reading dossiers and the shared references (calendar, templates, directory)
+StaffActor = Annotated[Actor, Depends(require_roles(*STAFF_ROLES))]
+# staff who act on dossiers (everyone but the inspector)
+ActingActor = Annotated[Actor, Depends(require_roles(*ACTING_ROLES))]
+# the counter's work (an administrator may do it too)
+CounterActor = Annotated[Actor, Depends(require_roles(*COUNTER_ROLES))]
+# the agency's management and the administrator
+ManagerActor = Annotated[Actor, Depends(require_roles(*MANAGER_ROLES))]
+# the readers of the indicators and the overdue list
+StatsActor = Annotated[Actor, Depends(require_roles(*STATS_ROLES))]

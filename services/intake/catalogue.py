@@ -55,6 +55,7 @@ from services.calendar.working import VN_TZ
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.text import NAME_FIELD_SEPARATOR, fold, procedure_search_text
 from services.core.validation import IsoDate, StrictModel
+from services.domain.rules import in_force_clause
 from services.models import (
     Agency,
     AgencyLevel,
@@ -339,10 +340,8 @@ def _escape_like(text: str) -> str:
 
 
 def _in_force(version: type[ProcedureVersion], today: date) -> ColumnElement[bool]:
-    return and_(
-        version.published.is_(True),
-        version.valid_from <= today,
-        or_(version.valid_to.is_(None), version.valid_to > today),
+    return in_force_clause(
+        published=version.published, valid_from=version.valid_from, valid_to=version.valid_to, day=today
     )
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,9 +22,11 @@ from services.calendar.working import VN_TZ
 from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from services.domain.rules import in_force_clause
+from services.domain.vocabulary import NOT_CLOSED, STATUS_LABELS_VI, RoleCode
 from services.intake.catalogue import information_only_ids
 from services.intake.notes import Note, fixed, note_of
-from services.intake.schemas import STATUS_LABELS_VI, SubmissionIn
+from services.intake.schemas import SubmissionIn
 from services.models import (
     Agency,
     Document,
@@ -42,7 +44,6 @@ from services.outbox import emit
 from services.outbox.events import Destination
 from services.sla.clocks import WarningPolicy, halt, pause, resume, start_dossier_clock
 
-OPEN_STATES = frozenset({"submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"})
 _SECRET_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a secret
 
 
@@ -90,9 +91,12 @@ async def current_version(session: AsyncSession, procedure_code: str, on: date) 
             .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
             .where(
                 Procedure.code == procedure_code,
-                ProcedureVersion.published.is_(True),
-                ProcedureVersion.valid_from <= on,
-                or_(ProcedureVersion.valid_to.is_(None), ProcedureVersion.valid_to > on),
+                in_force_clause(
+                    published=ProcedureVersion.published,
+                    valid_from=ProcedureVersion.valid_from,
+                    valid_to=ProcedureVersion.valid_to,
+                    day=on,
+                ),
             )
             .order_by(ProcedureVersion.version.desc())
             .limit(1)
@@ -244,7 +248,7 @@ async def create(
     if data.pickup_by_post and not version.postal_submission:
         raise Unprocessable("This procedure cannot be filed by post.", code="postal_submission_not_allowed")
     agency = await receiving_agency(session, version, data.agency_code, fallback=actor.agency_id if actor else None)
-    if actor is not None and not actor.has_any("admin") and agency.id != actor.agency_id:
+    if actor is not None and not actor.has_any(RoleCode.ADMIN) and agency.id != actor.agency_id:
         # counter intake files into the officer's own desk only (services.workflow.access)
         raise Forbidden("A counter officer files dossiers at their own desk only.", code="not_your_desk")
     code = await next_code(session, agency, today)
@@ -422,7 +426,7 @@ async def answer_supplement(
 
 async def withdraw(session: AsyncSession, dossier: Dossier, *, now: datetime, reason: str | None) -> None:
     """The applicant withdraws (from any open state); the clocks stop without an outcome."""
-    if dossier.status not in OPEN_STATES:
+    if dossier.status not in NOT_CLOSED:
         raise Conflict(f"A dossier that is {dossier.status} cannot be withdrawn.", code="invalid_state")
     await halt(session, dossier, at=now)
     dossier.status = "withdrawn"

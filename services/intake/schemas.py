@@ -8,21 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from services.core.validation import StrictModel, check_id_number, normalise_vn_phone
+from services.domain.vocabulary import DossierStatus
 
 ReturnMethod = Literal["counter", "postal", "online"]
-
-STATUS_LABELS_VI: dict[str, str] = {
-    "submitted": "Mới đăng ký",
-    "received": "Được tiếp nhận",
-    "refused": "Không được tiếp nhận",
-    "processing": "Đang xử lý",
-    "awaiting_supplement": "Yêu cầu bổ sung giấy tờ",
-    "awaiting_payment": "Yêu cầu thực hiện nghĩa vụ tài chính",
-    "withdrawn": "Công dân yêu cầu rút hồ sơ",
-    "stopped": "Dừng xử lý",
-    "resolved": "Đã xử lý xong",
-    "returned": "Đã trả kết quả",
-}
 
 # why the post could not deliver a result (the operator's reason codes; any other code is "other")
 POSTAL_FAILURE_LABELS_VI: dict[str, str] = {
@@ -117,7 +105,7 @@ class DocumentOut(BaseModel):
 
 class DossierOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int
@@ -187,7 +175,7 @@ class FeedbackIn(SecretIn):
 
 class HistoryItem(BaseModel):
     at: datetime
-    status: str
+    status: DossierStatus
     status_label: str = Field(description="Vietnamese; the SPA translates ``status``")
     note: str | None = Field(description="the note in Vietnamese, as written")
     note_code: str | None = Field(
@@ -218,7 +206,7 @@ class TrackingBriefOut(BaseModel):
     """What the phone number alone shows: the state and the due time, nothing else."""
 
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     due_at: datetime | None
@@ -228,7 +216,7 @@ class TrackingBriefOut(BaseModel):
 
 class TrackingOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     procedure_name: str

@@ -5,7 +5,6 @@ from services.models.audit import AuditLog
 from services.models.base import Base
 from services.models.calendar import CalendarOverride, WorkingCalendar
 from services.models.dossier import (
-    STATUS_CODES,
     Document,
     Dossier,
     DossierSequence,
@@ -32,7 +31,6 @@ from services.models.webhook import WebhookReceipt, WebhookSubscription
 from services.models.workflow import WorkflowStep, WorkflowTemplate
 
 __all__ = [
-    "STATUS_CODES",
     "Agency",
     "AgencyLevel",
     "AuditLog",

@@ -9,22 +9,9 @@ from sqlalchemy import BigInteger, ForeignKey, Identity, Index, Integer, String,
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from services.domain.vocabulary import STATUS_CODES
 from services.models.base import Base, Timestamps, UUIDPk
 from services.models.procedure import ProcedureVersion
-
-# DVCQG TrangThaiHoSo
-STATUS_CODES: dict[str, int] = {
-    "submitted": 1,
-    "received": 2,
-    "refused": 3,
-    "processing": 4,
-    "awaiting_supplement": 5,
-    "awaiting_payment": 6,
-    "withdrawn": 7,
-    "stopped": 8,
-    "resolved": 9,
-    "returned": 10,
-}
 
 
 class Dossier(Base, UUIDPk, Timestamps):
@@ -43,7 +30,7 @@ class Dossier(Base, UUIDPk, Timestamps):
         ForeignKey("workflow_template.id"), doc="the template it was routed with (kept when a new one is published)"
     )
     current_step_position: Mapped[int | None]
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), doc="a services.domain.vocabulary.DossierStatus")
     channel: Mapped[int] = mapped_column(doc="1 counter, 2 online, 3 public post")
     lock_version: Mapped[int] = mapped_column(Integer, default=1, doc="optimistic concurrency")
 
@@ -152,7 +139,7 @@ class PostalShipment(Base, UUIDPk, Timestamps):
     dossier_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dossier.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(16), doc="inbound (dossier) or outbound (result)")
     tracking_number: Mapped[str | None] = mapped_column(String(64), unique=True)
-    status: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(32), doc="a services.domain.vocabulary.DossierStatus")
     handed_over_at: Mapped[datetime | None]
     failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0", doc="failed delivery attempts")
     failure_code: Mapped[str | None] = mapped_column(String(32), doc="the operator's reason for the last failure")

@@ -17,11 +17,12 @@ from datetime import date
 from sqlalchemy import BigInteger, Index, Integer, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from services.domain.vocabulary import OPEN, in_order, open_states_sql
 from services.models.base import Base
 from services.models.dossier import Dossier
 from services.models.sla import SlaTimer
 
-OPEN_STATES = ("received", "processing", "awaiting_supplement", "awaiting_payment")
+OPEN_STATES = tuple(status.value for status in in_order(OPEN))
 # the histogram of the share of its legal limit a measured dossier used, for the medians: buckets named
 # by their lower bound in %, 2 points wide up to 100 % (where medians fall), 10 points up to 200 %, the
 # last one open (200 % or more)
@@ -31,7 +32,7 @@ NO_OFFICER = uuid.UUID(int=0)  # a step nobody was assigned to
 
 _dossier = Dossier.__table__.c
 _timer = SlaTimer.__table__.c
-OPEN_STATES_SQL = "status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
+OPEN_STATES_SQL = open_states_sql()
 # open dossiers, covering what the pending counts read: an index-only scan of what is open, never the history
 OPEN_DOSSIER_INDEX = Index(
     "ix_dossier_open_received",

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from services.calendar.working import VN_TZ
-from services.intake.schemas import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI, STATUS_LABELS_VI
+from services.domain.vocabulary import STATUS_LABELS_EN, STATUS_LABELS_VI
+from services.intake.schemas import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,7 @@ LABELS: dict[str, dict[str, dict[str, str]]] = {
         "reason_code": dict(POSTAL_FAILURE_LABELS_VI),
     },
     "en": {
-        "status": {
-            "submitted": "Submitted",
-            "received": "Received",
-            "refused": "Refused",
-            "processing": "Processing",
-            "awaiting_supplement": "Awaiting supplement",
-            "awaiting_payment": "Awaiting payment",
-            "withdrawn": "Withdrawn",
-            "stopped": "Stopped",
-            "resolved": "Resolved",
-            "returned": "Returned",
-        },
+        "status": dict(STATUS_LABELS_EN),
         "outcome": {"early": "early", "on_time": "on time", "late": "late"},
         "rating": {"satisfied": "Satisfied", "acceptable": "Acceptable", "dissatisfied": "Dissatisfied"},
         "timer": {"dossier": "The dossier's time limit", "step": "The step's time limit"},

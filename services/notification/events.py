@@ -28,10 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
 from services.core.errors import Unprocessable
+from services.domain.vocabulary import LEADER_ROLES
 from services.models import Agency, Complaint, Dossier, Notification, Procedure, ProcedureVersion, Staff, StaffRole
 from services.notification.defaults import default_for
 from services.notification.outbound import enqueue_deliveries
-from services.notification.rules import LEADER_ROLES, RULES, Rule
+from services.notification.rules import RULES, Rule
 from services.notification.templates import CurrentTemplate, Rendered, current_templates, render, with_labels
 from services.outbox.events import EventEnvelope
 from services.outbox.receiver import Handler

@@ -18,7 +18,6 @@ Channel = Literal["email", "sms", "in_app"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms", "in_app")
 LOCALES = ("vi", "en")
 StaffTarget = Literal["assignee", "desk", "agency"]
-LEADER_ROLES = ("head", "leader")
 
 
 @dataclass(frozen=True)

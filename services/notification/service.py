@@ -10,12 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound
+from services.domain.vocabulary import SEE_ALL_ROLES
 from services.models import Dossier, Notification
 from services.notification.masking import mask_recipient
 from services.notification.schemas import InboxOut, NotificationOut
 from services.workflow.access import dossier_for
-
-SEE_ALL = ("admin", "inspector")
 
 
 def out(notification: Notification, dossier_code: str | None) -> NotificationOut:
@@ -73,7 +72,7 @@ async def list_notifications(
     if dossier is not None:
         found = await dossier_for(session, dossier, actor)
         query = query.where(Notification.dossier_id == found.id)
-    elif not actor.has_any(*SEE_ALL):
+    elif not actor.has_any(*SEE_ALL_ROLES):
         query = query.where(_visible(actor))
     if status is not None:
         query = query.where(Notification.status == status)
@@ -110,7 +109,7 @@ async def _one(
     session: AsyncSession, actor: Actor, notification_id: uuid.UUID, *, lock: bool
 ) -> tuple[Notification, str | None]:
     query = _base().where(Notification.id == notification_id)
-    if not actor.has_any(*SEE_ALL):
+    if not actor.has_any(*SEE_ALL_ROLES):
         query = query.where(_visible(actor))
     if lock:
         query = query.with_for_update(of=Notification)

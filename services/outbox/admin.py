@@ -6,18 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import SessionDep, require_roles
+from services.core.deps import AdminActor, SessionDep
 from services.core.errors import Conflict, NotFound, problem_responses
 from services.models import OutboxEvent
 
 Status = Literal["pending", "delivered", "parked"]
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
 
 
 class OutboxEventOut(BaseModel):
@@ -47,7 +45,7 @@ def outbox_router(service: str = "workflow") -> APIRouter:
     @router.get("", responses=problem_responses(401, 403))
     async def list_events(
         session: SessionDep,
-        _: Admin,
+        _: AdminActor,
         status: Status = "parked",
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
     ) -> OutboxPage:
@@ -61,7 +59,7 @@ def outbox_router(service: str = "workflow") -> APIRouter:
         return OutboxPage(counts=counts, items=[OutboxEventOut.model_validate(r, from_attributes=True) for r in rows])
 
     @router.post("/{event_id}/requeue", responses=problem_responses(401, 403, 404, 409))
-    async def requeue(event_id: uuid.UUID, request: Request, session: SessionDep, actor: Admin) -> OutboxEventOut:
+    async def requeue(event_id: uuid.UUID, request: Request, session: SessionDep, actor: AdminActor) -> OutboxEventOut:
         """Queue a parked event for delivery again, with its attempts reset (audited)."""
         event = await session.get(OutboxEvent, event_id, with_for_update=True)
         if event is None:

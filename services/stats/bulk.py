@@ -55,7 +55,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from services.calendar.working import VN_TZ
-from services.models import STATUS_CODES
+from services.domain.rules import in_force
+from services.domain.vocabulary import STATUS_CODES
 from services.models.dossier import dossier_code
 from services.stats.aggregates import BATCH_DOSSIERS, BATCH_OFFICERS, BATCH_STEPS, _connect, rebuild, verify
 
@@ -347,13 +348,26 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+@dataclass(frozen=True)
+class _Version:
+    id: uuid.UUID
+    number: int
+    published: bool
+    valid_from: date
+    valid_to: date | None
+
+
 class _Catalogue:
-    """Codes in the input resolved to ids, the procedure version by the day of receipt."""
+    """Codes in the input resolved to ids, the procedure version by the day of receipt.
+
+    The version is the one in force that day (``services.domain.rules.in_force``, the highest number
+    should two overlap); a day before every version falls back to the first, as history predates it.
+    """
 
     def __init__(
         self,
         agencies: dict[str, uuid.UUID],
-        versions: dict[str, list[tuple[date, uuid.UUID]]],
+        versions: dict[str, list[_Version]],
         staff: dict[str, uuid.UUID],
     ) -> None:
         self.agencies, self.versions, self.staff = agencies, versions, staff
@@ -362,12 +376,14 @@ class _Catalogue:
     async def read(cls, connection: asyncpg.Connection) -> _Catalogue:
         agencies = {row["code"]: row["id"] for row in await connection.fetch("SELECT code, id FROM agency")}
         staff = {row["username"]: row["id"] for row in await connection.fetch("SELECT username, id FROM staff")}
-        versions: dict[str, list[tuple[date, uuid.UUID]]] = {}
+        versions: dict[str, list[_Version]] = {}
         for row in await connection.fetch(
-            "SELECT p.code, v.valid_from, v.id FROM procedure_version v JOIN procedure p ON p.id = v.procedure_id "
-            "ORDER BY v.valid_from"
+            "SELECT p.code, v.id, v.version, v.published, v.valid_from, v.valid_to"
+            " FROM procedure_version v JOIN procedure p ON p.id = v.procedure_id ORDER BY v.valid_from, v.version"
         ):
-            versions.setdefault(row["code"], []).append((row["valid_from"], row["id"]))
+            versions.setdefault(row["code"], []).append(
+                _Version(row["id"], row["version"], row["published"], row["valid_from"], row["valid_to"])
+            )
         return cls(agencies, versions, staff)
 
     def agency(self, code: str) -> uuid.UUID:
@@ -378,8 +394,13 @@ class _Catalogue:
     def version(self, code: str, day: date) -> uuid.UUID:
         if code not in self.versions:
             raise BulkError(f"unknown procedure {code!r}")
-        in_force = [version for valid_from, version in self.versions[code] if valid_from <= day]
-        return in_force[-1] if in_force else self.versions[code][0][1]
+        versions = self.versions[code]
+        current = [
+            v
+            for v in versions
+            if in_force(published=v.published, valid_from=v.valid_from, valid_to=v.valid_to, day=day)
+        ]
+        return max(current, key=lambda v: v.number).id if current else versions[0].id
 
     def record(self, data: dict[str, Any]) -> BulkDossier:
         received = _moment(data["received_at"])

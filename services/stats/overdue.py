@@ -10,34 +10,36 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, false, func, or_, select, text, true
+from sqlalchemy import Select, case, false, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.models import STATUS_CODES, Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
-from services.models.stats import OPEN_STATES
+from services.domain.rules import overdue_clause
+from services.domain.vocabulary import PAUSED, STATUS_CODES, open_states_sql
+from services.models import Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.stats.schemas import OverdueDossier, OverdueList
 from services.stats.scope import StatsQuery
 
-PAUSED_STATES = ("awaiting_supplement", "awaiting_payment")
-
-
 # a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
-OPEN_CLAUSE = text("dossier.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')")
-assert set(OPEN_STATES) == {"received", "processing", "awaiting_supplement", "awaiting_payment"}
+OPEN_CLAUSE = text(open_states_sql("dossier.status"))
 
 
 def _open_overdue(now: datetime) -> ColumnElement[bool]:
-    """Late by rule, or past the legal due time (for a paused dossier: before the pause began)."""
+    """``services.domain.rules.is_overdue`` over the dossier and its clock's pause."""
     paused_since = (
         select(SlaTimer.paused_at)
         .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None))
         .limit(1)
         .scalar_subquery()
     )
-    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, now)), else_=now)
-    return or_(Dossier.late_by_rule, func.coalesce(Dossier.due_at < reference, false()))
+    return overdue_clause(
+        status=Dossier.status,
+        late_by_rule=Dossier.late_by_rule,
+        due_at=Dossier.due_at,
+        paused_since=paused_since,
+        now=now,
+    )
 
 
 def _in(column: Any, values: Sequence[uuid.UUID] | None) -> ColumnElement[bool]:
@@ -89,7 +91,7 @@ async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: i
         .limit(1)
         .scalar_subquery()
     )
-    reference = case((Dossier.status.in_(PAUSED_STATES), func.coalesce(paused_since, query.now)), else_=query.now)
+    reference = case((Dossier.status.in_(PAUSED), func.coalesce(paused_since, query.now)), else_=query.now)
     lateness = func.extract("epoch", reference - Dossier.due_at)
     statement, step = _overdue_select(
         query,

@@ -12,6 +12,8 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.domain.rules import overdue_sql
+from services.domain.vocabulary import open_states_sql
 from services.models import Agency, Staff
 from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, STEP_COUNTERS
 from services.stats.medians import Medians, time_used_medians
@@ -44,12 +46,13 @@ _SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in DOSSIER_COUNTERS)
 _DOSSIER_COLUMNS = ", ".join(DOSSIER_COUNTERS)
 _STEP_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in STEP_COUNTERS)
 _STEP_COLUMNS = ", ".join(STEP_COUNTERS)
-_OPEN_SQL = "d.status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
-# late by rule, or past the legal due time — for a paused dossier, past it when the pause began
-_OVERDUE_SQL = (
-    "(d.late_by_rule OR coalesce(d.due_at < CASE WHEN d.status IN ('awaiting_supplement', 'awaiting_payment')"
-    " THEN coalesce((SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
-    " AND t.ended_at IS NULL LIMIT 1), :now) ELSE :now END, false))"
+_OPEN_SQL = open_states_sql("d.status")
+# services.domain.rules.is_overdue, over the open dossier timer's pause
+_OVERDUE_SQL = overdue_sql(
+    alias="d",
+    paused_since="(SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
+    " AND t.ended_at IS NULL LIMIT 1)",
+    now=":now",
 )
 
 

@@ -10,6 +10,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from services.domain.vocabulary import DossierStatus
+
 
 class Indicators(BaseModel):
     received: int = 0
@@ -113,7 +115,7 @@ class Stats(Indicators):
 
 class OverdueDossier(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_code: int
     procedure_code: str
     procedure_name: str

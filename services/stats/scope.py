@@ -1,7 +1,8 @@
 """What a statistics request asks for, and who may ask: the caller's scope turned into ids.
 
 A head or leader sees their own agency (with ``include_children``, the agencies under it), an admin or
-inspector any (``WIDE_ROLES``); ``VIEWER_ROLES`` may read statistics at all.
+inspector any (``services.domain.vocabulary.SEE_ALL_ROLES``); the statistics' roles may read them at all
+(``StatsActor``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.errors import Forbidden, NotFound, Unprocessable
+from services.domain.vocabulary import SEE_ALL_ROLES
 from services.models import Agency, Procedure, ProcedureVersion, Staff
-
-VIEWER_ROLES = ("admin", "leader", "head", "inspector")
-WIDE_ROLES = ("admin", "inspector")
-
 
 # up to this many measured dossiers in a request's scope the medians of time used are exact (sorted);
 # beyond it, interpolated from the cells' histograms (the cost of sorting grows with the dossiers)
@@ -79,7 +77,7 @@ async def resolve_query(
         root = await session.scalar(select(Agency.id).where(Agency.code == agency))
         if root is None:
             raise NotFound(f"No agency with code {agency!r}.", code="agency_not_found")
-    if not actor.has_any(*WIDE_ROLES):
+    if not actor.has_any(*SEE_ALL_ROLES):
         if actor.agency_id is None:
             raise Forbidden("Your account belongs to no agency.", code="other_agency")
         if root not in (None, actor.agency_id):

@@ -38,6 +38,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import Actor
 from services.core.errors import Conflict, Forbidden, NotFound
+from services.domain.vocabulary import (
+    AWAITING_RECEIPT,
+    BEFORE_RECEIPT,
+    NOT_CLOSED,
+    RUNNING,
+    SEE_ALL_ROLES,
+    DossierStatus,
+    RoleCode,
+)
 from services.models import Dossier, Handover
 from services.workflow.engine import (
     ON_THE_SPOT_ROLE,
@@ -51,21 +60,14 @@ from services.workflow.engine import (
 DeskAction = Literal[
     "accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result", "request_redelivery"
 ]
-SEE_ALL_ROLES = ("admin", "inspector")
-# every staff role reads what its agency may see (inspectors everything): views, files, printed forms
-READ_ROLES = ("admin", "counter", "specialist", "head", "leader", "inspector")
-# the roles that act on dossiers (inspectors only read)
-ACT_ROLES = ("admin", "counter", "specialist", "head", "leader")
-# the desk's open states before the dossier is received (the counter's check)
-_BEFORE_RECEIPT = frozenset({"submitted", "awaiting_supplement"})
 # the states each desk action's service accepts; any other is a 409 for every caller
 _STATES: dict[DeskAction, frozenset[str]] = {
     "accept": frozenset({"submitted"}),
-    "refuse": frozenset({"submitted", "awaiting_supplement"}),
-    "request_supplement": frozenset({"submitted", "received", "processing"}),
-    "request_payment": frozenset({"received", "processing"}),
-    "attach_input": frozenset({"submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"}),
-    "attach_result": frozenset({"received", "processing", "resolved"}),
+    "refuse": AWAITING_RECEIPT,
+    "request_supplement": BEFORE_RECEIPT | RUNNING,
+    "request_payment": RUNNING,
+    "attach_input": NOT_CLOSED,
+    "attach_result": RUNNING | {DossierStatus.RESOLVED},
     "request_redelivery": frozenset({"resolved"}),
 }
 
@@ -101,8 +103,8 @@ async def dossier_for(session: AsyncSession, code: str, actor: Actor, *, lock: b
 async def _desk_may(session: AsyncSession, dossier: Dossier, actor: Actor, action: DeskAction) -> bool | None:
     """True or False for the caller; None when the dossier's state (or step) allows nobody."""
     status = dossier.status
-    if status in _BEFORE_RECEIPT and dossier.received_at is None:
-        return actor.agency_id == dossier.receiving_agency_id and actor.has_any("counter")
+    if status in AWAITING_RECEIPT and dossier.received_at is None:
+        return actor.agency_id == dossier.receiving_agency_id and actor.has_any(RoleCode.COUNTER)
     if status == "received" and dossier.workflow_template_id is None:
         return actor.agency_id == dossier.current_agency_id
     where = await position(session, dossier)
@@ -123,7 +125,7 @@ async def _desk_may(session: AsyncSession, dossier: Dossier, actor: Actor, actio
         if status == "received":  # routed but its first step not entered yet: the desk still holds it
             return actor.agency_id == dossier.current_agency_id
         return may_act_on_step(dossier, where.step, actor) or (
-            actor.agency_id == dossier.receiving_agency_id and actor.has_any("counter")
+            actor.agency_id == dossier.receiving_agency_id and actor.has_any(RoleCode.COUNTER)
         )
     return None
 
@@ -139,7 +141,7 @@ async def authorize(session: AsyncSession, dossier: Dossier, actor: Actor, actio
         raise Conflict(
             f"'{action}' is not possible at this step (the dossier is {dossier.status}).", code="action_not_allowed"
         )
-    if not verdict and not actor.has_any("admin"):
+    if not verdict and not actor.has_any(RoleCode.ADMIN):
         raise ActionForbidden("Your role or agency may not do this at this step.", dossier_id=dossier.id)
 
 
@@ -152,7 +154,7 @@ async def dossier_to_act_on(session: AsyncSession, code: str, actor: Actor, acti
 
 def authorize_on_the_spot(actor: Actor) -> None:
     """403 unless the caller is a counter officer holding the delegation to resolve on the spot."""
-    if not (actor.has_any("counter") and actor.has_any(ON_THE_SPOT_ROLE)):
+    if not (actor.has_any(RoleCode.COUNTER) and actor.has_any(ON_THE_SPOT_ROLE)):
         raise Forbidden(
             "Resolving on the spot needs a counter officer with the delegation to sign (role on_the_spot).",
             code="delegation_required",

@@ -25,6 +25,7 @@ from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.revocation import revoke_tokens
 from services.core.validation import IsoDate, StrictModel, WallTime
+from services.domain.vocabulary import RoleCode
 from services.models import Agency, AgencyLevel, Role, Staff, StaffRole
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -100,7 +101,7 @@ class StaffOut(BaseModel):
     agency_code: str
     agency_name: str
     unit_code: str | None
-    roles: list[str]
+    roles: list[RoleCode]
     active: bool
 
 

@@ -13,11 +13,20 @@ from sqlalchemy.orm import aliased
 
 from services.core.auth import Actor
 from services.core.errors import Forbidden
+from services.domain.rules import step_due_soon, step_due_soon_clause, task_past_due, task_past_due_clause
+from services.domain.vocabulary import (
+    MANAGER_ROLES,
+    OPEN,
+    PAUSED,
+    STATUS_CODES,
+    STATUS_LABELS_VI,
+    DossierStatus,
+    RoleCode,
+)
 from services.intake.notes import note_of
 from services.intake.postal import returned_by_post
-from services.intake.schemas import STATUS_LABELS_VI
-from services.models import STATUS_CODES, Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
-from services.workflow.engine import OPEN_STATES, allowed_actions, position
+from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
+from services.workflow.engine import allowed_actions, position
 
 
 class ApplicantOut(BaseModel):
@@ -53,7 +62,7 @@ class StepOut(BaseModel):
 class DossierOut(BaseModel):
     code: str
     version: int = Field(description="send it back with a transition: a stale version is a 409")
-    status: str
+    status: DossierStatus
     status_code: int
     status_label: str
     channel: int
@@ -115,7 +124,7 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
         late_by_rule=dossier.late_by_rule,
         apology_issued=dossier.apology_issued,
         outcome=dossier.outcome,
-        current_step=step_out(where.step) if where.step and dossier.status in OPEN_STATES else None,
+        current_step=step_out(where.step) if where.step and dossier.status in OPEN else None,
         current_agency_id=dossier.current_agency_id,
         current_assignee_id=dossier.current_assignee_id,
         step_due_at=where.timer.due_at if where.timer else None,
@@ -147,7 +156,7 @@ class PartyOut(BaseModel):
 class TimelineRow(BaseModel):
     at: datetime
     action: str
-    status: str
+    status: DossierStatus
     step_position: int | None
     giver: PartyOut
     receiver: PartyOut
@@ -210,7 +219,7 @@ DueFilter = Literal["soon", "overdue"]
 
 class TaskOut(BaseModel):
     code: str
-    status: str
+    status: DossierStatus
     status_label: str
     procedure_code: str
     procedure_name: str
@@ -258,13 +267,13 @@ async def tasks(
         .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
         .outerjoin(SlaTimer, SlaTimer.id == running)
-        .where(Dossier.status.in_(OPEN_STATES | {"resolved"}))
+        .where(Dossier.status.in_(OPEN | {DossierStatus.RESOLVED}))
     )
-    if scope == "agency" and not actor.has_any("head", "leader", "admin"):
+    if scope == "agency" and not actor.has_any(*MANAGER_ROLES):
         raise Forbidden("The whole agency's inbox is for its leaders.", code="leaders_only")
     if scope == "mine":
         base = base.where(Dossier.current_assignee_id == actor.staff_id)
-    elif not actor.has_any("admin"):
+    elif not actor.has_any(RoleCode.ADMIN):
         base = base.where(
             or_(
                 Dossier.current_agency_id == actor.agency_id,
@@ -275,8 +284,8 @@ async def tasks(
         base = base.where(Dossier.status == status)
     if procedure:
         base = base.where(Procedure.code == procedure)
-    overdue = or_(SlaTimer.due_at < now, Dossier.due_at < now)
-    soon = and_(SlaTimer.due_soon_at <= now, SlaTimer.due_at >= now)
+    overdue = task_past_due_clause(step_due_at=SlaTimer.due_at, due_at=Dossier.due_at, now=now)
+    soon = step_due_soon_clause(due_soon_at=SlaTimer.due_soon_at, due_at=SlaTimer.due_at, now=now)
     filtered = base.where(overdue) if due == "overdue" else base.where(soon) if due == "soon" else base
     counted = base.subquery()
     count_row = (
@@ -284,7 +293,7 @@ async def tasks(
             select(
                 func.count(),
                 func.count().filter(counted.c.status == "processing"),
-                func.count().filter(counted.c.status.in_(("awaiting_supplement", "awaiting_payment"))),
+                func.count().filter(counted.c.status.in_(PAUSED)),
                 func.count().filter(counted.c.status == "resolved"),
             ).select_from(counted)
         )
@@ -308,8 +317,10 @@ async def tasks(
             received_at=dossier.received_at,
             step_due_at=timer.due_at if timer else None,
             due_at=dossier.appointment_at or dossier.due_at,
-            due_soon=bool(timer and timer.due_soon_at <= now <= timer.due_at),
-            overdue=bool((timer and timer.due_at < now) or (dossier.due_at and dossier.due_at < now)),
+            due_soon=step_due_soon(
+                due_soon_at=timer.due_soon_at if timer else None, due_at=timer.due_at if timer else None, now=now
+            ),
+            overdue=task_past_due(step_due_at=timer.due_at if timer else None, due_at=dossier.due_at, now=now),
             postal_returned=bool(by_post),
         )
         for dossier, code, name, timer, by_post in rows.all()

@@ -55,6 +55,7 @@ from services.calendar.working import HOUR, VN_TZ, WORKING_DAY
 from services.core.auth import Actor
 from services.core.errors import Conflict, Forbidden, Unprocessable
 from services.core.validation import IsoDateTime, StrictModel
+from services.domain.vocabulary import LEADER_ROLES, OPEN, RoleCode
 from services.intake import dossiers as intake
 from services.intake.notes import Note, fixed
 from services.intake.payments import PaymentRequestIn, request_payment
@@ -62,10 +63,9 @@ from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, W
 from services.outbox import emit
 from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
 
-OPEN_STATES = frozenset({"received", "processing", "awaiting_supplement", "awaiting_payment"})
 # the delegation a counter officer needs to resolve a "4 tại chỗ" procedure (services.workflow.on_the_spot):
 # the role of the single step of such a template, so the routing rule below is the one that checks it
-ON_THE_SPOT_ROLE = "on_the_spot"
+ON_THE_SPOT_ROLE = RoleCode.ON_THE_SPOT
 # the step's own actions on a processing dossier; the others follow the dossier's status
 WORKING_ACTIONS = frozenset(
     {"forward", "transfer", "send_back", "request_supplement", "request_payment", "resolve", "stop"}
@@ -211,7 +211,7 @@ async def pick_officer(session: AsyncSession, agency_id: uuid.UUID, role: str) -
     """The least loaded active holder of ``role`` in the unit (open dossiers assigned), then by username."""
     load = (
         select(func.count(Dossier.id))
-        .where(Dossier.current_assignee_id == Staff.id, Dossier.status.in_(OPEN_STATES))
+        .where(Dossier.current_assignee_id == Staff.id, Dossier.status.in_(OPEN))
         .correlate(Staff)
         .scalar_subquery()
     )
@@ -313,7 +313,7 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
 def may_act_on_step(dossier: Dossier, step: WorkflowStep | None, actor: Actor) -> bool:
     if step is None:
         return False
-    if actor.has_any("admin"):
+    if actor.has_any(RoleCode.ADMIN):
         return True
     return actor.agency_id == step_unit(step, dossier) and (
         actor.has_any(step.role_code) or actor.staff_id == dossier.current_assignee_id
@@ -345,22 +345,22 @@ def possible_actions(dossier: Dossier, where: Position) -> list[str]:
             actions.append("send_back")  # stranded before the rule: the way back to a step that can resolve
     if dossier.status == "resolved" and dossier.return_method != "postal":
         actions.append("return_result")
-    if dossier.status in OPEN_STATES and not dossier.apology_issued:
+    if dossier.status in OPEN and not dossier.apology_issued:
         actions.append("apologize")
-    if dossier.status in OPEN_STATES:
+    if dossier.status in OPEN:
         actions.append("withdraw")
     return actions
 
 
 def caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) -> bool:
-    if actor.has_any("admin"):
+    if actor.has_any(RoleCode.ADMIN):
         return True
-    counter_here = actor.agency_id == dossier.receiving_agency_id and actor.has_any("counter")
+    counter_here = actor.agency_id == dossier.receiving_agency_id and actor.has_any(RoleCode.COUNTER)
     if action == "return_result":
         return counter_here
     if action == "apologize":
         responsible = actor.agency_id in {dossier.current_agency_id, dossier.receiving_agency_id}
-        return responsible and actor.has_any("head", "leader", "counter")
+        return responsible and actor.has_any(*LEADER_ROLES, RoleCode.COUNTER)
     if action == "withdraw":
         return counter_here or (dossier.status == "processing" and may_act_on_step(dossier, where.step, actor))
     return may_act_on_step(dossier, where.step, actor)

@@ -63,13 +63,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, StringConstraints
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
 from services.core.validation import StrictModel
+from services.domain.rules import in_force_clause
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
 from services.workflow.engine import (
     ON_THE_SPOT_ROLE,
@@ -576,9 +577,12 @@ async def _target_version(session: AsyncSession, procedure: Procedure, number: i
         return version_id
     version_id = await session.scalar(
         statement.where(
-            ProcedureVersion.published.is_(True),
-            ProcedureVersion.valid_from <= today,
-            or_(ProcedureVersion.valid_to.is_(None), ProcedureVersion.valid_to > today),
+            in_force_clause(
+                published=ProcedureVersion.published,
+                valid_from=ProcedureVersion.valid_from,
+                valid_to=ProcedureVersion.valid_to,
+                day=today,
+            ),
         )
         .order_by(ProcedureVersion.version.desc())
         .limit(1)

@@ -14,6 +14,7 @@ from services.core.deps import ActorDep, ClockDep, CountersDep, SessionDep, Sess
 from services.core.errors import TooManyRequests, Unauthorized, problem_responses
 from services.core.net import client_address
 from services.core.revocation import revoke_tokens
+from services.domain.vocabulary import RoleCode
 from services.workflow.auth import authenticate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -25,7 +26,7 @@ class TokenOut(BaseModel):
     expires_in: int
     username: str
     full_name: str
-    roles: list[str]
+    roles: list[RoleCode]
     agency_code: str
     agency_name: str
 
@@ -33,7 +34,7 @@ class TokenOut(BaseModel):
 class MeOut(BaseModel):
     staff_id: uuid.UUID | None
     username: str
-    roles: list[str]
+    roles: list[RoleCode]
     agency_id: uuid.UUID | None
     agency_code: str | None
 

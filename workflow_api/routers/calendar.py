@@ -21,9 +21,8 @@ from services.calendar.admin import (
 from services.calendar.store import calendar_for, weekly_row
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
 from services.core.clock import Clock
-from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
+from services.core.deps import AdminActor, ClockDep, SessionDep, SettingsDep, StaffActor
 from services.core.errors import Unprocessable, problem_responses
 from services.core.validation import IsoDateTime
 from services.models import Agency, CalendarOverride
@@ -31,8 +30,6 @@ from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
 from services.sla.clocks import WarningPolicy
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
-Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
 
 # The public calculators build a year table per year they touch (and keep it while the calendar is
 # cached), so what anyone may ask is bounded: a start or a year within this many years of today,
@@ -149,7 +146,7 @@ async def days_of_year(
 
 @router.get("/overrides", responses=problem_responses(401, 403))
 async def list_overrides(
-    session: SessionDep, _: Staff, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    session: SessionDep, _: StaffActor, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> list[OverrideOut]:
     """Every override, revoked ones included (the history of who changed the calendar and why)."""
     from sqlalchemy import extract, select
@@ -170,7 +167,7 @@ async def list_overrides(
 
 @router.get("/weekly", responses=problem_responses(401, 403, 404))
 async def get_weekly(
-    session: SessionDep, _: Staff, agency: Annotated[str | None, Query(max_length=64)] = None
+    session: SessionDep, _: StaffActor, agency: Annotated[str | None, Query(max_length=64)] = None
 ) -> WeeklyOut:
     """The weekly working windows in force for an agency (its own, else the province's, else the national ones)."""
     row = await weekly_row(session, await agency_id_for(session, agency))
@@ -189,7 +186,7 @@ Policy = Annotated[WarningPolicy, Depends(_policy)]
 
 @router.post("/overrides", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409))
 async def create_override(
-    body: OverrideIn, session: SessionDep, actor: Admin, policy: Policy, request: Request
+    body: OverrideIn, session: SessionDep, actor: AdminActor, policy: Policy, request: Request
 ) -> ChangeOut:
     """Close a day or open one (an extra closure, an extra working day); open dossiers' due times move."""
     override, moved = await add_override(session, body, staff_id=actor.staff_id, policy=policy)
@@ -212,7 +209,7 @@ async def revoke(
     override_id: uuid.UUID,
     body: RevokeIn,
     session: SessionDep,
-    actor: Admin,
+    actor: AdminActor,
     policy: Policy,
     clock: ClockDep,
     request: Request,
@@ -236,7 +233,9 @@ async def revoke(
 
 
 @router.put("/weekly", responses=problem_responses(401, 403, 404))
-async def put_weekly(body: WeeklyIn, session: SessionDep, actor: Admin, policy: Policy, request: Request) -> ChangeOut:
+async def put_weekly(
+    body: WeeklyIn, session: SessionDep, actor: AdminActor, policy: Policy, request: Request
+) -> ChangeOut:
     """Set an agency's (or the province's) weekly working windows; open dossiers' due times move."""
     _, moved = await set_weekly(session, body, policy=policy)
     record(

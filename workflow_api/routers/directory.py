@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, status
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor, hash_password_off_loop
-from services.core.deps import SessionDep, SettingsDep, require_roles
+from services.core.auth import hash_password_off_loop
+from services.core.deps import AdminActor, SessionDep, SettingsDep, StaffActor
 from services.core.errors import problem_responses
 from services.workflow import directory
 from services.workflow.directory import (
@@ -27,26 +27,24 @@ from services.workflow.directory import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["directory"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
-Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
 AgencyCode = Annotated[str, Path(min_length=1, max_length=64)]
 Username = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 @router.get("/agency-levels", responses=problem_responses(401, 403))
-async def agency_levels(session: SessionDep, _: Staff) -> list[AgencyLevelOut]:
+async def agency_levels(session: SessionDep, _: StaffActor) -> list[AgencyLevelOut]:
     """The levels agencies sit at (province, department, ward …), top first."""
     return await directory.list_levels(session)
 
 
 @router.get("/agencies", responses=problem_responses(401, 403))
-async def agencies(session: SessionDep, _: Staff) -> list[AgencyOut]:
+async def agencies(session: SessionDep, _: StaffActor) -> list[AgencyOut]:
     """Every agency and unit, with its parent and its number of active staff."""
     return await directory.list_agencies(session)
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
-async def add_agency(body: AgencyIn, session: SessionDep, actor: Admin, request: Request) -> AgencyOut:
+async def add_agency(body: AgencyIn, session: SessionDep, actor: AdminActor, request: Request) -> AgencyOut:
     """Add an agency or a unit inside one (administrators)."""
     created = await directory.create_agency(session, body)
     record(session, audit_entry(
@@ -58,7 +56,7 @@ async def add_agency(body: AgencyIn, session: SessionDep, actor: Admin, request:
 
 @router.patch("/agencies/{code}", responses=problem_responses(401, 403, 404, 409, 422))
 async def change_agency(
-    code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: Admin, request: Request
+    code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: AdminActor, request: Request
 ) -> AgencyOut:
     """Rename, move, set the cut-off, the address and hours for the postman, or close an agency (administrators)."""
     changed = await directory.update_agency(session, code, body)
@@ -70,7 +68,7 @@ async def change_agency(
 
 
 @router.get("/roles", responses=problem_responses(401, 403))
-async def roles(session: SessionDep, _: Staff) -> list[RoleOut]:
+async def roles(session: SessionDep, _: StaffActor) -> list[RoleOut]:
     """The roles a staff account can hold, with their Vietnamese and English names."""
     return await directory.list_roles(session)
 
@@ -78,7 +76,7 @@ async def roles(session: SessionDep, _: Staff) -> list[RoleOut]:
 @router.get("/staff", responses=problem_responses(401, 403))
 async def staff_accounts(
     session: SessionDep,
-    _: Admin,
+    _: AdminActor,
     agency: Annotated[str | None, Query(max_length=64, description="agency code")] = None,
     role: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100, description="part of the username or name")] = None,
@@ -90,7 +88,7 @@ async def staff_accounts(
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
 async def add_staff(
-    body: StaffIn, session: SessionDep, actor: Admin, request: Request, settings: SettingsDep
+    body: StaffIn, session: SessionDep, actor: AdminActor, request: Request, settings: SettingsDep
 ) -> StaffOut:
     """Create a staff account with its roles and first password (administrators)."""
     password_hash = await hash_password_off_loop(settings, body.password)  # before the session's connection
@@ -104,7 +102,7 @@ async def add_staff(
 
 @router.patch("/staff/{username}", responses=problem_responses(401, 403, 404, 409, 422))
 async def change_staff(
-    username: Username, body: StaffPatch, session: SessionDep, actor: Admin, request: Request
+    username: Username, body: StaffPatch, session: SessionDep, actor: AdminActor, request: Request
 ) -> StaffOut:
     """Change a staff account's name, e-mail, agency, roles, or deactivate it (administrators)."""
     changed = await directory.update_staff(session, username, body, actor=actor)
@@ -125,7 +123,12 @@ async def change_staff(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def reset_password(
-    username: Username, body: PasswordIn, session: SessionDep, actor: Admin, request: Request, settings: SettingsDep
+    username: Username,
+    body: PasswordIn,
+    session: SessionDep,
+    actor: AdminActor,
+    request: Request,
+    settings: SettingsDep,
 ) -> None:
     """Set a new password for a staff account (administrators); the password is never logged.
 

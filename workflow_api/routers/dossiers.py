@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response
 
 from services.core.audit import audit_entry, record, record_printed
-from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, SettingsDep, require_roles
+from services.core.deps import ClockDep, SessionDep, SettingsDep, StaffActor
 from services.core.errors import problem_responses
 from services.core.offload import OffloadDep
 from services.sla.clocks import WarningPolicy
@@ -19,7 +18,6 @@ from services.workflow.dossiers import DossierOut, TimelineRow, dossier_view, ti
 from services.workflow.engine import TransitionIn, transition
 
 router = APIRouter(prefix="/api/v1/dossiers", tags=["dossiers"])
-StaffActor = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
 Code = Annotated[str, Path(max_length=64)]
 
 

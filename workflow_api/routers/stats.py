@@ -11,17 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ClockDep, SessionDep, StatsActor
 from services.core.errors import problem_responses
 from services.core.validation import IsoDate
 from services.stats.exports import to_csv, to_xlsx
 from services.stats.overdue import overdue_dossiers
 from services.stats.queries import compute_stats
 from services.stats.schemas import OverdueList, Stats
-from services.stats.scope import VIEWER_ROLES, StatsQuery, resolve_query
+from services.stats.scope import StatsQuery, resolve_query
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
-Viewer = Annotated[Actor, Depends(require_roles(*VIEWER_ROLES))]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_ROWS = 5000
 
@@ -67,7 +66,7 @@ async def _resolve(
 
 async def _in_period(
     session: SessionDep,
-    actor: Viewer,
+    actor: StatsActor,
     clock: ClockDep,
     scope: ScopeDep,
     from_: Annotated[IsoDate, Query(alias="from", description="first day of receipt (Vietnam time)")],
@@ -78,7 +77,7 @@ async def _in_period(
 
 async def _any_period(
     session: SessionDep,
-    actor: Viewer,
+    actor: StatsActor,
     clock: ClockDep,
     scope: ScopeDep,
     from_: Annotated[IsoDate | None, Query(alias="from", description="first day of receipt (Vietnam time)")] = None,
@@ -126,7 +125,7 @@ def _filename(query: StatsQuery, extension: str) -> str:
     responses={**problem_responses(401, 403, 404), 200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
     response_class=Response,
 )
-async def export_xlsx(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+async def export_xlsx(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
     """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
     audited."""
     body = to_xlsx(await compute_stats(session, query), await overdue_dossiers(session, query, limit=EXPORT_ROWS))
@@ -139,7 +138,7 @@ async def export_xlsx(session: SessionDep, query: Filters, actor: Viewer, reques
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}, "description": "CSV"}},
     response_class=Response,
 )
-async def export_csv(session: SessionDep, query: Filters, actor: Viewer, request: Request) -> Response:
+async def export_csv(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
     """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited."""
     body = to_csv(await compute_stats(session, query))
     _exported(session, request, actor, query)

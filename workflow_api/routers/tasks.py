@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
-from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ActingActor, ClockDep, SessionDep
 from services.core.errors import problem_responses
 from services.workflow.dossiers import DueFilter, Scope, TasksOut, tasks
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
-StaffActor = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader"))]
 
 
 @router.get("", responses=problem_responses(401, 403))
 async def inbox(
     session: SessionDep,
-    actor: StaffActor,
+    actor: ActingActor,
     clock: ClockDep,
     scope: Scope = "unit",
     status: Annotated[str | None, Query(max_length=32)] = None,

@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Query, Request, status
 
 from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import AdminActor, ClockDep, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.workflow.templates import (
     TemplateCreated,
@@ -21,14 +20,12 @@ from services.workflow.templates import (
 )
 
 router = APIRouter(prefix="/api/v1/templates", tags=["templates"])
-Admin = Annotated[Actor, Depends(require_roles("admin"))]
-Staff = Annotated[Actor, Depends(require_roles("admin", "counter", "specialist", "head", "leader", "inspector"))]
 
 
 @router.get("", responses=problem_responses(401, 403, 404))
 async def list_for_procedure(
     session: SessionDep,
-    _: Staff,
+    _: StaffActor,
     procedure: Annotated[str, Query(min_length=1, max_length=64, description="national procedure code")],
 ) -> list[TemplateOut]:
     """Every workflow template of the procedure's versions, with steps, inactive ones included."""
@@ -36,14 +33,14 @@ async def list_for_procedure(
 
 
 @router.get("/{template_id}", responses=problem_responses(401, 403, 404))
-async def read_template(template_id: uuid.UUID, session: SessionDep, _: Staff) -> TemplateOut:
+async def read_template(template_id: uuid.UUID, session: SessionDep, _: StaffActor) -> TemplateOut:
     """One workflow template with its steps: unit, role, share of the time limit and allowed actions."""
     return await get_template(session, template_id)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422))
 async def publish_template(
-    body: TemplateIn, session: SessionDep, actor: Admin, clock: ClockDep, request: Request
+    body: TemplateIn, session: SessionDep, actor: AdminActor, clock: ClockDep, request: Request
 ) -> TemplateCreated:
     """Add a new template version for a procedure version and make it the active one (administrators)."""
     created = await create_template(session, body, now=clock.now())

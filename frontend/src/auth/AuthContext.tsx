@@ -2,12 +2,13 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 
 import { workflow, unwrap } from "../api/client";
 import { loadSession, onSessionChange, saveSession, type StaffSession } from "./token";
+import type { RoleCode } from "../api/vocabulary";
 
 interface AuthValue {
   session: StaffSession | null;
   signIn: (username: string, password: string) => Promise<StaffSession>;
   signOut: () => void;
-  hasRole: (...roles: string[]) => boolean;
+  hasRole: (...roles: RoleCode[]) => boolean;
 }
 
 const AuthContext = createContext<AuthValue | null>(null);

@@ -1,4 +1,6 @@
 // The staff token lives in sessionStorage: it ends with the tab, never shared with other sites.
+import type { RoleCode } from "../api/vocabulary";
+
 const KEY = "motcua.session";
 
 export interface StaffSession {
@@ -6,7 +8,7 @@ export interface StaffSession {
   expiresAt: number;
   username: string;
   fullName: string;
-  roles: string[];
+  roles: RoleCode[];
   agencyCode: string;
   agencyName: string;
 }

@@ -4,6 +4,7 @@ import { Link, NavLink, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
 import { LANGUAGES } from "../i18n";
+import { STATS_ROLES } from "../api/vocabulary";
 
 function LanguageSwitch() {
   const { t, i18n } = useTranslation();
@@ -92,7 +93,7 @@ export function Layout() {
             {hasRole("counter") && <li><NavLink to="/can-bo/mot-cua">{t("nav.desk")}</NavLink></li>}
             {session && <li><NavLink to="/can-bo/ho-so">{t("nav.inbox")}</NavLink></li>}
             {session && <li><NavLink to="/can-bo/thong-bao">{t("nav.notifications")}</NavLink></li>}
-            {hasRole("leader", "inspector", "head", "admin") && (
+            {hasRole(...STATS_ROLES) && (
               <li><NavLink to="/lanh-dao">{t("nav.dashboard")}</NavLink></li>
             )}
             {hasRole("admin") && <li><NavLink to="/quan-tri">{t("nav.admin")}</NavLink></li>}

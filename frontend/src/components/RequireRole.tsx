@@ -3,9 +3,10 @@ import { Navigate, Outlet, useLocation } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
 import { PageTitle } from "./Status";
+import type { RoleCode } from "../api/vocabulary";
 
 /** Staff pages: sign in first; with `roles`, one of them is needed. */
-export function RequireRole({ roles }: { roles?: string[] }) {
+export function RequireRole({ roles }: { roles?: readonly RoleCode[] }) {
   const { t } = useTranslation();
   const { session, hasRole } = useAuth();
   const location = useLocation();

@@ -4,9 +4,10 @@ import { useLocation, useNavigate } from "react-router";
 
 import { useAuth } from "../auth/AuthContext";
 import { ApiProblem } from "../api/client";
+import type { RoleCode } from "../api/vocabulary";
 import { PageTitle, ProblemAlert } from "../components/Status";
 
-function homeFor(roles: string[]): string {
+function homeFor(roles: readonly RoleCode[]): string {
   if (roles.includes("counter")) return "/can-bo/mot-cua";
   if (roles.includes("admin")) return "/quan-tri";
   if (roles.includes("leader") || roles.includes("inspector")) return "/lanh-dao";

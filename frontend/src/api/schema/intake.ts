@@ -1106,8 +1106,7 @@ export interface components {
              * @description the public post's shipments, oldest first
              */
             shipments: components["schemas"]["DeskShipmentOut"][];
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -1224,8 +1223,7 @@ export interface components {
              * @description only in the answer that creates the dossier
              */
             secret?: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -1233,6 +1231,12 @@ export interface components {
             /** Submitted At */
             submitted_at: string | null;
         };
+        /**
+         * DossierStatus
+         * @description A dossier's state (DVCQG TrangThaiHoSo; its national number is the response's ``status_code``).
+         * @enum {string}
+         */
+        DossierStatus: "submitted" | "received" | "refused" | "processing" | "awaiting_supplement" | "awaiting_payment" | "withdrawn" | "stopped" | "resolved" | "returned";
         /** EventAck */
         EventAck: {
             /** Id */
@@ -1337,8 +1341,7 @@ export interface components {
             note_params?: {
                 [key: string]: unknown;
             };
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /**
              * Status Label
              * @description Vietnamese; the SPA translates ``status``
@@ -1444,8 +1447,7 @@ export interface components {
              * @description only in the answer that creates the dossier
              */
             secret?: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -1954,8 +1956,7 @@ export interface components {
              * @description the clock is stopped (awaiting a supplement or payment)
              */
             paused: boolean;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -1991,8 +1992,7 @@ export interface components {
             received_at: string | null;
             /** Shipments */
             shipments?: components["schemas"]["ShipmentOut"][];
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -2084,8 +2084,7 @@ export interface components {
             procedure_name: string;
             /** Return Method */
             return_method: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Label */
             status_label: string;
             /** Submitted At */

@@ -1023,8 +1023,7 @@ export interface components {
             received_at: string | null;
             /** Return Method */
             return_method: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Status Label */
@@ -1039,6 +1038,12 @@ export interface components {
              */
             version: number;
         };
+        /**
+         * DossierStatus
+         * @description A dossier's state (DVCQG TrangThaiHoSo; its national number is the response's ``status_code``).
+         * @enum {string}
+         */
+        DossierStatus: "submitted" | "received" | "refused" | "processing" | "awaiting_supplement" | "awaiting_payment" | "withdrawn" | "stopped" | "resolved" | "returned";
         /** DueOut */
         DueOut: {
             /** Agency Code */
@@ -1311,7 +1316,7 @@ export interface components {
             /** Agency Id */
             agency_id: string | null;
             /** Roles */
-            roles: string[];
+            roles: components["schemas"]["RoleCode"][];
             /** Staff Id */
             staff_id: string | null;
             /** Username */
@@ -1533,8 +1538,7 @@ export interface components {
             responsible_unit_code: string | null;
             /** Responsible Unit Name */
             responsible_unit_name: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Code */
             status_code: number;
             /** Step Due At */
@@ -1742,6 +1746,12 @@ export interface components {
             /** Reason */
             reason: string;
         };
+        /**
+         * RoleCode
+         * @description The staff roles (``role.code``); a staff member holds one or more.
+         * @enum {string}
+         */
+        RoleCode: "admin" | "counter" | "specialist" | "head" | "leader" | "inspector" | "on_the_spot";
         /** RoleOut */
         RoleOut: {
             /** Code */
@@ -1801,7 +1811,7 @@ export interface components {
             /** Full Name */
             full_name: string;
             /** Roles */
-            roles: string[];
+            roles: components["schemas"]["RoleCode"][];
             /** Unit Code */
             unit_code: string | null;
             /** Username */
@@ -2049,8 +2059,7 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Status Label */
             status_label: string;
             /** Step Due At */
@@ -2205,8 +2214,7 @@ export interface components {
                 [key: string]: unknown;
             };
             receiver: components["schemas"]["PartyOut"];
-            /** Status */
-            status: string;
+            status: components["schemas"]["DossierStatus"];
             /** Step Due At */
             step_due_at: string | null;
             /**
@@ -2230,7 +2238,7 @@ export interface components {
             /** Full Name */
             full_name: string;
             /** Roles */
-            roles: string[];
+            roles: components["schemas"]["RoleCode"][];
             /**
              * Token Type
              * @default bearer

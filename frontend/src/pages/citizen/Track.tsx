@@ -10,6 +10,7 @@ import { noteText } from "../../components/labels";
 import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
 import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
+import { NOT_CLOSED } from "../../api/vocabulary";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {
@@ -244,19 +245,18 @@ function Remaining({ data }: { data: Tracking }) {
   );
 }
 
-const OPEN = new Set(["submitted", "received", "processing", "awaiting_supplement", "awaiting_payment"]);
 
 function statusBadge(data: Tracking): string {
   if (data.paused_since) return "badge-paused";
   if (data.overdue) return "badge-late";
   if (data.status === "returned" || data.status === "resolved") return "badge-ok";
-  if (!OPEN.has(data.status)) return "badge-neutral";
+  if (!NOT_CLOSED.has(data.status)) return "badge-neutral";
   return "badge-soon";
 }
 
 function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
   const { t } = useTranslation("citizen");
-  const open = OPEN.has(data.status);
+  const open = NOT_CLOSED.has(data.status);
   const last = [...data.history].reverse().find((item) => item.status === data.status);
   const lastNote = last ? noteText(last) : "";
   return (

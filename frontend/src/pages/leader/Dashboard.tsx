@@ -13,6 +13,7 @@ import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filter
 import { formatDateTime, formatDay, formatNumber, formatPercent } from "./format";
 import { TimeSavedTable } from "./TimeSaved";
 import "./leader.css";
+import { SEE_ALL_ROLES } from "../../api/vocabulary";
 
 type Stats = components["schemas"]["Stats"];
 const OVERDUE_PAGE = 20;
@@ -297,7 +298,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
 export function Dashboard() {
   const { t } = useTranslation("leader");
   const { session, hasRole } = useAuth();
-  const wide = hasRole("admin", "inspector");
+  const wide = hasRole(...SEE_ALL_ROLES);
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
   const catalogue = useCatalogue();

@@ -13,6 +13,7 @@ import { Documents } from "./Documents";
 import { PostalReturned, PostalShipments } from "./Postal";
 import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
+import { COUNTER_ROLES } from "../../api/vocabulary";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
 
@@ -153,7 +154,7 @@ export function DossierPage() {
             <p className="muted">{t("dossier.reloaded")}</p>
           </div>
         ) : null}
-        {data.status === "submitted" && hasRole("counter", "admin") && (
+        {data.status === "submitted" && hasRole(...COUNTER_ROLES) && (
           <p>
             <Link to={`/can-bo/mot-cua/truc-tuyen/${encodeURIComponent(data.code)}`}>{t("dossier.checkAtDesk")}</Link>
           </p>

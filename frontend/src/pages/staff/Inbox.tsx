@@ -7,10 +7,11 @@ import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { TableWrap } from "./TableWrap";
 import { DUE_BADGE, dueState, formatDateTime } from "./format";
+import { MANAGER_ROLES, type DossierStatus } from "../../api/vocabulary";
 
 type Scope = "mine" | "unit" | "agency";
 type Due = "soon" | "overdue";
-const STATUSES = ["processing", "awaiting_supplement", "awaiting_payment", "resolved"] as const;
+const STATUSES = ["processing", "awaiting_supplement", "awaiting_payment", "resolved"] as const satisfies readonly DossierStatus[];
 const COUNTS = ["total", "processing", "waiting_for_citizen", "to_return", "due_soon", "overdue"] as const;
 
 /** The officer's inbox: their dossiers (or the unit's, the agency's), soonest due first, coloured by due state. */
@@ -18,7 +19,7 @@ export function Inbox() {
   const { t } = useTranslation("staff");
   const { hasRole } = useAuth();
   const [params, setParams] = useSearchParams();
-  const leader = hasRole("head", "leader", "admin");
+  const leader = hasRole(...MANAGER_ROLES);
   const scope = (params.get("pham-vi") as Scope | null) ?? (hasRole("specialist", "head") ? "mine" : "unit");
   const status = params.get("trang-thai") ?? "";
   const due = (params.get("han") as Due | null) ?? null;

@@ -1,4 +1,5 @@
 // Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh (components/format), "—" when missing.
+import { DONE, PAUSED } from "../../api/vocabulary";
 import { formatDateTime as vnDateTime } from "../../components/format";
 
 export function formatDateTime(value: string | null | undefined): string {
@@ -36,8 +37,8 @@ export const DUE_BADGE: Record<DueState, string> = {
 };
 
 export function dueState(item: { status: string; overdue: boolean; due_soon?: boolean }): DueState {
-  if (["awaiting_supplement", "awaiting_payment"].includes(item.status)) return "paused";
-  if (["resolved", "returned", "refused", "withdrawn", "stopped"].includes(item.status)) return item.overdue ? "overdue" : "closed";
+  if (PAUSED.has(item.status)) return "paused";
+  if (DONE.has(item.status)) return item.overdue ? "overdue" : "closed";
   if (item.overdue) return "overdue";
   if (item.due_soon) return "soon";
   return "ok";

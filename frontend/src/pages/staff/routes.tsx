@@ -10,6 +10,7 @@ import { ReceiveForm } from "./ReceiveForm";
 import { ReturnList } from "./ReturnList";
 import { WaitingList } from "./WaitingList";
 import "./staff.css";
+import { COUNTER_ROLES } from "../../api/vocabulary";
 
 function StaffArea() {
   return (
@@ -27,7 +28,7 @@ export const staffRoutes: RouteObject[] = [
       { index: true, element: <Navigate to="ho-so" replace /> },
       {
         path: "mot-cua",
-        element: <RequireRole roles={["counter", "admin"]} />,
+        element: <RequireRole roles={COUNTER_ROLES} />,
         children: [
           {
             element: <CounterDesk />,
