@@ -5,8 +5,9 @@ import { useTranslation } from "react-i18next";
 import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDay } from "../leader/format";
+import { formatDay } from "../../components/format";
 import { describe, Field, hhmm, type Errors } from "./ui";
+import { TableWrap } from "../../components/TableWrap";
 
 type Agency = components["schemas"]["AgencyOut"];
 type Level = components["schemas"]["AgencyLevelOut"];
@@ -231,7 +232,7 @@ export function AgenciesPage() {
       <ProblemAlert error={agencies.error ?? levels.error} />
       {agencies.isPending && <Loading />}
       {agencies.data && (
-        <div className="table-wrap card" role="region" aria-label={t("agencies.title")} tabIndex={0}>
+        <TableWrap label={t("agencies.title")} className="card">
           <table data-testid="agencies-table">
             <caption className="visually-hidden">{t("agencies.title")}</caption>
             <thead>
@@ -266,7 +267,7 @@ export function AgenciesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -5,8 +5,9 @@ import { useTranslation } from "react-i18next";
 import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime, formatDay, todayInVietnam } from "../leader/format";
+import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
 import { describe, Field, type Errors } from "./ui";
+import { TableWrap } from "../../components/TableWrap";
 
 type Day = components["schemas"]["DayOut"];
 type Override = components["schemas"]["OverrideOut"];
@@ -357,7 +358,7 @@ export function CalendarPage() {
         <h2 id="special-title" className="card-title">{t("calendar.specialDays", { year })}</h2>
         {days.data && days.data.length === 0 && <p className="muted">{t("calendar.noSpecial")}</p>}
         {days.data && days.data.length > 0 && (
-          <div className="table-wrap" role="region" aria-label={t("calendar.specialDays", { year })} tabIndex={0}>
+          <TableWrap label={t("calendar.specialDays", { year })}>
             <table data-testid="special-days">
               <thead>
                 <tr>
@@ -384,7 +385,7 @@ export function CalendarPage() {
                   ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
 
@@ -397,7 +398,7 @@ export function CalendarPage() {
         {overrides.isPending && <Loading />}
         {overrides.data && overrides.data.length === 0 && <p className="muted">{t("calendar.noOverrides")}</p>}
         {overrides.data && overrides.data.length > 0 && (
-          <div className="table-wrap" role="region" aria-label={t("calendar.overrides", { year })} tabIndex={0}>
+          <TableWrap label={t("calendar.overrides", { year })}>
             <table data-testid="overrides">
               <thead>
                 <tr>
@@ -416,11 +417,11 @@ export function CalendarPage() {
                     <td>{t(`calendar.kinds.${o.kind}`, { defaultValue: o.kind })}</td>
                     <td>{o.reason}</td>
                     <td>{o.agency_id ? (o.agency_code ?? t("calendar.oneAgency")) : t("calendar.wholeProvince")}</td>
-                    <td>{formatDateTime(o.changed_at)}</td>
+                    <td>{formatDateTimeOrDash(o.changed_at)}</td>
                     <td>
                       {o.revoked_at ? (
                         <>
-                          <span className="badge badge-neutral">{t("calendar.revoked", { when: formatDateTime(o.revoked_at) })}</span>
+                          <span className="badge badge-neutral">{t("calendar.revoked", { when: formatDateTimeOrDash(o.revoked_at) })}</span>
                           {o.revoke_reason && <span className="block small">{o.revoke_reason}</span>}
                         </>
                       ) : (
@@ -431,7 +432,7 @@ export function CalendarPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </section>

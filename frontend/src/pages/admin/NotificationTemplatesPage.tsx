@@ -5,8 +5,9 @@ import { useTranslation } from "react-i18next";
 import { notify, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "../leader/format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { describe, Field, type Errors } from "./ui";
+import { TableWrap } from "../../components/TableWrap";
 
 type Template = components["schemas"]["TemplateOut"];
 type Channel = "email" | "sms" | "in_app";
@@ -211,7 +212,7 @@ export function NotificationTemplatesPage() {
       <ProblemAlert error={templates.error} />
       {templates.isPending && <Loading />}
       {templates.data && (
-        <div className="table-wrap card" role="region" aria-label={t("notifications.title")} tabIndex={0}>
+        <TableWrap label={t("notifications.title")} className="card">
           <table data-testid="templates">
             <caption className="visually-hidden">{t("notifications.title")}</caption>
             <thead>
@@ -236,7 +237,7 @@ export function NotificationTemplatesPage() {
                     {!template.active && <span className="badge badge-neutral">{t("notifications.off")}</span>}
                   </td>
                   <td className="small">{(template.subject ?? template.body).slice(0, 90)}{(template.subject ?? template.body).length > 90 ? "…" : ""}</td>
-                  <td>{formatDateTime(template.created_at)}</td>
+                  <td>{formatDateTimeOrDash(template.created_at)}</td>
                   <td>
                     <button
                       type="button"
@@ -253,7 +254,7 @@ export function NotificationTemplatesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

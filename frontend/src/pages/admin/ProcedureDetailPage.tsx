@@ -8,10 +8,11 @@ import type { components as IntakeSchemas } from "../../api/schema/intake";
 import type { components as WorkflowSchemas } from "../../api/schema/workflow";
 import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime, formatDay } from "../leader/format";
+import { formatDateTimeOrDash, formatDay } from "../../components/format";
 import { useDirectory } from "./StaffPage";
 import { describe, Field, problemFieldErrors, type Errors } from "./ui";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
+import { TableWrap } from "../../components/TableWrap";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
@@ -36,7 +37,7 @@ const STEP_CODE = /^[a-z][a-z0-9_]*$/;
 function TemplateSteps({ template }: { template: Template }) {
   const { t } = useTranslation("admin");
   return (
-    <div className="table-wrap" role="region" aria-label={template.name} tabIndex={0}>
+    <TableWrap label={template.name}>
       <table data-testid="template-steps">
         <caption className="visually-hidden">{template.name}</caption>
         <thead>
@@ -64,7 +65,7 @@ function TemplateSteps({ template }: { template: Template }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -336,7 +337,7 @@ export function ProcedureDetailPage() {
           </div>
           <section className="card" aria-labelledby="versions-title">
             <h2 id="versions-title" className="card-title">{t("procedures.versions")}</h2>
-            <div className="table-wrap" role="region" aria-label={t("procedures.versions")} tabIndex={0}>
+            <TableWrap label={t("procedures.versions")}>
               <table data-testid="versions-table">
                 <thead>
                   <tr>
@@ -357,7 +358,7 @@ export function ProcedureDetailPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
             <div className="actions">
               <button type="button" onClick={() => setPanel("version")}>{t("procedures.newVersion")}</button>
             </div>
@@ -370,7 +371,7 @@ export function ProcedureDetailPage() {
             {templates.isPending && <Loading />}
             {templates.data && templates.data.length === 0 && <p className="muted">{t("templates.none")}</p>}
             {templates.data && templates.data.length > 0 && (
-              <div className="table-wrap" role="region" aria-label={t("templates.title")} tabIndex={0}>
+              <TableWrap label={t("templates.title")}>
                 <table data-testid="templates-table">
                   <thead>
                     <tr>
@@ -391,7 +392,7 @@ export function ProcedureDetailPage() {
                         <td>{tpl.name}</td>
                         <td>{tpl.procedure_version}</td>
                         <td>{tpl.steps.length}</td>
-                        <td>{formatDateTime(tpl.created_at)}</td>
+                        <td>{formatDateTimeOrDash(tpl.created_at)}</td>
                         <td>
                           <button type="button" onClick={() => setShown(tpl.id)} aria-pressed={selected?.id === tpl.id}>
                             {t("templates.view")}<span className="visually-hidden"> {tpl.version}</span>
@@ -401,7 +402,7 @@ export function ProcedureDetailPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             )}
             {selected && (
               <>

@@ -6,9 +6,10 @@ import { Link, useSearchParams } from "react-router";
 import { intake, unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDay } from "../leader/format";
+import { formatDay } from "../../components/format";
 import { describe, Field, problemFieldErrors, type Errors } from "./ui";
 import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
+import { TableWrap } from "../../components/TableWrap";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -130,7 +131,7 @@ export function ProceduresPage() {
       {procedures.data && (
         <div className="card">
           <p className="muted" role="status">{t("procedures.count", { total })}</p>
-          <div className="table-wrap" role="region" aria-label={t("procedures.title")} tabIndex={0}>
+          <TableWrap label={t("procedures.title")}>
             <table data-testid="procedures-table">
               <caption className="visually-hidden">{t("procedures.title")}</caption>
               <thead>
@@ -157,7 +158,7 @@ export function ProceduresPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {total > PAGE && (
             <nav className="pager actions" aria-label={t("common.pages")}>
               <button type="button" disabled={offset === 0} onClick={() => setParams({ ...(q ? { q } : {}), offset: String(Math.max(0, offset - PAGE)) })}>

@@ -8,6 +8,7 @@ import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
 import { describe, Field, type Errors } from "./ui";
+import { TableWrap } from "../../components/TableWrap";
 
 type StaffOut = components["schemas"]["StaffOut"];
 type Role = components["schemas"]["RoleOut"];
@@ -336,7 +337,7 @@ export function StaffPage() {
       <ProblemAlert error={staff.error} />
       {staff.isPending && <Loading />}
       {staff.data && (
-        <div className="table-wrap card" role="region" aria-label={t("staff.title")} tabIndex={0}>
+        <TableWrap label={t("staff.title")} className="card">
           <table data-testid="staff-table">
             <caption className="visually-hidden">{t("staff.title")}</caption>
             <thead>
@@ -374,7 +375,7 @@ export function StaffPage() {
             </tbody>
           </table>
           {staff.data.length === 0 && <p className="muted">{t("common.none")}</p>}
-        </div>
+        </TableWrap>
       )}
     </section>
   );

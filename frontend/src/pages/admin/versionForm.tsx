@@ -5,7 +5,7 @@ import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 
 import type { components as IntakeSchemas } from "../../api/schema/intake";
-import { todayInVietnam } from "../leader/format";
+import { todayInVietnam } from "../../components/format";
 import { useDirectory } from "./StaffPage";
 import { describe, Field, type Errors } from "./ui";
 

@@ -6,7 +6,7 @@ import { ApiProblem, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { usePublicAgencies, useReceivableProcedures } from "./Catalogue";
-import { dateTime } from "./format";
+import { formatDateTime } from "../../components/format";
 import { FormField } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
 import { compactPhone, validEmail, validPhone } from "../../components/validation";
@@ -266,14 +266,14 @@ function ComplaintLookup() {
             <dt>{t("track.status")}</dt>
             <dd data-testid="complaint-status">{t(`complaint.status.${found.data.status}`, { defaultValue: found.data.status })}</dd>
           </div>
-          <div><dt>{t("complaint.receivedAt")}</dt><dd>{dateTime(found.data.received_at)}</dd></div>
+          <div><dt>{t("complaint.receivedAt")}</dt><dd>{formatDateTime(found.data.received_at)}</dd></div>
           {found.data.answer_due_at && (
-            <div><dt>{t("complaint.answerDue")}</dt><dd>{dateTime(found.data.answer_due_at)}</dd></div>
+            <div><dt>{t("complaint.answerDue")}</dt><dd>{formatDateTime(found.data.answer_due_at)}</dd></div>
           )}
           {found.data.answer && (
             <div className="wide"><dt>{t("complaint.answer")}</dt><dd>{found.data.answer}</dd></div>
           )}
-          {found.data.answered_at && <div><dt>{t("complaint.answeredAt")}</dt><dd>{dateTime(found.data.answered_at)}</dd></div>}
+          {found.data.answered_at && <div><dt>{t("complaint.answeredAt")}</dt><dd>{formatDateTime(found.data.answered_at)}</dd></div>}
         </dl>
       )}
     </div>

@@ -8,7 +8,8 @@ import type { components } from "../../api/schema/intake";
 import { fieldErrors } from "../../components/problems";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
-import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
+import { vnd, type DossierOut, type ProcedureDetail } from "./format";
+import { formatDateTime } from "../../components/format";
 import { FormField, newKey } from "./FormField";
 import { useProcedure } from "./ProcedurePage";
 import { SecretBox } from "./SecretBox";
@@ -344,7 +345,7 @@ function Submitted({ dossier, procedure }: { dossier: DossierOut; procedure: Pro
       <SecretBox code={dossier.code} secret={dossier.secret ?? ""} />
       <dl className="citizen-facts card">
         <div><dt>{t("track.status")}</dt><dd>{t(`status.${dossier.status}`, { defaultValue: dossier.status_label })}</dd></div>
-        {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{dateTime(dossier.submitted_at)}</dd></div>}
+        {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{formatDateTime(dossier.submitted_at)}</dd></div>}
         <div><dt>{t("submitted.documents")}</dt><dd>{t("submitted.fileCount", { count: dossier.documents?.length ?? 0 })}</dd></div>
       </dl>
       <p>{t("submitted.next")}</p>

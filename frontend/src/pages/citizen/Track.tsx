@@ -7,7 +7,8 @@ import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { noteText } from "../../components/labels";
-import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
+import { vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
+import { formatDateTime, vnDay } from "../../components/format";
 import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
 
@@ -123,7 +124,7 @@ export function TrackByPhone() {
                 {t(`status.${brief.status}`, { defaultValue: brief.status_label })}
               </span>
             </p>
-            {brief.due_at && <p>{t("track.appointment")}: {dateTime(brief.due_at)}</p>}
+            {brief.due_at && <p>{t("track.appointment")}: {formatDateTime(brief.due_at)}</p>}
             {brief.paused && <p>{t("track.pausedClock")}</p>}
             {brief.overdue && <p>{t("track.lateToday")}</p>}
             <p className="hint">{t("track.byPhone.more")}</p>
@@ -273,11 +274,11 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
         <dl className="citizen-facts">
           <div><dt>{t("track.procedure")}</dt><dd>{data.procedure_name}</dd></div>
           <div><dt>{t("track.agency")}</dt><dd>{data.agency_name}</dd></div>
-          {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{dateTime(data.received_at)}</dd></div>}
+          {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{formatDateTime(data.received_at)}</dd></div>}
           {data.due_at && (
             <div>
               <dt>{t("track.appointment")}</dt>
-              <dd data-testid="appointment">{dateTime(data.due_at)}</dd>
+              <dd data-testid="appointment">{formatDateTime(data.due_at)}</dd>
             </div>
           )}
         </dl>
@@ -288,7 +289,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
               <strong>
                 {t(`paused.${data.status}`, { defaultValue: data.paused_reason ?? "" })}
               </strong>{" "}
-              {t("track.pausedSince", { at: dateTime(data.paused_since) })}
+              {t("track.pausedSince", { at: formatDateTime(data.paused_since) })}
             </p>
             {lastNote && <p>{t("track.why")}: {lastNote}</p>}
             <p>{t("track.pausedClock")}</p>
@@ -340,7 +341,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       <ol className="timeline" data-testid="timeline">
         {data.history.map((item, index) => (
           <li key={index}>
-            <time dateTime={item.at}>{dateTime(item.at)}</time>
+            <time dateTime={item.at}>{formatDateTime(item.at)}</time>
             <div><strong>{t(`timeline.${item.status}`, { defaultValue: item.status_label })}</strong></div>
             {noteText(item) && <div className="muted" data-testid="note">{noteText(item)}</div>}
           </li>
@@ -424,7 +425,7 @@ function PaymentPanel({ code, secret }: { code: string; secret: string }) {
             <div><dt>{t("payment.what")}</dt><dd>{payment.description}</dd></div>
             <div><dt>{t("payment.amount")}</dt><dd data-testid="payment-amount">{t("procedure.feeAmount", { amount: vnd(payment.amount_vnd) })}</dd></div>
             <div><dt>{t("payment.reference")}</dt><dd>{payment.reference}</dd></div>
-            <div><dt>{t("payment.requestedAt")}</dt><dd>{dateTime(payment.requested_at)}</dd></div>
+            <div><dt>{t("payment.requestedAt")}</dt><dd>{formatDateTime(payment.requested_at)}</dd></div>
           </dl>
           <button
             type="button"

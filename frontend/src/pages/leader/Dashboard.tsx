@@ -10,9 +10,10 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { MonthlyOutcomesChart, MonthlyRatesChart, OnlineShareChart, UnitRatesChart } from "./Charts";
 import { FilterForm } from "./FilterForm";
 import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filters";
-import { formatDateTime, formatDay, formatNumber, formatPercent } from "./format";
+import { formatDateTimeOrDash, formatDay, formatNumber, formatPercent } from "../../components/format";
 import { TimeSavedTable } from "./TimeSaved";
 import "./leader.css";
+import { TableWrap } from "../../components/TableWrap";
 
 type Stats = components["schemas"]["Stats"];
 const OVERDUE_PAGE = 20;
@@ -107,7 +108,7 @@ function Indicators({ stats }: { stats: Stats }) {
           })}
         />
       </dl>
-      <p className="muted small">{t("indicators.asOf", { when: formatDateTime(stats.as_of), from: formatDay(stats.date_from), to: formatDay(stats.date_to) })}</p>
+      <p className="muted small">{t("indicators.asOf", { when: formatDateTimeOrDash(stats.as_of), from: formatDay(stats.date_from), to: formatDay(stats.date_to) })}</p>
     </section>
   );
 }
@@ -119,7 +120,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_agency.length > 1 && (
         <section className="card" aria-labelledby="by-agency-title">
           <h3 id="by-agency-title" className="card-title">{t("breakdown.byAgency")}</h3>
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byOfficer")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byOfficer")}>
             <table>
               <thead>
                 <tr>
@@ -144,13 +145,13 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </section>
       )}
       {stats.by_officer.length > 0 && (
         <section className="card" aria-labelledby="by-officer-title">
           <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byAgency")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byAgency")}>
             <table data-testid="by-officer">
               <thead>
                 <tr>
@@ -173,7 +174,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </section>
       )}
       <section className="card" aria-labelledby="by-procedure-title">
@@ -181,7 +182,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
         {stats.by_procedure.length === 0 ? (
           <p className="muted">{t("charts.noData")}</p>
         ) : (
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byProcedure")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byProcedure")}>
             <table data-testid="by-procedure">
               <thead>
                 <tr>
@@ -210,7 +211,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>
@@ -243,7 +244,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
       {overdue.data && overdue.data.items.length === 0 && <p className="alert alert-ok">{t("overdue.none")}</p>}
       {overdue.data && overdue.data.items.length > 0 && (
         <>
-          <div className="table-wrap" role="region" aria-label={t("overdue.title")} tabIndex={0}>
+          <TableWrap label={t("overdue.title")}>
             <table data-testid="overdue-table">
               <caption className="visually-hidden">{t("overdue.title")}</caption>
               <thead>
@@ -268,8 +269,8 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
                     <td>
                       <span className="muted">{item.procedure_code}</span> {item.procedure_name}
                     </td>
-                    <td>{formatDateTime(item.received_at)}</td>
-                    <td>{formatDateTime(item.due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.received_at)}</td>
+                    <td>{formatDateTimeOrDash(item.due_at)}</td>
                     <td>
                       <span className="badge badge-late">{t("overdue.days", { value: formatNumber(item.late_by_days, 1) })}</span>
                       {item.late_by_rule && <span className="block small">{t("overdue.byRule")}</span>}
@@ -280,7 +281,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {pages > 1 && (
             <nav className="pager actions" aria-label={t("overdue.pages")}>
               <button type="button" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>{t("overdue.previous")}</button>

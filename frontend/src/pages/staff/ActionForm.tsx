@@ -9,7 +9,8 @@ import { currentToken } from "../../auth/token";
 import { stepName } from "../../components/labels";
 import { ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
-import { formatDateTime, vietnamInstant } from "./format";
+import { vietnamInstant } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
 
 type Dossier = components["schemas"]["DossierOut"];
@@ -112,7 +113,7 @@ export function ActionForm({
       else {
         const chosen = new Date(vietnamInstant(appointment));
         const due = dossier.appointment_at ?? dossier.due_at;
-        if (due && chosen <= new Date(due)) found.appointment = t("validation.appointmentLater", { due: formatDateTime(due) });
+        if (due && chosen <= new Date(due)) found.appointment = t("validation.appointmentLater", { due: formatDateTimeOrDash(due) });
       }
     }
     if (action === "stop") {
@@ -185,7 +186,7 @@ export function ActionForm({
             {...errorOf("appointment")}
             onChange={(event) => setAppointment(event.target.value)}
           />
-          <span className="muted hint">{t("actionForm.appointmentHint", { due: formatDateTime(dossier.appointment_at ?? dossier.due_at) })}</span>
+          <span className="muted hint">{t("actionForm.appointmentHint", { due: formatDateTimeOrDash(dossier.appointment_at ?? dossier.due_at) })}</span>
           {message("appointment")}
         </label>
       )}

@@ -7,7 +7,7 @@ import { downloadFile, intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
 
 type Decision = "accept" | "supplement" | "refuse";
@@ -107,7 +107,7 @@ export function CheckDossier() {
           <dt>{t("dossier.status")}</dt>
           <dd><span className="badge badge-neutral" data-testid="status">{t(`status.${data.status}`)}</span></dd>
           <dt>{t("dossier.submittedAt")}</dt>
-          <dd>{formatDateTime(data.submitted_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.submitted_at)}</dd>
           <dt>{t("dossier.channel")}</dt>
           <dd>{t(`channels.${data.channel}`)}</dd>
           <ApplicantFacts applicant={data.applicant} />

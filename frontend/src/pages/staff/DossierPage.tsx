@@ -11,8 +11,9 @@ import { ActionForm, type Action } from "./ActionForm";
 import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
 import { PostalReturned, PostalShipments } from "./Postal";
-import { TableWrap } from "./TableWrap";
-import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { DUE_BADGE, dueState, splitWorkingTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
 
@@ -96,19 +97,19 @@ export function DossierPage() {
           <dt>{t("dossier.currentStep")}</dt>
           <dd data-testid="current-step">{data.current_step ? `${data.current_step.position}. ${stepName(data.current_step)}` : "—"}</dd>
           <dt>{t("dossier.receivedAt")}</dt>
-          <dd>{formatDateTime(data.received_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.received_at)}</dd>
           <dt>{t("dossier.due")}</dt>
           <dd>
-            {formatDateTime(data.due_at)} <span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span>
+            {formatDateTimeOrDash(data.due_at)} <span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span>
           </dd>
           {data.appointment_at && (
             <>
               <dt>{t("dossier.newAppointment")}</dt>
-              <dd>{formatDateTime(data.appointment_at)}</dd>
+              <dd>{formatDateTimeOrDash(data.appointment_at)}</dd>
             </>
           )}
           <dt>{t("dossier.stepDue")}</dt>
-          <dd>{formatDateTime(data.step_due_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.step_due_at)}</dd>
           <dt>{t("dossier.remaining")}</dt>
           <dd data-testid="remaining">
             {desk.data && desk.data.remaining.length > 0
@@ -224,7 +225,7 @@ export function DossierPage() {
           <ol className="timeline" data-testid="timeline">
             {timeline.data.map((row, index) => (
               <li key={index}>
-                <strong>{formatDateTime(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
+                <strong>{formatDateTimeOrDash(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
                 {" · "}
                 <span>{t(`status.${row.status}`)}</span>
                 {row.step_position !== null && stepByPosition.has(row.step_position) && (
@@ -241,7 +242,7 @@ export function DossierPage() {
                 {!row.comment && noteText(row) && <div className="muted" data-testid="note">{noteText(row)}</div>}
                 {(row.step_due_at || row.step_outcome) && (
                   <div className="muted">
-                    {row.step_due_at && t("timeline.stepDue", { at: formatDateTime(row.step_due_at) })}{" "}
+                    {row.step_due_at && t("timeline.stepDue", { at: formatDateTimeOrDash(row.step_due_at) })}{" "}
                     {row.step_outcome && (
                       <span className={OUTCOME_BADGE[row.step_outcome] ?? "badge badge-neutral"}>{t(`outcome.${row.step_outcome}`)}</span>
                     )}
@@ -274,7 +275,7 @@ export function DossierPage() {
               <tbody>
                 {notifications.data.map((item) => (
                   <tr key={item.id}>
-                    <td>{formatDateTime(item.created_at)}</td>
+                    <td>{formatDateTimeOrDash(item.created_at)}</td>
                     <td>{t(`channelNames.${item.channel}`, { defaultValue: item.channel })}</td>
                     <td>{item.recipient.startsWith("staff:") || item.recipient.startsWith("agency:") ? t(`sent.${item.recipient.split(":")[0]}`) : item.recipient}</td>
                     <td>{item.subject ?? t(`events.${item.event_type}`, { defaultValue: item.event_type })}</td>

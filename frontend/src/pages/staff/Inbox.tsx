@@ -5,8 +5,9 @@ import { Link, useSearchParams } from "react-router";
 import { unwrap, workflow } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { DUE_BADGE, dueState, formatDateTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { DUE_BADGE, dueState } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 
 type Scope = "mine" | "unit" | "agency";
 type Due = "soon" | "overdue";
@@ -127,8 +128,8 @@ export function Inbox() {
                     <td><Link to={`/can-bo/ho-so/${encodeURIComponent(item.code)}`}>{item.code}</Link></td>
                     <td>{item.procedure_name}</td>
                     <td>{t(`status.${item.status}`)}</td>
-                    <td>{formatDateTime(item.step_due_at)}</td>
-                    <td>{formatDateTime(item.due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.step_due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.due_at)}</td>
                     <td><span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span></td>
                   </tr>
                 );

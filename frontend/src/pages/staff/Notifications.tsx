@@ -5,7 +5,7 @@ import { Link } from "react-router";
 
 import { notify, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 
 /** The in-app inbox: notices to the officer or their agency, newest first; mark them read. */
 export function Notifications() {
@@ -43,7 +43,7 @@ export function Notifications() {
               <div className="row-head">
                 {!item.read_at && <span className="badge badge-soon">{t("notifications.new")}</span>}
                 <strong>{item.subject ?? t(`events.${item.event_type}`, { defaultValue: item.event_type })}</strong>
-                <span className="muted">{formatDateTime(item.created_at)}</span>
+                <span className="muted">{formatDateTimeOrDash(item.created_at)}</span>
               </div>
               <p className="notice-body">{item.body}</p>
               <div className="actions">

@@ -4,8 +4,8 @@ import { useTranslation } from "react-i18next";
 import { intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { formatDateTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { formatDateTimeOrDash } from "../../components/format";
 
 type Shipment = components["schemas"]["DeskShipmentOut"];
 
@@ -36,7 +36,7 @@ export function PostalShipments({ shipments }: { shipments: Shipment[] }) {
               <td>
                 {t(`postal.statuses.${shipment.status}`, { defaultValue: shipment.status })}
                 {shipment.redelivery_at && (
-                  <div className="muted">{t("postal.redeliveryAt", { at: formatDateTime(shipment.redelivery_at) })}</div>
+                  <div className="muted">{t("postal.redeliveryAt", { at: formatDateTimeOrDash(shipment.redelivery_at) })}</div>
                 )}
               </td>
               <td>

@@ -9,7 +9,7 @@ import type { components } from "../../api/schema/intake";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { validEmail, validIdNumber, validPhone } from "../../components/validation";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { EMPTY_SPOT, OnTheSpotDone, OnTheSpotFields, spotErrors, type Resolved, type SpotDraft } from "./OnTheSpot";
 
 type Counted = components["schemas"]["DossierOut"];
@@ -228,9 +228,9 @@ export function ReceiveForm() {
           <dt>{t("receive.secret")}</dt>
           <dd data-testid="dossier-secret"><strong>{created.secret}</strong></dd>
           <dt>{t("dossier.receivedAt")}</dt>
-          <dd>{formatDateTime(created.received_at)}</dd>
+          <dd>{formatDateTimeOrDash(created.received_at)}</dd>
           <dt>{t("receive.appointment")}</dt>
-          <dd data-testid="appointment">{formatDateTime(created.due_at)}</dd>
+          <dd data-testid="appointment">{formatDateTimeOrDash(created.due_at)}</dd>
         </dl>
         <ProblemAlert error={receipt.error} />
         <div className="actions">

@@ -5,7 +5,7 @@ import { Link } from "react-router";
 
 import { intake, unwrap, workflow } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { PostalReturned } from "./Postal";
 
 /** Hand a result over: at the counter (the officer records it) or by post (the postal operator reports it). */
@@ -94,7 +94,7 @@ export function ReturnList() {
                 {item.postal_returned && (
                   <span className="badge badge-soon" data-testid="returned-by-post">{t("toReturn.returnedByPost")}</span>
                 )}
-                <span className="muted">{t("dossier.appointment")}: {formatDateTime(item.due_at)}</span>
+                <span className="muted">{t("dossier.appointment")}: {formatDateTimeOrDash(item.due_at)}</span>
                 <button
                   type="button"
                   aria-expanded={open === item.code}

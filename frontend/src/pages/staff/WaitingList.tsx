@@ -4,8 +4,8 @@ import { Link } from "react-router";
 
 import { intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { formatDateTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { formatDateTimeOrDash } from "../../components/format";
 
 /** Online (and postal) submissions at this desk waiting for the completeness check. */
 export function WaitingList() {
@@ -43,7 +43,7 @@ export function WaitingList() {
                   </td>
                   <td>{item.procedure_name}</td>
                   <td>{item.applicant_name}</td>
-                  <td>{formatDateTime(item.submitted_at)}</td>
+                  <td>{formatDateTimeOrDash(item.submitted_at)}</td>
                   <td>
                     <span className={item.status === "submitted" ? "badge badge-soon" : "badge badge-paused"}>
                       {t(`status.${item.status}`)}

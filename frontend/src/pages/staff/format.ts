@@ -1,9 +1,4 @@
-// Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh (components/format), "—" when missing.
-import { formatDateTime as vnDateTime } from "../../components/format";
-
-export function formatDateTime(value: string | null | undefined): string {
-  return vnDateTime(value) || "—";
-}
+// What the staff pages compute from a dossier: wall time to instant, working time, file sizes, the due badge.
 
 /** A datetime-local value (wall time in Viet Nam) as an ISO instant with the +07:00 offset. */
 export function vietnamInstant(localValue: string): string {
