@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
@@ -8,6 +8,7 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
 import { describe, Field, hhmm, type Errors } from "./ui";
 import { TableWrap } from "../../components/TableWrap";
+import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
 
 type Agency = components["schemas"]["AgencyOut"];
 type Level = components["schemas"]["AgencyLevelOut"];
@@ -109,7 +110,7 @@ function AgencyForm({
         }),
       );
     },
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["agencies"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: agencyKeys.all }),
   });
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
 
@@ -199,15 +200,8 @@ function AgencyForm({
 export function AgenciesPage() {
   const { t, i18n } = useTranslation("admin");
   const [panel, setPanel] = useState<{ agency: Agency | null } | null>(null);
-  const agencies = useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-  });
-  const levels = useQuery({
-    queryKey: ["agency-levels"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agency-levels")),
-    staleTime: 10 * 60_000,
-  });
+  const agencies = useAgencies({ staleTime: 0 });
+  const levels = useAgencyLevels();
   const rows = useMemo(() => treeOrder(agencies.data ?? []), [agencies.data]);
   const levelName = (code: string) => {
     const level = levels.data?.find((l) => l.code === code);

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
@@ -8,6 +8,8 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
 import { describe, Field, type Errors } from "./ui";
 import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";
 
 type Day = components["schemas"]["DayOut"];
 type Override = components["schemas"]["OverrideOut"];
@@ -90,7 +92,7 @@ function OverrideForm({ agencies }: { agencies: { code: string; name: string }[]
     mutationFn: async (body: components["schemas"]["OverrideIn"]) =>
       unwrap(await workflow.POST("/api/v1/calendar/overrides", { body })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ["calendar"] });
+      void queryClient.invalidateQueries({ queryKey: calendarKeys.all });
       setForm((current) => ({ ...current, day: "", reason: "", windows: "" }));
     },
   });
@@ -167,14 +169,10 @@ function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }
   const [errors, setErrors] = useState<Errors>({});
   const save = useMutation({
     mutationFn: async (body: components["schemas"]["WeeklyIn"]) => unwrap(await workflow.PUT("/api/v1/calendar/weekly", { body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: calendarKeys.all }),
   });
   // the form starts from the hours in force for the chosen agency (its own, the province's or the national ones)
-  const current = useQuery({
-    queryKey: ["calendar", "weekly", agency],
-    queryFn: async () =>
-      unwrap(await workflow.GET("/api/v1/calendar/weekly", { params: { query: agency ? { agency } : {} } })),
-  });
+  const current = useWeeklyHours(agency);
   const [shownFor, setShownFor] = useState<string | null>(null);
   if (current.data && shownFor !== `${agency}|${current.dataUpdatedAt}`) {
     setShownFor(`${agency}|${current.dataUpdatedAt}`);
@@ -247,7 +245,7 @@ function RevokeButton({ override }: { override: Override }) {
           body: { reason: reason.trim() },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: calendarKeys.all }),
   });
   if (!open) {
     return (
@@ -289,20 +287,9 @@ export function CalendarPage() {
   const [month, setMonth] = useState(0); // 0: the whole year
   const [agency, setAgency] = useState("");
 
-  const agencies = useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-    staleTime: 10 * 60_000,
-  });
-  const days = useQuery({
-    queryKey: ["calendar", "days", year, agency],
-    queryFn: async () =>
-      unwrap(await workflow.GET("/api/v1/calendar/days", { params: { query: { year, ...(agency ? { agency } : {}) } } })),
-  });
-  const overrides = useQuery({
-    queryKey: ["calendar", "overrides", year],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/calendar/overrides", { params: { query: { year } } })),
-  });
+  const agencies = useAgencies({ staleTime: 10 * 60_000 });
+  const days = useCalendarDays(year, agency);
+  const overrides = useCalendarOverrides(year);
   const special = useMemo(() => new Map((days.data ?? []).map((day) => [day.day, day])), [days.data]);
   const agencyList = (agencies.data ?? []).filter((a) => !a.valid_to).map((a) => ({ code: a.code, name: a.name }));
   const months = month ? [month] : Array.from({ length: 12 }, (_, i) => i + 1);

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
@@ -8,6 +8,7 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
 import { describe, Field, type Errors } from "./ui";
 import { TableWrap } from "../../components/TableWrap";
+import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
 
 type Template = components["schemas"]["TemplateOut"];
 type Channel = "email" | "sms" | "in_app";
@@ -68,7 +69,7 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
           },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["notification-templates"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: notificationKeys.templates() }),
   });
 
   function validate(): boolean {
@@ -168,14 +169,10 @@ export function NotificationTemplatesPage() {
   const [locale, setLocale] = useState<Locale | "">("");
   const [allVersions, setAllVersions] = useState(false);
   const [editing, setEditing] = useState<{ template: Template | null; key: number } | null>(null);
-  const templates = useQuery({
-    queryKey: ["notification-templates", channel, locale, allVersions],
-    queryFn: async () =>
-      unwrap(
-        await notify.GET("/api/v1/notification-templates", {
-          params: { query: { ...(channel ? { channel } : {}), ...(locale ? { locale } : {}), all_versions: allVersions } },
-        }),
-      ),
+  const templates = useNotificationTemplates({
+    ...(channel ? { channel } : {}),
+    ...(locale ? { locale } : {}),
+    all_versions: allVersions,
   });
 
   return (

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
@@ -9,10 +9,12 @@ import type { components as WorkflowSchemas } from "../../api/schema/workflow";
 import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay } from "../../components/format";
-import { useDirectory } from "./StaffPage";
 import { describe, Field, problemFieldErrors, type Errors } from "./ui";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
 import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { useRoles } from "../../features/staff/api";
+import { procedureKeys, useProcedure, useWorkflowTemplates } from "../../features/procedures/api";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
@@ -83,7 +85,8 @@ interface StepDraft {
 function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template | null; onDone: () => void }) {
   const { t, i18n } = useTranslation("admin");
   const queryClient = useQueryClient();
-  const { roles, agencies } = useDirectory();
+  const roles = useRoles();
+  const agencies = useAgencies();
   const [name, setName] = useState(base?.name ?? detail.name.slice(0, 300));
   const [version, setVersion] = useState("");
   const [onTheSpot, setOnTheSpot] = useState(base?.on_the_spot ?? false);
@@ -121,7 +124,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
           },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["templates", detail.code] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.templates(detail.code) }),
   });
   const apiErrors = problemFieldErrors(create.error);
   const all = { ...apiErrors, ...errors };
@@ -270,7 +273,7 @@ function VersionForm({ detail, onDone }: { detail: Detail; onDone: () => void })
   const create = useMutation({
     mutationFn: async (body: VersionIn) =>
       unwrap(await intake.POST("/api/v1/procedures/{code}/versions", { params: { path: { code: detail.code } }, body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["procedure", detail.code] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.detail(detail.code) }),
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -300,14 +303,8 @@ export function ProcedureDetailPage() {
   const [panel, setPanel] = useState<"version" | "template" | null>(null);
   const [formKey, setFormKey] = useState(0);
   const [shown, setShown] = useState<string | null>(null);
-  const detail = useQuery({
-    queryKey: ["procedure", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
-  });
-  const templates = useQuery({
-    queryKey: ["templates", code],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/templates", { params: { query: { procedure: code } } })),
-  });
+  const detail = useProcedure(code);
+  const templates = useWorkflowTemplates(code);
   const active = templates.data?.find((tpl) => tpl.active) ?? null;
   const selected = templates.data?.find((tpl) => tpl.id === shown) ?? active;
 

@@ -1,15 +1,17 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { intake, unwrap, workflow } from "../../api/client";
+import { intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
 import { describe, Field, problemFieldErrors, type Errors } from "./ui";
 import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
 import { TableWrap } from "../../components/TableWrap";
+import { useAgencyLevels } from "../../features/agencies/api";
+import { procedureKeys, useProcedureList } from "../../features/procedures/api";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -19,14 +21,10 @@ function NewProcedureForm({ onDone }: { onDone: () => void }) {
   const [head, setHead] = useState({ code: "", name: "", field: "", level: "" });
   const [draft, setDraft] = useState<VersionDraft>(emptyDraft);
   const [errors, setErrors] = useState<Errors>({});
-  const levels = useQuery({
-    queryKey: ["agency-levels"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agency-levels")),
-    staleTime: 10 * 60_000,
-  });
+  const levels = useAgencyLevels();
   const create = useMutation({
     mutationFn: async (body: components["schemas"]["ProcedureCreate"]) => unwrap(await intake.POST("/api/v1/procedures", { body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["procedures"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.lists() }),
   });
   const all = { ...problemFieldErrors(create.error), ...errors };
 
@@ -95,12 +93,7 @@ export function ProceduresPage() {
   const offset = Math.max(0, Number(params.get("offset") ?? 0) || 0);
   const [text, setText] = useState(q);
   const [creating, setCreating] = useState(false);
-  const procedures = useQuery({
-    queryKey: ["procedures", "admin", q, offset],
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { ...(q ? { q } : {}), limit: PAGE, offset } } })),
-    placeholderData: keepPreviousData,
-  });
+  const procedures = useProcedureList({ ...(q ? { q } : {}), limit: PAGE, offset }, { keepPrevious: true });
 
   function search(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();

@@ -1,15 +1,16 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { ApiProblem, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { usePublicAgencies, useReceivableProcedures } from "./Catalogue";
 import { formatDateTime } from "../../components/format";
 import { FormField } from "./FormField";
-import { useProcedure } from "./ProcedurePage";
 import { compactPhone, validEmail, validPhone } from "../../components/validation";
+import { usePublicAgencies } from "../../features/agencies/api";
+import { useProcedure, useReceivableProcedures } from "../../features/procedures/api";
+import { useComplaint } from "../../features/tracking/api";
 
 type ComplaintIn = components["schemas"]["ComplaintIn"];
 
@@ -89,7 +90,7 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
   onChange: (code: string) => void;
 }) {
   const { t } = useTranslation("citizen");
-  const procedure = useProcedure(procedureCode);
+  const procedure = useProcedure(procedureCode, { staleTime: 5 * 60_000 }); // nothing is fetched before a procedure is chosen
   const everyAgency = usePublicAgencies();
   const own = new Set((procedure.data?.agencies ?? []).map((agency) => agency.code));
   const listed = [...(everyAgency.data ?? [])].sort((a, b) => Number(own.has(b.code)) - Number(own.has(a.code)));
@@ -228,11 +229,7 @@ function ComplaintLookup() {
   const { t } = useTranslation("citizen");
   const [draft, setDraft] = useState("");
   const [code, setCode] = useState("");
-  const found = useQuery({
-    queryKey: ["citizen", "complaint", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/complaints/{code}", { params: { path: { code } } })),
-    enabled: Boolean(code),
-  });
+  const found = useComplaint(code);
   const notFound = found.error instanceof ApiProblem && found.error.status === 404;
 
   function submit(event: FormEvent<HTMLFormElement>) {

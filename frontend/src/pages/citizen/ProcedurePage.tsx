@@ -1,25 +1,15 @@
-import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { intake, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { Fee, OnlineBadge, TimeLimit } from "./Catalogue";
 import { vnd } from "./format";
-
-export function useProcedure(code: string) {
-  return useQuery({
-    queryKey: ["citizen", "procedure", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
-    staleTime: 5 * 60_000,
-    enabled: code !== "", // the complaint form asks before a procedure is chosen
-  });
-}
+import { useProcedure } from "../../features/procedures/api";
 
 export function ProcedurePage() {
   const { t } = useTranslation("citizen");
   const { code = "" } = useParams();
-  const procedure = useProcedure(code);
+  const procedure = useProcedure(code, { staleTime: 5 * 60_000 });
 
   if (procedure.isPending) return <Loading />;
   if (procedure.error || !procedure.data) {

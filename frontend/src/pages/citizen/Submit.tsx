@@ -11,9 +11,9 @@ import { FileInput } from "../../components/FileInput";
 import { vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { formatDateTime } from "../../components/format";
 import { FormField, newKey } from "./FormField";
-import { useProcedure } from "./ProcedurePage";
 import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
+import { useProcedure } from "../../features/procedures/api";
 
 type SubmissionIn = components["schemas"]["SubmissionIn"];
 
@@ -99,7 +99,7 @@ function body(values: Values, procedureCode: string): SubmissionIn {
 export function Submit() {
   const { t } = useTranslation("citizen");
   const { code = "" } = useParams();
-  const procedure = useProcedure(code);
+  const procedure = useProcedure(code, { staleTime: 5 * 60_000 });
 
   if (procedure.isPending) return <Loading />;
   if (!procedure.data) {

@@ -1,16 +1,18 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 
-import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
+import { ApiProblem, intake, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { noteText } from "../../components/labels";
-import { vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
+import { vnd, workingDaysBetween, type Tracking } from "./format";
 import { formatDateTime, vnDay } from "../../components/format";
 import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
+import { useCalendarSpan } from "../../features/calendar/api";
+import { trackingKeys, usePayments, useTracking } from "../../features/tracking/api";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {
@@ -152,13 +154,7 @@ export function TrackDossier() {
     setDraft("");
   }
 
-  const tracking = useQuery({
-    queryKey: ["citizen", "track", code, secret],
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/track/{code}", { params: { path: { code }, query: { secret } } })),
-    enabled: Boolean(secret),
-    refetchInterval: 30_000,
-  });
+  const tracking = useTracking(code, secret);
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -200,22 +196,6 @@ export function TrackDossier() {
   );
 }
 
-function useCalendar(years: number[]) {
-  return useQuery({
-    queryKey: ["citizen", "calendar", years],
-    queryFn: async () => {
-      const all: CalendarDay[] = [];
-      for (const year of years) {
-        const days = unwrap(await workflow.GET("/api/v1/calendar/days", { params: { query: { year } } }));
-        all.push(...days.map((entry) => ({ day: entry.day, working: entry.working })));
-      }
-      return all;
-    },
-    enabled: years.length > 0,
-    staleTime: 60 * 60_000,
-  });
-}
-
 function yearsBetween(a: string, b: string): number[] {
   const [from, to] = [Number(a.slice(0, 4)), Number(b.slice(0, 4))].sort();
   const years: number[] = [];
@@ -227,7 +207,7 @@ function Remaining({ data }: { data: Tracking }) {
   const { t } = useTranslation("citizen");
   const today = vnDay(new Date());
   const due = data.due_at ? vnDay(data.due_at) : today;
-  const calendar = useCalendar(data.due_at ? yearsBetween(today, due) : []);
+  const calendar = useCalendarSpan(data.due_at ? yearsBetween(today, due) : []);
   if (!data.due_at || !calendar.data) return null;
   if (data.overdue || due < today) {
     const late = workingDaysBetween(due, today, calendar.data);
@@ -371,7 +351,7 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
     },
     onSuccess: () => {
       setFiles([]);
-      void client.invalidateQueries({ queryKey: ["citizen", "track", code] });
+      void client.invalidateQueries({ queryKey: trackingKeys.dossier(code) });
     },
   });
 
@@ -405,13 +385,7 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
 function PaymentPanel({ code, secret }: { code: string; secret: string }) {
   const { t } = useTranslation("citizen");
   const navigate = useNavigate();
-  const payments = useQuery({
-    queryKey: ["citizen", "payments", code, secret],
-    queryFn: async () =>
-      unwrap(
-        await intake.POST("/api/v1/dossiers/{code}/payments/lookup", { params: { path: { code } }, body: { secret } }),
-      ),
-  });
+  const payments = usePayments(code, secret);
   const open = (payments.data ?? []).filter((payment) => payment.status === "requested");
 
   return (
@@ -510,7 +484,7 @@ function WithdrawForm({ code, secret }: { code: string; secret: string }) {
           body: { secret, reason: reason.trim() || null },
         }),
       ),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ["citizen", "track", code] }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: trackingKeys.dossier(code) }),
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {

@@ -1,5 +1,6 @@
 // Formatting shared by the citizen pages: money in đồng, working days (dates: components/format).
 import type { components } from "../../api/schema/intake";
+import type { CalendarDay } from "../../features/calendar/api";
 
 export type ProcedureSummary = components["schemas"]["ProcedureSummary"];
 export type ProcedureDetail = components["schemas"]["ProcedureDetail"];
@@ -11,11 +12,6 @@ export function vnd(amount: number): string {
   return String(Math.round(amount)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
 }
 
-/** The days listed by GET /api/v1/calendar/days: those that differ from the Monday–Friday rule. */
-export interface CalendarDay {
-  day: string;
-  working: boolean;
-}
 
 function nextDay(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);

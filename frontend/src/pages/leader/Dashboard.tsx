@@ -1,9 +1,9 @@
-import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
-import { downloadFile, intake, unwrap, workflow } from "../../api/client";
+import { downloadFile } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
@@ -14,28 +14,13 @@ import { formatDateTimeOrDash, formatDay, formatNumber, formatPercent } from "..
 import { TimeSavedTable } from "./TimeSaved";
 import "./leader.css";
 import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { useReceivableProcedures } from "../../features/procedures/api";
+import { useOverdue, useStats } from "../../features/stats/api";
 
 type Stats = components["schemas"]["Stats"];
 const OVERDUE_PAGE = 20;
 
-function useCatalogue() {
-  return useQuery({
-    queryKey: ["catalogue", "all"],
-    // the procedures dossiers are filed under: information-only ones of the national catalogue have none
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100, information_only: false } } })).items,
-    staleTime: 10 * 60_000,
-  });
-}
-
-function useAgencies(enabled: boolean) {
-  return useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-    enabled,
-    staleTime: 10 * 60_000,
-  });
-}
 
 function Indicator({ label, value, detail, tone }: { label: string; value: string; detail?: string; tone?: string }) {
   return (
@@ -221,16 +206,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
 function OverdueList({ filters }: { filters: StatsFilters }) {
   const { t } = useTranslation("leader");
   const [page, setPage] = useState(0);
-  const overdue = useQuery({
-    queryKey: ["stats", "overdue", filters, page],
-    queryFn: async () =>
-      unwrap(
-        await workflow.GET("/api/v1/stats/overdue", {
-          params: { query: { ...apiQuery(filters), limit: OVERDUE_PAGE, offset: page * OVERDUE_PAGE } },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
+  const overdue = useOverdue({ ...apiQuery(filters), limit: OVERDUE_PAGE, offset: page * OVERDUE_PAGE });
   const total = overdue.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / OVERDUE_PAGE));
   return (
@@ -301,14 +277,10 @@ export function Dashboard() {
   const wide = hasRole("admin", "inspector");
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
-  const catalogue = useCatalogue();
-  const agencies = useAgencies(wide);
-
-  const stats = useQuery({
-    queryKey: ["stats", "summary", filters],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/stats", { params: { query: apiQuery(filters) } })),
-    placeholderData: keepPreviousData,
-  });
+  // the procedures dossiers are filed under: information-only ones of the national catalogue have none
+  const catalogue = useReceivableProcedures();
+  const agencies = useAgencies({ enabled: wide, staleTime: 10 * 60_000 });
+  const stats = useStats(apiQuery(filters));
 
   const exportXlsx = useMutation({
     mutationFn: () =>
@@ -334,7 +306,7 @@ export function Dashboard() {
         initial={filters}
         agencies={agencyOptions}
         ownAgency={session?.agencyName ?? ""}
-        procedures={catalogue.data ?? []}
+        procedures={catalogue.data?.items ?? []}
         onApply={(next) => setParams(writeFilters(next))}
       />
       <div className="actions export-bar">

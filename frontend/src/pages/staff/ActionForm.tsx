@@ -12,6 +12,7 @@ import { FileInput } from "../../components/FileInput";
 import { vietnamInstant } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
+import { dossierKeys } from "../../features/dossiers/api";
 
 type Dossier = components["schemas"]["DossierOut"];
 type TransitionIn = components["schemas"]["TransitionIn"];
@@ -90,15 +91,15 @@ export function ActionForm({
       return unwrap(await workflow.POST("/api/v1/dossiers/{code}/transitions", { params: { path: { code: dossier.code } }, body }));
     },
     onSuccess: (result) => {
-      void queryClient.invalidateQueries({ queryKey: ["staff"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.all });
       onDone(action, result);
     },
     // someone else moved the dossier: reload it (what was typed here stays) so a retry acts on the new version
     onError: (error) => {
       if (error instanceof ApiProblem && error.status === 409) {
         onConflict(error);
-        void queryClient.invalidateQueries({ queryKey: ["staff", "dossier", dossier.code] });
-        void queryClient.invalidateQueries({ queryKey: ["staff", "timeline", dossier.code] });
+        void queryClient.invalidateQueries({ queryKey: dossierKeys.detail(dossier.code) });
+        void queryClient.invalidateQueries({ queryKey: dossierKeys.timeline(dossier.code) });
       }
     },
   });

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
@@ -9,6 +9,7 @@ import { ApplicantFacts } from "./ApplicantFacts";
 import { Documents } from "./Documents";
 import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
+import { dossierKeys, useDeskDossier } from "../../features/dossiers/api";
 
 type Decision = "accept" | "supplement" | "refuse";
 
@@ -24,10 +25,7 @@ export function CheckDossier() {
   const [errors, setErrors] = useState<string[]>([]);
   const [done, setDone] = useState<Decision | null>(null);
 
-  const dossier = useQuery({
-    queryKey: ["staff", "desk", "dossier", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
-  });
+  const dossier = useDeskDossier(code);
 
   const decide = useMutation({
     mutationFn: async (which: Decision) => {
@@ -44,7 +42,7 @@ export function CheckDossier() {
     onSuccess: (_, which) => {
       setDone(which);
       setDecision(null);
-      void queryClient.invalidateQueries({ queryKey: ["staff"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.all });
     },
   });
 

@@ -1,9 +1,9 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client";
+import { downloadFile } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { noteText, stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
@@ -14,6 +14,7 @@ import { PostalReturned, PostalShipments } from "./Postal";
 import { TableWrap } from "../../components/TableWrap";
 import { DUE_BADGE, dueState, splitWorkingTime } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
+import { useDeskDossier, useDossier, useDossierNotifications, useDossierTimeline } from "../../features/dossiers/api";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
 
@@ -46,26 +47,11 @@ export function DossierPage() {
   const [done, setDone] = useState<{ action: Action; status: string } | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
 
-  const dossier = useQuery({
-    queryKey: ["staff", "dossier", code],
-    // while an action form is open the page holds still; a conflict on sending reloads it (409)
-    refetchOnWindowFocus: action === null,
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
-  });
-  const desk = useQuery({
-    queryKey: ["staff", "desk", "dossier", code],
-    retry: false,
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
-  });
-  const timeline = useQuery({
-    queryKey: ["staff", "timeline", code],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}/timeline", { params: { path: { code } } })),
-  });
-  const notifications = useQuery({
-    queryKey: ["staff", "notifications", "dossier", code],
-    retry: false,
-    queryFn: async () => unwrap(await notify.GET("/api/v1/notifications", { params: { query: { dossier: code, limit: 100 } } })),
-  });
+  // while an action form is open the page holds still; a conflict on sending reloads it (409)
+  const dossier = useDossier(code, { holdStill: action !== null });
+  const desk = useDeskDossier(code, { retry: false });
+  const timeline = useDossierTimeline(code);
+  const notifications = useDossierNotifications(code);
   const pdf = useMutation({
     mutationFn: async (form: "control-sheet" | "apology" | "stop") =>
       downloadFile("workflow", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/${form}.pdf`, `${code}-${form}.pdf`),

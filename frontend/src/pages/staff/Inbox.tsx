@@ -1,13 +1,12 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { unwrap, workflow } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { TableWrap } from "../../components/TableWrap";
 import { DUE_BADGE, dueState } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
+import { useTasks } from "../../features/dossiers/api";
 
 type Scope = "mine" | "unit" | "agency";
 type Due = "soon" | "overdue";
@@ -25,23 +24,12 @@ export function Inbox() {
   const due = (params.get("han") as Due | null) ?? null;
   const procedure = params.get("thu-tuc") ?? "";
 
-  const tasks = useQuery({
-    queryKey: ["staff", "tasks", scope, status, due, procedure],
-    placeholderData: keepPreviousData,
-    queryFn: async () =>
-      unwrap(
-        await workflow.GET("/api/v1/tasks", {
-          params: {
-            query: {
-              scope,
-              status: status || undefined,
-              due: due ?? undefined,
-              procedure: procedure.trim() || undefined,
-              limit: 200,
-            },
-          },
-        }),
-      ),
+  const tasks = useTasks({
+    scope,
+    status: status || undefined,
+    due: due ?? undefined,
+    procedure: procedure.trim() || undefined,
+    limit: 200,
   });
 
   function set(key: string, value: string) {

@@ -6,6 +6,7 @@ import type { components } from "../../api/schema/intake";
 import { ProblemAlert } from "../../components/Status";
 import { TableWrap } from "../../components/TableWrap";
 import { formatDateTimeOrDash } from "../../components/format";
+import { dossierKeys } from "../../features/dossiers/api";
 
 type Shipment = components["schemas"]["DeskShipmentOut"];
 
@@ -67,7 +68,7 @@ export function PostalReturned({ code }: { code: string }) {
       unwrap(
         await intake.POST("/api/v1/dossiers/{code}/postal-redelivery", { params: { path: { code } }, body: {} }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["staff"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: dossierKeys.all }),
   });
   if (again.isSuccess) {
     return (

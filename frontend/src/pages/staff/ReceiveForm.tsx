@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent, type MouseEvent } from "react";
 import { flushSync } from "react-dom";
 import { useTranslation } from "react-i18next";
@@ -11,6 +11,8 @@ import { Loading, ProblemAlert } from "../../components/Status";
 import { validEmail, validIdNumber, validPhone } from "../../components/validation";
 import { formatDateTimeOrDash } from "../../components/format";
 import { EMPTY_SPOT, OnTheSpotDone, OnTheSpotFields, spotErrors, type Resolved, type SpotDraft } from "./OnTheSpot";
+import { dossierKeys } from "../../features/dossiers/api";
+import { useProcedure, useProcedureList } from "../../features/procedures/api";
 
 type Counted = components["schemas"]["DossierOut"];
 type DocForm = "original" | "copy" | "certified_copy" | "electronic";
@@ -58,21 +60,8 @@ export function ReceiveForm() {
   const [spotInvalid, setSpotInvalid] = useState<ReturnType<typeof spotErrors>>({});
   const [resolved, setResolved] = useState<Resolved | null>(null);
 
-  const procedures = useQuery({
-    queryKey: ["staff", "procedures", session?.agencyCode, search],
-    queryFn: async () =>
-      unwrap(
-        await intake.GET("/api/v1/procedures", {
-          params: { query: { agency: session?.agencyCode, q: search.trim() || undefined, limit: 100 } },
-        }),
-      ),
-  });
-  const procedure = useQuery({
-    queryKey: ["staff", "procedure", procedureCode],
-    enabled: procedureCode !== "",
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code: procedureCode } } })),
-  });
+  const procedures = useProcedureList({ agency: session?.agencyCode, q: search.trim() || undefined, limit: 100 });
+  const procedure = useProcedure(procedureCode);
 
   const counterBody = () => ({
     procedure_code: procedureCode,
@@ -103,7 +92,7 @@ export function ReceiveForm() {
       ),
     onSuccess: (data) => {
       setCreated(data);
-      void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.tasks() });
     },
   });
 
@@ -125,7 +114,7 @@ export function ReceiveForm() {
       ),
     onSuccess: (data) => {
       setResolved(data);
-      void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.tasks() });
     },
   });
 
