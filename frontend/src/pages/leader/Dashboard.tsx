@@ -12,7 +12,7 @@ import { FilterForm } from "./FilterForm";
 import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filters";
 import { formatDateTimeOrDash, formatDay, formatNumber, formatPercent } from "../../components/format";
 import { TimeSavedTable } from "./TimeSaved";
-import "./leader.css";
+import "../../components/office.css";
 import { TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { useReceivableProcedures } from "../../features/procedures/api";
