@@ -13,6 +13,7 @@ import { FormField } from "./FormField";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
 import { useCalendarSpan } from "../../features/calendar/api";
 import { trackingKeys, usePayments, useTracking } from "../../features/tracking/api";
+import { Timeline, TimelineAt } from "../../components/Timeline";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {
@@ -318,15 +319,15 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       )}
 
       <h2>{t("track.history")}</h2>
-      <ol className="timeline" data-testid="timeline">
-        {data.history.map((item, index) => (
-          <li key={index}>
-            <time dateTime={item.at}>{formatDateTime(item.at)}</time>
+      <Timeline items={data.history}>
+        {(item) => (
+          <>
+            <TimelineAt at={item.at} />
             <div><strong>{t(`timeline.${item.status}`, { defaultValue: item.status_label })}</strong></div>
             {noteText(item) && <div className="muted" data-testid="note">{noteText(item)}</div>}
-          </li>
-        ))}
-      </ol>
+          </>
+        )}
+      </Timeline>
     </>
   );
 }

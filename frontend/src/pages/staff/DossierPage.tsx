@@ -15,6 +15,7 @@ import { TableWrap } from "../../components/TableWrap";
 import { DUE_BADGE, dueState, splitWorkingTime } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
 import { useDeskDossier, useDossier, useDossierNotifications, useDossierTimeline } from "../../features/dossiers/api";
+import { Timeline } from "../../components/Timeline";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
 
@@ -208,9 +209,9 @@ export function DossierPage() {
         {timeline.isLoading && <Loading />}
         <ProblemAlert error={timeline.error} />
         {timeline.data && (
-          <ol className="timeline" data-testid="timeline">
-            {timeline.data.map((row, index) => (
-              <li key={index}>
+          <Timeline items={timeline.data}>
+            {(row) => (
+              <>
                 <strong>{formatDateTimeOrDash(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
                 {" · "}
                 <span>{t(`status.${row.status}`)}</span>
@@ -234,9 +235,9 @@ export function DossierPage() {
                     )}
                   </div>
                 )}
-              </li>
-            ))}
-          </ol>
+              </>
+            )}
+          </Timeline>
         )}
       </section>
 
