@@ -103,3 +103,8 @@ export function formatPercent(value: number | null | undefined): string {
   if (value === null || value === undefined) return "—";
   return `${formatNumber(value, 1)}%`;
 }
+
+/** A time of day as HH:MM (the API may send HH:MM:SS). */
+export function hhmm(value: string | null | undefined): string {
+  return value ? value.slice(0, 5) : "";
+}

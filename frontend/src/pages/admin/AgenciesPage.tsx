@@ -6,7 +6,8 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
-import { describe, Field, hhmm, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
+import { hhmm } from "../../components/format";
 import { TableWrap } from "../../components/TableWrap";
 import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
 

@@ -6,7 +6,7 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
-import { describe, Field, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
 import { TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";

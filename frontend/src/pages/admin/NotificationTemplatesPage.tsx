@@ -6,7 +6,7 @@ import { notify, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
-import { describe, Field, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
 import { TableWrap } from "../../components/TableWrap";
 import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
 

@@ -7,7 +7,7 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
-import { describe, Field, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
 import { TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";

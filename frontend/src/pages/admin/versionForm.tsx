@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 
 import type { components as IntakeSchemas } from "../../api/schema/intake";
 import { todayInVietnam } from "../../components/format";
-import { describe, Field, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
 import { useAgencies } from "../../features/agencies/api";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];

@@ -6,7 +6,7 @@ import { ApiProblem, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTime } from "../../components/format";
-import { FormField } from "./FormField";
+import { Field } from "../../components/Field";
 import { compactPhone, validEmail, validPhone } from "../../components/validation";
 import { usePublicAgencies } from "../../features/agencies/api";
 import { useProcedure, useReceivableProcedures } from "../../features/procedures/api";
@@ -95,7 +95,7 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
   const own = new Set((procedure.data?.agencies ?? []).map((agency) => agency.code));
   const listed = [...(everyAgency.data ?? [])].sort((a, b) => Number(own.has(b.code)) - Number(own.has(a.code)));
   return (
-    <FormField id="complaint-agency" label={t("complaint.agency")} hint={t("complaint.agencyHint")} error={error} required>
+    <Field layout="stacked" id="complaint-agency" label={t("complaint.agency")} hint={t("complaint.agencyHint")} error={error} required>
       {(props) => (
         <select {...props} value={value} onChange={(event) => onChange(event.target.value)}>
           <option value="">{t("complaint.chooseAgency")}</option>
@@ -104,7 +104,7 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
           ))}
         </select>
       )}
-    </FormField>
+    </Field>
   );
 }
 
@@ -162,7 +162,7 @@ function ComplaintForm() {
           </label>
         ))}
       </fieldset>
-      <FormField id="complaint-procedure" label={t("complaint.procedure")} hint={t("complaint.procedureHint")}
+      <Field layout="stacked" id="complaint-procedure" label={t("complaint.procedure")} hint={t("complaint.procedureHint")}
         error={message("procedureCode")} required>
         {(props) => (
           <select {...props} value={values.procedureCode}
@@ -173,48 +173,48 @@ function ComplaintForm() {
             ))}
           </select>
         )}
-      </FormField>
+      </Field>
       <AgencySelect procedureCode={values.procedureCode} value={values.agencyCode} error={message("agencyCode")}
         onChange={(code) => set("agencyCode", code)} />
-      <FormField id="complaint-dossier" label={t("complaint.dossierCode")} hint={t("complaint.dossierHint")}>
+      <Field layout="stacked" id="complaint-dossier" label={t("complaint.dossierCode")} hint={t("complaint.dossierHint")}>
         {(props) => (
           <input {...props} value={values.dossierCode} maxLength={64} autoComplete="off"
             onChange={(event) => set("dossierCode", event.target.value)} />
         )}
-      </FormField>
-      <FormField id="complaint-subject" label={t("complaint.subject")} error={message("subject")} required>
+      </Field>
+      <Field layout="stacked" id="complaint-subject" label={t("complaint.subject")} error={message("subject")} required>
         {(props) => (
           <input {...props} value={values.subject} maxLength={300} onChange={(event) => set("subject", event.target.value)} />
         )}
-      </FormField>
-      <FormField id="complaint-content" label={t("complaint.content")} error={message("content")} required>
+      </Field>
+      <Field layout="stacked" id="complaint-content" label={t("complaint.content")} error={message("content")} required>
         {(props) => (
           <textarea {...props} rows={5} maxLength={5000} value={values.content}
             onChange={(event) => set("content", event.target.value)} />
         )}
-      </FormField>
+      </Field>
       <fieldset>
         <legend>{t("complaint.contact")}</legend>
         <p className="hint">{t("complaint.contactHint")}</p>
         <div className="form">
-          <FormField id="complaint-name" label={t("complaint.name")}>
+          <Field layout="stacked" id="complaint-name" label={t("complaint.name")}>
             {(props) => (
               <input {...props} value={values.name} maxLength={200} autoComplete="name"
                 onChange={(event) => set("name", event.target.value)} />
             )}
-          </FormField>
-          <FormField id="complaint-phone" label={t("submit.phone")} error={message("phone")}>
+          </Field>
+          <Field layout="stacked" id="complaint-phone" label={t("submit.phone")} error={message("phone")}>
             {(props) => (
               <input {...props} type="tel" value={values.phone} maxLength={20} autoComplete="tel"
                 onChange={(event) => set("phone", event.target.value)} />
             )}
-          </FormField>
-          <FormField id="complaint-email" label={t("submit.email")} error={message("email")}>
+          </Field>
+          <Field layout="stacked" id="complaint-email" label={t("submit.email")} error={message("email")}>
             {(props) => (
               <input {...props} type="email" value={values.email} maxLength={254} autoComplete="email"
                 onChange={(event) => set("email", event.target.value)} />
             )}
-          </FormField>
+          </Field>
         </div>
       </fieldset>
       <ProblemAlert error={send.error} />
@@ -241,12 +241,12 @@ function ComplaintLookup() {
     <div className="card">
       <h2>{t("complaint.lookupTitle")}</h2>
       <form className="form" onSubmit={submit}>
-        <FormField id="complaint-lookup" label={t("complaint.code")} required>
+        <Field layout="stacked" id="complaint-lookup" label={t("complaint.code")} required>
           {(props) => (
             <input {...props} value={draft} maxLength={32} autoComplete="off" spellCheck={false}
               onChange={(event) => setDraft(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit">{t("complaint.lookup")}</button>
         </div>

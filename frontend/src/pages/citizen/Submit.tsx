@@ -10,7 +10,8 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { formatDateTime } from "../../components/format";
-import { FormField, newKey } from "./FormField";
+import { Field } from "../../components/Field";
+import { newIdempotencyKey } from "../../api/idempotency";
 import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
 import { useProcedure } from "../../features/procedures/api";
@@ -120,7 +121,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
   const [values, setValues] = useState<Values>({ ...EMPTY, language: i18n.language === "en" ? "en" : "vi" });
   const [files, setFiles] = useState<Record<string, File | undefined>>({});
   const [errors, setErrors] = useState<Errors>({});
-  const key = useRef(newKey());
+  const key = useRef(newIdempotencyKey());
   const summary = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const receiving = procedure.agencies.filter((agency) => agency.role === "receiving");
@@ -204,7 +205,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
 
       <form ref={formRef} className="form card" onSubmit={onSubmit} noValidate>
         {receiving.length > 1 && (
-          <FormField id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
+          <Field layout="stacked" id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
             {(props) => (
               <select {...props} value={values.agencyCode} onChange={(event) => set("agencyCode", event.target.value)}>
                 <option value="">{t("submit.chooseAgency")}</option>
@@ -213,7 +214,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                 ))}
               </select>
             )}
-          </FormField>
+          </Field>
         )}
         {receiving.length === 1 && (
           <p><strong>{t("submit.agency")}:</strong> {receiving[0].name}</p>
@@ -222,38 +223,38 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
         <fieldset>
           <legend>{t("submit.applicant")}</legend>
           <div className="form">
-            <FormField id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
+            <Field layout="stacked" id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
               {(props) => (
                 <input {...props} autoComplete="name" maxLength={200} value={values.fullName}
                   onChange={(event) => set("fullName", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="id-number" label={t("submit.idNumber")} hint={t("submit.idNumberHint")}
+            </Field>
+            <Field layout="stacked" id="id-number" label={t("submit.idNumber")} hint={t("submit.idNumberHint")}
               error={message("idNumber")} required>
               {(props) => (
                 <input {...props} inputMode="numeric" autoComplete="off" maxLength={14} value={values.idNumber}
                   onChange={(event) => set("idNumber", event.target.value)} />
               )}
-            </FormField>
+            </Field>
             <p className="hint">{t("submit.contactHint")}</p>
-            <FormField id="phone" label={t("submit.phone")} hint={t("submit.phoneHint")} error={message("phone")}>
+            <Field layout="stacked" id="phone" label={t("submit.phone")} hint={t("submit.phoneHint")} error={message("phone")}>
               {(props) => (
                 <input {...props} type="tel" autoComplete="tel" maxLength={20} value={values.phone}
                   onChange={(event) => set("phone", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="email" label={t("submit.email")} error={message("email")}>
+            </Field>
+            <Field layout="stacked" id="email" label={t("submit.email")} error={message("email")}>
               {(props) => (
                 <input {...props} type="email" autoComplete="email" maxLength={254} value={values.email}
                   onChange={(event) => set("email", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="address" label={t("submit.address")} error={message("address")}>
+            </Field>
+            <Field layout="stacked" id="address" label={t("submit.address")} error={message("address")}>
               {(props) => (
                 <input {...props} autoComplete="street-address" maxLength={500} value={values.address}
                   onChange={(event) => set("address", event.target.value)} />
               )}
-            </FormField>
+            </Field>
           </div>
         </fieldset>
 
@@ -263,7 +264,8 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
           {procedure.required_documents.length === 0 && <p>{t("procedure.noDocuments")}</p>}
           <div className="form">
             {procedure.required_documents.map((document) => (
-              <FormField
+              <Field
+                layout="stacked"
                 key={document.code}
                 id={`file-${document.code}`}
                 label={`${document.name}${document.mandatory ? "" : ` (${t("procedure.optional")})`}`}
@@ -279,7 +281,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                     onFiles={(chosen) => setFiles((current) => ({ ...current, [document.code]: chosen[0] }))}
                   />
                 )}
-              </FormField>
+              </Field>
             ))}
           </div>
         </fieldset>
@@ -305,16 +307,16 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
             </label>
           )}
           {byPost && (
-            <FormField id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>
+            <Field layout="stacked" id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>
               {(props) => (
                 <textarea {...props} rows={2} maxLength={500} value={values.postalAddress}
                   onChange={(event) => set("postalAddress", event.target.value)} />
               )}
-            </FormField>
+            </Field>
           )}
         </fieldset>
 
-        <FormField id="notify-language" label={t("submit.notifyLanguage")} hint={t("submit.notifyNote")}>
+        <Field layout="stacked" id="notify-language" label={t("submit.notifyLanguage")} hint={t("submit.notifyNote")}>
           {(props) => (
             <select {...props} value={values.language}
               onChange={(event) => set("language", event.target.value === "en" ? "en" : "vi")}>
@@ -322,7 +324,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
               <option value="en">{t("submit.languages.en")}</option>
             </select>
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" className="primary" disabled={submit.isPending}>
             {submit.isPending ? t("submit.sending") : t("submit.send")}

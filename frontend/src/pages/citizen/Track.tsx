@@ -9,7 +9,7 @@ import { FileInput } from "../../components/FileInput";
 import { noteText } from "../../components/labels";
 import { vnd, workingDaysBetween, type Tracking } from "./format";
 import { formatDateTime, vnDay } from "../../components/format";
-import { FormField } from "./FormField";
+import { Field } from "../../components/Field";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
 import { useCalendarSpan } from "../../features/calendar/api";
 import { trackingKeys, usePayments, useTracking } from "../../features/tracking/api";
@@ -49,20 +49,20 @@ export function TrackLookup() {
       <PageTitle>{t("track.title")}</PageTitle>
       <p>{t("track.intro")}</p>
       <form className="form card" onSubmit={submit} noValidate>
-        <FormField id="track-code" label={t("track.code")} hint={t("track.codeHint")}
+        <Field layout="stacked" id="track-code" label={t("track.code")} hint={t("track.codeHint")}
           error={errors.code && t(errors.code)} required>
           {(props) => (
             <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
               onChange={(event) => setCode(event.target.value)} />
           )}
-        </FormField>
-        <FormField id="track-secret" label={t("track.secret")} hint={t("track.secretHint")}
+        </Field>
+        <Field layout="stacked" id="track-secret" label={t("track.secret")} hint={t("track.secretHint")}
           error={errors.secret && t(errors.secret)} required>
           {(props) => (
             <input {...props} value={secret} maxLength={64} autoComplete="off" spellCheck={false}
               onChange={(event) => setSecret(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" className="primary">{t("track.submit")}</button>
         </div>
@@ -102,18 +102,18 @@ export function TrackByPhone() {
       <PageTitle>{t("track.byPhone.title")}</PageTitle>
       <p>{t("track.byPhone.intro")}</p>
       <form className="form card" onSubmit={submit} noValidate>
-        <FormField id="phone-code" label={t("track.code")} error={errors.code && t(errors.code)} required>
+        <Field layout="stacked" id="phone-code" label={t("track.code")} error={errors.code && t(errors.code)} required>
           {(props) => (
             <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
               onChange={(event) => setCode(event.target.value)} />
           )}
-        </FormField>
-        <FormField id="phone-number" label={t("track.byPhone.phone")} error={errors.phone && t(errors.phone)} required>
+        </Field>
+        <Field layout="stacked" id="phone-number" label={t("track.byPhone.phone")} error={errors.phone && t(errors.phone)} required>
           {(props) => (
             <input {...props} type="tel" inputMode="tel" value={phone} maxLength={20} autoComplete="tel"
               onChange={(event) => setPhone(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" disabled={lookup.isPending}>{t("track.byPhone.submit")}</button>
         </div>
@@ -177,13 +177,13 @@ export function TrackDossier() {
       {(!secret || notFound) && (
         <form className="form card narrow-form" onSubmit={submit} noValidate>
           {notFound && <p role="alert" className="alert alert-error">{t("track.notFound")}</p>}
-          <FormField id="secret" label={t("track.secret")} hint={t("track.secretHint")}
+          <Field layout="stacked" id="secret" label={t("track.secret")} hint={t("track.secretHint")}
             error={draftError && t(draftError)} required>
             {(props) => (
               <input {...props} value={draft} maxLength={64} autoComplete="off" spellCheck={false}
                 onChange={(event) => setDraft(event.target.value)} />
             )}
-          </FormField>
+          </Field>
           <div className="actions">
             <button type="submit" className="primary">{t("track.submit")}</button>
           </div>
@@ -368,12 +368,12 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
     <form className="card form" onSubmit={submit} noValidate aria-labelledby="supplement-title">
       <h2 id="supplement-title">{t("supplement.title")}</h2>
       <p>{t("supplement.intro")}</p>
-      <FormField id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
+      <Field layout="stacked" id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
         error={error && t(error)} required>
         {(props) => (
           <FileInput {...props} multiple accept={ACCEPT} onFiles={setFiles} />
         )}
-      </FormField>
+      </Field>
       <ProblemAlert error={send.error} />
       {send.isSuccess && <p role="status" className="alert alert-ok">{t("supplement.done")}</p>}
       <div className="actions">
@@ -458,11 +458,11 @@ function FeedbackForm({ code, secret }: { code: string; secret: string }) {
         ))}
         {error && <span id="rating-error" className="field-error">{t(error)}</span>}
       </fieldset>
-      <FormField id="feedback-comment" label={t("feedback.comment")}>
+      <Field layout="stacked" id="feedback-comment" label={t("feedback.comment")}>
         {(props) => (
           <textarea {...props} rows={3} maxLength={2000} value={comment} onChange={(event) => setComment(event.target.value)} />
         )}
-      </FormField>
+      </Field>
       <ProblemAlert error={send.error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={send.isPending}>{t("feedback.send")}</button>
@@ -500,11 +500,11 @@ function WithdrawForm({ code, secret }: { code: string; secret: string }) {
       <summary>{t("withdraw.title")}</summary>
       <form className="form" onSubmit={submit} noValidate>
         <p>{t("withdraw.intro")}</p>
-        <FormField id="withdraw-reason" label={t("withdraw.reason")}>
+        <Field layout="stacked" id="withdraw-reason" label={t("withdraw.reason")}>
           {(props) => (
             <textarea {...props} rows={2} maxLength={1000} value={reason} onChange={(event) => setReason(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <label className="inline">
           <input type="checkbox" checked={sure} onChange={(event) => setSure(event.target.checked)}
             aria-describedby={error ? "withdraw-error" : undefined} />

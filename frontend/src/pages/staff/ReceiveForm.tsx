@@ -10,9 +10,11 @@ import { useAuth } from "../../auth/AuthContext";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { validEmail, validIdNumber, validPhone } from "../../components/validation";
 import { formatDateTimeOrDash } from "../../components/format";
+import { newIdempotencyKey } from "../../api/idempotency";
 import { EMPTY_SPOT, OnTheSpotDone, OnTheSpotFields, spotErrors, type Resolved, type SpotDraft } from "./OnTheSpot";
 import { dossierKeys } from "../../features/dossiers/api";
 import { useProcedure, useProcedureList } from "../../features/procedures/api";
+import { Field } from "../../components/Field";
 
 type Counted = components["schemas"]["DossierOut"];
 type DocForm = "original" | "copy" | "certified_copy" | "electronic";
@@ -36,10 +38,6 @@ const EMPTY: Applicant = { full_name: "", id_number: "", phone: "", email: "", a
 const FORMS: DocForm[] = ["original", "copy", "certified_copy", "electronic"];
 type Errors = Partial<Record<keyof Applicant | "procedure" | "postal_address" | "contact", string>>;
 
-function newKey(): string {
-  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-}
-
 /** "Công dân không viết": the officer fills the dossier in for the citizen, then prints the receipt. */
 export function ReceiveForm() {
   const { t } = useTranslation("staff");
@@ -54,7 +52,7 @@ export function ReceiveForm() {
   const [language, setLanguage] = useState<"vi" | "en">("vi");
   const [documents, setDocuments] = useState<Record<string, DocumentLine>>({});
   const [errors, setErrors] = useState<Errors>({});
-  const [idempotencyKey, setIdempotencyKey] = useState(newKey);
+  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
   const [created, setCreated] = useState<Counted | null>(null);
   const [spot, setSpot] = useState<SpotDraft>(EMPTY_SPOT);
   const [spotInvalid, setSpotInvalid] = useState<ReturnType<typeof spotErrors>>({});
@@ -199,7 +197,7 @@ export function ReceiveForm() {
     setReturnMethod("counter");
     setLanguage("vi");
     setDocuments({});
-    setIdempotencyKey(newKey());
+    setIdempotencyKey(newIdempotencyKey());
     submit.reset();
     receipt.reset();
   }
@@ -239,28 +237,23 @@ export function ReceiveForm() {
   const spotOffered = !!detail?.on_the_spot && hasRole("on_the_spot");
   const field = (name: keyof Applicant, label: string, options: { required?: boolean; type?: string; autoComplete?: string; hint?: string } = {}) => {
     const error = errors[name];
+    // the hint gives way to the error message
     return (
-      <label>
-        <span>
-          {label}
-          {options.required && <span aria-hidden="true"> *</span>}
-        </span>
-        <input
-          name={name}
-          type={options.type ?? "text"}
-          value={applicant[name]}
-          required={options.required}
-          autoComplete={options.autoComplete ?? "off"}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-${name}-error` : options.hint ? `${id}-${name}-hint` : undefined}
-          onChange={(event) => {
-            setApplicant((previous) => ({ ...previous, [name]: event.target.value }));
-            clearError(name, ...(name === "phone" || name === "email" ? (["contact"] as const) : []));
-          }}
-        />
-        {options.hint && !error && <span id={`${id}-${name}-hint`} className="muted hint">{options.hint}</span>}
-        {error && <span id={`${id}-${name}-error`} className="field-error">{error}</span>}
-      </label>
+      <Field id={`${id}-${name}`} label={label} error={error} hint={error ? undefined : options.hint} required={options.required}>
+        {(control) => (
+          <input
+            {...control}
+            name={name}
+            type={options.type ?? "text"}
+            value={applicant[name]}
+            autoComplete={options.autoComplete ?? "off"}
+            onChange={(event) => {
+              setApplicant((previous) => ({ ...previous, [name]: event.target.value }));
+              clearError(name, ...(name === "phone" || name === "email" ? (["contact"] as const) : []));
+            }}
+          />
+        )}
+      </Field>
     );
   };
 
