@@ -1,10 +1,11 @@
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { Loading, PageTitle } from "../../components/Status";
 import { Fee, OnlineBadge, TimeLimit } from "./Catalogue";
 import { vnd } from "./format";
 import { useProcedure } from "../../features/procedures/api";
+import { ProcedureNotFound } from "../../features/procedures/components/ProcedureNotFound";
 
 export function ProcedurePage() {
   const { t } = useTranslation("citizen");
@@ -13,13 +14,7 @@ export function ProcedurePage() {
 
   if (procedure.isPending) return <Loading />;
   if (procedure.error || !procedure.data) {
-    return (
-      <section className="citizen">
-        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
-        <ProblemAlert error={procedure.error} />
-        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
-      </section>
-    );
+    return <ProcedureNotFound error={procedure.error} />;
   }
   const data = procedure.data;
   // one line per agency with all its roles, receiving desks first

@@ -15,6 +15,7 @@ import { newIdempotencyKey } from "../../api/idempotency";
 import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
 import { useProcedure } from "../../features/procedures/api";
+import { ProcedureNotFound } from "../../features/procedures/components/ProcedureNotFound";
 
 type SubmissionIn = components["schemas"]["SubmissionIn"];
 
@@ -98,19 +99,12 @@ function body(values: Values, procedureCode: string): SubmissionIn {
 }
 
 export function Submit() {
-  const { t } = useTranslation("citizen");
   const { code = "" } = useParams();
   const procedure = useProcedure(code, { staleTime: 5 * 60_000 });
 
   if (procedure.isPending) return <Loading />;
   if (!procedure.data) {
-    return (
-      <section className="citizen">
-        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
-        <ProblemAlert error={procedure.error} />
-        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
-      </section>
-    );
+    return <ProcedureNotFound error={procedure.error} />;
   }
   return <SubmitForm procedure={procedure.data} />;
 }
