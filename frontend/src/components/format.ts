@@ -108,3 +108,10 @@ export function formatPercent(value: number | null | undefined): string {
 export function hhmm(value: string | null | undefined): string {
   return value ? value.slice(0, 5) : "";
 }
+
+/** A file's size for a list of documents: B, KB or MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

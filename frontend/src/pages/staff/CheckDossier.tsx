@@ -5,8 +5,8 @@ import { Link, useParams } from "react-router";
 
 import { downloadFile, intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { ApplicantFacts } from "./ApplicantFacts";
-import { Documents } from "./Documents";
+import { ApplicantFacts } from "../../features/dossiers/components/ApplicantFacts";
+import { Documents } from "../../features/dossiers/components/Documents";
 import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
 import { dossierKeys, useDeskDossier } from "../../features/dossiers/api";

@@ -6,7 +6,7 @@ import { Link } from "react-router";
 import { unwrap, workflow } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
-import { PostalReturned } from "./Postal";
+import { PostalReturned } from "../../features/dossiers/components/Postal";
 import { dossierKeys, useDeskDossier, useDossier, useTasks } from "../../features/dossiers/api";
 
 /** Hand a result over: at the counter (the officer records it) or by post (the postal operator reports it). */

@@ -1,12 +1,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 
-import { intake, unwrap } from "../../api/client";
-import type { components } from "../../api/schema/intake";
-import { ProblemAlert } from "../../components/Status";
-import { TableWrap } from "../../components/TableWrap";
-import { formatDateTimeOrDash } from "../../components/format";
-import { dossierKeys } from "../../features/dossiers/api";
+import { intake, unwrap } from "../../../api/client";
+import type { components } from "../../../api/schema/intake";
+import { ProblemAlert } from "../../../components/Status";
+import { TableWrap } from "../../../components/TableWrap";
+import { formatDateTimeOrDash } from "../../../components/format";
+import { dossierKeys } from "../api";
 
 type Shipment = components["schemas"]["DeskShipmentOut"];
 
