@@ -1,36 +1,24 @@
 import type { ReactNode } from "react";
-import { useTranslation } from "react-i18next";
 
 import { formatDateTime } from "./format";
 
-export interface TimelineItem {
-  /** ISO instant */
-  at: string;
-  /** what happened, already in the user's language */
-  title: ReactNode;
-  /** who did it */
-  by?: string | null;
-  /** more words (a note, a reason) */
-  detail?: ReactNode;
-  key?: string;
-}
-
-/** A dossier's (or complaint's) history: an ordered list, oldest first, each with dd/mm/yyyy HH:mm. */
-export function Timeline({ items, label }: { items: TimelineItem[]; label?: string }) {
-  const { t } = useTranslation("common");
-  if (items.length === 0) return <p className="muted">{t("timeline.empty")}</p>;
+/**
+ * A history, oldest first: the ordered list both the citizen's tracking page and the officer's
+ * dossier page show (the red-dotted `.timeline`, `data-testid="timeline"`). Each page says what one
+ * entry shows — a citizen sees the status and the note, an officer also the step, who gave it to
+ * whom and the step's outcome — so the list takes a render function rather than fixed fields.
+ */
+export function Timeline<Item>({ items, children }: { items: Item[]; children: (item: Item) => ReactNode }) {
   return (
-    <ol className="timeline" aria-label={label ?? t("timeline.label")}>
+    <ol className="timeline" data-testid="timeline">
       {items.map((item, index) => (
-        <li key={item.key ?? `${item.at}-${index}`}>
-          <time dateTime={item.at} className="timeline-at">
-            {formatDateTime(item.at)}
-          </time>
-          <div className="timeline-title">{item.title}</div>
-          {item.by && <div className="muted">{t("timeline.by", { name: item.by })}</div>}
-          {item.detail && <div className="timeline-detail">{item.detail}</div>}
-        </li>
+        <li key={index}>{children(item)}</li>
       ))}
     </ol>
   );
+}
+
+/** When an entry happened: dd/mm/yyyy HH:mm (Việt Nam time) in a machine-readable `<time>`. */
+export function TimelineAt({ at }: { at: string }) {
+  return <time dateTime={at}>{formatDateTime(at)}</time>;
 }

@@ -1,5 +1,7 @@
 // Dates and times as the public administration writes them: dd/mm/yyyy HH:mm, always in Việt Nam time
 // (Asia/Ho_Chi_Minh), whatever the browser's own time zone or language.
+import { locale } from "../i18n";
+
 export const VN_TIME_ZONE = "Asia/Ho_Chi_Minh";
 
 const dateTimeParts = new Intl.DateTimeFormat("en-GB", {
@@ -72,4 +74,44 @@ export function parseVnDateTime(text: string): string | null {
   const check = new Date(utc + 7 * 3600_000);
   if (check.getUTCDate() !== Number(day) || check.getUTCMonth() !== Number(month) - 1) return null;
   return new Date(utc).toISOString();
+}
+
+/** An instant for a table cell or a detail line: dd/mm/yyyy HH:mm (Việt Nam time), "—" when missing. */
+export function formatDateTimeOrDash(value: string | null | undefined): string {
+  return formatDateTime(value) || "—";
+}
+
+/** A calendar date (YYYY-MM-DD, or the date part of an instant) as dd/mm/yyyy; "—" when missing. */
+export function formatDay(value: string | null | undefined): string {
+  return value ? formatDate(value.slice(0, 10)) || value : "—";
+}
+
+/** A month key YYYY-MM as mm/yyyy. */
+export function formatMonth(value: string): string {
+  const [year, month] = value.split("-");
+  return month && year ? `${month}/${year}` : value;
+}
+
+/** A count or a mean in the interface language's grouping; "—" when there is no value. */
+export function formatNumber(value: number | null | undefined, digits = 0): string {
+  if (value === null || value === undefined) return "—";
+  return new Intl.NumberFormat(locale(), { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(value);
+}
+
+/** A percentage (already ×100) with one decimal, "—" when there is no denominator. */
+export function formatPercent(value: number | null | undefined): string {
+  if (value === null || value === undefined) return "—";
+  return `${formatNumber(value, 1)}%`;
+}
+
+/** A time of day as HH:MM (the API may send HH:MM:SS). */
+export function hhmm(value: string | null | undefined): string {
+  return value ? value.slice(0, 5) : "";
+}
+
+/** A file's size for a list of documents: B, KB or MB. */
+export function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

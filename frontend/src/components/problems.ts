@@ -84,3 +84,19 @@ export function fieldErrors(error: unknown): Record<string, string> {
   }
   return out;
 }
+
+/**
+ * The admin forms' per-field messages: the API's own `msg`, keyed by `field` or the whole location
+ * ("time_limit.value"). Unlike `fieldErrors` it does not translate: the admin pages show the
+ * server's wording next to the field, as they always have.
+ */
+export function problemFieldErrors(error: unknown): Record<string, string> {
+  if (!(error instanceof ApiProblem)) return {};
+  const out: Record<string, string> = {};
+  for (const item of error.errors) {
+    const loc = (item.loc ?? []).filter((part) => part !== "body");
+    const key = item.field ?? loc.join(".");
+    if (key && item.msg) out[key] = item.msg;
+  }
+  return out;
+}

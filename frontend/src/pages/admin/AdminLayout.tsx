@@ -1,7 +1,7 @@
 import { useTranslation } from "react-i18next";
 import { NavLink, Outlet } from "react-router";
 
-import "../leader/leader.css";
+import "../../components/office.css";
 
 const SECTIONS = [
   { to: "/quan-tri/co-quan", key: "agencies" },

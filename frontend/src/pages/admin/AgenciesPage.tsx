@@ -1,12 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDay } from "../leader/format";
-import { describe, Field, hhmm, type Errors } from "./ui";
+import { formatDay } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { hhmm } from "../../components/format";
+import { TableWrap } from "../../components/TableWrap";
+import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
 
 type Agency = components["schemas"]["AgencyOut"];
 type Level = components["schemas"]["AgencyLevelOut"];
@@ -108,7 +111,7 @@ function AgencyForm({
         }),
       );
     },
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["agencies"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: agencyKeys.all }),
   });
   const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
 
@@ -198,15 +201,8 @@ function AgencyForm({
 export function AgenciesPage() {
   const { t, i18n } = useTranslation("admin");
   const [panel, setPanel] = useState<{ agency: Agency | null } | null>(null);
-  const agencies = useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-  });
-  const levels = useQuery({
-    queryKey: ["agency-levels"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agency-levels")),
-    staleTime: 10 * 60_000,
-  });
+  const agencies = useAgencies({ staleTime: 0 });
+  const levels = useAgencyLevels();
   const rows = useMemo(() => treeOrder(agencies.data ?? []), [agencies.data]);
   const levelName = (code: string) => {
     const level = levels.data?.find((l) => l.code === code);
@@ -231,7 +227,7 @@ export function AgenciesPage() {
       <ProblemAlert error={agencies.error ?? levels.error} />
       {agencies.isPending && <Loading />}
       {agencies.data && (
-        <div className="table-wrap card" role="region" aria-label={t("agencies.title")} tabIndex={0}>
+        <TableWrap label={t("agencies.title")} className="card">
           <table data-testid="agencies-table">
             <caption className="visually-hidden">{t("agencies.title")}</caption>
             <thead>
@@ -266,7 +262,7 @@ export function AgenciesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

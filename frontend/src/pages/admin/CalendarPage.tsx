@@ -1,12 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime, formatDay, todayInVietnam } from "../leader/format";
-import { describe, Field, type Errors } from "./ui";
+import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";
 
 type Day = components["schemas"]["DayOut"];
 type Override = components["schemas"]["OverrideOut"];
@@ -89,7 +92,7 @@ function OverrideForm({ agencies }: { agencies: { code: string; name: string }[]
     mutationFn: async (body: components["schemas"]["OverrideIn"]) =>
       unwrap(await workflow.POST("/api/v1/calendar/overrides", { body })),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ["calendar"] });
+      void queryClient.invalidateQueries({ queryKey: calendarKeys.all });
       setForm((current) => ({ ...current, day: "", reason: "", windows: "" }));
     },
   });
@@ -166,14 +169,10 @@ function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }
   const [errors, setErrors] = useState<Errors>({});
   const save = useMutation({
     mutationFn: async (body: components["schemas"]["WeeklyIn"]) => unwrap(await workflow.PUT("/api/v1/calendar/weekly", { body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: calendarKeys.all }),
   });
   // the form starts from the hours in force for the chosen agency (its own, the province's or the national ones)
-  const current = useQuery({
-    queryKey: ["calendar", "weekly", agency],
-    queryFn: async () =>
-      unwrap(await workflow.GET("/api/v1/calendar/weekly", { params: { query: agency ? { agency } : {} } })),
-  });
+  const current = useWeeklyHours(agency);
   const [shownFor, setShownFor] = useState<string | null>(null);
   if (current.data && shownFor !== `${agency}|${current.dataUpdatedAt}`) {
     setShownFor(`${agency}|${current.dataUpdatedAt}`);
@@ -246,7 +245,7 @@ function RevokeButton({ override }: { override: Override }) {
           body: { reason: reason.trim() },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["calendar"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: calendarKeys.all }),
   });
   if (!open) {
     return (
@@ -288,20 +287,9 @@ export function CalendarPage() {
   const [month, setMonth] = useState(0); // 0: the whole year
   const [agency, setAgency] = useState("");
 
-  const agencies = useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-    staleTime: 10 * 60_000,
-  });
-  const days = useQuery({
-    queryKey: ["calendar", "days", year, agency],
-    queryFn: async () =>
-      unwrap(await workflow.GET("/api/v1/calendar/days", { params: { query: { year, ...(agency ? { agency } : {}) } } })),
-  });
-  const overrides = useQuery({
-    queryKey: ["calendar", "overrides", year],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/calendar/overrides", { params: { query: { year } } })),
-  });
+  const agencies = useAgencies({ staleTime: 10 * 60_000 });
+  const days = useCalendarDays(year, agency);
+  const overrides = useCalendarOverrides(year);
   const special = useMemo(() => new Map((days.data ?? []).map((day) => [day.day, day])), [days.data]);
   const agencyList = (agencies.data ?? []).filter((a) => !a.valid_to).map((a) => ({ code: a.code, name: a.name }));
   const months = month ? [month] : Array.from({ length: 12 }, (_, i) => i + 1);
@@ -357,7 +345,7 @@ export function CalendarPage() {
         <h2 id="special-title" className="card-title">{t("calendar.specialDays", { year })}</h2>
         {days.data && days.data.length === 0 && <p className="muted">{t("calendar.noSpecial")}</p>}
         {days.data && days.data.length > 0 && (
-          <div className="table-wrap" role="region" aria-label={t("calendar.specialDays", { year })} tabIndex={0}>
+          <TableWrap label={t("calendar.specialDays", { year })}>
             <table data-testid="special-days">
               <thead>
                 <tr>
@@ -384,7 +372,7 @@ export function CalendarPage() {
                   ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
 
@@ -397,7 +385,7 @@ export function CalendarPage() {
         {overrides.isPending && <Loading />}
         {overrides.data && overrides.data.length === 0 && <p className="muted">{t("calendar.noOverrides")}</p>}
         {overrides.data && overrides.data.length > 0 && (
-          <div className="table-wrap" role="region" aria-label={t("calendar.overrides", { year })} tabIndex={0}>
+          <TableWrap label={t("calendar.overrides", { year })}>
             <table data-testid="overrides">
               <thead>
                 <tr>
@@ -416,11 +404,11 @@ export function CalendarPage() {
                     <td>{t(`calendar.kinds.${o.kind}`, { defaultValue: o.kind })}</td>
                     <td>{o.reason}</td>
                     <td>{o.agency_id ? (o.agency_code ?? t("calendar.oneAgency")) : t("calendar.wholeProvince")}</td>
-                    <td>{formatDateTime(o.changed_at)}</td>
+                    <td>{formatDateTimeOrDash(o.changed_at)}</td>
                     <td>
                       {o.revoked_at ? (
                         <>
-                          <span className="badge badge-neutral">{t("calendar.revoked", { when: formatDateTime(o.revoked_at) })}</span>
+                          <span className="badge badge-neutral">{t("calendar.revoked", { when: formatDateTimeOrDash(o.revoked_at) })}</span>
                           {o.revoke_reason && <span className="block small">{o.revoke_reason}</span>}
                         </>
                       ) : (
@@ -431,7 +419,7 @@ export function CalendarPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </section>

@@ -1,12 +1,14 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { notify, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "../leader/format";
-import { describe, Field, type Errors } from "./ui";
+import { formatDateTimeOrDash } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { TableWrap } from "../../components/TableWrap";
+import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
 
 type Template = components["schemas"]["TemplateOut"];
 type Channel = "email" | "sms" | "in_app";
@@ -67,7 +69,7 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
           },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["notification-templates"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: notificationKeys.templates() }),
   });
 
   function validate(): boolean {
@@ -167,14 +169,10 @@ export function NotificationTemplatesPage() {
   const [locale, setLocale] = useState<Locale | "">("");
   const [allVersions, setAllVersions] = useState(false);
   const [editing, setEditing] = useState<{ template: Template | null; key: number } | null>(null);
-  const templates = useQuery({
-    queryKey: ["notification-templates", channel, locale, allVersions],
-    queryFn: async () =>
-      unwrap(
-        await notify.GET("/api/v1/notification-templates", {
-          params: { query: { ...(channel ? { channel } : {}), ...(locale ? { locale } : {}), all_versions: allVersions } },
-        }),
-      ),
+  const templates = useNotificationTemplates({
+    ...(channel ? { channel } : {}),
+    ...(locale ? { locale } : {}),
+    all_versions: allVersions,
   });
 
   return (
@@ -211,7 +209,7 @@ export function NotificationTemplatesPage() {
       <ProblemAlert error={templates.error} />
       {templates.isPending && <Loading />}
       {templates.data && (
-        <div className="table-wrap card" role="region" aria-label={t("notifications.title")} tabIndex={0}>
+        <TableWrap label={t("notifications.title")} className="card">
           <table data-testid="templates">
             <caption className="visually-hidden">{t("notifications.title")}</caption>
             <thead>
@@ -236,7 +234,7 @@ export function NotificationTemplatesPage() {
                     {!template.active && <span className="badge badge-neutral">{t("notifications.off")}</span>}
                   </td>
                   <td className="small">{(template.subject ?? template.body).slice(0, 90)}{(template.subject ?? template.body).length > 90 ? "…" : ""}</td>
-                  <td>{formatDateTime(template.created_at)}</td>
+                  <td>{formatDateTimeOrDash(template.created_at)}</td>
                   <td>
                     <button
                       type="button"
@@ -253,7 +251,7 @@ export function NotificationTemplatesPage() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
@@ -8,10 +8,14 @@ import type { components as IntakeSchemas } from "../../api/schema/intake";
 import type { components as WorkflowSchemas } from "../../api/schema/workflow";
 import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime, formatDay } from "../leader/format";
-import { useDirectory } from "./StaffPage";
-import { describe, Field, problemFieldErrors, type Errors } from "./ui";
+import { formatDateTimeOrDash, formatDay } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { problemFieldErrors } from "../../components/problems";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
+import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { useRoles } from "../../features/staff/api";
+import { procedureKeys, useProcedure, useWorkflowTemplates } from "../../features/procedures/api";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
@@ -36,7 +40,7 @@ const STEP_CODE = /^[a-z][a-z0-9_]*$/;
 function TemplateSteps({ template }: { template: Template }) {
   const { t } = useTranslation("admin");
   return (
-    <div className="table-wrap" role="region" aria-label={template.name} tabIndex={0}>
+    <TableWrap label={template.name}>
       <table data-testid="template-steps">
         <caption className="visually-hidden">{template.name}</caption>
         <thead>
@@ -64,7 +68,7 @@ function TemplateSteps({ template }: { template: Template }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }
 
@@ -82,7 +86,8 @@ interface StepDraft {
 function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template | null; onDone: () => void }) {
   const { t, i18n } = useTranslation("admin");
   const queryClient = useQueryClient();
-  const { roles, agencies } = useDirectory();
+  const roles = useRoles();
+  const agencies = useAgencies();
   const [name, setName] = useState(base?.name ?? detail.name.slice(0, 300));
   const [version, setVersion] = useState("");
   const [onTheSpot, setOnTheSpot] = useState(base?.on_the_spot ?? false);
@@ -120,7 +125,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
           },
         }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["templates", detail.code] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.templates(detail.code) }),
   });
   const apiErrors = problemFieldErrors(create.error);
   const all = { ...apiErrors, ...errors };
@@ -269,7 +274,7 @@ function VersionForm({ detail, onDone }: { detail: Detail; onDone: () => void })
   const create = useMutation({
     mutationFn: async (body: VersionIn) =>
       unwrap(await intake.POST("/api/v1/procedures/{code}/versions", { params: { path: { code: detail.code } }, body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["procedure", detail.code] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.detail(detail.code) }),
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -299,14 +304,8 @@ export function ProcedureDetailPage() {
   const [panel, setPanel] = useState<"version" | "template" | null>(null);
   const [formKey, setFormKey] = useState(0);
   const [shown, setShown] = useState<string | null>(null);
-  const detail = useQuery({
-    queryKey: ["procedure", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
-  });
-  const templates = useQuery({
-    queryKey: ["templates", code],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/templates", { params: { query: { procedure: code } } })),
-  });
+  const detail = useProcedure(code);
+  const templates = useWorkflowTemplates(code);
   const active = templates.data?.find((tpl) => tpl.active) ?? null;
   const selected = templates.data?.find((tpl) => tpl.id === shown) ?? active;
 
@@ -336,7 +335,7 @@ export function ProcedureDetailPage() {
           </div>
           <section className="card" aria-labelledby="versions-title">
             <h2 id="versions-title" className="card-title">{t("procedures.versions")}</h2>
-            <div className="table-wrap" role="region" aria-label={t("procedures.versions")} tabIndex={0}>
+            <TableWrap label={t("procedures.versions")}>
               <table data-testid="versions-table">
                 <thead>
                   <tr>
@@ -357,7 +356,7 @@ export function ProcedureDetailPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
             <div className="actions">
               <button type="button" onClick={() => setPanel("version")}>{t("procedures.newVersion")}</button>
             </div>
@@ -370,7 +369,7 @@ export function ProcedureDetailPage() {
             {templates.isPending && <Loading />}
             {templates.data && templates.data.length === 0 && <p className="muted">{t("templates.none")}</p>}
             {templates.data && templates.data.length > 0 && (
-              <div className="table-wrap" role="region" aria-label={t("templates.title")} tabIndex={0}>
+              <TableWrap label={t("templates.title")}>
                 <table data-testid="templates-table">
                   <thead>
                     <tr>
@@ -391,7 +390,7 @@ export function ProcedureDetailPage() {
                         <td>{tpl.name}</td>
                         <td>{tpl.procedure_version}</td>
                         <td>{tpl.steps.length}</td>
-                        <td>{formatDateTime(tpl.created_at)}</td>
+                        <td>{formatDateTimeOrDash(tpl.created_at)}</td>
                         <td>
                           <button type="button" onClick={() => setShown(tpl.id)} aria-pressed={selected?.id === tpl.id}>
                             {t("templates.view")}<span className="visually-hidden"> {tpl.version}</span>
@@ -401,7 +400,7 @@ export function ProcedureDetailPage() {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             )}
             {selected && (
               <>

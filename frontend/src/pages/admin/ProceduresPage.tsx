@@ -1,14 +1,18 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { intake, unwrap, workflow } from "../../api/client";
+import { intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDay } from "../leader/format";
-import { describe, Field, problemFieldErrors, type Errors } from "./ui";
+import { formatDay } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { problemFieldErrors } from "../../components/problems";
 import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
+import { TableWrap } from "../../components/TableWrap";
+import { useAgencyLevels } from "../../features/agencies/api";
+import { procedureKeys, useProcedureList } from "../../features/procedures/api";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -18,14 +22,10 @@ function NewProcedureForm({ onDone }: { onDone: () => void }) {
   const [head, setHead] = useState({ code: "", name: "", field: "", level: "" });
   const [draft, setDraft] = useState<VersionDraft>(emptyDraft);
   const [errors, setErrors] = useState<Errors>({});
-  const levels = useQuery({
-    queryKey: ["agency-levels"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agency-levels")),
-    staleTime: 10 * 60_000,
-  });
+  const levels = useAgencyLevels();
   const create = useMutation({
     mutationFn: async (body: components["schemas"]["ProcedureCreate"]) => unwrap(await intake.POST("/api/v1/procedures", { body })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["procedures"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: procedureKeys.lists() }),
   });
   const all = { ...problemFieldErrors(create.error), ...errors };
 
@@ -94,12 +94,7 @@ export function ProceduresPage() {
   const offset = Math.max(0, Number(params.get("offset") ?? 0) || 0);
   const [text, setText] = useState(q);
   const [creating, setCreating] = useState(false);
-  const procedures = useQuery({
-    queryKey: ["procedures", "admin", q, offset],
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { ...(q ? { q } : {}), limit: PAGE, offset } } })),
-    placeholderData: keepPreviousData,
-  });
+  const procedures = useProcedureList({ ...(q ? { q } : {}), limit: PAGE, offset }, { keepPrevious: true });
 
   function search(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -130,7 +125,7 @@ export function ProceduresPage() {
       {procedures.data && (
         <div className="card">
           <p className="muted" role="status">{t("procedures.count", { total })}</p>
-          <div className="table-wrap" role="region" aria-label={t("procedures.title")} tabIndex={0}>
+          <TableWrap label={t("procedures.title")}>
             <table data-testid="procedures-table">
               <caption className="visually-hidden">{t("procedures.title")}</caption>
               <thead>
@@ -157,7 +152,7 @@ export function ProceduresPage() {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {total > PAGE && (
             <nav className="pager actions" aria-label={t("common.pages")}>
               <button type="button" disabled={offset === 0} onClick={() => setParams({ ...(q ? { q } : {}), offset: String(Math.max(0, offset - PAGE)) })}>

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
@@ -7,27 +7,16 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
-import { describe, Field, type Errors } from "./ui";
+import { describe, Field, type Errors } from "../../components/Field";
+import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";
 
 type StaffOut = components["schemas"]["StaffOut"];
 type Role = components["schemas"]["RoleOut"];
 type Agency = components["schemas"]["AgencyOut"];
 
 const USERNAME = /^[a-z0-9][a-z0-9._-]{1,63}$/;
-
-export function useDirectory() {
-  const roles = useQuery({
-    queryKey: ["roles"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/roles")),
-    staleTime: 10 * 60_000,
-  });
-  const agencies = useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-    staleTime: 60_000,
-  });
-  return { roles, agencies };
-}
 
 function RoleBoxes({
   idPrefix,
@@ -145,7 +134,7 @@ function StaffForm({
         }),
       );
     },
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["staff"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: staffKeys.all }),
   });
 
   const units = agencies.filter((a) => a.parent_code === draft.agency_code);
@@ -259,25 +248,11 @@ function PasswordForm({ username, onDone }: { username: string; onDone: () => vo
 
 export function StaffPage() {
   const { t, i18n } = useTranslation("admin");
-  const { roles, agencies } = useDirectory();
-  const [filters, setFilters] = useState({ q: "", agency: "", role: "", active: "" });
+  const roles = useRoles();
+  const agencies = useAgencies();
+  const [filters, setFilters] = useState<StaffFilters>({ q: "", agency: "", role: "", active: "" });
   const [panel, setPanel] = useState<{ kind: "new" } | { kind: "edit" | "password"; staff: StaffOut } | null>(null);
-  const staff = useQuery({
-    queryKey: ["staff", filters],
-    queryFn: async () =>
-      unwrap(
-        await workflow.GET("/api/v1/staff", {
-          params: {
-            query: {
-              ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
-              ...(filters.agency ? { agency: filters.agency } : {}),
-              ...(filters.role ? { role: filters.role } : {}),
-              ...(filters.active ? { active: filters.active === "true" } : {}),
-            },
-          },
-        }),
-      ),
-  });
+  const staff = useStaffList(filters);
   const roleName = (code: string) => {
     const role = roles.data?.find((r) => r.code === code);
     return role ? (i18n.language === "en" ? role.name_en : role.name_vi) : code;
@@ -336,7 +311,7 @@ export function StaffPage() {
       <ProblemAlert error={staff.error} />
       {staff.isPending && <Loading />}
       {staff.data && (
-        <div className="table-wrap card" role="region" aria-label={t("staff.title")} tabIndex={0}>
+        <TableWrap label={t("staff.title")} className="card">
           <table data-testid="staff-table">
             <caption className="visually-hidden">{t("staff.title")}</caption>
             <thead>
@@ -374,7 +349,7 @@ export function StaffPage() {
             </tbody>
           </table>
           {staff.data.length === 0 && <p className="muted">{t("common.none")}</p>}
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -5,9 +5,9 @@ import type { TFunction } from "i18next";
 import { useTranslation } from "react-i18next";
 
 import type { components as IntakeSchemas } from "../../api/schema/intake";
-import { todayInVietnam } from "../leader/format";
-import { useDirectory } from "./StaffPage";
-import { describe, Field, type Errors } from "./ui";
+import { todayInVietnam } from "../../components/format";
+import { describe, Field, type Errors } from "../../components/Field";
+import { useAgencies } from "../../features/agencies/api";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 export type VersionIn = IntakeSchemas["schemas"]["VersionIn"];
@@ -127,7 +127,7 @@ export function VersionFields({
   errors: Errors;
 }) {
   const { t } = useTranslation("admin");
-  const { agencies } = useDirectory();
+  const agencies = useAgencies();
   const set = <K extends keyof VersionDraft>(key: K, value: VersionDraft[K]) => setDraft((c) => ({ ...c, [key]: value }));
   const flags = ["interagency", "postal_submission", "postal_return", "cutoff_rule", "clock_restarts_on_supplement"] as const;
   return (

@@ -1,11 +1,11 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { intake, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { vnd, type ProcedureSummary } from "./format";
+import { usePublicAgencies } from "../../features/agencies/api";
+import { useCatalogueFacets, useProcedureList } from "../../features/procedures/api";
 
 const PAGE_SIZE = 10;
 type OnlineMode = "full" | "partial" | "none";
@@ -17,34 +17,6 @@ const TIME_UNITS: Record<string, string> = {
   hours: "procedure.hours",
   months: "procedure.months",
 };
-
-/** The procedures one can file here (with a local workflow), by name: the complaint form's choices. */
-export function useReceivableProcedures() {
-  return useQuery({
-    queryKey: ["citizen", "procedures", "receivable"],
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100, information_only: false } } })),
-    staleTime: 5 * 60_000,
-  });
-}
-
-/** The search filters' choices over the whole catalogue: fields, departments, levels (with counts). */
-export function useFacets() {
-  return useQuery({
-    queryKey: ["citizen", "catalogue", "facets"],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/catalogue/facets")),
-    staleTime: 5 * 60_000,
-  });
-}
-
-/** Every agency (code, name, level): public, for the complaint form and the agency filter. */
-export function usePublicAgencies() {
-  return useQuery({
-    queryKey: ["citizen", "catalogue", "agencies"],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/catalogue/agencies")),
-    staleTime: 5 * 60_000,
-  });
-}
 
 export function TimeLimit({ procedure }: { procedure: Pick<ProcedureSummary, "time_limit"> }) {
   const { t } = useTranslation("citizen");
@@ -96,35 +68,27 @@ export function Catalogue() {
     setDraft(q);
   }
 
-  const facets = useFacets();
+  const facets = useCatalogueFacets();
   const agencies = usePublicAgencies();
   const fields = facets.data?.fields ?? [];
   const departments = facets.data?.departments ?? [];
   const agencyCode = agency.startsWith("ma:") ? agency.slice(3) : "";
   const department = agency.startsWith("ten:") ? agency.slice(4) : "";
 
-  const results = useQuery({
-    queryKey: ["citizen", "procedures", { q, field, online, level, agency, receivable, page }],
-    queryFn: async () =>
-      unwrap(
-        await intake.GET("/api/v1/procedures", {
-          params: {
-            query: {
-              q: q || undefined,
-              field: field || undefined,
-              online_mode: online || undefined,
-              level: level || undefined,
-              agency: agencyCode || undefined,
-              department: department || undefined,
-              information_only: receivable ? receivable === "tra-cuu" : undefined,
-              limit: PAGE_SIZE,
-              offset: (page - 1) * PAGE_SIZE,
-            },
-          },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
+  const results = useProcedureList(
+    {
+      q: q || undefined,
+      field: field || undefined,
+      online_mode: online || undefined,
+      level: level || undefined,
+      agency: agencyCode || undefined,
+      department: department || undefined,
+      information_only: receivable ? receivable === "tra-cuu" : undefined,
+      limit: PAGE_SIZE,
+      offset: (page - 1) * PAGE_SIZE,
+    },
+    { keepPrevious: true },
+  );
 
   function update(changes: Record<string, string>) {
     const next = new URLSearchParams(params);

@@ -1,15 +1,16 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useRef, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
 import { ApiProblem, intake, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { usePublicAgencies, useReceivableProcedures } from "./Catalogue";
-import { dateTime } from "./format";
-import { FormField } from "./FormField";
-import { useProcedure } from "./ProcedurePage";
+import { formatDateTime } from "../../components/format";
+import { Field } from "../../components/Field";
 import { compactPhone, validEmail, validPhone } from "../../components/validation";
+import { usePublicAgencies } from "../../features/agencies/api";
+import { useProcedure, useReceivableProcedures } from "../../features/procedures/api";
+import { useComplaint } from "../../features/tracking/api";
 
 type ComplaintIn = components["schemas"]["ComplaintIn"];
 
@@ -89,12 +90,12 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
   onChange: (code: string) => void;
 }) {
   const { t } = useTranslation("citizen");
-  const procedure = useProcedure(procedureCode);
+  const procedure = useProcedure(procedureCode, { staleTime: 5 * 60_000 }); // nothing is fetched before a procedure is chosen
   const everyAgency = usePublicAgencies();
   const own = new Set((procedure.data?.agencies ?? []).map((agency) => agency.code));
   const listed = [...(everyAgency.data ?? [])].sort((a, b) => Number(own.has(b.code)) - Number(own.has(a.code)));
   return (
-    <FormField id="complaint-agency" label={t("complaint.agency")} hint={t("complaint.agencyHint")} error={error} required>
+    <Field layout="stacked" id="complaint-agency" label={t("complaint.agency")} hint={t("complaint.agencyHint")} error={error} required>
       {(props) => (
         <select {...props} value={value} onChange={(event) => onChange(event.target.value)}>
           <option value="">{t("complaint.chooseAgency")}</option>
@@ -103,7 +104,7 @@ function AgencySelect({ procedureCode, value, error, onChange }: {
           ))}
         </select>
       )}
-    </FormField>
+    </Field>
   );
 }
 
@@ -161,7 +162,7 @@ function ComplaintForm() {
           </label>
         ))}
       </fieldset>
-      <FormField id="complaint-procedure" label={t("complaint.procedure")} hint={t("complaint.procedureHint")}
+      <Field layout="stacked" id="complaint-procedure" label={t("complaint.procedure")} hint={t("complaint.procedureHint")}
         error={message("procedureCode")} required>
         {(props) => (
           <select {...props} value={values.procedureCode}
@@ -172,48 +173,48 @@ function ComplaintForm() {
             ))}
           </select>
         )}
-      </FormField>
+      </Field>
       <AgencySelect procedureCode={values.procedureCode} value={values.agencyCode} error={message("agencyCode")}
         onChange={(code) => set("agencyCode", code)} />
-      <FormField id="complaint-dossier" label={t("complaint.dossierCode")} hint={t("complaint.dossierHint")}>
+      <Field layout="stacked" id="complaint-dossier" label={t("complaint.dossierCode")} hint={t("complaint.dossierHint")}>
         {(props) => (
           <input {...props} value={values.dossierCode} maxLength={64} autoComplete="off"
             onChange={(event) => set("dossierCode", event.target.value)} />
         )}
-      </FormField>
-      <FormField id="complaint-subject" label={t("complaint.subject")} error={message("subject")} required>
+      </Field>
+      <Field layout="stacked" id="complaint-subject" label={t("complaint.subject")} error={message("subject")} required>
         {(props) => (
           <input {...props} value={values.subject} maxLength={300} onChange={(event) => set("subject", event.target.value)} />
         )}
-      </FormField>
-      <FormField id="complaint-content" label={t("complaint.content")} error={message("content")} required>
+      </Field>
+      <Field layout="stacked" id="complaint-content" label={t("complaint.content")} error={message("content")} required>
         {(props) => (
           <textarea {...props} rows={5} maxLength={5000} value={values.content}
             onChange={(event) => set("content", event.target.value)} />
         )}
-      </FormField>
+      </Field>
       <fieldset>
         <legend>{t("complaint.contact")}</legend>
         <p className="hint">{t("complaint.contactHint")}</p>
         <div className="form">
-          <FormField id="complaint-name" label={t("complaint.name")}>
+          <Field layout="stacked" id="complaint-name" label={t("complaint.name")}>
             {(props) => (
               <input {...props} value={values.name} maxLength={200} autoComplete="name"
                 onChange={(event) => set("name", event.target.value)} />
             )}
-          </FormField>
-          <FormField id="complaint-phone" label={t("submit.phone")} error={message("phone")}>
+          </Field>
+          <Field layout="stacked" id="complaint-phone" label={t("submit.phone")} error={message("phone")}>
             {(props) => (
               <input {...props} type="tel" value={values.phone} maxLength={20} autoComplete="tel"
                 onChange={(event) => set("phone", event.target.value)} />
             )}
-          </FormField>
-          <FormField id="complaint-email" label={t("submit.email")} error={message("email")}>
+          </Field>
+          <Field layout="stacked" id="complaint-email" label={t("submit.email")} error={message("email")}>
             {(props) => (
               <input {...props} type="email" value={values.email} maxLength={254} autoComplete="email"
                 onChange={(event) => set("email", event.target.value)} />
             )}
-          </FormField>
+          </Field>
         </div>
       </fieldset>
       <ProblemAlert error={send.error} />
@@ -228,11 +229,7 @@ function ComplaintLookup() {
   const { t } = useTranslation("citizen");
   const [draft, setDraft] = useState("");
   const [code, setCode] = useState("");
-  const found = useQuery({
-    queryKey: ["citizen", "complaint", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/complaints/{code}", { params: { path: { code } } })),
-    enabled: Boolean(code),
-  });
+  const found = useComplaint(code);
   const notFound = found.error instanceof ApiProblem && found.error.status === 404;
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -244,12 +241,12 @@ function ComplaintLookup() {
     <div className="card">
       <h2>{t("complaint.lookupTitle")}</h2>
       <form className="form" onSubmit={submit}>
-        <FormField id="complaint-lookup" label={t("complaint.code")} required>
+        <Field layout="stacked" id="complaint-lookup" label={t("complaint.code")} required>
           {(props) => (
             <input {...props} value={draft} maxLength={32} autoComplete="off" spellCheck={false}
               onChange={(event) => setDraft(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit">{t("complaint.lookup")}</button>
         </div>
@@ -266,14 +263,14 @@ function ComplaintLookup() {
             <dt>{t("track.status")}</dt>
             <dd data-testid="complaint-status">{t(`complaint.status.${found.data.status}`, { defaultValue: found.data.status })}</dd>
           </div>
-          <div><dt>{t("complaint.receivedAt")}</dt><dd>{dateTime(found.data.received_at)}</dd></div>
+          <div><dt>{t("complaint.receivedAt")}</dt><dd>{formatDateTime(found.data.received_at)}</dd></div>
           {found.data.answer_due_at && (
-            <div><dt>{t("complaint.answerDue")}</dt><dd>{dateTime(found.data.answer_due_at)}</dd></div>
+            <div><dt>{t("complaint.answerDue")}</dt><dd>{formatDateTime(found.data.answer_due_at)}</dd></div>
           )}
           {found.data.answer && (
             <div className="wide"><dt>{t("complaint.answer")}</dt><dd>{found.data.answer}</dd></div>
           )}
-          {found.data.answered_at && <div><dt>{t("complaint.answeredAt")}</dt><dd>{dateTime(found.data.answered_at)}</dd></div>}
+          {found.data.answered_at && <div><dt>{t("complaint.answeredAt")}</dt><dd>{formatDateTime(found.data.answered_at)}</dd></div>}
         </dl>
       )}
     </div>

@@ -6,6 +6,7 @@ import { intake, unwrap } from "../../api/client";
 import { PageTitle, ProblemAlert } from "../../components/Status";
 import { vnd } from "./format";
 import type { TrackState } from "./Track";
+import { trackingKeys } from "../../features/tracking/api";
 
 /** /thanh-toan/thu-nghiem — demo mode's stand-in for the payment provider's checkout page. The tester
  * confirms or cancels; the API then receives a signed report exactly as from the real provider. */
@@ -31,8 +32,7 @@ export function PaymentTest() {
       ),
     onSuccess: () => {
       // the dossier's state and its payments changed on the server
-      void client.invalidateQueries({ queryKey: ["citizen", "track"] });
-      void client.invalidateQueries({ queryKey: ["citizen", "payments"] });
+      void client.invalidateQueries({ queryKey: trackingKeys.all });
     },
   });
 

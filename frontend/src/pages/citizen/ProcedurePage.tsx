@@ -1,35 +1,20 @@
-import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { intake, unwrap } from "../../api/client";
-import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
+import { Loading, PageTitle } from "../../components/Status";
 import { Fee, OnlineBadge, TimeLimit } from "./Catalogue";
 import { vnd } from "./format";
-
-export function useProcedure(code: string) {
-  return useQuery({
-    queryKey: ["citizen", "procedure", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code } } })),
-    staleTime: 5 * 60_000,
-    enabled: code !== "", // the complaint form asks before a procedure is chosen
-  });
-}
+import { useProcedure } from "../../features/procedures/api";
+import { ProcedureNotFound } from "../../features/procedures/components/ProcedureNotFound";
 
 export function ProcedurePage() {
   const { t } = useTranslation("citizen");
   const { code = "" } = useParams();
-  const procedure = useProcedure(code);
+  const procedure = useProcedure(code, { staleTime: 5 * 60_000 });
 
   if (procedure.isPending) return <Loading />;
   if (procedure.error || !procedure.data) {
-    return (
-      <section className="citizen">
-        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
-        <ProblemAlert error={procedure.error} />
-        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
-      </section>
-    );
+    return <ProcedureNotFound error={procedure.error} />;
   }
   const data = procedure.data;
   // one line per agency with all its roles, receiving desks first

@@ -8,11 +8,14 @@ import type { components } from "../../api/schema/intake";
 import { fieldErrors } from "../../components/problems";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
-import { dateTime, vnd, type DossierOut, type ProcedureDetail } from "./format";
-import { FormField, newKey } from "./FormField";
-import { useProcedure } from "./ProcedurePage";
+import { vnd, type DossierOut, type ProcedureDetail } from "./format";
+import { formatDateTime } from "../../components/format";
+import { Field } from "../../components/Field";
+import { newIdempotencyKey } from "../../api/idempotency";
 import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
+import { useProcedure } from "../../features/procedures/api";
+import { ProcedureNotFound } from "../../features/procedures/components/ProcedureNotFound";
 
 type SubmissionIn = components["schemas"]["SubmissionIn"];
 
@@ -96,19 +99,12 @@ function body(values: Values, procedureCode: string): SubmissionIn {
 }
 
 export function Submit() {
-  const { t } = useTranslation("citizen");
   const { code = "" } = useParams();
-  const procedure = useProcedure(code);
+  const procedure = useProcedure(code, { staleTime: 5 * 60_000 });
 
   if (procedure.isPending) return <Loading />;
   if (!procedure.data) {
-    return (
-      <section className="citizen">
-        <PageTitle>{t("procedure.notFoundTitle")}</PageTitle>
-        <ProblemAlert error={procedure.error} />
-        <Link to="/thu-tuc">{t("procedure.backToCatalogue")}</Link>
-      </section>
-    );
+    return <ProcedureNotFound error={procedure.error} />;
   }
   return <SubmitForm procedure={procedure.data} />;
 }
@@ -119,7 +115,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
   const [values, setValues] = useState<Values>({ ...EMPTY, language: i18n.language === "en" ? "en" : "vi" });
   const [files, setFiles] = useState<Record<string, File | undefined>>({});
   const [errors, setErrors] = useState<Errors>({});
-  const key = useRef(newKey());
+  const key = useRef(newIdempotencyKey());
   const summary = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const receiving = procedure.agencies.filter((agency) => agency.role === "receiving");
@@ -203,7 +199,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
 
       <form ref={formRef} className="form card" onSubmit={onSubmit} noValidate>
         {receiving.length > 1 && (
-          <FormField id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
+          <Field layout="stacked" id="agency" label={t("submit.agency")} error={message("agencyCode")} required>
             {(props) => (
               <select {...props} value={values.agencyCode} onChange={(event) => set("agencyCode", event.target.value)}>
                 <option value="">{t("submit.chooseAgency")}</option>
@@ -212,7 +208,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                 ))}
               </select>
             )}
-          </FormField>
+          </Field>
         )}
         {receiving.length === 1 && (
           <p><strong>{t("submit.agency")}:</strong> {receiving[0].name}</p>
@@ -221,38 +217,38 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
         <fieldset>
           <legend>{t("submit.applicant")}</legend>
           <div className="form">
-            <FormField id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
+            <Field layout="stacked" id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
               {(props) => (
                 <input {...props} autoComplete="name" maxLength={200} value={values.fullName}
                   onChange={(event) => set("fullName", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="id-number" label={t("submit.idNumber")} hint={t("submit.idNumberHint")}
+            </Field>
+            <Field layout="stacked" id="id-number" label={t("submit.idNumber")} hint={t("submit.idNumberHint")}
               error={message("idNumber")} required>
               {(props) => (
                 <input {...props} inputMode="numeric" autoComplete="off" maxLength={14} value={values.idNumber}
                   onChange={(event) => set("idNumber", event.target.value)} />
               )}
-            </FormField>
+            </Field>
             <p className="hint">{t("submit.contactHint")}</p>
-            <FormField id="phone" label={t("submit.phone")} hint={t("submit.phoneHint")} error={message("phone")}>
+            <Field layout="stacked" id="phone" label={t("submit.phone")} hint={t("submit.phoneHint")} error={message("phone")}>
               {(props) => (
                 <input {...props} type="tel" autoComplete="tel" maxLength={20} value={values.phone}
                   onChange={(event) => set("phone", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="email" label={t("submit.email")} error={message("email")}>
+            </Field>
+            <Field layout="stacked" id="email" label={t("submit.email")} error={message("email")}>
               {(props) => (
                 <input {...props} type="email" autoComplete="email" maxLength={254} value={values.email}
                   onChange={(event) => set("email", event.target.value)} />
               )}
-            </FormField>
-            <FormField id="address" label={t("submit.address")} error={message("address")}>
+            </Field>
+            <Field layout="stacked" id="address" label={t("submit.address")} error={message("address")}>
               {(props) => (
                 <input {...props} autoComplete="street-address" maxLength={500} value={values.address}
                   onChange={(event) => set("address", event.target.value)} />
               )}
-            </FormField>
+            </Field>
           </div>
         </fieldset>
 
@@ -262,7 +258,8 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
           {procedure.required_documents.length === 0 && <p>{t("procedure.noDocuments")}</p>}
           <div className="form">
             {procedure.required_documents.map((document) => (
-              <FormField
+              <Field
+                layout="stacked"
                 key={document.code}
                 id={`file-${document.code}`}
                 label={`${document.name}${document.mandatory ? "" : ` (${t("procedure.optional")})`}`}
@@ -278,7 +275,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                     onFiles={(chosen) => setFiles((current) => ({ ...current, [document.code]: chosen[0] }))}
                   />
                 )}
-              </FormField>
+              </Field>
             ))}
           </div>
         </fieldset>
@@ -304,16 +301,16 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
             </label>
           )}
           {byPost && (
-            <FormField id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>
+            <Field layout="stacked" id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>
               {(props) => (
                 <textarea {...props} rows={2} maxLength={500} value={values.postalAddress}
                   onChange={(event) => set("postalAddress", event.target.value)} />
               )}
-            </FormField>
+            </Field>
           )}
         </fieldset>
 
-        <FormField id="notify-language" label={t("submit.notifyLanguage")} hint={t("submit.notifyNote")}>
+        <Field layout="stacked" id="notify-language" label={t("submit.notifyLanguage")} hint={t("submit.notifyNote")}>
           {(props) => (
             <select {...props} value={values.language}
               onChange={(event) => set("language", event.target.value === "en" ? "en" : "vi")}>
@@ -321,7 +318,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
               <option value="en">{t("submit.languages.en")}</option>
             </select>
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" className="primary" disabled={submit.isPending}>
             {submit.isPending ? t("submit.sending") : t("submit.send")}
@@ -344,7 +341,7 @@ function Submitted({ dossier, procedure }: { dossier: DossierOut; procedure: Pro
       <SecretBox code={dossier.code} secret={dossier.secret ?? ""} />
       <dl className="citizen-facts card">
         <div><dt>{t("track.status")}</dt><dd>{t(`status.${dossier.status}`, { defaultValue: dossier.status_label })}</dd></div>
-        {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{dateTime(dossier.submitted_at)}</dd></div>}
+        {dossier.submitted_at && <div><dt>{t("submitted.submittedAt")}</dt><dd>{formatDateTime(dossier.submitted_at)}</dd></div>}
         <div><dt>{t("submitted.documents")}</dt><dd>{t("submitted.fileCount", { count: dossier.documents?.length ?? 0 })}</dd></div>
       </dl>
       <p>{t("submitted.next")}</p>

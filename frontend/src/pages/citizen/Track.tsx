@@ -1,16 +1,20 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 
-import { ApiProblem, intake, unwrap, workflow } from "../../api/client";
+import { ApiProblem, intake, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { noteText } from "../../components/labels";
-import { dateTime, vnDay, vnd, workingDaysBetween, type CalendarDay, type Tracking } from "./format";
-import { FormField } from "./FormField";
+import { vnd, workingDaysBetween, type Tracking } from "./format";
+import { formatDateTime, vnDay } from "../../components/format";
+import { Field } from "../../components/Field";
 import { ACCEPT, MAX_FILE_BYTES } from "../../components/validation";
 import { NOT_CLOSED } from "../../api/vocabulary";
+import { useCalendarSpan } from "../../features/calendar/api";
+import { trackingKeys, usePayments, useTracking } from "../../features/tracking/api";
+import { Timeline, TimelineAt } from "../../components/Timeline";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {
@@ -46,20 +50,20 @@ export function TrackLookup() {
       <PageTitle>{t("track.title")}</PageTitle>
       <p>{t("track.intro")}</p>
       <form className="form card" onSubmit={submit} noValidate>
-        <FormField id="track-code" label={t("track.code")} hint={t("track.codeHint")}
+        <Field layout="stacked" id="track-code" label={t("track.code")} hint={t("track.codeHint")}
           error={errors.code && t(errors.code)} required>
           {(props) => (
             <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
               onChange={(event) => setCode(event.target.value)} />
           )}
-        </FormField>
-        <FormField id="track-secret" label={t("track.secret")} hint={t("track.secretHint")}
+        </Field>
+        <Field layout="stacked" id="track-secret" label={t("track.secret")} hint={t("track.secretHint")}
           error={errors.secret && t(errors.secret)} required>
           {(props) => (
             <input {...props} value={secret} maxLength={64} autoComplete="off" spellCheck={false}
               onChange={(event) => setSecret(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" className="primary">{t("track.submit")}</button>
         </div>
@@ -99,18 +103,18 @@ export function TrackByPhone() {
       <PageTitle>{t("track.byPhone.title")}</PageTitle>
       <p>{t("track.byPhone.intro")}</p>
       <form className="form card" onSubmit={submit} noValidate>
-        <FormField id="phone-code" label={t("track.code")} error={errors.code && t(errors.code)} required>
+        <Field layout="stacked" id="phone-code" label={t("track.code")} error={errors.code && t(errors.code)} required>
           {(props) => (
             <input {...props} value={code} maxLength={CODE_MAX} autoComplete="off" spellCheck={false}
               onChange={(event) => setCode(event.target.value)} />
           )}
-        </FormField>
-        <FormField id="phone-number" label={t("track.byPhone.phone")} error={errors.phone && t(errors.phone)} required>
+        </Field>
+        <Field layout="stacked" id="phone-number" label={t("track.byPhone.phone")} error={errors.phone && t(errors.phone)} required>
           {(props) => (
             <input {...props} type="tel" inputMode="tel" value={phone} maxLength={20} autoComplete="tel"
               onChange={(event) => setPhone(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <div className="actions">
           <button type="submit" disabled={lookup.isPending}>{t("track.byPhone.submit")}</button>
         </div>
@@ -124,7 +128,7 @@ export function TrackByPhone() {
                 {t(`status.${brief.status}`, { defaultValue: brief.status_label })}
               </span>
             </p>
-            {brief.due_at && <p>{t("track.appointment")}: {dateTime(brief.due_at)}</p>}
+            {brief.due_at && <p>{t("track.appointment")}: {formatDateTime(brief.due_at)}</p>}
             {brief.paused && <p>{t("track.pausedClock")}</p>}
             {brief.overdue && <p>{t("track.lateToday")}</p>}
             <p className="hint">{t("track.byPhone.more")}</p>
@@ -152,13 +156,7 @@ export function TrackDossier() {
     setDraft("");
   }
 
-  const tracking = useQuery({
-    queryKey: ["citizen", "track", code, secret],
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/track/{code}", { params: { path: { code }, query: { secret } } })),
-    enabled: Boolean(secret),
-    refetchInterval: 30_000,
-  });
+  const tracking = useTracking(code, secret);
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -180,13 +178,13 @@ export function TrackDossier() {
       {(!secret || notFound) && (
         <form className="form card narrow-form" onSubmit={submit} noValidate>
           {notFound && <p role="alert" className="alert alert-error">{t("track.notFound")}</p>}
-          <FormField id="secret" label={t("track.secret")} hint={t("track.secretHint")}
+          <Field layout="stacked" id="secret" label={t("track.secret")} hint={t("track.secretHint")}
             error={draftError && t(draftError)} required>
             {(props) => (
               <input {...props} value={draft} maxLength={64} autoComplete="off" spellCheck={false}
                 onChange={(event) => setDraft(event.target.value)} />
             )}
-          </FormField>
+          </Field>
           <div className="actions">
             <button type="submit" className="primary">{t("track.submit")}</button>
           </div>
@@ -200,22 +198,6 @@ export function TrackDossier() {
   );
 }
 
-function useCalendar(years: number[]) {
-  return useQuery({
-    queryKey: ["citizen", "calendar", years],
-    queryFn: async () => {
-      const all: CalendarDay[] = [];
-      for (const year of years) {
-        const days = unwrap(await workflow.GET("/api/v1/calendar/days", { params: { query: { year } } }));
-        all.push(...days.map((entry) => ({ day: entry.day, working: entry.working })));
-      }
-      return all;
-    },
-    enabled: years.length > 0,
-    staleTime: 60 * 60_000,
-  });
-}
-
 function yearsBetween(a: string, b: string): number[] {
   const [from, to] = [Number(a.slice(0, 4)), Number(b.slice(0, 4))].sort();
   const years: number[] = [];
@@ -227,7 +209,7 @@ function Remaining({ data }: { data: Tracking }) {
   const { t } = useTranslation("citizen");
   const today = vnDay(new Date());
   const due = data.due_at ? vnDay(data.due_at) : today;
-  const calendar = useCalendar(data.due_at ? yearsBetween(today, due) : []);
+  const calendar = useCalendarSpan(data.due_at ? yearsBetween(today, due) : []);
   if (!data.due_at || !calendar.data) return null;
   if (data.overdue || due < today) {
     const late = workingDaysBetween(due, today, calendar.data);
@@ -273,11 +255,11 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
         <dl className="citizen-facts">
           <div><dt>{t("track.procedure")}</dt><dd>{data.procedure_name}</dd></div>
           <div><dt>{t("track.agency")}</dt><dd>{data.agency_name}</dd></div>
-          {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{dateTime(data.received_at)}</dd></div>}
+          {data.received_at && <div><dt>{t("track.receivedAt")}</dt><dd>{formatDateTime(data.received_at)}</dd></div>}
           {data.due_at && (
             <div>
               <dt>{t("track.appointment")}</dt>
-              <dd data-testid="appointment">{dateTime(data.due_at)}</dd>
+              <dd data-testid="appointment">{formatDateTime(data.due_at)}</dd>
             </div>
           )}
         </dl>
@@ -288,7 +270,7 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
               <strong>
                 {t(`paused.${data.status}`, { defaultValue: data.paused_reason ?? "" })}
               </strong>{" "}
-              {t("track.pausedSince", { at: dateTime(data.paused_since) })}
+              {t("track.pausedSince", { at: formatDateTime(data.paused_since) })}
             </p>
             {lastNote && <p>{t("track.why")}: {lastNote}</p>}
             <p>{t("track.pausedClock")}</p>
@@ -337,15 +319,15 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
       )}
 
       <h2>{t("track.history")}</h2>
-      <ol className="timeline" data-testid="timeline">
-        {data.history.map((item, index) => (
-          <li key={index}>
-            <time dateTime={item.at}>{dateTime(item.at)}</time>
+      <Timeline items={data.history}>
+        {(item) => (
+          <>
+            <TimelineAt at={item.at} />
             <div><strong>{t(`timeline.${item.status}`, { defaultValue: item.status_label })}</strong></div>
             {noteText(item) && <div className="muted" data-testid="note">{noteText(item)}</div>}
-          </li>
-        ))}
-      </ol>
+          </>
+        )}
+      </Timeline>
     </>
   );
 }
@@ -370,7 +352,7 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
     },
     onSuccess: () => {
       setFiles([]);
-      void client.invalidateQueries({ queryKey: ["citizen", "track", code] });
+      void client.invalidateQueries({ queryKey: trackingKeys.dossier(code) });
     },
   });
 
@@ -386,12 +368,12 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
     <form className="card form" onSubmit={submit} noValidate aria-labelledby="supplement-title">
       <h2 id="supplement-title">{t("supplement.title")}</h2>
       <p>{t("supplement.intro")}</p>
-      <FormField id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
+      <Field layout="stacked" id="supplement-files" label={t("supplement.files")} hint={t("submit.documentsHint")}
         error={error && t(error)} required>
         {(props) => (
           <FileInput {...props} multiple accept={ACCEPT} onFiles={setFiles} />
         )}
-      </FormField>
+      </Field>
       <ProblemAlert error={send.error} />
       {send.isSuccess && <p role="status" className="alert alert-ok">{t("supplement.done")}</p>}
       <div className="actions">
@@ -404,13 +386,7 @@ function SupplementForm({ code, secret }: { code: string; secret: string }) {
 function PaymentPanel({ code, secret }: { code: string; secret: string }) {
   const { t } = useTranslation("citizen");
   const navigate = useNavigate();
-  const payments = useQuery({
-    queryKey: ["citizen", "payments", code, secret],
-    queryFn: async () =>
-      unwrap(
-        await intake.POST("/api/v1/dossiers/{code}/payments/lookup", { params: { path: { code } }, body: { secret } }),
-      ),
-  });
+  const payments = usePayments(code, secret);
   const open = (payments.data ?? []).filter((payment) => payment.status === "requested");
 
   return (
@@ -424,7 +400,7 @@ function PaymentPanel({ code, secret }: { code: string; secret: string }) {
             <div><dt>{t("payment.what")}</dt><dd>{payment.description}</dd></div>
             <div><dt>{t("payment.amount")}</dt><dd data-testid="payment-amount">{t("procedure.feeAmount", { amount: vnd(payment.amount_vnd) })}</dd></div>
             <div><dt>{t("payment.reference")}</dt><dd>{payment.reference}</dd></div>
-            <div><dt>{t("payment.requestedAt")}</dt><dd>{dateTime(payment.requested_at)}</dd></div>
+            <div><dt>{t("payment.requestedAt")}</dt><dd>{formatDateTime(payment.requested_at)}</dd></div>
           </dl>
           <button
             type="button"
@@ -482,11 +458,11 @@ function FeedbackForm({ code, secret }: { code: string; secret: string }) {
         ))}
         {error && <span id="rating-error" className="field-error">{t(error)}</span>}
       </fieldset>
-      <FormField id="feedback-comment" label={t("feedback.comment")}>
+      <Field layout="stacked" id="feedback-comment" label={t("feedback.comment")}>
         {(props) => (
           <textarea {...props} rows={3} maxLength={2000} value={comment} onChange={(event) => setComment(event.target.value)} />
         )}
-      </FormField>
+      </Field>
       <ProblemAlert error={send.error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={send.isPending}>{t("feedback.send")}</button>
@@ -509,7 +485,7 @@ function WithdrawForm({ code, secret }: { code: string; secret: string }) {
           body: { secret, reason: reason.trim() || null },
         }),
       ),
-    onSuccess: () => void client.invalidateQueries({ queryKey: ["citizen", "track", code] }),
+    onSuccess: () => void client.invalidateQueries({ queryKey: trackingKeys.dossier(code) }),
   });
 
   function submit(event: FormEvent<HTMLFormElement>) {
@@ -524,11 +500,11 @@ function WithdrawForm({ code, secret }: { code: string; secret: string }) {
       <summary>{t("withdraw.title")}</summary>
       <form className="form" onSubmit={submit} noValidate>
         <p>{t("withdraw.intro")}</p>
-        <FormField id="withdraw-reason" label={t("withdraw.reason")}>
+        <Field layout="stacked" id="withdraw-reason" label={t("withdraw.reason")}>
           {(props) => (
             <textarea {...props} rows={2} maxLength={1000} value={reason} onChange={(event) => setReason(event.target.value)} />
           )}
-        </FormField>
+        </Field>
         <label className="inline">
           <input type="checkbox" checked={sure} onChange={(event) => setSure(event.target.checked)}
             aria-describedby={error ? "withdraw-error" : undefined} />

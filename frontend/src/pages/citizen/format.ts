@@ -1,26 +1,17 @@
-// Formatting shared by the citizen pages: dates in Vietnam's time zone, money in đồng, working days.
+// Formatting shared by the citizen pages: money in đồng, working days (dates: components/format).
 import type { components } from "../../api/schema/intake";
-import { formatDateTime, vnDay } from "../../components/format";
+import type { CalendarDay } from "../../features/calendar/api";
 
 export type ProcedureSummary = components["schemas"]["ProcedureSummary"];
 export type ProcedureDetail = components["schemas"]["ProcedureDetail"];
 export type Tracking = components["schemas"]["TrackingOut"];
 export type DossierOut = components["schemas"]["DossierOut"];
 
-/** dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh, whatever the browser's zone. */
-export const dateTime = formatDateTime;
-export { vnDay };
-
 /** 50000 → "50.000" (Vietnamese thousands separator). */
 export function vnd(amount: number): string {
   return String(Math.round(amount)).replace(/\B(?=(\d{3})+(?!\d))/g, ".");
 }
 
-/** The days listed by GET /api/v1/calendar/days: those that differ from the Monday–Friday rule. */
-export interface CalendarDay {
-  day: string;
-  working: boolean;
-}
 
 function nextDay(day: string): string {
   const date = new Date(`${day}T00:00:00Z`);

@@ -18,7 +18,8 @@ import {
 } from "recharts";
 
 import type { components } from "../../api/schema/workflow";
-import { formatMonth, formatNumber, formatPercent } from "./format";
+import { formatMonth, formatNumber, formatPercent } from "../../components/format";
+import { TableWrap } from "../../components/TableWrap";
 
 type Stats = components["schemas"]["Stats"];
 
@@ -84,7 +85,7 @@ function ChartFigure({
       </div>
       <details className="chart-table">
         <summary>{t("charts.showTable")}</summary>
-        <div className="table-wrap" role="region" aria-label={title} tabIndex={0}>
+        <TableWrap label={title}>
           <table>
             <caption className="visually-hidden">{title}</caption>
             <thead>
@@ -105,7 +106,7 @@ function ChartFigure({
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       </details>
     </figure>
   );

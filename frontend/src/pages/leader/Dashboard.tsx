@@ -1,41 +1,27 @@
-import { keepPreviousData, useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { useSearchParams } from "react-router";
 
-import { downloadFile, intake, unwrap, workflow } from "../../api/client";
+import { downloadFile } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { MonthlyOutcomesChart, MonthlyRatesChart, OnlineShareChart, UnitRatesChart } from "./Charts";
 import { FilterForm } from "./FilterForm";
 import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filters";
-import { formatDateTime, formatDay, formatNumber, formatPercent } from "./format";
+import { formatDateTimeOrDash, formatDay, formatNumber, formatPercent } from "../../components/format";
 import { TimeSavedTable } from "./TimeSaved";
-import "./leader.css";
+import "../../components/office.css";
+import { TableWrap } from "../../components/TableWrap";
+import { useAgencies } from "../../features/agencies/api";
+import { useReceivableProcedures } from "../../features/procedures/api";
+import { useOverdue, useStats } from "../../features/stats/api";
 import { SEE_ALL_ROLES } from "../../api/vocabulary";
 
 type Stats = components["schemas"]["Stats"];
 const OVERDUE_PAGE = 20;
 
-function useCatalogue() {
-  return useQuery({
-    queryKey: ["catalogue", "all"],
-    // the procedures dossiers are filed under: information-only ones of the national catalogue have none
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures", { params: { query: { limit: 100, information_only: false } } })).items,
-    staleTime: 10 * 60_000,
-  });
-}
-
-function useAgencies(enabled: boolean) {
-  return useQuery({
-    queryKey: ["agencies"],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/agencies")),
-    enabled,
-    staleTime: 10 * 60_000,
-  });
-}
 
 function Indicator({ label, value, detail, tone }: { label: string; value: string; detail?: string; tone?: string }) {
   return (
@@ -108,7 +94,7 @@ function Indicators({ stats }: { stats: Stats }) {
           })}
         />
       </dl>
-      <p className="muted small">{t("indicators.asOf", { when: formatDateTime(stats.as_of), from: formatDay(stats.date_from), to: formatDay(stats.date_to) })}</p>
+      <p className="muted small">{t("indicators.asOf", { when: formatDateTimeOrDash(stats.as_of), from: formatDay(stats.date_from), to: formatDay(stats.date_to) })}</p>
     </section>
   );
 }
@@ -120,7 +106,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_agency.length > 1 && (
         <section className="card" aria-labelledby="by-agency-title">
           <h3 id="by-agency-title" className="card-title">{t("breakdown.byAgency")}</h3>
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byOfficer")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byOfficer")}>
             <table>
               <thead>
                 <tr>
@@ -145,13 +131,13 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </section>
       )}
       {stats.by_officer.length > 0 && (
         <section className="card" aria-labelledby="by-officer-title">
           <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byAgency")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byAgency")}>
             <table data-testid="by-officer">
               <thead>
                 <tr>
@@ -174,7 +160,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         </section>
       )}
       <section className="card" aria-labelledby="by-procedure-title">
@@ -182,7 +168,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
         {stats.by_procedure.length === 0 ? (
           <p className="muted">{t("charts.noData")}</p>
         ) : (
-          <div className="table-wrap" role="region" aria-label={t("breakdown.byProcedure")} tabIndex={0}>
+          <TableWrap label={t("breakdown.byProcedure")}>
             <table data-testid="by-procedure">
               <thead>
                 <tr>
@@ -211,7 +197,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
         )}
       </section>
     </>
@@ -221,16 +207,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
 function OverdueList({ filters }: { filters: StatsFilters }) {
   const { t } = useTranslation("leader");
   const [page, setPage] = useState(0);
-  const overdue = useQuery({
-    queryKey: ["stats", "overdue", filters, page],
-    queryFn: async () =>
-      unwrap(
-        await workflow.GET("/api/v1/stats/overdue", {
-          params: { query: { ...apiQuery(filters), limit: OVERDUE_PAGE, offset: page * OVERDUE_PAGE } },
-        }),
-      ),
-    placeholderData: keepPreviousData,
-  });
+  const overdue = useOverdue({ ...apiQuery(filters), limit: OVERDUE_PAGE, offset: page * OVERDUE_PAGE });
   const total = overdue.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / OVERDUE_PAGE));
   return (
@@ -244,7 +221,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
       {overdue.data && overdue.data.items.length === 0 && <p className="alert alert-ok">{t("overdue.none")}</p>}
       {overdue.data && overdue.data.items.length > 0 && (
         <>
-          <div className="table-wrap" role="region" aria-label={t("overdue.title")} tabIndex={0}>
+          <TableWrap label={t("overdue.title")}>
             <table data-testid="overdue-table">
               <caption className="visually-hidden">{t("overdue.title")}</caption>
               <thead>
@@ -269,8 +246,8 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
                     <td>
                       <span className="muted">{item.procedure_code}</span> {item.procedure_name}
                     </td>
-                    <td>{formatDateTime(item.received_at)}</td>
-                    <td>{formatDateTime(item.due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.received_at)}</td>
+                    <td>{formatDateTimeOrDash(item.due_at)}</td>
                     <td>
                       <span className="badge badge-late">{t("overdue.days", { value: formatNumber(item.late_by_days, 1) })}</span>
                       {item.late_by_rule && <span className="block small">{t("overdue.byRule")}</span>}
@@ -281,7 +258,7 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           {pages > 1 && (
             <nav className="pager actions" aria-label={t("overdue.pages")}>
               <button type="button" disabled={page === 0} onClick={() => setPage((p) => p - 1)}>{t("overdue.previous")}</button>
@@ -301,14 +278,10 @@ export function Dashboard() {
   const wide = hasRole(...SEE_ALL_ROLES);
   const [params, setParams] = useSearchParams();
   const filters = readFilters(params);
-  const catalogue = useCatalogue();
-  const agencies = useAgencies(wide);
-
-  const stats = useQuery({
-    queryKey: ["stats", "summary", filters],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/stats", { params: { query: apiQuery(filters) } })),
-    placeholderData: keepPreviousData,
-  });
+  // the procedures dossiers are filed under: information-only ones of the national catalogue have none
+  const catalogue = useReceivableProcedures();
+  const agencies = useAgencies({ enabled: wide, staleTime: 10 * 60_000 });
+  const stats = useStats(apiQuery(filters));
 
   const exportXlsx = useMutation({
     mutationFn: () =>
@@ -334,7 +307,7 @@ export function Dashboard() {
         initial={filters}
         agencies={agencyOptions}
         ownAgency={session?.agencyName ?? ""}
-        procedures={catalogue.data ?? []}
+        procedures={catalogue.data?.items ?? []}
         onApply={(next) => setParams(writeFilters(next))}
       />
       <div className="actions export-bar">

@@ -5,7 +5,8 @@ import { useState } from "react";
 import { useTranslation } from "react-i18next";
 
 import type { components } from "../../api/schema/workflow";
-import { formatNumber, formatPercent } from "./format";
+import { formatNumber, formatPercent } from "../../components/format";
+import { TableWrap } from "../../components/TableWrap";
 
 type Stats = components["schemas"]["Stats"];
 // the figures every breakdown row and the total share
@@ -74,7 +75,7 @@ export function TimeSavedTable({ stats }: { stats: Stats }) {
       {stats.measured === 0 ? (
         <p className="muted">{t("timeSaved.none")}</p>
       ) : (
-        <div className="table-wrap" role="region" aria-label={t("timeSaved.title")} tabIndex={0}>
+        <TableWrap label={t("timeSaved.title")}>
           <table data-testid="time-saved">
             <caption className="visually-hidden">{t("timeSaved.title")}</caption>
             <thead>
@@ -104,7 +105,7 @@ export function TimeSavedTable({ stats }: { stats: Stats }) {
               </tr>
             </tfoot>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -1,6 +1,6 @@
 // The dashboard's filters: what GET /api/v1/stats accepts, read from and written to the URL's query
 // (period, agency, field, procedure, officer: no personal data).
-import { todayInVietnam } from "./format";
+import { todayInVietnam } from "../../components/format";
 
 export interface StatsFilters {
   from: string;

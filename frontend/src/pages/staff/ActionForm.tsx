@@ -9,8 +9,10 @@ import { currentToken } from "../../auth/token";
 import { stepName } from "../../components/labels";
 import { ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
-import { formatDateTime, vietnamInstant } from "./format";
+import { vietnamInstant } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
+import { dossierKeys } from "../../features/dossiers/api";
 
 type Dossier = components["schemas"]["DossierOut"];
 type TransitionIn = components["schemas"]["TransitionIn"];
@@ -89,15 +91,15 @@ export function ActionForm({
       return unwrap(await workflow.POST("/api/v1/dossiers/{code}/transitions", { params: { path: { code: dossier.code } }, body }));
     },
     onSuccess: (result) => {
-      void queryClient.invalidateQueries({ queryKey: ["staff"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.all });
       onDone(action, result);
     },
     // someone else moved the dossier: reload it (what was typed here stays) so a retry acts on the new version
     onError: (error) => {
       if (error instanceof ApiProblem && error.status === 409) {
         onConflict(error);
-        void queryClient.invalidateQueries({ queryKey: ["staff", "dossier", dossier.code] });
-        void queryClient.invalidateQueries({ queryKey: ["staff", "timeline", dossier.code] });
+        void queryClient.invalidateQueries({ queryKey: dossierKeys.detail(dossier.code) });
+        void queryClient.invalidateQueries({ queryKey: dossierKeys.timeline(dossier.code) });
       }
     },
   });
@@ -112,7 +114,7 @@ export function ActionForm({
       else {
         const chosen = new Date(vietnamInstant(appointment));
         const due = dossier.appointment_at ?? dossier.due_at;
-        if (due && chosen <= new Date(due)) found.appointment = t("validation.appointmentLater", { due: formatDateTime(due) });
+        if (due && chosen <= new Date(due)) found.appointment = t("validation.appointmentLater", { due: formatDateTimeOrDash(due) });
       }
     }
     if (action === "stop") {
@@ -185,7 +187,7 @@ export function ActionForm({
             {...errorOf("appointment")}
             onChange={(event) => setAppointment(event.target.value)}
           />
-          <span className="muted hint">{t("actionForm.appointmentHint", { due: formatDateTime(dossier.appointment_at ?? dossier.due_at) })}</span>
+          <span className="muted hint">{t("actionForm.appointmentHint", { due: formatDateTimeOrDash(dossier.appointment_at ?? dossier.due_at) })}</span>
           {message("appointment")}
         </label>
       )}

@@ -1,14 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { downloadFile, intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { ApplicantFacts } from "./ApplicantFacts";
-import { Documents } from "./Documents";
-import { formatDateTime } from "./format";
+import { ApplicantFacts } from "../../features/dossiers/components/ApplicantFacts";
+import { Documents } from "../../features/dossiers/components/Documents";
+import { formatDateTimeOrDash } from "../../components/format";
 import { itemErrors, splitReasons, SupplementItems, type SupplementItem } from "./SupplementItems";
+import { dossierKeys, useDeskDossier } from "../../features/dossiers/api";
 
 type Decision = "accept" | "supplement" | "refuse";
 
@@ -24,10 +25,7 @@ export function CheckDossier() {
   const [errors, setErrors] = useState<string[]>([]);
   const [done, setDone] = useState<Decision | null>(null);
 
-  const dossier = useQuery({
-    queryKey: ["staff", "desk", "dossier", code],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
-  });
+  const dossier = useDeskDossier(code);
 
   const decide = useMutation({
     mutationFn: async (which: Decision) => {
@@ -44,7 +42,7 @@ export function CheckDossier() {
     onSuccess: (_, which) => {
       setDone(which);
       setDecision(null);
-      void queryClient.invalidateQueries({ queryKey: ["staff"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.all });
     },
   });
 
@@ -107,7 +105,7 @@ export function CheckDossier() {
           <dt>{t("dossier.status")}</dt>
           <dd><span className="badge badge-neutral" data-testid="status">{t(`status.${data.status}`)}</span></dd>
           <dt>{t("dossier.submittedAt")}</dt>
-          <dd>{formatDateTime(data.submitted_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.submitted_at)}</dd>
           <dt>{t("dossier.channel")}</dt>
           <dd>{t(`channels.${data.channel}`)}</dd>
           <ApplicantFacts applicant={data.applicant} />

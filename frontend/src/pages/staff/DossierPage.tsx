@@ -1,18 +1,21 @@
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useRef, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
-import { downloadFile, intake, notify, unwrap, workflow } from "../../api/client";
+import { downloadFile } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { noteText, stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { ActionForm, type Action } from "./ActionForm";
-import { ApplicantFacts } from "./ApplicantFacts";
-import { Documents } from "./Documents";
-import { PostalReturned, PostalShipments } from "./Postal";
-import { TableWrap } from "./TableWrap";
-import { DUE_BADGE, dueState, formatDateTime, splitWorkingTime } from "./format";
+import { ApplicantFacts } from "../../features/dossiers/components/ApplicantFacts";
+import { Documents } from "../../features/dossiers/components/Documents";
+import { PostalReturned, PostalShipments } from "../../features/dossiers/components/Postal";
+import { TableWrap } from "../../components/TableWrap";
+import { DUE_BADGE, dueState, splitWorkingTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
+import { useDeskDossier, useDossier, useDossierNotifications, useDossierTimeline } from "../../features/dossiers/api";
+import { Timeline } from "../../components/Timeline";
 import { COUNTER_ROLES } from "../../api/vocabulary";
 
 const OUTCOME_BADGE: Record<string, string> = { early: "badge badge-ok", on_time: "badge badge-ok", late: "badge badge-late" };
@@ -46,26 +49,11 @@ export function DossierPage() {
   const [done, setDone] = useState<{ action: Action; status: string } | null>(null);
   const doneRef = useRef<HTMLDivElement>(null);
 
-  const dossier = useQuery({
-    queryKey: ["staff", "dossier", code],
-    // while an action form is open the page holds still; a conflict on sending reloads it (409)
-    refetchOnWindowFocus: action === null,
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
-  });
-  const desk = useQuery({
-    queryKey: ["staff", "desk", "dossier", code],
-    retry: false,
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
-  });
-  const timeline = useQuery({
-    queryKey: ["staff", "timeline", code],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}/timeline", { params: { path: { code } } })),
-  });
-  const notifications = useQuery({
-    queryKey: ["staff", "notifications", "dossier", code],
-    retry: false,
-    queryFn: async () => unwrap(await notify.GET("/api/v1/notifications", { params: { query: { dossier: code, limit: 100 } } })),
-  });
+  // while an action form is open the page holds still; a conflict on sending reloads it (409)
+  const dossier = useDossier(code, { holdStill: action !== null });
+  const desk = useDeskDossier(code, { retry: false });
+  const timeline = useDossierTimeline(code);
+  const notifications = useDossierNotifications(code);
   const pdf = useMutation({
     mutationFn: async (form: "control-sheet" | "apology" | "stop") =>
       downloadFile("workflow", `/api/v1/dossiers/${encodeURIComponent(code)}/forms/${form}.pdf`, `${code}-${form}.pdf`),
@@ -97,19 +85,19 @@ export function DossierPage() {
           <dt>{t("dossier.currentStep")}</dt>
           <dd data-testid="current-step">{data.current_step ? `${data.current_step.position}. ${stepName(data.current_step)}` : "—"}</dd>
           <dt>{t("dossier.receivedAt")}</dt>
-          <dd>{formatDateTime(data.received_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.received_at)}</dd>
           <dt>{t("dossier.due")}</dt>
           <dd>
-            {formatDateTime(data.due_at)} <span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span>
+            {formatDateTimeOrDash(data.due_at)} <span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span>
           </dd>
           {data.appointment_at && (
             <>
               <dt>{t("dossier.newAppointment")}</dt>
-              <dd>{formatDateTime(data.appointment_at)}</dd>
+              <dd>{formatDateTimeOrDash(data.appointment_at)}</dd>
             </>
           )}
           <dt>{t("dossier.stepDue")}</dt>
-          <dd>{formatDateTime(data.step_due_at)}</dd>
+          <dd>{formatDateTimeOrDash(data.step_due_at)}</dd>
           <dt>{t("dossier.remaining")}</dt>
           <dd data-testid="remaining">
             {desk.data && desk.data.remaining.length > 0
@@ -222,10 +210,10 @@ export function DossierPage() {
         {timeline.isLoading && <Loading />}
         <ProblemAlert error={timeline.error} />
         {timeline.data && (
-          <ol className="timeline" data-testid="timeline">
-            {timeline.data.map((row, index) => (
-              <li key={index}>
-                <strong>{formatDateTime(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
+          <Timeline items={timeline.data}>
+            {(row) => (
+              <>
+                <strong>{formatDateTimeOrDash(row.at)}</strong> — {t(`timeline.actions.${row.action}`, { defaultValue: row.action })}
                 {" · "}
                 <span>{t(`status.${row.status}`)}</span>
                 {row.step_position !== null && stepByPosition.has(row.step_position) && (
@@ -242,15 +230,15 @@ export function DossierPage() {
                 {!row.comment && noteText(row) && <div className="muted" data-testid="note">{noteText(row)}</div>}
                 {(row.step_due_at || row.step_outcome) && (
                   <div className="muted">
-                    {row.step_due_at && t("timeline.stepDue", { at: formatDateTime(row.step_due_at) })}{" "}
+                    {row.step_due_at && t("timeline.stepDue", { at: formatDateTimeOrDash(row.step_due_at) })}{" "}
                     {row.step_outcome && (
                       <span className={OUTCOME_BADGE[row.step_outcome] ?? "badge badge-neutral"}>{t(`outcome.${row.step_outcome}`)}</span>
                     )}
                   </div>
                 )}
-              </li>
-            ))}
-          </ol>
+              </>
+            )}
+          </Timeline>
         )}
       </section>
 
@@ -275,7 +263,7 @@ export function DossierPage() {
               <tbody>
                 {notifications.data.map((item) => (
                   <tr key={item.id}>
-                    <td>{formatDateTime(item.created_at)}</td>
+                    <td>{formatDateTimeOrDash(item.created_at)}</td>
                     <td>{t(`channelNames.${item.channel}`, { defaultValue: item.channel })}</td>
                     <td>{item.recipient.startsWith("staff:") || item.recipient.startsWith("agency:") ? t(`sent.${item.recipient.split(":")[0]}`) : item.recipient}</td>
                     <td>{item.subject ?? t(`events.${item.event_type}`, { defaultValue: item.event_type })}</td>

@@ -1,12 +1,12 @@
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useSearchParams } from "react-router";
 
-import { unwrap, workflow } from "../../api/client";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { DUE_BADGE, dueState, formatDateTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { DUE_BADGE, dueState } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
+import { useTasks } from "../../features/dossiers/api";
 import { MANAGER_ROLES, type DossierStatus } from "../../api/vocabulary";
 
 type Scope = "mine" | "unit" | "agency";
@@ -25,23 +25,12 @@ export function Inbox() {
   const due = (params.get("han") as Due | null) ?? null;
   const procedure = params.get("thu-tuc") ?? "";
 
-  const tasks = useQuery({
-    queryKey: ["staff", "tasks", scope, status, due, procedure],
-    placeholderData: keepPreviousData,
-    queryFn: async () =>
-      unwrap(
-        await workflow.GET("/api/v1/tasks", {
-          params: {
-            query: {
-              scope,
-              status: status || undefined,
-              due: due ?? undefined,
-              procedure: procedure.trim() || undefined,
-              limit: 200,
-            },
-          },
-        }),
-      ),
+  const tasks = useTasks({
+    scope,
+    status: status || undefined,
+    due: due ?? undefined,
+    procedure: procedure.trim() || undefined,
+    limit: 200,
   });
 
   function set(key: string, value: string) {
@@ -128,8 +117,8 @@ export function Inbox() {
                     <td><Link to={`/can-bo/ho-so/${encodeURIComponent(item.code)}`}>{item.code}</Link></td>
                     <td>{item.procedure_name}</td>
                     <td>{t(`status.${item.status}`)}</td>
-                    <td>{formatDateTime(item.step_due_at)}</td>
-                    <td>{formatDateTime(item.due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.step_due_at)}</td>
+                    <td>{formatDateTimeOrDash(item.due_at)}</td>
                     <td><span className={DUE_BADGE[state]}>{t(`due.${state}`)}</span></td>
                   </tr>
                 );

@@ -1,26 +1,23 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { notify, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
+import { notificationKeys, useInbox } from "../../features/notifications/api";
 
 /** The in-app inbox: notices to the officer or their agency, newest first; mark them read. */
 export function Notifications() {
   const { t } = useTranslation("staff");
   const queryClient = useQueryClient();
   const [unreadOnly, setUnreadOnly] = useState(false);
-  const inbox = useQuery({
-    queryKey: ["staff", "notifications", "inbox", unreadOnly],
-    queryFn: async () => unwrap(await notify.GET("/api/v1/notifications/inbox", { params: { query: { unread: unreadOnly, limit: 100 } } })),
-    refetchInterval: 30_000,
-  });
+  const inbox = useInbox(unreadOnly);
   const read = useMutation({
     mutationFn: async (id: string) =>
       unwrap(await notify.POST("/api/v1/notifications/{notification_id}/read", { params: { path: { notification_id: id } } })),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["staff", "notifications", "inbox"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: notificationKeys.inbox() }),
   });
 
   return (
@@ -43,7 +40,7 @@ export function Notifications() {
               <div className="row-head">
                 {!item.read_at && <span className="badge badge-soon">{t("notifications.new")}</span>}
                 <strong>{item.subject ?? t(`events.${item.event_type}`, { defaultValue: item.event_type })}</strong>
-                <span className="muted">{formatDateTime(item.created_at)}</span>
+                <span className="muted">{formatDateTimeOrDash(item.created_at)}</span>
               </div>
               <p className="notice-body">{item.body}</p>
               <div className="actions">

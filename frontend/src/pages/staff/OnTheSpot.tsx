@@ -6,7 +6,7 @@ import { Link } from "react-router";
 import { downloadFile } from "../../api/client";
 import type { components } from "../../api/schema/intake";
 import { ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
 
 export type Resolved = components["schemas"]["OnTheSpotOut"];
 export type Decision = "approve" | "refuse";
@@ -132,7 +132,7 @@ export function OnTheSpotDone({ resolved, onAnother }: { resolved: Resolved; onA
         {approved && (
           <>
             <dt>{t("onTheSpot.returnedAt")}</dt>
-            <dd>{formatDateTime(resolved.returned_at)}</dd>
+            <dd>{formatDateTimeOrDash(resolved.returned_at)}</dd>
             <dt>{t("onTheSpot.outcome")}</dt>
             <dd data-testid="spot-outcome">{resolved.outcome ? t(`outcome.${resolved.outcome}`) : "—"}</dd>
           </>

@@ -1,4 +1,4 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useId, useState, type FormEvent, type MouseEvent } from "react";
 import { flushSync } from "react-dom";
 import { useTranslation } from "react-i18next";
@@ -9,8 +9,12 @@ import type { components } from "../../api/schema/intake";
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, ProblemAlert } from "../../components/Status";
 import { validEmail, validIdNumber, validPhone } from "../../components/validation";
-import { formatDateTime } from "./format";
+import { formatDateTimeOrDash } from "../../components/format";
+import { newIdempotencyKey } from "../../api/idempotency";
 import { EMPTY_SPOT, OnTheSpotDone, OnTheSpotFields, spotErrors, type Resolved, type SpotDraft } from "./OnTheSpot";
+import { dossierKeys } from "../../features/dossiers/api";
+import { useProcedure, useProcedureList } from "../../features/procedures/api";
+import { Field } from "../../components/Field";
 
 type Counted = components["schemas"]["DossierOut"];
 type DocForm = "original" | "copy" | "certified_copy" | "electronic";
@@ -34,10 +38,6 @@ const EMPTY: Applicant = { full_name: "", id_number: "", phone: "", email: "", a
 const FORMS: DocForm[] = ["original", "copy", "certified_copy", "electronic"];
 type Errors = Partial<Record<keyof Applicant | "procedure" | "postal_address" | "contact", string>>;
 
-function newKey(): string {
-  return typeof crypto.randomUUID === "function" ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
-}
-
 /** "Công dân không viết": the officer fills the dossier in for the citizen, then prints the receipt. */
 export function ReceiveForm() {
   const { t } = useTranslation("staff");
@@ -52,27 +52,14 @@ export function ReceiveForm() {
   const [language, setLanguage] = useState<"vi" | "en">("vi");
   const [documents, setDocuments] = useState<Record<string, DocumentLine>>({});
   const [errors, setErrors] = useState<Errors>({});
-  const [idempotencyKey, setIdempotencyKey] = useState(newKey);
+  const [idempotencyKey, setIdempotencyKey] = useState(newIdempotencyKey);
   const [created, setCreated] = useState<Counted | null>(null);
   const [spot, setSpot] = useState<SpotDraft>(EMPTY_SPOT);
   const [spotInvalid, setSpotInvalid] = useState<ReturnType<typeof spotErrors>>({});
   const [resolved, setResolved] = useState<Resolved | null>(null);
 
-  const procedures = useQuery({
-    queryKey: ["staff", "procedures", session?.agencyCode, search],
-    queryFn: async () =>
-      unwrap(
-        await intake.GET("/api/v1/procedures", {
-          params: { query: { agency: session?.agencyCode, q: search.trim() || undefined, limit: 100 } },
-        }),
-      ),
-  });
-  const procedure = useQuery({
-    queryKey: ["staff", "procedure", procedureCode],
-    enabled: procedureCode !== "",
-    queryFn: async () =>
-      unwrap(await intake.GET("/api/v1/procedures/{code}", { params: { path: { code: procedureCode } } })),
-  });
+  const procedures = useProcedureList({ agency: session?.agencyCode, q: search.trim() || undefined, limit: 100 });
+  const procedure = useProcedure(procedureCode);
 
   const counterBody = () => ({
     procedure_code: procedureCode,
@@ -103,7 +90,7 @@ export function ReceiveForm() {
       ),
     onSuccess: (data) => {
       setCreated(data);
-      void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.tasks() });
     },
   });
 
@@ -125,7 +112,7 @@ export function ReceiveForm() {
       ),
     onSuccess: (data) => {
       setResolved(data);
-      void queryClient.invalidateQueries({ queryKey: ["staff", "tasks"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.tasks() });
     },
   });
 
@@ -210,7 +197,7 @@ export function ReceiveForm() {
     setReturnMethod("counter");
     setLanguage("vi");
     setDocuments({});
-    setIdempotencyKey(newKey());
+    setIdempotencyKey(newIdempotencyKey());
     submit.reset();
     receipt.reset();
   }
@@ -228,9 +215,9 @@ export function ReceiveForm() {
           <dt>{t("receive.secret")}</dt>
           <dd data-testid="dossier-secret"><strong>{created.secret}</strong></dd>
           <dt>{t("dossier.receivedAt")}</dt>
-          <dd>{formatDateTime(created.received_at)}</dd>
+          <dd>{formatDateTimeOrDash(created.received_at)}</dd>
           <dt>{t("receive.appointment")}</dt>
-          <dd data-testid="appointment">{formatDateTime(created.due_at)}</dd>
+          <dd data-testid="appointment">{formatDateTimeOrDash(created.due_at)}</dd>
         </dl>
         <ProblemAlert error={receipt.error} />
         <div className="actions">
@@ -250,28 +237,23 @@ export function ReceiveForm() {
   const spotOffered = !!detail?.on_the_spot && hasRole("on_the_spot");
   const field = (name: keyof Applicant, label: string, options: { required?: boolean; type?: string; autoComplete?: string; hint?: string } = {}) => {
     const error = errors[name];
+    // the hint gives way to the error message
     return (
-      <label>
-        <span>
-          {label}
-          {options.required && <span aria-hidden="true"> *</span>}
-        </span>
-        <input
-          name={name}
-          type={options.type ?? "text"}
-          value={applicant[name]}
-          required={options.required}
-          autoComplete={options.autoComplete ?? "off"}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={error ? `${id}-${name}-error` : options.hint ? `${id}-${name}-hint` : undefined}
-          onChange={(event) => {
-            setApplicant((previous) => ({ ...previous, [name]: event.target.value }));
-            clearError(name, ...(name === "phone" || name === "email" ? (["contact"] as const) : []));
-          }}
-        />
-        {options.hint && !error && <span id={`${id}-${name}-hint`} className="muted hint">{options.hint}</span>}
-        {error && <span id={`${id}-${name}-error`} className="field-error">{error}</span>}
-      </label>
+      <Field id={`${id}-${name}`} label={label} error={error} hint={error ? undefined : options.hint} required={options.required}>
+        {(control) => (
+          <input
+            {...control}
+            name={name}
+            type={options.type ?? "text"}
+            value={applicant[name]}
+            autoComplete={options.autoComplete ?? "off"}
+            onChange={(event) => {
+              setApplicant((previous) => ({ ...previous, [name]: event.target.value }));
+              clearError(name, ...(name === "phone" || name === "email" ? (["contact"] as const) : []));
+            }}
+          />
+        )}
+      </Field>
     );
   };
 

@@ -1,27 +1,21 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
-import { intake, unwrap, workflow } from "../../api/client";
+import { unwrap, workflow } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { formatDateTime } from "./format";
-import { PostalReturned } from "./Postal";
+import { formatDateTimeOrDash } from "../../components/format";
+import { PostalReturned } from "../../features/dossiers/components/Postal";
+import { dossierKeys, useDeskDossier, useDossier, useTasks } from "../../features/dossiers/api";
 
 /** Hand a result over: at the counter (the officer records it) or by post (the postal operator reports it). */
 function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => void }) {
   const { t } = useTranslation("staff");
   const queryClient = useQueryClient();
   const [comment, setComment] = useState("");
-  const dossier = useQuery({
-    queryKey: ["staff", "dossier", code],
-    queryFn: async () => unwrap(await workflow.GET("/api/v1/dossiers/{code}", { params: { path: { code } } })),
-  });
-  const desk = useQuery({
-    queryKey: ["staff", "desk", "dossier", code],
-    retry: false,
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers/{code}", { params: { path: { code } } })),
-  });
+  const dossier = useDossier(code);
+  const desk = useDeskDossier(code, { retry: false });
   const give = useMutation({
     mutationFn: async () =>
       unwrap(
@@ -31,7 +25,7 @@ function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => 
         }),
       ),
     onSuccess: () => {
-      void queryClient.invalidateQueries({ queryKey: ["staff"] });
+      void queryClient.invalidateQueries({ queryKey: dossierKeys.all });
       onDone(code);
     },
   });
@@ -71,11 +65,7 @@ export function ReturnList() {
   const { t } = useTranslation("staff");
   const [open, setOpen] = useState<string | null>(null);
   const [returned, setReturned] = useState<string | null>(null);
-  const results = useQuery({
-    queryKey: ["staff", "tasks", "to-return"],
-    queryFn: async () =>
-      unwrap(await workflow.GET("/api/v1/tasks", { params: { query: { scope: "unit", status: "resolved", limit: 200 } } })),
-  });
+  const results = useTasks({ scope: "unit", status: "resolved", limit: 200 });
   return (
     <section className="card" aria-labelledby="return-title">
       <h2 id="return-title">{t("toReturn.title")}</h2>
@@ -94,7 +84,7 @@ export function ReturnList() {
                 {item.postal_returned && (
                   <span className="badge badge-soon" data-testid="returned-by-post">{t("toReturn.returnedByPost")}</span>
                 )}
-                <span className="muted">{t("dossier.appointment")}: {formatDateTime(item.due_at)}</span>
+                <span className="muted">{t("dossier.appointment")}: {formatDateTimeOrDash(item.due_at)}</span>
                 <button
                   type="button"
                   aria-expanded={open === item.code}

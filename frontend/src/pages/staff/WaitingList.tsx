@@ -1,19 +1,15 @@
-import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
-import { intake, unwrap } from "../../api/client";
 import { Loading, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { formatDateTime } from "./format";
+import { TableWrap } from "../../components/TableWrap";
+import { formatDateTimeOrDash } from "../../components/format";
+import { useWaitingDossiers } from "../../features/dossiers/api";
 
 /** Online (and postal) submissions at this desk waiting for the completeness check. */
 export function WaitingList() {
   const { t } = useTranslation("staff");
-  const waiting = useQuery({
-    queryKey: ["staff", "desk", "waiting"],
-    queryFn: async () => unwrap(await intake.GET("/api/v1/desk/dossiers", { params: { query: { limit: 200 } } })),
-  });
+  const waiting = useWaitingDossiers();
   return (
     <section className="card" aria-labelledby="waiting-title">
       <h2 id="waiting-title">{t("waiting.title")}</h2>
@@ -43,7 +39,7 @@ export function WaitingList() {
                   </td>
                   <td>{item.procedure_name}</td>
                   <td>{item.applicant_name}</td>
-                  <td>{formatDateTime(item.submitted_at)}</td>
+                  <td>{formatDateTimeOrDash(item.submitted_at)}</td>
                   <td>
                     <span className={item.status === "submitted" ? "badge badge-soon" : "badge badge-paused"}>
                       {t(`status.${item.status}`)}

@@ -1,10 +1,5 @@
-// Dates for staff pages: dd/mm/yyyy HH:mm in Asia/Ho_Chi_Minh (components/format), "—" when missing.
+// What the staff pages compute from a dossier: wall time to instant, working time, the due badge.
 import { DONE, PAUSED } from "../../api/vocabulary";
-import { formatDateTime as vnDateTime } from "../../components/format";
-
-export function formatDateTime(value: string | null | undefined): string {
-  return vnDateTime(value) || "—";
-}
 
 /** A datetime-local value (wall time in Viet Nam) as an ISO instant with the +07:00 offset. */
 export function vietnamInstant(localValue: string): string {
@@ -18,12 +13,6 @@ export function splitWorkingTime(seconds: number): { days: number; hours: number
   const days = Math.floor(total / 480);
   const hours = Math.floor((total % 480) / 60);
   return { days, hours, minutes: total % 60 };
-}
-
-export function fileSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(0)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 export type DueState = "overdue" | "soon" | "paused" | "ok" | "closed";

@@ -1,11 +1,12 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 
-import { intake, unwrap } from "../../api/client";
-import type { components } from "../../api/schema/intake";
-import { ProblemAlert } from "../../components/Status";
-import { TableWrap } from "./TableWrap";
-import { formatDateTime } from "./format";
+import { intake, unwrap } from "../../../api/client";
+import type { components } from "../../../api/schema/intake";
+import { ProblemAlert } from "../../../components/Status";
+import { TableWrap } from "../../../components/TableWrap";
+import { formatDateTimeOrDash } from "../../../components/format";
+import { dossierKeys } from "../api";
 
 type Shipment = components["schemas"]["DeskShipmentOut"];
 
@@ -36,7 +37,7 @@ export function PostalShipments({ shipments }: { shipments: Shipment[] }) {
               <td>
                 {t(`postal.statuses.${shipment.status}`, { defaultValue: shipment.status })}
                 {shipment.redelivery_at && (
-                  <div className="muted">{t("postal.redeliveryAt", { at: formatDateTime(shipment.redelivery_at) })}</div>
+                  <div className="muted">{t("postal.redeliveryAt", { at: formatDateTimeOrDash(shipment.redelivery_at) })}</div>
                 )}
               </td>
               <td>
@@ -67,7 +68,7 @@ export function PostalReturned({ code }: { code: string }) {
       unwrap(
         await intake.POST("/api/v1/dossiers/{code}/postal-redelivery", { params: { path: { code } }, body: {} }),
       ),
-    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["staff"] }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: dossierKeys.all }),
   });
   if (again.isSuccess) {
     return (

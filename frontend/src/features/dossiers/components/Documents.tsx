@@ -1,10 +1,10 @@
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 
-import { downloadFile } from "../../api/client";
-import type { components } from "../../api/schema/intake";
-import { ProblemAlert } from "../../components/Status";
-import { fileSize } from "./format";
+import { downloadFile } from "../../../api/client";
+import type { components } from "../../../api/schema/intake";
+import { ProblemAlert } from "../../../components/Status";
+import { fileSize } from "../../../components/format";
 
 type DocumentOut = components["schemas"]["DocumentOut"];
 type ChecklistItem = components["schemas"]["ChecklistItemOut"];
