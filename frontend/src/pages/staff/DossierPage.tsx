@@ -200,7 +200,10 @@ export function DossierPage() {
       {desk.data && desk.data.shipments.length > 0 && (
         <section className="card" aria-labelledby="postal-title">
           <h2 id="postal-title">{t("postal.title")}</h2>
-          {desk.data.postal_returned && data.allowed_actions.includes("return_result") && <PostalReturned code={data.code} />}
+          <PostalReturned
+            code={data.code}
+            waiting={desk.data.postal_returned && data.allowed_actions.includes("return_result")}
+          />
           <PostalShipments shipments={desk.data.shipments} />
         </section>
       )}

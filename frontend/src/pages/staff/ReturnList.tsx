@@ -45,7 +45,7 @@ function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => 
   }
   return (
     <>
-      {desk.data?.postal_returned && <PostalReturned code={code} />}
+      <PostalReturned code={code} waiting={desk.data?.postal_returned ?? false} />
       <form className="form action-form" onSubmit={onSubmit}>
         <p>{t("toReturn.to", { name: data.applicant.full_name, method: t(`returnMethods.${data.return_method}`) })}</p>
         <label>

@@ -59,8 +59,9 @@ export function PostalShipments({ shipments }: { shipments: Shipment[] }) {
 }
 
 /** The post brought the result back: it waits at the desk. The counter hands it over there (the return
- *  form) or asks the post to deliver it again, here. */
-export function PostalReturned({ code }: { code: string }) {
+ *  form) or asks the post to deliver it again, here. Keep it mounted and pass ``waiting``: once the post is
+ *  asked again the refetched dossier no longer waits, and the confirmation must outlive that refetch. */
+export function PostalReturned({ code, waiting }: { code: string; waiting: boolean }) {
   const { t } = useTranslation("staff");
   const queryClient = useQueryClient();
   const again = useMutation({
@@ -77,6 +78,7 @@ export function PostalReturned({ code }: { code: string }) {
       </p>
     );
   }
+  if (!waiting) return null;
   return (
     <div className="alert alert-info" data-testid="postal-returned">
       <p><strong>{t("postal.returnedTitle")}</strong></p>
