@@ -43,7 +43,7 @@ spa-lint: $(NODE_STAMP) ## Type-check and lint the SPA (tsc, eslint)
 	cd frontend && npm run --silent typecheck && npm run --silent lint
 
 api-client: install $(NODE_STAMP) ## Regenerate the SPA's typed API client from the three services' OpenAPI
-	$(PY) -m services.openapi_dump frontend/openapi
+	$(PY) -m services.dev.openapi_dump frontend/openapi
 	cd frontend && npm run --silent gen:api
 
 # the browser tests drive Debian's Chromium through Playwright's executablePath (no browser download)
@@ -56,7 +56,7 @@ browser:
 install: system-deps $(STAMP) ## Create the virtualenv and install the pinned dependencies (and Pango for the PDFs)
 
 run: install spa ## Start the database, demo data, the three services and workers, and the SPA at http://127.0.0.1:8080
-	$(PY) -m services.devrun
+	$(PY) -m services.dev.devrun
 
 test: install spa browser ## Run every test, browser tests included (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)

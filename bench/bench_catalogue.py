@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import run_on_fresh_database
 from services.core.clock import SystemClock
 from services.core.embedded_pg import REPO_ROOT
-from services.core.processes import api_process, service_env
+from services.dev.processes import api_process, service_env
 from services.intake.catalogue import CatalogueQuery, local_today, search_procedures
 
 DATABASE = "motcua_bench_catalogue"

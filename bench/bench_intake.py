@@ -25,7 +25,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.common import run_on_fresh_database
-from services.core.processes import api_process, service_env
+from services.dev.processes import api_process, service_env
 from tests.intake.setup import create_desk, submission
 
 REQUESTS = int(os.environ.get("BENCH_SUBMISSIONS", "1000"))

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from services.core.embedded_pg import REPO_ROOT
-from services.openapi_dump import documents, render
+from services.dev.openapi_dump import documents, render
 
 FRONTEND = REPO_ROOT / "frontend"
 SERVICES = ("intake", "workflow", "notify")

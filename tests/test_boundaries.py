@@ -1,4 +1,5 @@
-"""`make lint`'s boundary check fails when one API imports another, or the statistics import a feature."""
+"""`make lint`'s boundary check fails when one API imports another, the statistics import a feature,
+or a domain package imports the dev tooling (services.dev)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,8 @@ def test_the_real_tree_keeps_its_boundaries(tmp_path: Path) -> None:
         ("notify_api", "intake_api.main"),
         ("services", "notify_api.main"),
         ("services/stats", "services.workflow.engine"),
+        ("services/workflow", "services.dev.processes"),
+        ("services/core", "services.dev.gateway"),
     ],
 )
 def test_an_api_importing_another_breaks_the_lint(tmp_path: Path, offender: str, imported: str) -> None:

@@ -1,4 +1,4 @@
-"""Security headers at the edge: what the gateway (services/gateway.py), nginx (deploy/nginx/motcua.conf)
+"""Security headers at the edge: what the gateway (services/dev/gateway.py), nginx (deploy/nginx/motcua.conf)
 and the three services send.
 
 The SPA's build has no inline script or style (Vite emits ``<script type="module" src>`` and a

@@ -42,7 +42,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
-from services.core.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
+from services.dev.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
 from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
 from tests.notify.fakes import FakeGateway, SmtpSink, free_port
 

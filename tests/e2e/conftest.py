@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.core.embedded_pg import REPO_ROOT
-from services.core.processes import ManagedProcess, api_process, service_env, worker_process
+from services.dev.processes import ManagedProcess, api_process, service_env, worker_process
 from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database
 from tests.notify.fakes import free_port
 

@@ -31,7 +31,7 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})
     env.update({"MOTCUA_GATEWAY_PORT": str(gateway), "MOTCUA_SMTP_PORT": str(free_port())})
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.devrun"],
+        [sys.executable, "-m", "services.dev.devrun"],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -24,8 +24,8 @@ from services.calendar.working import VN_TZ
 from services.core.config import Settings
 from services.core.edge import HSTS, PERMISSIONS_POLICY, SPA_CSP
 from services.core.embedded_pg import REPO_ROOT
-from services.gateway import create_gateway
-from services.openapi_dump import render
+from services.dev.gateway import create_gateway
+from services.dev.openapi_dump import render
 from tests.apps import new_client
 from tests.intake.setup import create_desk, submission
 from tests.pdf import pdf_text

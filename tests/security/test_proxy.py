@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from services.core.embedded_pg import REPO_ROOT
-from services.gateway import create_gateway
+from services.dev.gateway import create_gateway
 
 
 async def _echo(request: Request) -> JSONResponse:

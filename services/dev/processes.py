@@ -124,7 +124,7 @@ def worker_process(service: str, *, env: Mapping[str, str], log_dir: Path | None
 def gateway_process(
     *, port: int, env: Mapping[str, str], log_dir: Path | None, dist: Path | None = None, host: str = "127.0.0.1"
 ) -> ManagedProcess:
-    """The gateway (services/gateway.py): the built SPA and the three APIs behind one URL."""
+    """The gateway (services/dev/gateway.py): the built SPA and the three APIs behind one URL."""
     gateway_env = dict(env)
     gateway_env["MOTCUA_GATEWAY_PORT"] = str(port)
     gateway_env["MOTCUA_GATEWAY_HOST"] = host
@@ -132,7 +132,7 @@ def gateway_process(
         gateway_env["MOTCUA_SPA_DIST"] = str(dist)
     return ManagedProcess(
         name="gateway",
-        args=[sys.executable, "-m", "services.gateway"],
+        args=[sys.executable, "-m", "services.dev.gateway"],
         env=gateway_env,
         log_path=log_dir / "gateway.log" if log_dir else None,
         health_url=f"http://{host}:{port}/healthz",

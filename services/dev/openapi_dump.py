@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from services.core.processes import SERVICES
+from services.dev.processes import SERVICES
 
 
 def _app(target: str) -> FastAPI:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from services.core.config import get_settings
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
-from services.core.processes import (
+from services.dev.processes import (
     SERVICES,
     ManagedProcess,
     api_process,
