@@ -64,8 +64,9 @@ def _error(text: str) -> str:
     return scrub_text(text)[:500]
 
 
-# records that a message is with the provider but for its last bytes; False: the row is no longer ours
-Handover = Callable[[], Awaitable[bool]]
+# records that a message is with the provider but for its last bytes and, once that is committed, calls
+# ``finish`` (which writes those bytes) at once, before anything else runs; False: the row is no longer ours
+Handover = Callable[[Callable[[], None]], Awaitable[bool]]
 
 
 class HandoverRefused(Exception):
@@ -119,12 +120,13 @@ class _HandoverSMTP(aiosmtplib.SMTP):
         if start.code != 354:
             raise aiosmtplib.SMTPDataError(start.code, start.message)
         protocol.write(body)
-        if not await handover():
+        # the final line goes out from the commit of the handover itself: a crash between the two would
+        # lose the message, so nothing (no other coroutine of this process) runs in between
+        if not await handover(lambda: protocol.write(b".\r\n")):
             self.close()  # without its final line the server drops the message
             raise HandoverRefused
         try:
-            protocol.write(b".\r\n")
-            response = await protocol.read_response(timeout=self.timeout)  # no await between: nothing is missed
+            response = await protocol.read_response(timeout=self.timeout)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.close()
             raise HandedOverInDoubt(type(exc).__name__) from exc

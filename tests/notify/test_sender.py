@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import select, update
@@ -251,7 +252,8 @@ async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_s
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
     [claimed] = await dead._claim("email")
 
-    async def dies() -> bool:  # the message is with the server but for its final line when the sender stops
+    # the message is with the server but for its final line when the sender stops
+    async def dies(finish: Callable[[], None]) -> bool:
         return False
 
     channel = EmailChannel(short)
@@ -280,8 +282,8 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")
     [claimed] = await dead._claim("email")
 
-    async def handover() -> bool:
-        return await dead._settle("handover", id=claimed.id)
+    async def handover(finish: Callable[[], None]) -> bool:
+        return await dead._settle("handover", id=claimed.id, on_commit=finish)
 
     # the handover is recorded, the server accepts the message, and the sender dies before "sent"
     channel = EmailChannel(short)
