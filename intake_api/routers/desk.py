@@ -16,6 +16,7 @@ from services.core.audit import audit_entry, record
 from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
+from services.dossier.access import dossier_for
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.schemas import DocumentOut, ShipmentOut
@@ -28,7 +29,6 @@ from services.models import (
     ProcedureVersion,
     SlaTimer,
 )
-from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
 Code = Annotated[str, Path(max_length=64)]

@@ -33,6 +33,8 @@ from services.core.errors import Conflict, Forbidden, NotFound, problem_response
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
 from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
+from services.dossier.access import dossier_for, dossier_to_act_on
+from services.dossier.steps import ON_THE_SPOT_ROLE
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
@@ -51,8 +53,6 @@ from services.intake.schemas import (
 )
 from services.models import Document, Dossier
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import dossier_for, dossier_to_act_on
-from services.workflow.engine import ON_THE_SPOT_ROLE
 from services.workflow.on_the_spot import RESULT_FIELD, OnTheSpotIn, OnTheSpotOut, resolve_on_the_spot
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])

@@ -14,11 +14,11 @@ from services.core.errors import NotFound, Unprocessable, problem_responses
 from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
 from services.domain.vocabulary import RoleCode
+from services.dossier.access import dossier_for
 from services.intake import dossiers as intake
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
 from services.models import Agency
-from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
 # the record book lists every applicant of the desk: for its heads and leaders, not every officer

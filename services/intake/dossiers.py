@@ -249,7 +249,7 @@ async def create(
         raise Unprocessable("This procedure cannot be filed by post.", code="postal_submission_not_allowed")
     agency = await receiving_agency(session, version, data.agency_code, fallback=actor.agency_id if actor else None)
     if actor is not None and not actor.has_any(RoleCode.ADMIN) and agency.id != actor.agency_id:
-        # counter intake files into the officer's own desk only (services.workflow.access)
+        # counter intake files into the officer's own desk only (services.dossier.access)
         raise Forbidden("A counter officer files dossiers at their own desk only.", code="not_your_desk")
     code = await next_code(session, agency, today)
     secret = new_secret()

@@ -23,10 +23,10 @@ from services.domain.vocabulary import (
     DossierStatus,
     RoleCode,
 )
+from services.dossier.steps import allowed_actions, position
 from services.intake.notes import note_of
 from services.intake.postal import returned_by_post
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
-from services.workflow.engine import allowed_actions, position
 
 
 class ApplicantOut(BaseModel):

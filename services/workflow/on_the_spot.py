@@ -4,7 +4,7 @@ Hạ Long's centre resolves simple procedures (a certified copy, a certified sig
 citizen waits at the counter. Here that is a procedure whose active workflow template is flagged
 ``on_the_spot``: one step at the receiving desk, for the delegation role ``on_the_spot``, allowing
 ``resolve`` and ``return_result`` (template rule 8, ``services.workflow.templates``). A counter officer
-holding that delegation (``services.workflow.access.authorize_on_the_spot``) files the dossier and
+holding that delegation (``services.dossier.access.authorize_on_the_spot``) files the dossier and
 decides it in ONE request and ONE transaction:
 
 - ``approve``: the dossier is filed and received at the counter (``services.intake.dossiers.create`` and
@@ -45,12 +45,12 @@ from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.dossier.access import authorize_on_the_spot
 from services.intake import dossiers as intake
 from services.intake.notes import fixed
 from services.intake.schemas import CounterSubmissionIn, DossierOut
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import authorize_on_the_spot
 from services.workflow.engine import TransitionIn, start_routing, transition
 
 Decision = Literal["approve", "refuse"]

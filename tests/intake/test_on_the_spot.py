@@ -20,10 +20,11 @@ from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.config import Settings
+from services.dossier.steps import allowed_actions
 from services.intake import dossiers as intake_dossiers
 from services.models import Dossier, Staff
 from services.sla.clocks import WarningPolicy
-from services.workflow.engine import allowed_actions, start_routing
+from services.workflow.engine import start_routing
 from services.workflow.templates import StepSpec, template_problems
 from tests.apps import new_client
 from tests.factories import create_agency, create_dossier, create_staff

@@ -42,21 +42,13 @@ from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.demo.seed import load_procedure_records, plan_steps, skip_reason
+from services.dossier.steps import ON_THE_SPOT_ROLE, Position, allowed_actions, caller_may, possible_actions
 from services.intake import dossiers as intake
 from services.intake import payments, postal
 from services.intake.webhooks import Inbound
 from services.models import Agency, Dossier, Payment, ProcedureAgency, WorkflowStep, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
-from services.workflow.engine import (
-    ON_THE_SPOT_ROLE,
-    Position,
-    TransitionIn,
-    allowed_actions,
-    caller_may,
-    possible_actions,
-    start_routing,
-    transition,
-)
+from services.workflow.engine import TransitionIn, start_routing, transition
 from services.workflow.templates import ACTIONS, StepSpec, template_problems
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 
