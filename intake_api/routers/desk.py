@@ -16,10 +16,12 @@ from services.core.audit import audit_entry, record
 from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
+from services.dossier import postal
 from services.dossier.access import dossier_for
+from services.dossier.catalogued import catalogued
+from services.dossier.schemas import DocumentOut
 from services.intake import dossiers as intake
-from services.intake import postal
-from services.intake.schemas import DocumentOut, ShipmentOut
+from services.intake.schemas import ShipmentOut
 from services.models import (
     Document,
     Dossier,
@@ -179,7 +181,7 @@ async def _remaining(session: AsyncSession, dossier: Dossier, now: datetime) -> 
 
 
 async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> DeskDossierOut:
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     version, procedure, agency = found.version, found.procedure, found.agency
     documents = list(
         (

@@ -33,21 +33,21 @@ from services.core.errors import Conflict, Forbidden, NotFound, problem_response
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
 from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
+from services.dossier import filing, lifecycle
 from services.dossier.access import dossier_for, dossier_to_act_on
+from services.dossier.catalogued import catalogued
+from services.dossier.schemas import CounterSubmissionIn, DossierOut, SubmissionIn
 from services.dossier.steps import ON_THE_SPOT_ROLE
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
 from services.intake.schemas import (
-    CounterSubmissionIn,
     DecisionIn,
-    DossierOut,
     FeedbackIn,
     RefusalIn,
     SecretIn,
     StaffUploadIn,
-    SubmissionIn,
     SupplementRequestIn,
     WithdrawIn,
 )
@@ -102,7 +102,7 @@ async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
 
 
 async def _out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     procedure, agency = found.procedure, found.agency
     return DossierOut.model_validate(
         {
@@ -175,7 +175,9 @@ async def _submit(
             return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
     now = clock.now()
     channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
-    created = await intake.create(session, settings, parsed.data, channel=channel, now=now, actor=actor)
+    created = await filing.create(
+        session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
+    )
     _attach(
         session,
         settings,
@@ -186,9 +188,10 @@ async def _submit(
         staff_id=actor.staff_id if actor else None,
     )
     if actor is not None:
-        await intake.receive(
-            session, created.dossier, at=now, channel=Channel.COUNTER, policy=_policy(settings), actor=actor
-        )
+        await lifecycle.receive(
+            session, created.dossier, at=now, channel=Channel.COUNTER, policy=_policy(settings), actor=actor,
+            source="intake",
+        )  # fmt: skip
         record(
             session,
             audit_entry(
@@ -314,7 +317,9 @@ async def accept(
 ) -> DossierOut:
     """Accept an online submission: it is received and its clock starts by the receipt rules."""
     dossier = await dossier_to_act_on(session, code, actor, "accept")
-    await intake.accept(session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment)
+    await lifecycle.accept(
+        session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment, source="intake"
+    )
     return await _out(session, dossier)
 
 
@@ -332,7 +337,7 @@ async def postal_redelivery(
 async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: CounterActor) -> DossierOut:
     """Refuse an online submission, with reasons (form 03)."""
     dossier = await dossier_to_act_on(session, code, actor, "refuse")
-    await intake.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons)
+    await lifecycle.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons, source="intake")
     return await _out(session, dossier)
 
 
@@ -342,9 +347,10 @@ async def request_supplement(
 ) -> DossierOut:
     """Ask the citizen for missing or corrected documents (form 02); a running clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
-    await intake.request_supplement(
-        session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items]
-    )
+    await lifecycle.request_supplement(
+        session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items],
+        source="intake",
+    )  # fmt: skip
     return await _out(session, dossier)
 
 
@@ -370,8 +376,8 @@ async def supplement(
         lock=True,
     )  # fmt: skip
     _attach(session, settings, dossier, parsed.uploads, kind="supplement", clock=clock)
-    await intake.answer_supplement(
-        session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads)
+    await lifecycle.answer_supplement(
+        session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads), source="intake"
     )
     return await _out(session, dossier)
 
@@ -452,7 +458,7 @@ async def withdraw(
         now=now,
         lock=True,
     )
-    await intake.withdraw(session, dossier, now=now, reason=body.reason)
+    await lifecycle.withdraw(session, dossier, now=now, reason=body.reason, source="intake")
     return await _out(session, dossier)
 
 

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict
 from services.core.offload import ProcessOffload
+from services.dossier.catalogued import catalogued
 from services.intake import forms
-from services.intake.dossiers import catalogued
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
 
 RETURN_LABELS = {

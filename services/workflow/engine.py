@@ -55,6 +55,10 @@ from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
 from services.core.validation import IsoDateTime, StrictModel
 from services.domain.vocabulary import OPEN
+from services.dossier import lifecycle
+from services.dossier.notes import Note, fixed
+from services.dossier.payments import PaymentRequestIn, request_payment
+from services.dossier.record import Source, handover
 from services.dossier.steps import (
     Action,
     ActionForbidden,
@@ -65,12 +69,13 @@ from services.dossier.steps import (
     possible_actions,
     step_unit,
 )
-from services.intake import dossiers as intake
-from services.intake.notes import Note, fixed
-from services.intake.payments import PaymentRequestIn, request_payment
 from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, WorkflowTemplate
 from services.outbox import emit
 from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
+
+# what the engine changes it announces as workflow_api's, the supplements, payments and withdrawals it asks of
+# the shared lifecycle included (they went out as intake's before issue 13)
+SOURCE: Source = "workflow"
 
 
 class SupplementItemIn(StrictModel):
@@ -147,9 +152,7 @@ async def _enter(
         at=at,
     )
     dossier.current_assignee_id = officer.id if officer else None
-    line = intake.handover(
-        session, dossier, action=action, at=at, actor=actor, comment=comment, public_note=public_note
-    )
+    line = handover(session, dossier, action=action, at=at, actor=actor, comment=comment, public_note=public_note)
     line.to_staff_id = officer.id if officer else None
     line.step_due_at = timer.due_at
     line.step_outcome = ended_outcome
@@ -160,7 +163,7 @@ async def _announce(session: AsyncSession, dossier: Dossier, event_type: str, **
     await emit(
         session,
         event_type=event_type,
-        source="workflow",
+        source=SOURCE,
         destination="notify",
         dossier_id=dossier.id,
         payload={
@@ -287,7 +290,9 @@ async def _request_supplement(
 ) -> None:
     if not body.items:
         raise Unprocessable("Say what must be supplemented and why.", code="items_required", field="items")
-    await intake.request_supplement(session, dossier, actor=actor, now=now, items=[i.model_dump() for i in body.items])
+    await lifecycle.request_supplement(
+        session, dossier, actor=actor, now=now, items=[i.model_dump() for i in body.items], source=SOURCE
+    )
 
 
 async def _request_payment(
@@ -296,7 +301,7 @@ async def _request_payment(
     data = PaymentRequestIn(
         amount_vnd=body.amount_vnd, description=body.description or "Phí, lệ phí giải quyết thủ tục"
     )
-    await request_payment(session, dossier, actor=actor, now=now, data=data)
+    await request_payment(session, dossier, actor=actor, now=now, data=data, source=SOURCE)
 
 
 async def _resolve(
@@ -310,7 +315,7 @@ async def _resolve(
     dossier.current_agency_id = dossier.receiving_agency_id
     counter = await pick_officer(session, dossier.receiving_agency_id, "counter")
     dossier.current_assignee_id = counter.id if counter else None
-    line = intake.handover(
+    line = handover(
         session, dossier, action="resolve", at=now, actor=actor, comment=body.result_note or body.comment,
         public_note=fixed("resolved"),
     )  # fmt: skip
@@ -327,7 +332,7 @@ async def _stop(
     await halt(session, dossier, at=now)
     dossier.status = "stopped"
     dossier.closed_at = now
-    intake.handover(
+    handover(
         session, dossier, action="stop", at=now, actor=actor, comment="; ".join(reasons),
         public_note=Note("stopped", f"Dừng xử lý hồ sơ: {'; '.join(reasons)}", {"reasons": reasons}),
         detail={"reasons": reasons},
@@ -341,7 +346,7 @@ async def _return_result(
     dossier.status = "returned"
     dossier.returned_at = dossier.closed_at = now
     dossier.current_assignee_id = None
-    intake.handover(
+    handover(
         session, dossier, action="return_result", at=now, actor=actor, comment=body.comment,
         public_note=fixed("returned"),
     )  # fmt: skip
@@ -356,7 +361,7 @@ async def _apologize(
     appointment = body.new_appointment if body.new_appointment.tzinfo else body.new_appointment.replace(tzinfo=VN_TZ)
     calendar = await calendar_for(session, dossier.current_agency_id or dossier.receiving_agency_id)
     await apologize(session, dossier, calendar=calendar, reason=body.reason, new_appointment=appointment, at=now)
-    intake.handover(
+    handover(
         session, dossier, action="apologize", at=now, actor=actor, comment=body.reason,
         public_note=Note(
             "apologized",
@@ -370,7 +375,7 @@ async def _apologize(
 async def _withdraw(
     session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
 ) -> None:
-    await intake.withdraw(session, dossier, now=now, reason=body.comment)
+    await lifecycle.withdraw(session, dossier, now=now, reason=body.comment, source=SOURCE)
 
 
 _HANDLERS = {
