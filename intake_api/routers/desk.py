@@ -20,7 +20,7 @@ from services.dossier import postal
 from services.dossier.access import dossier_for
 from services.dossier.catalogued import catalogued
 from services.dossier.schemas import DocumentOut
-from services.intake import dossiers as intake
+from services.dossier.views import document_out
 from services.intake.schemas import ShipmentOut
 from services.models import (
     Document,
@@ -221,7 +221,7 @@ async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> 
             email=dossier.applicant_email,
             address=dossier.applicant_address,
         ),
-        documents=[DocumentOut.model_validate(item) for item in intake.documents_of(documents)],
+        documents=[document_out(row) for row in documents],
         checklist=[
             ChecklistItemOut(
                 code=item.code, name=item.name, form=item.form, mandatory=item.mandatory, received=item.code in attached

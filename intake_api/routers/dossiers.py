@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api.routers.submission import Upload, parse
@@ -32,12 +31,12 @@ from services.core.deps import (
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
-from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
+from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT
 from services.dossier import filing, lifecycle
 from services.dossier.access import dossier_for, dossier_to_act_on
-from services.dossier.catalogued import catalogued
 from services.dossier.schemas import CounterSubmissionIn, DossierOut, SubmissionIn
 from services.dossier.steps import ON_THE_SPOT_ROLE
+from services.dossier.views import documents, dossier_out
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
@@ -89,38 +88,6 @@ def _policy(settings: Settings) -> WarningPolicy:
 
 def _client_ip(request: Request) -> str | None:
     return client_address(request)
-
-
-async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
-    return list(
-        (
-            await session.scalars(
-                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
-            )
-        ).all()
-    )
-
-
-async def _out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
-    found = await catalogued(session, dossier)
-    procedure, agency = found.procedure, found.agency
-    return DossierOut.model_validate(
-        {
-            "code": dossier.code,
-            "status": dossier.status,
-            "status_code": STATUS_CODES[dossier.status],
-            "status_label": STATUS_LABELS_VI[dossier.status],
-            "channel": dossier.channel,
-            "procedure_code": procedure.code,
-            "agency_code": agency.code,
-            "submitted_at": dossier.submitted_at,
-            "received_at": dossier.received_at,
-            "due_at": dossier.appointment_at or dossier.due_at,
-            "return_method": dossier.return_method,
-            "documents": intake.documents_of(await _documents(session, dossier)),
-            "secret": secret,
-        }
-    )
 
 
 def _attach(
@@ -200,7 +167,7 @@ async def _submit(
             ),
         )  # fmt: skip
     await session.flush()
-    body = (await _out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
+    body = (await dossier_out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
     if key is not None:
         await idempotency.remember(session, settings, scope=keyed, key=key, status=201, body=body, sealed=("secret",))
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
@@ -301,7 +268,7 @@ async def resolve_at_counter(
         ),
     )
     await session.flush()
-    base = (await _out(session, dossier, secret=done.created.secret)).model_dump()
+    base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
     body = OnTheSpotOut(
         **base, decision=done.decision, outcome=dossier.outcome, resolved_at=dossier.resolved_at,
         returned_at=dossier.returned_at,
@@ -320,7 +287,7 @@ async def accept(
     await lifecycle.accept(
         session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment, source="intake"
     )
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/postal-redelivery", responses=problem_responses(401, 403, 404, 409, 422))
@@ -330,7 +297,7 @@ async def postal_redelivery(
     """Ask the post to deliver again a result it brought back to the desk (a new delivery is booked)."""
     dossier = await dossier_to_act_on(session, code, actor, "request_redelivery")
     await postal.request_redelivery(session, dossier, actor=actor, now=clock.now(), comment=body.comment)
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
@@ -338,7 +305,7 @@ async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockD
     """Refuse an online submission, with reasons (form 03)."""
     dossier = await dossier_to_act_on(session, code, actor, "refuse")
     await lifecycle.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons, source="intake")
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/supplement-requests", responses=problem_responses(401, 403, 404, 409, 422))
@@ -351,7 +318,7 @@ async def request_supplement(
         session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items],
         source="intake",
     )  # fmt: skip
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post(
@@ -379,7 +346,7 @@ async def supplement(
     await lifecycle.answer_supplement(
         session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads), source="intake"
     )
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post(
@@ -414,7 +381,7 @@ async def upload_documents(
         raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
     _attach(session, settings, dossier, uploads, kind=kind, clock=clock, staff_id=actor.staff_id if actor else None)
     await session.flush()
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))
@@ -423,7 +390,7 @@ async def download_document(
 ) -> FileResponse:
     """A document's file, for staff who may see the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)
-    document = next((d for d in await _documents(session, dossier) if str(d.id) == document_id), None)
+    document = next((d for d in await documents(session, dossier) if str(d.id) == document_id), None)
     if document is None:
         raise NotFound("No such document in this dossier.", code="document_not_found")
     record(
@@ -459,7 +426,7 @@ async def withdraw(
         lock=True,
     )
     await lifecycle.withdraw(session, dossier, now=now, reason=body.reason, source="intake")
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post(

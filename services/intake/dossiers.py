@@ -1,5 +1,5 @@
 """What the citizen does after filing and what the public pages show: the rating of a returned
-dossier, the public history, the paused clock and the list of documents.
+dossier, the public history and the paused clock.
 
 Filing, receipt, the desk's decisions, supplements and withdrawal are the dossier's own lifecycle,
 shared with workflow: ``services.dossier`` (filing, lifecycle, record, secrets).
@@ -18,7 +18,7 @@ from services.domain.vocabulary import STATUS_LABELS_VI
 from services.dossier.lifecycle import require_state
 from services.dossier.notes import note_of
 from services.dossier.record import announce
-from services.models import Document, Dossier, Feedback, Handover, SlaTimer
+from services.models import Dossier, Feedback, Handover, SlaTimer
 
 
 async def give_feedback(
@@ -73,18 +73,3 @@ async def paused(session: AsyncSession, dossier: Dossier) -> tuple[datetime | No
         "awaiting_payment": "Chờ thực hiện nghĩa vụ tài chính",
     }
     return timer.paused_at, reason.get(dossier.status, "Tạm dừng")
-
-
-def documents_of(rows: list[Document]) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": str(row.id),
-            "kind": row.kind,
-            "required_code": row.required_code,
-            "filename": row.filename,
-            "content_type": row.content_type,
-            "size_bytes": row.size_bytes,
-            "sha256": row.sha256,
-        }
-        for row in rows
-    ]
