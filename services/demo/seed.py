@@ -52,6 +52,7 @@ from services.core.auth import hash_password
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
 from services.core.text import procedure_search_text
+from services.dossier.steps import ON_THE_SPOT_ROLE
 from services.models import (
     Agency,
     AgencyLevel,
@@ -68,7 +69,6 @@ from services.models import (
     WorkingCalendar,
 )
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
-from services.workflow.engine import ON_THE_SPOT_ROLE
 
 TWO_TIER_SINCE = date(2025, 7, 1)
 DEMO_PASSWORD = "demo"  # noqa: S105 - DESIGN: every demo account's password; loaded only in demo mode

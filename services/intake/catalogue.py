@@ -56,6 +56,12 @@ from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.text import NAME_FIELD_SEPARATOR, fold, procedure_search_text
 from services.core.validation import IsoDate, StrictModel
 from services.domain.rules import in_force_clause
+from services.dossier.catalogued import (
+    NATIONAL_ORIGIN,
+    WORKING_UNITS,
+    information_only_clause,
+    information_only_ids,
+)
 from services.models import (
     Agency,
     AgencyLevel,
@@ -80,10 +86,8 @@ _ROLE_ORDER = {"receiving": 0, "resolving": 1, "coordinating": 2}
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 PROVINCE_FEE_NOTE = "Một số khoản lệ phí, phí do HĐND cấp tỉnh quy định; xem chi tiết thủ tục."
-NATIONAL_ORIGIN = "national"
 NO_LOCAL_WORKFLOW = "no_local_workflow"
 NO_WORKING_TIME_LIMIT = "no_working_time_limit"
-WORKING_UNITS = ("working_days", "working_hours")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -391,40 +395,6 @@ def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
         only = information_only_clause()
         conditions.append(only if query.information_only else ~only)
     return conditions
-
-
-def information_only_clause() -> ColumnElement[bool]:
-    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow
-    or no time limit in working units."""
-    has_workflow = exists().where(
-        WorkflowTemplate.procedure_version_id == ProcedureVersion.id, WorkflowTemplate.active.is_(True)
-    )
-    return and_(
-        ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN,
-        or_(~has_workflow, ProcedureVersion.time_limit_unit.not_in(WORKING_UNITS)),
-    )
-
-
-async def information_only_ids(session: AsyncSession, versions: Sequence[ProcedureVersion]) -> set[uuid.UUID]:
-    """Which of ``versions`` are information only: national ones without an active workflow template or
-    without a time limit in working units."""
-    national = [version.id for version in versions if (version.source or {}).get("origin") == NATIONAL_ORIGIN]
-    if not national:
-        return set()
-    with_workflow = set(
-        (
-            await session.scalars(
-                select(WorkflowTemplate.procedure_version_id).where(
-                    WorkflowTemplate.procedure_version_id.in_(national), WorkflowTemplate.active.is_(True)
-                )
-            )
-        ).all()
-    )
-    return {
-        version.id
-        for version in versions
-        if version.id in national and (version.id not in with_workflow or version.time_limit_unit not in WORKING_UNITS)
-    }
 
 
 def _relevance(folded: str) -> ColumnElement[int]:

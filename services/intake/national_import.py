@@ -63,7 +63,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.config import get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
 from services.core.text import procedure_search_text
-from services.intake.catalogue import NATIONAL_ORIGIN, local_today
+from services.dossier.catalogued import NATIONAL_ORIGIN
+from services.intake.catalogue import local_today
 from services.models import Procedure, ProcedureDocument, ProcedureFee, ProcedureVersion
 
 DATA_DIR = Path(__file__).parent / "data"

@@ -14,7 +14,7 @@ from typing import Any
 
 from services.calendar.working import VN_TZ
 from services.domain.vocabulary import STATUS_LABELS_EN, STATUS_LABELS_VI
-from services.intake.schemas import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI
+from services.dossier.postal import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI
 
 
 @dataclass(frozen=True)

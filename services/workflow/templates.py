@@ -71,14 +71,14 @@ from services.calendar.working import VN_TZ
 from services.core.errors import NotFound, Unprocessable
 from services.core.validation import StrictModel
 from services.domain.rules import in_force_clause
-from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
-from services.workflow.engine import (
+from services.dossier.steps import (
     ON_THE_SPOT_ROLE,
     WORKING_ACTIONS,
     Action,
     first_working_index,
     resolvable_positions,
 )
+from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
 
 ACTIONS: tuple[str, ...] = get_args(Action)  # the engine's transitions are the vocabulary
 MOVE_ON_ACTIONS = frozenset({"forward", "transfer"})
