@@ -15,7 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import NotFound
-from services.intake.catalogue import CatalogueQuery, get_procedure, local_today, search_procedures
+from services.intake.catalogue import get_procedure, local_today, search_procedures
+from services.intake.catalogue_schemas import CatalogueQuery
 from services.intake.national_import import (
     DEFAULT_PATH,
     curated_codes,
