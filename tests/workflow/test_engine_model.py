@@ -57,7 +57,7 @@ from services.workflow.engine import (
     start_routing,
     transition,
 )
-from services.workflow.templates import ACTIONS, StepSpec, template_problems
+from services.workflow.template_rules import ACTIONS, StepSpec, template_problems
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 
 ROLES = ("counter", "specialist", "head")

@@ -21,7 +21,8 @@ from services.core.config import Settings
 from services.demo.procedures import load_procedure_records
 from services.demo.seed import load_demo_data
 from services.models import AuditLog, Procedure, ProcedureVersion, Staff, WorkflowStep, WorkflowTemplate
-from services.workflow.templates import StepSpec, check_stored_template, template_problems
+from services.workflow.template_rules import StepSpec, template_problems
+from services.workflow.templates import check_stored_template
 from tests.factories import create_agency, create_procedure_version, create_staff, ensure_roles
 from workflow_api.routers import auth, templates
 
