@@ -27,7 +27,8 @@ from bench.common import QUICK, run_on_fresh_database
 from services.core.clock import SystemClock
 from services.core.embedded_pg import REPO_ROOT
 from services.dev.processes import api_process, service_env
-from services.intake.catalogue import CatalogueQuery, local_today, search_procedures
+from services.intake.catalogue import local_today, search_procedures
+from services.intake.catalogue_schemas import CatalogueQuery
 
 DATABASE = "motcua_bench_catalogue"
 PORT = 18371

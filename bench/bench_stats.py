@@ -39,7 +39,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import QUICK, run_on_fresh_database
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
-from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.bulk import asyncpg_dsn, load
+from services.stats.bulk_input import BulkDossier, BulkStep
 from services.stats.medians import time_used_medians
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery, agency_subtree

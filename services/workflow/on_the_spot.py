@@ -3,7 +3,7 @@
 Hạ Long's centre resolves simple procedures (a certified copy, a certified signature) while the
 citizen waits at the counter. Here that is a procedure whose active workflow template is flagged
 ``on_the_spot``: one step at the receiving desk, for the delegation role ``on_the_spot``, allowing
-``resolve`` and ``return_result`` (template rule 8, ``services.workflow.templates``). A counter officer
+``resolve`` and ``return_result`` (template rule 8, ``services.workflow.template_rules``). A counter officer
 holding that delegation (``services.dossier.access.authorize_on_the_spot``) files the dossier and
 decides it in ONE request and ONE transaction:
 

@@ -25,7 +25,7 @@ from services.dossier.steps import allowed_actions
 from services.models import Dossier, Staff
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import start_routing
-from services.workflow.templates import StepSpec, template_problems
+from services.workflow.template_rules import StepSpec, template_problems
 from tests.apps import new_client
 from tests.factories import create_agency, create_dossier, create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
