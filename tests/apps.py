@@ -1,16 +1,36 @@
-"""API tests: the real apps over httpx.ASGITransport, on the migrated test database."""
+"""API tests: the real apps over httpx.ASGITransport, on the migrated test database.
+
+By default a test's requests run on the test's own connection, inside the outer transaction that
+``connection`` (tests/conftest.py) rolls back at teardown: the client fixtures (``intake``,
+``workflow``, ``notify``) point the app at that connection for the test's duration
+(``sharing_connection``), and the test seeds its world with the ``session`` fixture on the same
+connection. Nothing a test writes reaches the next one, and nothing is cleaned up by hand.
+
+Why ``app.state`` and not ``app.dependency_overrides``: the request's session dependency is not the
+only way in. The audit of a denial (written after the request's transaction ended), the token
+revocation check and the rate and guessing counters open sessions from ``app.state.sessionmaker``
+and ``app.state.limits_sessionmaker`` themselves; overriding the dependency alone would leave them
+on the real pool, where the test's uncommitted staff and dossiers do not exist (every token would
+be refused as unknown). Replacing both sessionmakers reaches every path and needs no change in
+production code.
+
+A test marked ``@pytest.mark.committed`` (or asking for the ``committed`` session) keeps the apps on
+their real pools: for tests where a real commit is the point (the outbox relay, workers, LISTEN/NOTIFY,
+requests racing each other, an app with a pool of its own).
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
@@ -82,27 +102,89 @@ async def notify_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield app
 
 
+class CounterSession(AsyncSession):
+    """The rate and guessing counters' session on the test's connection.
+
+    In production a counter session runs in autocommit on a pool of its own (services.core.ratelimit
+    ``counting``), so every count stays even when the request fails afterwards. The test's connection
+    is inside a transaction, where the isolation level cannot change: the session ignores the
+    AUTOCOMMIT option and releases its savepoint when it closes, whatever happened, which keeps the
+    same outcome (a wrong guess is counted although the request that made it answers 404)."""
+
+    async def connection(self, bind_arguments: Any = None, execution_options: Any = None, **kw: Any) -> AsyncConnection:
+        options = {key: value for key, value in (execution_options or {}).items() if key != "isolation_level"}
+        return await super().connection(bind_arguments=bind_arguments, execution_options=options or None, **kw)
+
+    async def close(self) -> None:
+        if self.in_transaction():
+            await self.commit()
+        await super().close()
+
+
+@contextmanager
+def sharing_connection(app: FastAPI, connection: AsyncConnection) -> Iterator[None]:
+    """Every session ``app`` opens meanwhile is a savepoint on ``connection`` (its commit releases it)."""
+    saved = app.state.sessionmaker, app.state.limits_sessionmaker
+    options: dict[str, Any] = {
+        "expire_on_commit": False,
+        "autoflush": False,
+        "join_transaction_mode": "create_savepoint",
+    }
+    app.state.sessionmaker = async_sessionmaker(bind=connection, **options)
+    app.state.limits_sessionmaker = async_sessionmaker(bind=connection, class_=CounterSession, **options)
+    try:
+        yield
+    finally:
+        app.state.sessionmaker, app.state.limits_sessionmaker = saved
+
+
+def commits_for_real(request: pytest.FixtureRequest) -> bool:
+    """The test is marked ``committed`` or seeds through the ``committed`` session: the apps keep their pools."""
+    return request.node.get_closest_marker("committed") is not None or "committed" in request.fixturenames
+
+
+@asynccontextmanager
+async def client_for(
+    app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app``; on the test's rolled-back ``connection`` unless the test commits for real
+    (the connection is then opened but unused: its transaction never sends a statement)."""
+    async with new_client(app) as client:
+        if commits_for_real(request):
+            yield client
+        else:
+            with sharing_connection(app, connection):
+                yield client
+
+
 @pytest.fixture
-async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(intake_app) as client:
+async def intake(
+    intake_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(intake_app, request, connection) as client:
         yield client
 
 
 @pytest.fixture
-async def workflow(workflow_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(workflow_app) as client:
+async def workflow(
+    workflow_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(workflow_app, request, connection) as client:
         yield client
 
 
 @pytest.fixture
-async def notify(notify_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(notify_app) as client:
+async def notify(
+    notify_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
+) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(notify_app, request, connection) as client:
         yield client
 
 
 @pytest.fixture
 async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real: for data the apps (their own connections) must see."""
+    """A session whose commits are real, and the apps on their own pools (``commits_for_real``): for tests
+    where a real commit is the point. What it writes stays in the test database."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
 
