@@ -2,9 +2,10 @@
 
 By default a test's requests run on the test's own connection, inside the outer transaction that
 ``connection`` (tests/conftest.py) rolls back at teardown: the client fixtures (``intake``,
-``workflow``, ``notify``) point the app at that connection for the test's duration
-(``sharing_connection``), and the test seeds its world with the ``session`` fixture on the same
-connection. Nothing a test writes reaches the next one, and nothing is cleaned up by hand.
+``workflow``, ``notify``; ``share(app)`` for an app a test builds itself) point the app at that
+connection for the test's duration, and the test seeds its world with the ``session`` fixture on the
+same connection. Nothing a test writes reaches the next one, and nothing is cleaned up by hand. Two
+requests of one test must not run at once (one connection): a test that races requests is ``committed``.
 
 Why ``app.state`` and not ``app.dependency_overrides``: the request's session dependency is not the
 only way in. The audit of a denial (written after the request's transaction ended), the token
@@ -15,15 +16,16 @@ be refused as unknown). Replacing both sessionmakers reaches every path and need
 production code.
 
 A test marked ``@pytest.mark.committed`` (or asking for the ``committed`` session) keeps the apps on
-their real pools: for tests where a real commit is the point (the outbox relay, workers, LISTEN/NOTIFY,
-requests racing each other, an app with a pool of its own).
+their real pools and its ``session`` commits for real: for tests where a real commit is the point (the
+outbox relay, workers, LISTEN/NOTIFY, requests racing each other, an app with a pool of its own, a
+loader writing over connections of its own). What such a test writes stays in the test database.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +40,7 @@ from services.core.auth import issue_token
 from services.core.config import Settings
 from services.core.embedded_pg import REPO_ROOT
 from services.models import Staff
+from tests.db import commits_for_real
 from workflow_api.main import create_app as create_workflow
 
 CLOCK_FILE = REPO_ROOT / "test-artifacts" / "api-clock.txt"
@@ -138,46 +141,35 @@ def sharing_connection(app: FastAPI, connection: AsyncConnection) -> Iterator[No
         app.state.sessionmaker, app.state.limits_sessionmaker = saved
 
 
-def commits_for_real(request: pytest.FixtureRequest) -> bool:
-    """The test is marked ``committed`` or seeds through the ``committed`` session: the apps keep their pools."""
-    return request.node.get_closest_marker("committed") is not None or "committed" in request.fixturenames
+@pytest.fixture
+def share(request: pytest.FixtureRequest, connection: AsyncConnection) -> Iterator[Callable[[FastAPI], FastAPI]]:
+    """``share(app)``: for the rest of the test, ``app`` works on the test's rolled-back connection (nothing
+    changes for a test that commits for real). For tests that build an app of their own."""
+    with ExitStack() as stack:
 
+        def install(app: FastAPI) -> FastAPI:
+            if not commits_for_real(request):
+                stack.enter_context(sharing_connection(app, connection))
+            return app
 
-@asynccontextmanager
-async def client_for(
-    app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of ``app``; on the test's rolled-back ``connection`` unless the test commits for real
-    (the connection is then opened but unused: its transaction never sends a statement)."""
-    async with new_client(app) as client:
-        if commits_for_real(request):
-            yield client
-        else:
-            with sharing_connection(app, connection):
-                yield client
+        yield install
 
 
 @pytest.fixture
-async def intake(
-    intake_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(intake_app, request, connection) as client:
+async def intake(intake_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(intake_app)) as client:
         yield client
 
 
 @pytest.fixture
-async def workflow(
-    workflow_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(workflow_app, request, connection) as client:
+async def workflow(workflow_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(workflow_app)) as client:
         yield client
 
 
 @pytest.fixture
-async def notify(
-    notify_app: FastAPI, request: pytest.FixtureRequest, connection: AsyncConnection
-) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(notify_app, request, connection) as client:
+async def notify(notify_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(notify_app)) as client:
         yield client
 
 

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, create_async_engine
 
 from services.core.embedded_pg import EmbeddedPostgres
-from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database, test_database_url
+from tests.db import (
+    TEST_DATABASE,
+    commits_for_real,
+    create_test_admin,
+    migrate,
+    recreate_database,
+    test_database_url,
+)
 
 os.environ.setdefault("MOTCUA_DEMO", "1")
 os.environ.setdefault("MOTCUA_WEBHOOK_ALLOW_LOOPBACK", "1")  # the fake webhook receivers listen on 127.0.0.1
@@ -61,8 +68,15 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 
 
 @pytest.fixture
-async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
-    """A session whose work is rolled back after the test (its commits release savepoints: the apps see them)."""
+async def session(
+    request: pytest.FixtureRequest, engine: AsyncEngine, connection: AsyncConnection
+) -> AsyncIterator[AsyncSession]:
+    """A session on the test's connection, rolled back after the test (its commits release savepoints: the
+    apps see them); in a test marked ``committed``, a session whose commits are real."""
+    if commits_for_real(request):
+        async with AsyncSession(engine, expire_on_commit=False) as real:
+            yield real
+        return
     session = AsyncSession(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
     try:
         yield session

@@ -16,6 +16,8 @@ from services.models import Dossier
 from tests.apps import new_client
 from tests.intake.setup import create_desk, submission
 
+pytestmark = pytest.mark.committed  # requests at once, each on a connection of its own: real commits
+
 
 @pytest.fixture
 async def patient_intake(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:

@@ -17,9 +17,9 @@ from tests.intake.setup import PDF, Desk, create_desk, submission
 
 
 @pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
+async def desk(session: AsyncSession) -> Desk:
+    created = await create_desk(session)
+    await session.commit()
     return created
 
 
@@ -28,7 +28,7 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
     desk: Desk,
     bearer: Callable[..., dict[str, Any]],
     travel: Callable[[datetime], None],
-    committed: AsyncSession,
+    session: AsyncSession,
 ) -> None:
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     first = await intake.post(
@@ -55,9 +55,9 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
     assert body["items"][0]["status_label"] == "Mới đăng ký"
     assert "031190004567" not in listed.text  # the list carries the name only
 
-    other = await create_agency(committed, level="commune")
-    stranger = await create_staff(committed, agency=other, roles=("counter",))
-    await committed.commit()
+    other = await create_agency(session, level="commune")
+    stranger = await create_staff(session, agency=other, roles=("counter",))
+    await session.commit()
     elsewhere = await intake.get("/api/v1/desk/dossiers", headers=bearer(stranger))
     assert elsewhere.json()["items"] == []
     specialist = await intake.get("/api/v1/desk/dossiers", headers=bearer(desk.specialist))
@@ -65,7 +65,7 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
 
 
 async def test_desk_dossier_has_applicant_documents_and_checklist(
-    intake: httpx.AsyncClient, desk: Desk, bearer: Callable[..., dict[str, Any]], committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, bearer: Callable[..., dict[str, Any]], session: AsyncSession
 ) -> None:
     created = await intake.post(
         "/api/v1/dossiers",
@@ -80,9 +80,9 @@ async def test_desk_dossier_has_applicant_documents_and_checklist(
     assert [(c["code"], c["received"]) for c in body["checklist"]] == [("D01", True), ("D02", False)]
     assert body["documents"][0]["filename"].endswith(".pdf")
 
-    other = await create_agency(committed, level="commune")
-    stranger = await create_staff(committed, agency=other, roles=("counter",))
-    await committed.commit()
+    other = await create_agency(session, level="commune")
+    stranger = await create_staff(session, agency=other, roles=("counter",))
+    await session.commit()
     hidden = await intake.get(f"/api/v1/desk/dossiers/{code}", headers=bearer(stranger))
     assert hidden.status_code == 404
     assert hidden.headers["content-type"].startswith("application/problem+json")
