@@ -35,14 +35,15 @@ def signed(
     }
 
 
+@pytest.mark.committed  # the sender is a worker: its leases and group commits are real transactions
 async def test_a_delivery_receipt_marks_the_sms_delivered_once(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed, email=None)
-    await committed.commit()
+    world = await create_world(session, email=None)
+    await session.commit()
     await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
     [sms] = await notifications_of(sessionmaker, world.dossier)
@@ -58,8 +59,8 @@ async def test_a_delivery_receipt_marks_the_sms_delivered_once(
     [sms] = await notifications_of(sessionmaker, world.dossier)
     assert sms.status == "delivered"
     assert sms.delivered_at == datetime(2026, 11, 23, 2, 31, 5, tzinfo=UTC)
-    async with sessionmaker() as session:
-        receipt = await session.scalar(
+    async with sessionmaker() as db:
+        receipt = await db.scalar(
             select(WebhookReceipt).where(
                 WebhookReceipt.source == "sms", WebhookReceipt.webhook_id == headers["webhook-id"]
             )
@@ -113,15 +114,16 @@ async def test_receipts_need_a_configured_secret(notify: httpx.AsyncClient) -> N
     assert response.json()["code"] == "webhook_not_configured"
 
 
+@pytest.mark.committed  # the sender is a worker: its leases and group commits are real transactions
 async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed, email="thuha@example.vn", phone="0912345678")
-    other = await create_world(committed)
-    await committed.commit()
+    world = await create_world(session, email="thuha@example.vn", phone="0912345678")
+    other = await create_world(session)
+    await session.commit()
     await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     await deliver(
         client, notify_settings, "dossier.routed", dossier=world.dossier, source="workflow",

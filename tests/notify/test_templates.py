@@ -72,15 +72,15 @@ def test_lenient_at_runtime_strict_in_validation() -> None:
     assert raised.value.code == "template_undefined"
 
 
-async def test_seeding_is_idempotent(committed: AsyncSession) -> None:
-    await ensure_default_templates(committed)  # the app's start already seeded: nothing new
-    assert await ensure_default_templates(committed) == 0
-    count = await committed.scalar(
+async def test_seeding_is_idempotent(session: AsyncSession) -> None:
+    await ensure_default_templates(session)  # the app's start already seeded: nothing new
+    assert await ensure_default_templates(session) == 0
+    count = await session.scalar(
         select(func.count()).select_from(NotificationTemplate).where(NotificationTemplate.version == 1)
     )
     assert count is not None
     assert count >= len(DEFAULTS)
-    await committed.rollback()
+    await session.rollback()
 
 
 async def test_list_preview_and_publish_a_version(
