@@ -36,11 +36,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.core.embedded_pg import REPO_ROOT
 from services.models import Staff
 from tests.db import commits_for_real
+from tests.tokens import bearer_for
 from workflow_api.main import create_app as create_workflow
 
 CLOCK_FILE = REPO_ROOT / "test-artifacts" / "api-clock.txt"
@@ -182,16 +182,10 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def bearer(settings: Settings) -> Callable[[Staff, list[str] | None], dict[str, Any]]:
-    def make(staff: Staff, roles: list[str] | None = None) -> dict[str, Any]:
-        token, _ = issue_token(
-            settings,
-            subject=str(staff.id),
-            username=staff.username,
-            roles=roles if roles is not None else [r.role_code for r in staff.roles],
-            agency_id=staff.agency_id,
-            agency_code=None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+def bearer(settings: Settings) -> Callable[..., dict[str, str]]:
+    """``bearer(staff, roles=None)``: tests/tokens.py ``bearer_for`` with the session's settings."""
+
+    def make(staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
+        return bearer_for(settings, staff, roles)
 
     return make

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from notify_api.main import create_app
-from services.core.auth import issue_token, service_token
+from services.core.auth import service_token
 from services.core.config import Settings
 from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
 from services.notification.sender import Sender, default_channels
 from services.outbox.relay import EVENTS_PATH
-from tests.db import TEST_ADMIN_ID, commits_for_real
+from tests.db import commits_for_real
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.notify.fakes import FakeGateway, SmtpSink
 
@@ -88,32 +88,6 @@ def sessionmaker(
     if commits_for_real(request):
         return async_sessionmaker(engine, expire_on_commit=False)
     return async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
-
-
-# the administrator of headers_for(settings): a real account, since what an admin changes is audited under their id
-ADMIN_ID = uuid.UUID(TEST_ADMIN_ID)  # the account tests/db.py creates for minted admin tokens
-
-
-def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
-    if staff is None:
-        token, _ = issue_token(
-            settings,
-            subject=TEST_ADMIN_ID,
-            username="admin.test",
-            roles=roles or ["admin"],
-            agency_id=None,
-            agency_code=None,
-        )
-    else:
-        token, _ = issue_token(
-            settings,
-            subject=str(staff.id),
-            username=staff.username,
-            roles=roles or ["specialist"],
-            agency_id=staff.agency_id,
-            agency_code=None,
-        )
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.models import Complaint, Notification, ProcessedEvent
-from tests.notify.conftest import create_world, deliver, headers_for, notifications_of
+from tests.notify.conftest import create_world, deliver, notifications_of
+from tests.tokens import bearer_for
 
 
 async def test_received_tells_the_citizen_by_email_and_sms_once(
@@ -117,14 +118,14 @@ async def test_staff_are_told_in_the_app(
     assert notice.delivered_at is not None
     assert notice.recipient_agency_id == world.agency.id
 
-    specialist = headers_for(notify_settings, world.specialist)
+    specialist = bearer_for(notify_settings, world.specialist)
     inbox = (await client.get("/api/v1/notifications/inbox", headers=specialist)).json()
     assert inbox["unread"] >= 1
     assert inbox["items"][0]["id"] == str(notice.id)
     read = await client.post(f"/api/v1/notifications/{notice.id}/read", headers=specialist)
     assert read.status_code == 200
     assert read.json()["read_at"] is not None
-    others = headers_for(notify_settings, world.counter, roles=["counter"])
+    others = bearer_for(notify_settings, world.counter, roles=["counter"])
     unread_for_counter = (await client.get("/api/v1/notifications/inbox", headers=others)).json()
     assert str(notice.id) not in [item["id"] for item in unread_for_counter["items"]]
 
@@ -208,7 +209,7 @@ async def test_an_inactive_newest_version_turns_a_channel_off(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     off = {"event_type": "dossier.returned", "channel": "sms", "body": "Hồ sơ {{ dossier_code }}.", "active": False}
     assert (await client.post("/api/v1/notification-templates", json=off, headers=admin)).status_code == 201
     try:
@@ -231,7 +232,7 @@ async def test_a_version_that_breaks_on_real_data_falls_back_to_the_built_in_tex
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     fragile = {
         "event_type": "dossier.supplement_requested",
         "channel": "sms",

@@ -15,7 +15,8 @@ from standardwebhooks import Webhook
 
 from services.core.config import Settings
 from services.models import WebhookReceipt
-from tests.notify.conftest import SMS_SECRET, create_world, deliver, drain, headers_for, notifications_of, sender_for
+from tests.notify.conftest import SMS_SECRET, create_world, deliver, drain, notifications_of, sender_for
+from tests.tokens import bearer_for
 
 RECEIVED = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
 
@@ -131,7 +132,7 @@ async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     )  # fmt: skip
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
 
-    staff = headers_for(notify_settings, world.counter, roles=["counter"])
+    staff = bearer_for(notify_settings, world.counter, roles=["counter"])
     response = await client.get("/api/v1/notifications", params={"dossier": world.dossier.code}, headers=staff)
     assert response.status_code == 200, response.text
     listed = {(n["event_type"], n["channel"]): n for n in response.json()}
@@ -147,7 +148,7 @@ async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     assert "0912345678" not in response.text
     assert "thuha@" not in response.text
 
-    stranger = headers_for(notify_settings, other.counter, roles=["counter"])
+    stranger = bearer_for(notify_settings, other.counter, roles=["counter"])
     hidden = await client.get("/api/v1/notifications", params={"dossier": world.dossier.code}, headers=stranger)
     assert hidden.status_code == 404
     assert hidden.json()["code"] == "dossier_not_found"

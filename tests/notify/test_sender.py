@@ -17,8 +17,9 @@ from services.core.config import Settings
 from services.models import Notification
 from services.notification.channels import EmailChannel, ProviderResult, SmsChannel
 from services.notification.sender import UNCONFIRMED
-from tests.notify.conftest import World, create_world, deliver, drain, headers_for, notifications_of, sender_for
+from tests.notify.conftest import World, create_world, deliver, drain, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
+from tests.tokens import bearer_for
 
 RECEIVED = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
 
@@ -103,18 +104,18 @@ async def test_failing_for_good_is_failed_listed_and_resendable(
     assert sms.last_error.startswith("HTTP 500")
     assert phone not in sms.last_error
 
-    counter = headers_for(notify_settings, world.counter, roles=["counter"])
+    counter = bearer_for(notify_settings, world.counter, roles=["counter"])
     listed = await client.get("/api/v1/notifications", params={"status": "failed"}, headers=counter)
     assert listed.status_code == 200
     [item] = [n for n in listed.json() if n["id"] == str(sms.id)]
     assert item["recipient"] == f"{phone[:4]}***{phone[-3:]}"
     assert item["dossier_code"] == world.dossier.code
     admin_list = await client.get(
-        "/api/v1/notifications", params={"status": "failed"}, headers=headers_for(notify_settings)
+        "/api/v1/notifications", params={"status": "failed"}, headers=bearer_for(notify_settings)
     )
     assert str(sms.id) in [n["id"] for n in admin_list.json()]
 
-    specialist = headers_for(notify_settings, world.specialist)
+    specialist = bearer_for(notify_settings, world.specialist)
     assert (await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=specialist)).status_code == 403
     gateway.down.discard(phone)
     resent = await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=counter)

@@ -27,8 +27,9 @@ from services.notification.outbound import Dispatcher, ensure_postal_subscriptio
 from services.outbox.relay import EVENTS_PATH, Claimed
 from tests.intake.setup import create_desk, submission
 from tests.intake.test_webhooks import POSTAL_SECRET, postal_event, sign
-from tests.notify.conftest import POSTAL_API_SECRET, SIGNING_SECRET, create_world, deliver, headers_for
+from tests.notify.conftest import POSTAL_API_SECRET, SIGNING_SECRET, create_world, deliver
 from tests.notify.fakes import HttpRecorder, Seen
+from tests.tokens import bearer_for
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ async def subscribe(client: httpx.AsyncClient, settings: Settings, name: str, ur
     response = await client.post(
         "/api/v1/webhook-subscriptions",
         json={"name": name, "url": url, "secret_ref": "webhook_signing_secret", "event_types": types},
-        headers=headers_for(settings),
+        headers=bearer_for(settings),
     )
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
@@ -131,7 +132,7 @@ async def test_a_500_is_retried_a_200_is_not_and_signatures_verify(
     with pytest.raises(Exception):  # noqa: B017, PT011 - any verification error
         verified(steady.requests()[0], POSTAL_API_SECRET)
 
-    log = await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", headers=headers_for(notify_settings))
+    log = await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", headers=bearer_for(notify_settings))
     assert log.status_code == 200
     assert log.json()["counts"] == {"delivered": 1}
     [entry] = log.json()["items"]
@@ -151,7 +152,7 @@ async def test_failed_deliveries_are_listed_and_replayed(
     broken = serve(servers, lambda seen: (200, {}) if state["up"] else (500, {"error": "maintenance"}))
     name = f"broken-{uuid.uuid4().hex[:6]}"
     ids = [await subscribe(client, notify_settings, name, broken.url, ["dossier.stopped"])]
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     try:
         world = await create_world(session)
         await session.commit()
@@ -195,9 +196,9 @@ async def test_subscriptions_are_checked(
 ) -> None:
     data = {"name": "checked", "url": "https://example.vn/hooks", "secret_ref": "webhook_signing_secret",
             "event_types": ["dossier.resolved"], **body}  # fmt: skip
-    response = await client.post("/api/v1/webhook-subscriptions", json=data, headers=headers_for(notify_settings))
+    response = await client.post("/api/v1/webhook-subscriptions", json=data, headers=bearer_for(notify_settings))
     assert (response.status_code, response.json()["code"]) == (status, code)
-    counter = headers_for(notify_settings, roles=["counter"])
+    counter = bearer_for(notify_settings, roles=["counter"])
     assert (await client.get("/api/v1/webhook-subscriptions", headers=counter)).status_code == 403
 
 

@@ -28,8 +28,10 @@ from services.core.config import Settings
 from services.models import AuditLog, OutboxEvent, WebhookSubscription
 from services.models.webhook import WebhookDelivery
 from services.notification.outbound import Dispatcher
+from tests.db import TEST_ADMIN_ID
 from tests.notify import conftest as notify_fixtures
-from tests.notify.conftest import ADMIN_ID, create_world, deliver, headers_for
+from tests.notify.conftest import create_world, deliver
+from tests.tokens import bearer_for
 
 # notify_api in the test process, as tests/notify has it (fixtures are found by their module-level names)
 smtp, gateway, notify_settings = notify_fixtures.smtp, notify_fixtures.gateway, notify_fixtures.notify_settings
@@ -134,7 +136,7 @@ async def test_inner_addresses_are_refused_when_subscribing(
     strict: httpx.AsyncClient, strict_settings: Settings, url: str, code: str, reason: str | None
 ) -> None:
     response = await strict.post("/api/v1/webhook-subscriptions", json=subscription(url),
-                                 headers=headers_for(strict_settings))  # fmt: skip
+                                 headers=bearer_for(strict_settings))  # fmt: skip
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     if reason is not None:
@@ -144,7 +146,7 @@ async def test_inner_addresses_are_refused_when_subscribing(
 async def test_an_allowed_partner_network_is_accepted(strict: httpx.AsyncClient, strict_settings: Settings) -> None:
     name = f"partner-{uuid.uuid4().hex[:6]}"
     body = subscription("https://10.20.3.4/hooks", name=name, active=False)
-    response = await strict.post("/api/v1/webhook-subscriptions", json=body, headers=headers_for(strict_settings))
+    response = await strict.post("/api/v1/webhook-subscriptions", json=body, headers=bearer_for(strict_settings))
     assert response.status_code == 200, response.text
 
 
@@ -154,7 +156,7 @@ async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_a
     database = make_url(notify_settings.resolved_database_url())
     url = f"http://{database.host}:{database.port or 5432}/"
     response = await client.post("/api/v1/webhook-subscriptions", json=subscription(url),
-                                 headers=headers_for(notify_settings))  # fmt: skip
+                                 headers=bearer_for(notify_settings))  # fmt: skip
     assert (response.status_code, response.json()["code"], response.json().get("reason")) == (
         422, "webhook_target_forbidden", "database")  # fmt: skip
 
@@ -219,7 +221,7 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
         await deactivate(sessionmaker, inside, answering)
 
     assert metadata.seen == []
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     [refused] = (await client.get(f"/api/v1/webhook-subscriptions/{inside}/deliveries", headers=admin)).json()["items"]
     assert (refused["status"], refused["last_status_code"], refused["last_error"]) == (
         "failed", None, "refused: loopback")  # fmt: skip
@@ -254,7 +256,7 @@ async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
         await deactivate(sessionmaker, hook)
     assert plain.seen == []
     [entry] = (await client.get(f"/api/v1/webhook-subscriptions/{hook}/deliveries",
-                                headers=headers_for(notify_settings))).json()["items"]  # fmt: skip
+                                headers=bearer_for(notify_settings))).json()["items"]  # fmt: skip
     assert (entry["status"], entry["last_error"]) == ("failed", "refused: insecure_scheme")
     with pytest.raises(RuntimeError, match="POSTAL_API_URL"):
         production.model_copy(update={"postal_api_url": "http://post.example.vn/api", "clock_file": None,
@@ -309,7 +311,7 @@ async def test_personal_data_goes_to_the_postal_operator_only(
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     taker = receiver(receivers)
     url = f"http://127.0.0.1:{taker.port}/hooks"
     for body, code in [
@@ -350,9 +352,9 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     receivers: list[Receiver],
     bearer: Any,
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     for role in ("counter", "head", "leader", "specialist"):
-        other = headers_for(notify_settings, roles=[role])
+        other = bearer_for(notify_settings, roles=[role])
         assert (await client.post("/api/v1/webhook-subscriptions", json=subscription("https://example.vn/h"),
                                   headers=other)).status_code == 403  # fmt: skip
     target = receiver(receivers, status=500)
@@ -365,7 +367,7 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     update_entry = await audit_of(committed, "webhook_subscription_update", resource)
     assert create_entry is not None
     assert update_entry is not None
-    assert create_entry.actor_staff_id == ADMIN_ID
+    assert create_entry.actor_staff_id == uuid.UUID(TEST_ADMIN_ID)
     assert (update_entry.detail["before"]["active"], update_entry.detail["after"]["active"]) == (True, False)
     assert "token=abc" not in json.dumps(update_entry.detail)
 

@@ -20,7 +20,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.models import (
     Agency,
@@ -37,6 +36,7 @@ from services.models import (
 from tests.apps import new_client
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
 from tests.intake.setup import PDF
+from tests.tokens import bearer_for
 from tests.workflow_setup import add_template
 
 ROLES = ("counter", "specialist", "head", "leader", "inspector")
@@ -50,10 +50,6 @@ def actor_key(role: str, place: str) -> str:
 
 
 ACTORS = (*(actor_key(role, place) for role in ROLES for place in PLACES), "admin")
-
-
-def role_of(actor: str) -> str:
-    return actor.split("@")[0]
 
 
 @dataclass
@@ -186,13 +182,7 @@ async def build_world(
             session.add(ProcedureAgency(version_id=version.id, agency_id=agencies[receiving].id, role="receiving"))
         procedure = await session.get(Procedure, version.procedure_id)
         assert procedure is not None
-        headers = {}
-        for key, member in staff.items():
-            token, _ = issue_token(
-                settings, subject=str(member.id), username=member.username, roles=[role_of(key)],
-                agency_id=member.agency_id, agency_code=None,
-            )  # fmt: skip
-            headers[key] = {"Authorization": f"Bearer {token}"}
+        headers = {key: bearer_for(settings, member) for key, member in staff.items()}
         clients = {name: new_client(app) for name, app in apps.items()}
         world = World(
             connection=connection, session=session, clients=clients, agencies=agencies, staff=staff, headers=headers,
