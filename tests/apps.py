@@ -40,6 +40,7 @@ from services.core.config import Settings
 from services.core.embedded_pg import REPO_ROOT
 from services.models import Staff
 from tests.db import commits_for_real
+from tests.intake.setup import Desk, create_desk
 from tests.tokens import bearer_for
 from workflow_api.main import create_app as create_workflow
 
@@ -179,6 +180,15 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
     where a real commit is the point. What it writes stays in the test database."""
     async with AsyncSession(engine, expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+async def desk(session: AsyncSession) -> Desk:
+    """A ward's one-stop desk receiving one procedure, with its counter officer and a specialist
+    (tests/intake/setup.py ``create_desk``), in the test's ``session``."""
+    created = await create_desk(session)
+    await session.commit()
+    return created
 
 
 @pytest.fixture

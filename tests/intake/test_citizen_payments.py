@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,15 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app
 from services.core.config import Settings
 from services.models import Dossier, WebhookReceipt
-from tests.intake.setup import Desk, create_desk, submission
+from tests.intake.setup import Desk, submission
 from tests.intake.test_webhooks import add_fees
-
-
-@pytest.fixture
-async def desk(session: AsyncSession) -> Desk:
-    created = await create_desk(session)
-    await session.commit()
-    return created
 
 
 async def dossier_awaiting_payment(intake: httpx.AsyncClient, desk: Desk, bearer: Any) -> tuple[str, str]:

@@ -8,19 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
 from tests.factories import create_agency, create_staff
-from tests.intake.setup import PDF, Desk, create_desk, submission
-
-
-@pytest.fixture
-async def desk(session: AsyncSession) -> Desk:
-    created = await create_desk(session)
-    await session.commit()
-    return created
+from tests.intake.setup import PDF, Desk, submission
 
 
 async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(

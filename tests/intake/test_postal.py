@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app
 from services.core.config import Settings
 from services.models import Dossier, SlaTimer
-from tests.intake.setup import Desk, create_desk
+from tests.intake.setup import Desk
 from tests.intake.test_webhooks import (
     POSTAL_SECRET,
     dossier_of,
@@ -51,13 +51,6 @@ async def client(postal_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> As
     transport = httpx.ASGITransport(app=share(postal_app), client=(f"198.19.9.{n % 250 + 1}", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
-
-
-@pytest.fixture
-async def desk(session: AsyncSession) -> Desk:
-    created = await create_desk(session)
-    await session.commit()
-    return created
 
 
 def tracking() -> str:

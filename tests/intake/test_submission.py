@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,18 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.models import Document, Dossier, Handover, OutboxEvent
 from tests.apps import new_client
-from tests.intake.setup import PDF, PNG, Desk, create_desk, submission
+from tests.intake.setup import PDF, PNG, Desk, submission
 
 
 def vn(*args: int) -> datetime:
     return datetime(*args, tzinfo=VN_TZ)
-
-
-@pytest.fixture
-async def desk(session: AsyncSession) -> Desk:
-    created = await create_desk(session)
-    await session.commit()
-    return created
 
 
 async def dossier_count(session: AsyncSession) -> int:

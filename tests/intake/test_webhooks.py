@@ -165,13 +165,6 @@ async def events(session: AsyncSession, code: str) -> list[str]:
 # --- worlds -------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def desk(session: AsyncSession) -> Desk:
-    created = await create_desk(session)
-    await session.commit()
-    return created
-
-
 async def postal_dossier(client: httpx.AsyncClient, desk: Desk) -> dict[str, Any]:
     body = submission(desk, pickup_by_post=True, return_method="postal", postal_address=POSTAL_ADDRESS)
     response = await client.post("/api/v1/dossiers", json=body)

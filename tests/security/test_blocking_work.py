@@ -21,6 +21,9 @@ from tests.factories import create_staff, unique
 from tests.intake.setup import Desk, create_desk
 from tests.pdf import pdf_pages
 
+# requests at once, each on a connection of its own
+pytestmark = pytest.mark.committed
+
 ROWS = 300  # about 20 pages: seconds of layout work
 BOOK = {"from": "2026-01-01", "to": "2026-12-31"}
 

@@ -18,6 +18,9 @@ from services.core.config import Settings
 from tests.factories import create_agency, create_staff
 from tests.security.conftest import address, client_at
 
+# logins at once and apps with pools of their own: every request on a connection of its own
+pytestmark = pytest.mark.committed
+
 
 async def _login(app: FastAPI, username: str, password: str, host: str | None = None) -> int:
     async with client_at(app, host) as client:

@@ -6,12 +6,16 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
 from tests.factories import create_staff
 from tests.intake.setup import Desk, submission
 from tests.security.conftest import address, client_at
+
+# the pool of one connection is the point: the apps keep their own pools
+pytestmark = pytest.mark.committed
 
 
 async def test_a_pool_of_one_connection_serves_every_failing_request(

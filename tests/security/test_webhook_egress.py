@@ -33,6 +33,9 @@ from tests.notify import conftest as notify_fixtures
 from tests.notify.conftest import create_world, deliver
 from tests.tokens import bearer_for
 
+# the dispatcher is a worker: its claims and leases are real transactions
+pytestmark = pytest.mark.committed
+
 # notify_api in the test process, as tests/notify has it (fixtures are found by their module-level names)
 smtp, gateway, notify_settings = notify_fixtures.smtp, notify_fixtures.gateway, notify_fixtures.notify_settings
 app, client, sessionmaker = notify_fixtures.app, notify_fixtures.client, notify_fixtures.sessionmaker

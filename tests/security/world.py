@@ -8,8 +8,8 @@ the department's specialist, approved by its head, returned at the desk (counter
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from services.core.config import Settings
 from services.models import (
@@ -77,18 +77,6 @@ class World:
             return await self.clients[service].request(method, path, headers=headers, **kw)
         finally:
             await nested.rollback()
-
-
-@contextmanager
-def sharing(apps: dict[str, FastAPI], maker: async_sessionmaker[AsyncSession]) -> Iterator[None]:
-    saved = {name: app.state.sessionmaker for name, app in apps.items()}
-    for app in apps.values():
-        app.state.sessionmaker = maker
-    try:
-        yield
-    finally:
-        for name, app in apps.items():
-            app.state.sessionmaker = saved[name]
 
 
 async def _template(session: AsyncSession, version: ProcedureVersion, unit: Agency) -> WorkflowTemplate:
@@ -160,40 +148,36 @@ async def _dossiers(world: World, template: WorkflowTemplate, settings: Settings
 
 @asynccontextmanager
 async def build_world(
-    connection: AsyncConnection, settings: Settings, apps: dict[str, FastAPI]
+    session: AsyncSession, connection: AsyncConnection, settings: Settings, apps: dict[str, FastAPI]
 ) -> AsyncIterator[World]:
-    maker = async_sessionmaker(
-        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
-    )
-    async with maker() as session:
-        agencies = {
-            "desk": await create_agency(session, level="commune"),
-            "unit": await create_agency(session),
-            "elsewhere": await create_agency(session, level="commune"),
-            "province": await create_agency(session),
-        }
-        staff: dict[str, Staff] = {}
-        for role in ROLES:
-            for place in PLACES:
-                staff[actor_key(role, place)] = await create_staff(session, agency=agencies[place], roles=(role,))
-        staff["admin"] = await create_staff(session, agency=agencies["province"], roles=("admin",))
-        version = await create_procedure_version(session)
-        for receiving in ("desk", "elsewhere"):
-            session.add(ProcedureAgency(version_id=version.id, agency_id=agencies[receiving].id, role="receiving"))
-        procedure = await session.get(Procedure, version.procedure_id)
-        assert procedure is not None
-        headers = {key: bearer_for(settings, member) for key, member in staff.items()}
-        clients = {name: new_client(app) for name, app in apps.items()}
-        world = World(
-            connection=connection, session=session, clients=clients, agencies=agencies, staff=staff, headers=headers,
-            version=version, procedure_code=procedure.code,
-        )  # fmt: skip
-        template = await _template(session, version, agencies["unit"])
-        await _dossiers(world, template, settings)
-        await session.commit()  # a savepoint of the test's transaction: the apps see it
-        with sharing(apps, maker):
-            try:
-                yield world
-            finally:
-                for client in clients.values():
-                    await client.aclose()
+    """The world in the test's ``session``; ``apps`` already work on ``connection`` (tests/apps.py ``share``)."""
+    agencies = {
+        "desk": await create_agency(session, level="commune"),
+        "unit": await create_agency(session),
+        "elsewhere": await create_agency(session, level="commune"),
+        "province": await create_agency(session),
+    }
+    staff: dict[str, Staff] = {}
+    for role in ROLES:
+        for place in PLACES:
+            staff[actor_key(role, place)] = await create_staff(session, agency=agencies[place], roles=(role,))
+    staff["admin"] = await create_staff(session, agency=agencies["province"], roles=("admin",))
+    version = await create_procedure_version(session)
+    for receiving in ("desk", "elsewhere"):
+        session.add(ProcedureAgency(version_id=version.id, agency_id=agencies[receiving].id, role="receiving"))
+    procedure = await session.get(Procedure, version.procedure_id)
+    assert procedure is not None
+    headers = {key: bearer_for(settings, member) for key, member in staff.items()}
+    clients = {name: new_client(app) for name, app in apps.items()}
+    world = World(
+        connection=connection, session=session, clients=clients, agencies=agencies, staff=staff, headers=headers,
+        version=version, procedure_code=procedure.code,
+    )  # fmt: skip
+    template = await _template(session, version, agencies["unit"])
+    await _dossiers(world, template, settings)
+    await session.commit()  # a savepoint of the test's transaction: the apps see it
+    try:
+        yield world
+    finally:
+        for client in clients.values():
+            await client.aclose()
