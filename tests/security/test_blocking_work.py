@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app as create_intake
 from services.calendar.working import VN_TZ
 from services.core.config import Settings
-from services.models import Dossier, Staff
+from services.models import Staff
 from tests.apps import new_client
-from tests.factories import create_staff, unique
+from tests.factories import create_staff, new_dossier
 from tests.intake.setup import Desk, create_desk
 from tests.pdf import pdf_pages
 
@@ -34,19 +34,12 @@ async def book_of(committed: AsyncSession, rows: int) -> tuple[Desk, Staff]:
     head = await create_staff(committed, agency=desk.agency, roles=("head",))
     first = datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ)
     committed.add_all(
-        Dossier(
-            code=unique(f"{desk.agency.code}-"),
-            procedure_version_id=desk.version.id,
-            receiving_agency_id=desk.agency.id,
-            current_agency_id=desk.agency.id,
-            status="received",
-            channel=1,
+        new_dossier(
+            desk.agency,
+            desk.version,
             applicant_name="Nguyễn Thị Thu Hà",
             applicant_id_number="031190004567",
-            applicant_phone="0912345678",
             applicant_address="Số 12 Lạch Tray, phường Lê Chân, Hải Phòng",
-            return_method="counter",
-            secret_hash="x",
             submitted_at=first + timedelta(hours=n * 6),
             received_at=first + timedelta(hours=n * 6),
             due_at=first + timedelta(hours=n * 6, days=3),

@@ -34,7 +34,7 @@ from services.models import (
     WorkflowTemplate,
 )
 from tests.apps import new_client
-from tests.factories import create_agency, create_procedure_version, create_staff, unique
+from tests.factories import create_agency, create_procedure_version, create_staff, new_dossier
 from tests.intake.setup import PDF
 from tests.tokens import bearer_for
 from tests.workflow_setup import add_template
@@ -111,12 +111,10 @@ async def _dossiers(world: World, template: WorkflowTemplate, settings: Settings
         "resolved": ("resolved", 3, desk, world.staff["counter@desk"]),
     }
     for state, (status, step, holder, assignee) in placed.items():
-        dossier = Dossier(
-            code=unique(f"{desk.code}-"), procedure_version_id=world.version.id, receiving_agency_id=desk.id,
-            current_agency_id=holder.id, current_assignee_id=assignee.id if assignee else None, status=status,
-            channel=2 if state == "submitted" else 1, applicant_name="Nguyễn Văn An",
-            applicant_id_number="001203004567", applicant_phone="0912345678", return_method="counter",
-            secret_hash="x", submitted_at=now, received_at=None if state == "submitted" else now,
+        dossier = new_dossier(
+            desk, world.version, current_agency_id=holder.id, current_assignee_id=assignee.id if assignee else None,
+            status=status, channel=2 if state == "submitted" else 1, submitted_at=now,
+            received_at=None if state == "submitted" else now,
             due_at=None if state == "submitted" else now + timedelta(days=5),
             workflow_template_id=template.id if step else None, current_step_position=step,
         )  # fmt: skip
