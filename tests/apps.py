@@ -15,7 +15,7 @@ on the real pool, where the test's uncommitted staff and dossiers do not exist (
 be refused as unknown). Replacing both sessionmakers reaches every path and needs no change in
 production code.
 
-A test marked ``@pytest.mark.committed`` (or asking for the ``committed`` session) keeps the apps on
+A test marked ``@pytest.mark.committed`` keeps the apps on
 their real pools and its ``session`` commits for real: for tests where a real commit is the point (the
 outbox relay, workers, LISTEN/NOTIFY, requests racing each other, an app with a pool of its own, a
 loader writing over connections of its own). What such a test writes stays in the test database.
@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
@@ -172,14 +172,6 @@ async def workflow(workflow_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -
 async def notify(notify_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
     async with new_client(share(notify_app)) as client:
         yield client
-
-
-@pytest.fixture
-async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real, and the apps on their own pools (``commits_for_real``): for tests
-    where a real commit is the point. What it writes stays in the test database."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        yield session
 
 
 @pytest.fixture

@@ -24,9 +24,9 @@ def test_database_url() -> str:
 
 
 def commits_for_real(request: pytest.FixtureRequest) -> bool:
-    """The test is marked ``committed`` (or asks for the ``committed`` session): its ``session`` commits
-    for real and the apps keep their own pools. Otherwise all of it is rolled back (tests/apps.py)."""
-    return request.node.get_closest_marker("committed") is not None or "committed" in request.fixturenames
+    """The test is marked ``committed``: its ``session`` commits for real and the apps keep their own
+    pools. Otherwise all of it is rolled back (tests/apps.py)."""
+    return request.node.get_closest_marker("committed") is not None
 
 
 def alembic_config(url: str) -> Config:

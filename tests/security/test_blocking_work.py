@@ -28,12 +28,12 @@ ROWS = 300  # about 20 pages: seconds of layout work
 BOOK = {"from": "2026-01-01", "to": "2026-12-31"}
 
 
-async def book_of(committed: AsyncSession, rows: int) -> tuple[Desk, Staff]:
+async def book_of(session: AsyncSession, rows: int) -> tuple[Desk, Staff]:
     """A desk whose record book for 2026 lists ``rows`` dossiers, and a head who may print it."""
-    desk = await create_desk(committed)
-    head = await create_staff(committed, agency=desk.agency, roles=("head",))
+    desk = await create_desk(session)
+    head = await create_staff(session, agency=desk.agency, roles=("head",))
     first = datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ)
-    committed.add_all(
+    session.add_all(
         new_dossier(
             desk.agency,
             desk.version,
@@ -46,14 +46,14 @@ async def book_of(committed: AsyncSession, rows: int) -> tuple[Desk, Staff]:
         )
         for n in range(rows)
     )
-    await committed.commit()
+    await session.commit()
     return desk, head
 
 
 async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
-    intake: httpx.AsyncClient, committed: AsyncSession, bearer
+    intake: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    _, head = await book_of(committed, ROWS)
+    _, head = await book_of(session, ROWS)
     render = asyncio.create_task(intake.get("/api/v1/record-book.pdf", params=BOOK, headers=bearer(head)))
     polls: list[float] = []
     while not render.done():
@@ -77,9 +77,9 @@ async def one_render_app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 async def test_renders_beyond_the_cap_are_refused_at_once_with_retry_after(
-    one_render_app: FastAPI, committed: AsyncSession, bearer
+    one_render_app: FastAPI, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    _, head = await book_of(committed, ROWS // 3)
+    _, head = await book_of(session, ROWS // 3)
     async with new_client(one_render_app) as first, new_client(one_render_app) as second:
         running = asyncio.create_task(first.get("/api/v1/record-book.pdf", params=BOOK, headers=bearer(head)))
         while one_render_app.state.offload.pending == 0 and not running.done():
