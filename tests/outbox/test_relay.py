@@ -17,6 +17,9 @@ from services.models import OutboxEvent
 from services.outbox.relay import Relay
 from tests.factories import create_agency, create_staff
 
+# the relay claims committed outbox rows on its own connections: a real commit is the point
+pytestmark = pytest.mark.committed
+
 
 class Receiver(ThreadingHTTPServer):
     status = 503

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from services.core.config import Settings
@@ -101,6 +102,7 @@ async def test_nobody_can_lock_the_owner_out_of_their_dossier(
     assert limits(settings).per_subject_per_day() == 17_290
 
 
+@pytest.mark.committed  # forty guesses at once, each on a connection of its own
 async def test_concurrent_guesses_cannot_race_past_the_limit(
     intake_app: FastAPI, desk: Desk, settings: Settings
 ) -> None:

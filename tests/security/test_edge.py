@@ -270,10 +270,10 @@ async def test_internal_routes_of_the_services_need_a_service_token(
 
 
 async def test_the_receipts_qr_code_leads_to_the_public_url_whatever_host_the_request_named(
-    intake_app: FastAPI, committed: AsyncSession, settings: Settings, bearer, travel
+    intake_app: FastAPI, session: AsyncSession, settings: Settings, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     officer = bearer(desk.officer)
     async with new_client(intake_app) as counter:

@@ -41,11 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.demo.seed import load_demo_data
 from services.models import Agency, Procedure, ProcedureAgency, ProcedureVersion, Staff, StaffRole
 from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.tokens import bearer_for
 from tests.workflow_setup import deliver
 from workflow_api.main import create_app as create_workflow
 
@@ -80,23 +80,10 @@ async def _bearer(settings: Settings, username: str, roles: list[str]) -> dict[s
     database = create_async_engine(str(settings.database_url))
     try:
         async with AsyncSession(database) as session:
-            staff = (
-                await session.execute(
-                    select(Staff.id, Staff.agency_id, Staff.token_version).where(Staff.username == username)
-                )
-            ).one()
+            staff = (await session.scalars(select(Staff).where(Staff.username == username))).one()
     finally:
         await database.dispose()
-    token, _ = issue_token(
-        settings,
-        subject=str(staff.id),
-        username=username,
-        roles=roles,
-        agency_id=staff.agency_id,
-        agency_code=None,
-        token_version=staff.token_version,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return bearer_for(settings, staff, roles, token_version=staff.token_version)
 
 
 ADMIN_ROLES = ["admin", "counter", "specialist", "head", "leader", "inspector"]

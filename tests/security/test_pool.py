@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
@@ -13,14 +14,17 @@ from tests.factories import create_staff
 from tests.intake.setup import Desk, submission
 from tests.security.conftest import address, client_at
 
+# the pool of one connection is the point: the apps keep their own pools
+pytestmark = pytest.mark.committed
+
 
 async def test_a_pool_of_one_connection_serves_every_failing_request(
-    settings: Settings, app_with: Any, desk: Desk, committed: AsyncSession
+    settings: Settings, app_with: Any, desk: Desk, session: AsyncSession
 ) -> None:
     """With one connection and no overflow, a request that needed a second would wait for itself and fail."""
-    staff = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
-    officer = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
-    await committed.commit()
+    staff = await create_staff(session, agency=desk.agency, roles=("counter",), password="right one")
+    officer = await create_staff(session, agency=desk.agency, roles=("counter",), password="right one")
+    await session.commit()
     officer_name = officer.username
     tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3.0}
     async with app_with("intake", settings, **tight) as intake, app_with("workflow", settings, **tight) as workflow:
