@@ -131,9 +131,9 @@ class Sender:
     def _limit(self, channel: str) -> int:
         rate = self.rates.get(channel)
         if rate is None:
-            return self.settings.notify_batch_size
+            return self.settings.notify.batch_size
         # no more than a quarter of a lease's worth of slots per claim, so the wait for them stays short
-        return max(1, min(self.settings.notify_batch_size, int(rate * self.settings.notify_lease_seconds / 4)))
+        return max(1, min(self.settings.notify.batch_size, int(rate * self.settings.notify.lease_seconds / 4)))
 
     async def _claim(self, channel: str) -> list[Outgoing]:
         async with self.sessionmaker() as session, session.begin():
