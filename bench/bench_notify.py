@@ -140,7 +140,7 @@ async def main_async(url: str) -> None:
                 response = await http.post(gateway.url + "/sms", json=body)
                 response.raise_for_status()
 
-            straight = await _straight(COUNT, settings.notify_batch_size, text)
+            straight = await _straight(COUNT, settings.notify.batch_size, text)
         results.append(("SMS (HTTP gateway)", COUNT / via_sender, COUNT / straight))
     finally:
         smtp.stop()

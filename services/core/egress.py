@@ -97,8 +97,8 @@ class EgressPolicy:
         except Exception:  # no database configured: nothing to single out
             host, port = None, None
         return cls(
-            allowed=parse_networks(settings.webhook_allowed_networks),
-            allow_loopback=settings.webhook_allow_loopback and settings.demo,
+            allowed=parse_networks(settings.webhooks.allowed_networks),
+            allow_loopback=settings.webhooks.allow_loopback and settings.demo,
             require_https=not settings.demo,
             database_host=host,
             database_port=port,

@@ -93,7 +93,7 @@ async def test_failing_for_good_is_failed_listed_and_resendable(
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
     await drain(sender, sessionmaker, world.dossier)
     sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
-    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify_max_attempts)
+    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify.max_attempts)
     assert sms.failed_at is not None
     assert sms.last_error is not None
     assert sms.last_error.startswith("HTTP 500")

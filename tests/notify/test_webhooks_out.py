@@ -159,10 +159,10 @@ async def test_failed_deliveries_are_listed_and_replayed(
         failed = (await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", params={"status": "failed"},
                                    headers=admin)).json()  # fmt: skip
         [entry] = failed["items"]
-        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhook_max_attempts, 500)
+        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhooks.max_attempts, 500)
         assert entry["last_error"].startswith("HTTP 500")
         assert entry["failed_at"]
-        assert len(broken.requests()) == notify_settings.webhook_max_attempts
+        assert len(broken.requests()) == notify_settings.webhooks.max_attempts
 
         state["up"] = True
         replayed = await client.post(f"/api/v1/webhook-deliveries/{entry['id']}/replay", headers=admin)
