@@ -92,7 +92,7 @@ class EgressPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> EgressPolicy:
         try:
-            url = make_url(settings.resolved_database_url())
+            url = make_url(settings.db.resolved_url())
             host, port = url.host, url.port or 5432
         except Exception:  # no database configured: nothing to single out
             host, port = None, None

@@ -116,7 +116,7 @@ class Sender:
         dossier_ids: Sequence[uuid.UUID] | None = None,
     ) -> None:
         if settings.notify.lease_seconds < 2 * settings.notify.send_timeout_seconds:
-            raise ValueError("notify_lease_seconds must be at least twice notify_send_timeout_seconds")
+            raise ValueError("MOTCUA_NOTIFY_LEASE_SECONDS must be at least twice MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS")
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.channels = dict(channels)

@@ -88,9 +88,9 @@ class Relay:
         self.sources = list(sources) if sources else None
         self.name = name or worker_name()
         self.urls: Mapping[str, str] = {
-            "intake": settings.intake_url,
-            "workflow": settings.workflow_url,
-            "notify": settings.notify_url,
+            "intake": settings.urls.intake,
+            "workflow": settings.urls.workflow,
+            "notify": settings.urls.notify,
         }
 
     async def _claim(self) -> list[Claimed]:

@@ -454,7 +454,7 @@ def read_jsonl(path: Path, catalogue: _Catalogue) -> Iterator[BulkDossier]:
 def _database_dsn() -> str:
     from services.core.config import Settings
 
-    return asyncpg_dsn(Settings().resolved_database_url())
+    return asyncpg_dsn(Settings().db.resolved_url())
 
 
 async def _main(arguments: argparse.Namespace) -> int:

@@ -62,7 +62,7 @@ async def test_one_address_submits_at_most_the_hourly_limit_of_dossiers_others_a
     await committed.commit()
     travel(NOW)
     async with new_client(intake_app) as bot, new_client(intake_app) as citizen:
-        for _ in range(settings.public_submissions_per_window):
+        for _ in range(settings.public_writes.submissions_per_window):
             assert (await bot.post("/api/v1/dossiers", json=submission(desk))).status_code == 201
         refused = await bot.post("/api/v1/dossiers", json=submission(desk))
         assert_throttled(refused)

@@ -286,4 +286,4 @@ async def test_the_receipts_qr_code_leads_to_the_public_url_whatever_host_the_re
     assert receipt.status_code == 200
     text = pdf_text(receipt.content)
     assert "phishing.example" not in text
-    assert f"{settings.public_url}/tra-cuu/{created['code']}" in re.sub(r"\s+", "", text)
+    assert f"{settings.urls.public}/tra-cuu/{created['code']}" in re.sub(r"\s+", "", text)

@@ -151,7 +151,7 @@ async def test_an_allowed_partner_network_is_accepted(strict: httpx.AsyncClient,
 async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_address(
     client: httpx.AsyncClient, notify_settings: Settings
 ) -> None:
-    database = make_url(notify_settings.resolved_database_url())
+    database = make_url(notify_settings.db.resolved_url())
     url = f"http://{database.host}:{database.port or 5432}/"
     response = await client.post("/api/v1/webhook-subscriptions", json=subscription(url),
                                  headers=headers_for(notify_settings))  # fmt: skip
