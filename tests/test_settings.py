@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import pytest
 from pydantic import SecretStr, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
 
 from services.core.config import Settings, environment
 
@@ -35,12 +36,17 @@ HISTORICAL = {"MOTCUA_" + name for name in _FLAT_NAMES.split()}
 _TEXTS = ["en", "https://cong.example.vn/duong-dan", "/tmp/motcua-setting", "true", "x" * 40]
 
 
+def _group_class(group: str) -> type[BaseSettings]:
+    annotation = Settings.model_fields[group].annotation
+    assert isinstance(annotation, type)
+    assert issubclass(annotation, BaseSettings)
+    return annotation
+
+
 def _field(group: str, name: str) -> FieldInfo:
     if not group:
         return Settings.model_fields[name]
-    annotation = Settings.model_fields[group].annotation
-    assert isinstance(annotation, type)
-    return annotation.model_fields[name]  # type: ignore[attr-defined, no-any-return]
+    return _group_class(group).model_fields[name]
 
 
 def _read(settings: Settings, group: str, name: str) -> Any:
@@ -53,9 +59,8 @@ def _plain(value: Any) -> Any:
 
 def _sample(info: FieldInfo) -> tuple[str, Any]:
     """An environment text for the field and the value it must become: valid, and not the default."""
-    adapter: TypeAdapter[Any] = TypeAdapter(
-        Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
-    )
+    constrained: Any = Annotated[info.annotation, *info.metadata] if info.metadata else info.annotation
+    adapter: TypeAdapter[Any] = TypeAdapter(constrained)
     default = _plain(info.default)
     numbers = [str(default + 1)] if isinstance(default, int | float) and not isinstance(default, bool) else []
     flags = [str(not default).lower()] if isinstance(default, bool) else []
@@ -91,8 +96,7 @@ def test_no_second_name_reaches_a_field(env: str, place: tuple[str, str], monkey
     group, name = place
     if not group:
         return
-    annotation = Settings.model_fields[group].annotation
-    prefix = annotation.model_config["env_prefix"]  # type: ignore[union-attr]
+    prefix = _group_class(group).model_config["env_prefix"]
     other = (prefix + name).upper()
     if other == env:
         return

@@ -22,7 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -429,45 +429,6 @@ class Settings(BaseSettings):
             values[name] = change
         return type(self)(**{**dict(self), **values})
 
-    # --- transitional: the flat names of before the groups, removed once every use site reads the groups ---
-
-    @model_validator(mode="before")
-    @classmethod
-    def _flat_names(cls, data: Any) -> Any:
-        if not isinstance(data, dict):
-            return data
-        flat = _flat_fields()
-        values: dict[str, Any] = {}
-        for key, value in data.items():
-            if key in flat:
-                group, field = flat[key]
-                alias = cls.model_fields[group].annotation.model_fields[field].validation_alias  # type: ignore[union-attr]
-                values.setdefault(group, {})[str(alias or field)] = value
-            else:
-                values[key] = value
-        return values
-
-    def __getattr__(self, name: str) -> Any:
-        flat = _flat_fields()
-        if name in flat:
-            group, field = flat[name]
-            return getattr(getattr(self, group), field)
-        return super().__getattr__(name)  # type: ignore[misc]
-
-    def resolved_database_url(self) -> str:
-        return self.db.resolved_url()
-
-    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Settings:
-        flat = _flat_fields()
-        grouped: dict[str, Any] = {}
-        for key, value in (update or {}).items():
-            if key in flat:
-                group, field = flat[key]
-                grouped.setdefault(group, {})[field] = value
-            else:
-                grouped[key] = value
-        return self.with_changes(**grouped)
-
 
 def environment() -> dict[str, tuple[str, str]]:
     """Every environment name the settings read → (group, field); ``""`` is the top level."""
@@ -481,11 +442,6 @@ def environment() -> dict[str, tuple[str, str]]:
         else:
             names[(PREFIX + name).upper()] = ("", name)
     return names
-
-
-@lru_cache
-def _flat_fields() -> dict[str, tuple[str, str]]:
-    return {env[len(PREFIX) :].lower(): place for env, place in environment().items() if place[0]}
 
 
 @lru_cache

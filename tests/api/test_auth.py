@@ -68,9 +68,9 @@ async def test_expired_token_is_refused(workflow: httpx.AsyncClient, settings: S
 
 
 async def test_token_signed_with_another_secret_is_refused(workflow: httpx.AsyncClient, settings: Settings) -> None:
-    other = Settings(
-        database_url=settings.db.url, demo=True, jwt_secret="someone-else-entirely-with-a-long-secret-value"
-    )  # type: ignore[arg-type]
+    other = Settings(demo=True).with_changes(
+        db={"url": settings.db.url}, auth={"jwt_secret": "someone-else-entirely-with-a-long-secret-value"}
+    )
     token, _ = issue_token(other, subject="x", username="x", roles=["admin"], agency_id=None, agency_code=None)
     response = await workflow.get("/api/v1/outbox", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401

@@ -154,7 +154,7 @@ async def test_the_sms_rate_is_kept_by_two_senders_together(
     gateway: FakeGateway,
 ) -> None:
     rate = 20.0
-    limited = notify_settings.model_copy(update={"notify_sms_per_second": rate})
+    limited = notify_settings.with_changes(notify={"sms_per_second": rate})
     worlds = [await create_world(committed, email=None) for _ in range(30)]
     await committed.commit()
     for world in worlds:
@@ -178,7 +178,7 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, committed, email=None)
     phone = str(world.dossier.applicant_phone)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead")
@@ -227,7 +227,7 @@ async def test_sms_waits_queued_while_no_gateway_is_configured(
     committed: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    unconfigured = notify_settings.model_copy(update={"sms_gateway_url": None})
+    unconfigured = notify_settings.with_changes(sms={"gateway_url": None})
     world = await _received(client, notify_settings, committed)
     sender = sender_for(sessionmaker, unconfigured, world.dossier)
     assert set(sender.channels) == {"email", "in_app"}
@@ -246,7 +246,7 @@ async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_s
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, committed, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
@@ -276,7 +276,7 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, committed, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")

@@ -204,7 +204,7 @@ async def test_subscriptions_are_checked(
 
 @pytest.fixture(scope="module")
 async def intake_with_postal(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_intake(settings.model_copy(update={"postal_webhook_secret": SecretStr(POSTAL_SECRET)}))
+    app = create_intake(settings.with_changes(postal={"webhook_secret": SecretStr(POSTAL_SECRET)}))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -247,7 +247,7 @@ async def test_the_postal_operator_is_asked_for_a_pickup_and_its_webhooks_move_t
     intake_with_postal: FastAPI,
 ) -> None:
     operator = serve(servers, lambda seen: (202, {"request_id": "VNP-1"}))
-    postal = notify_settings.model_copy(update={"postal_api_url": operator.url + "/v1/requests"})
+    postal = notify_settings.with_changes(postal={"api_url": operator.url + "/v1/requests"})
     async with sessionmaker() as session, session.begin():
         await ensure_postal_subscription(session, postal)
         subscription = await session.scalar(select(WebhookSubscription).where(WebhookSubscription.name == "postal"))

@@ -33,12 +33,8 @@ def assert_throttled(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 async def strict_app(settings: Settings) -> AsyncIterator[FastAPI]:
     """intake_api with small limits, to reach them in a few requests."""
-    strict = settings.model_copy(
-        update={
-            "public_citizen_writes_per_window": 3,
-            "public_tracking_per_window": 3,
-            "public_complaints_per_window": 2,
-        }
+    strict = settings.with_changes(
+        public_writes={"citizen_writes_per_window": 3, "tracking_per_window": 3, "complaints_per_window": 2}
     )
     app = create_intake(strict)
     async with app.router.lifespan_context(app):

@@ -208,14 +208,13 @@ def fuzz_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     url = recreate_database(database_url, FUZZ_DATABASE)
     migrate(url)
     return Settings(
-        database_url=url,
-        demo=True,
-        log_level="CRITICAL",
-        files_dir=Path(tmp_path_factory.mktemp("fuzz-files")),
+        demo=True, log_level="CRITICAL", files_dir=Path(tmp_path_factory.mktemp("fuzz-files"))
+    ).with_changes(
+        db={"url": url},
         # configured, so the webhooks answer what they answer in production (a bad signature, …)
-        payment_webhook_secret=SecretStr(_secret(b"fuzz-payment-provider-secret!!")),
-        postal_webhook_secret=SecretStr(_secret(b"fuzz-postal-operator-secret!!!")),
-        sms_webhook_secret=SecretStr(_secret(b"fuzz-sms-gateway-secret!!!!!!!")),
+        payment={"webhook_secret": SecretStr(_secret(b"fuzz-payment-provider-secret!!"))},
+        postal={"webhook_secret": SecretStr(_secret(b"fuzz-postal-operator-secret!!!"))},
+        sms={"webhook_secret": SecretStr(_secret(b"fuzz-sms-gateway-secret!!!!!!!"))},
     )
 
 

@@ -102,8 +102,8 @@ async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
     demo.demo = True
     await committed.commit()
     production = {
-        "demo": False, "jwt_secret": SecretStr("a-production-secret-" + "x" * 32), "clock_file": None,
-        "webhook_allow_loopback": False,
+        "demo": False, "clock_file": None, "auth": {"jwt_secret": SecretStr("a-production-secret-" + "x" * 32)},
+        "webhooks": {"allow_loopback": False},
     }  # fmt: skip
     async with app_with("workflow", settings, **production) as real:
         assert await _login(real, demo.username, "demo") == 401
@@ -113,5 +113,8 @@ async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
 
 def test_a_short_secret_refuses_to_start() -> None:
     with pytest.raises(RuntimeError, match="at least 32 bytes"):
-        Settings(jwt_secret=SecretStr("x" * 31), demo=True).refuse_unsafe_start()  # type: ignore[call-arg]
-    Settings(jwt_secret=SecretStr("x" * 32), demo=False, webhook_allow_loopback=False).refuse_unsafe_start()  # type: ignore[call-arg]
+        Settings(demo=True).with_changes(auth={"jwt_secret": SecretStr("x" * 31)}).refuse_unsafe_start()
+    production = Settings(demo=False).with_changes(
+        auth={"jwt_secret": SecretStr("x" * 32)}, webhooks={"allow_loopback": False}
+    )
+    production.refuse_unsafe_start()

@@ -83,14 +83,11 @@ def receiver(receivers: list[Receiver], **kwargs: Any) -> Receiver:
 @pytest.fixture(scope="module")
 def strict_settings(notify_settings: Settings) -> Settings:
     """Production rules: demo off (https only), no loopback allowance, one partner network allowed."""
-    return notify_settings.model_copy(
-        update={
-            "demo": False,
-            "clock_file": None,
-            "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes"),
-            "webhook_allow_loopback": False,
-            "webhook_allowed_networks": "10.20.0.0/16",
-        }
+    return notify_settings.with_changes(
+        demo=False,
+        clock_file=None,
+        auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        webhooks={"allow_loopback": False, "allowed_networks": "10.20.0.0/16"},
     )
 
 
@@ -161,7 +158,7 @@ async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_a
 
 async def settle(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, ids: list[uuid.UUID]) -> None:
     """Run a dispatcher for these subscriptions until none of their deliveries is due."""
-    quick = settings.model_copy(update={"webhook_max_attempts": 1})
+    quick = settings.with_changes(webhooks={"max_attempts": 1})
     async with Dispatcher(sessionmaker, quick, subscription_ids=ids) as dispatcher:
         for _ in range(200):
             await dispatcher.run_once()
@@ -208,7 +205,7 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
                                        event_types=["dossier.resolved"])  # fmt: skip
     answering = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{chatty.port}/hooks",
                                           event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"webhook_allow_loopback": False})
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False})
     try:
         world = await create_world(committed)
         await committed.commit()
@@ -244,7 +241,7 @@ async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
     plain = receiver(receivers)
     hook = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{plain.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"demo": False, "webhook_allowed_networks": "127.0.0.1/32"})
+    production = notify_settings.with_changes(demo=False, webhooks={"allowed_networks": "127.0.0.1/32"})
     try:
         world = await create_world(committed)
         await committed.commit()
@@ -257,10 +254,12 @@ async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
                                 headers=headers_for(notify_settings))).json()["items"]  # fmt: skip
     assert (entry["status"], entry["last_error"]) == ("failed", "refused: insecure_scheme")
     with pytest.raises(RuntimeError, match="POSTAL_API_URL"):
-        production.model_copy(update={"postal_api_url": "http://post.example.vn/api", "clock_file": None,
-                                      "webhook_allow_loopback": False,
-                                      "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")}
-                              ).refuse_unsafe_start()  # fmt: skip
+        production.with_changes(
+            clock_file=None,
+            postal={"api_url": "http://post.example.vn/api"},
+            webhooks={"allow_loopback": False},
+            auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        ).refuse_unsafe_start()
 
 
 async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
@@ -285,9 +284,7 @@ async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
 
     monkeypatch.setattr(loop, "getaddrinfo", rebinding)
     # production rules, the partner's address allowed by the operator, the rest of loopback not
-    production = notify_settings.model_copy(
-        update={"webhook_allow_loopback": False, "webhook_allowed_networks": "127.0.0.1/32"}
-    )
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False, "allowed_networks": "127.0.0.1/32"})
     hook = await stored_subscription(sessionmaker, url=f"http://partner.rebind.test:{partner.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
     try:
