@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +12,8 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from services.core.config import Settings, environment
+from services.core.embedded_pg import REPO_ROOT
+from services.dev.settings_table import README, with_table
 
 # the names deployments used when the settings were one flat class (frozen: a rename must fail here)
 _FLAT_NAMES = """
@@ -122,3 +125,26 @@ def test_with_changes_validates_and_refuses_unknown_names() -> None:
 def test_files_and_paths_keep_their_type(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOTCUA_FILES_DIR", "/srv/motcua/files")
     assert Settings().files_dir == Path("/srv/motcua/files")
+
+
+def test_every_setting_has_a_meaning() -> None:
+    missing = [env for env, (group, name) in environment().items() if not _field(group, name).description]
+    assert not missing
+
+
+def test_the_readme_table_is_the_model() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert with_table(text) == text, "run: .venv/bin/python -m services.dev.settings_table --write"
+
+
+def test_the_deploy_files_name_only_settings_that_exist() -> None:
+    """compose and the Dockerfile stay valid: a name the settings do not read would be silently ignored."""
+    database_roles = {"MOTCUA_OWNER_PASSWORD", "MOTCUA_APP_PASSWORD"}  # deploy/compose/initdb creates the roles
+    named = {
+        name
+        for path in (REPO_ROOT / "deploy").rglob("*")
+        if path.is_file()
+        for name in re.findall(r"MOTCUA_[A-Z0-9_]+", path.read_text(encoding="utf-8"))
+    }
+    assert named, "deploy/ names no settings: the pattern or the folder moved"
+    assert not named - set(environment()) - database_roles

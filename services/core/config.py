@@ -155,7 +155,7 @@ class PublicWriteLimits(BaseSettings):
         default=3600,
         ge=60,
         validation_alias=PREFIX + "PUBLIC_WRITE_WINDOW_SECONDS",
-        description="the window of the per-address limits below",
+        description="the window of the per-address limits on public writes",
     )
     submissions_per_window: int = Field(
         default=30, ge=1, description="online submissions (POST /api/v1/dossiers) per client address per window"
