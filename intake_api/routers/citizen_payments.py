@@ -29,6 +29,7 @@ from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.errors import NotFound, problem_responses
 from services.core.net import client_address
 from services.core.validation import StrictModel
+from services.dossier.payments import PaymentOut, payment_out
 from services.intake import payments, webhooks
 from services.intake.citizen import citizen_dossier
 from services.intake.schemas import SecretIn
@@ -48,7 +49,7 @@ async def citizen_payments(
     counters: CountersDep,
     settings: SettingsDep,
     clock: ClockDep,
-) -> list[payments.PaymentOut]:
+) -> list[PaymentOut]:
     """The payments asked of this dossier (oldest first), with their references, for the holder of the secret."""
     dossier = await citizen_dossier(
         session, counters, settings, code=code, secret=body.secret,
@@ -59,7 +60,7 @@ async def citizen_payments(
         .where(Payment.dossier_id == dossier.id, Payment.provider_reference.is_not(None))
         .order_by(Payment.requested_at)
     )
-    return [payments.payment_out(dossier, row) for row in rows]
+    return [payment_out(dossier, row) for row in rows]
 
 
 class DemoCheckoutIn(StrictModel):

@@ -16,9 +16,12 @@ from services.core.audit import audit_entry, record
 from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
-from services.intake import dossiers as intake
-from services.intake import postal
-from services.intake.schemas import DocumentOut, ShipmentOut
+from services.dossier import postal
+from services.dossier.access import dossier_for
+from services.dossier.catalogued import catalogued
+from services.dossier.schemas import DocumentOut
+from services.dossier.views import document_out
+from services.intake.schemas import ShipmentOut
 from services.models import (
     Document,
     Dossier,
@@ -28,7 +31,6 @@ from services.models import (
     ProcedureVersion,
     SlaTimer,
 )
-from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
 Code = Annotated[str, Path(max_length=64)]
@@ -179,7 +181,7 @@ async def _remaining(session: AsyncSession, dossier: Dossier, now: datetime) -> 
 
 
 async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> DeskDossierOut:
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     version, procedure, agency = found.version, found.procedure, found.agency
     documents = list(
         (
@@ -219,7 +221,7 @@ async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> 
             email=dossier.applicant_email,
             address=dossier.applicant_address,
         ),
-        documents=[DocumentOut.model_validate(item) for item in intake.documents_of(documents)],
+        documents=[document_out(row) for row in documents],
         checklist=[
             ChecklistItemOut(
                 code=item.code, name=item.name, form=item.form, mandatory=item.mandatory, received=item.code in attached

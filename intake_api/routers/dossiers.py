@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_api.routers.submission import Upload, parse
@@ -32,27 +31,27 @@ from services.core.deps import (
 from services.core.errors import Conflict, Forbidden, NotFound, problem_responses
 from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
-from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI
+from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT
+from services.dossier import filing, lifecycle
+from services.dossier.access import dossier_for, dossier_to_act_on
+from services.dossier.schemas import CounterSubmissionIn, DossierOut, SubmissionIn
+from services.dossier.steps import ON_THE_SPOT_ROLE
+from services.dossier.views import documents, dossier_out
 from services.intake import dossiers as intake
 from services.intake import postal
 from services.intake.citizen import citizen_dossier
 from services.intake.files import store
 from services.intake.schemas import (
-    CounterSubmissionIn,
     DecisionIn,
-    DossierOut,
     FeedbackIn,
     RefusalIn,
     SecretIn,
     StaffUploadIn,
-    SubmissionIn,
     SupplementRequestIn,
     WithdrawIn,
 )
 from services.models import Document, Dossier
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import dossier_for, dossier_to_act_on
-from services.workflow.engine import ON_THE_SPOT_ROLE
 from services.workflow.on_the_spot import RESULT_FIELD, OnTheSpotIn, OnTheSpotOut, resolve_on_the_spot
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])
@@ -89,38 +88,6 @@ def _policy(settings: Settings) -> WarningPolicy:
 
 def _client_ip(request: Request) -> str | None:
     return client_address(request)
-
-
-async def _documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
-    return list(
-        (
-            await session.scalars(
-                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
-            )
-        ).all()
-    )
-
-
-async def _out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
-    found = await intake.catalogued(session, dossier)
-    procedure, agency = found.procedure, found.agency
-    return DossierOut.model_validate(
-        {
-            "code": dossier.code,
-            "status": dossier.status,
-            "status_code": STATUS_CODES[dossier.status],
-            "status_label": STATUS_LABELS_VI[dossier.status],
-            "channel": dossier.channel,
-            "procedure_code": procedure.code,
-            "agency_code": agency.code,
-            "submitted_at": dossier.submitted_at,
-            "received_at": dossier.received_at,
-            "due_at": dossier.appointment_at or dossier.due_at,
-            "return_method": dossier.return_method,
-            "documents": intake.documents_of(await _documents(session, dossier)),
-            "secret": secret,
-        }
-    )
 
 
 def _attach(
@@ -175,7 +142,9 @@ async def _submit(
             return JSONResponse(replay.body, status_code=replay.status, headers={"Idempotent-Replayed": "true"})
     now = clock.now()
     channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
-    created = await intake.create(session, settings, parsed.data, channel=channel, now=now, actor=actor)
+    created = await filing.create(
+        session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
+    )
     _attach(
         session,
         settings,
@@ -186,9 +155,10 @@ async def _submit(
         staff_id=actor.staff_id if actor else None,
     )
     if actor is not None:
-        await intake.receive(
-            session, created.dossier, at=now, channel=Channel.COUNTER, policy=_policy(settings), actor=actor
-        )
+        await lifecycle.receive(
+            session, created.dossier, at=now, channel=Channel.COUNTER, policy=_policy(settings), actor=actor,
+            source="intake",
+        )  # fmt: skip
         record(
             session,
             audit_entry(
@@ -197,7 +167,7 @@ async def _submit(
             ),
         )  # fmt: skip
     await session.flush()
-    body = (await _out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
+    body = (await dossier_out(session, created.dossier, secret=created.secret)).model_dump(mode="json")
     if key is not None:
         await idempotency.remember(session, settings, scope=keyed, key=key, status=201, body=body, sealed=("secret",))
     return JSONResponse(body, status_code=status.HTTP_201_CREATED)
@@ -298,7 +268,7 @@ async def resolve_at_counter(
         ),
     )
     await session.flush()
-    base = (await _out(session, dossier, secret=done.created.secret)).model_dump()
+    base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
     body = OnTheSpotOut(
         **base, decision=done.decision, outcome=dossier.outcome, resolved_at=dossier.resolved_at,
         returned_at=dossier.returned_at,
@@ -314,8 +284,10 @@ async def accept(
 ) -> DossierOut:
     """Accept an online submission: it is received and its clock starts by the receipt rules."""
     dossier = await dossier_to_act_on(session, code, actor, "accept")
-    await intake.accept(session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment)
-    return await _out(session, dossier)
+    await lifecycle.accept(
+        session, dossier, actor=actor, now=clock.now(), policy=_policy(settings), comment=body.comment, source="intake"
+    )
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/postal-redelivery", responses=problem_responses(401, 403, 404, 409, 422))
@@ -325,15 +297,15 @@ async def postal_redelivery(
     """Ask the post to deliver again a result it brought back to the desk (a new delivery is booked)."""
     dossier = await dossier_to_act_on(session, code, actor, "request_redelivery")
     await postal.request_redelivery(session, dossier, actor=actor, now=clock.now(), comment=body.comment)
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/refuse", responses=problem_responses(401, 403, 404, 409, 422))
 async def refuse(code: Code, body: RefusalIn, session: SessionDep, clock: ClockDep, actor: CounterActor) -> DossierOut:
     """Refuse an online submission, with reasons (form 03)."""
     dossier = await dossier_to_act_on(session, code, actor, "refuse")
-    await intake.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons)
-    return await _out(session, dossier)
+    await lifecycle.refuse(session, dossier, actor=actor, now=clock.now(), reasons=body.reasons, source="intake")
+    return await dossier_out(session, dossier)
 
 
 @router.post("/dossiers/{code}/supplement-requests", responses=problem_responses(401, 403, 404, 409, 422))
@@ -342,10 +314,11 @@ async def request_supplement(
 ) -> DossierOut:
     """Ask the citizen for missing or corrected documents (form 02); a running clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
-    await intake.request_supplement(
-        session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items]
-    )
-    return await _out(session, dossier)
+    await lifecycle.request_supplement(
+        session, dossier, actor=actor, now=clock.now(), items=[item.model_dump() for item in body.items],
+        source="intake",
+    )  # fmt: skip
+    return await dossier_out(session, dossier)
 
 
 @router.post(
@@ -370,10 +343,10 @@ async def supplement(
         lock=True,
     )  # fmt: skip
     _attach(session, settings, dossier, parsed.uploads, kind="supplement", clock=clock)
-    await intake.answer_supplement(
-        session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads)
+    await lifecycle.answer_supplement(
+        session, dossier, now=now, policy=_policy(settings), note=None, files=len(parsed.uploads), source="intake"
     )
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.post(
@@ -408,7 +381,7 @@ async def upload_documents(
         raise Conflict(f"Documents cannot be added while the dossier is {dossier.status}.", code="invalid_state")
     _attach(session, settings, dossier, uploads, kind=kind, clock=clock, staff_id=actor.staff_id if actor else None)
     await session.flush()
-    return await _out(session, dossier)
+    return await dossier_out(session, dossier)
 
 
 @router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))
@@ -417,7 +390,7 @@ async def download_document(
 ) -> FileResponse:
     """A document's file, for staff who may see the dossier (audited)."""
     dossier = await dossier_for(session, code, actor)
-    document = next((d for d in await _documents(session, dossier) if str(d.id) == document_id), None)
+    document = next((d for d in await documents(session, dossier) if str(d.id) == document_id), None)
     if document is None:
         raise NotFound("No such document in this dossier.", code="document_not_found")
     record(
@@ -452,8 +425,8 @@ async def withdraw(
         now=now,
         lock=True,
     )
-    await intake.withdraw(session, dossier, now=now, reason=body.reason)
-    return await _out(session, dossier)
+    await lifecycle.withdraw(session, dossier, now=now, reason=body.reason, source="intake")
+    return await dossier_out(session, dossier)
 
 
 @router.post(

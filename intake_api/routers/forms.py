@@ -14,11 +14,11 @@ from services.core.errors import NotFound, Unprocessable, problem_responses
 from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
 from services.domain.vocabulary import RoleCode
-from services.intake import dossiers as intake
+from services.dossier.access import dossier_for
+from services.dossier.secrets import secret_matches
 from services.intake import printing
 from services.intake.schemas import ReceiptIn
 from services.models import Agency
-from services.workflow.access import dossier_for
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
 # the record book lists every applicant of the desk: for its heads and leaders, not every officer
@@ -59,7 +59,7 @@ async def receipt(
             code="secret_required",
             field="secret",
         )
-    if body.secret is not None and not intake.secret_matches(settings, dossier, body.secret):
+    if body.secret is not None and not secret_matches(settings, dossier, body.secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
     record_printed(session, request, actor, dossier.id, "01")
     # the QR code leads to the configured public address, never to the Host this request named

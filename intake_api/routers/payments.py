@@ -10,8 +10,8 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.domain.vocabulary import PAYMENT_ROLES
-from services.intake import payments
-from services.workflow.access import dossier_to_act_on
+from services.dossier import payments
+from services.dossier.access import dossier_to_act_on
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 PaymentStaff = Annotated[Actor, Depends(require_roles(*PAYMENT_ROLES))]
@@ -31,5 +31,5 @@ async def request_payment(
 ) -> payments.PaymentOut:
     """Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_payment")
-    payment = await payments.request_payment(session, dossier, actor=actor, now=clock.now(), data=body)
+    payment = await payments.request_payment(session, dossier, actor=actor, now=clock.now(), data=body, source="intake")
     return payments.payment_out(dossier, payment)

@@ -15,6 +15,7 @@ from services.core.net import client_address
 from services.core.throttle import PublicWrite, per_address
 from services.core.validation import StrictModel
 from services.domain.vocabulary import NOT_CLOSED, STATUS_CODES, STATUS_LABELS_VI
+from services.dossier.catalogued import catalogued
 from services.intake import dossiers as intake
 from services.intake.citizen import Proof, citizen_dossier, prove
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
@@ -94,7 +95,7 @@ async def track(
     dossier = await citizen_dossier(
         session, counters, settings, code=code, secret=secret, client_ip=client_address(request), now=now
     )
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     procedure, agency = found.procedure, found.agency
     paused_since, paused_reason = await intake.paused(session, dossier)
     due, overdue = _due(dossier, paused_since, now)

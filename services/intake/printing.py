@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.core.errors import Conflict
 from services.core.offload import ProcessOffload
-from services.intake import forms
-from services.intake.dossiers import catalogued
+from services.dossier import forms
+from services.dossier.catalogued import catalogued
+from services.dossier.printing import agency_header
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
 
 RETURN_LABELS = {
@@ -27,7 +28,6 @@ FORM_LABELS = {
     "present_original": "Bản chính (xuất trình)",
     "electronic": "Bản điện tử",
 }
-PLACE = "Hải Phòng"  # the demo province; a deployment sets its agencies' place in data later
 
 
 async def _context(
@@ -35,9 +35,7 @@ async def _context(
 ) -> tuple[Procedure, ProcedureVersion, Agency, forms.AgencyHeader]:
     found = await catalogued(session, dossier)
     version, procedure, agency = found.version, found.procedure, found.agency
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
-    return procedure, version, agency, header
+    return procedure, version, agency, await agency_header(session, agency)
 
 
 async def _officer(session: AsyncSession, dossier: Dossier, action: str) -> tuple[str, Handover | None]:
@@ -170,8 +168,7 @@ async def record_book_pdf(
             .order_by(Dossier.received_at, Dossier.code)
         )
     ).all()
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
+    header = await agency_header(session, agency)
     return await offload.run(
         forms.render_record_book,
         forms.RecordBookForm(

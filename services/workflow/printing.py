@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import Conflict
 from services.core.offload import ProcessOffload
-from services.intake import forms
-from services.intake.printing import PLACE
+from services.dossier import forms
+from services.dossier.printing import agency_header
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, Staff
 from services.workflow.dossiers import timeline
 
@@ -39,12 +39,7 @@ async def _basics(session: AsyncSession, dossier: Dossier) -> tuple[Procedure, A
     agency = await session.get(Agency, dossier.current_agency_id or dossier.receiving_agency_id)
     assert procedure is not None
     assert agency is not None
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    return (
-        procedure,
-        agency,
-        forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None),
-    )
+    return procedure, agency, await agency_header(session, agency)
 
 
 async def _last(session: AsyncSession, dossier: Dossier, action: str) -> tuple[Handover, str]:

@@ -9,15 +9,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel
 
-from services.calendar.admin import (
-    OverrideIn,
-    RevokeIn,
-    WeeklyIn,
-    add_override,
-    agency_id_for,
-    revoke_override,
-    set_weekly,
-)
 from services.calendar.store import calendar_for, weekly_row
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.audit import audit_entry, record
@@ -27,6 +18,15 @@ from services.core.errors import Unprocessable, problem_responses
 from services.core.validation import IsoDateTime
 from services.models import Agency, CalendarOverride
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
+from services.sla.calendar_admin import (
+    OverrideIn,
+    RevokeIn,
+    WeeklyIn,
+    add_override,
+    agency_id_for,
+    revoke_override,
+    set_weekly,
+)
 from services.sla.clocks import WarningPolicy
 
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])

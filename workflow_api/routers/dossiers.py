@@ -11,9 +11,9 @@ from services.core.audit import audit_entry, record, record_printed
 from services.core.deps import ClockDep, SessionDep, SettingsDep, StaffActor
 from services.core.errors import problem_responses
 from services.core.offload import OffloadDep
+from services.dossier.access import dossier_for
 from services.sla.clocks import WarningPolicy
 from services.workflow import printing
-from services.workflow.access import dossier_for
 from services.workflow.dossiers import DossierOut, TimelineRow, dossier_view, timeline
 from services.workflow.engine import TransitionIn, transition
 
