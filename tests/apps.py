@@ -52,13 +52,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     CLOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
     CLOCK_FILE.write_text("")
     return Settings(
-        database_url=database_url,
-        demo=True,
-        max_request_bytes=2 * 1024 * 1024,
-        log_level="WARNING",
-        clock_file=CLOCK_FILE,
-        files_dir=tmp_path_factory.mktemp("files"),
-    )
+        demo=True, log_level="WARNING", clock_file=CLOCK_FILE, files_dir=tmp_path_factory.mktemp("files")
+    ).with_changes(db={"url": database_url}, edge={"max_request_bytes": 2 * 1024 * 1024})
 
 
 @pytest.fixture

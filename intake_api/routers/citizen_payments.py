@@ -90,7 +90,7 @@ async def demo_provider(
     """Demo mode only: the stand-in provider reports the payment as the real one would (a signed event)."""
     if not settings.demo:
         raise NotFound("Not found.", code="not_found")
-    secret = settings.payment_webhook_secret or SecretStr(DEMO_PROVIDER_SECRET)
+    secret = settings.payment.webhook_secret or SecretStr(DEMO_PROVIDER_SECRET)
     now = clock.now()
     if body.outcome == "succeeded":
         event: dict[str, Any] = {

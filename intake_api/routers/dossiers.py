@@ -83,7 +83,7 @@ _MULTIPART_DOC = {
 
 
 def _policy(settings: Settings) -> WarningPolicy:
-    return WarningPolicy(settings.sla_warning_seconds)
+    return WarningPolicy(settings.sla.warning_seconds)
 
 
 def _client_ip(request: Request) -> str | None:

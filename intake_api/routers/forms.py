@@ -65,7 +65,7 @@ async def receipt(
     # the QR code leads to the configured public address, never to the Host this request named
     return _pdf(
         await printing.receipt_pdf(
-            session, dossier, offload=offload, secret=body.secret, tracking_base=settings.public_url, now=clock.now()
+            session, dossier, offload=offload, secret=body.secret, tracking_base=settings.urls.public, now=clock.now()
         ),
         f"{code}-01.pdf",
     )

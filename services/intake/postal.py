@@ -340,7 +340,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
         dossier,
         at=at,
         channel=Channel.POSTAL,
-        policy=WarningPolicy(inbound.settings.sla_warning_seconds),
+        policy=WarningPolicy(inbound.settings.sla.warning_seconds),
         actor=None,
         by_post=True,
         source="intake",

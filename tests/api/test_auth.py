@@ -69,9 +69,9 @@ async def test_expired_token_is_refused(workflow: httpx.AsyncClient, settings: S
 
 
 async def test_token_signed_with_another_secret_is_refused(workflow: httpx.AsyncClient, settings: Settings) -> None:
-    other = Settings(
-        database_url=settings.database_url, demo=True, jwt_secret="someone-else-entirely-with-a-long-secret-value"
-    )  # type: ignore[arg-type]
+    other = Settings(demo=True).with_changes(
+        db={"url": settings.db.url}, auth={"jwt_secret": "someone-else-entirely-with-a-long-secret-value"}
+    )
     token, _ = issue_token(other, subject="x", username="x", roles=["admin"], agency_id=None, agency_code=None)
     response = await workflow.get("/api/v1/outbox", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
@@ -89,7 +89,7 @@ async def test_failed_logins_are_audited_then_slowed_but_the_owner_gets_in(
     start = datetime(2026, 12, 7, 9, 0, 0, tzinfo=UTC)
     travel(start)
 
-    for _ in range(settings.login_account_free_failures + 1):  # the free failures, then one spaced attempt
+    for _ in range(settings.login.account_free_failures + 1):  # the free failures, then one spaced attempt
         response = await login(workflow, staff.username, "wrong")
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_credentials"
@@ -97,14 +97,14 @@ async def test_failed_logins_are_audited_then_slowed_but_the_owner_gets_in(
     throttled = await login(workflow, staff.username, "right")
     assert throttled.status_code == 429, throttled.text
     assert throttled.json()["code"] == "too_many_attempts"
-    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login_account_spacing_seconds
-    travel(start + timedelta(seconds=settings.login_account_spacing_seconds))
+    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login.account_spacing_seconds
+    travel(start + timedelta(seconds=settings.login.account_spacing_seconds))
     assert (await login(workflow, staff.username, "right")).status_code == 200
 
     actions = (
         await session.scalars(select(AuditLog.action).where(AuditLog.username == staff.username).order_by(AuditLog.at))
     ).all()
-    assert actions.count("login_failed") == settings.login_account_free_failures + 1
+    assert actions.count("login_failed") == settings.login.account_free_failures + 1
     assert "login_throttled" in actions
     assert actions[-1] == "login_ok"
 

@@ -65,7 +65,7 @@ async def effects(session: AsyncSession, event_id: uuid.UUID) -> tuple[int, int]
 
 @pytest.fixture
 def e2e_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, demo=True)
+    return Settings(demo=True).with_changes(db={"url": database_url})
 
 
 async def test_event_written_while_the_receiver_is_down_arrives_once_it_is_up(
@@ -174,7 +174,7 @@ async def test_a_relay_that_dies_after_claiming_loses_nothing(
         responses = [await intake.post("/api/v1/complaints", json=complaint_body(agency, n)) for n in range(3)]
     codes = [r.json()["code"] for r in responses]
 
-    short_lease = e2e_settings.model_copy(update={"relay_lease_seconds": 2, "relay_batch_size": 100})
+    short_lease = e2e_settings.with_changes(relay={"lease_seconds": 2, "batch_size": 100})
     async with httpx.AsyncClient() as client:
         doomed = Relay(sessionmaker, short_lease, client=client, sources=["intake"], name="doomed")
         claimed = await doomed._claim()  # claims, then "crashes": never sends, never settles

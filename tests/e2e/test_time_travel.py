@@ -60,7 +60,7 @@ async def test_a_late_step_is_warned_once_apologised_for_once_and_blamed_in_the_
     clock = TimeMachine(ARTIFACTS / "clock.txt")
     now = clock.set(vn(2026, 11, 23, 9, 0))  # Monday; Tuesday 24 Nov is Vietnam Culture Day
     stack.env.update({"MOTCUA_CLOCK_FILE": str(clock.path), "MOTCUA_TIMER_POLL_SECONDS": "0.2"})
-    settings = Settings(database_url=database_url, demo=True)
+    settings = Settings(demo=True).with_changes(db={"url": database_url})
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
         ward = await create_agency(session, level="commune")

@@ -88,10 +88,10 @@ async def test_the_citizen_sees_the_payment_and_the_demo_provider_settles_it(
 
 async def test_the_demo_provider_does_not_exist_outside_demo_mode(settings: Settings) -> None:
     production = {
-        "demo": False, "jwt_secret": SecretStr("a-production-secret-" + "x" * 32), "clock_file": None,
-        "webhook_allow_loopback": False,
+        "demo": False, "clock_file": None, "auth": {"jwt_secret": SecretStr("a-production-secret-" + "x" * 32)},
+        "webhooks": {"allow_loopback": False},
     }  # fmt: skip
-    app = create_app(settings.model_copy(update=production))
+    app = create_app(settings.with_changes(**production))
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         body = {"outcome": "succeeded", "amount_vnd": 1}

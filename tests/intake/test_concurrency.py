@@ -24,8 +24,8 @@ async def patient_intake(settings: Settings) -> AsyncIterator[httpx.AsyncClient]
     """An intake whose requests wait for a pooled connection as long as it takes, and whose one client may
     submit 200 dossiers: these tests are about codes and keys under concurrency, not about shedding load
     (tests/security/test_pool.py is) or the per-address limit (tests/security/test_anti_automation.py)."""
-    patient = {"db_pool_timeout_seconds": 60.0, "public_submissions_per_window": 1000}
-    app = create_intake(settings.model_copy(update=patient))
+    patient = settings.with_changes(db={"pool_timeout_seconds": 60.0}, public_writes={"submissions_per_window": 1000})
+    app = create_intake(patient)
     async with app.router.lifespan_context(app), new_client(app) as client:
         yield client
 

@@ -267,7 +267,7 @@ async def test_a_button_pressed_many_times_at_once_resolves_one_dossier(
     settings: Settings, spot: SpotDesk, bearer: Bearer, session: AsyncSession, travel: Callable[[datetime], None]
 ) -> None:
     travel(VISIT)
-    app = create_intake(settings.model_copy(update={"db_pool_timeout_seconds": 60.0}))
+    app = create_intake(settings.with_changes(db={"pool_timeout_seconds": 60.0}))
     headers = {**bearer(spot.signer), "Idempotency-Key": f"spot-{spot.desk.agency.code}"}
     async with app.router.lifespan_context(app), new_client(app) as client:
         responses = await asyncio.gather(

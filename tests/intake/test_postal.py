@@ -40,7 +40,7 @@ _ADDRESSES = itertools.count(1)
 
 @pytest.fixture(scope="module")
 async def postal_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"postal_webhook_secret": SecretStr(POSTAL_SECRET)}))
+    app = create_app(settings.with_changes(postal={"webhook_secret": SecretStr(POSTAL_SECRET)}))
     async with app.router.lifespan_context(app):
         yield app
 

@@ -54,8 +54,8 @@ def vn(*args: int) -> datetime:
 
 @pytest.fixture(scope="module")
 async def hooks_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    configured = settings.model_copy(
-        update={"postal_webhook_secret": SecretStr(POSTAL_SECRET), "payment_webhook_secret": SecretStr(PAYMENT_SECRET)}
+    configured = settings.with_changes(
+        postal={"webhook_secret": SecretStr(POSTAL_SECRET)}, payment={"webhook_secret": SecretStr(PAYMENT_SECRET)}
     )
     app = create_app(configured)
     async with app.router.lifespan_context(app):

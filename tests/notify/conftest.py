@@ -47,22 +47,20 @@ def gateway() -> Iterator[FakeGateway]:
 
 @pytest.fixture(scope="session")
 def notify_settings(settings: Settings, smtp: SmtpSink, gateway: FakeGateway) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_port": smtp.port,
-            "sms_gateway_url": gateway.url + "/sms",
-            "sms_webhook_secret": SecretStr(SMS_SECRET),
-            "postal_api_secret": SecretStr(POSTAL_API_SECRET),
-            "webhook_signing_secret": SecretStr(SIGNING_SECRET),
-            "notify_backoff_base_seconds": 0.05,
-            "notify_backoff_max_seconds": 0.2,
-            "notify_max_attempts": 5,
-            "webhook_max_attempts": 4,
-            "notify_lease_seconds": 5,
-            "notify_send_timeout_seconds": 2.0,
-            "notify_email_per_second": 1000.0,
-            "notify_sms_per_second": 1000.0,
-        }
+    return settings.with_changes(
+        smtp={"port": smtp.port},
+        sms={"gateway_url": gateway.url + "/sms", "webhook_secret": SecretStr(SMS_SECRET)},
+        postal={"api_secret": SecretStr(POSTAL_API_SECRET)},
+        webhooks={"signing_secret": SecretStr(SIGNING_SECRET), "max_attempts": 4},
+        notify={
+            "backoff_base_seconds": 0.05,
+            "backoff_max_seconds": 0.2,
+            "max_attempts": 5,
+            "lease_seconds": 5,
+            "send_timeout_seconds": 2.0,
+            "email_per_second": 1000.0,
+            "sms_per_second": 1000.0,
+        },
     )
 
 

@@ -98,7 +98,7 @@ async def test_failing_for_good_is_failed_listed_and_resendable(
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
     await drain(sender, sessionmaker, world.dossier)
     sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
-    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify_max_attempts)
+    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify.max_attempts)
     assert sms.failed_at is not None
     assert sms.last_error is not None
     assert sms.last_error.startswith("HTTP 500")
@@ -159,7 +159,7 @@ async def test_the_sms_rate_is_kept_by_two_senders_together(
     gateway: FakeGateway,
 ) -> None:
     rate = 20.0
-    limited = notify_settings.model_copy(update={"notify_sms_per_second": rate})
+    limited = notify_settings.with_changes(notify={"sms_per_second": rate})
     worlds = [await create_world(session, email=None) for _ in range(30)]
     await session.commit()
     for world in worlds:
@@ -183,7 +183,7 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, session, email=None)
     phone = str(world.dossier.applicant_phone)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead")
@@ -232,7 +232,7 @@ async def test_sms_waits_queued_while_no_gateway_is_configured(
     session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    unconfigured = notify_settings.model_copy(update={"sms_gateway_url": None})
+    unconfigured = notify_settings.with_changes(sms={"gateway_url": None})
     world = await _received(client, notify_settings, session)
     sender = sender_for(sessionmaker, unconfigured, world.dossier)
     assert set(sender.channels) == {"email", "in_app"}
@@ -251,7 +251,7 @@ async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_s
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
@@ -281,7 +281,7 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")
@@ -319,8 +319,8 @@ async def test_an_email_whose_send_times_out_during_its_handover_commit_never_re
 ) -> None:
     """A busy database holds the handover's commit past the send timeout: the send gives up and the
     message is sent again later, so the late commit must not finish the first copy at the server."""
-    short = notify_settings.model_copy(
-        update={"notify_lease_seconds": 4, "notify_send_timeout_seconds": 1.0, "notify_backoff_base_seconds": 0.1}
+    short = notify_settings.with_changes(
+        notify={"lease_seconds": 4, "send_timeout_seconds": 1.0, "backoff_base_seconds": 0.1}
     )
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)

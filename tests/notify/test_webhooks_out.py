@@ -163,10 +163,10 @@ async def test_failed_deliveries_are_listed_and_replayed(
         failed = (await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", params={"status": "failed"},
                                    headers=admin)).json()  # fmt: skip
         [entry] = failed["items"]
-        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhook_max_attempts, 500)
+        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhooks.max_attempts, 500)
         assert entry["last_error"].startswith("HTTP 500")
         assert entry["failed_at"]
-        assert len(broken.requests()) == notify_settings.webhook_max_attempts
+        assert len(broken.requests()) == notify_settings.webhooks.max_attempts
 
         state["up"] = True
         replayed = await client.post(f"/api/v1/webhook-deliveries/{entry['id']}/replay", headers=admin)
@@ -208,7 +208,7 @@ async def test_subscriptions_are_checked(
 
 @pytest.fixture(scope="module")
 async def intake_with_postal(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_intake(settings.model_copy(update={"postal_webhook_secret": SecretStr(POSTAL_SECRET)}))
+    app = create_intake(settings.with_changes(postal={"webhook_secret": SecretStr(POSTAL_SECRET)}))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -252,7 +252,7 @@ async def test_the_postal_operator_is_asked_for_a_pickup_and_its_webhooks_move_t
     intake_with_postal: FastAPI,
 ) -> None:
     operator = serve(servers, lambda seen: (202, {"request_id": "VNP-1"}))
-    postal = notify_settings.model_copy(update={"postal_api_url": operator.url + "/v1/requests"})
+    postal = notify_settings.with_changes(postal={"api_url": operator.url + "/v1/requests"})
     async with sessionmaker() as db, db.begin():
         await ensure_postal_subscription(db, postal)
         subscription = await db.scalar(select(WebhookSubscription).where(WebhookSubscription.name == "postal"))

@@ -29,7 +29,7 @@ def routing_url(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def routing_settings(routing_url: str, settings: Settings) -> Settings:
-    return settings.model_copy(update={"database_url": routing_url})
+    return settings.with_changes(db={"url": routing_url})
 
 
 @pytest.fixture(scope="module")

@@ -39,10 +39,10 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 def app_with() -> Callable[..., Any]:
-    """``async with app_with("intake", settings, db_pool_size=1, …) as app``: an app with changed settings."""
+    """``async with app_with("intake", settings, db={"pool_size": 1}, …) as app``: an app with changed settings."""
 
     def make(service: str, base: Settings, **changes: Any) -> Any:
-        settings = base.model_copy(update=changes)
+        settings = base.with_changes(**changes)
         factory = {"intake": create_intake, "workflow": create_workflow}[service]
         return running(factory(settings))
 

@@ -33,12 +33,8 @@ def assert_throttled(response: httpx.Response) -> None:
 @pytest.fixture(scope="module")
 async def strict_intake(settings: Settings) -> AsyncIterator[FastAPI]:
     """intake_api with small limits, to reach them in a few requests."""
-    strict = settings.model_copy(
-        update={
-            "public_citizen_writes_per_window": 3,
-            "public_tracking_per_window": 3,
-            "public_complaints_per_window": 2,
-        }
+    strict = settings.with_changes(
+        public_writes={"citizen_writes_per_window": 3, "tracking_per_window": 3, "complaints_per_window": 2}
     )
     app = create_intake(strict)
     async with app.router.lifespan_context(app):
@@ -68,7 +64,7 @@ async def test_one_address_submits_at_most_the_hourly_limit_of_dossiers_others_a
     await session.commit()
     travel(NOW)
     async with new_client(intake_app) as bot, new_client(intake_app) as citizen:
-        for _ in range(settings.public_submissions_per_window):
+        for _ in range(settings.public_writes.submissions_per_window):
             assert (await bot.post("/api/v1/dossiers", json=submission(desk))).status_code == 201
         refused = await bot.post("/api/v1/dossiers", json=submission(desk))
         assert_throttled(refused)

@@ -71,7 +71,7 @@ async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
 
 @pytest.fixture
 async def one_render_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_intake(settings.model_copy(update={"pdf_workers": 1, "pdf_queue": 0}))
+    app = create_intake(settings.with_changes(edge={"pdf_workers": 1, "pdf_queue": 0}))
     async with app.router.lifespan_context(app):
         yield app
 

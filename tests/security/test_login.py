@@ -38,8 +38,8 @@ async def test_a_stranger_cannot_keep_the_admin_locked_out(
     travel(start)
     strangers = [await _login(workflow_app, admin.username, f"đoán {n}") for n in range(30)]  # 30 addresses
     assert set(strangers) <= {401, 429}
-    assert strangers.count(401) == settings.login_account_free_failures + 1  # then one guess per spacing
-    travel(start + timedelta(seconds=settings.login_account_spacing_seconds))
+    assert strangers.count(401) == settings.login.account_free_failures + 1  # then one guess per spacing
+    travel(start + timedelta(seconds=settings.login.account_spacing_seconds))
     assert await _login(workflow_app, admin.username, "mật khẩu thật") == 200
 
 
@@ -52,17 +52,17 @@ async def test_password_spraying_from_one_address_is_limited(
     sprayer = address()
     answers = [
         await _login(workflow_app, f"{victims[n % 3].username}{n}", "Matkhau@123", sprayer)
-        for n in range(settings.login_address_failures + 5)
+        for n in range(settings.login.address_failures + 5)
     ]
-    assert answers[: settings.login_address_failures] == [401] * settings.login_address_failures
-    assert set(answers[settings.login_address_failures :]) == {429}
+    assert answers[: settings.login.address_failures] == [401] * settings.login.address_failures
+    assert set(answers[settings.login.address_failures :]) == {429}
     assert await _login(workflow_app, victims[0].username, "correct horse") == 200  # from their own address
 
 
 async def test_concurrent_wrong_guesses_cannot_race_past_the_limit(workflow_app: FastAPI, settings: Settings) -> None:
     attacker = address()
     answers = await asyncio.gather(*(_login(workflow_app, f"nobody.{n}", "x", attacker) for n in range(40)))
-    assert answers.count(401) <= settings.login_address_failures
+    assert answers.count(401) <= settings.login.address_failures
     assert set(answers) <= {401, 429, 503}
 
 
@@ -105,8 +105,8 @@ async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
     demo.demo = True
     await session.commit()
     production = {
-        "demo": False, "jwt_secret": SecretStr("a-production-secret-" + "x" * 32), "clock_file": None,
-        "webhook_allow_loopback": False,
+        "demo": False, "clock_file": None, "auth": {"jwt_secret": SecretStr("a-production-secret-" + "x" * 32)},
+        "webhooks": {"allow_loopback": False},
     }  # fmt: skip
     async with app_with("workflow", settings, **production) as real:
         assert await _login(real, demo.username, "demo") == 401
@@ -116,5 +116,8 @@ async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
 
 def test_a_short_secret_refuses_to_start() -> None:
     with pytest.raises(RuntimeError, match="at least 32 bytes"):
-        Settings(jwt_secret=SecretStr("x" * 31), demo=True).refuse_unsafe_start()  # type: ignore[call-arg]
-    Settings(jwt_secret=SecretStr("x" * 32), demo=False, webhook_allow_loopback=False).refuse_unsafe_start()  # type: ignore[call-arg]
+        Settings(demo=True).with_changes(auth={"jwt_secret": SecretStr("x" * 31)}).refuse_unsafe_start()
+    production = Settings(demo=False).with_changes(
+        auth={"jwt_secret": SecretStr("x" * 32)}, webhooks={"allow_loopback": False}
+    )
+    production.refuse_unsafe_start()

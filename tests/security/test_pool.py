@@ -26,7 +26,7 @@ async def test_a_pool_of_one_connection_serves_every_failing_request(
     officer = await create_staff(session, agency=desk.agency, roles=("counter",), password="right one")
     await session.commit()
     officer_name = officer.username
-    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3.0}
+    tight = {"db": {"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 3.0}}
     async with app_with("intake", settings, **tight) as intake, app_with("workflow", settings, **tight) as workflow:
         async with client_at(intake) as citizen:
             created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
@@ -61,7 +61,7 @@ async def test_a_pool_of_one_connection_serves_every_failing_request(
 
 
 async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Settings, app_with: Any) -> None:
-    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 0.3}
+    tight = {"db": {"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 0.3}}
     async with app_with("intake", settings, **tight) as intake, intake.state.engine.connect() as held:
         await held.exec_driver_sql("SELECT 1")  # someone holds the only connection
         async with client_at(intake) as citizen:
@@ -76,7 +76,7 @@ async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Set
 
 
 async def test_pool_size_overflow_and_timeout_are_settings() -> None:
-    settings = Settings(db_pool_size=7, db_max_overflow=3, db_pool_timeout_seconds=1.5)  # type: ignore[call-arg]
+    settings = Settings().with_changes(db={"pool_size": 7, "max_overflow": 3, "pool_timeout_seconds": 1.5})
     from services.core.db import create_engine
 
     engine = create_engine(settings, application_name="motcua-test")

@@ -134,7 +134,7 @@ async def test_idempotency_records_expire_and_the_worker_purges_them(
         row = await session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
         assert row is not None
         assert row.expires_at - row.created_at >= timedelta(hours=23, minutes=59)
-        assert row.expires_at <= now + timedelta(seconds=settings.idempotency_ttl_seconds, minutes=1)
+        assert row.expires_at <= now + timedelta(seconds=settings.idempotency.ttl_seconds, minutes=1)
 
         # a day later the key is forgotten: the same request is a new one
         travel(now + timedelta(hours=24, minutes=1))

@@ -124,9 +124,9 @@ async def test_a_token_for_one_purpose_is_refused_for_another(
     settings: Settings, workflow_app: FastAPI, intake_app: FastAPI
 ) -> None:
     # a token signed with the master secret itself (the old single key) is refused
-    claims = {"iss": settings.jwt_issuer, "sub": "x", "roles": ["admin"], "iat": int(time.time()),
+    claims = {"iss": settings.auth.jwt_issuer, "sub": "x", "roles": ["admin"], "iat": int(time.time()),
               "exp": int(time.time()) + 600, "aud": "motcua:staff"}  # fmt: skip
-    master_signed = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    master_signed = jwt.encode(claims, settings.auth.jwt_secret.get_secret_value(), algorithm="HS256")
     # a service token cannot act as staff, and a staff token cannot claim the service role
     as_service = service_token(settings, "intake")
     forged_role, _ = issue_token(
@@ -142,7 +142,7 @@ async def test_a_token_for_one_purpose_is_refused_for_another(
         forged = await intake.post("/internal/v1/events", json={}, headers={"Authorization": f"Bearer {forged_role}"})
         assert forged.status_code == 401
     assert purpose_key(settings, "staff-token") != purpose_key(settings, "service-token")
-    assert purpose_key(settings, "tracking") != settings.jwt_secret.get_secret_value().encode()
+    assert purpose_key(settings, "tracking") != settings.auth.jwt_secret.get_secret_value().encode()
 
 
 async def test_the_tracking_hmac_does_not_use_the_token_key(
@@ -156,6 +156,6 @@ async def test_the_tracking_hmac_does_not_use_the_token_key(
     async with client_at(intake_app) as citizen:
         created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
     stored = await session.scalar(select(Dossier.secret_hash).where(Dossier.code == created["code"]))
-    for key in (settings.jwt_secret.get_secret_value().encode(), purpose_key(settings, "staff-token")):
+    for key in (settings.auth.jwt_secret.get_secret_value().encode(), purpose_key(settings, "staff-token")):
         message = f"tracking:{created['code']}:{created['secret'].replace('-', '')}".encode()
         assert stored != hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -88,14 +88,11 @@ def receiver(receivers: list[Receiver], **kwargs: Any) -> Receiver:
 @pytest.fixture(scope="module")
 def strict_settings(notify_settings: Settings) -> Settings:
     """Production rules: demo off (https only), no loopback allowance, one partner network allowed."""
-    return notify_settings.model_copy(
-        update={
-            "demo": False,
-            "clock_file": None,
-            "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes"),
-            "webhook_allow_loopback": False,
-            "webhook_allowed_networks": "10.20.0.0/16",
-        }
+    return notify_settings.with_changes(
+        demo=False,
+        clock_file=None,
+        auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        webhooks={"allow_loopback": False, "allowed_networks": "10.20.0.0/16"},
     )
 
 
@@ -156,7 +153,7 @@ async def test_an_allowed_partner_network_is_accepted(strict: httpx.AsyncClient,
 async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_address(
     client: httpx.AsyncClient, notify_settings: Settings
 ) -> None:
-    database = make_url(notify_settings.resolved_database_url())
+    database = make_url(notify_settings.db.resolved_url())
     url = f"http://{database.host}:{database.port or 5432}/"
     response = await client.post("/api/v1/webhook-subscriptions", json=subscription(url),
                                  headers=bearer_for(notify_settings))  # fmt: skip
@@ -166,7 +163,7 @@ async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_a
 
 async def settle(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, ids: list[uuid.UUID]) -> None:
     """Run a dispatcher for these subscriptions until none of their deliveries is due."""
-    quick = settings.model_copy(update={"webhook_max_attempts": 1})
+    quick = settings.with_changes(webhooks={"max_attempts": 1})
     async with Dispatcher(sessionmaker, quick, subscription_ids=ids) as dispatcher:
         for _ in range(200):
             await dispatcher.run_once()
@@ -213,7 +210,7 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
                                        event_types=["dossier.resolved"])  # fmt: skip
     answering = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{chatty.port}/hooks",
                                           event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"webhook_allow_loopback": False})
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False})
     try:
         world = await create_world(session)
         await session.commit()
@@ -249,7 +246,7 @@ async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
     plain = receiver(receivers)
     hook = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{plain.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"demo": False, "webhook_allowed_networks": "127.0.0.1/32"})
+    production = notify_settings.with_changes(demo=False, webhooks={"allowed_networks": "127.0.0.1/32"})
     try:
         world = await create_world(session)
         await session.commit()
@@ -262,10 +259,12 @@ async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
                                 headers=bearer_for(notify_settings))).json()["items"]  # fmt: skip
     assert (entry["status"], entry["last_error"]) == ("failed", "refused: insecure_scheme")
     with pytest.raises(RuntimeError, match="POSTAL_API_URL"):
-        production.model_copy(update={"postal_api_url": "http://post.example.vn/api", "clock_file": None,
-                                      "webhook_allow_loopback": False,
-                                      "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")}
-                              ).refuse_unsafe_start()  # fmt: skip
+        production.with_changes(
+            clock_file=None,
+            postal={"api_url": "http://post.example.vn/api"},
+            webhooks={"allow_loopback": False},
+            auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        ).refuse_unsafe_start()
 
 
 async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
@@ -290,9 +289,7 @@ async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
 
     monkeypatch.setattr(loop, "getaddrinfo", rebinding)
     # production rules, the partner's address allowed by the operator, the rest of loopback not
-    production = notify_settings.model_copy(
-        update={"webhook_allow_loopback": False, "webhook_allowed_networks": "127.0.0.1/32"}
-    )
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False, "allowed_networks": "127.0.0.1/32"})
     hook = await stored_subscription(sessionmaker, url=f"http://partner.rebind.test:{partner.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
     try:

@@ -40,7 +40,7 @@ async def post_transition(
 ) -> DossierOut:  # fmt: skip
     """Move the dossier: an action its state and the caller's role allow, or a 409/403 problem."""
     dossier = await dossier_for(session, code, actor, lock=True)
-    policy = WarningPolicy(settings.sla_warning_seconds)
+    policy = WarningPolicy(settings.sla.warning_seconds)
     await transition(session, dossier, body, actor, now=clock.now(), policy=policy)
     resource = f"POST /api/v1/dossiers/{code}/transitions"
     entry = audit_entry(
