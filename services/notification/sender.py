@@ -16,7 +16,9 @@ status); the channels, the rate, the handover and the group commit below are the
   ``failed``: listed and re-sendable, never dropped.
 - **Rate** — per channel, ``notify_<channel>_per_second`` shared by every sender: slots are taken
   from ``notification_rate`` (GCRA: one row per channel holding the next free instant), so two
-  senders together still keep to the limit.
+  senders together still keep to the limit. A message goes out within one slot of its own instant
+  or not at all: one that wakes later (a stalled event loop, a busy machine) is released unsent
+  and takes a new slot in the next round, so a late batch never arrives as a burst.
 
 - **Handover** (email) — the channel writes the whole message but its final ``.`` line, then asks
   ``handover(finish)``: ``handed_over_at`` is committed (group commit, only while this sender's lease
@@ -275,6 +277,11 @@ class Sender:
         timeout = self.settings.notify.send_timeout_seconds
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
             await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
+            return
+        if rate is not None and time.monotonic() - at > 1.0 / rate:
+            # woken more than a slot late (a stalled loop): sent now it would bunch with the sends on time
+            # after it and break the rate at the gateway; the slot is lost, the row takes a new one
+            await self._settle("release", id=item.id)
             return
 
         handed_over = False
