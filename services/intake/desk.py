@@ -1,6 +1,7 @@
-"""The one-stop desk's own views: online submissions waiting for the check, and one dossier as the desk
+"""The one-stop desk's own views and decisions: online submissions waiting for the check, and one dossier as the desk
 sees it (the applicant, the documents received, the procedure's checklist, the running clocks in working
-time and the post's shipments) for the staff SPA.
+time and the post's shipments) for the staff SPA; accepting, refusing, asking for a supplement, asking
+the post to deliver a result again — each on a dossier the one access rule lets the caller act on now.
 
 Reading the desk view shows the applicant's personal data, so it is an audited read (the line is written
 in the request's transaction, with the view).
@@ -18,13 +19,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.store import calendar_for
 from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
+from services.core.config import Settings
 from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_LABELS_VI, DossierStatus, RoleCode
 from services.intake import dossiers as intake
 from services.intake import postal
-from services.intake.schemas import DocumentOut, ShipmentOut
-from services.intake.views import appointment, documents, shipments, status_fields
+from services.intake.schemas import DecisionIn, DocumentOut, DossierOut, RefusalIn, ShipmentOut, SupplementRequestIn
+from services.intake.submission import policy
+from services.intake.views import appointment, documents, dossier_out, shipments, status_fields
 from services.models import Document, Dossier, Procedure, ProcedureDocument, ProcedureVersion, SlaTimer
-from services.workflow.access import dossier_for
+from services.workflow.access import dossier_for, dossier_to_act_on
 
 Waiting = Literal["submitted", "awaiting_supplement"]
 
@@ -221,3 +224,41 @@ async def desk_dossier(
         ],
         postal_returned=await postal.returned_shipment(session, dossier) is not None,
     )
+
+
+# --- the desk's decisions --------------------------------------------------------------------------
+
+
+async def accept(
+    session: AsyncSession, settings: Settings, code: str, actor: Actor, body: DecisionIn, *, now: datetime
+) -> DossierOut:
+    """Accept an online submission: received, its clock started by the receipt rules."""
+    dossier = await dossier_to_act_on(session, code, actor, "accept")
+    await intake.accept(session, dossier, actor=actor, now=now, policy=policy(settings), comment=body.comment)
+    return await dossier_out(session, dossier)
+
+
+async def refuse(session: AsyncSession, code: str, actor: Actor, body: RefusalIn, *, now: datetime) -> DossierOut:
+    """Refuse a submission before receipt, with the reasons (Mẫu 03)."""
+    dossier = await dossier_to_act_on(session, code, actor, "refuse")
+    await intake.refuse(session, dossier, actor=actor, now=now, reasons=body.reasons)
+    return await dossier_out(session, dossier)
+
+
+async def request_supplement(
+    session: AsyncSession, code: str, actor: Actor, body: SupplementRequestIn, *, now: datetime
+) -> DossierOut:
+    """Ask the citizen for missing or corrected documents (Mẫu 02); a running clock pauses."""
+    dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
+    items = [item.model_dump() for item in body.items]
+    await intake.request_supplement(session, dossier, actor=actor, now=now, items=items)
+    return await dossier_out(session, dossier)
+
+
+async def postal_redelivery(
+    session: AsyncSession, code: str, actor: Actor, body: DecisionIn, *, now: datetime
+) -> DossierOut:
+    """Ask the post to deliver again a result it brought back to the desk."""
+    dossier = await dossier_to_act_on(session, code, actor, "request_redelivery")
+    await postal.request_redelivery(session, dossier, actor=actor, now=now, comment=body.comment)
+    return await dossier_out(session, dossier)
