@@ -46,27 +46,21 @@ Delegated = Annotated[Actor, Depends(require_roles(ON_THE_SPOT_ROLE))]
 Code = Annotated[str, Path(max_length=64)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)]
 
-_MULTIPART_DOC = {
-    "requestBody": {
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SubmissionIn"}},
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {
-                        "data": {"type": "string", "description": "the SubmissionIn JSON"},
-                        "D01": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "a file per required document code",
-                        },
-                    },
-                    "required": ["data"],
-                }
-            },
+
+def _body(model: str, files: dict[str, str] | None = None) -> dict[str, Any]:
+    """The OpenAPI request body of a creation: the model as JSON, or (``files``: field → description) as
+    multipart with a ``data`` part holding that JSON and the files."""
+    content: dict[str, Any] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{model}"}}}
+    if files is not None:
+        binary = {field: {"type": "string", "format": "binary", "description": text} for field, text in files.items()}
+        content["multipart/form-data"] = {
+            "schema": {
+                "type": "object",
+                "properties": {"data": {"type": "string", "description": f"the {model} JSON"}, **binary},
+                "required": ["data"],
+            }
         }
-    }
-}
+    return {"requestBody": {"content": content}}
 
 
 def _answered(answer: Answer) -> JSONResponse:
@@ -80,7 +74,7 @@ def _answered(answer: Answer) -> JSONResponse:
     status_code=status.HTTP_201_CREATED,
     response_model=DossierOut,
     responses=problem_responses(404, 409, 413, 422, 429),
-    openapi_extra=_MULTIPART_DOC,
+    openapi_extra=_body("SubmissionIn", {"D01": "a file per required document code"}),
     dependencies=[per_address(PublicWrite.SUBMISSIONS)],
 )
 async def submit_online(
@@ -97,11 +91,7 @@ async def submit_online(
     status_code=status.HTTP_201_CREATED,
     response_model=DossierOut,
     responses=problem_responses(401, 403, 404, 409, 422),
-    openapi_extra={
-        "requestBody": {
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/CounterSubmissionIn"}}}
-        }
-    },
+    openapi_extra=_body("CounterSubmissionIn"),
 )
 async def submit_at_counter(
     request: Request,
@@ -122,24 +112,7 @@ async def submit_at_counter(
     status_code=status.HTTP_201_CREATED,
     response_model=OnTheSpotOut,
     responses=problem_responses(401, 403, 404, 409, 413, 422),
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": {"$ref": "#/components/schemas/OnTheSpotIn"}},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "data": {"type": "string", "description": "the OnTheSpotIn JSON"},
-                            "D01": {"type": "string", "format": "binary", "description": "a file per document code"},
-                            RESULT_FIELD: {"type": "string", "format": "binary", "description": "a result file"},
-                        },
-                        "required": ["data"],
-                    }
-                },
-            }
-        }
-    },
+    openapi_extra=_body("OnTheSpotIn", {"D01": "a file per document code", RESULT_FIELD: "a result file"}),
 )
 async def resolve_at_counter(
     request: Request,

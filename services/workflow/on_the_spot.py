@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core import idempotency
-from services.core.audit import Origin, audit_entry, record
+from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
@@ -51,7 +51,7 @@ from services.intake import dossiers as intake
 from services.intake.documents import attach
 from services.intake.notes import fixed
 from services.intake.schemas import CounterSubmissionIn, DossierOut
-from services.intake.submission import SEALED, Parsed, policy
+from services.intake.submission import SEALED, Parsed, policy, record_filing
 from services.intake.views import dossier_out
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
@@ -209,13 +209,7 @@ async def file_on_the_spot(
         results = [upload for upload in parsed.uploads if upload.field == RESULT_FIELD]
         attach(session, settings, dossier, inputs, kind="input", now=now, staff_id=actor.staff_id)
         attach(session, settings, dossier, results, kind="result", now=now, staff_id=actor.staff_id)
-        record(
-            session,
-            audit_entry(
-                service="intake", action="create", resource=origin.route, origin=origin, actor=actor,
-                dossier_id=dossier.id,
-            ),
-        )  # fmt: skip
+        record_filing(session, origin, actor, dossier)
         await session.flush()
         base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
         return OnTheSpotOut(
