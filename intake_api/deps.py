@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from services.core.audit import Origin
 from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.net import client_address
 from services.intake.citizen import Citizen
@@ -18,9 +17,4 @@ async def _citizen(
     return Citizen(session, counters, settings, client_address(request), clock.now())
 
 
-async def _origin(request: Request) -> Origin:
-    return Origin.of(request)
-
-
 CitizenDep = Annotated[Citizen, Depends(_citizen)]
-OriginDep = Annotated[Origin, Depends(_origin)]

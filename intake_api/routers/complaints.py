@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, status
 
-from intake_api.deps import OriginDep
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, require_roles
+from services.core.deps import ClockDep, OriginDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.core.throttle import PublicWrite, per_address
 from services.domain.vocabulary import COMPLAINT_ROLES

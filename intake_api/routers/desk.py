@@ -7,8 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from intake_api.deps import OriginDep
-from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
+from services.core.deps import ClockDep, CounterActor, OriginDep, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.intake import desk
 from services.intake.desk import DeskDossierOut, Waiting, WaitingOut

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, status
 from fastapi.responses import FileResponse, JSONResponse
 
-from intake_api.deps import CitizenDep, OriginDep
+from intake_api.deps import CitizenDep
 from intake_api.routers.submission import parse
 from services.core.auth import Actor
 from services.core.deps import (
     ActingActor,
     ClockDep,
     CounterActor,
+    OriginDep,
     SessionDep,
     SettingsDep,
     StaffActor,

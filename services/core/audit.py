@@ -33,6 +33,7 @@ class Origin:
     The router takes it from the request (``Origin.of``) so that a service writes its own audit line
     without being handed the HTTP request."""
 
+    service: str  # the service answering: intake, workflow or notify
     route: str  # "POST /api/v1/dossiers": the method and the path as called
     client_ip: str | None
     user_agent: str | None
@@ -40,7 +41,12 @@ class Origin:
     @classmethod
     def of(cls, request: Request) -> Origin:
         ip, user_agent = _client(request)
-        return cls(route=f"{request.method} {request.url.path}", client_ip=ip, user_agent=user_agent)
+        return cls(
+            service=request.app.state.service_name,
+            route=f"{request.method} {request.url.path}",
+            client_ip=ip,
+            user_agent=user_agent,
+        )
 
 
 def audit_entry(
@@ -77,11 +83,11 @@ def record(session: AsyncSession, entry: AuditLog) -> None:
     session.add(entry)
 
 
-def record_printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
+def record_printed(session: AsyncSession, origin: Origin, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
     """A printed form holds the applicant's personal data: the print is a read of the dossier."""
     entry = audit_entry(
-        service=request.app.state.service_name, action="read", resource=f"{request.method} {request.url.path}",
-        request=request, actor=actor, dossier_id=dossier_id, detail={"form": form},
+        service=origin.service, action="read", resource=origin.route, origin=origin, actor=actor,
+        dossier_id=dossier_id, detail={"form": form},
     )  # fmt: skip
     record(session, entry)
 
