@@ -12,6 +12,7 @@ from services.core.errors import problem_responses
 from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
 from services.intake import printing
+from services.intake.printing import IntakeForm
 from services.intake.schemas import ReceiptIn
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
@@ -52,6 +53,14 @@ async def receipt(
     return _pdf(pdf, f"{code}-01.pdf")
 
 
+async def _dossier_form(
+    session: SessionDep, code: str, actor: StaffActor, origin: OriginDep, offload: OffloadDep, clock: ClockDep,
+    form: IntakeForm,
+) -> Response:  # fmt: skip
+    pdf = await printing.print_form(session, code, actor, form=form, origin=origin, offload=offload, now=clock.now())
+    return _pdf(pdf, f"{code}-{form}.pdf")
+
+
 @router.get(
     "/dossiers/{code}/forms/supplement.pdf",
     response_class=Response,
@@ -61,11 +70,7 @@ async def supplement(
     code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, origin: OriginDep, offload: OffloadDep
 ) -> Response:
     """Mẫu 02: the request to supplement or complete the dossier (audited)."""
-    pdf = await printing.print_for_staff(
-        session, code, actor, form="02", render=printing.supplement_pdf, origin=origin, offload=offload,
-        now=clock.now(),
-    )  # fmt: skip
-    return _pdf(pdf, f"{code}-02.pdf")
+    return await _dossier_form(session, code, actor, origin, offload, clock, "02")
 
 
 @router.get(
@@ -77,11 +82,7 @@ async def refusal(
     code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, origin: OriginDep, offload: OffloadDep
 ) -> Response:
     """Mẫu 03: the refusal with its reasons (audited)."""
-    pdf = await printing.print_for_staff(
-        session, code, actor, form="03", render=printing.refusal_pdf, origin=origin, offload=offload,
-        now=clock.now(),
-    )  # fmt: skip
-    return _pdf(pdf, f"{code}-03.pdf")
+    return await _dossier_form(session, code, actor, origin, offload, clock, "03")
 
 
 @router.get(

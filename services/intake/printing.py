@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -273,3 +273,17 @@ async def record_book_for_staff(
         ),
     )  # fmt: skip
     return pdf
+
+
+IntakeForm = Literal["02", "03"]
+
+
+async def print_form(
+    session: AsyncSession, code: str, actor: Actor, *, form: IntakeForm, origin: Origin, offload: ProcessOffload,
+    now: datetime,
+) -> bytes:  # fmt: skip
+    """Form 02 (supplement request) or 03 (refusal) of a dossier the caller may see; the print is audited."""
+    render: Renderer = supplement_pdf if form == "02" else refusal_pdf
+    return await print_for_staff(
+        session, code, actor, form=form, render=render, origin=origin, offload=offload, now=now
+    )
