@@ -1,5 +1,6 @@
-"""Paying a fee online from the citizen portal: the payments asked of a dossier, for the holder of the
-secret, and — in demo mode only — a stand-in for the payment provider's checkout.
+"""Fees from the request to the checkout: staff ask the applicant to pay (on a dossier the one access
+rule lets them act on now), the holder of the secret looks up what is asked, and — in demo mode only —
+a stand-in for the payment provider's checkout pays it.
 
 The stand-in does what the real provider does: it signs a ``payment.succeeded`` / ``payment.failed`` event
 with the Standard Webhooks scheme and hands it to the same delivery path as ``POST /api/v1/webhooks/payment``
@@ -21,12 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks import Webhook
 
+from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import NotFound
 from services.core.validation import StrictModel
 from services.intake import payments, webhooks
 from services.intake.citizen import Citizen
 from services.models import Payment
+from services.workflow.access import dossier_to_act_on
 
 DEMO_PROVIDER_SECRET = "whsec_" + base64.b64encode(b"motcua-demo-payment-provider-key").decode()
 
@@ -40,6 +43,15 @@ class DemoCheckoutIn(StrictModel):
 class DemoCheckoutOut(BaseModel):
     outcome: str = Field(description="what the webhook delivery came to: applied, already_paid …")
     webhook_id: str
+
+
+async def ask(
+    session: AsyncSession, code: str, actor: Actor, body: payments.PaymentRequestIn, *, now: datetime
+) -> payments.PaymentOut:
+    """Ask the applicant to pay (default: the procedure's known fees); the dossier waits, its clock pauses."""
+    dossier = await dossier_to_act_on(session, code, actor, "request_payment")
+    payment = await payments.request_payment(session, dossier, actor=actor, now=now, data=body)
+    return payments.payment_out(dossier, payment)
 
 
 async def payments_of(citizen: Citizen, code: str, secret: str) -> list[payments.PaymentOut]:
