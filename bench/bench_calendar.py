@@ -22,12 +22,13 @@ from datetime import date, datetime, timedelta
 
 import holidays
 
+from bench.common import QUICK
 from services.calendar.working import DEFAULT_WEEKDAY_WINDOWS, HOUR, VN_TZ, WORKING_DAY, WorkingCalendar
 
 TARGET_RATIO = 50.0
 SPAN_WORKING_DAYS = 60
-INPUTS = 2000
-REPEATS = 7
+INPUTS = 200 if QUICK else 2000
+REPEATS = 2 if QUICK else 7
 SEED = 766  # Quyết định 766/QĐ-TTg
 FIRST = datetime(2025, 1, 1, tzinfo=VN_TZ)
 LAST = datetime(2027, 12, 31, 23, 59, tzinfo=VN_TZ)
@@ -160,7 +161,7 @@ def main() -> int:
     passed = report(f"add_working_days(start, {SPAN_WORKING_DAYS})", add_ours, add_naive, INPUTS)
     passed &= report("working_seconds_between(start, due)", between_ours, between_naive, INPUTS)
     print(f"\n{'PASS' if passed else 'FAIL'}")
-    return 0 if passed else 1
+    return 0 if passed or QUICK else 1
 
 
 if __name__ == "__main__":

@@ -24,13 +24,13 @@ import asyncpg
 import httpx
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
-from bench.common import run_on_fresh_database
+from bench.common import QUICK, run_on_fresh_database
 from services.core.config import Settings
 from services.notification.channels import Channel, EmailChannel, Outgoing, SmsChannel
 from services.notification.sender import Sender
 from tests.notify.fakes import FakeGateway, SmtpSink
 
-COUNT = int(os.environ.get("BENCH_NOTIFICATIONS", "1000"))
+COUNT = int(os.environ.get("BENCH_NOTIFICATIONS", "100" if QUICK else "1000"))
 SMTP_CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "4"))
 BODY = (
     "Kính gửi Quý ông/bà,\n\nHồ sơ 000.00.31.H26-261123-{n:04d} (Đăng ký khai sinh) đã được UBND phường Hồng Bàng "

@@ -36,18 +36,19 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bench.common import run_on_fresh_database
+from bench.common import QUICK, run_on_fresh_database
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
-from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.bulk import asyncpg_dsn, load
+from services.stats.bulk_input import BulkDossier, BulkStep
 from services.stats.medians import time_used_medians
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery, agency_subtree
 
 DATABASE = "motcua_bench_stats"
-DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "5000000"))
-STATS_RUNS = int(os.environ.get("BENCH_STATS_RUNS", "100"))
-NAIVE_RUNS = int(os.environ.get("BENCH_NAIVE_RUNS", "10"))
+DOSSIERS = int(os.environ.get("BENCH_STATS_DOSSIERS", "20000" if QUICK else "5000000"))
+STATS_RUNS = int(os.environ.get("BENCH_STATS_RUNS", "5" if QUICK else "100"))
+NAIVE_RUNS = int(os.environ.get("BENCH_NAIVE_RUNS", "2" if QUICK else "10"))
 START = datetime(2023, 1, 1, tzinfo=VN_TZ)
 SPAN = int((datetime(2026, 1, 1, tzinfo=VN_TZ) - START).total_seconds())
 NOW = datetime(2025, 12, 31, 16, 0, tzinfo=VN_TZ)

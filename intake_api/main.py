@@ -17,7 +17,8 @@ from intake_api.routers import (
 )
 from services.core.app import create_service_app
 from services.core.config import Settings
-from services.intake.schemas import CounterSubmissionIn, SecretIn, StaffUploadIn, SubmissionIn
+from services.dossier.schemas import CounterSubmissionIn, SubmissionIn
+from services.intake.schemas import SecretIn, StaffUploadIn
 from services.outbox.receiver import events_router
 from services.workflow.on_the_spot import OnTheSpotIn
 

@@ -2,8 +2,8 @@
 delivers outbound webhooks. Safe to run several at once."""
 
 from services.core.worker import run_worker
-from services.notification.outbound import webhook_task
 from services.notification.sender import sender_task
+from services.notification.webhook_dispatch import webhook_task
 from services.outbox.relay import relay_task
 
 

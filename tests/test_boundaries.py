@@ -1,5 +1,6 @@
 """`make lint`'s boundary check fails when one API imports another, the statistics import a feature,
-or a domain package imports the dev tooling (services.dev)."""
+a domain package imports the dev tooling (services.dev), or a layer of services/ imports a layer above
+it or a sibling of its own layer (the layers contract in pyproject.toml, pictured in README "Layout")."""
 
 from __future__ import annotations
 
@@ -55,3 +56,32 @@ def test_an_api_importing_another_breaks_the_lint(tmp_path: Path, offender: str,
     result = _lint(tmp_path)
     assert result.returncode != 0
     assert "BROKEN" in result.stdout
+
+
+LAYERS_CONTRACT = "services/ is layered"
+
+
+@pytest.mark.parametrize(
+    ("offender", "imported"),
+    [
+        ("services/calendar", "services.sla.clocks"),  # the cycle issue 13 removed (calendar admin -> sla)
+        ("services/core", "services.outbox.relay"),  # the worker runs tasks, it does not import them
+        ("services/dossier", "services.workflow.engine"),
+        ("services/intake", "services.workflow.engine"),  # siblings are independent
+        ("services/workflow", "services.intake.postal"),
+        ("services/notification", "services.workflow.dossiers"),
+        ("services/models", "services.core.config"),
+    ],
+)
+def test_a_layer_importing_a_higher_layer_or_a_sibling_breaks_the_lint(
+    tmp_path: Path, offender: str, imported: str
+) -> None:
+    _copy_tree(tmp_path)
+    # a lazy import, inside a function, is an import all the same
+    (tmp_path / offender / "sneaky.py").write_text(f"def later() -> None:\n    import {imported}  # noqa: F401\n")
+    result = _lint(tmp_path)
+    assert result.returncode != 0
+    assert "Broken contracts" in result.stdout
+    broken = result.stdout.split("Broken contracts", 1)[1]
+    assert LAYERS_CONTRACT in broken, result.stdout
+    assert f"services.{offender.split('/')[1]}.sneaky -> {imported} (l.2)" in broken

@@ -190,7 +190,7 @@ NOTE_PLACEHOLDERS = {
 
 
 def test_every_system_note_code_has_its_sentence_in_both_languages() -> None:
-    from services.intake.notes import NOTE_CODES
+    from services.dossier.notes import NOTE_CODES
 
     for language in LANGUAGES:
         sentences = {

@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse
 from intake_api.deps import CitizenDep
 from services.core.deps import ClockDep, SessionDep, SettingsDep
 from services.core.errors import problem_responses
-from services.intake import checkout, payments
+from services.dossier.payments import PaymentOut
+from services.intake import checkout
 from services.intake.checkout import DemoCheckoutIn, DemoCheckoutOut
 from services.intake.schemas import SecretIn
 
@@ -28,7 +29,7 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
 @router.post("/dossiers/{code}/payments/lookup", responses=problem_responses(404, 422, 429))
 async def citizen_payments(
     code: Annotated[str, Path(max_length=64)], body: SecretIn, citizen: CitizenDep
-) -> list[payments.PaymentOut]:
+) -> list[PaymentOut]:
     """The payments asked of this dossier (oldest first), with their references, for the holder of the secret."""
     return await checkout.payments_of(citizen, code, body.secret)
 

@@ -25,21 +25,19 @@ from services.core.deps import (
 from services.core.errors import problem_responses
 from services.core.idempotency import Answer
 from services.core.throttle import PublicWrite, per_address
+from services.dossier.schemas import CounterSubmissionIn, DossierOut, SubmissionIn
+from services.dossier.steps import ON_THE_SPOT_ROLE
 from services.intake import applicant, desk, documents
 from services.intake.schemas import (
-    CounterSubmissionIn,
     DecisionIn,
-    DossierOut,
     FeedbackIn,
     RefusalIn,
     SecretIn,
     StaffUploadIn,
-    SubmissionIn,
     SupplementRequestIn,
     WithdrawIn,
 )
 from services.intake.submission import submit
-from services.workflow.engine import ON_THE_SPOT_ROLE
 from services.workflow.on_the_spot import RESULT_FIELD, OnTheSpotIn, OnTheSpotOut, file_on_the_spot
 
 router = APIRouter(prefix="/api/v1", tags=["dossiers"])

@@ -10,7 +10,8 @@ from services.core.auth import Actor
 from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.domain.vocabulary import PAYMENT_ROLES
-from services.intake import checkout, payments
+from services.dossier import payments
+from services.intake import checkout
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 PaymentStaff = Annotated[Actor, Depends(require_roles(*PAYMENT_ROLES))]

@@ -11,7 +11,9 @@ from services.core.audit import audit_entry, record
 from services.core.auth import Actor
 from services.core.deps import AdminActor, ClockDep, SessionDep
 from services.core.errors import problem_responses
-from services.intake.catalogue import (
+from services.intake.catalogue import catalogue_facets, get_procedure, local_today, public_agencies, search_procedures
+from services.intake.catalogue_admin import create_procedure, publish_version
+from services.intake.catalogue_schemas import (
     CatalogueFacets,
     CatalogueQuery,
     ProcedureCreate,
@@ -19,13 +21,6 @@ from services.intake.catalogue import (
     ProcedurePage,
     PublicAgency,
     VersionIn,
-    catalogue_facets,
-    create_procedure,
-    get_procedure,
-    local_today,
-    public_agencies,
-    publish_version,
-    search_procedures,
 )
 
 router = APIRouter(prefix="/api/v1/procedures", tags=["procedures"])

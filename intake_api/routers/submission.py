@@ -1,5 +1,5 @@
 """Parsing a submission: JSON, or multipart with a ``data`` JSON part and document files (the parsed
-form, ``Parsed``, is what the services take: services.intake.submission)."""
+form, ``Parsed``, is what the services take: services.dossier.filing)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from services.core.errors import Unprocessable
-from services.intake.documents import Upload
-from services.intake.files import MAX_FILE_BYTES, MAX_FILES
-from services.intake.submission import Parsed
+from services.dossier.documents import Upload
+from services.dossier.files import MAX_FILE_BYTES, MAX_FILES
+from services.dossier.filing import Parsed
 
 Model = TypeVar("Model", bound=BaseModel)
 

@@ -30,7 +30,8 @@ from services.calendar.working import WorkingCalendar
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
 from services.models import Dossier, ProcedureAgency, ProcedureVersion, Staff, StaffRole
-from services.stats.bulk import HISTORICAL, BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.bulk import HISTORICAL, asyncpg_dsn, load
+from services.stats.bulk_input import BulkDossier, BulkStep
 
 SEED = 2026
 DEFAULT_COUNT = 1200

@@ -1,27 +1,13 @@
 """Load the demo data (DESIGN "Demo data") into one session: agencies, roles, staff, procedures, workflows.
 
-The province is Thành phố Hải Phòng, whose decisions and fee resolutions most records of
-``data/procedures.json`` cite. Agency codes follow the national pattern of dossier codes
-(``000.<unit>.<agency>.H<province>``, as in ``000.17.22.H56``) but they are DEMO codes: ``H26``
-and every number below are made up and are not the real identifiers of Hải Phòng's agencies.
+What is loaded lives beside this loader: who is who (levels, agencies, roles, accounts) in
+``services.demo.directory``, the curated procedures and the workflow planned for each in
+``services.demo.procedures``. This module only turns them into rows.
 
 Choices worth knowing:
 
-- The province specialist and head (``chuyenvien``, ``lanhdao``) work at Văn phòng Đăng ký đất
-  đai (the land registration office of Sở Nông nghiệp và Môi trường), which resolves four of the
-  eight province-level demo procedures, one of them inter-agency (liên thông).
-- Police, tax and social insurance are central (vertical) agencies; they hang under the city's
-  root only so that the agency tree stays one tree. Liên thông partners named "Công an cấp xã",
-  "Thuế cơ sở" or "Đơn vị đo đạc" map to Công an thành phố, Thuế thành phố and Văn phòng Đăng ký
-  đất đai: their internal routing is outside the one-stop system.
-- Commune-level procedures are received and resolved by the ward that receives the dossier, so
-  their workflow steps leave ``agency_id`` null; residence procedures (Công an cấp xã) included.
-- Records without a time limit, or with one in calendar days, are skipped and listed in the report.
-  "Trong ngày" records with value 0 keep 0 working days and a single step at the desk. Two of them, the
-  certifications 2.000815 and 2.000884, are "4 tại chỗ" (``ON_THE_SPOT_PROCEDURES``): their template is
-  flagged ``on_the_spot`` and its step is for the delegation role ``on_the_spot``, which both ward counter
-  officers (``tiepnhan.xa``, ``tiepnhan.lechan``) hold.
 - ``postal_return`` null in the source (unknown) is stored as False, flagged in ``source``.
+- Every row is valid from ``TWO_TIER_SINCE`` (1 July 2025, when the two-tier local government began).
 
 The loader is idempotent: it looks rows up by their natural keys, inserts only what is missing and
 only flushes; ``python -m services.demo.seed`` runs it in one transaction against the configured
@@ -32,18 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
-import re
 import sys
 import uuid
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, time
-from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
-from importlib import resources
-from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +32,27 @@ from services.core.auth import hash_password
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker, transaction
 from services.core.text import procedure_search_text
+from services.demo.directory import (
+    DEMO_ACCOUNTS,
+    DEMO_AGENCIES,
+    DEMO_LEVELS,
+    DEMO_PASSWORD,
+    DEMO_ROLES,
+    WARD_KEYS,
+    match_partner,
+)
+from services.demo.procedures import (
+    ON_THE_SPOT_PROCEDURES,
+    STEP_NAMES_EN,
+    WORKING_DAYS,
+    ProcedureRecord,
+    load_procedure_records,
+    parse_online_mode,
+    plan_steps,
+    resolving_agency_key,
+    short_name,
+    skip_reason,
+)
 from services.models import (
     Agency,
     AgencyLevel,
@@ -68,535 +69,9 @@ from services.models import (
     WorkingCalendar,
 )
 from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
-from services.workflow.engine import ON_THE_SPOT_ROLE
 
 TWO_TIER_SINCE = date(2025, 7, 1)
-DEMO_PASSWORD = "demo"  # noqa: S105 - DESIGN: every demo account's password; loaded only in demo mode
-DEMO_EMAIL_DOMAIN = "demo.motcua.vn"
-WORKING_DAYS = "working_days"
 COUNTER_CUTOFF = time(15, 0)
-
-
-# --- agencies -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoLevel:
-    code: str
-    name_vi: str
-    name_en: str
-    rank: int
-
-
-DEMO_LEVELS: tuple[DemoLevel, ...] = (
-    DemoLevel("province", "Cấp tỉnh (tỉnh, thành phố trực thuộc trung ương)", "Province", 0),
-    DemoLevel("department", "Sở, ban, ngành cấp tỉnh", "Provincial department or agency", 1),
-    DemoLevel("commune", "Cấp xã (xã, phường, đặc khu)", "Commune, ward or special zone", 1),
-    DemoLevel("unit", "Phòng, đơn vị trực thuộc", "Office or unit of an agency", 2),
-)
-
-
-@dataclass(frozen=True)
-class DemoAgency:
-    key: str
-    code: str
-    name: str
-    level: str
-    parent: str | None = None
-    one_stop_desk: bool = False
-    street_address: str | None = None
-    postal_hours: str | None = None
-
-
-# When the demo desks receive the postman (services.intake.postal): their opening hours on working days
-DEMO_POSTAL_HOURS = "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"
-
-DEMO_AGENCIES: tuple[DemoAgency, ...] = (
-    DemoAgency("province", "000.00.00.H26", "Ủy ban nhân dân thành phố Hải Phòng", "province"),
-    DemoAgency(
-        "centre",
-        "000.00.01.H26",
-        "Trung tâm Phục vụ hành chính công thành phố Hải Phòng",
-        "department",
-        "province",
-        one_stop_desk=True,
-        street_address="Số 18 Hoàng Diệu, phường Hồng Bàng, thành phố Hải Phòng",
-        postal_hours=DEMO_POSTAL_HOURS,
-    ),
-    DemoAgency("justice", "000.00.02.H26", "Sở Tư pháp thành phố Hải Phòng", "department", "province"),
-    DemoAgency(
-        "agriculture", "000.00.03.H26", "Sở Nông nghiệp và Môi trường thành phố Hải Phòng", "department", "province"
-    ),
-    DemoAgency("land_office", "000.01.03.H26", "Văn phòng Đăng ký đất đai thành phố Hải Phòng", "unit", "agriculture"),
-    DemoAgency("construction", "000.00.04.H26", "Sở Xây dựng thành phố Hải Phòng", "department", "province"),
-    DemoAgency("finance", "000.00.05.H26", "Sở Tài chính thành phố Hải Phòng", "department", "province"),
-    DemoAgency("health", "000.00.06.H26", "Sở Y tế thành phố Hải Phòng", "department", "province"),
-    DemoAgency("home_affairs", "000.00.07.H26", "Sở Nội vụ thành phố Hải Phòng", "department", "province"),
-    DemoAgency("industry_trade", "000.00.08.H26", "Sở Công Thương thành phố Hải Phòng", "department", "province"),
-    DemoAgency("tax", "000.00.09.H26", "Thuế thành phố Hải Phòng", "department", "province"),
-    DemoAgency("police", "000.00.10.H26", "Công an thành phố Hải Phòng", "department", "province"),
-    DemoAgency("social_insurance", "000.00.11.H26", "Bảo hiểm xã hội thành phố Hải Phòng", "department", "province"),
-    DemoAgency(
-        "ward_hong_bang",
-        "000.00.31.H26",
-        "Ủy ban nhân dân phường Hồng Bàng",
-        "commune",
-        "province",
-        one_stop_desk=True,
-        street_address="Số 1 Hoàng Văn Thụ, phường Hồng Bàng, thành phố Hải Phòng",
-        postal_hours=DEMO_POSTAL_HOURS,
-    ),
-    DemoAgency(
-        "ward_le_chan",
-        "000.00.32.H26",
-        "Ủy ban nhân dân phường Lê Chân",
-        "commune",
-        "province",
-        one_stop_desk=True,
-        street_address="Số 2 Hai Bà Trưng, phường Lê Chân, thành phố Hải Phòng",
-        postal_hours=DEMO_POSTAL_HOURS,
-    ),
-)
-_AGENCY_BY_KEY = {agency.key: agency for agency in DEMO_AGENCIES}
-WARD_KEYS: tuple[str, ...] = ("ward_hong_bang", "ward_le_chan")
-
-# Which department resolves a province-level procedure, by field (lĩnh vực). A field missing here
-# stops the load: a new record must be given an owner on purpose, not a guess.
-PROVINCE_RESOLVER_BY_FIELD: dict[str, str] = {
-    "Hộ tịch": "justice",
-    "Chứng thực": "justice",
-    # moved to the police in 2025: the record names Công an cấp tỉnh, not Sở Tư pháp
-    "Lý lịch tư pháp": "police",
-    "Đất đai": "land_office",
-    "Xây dựng": "construction",
-    "Thành lập và hoạt động doanh nghiệp": "finance",
-    "An toàn thực phẩm (Y tế)": "health",
-    "An toàn thực phẩm (Công Thương)": "industry_trade",
-    "Lao động – Quan hệ lao động": "home_affairs",
-    # social protection went from the former Sở LĐTBXH to Sở Y tế in 2025
-    "Bảo trợ xã hội": "health",
-}
-
-# How the source names partner agencies, matched in this order (``Công an cấp xã`` is police, not
-# the ward). "chair" is the chairman signing the result: the approval step.
-_PARTNER_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("chủ tịch", "chair"),
-    ("công an", "police"),
-    ("thuế", "tax"),
-    ("bảo hiểm xã hội", "social_insurance"),
-    ("đăng ký đất đai", "land_office"),
-    ("vpđkđđ", "land_office"),
-    ("đo đạc", "land_office"),
-    ("nông nghiệp và môi trường", "agriculture"),
-    ("phục vụ hành chính công", "centre"),
-    ("cấp xã", "ward"),
-)
-
-
-def match_partner(text: str) -> str | None:
-    """The demo agency key a source's agency wording points to, or None when it names none of ours."""
-    folded = text.casefold()
-    if folded.startswith("bộ "):  # a ministry's national database, not a local partner
-        return None
-    for needle, key in _PARTNER_PATTERNS:
-        if needle in folded:
-            return key
-    return None
-
-
-# --- roles and staff ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DemoRole:
-    code: str
-    name_vi: str
-    name_en: str
-
-
-DEMO_ROLES: tuple[DemoRole, ...] = (
-    DemoRole("admin", "Quản trị hệ thống", "Administrator"),
-    DemoRole("counter", "Cán bộ một cửa (tiếp nhận và trả kết quả)", "Counter officer (intake and return)"),
-    DemoRole("specialist", "Chuyên viên xử lý hồ sơ", "Specialist (case handler)"),
-    DemoRole("head", "Lãnh đạo phòng, sở (phê duyệt)", "Head of department or office (approver)"),
-    DemoRole("leader", "Lãnh đạo cơ quan", "Agency leader (dashboard)"),
-    DemoRole("inspector", "Cán bộ thanh tra, giám sát", "Inspector"),
-)
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    """A demo login; the password of every demo account is ``demo``."""
-
-    username: str
-    full_name: str
-    roles: tuple[str, ...]
-    agency_code: str
-    description: str
-
-    @property
-    def email(self) -> str:
-        return f"{self.username}@{DEMO_EMAIL_DOMAIN}"
-
-
-_PROVINCE = _AGENCY_BY_KEY["province"].code
-_CENTRE = _AGENCY_BY_KEY["centre"].code
-_LAND_OFFICE = _AGENCY_BY_KEY["land_office"].code
-_DEMO_WARD = _AGENCY_BY_KEY["ward_hong_bang"].code
-
-_DESK_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("admin", "Trần Quốc Khánh", ("admin",), _PROVINCE, "Administrator for the whole city"),
-    DemoAccount(
-        "tiepnhan",
-        "Nguyễn Thị Thu Hà",
-        ("counter",),
-        _CENTRE,
-        "Counter officer (cán bộ một cửa) at the city public administration service centre",
-    ),
-    DemoAccount(
-        "chuyenvien",
-        "Phạm Minh Tuấn",
-        ("specialist",),
-        _LAND_OFFICE,
-        "Specialist (chuyên viên) at Văn phòng Đăng ký đất đai, which resolves the city's land procedures",
-    ),
-    DemoAccount(
-        "lanhdao",
-        "Vũ Thị Hồng Nhung",
-        ("head",),
-        _LAND_OFFICE,
-        "Head (lãnh đạo) of Văn phòng Đăng ký đất đai: approves the land procedures",
-    ),
-    DemoAccount(
-        "tiepnhan.xa",
-        "Lê Thị Mai Anh",
-        ("counter", ON_THE_SPOT_ROLE),
-        _DEMO_WARD,
-        "Counter officer at the one-stop desk of phường Hồng Bàng",
-    ),
-    DemoAccount(
-        "chuyenvien.xa",
-        "Hoàng Văn Đức",
-        ("specialist",),
-        _DEMO_WARD,
-        "Specialist (công chức) of phường Hồng Bàng",
-    ),
-    DemoAccount(
-        "lanhdao.xa",
-        "Đỗ Quang Huy",
-        ("head", "leader"),
-        _DEMO_WARD,
-        "Chairman of phường Hồng Bàng: approves and sees the dashboard",
-    ),
-    DemoAccount(
-        "tiepnhan.lechan",
-        "Phan Thị Thanh Tâm",
-        ("counter", ON_THE_SPOT_ROLE),
-        _AGENCY_BY_KEY["ward_le_chan"].code,
-        "Counter officer at the one-stop desk of phường Lê Chân",
-    ),
-    DemoAccount(
-        "chuyenvien.lechan",
-        "Kiều Văn Thắng",
-        ("specialist",),
-        _AGENCY_BY_KEY["ward_le_chan"].code,
-        "Specialist (công chức) of phường Lê Chân",
-    ),
-    DemoAccount(
-        "lanhdao.lechan",
-        "Tôn Nữ Minh Thư",
-        ("head", "leader"),
-        _AGENCY_BY_KEY["ward_le_chan"].code,
-        "Chairman of phường Lê Chân",
-    ),
-)
-# a specialist and a head in every department that resolves a procedure or takes a liên thông
-# step, so no step of a demo workflow waits for nobody (tests/services/test_demo_seed.py checks it)
-_DEPARTMENT_ACCOUNTS: tuple[DemoAccount, ...] = tuple(
-    DemoAccount(f"{prefix}.{slug}", name, (role,), _AGENCY_BY_KEY[key].code, f"{what} at {_AGENCY_BY_KEY[key].name}")
-    for key, slug, specialist, head in (
-        ("justice", "tuphap", "Nguyễn Thị Lan", "Trần Văn Bình"),
-        ("construction", "xaydung", "Lê Minh Châu", "Phạm Quốc Dũng"),
-        ("finance", "taichinh", "Võ Thị Hạnh", "Bùi Đức Giang"),
-        ("health", "yte", "Đặng Thu Hương", "Ngô Văn Khải"),
-        ("home_affairs", "noivu", "Đinh Thị Loan", "Hồ Minh Mẫn"),
-        ("industry_trade", "congthuong", "Dương Thị Ngọc", "Lý Văn Phúc"),
-        ("tax", "thue", "Mai Thị Quyên", "Tạ Văn Sơn"),
-        ("police", "congan", "Cao Thị Thảo", "Vương Đình Uy"),
-        ("social_insurance", "bhxh", "Trịnh Thị Vân", "Lương Văn Xuân"),
-    )
-    for prefix, name, role, what in (
-        ("chuyenvien", specialist, "specialist", "Specialist"),
-        ("lanhdao", head, "head", "Head"),
-    )
-)
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (*_DESK_ACCOUNTS, *_DEPARTMENT_ACCOUNTS)
-
-
-# --- procedures as the source gives them ---------------------------------------------------------
-
-
-class SourceTimeLimit(TypedDict):
-    value: int | None
-    unit: str | None
-    same_day: bool
-    cutoff_15h_rule: bool | None
-    note: str | None
-
-
-class SourceLienThongAgency(TypedDict):
-    agency: str
-    step: str
-    time_limit: str | None
-
-
-class SourceLienThong(TypedDict):
-    agencies: list[SourceLienThongAgency]
-    total_time: str | None
-    split_note: str | None
-
-
-class SourceDocument(TypedDict):
-    name: str
-    form: str
-    mandatory: bool
-    note: NotRequired[str]
-
-
-class SourceFee(TypedDict):
-    type: str
-    name: str
-    amount_vnd: int | None
-    basis: str | None
-    note: str | None
-    exemptions: list[str]
-
-
-class ProcedureRecord(TypedDict):
-    """One record of ``data/procedures.json`` (described in the data README)."""
-
-    id: str
-    code: str
-    code_note: str | None
-    name_vi: str
-    field: str
-    level: str
-    resolving_agency: str
-    coordinating_agencies: list[str]
-    is_lien_thong: bool
-    lien_thong: SourceLienThong | None
-    time_limit: SourceTimeLimit
-    online_mode: str | None
-    submission_channels: list[str]
-    postal_return: bool | None
-    result: str | None
-    documents: list[SourceDocument]
-    fees: list[SourceFee]
-    legal_basis: list[str]
-    sources: list[dict[str, str | None]]
-    uncertain: bool
-    uncertainty_note: str | None
-
-
-def load_procedure_records() -> list[ProcedureRecord]:
-    """The curated procedures shipped with the package (a copy of the shared reference data)."""
-    text = resources.files("services.demo").joinpath("data/procedures.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    records: list[ProcedureRecord] = data["procedures"]
-    return records
-
-
-def skip_reason(record: ProcedureRecord) -> str | None:
-    """Why a record cannot be loaded as a working-day procedure yet, or None."""
-    limit = record["time_limit"]
-    if limit["value"] is None:
-        return "no time limit stated in the source"
-    if limit["unit"] != WORKING_DAYS:
-        return f"time limit in {limit['unit']}: calendar-day limits are not supported yet"
-    return None
-
-
-_ONLINE_MODES = {"toàn trình": "full", "một phần": "partial", "trực tiếp": "none"}
-
-
-def _online_mode(value: str | None) -> str:
-    if value is None:
-        return "none"
-    try:
-        return _ONLINE_MODES[value]
-    except KeyError:
-        raise ValueError(f"unknown online mode {value!r}") from None
-
-
-# --- workflow templates ---------------------------------------------------------------------------
-
-RECEIVE_ACTIONS = ("forward", "request_supplement", "withdraw")
-APPRAISE_ACTIONS = ("forward", "send_back", "request_supplement", "request_payment", "transfer", "stop", "withdraw")
-APPROVE_ACTIONS = ("forward", "send_back", "resolve", "stop")
-INTERAGENCY_ACTIONS = ("forward", "send_back", "request_supplement", "request_payment", "stop")
-RETURN_ACTIONS = ("return_result", "apologize")
-RESOLVE_AT_DESK_ACTIONS = ("resolve", "return_result", "request_supplement", "stop")
-# "4 tại chỗ" (services.workflow.on_the_spot): the two certifications (chứng thực bản sao, chứng thực chữ ký)
-# a ward's delegated counter officer resolves while the citizen waits; their step is for the delegation role
-ON_THE_SPOT_PROCEDURES = frozenset({"2.000815", "2.000884"})
-
-HALF_DAY = Decimal("0.5")
-_STEP_NAME_LENGTH = 300
-
-
-@dataclass(frozen=True)
-class StepPlan:
-    """A workflow step before it is bound to rows; ``agency`` is a demo agency key, None = receiving agency."""
-
-    code: str
-    name: str
-    agency: str | None
-    role: str
-    share: Decimal
-    actions: tuple[str, ...]
-
-
-def approve_share(total: Decimal) -> Decimal:
-    """The approval step's share: 20% of the limit rounded to half days, at least half a day."""
-    half_days = (total * Decimal("0.4")).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    share = half_days * HALF_DAY
-    if total >= 1:
-        share = max(share, HALF_DAY)
-    return min(share, total)
-
-
-_WORKING_DAYS_TEXT = re.compile(r"(\d+(?:[.,]\d+)?)\s*ngày làm việc")
-
-
-def parse_working_days(text: str | None) -> Decimal | None:
-    """The first "NN ngày làm việc" in the source's wording ("tối đa 02 ngày làm việc" → 2)."""
-    if not text:
-        return None
-    found = _WORKING_DAYS_TEXT.search(text)
-    return Decimal(found.group(1).replace(",", ".")) if found else None
-
-
-def apportion(budget: Decimal, stated: Sequence[Decimal | None]) -> list[Decimal]:
-    """Split ``budget`` days among steps in half days, keeping the exact total.
-
-    Steps whose time the source states get it and the others share what is left evenly. When
-    the stated times add up to more than the budget, the source's steps run side by side (as the
-    residence and health-insurance steps of the birth-registration group do), so the budget is
-    shared in proportion to them instead.
-    """
-    if not stated:
-        raise ValueError("no steps to share the time among")
-    units = int(budget * 2)
-    stated_units = [None if days is None else int((days * 2).to_integral_value(ROUND_HALF_UP)) for days in stated]
-    known = sum(unit for unit in stated_units if unit is not None)
-    unknown = [index for index, unit in enumerate(stated_units) if unit is None]
-    if known <= units and unknown:
-        result = [unit or 0 for unit in stated_units]
-        rest = units - known
-        for order, index in enumerate(unknown):
-            result[index] = rest // len(unknown) + (1 if order < rest % len(unknown) else 0)
-    elif known <= units:
-        # every time is stated and some budget is left: the first partner, who opens the file, gets it
-        result = [unit or 0 for unit in stated_units]
-        result[0] += units - known
-    else:
-        mean = Fraction(known, len(stated_units) - len(unknown))
-        weights = [mean if unit is None else Fraction(unit) for unit in stated_units]
-        result = _largest_remainder(units, weights)
-    return [Decimal(unit) * HALF_DAY for unit in result]
-
-
-def _largest_remainder(units: int, weights: Sequence[Fraction]) -> list[int]:
-    total = sum(weights, Fraction(0))
-    quotas = [units * weight / total for weight in weights]
-    result = [int(quota) for quota in quotas]
-    by_remainder = sorted(range(len(quotas)), key=lambda index: (-(quotas[index] - result[index]), index))
-    for index in by_remainder[: units - sum(result)]:
-        result[index] += 1
-    return result
-
-
-# the English names of the demo's standard steps (a step named from the national data has none: the
-# SPA shows its Vietnamese name in English mode too, rather than an invented translation)
-STEP_NAMES_EN: dict[str, str] = {
-    "Tiếp nhận hồ sơ": "Receive the dossier",
-    "Thẩm định, xử lý hồ sơ": "Appraise and handle the dossier",
-    "Phê duyệt, ký kết quả": "Approve and sign the result",
-    "Trả kết quả": "Return the result",
-    "Giải quyết và trả kết quả tại chỗ": "Resolve and return at the desk",
-}
-
-
-def _short(name: str) -> str:
-    return name if len(name) <= _STEP_NAME_LENGTH else name[: _STEP_NAME_LENGTH - 1].rstrip() + "…"
-
-
-def plan_steps(record: ProcedureRecord) -> list[StepPlan]:
-    """The workflow of a loadable record; the shares add up exactly to its time limit."""
-    value = record["time_limit"]["value"]
-    if value is None:
-        raise ValueError(f"{record['code']}: no time limit")
-    total = Decimal(value)
-    if total == 0:
-        at_desk = "Giải quyết và trả kết quả tại chỗ"
-        role = ON_THE_SPOT_ROLE if record["code"] in ON_THE_SPOT_PROCEDURES else "counter"
-        return [StepPlan("resolve_at_desk", at_desk, None, role, total, RESOLVE_AT_DESK_ACTIONS)]
-    resolver = resolving_agency_key(record)
-    receive = StepPlan("receive", "Tiếp nhận hồ sơ", None, "counter", Decimal(0), RECEIVE_ACTIONS)
-    give_back = StepPlan("return", "Trả kết quả", None, "counter", Decimal(0), RETURN_ACTIONS)
-    lien_thong = record["lien_thong"]
-    if record["is_lien_thong"] and lien_thong and lien_thong["agencies"]:
-        middle = _interagency_steps(record, lien_thong["agencies"], total, resolver)
-    else:
-        approve = approve_share(total)
-        middle = [
-            StepPlan("appraise", "Thẩm định, xử lý hồ sơ", resolver, "specialist", total - approve, APPRAISE_ACTIONS),
-            StepPlan("approve", "Phê duyệt, ký kết quả", resolver, "head", approve, APPROVE_ACTIONS),
-        ]
-    return [receive, *middle, give_back]
-
-
-def _interagency_steps(
-    record: ProcedureRecord, entries: Sequence[SourceLienThongAgency], total: Decimal, resolver: str | None
-) -> list[StepPlan]:
-    partners: list[tuple[SourceLienThongAgency, str | None]] = []
-    approve_name = "Phê duyệt, ký kết quả"
-    approve_stated: Decimal | None = None
-    for entry in entries:
-        key = match_partner(entry["agency"])
-        if key == "chair":
-            approve_name, approve_stated = entry["step"], parse_working_days(entry["time_limit"])
-            continue
-        if key is None:
-            raise ValueError(f"{record['code']}: no demo agency for liên thông partner {entry['agency']!r}")
-        partners.append((entry, _step_agency(record, key)))
-    approve = approve_share(total) if approve_stated is None else min(approve_stated, total)
-    shares = apportion(total - approve, [parse_working_days(entry["time_limit"]) for entry, _ in partners])
-    steps = [
-        StepPlan(f"interagency_{number}", _short(entry["step"]), agency, "specialist", share, INTERAGENCY_ACTIONS)
-        for number, ((entry, agency), share) in enumerate(zip(partners, shares, strict=True), start=1)
-    ]
-    steps.append(StepPlan("approve", _short(approve_name), resolver, "head", approve, APPROVE_ACTIONS))
-    return steps
-
-
-def _step_agency(record: ProcedureRecord, key: str) -> str | None:
-    if key != "ward":
-        return key
-    if record["level"] == "commune":
-        return None  # the ward that received the dossier
-    raise ValueError(f"{record['code']}: a province-level step cannot name an unspecified commune")
-
-
-def resolving_agency_key(record: ProcedureRecord) -> str | None:
-    """The demo agency resolving a record; None for commune-level ones (the receiving ward)."""
-    if record["level"] == "commune":
-        return None
-    try:
-        return PROVINCE_RESOLVER_BY_FIELD[record["field"]]
-    except KeyError:
-        raise ValueError(f"{record['code']}: no resolving department for field {record['field']!r}") from None
-
 
 # --- the loader -----------------------------------------------------------------------------------
 
@@ -888,7 +363,7 @@ def _version(record: ProcedureRecord, procedure_id: uuid.UUID, agency_ids: Mappi
         time_limit_value=value,
         time_limit_unit=WORKING_DAYS,
         cutoff_rule=limit["cutoff_15h_rule"] is not False,
-        online_mode=_online_mode(record["online_mode"]),
+        online_mode=parse_online_mode(record["online_mode"]),
         interagency=record["is_lien_thong"],
         # an empty channel list says nothing; only a list without "postal" rules postal submission out
         postal_submission=not channels or "postal" in channels,
@@ -981,7 +456,7 @@ def _template(record: ProcedureRecord, version_id: uuid.UUID, agency_ids: Mappin
     return WorkflowTemplate(
         procedure_version_id=version_id,
         version=1,
-        name=_short(f"Quy trình {record['name_vi']}"),
+        name=short_name(f"Quy trình {record['name_vi']}"),
         on_the_spot=record["code"] in ON_THE_SPOT_PROCEDURES,
         steps=steps,
     )

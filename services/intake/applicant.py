@@ -7,12 +7,14 @@ own) and locks the dossier's row for the change.
 
 from __future__ import annotations
 
+from services.dossier import lifecycle
+from services.dossier.documents import Upload, attach
+from services.dossier.filing import policy
+from services.dossier.schemas import DossierOut
+from services.dossier.views import dossier_out
 from services.intake import dossiers as intake
 from services.intake.citizen import Citizen
-from services.intake.documents import Upload, attach
-from services.intake.schemas import DossierOut, FeedbackIn, WithdrawIn
-from services.intake.submission import policy
-from services.intake.views import dossier_out
+from services.intake.schemas import FeedbackIn, WithdrawIn
 
 
 async def supplement(citizen: Citizen, code: str, secret: str, uploads: list[Upload]) -> DossierOut:
@@ -20,8 +22,8 @@ async def supplement(citizen: Citizen, code: str, secret: str, uploads: list[Upl
     dossier = await citizen.dossier(code, secret, lock=True)
     session, settings = citizen.session, citizen.settings
     attach(session, settings, dossier, uploads, kind="supplement", now=citizen.now)
-    await intake.answer_supplement(
-        session, dossier, now=citizen.now, policy=policy(settings), note=None, files=len(uploads)
+    await lifecycle.answer_supplement(
+        session, dossier, now=citizen.now, policy=policy(settings), note=None, files=len(uploads), source="intake"
     )
     return await dossier_out(session, dossier)
 
@@ -29,7 +31,7 @@ async def supplement(citizen: Citizen, code: str, secret: str, uploads: list[Upl
 async def withdraw(citizen: Citizen, code: str, body: WithdrawIn) -> DossierOut:
     """The applicant withdraws the dossier (from any open state)."""
     dossier = await citizen.dossier(code, body.secret, lock=True)
-    await intake.withdraw(citizen.session, dossier, now=citizen.now, reason=body.reason)
+    await lifecycle.withdraw(citizen.session, dossier, now=citizen.now, reason=body.reason, source="intake")
     return await dossier_out(citizen.session, dossier)
 
 

@@ -29,12 +29,9 @@ Choices worth knowing:
   template. Their level filter also looks at ``source.levels`` (a national procedure may be handled
   at several levels), their department filter at ``source.departments`` (names of the national
   record: the national catalogue names no local agency).
-- A new version copies the previous version's active workflow template and its steps unchanged;
-  editing templates (and their time shares) is the workflow administration's job. A procedure
-  created through the API has no workflow template (``steps`` is empty) until one is added there.
-- ``POST /api/v1/procedures`` nests the first version's rules under ``version``; unknown fields are
-  refused. Document codes are ``D01``, ``D02``… in the given order; ``template_url`` is the stored
-  ``template_path`` (null when there is none).
+
+The administration (create a procedure, publish a version) is ``services.intake.catalogue_admin``; the
+request and response models are ``services.intake.catalogue_schemas``.
 """
 
 from __future__ import annotations
@@ -43,293 +40,51 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, literal_column, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager, selectinload
 
 from services.calendar.working import VN_TZ
-from services.core.errors import Conflict, NotFound, Unprocessable
-from services.core.text import NAME_FIELD_SEPARATOR, fold, procedure_search_text
-from services.core.validation import IsoDate, StrictModel
+from services.core.errors import NotFound
+from services.core.text import NAME_FIELD_SEPARATOR, fold
 from services.domain.rules import in_force_clause
-from services.models import (
-    Agency,
-    AgencyLevel,
-    Procedure,
-    ProcedureAgency,
-    ProcedureDocument,
-    ProcedureFee,
-    ProcedureVersion,
-    WorkflowStep,
-    WorkflowTemplate,
+from services.dossier.catalogued import (
+    NATIONAL_ORIGIN,
+    WORKING_UNITS,
+    information_only_clause,
+    information_only_ids,
 )
-
-TimeUnit = Literal["working_days", "working_hours"]
-OnlineMode = Literal["full", "partial", "none"]
-DocumentForm = Literal["original", "copy", "original_or_copy", "present_original", "electronic"]
-FeeKind = Literal["lệ phí", "phí", "other", "none"]
-AgencyRole = Literal["receiving", "resolving", "coordinating"]
+from services.intake.catalogue_schemas import (
+    AgencyOut,
+    CatalogueFacets,
+    CatalogueQuery,
+    FeeOut,
+    FieldCount,
+    ProcedureDetail,
+    ProcedurePage,
+    ProcedureSummary,
+    PublicAgency,
+    RequiredDocumentOut,
+    ShareOut,
+    StepOut,
+    TimeLimitOut,
+    VersionOut,
+)
+from services.models import Agency, Procedure, ProcedureAgency, ProcedureFee, ProcedureVersion, WorkflowTemplate
 
 CHARGED_KINDS = ("lệ phí", "phí")
 SEARCHABLE_ROLES = ("receiving", "resolving")
 _ROLE_ORDER = {"receiving": 0, "resolving": 1, "coordinating": 2}
-DEFAULT_LIMIT = 20
-MAX_LIMIT = 100
 PROVINCE_FEE_NOTE = "Một số khoản lệ phí, phí do HĐND cấp tỉnh quy định; xem chi tiết thủ tục."
-NATIONAL_ORIGIN = "national"
 NO_LOCAL_WORKFLOW = "no_local_workflow"
 NO_WORKING_TIME_LIMIT = "no_working_time_limit"
-WORKING_UNITS = ("working_days", "working_hours")
-
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-ProcedureCode = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-]
 
 
 def local_today(now: datetime) -> date:
     """The date in Vietnam at ``now``: validity dates of procedures are Vietnamese calendar dates."""
     return now.astimezone(VN_TZ).date()
-
-
-# --- input ---------------------------------------------------------------------------------------
-
-
-class _Input(StrictModel):
-    pass
-
-
-class TimeLimitIn(_Input):
-    value: int = Field(strict=True, ge=0, le=10_000, description="number of working days or working hours")
-    unit: TimeUnit
-
-
-class DocumentIn(_Input):
-    name: Name
-    form: DocumentForm = "original"
-    mandatory: bool = Field(default=True, strict=True)
-
-
-class FeeIn(_Input):
-    kind: FeeKind
-    name: Name
-    amount_vnd: int | None = Field(
-        default=None, strict=True, ge=0, le=10**12, description="null when the province sets it"
-    )
-    note: LongText | None = None
-
-
-class AgencyLinkIn(_Input):
-    agency_code: ShortText
-    role: AgencyRole
-
-
-class VersionIn(_Input):
-    """The rules of one version of a procedure, in force from ``valid_from``."""
-
-    valid_from: IsoDate
-    time_limit: TimeLimitIn
-    online_mode: OnlineMode
-    interagency: bool = Field(default=False, strict=True)
-    postal_submission: bool = Field(default=True, strict=True)
-    postal_return: bool = Field(default=True, strict=True)
-    cutoff_rule: bool = Field(
-        default=True, strict=True, description="counter receipt after the cut-off counts from next day"
-    )
-    clock_restarts_on_supplement: bool = Field(default=False, strict=True)
-    documents: list[DocumentIn] = Field(default_factory=list, max_length=100)
-    fees: list[FeeIn] = Field(default_factory=list, max_length=50)
-    agencies: list[AgencyLinkIn] = Field(min_length=1, max_length=50)
-    result_description: LongText | None = None
-    legal_basis: list[Name] = Field(default_factory=list, max_length=50)
-
-    @field_validator("documents")
-    @classmethod
-    def _distinct_documents(cls, documents: list[DocumentIn]) -> list[DocumentIn]:
-        seen: set[str] = set()
-        for document in documents:
-            key = fold(document.name)
-            if key in seen:
-                raise ValueError(f"document {document.name!r} is listed twice")
-            seen.add(key)
-        return documents
-
-    @field_validator("agencies")
-    @classmethod
-    def _receiving_agency(cls, agencies: list[AgencyLinkIn]) -> list[AgencyLinkIn]:
-        pairs = [(link.agency_code, link.role) for link in agencies]
-        if len(set(pairs)) != len(pairs):
-            raise ValueError("an agency is listed twice with the same role")
-        if not any(link.role == "receiving" for link in agencies):
-            raise ValueError("at least one receiving agency (nơi tiếp nhận) is needed")
-        return agencies
-
-
-class ProcedureCreate(_Input):
-    """A new procedure and its first version."""
-
-    code: ProcedureCode = Field(description="national procedure code (mã TTHC), e.g. 1.001193")
-    name: Name
-    field: ShortText = Field(description="lĩnh vực")
-    level: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] = Field(
-        description="agency level code that resolves it (agency_level), e.g. province or commune"
-    )
-    version: VersionIn
-
-
-class CatalogueQuery(BaseModel):
-    """Search parameters of the public catalogue."""
-
-    q: str | None = Field(default=None, max_length=200, description="words of the code, name or field; any accents")
-    field: str | None = Field(default=None, max_length=200, description="exact field name (lĩnh vực)")
-    agency: str | None = Field(default=None, max_length=64, description="code of an agency receiving or resolving it")
-    online_mode: OnlineMode | None = None
-    interagency: bool | None = None
-    level: str | None = Field(default=None, max_length=32, description="agency level handling it: province, commune…")
-    department: str | None = Field(
-        default=None, max_length=300, description="name of a department of the national record (cơ quan thực hiện)"
-    )
-    information_only: bool | None = Field(
-        default=None, description="true: only procedures without a local workflow; false: only those one can file"
-    )
-    limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
-    offset: int = Field(default=0, ge=0, le=1_000_000)
-
-
-# --- output --------------------------------------------------------------------------------------
-
-
-class TimeLimitOut(BaseModel):
-    value: int = Field(description="0 with unit ``unknown``: the national record states no usable time limit")
-    unit: str = Field(description="working_days, working_hours, days, hours, months or unknown")
-
-
-class ProcedureSummary(BaseModel):
-    code: str
-    name: str
-    field: str
-    level: str
-    agency_code: str | None = Field(description="the resolving agency, else the first receiving one")
-    time_limit: TimeLimitOut
-    fee_vnd: int = Field(description="sum of the known lệ phí and phí amounts")
-    fee_complete: bool = Field(description="false when some lệ phí or phí amount is set by the province")
-    fee_note: str | None
-    online_mode: str
-    interagency: bool
-    postal_submission: bool
-    postal_return: bool
-    version: int
-    valid_from: date
-    valid_to: date | None
-    information_only: bool = Field(description="no local workflow: shown for information, not filed online")
-    levels: list[str] = Field(description="every agency level handling it (the national record may list several)")
-
-
-class ProcedurePage(BaseModel):
-    total: int
-    limit: int
-    offset: int
-    items: list[ProcedureSummary]
-
-
-class VersionOut(BaseModel):
-    version: int
-    valid_from: date
-    valid_to: date | None
-    published: bool
-
-
-class RequiredDocumentOut(BaseModel):
-    code: str
-    name: str
-    mandatory: bool
-    form: str
-    template_url: str | None
-
-
-class FeeOut(BaseModel):
-    kind: str
-    name: str
-    amount_vnd: int | None
-    note: str | None
-
-
-class AgencyOut(BaseModel):
-    code: str
-    name: str
-    role: str
-
-
-class ShareOut(BaseModel):
-    value: float
-    unit: str
-
-
-class StepOut(BaseModel):
-    position: int
-    code: str
-    name: str
-    role: str
-    agency_code: str | None = Field(description="null: the agency that received the dossier")
-    share: ShareOut
-
-
-class ProcedureDetail(ProcedureSummary):
-    versions: list[VersionOut]
-    required_documents: list[RequiredDocumentOut]
-    fees: list[FeeOut]
-    agencies: list[AgencyOut]
-    steps: list[StepOut]
-    on_the_spot: bool = Field(
-        default=False, description="4 tại chỗ: a delegated counter officer resolves and returns it in one visit"
-    )
-    legal_basis: list[str]
-    result_description: str | None
-    cutoff_rule: bool
-    clock_restarts_on_supplement: bool
-    information_only_reason: str | None = Field(
-        description="why online submission is not offered: no_local_workflow or no_working_time_limit"
-    )
-    origin: str = Field(description="national: imported from the national catalogue; local: created here")
-    departments: list[str] = Field(description="where to go according to the national record (cơ quan thực hiện)")
-    published_by: str | None = Field(description="the authority that published the national record")
-    target: list[str] = Field(description="who may ask for it (đối tượng thực hiện)")
-    time_limit_note: str | None = Field(description="the time limit as the national record words it")
-    details_published: bool = Field(description="false: the national record lists no documents, fees nor time limit")
-
-
-class FieldCount(BaseModel):
-    name: str
-    count: int
-
-
-class CatalogueFacets(BaseModel):
-    """The choices of the public search's filters, with how many procedures in force each has."""
-
-    total: int
-    fields: list[FieldCount]
-    departments: list[FieldCount]
-    levels: list[FieldCount]
-
-
-class PublicAgency(BaseModel):
-    """An agency as the public sees it: the complaint form, the search filter, and where the desk is.
-
-    ``street_address`` and ``postal_hours`` are the desk's own (where the postman collects and
-    delivers, and when it receives him: services.intake.postal), public by nature; null when unset."""
-
-    code: str
-    name: str
-    level: str
-    one_stop_desk: bool
-    street_address: str | None = Field(description="the desk's street address; null when not set")
-    postal_hours: str | None = Field(description="when the desk receives the postman, as written; null when not set")
 
 
 # --- queries -------------------------------------------------------------------------------------
@@ -391,40 +146,6 @@ def _filters(query: CatalogueQuery, today: date) -> list[ColumnElement[bool]]:
         only = information_only_clause()
         conditions.append(only if query.information_only else ~only)
     return conditions
-
-
-def information_only_clause() -> ColumnElement[bool]:
-    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow
-    or no time limit in working units."""
-    has_workflow = exists().where(
-        WorkflowTemplate.procedure_version_id == ProcedureVersion.id, WorkflowTemplate.active.is_(True)
-    )
-    return and_(
-        ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN,
-        or_(~has_workflow, ProcedureVersion.time_limit_unit.not_in(WORKING_UNITS)),
-    )
-
-
-async def information_only_ids(session: AsyncSession, versions: Sequence[ProcedureVersion]) -> set[uuid.UUID]:
-    """Which of ``versions`` are information only: national ones without an active workflow template or
-    without a time limit in working units."""
-    national = [version.id for version in versions if (version.source or {}).get("origin") == NATIONAL_ORIGIN]
-    if not national:
-        return set()
-    with_workflow = set(
-        (
-            await session.scalars(
-                select(WorkflowTemplate.procedure_version_id).where(
-                    WorkflowTemplate.procedure_version_id.in_(national), WorkflowTemplate.active.is_(True)
-                )
-            )
-        ).all()
-    )
-    return {
-        version.id
-        for version in versions
-        if version.id in national and (version.id not in with_workflow or version.time_limit_unit not in WORKING_UNITS)
-    }
 
 
 def _relevance(folded: str) -> ColumnElement[int]:
@@ -563,16 +284,17 @@ async def public_agencies(session: AsyncSession, *, today: date) -> list[PublicA
 
 async def get_procedure(session: AsyncSession, code: str, *, today: date) -> ProcedureDetail:
     """The version of procedure ``code`` in force today, in full."""
-    procedure = await _procedure(session, code)
+    procedure = await procedure_by_code(session, code)
     version_id = await session.scalar(
         select(ProcedureVersion.id).where(ProcedureVersion.procedure_id == procedure.id, _current(today))
     )
     if version_id is None:
         raise NotFound(f"Procedure {code!r} has no version in force today.", code="procedure_not_in_force")
-    return await _detail(session, version_id)
+    return await procedure_detail(session, version_id)
 
 
-async def _procedure(session: AsyncSession, code: str, *, for_update: bool = False) -> Procedure:
+async def procedure_by_code(session: AsyncSession, code: str, *, for_update: bool = False) -> Procedure:
+    """The procedure ``code`` (locked for a publication with ``for_update``), else 404 ``procedure_not_found``."""
     statement = select(Procedure).where(Procedure.code == code)
     if for_update:
         statement = statement.with_for_update()
@@ -582,7 +304,8 @@ async def _procedure(session: AsyncSession, code: str, *, for_update: bool = Fal
     return procedure
 
 
-async def _active_template(session: AsyncSession, version_id: uuid.UUID) -> WorkflowTemplate | None:
+async def active_template(session: AsyncSession, version_id: uuid.UUID) -> WorkflowTemplate | None:
+    """The version's active workflow template with its steps (the newest, should there be two), or None."""
     return await session.scalar(
         select(WorkflowTemplate)
         .where(WorkflowTemplate.procedure_version_id == version_id, WorkflowTemplate.active.is_(True))
@@ -592,7 +315,8 @@ async def _active_template(session: AsyncSession, version_id: uuid.UUID) -> Work
     )
 
 
-async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDetail:
+async def procedure_detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDetail:
+    """The catalogue's full view of one procedure version (any version, in force or not)."""
     # the procedure and its versions first: populate_existing on them would reset the version's collections
     procedure = (
         await session.scalars(
@@ -605,7 +329,7 @@ async def _detail(session: AsyncSession, version_id: uuid.UUID) -> ProcedureDeta
     ).one()
     statement = select(ProcedureVersion).where(ProcedureVersion.id == version_id)
     version = (await session.scalars(_with_rules(statement).execution_options(populate_existing=True))).one()
-    template = await _active_template(session, version.id)
+    template = await active_template(session, version.id)
     steps = template.steps if template else []
     source = version.source or {}
     national = source.get("origin") == NATIONAL_ORIGIN
@@ -716,145 +440,4 @@ def _summary(procedure: Procedure, version: ProcedureVersion, information_only: 
         valid_to=version.valid_to,
         information_only=information_only,
         levels=levels,
-    )
-
-
-# --- administration ------------------------------------------------------------------------------
-
-
-def _unprocessable(detail: str, *, code: str, loc: list[str]) -> Unprocessable:
-    return Unprocessable(detail, code=code, errors=[{"loc": loc, "msg": detail, "type": code}])
-
-
-async def _agency_ids(session: AsyncSession, body: VersionIn) -> dict[str, uuid.UUID]:
-    codes = {link.agency_code for link in body.agencies}
-    rows = await session.execute(select(Agency.code, Agency.id).where(Agency.code.in_(codes)))
-    found = {code: agency_id for code, agency_id in rows.all()}
-    missing = sorted(codes - found.keys())
-    if missing:
-        raise NotFound(f"No agency with code {', '.join(missing)}.", code="agency_not_found", agency_codes=missing)
-    return found
-
-
-def _new_version(
-    procedure_id: uuid.UUID, number: int, body: VersionIn, agency_ids: dict[str, uuid.UUID]
-) -> ProcedureVersion:
-    return ProcedureVersion(
-        id=uuid.uuid4(),
-        procedure_id=procedure_id,
-        version=number,
-        valid_from=body.valid_from,
-        valid_to=None,
-        published=True,
-        time_limit_value=body.time_limit.value,
-        time_limit_unit=body.time_limit.unit,
-        cutoff_rule=body.cutoff_rule,
-        clock_restarts_on_supplement=body.clock_restarts_on_supplement,
-        online_mode=body.online_mode,
-        interagency=body.interagency,
-        postal_submission=body.postal_submission,
-        postal_return=body.postal_return,
-        result_description=body.result_description,
-        legal_basis=list(body.legal_basis),
-        source={"origin": "admin_api"},
-        documents=[
-            ProcedureDocument(
-                position=position,
-                code=f"D{position:02d}",
-                name=document.name,
-                form=document.form,
-                mandatory=document.mandatory,
-            )
-            for position, document in enumerate(body.documents, start=1)
-        ],
-        fees=[
-            ProcedureFee(position=position, kind=fee.kind, name=fee.name, amount_vnd=fee.amount_vnd, note=fee.note)
-            for position, fee in enumerate(body.fees, start=1)
-        ],
-        agencies=[ProcedureAgency(agency_id=agency_ids[link.agency_code], role=link.role) for link in body.agencies],
-    )
-
-
-async def create_procedure(session: AsyncSession, body: ProcedureCreate) -> ProcedureDetail:
-    """Create a procedure with its first (published) version; flushes, never commits."""
-    if await session.scalar(select(Procedure.id).where(Procedure.code == body.code)) is not None:
-        raise Conflict(
-            f"Procedure {body.code!r} already exists; publish a new version instead.", code="procedure_exists"
-        )
-    if await session.get(AgencyLevel, body.level) is None:
-        raise _unprocessable(f"Unknown agency level {body.level!r}.", code="unknown_level", loc=["body", "level"])
-    agency_ids = await _agency_ids(session, body.version)
-    procedure = Procedure(
-        id=uuid.uuid4(),
-        code=body.code,
-        name=body.name,
-        field=body.field,
-        level=body.level,
-        search_text=procedure_search_text(body.code, body.name, body.field),
-    )
-    session.add(procedure)
-    try:
-        await session.flush()
-    except IntegrityError:  # created by a concurrent request since the check above
-        raise Conflict(f"Procedure {body.code!r} already exists.", code="procedure_exists") from None
-    version = _new_version(procedure.id, 1, body.version, agency_ids)
-    session.add(version)
-    await session.flush()
-    return await _detail(session, version.id)
-
-
-async def publish_version(session: AsyncSession, code: str, body: VersionIn) -> ProcedureDetail:
-    """Publish version N+1 of ``code``; the previous version ends where it starts. Flushes, never commits.
-
-    The previous version's rules are left as they are (dossiers received under it stay bound to
-    them); only its ``valid_to`` is set. The active workflow template is copied to the new version.
-    """
-    procedure = await _procedure(session, code, for_update=True)  # serialises concurrent publications
-    previous = await session.scalar(
-        select(ProcedureVersion)
-        .where(ProcedureVersion.procedure_id == procedure.id)
-        .order_by(ProcedureVersion.version.desc())
-        .limit(1)
-    )
-    if previous is not None and body.valid_from <= previous.valid_from:
-        raise _unprocessable(
-            f"valid_from must be after {previous.valid_from.isoformat()}, when version {previous.version} started.",
-            code="valid_from_not_after_previous",
-            loc=["body", "valid_from"],
-        )
-    agency_ids = await _agency_ids(session, body)
-    number = previous.version + 1 if previous is not None else 1
-    version = _new_version(procedure.id, number, body, agency_ids)
-    session.add(version)
-    if previous is not None:
-        if previous.valid_to is None or previous.valid_to > body.valid_from:
-            previous.valid_to = body.valid_from
-        template = await _active_template(session, previous.id)
-        if template is not None:
-            session.add(_copy_template(template, version.id))
-    await session.flush()
-    return await _detail(session, version.id)
-
-
-def _copy_template(template: WorkflowTemplate, version_id: uuid.UUID) -> WorkflowTemplate:
-    return WorkflowTemplate(
-        procedure_version_id=version_id,
-        version=1,
-        name=template.name,
-        active=True,
-        on_the_spot=template.on_the_spot,
-        steps=[
-            WorkflowStep(
-                position=step.position,
-                code=step.code,
-                name=step.name,
-                agency_id=step.agency_id,
-                agency_level_code=step.agency_level_code,
-                role_code=step.role_code,
-                share_value=step.share_value,
-                share_unit=step.share_unit,
-                allowed_actions=list(step.allowed_actions),
-            )
-            for step in template.steps
-        ],
     )

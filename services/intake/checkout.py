@@ -26,10 +26,12 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import NotFound
 from services.core.validation import StrictModel
-from services.intake import payments, webhooks
+from services.dossier import payments
+from services.dossier.access import dossier_to_act_on
+from services.intake import payments as payment_webhooks
+from services.intake import webhooks
 from services.intake.citizen import Citizen
 from services.models import Payment
-from services.workflow.access import dossier_to_act_on
 
 DEMO_PROVIDER_SECRET = "whsec_" + base64.b64encode(b"motcua-demo-payment-provider-key").decode()
 
@@ -50,7 +52,7 @@ async def ask(
 ) -> payments.PaymentOut:
     """Ask the applicant to pay (default: the procedure's known fees); the dossier waits, its clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_payment")
-    payment = await payments.request_payment(session, dossier, actor=actor, now=now, data=body)
+    payment = await payments.request_payment(session, dossier, actor=actor, now=now, data=body, source="intake")
     return payments.payment_out(dossier, payment)
 
 
@@ -94,5 +96,5 @@ async def demo_checkout(
     }
     return await webhooks.deliver(
         session, settings, source="payment", secret=secret, body=content.encode(), headers=headers, now=now,
-        handlers=payments.HANDLERS,
+        handlers=payment_webhooks.HANDLERS,
     )  # fmt: skip

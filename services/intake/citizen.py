@@ -26,7 +26,7 @@ from services.core.errors import NotFound
 from services.core.guessing import GuessLimits
 from services.core.ratelimit import counting
 from services.core.validation import normalise_vn_phone
-from services.intake.dossiers import stored_secret_matches
+from services.dossier.secrets import stored_secret_matches
 from services.models import Dossier
 
 DAY = timedelta(days=1)

@@ -21,13 +21,16 @@ from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_LABELS_VI, DossierStatus, RoleCode
-from services.intake import dossiers as intake
+from services.dossier import lifecycle
+from services.dossier import postal as dossier_postal
+from services.dossier.access import dossier_for, dossier_to_act_on
+from services.dossier.catalogued import catalogued
+from services.dossier.filing import policy
+from services.dossier.schemas import DocumentOut, DossierOut
+from services.dossier.views import appointment, document_out, documents, dossier_out, shipments, status_fields
 from services.intake import postal
-from services.intake.schemas import DecisionIn, DocumentOut, DossierOut, RefusalIn, ShipmentOut, SupplementRequestIn
-from services.intake.submission import policy
-from services.intake.views import appointment, documents, dossier_out, shipments, status_fields
+from services.intake.schemas import DecisionIn, RefusalIn, ShipmentOut, SupplementRequestIn
 from services.models import Document, Dossier, Procedure, ProcedureDocument, ProcedureVersion, SlaTimer
-from services.workflow.access import dossier_for, dossier_to_act_on
 
 Waiting = Literal["submitted", "awaiting_supplement"]
 
@@ -181,7 +184,7 @@ async def desk_dossier(
             service="intake", action="read", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id
         ),
     )
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     attached = await documents(session, dossier)
     required = (
         await session.scalars(
@@ -211,7 +214,7 @@ async def desk_dossier(
             email=dossier.applicant_email,
             address=dossier.applicant_address,
         ),
-        documents=[DocumentOut.model_validate(item) for item in intake.documents_of(attached)],
+        documents=[document_out(row) for row in attached],
         checklist=[
             ChecklistItemOut(
                 code=item.code, name=item.name, form=item.form, mandatory=item.mandatory, received=item.code in received
@@ -222,7 +225,7 @@ async def desk_dossier(
         shipments=[
             DeskShipmentOut.model_validate(row, from_attributes=True) for row in await shipments(session, dossier)
         ],
-        postal_returned=await postal.returned_shipment(session, dossier) is not None,
+        postal_returned=await dossier_postal.returned_shipment(session, dossier) is not None,
     )
 
 
@@ -234,14 +237,16 @@ async def accept(
 ) -> DossierOut:
     """Accept an online submission: received, its clock started by the receipt rules."""
     dossier = await dossier_to_act_on(session, code, actor, "accept")
-    await intake.accept(session, dossier, actor=actor, now=now, policy=policy(settings), comment=body.comment)
+    await lifecycle.accept(
+        session, dossier, actor=actor, now=now, policy=policy(settings), comment=body.comment, source="intake"
+    )
     return await dossier_out(session, dossier)
 
 
 async def refuse(session: AsyncSession, code: str, actor: Actor, body: RefusalIn, *, now: datetime) -> DossierOut:
     """Refuse a submission before receipt, with the reasons (Mẫu 03)."""
     dossier = await dossier_to_act_on(session, code, actor, "refuse")
-    await intake.refuse(session, dossier, actor=actor, now=now, reasons=body.reasons)
+    await lifecycle.refuse(session, dossier, actor=actor, now=now, reasons=body.reasons, source="intake")
     return await dossier_out(session, dossier)
 
 
@@ -251,7 +256,7 @@ async def request_supplement(
     """Ask the citizen for missing or corrected documents (Mẫu 02); a running clock pauses."""
     dossier = await dossier_to_act_on(session, code, actor, "request_supplement")
     items = [item.model_dump() for item in body.items]
-    await intake.request_supplement(session, dossier, actor=actor, now=now, items=items)
+    await lifecycle.request_supplement(session, dossier, actor=actor, now=now, items=items, source="intake")
     return await dossier_out(session, dossier)
 
 

@@ -1,9 +1,5 @@
-"""A dossier's documents: attaching uploaded files, adding them after submission, reading one back.
-
-Files are stored by ``services.intake.files`` (content-addressed on disk); each becomes a ``Document``
-row of its dossier, marked with the document code of the procedure's checklist when the multipart field
-named one (a generic field — ``files``, ``documents``, ``file`` — marks none). A dossier that received a
-file is ``digitised`` (số hoá).
+"""A dossier's documents at intake: adding them after submission, reading one back (the files are
+stored and recorded by ``services.dossier.documents.attach``).
 
 Who may add documents after submission: the citizen with the secret while the dossier waits for its
 receipt (submitted, or sent back for a supplement before acceptance); staff who may act on it now (the
@@ -13,7 +9,6 @@ step, a result by whoever may resolve it). Reading a file back is an audited rea
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,23 +20,11 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound
 from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT
+from services.dossier.access import dossier_for, dossier_to_act_on
+from services.dossier.documents import Upload, attach
+from services.dossier.schemas import DossierOut
+from services.dossier.views import documents, dossier_out
 from services.intake.citizen import Citizen
-from services.intake.files import store
-from services.intake.schemas import DossierOut
-from services.intake.views import documents, dossier_out
-from services.models import Document, Dossier
-from services.workflow.access import dossier_for, dossier_to_act_on
-
-GENERIC_FIELDS = frozenset({"files", "documents", "file"})  # multipart fields that name no document code
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One file of a multipart request: the field it came in (a document code, or a generic name)."""
-
-    field: str
-    filename: str
-    content: bytes
 
 
 @dataclass(frozen=True)
@@ -51,30 +34,6 @@ class StoredFile:
     path: Path
     content_type: str
     filename: str
-
-
-def attach(
-    session: AsyncSession, settings: Settings, dossier: Dossier, uploads: list[Upload], *, kind: str, now: datetime,
-    staff_id: uuid.UUID | None = None,
-) -> None:  # fmt: skip
-    """Store the files and add their ``Document`` rows (``kind``: input, supplement or result)."""
-    for upload in uploads:
-        stored = store(settings.files_dir, filename=upload.filename, content=upload.content, now=now)
-        session.add(
-            Document(
-                dossier_id=dossier.id,
-                kind=kind,
-                required_code=upload.field if upload.field not in GENERIC_FIELDS else None,
-                filename=stored.filename,
-                content_type=stored.content_type,
-                size_bytes=stored.size_bytes,
-                sha256=stored.sha256,
-                storage_path=stored.storage_path,
-                uploaded_by_staff_id=staff_id,
-            )
-        )
-    if uploads:
-        dossier.digitised = True
 
 
 def authorize_staff_upload(actor: Actor) -> None:

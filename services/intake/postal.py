@@ -55,24 +55,23 @@ The dossier around it:
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
 from services.core.validation import AwareIsoDateTime
-from services.intake.dossiers import _require_state, announce, handover, receive
-from services.intake.notes import Note, fixed
-from services.intake.schemas import POSTAL_FAILURE_LABELS_VI
+from services.dossier.lifecycle import receive, require_state
+from services.dossier.notes import Note, fixed
+from services.dossier.postal import failure_label, returned_shipment
+from services.dossier.record import announce, handover
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, PostalShipment
 from services.sla.clocks import WarningPolicy
@@ -265,13 +264,6 @@ def _outbound_dossier_check(dossier: Dossier, shipment: PostalShipment | None) -
         )
 
 
-def failure_label(code: str | None) -> str:
-    """The Vietnamese words for an operator's reason code (an unknown code: "lý do khác")."""
-    if code is None:
-        return POSTAL_FAILURE_LABELS_VI["other"]
-    return POSTAL_FAILURE_LABELS_VI.get(code, POSTAL_FAILURE_LABELS_VI["other"])
-
-
 # --- the operator's booking reply -------------------------------------------------------------------------
 
 
@@ -293,7 +285,7 @@ def _booked(direction: Direction) -> Handler:
                 operator_reference=shipment.operator_reference,
             )  # fmt: skip
         if shipment is None:  # a new booking: of a dossier still to collect, or of a result ready to go
-            _require_state(dossier, "submitted" if direction == "inbound" else "resolved")
+            require_state(dossier, "submitted" if direction == "inbound" else "resolved")
             _not_before(at, dossier.submitted_at if direction == "inbound" else dossier.resolved_at, "filed")
             shipment = _record(session, dossier, None, data, direction=direction, status="booked")
         shipment.operator_reference = data.operator_reference
@@ -340,7 +332,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
     shipment = await _shipment(session, dossier, data, "inbound")
     if dossier.received_at is not None or not _judge("pickup.handed_over", shipment):
         return "already_applied"
-    _require_state(dossier, "submitted")
+    require_state(dossier, "submitted")
     _not_before(at, dossier.submitted_at, "submitted")
     _record(session, dossier, shipment, data, direction="inbound", status="handed_over", handed_over_at=at)
     await receive(
@@ -351,6 +343,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
         policy=WarningPolicy(inbound.settings.sla_warning_seconds),
         actor=None,
         by_post=True,
+        source="intake",
     )
     return "applied"
 
@@ -364,7 +357,7 @@ async def pickup_cancelled(session: AsyncSession, inbound: Inbound) -> str:
     shipment = await _shipment(session, dossier, data, "inbound")
     if not _judge("pickup.cancelled", shipment):
         return "already_applied"
-    _require_state(dossier, "submitted")  # received, or withdrawn or refused meanwhile: too late to cancel
+    require_state(dossier, "submitted")  # received, or withdrawn or refused meanwhile: too late to cancel
     _not_before(at, dossier.submitted_at, "submitted")
     _record(session, dossier, shipment, data, direction="inbound", status="cancelled")
     handover(
@@ -373,7 +366,7 @@ async def pickup_cancelled(session: AsyncSession, inbound: Inbound) -> str:
         detail=_trace(inbound, data, reason_code=data.reason_code),
     )  # fmt: skip
     await announce(
-        session, dossier, "dossier.pickup_cancelled", tracking_number=data.tracking_number,
+        session, dossier, "dossier.pickup_cancelled", source="intake", tracking_number=data.tracking_number,
         reason_code=data.reason_code, cancelled_at=at.isoformat(),
     )  # fmt: skip
     return "applied"
@@ -398,7 +391,7 @@ async def result_picked_up(session: AsyncSession, inbound: Inbound) -> str:
     at, dossier, shipment = await _outbound(session, inbound, data)
     if not _judge("result.picked_up", shipment):
         return "already_applied"
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
     _record(session, dossier, shipment, data, direction="outbound", status="picked_up")
     handover(
@@ -414,7 +407,7 @@ async def delivery_failed(session: AsyncSession, inbound: Inbound) -> str:
     at, dossier, shipment = await _outbound(session, inbound, data)
     if not _judge_attempt("result.delivery_failed", shipment, data.attempt):
         return "already_applied"
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="delivery_failed")
     shipment.failed_attempts = data.attempt
@@ -436,8 +429,8 @@ async def delivery_failed(session: AsyncSession, inbound: Inbound) -> str:
         detail=_trace(inbound, data, attempt=data.attempt, reason_code=data.reason_code, final=data.final_attempt),
     )  # fmt: skip
     await announce(
-        session, dossier, "dossier.delivery_failed", tracking_number=data.tracking_number, attempt=data.attempt,
-        reason_code=data.reason_code, final_attempt=data.final_attempt, failed_at=at.isoformat(),
+        session, dossier, "dossier.delivery_failed", source="intake", tracking_number=data.tracking_number,
+        attempt=data.attempt, reason_code=data.reason_code, final_attempt=data.final_attempt, failed_at=at.isoformat(),
     )  # fmt: skip
     return "applied"
 
@@ -448,7 +441,7 @@ async def redelivery_scheduled(session: AsyncSession, inbound: Inbound) -> str:
     at, dossier, shipment = await _outbound(session, inbound, data)
     if not _judge_attempt("result.redelivery_scheduled", shipment, data.attempt):
         return "already_applied"
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="redelivery_scheduled")
     shipment.redelivery_at = data.scheduled_for
     sentence = f"Bưu điện hẹn giao lại kết quả (lần {data.attempt})"
@@ -475,7 +468,7 @@ async def returned_to_sender(session: AsyncSession, inbound: Inbound) -> str:
     at, dossier, shipment = await _outbound(session, inbound, data)
     if not _judge("result.returned_to_sender", shipment):
         return "already_applied"
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="returned", handed_over_at=at)
     dossier.return_method = "counter"
@@ -485,7 +478,7 @@ async def returned_to_sender(session: AsyncSession, inbound: Inbound) -> str:
         detail=_trace(inbound, data, failed_attempts=shipment.failed_attempts),
     )  # fmt: skip
     await announce(
-        session, dossier, "dossier.postal_returned", tracking_number=data.tracking_number,
+        session, dossier, "dossier.postal_returned", source="intake", tracking_number=data.tracking_number,
         failed_attempts=shipment.failed_attempts, reason_code=shipment.failure_code, postal_returned_at=at.isoformat(),
     )  # fmt: skip
     return "applied"
@@ -499,7 +492,7 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
         return "already_applied"  # returned meanwhile (another report of the same delivery)
     if not _judge("result.delivered", shipment):
         return "already_applied"
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
     _record(session, dossier, shipment, data, direction="outbound", status="delivered", handed_over_at=at)
     dossier.status = "returned"
@@ -514,6 +507,7 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
         session,
         dossier,
         "dossier.returned",
+        source="intake",
         returned_at=at.isoformat(),
         return_method="postal",
         tracking_number=data.tracking_number,
@@ -539,44 +533,12 @@ HANDLERS: dict[str, Handler] = {
 # --- the desk asks for a new delivery -------------------------------------------------------------------------
 
 
-def _outbound_of(dossier_id: uuid.UUID | InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
-    return and_(PostalShipment.dossier_id == dossier_id, PostalShipment.direction == "outbound")
-
-
-_LATEST_FIRST = (PostalShipment.created_at.desc(), PostalShipment.id)
-
-
-async def returned_shipment(session: AsyncSession, dossier: Dossier) -> PostalShipment | None:
-    """The latest outbound shipment when the post brought the result back and it still waits at the desk."""
-    if dossier.status != "resolved" or dossier.return_method != "counter":
-        return None
-    latest = await session.scalar(
-        select(PostalShipment).where(_outbound_of(dossier.id)).order_by(*_LATEST_FIRST).limit(1)
-    )
-    return latest if latest is not None and latest.status == "returned" else None
-
-
-def returned_by_post() -> ColumnElement[bool]:
-    """The same rule as :func:`returned_shipment`, as SQL over ``Dossier`` (for lists: the counter's
-    "Kết quả chờ trả" marks such a result): resolved, to hand over at the desk, and the latest outbound
-    shipment is ``returned``."""
-    latest = (
-        select(PostalShipment.status)
-        .where(_outbound_of(Dossier.id))
-        .order_by(*_LATEST_FIRST)
-        .limit(1)
-        .correlate(Dossier)
-        .scalar_subquery()
-    )
-    return and_(Dossier.status == "resolved", Dossier.return_method == "counter", latest == "returned")
-
-
 async def request_redelivery(
     session: AsyncSession, dossier: Dossier, *, actor: Actor, now: datetime, comment: str | None
 ) -> None:
     """The counter officer asks the operator to deliver a returned result again: a new outbound booking
     (notify_api sends the operator a new ``postal.delivery_requested``)."""
-    _require_state(dossier, "resolved")
+    require_state(dossier, "resolved")
     previous = await returned_shipment(session, dossier)
     if previous is None:
         raise Conflict("The post has not returned this dossier's result to the desk.", code="no_postal_return")
@@ -589,6 +551,6 @@ async def request_redelivery(
         detail={"previous_tracking_number": previous.tracking_number},
     )  # fmt: skip
     await announce(
-        session, dossier, "dossier.redelivery_requested", return_method="postal",
+        session, dossier, "dossier.redelivery_requested", source="intake", return_method="postal",
         previous_tracking_number=previous.tracking_number, requested_at=now.isoformat(),
     )  # fmt: skip

@@ -4,9 +4,8 @@ the dossier (``print_for_staff``), by staff the one access rule lets see it."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +17,12 @@ from services.core.config import Settings
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.offload import ProcessOffload
 from services.domain.vocabulary import RoleCode
-from services.intake import forms
-from services.intake.dossiers import catalogued, secret_matches
+from services.dossier import forms
+from services.dossier.access import dossier_for
+from services.dossier.catalogued import catalogued
+from services.dossier.printing import Renderer, agency_header, print_for_staff
+from services.dossier.secrets import secret_matches
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
-from services.workflow.access import dossier_for
 
 RETURN_LABELS = {
     "counter": "Nhận trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả",
@@ -35,7 +36,6 @@ FORM_LABELS = {
     "present_original": "Bản chính (xuất trình)",
     "electronic": "Bản điện tử",
 }
-PLACE = "Hải Phòng"  # the demo province; a deployment sets its agencies' place in data later
 
 
 async def _context(
@@ -43,9 +43,7 @@ async def _context(
 ) -> tuple[Procedure, ProcedureVersion, Agency, forms.AgencyHeader]:
     found = await catalogued(session, dossier)
     version, procedure, agency = found.version, found.procedure, found.agency
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
-    return procedure, version, agency, header
+    return procedure, version, agency, await agency_header(session, agency)
 
 
 async def _officer(session: AsyncSession, dossier: Dossier, action: str) -> tuple[str, Handover | None]:
@@ -178,8 +176,7 @@ async def record_book_pdf(
             .order_by(Dossier.received_at, Dossier.code)
         )
     ).all()
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    header = forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None)
+    header = await agency_header(session, agency)
     return await offload.run(
         forms.render_record_book,
         forms.RecordBookForm(
@@ -207,24 +204,6 @@ async def record_book_pdf(
 
 
 # --- printing for staff (audited) -------------------------------------------------------------------
-
-
-class Renderer(Protocol):
-    """A dossier form's renderer (``supplement_pdf`` …): the PDF of the dossier as it stands."""
-
-    def __call__(
-        self, session: AsyncSession, dossier: Dossier, *, offload: ProcessOffload, now: datetime
-    ) -> Awaitable[bytes]: ...
-
-
-async def print_for_staff(
-    session: AsyncSession, code: str, actor: Actor, *, form: str, render: Renderer, origin: Origin,
-    offload: ProcessOffload, now: datetime,
-) -> bytes:  # fmt: skip
-    """Form ``form`` (its number: "02" …) of a dossier the caller may see, by ``render``; the print is audited."""
-    dossier = await dossier_for(session, code, actor)
-    record_printed(session, origin, actor, dossier.id, form)
-    return await render(session, dossier, offload=offload, now=now)
 
 
 async def receipt_for_staff(

@@ -4,55 +4,26 @@
 One request is one effect: with an ``Idempotency-Key`` the first answer is stored (the secret sealed)
 and replayed to a repeat (``services.core.idempotency.once``). A counter filing is an audited change
 (the officer typed the applicant's personal data). The uploaded files become the dossier's input
-documents (``services.intake.documents``).
+documents (``services.dossier.documents``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
 from services.core import idempotency
-from services.core.audit import Origin, audit_entry, record
+from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
-from services.intake import dossiers as intake
-from services.intake.documents import Upload, attach
-from services.intake.schemas import SubmissionIn
-from services.intake.views import dossier_out
-from services.models import Dossier
-from services.sla.clocks import WarningPolicy
-
-Model = TypeVar("Model", bound=BaseModel, covariant=True)  # a counter submission is a submission
-SEALED = ("secret",)  # the tracking secret is never stored in clear with an idempotent answer
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[Model]):
-    """A request's body as parsed by the API: the validated data, the files, and what its idempotency
-    fingerprint is taken of (the data as JSON and each file's field, name and SHA-256)."""
-
-    data: Model
-    uploads: list[Upload]
-    fingerprint_source: dict[str, Any]
-
-
-def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier: Dossier) -> None:
-    """Staff filed a dossier for the citizen: an audited change (they typed the applicant's personal data)."""
-    entry = audit_entry(
-        service="intake", action="create", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id
-    )
-    record(session, entry)
-
-
-def policy(settings: Settings) -> WarningPolicy:
-    """The clocks' warning window, from the settings."""
-    return WarningPolicy(settings.sla_warning_seconds)
+from services.dossier import filing, lifecycle
+from services.dossier.documents import attach
+from services.dossier.filing import SEALED, Parsed, policy, record_filing
+from services.dossier.schemas import SubmissionIn
+from services.dossier.views import dossier_out
 
 
 async def submit(
@@ -69,16 +40,19 @@ async def submit(
 
     async def work() -> dict[str, Any]:
         channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
-        created = await intake.create(session, settings, parsed.data, channel=channel, now=now, actor=actor)
+        created = await filing.create(
+            session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
+        )
         dossier = created.dossier
         attach(
             session, settings, dossier, parsed.uploads, kind="input", now=now,
             staff_id=actor.staff_id if actor else None,
         )  # fmt: skip
         if actor is not None:
-            await intake.receive(
-                session, dossier, at=now, channel=Channel.COUNTER, policy=policy(settings), actor=actor
-            )
+            await lifecycle.receive(
+                session, dossier, at=now, channel=Channel.COUNTER, policy=policy(settings), actor=actor,
+                source="intake",
+            )  # fmt: skip
             record_filing(session, origin, actor, dossier)
         await session.flush()
         return (await dossier_out(session, dossier, secret=created.secret)).model_dump(mode="json")

@@ -13,10 +13,11 @@ from pydantic import ConfigDict, Field
 
 from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
+from services.dossier.catalogued import catalogued
+from services.dossier.views import appointment, shipments, status_fields
 from services.intake import dossiers as intake
 from services.intake.citizen import Citizen
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
-from services.intake.views import appointment, shipments, status_fields
 from services.models import Dossier
 
 
@@ -50,7 +51,7 @@ async def full(citizen: Citizen, code: str, secret: str) -> TrackingOut:
     """Where the dossier is: state, due time, pauses, the public history and the post's shipments."""
     dossier = await citizen.dossier(code, secret)
     session = citizen.session
-    found = await intake.catalogued(session, dossier)
+    found = await catalogued(session, dossier)
     paused_since, paused_reason = await intake.paused(session, dossier)
     return TrackingOut(
         **status_fields(dossier),

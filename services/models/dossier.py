@@ -94,7 +94,7 @@ def dossier_code(agency_code: str, day: date, value: int) -> str:
     (Vietnam time) and that day's counter value (``DossierSequence``).
 
     Written once, here beside the counter it numbers, so that the counter desk
-    (``services.intake.dossiers.next_code``) and the bulk loader (``services.stats.bulk``), which
+    (``services.dossier.filing.next_code``) and the bulk loader (``services.stats.bulk``), which
     share the counters, also share the format. Pure: the caller takes the value from the counter.
     """
     return f"{agency_code}-{day:%y%m%d}-{value:04d}"
@@ -168,7 +168,7 @@ class Handover(Base, UUIDPk):
     comment: Mapped[str | None] = mapped_column(Text)
     public_note: Mapped[str | None] = mapped_column(Text, doc="what the citizen's tracking page shows")
     note_code: Mapped[str | None] = mapped_column(
-        String(48), doc="the public note's stable code (services.intake.notes), translated by the SPA"
+        String(48), doc="the public note's stable code (services.dossier.notes), translated by the SPA"
     )
     note_params: Mapped[dict[str, object]] = mapped_column(
         JSONB, default=dict, server_default="{}", doc="the values the public note names (ISO instants, đồng, as typed)"

@@ -200,6 +200,11 @@ class EmailChannel:
                             raise
                         await _quietly_close(client)
                         client, reused = None, False
+            except asyncio.CancelledError:
+                # the send timed out mid-message: drop the connection, so no later write completes the message
+                if client is not None:
+                    client.close()
+                raise
             except HandoverRefused:
                 await _quietly_close(client)
                 return ProviderResult(ok=False, error="lease lapsed before the message was complete")

@@ -4,6 +4,12 @@ These are seeded as version 1 by ``ensure_default_templates``; administrators pu
 through the API, and the newest version is the one used. Templates never carry personal data: the
 context holds codes, dates, names of agencies and procedures, reasons — never the applicant's name,
 number, phone, email or address.
+
+Long because it is a table of data: every (event type, channel) pair with its Vietnamese and English
+subject and body, about four hundred lines of message text and nothing else but the two small helpers
+around it. Kept as Python rather than a data file on purpose: the texts share the greeting, signature
+and due-date fragments (``_vi_mail``, ``_VI_DUE``…) written once, and a reviewer reads each message
+beside its English twin; splitting the table by event would only scatter one translator's work.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 
 from services.calendar.working import VN_TZ
 from services.domain.vocabulary import STATUS_LABELS_EN, STATUS_LABELS_VI
-from services.intake.schemas import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI
+from services.dossier.postal import POSTAL_FAILURE_LABELS_EN, POSTAL_FAILURE_LABELS_VI
 
 
 @dataclass(frozen=True)

@@ -181,9 +181,11 @@ class Sender:
                 mine = await self._write([(kind, row) for kind, row, _ in batch])
                 # the handed-over emails' final lines, right after their commit and before any other
                 # coroutine runs: the window in which a crash loses a message is these few writes
-                for _, row, _ in batch:
+                # — but not for a send that gave up meanwhile (its timeout cancelled the wait): it counts the
+                # message as not handed over and sends it again, so the server must not get the final line
+                for _, row, future in batch:
                     finish = row.get("on_commit")
-                    if finish is not None and str(row["id"]) in mine:
+                    if finish is not None and str(row["id"]) in mine and not future.cancelled():
                         with contextlib.suppress(Exception):  # a broken connection shows in the SMTP answer
                             finish()
             finally:
@@ -278,9 +280,14 @@ class Sender:
         handed_over = False
 
         async def handover(finish: Callable[[], None]) -> bool:
-            nonlocal handed_over
-            handed_over = await self._settle("handover", id=item.id, on_commit=finish)
-            return handed_over
+            def finish_and_note() -> None:
+                # noted as the final line goes out, not when the wait returns: a timeout landing in between
+                # must count the message as with the server (in doubt), never send it again
+                nonlocal handed_over
+                handed_over = True
+                finish()
+
+            return await self._settle("handover", id=item.id, on_commit=finish_and_note)
 
         try:
             result = await asyncio.wait_for(channel.send(item, handover), timeout=timeout)

@@ -11,10 +11,10 @@ from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound
 from services.domain.vocabulary import SEE_ALL_ROLES
+from services.dossier.access import dossier_for
 from services.models import Dossier, Notification
 from services.notification.masking import mask_recipient
 from services.notification.schemas import InboxOut, NotificationOut
-from services.workflow.access import dossier_for
 
 
 def out(notification: Notification, dossier_code: str | None) -> NotificationOut:

@@ -90,7 +90,8 @@ those above it in this list, and nothing imports the package itself:
 - ``overdue``: the list of open dossiers past their due time;
 - ``exports``: the indicators as CSV and the XLSX workbook;
 - ``aggregates`` and ``bulk``: the SQL that adds to or recounts the cells, and the bulk loader with
-  its command line (``python -m services.stats.bulk``).
+  its command line (``python -m services.stats.bulk``); ``bulk_input``: what a loaded dossier is, its
+  checks, and the JSON lines the command reads.
 
 Names with a leading underscore are private to this package: shared between its modules, never
 used outside it. The package was split out of the one module ``services.workflow.stats`` and

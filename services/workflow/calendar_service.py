@@ -12,7 +12,14 @@ from pydantic import BaseModel
 from sqlalchemy import extract, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.calendar.admin import (
+from services.calendar.store import calendar_for, weekly_row
+from services.calendar.working import VN_TZ, WORKING_DAY
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
+from services.core.errors import Unprocessable
+from services.models import Agency, CalendarOverride
+from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
+from services.sla.calendar_admin import (
     OverrideIn,
     RevokeIn,
     WeeklyIn,
@@ -21,13 +28,6 @@ from services.calendar.admin import (
     revoke_override,
     set_weekly,
 )
-from services.calendar.store import calendar_for, weekly_row
-from services.calendar.working import VN_TZ, WORKING_DAY
-from services.core.audit import Origin, audit_entry, record
-from services.core.auth import Actor
-from services.core.errors import Unprocessable
-from services.models import Agency, CalendarOverride
-from services.models.calendar import DEFAULT_WEEKLY_WINDOWS
 from services.sla.clocks import WarningPolicy
 
 # The public calculators build a year table per year they touch (and keep it while the calendar is

@@ -24,12 +24,13 @@ from services.domain.vocabulary import (
     DossierStatus,
     RoleCode,
 )
-from services.intake.notes import note_of
-from services.intake.postal import returned_by_post
+from services.dossier.access import dossier_for
+from services.dossier.notes import note_of
+from services.dossier.postal import returned_by_post
+from services.dossier.steps import allowed_actions, position
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import dossier_for
-from services.workflow.engine import TransitionIn, allowed_actions, position, transition
+from services.workflow.engine import TransitionIn, transition
 
 
 class ApplicantOut(BaseModel):
@@ -167,7 +168,7 @@ class TimelineRow(BaseModel):
     step_due_at: datetime | None
     step_outcome: str | None = Field(description="early, on_time or late: the step handed over here")
     note: str | None = Field(default=None, description="the note the citizen's tracking page shows, in Vietnamese")
-    note_code: str | None = Field(default=None, description="its stable code (services.intake.notes); null: none")
+    note_code: str | None = Field(default=None, description="its stable code (services.dossier.notes); null: none")
     note_params: dict[str, Any] = Field(default_factory=dict, description="the values the note names")
 
 

@@ -17,7 +17,8 @@ the receiving desk, which returns the result from there. A step listing only tho
 
     A ``processing`` dossier only ever moves to a step from which it can still be resolved.
 
-``resolvable_positions`` computes those steps from the template alone (a least fixed point): a step
+``resolvable_positions`` (``services.dossier.steps``, with the rest of the routing rule: ``position``,
+``possible_actions``, ``caller_may``) computes those steps from the template alone (a least fixed point): a step
 is resolvable when it allows ``resolve``, or allows ``forward`` (or ``transfer`` to another unit) and
 the next step is resolvable, or allows ``send_back`` and an earlier step is resolvable. Hence:
 
@@ -40,11 +41,9 @@ model-based test.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Hashable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 from sqlalchemy import func, select
@@ -53,35 +52,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.store import calendar_for
 from services.calendar.working import HOUR, VN_TZ, WORKING_DAY
 from services.core.auth import Actor
-from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.core.errors import Conflict, Unprocessable
 from services.core.validation import IsoDateTime, StrictModel
-from services.domain.vocabulary import LEADER_ROLES, OPEN, RoleCode
-from services.intake import dossiers as intake
-from services.intake.notes import Note, fixed
-from services.intake.payments import PaymentRequestIn, request_payment
+from services.domain.vocabulary import OPEN
+from services.dossier import lifecycle
+from services.dossier.notes import Note, fixed
+from services.dossier.payments import PaymentRequestIn, request_payment
+from services.dossier.record import Source, handover
+from services.dossier.steps import (
+    Action,
+    ActionForbidden,
+    Position,
+    caller_may,
+    first_working_index,
+    position,
+    possible_actions,
+    step_unit,
+)
 from services.models import Dossier, SlaTimer, Staff, StaffRole, WorkflowStep, WorkflowTemplate
 from services.outbox import emit
 from services.sla.clocks import WarningPolicy, apologize, close_dossier_clock, end_step, halt, start_step
 
-# the delegation a counter officer needs to resolve a "4 tại chỗ" procedure (services.workflow.on_the_spot):
-# the role of the single step of such a template, so the routing rule below is the one that checks it
-ON_THE_SPOT_ROLE = RoleCode.ON_THE_SPOT
-# the step's own actions on a processing dossier; the others follow the dossier's status
-WORKING_ACTIONS = frozenset(
-    {"forward", "transfer", "send_back", "request_supplement", "request_payment", "resolve", "stop"}
-)
-Action = Literal[
-    "forward",
-    "send_back",
-    "request_supplement",
-    "request_payment",
-    "transfer",
-    "resolve",
-    "stop",
-    "return_result",
-    "apologize",
-    "withdraw",
-]
+# what the engine changes it announces as workflow_api's, the supplements, payments and withdrawals it asks of
+# the shared lifecycle included (they went out as intake's before issue 13)
+SOURCE: Source = "workflow"
 
 
 class SupplementItemIn(StrictModel):
@@ -105,106 +99,9 @@ class TransitionIn(StrictModel):
     result_note: str | None = Field(default=None, max_length=2000, description="resolve: what the result is")
 
 
-class ActionForbidden(Forbidden):
-    """The dossier's state allows the action but not for this caller (a denial, audited with the dossier)."""
-
-    def __init__(self, detail: str, *, dossier_id: uuid.UUID, code: str = "action_forbidden") -> None:
-        super().__init__(detail, code=code)
-        self.dossier_id = dossier_id
-
-
-@dataclass
-class Position:
-    """Where a dossier stands in its template."""
-
-    steps: list[WorkflowStep]
-    step: WorkflowStep | None
-    timer: SlaTimer | None
-
-    @property
-    def index(self) -> int | None:
-        return self.steps.index(self.step) if self.step is not None else None
-
-    @property
-    def next_step(self) -> WorkflowStep | None:
-        index = self.index
-        return self.steps[index + 1] if index is not None and index + 1 < len(self.steps) else None
-
-    def resolvable(self, dossier: Dossier) -> frozenset[int]:
-        """The indices of the steps ``dossier`` can still be resolved from (``resolvable_positions``)."""
-        return resolvable_positions(
-            [step.allowed_actions for step in self.steps], [step_unit(step, dossier) for step in self.steps]
-        )
-
-    def send_back_targets(self, dossier: Dossier) -> list[WorkflowStep]:
-        """The earlier steps a send_back may go to: the resolvable ones, nearest last."""
-        index = self.index
-        if index is None:
-            return []
-        resolvable = self.resolvable(dossier)
-        return [step for earlier, step in enumerate(self.steps[:index]) if earlier in resolvable]
-
-
-def resolvable_positions(actions: Sequence[Collection[str]], units: Sequence[Hashable]) -> frozenset[int]:
-    """The indices of the steps from which a processing dossier can still be resolved (module docstring).
-
-    ``actions[i]`` are step i's allowed actions, ``units[i]`` its unit (``transfer`` needs another unit
-    next). Pure: the engine passes the dossier's units, template validation the steps' agency codes.
-    """
-    found: set[int] = set()
-    changed = True
-    while changed:
-        changed = False
-        for index, listed in enumerate(actions):
-            if index in found:
-                continue
-            moves_on = index + 1 < len(actions) and (
-                "forward" in listed or ("transfer" in listed and units[index + 1] != units[index])
-            )
-            if (
-                "resolve" in listed
-                or (moves_on and index + 1 in found)
-                or ("send_back" in listed and any(earlier < index for earlier in found))
-            ):
-                found.add(index)
-                changed = True
-    return frozenset(found)
-
-
-def first_working_index(codes: Sequence[str]) -> int:
-    """The step routing starts at: the receiving step happened at the desk (intake_api)."""
-    return 1 if codes and codes[0] == "receive" and len(codes) > 1 else 0
-
-
 def share_seconds(step: WorkflowStep) -> int:
     unit = WORKING_DAY if step.share_unit == "working_days" else HOUR
     return int(Decimal(step.share_value) * unit)
-
-
-def step_unit(step: WorkflowStep, dossier: Dossier) -> uuid.UUID:
-    return step.agency_id or dossier.receiving_agency_id
-
-
-async def position(session: AsyncSession, dossier: Dossier) -> Position:
-    if dossier.workflow_template_id is None:
-        return Position(steps=[], step=None, timer=None)
-    steps = list(
-        (
-            await session.scalars(
-                select(WorkflowStep)
-                .where(WorkflowStep.template_id == dossier.workflow_template_id)
-                .order_by(WorkflowStep.position)
-            )
-        ).all()
-    )
-    step = next((s for s in steps if s.position == dossier.current_step_position), None)
-    timer = await session.scalar(
-        select(SlaTimer)
-        .where(SlaTimer.dossier_id == dossier.id, SlaTimer.kind == "step", SlaTimer.ended_at.is_(None))
-        .order_by(SlaTimer.step_seq.desc())
-        .limit(1)
-    )
-    return Position(steps=steps, step=step, timer=timer)
 
 
 async def pick_officer(session: AsyncSession, agency_id: uuid.UUID, role: str) -> Staff | None:
@@ -255,9 +152,7 @@ async def _enter(
         at=at,
     )
     dossier.current_assignee_id = officer.id if officer else None
-    line = intake.handover(
-        session, dossier, action=action, at=at, actor=actor, comment=comment, public_note=public_note
-    )
+    line = handover(session, dossier, action=action, at=at, actor=actor, comment=comment, public_note=public_note)
     line.to_staff_id = officer.id if officer else None
     line.step_due_at = timer.due_at
     line.step_outcome = ended_outcome
@@ -268,7 +163,7 @@ async def _announce(session: AsyncSession, dossier: Dossier, event_type: str, **
     await emit(
         session,
         event_type=event_type,
-        source="workflow",
+        source=SOURCE,
         destination="notify",
         dossier_id=dossier.id,
         payload={
@@ -308,68 +203,6 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
     dossier.lock_version += 1
     await _announce(session, dossier, "dossier.routed")
     return True
-
-
-def may_act_on_step(dossier: Dossier, step: WorkflowStep | None, actor: Actor) -> bool:
-    if step is None:
-        return False
-    if actor.has_any(RoleCode.ADMIN):
-        return True
-    return actor.agency_id == step_unit(step, dossier) and (
-        actor.has_any(step.role_code) or actor.staff_id == dossier.current_assignee_id
-    )
-
-
-def possible_actions(dossier: Dossier, where: Position) -> list[str]:
-    """What the dossier's state and step allow, whoever asks."""
-    actions: list[str] = []
-    step = where.step
-    if dossier.status == "processing" and step is not None and where.index is not None:
-        following = where.next_step
-        resolvable = where.resolvable(dossier)
-        for action in step.allowed_actions:
-            if action in {"forward", "transfer"} and (following is None or where.index + 1 not in resolvable):
-                continue  # never to a step the dossier could not be resolved from
-            if (
-                action == "transfer"
-                and following is not None
-                and step_unit(following, dossier) == step_unit(step, dossier)
-            ):
-                continue
-            if action == "send_back" and not where.send_back_targets(dossier):
-                continue
-            if action not in WORKING_ACTIONS:
-                continue
-            actions.append(action)
-        if where.index not in resolvable and "send_back" not in actions and where.send_back_targets(dossier):
-            actions.append("send_back")  # stranded before the rule: the way back to a step that can resolve
-    if dossier.status == "resolved" and dossier.return_method != "postal":
-        actions.append("return_result")
-    if dossier.status in OPEN and not dossier.apology_issued:
-        actions.append("apologize")
-    if dossier.status in OPEN:
-        actions.append("withdraw")
-    return actions
-
-
-def caller_may(dossier: Dossier, where: Position, actor: Actor, action: str) -> bool:
-    if actor.has_any(RoleCode.ADMIN):
-        return True
-    counter_here = actor.agency_id == dossier.receiving_agency_id and actor.has_any(RoleCode.COUNTER)
-    if action == "return_result":
-        return counter_here
-    if action == "apologize":
-        responsible = actor.agency_id in {dossier.current_agency_id, dossier.receiving_agency_id}
-        return responsible and actor.has_any(*LEADER_ROLES, RoleCode.COUNTER)
-    if action == "withdraw":
-        return counter_here or (dossier.status == "processing" and may_act_on_step(dossier, where.step, actor))
-    return may_act_on_step(dossier, where.step, actor)
-
-
-async def allowed_actions(session: AsyncSession, dossier: Dossier, actor: Actor) -> list[str]:
-    """What the caller may do now: the buttons the staff SPA shows."""
-    where = await position(session, dossier)
-    return [action for action in possible_actions(dossier, where) if caller_may(dossier, where, actor, action)]
 
 
 async def transition(
@@ -457,7 +290,9 @@ async def _request_supplement(
 ) -> None:
     if not body.items:
         raise Unprocessable("Say what must be supplemented and why.", code="items_required", field="items")
-    await intake.request_supplement(session, dossier, actor=actor, now=now, items=[i.model_dump() for i in body.items])
+    await lifecycle.request_supplement(
+        session, dossier, actor=actor, now=now, items=[i.model_dump() for i in body.items], source=SOURCE
+    )
 
 
 async def _request_payment(
@@ -466,7 +301,7 @@ async def _request_payment(
     data = PaymentRequestIn(
         amount_vnd=body.amount_vnd, description=body.description or "Phí, lệ phí giải quyết thủ tục"
     )
-    await request_payment(session, dossier, actor=actor, now=now, data=data)
+    await request_payment(session, dossier, actor=actor, now=now, data=data, source=SOURCE)
 
 
 async def _resolve(
@@ -480,7 +315,7 @@ async def _resolve(
     dossier.current_agency_id = dossier.receiving_agency_id
     counter = await pick_officer(session, dossier.receiving_agency_id, "counter")
     dossier.current_assignee_id = counter.id if counter else None
-    line = intake.handover(
+    line = handover(
         session, dossier, action="resolve", at=now, actor=actor, comment=body.result_note or body.comment,
         public_note=fixed("resolved"),
     )  # fmt: skip
@@ -497,7 +332,7 @@ async def _stop(
     await halt(session, dossier, at=now)
     dossier.status = "stopped"
     dossier.closed_at = now
-    intake.handover(
+    handover(
         session, dossier, action="stop", at=now, actor=actor, comment="; ".join(reasons),
         public_note=Note("stopped", f"Dừng xử lý hồ sơ: {'; '.join(reasons)}", {"reasons": reasons}),
         detail={"reasons": reasons},
@@ -511,7 +346,7 @@ async def _return_result(
     dossier.status = "returned"
     dossier.returned_at = dossier.closed_at = now
     dossier.current_assignee_id = None
-    intake.handover(
+    handover(
         session, dossier, action="return_result", at=now, actor=actor, comment=body.comment,
         public_note=fixed("returned"),
     )  # fmt: skip
@@ -526,7 +361,7 @@ async def _apologize(
     appointment = body.new_appointment if body.new_appointment.tzinfo else body.new_appointment.replace(tzinfo=VN_TZ)
     calendar = await calendar_for(session, dossier.current_agency_id or dossier.receiving_agency_id)
     await apologize(session, dossier, calendar=calendar, reason=body.reason, new_appointment=appointment, at=now)
-    intake.handover(
+    handover(
         session, dossier, action="apologize", at=now, actor=actor, comment=body.reason,
         public_note=Note(
             "apologized",
@@ -540,7 +375,7 @@ async def _apologize(
 async def _withdraw(
     session: AsyncSession, dossier: Dossier, body: TransitionIn, actor: Actor, now: datetime, policy: WarningPolicy
 ) -> None:
-    await intake.withdraw(session, dossier, now=now, reason=body.comment)
+    await lifecycle.withdraw(session, dossier, now=now, reason=body.comment, source=SOURCE)
 
 
 _HANDLERS = {

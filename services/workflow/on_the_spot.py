@@ -3,11 +3,11 @@
 Hạ Long's centre resolves simple procedures (a certified copy, a certified signature) while the
 citizen waits at the counter. Here that is a procedure whose active workflow template is flagged
 ``on_the_spot``: one step at the receiving desk, for the delegation role ``on_the_spot``, allowing
-``resolve`` and ``return_result`` (template rule 8, ``services.workflow.templates``). A counter officer
-holding that delegation (``services.workflow.access.authorize_on_the_spot``) files the dossier and
+``resolve`` and ``return_result`` (template rule 8, ``services.workflow.template_rules``). A counter officer
+holding that delegation (``services.dossier.access.authorize_on_the_spot``) files the dossier and
 decides it in ONE request and ONE transaction:
 
-- ``approve``: the dossier is filed and received at the counter (``services.intake.dossiers.create`` and
+- ``approve``: the dossier is filed and received at the counter (``services.dossier.filing.create`` and
   ``receive``: the receipt rules start the legal clock, Mẫu 01 can be printed), routed to its single step
   (``services.workflow.engine.start_routing``), resolved with the result note and returned to the citizen
   (``transition`` with ``resolve`` then ``return_result``, under the engine's own rule, so a caller without
@@ -15,7 +15,7 @@ decides it in ONE request and ONE transaction:
   (the process control sheet shows receive, route, resolve, return_result within the same minute) and its
   outbox events, so the timeline, notifications and statistics are the normal ones.
 - ``refuse``: the dossier does not meet the conditions; it is filed and refused at intake with the reasons
-  (``services.intake.dossiers.refuse``, Mẫu 03), never received, as the desk refuses any dossier.
+  (``services.dossier.lifecycle.refuse``, Mẫu 03), never received, as the desk refuses any dossier.
 
 Why "early". A dossier resolved in the sitting it was received in is reported as resolved before its due
 time (trước hạn). The clock rule alone says ``on_time`` for a 0-day ("trong ngày") procedure, whose due
@@ -47,19 +47,24 @@ from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
-from services.intake import dossiers as intake
-from services.intake.documents import attach
-from services.intake.notes import fixed
-from services.intake.schemas import CounterSubmissionIn, DossierOut
-from services.intake.submission import SEALED, Parsed, policy, record_filing
-from services.intake.views import dossier_out
+from services.dossier import filing, lifecycle
+from services.dossier.access import authorize_on_the_spot
+from services.dossier.catalogued import current_version
+from services.dossier.documents import attach
+from services.dossier.filing import SEALED, Parsed, policy, record_filing
+from services.dossier.notes import fixed
+from services.dossier.record import Source
+from services.dossier.schemas import CounterSubmissionIn, DossierOut
+from services.dossier.views import dossier_out
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
-from services.workflow.access import authorize_on_the_spot
 from services.workflow.engine import TransitionIn, start_routing, transition
 
 Decision = Literal["approve", "refuse"]
 RESULT_FIELD = "result"  # the multipart field of the result files
+# the visit happens at intake_api's desk: filing, receipt and refusal are announced as the desk's, as at the
+# counter; the engine's own steps (resolve, return) announce themselves as workflow's
+SOURCE: Source = "intake"
 
 
 class OnTheSpotIn(CounterSubmissionIn):
@@ -101,7 +106,7 @@ class OnTheSpotOut(DossierOut):
 
 @dataclass(frozen=True)
 class Resolved:
-    created: intake.Created
+    created: filing.Created
     decision: Decision
 
 
@@ -127,7 +132,7 @@ async def resolve_on_the_spot(
 ) -> Resolved:
     """File, decide and (when approved) return the dossier in one transaction; flushes, never commits."""
     authorize_on_the_spot(actor)
-    _, version = await intake.current_version(session, data.procedure_code, now.astimezone(VN_TZ).date())
+    _, version = await current_version(session, data.procedure_code, now.astimezone(VN_TZ).date())
     if await on_the_spot_template(session, version.id) is None:
         raise Conflict("This procedure is not resolved on the spot; file it at the counter.", code="not_on_the_spot")
     if data.return_method != "counter" or data.pickup_by_post:
@@ -136,14 +141,16 @@ async def resolve_on_the_spot(
             code="on_the_spot_counter_only",
             field="return_method",
         )
-    created = await intake.create(session, settings, data, channel=Channel.COUNTER, now=now, actor=actor)
+    created = await filing.create(session, settings, data, channel=Channel.COUNTER, now=now, actor=actor, source=SOURCE)
     dossier = created.dossier
     if created.agency.id != actor.agency_id:  # intake lets administrators file anywhere; not this
         raise Forbidden("A counter officer resolves on the spot at their own desk only.", code="not_your_desk")
     if data.decision == "refuse":
-        await intake.refuse(session, dossier, actor=actor, now=now, reasons=data.reasons or [])
+        await lifecycle.refuse(session, dossier, actor=actor, now=now, reasons=data.reasons or [], source=SOURCE)
         return Resolved(created=created, decision="refuse")
-    await intake.receive(session, dossier, at=now, channel=Channel.COUNTER, policy=policy, actor=actor)
+    await lifecycle.receive(
+        session, dossier, at=now, channel=Channel.COUNTER, policy=policy, actor=actor, source=SOURCE
+    )
     routed = await start_routing(session, dossier, at=now, policy=policy)
     assert routed  # the on_the_spot template checked above is the active one
     await transition(

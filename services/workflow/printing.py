@@ -1,5 +1,5 @@
 """Forms 04 (apology), 05 (notice of stopping) and 06 (process control sheet) for a dossier, printed for
-staff who may see it (an audited read: ``services.intake.printing.print_for_staff``)."""
+staff who may see it (an audited read: ``services.dossier.printing.print_for_staff``)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.errors import Conflict
 from services.core.offload import ProcessOffload
-from services.intake import forms
-from services.intake.printing import PLACE, Renderer, print_for_staff
+from services.dossier import forms
+from services.dossier.printing import Renderer, agency_header, print_for_staff
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, Staff
 from services.workflow.dossiers import timeline
 
@@ -43,12 +43,7 @@ async def _basics(session: AsyncSession, dossier: Dossier) -> tuple[Procedure, A
     agency = await session.get(Agency, dossier.current_agency_id or dossier.receiving_agency_id)
     assert procedure is not None
     assert agency is not None
-    parent = await session.get(Agency, agency.parent_id) if agency.parent_id else None
-    return (
-        procedure,
-        agency,
-        forms.AgencyHeader(name=agency.name, place=PLACE, parent_name=parent.name if parent else None),
-    )
+    return procedure, agency, await agency_header(session, agency)
 
 
 async def _last(session: AsyncSession, dossier: Dossier, action: str) -> tuple[Handover, str]:

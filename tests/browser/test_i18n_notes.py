@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
-from services.demo.seed import STEP_NAMES_EN
+from services.demo.procedures import STEP_NAMES_EN
 from tests.browser.conftest import BrowserStack, axe_check, new_page, screenshot, sign_in
 from tests.browser.test_i18n import text
 from tests.browser.test_staff_forms import BIRTH, routed, ward_dossier

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import DateTime, literal, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.demo.seed import DEMO_ROLES
+from services.demo.directory import DEMO_ROLES
 from services.domain import vocabulary as v
 from services.domain.rules import (
     in_force,

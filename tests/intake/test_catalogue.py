@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.demo.seed import load_demo_data
-from services.intake.catalogue import CatalogueQuery, get_procedure, local_today, search_procedures
+from services.intake.catalogue import get_procedure, local_today, search_procedures
+from services.intake.catalogue_schemas import CatalogueQuery
 from services.models import (
     Agency,
     AuditLog,

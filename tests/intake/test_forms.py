@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from services.intake.forms import (
+from services.dossier.forms import (
     AgencyHeader,
     ReceiptForm,
     ReceivedDocument,

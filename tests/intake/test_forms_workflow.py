@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
 
-from services.intake.forms import (
+from services.dossier.forms import (
     OUTCOME_LABELS,
     AgencyHeader,
     ApologyForm,

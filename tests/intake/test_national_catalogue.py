@@ -15,14 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import NotFound
-from services.intake.catalogue import CatalogueQuery, get_procedure, local_today, search_procedures
-from services.intake.national_import import (
-    DEFAULT_PATH,
-    curated_codes,
-    import_catalogue,
-    parse_time_limit,
-    read_records,
-)
+from services.intake.catalogue import get_procedure, local_today, search_procedures
+from services.intake.catalogue_schemas import CatalogueQuery
+from services.intake.national_import import DEFAULT_PATH, import_catalogue
+from services.intake.national_records import curated_codes, parse_time_limit, read_records
 from services.models import Procedure, ProcedureVersion, WorkflowTemplate
 from tests.factories import create_agency, create_procedure_version, unique
 

@@ -20,11 +20,12 @@ from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.config import Settings
-from services.intake import dossiers as intake_dossiers
+from services.dossier import lifecycle
+from services.dossier.steps import allowed_actions
 from services.models import Dossier, Staff
 from services.sla.clocks import WarningPolicy
-from services.workflow.engine import allowed_actions, start_routing
-from services.workflow.templates import StepSpec, template_problems
+from services.workflow.engine import start_routing
+from services.workflow.template_rules import StepSpec, template_problems
 from tests.apps import new_client
 from tests.factories import create_agency, create_dossier, create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
@@ -247,8 +248,8 @@ async def test_online_the_slow_path_is_also_for_the_delegated_officer_only(sessi
     template.on_the_spot = True
     signer = await create_staff(session, agency=desk.agency, roles=("counter", "on_the_spot"))
     dossier = await create_dossier(session, agency=desk.agency, version=desk.version, status="submitted")
-    await intake_dossiers.receive(
-        session, dossier, at=VISIT, channel=Channel.ONLINE, policy=WarningPolicy(), actor=None
+    await lifecycle.receive(
+        session, dossier, at=VISIT, channel=Channel.ONLINE, policy=WarningPolicy(), actor=None, source="intake"
     )
     assert await start_routing(session, dossier, at=VISIT, policy=WarningPolicy())
     assert dossier.current_assignee_id == signer.id  # the step is the delegation's

@@ -173,7 +173,7 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     )
     assert "Bưu điện hẹn giao lại kết quả (lần 2) vào ngày 30/11/2026." in notes
     assert notes[-1].startswith("Bưu điện đã chuyển trả kết quả về Bộ phận Tiếp nhận và Trả kết quả.")
-    # ... and as codes with their params, which the SPA says in the reader's language (services.intake.notes)
+    # ... and as codes with their params, which the SPA says in the reader's language (services.dossier.notes)
     coded = [(item["note_code"], item["note_params"]) for item in tracked.json()["history"]][-5:]
     assert coded == [
         ("postal_result_picked_up", {}),

@@ -303,3 +303,40 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
     await dead._record(claimed, ProviderResult(ok=True, reference="late"))
     [again] = await notifications_of(sessionmaker, world.dossier)
     assert again.provider_message_id is None
+
+
+async def test_an_email_whose_send_times_out_during_its_handover_commit_never_reaches_the_server_twice(
+    client: httpx.AsyncClient,
+    notify_settings: Settings,
+    committed: AsyncSession,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    smtp: SmtpSink,
+) -> None:
+    """A busy database holds the handover's commit past the send timeout: the send gives up and the
+    message is sent again later, so the late commit must not finish the first copy at the server."""
+    short = notify_settings.model_copy(
+        update={"notify_lease_seconds": 4, "notify_send_timeout_seconds": 1.0, "notify_backoff_base_seconds": 0.1}
+    )
+    world = await _received(client, notify_settings, committed, phone=None)
+    address = str(world.dossier.applicant_email)
+    sender = sender_for(sessionmaker, short, world.dossier, name="slow-commit")
+    [claimed] = await sender._claim("email")
+
+    async with sessionmaker() as blocker, blocker.begin():
+        # another transaction holds the row: the handover's UPDATE waits for it beyond the send timeout
+        await blocker.execute(select(Notification.id).where(Notification.id == claimed.id).with_for_update())
+        sending = asyncio.create_task(
+            sender._send_one(sender.channels["email"], claimed, at=time.monotonic(), deadline=time.monotonic() + 4)
+        )
+        await asyncio.sleep(1.5)
+        assert not sending.done()  # the outcome waits for the commit
+    await asyncio.wait_for(sending, timeout=10)
+    await asyncio.sleep(0.3)
+    assert smtp.to(address) == []  # the late commit did not complete the abandoned message
+
+    [email] = await notifications_of(sessionmaker, world.dossier)
+    assert (email.status, email.handed_over_at) == ("queued", None)  # to be sent again, from the start
+    await drain(sender_for(sessionmaker, short, world.dossier, name="after-timeout"), sessionmaker, world.dossier)
+    [email] = await notifications_of(sessionmaker, world.dossier)
+    assert (email.status, email.last_error) == ("sent", None)
+    assert [mail.message_id for mail in smtp.to(address)] == [f"<{email.id}@motcua.local>"]

@@ -23,7 +23,8 @@ from services.core.auth import service_token
 from services.core.config import Settings
 from services.models import Dossier, OutboxEvent, WebhookSubscription
 from services.models.webhook import WebhookDelivery
-from services.notification.outbound import Dispatcher, ensure_postal_subscription
+from services.notification.outbound import ensure_postal_subscription
+from services.notification.webhook_dispatch import Dispatcher
 from services.outbox.relay import EVENTS_PATH, Claimed
 from tests.intake.setup import create_desk, submission
 from tests.intake.test_webhooks import POSTAL_SECRET, postal_event, sign

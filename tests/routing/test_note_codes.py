@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.intake.notes import FIXED_NOTES, Note, note_of
+from services.dossier.notes import FIXED_NOTES, Note, note_of
 from tests.routing.test_engine import Headers, act, body, vn
 from tests.workflow_setup import World
 

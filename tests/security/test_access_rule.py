@@ -1,4 +1,4 @@
-"""Issue 11, point 6: every staff action on a dossier passes the one access rule (services.workflow.access),
+"""Issue 11, point 6: every staff action on a dossier passes the one access rule (services.dossier.access),
 in intake_api as in workflow_api; counter intake files into the officer's own desk only."""
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from notify_api.main import create_app
 from services.core.config import Settings
 from services.models import AuditLog, OutboxEvent, WebhookSubscription
 from services.models.webhook import WebhookDelivery
-from services.notification.outbound import Dispatcher
+from services.notification.webhook_dispatch import Dispatcher
 from tests.notify import conftest as notify_fixtures
 from tests.notify.conftest import ADMIN_ID, create_world, deliver, headers_for
 

@@ -14,15 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.core.auth import verify_password
-from services.demo.seed import (
-    DEMO_ACCOUNTS,
-    DEMO_AGENCIES,
-    apportion,
-    approve_share,
-    load_demo_data,
-    load_procedure_records,
-    parse_working_days,
-)
+from services.demo.directory import DEMO_ACCOUNTS, DEMO_AGENCIES
+from services.demo.procedures import apportion, approve_share, load_procedure_records, parse_working_days
+from services.demo.seed import load_demo_data
 from services.models import (
     Agency,
     AgencyLevel,

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.calendar.admin import OverrideIn, RevokeIn, add_override, revoke_override
 from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.errors import Conflict, Unprocessable
 from services.models import Dossier, OutboxEvent, SlaPause, StatsDossierCell
+from services.sla.calendar_admin import OverrideIn, RevokeIn, add_override, revoke_override
 from services.sla.clocks import (
     WarningPolicy,
     apologize,

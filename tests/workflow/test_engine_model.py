@@ -1,7 +1,7 @@
 """Model-based test of the routing engine: no offered action fails, no dossier is stranded.
 
 A hypothesis ``RuleBasedStateMachine`` routes one dossier through a template — every demo template
-shape (services/demo/seed.py plans them) and randomly generated templates that pass validation — and
+shape (services/demo/procedures.py plans them) and randomly generated templates that pass validation — and
 at each step picks one of the actions that ``allowed_actions`` offers to some officer of the world (a
 counter, a specialist and a head in every unit, the ward's leader, an administrator), or the citizen's
 answer to a pause (the supplement, the payment provider's report), or the postal operator's delivery
@@ -41,23 +41,15 @@ from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.config import Settings
-from services.demo.seed import load_procedure_records, plan_steps, skip_reason
-from services.intake import dossiers as intake
+from services.demo.procedures import load_procedure_records, plan_steps, skip_reason
+from services.dossier import lifecycle
+from services.dossier.steps import ON_THE_SPOT_ROLE, Position, allowed_actions, caller_may, possible_actions
 from services.intake import payments, postal
 from services.intake.webhooks import Inbound
 from services.models import Agency, Dossier, Payment, ProcedureAgency, WorkflowStep, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
-from services.workflow.engine import (
-    ON_THE_SPOT_ROLE,
-    Position,
-    TransitionIn,
-    allowed_actions,
-    caller_may,
-    possible_actions,
-    start_routing,
-    transition,
-)
-from services.workflow.templates import ACTIONS, StepSpec, template_problems
+from services.workflow.engine import TransitionIn, start_routing, transition
+from services.workflow.template_rules import ACTIONS, StepSpec, template_problems
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 
 ROLES = ("counter", "specialist", "head")
@@ -320,7 +312,9 @@ class EngineMachine(RuleBasedStateMachine):
         ]  # fmt: skip
         session.add_all(steps)
         dossier = await create_dossier(session, agency=self.w.ward, version=version, status="submitted")
-        await intake.receive(session, dossier, at=self.now, channel=Channel.COUNTER, policy=POLICY, actor=None)
+        await lifecycle.receive(
+            session, dossier, at=self.now, channel=Channel.COUNTER, policy=POLICY, actor=None, source="intake"
+        )
         assert await start_routing(session, dossier, at=self.now, policy=POLICY)
         await session.flush()
         self.dossier = dossier
@@ -394,7 +388,9 @@ class EngineMachine(RuleBasedStateMachine):
         session, dossier = self.w.session, self.dossier
         assert dossier is not None
         if action == "supplement":
-            await intake.answer_supplement(session, dossier, now=self.now, policy=POLICY, note="Đã bổ sung", files=1)
+            await lifecycle.answer_supplement(
+                session, dossier, now=self.now, policy=POLICY, note="Đã bổ sung", files=1, source="intake"
+            )
         elif action == "delivered":
             data = {"dossier_code": dossier.code, "tracking_number": "EMS" + uuid.uuid4().hex[:10],
                     "occurred_at": self.now.isoformat()}  # fmt: skip

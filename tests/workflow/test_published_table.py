@@ -27,7 +27,8 @@ from services.calendar.working import VN_TZ
 from services.models import Agency, Dossier, Procedure, ProcedureVersion
 from services.stats import bulk
 from services.stats.aggregates import verify
-from services.stats.bulk import BulkDossier, BulkStep, asyncpg_dsn, load
+from services.stats.bulk import asyncpg_dsn, load
+from services.stats.bulk_input import BulkDossier, BulkStep
 from tests.factories import create_agency, create_procedure_version, create_staff
 
 Bearer = Callable[..., dict[str, Any]]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.demo.seed import STEP_NAMES_EN
+from services.demo.procedures import STEP_NAMES_EN
 from tests.workflow.test_templates import Bearer, app, body, client, world  # noqa: F401 (fixtures)
 
 

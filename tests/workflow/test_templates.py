@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.app import create_service_app
 from services.core.config import Settings
-from services.demo.seed import load_demo_data, load_procedure_records
+from services.demo.procedures import load_procedure_records
+from services.demo.seed import load_demo_data
 from services.models import AuditLog, Procedure, ProcedureVersion, Staff, WorkflowStep, WorkflowTemplate
-from services.workflow.templates import StepSpec, check_stored_template, template_problems
+from services.workflow.template_rules import StepSpec, template_problems
+from services.workflow.templates import check_stored_template
 from tests.factories import create_agency, create_procedure_version, create_staff, ensure_roles
 from workflow_api.routers import auth, templates
 

@@ -28,7 +28,8 @@ from services.models import AgencyLevel, Procedure, ProcedureVersion
 from services.models.stats import SHARE_BUCKET_BOUNDS
 from services.sla.clocks import outcome
 from services.stats.aggregates import verify
-from services.stats.bulk import BulkDossier, asyncpg_dsn, load
+from services.stats.bulk import asyncpg_dsn, load
+from services.stats.bulk_input import BulkDossier
 from services.stats.medians import median_from_histogram
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery

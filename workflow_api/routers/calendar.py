@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 
-from services.calendar.admin import OverrideIn, RevokeIn, WeeklyIn
 from services.core.deps import AdminActor, ClockDep, OriginDep, SessionDep, SettingsDep, StaffActor
 from services.core.errors import problem_responses
 from services.core.validation import IsoDateTime
+from services.sla.calendar_admin import OverrideIn, RevokeIn, WeeklyIn
 from services.sla.clocks import WarningPolicy
 from services.workflow import calendar_service as service
 from services.workflow.calendar_service import (

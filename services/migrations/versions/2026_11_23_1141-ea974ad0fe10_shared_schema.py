@@ -3,6 +3,9 @@
 Revision ID: ea974ad0fe10
 Revises: 
 Create Date: 2026-11-23 11:41:08.183892
+
+Long because it is the first revision: every table of the shared schema created in one step. A migration
+records one step of the schema's history, so it is never split.
 """
 
 from collections.abc import Sequence

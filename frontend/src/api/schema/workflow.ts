@@ -2203,7 +2203,7 @@ export interface components {
             note?: string | null;
             /**
              * Note Code
-             * @description its stable code (services.intake.notes); null: none
+             * @description its stable code (services.dossier.notes); null: none
              */
             note_code?: string | null;
             /**

@@ -1,6 +1,6 @@
 """Printable one-stop forms (Mẫu số 01 to 07) rendered to PDF in Vietnamese."""
 
-from services.intake.forms.render import (
+from services.dossier.forms.render import (
     OUTCOME_LABELS,
     AgencyHeader,
     ApologyForm,

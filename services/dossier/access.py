@@ -20,7 +20,7 @@ rule that computes ``allowed_actions``. The desk's own actions map onto it:
   also asks the post to deliver again a result it brought back to the desk.
 
 Administrators pass every caller check (never a state check). Counter intake files into the
-officer's own desk only (``services.intake.dossiers.receiving_agency``).
+officer's own desk only (``services.dossier.filing.receiving_agency``).
 
 Resolving on the spot ("4 tại chỗ", ``authorize_on_the_spot``) receives, decides and returns in one
 visit, so it is for a counter officer of the receiving desk who holds the delegation (the
@@ -47,8 +47,7 @@ from services.domain.vocabulary import (
     DossierStatus,
     RoleCode,
 )
-from services.models import Dossier, Handover
-from services.workflow.engine import (
+from services.dossier.steps import (
     ON_THE_SPOT_ROLE,
     ActionForbidden,
     caller_may,
@@ -56,6 +55,7 @@ from services.workflow.engine import (
     position,
     possible_actions,
 )
+from services.models import Dossier, Handover
 
 DeskAction = Literal[
     "accept", "refuse", "request_supplement", "request_payment", "attach_input", "attach_result", "request_redelivery"

@@ -1,5 +1,8 @@
 """Administering the calendar: overrides and weekly windows, each change logged and applied to
-the due times of the open dossiers it touches."""
+the due times of the open dossiers it touches.
+
+It lives with the clocks, not in ``services.calendar``: applying a change moves the open clocks
+(``recompute_due``), and the calendar stays pure and below sla (the layers contract in pyproject.toml)."""
 
 from __future__ import annotations
 

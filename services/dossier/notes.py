@@ -81,7 +81,7 @@ class Note:
 
     def __post_init__(self) -> None:
         if self.code not in NOTE_CODES:
-            raise ValueError(f"unknown note code {self.code!r}: add it to services.intake.notes")
+            raise ValueError(f"unknown note code {self.code!r}: add it to services.dossier.notes")
         expected = set(PARAM_NOTES.get(self.code, ()))
         if set(self.params) != expected:
             raise ValueError(f"note {self.code!r} takes params {sorted(expected)}, got {sorted(self.params)}")

@@ -1,0 +1,136 @@
+"""Benchmark: tracking and online submission through a real intake_api, each against the framework's
+ceiling (bench.baseline_app: the same job in a bare FastAPI + asyncpg service) in the same run.
+
+Run with ``python -m bench.bench_http`` (``make bench`` runs it with the others). Its own database
+(``motcua_bench_http``), recreated each run; intake_api alone (its worker stopped: the submissions'
+events accumulate in the outbox, as issue 14 asks); wrk drives everything (bench.load), 32
+connections, 15 s a run (3 s with ``BENCH_QUICK=1``).
+
+Targets (issue 14), each a ratio against the baseline measured just before it:
+- tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
+  rate; no non-2xx answer;
+- online submission: ≥ 0.5× the baseline insert; p99 ≤ 50 ms at half the baseline's rate; no
+  non-2xx answer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from bench import load
+from bench.common import QUICK, Target, free_port, record, report, run_on_fresh_database
+from services.dev.processes import ManagedProcess, api_process, service_env
+from tests.intake.setup import create_desk, submission
+
+SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "3" if QUICK else "15"))
+CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "32"))
+
+
+def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedProcess:
+    env = dict(os.environ)
+    env.update({
+        "BENCH_DSN": url.replace("postgresql+asyncpg://", "postgresql://"),
+        "BENCH_VERSION_ID": version_id,
+        "BENCH_AGENCY_ID": agency_id,
+    })  # fmt: skip
+    args = [
+        sys.executable, "-m", "uvicorn", "bench.baseline_app:create_app", "--factory",
+        "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--no-proxy-headers",
+    ]  # fmt: skip
+    return ManagedProcess("baseline", args, env, health_url=f"http://127.0.0.1:{port}/healthz")
+
+
+def _full(name: str, url: str, body: str | None = None) -> load.Load:
+    """A short warm-up, then as fast as the connections go: the throughput."""
+    options = _request(body)
+    load.run(f"{name} (warm-up)", url, seconds=1, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
+    return load.run(name, url, seconds=SECONDS, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
+
+
+def _held(name: str, url: str, rate: float, body: str | None = None) -> load.Load:
+    """Held at ``rate`` (half the baseline's): the latency a citizen sees at a sane load."""
+    return load.run(
+        f"{name} at {rate:,.0f}/s", url, seconds=SECONDS, connections=CONNECTIONS, rate=max(rate, 1.0),
+        **_request(body),  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def _request(body: str | None) -> dict[str, object]:
+    if body is None:
+        return {"method": "GET"}
+    return {"method": "POST", "body": body, "headers": {"Content-Type": "application/json"}}
+
+
+async def main_async(url: str) -> bool:
+    engine = create_async_engine(url)
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        desk = await create_desk(session)
+        await session.commit()
+    await engine.dispose()
+
+    ports = {"intake": free_port(), "workflow": free_port(), "notify": free_port()}
+    env = service_env(os.environ, ports=ports)
+    env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_LEVEL": "WARNING"})
+    logs = Path(tempfile.mkdtemp(prefix="bench-http-"))
+    api = api_process("intake", port=ports["intake"], env=env, log_dir=logs)
+    baseline = _baseline(url, str(desk.version.id), str(desk.agency.id), free_port())
+    body = json.dumps(submission(desk), ensure_ascii=False)
+    api.start()
+    baseline.start()
+    try:
+        api.wait_healthy(timeout=60)
+        baseline.wait_healthy(timeout=30)
+        intake, bare = api.health_url.rsplit("/", 1)[0], baseline.health_url.rsplit("/", 1)[0]  # type: ignore[union-attr]
+        headers = {"Content-Type": "application/json"}
+        async with httpx.AsyncClient(timeout=30) as client:
+            created = (await client.post(f"{intake}/api/v1/dossiers", content=body.encode(), headers=headers)).json()
+            reference = (await client.post(f"{bare}/dossiers", content=body.encode(), headers=headers)).json()
+        tracking = f"{intake}/api/v1/track/{created['code']}?secret={created['secret']}"
+
+        read = _full("baseline: read one row by code", f"{bare}/dossiers/{reference['code']}")
+        track = _full("GET /api/v1/track/{code}?secret=", tracking)
+        track_half = _held("GET /api/v1/track/{code}?secret=", tracking, read.rate / 2)
+        insert = _full("baseline: insert dossier + outbox row", f"{bare}/dossiers", body)
+        submitting = "POST /api/v1/dossiers (intake_api alone)"
+        submit = _full(submitting, f"{intake}/api/v1/dossiers", body)
+        submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, body)
+    finally:
+        api.stop()
+        baseline.stop()
+
+    targets = [
+        Target("tracking throughput", track.rate, "per s", baseline=read.rate, at_least_ratio=0.5),
+        Target("tracking p99 at half the baseline's rate", track_half.p99_ms, "ms", at_most=20.0),
+        Target("tracking non-2xx", track.non_2xx + track_half.non_2xx, "answers", at_most=0),
+        Target("submission throughput", submit.rate, "per s", baseline=insert.rate, at_least_ratio=0.5),
+        Target("submission p99 at half the baseline's rate", submit_half.p99_ms, "ms", at_most=50.0),
+        Target("submission non-2xx", submit.non_2xx + submit_half.non_2xx, "answers", at_most=0),
+    ]
+    runs = [read, track, track_half, insert, submit, submit_half]
+    print(f"\nHTTP: wrk, {CONNECTIONS} connections, {SECONDS:.0f} s a run")
+    print(f"  {'run':52} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for run in runs:
+        print(f"  {run.name:52} {run.rate:9,.0f} {run.p50_ms:8.1f} {run.p99_ms:8.1f} {run.non_2xx:8d}")
+    record("http", runs=[run.as_dict() for run in runs], targets=targets)
+    return report("HTTP", targets)
+
+
+def main() -> int:
+    missed: list[bool] = []
+
+    async def measure(url: str) -> None:
+        missed.append(await main_async(url))
+
+    run_on_fresh_database("motcua_bench_http", measure)
+    return 1 if any(missed) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""What the catalogue says of a dossier: the procedure version in force when it is filed, the desk that
+receives it, whether the version is only listed for information, and what a filed dossier is bound to.
+
+``information_only_clause`` / ``information_only_ids`` are one rule written as SQL (the catalogue's
+filter) and in Python (the check before filing): a national record with no active workflow template
+here, or no time limit in working units, is listed but not received.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.core.errors import Forbidden, NotFound, Unprocessable
+from services.domain.rules import in_force_clause
+from services.models import Agency, Dossier, Procedure, ProcedureAgency, ProcedureVersion, WorkflowTemplate
+
+NATIONAL_ORIGIN = "national"
+WORKING_UNITS = ("working_days", "working_hours")
+
+
+async def current_version(session: AsyncSession, procedure_code: str, on: date) -> tuple[Procedure, ProcedureVersion]:
+    """The version in force on ``on``: a dossier stays bound to it for good."""
+    row = (
+        await session.execute(
+            select(Procedure, ProcedureVersion)
+            .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+            .where(
+                Procedure.code == procedure_code,
+                in_force_clause(
+                    published=ProcedureVersion.published,
+                    valid_from=ProcedureVersion.valid_from,
+                    valid_to=ProcedureVersion.valid_to,
+                    day=on,
+                ),
+            )
+            .order_by(ProcedureVersion.version.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        raise NotFound(f"No procedure {procedure_code!r} is in force.", code="procedure_not_found")
+    return row[0], row[1]
+
+
+async def receiving_agency(
+    session: AsyncSession, version: ProcedureVersion, agency_code: str | None, *, fallback: uuid.UUID | None = None
+) -> Agency:
+    """The one-stop desk receiving the dossier: the one named, the only one, or the caller's."""
+    agencies = (
+        await session.scalars(
+            select(Agency)
+            .join(ProcedureAgency, ProcedureAgency.agency_id == Agency.id)
+            .where(ProcedureAgency.version_id == version.id, ProcedureAgency.role == "receiving")
+            .order_by(Agency.code)
+        )
+    ).all()
+    if agency_code is not None:
+        chosen = next((agency for agency in agencies if agency.code == agency_code), None)
+        if chosen is None:
+            raise Unprocessable(
+                f"Agency {agency_code!r} does not receive this procedure.",
+                code="agency_not_receiving",
+                field="agency_code",
+            )
+        return chosen
+    if fallback is not None:
+        chosen = next((agency for agency in agencies if agency.id == fallback), None)
+        if chosen is not None:
+            return chosen
+        raise Forbidden("Your agency does not receive this procedure.", code="agency_not_receiving")
+    if len(agencies) == 1:
+        return agencies[0]
+    raise Unprocessable(
+        "Several desks receive this procedure; choose one with agency_code.",
+        code="agency_required",
+        options=[agency.code for agency in agencies],
+    )
+
+
+@dataclass(frozen=True)
+class Catalogued:
+    """What the catalogue says of a dossier: its procedure version, the procedure, the receiving desk."""
+
+    version: ProcedureVersion
+    procedure: Procedure
+    agency: Agency
+
+
+async def catalogued(session: AsyncSession, dossier: Dossier) -> Catalogued:
+    version = await session.get(ProcedureVersion, dossier.procedure_version_id)
+    assert version is not None
+    procedure = await session.get(Procedure, version.procedure_id)
+    agency = await session.get(Agency, dossier.receiving_agency_id)
+    assert procedure is not None
+    assert agency is not None
+    return Catalogued(version, procedure, agency)
+
+
+def information_only_clause() -> ColumnElement[bool]:
+    """SQL: the version (of the statement's ``ProcedureVersion``) is national and has no active workflow
+    or no time limit in working units."""
+    has_workflow = exists().where(
+        WorkflowTemplate.procedure_version_id == ProcedureVersion.id, WorkflowTemplate.active.is_(True)
+    )
+    return and_(
+        ProcedureVersion.source["origin"].astext == NATIONAL_ORIGIN,
+        or_(~has_workflow, ProcedureVersion.time_limit_unit.not_in(WORKING_UNITS)),
+    )
+
+
+async def information_only_ids(session: AsyncSession, versions: Sequence[ProcedureVersion]) -> set[uuid.UUID]:
+    """Which of ``versions`` are information only: national ones without an active workflow template or
+    without a time limit in working units."""
+    national = [version.id for version in versions if (version.source or {}).get("origin") == NATIONAL_ORIGIN]
+    if not national:
+        return set()
+    with_workflow = set(
+        (
+            await session.scalars(
+                select(WorkflowTemplate.procedure_version_id).where(
+                    WorkflowTemplate.procedure_version_id.in_(national), WorkflowTemplate.active.is_(True)
+                )
+            )
+        ).all()
+    )
+    return {
+        version.id
+        for version in versions
+        if version.id in national and (version.id not in with_workflow or version.time_limit_unit not in WORKING_UNITS)
+    }

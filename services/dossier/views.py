@@ -1,0 +1,93 @@
+"""The dossier → response mapping: the one way a dossier and its documents are answered to a client
+(``DossierOut``, ``DocumentOut``), for intake's routes and, extended, for "4 tại chỗ"
+(``services.workflow.on_the_spot.OnTheSpotOut``).
+
+The appointment shown is the one the citizen holds: ``appointment_at`` once an apology moved it,
+the legal due time otherwise (``appointment``). Every answer that shows the state — this one, the desk's
+view and waiting list, the tracking pages — shows it the same way (``status_fields``: the state, its
+national code and its Vietnamese label). The documents and the post's shipments are read here once,
+oldest first, for every view that lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
+from services.dossier.catalogued import catalogued
+from services.dossier.schemas import DocumentOut, DossierOut
+from services.models import Document, Dossier, PostalShipment
+
+
+def appointment(dossier: Dossier) -> datetime | None:
+    """The due time the citizen holds: the apology's new appointment (Mẫu 04) when one was issued, else the
+    legal due time."""
+    return dossier.appointment_at or dossier.due_at
+
+
+def status_fields(dossier: Dossier) -> dict[str, Any]:
+    """The code and the state as every answer shows them: the value, the national code (DVCQG) and the
+    Vietnamese label."""
+    return {
+        "code": dossier.code,
+        "status": dossier.status,
+        "status_code": STATUS_CODES[dossier.status],
+        "status_label": STATUS_LABELS_VI[dossier.status],
+    }
+
+
+async def shipments(session: AsyncSession, dossier: Dossier) -> Sequence[PostalShipment]:
+    """The public post's shipments of the dossier, oldest first."""
+    rows = await session.scalars(
+        select(PostalShipment)
+        .where(PostalShipment.dossier_id == dossier.id)
+        .order_by(PostalShipment.created_at, PostalShipment.id)
+    )
+    return rows.all()
+
+
+async def documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
+    """The dossier's documents, oldest first."""
+    return list(
+        (
+            await session.scalars(
+                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
+            )
+        ).all()
+    )
+
+
+def document_out(row: Document) -> DocumentOut:
+    return DocumentOut(
+        id=str(row.id),
+        kind=row.kind,
+        required_code=row.required_code,
+        filename=row.filename,
+        content_type=row.content_type,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+    )
+
+
+async def dossier_out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
+    """The dossier as answered; ``secret`` only in the answer that files it."""
+    found = await catalogued(session, dossier)
+    return DossierOut.model_validate(
+        {
+            **status_fields(dossier),
+            "channel": dossier.channel,
+            "procedure_code": found.procedure.code,
+            "agency_code": found.agency.code,
+            "submitted_at": dossier.submitted_at,
+            "received_at": dossier.received_at,
+            "due_at": appointment(dossier),
+            "return_method": dossier.return_method,
+            "documents": [document_out(row) for row in await documents(session, dossier)],
+            "secret": secret,
+        }
+    )
