@@ -41,6 +41,18 @@ def status_fields(dossier: Dossier) -> dict[str, Any]:
     }
 
 
+def applicant_fields(dossier: Dossier) -> dict[str, Any]:
+    """The applicant as staff see them (personal data: only in the staff's views, whose reads are audited)."""
+    return {
+        "kind": dossier.applicant_kind,
+        "full_name": dossier.applicant_name,
+        "id_number": dossier.applicant_id_number,
+        "phone": dossier.applicant_phone,
+        "email": dossier.applicant_email,
+        "address": dossier.applicant_address,
+    }
+
+
 async def shipments(session: AsyncSession, dossier: Dossier) -> Sequence[PostalShipment]:
     """The public post's shipments of the dossier, oldest first."""
     rows = await session.scalars(

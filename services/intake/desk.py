@@ -26,8 +26,16 @@ from services.dossier import postal as dossier_postal
 from services.dossier.access import dossier_for, dossier_to_act_on
 from services.dossier.catalogued import catalogued
 from services.dossier.filing import policy
-from services.dossier.schemas import DocumentOut, DossierOut
-from services.dossier.views import appointment, document_out, documents, dossier_out, shipments, status_fields
+from services.dossier.schemas import ApplicantOut, DocumentOut, DossierOut
+from services.dossier.views import (
+    applicant_fields,
+    appointment,
+    document_out,
+    documents,
+    dossier_out,
+    shipments,
+    status_fields,
+)
 from services.intake import postal
 from services.intake.schemas import DecisionIn, RefusalIn, ShipmentOut, SupplementRequestIn
 from services.models import Document, Dossier, Procedure, ProcedureDocument, ProcedureVersion, SlaTimer
@@ -68,13 +76,9 @@ class RemainingOut(BaseModel):
     remaining_seconds: int = Field(description="working time left until the due time; negative when overdue")
 
 
-class DeskApplicantOut(BaseModel):
-    kind: str
-    full_name: str
-    id_number: str
-    phone: str | None
-    email: str | None
-    address: str | None
+# the same fields under the name intake's OpenAPI has always given them
+class DeskApplicantOut(ApplicantOut):
+    pass
 
 
 class DeskShipmentOut(ShipmentOut):
@@ -206,14 +210,7 @@ async def desk_dossier(
         return_method=dossier.return_method,
         postal_address=dossier.postal_address,
         supplement_count=dossier.supplement_count,
-        applicant=DeskApplicantOut(
-            kind=dossier.applicant_kind,
-            full_name=dossier.applicant_name,
-            id_number=dossier.applicant_id_number,
-            phone=dossier.applicant_phone,
-            email=dossier.applicant_email,
-            address=dossier.applicant_address,
-        ),
+        applicant=DeskApplicantOut(**applicant_fields(dossier)),
         documents=[document_out(row) for row in attached],
         checklist=[
             ChecklistItemOut(

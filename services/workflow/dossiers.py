@@ -27,19 +27,12 @@ from services.domain.vocabulary import (
 from services.dossier.access import dossier_for
 from services.dossier.notes import note_of
 from services.dossier.postal import returned_by_post
+from services.dossier.schemas import ApplicantOut
 from services.dossier.steps import allowed_actions, position
+from services.dossier.views import applicant_fields
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import TransitionIn, transition
-
-
-class ApplicantOut(BaseModel):
-    kind: str
-    full_name: str
-    id_number: str
-    phone: str | None
-    email: str | None
-    address: str | None
 
 
 class ClockOut(BaseModel):
@@ -134,14 +127,7 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
         step_due_at=where.timer.due_at if where.timer else None,
         steps=[step_out(step) for step in where.steps],
         clocks=[ClockOut.model_validate(t, from_attributes=True) for t in timers],
-        applicant=ApplicantOut(
-            kind=dossier.applicant_kind,
-            full_name=dossier.applicant_name,
-            id_number=dossier.applicant_id_number,
-            phone=dossier.applicant_phone,
-            email=dossier.applicant_email,
-            address=dossier.applicant_address,
-        ),
+        applicant=ApplicantOut(**applicant_fields(dossier)),
         return_method=dossier.return_method,
         allowed_actions=await allowed_actions(session, dossier, actor),
     )
