@@ -90,15 +90,11 @@ async def _straight(count: int, concurrency: int, send: Callable[[int], Awaitabl
 async def main_async(url: str) -> None:
     smtp, gateway = SmtpSink().start(), FakeGateway().start()
     dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    settings = Settings(
-        database_url=url,
-        demo=True,
-        log_level="WARNING",
-        smtp_port=smtp.port,
-        smtp_connections=SMTP_CONNECTIONS,
-        sms_gateway_url=gateway.url + "/sms",
-        notify_email_per_second=1_000_000.0,
-        notify_sms_per_second=1_000_000.0,
+    settings = Settings(demo=True, log_level="WARNING").with_changes(
+        db={"url": url},
+        smtp={"port": smtp.port, "connections": SMTP_CONNECTIONS},
+        sms={"gateway_url": gateway.url + "/sms"},
+        notify={"email_per_second": 1_000_000.0, "sms_per_second": 1_000_000.0},
     )
     try:
         results: list[tuple[str, float, float]] = []
@@ -140,7 +136,7 @@ async def main_async(url: str) -> None:
                 response = await http.post(gateway.url + "/sms", json=body)
                 response.raise_for_status()
 
-            straight = await _straight(COUNT, settings.notify_batch_size, text)
+            straight = await _straight(COUNT, settings.notify.batch_size, text)
         results.append(("SMS (HTTP gateway)", COUNT / via_sender, COUNT / straight))
     finally:
         smtp.stop()

@@ -1,23 +1,47 @@
-"""API tests: the real apps over httpx.ASGITransport, on the migrated test database."""
+"""API tests: the real apps over httpx.ASGITransport, on the migrated test database.
+
+By default a test's requests run on the test's own connection, inside the outer transaction that
+``connection`` (tests/conftest.py) rolls back at teardown: the client fixtures (``intake``,
+``workflow``, ``notify``; ``share(app)`` for an app a test builds itself) point the app at that
+connection for the test's duration, and the test seeds its world with the ``session`` fixture on the
+same connection. Nothing a test writes reaches the next one, and nothing is cleaned up by hand. Two
+requests of one test must not run at once (one connection): a test that races requests is ``committed``.
+
+Why ``app.state`` and not ``app.dependency_overrides``: the request's session dependency is not the
+only way in. The audit of a denial (written after the request's transaction ended), the token
+revocation check and the rate and guessing counters open sessions from ``app.state.sessionmaker``
+and ``app.state.limits_sessionmaker`` themselves; overriding the dependency alone would leave them
+on the real pool, where the test's uncommitted staff and dossiers do not exist (every token would
+be refused as unknown). Replacing both sessionmakers reaches every path and needs no change in
+production code.
+
+A test marked ``@pytest.mark.committed`` keeps the apps on
+their real pools and its ``session`` commits for real: for tests where a real commit is the point (the
+outbox relay, workers, LISTEN/NOTIFY, requests racing each other, an app with a pool of its own, a
+loader writing over connections of its own). What such a test writes stays in the test database.
+"""
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.core.embedded_pg import REPO_ROOT
 from services.models import Staff
+from tests.db import commits_for_real
+from tests.intake.setup import Desk, create_desk
+from tests.tokens import bearer_for
 from workflow_api.main import create_app as create_workflow
 
 CLOCK_FILE = REPO_ROOT / "test-artifacts" / "api-clock.txt"
@@ -28,13 +52,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     CLOCK_FILE.parent.mkdir(parents=True, exist_ok=True)
     CLOCK_FILE.write_text("")
     return Settings(
-        database_url=database_url,
-        demo=True,
-        max_request_bytes=2 * 1024 * 1024,
-        log_level="WARNING",
-        clock_file=CLOCK_FILE,
-        files_dir=tmp_path_factory.mktemp("files"),
-    )
+        demo=True, log_level="WARNING", clock_file=CLOCK_FILE, files_dir=tmp_path_factory.mktemp("files")
+    ).with_changes(db={"url": database_url}, edge={"max_request_bytes": 2 * 1024 * 1024})
 
 
 @pytest.fixture
@@ -82,42 +101,88 @@ async def notify_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield app
 
 
+class CounterSession(AsyncSession):
+    """The rate and guessing counters' session on the test's connection.
+
+    In production a counter session runs in autocommit on a pool of its own (services.core.ratelimit
+    ``counting``), so every count stays even when the request fails afterwards. The test's connection
+    is inside a transaction, where the isolation level cannot change: the session ignores the
+    AUTOCOMMIT option and releases its savepoint when it closes, whatever happened, which keeps the
+    same outcome (a wrong guess is counted although the request that made it answers 404)."""
+
+    async def connection(self, bind_arguments: Any = None, execution_options: Any = None, **kw: Any) -> AsyncConnection:
+        options = {key: value for key, value in (execution_options or {}).items() if key != "isolation_level"}
+        return await super().connection(bind_arguments=bind_arguments, execution_options=options or None, **kw)
+
+    async def close(self) -> None:
+        if self.in_transaction():
+            await self.commit()
+        await super().close()
+
+
+@contextmanager
+def sharing_connection(app: FastAPI, connection: AsyncConnection) -> Iterator[None]:
+    """Every session ``app`` opens meanwhile is a savepoint on ``connection`` (its commit releases it)."""
+    saved = app.state.sessionmaker, app.state.limits_sessionmaker
+    options: dict[str, Any] = {
+        "expire_on_commit": False,
+        "autoflush": False,
+        "join_transaction_mode": "create_savepoint",
+    }
+    app.state.sessionmaker = async_sessionmaker(bind=connection, **options)
+    app.state.limits_sessionmaker = async_sessionmaker(bind=connection, class_=CounterSession, **options)
+    try:
+        yield
+    finally:
+        app.state.sessionmaker, app.state.limits_sessionmaker = saved
+
+
 @pytest.fixture
-async def intake(intake_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(intake_app) as client:
+def share(request: pytest.FixtureRequest, connection: AsyncConnection) -> Iterator[Callable[[FastAPI], FastAPI]]:
+    """``share(app)``: for the rest of the test, ``app`` works on the test's rolled-back connection (nothing
+    changes for a test that commits for real). For tests that build an app of their own."""
+    with ExitStack() as stack:
+
+        def install(app: FastAPI) -> FastAPI:
+            if not commits_for_real(request):
+                stack.enter_context(sharing_connection(app, connection))
+            return app
+
+        yield install
+
+
+@pytest.fixture
+async def intake(intake_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(intake_app)) as client:
         yield client
 
 
 @pytest.fixture
-async def workflow(workflow_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(workflow_app) as client:
+async def workflow(workflow_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(workflow_app)) as client:
         yield client
 
 
 @pytest.fixture
-async def notify(notify_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with new_client(notify_app) as client:
+async def notify(notify_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with new_client(share(notify_app)) as client:
         yield client
 
 
 @pytest.fixture
-async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    """A session whose commits are real: for data the apps (their own connections) must see."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        yield session
+async def desk(session: AsyncSession) -> Desk:
+    """A ward's one-stop desk receiving one procedure, with its counter officer and a specialist
+    (tests/intake/setup.py ``create_desk``), in the test's ``session``."""
+    created = await create_desk(session)
+    await session.commit()
+    return created
 
 
 @pytest.fixture
-def bearer(settings: Settings) -> Callable[[Staff, list[str] | None], dict[str, Any]]:
-    def make(staff: Staff, roles: list[str] | None = None) -> dict[str, Any]:
-        token, _ = issue_token(
-            settings,
-            subject=str(staff.id),
-            username=staff.username,
-            roles=roles if roles is not None else [r.role_code for r in staff.roles],
-            agency_id=staff.agency_id,
-            agency_code=None,
-        )
-        return {"Authorization": f"Bearer {token}"}
+def bearer(settings: Settings) -> Callable[..., dict[str, str]]:
+    """``bearer(staff, roles=None)``: tests/tokens.py ``bearer_for`` with the session's settings."""
+
+    def make(staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
+        return bearer_for(settings, staff, roles)
 
     return make

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
@@ -20,6 +21,12 @@ def test_database_url() -> str:
         url = make_url(configured.replace("postgresql://", "postgresql+asyncpg://", 1))
         return url.set(database=TEST_DATABASE).render_as_string(hide_password=False)
     return EmbeddedPostgres.from_env().url(TEST_DATABASE)
+
+
+def commits_for_real(request: pytest.FixtureRequest) -> bool:
+    """The test is marked ``committed``: its ``session`` commits for real and the apps keep their own
+    pools. Otherwise all of it is rolled back (tests/apps.py)."""
+    return request.node.get_closest_marker("committed") is not None
 
 
 def alembic_config(url: str) -> Config:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -97,6 +98,26 @@ async def create_procedure_version(
     return version
 
 
+def new_dossier(agency: Agency, version: ProcedureVersion, **fields: Any) -> Dossier:
+    """A dossier received at ``agency``'s desk (not added to a session): a made-up applicant, and any column
+    given in ``fields`` (status, channel, dates, the step it stands at…) instead of the defaults."""
+    values: dict[str, Any] = {
+        "code": unique(f"{agency.code}-"),
+        "procedure_version_id": version.id,
+        "receiving_agency_id": agency.id,
+        "current_agency_id": agency.id,
+        "status": "received",
+        "channel": 1,
+        "applicant_name": "Nguyễn Văn An",
+        "applicant_id_number": "001203004567",
+        "applicant_phone": "0912345678",
+        "return_method": "counter",
+        "secret_hash": "x",
+    }
+    values.update(fields)
+    return Dossier(**values)
+
+
 async def create_dossier(
     session: AsyncSession,
     *,
@@ -105,20 +126,10 @@ async def create_dossier(
     status: str = "received",
     channel: int = 1,
     phone: str = "0912345678",
+    **fields: Any,
 ) -> Dossier:
-    dossier = Dossier(
-        code=unique(f"{agency.code}-"),
-        procedure_version_id=version.id,
-        receiving_agency_id=agency.id,
-        current_agency_id=agency.id,
-        status=status,
-        channel=channel,
-        applicant_name="Nguyễn Văn An",
-        applicant_id_number="001203004567",
-        applicant_phone=phone,
-        return_method="counter",
-        secret_hash="x",
-    )
+    """``new_dossier`` added to ``session`` and flushed."""
+    dossier = new_dossier(agency, version, status=status, channel=channel, applicant_phone=phone, **fields)
     session.add(dossier)
     await session.flush()
     return dossier

@@ -18,15 +18,6 @@ SERVICES = REPO_ROOT / "services"
 MAX_LINES = 500
 MARKER = "Long because"
 
-# Modules another change of issue 13 is moving or splitting right now (the dossier lifecycle, the
-# routing engine, the postal state machine). Each entry must still be over the limit and without the
-# marker: once it is split or explained, the test fails until its line here is removed.
-IN_PROGRESS: frozenset[str] = frozenset(
-    {
-        "services/intake/postal.py",
-    }
-)
-
 
 def _line_count(path: Path) -> int:
     return len(path.read_text(encoding="utf-8").splitlines())
@@ -46,16 +37,11 @@ def _long_unexplained() -> set[str]:
 
 
 def test_every_module_over_500_lines_says_why_it_is_long() -> None:
-    offenders = sorted(_long_unexplained() - IN_PROGRESS)
+    offenders = sorted(_long_unexplained())
     assert not offenders, (
         f"over {MAX_LINES} lines without a module docstring paragraph starting with {MARKER!r}: "
         f"{', '.join(offenders)} — split the module by concern, or say why it is one thing"
     )
-
-
-def test_the_in_progress_list_only_names_modules_still_breaking_the_rule() -> None:
-    stale = sorted(IN_PROGRESS - _long_unexplained())
-    assert not stale, f"remove from IN_PROGRESS (split, explained or gone): {', '.join(stale)}"
 
 
 @pytest.mark.parametrize(

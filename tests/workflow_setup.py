@@ -100,7 +100,7 @@ async def create_world(session: AsyncSession) -> World:
 async def deliver(engine: AsyncEngine, settings: Settings, apps: dict[str, FastAPI]) -> int:
     """Relay every pending event to the in-process apps, as the workers would; return how many."""
     mounts = {
-        getattr(settings, f"{name}_url"): httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
+        getattr(settings.urls, name): httpx.ASGITransport(app=app, client=("127.0.0.1", 1))
         for name, app in apps.items()
     }
     total = 0

@@ -68,7 +68,7 @@ def _answer(request: Request, delivery: webhooks.Delivery) -> Any:
 async def postal_webhook(request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> Any:
     """Postal operator events: the pickup of a dossier and the delivery of a result, failures included."""
     delivery = await webhooks.deliver(
-        session, settings, source="postal", secret=settings.postal_webhook_secret, body=await request.body(),
+        session, settings, source="postal", secret=settings.postal.webhook_secret, body=await request.body(),
         headers=request.headers, now=clock.now(), handlers=postal.HANDLERS,
     )  # fmt: skip
     return _answer(request, delivery)
@@ -88,7 +88,7 @@ async def postal_webhook(request: Request, session: SessionDep, settings: Settin
 async def payment_webhook(request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep) -> Any:
     """Payment provider events: payment.succeeded (settles the request, resumes the clock) and payment.failed."""
     delivery = await webhooks.deliver(
-        session, settings, source="payment", secret=settings.payment_webhook_secret, body=await request.body(),
+        session, settings, source="payment", secret=settings.payment.webhook_secret, body=await request.body(),
         headers=request.headers, now=clock.now(), handlers=payments.HANDLERS,
     )  # fmt: skip
     return _answer(request, delivery)

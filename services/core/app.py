@@ -207,7 +207,7 @@ def create_service_app(
         )
         app.state.limits_sessionmaker = create_sessionmaker(limits_engine)
         app.state.clock = resolved.clock()
-        urls = {"intake": resolved.intake_url, "workflow": resolved.workflow_url, "notify": resolved.notify_url}
+        urls = {"intake": resolved.urls.intake, "workflow": resolved.urls.workflow, "notify": resolved.urls.notify}
         app.state.clients = {
             target: httpx.AsyncClient(base_url=urls[target], timeout=httpx.Timeout(10.0, connect=3.0))
             for target in downstream
@@ -239,9 +239,11 @@ def create_service_app(
     app.state.settings = resolved
     app.state.service_name = name
     # PDFs render in worker processes, started on the first render (services.core.offload)
-    app.state.offload = ProcessOffload(workers=resolved.pdf_workers, queue=resolved.pdf_queue)
+    app.state.offload = ProcessOffload(workers=resolved.edge.pdf_workers, queue=resolved.edge.pdf_queue)
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=resolved.max_request_bytes, max_json_bytes=resolved.max_json_bytes
+        RequestContextMiddleware,
+        max_body_bytes=resolved.edge.max_request_bytes,
+        max_json_bytes=resolved.edge.max_json_bytes,
     )
     app.add_middleware(ServiceHeadersMiddleware)
     install_error_handlers(app)

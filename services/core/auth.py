@@ -37,7 +37,7 @@ _KEY_PURPOSES = {STAFF_AUDIENCE: "staff-token", SERVICE_AUDIENCE: "service-token
 
 def purpose_key(settings: Settings, purpose: str) -> bytes:
     """The key for one purpose, derived from the master secret (a PRF keyed by the secret)."""
-    master = settings.jwt_secret.get_secret_value().encode()
+    master = settings.auth.jwt_secret.get_secret_value().encode()
     return hmac.new(master, f"motcua/key/{purpose}".encode(), hashlib.sha256).digest()
 
 
@@ -73,14 +73,14 @@ _hashing: anyio.CapacityLimiter | None = None
 def _limiter(settings: Settings) -> anyio.CapacityLimiter:
     global _hashing  # one per process: the CPU it protects is the process's
     if _hashing is None:
-        _hashing = anyio.CapacityLimiter(settings.password_hash_concurrency)
+        _hashing = anyio.CapacityLimiter(settings.auth.password_hash_concurrency)
     return _hashing
 
 
 def _admit(settings: Settings) -> anyio.CapacityLimiter:
     """The limiter, or 503 when more than ``password_hash_queue`` hashes already wait for it."""
     limiter = _limiter(settings)
-    if limiter.statistics().tasks_waiting >= settings.password_hash_queue:
+    if limiter.statistics().tasks_waiting >= settings.auth.password_hash_queue:
         raise ServiceUnavailable("Too many sign-ins at once; retry in a moment.", code="server_busy", retry_after=1)
     return limiter
 
@@ -130,9 +130,9 @@ def issue_token(
 ) -> tuple[str, int]:
     """Return the token and its lifetime in seconds."""
     issued = now or datetime.now(UTC)
-    lifetime = ttl or timedelta(minutes=settings.jwt_ttl_minutes)
+    lifetime = ttl or timedelta(minutes=settings.auth.jwt_ttl_minutes)
     claims = {
-        "iss": settings.jwt_issuer,
+        "iss": settings.auth.jwt_issuer,
         "aud": audience,
         "ver": token_version,
         "sub": subject,
@@ -171,7 +171,7 @@ def decode_token(settings: Settings, token: str) -> Actor:
             token,
             purpose_key(settings, _KEY_PURPOSES[audience]),
             algorithms=[ALGORITHM],
-            issuer=settings.jwt_issuer,
+            issuer=settings.auth.jwt_issuer,
             audience=audience,
             options={"require": ["exp", "iat", "sub", "iss", "aud"]},
         )

@@ -1,185 +1,447 @@
-"""Settings from the environment, prefix ``MOTCUA_`` (DESIGN "Settings")."""
+"""Settings from the environment, prefix ``MOTCUA_`` (DESIGN "Settings"), nested by concern.
+
+``settings.db.url``, ``settings.auth.jwt_secret``, ``settings.notify.lease_seconds``…: each concern is a
+small ``BaseSettings`` group with its own ``env_prefix``, built from the environment when ``Settings`` is.
+Decisions:
+
+- **The environment names did not change when the settings were grouped.** A group's prefix plus the
+  field's name gives the historical name (``MOTCUA_RELAY_`` + ``lease_seconds``); where it would not, the
+  field carries that name as its ``validation_alias`` (``db.url`` ← ``MOTCUA_DATABASE_URL``). Deployments
+  keep their files; tests/test_settings.py sets every name and checks where it lands.
+- **The README's table is generated from these classes** (``python -m services.dev.settings_table``),
+  so every field has a description and the test fails when the table and the model disagree.
+- Tests and tools derive a validated variant with ``Settings.with_changes`` (``db={"url": …}``,
+  ``notify={"lease_seconds": 2}``) rather than ``model_copy``, which neither validates nor knows the groups.
+- Secrets are ``SecretStr``; a process refuses to start outside demo mode with the demo secret.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from services.core.clock import Clock, FileClock, SystemClock
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 
 MIN_SECRET_BYTES = 32
 INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
+PREFIX = "MOTCUA_"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="MOTCUA_", env_nested_delimiter="__", extra="ignore")
+def _group(prefix: str) -> SettingsConfigDict:
+    """The configuration every group shares: its own prefix, unknown names ignored, fields by name too."""
+    return SettingsConfigDict(env_prefix=prefix, extra="ignore")
 
-    database_url: str | None = None
-    intake_url: str = "http://127.0.0.1:8001"
-    workflow_url: str = "http://127.0.0.1:8002"
-    notify_url: str = "http://127.0.0.1:8003"
 
-    jwt_secret: SecretStr = SecretStr(INSECURE_JWT_SECRET)
-    jwt_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60)
-    jwt_issuer: str = "motcua"
-    token_check_seconds: float = Field(
-        default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
+class DbSettings(BaseSettings):
+    """The database and each process's pool: a request holds at most one connection at a time."""
+
+    model_config = _group(PREFIX + "DB_")
+
+    url: str | None = Field(
+        default=None,
+        validation_alias=PREFIX + "DATABASE_URL",
+        description="`postgresql://` or `postgresql+asyncpg://` URL; unset: the embedded PostgreSQL in `.data/pg` "
+        "on 127.0.0.1:54329",
     )
-    password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 runs at once per process")
-    password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")
-
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    sms_gateway_url: str | None = None
-    postal_api_url: str | None = None
-    postal_webhook_secret: SecretStr | None = None
-    payment_webhook_secret: SecretStr | None = None
-    files_dir: Path = REPO_ROOT / ".data" / "files"
-
-    demo: bool = False
-    log_level: str = "INFO"
-    max_request_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
-    max_json_bytes: int = Field(default=1024 * 1024, ge=1024, description="JSON bodies; multipart keeps its own")
-    trusted_proxies: str = Field(
-        default="127.0.0.1,::1",
-        description="comma-separated addresses or networks whose X-Forwarded-For is believed (nginx, the gateway)",
+    pool_size: int = Field(default=10, ge=1, le=200, description="connections each process keeps")
+    max_overflow: int = Field(default=10, ge=0, le=200, description="connections beyond the pool at busy times")
+    pool_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="a request waiting longer for a connection answers 503 with Retry-After"
     )
 
-    # the database pool of each process: a request holds at most one connection at a time
-    db_pool_size: int = Field(default=10, ge=1, le=200)
-    db_max_overflow: int = Field(default=10, ge=0, le=200)
-    db_pool_timeout_seconds: float = Field(
-        default=5.0, gt=0, le=60, description="waiting longer answers 503 with Retry-After"
-    )
-
-    # outbox relay
-    relay_batch_size: int = Field(default=50, ge=1)
-    relay_max_attempts: int = Field(default=8, ge=1)
-    relay_lease_seconds: int = Field(default=30, ge=1)
-    relay_backoff_base_seconds: float = Field(default=1.0, gt=0)
-    relay_backoff_max_seconds: float = Field(default=300.0, gt=0)
-    relay_poll_seconds: float = Field(default=0.5, gt=0)
-
-    # time limits
-    sla_warning_seconds: int = Field(default=8 * 3600, ge=0, description="'due soon' this long before (working time)")
-    timer_poll_seconds: float = Field(default=5.0, gt=0)
-    clock_file: Path | None = Field(default=None, description="demo/test only: read 'now' from this file")
-
-    # notifications (notify_api's worker): channels, the sender, outbound webhooks
-    smtp_from: str = "Một Cửa <no-reply@motcua.local>"
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    smtp_connections: int = Field(default=4, ge=1, le=64, description="SMTP connections kept open per sender")
-    sms_webhook_secret: SecretStr | None = Field(default=None, description="delivery receipts from the SMS gateway")
-    postal_api_secret: SecretStr | None = Field(default=None, description="signs requests to the postal operator")
-    webhook_signing_secret: SecretStr | None = Field(default=None, description="signs webhooks to other subscribers")
-    notify_locale: str = Field(default="vi", pattern="^(vi|en)$")
-    notify_send_timeout_seconds: float = Field(default=10.0, gt=0, description="one SMTP/SMS/webhook send")
-    notify_lease_seconds: int = Field(default=60, ge=1, description="must exceed twice the send timeout")
-    notify_batch_size: int = Field(default=50, ge=1)
-    notify_poll_seconds: float = Field(default=0.5, gt=0)
-    notify_max_attempts: int = Field(default=6, ge=1, description="then the notification is failed")
-    notify_backoff_base_seconds: float = Field(default=5.0, gt=0)
-    notify_backoff_max_seconds: float = Field(default=1800.0, gt=0)
-    notify_email_per_second: float = Field(default=20.0, gt=0, description="shared by every sender")
-    notify_sms_per_second: float = Field(default=5.0, gt=0, description="shared by every sender")
-    webhook_max_attempts: int = Field(default=10, ge=1, description="outbound webhooks, then failed (replayable)")
-
-    # guessing a dossier's secret (services/intake/citizen.py)
-    citizen_address_failures: int = Field(default=10, ge=1, description="failed proofs per address per window")
-    citizen_address_window_seconds: int = Field(default=900, ge=1)
-    citizen_code_free_failures: int = Field(default=10, ge=0, description="per code per day, before the spacing")
-    citizen_code_spacing_seconds: int = Field(default=5, ge=1, le=300, description="then one attempt per code per …")
-
-    # outbound webhooks (SSRF policy) and idempotency records (secrets at rest)
-    webhook_allowed_networks: str = Field(
-        default="",
-        description="comma-separated networks webhooks may reach although denied by default (e.g. a partner's VPN)",
-    )
-    webhook_allow_loopback: bool = Field(
-        default=False, description="demo/test only: webhooks may reach 127.0.0.0/8 and ::1 (the fake receivers)"
-    )
-    idempotency_ttl_seconds: int = Field(
-        default=24 * 3600, ge=60, le=7 * 24 * 3600, description="how long an Idempotency-Key's answer is kept"
-    )
-    idempotency_purge_seconds: float = Field(
-        default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
-    )
-
-    # the edge: anti-automation, blocking work, public docs and URLs (services/core/edge.py, offload.py)
-    public_write_window_seconds: int = Field(default=3600, ge=60, description="the window of the limits below")
-    public_submissions_per_window: int = Field(
-        default=30, ge=1, description="online submissions (POST /api/v1/dossiers) per client address per window"
-    )
-    public_complaints_per_window: int = Field(default=10, ge=1, description="complaints per client address per window")
-    public_citizen_writes_per_window: int = Field(
-        default=60, ge=1, description="uploads, supplements, withdrawals, feedback per client address per window"
-    )
-    public_tracking_per_window: int = Field(
-        default=120, ge=1, description="lookups by phone (POST /api/v1/track) per client address per window"
-    )
-    pdf_workers: int = Field(default=2, ge=1, le=32, description="PDFs rendered at once per API process (processes)")
-    pdf_queue: int = Field(default=4, ge=0, le=1000, description="PDFs waiting for a worker; beyond: 503 Retry-After")
-    public_docs: bool | None = Field(
-        default=None, description="serve /docs, /redoc, /openapi.json; unset: only in demo mode"
-    )
-    public_url: str = Field(
-        default="http://127.0.0.1:8080",
-        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
-        description="the address citizens open (nginx, the gateway): printed in the receipt's QR code",
-    )
-
-    # staff sign-in (services/workflow/auth.py)
-    login_address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
-    login_address_window_seconds: int = Field(default=900, ge=1)
-    login_account_free_failures: int = Field(default=5, ge=0, description="per account per window, then spacing")
-    login_account_window_seconds: int = Field(default=900, ge=1)
-    login_account_spacing_seconds: int = Field(default=2, ge=1, le=60, description="then one attempt per account per …")
-
-    # the national procedure catalogue (services/intake/national_import.py, loaded by `make run`)
-    national_catalogue_path: Path = Field(
-        default=REPO_ROOT / "services" / "intake" / "data" / "national_catalogue.jsonl.gz",
-        description="JSON lines (gzip when .gz) of the national TTHC catalogue imported when no path is given",
-    )
-    national_catalogue_on_run: bool = Field(
-        default=True, description="make run imports the national catalogue after the demo data"
-    )
-
-    def refuse_unsafe_start(self) -> None:
-        """Called by every process at start: no default or short secret, no time travel outside demo mode."""
-        if len(self.jwt_secret.get_secret_value().encode()) < MIN_SECRET_BYTES:
-            raise RuntimeError(f"MOTCUA_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
-        if not self.demo and self.jwt_secret.get_secret_value() == INSECURE_JWT_SECRET:
-            raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
-        if not self.demo and self.clock_file is not None:
-            raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
-        if not self.demo and self.webhook_allow_loopback:
-            raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
-        if not self.demo and self.postal_api_url and not self.postal_api_url.startswith("https://"):
-            raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
-
-    @property
-    def docs_public(self) -> bool:
-        """Whether the API documentation is served: MOTCUA_PUBLIC_DOCS, else the demo flag."""
-        return self.demo if self.public_docs is None else self.public_docs
-
-    def clock(self) -> Clock:
-        return FileClock(self.clock_file) if self.clock_file else SystemClock()
-
-    def resolved_database_url(self) -> str:
-        """The configured database, or the embedded server of the checkout."""
-        if self.database_url:
-            url = self.database_url
+    def resolved_url(self) -> str:
+        """The configured database (as an asyncpg URL), or the embedded server of the checkout."""
+        if self.url:
+            url = self.url
             for prefix in ("postgresql://", "postgres://"):
                 if url.startswith(prefix):
                     url = "postgresql+asyncpg://" + url[len(prefix) :]
             return url
         return EmbeddedPostgres.from_env().url()
+
+
+class UrlSettings(BaseSettings):
+    """Where the services reach each other (and their relays), and where citizens reach the portal."""
+
+    model_config = _group(PREFIX)
+
+    intake: str = Field(
+        default="http://127.0.0.1:8001",
+        validation_alias=PREFIX + "INTAKE_URL",
+        description="intake_api; `make run` also takes its port from it",
+    )
+    workflow: str = Field(
+        default="http://127.0.0.1:8002",
+        validation_alias=PREFIX + "WORKFLOW_URL",
+        description="workflow_api; `make run` also takes its port from it",
+    )
+    notify: str = Field(
+        default="http://127.0.0.1:8003",
+        validation_alias=PREFIX + "NOTIFY_URL",
+        description="notify_api; `make run` also takes its port from it",
+    )
+    public: str = Field(
+        default="http://127.0.0.1:8080",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        validation_alias=PREFIX + "PUBLIC_URL",
+        description="the address citizens open (nginx, the gateway): printed in the receipt's QR code "
+        "(required in `deploy/compose`)",
+    )
+
+
+class AuthSettings(BaseSettings):
+    """Tokens and password checks (services/core/auth.py, revocation.py)."""
+
+    model_config = _group(PREFIX)
+
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(INSECURE_JWT_SECRET),
+        description="the master secret, at least 32 bytes, from which each purpose's key is derived (staff tokens, "
+        "service tokens, tracking HMAC, sealed idempotency answers); **required outside demo mode**",
+    )
+    jwt_ttl_minutes: int = Field(default=30, ge=1, le=24 * 60, description="token lifetime")
+    jwt_issuer: str = Field(default="motcua", description="the tokens' `iss`")
+    token_check_seconds: float = Field(
+        default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
+    )
+    password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 checks at once per process")
+    password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")
+
+
+class LoginLimits(BaseSettings):
+    """Guessing staff passwords (services/workflow/auth.py): per address, then per account over all addresses."""
+
+    model_config = _group(PREFIX + "LOGIN_")
+
+    address_failures: int = Field(default=20, ge=1, description="failed sign-ins per address per window")
+    address_window_seconds: int = Field(default=900, ge=1, description="the window of the per-address failures")
+    account_free_failures: int = Field(
+        default=5, ge=0, description="failed sign-ins per account per window over all addresses, then the spacing"
+    )
+    account_window_seconds: int = Field(default=900, ge=1, description="the window of the per-account failures")
+    account_spacing_seconds: int = Field(
+        default=2, ge=1, le=60, description="then one attempt per account per this many seconds"
+    )
+
+
+class CitizenProofLimits(BaseSettings):
+    """Guessing a dossier's secret (services/intake/citizen.py): per address, then per dossier code."""
+
+    model_config = _group(PREFIX + "CITIZEN_")
+
+    address_failures: int = Field(default=10, ge=1, description="failed proofs of a dossier's secret per address")
+    address_window_seconds: int = Field(default=900, ge=1, description="the window of the per-address failures")
+    code_free_failures: int = Field(
+        default=10, ge=0, description="failed proofs per dossier code per day over all addresses, then the spacing"
+    )
+    code_spacing_seconds: int = Field(
+        default=5, ge=1, le=300, description="then one attempt per dossier code per this many seconds"
+    )
+
+
+class PublicWriteLimits(BaseSettings):
+    """Anti-automation on the public writes, per client address (services/core/throttle.py)."""
+
+    model_config = _group(PREFIX + "PUBLIC_")
+
+    window_seconds: int = Field(
+        default=3600,
+        ge=60,
+        validation_alias=PREFIX + "PUBLIC_WRITE_WINDOW_SECONDS",
+        description="the window of the per-address limits on public writes",
+    )
+    submissions_per_window: int = Field(
+        default=30, ge=1, description="online submissions (POST /api/v1/dossiers) per client address per window"
+    )
+    complaints_per_window: int = Field(default=10, ge=1, description="complaints per client address per window")
+    citizen_writes_per_window: int = Field(
+        default=60, ge=1, description="uploads, supplements, withdrawals, feedback per client address per window"
+    )
+    tracking_per_window: int = Field(
+        default=120, ge=1, description="lookups by phone (POST /api/v1/track) per client address per window"
+    )
+
+
+class EdgeSettings(BaseSettings):
+    """The edge of every API: body limits, trusted proxies, blocking work, public docs (core/app.py, net.py)."""
+
+    model_config = _group(PREFIX)
+
+    max_request_bytes: int = Field(
+        default=25 * 1024 * 1024, ge=1024, description="larger multipart bodies get a 413 problem"
+    )
+    max_json_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="larger non-multipart (JSON) bodies get a 413 problem"
+    )
+    trusted_proxies: str = Field(
+        default="127.0.0.1,::1",
+        description="comma-separated addresses or networks whose `X-Forwarded-For` is believed (nginx, the gateway); "
+        "everyone else is their TCP address",
+    )
+    pdf_workers: int = Field(default=2, ge=1, le=32, description="PDFs rendered at once per API process (processes)")
+    pdf_queue: int = Field(default=4, ge=0, le=1000, description="PDFs waiting for a worker; beyond: 503 Retry-After")
+    public_docs: bool | None = Field(
+        default=None, description="serve `/docs`, `/redoc`, `/openapi.json`; unset: only in demo mode"
+    )
+
+
+class RelaySettings(BaseSettings):
+    """The outbox relay (services/outbox/relay.py) of each service's worker."""
+
+    model_config = _group(PREFIX + "RELAY_")
+
+    batch_size: int = Field(default=50, ge=1, description="events claimed at once")
+    max_attempts: int = Field(default=8, ge=1, description="then the event is parked")
+    lease_seconds: int = Field(default=30, ge=1, description="how long a claim holds before another relay may take it")
+    backoff_base_seconds: float = Field(default=1.0, gt=0, description="first wait after a failure (doubling)")
+    backoff_max_seconds: float = Field(default=300.0, gt=0, description="longest wait between attempts")
+    poll_seconds: float = Field(default=0.5, gt=0, description="how often an idle relay looks again")
+
+
+class SlaSettings(BaseSettings):
+    """Time limits: "due soon" and the timer worker (services/sla/)."""
+
+    model_config = _group(PREFIX + "SLA_")
+
+    warning_seconds: int = Field(
+        default=8 * 3600, ge=0, description='"due soon" this much working time before a due time'
+    )
+    timer_poll_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        validation_alias=PREFIX + "TIMER_POLL_SECONDS",
+        description="how often the timer worker scans",
+    )
+
+
+class IdempotencySettings(BaseSettings):
+    """``Idempotency-Key`` records (services/core/idempotency.py): their answers are secrets at rest."""
+
+    model_config = _group(PREFIX + "IDEMPOTENCY_")
+
+    ttl_seconds: int = Field(
+        default=24 * 3600, ge=60, le=7 * 24 * 3600, description="how long an `Idempotency-Key`'s answer is kept"
+    )
+    purge_seconds: float = Field(
+        default=600.0, gt=0, description="how often intake's worker deletes expired idempotency records"
+    )
+
+
+class NotifySettings(BaseSettings):
+    """The notification sender of notify_api's worker: language, retries, leases, rates per channel."""
+
+    model_config = _group(PREFIX + "NOTIFY_")
+
+    locale: str = Field(
+        default="vi",
+        pattern="^(vi|en)$",
+        description="language of the staff's messages (each applicant chooses theirs: `language` in the submission)",
+    )
+    send_timeout_seconds: float = Field(default=10.0, gt=0, description="one SMTP/SMS/webhook send")
+    lease_seconds: int = Field(default=60, ge=1, description="a claim's lease; must exceed twice the send timeout")
+    batch_size: int = Field(default=50, ge=1, description="notifications claimed at once")
+    poll_seconds: float = Field(default=0.5, gt=0, description="how often an idle sender looks again")
+    max_attempts: int = Field(default=6, ge=1, description="then the notification is failed")
+    backoff_base_seconds: float = Field(default=5.0, gt=0, description="first wait after a failure (doubling)")
+    backoff_max_seconds: float = Field(default=1800.0, gt=0, description="longest wait between attempts")
+    email_per_second: float = Field(default=20.0, gt=0, description="emails per second, shared by every sender")
+    sms_per_second: float = Field(default=5.0, gt=0, description="SMS per second, shared by every sender")
+
+
+class SmtpSettings(BaseSettings):
+    """The email channel (services/notification/channels.py)."""
+
+    model_config = _group(PREFIX + "SMTP_")
+
+    host: str = Field(default="127.0.0.1", description="SMTP server")
+    port: int = Field(default=8025, description="SMTP port")
+    sender: str = Field(
+        default="Một Cửa <no-reply@motcua.local>", validation_alias=PREFIX + "SMTP_FROM", description="the From header"
+    )
+    username: str | None = Field(default=None, description="SMTP login, if the server asks for one")
+    password: SecretStr | None = Field(default=None, description="SMTP password")
+    starttls: bool = Field(default=False, description="upgrade the connection with STARTTLS")
+    connections: int = Field(default=4, ge=1, le=64, description="SMTP connections kept open per sender")
+
+
+class SmsSettings(BaseSettings):
+    """The SMS channel: an HTTP gateway, and its delivery receipts (services/notification/receipts.py)."""
+
+    model_config = _group(PREFIX + "SMS_")
+
+    gateway_url: str | None = Field(default=None, description="SMS HTTP gateway; unset: no SMS is sent")
+    webhook_secret: SecretStr | None = Field(default=None, description="signs the SMS gateway's delivery receipts")
+
+
+class WebhookSettings(BaseSettings):
+    """Outbound webhooks to subscribers (services/notification/outbound.py) and their SSRF policy (core/egress.py)."""
+
+    model_config = _group(PREFIX + "WEBHOOK_")
+
+    signing_secret: SecretStr | None = Field(
+        default=None, description="signs webhooks to subscribers other than the postal operator"
+    )
+    max_attempts: int = Field(default=10, ge=1, description="then the delivery is failed (replayable)")
+    allowed_networks: str = Field(
+        default="",
+        description="comma-separated networks outbound webhooks may reach although denied by default "
+        "(e.g. a partner's private link)",
+    )
+    allow_loopback: bool = Field(
+        default=False,
+        description="demo/test only: webhooks may reach 127.0.0.0/8 and ::1 (never the database's port); "
+        "refused at start outside demo mode",
+    )
+
+
+class PostalSettings(BaseSettings):
+    """The public post (bưu chính công ích): its API for pick-ups, and its webhooks to intake."""
+
+    model_config = _group(PREFIX + "POSTAL_")
+
+    api_url: str | None = Field(
+        default=None, description="the postal operator's API (https outside demo mode); unset: no postal subscription"
+    )
+    api_secret: SecretStr | None = Field(default=None, description="signs requests to the postal operator")
+    webhook_secret: SecretStr | None = Field(default=None, description="checks the postal operator's webhooks")
+
+
+class PaymentSettings(BaseSettings):
+    """The payment provider's webhooks to intake."""
+
+    model_config = _group(PREFIX + "PAYMENT_")
+
+    webhook_secret: SecretStr | None = Field(default=None, description="checks the payment provider's webhooks")
+
+
+class CatalogueSettings(BaseSettings):
+    """The national procedure catalogue (services/intake/national_import.py, loaded by `make run`)."""
+
+    model_config = _group(PREFIX + "NATIONAL_CATALOGUE_")
+
+    path: Path = Field(
+        default=REPO_ROOT / "services" / "intake" / "data" / "national_catalogue.jsonl.gz",
+        description="JSON lines (gzip when .gz) of the national TTHC catalogue imported when no path is given",
+    )
+    on_run: bool = Field(default=True, description="`make run` imports the national catalogue after the demo data")
+
+
+class _ProcessWideEnvironment(EnvSettingsSource):
+    """The top level reads its own fields only: each group reads its own names, so ``MOTCUA_NOTIFY`` (say)
+    is not a second, JSON-valued way of setting the ``notify`` group (and cannot break a start)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
+            return None, field_name, False
+        return super().get_field_value(field, field_name)
+
+
+class Settings(BaseSettings):
+    """Everything a process reads from its environment: a few process-wide values, then one group per concern."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _ProcessWideEnvironment(settings_cls), dotenv_settings, file_secret_settings
+
+    demo: bool = Field(default=False, description="load demo data and accounts; never in production")
+    log_level: str = Field(default="INFO", description="the processes' log level")
+    clock_file: Path | None = Field(
+        default=None, description="demo/test only: every process reads 'now' from this file"
+    )
+    files_dir: Path = Field(default=REPO_ROOT / ".data" / "files", description="uploaded documents")
+
+    db: DbSettings = Field(default_factory=DbSettings)
+    urls: UrlSettings = Field(default_factory=UrlSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    login: LoginLimits = Field(default_factory=LoginLimits)
+    citizen_proof: CitizenProofLimits = Field(default_factory=CitizenProofLimits)
+    public_writes: PublicWriteLimits = Field(default_factory=PublicWriteLimits)
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
+    relay: RelaySettings = Field(default_factory=RelaySettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    idempotency: IdempotencySettings = Field(default_factory=IdempotencySettings)
+    notify: NotifySettings = Field(default_factory=NotifySettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    postal: PostalSettings = Field(default_factory=PostalSettings)
+    payment: PaymentSettings = Field(default_factory=PaymentSettings)
+    catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+
+    def refuse_unsafe_start(self) -> None:
+        """Called by every process at start: no default or short secret, no time travel outside demo mode."""
+        secret = self.auth.jwt_secret.get_secret_value()
+        if len(secret.encode()) < MIN_SECRET_BYTES:
+            raise RuntimeError(f"MOTCUA_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes")
+        if not self.demo and secret == INSECURE_JWT_SECRET:
+            raise RuntimeError("MOTCUA_JWT_SECRET must be set outside demo mode (MOTCUA_DEMO=1 allows the demo secret)")
+        if not self.demo and self.clock_file is not None:
+            raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
+        if not self.demo and self.webhooks.allow_loopback:
+            raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
+        if not self.demo and self.postal.api_url and not self.postal.api_url.startswith("https://"):
+            raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
+
+    @property
+    def docs_public(self) -> bool:
+        """Whether the API documentation is served: MOTCUA_PUBLIC_DOCS, else the demo flag."""
+        return self.demo if self.edge.public_docs is None else self.edge.public_docs
+
+    def clock(self) -> Clock:
+        return FileClock(self.clock_file) if self.clock_file else SystemClock()
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """A validated copy with some values changed: ``with_changes(demo=True, notify={"lease_seconds": 2})``.
+
+        A group takes a mapping of its fields by name (the rest of the group is kept) or a whole group.
+        Unknown names raise, where ``model_copy(update=…)`` would silently add an attribute nobody reads.
+        Groups are rebuilt through their environment names (the only names they accept, so that no second
+        environment name exists): every field is given, so nothing is read from the environment.
+        """
+        values: dict[str, Any] = {}
+        for name, change in changes.items():
+            if name not in type(self).model_fields:
+                raise ValueError(f"Settings has no field {name!r}")
+            current = getattr(self, name)
+            if isinstance(current, BaseSettings) and isinstance(change, Mapping):
+                fields = type(current).model_fields
+                unknown = sorted(set(change) - set(fields))
+                if unknown:
+                    raise ValueError(f"Settings.{name} has no field {unknown}")
+                merged = {**dict(current), **change}
+                change = type(current)(**{str(fields[key].validation_alias or key): v for key, v in merged.items()})
+            values[name] = change
+        return type(self)(**{**dict(self), **values})
+
+
+def environment() -> dict[str, tuple[str, str]]:
+    """Every environment name the settings read → (group, field); ``""`` is the top level."""
+    names: dict[str, tuple[str, str]] = {}
+    for name, info in Settings.model_fields.items():
+        group = info.annotation
+        if isinstance(group, type) and issubclass(group, BaseSettings):
+            prefix = group.model_config.get("env_prefix", "")
+            for field, inner in group.model_fields.items():
+                names[str(inner.validation_alias or prefix + field).upper()] = (name, field)
+        else:
+            names[(PREFIX + name).upper()] = ("", name)
+    return names
 
 
 @lru_cache

@@ -25,10 +25,10 @@ def create_engine(
         # counts), so a hot counter row is locked for microseconds, not for a disk flush
         server_settings["synchronous_commit"] = "off"
     return create_async_engine(
-        settings.resolved_database_url(),
-        pool_size=pool_size if pool_size is not None else settings.db_pool_size,
-        max_overflow=settings.db_max_overflow if pool_size is None else min(settings.db_max_overflow, pool_size),
-        pool_timeout=settings.db_pool_timeout_seconds,
+        settings.db.resolved_url(),
+        pool_size=pool_size if pool_size is not None else settings.db.pool_size,
+        max_overflow=settings.db.max_overflow if pool_size is None else min(settings.db.max_overflow, pool_size),
+        pool_timeout=settings.db.pool_timeout_seconds,
         pool_pre_ping=True,
         connect_args={"server_settings": server_settings},
     )

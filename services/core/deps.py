@@ -132,7 +132,7 @@ def token_states(request: Request) -> TokenStates:
     """The process's cache of account token versions (made on first use)."""
     states: TokenStates | None = getattr(request.app.state, "token_states", None)
     if states is None:
-        states = TokenStates(get_settings(request).token_check_seconds)
+        states = TokenStates(get_settings(request).auth.token_check_seconds)
         request.app.state.token_states = states
     return states
 

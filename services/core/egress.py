@@ -92,13 +92,13 @@ class EgressPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> EgressPolicy:
         try:
-            url = make_url(settings.resolved_database_url())
+            url = make_url(settings.db.resolved_url())
             host, port = url.host, url.port or 5432
         except Exception:  # no database configured: nothing to single out
             host, port = None, None
         return cls(
-            allowed=parse_networks(settings.webhook_allowed_networks),
-            allow_loopback=settings.webhook_allow_loopback and settings.demo,
+            allowed=parse_networks(settings.webhooks.allowed_networks),
+            allow_loopback=settings.webhooks.allow_loopback and settings.demo,
             require_https=not settings.demo,
             database_host=host,
             database_port=port,

@@ -88,7 +88,7 @@ async def claim(
             IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.expires_at <= now
         )
     )
-    ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
+    ttl = timedelta(seconds=settings.idempotency.ttl_seconds)
     inserted = await session.execute(
         insert(IdempotencyKey)
         .values(scope=scope, key=key, request_hash=request_hash, expires_at=now + ttl)

@@ -52,5 +52,5 @@ def resolve_client(peer: str | None, forwarded_for: str | None, networks: tuple[
 def client_address(request: Request) -> str | None:
     """The real client of ``request`` under the app's ``trusted_proxies`` setting."""
     peer = request.client.host if request.client else None
-    networks = parse_networks(request.app.state.settings.trusted_proxies)
+    networks = parse_networks(request.app.state.settings.edge.trusted_proxies)
     return resolve_client(peer, request.headers.get("x-forwarded-for"), networks)

@@ -29,7 +29,7 @@ from services.core.ratelimit import consume
 
 
 class PublicWrite(StrEnum):
-    """What is limited; the value names the bucket, the setting is ``public_<value>_per_window``."""
+    """What is limited; the value names the bucket, the setting is ``public_writes.<value>_per_window``."""
 
     SUBMISSIONS = "submissions"
     COMPLAINTS = "complaints"
@@ -38,7 +38,7 @@ class PublicWrite(StrEnum):
 
 
 def limit_of(settings: Settings, kind: PublicWrite) -> int:
-    limit: int = getattr(settings, f"public_{kind.value}_per_window")
+    limit: int = getattr(settings.public_writes, f"{kind.value}_per_window")
     return limit
 
 
@@ -59,7 +59,7 @@ def _dependency(kind: PublicWrite, *, anonymous_only: bool) -> Callable[[Request
             f"public:{kind.value}:{client_address(request) or 'unknown'}",
             limit=limit_of(settings, kind),
             now=clock.now(),
-            window=timedelta(seconds=settings.public_write_window_seconds),
+            window=timedelta(seconds=settings.public_writes.window_seconds),
         )
 
     return count

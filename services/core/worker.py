@@ -89,4 +89,4 @@ async def _purge_idempotency(
 
 def idempotency_purge_task() -> Task:
     """Delete expired ``Idempotency-Key`` records every ``idempotency_purge_seconds``, a batch per transaction."""
-    return periodic("idempotency", lambda settings: settings.idempotency_purge_seconds, _purge_idempotency)
+    return periodic("idempotency", lambda settings: settings.idempotency.purge_seconds, _purge_idempotency)

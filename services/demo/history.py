@@ -201,7 +201,7 @@ async def load_history(settings: Settings, count: int = DEFAULT_COUNT) -> int:
             dossiers = await history(session, settings.clock().now(), count)
     finally:
         await engine.dispose()
-    report = await load(asyncpg_dsn(settings.resolved_database_url()), dossiers, batch_size=2000, connections=1)
+    report = await load(asyncpg_dsn(settings.db.resolved_url()), dossiers, batch_size=2000, connections=1)
     return report.dossiers
 
 

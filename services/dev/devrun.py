@@ -41,7 +41,7 @@ def main() -> None:
     subprocess.run([python, "-m", "alembic", "upgrade", "head"], cwd=REPO_ROOT, check=True)
     if os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}:
         subprocess.run([python, "-m", "services.demo.seed"], cwd=REPO_ROOT, check=True)
-        if get_settings().national_catalogue_on_run:
+        if get_settings().catalogue.on_run:
             # the 5,670 procedures of the national catalogue, information only where no local workflow
             # exists (services/intake/national_import.py); idempotent, so every start re-runs it
             subprocess.run([python, "-m", "services.intake.national_import"], cwd=REPO_ROOT, check=True)

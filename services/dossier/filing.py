@@ -140,4 +140,4 @@ def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier: 
 
 def policy(settings: Settings) -> WarningPolicy:
     """The clocks' warning window, from the settings."""
-    return WarningPolicy(settings.sla_warning_seconds)
+    return WarningPolicy(settings.sla.warning_seconds)

@@ -45,5 +45,5 @@ def stored_secret_matches(settings: Settings, code: str, stored: str, secret: st
     if hmac.compare_digest(stored, secret_hash(settings, code, secret)):
         return True
     # dossiers receipted before the per-purpose keys (2026-12) were hashed with the master secret
-    legacy = secret_hash(settings, code, secret, key=settings.jwt_secret.get_secret_value().encode())
+    legacy = secret_hash(settings, code, secret, key=settings.auth.jwt_secret.get_secret_value().encode())
     return hmac.compare_digest(stored, legacy)

@@ -85,7 +85,7 @@ async def demo_checkout(
     """Demo mode only (404 otherwise): report the payment as the provider would, through the webhook path."""
     if not settings.demo:
         raise NotFound("Not found.", code="not_found")
-    secret = settings.payment_webhook_secret or SecretStr(DEMO_PROVIDER_SECRET)
+    secret = settings.payment.webhook_secret or SecretStr(DEMO_PROVIDER_SECRET)
     content = json.dumps(_event(reference, body, now), ensure_ascii=False)
     webhook_id = f"msg_demo_{uuid.uuid4().hex}"
     sent_at = datetime.now(UTC)  # the transport's wall clock, as a real provider's

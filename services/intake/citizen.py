@@ -53,11 +53,11 @@ def _matches(settings: Settings, code: str, stored_hash: str, phone: str | None,
 
 def limits(settings: Settings) -> GuessLimits:
     return GuessLimits(
-        address_failures=settings.citizen_address_failures,
-        address_window=timedelta(seconds=settings.citizen_address_window_seconds),
-        subject_free_failures=settings.citizen_code_free_failures,
+        address_failures=settings.citizen_proof.address_failures,
+        address_window=timedelta(seconds=settings.citizen_proof.address_window_seconds),
+        subject_free_failures=settings.citizen_proof.code_free_failures,
         subject_window=DAY,
-        subject_spacing=timedelta(seconds=settings.citizen_code_spacing_seconds),
+        subject_spacing=timedelta(seconds=settings.citizen_proof.code_spacing_seconds),
     )
 
 

@@ -340,7 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in {"-h", "--help"}:
         print(__doc__.splitlines()[0] if __doc__ else "")
         return 0
-    path = Path(args[0]) if args else get_settings().national_catalogue_path
+    path = Path(args[0]) if args else get_settings().catalogue.path
     if not path.exists():
         print(f"No such file: {path}", file=sys.stderr)
         return 2

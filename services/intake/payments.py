@@ -88,7 +88,7 @@ async def succeeded(session: AsyncSession, inbound: Inbound) -> str:
         # a provider clock a little behind ours must not resume the clock before it was paused
         resume_at = max(paid_at, payment.requested_at)
         calendar = await calendar_for(session, dossier.receiving_agency_id)
-        policy = WarningPolicy(inbound.settings.sla_warning_seconds)
+        policy = WarningPolicy(inbound.settings.sla.warning_seconds)
         await resume(session, dossier, calendar=calendar, policy=policy, at=resume_at, restart=False)
         dossier.status = "processing"
     handover(

@@ -6,35 +6,9 @@ Every event is ``{"type": ..., "data": {"dossier_code", "tracking_number", "occu
 one tracking number: ``inbound`` (the dossier, collected at the applicant's home, channel 3) or
 ``outbound`` (the result, delivered to the applicant). A re-delivery is a new outbound shipment.
 
-The shipment state machine (``—`` is "no shipment with this tracking number yet"):
-
-=============================  ==========================================  ===========================
-event                          allowed from                                to
-=============================  ==========================================  ===========================
-``pickup.booked``              —                                           booked (+ reference, fee)
-``pickup.requested``           —, booked                                   requested
-``pickup.picked_up``           —, booked, requested                        picked_up
-``pickup.handed_over``         —, booked, requested, picked_up             handed_over (received)
-``pickup.cancelled``           —, booked, requested                        cancelled
-``result.booked``              —                                           booked (+ reference, fee)
-``result.picked_up``           —, booked                                   picked_up
-``result.delivery_failed`` n   picked_up, delivery_failed, redelivery_     delivery_failed (attempt n)
-                               scheduled (n above the attempts so far)
-``result.redelivery_           delivery_failed (n = attempts so far + 1)   redelivery_scheduled
-scheduled`` n
-``result.delivered``           —, booked, picked_up, delivery_failed,      delivered (dossier returned)
-                               redelivery_scheduled
-``result.returned_to_sender``  picked_up, delivery_failed,                 returned (result at desk)
-                               redelivery_scheduled
-=============================  ==========================================  ===========================
-
-A booking reply on a shipment that exists already only records the operator's reference and fee
-(the same reference again is ``already_applied``; another one a 409 ``booking_conflict``). An event
-the shipment is already past — a report of an earlier step, a failure whose attempt number is not
-above the attempts counted, a replay of the current state — is ``already_applied`` and changes
-nothing. Any other event outside the table (a delivery after the return, a failure before the
-pickup, a pickup after the cancellation) is a 409 ``shipment_transition_invalid`` naming the
-shipment's state: nothing is changed, the receipt is kept as ``rejected``.
+The shipment state machine (the events, the states each may come from, what a late or impossible
+report does) is ``services.intake.postal_shipments``; this module applies the events to the shipment
+and the dossier.
 
 The dossier around it:
 
@@ -54,12 +28,8 @@ The dossier around it:
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,130 +37,24 @@ from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.auth import Actor
 from services.core.errors import Conflict, Unprocessable
-from services.core.validation import AwareIsoDateTime
 from services.dossier.lifecycle import receive, require_state
 from services.dossier.notes import Note, fixed
 from services.dossier.postal import failure_label, returned_shipment
 from services.dossier.record import announce, handover
+from services.intake.postal_shipments import (
+    MOVES,
+    BookingData,
+    Direction,
+    FailureData,
+    PostalEventData,
+    ReasonData,
+    RescheduleData,
+    judge,
+    judge_attempt,
+)
 from services.intake.webhooks import Handler, Inbound, business_instant, parse_data
 from services.models import Dossier, PostalShipment
 from services.sla.clocks import WarningPolicy
-
-Direction = Literal["inbound", "outbound"]
-INBOUND_STATES = ("booked", "requested", "picked_up", "handed_over", "cancelled")
-OUTBOUND_STATES = ("booked", "picked_up", "delivery_failed", "redelivery_scheduled", "delivered", "returned")
-_REASON = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-
-
-class PostalEventData(BaseModel):
-    """The ``data`` of every postal event (other fields the operator sends are kept in the receipt only)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    dossier_code: str = Field(min_length=1, max_length=64)
-    tracking_number: str = Field(min_length=1, max_length=64)
-    occurred_at: AwareIsoDateTime
-
-
-class BookingData(PostalEventData):
-    """``pickup.booked`` / ``result.booked``: the operator's reply to our request."""
-
-    operator_reference: str = Field(min_length=1, max_length=64, description="the operator's own booking code")
-    fee_vnd: int = Field(ge=0, le=100_000_000, strict=True, description="the operator's fee, in đồng")
-
-
-class ReasonData(PostalEventData):
-    """``pickup.cancelled``: an optional reason code."""
-
-    reason_code: str | None = Field(default=None, description="e.g. cancelled_by_applicant")
-
-    @field_validator("reason_code")
-    @classmethod
-    def _code(cls, value: str | None) -> str | None:
-        if value is not None and not _REASON.match(value):
-            raise ValueError("a reason code is lower-case letters, digits and _ (at most 32)")
-        return value
-
-
-class FailureData(ReasonData):
-    """``result.delivery_failed``: which attempt failed, why, and whether it was the operator's last."""
-
-    attempt: int = Field(ge=1, le=20, strict=True)
-    reason_code: str = Field(description="recipient_absent, address_not_found, refused_by_recipient, ...")
-    final_attempt: bool = Field(default=False, description="the operator will not try again: it returns the result")
-
-
-class RescheduleData(PostalEventData):
-    """``result.redelivery_scheduled``: the next attempt's number and, when known, its time."""
-
-    attempt: int = Field(ge=2, le=20, strict=True)
-    scheduled_for: AwareIsoDateTime | None = None
-
-
-class ShipmentConflict(Conflict):
-    """The event is impossible from the shipment's state: a 409 that changes nothing."""
-
-    code = "shipment_transition_invalid"
-
-
-@dataclass(frozen=True)
-class Move:
-    """One row of the state machine: the states an event may come from and those already past it."""
-
-    direction: Direction
-    to: str
-    sources: frozenset[str | None]
-    passed: frozenset[str]
-
-
-def _move(direction: Direction, to: str, sources: tuple[str | None, ...], passed: tuple[str, ...]) -> Move:
-    return Move(direction, to, frozenset(sources), frozenset(passed))
-
-
-_AFTER_PICKUP = ("picked_up", "delivery_failed", "redelivery_scheduled")
-MOVES: dict[str, Move] = {
-    "pickup.requested": _move("inbound", "requested", (None, "booked"), ("requested", "picked_up", "handed_over")),
-    "pickup.picked_up": _move("inbound", "picked_up", (None, "booked", "requested"), ("picked_up", "handed_over")),
-    "pickup.handed_over": _move("inbound", "handed_over", (None, "booked", "requested", "picked_up"), ("handed_over",)),
-    "pickup.cancelled": _move("inbound", "cancelled", (None, "booked", "requested"), ("cancelled",)),
-    "result.picked_up": _move("outbound", "picked_up", (None, "booked"), (*_AFTER_PICKUP, "delivered", "returned")),
-    "result.delivery_failed": _move("outbound", "delivery_failed", _AFTER_PICKUP, ()),
-    "result.redelivery_scheduled": _move("outbound", "redelivery_scheduled", ("delivery_failed",), ()),
-    "result.delivered": _move("outbound", "delivered", (None, "booked", *_AFTER_PICKUP), ("delivered",)),
-    "result.returned_to_sender": _move("outbound", "returned", _AFTER_PICKUP, ("returned",)),
-}
-
-
-def _judge(event: str, shipment: PostalShipment | None) -> bool:
-    """True to apply the event, False when the shipment is already past it; 409 when impossible."""
-    move = MOVES[event]
-    current = shipment.status if shipment is not None else None
-    if current in move.passed:
-        return False
-    if current not in move.sources:
-        raise ShipmentConflict(
-            f"A {event} report is not possible while the shipment is {current or 'not known'}.",
-            status_now=current,
-            event=event,
-        )
-    return True
-
-
-def _judge_attempt(event: str, shipment: PostalShipment | None, attempt: int) -> bool:
-    """The failure and re-delivery reports carry an attempt number: an old one is already applied."""
-    counted = shipment.failed_attempts if shipment is not None else 0
-    status = shipment.status if shipment is not None else None
-    if event == "result.delivery_failed":
-        return attempt > counted and _judge(event, shipment)
-    # a re-delivery is of the attempt after the last failure; once that attempt has happened it is past
-    if attempt <= counted or (attempt == counted + 1 and status in {"redelivery_scheduled", "delivered", "returned"}):
-        return False
-    if attempt != counted + 1:
-        raise ShipmentConflict(
-            f"The next attempt is number {counted + 1}, not {attempt}.", status_now=status, event=event
-        )
-    return _judge(event, shipment)
-
 
 # --- reading and recording --------------------------------------------------------------------------------
 
@@ -310,7 +174,7 @@ def _pickup(event: str, note: Note) -> Handler:
         dossier = await _dossier(session, data.dossier_code)
         _inbound_dossier_check(dossier)
         shipment = await _shipment(session, dossier, data, "inbound")
-        if not _judge(event, shipment):
+        if not judge(event, shipment):
             return "already_applied"
         _not_before(at, dossier.submitted_at, "submitted")
         _record(session, dossier, shipment, data, direction="inbound", status=MOVES[event].to)
@@ -330,7 +194,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
     dossier = await _dossier(session, data.dossier_code)
     _inbound_dossier_check(dossier)
     shipment = await _shipment(session, dossier, data, "inbound")
-    if dossier.received_at is not None or not _judge("pickup.handed_over", shipment):
+    if dossier.received_at is not None or not judge("pickup.handed_over", shipment):
         return "already_applied"
     require_state(dossier, "submitted")
     _not_before(at, dossier.submitted_at, "submitted")
@@ -340,7 +204,7 @@ async def handed_over(session: AsyncSession, inbound: Inbound) -> str:
         dossier,
         at=at,
         channel=Channel.POSTAL,
-        policy=WarningPolicy(inbound.settings.sla_warning_seconds),
+        policy=WarningPolicy(inbound.settings.sla.warning_seconds),
         actor=None,
         by_post=True,
         source="intake",
@@ -355,7 +219,7 @@ async def pickup_cancelled(session: AsyncSession, inbound: Inbound) -> str:
     dossier = await _dossier(session, data.dossier_code)
     _inbound_dossier_check(dossier)
     shipment = await _shipment(session, dossier, data, "inbound")
-    if not _judge("pickup.cancelled", shipment):
+    if not judge("pickup.cancelled", shipment):
         return "already_applied"
     require_state(dossier, "submitted")  # received, or withdrawn or refused meanwhile: too late to cancel
     _not_before(at, dossier.submitted_at, "submitted")
@@ -389,7 +253,7 @@ async def result_picked_up(session: AsyncSession, inbound: Inbound) -> str:
     """The operator took the result from the one-stop desk for delivery."""
     data = parse_data(PostalEventData, inbound)
     at, dossier, shipment = await _outbound(session, inbound, data)
-    if not _judge("result.picked_up", shipment):
+    if not judge("result.picked_up", shipment):
         return "already_applied"
     require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
@@ -405,7 +269,7 @@ async def delivery_failed(session: AsyncSession, inbound: Inbound) -> str:
     """An attempt to deliver the result failed: the dossier stays resolved and the applicant is told."""
     data = parse_data(FailureData, inbound)
     at, dossier, shipment = await _outbound(session, inbound, data)
-    if not _judge_attempt("result.delivery_failed", shipment, data.attempt):
+    if not judge_attempt("result.delivery_failed", shipment, data.attempt):
         return "already_applied"
     require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
@@ -439,7 +303,7 @@ async def redelivery_scheduled(session: AsyncSession, inbound: Inbound) -> str:
     """The operator will try again (attempt ``n``, at ``scheduled_for`` when it says)."""
     data = parse_data(RescheduleData, inbound)
     at, dossier, shipment = await _outbound(session, inbound, data)
-    if not _judge_attempt("result.redelivery_scheduled", shipment, data.attempt):
+    if not judge_attempt("result.redelivery_scheduled", shipment, data.attempt):
         return "already_applied"
     require_state(dossier, "resolved")
     shipment = _record(session, dossier, shipment, data, direction="outbound", status="redelivery_scheduled")
@@ -466,7 +330,7 @@ async def returned_to_sender(session: AsyncSession, inbound: Inbound) -> str:
     """The result came back to the desk: it waits there to be handed over or delivered again."""
     data = parse_data(PostalEventData, inbound)
     at, dossier, shipment = await _outbound(session, inbound, data)
-    if not _judge("result.returned_to_sender", shipment):
+    if not judge("result.returned_to_sender", shipment):
         return "already_applied"
     require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")
@@ -490,7 +354,7 @@ async def result_delivered(session: AsyncSession, inbound: Inbound) -> str:
     at, dossier, shipment = await _outbound(session, inbound, data)
     if dossier.status == "returned" and shipment is None:
         return "already_applied"  # returned meanwhile (another report of the same delivery)
-    if not _judge("result.delivered", shipment):
+    if not judge("result.delivered", shipment):
         return "already_applied"
     require_state(dossier, "resolved")
     _not_before(at, dossier.resolved_at, "resolved")

@@ -224,7 +224,7 @@ async def receipt_for_staff(
     record_printed(session, origin, actor, dossier.id, "01")
     # the QR code leads to the configured public address, never to the Host this request named
     return await receipt_pdf(
-        session, dossier, offload=offload, secret=secret, tracking_base=settings.public_url, now=now
+        session, dossier, offload=offload, secret=secret, tracking_base=settings.urls.public, now=now
     )
 
 

@@ -23,7 +23,7 @@ def _url() -> str:
     explicit = context.get_x_argument(as_dictionary=True).get("url") or config.attributes.get("url")
     if explicit:
         return str(explicit)
-    return Settings().resolved_database_url()
+    return Settings().db.resolved_url()
 
 
 def _configure(connection: Connection) -> None:

@@ -140,16 +140,16 @@ class EmailChannel:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.timeout = settings.notify_send_timeout_seconds
-        _, address = email.utils.parseaddr(settings.smtp_from)
+        self.timeout = settings.notify.send_timeout_seconds
+        _, address = email.utils.parseaddr(settings.smtp.sender)
         self.envelope_from = address or "no-reply@motcua.local"
         self.domain = self.envelope_from.rpartition("@")[2] or "motcua.local"
-        self._slots = asyncio.Semaphore(settings.smtp_connections)
+        self._slots = asyncio.Semaphore(settings.smtp.connections)
         self._idle: list[_HandoverSMTP] = []
 
     def message(self, notification: Outgoing) -> EmailMessage:
         message = EmailMessage()
-        message["From"] = self.settings.smtp_from
+        message["From"] = self.settings.smtp.sender
         message["To"] = notification.recipient
         message["Subject"] = notification.subject or ""
         message["Message-ID"] = f"<{notification.id}@{self.domain}>"
@@ -160,13 +160,13 @@ class EmailChannel:
         return message
 
     async def _connect(self) -> _HandoverSMTP:
-        password = self.settings.smtp_password.get_secret_value() if self.settings.smtp_password else None
+        password = self.settings.smtp.password.get_secret_value() if self.settings.smtp.password else None
         client = _HandoverSMTP(
-            hostname=self.settings.smtp_host,
-            port=self.settings.smtp_port,
+            hostname=self.settings.smtp.host,
+            port=self.settings.smtp.port,
             timeout=self.timeout,
-            start_tls=self.settings.smtp_starttls,
-            username=self.settings.smtp_username,
+            start_tls=self.settings.smtp.starttls,
+            username=self.settings.smtp.username,
             password=password,
         )
         await client.connect()
@@ -248,10 +248,10 @@ class SmsChannel:
     name = "sms"
 
     def __init__(self, settings: Settings, client: httpx.AsyncClient | None = None) -> None:
-        if not settings.sms_gateway_url:
+        if not settings.sms.gateway_url:
             raise ValueError("MOTCUA_SMS_GATEWAY_URL is not set")
-        self.url = settings.sms_gateway_url
-        self.timeout = settings.notify_send_timeout_seconds
+        self.url = settings.sms.gateway_url
+        self.timeout = settings.notify.send_timeout_seconds
         self.client = client or httpx.AsyncClient(timeout=httpx.Timeout(self.timeout, connect=3.0))
         self._own_client = client is None
 

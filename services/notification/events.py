@@ -229,12 +229,12 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
         return 0
 
     # each recipient in their language: the applicant's choice, the staff's MOTCUA_NOTIFY_LOCALE
-    locales = {target.locale or settings.notify_locale for target in targets}
+    locales = {target.locale or settings.notify.locale for target in targets}
     templates = {locale: await current_templates(session, event.type, locale) for locale in locales}
     contexts = {locale: with_labels(context, locale) for locale in locales}
     rows: list[dict[str, Any]] = []
     for target in targets:
-        locale = target.locale or settings.notify_locale
+        locale = target.locale or settings.notify.locale
         template = templates[locale].get(target.channel)
         if template is None:
             continue  # the channel is turned off for this event (newest template version inactive)

@@ -63,8 +63,8 @@ def is_postal_operator(subscription: WebhookSubscription, settings: Settings) ->
     """The postal operator's own subscription, as the settings define it: the only one given personal data."""
     return (
         subscription.name == POSTAL_SUBSCRIPTION
-        and bool(settings.postal_api_url)
-        and subscription.url == settings.postal_api_url
+        and bool(settings.postal.api_url)
+        and subscription.url == settings.postal.api_url
         and subscription.secret_ref == "postal_api_secret"  # noqa: S105 - the name of a setting
     )
 
@@ -74,20 +74,20 @@ def is_postal_operator(subscription: WebhookSubscription, settings: Settings) ->
 
 async def ensure_postal_subscription(session: AsyncSession, settings: Settings) -> None:
     """Keep the ``postal`` subscription in line with ``MOTCUA_POSTAL_API_URL`` (nothing when unset)."""
-    if not settings.postal_api_url:
+    if not settings.postal.api_url:
         return
     await session.execute(
         insert(WebhookSubscription)
         .values(
             name=POSTAL_SUBSCRIPTION,
-            url=settings.postal_api_url,
+            url=settings.postal.api_url,
             secret_ref="postal_api_secret",  # noqa: S106 - the name of a setting, not a secret
             event_types=[POSTAL_PICKUP, POSTAL_DELIVERY],
             active=True,
         )
         .on_conflict_do_update(
             index_elements=["name"],
-            set_={"url": settings.postal_api_url, "secret_ref": "postal_api_secret", "updated_at": func.now()},
+            set_={"url": settings.postal.api_url, "secret_ref": "postal_api_secret", "updated_at": func.now()},
         )
     )
 

@@ -33,7 +33,7 @@ _HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 def verify(settings: Settings, body: bytes, headers: Mapping[str, str]) -> tuple[str, dict[str, Any]]:
     """The webhook id and the parsed body of a correctly signed, fresh delivery."""
-    secret = settings.sms_webhook_secret
+    secret = settings.sms.webhook_secret
     if secret is None or not secret.get_secret_value():
         raise ServiceUnavailable("SMS delivery receipts are not configured.", code="webhook_not_configured")
     wanted = {name: headers.get(name, "") for name in _HEADERS}

@@ -16,7 +16,9 @@ status); the channels, the rate, the handover and the group commit below are the
   ``failed``: listed and re-sendable, never dropped.
 - **Rate** — per channel, ``notify_<channel>_per_second`` shared by every sender: slots are taken
   from ``notification_rate`` (GCRA: one row per channel holding the next free instant), so two
-  senders together still keep to the limit.
+  senders together still keep to the limit. A message goes out within one slot of its own instant
+  or not at all: one that wakes later (a stalled event loop, a busy machine) is released unsent
+  and takes a new slot in the next round, so a late batch never arrives as a burst.
 
 - **Handover** (email) — the channel writes the whole message but its final ``.`` line, then asks
   ``handover(finish)``: ``handed_over_at`` is committed (group commit, only while this sender's lease
@@ -100,7 +102,7 @@ _RESERVE = text(
 def default_channels(settings: Settings, client: httpx.AsyncClient | None = None) -> dict[str, Channel]:
     """Email and in-app always; SMS when a gateway is configured (until then SMS rows wait, queued)."""
     channels: dict[str, Channel] = {"email": EmailChannel(settings), "in_app": InAppChannel()}
-    if settings.sms_gateway_url:
+    if settings.sms.gateway_url:
         channels["sms"] = SmsChannel(settings, client)
     return channels
 
@@ -115,14 +117,14 @@ class Sender:
         name: str | None = None,
         dossier_ids: Sequence[uuid.UUID] | None = None,
     ) -> None:
-        if settings.notify_lease_seconds < 2 * settings.notify_send_timeout_seconds:
-            raise ValueError("notify_lease_seconds must be at least twice notify_send_timeout_seconds")
+        if settings.notify.lease_seconds < 2 * settings.notify.send_timeout_seconds:
+            raise ValueError("MOTCUA_NOTIFY_LEASE_SECONDS must be at least twice MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS")
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.channels = dict(channels)
         self.name = name or worker_name()
         self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
-        self.rates = {"email": settings.notify_email_per_second, "sms": settings.notify_sms_per_second}
+        self.rates = {"email": settings.notify.email_per_second, "sms": settings.notify.sms_per_second}
         self.stop = asyncio.Event()
         self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -131,9 +133,9 @@ class Sender:
     def _limit(self, channel: str) -> int:
         rate = self.rates.get(channel)
         if rate is None:
-            return self.settings.notify_batch_size
+            return self.settings.notify.batch_size
         # no more than a quarter of a lease's worth of slots per claim, so the wait for them stays short
-        return max(1, min(self.settings.notify_batch_size, int(rate * self.settings.notify_lease_seconds / 4)))
+        return max(1, min(self.settings.notify.batch_size, int(rate * self.settings.notify.lease_seconds / 4)))
 
     async def _claim(self, channel: str) -> list[Outgoing]:
         async with self.sessionmaker() as session, session.begin():
@@ -141,7 +143,7 @@ class Sender:
             rows = await NOTIFICATIONS.claim(
                 session,
                 worker=self.name,
-                lease=self.settings.notify_lease_seconds,
+                lease=self.settings.notify.lease_seconds,
                 limit=self._limit(channel),
                 where=_FOR_CHANNEL,
                 channel=channel,
@@ -246,7 +248,7 @@ class Sender:
             )
             return
         error = result.error or "unknown error"
-        if result.permanent or item.attempts >= self.settings.notify_max_attempts:
+        if result.permanent or item.attempts >= self.settings.notify.max_attempts:
             await self._settle("failed", id=item.id, error=error)
             logger.error(
                 "notification failed",
@@ -254,7 +256,7 @@ class Sender:
             )
             return
         delay = backoff_seconds(
-            item.attempts, base=self.settings.notify_backoff_base_seconds, cap=self.settings.notify_backoff_max_seconds
+            item.attempts, base=self.settings.notify.backoff_base_seconds, cap=self.settings.notify.backoff_max_seconds
         )
         await self._settle("retry", id=item.id, delay=delay, error=error)
         logger.warning(
@@ -272,9 +274,14 @@ class Sender:
         if pause > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stop.wait(), timeout=pause)
-        timeout = self.settings.notify_send_timeout_seconds
+        timeout = self.settings.notify.send_timeout_seconds
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
             await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
+            return
+        if rate is not None and time.monotonic() - at > 1.0 / rate:
+            # woken more than a slot late (a stalled loop): sent now it would bunch with the sends on time
+            # after it and break the rate at the gateway; the slot is lost, the row takes a new one
+            await self._settle("release", id=item.id)
             return
 
         handed_over = False
@@ -303,7 +310,7 @@ class Sender:
         batch = await self._claim(name)
         if not batch:
             return 0
-        deadline = started + self.settings.notify_lease_seconds
+        deadline = started + self.settings.notify.lease_seconds
         wait, interval = await self._reserve(name, len(batch))
         first = time.monotonic() + wait
         await asyncio.gather(
@@ -321,7 +328,7 @@ class Sender:
         await poll(
             lambda: self._run_channel(name, channel),
             stop,
-            every=self.settings.notify_poll_seconds,
+            every=self.settings.notify.poll_seconds,
             logger=logger,
             what="sender",
             extra={"channel": name},

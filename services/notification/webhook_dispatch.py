@@ -62,10 +62,13 @@ class Claimed:
 
 
 def signing_secret(settings: Settings, secret_ref: str) -> SecretStr | None:
-    if secret_ref not in OUTBOUND_SECRETS:
-        return None
-    value = getattr(settings, secret_ref, None)
-    return value if isinstance(value, SecretStr) and value.get_secret_value() else None
+    # a secret_ref is the setting's flat name (stored in subscriptions, given by the API), not its place in a group
+    secrets = {
+        "postal_api_secret": settings.postal.api_secret,
+        "webhook_signing_secret": settings.webhooks.signing_secret,
+    }
+    value = secrets.get(secret_ref) if secret_ref in OUTBOUND_SECRETS else None
+    return value if value is not None and value.get_secret_value() else None
 
 
 def signed_request(webhook_id: str, secret: SecretStr, body: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
@@ -93,7 +96,7 @@ class Dispatcher:
     ) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
-        self.timeout = settings.notify_send_timeout_seconds
+        self.timeout = settings.notify.send_timeout_seconds
         # its own client: every connection goes through the egress policy
         self.client = guarded_client(settings, timeout=self.timeout)
         self.name = name or worker_name()
@@ -110,8 +113,8 @@ class Dispatcher:
             rows = await DELIVERIES.claim(
                 session,
                 worker=self.name,
-                lease=self.settings.notify_lease_seconds,
-                limit=self.settings.notify_batch_size,
+                lease=self.settings.notify.lease_seconds,
+                limit=self.settings.notify.batch_size,
                 where=_OF_SUBSCRIPTIONS,
                 subscriptions=self.subscription_ids,
             )
@@ -202,14 +205,14 @@ class Dispatcher:
                 logger.info("webhook delivered", extra={"delivery_id": str(item.id), "event_type": item.event_type})
                 return
             error = f"HTTP {code}"
-        if item.attempts >= self.settings.webhook_max_attempts:
+        if item.attempts >= self.settings.webhooks.max_attempts:
             await self._fail(item, code, error)
             logger.error("webhook failed", extra={"delivery_id": str(item.id), "attempts": item.attempts})
             return
         delay = backoff_seconds(
             item.attempts,
-            base=self.settings.notify_backoff_base_seconds,
-            cap=self.settings.notify_backoff_max_seconds,
+            base=self.settings.notify.backoff_base_seconds,
+            cap=self.settings.notify.backoff_max_seconds,
         )
         again = {"id": item.id, "delay": delay, "error": error, "last_status_code": code}
         await self._settle(lambda session: DELIVERIES.retry(session, self.name, [again]), item.id)
@@ -221,14 +224,14 @@ class Dispatcher:
     async def run_once(self) -> int:
         started = time.monotonic()
         batch = await self._claim()
-        deadline = started + self.settings.notify_lease_seconds
+        deadline = started + self.settings.notify.lease_seconds
         if batch:
             await asyncio.gather(*(self._deliver(item, deadline) for item in batch))
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("webhook dispatcher started", extra={"dispatcher": self.name})
-        await poll(self.run_once, stop, every=self.settings.notify_poll_seconds, logger=logger, what="webhook dispatch")
+        await poll(self.run_once, stop, every=self.settings.notify.poll_seconds, logger=logger, what="webhook dispatch")
         logger.info("webhook dispatcher stopped", extra={"dispatcher": self.name})
 
 

@@ -88,9 +88,9 @@ class Relay:
         self.sources = list(sources) if sources else None
         self.name = name or worker_name()
         self.urls: Mapping[str, str] = {
-            "intake": settings.intake_url,
-            "workflow": settings.workflow_url,
-            "notify": settings.notify_url,
+            "intake": settings.urls.intake,
+            "workflow": settings.urls.workflow,
+            "notify": settings.urls.notify,
         }
 
     async def _claim(self) -> list[Claimed]:
@@ -98,8 +98,8 @@ class Relay:
             rows = await OUTBOX.claim(
                 session,
                 worker=self.name,
-                lease=self.settings.relay_lease_seconds,
-                limit=self.settings.relay_batch_size,
+                lease=self.settings.relay.lease_seconds,
+                limit=self.settings.relay.batch_size,
                 where=_OF_SOURCES,
                 sources=self.sources,
             )
@@ -130,7 +130,7 @@ class Relay:
                 return
             error = f"HTTP {response.status_code}: {response.text[:300]}"
             permanent = 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
-        if permanent or event.attempts >= self.settings.relay_max_attempts:
+        if permanent or event.attempts >= self.settings.relay.max_attempts:
             async with self.sessionmaker() as session, session.begin():
                 await OUTBOX.park(session, self.name, [{"id": event.id, "error": error}])
             logger.error(
@@ -138,7 +138,7 @@ class Relay:
             )
             return
         delay = backoff_seconds(
-            event.attempts, base=self.settings.relay_backoff_base_seconds, cap=self.settings.relay_backoff_max_seconds
+            event.attempts, base=self.settings.relay.backoff_base_seconds, cap=self.settings.relay.backoff_max_seconds
         )
         async with self.sessionmaker() as session, session.begin():
             await OUTBOX.retry(session, self.name, [{"id": event.id, "delay": delay, "error": error}])
@@ -156,7 +156,7 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("relay started", extra={"relay": self.name, "sources": self.sources})
-        await poll(self.run_once, stop, every=self.settings.relay_poll_seconds, logger=logger, what="relay")
+        await poll(self.run_once, stop, every=self.settings.relay.poll_seconds, logger=logger, what="relay")
         logger.info("relay stopped", extra={"relay": self.name})
 
 

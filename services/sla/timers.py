@@ -94,4 +94,4 @@ async def _scan_timers(
 
 def timer_task() -> Task:
     """The worker task: scan the SLA clocks every ``timer_poll_seconds`` (time from the settings' clock)."""
-    return periodic("timers", lambda settings: settings.timer_poll_seconds, _scan_timers)
+    return periodic("timers", lambda settings: settings.sla.timer_poll_seconds, _scan_timers)

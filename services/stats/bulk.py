@@ -261,7 +261,7 @@ async def load(
 def _database_dsn() -> str:
     from services.core.config import Settings
 
-    return asyncpg_dsn(Settings().resolved_database_url())
+    return asyncpg_dsn(Settings().db.resolved_url())
 
 
 async def _main(arguments: argparse.Namespace) -> int:

@@ -63,11 +63,11 @@ class IssuedToken:
 
 def limits(settings: Settings) -> GuessLimits:
     return GuessLimits(
-        address_failures=settings.login_address_failures,
-        address_window=timedelta(seconds=settings.login_address_window_seconds),
-        subject_free_failures=settings.login_account_free_failures,
-        subject_window=timedelta(seconds=settings.login_account_window_seconds),
-        subject_spacing=timedelta(seconds=settings.login_account_spacing_seconds),
+        address_failures=settings.login.address_failures,
+        address_window=timedelta(seconds=settings.login.address_window_seconds),
+        subject_free_failures=settings.login.account_free_failures,
+        subject_window=timedelta(seconds=settings.login.account_window_seconds),
+        subject_spacing=timedelta(seconds=settings.login.account_spacing_seconds),
     )
 
 

@@ -3,7 +3,7 @@
 Decisions:
 - Nothing is deleted. An agency that closes gets ``valid_to``; a staff member who leaves is made inactive
   (``active = false``): dossiers, audit entries and statistics keep pointing at them. An inactive account
-  cannot sign in; a token already issued lives out its short lifetime (MOTCUA_TOKEN_MINUTES).
+  cannot sign in; a token already issued lives out its short lifetime (MOTCUA_JWT_TTL_MINUTES).
 - An administrator cannot take the ``admin`` role away from their own account nor deactivate it, so a
   province is never left without anyone who can administer it by one mistaken click.
 - Passwords set here follow the sign-in rules: 8 to 128 characters, stored as argon2 hashes, never echoed.

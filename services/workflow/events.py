@@ -28,6 +28,6 @@ async def on_dossier_received(session: AsyncSession, event: EventEnvelope) -> No
     if dossier is None or dossier.workflow_template_id is not None:
         return  # already routed where it was received: resolved on the spot (services.workflow.on_the_spot)
     received_at = datetime.fromisoformat(str(event.payload.get("received_at") or event.occurred_at.isoformat()))
-    policy = WarningPolicy(get_settings().sla_warning_seconds)
+    policy = WarningPolicy(get_settings().sla.warning_seconds)
     if not await start_routing(session, dossier, at=received_at, policy=policy):
         logger.warning("dossier not routed", extra={"dossier_code": dossier.code, "status": dossier.status})

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,11 +21,11 @@ async def login(workflow: httpx.AsyncClient, username: str, password: str) -> ht
 
 
 async def test_login_issues_a_token_all_three_services_accept(
-    workflow: httpx.AsyncClient, intake: httpx.AsyncClient, notify: httpx.AsyncClient, committed: AsyncSession
+    workflow: httpx.AsyncClient, intake: httpx.AsyncClient, notify: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    agency = await create_agency(committed)
-    staff = await create_staff(committed, agency=agency, roles=("counter", "specialist"), password="mật khẩu đúng")
-    await committed.commit()
+    agency = await create_agency(session)
+    staff = await create_staff(session, agency=agency, roles=("counter", "specialist"), password="mật khẩu đúng")
+    await session.commit()
 
     response = await login(workflow, staff.username, "mật khẩu đúng")
     assert response.status_code == 200, response.text
@@ -43,7 +44,7 @@ async def test_login_issues_a_token_all_three_services_accept(
     denied = await intake.post("/internal/v1/events", headers=headers, json={})
     assert denied.status_code == 403
 
-    logins = await committed.scalars(
+    logins = await session.scalars(
         select(AuditLog).where(AuditLog.username == staff.username, AuditLog.action == "login_ok")
     )
     entry = logins.one()
@@ -68,25 +69,27 @@ async def test_expired_token_is_refused(workflow: httpx.AsyncClient, settings: S
 
 
 async def test_token_signed_with_another_secret_is_refused(workflow: httpx.AsyncClient, settings: Settings) -> None:
-    other = Settings(
-        database_url=settings.database_url, demo=True, jwt_secret="someone-else-entirely-with-a-long-secret-value"
-    )  # type: ignore[arg-type]
+    other = Settings(demo=True).with_changes(
+        db={"url": settings.db.url}, auth={"jwt_secret": "someone-else-entirely-with-a-long-secret-value"}
+    )
     token, _ = issue_token(other, subject="x", username="x", roles=["admin"], agency_id=None, agency_code=None)
     response = await workflow.get("/api/v1/outbox", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
 
 
+# the audit rows are ordered by their time, a server-side now(): it stands still inside one transaction
+@pytest.mark.committed
 async def test_failed_logins_are_audited_then_slowed_but_the_owner_gets_in(
-    workflow: httpx.AsyncClient, committed: AsyncSession, settings: Settings, travel: Any
+    workflow: httpx.AsyncClient, session: AsyncSession, settings: Settings, travel: Any
 ) -> None:
-    agency = await create_agency(committed)
-    staff = await create_staff(committed, agency=agency, password="right")
-    await committed.commit()
+    agency = await create_agency(session)
+    staff = await create_staff(session, agency=agency, password="right")
+    await session.commit()
     start = datetime(2026, 12, 7, 9, 0, 0, tzinfo=UTC)
     travel(start)
 
-    for _ in range(settings.login_account_free_failures + 1):  # the free failures, then one spaced attempt
+    for _ in range(settings.login.account_free_failures + 1):  # the free failures, then one spaced attempt
         response = await login(workflow, staff.username, "wrong")
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_credentials"
@@ -94,16 +97,14 @@ async def test_failed_logins_are_audited_then_slowed_but_the_owner_gets_in(
     throttled = await login(workflow, staff.username, "right")
     assert throttled.status_code == 429, throttled.text
     assert throttled.json()["code"] == "too_many_attempts"
-    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login_account_spacing_seconds
-    travel(start + timedelta(seconds=settings.login_account_spacing_seconds))
+    assert 1 <= int(throttled.headers["retry-after"]) <= settings.login.account_spacing_seconds
+    travel(start + timedelta(seconds=settings.login.account_spacing_seconds))
     assert (await login(workflow, staff.username, "right")).status_code == 200
 
     actions = (
-        await committed.scalars(
-            select(AuditLog.action).where(AuditLog.username == staff.username).order_by(AuditLog.at)
-        )
+        await session.scalars(select(AuditLog.action).where(AuditLog.username == staff.username).order_by(AuditLog.at))
     ).all()
-    assert actions.count("login_failed") == settings.login_account_free_failures + 1
+    assert actions.count("login_failed") == settings.login.account_free_failures + 1
     assert "login_throttled" in actions
     assert actions[-1] == "login_ok"
 
@@ -114,12 +115,12 @@ async def test_unknown_user_gets_the_same_answer_as_a_wrong_password(workflow: h
     assert response.json()["code"] == "invalid_credentials"
 
 
-async def test_denied_authorisation_is_audited(workflow: httpx.AsyncClient, committed: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed)
-    staff = await create_staff(committed, agency=agency, roles=("counter",))
-    await committed.commit()
+async def test_denied_authorisation_is_audited(workflow: httpx.AsyncClient, session: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
+    agency = await create_agency(session)
+    staff = await create_staff(session, agency=agency, roles=("counter",))
+    await session.commit()
     assert (await workflow.get("/api/v1/outbox", headers=bearer(staff))).status_code == 403
-    denied = await committed.scalars(
+    denied = await session.scalars(
         select(AuditLog).where(AuditLog.actor_staff_id == staff.id, AuditLog.action == "denied")
     )
     entry = denied.one()

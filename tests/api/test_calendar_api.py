@@ -50,12 +50,12 @@ async def test_days_lists_the_holidays_and_the_make_up_saturday(workflow: httpx.
 
 
 async def test_an_administrator_closes_a_day_for_one_agency_and_it_is_audited(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed, level="commune")
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    clerk = await create_staff(committed, agency=agency, roles=("counter",))
-    await committed.commit()
+    agency = await create_agency(session, level="commune")
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    clerk = await create_staff(session, agency=agency, roles=("counter",))
+    await session.commit()
     closure = {"agency_code": agency.code, "day": "2026-12-03", "kind": "closed", "reason": "Sửa chữa trụ sở"}
 
     denied = await workflow.post("/api/v1/calendar/overrides", json=closure, headers=bearer(clerk))
@@ -83,7 +83,7 @@ async def test_an_administrator_closes_a_day_for_one_agency_and_it_is_audited(
     assert next(item for item in history if item["id"] == override_id)["agency_code"] == agency.code
 
     entries = (
-        await committed.scalars(
+        await session.scalars(
             select(AuditLog).where(AuditLog.actor_staff_id == admin.id, AuditLog.action == "calendar_change")
         )
     ).all()
@@ -91,10 +91,10 @@ async def test_an_administrator_closes_a_day_for_one_agency_and_it_is_audited(
     assert entries[0].detail["reason"] in {"Sửa chữa trụ sở", "Hoãn sửa chữa"}
 
 
-async def test_bad_override_input_is_refused(workflow: httpx.AsyncClient, committed: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed)
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    await committed.commit()
+async def test_bad_override_input_is_refused(workflow: httpx.AsyncClient, session: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
+    agency = await create_agency(session)
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    await session.commit()
     overlapping = {
         "day": "2026-12-06",
         "kind": "working",
@@ -111,11 +111,11 @@ async def test_bad_override_input_is_refused(workflow: httpx.AsyncClient, commit
 
 
 async def test_a_ward_open_on_saturday_mornings_counts_them(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    ward = await create_agency(committed, level="commune")
-    admin = await create_staff(committed, agency=ward, roles=("admin",))
-    await committed.commit()
+    ward = await create_agency(session, level="commune")
+    admin = await create_staff(session, agency=ward, roles=("admin",))
+    await session.commit()
     before = (await workflow.get("/api/v1/calendar/weekly", params={"agency": ward.code}, headers=bearer(admin))).json()
     assert before["source"] in {"province", "national"}
     weekday = [["07:30", "11:30"], ["13:00", "17:00"]]

@@ -11,14 +11,14 @@ from tests.factories import create_agency, create_dossier, create_procedure_vers
 
 
 async def test_other_agencies_get_404_and_reads_are_audited(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    ward = await create_agency(committed, level="commune")
-    elsewhere = await create_agency(committed, level="commune")
-    own = await create_staff(committed, agency=ward, roles=("specialist",))
-    stranger = await create_staff(committed, agency=elsewhere, roles=("specialist",))
-    dossier = await create_dossier(committed, agency=ward, version=await create_procedure_version(committed))
-    await committed.commit()
+    ward = await create_agency(session, level="commune")
+    elsewhere = await create_agency(session, level="commune")
+    own = await create_staff(session, agency=ward, roles=("specialist",))
+    stranger = await create_staff(session, agency=elsewhere, roles=("specialist",))
+    dossier = await create_dossier(session, agency=ward, version=await create_procedure_version(session))
+    await session.commit()
 
     seen = await workflow.get(f"/api/v1/dossiers/{dossier.code}", headers=bearer(own))
     assert seen.status_code == 200
@@ -30,18 +30,18 @@ async def test_other_agencies_get_404_and_reads_are_audited(
     assert unknown.json()["code"] == hidden.json()["code"]  # the same answer: codes cannot be probed
 
     readers = (
-        await committed.scalars(
+        await session.scalars(
             select(AuditLog.username).where(AuditLog.dossier_id == dossier.id, AuditLog.action == "read")
         )
     ).all()
     assert readers == [own.username]
 
 
-async def test_the_apology_needs_the_right_role(workflow: httpx.AsyncClient, committed: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
-    ward = await create_agency(committed, level="commune")
-    specialist = await create_staff(committed, agency=ward, roles=("specialist",))
-    dossier = await create_dossier(committed, agency=ward, version=await create_procedure_version(committed))
-    await committed.commit()
+async def test_the_apology_needs_the_right_role(workflow: httpx.AsyncClient, session: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
+    ward = await create_agency(session, level="commune")
+    specialist = await create_staff(session, agency=ward, roles=("specialist",))
+    dossier = await create_dossier(session, agency=ward, version=await create_procedure_version(session))
+    await session.commit()
     view = (await workflow.get(f"/api/v1/dossiers/{dossier.code}", headers=bearer(specialist))).json()
     assert view["allowed_actions"] == []
     response = await workflow.post(

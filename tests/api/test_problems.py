@@ -32,9 +32,9 @@ async def count(session: AsyncSession, model: type) -> int:
 
 
 async def test_validation_error_is_422_names_the_field_and_echoes_no_input(
-    intake: httpx.AsyncClient, committed: AsyncSession
+    intake: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    before = await count(committed, Complaint)
+    before = await count(session, Complaint)
     response = await intake.post(
         "/api/v1/complaints",
         json={"agency_code": "X", "subject": "Chậm", "content": "Hồ sơ bị chậm quá lâu", "contact": {"phone": "0123"}},
@@ -42,7 +42,7 @@ async def test_validation_error_is_422_names_the_field_and_echoes_no_input(
     body = assert_problem(response, 422, "validation_error")
     assert ["body", "contact", "phone"] in [error["loc"] for error in body["errors"]]  # type: ignore[union-attr]
     assert "0123" not in response.text
-    assert await count(committed, Complaint) == before
+    assert await count(session, Complaint) == before
 
 
 async def test_missing_token_is_401_with_bearer_challenge(notify: httpx.AsyncClient) -> None:
@@ -56,44 +56,44 @@ async def test_forged_token_is_401(workflow: httpx.AsyncClient) -> None:
     assert_problem(response, 401, "invalid_token")
 
 
-async def test_wrong_role_is_403(workflow: httpx.AsyncClient, committed: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed)
-    staff = await create_staff(committed, agency=agency, roles=("specialist",))
-    await committed.commit()
+async def test_wrong_role_is_403(workflow: httpx.AsyncClient, session: AsyncSession, bearer) -> None:  # type: ignore[no-untyped-def]
+    agency = await create_agency(session)
+    staff = await create_staff(session, agency=agency, roles=("specialist",))
+    await session.commit()
     response = await workflow.get("/api/v1/outbox", headers=bearer(staff))
     assert_problem(response, 403, "role_required")
 
 
-async def test_unknown_route_and_unknown_agency_are_404(intake: httpx.AsyncClient, committed: AsyncSession) -> None:
+async def test_unknown_route_and_unknown_agency_are_404(intake: httpx.AsyncClient, session: AsyncSession) -> None:
     assert_problem(await intake.get("/api/v1/no-such-thing"), 404, "not_found")
-    before = await count(committed, OutboxEvent)
+    before = await count(session, OutboxEvent)
     response = await intake.post(
         "/api/v1/complaints",
         json={"agency_code": "NO.SUCH.AGENCY", "subject": "Thái độ", "content": "Cán bộ tiếp nhận chưa hướng dẫn rõ"},
     )
     assert_problem(response, 404, "agency_not_found")
-    assert await count(committed, OutboxEvent) == before
+    assert await count(session, OutboxEvent) == before
 
 
 async def test_requeue_of_a_pending_event_is_409_and_changes_nothing(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed)
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
+    agency = await create_agency(session)
+    admin = await create_staff(session, agency=agency, roles=("admin",))
     event = OutboxEvent(event_type="test.event", source="test", destination="notify", payload={})
-    committed.add(event)
-    await committed.commit()
+    session.add(event)
+    await session.commit()
     response = await workflow.post(f"/api/v1/outbox/{event.id}/requeue", headers=bearer(admin))
     assert_problem(response, 409, "not_parked")
-    await committed.refresh(event)
+    await session.refresh(event)
     assert (event.status, event.attempts) == ("pending", 0)
     missing = await workflow.post(f"/api/v1/outbox/{uuid.uuid4()}/requeue", headers=bearer(admin))
     assert_problem(missing, 404, "event_not_found")
 
 
 @pytest.mark.parametrize("chunked", [False, True])
-async def test_body_over_the_limit_is_413(intake: httpx.AsyncClient, committed: AsyncSession, chunked: bool) -> None:
-    before = await count(committed, Complaint)
+async def test_body_over_the_limit_is_413(intake: httpx.AsyncClient, session: AsyncSession, chunked: bool) -> None:
+    before = await count(session, Complaint)
     big = b'{"content": "' + b"x" * (3 * 1024 * 1024) + b'"}'
     if chunked:
 
@@ -107,7 +107,7 @@ async def test_body_over_the_limit_is_413(intake: httpx.AsyncClient, committed: 
     else:
         response = await intake.post("/api/v1/complaints", content=big, headers={"content-type": "application/json"})
     assert_problem(response, 413, "payload_too_large")
-    assert await count(committed, Complaint) == before
+    assert await count(session, Complaint) == before
 
 
 async def test_request_id_is_echoed(intake: httpx.AsyncClient) -> None:

@@ -23,10 +23,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.calendar.working import VN_TZ
-from services.models import Dossier, Notification, OutboxEvent, ProcessedEvent
+from services.models import Notification, OutboxEvent, ProcessedEvent
 from services.notification.sender import UNCONFIRMED
 from tests.e2e.conftest import Stack, eventually
-from tests.factories import create_agency, create_procedure_version
+from tests.factories import create_agency, create_procedure_version, new_dossier
 from tests.intake.setup import submission
 from tests.notify.fakes import FakeGateway, SmtpSink
 from tests.workflow_setup import World, create_world
@@ -200,11 +200,8 @@ async def _seed_burst(engine: AsyncEngine, count: int) -> list[tuple[str, str]]:
             email, phone = f"cd{n:04d}@example.vn", f"09{n:08d}"
             contacts.append((email, phone))
             dossiers.append(
-                Dossier(
-                    code=f"{agency.code}-261123-{n:04d}", procedure_version_id=version.id,
-                    receiving_agency_id=agency.id, current_agency_id=agency.id, status="received", channel=1,
-                    applicant_name="Nguyễn Văn An", applicant_id_number="001203004567", applicant_phone=phone,
-                    applicant_email=email, return_method="counter", secret_hash="x",
+                new_dossier(
+                    agency, version, code=f"{agency.code}-261123-{n:04d}", applicant_phone=phone, applicant_email=email
                 )
             )  # fmt: skip
         session.add_all(dossiers)

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.core.auth import issue_token, service_token
+from services.core.auth import service_token
 from services.core.config import Settings
 from services.models import Agency, Complaint, Notification, OutboxEvent, ProcessedEvent
 from services.outbox.relay import EVENTS_PATH, Relay
-from tests.db import TEST_ADMIN_ID
 from tests.e2e.conftest import Stack, eventually
 from tests.factories import create_agency
+from tests.tokens import bearer_for
 
 pytestmark = pytest.mark.e2e
 
@@ -32,13 +32,6 @@ async def agency(engine: AsyncEngine) -> Agency:
         created = await create_agency(session)
         await session.commit()
         return created
-
-
-def admin_headers(settings: Settings) -> dict[str, str]:
-    token, _ = issue_token(
-        settings, subject=TEST_ADMIN_ID, username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def complaint_body(agency: Agency, n: int) -> dict[str, object]:
@@ -72,7 +65,7 @@ async def effects(session: AsyncSession, event_id: uuid.UUID) -> tuple[int, int]
 
 @pytest.fixture
 def e2e_settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, demo=True)
+    return Settings(demo=True).with_changes(db={"url": database_url})
 
 
 async def test_event_written_while_the_receiver_is_down_arrives_once_it_is_up(
@@ -110,7 +103,7 @@ async def test_event_written_while_the_receiver_is_down_arrives_once_it_is_up(
 
     async with httpx.AsyncClient(base_url=stack.url("notify")) as notify:
         listed = await notify.get(
-            "/api/v1/notifications", params={"event_id": str(event.id)}, headers=admin_headers(e2e_settings)
+            "/api/v1/notifications", params={"event_id": str(event.id)}, headers=bearer_for(e2e_settings)
         )
     assert listed.status_code == 200
     [notification] = listed.json()
@@ -181,7 +174,7 @@ async def test_a_relay_that_dies_after_claiming_loses_nothing(
         responses = [await intake.post("/api/v1/complaints", json=complaint_body(agency, n)) for n in range(3)]
     codes = [r.json()["code"] for r in responses]
 
-    short_lease = e2e_settings.model_copy(update={"relay_lease_seconds": 2, "relay_batch_size": 100})
+    short_lease = e2e_settings.with_changes(relay={"lease_seconds": 2, "batch_size": 100})
     async with httpx.AsyncClient() as client:
         doomed = Relay(sessionmaker, short_lease, client=client, sources=["intake"], name="doomed")
         claimed = await doomed._claim()  # claims, then "crashes": never sends, never settles

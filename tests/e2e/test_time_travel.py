@@ -19,13 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ, WORKING_DAY
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.models import Dossier, OutboxEvent, SlaTimer
 from services.sla.clocks import WarningPolicy, close_dossier_clock, end_step, start_dossier_clock, start_step
-from tests.db import TEST_ADMIN_ID
 from tests.e2e.conftest import ARTIFACTS, Stack, eventually
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
+from tests.tokens import bearer_for
 
 pytestmark = pytest.mark.e2e
 POLICY = WarningPolicy()
@@ -61,7 +60,7 @@ async def test_a_late_step_is_warned_once_apologised_for_once_and_blamed_in_the_
     clock = TimeMachine(ARTIFACTS / "clock.txt")
     now = clock.set(vn(2026, 11, 23, 9, 0))  # Monday; Tuesday 24 Nov is Vietnam Culture Day
     stack.env.update({"MOTCUA_CLOCK_FILE": str(clock.path), "MOTCUA_TIMER_POLL_SECONDS": "0.2"})
-    settings = Settings(database_url=database_url, demo=True)
+    settings = Settings(demo=True).with_changes(db={"url": database_url})
 
     async with AsyncSession(engine, expire_on_commit=False) as session:
         ward = await create_agency(session, level="commune")
@@ -113,10 +112,7 @@ async def test_a_late_step_is_warned_once_apologised_for_once_and_blamed_in_the_
     assert second.due_at == vn(2026, 11, 27, 10, 30)  # Wed 5 h + Thu 8 h + Fri 3 h
 
     # the ward's head apologises before the dossier goes late: once, not twice
-    token, _ = issue_token(
-        settings, subject=str(head.id), username=head.username, roles=["head"], agency_id=ward.id, agency_code=ward.code
-    )
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = bearer_for(settings, head, ["head"], agency_code=ward.code)
     apology = {
         "action": "apologize",
         "reason": "Chờ cơ quan thuế xác định nghĩa vụ tài chính",
@@ -160,14 +156,11 @@ async def test_a_late_step_is_warned_once_apologised_for_once_and_blamed_in_the_
         ("sla.overdue", "dossier", None): 1,
     }
 
-    admin_token, _ = issue_token(
-        settings, subject=TEST_ADMIN_ID, username="e2e-admin", roles=["admin"], agency_id=None, agency_code=None
-    )
     async with httpx.AsyncClient(base_url=stack.url("workflow")) as workflow:
         stats = await workflow.get(
             "/api/v1/stats",
             params={"from": "2026-11-23", "to": "2026-11-23", "agency": ward.code},
-            headers={"Authorization": f"Bearer {admin_token}"},
+            headers=bearer_for(settings),
         )
     assert stats.status_code == 200, stats.text
     body = stats.json()

@@ -65,21 +65,21 @@ CASES: list[tuple[str, tuple[str, ...], Any, list[str]]] = [
 @pytest.mark.parametrize(("case", "path", "value", "loc"), CASES, ids=[case[0] for case in CASES])
 async def test_each_bad_field_is_named_and_nothing_changes(
     intake: httpx.AsyncClient,
-    committed: AsyncSession,
+    session: AsyncSession,
     module_desk: Desk,
     case: str,
     path: tuple[str, ...],
     value: Any,
     loc: list[str],
 ) -> None:
-    before = await snapshot(committed)
+    before = await snapshot(session)
     response = await intake.post("/api/v1/dossiers", json=with_change(submission(module_desk), path, value))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert body["code"] == "validation_error"
     assert loc in [error["loc"][: len(loc)] for error in body["errors"]], body["errors"]
-    assert await snapshot(committed) == before
+    assert await snapshot(session) == before
 
 
 @pytest.mark.parametrize(
@@ -98,22 +98,22 @@ async def test_each_bad_field_is_named_and_nothing_changes(
 )
 async def test_rule_violations_change_nothing(
     intake: httpx.AsyncClient,
-    committed: AsyncSession,
+    session: AsyncSession,
     module_desk: Desk,
     case: str,
     change: dict[str, Any],
     status: int,
     code: str,
 ) -> None:
-    before = await snapshot(committed)
+    before = await snapshot(session)
     response = await intake.post("/api/v1/dossiers", json=submission(module_desk, **change))
     assert response.status_code == status, response.text
     assert response.json()["code"] == code
-    assert await snapshot(committed) == before
+    assert await snapshot(session) == before
 
 
-async def test_malformed_json_and_a_missing_data_part(intake: httpx.AsyncClient, committed: AsyncSession) -> None:
-    before = await snapshot(committed)
+async def test_malformed_json_and_a_missing_data_part(intake: httpx.AsyncClient, session: AsyncSession) -> None:
+    before = await snapshot(session)
     broken = await intake.post(
         "/api/v1/dossiers", content=b'{"procedure_code": ', headers={"content-type": "application/json"}
     )
@@ -126,18 +126,18 @@ async def test_malformed_json_and_a_missing_data_part(intake: httpx.AsyncClient,
         "/api/v1/dossiers", data={"data": "{not json"}, files=[("D01", ("a.pdf", b"%PDF-1.4", "application/pdf"))]
     )
     assert bad_data.json()["errors"][0]["loc"] == ["body", "data"]
-    assert await snapshot(committed) == before
+    assert await snapshot(session) == before
 
 
 async def test_refusal_needs_real_reasons(
-    intake: httpx.AsyncClient, committed: AsyncSession, module_desk: Desk, bearer
+    intake: httpx.AsyncClient, session: AsyncSession, module_desk: Desk, bearer
 ) -> None:  # type: ignore[no-untyped-def]
     code = (await intake.post("/api/v1/dossiers", json=submission(module_desk))).json()["code"]
-    before = await snapshot(committed)
+    before = await snapshot(session)
     for reasons in ([], ["   "], ["ngắn"]):
         response = await intake.post(
             f"/api/v1/dossiers/{code}/refuse", json={"reasons": reasons}, headers=bearer(module_desk.officer)
         )
         assert response.status_code == 422
         assert response.json()["errors"][0]["loc"][:2] == ["body", "reasons"]
-    assert await snapshot(committed) == before
+    assert await snapshot(session) == before

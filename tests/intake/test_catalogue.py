@@ -51,14 +51,14 @@ class World:
 
 
 @pytest.fixture
-async def world(committed: AsyncSession, bearer: Bearer) -> World:
-    centre = await create_agency(committed, level="province")
-    department = await create_agency(committed, level="province")
-    partner = await create_agency(committed, level="province")
-    ward = await create_agency(committed, level="commune")
-    admin = await create_staff(committed, agency=centre, roles=("admin",))
-    clerk = await create_staff(committed, agency=centre, roles=("counter",))
-    await committed.commit()
+async def world(session: AsyncSession, bearer: Bearer) -> World:
+    centre = await create_agency(session, level="province")
+    department = await create_agency(session, level="province")
+    partner = await create_agency(session, level="province")
+    ward = await create_agency(session, level="commune")
+    admin = await create_staff(session, agency=centre, roles=("admin",))
+    clerk = await create_staff(session, agency=centre, roles=("counter",))
+    await session.commit()
     return World(centre, department, partner, ward, admin, clerk, bearer(admin, ["admin"]))
 
 
@@ -226,7 +226,7 @@ async def test_search_ranks_exact_code_then_name_prefix_then_phrase(intake: http
 
 
 async def test_filters_by_field_agency_online_mode_and_interagency(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession
+    intake: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     field = unique("Lọc ")
     other_field = unique("Lọc khác ")
@@ -302,15 +302,15 @@ async def test_only_the_version_in_force_is_listed(intake: httpx.AsyncClient, wo
 
 
 async def test_an_ended_version_is_no_longer_listed(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession
+    intake: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     field = unique("Hết hiệu lực ")
     code = (await create(intake, world, name="Thủ tục bị bãi bỏ", field=field))["code"]
     assert await codes_of(intake, field=field) == [code]
-    version = await committed.scalar(select(ProcedureVersion).join(Procedure).where(Procedure.code == code))
+    version = await session.scalar(select(ProcedureVersion).join(Procedure).where(Procedure.code == code))
     assert version is not None
     version.valid_to = today()  # abolished (bãi bỏ) from today, with no successor
-    await committed.commit()
+    await session.commit()
 
     assert await codes_of(intake, field=field) == []
     assert_problem(await intake.get(f"{URL}/{code}"), 404, "procedure_not_in_force")
@@ -320,12 +320,12 @@ async def test_an_ended_version_is_no_longer_listed(
 
 
 async def test_detail_of_a_procedure_created_through_the_api(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession
+    intake: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     created = await create(intake, world, name="Thủ tục đầy đủ", field=unique("Chi tiết "))
     code = created["code"]
     assert created["steps"] == []  # no workflow template until the workflow administration adds one
-    await add_template(committed, code, world.department)
+    await add_template(session, code, world.department)
 
     response = await intake.get(f"{URL}/{code}")
     assert response.status_code == 200, response.text
@@ -449,16 +449,16 @@ async def _snapshot(session: AsyncSession, version_id: uuid.UUID) -> dict[str, A
 
 
 async def test_publishing_a_version_leaves_the_previous_rules_untouched(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession
+    intake: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     field = unique("Phiên bản ")
     code = (await create(intake, world, name="Thủ tục có phiên bản", field=field))["code"]
-    await add_template(committed, code, world.department)
-    v1_id = await committed.scalar(
+    await add_template(session, code, world.department)
+    v1_id = await session.scalar(
         select(ProcedureVersion.id).join(Procedure).where(Procedure.code == code, ProcedureVersion.version == 1)
     )
     assert v1_id is not None
-    before = await _snapshot(committed, v1_id)
+    before = await _snapshot(session, v1_id)
 
     starts = today()
     new_rules = version_body(
@@ -492,8 +492,8 @@ async def test_publishing_a_version_leaves_the_previous_rules_untouched(
     assert (item["version"], item["online_mode"], item["time_limit"]["unit"]) == (2, "full", "working_hours")
 
     admin_id = world.admin.id
-    committed.expire_all()
-    after = await _snapshot(committed, v1_id)
+    session.expire_all()
+    after = await _snapshot(session, v1_id)
     [old_before], [old_after] = before["version"], after["version"]
     assert old_before["valid_to"] is None
     assert old_after["valid_to"] == starts
@@ -506,7 +506,7 @@ async def test_publishing_a_version_leaves_the_previous_rules_untouched(
     assert len(after["steps"]) == 3
 
     audit = (
-        await committed.scalars(select(AuditLog).where(AuditLog.actor_staff_id == admin_id).order_by(AuditLog.at))
+        await session.scalars(select(AuditLog).where(AuditLog.actor_staff_id == admin_id).order_by(AuditLog.at))
     ).all()
     assert [(entry.action, entry.resource) for entry in audit] == [
         ("update", "POST /api/v1/procedures"),
@@ -554,11 +554,11 @@ INVALID_VERSIONS: dict[str, tuple[dict[str, Any], list[str]]] = {
 
 @pytest.mark.parametrize("case", list(INVALID_VERSIONS))
 async def test_invalid_input_is_a_422_naming_the_field_and_changes_nothing(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession, case: str
+    intake: httpx.AsyncClient, world: World, session: AsyncSession, case: str
 ) -> None:
     overrides, loc = INVALID_VERSIONS[case]
     existing = (await create(intake, world, name="Thủ tục hợp lệ", field=unique("Hợp lệ ")))["code"]
-    before = await row_counts(committed)
+    before = await row_counts(session)
 
     created = await intake.post(URL, json=_invalid(world, **overrides), headers=world.admin_headers)
     body = assert_problem(created, 422, "validation_error")
@@ -569,16 +569,16 @@ async def test_invalid_input_is_a_422_naming_the_field_and_changes_nothing(
     body = assert_problem(published, 422, "validation_error")
     assert ["body", *loc] in [error["loc"] for error in body["errors"]], body["errors"]
 
-    assert await row_counts(committed) == before
+    assert await row_counts(session) == before
     assert (await intake.get(f"{URL}/{existing}")).json()["versions"][0]["valid_to"] is None
 
 
 async def test_domain_checks_refuse_and_change_nothing(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession
+    intake: httpx.AsyncClient, world: World, session: AsyncSession
 ) -> None:
     existing = await create(intake, world, name="Thủ tục gốc", field=unique("Kiểm tra "))
     code = existing["code"]
-    before = await row_counts(committed)
+    before = await row_counts(session)
 
     duplicate = await intake.post(
         URL, json=procedure_body(world, name="Trùng mã", field="X", code=code), headers=world.admin_headers
@@ -609,15 +609,15 @@ async def test_domain_checks_refuse_and_change_nothing(
         await intake.post(f"{URL}/{code}/versions", json=stray, headers=world.admin_headers), 404, "agency_not_found"
     )
 
-    assert await row_counts(committed) == before
+    assert await row_counts(session) == before
     assert (await intake.get(f"{URL}/{code}")).json()["versions"] == existing["versions"]
 
 
 async def test_only_administrators_change_the_catalogue(
-    intake: httpx.AsyncClient, world: World, committed: AsyncSession, bearer: Bearer
+    intake: httpx.AsyncClient, world: World, session: AsyncSession, bearer: Bearer
 ) -> None:
     code = (await create(intake, world, name="Thủ tục được bảo vệ", field=unique("Quyền ")))["code"]
-    before = await row_counts(committed)
+    before = await row_counts(session)
     clerk = bearer(world.clerk, ["counter"])
     new_procedure = procedure_body(world, name="Không được tạo", field="X")
 
@@ -626,7 +626,7 @@ async def test_only_administrators_change_the_catalogue(
     version = version_body(world, valid_from=today().isoformat())
     assert_problem(await intake.post(f"{URL}/{code}/versions", json=version, headers=clerk), 403, "role_required")
 
-    assert await row_counts(committed) == before
+    assert await row_counts(session) == before
     assert (await intake.get(f"{URL}/{code}")).json()["version"] == 1
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,15 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app
 from services.core.config import Settings
 from services.models import Dossier, WebhookReceipt
-from tests.intake.setup import Desk, create_desk, submission
+from tests.intake.setup import Desk, submission
 from tests.intake.test_webhooks import add_fees
-
-
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
 
 
 async def dossier_awaiting_payment(intake: httpx.AsyncClient, desk: Desk, bearer: Any) -> tuple[str, str]:
@@ -37,9 +29,9 @@ async def dossier_awaiting_payment(intake: httpx.AsyncClient, desk: Desk, bearer
 
 
 async def test_the_citizen_sees_the_payment_and_the_demo_provider_settles_it(
-    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession, bearer: Any
+    intake: httpx.AsyncClient, desk: Desk, session: AsyncSession, bearer: Any
 ) -> None:
-    await add_fees(committed, desk, 30_000)
+    await add_fees(session, desk, 30_000)
     code, secret = await dossier_awaiting_payment(intake, desk, bearer)
 
     wrong = await intake.post(f"/api/v1/dossiers/{code}/payments/lookup", json={"secret": "WRONG-0000"})
@@ -77,7 +69,7 @@ async def test_the_citizen_sees_the_payment_and_the_demo_provider_settles_it(
 
     # every delivery went through the receipt log, as the provider's own would
     outcomes = (
-        await committed.scalars(
+        await session.scalars(
             select(WebhookReceipt.outcome)
             .where(WebhookReceipt.source == "payment", WebhookReceipt.webhook_id.like("msg_demo_%"))
             .where(WebhookReceipt.payload["data"]["reference"].astext == reference)
@@ -87,7 +79,7 @@ async def test_the_citizen_sees_the_payment_and_the_demo_provider_settles_it(
     assert sorted(str(outcome) for outcome in outcomes) == ["already_paid", "applied", "applied", "rejected"]
     after = (await intake.post(f"/api/v1/dossiers/{code}/payments/lookup", json={"secret": secret})).json()
     assert after[0]["status"] == "paid"
-    dossier = await committed.scalar(
+    dossier = await session.scalar(
         select(Dossier).where(Dossier.code == code).execution_options(populate_existing=True)
     )
     assert dossier is not None
@@ -96,10 +88,10 @@ async def test_the_citizen_sees_the_payment_and_the_demo_provider_settles_it(
 
 async def test_the_demo_provider_does_not_exist_outside_demo_mode(settings: Settings) -> None:
     production = {
-        "demo": False, "jwt_secret": SecretStr("a-production-secret-" + "x" * 32), "clock_file": None,
-        "webhook_allow_loopback": False,
+        "demo": False, "clock_file": None, "auth": {"jwt_secret": SecretStr("a-production-secret-" + "x" * 32)},
+        "webhooks": {"allow_loopback": False},
     }  # fmt: skip
-    app = create_app(settings.model_copy(update=production))
+    app = create_app(settings.with_changes(**production))
     transport = httpx.ASGITransport(app=app)
     async with app.router.lifespan_context(app), httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         body = {"outcome": "succeeded", "amount_vnd": 1}

@@ -12,13 +12,13 @@ from tests.factories import create_agency, create_staff
 
 
 async def test_a_complaint_gets_its_deadlines_and_is_answered_and_published(
-    intake: httpx.AsyncClient, committed: AsyncSession, bearer, travel
+    intake: httpx.AsyncClient, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    agency = await create_agency(committed, level="commune")
-    other = await create_agency(committed, level="commune")
-    head = await create_staff(committed, agency=agency, roles=("head",))
-    stranger = await create_staff(committed, agency=other, roles=("head",))
-    await committed.commit()
+    agency = await create_agency(session, level="commune")
+    other = await create_agency(session, level="commune")
+    head = await create_staff(session, agency=agency, roles=("head",))
+    stranger = await create_staff(session, agency=other, roles=("head",))
+    await session.commit()
 
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     sent = await intake.post(

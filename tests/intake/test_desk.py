@@ -8,19 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
 from tests.factories import create_agency, create_staff
-from tests.intake.setup import PDF, Desk, create_desk, submission
-
-
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
+from tests.intake.setup import PDF, Desk, submission
 
 
 async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
@@ -28,7 +20,7 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
     desk: Desk,
     bearer: Callable[..., dict[str, Any]],
     travel: Callable[[datetime], None],
-    committed: AsyncSession,
+    session: AsyncSession,
 ) -> None:
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     first = await intake.post(
@@ -55,9 +47,9 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
     assert body["items"][0]["status_label"] == "Mới đăng ký"
     assert "031190004567" not in listed.text  # the list carries the name only
 
-    other = await create_agency(committed, level="commune")
-    stranger = await create_staff(committed, agency=other, roles=("counter",))
-    await committed.commit()
+    other = await create_agency(session, level="commune")
+    stranger = await create_staff(session, agency=other, roles=("counter",))
+    await session.commit()
     elsewhere = await intake.get("/api/v1/desk/dossiers", headers=bearer(stranger))
     assert elsewhere.json()["items"] == []
     specialist = await intake.get("/api/v1/desk/dossiers", headers=bearer(desk.specialist))
@@ -65,7 +57,7 @@ async def test_waiting_lists_the_desks_unchecked_submissions_oldest_first(
 
 
 async def test_desk_dossier_has_applicant_documents_and_checklist(
-    intake: httpx.AsyncClient, desk: Desk, bearer: Callable[..., dict[str, Any]], committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, bearer: Callable[..., dict[str, Any]], session: AsyncSession
 ) -> None:
     created = await intake.post(
         "/api/v1/dossiers",
@@ -80,9 +72,9 @@ async def test_desk_dossier_has_applicant_documents_and_checklist(
     assert [(c["code"], c["received"]) for c in body["checklist"]] == [("D01", True), ("D02", False)]
     assert body["documents"][0]["filename"].endswith(".pdf")
 
-    other = await create_agency(committed, level="commune")
-    stranger = await create_staff(committed, agency=other, roles=("counter",))
-    await committed.commit()
+    other = await create_agency(session, level="commune")
+    stranger = await create_staff(session, agency=other, roles=("counter",))
+    await session.commit()
     hidden = await intake.get(f"/api/v1/desk/dossiers/{code}", headers=bearer(stranger))
     assert hidden.status_code == 404
     assert hidden.headers["content-type"].startswith("application/problem+json")

@@ -251,16 +251,16 @@ async def test_filters_level_field_department_online_mode(session: AsyncSession)
 
 
 @pytest.fixture
-async def imported(committed: AsyncSession) -> tuple[str, str, str]:
-    """Two national procedures imported today (committed, for the app to see) and their search word."""
+async def imported(session: AsyncSession) -> tuple[str, str, str]:
+    """Two national procedures imported today (session, for the app to see) and their search word."""
     word = token()
     info, plain = unique("N."), unique("N.")
     await import_catalogue(
-        committed,
+        session,
         [detailed(info, f"Cấp bản sao trích lục {word}"), bare(plain, f"Xác nhận {word}", departments=[])],
         today=local_today(datetime.now(UTC)),
     )
-    await committed.commit()
+    await session.commit()
     return word, info, plain
 
 
@@ -301,10 +301,10 @@ async def test_an_information_only_procedure_shows_where_to_go_and_refuses_onlin
 
 
 async def test_public_filter_choices_and_agencies(
-    intake: httpx.AsyncClient, imported: tuple[str, str, str], committed: AsyncSession
+    intake: httpx.AsyncClient, imported: tuple[str, str, str], session: AsyncSession
 ) -> None:
-    agency = await create_agency(committed, level="commune")
-    await committed.commit()
+    agency = await create_agency(session, level="commune")
+    await session.commit()
     facets = (await intake.get("/api/v1/catalogue/facets")).json()
     assert facets["total"] >= 2
     departments = {entry["name"]: entry["count"] for entry in facets["departments"]}
@@ -321,7 +321,7 @@ async def test_public_filter_choices_and_agencies(
     assert (mine["street_address"], mine["postal_hours"]) == (None, None)
     agency.street_address = "Số 5 Trần Phú, phường Ngô Quyền, Hải Phòng"
     agency.postal_hours = "Thứ Hai–Thứ Sáu 7:30–11:30, 13:30–17:00"
-    await committed.commit()
+    await session.commit()
     listed = (await intake.get("/api/v1/catalogue/agencies")).json()
     mine = next(entry for entry in listed if entry["code"] == agency.code)
     assert mine["street_address"] == "Số 5 Trần Phú, phường Ngô Quyền, Hải Phòng"

@@ -44,15 +44,15 @@ class SpotDesk:
 
 
 @pytest.fixture
-async def spot(committed: AsyncSession) -> SpotDesk:
-    desk = await create_desk(committed, days=0)  # "trong ngày", like a certified copy
+async def spot(session: AsyncSession) -> SpotDesk:
+    desk = await create_desk(session, days=0)  # "trong ngày", like a certified copy
     template = await add_template(
-        committed, desk.version, [("resolve_at_desk", None, "on_the_spot", 0, ["resolve", "return_result"])]
+        session, desk.version, [("resolve_at_desk", None, "on_the_spot", 0, ["resolve", "return_result"])]
     )
     template.on_the_spot = True
-    signer = await create_staff(committed, agency=desk.agency, roles=("counter", "on_the_spot"))
-    leader = await create_staff(committed, agency=desk.agency, roles=("leader",))
-    await committed.commit()
+    signer = await create_staff(session, agency=desk.agency, roles=("counter", "on_the_spot"))
+    leader = await create_staff(session, agency=desk.agency, roles=("leader",))
+    await session.commit()
     return SpotDesk(desk=desk, signer=signer, leader=leader)
 
 
@@ -168,7 +168,7 @@ async def test_only_a_delegated_officer_of_the_desk_for_an_on_the_spot_procedure
     intake: httpx.AsyncClient,
     spot: SpotDesk,
     bearer: Bearer,
-    committed: AsyncSession,
+    session: AsyncSession,
     travel: Callable[[datetime], None],
 ) -> None:
     travel(VISIT)
@@ -181,11 +181,11 @@ async def test_only_a_delegated_officer_of_the_desk_for_an_on_the_spot_procedure
     )
     assert (specialist.status_code, specialist.json()["code"]) == (403, "delegation_required")
 
-    other = await create_agency(committed, level="commune")
-    elsewhere = await create_staff(committed, agency=other, roles=("counter", "on_the_spot"))
-    slow = await create_desk(committed, days=3)
-    await add_template(committed, slow.version, [("appraise", None, "specialist", 3, ["resolve", "return_result"])])
-    await committed.commit()
+    other = await create_agency(session, level="commune")
+    elsewhere = await create_staff(session, agency=other, roles=("counter", "on_the_spot"))
+    slow = await create_desk(session, days=3)
+    await add_template(session, slow.version, [("appraise", None, "specialist", 3, ["resolve", "return_result"])])
+    await session.commit()
     stranger = await intake.post(url, headers=bearer(elsewhere), json=approval(spot.desk))
     assert (stranger.status_code, stranger.json()["code"]) == (403, "agency_not_receiving")
     not_spot = await intake.post(url, headers=bearer(spot.signer), json=approval(slow))
@@ -262,11 +262,12 @@ async def test_online_the_slow_path_is_also_for_the_delegated_officer_only(sessi
     assert "resolve" not in await allowed_actions(session, dossier, actor(desk.officer))
 
 
+@pytest.mark.committed  # thirty requests at once, each on a connection of its own
 async def test_a_button_pressed_many_times_at_once_resolves_one_dossier(
-    settings: Settings, spot: SpotDesk, bearer: Bearer, committed: AsyncSession, travel: Callable[[datetime], None]
+    settings: Settings, spot: SpotDesk, bearer: Bearer, session: AsyncSession, travel: Callable[[datetime], None]
 ) -> None:
     travel(VISIT)
-    app = create_intake(settings.model_copy(update={"db_pool_timeout_seconds": 60.0}))
+    app = create_intake(settings.with_changes(db={"pool_timeout_seconds": 60.0}))
     headers = {**bearer(spot.signer), "Idempotency-Key": f"spot-{spot.desk.agency.code}"}
     async with app.router.lifespan_context(app), new_client(app) as client:
         responses = await asyncio.gather(
@@ -279,5 +280,5 @@ async def test_a_button_pressed_many_times_at_once_resolves_one_dossier(
         r.status_code: r.text for r in responses if r.status_code != 201
     }
     assert len({r.json()["code"] for r in responses}) == 1
-    stored = await committed.scalar(select(func.count()).where(Dossier.receiving_agency_id == spot.desk.agency.id))
+    stored = await session.scalar(select(func.count()).where(Dossier.receiving_agency_id == spot.desk.agency.id))
     assert stored == 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app
 from services.core.config import Settings
 from services.models import Dossier, SlaTimer
-from tests.intake.setup import Desk, create_desk
+from tests.intake.setup import Desk
 from tests.intake.test_webhooks import (
     POSTAL_SECRET,
     dossier_of,
@@ -40,24 +40,17 @@ _ADDRESSES = itertools.count(1)
 
 @pytest.fixture(scope="module")
 async def postal_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings.model_copy(update={"postal_webhook_secret": SecretStr(POSTAL_SECRET)}))
+    app = create_app(settings.with_changes(postal={"webhook_secret": SecretStr(POSTAL_SECRET)}))
     async with app.router.lifespan_context(app):
         yield app
 
 
 @pytest.fixture
-async def client(postal_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(postal_app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
     n = next(_ADDRESSES)
-    transport = httpx.ASGITransport(app=postal_app, client=(f"198.19.9.{n % 250 + 1}", 50000))
+    transport = httpx.ASGITransport(app=share(postal_app), client=(f"198.19.9.{n % 250 + 1}", 50000))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         yield http
-
-
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
 
 
 def tracking() -> str:
@@ -88,15 +81,15 @@ class Post:
         return response.status_code, str(response.json()["code"])
 
 
-async def resolved_postal_dossier(client: httpx.AsyncClient, desk: Desk, committed: AsyncSession) -> dict[str, Any]:
+async def resolved_postal_dossier(client: httpx.AsyncClient, desk: Desk, session: AsyncSession) -> dict[str, Any]:
     """A dossier collected by post whose result (to be returned by post) is ready."""
     created = await postal_dossier(client, desk)
-    await committed.execute(
+    await session.execute(
         update(Dossier)
         .where(Dossier.code == created["code"])
         .values(status="resolved", received_at=vn(2026, 11, 23, 9, 0), resolved_at=vn(2026, 11, 26, 10, 0))
     )
-    await committed.commit()
+    await session.commit()
     return created
 
 
@@ -104,12 +97,12 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     client: httpx.AsyncClient,
     workflow: httpx.AsyncClient,
     desk: Desk,
-    committed: AsyncSession,
+    session: AsyncSession,
     bearer: Any,
     travel: Any,
 ) -> None:
     travel(vn(2026, 11, 23, 8, 0))
-    created = await resolved_postal_dossier(client, desk, committed)
+    created = await resolved_postal_dossier(client, desk, session)
     code, secret = created["code"], created["secret"]
     post_office, first = Post(client, travel, code), tracking()
 
@@ -122,22 +115,22 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     # the first attempt fails: the dossier stays resolved, the applicant is told
     failed = dict(attempt=1, reason_code="recipient_absent")
     assert await post_office.outcome("result.delivery_failed", vn(2026, 11, 27, 9, 0), first, **failed) == "applied"
-    shipment = (await shipments(committed, code))["outbound"]
+    shipment = (await shipments(session, code))["outbound"]
     assert (shipment.status, shipment.failed_attempts, shipment.failure_code) == (
         "delivery_failed",
         1,
         "recipient_absent",
     )
-    assert (await dossier_of(committed, code)).status == "resolved"
+    assert (await dossier_of(session, code)).status == "resolved"
     again = "result.redelivery_scheduled"
     assert await post_office.outcome(again, vn(2026, 11, 27, 9, 5), first, attempt=2,
                                      scheduled_for=vn(2026, 11, 30, 9, 0).isoformat()) == "applied"  # fmt: skip
-    assert (await shipments(committed, code))["outbound"].redelivery_at == vn(2026, 11, 30, 9, 0)
+    assert (await shipments(session, code))["outbound"].redelivery_at == vn(2026, 11, 30, 9, 0)
     last = dict(attempt=2, reason_code="recipient_unreachable", final_attempt=True)
     assert await post_office.outcome("result.delivery_failed", vn(2026, 11, 30, 9, 30), first, **last) == "applied"
 
     # late copies of earlier reports, under new webhook-ids, change nothing
-    count = await handovers(committed, code)
+    count = await handovers(session, code)
     for kind, at, data in (
         ("result.delivery_failed", vn(2026, 11, 27, 9, 0), failed),
         ("result.redelivery_scheduled", vn(2026, 11, 27, 9, 5), {"attempt": 2}),
@@ -145,25 +138,25 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
         ("result.delivery_failed", vn(2026, 11, 30, 9, 30), last),
     ):
         assert await post_office.outcome(kind, at, first, **data) == "already_applied", kind
-    assert await handovers(committed, code) == count
+    assert await handovers(session, code) == count
 
     # the result is back at the desk: still resolved, now to be handed over there
     assert await post_office.outcome("result.returned_to_sender", vn(2026, 12, 1, 8, 0), first) == "applied"
-    dossier = await dossier_of(committed, code)
+    dossier = await dossier_of(session, code)
     assert (dossier.status, dossier.return_method) == ("resolved", "counter")
-    assert (await shipments(committed, code))["outbound"].status == "returned"
+    assert (await shipments(session, code))["outbound"].status == "returned"
     assert await post_office.outcome("result.returned_to_sender", vn(2026, 12, 1, 8, 0), first) == "already_applied"
-    assert (await events(committed, code)).count("dossier.postal_returned") == 2  # to workflow and notify
-    assert (await events(committed, code)).count("dossier.delivery_failed") == 4  # to workflow and notify, twice
+    assert (await events(session, code)).count("dossier.postal_returned") == 2  # to workflow and notify
+    assert (await events(session, code)).count("dossier.delivery_failed") == 4  # to workflow and notify, twice
 
     # a delivery reported after the return is impossible: 409, nothing changes
-    count = await handovers(committed, code)
+    count = await handovers(session, code)
     assert await post_office.refused("result.delivered", vn(2026, 12, 1, 9, 0), first) == (
         409,
         "shipment_transition_invalid",
     )
-    assert await handovers(committed, code) == count
-    assert (await dossier_of(committed, code)).status == "resolved"
+    assert await handovers(session, code) == count
+    assert (await dossier_of(session, code)).status == "resolved"
 
     # what the citizen sees: the attempts and the return, in Vietnamese, without personal data
     tracked = await client.get(f"/api/v1/track/{code}", params={"secret": secret})
@@ -223,8 +216,8 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     asked = await client.post(f"/api/v1/dossiers/{code}/postal-redelivery", json={"comment": "Công dân gọi"},
                               headers=officer)  # fmt: skip
     assert asked.status_code == 200, asked.text
-    assert (await dossier_of(committed, code)).return_method == "postal"
-    assert "dossier.redelivery_requested" in await events(committed, code)
+    assert (await dossier_of(session, code)).return_method == "postal"
+    assert "dossier.redelivery_requested" in await events(session, code)
     view = (await client.get(f"/api/v1/desk/dossiers/{code}", headers=officer)).json()
     assert view["postal_returned"] is False
     assert (await to_return())["postal_returned"] is False  # on its way again: nothing to hand over here
@@ -235,19 +228,19 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     second = tracking()
     assert await post_office.outcome("result.picked_up", vn(2026, 12, 1, 14, 0), second) == "applied"
     assert await post_office.outcome("result.delivered", vn(2026, 12, 2, 9, 0), second) == "applied"
-    dossier = await dossier_of(committed, code)
+    dossier = await dossier_of(session, code)
     assert (dossier.status, dossier.returned_at) == ("returned", vn(2026, 12, 2, 9, 0))
 
 
 async def test_reports_the_shipment_cannot_take_are_409_and_change_nothing(
-    client: httpx.AsyncClient, desk: Desk, committed: AsyncSession, travel: Any
+    client: httpx.AsyncClient, desk: Desk, session: AsyncSession, travel: Any
 ) -> None:
     travel(vn(2026, 11, 23, 8, 0))
-    code = (await resolved_postal_dossier(client, desk, committed))["code"]
+    code = (await resolved_postal_dossier(client, desk, session))["code"]
     post_office, number = Post(client, travel, code), tracking()
     booked = dict(operator_reference="VNP-1", fee_vnd=30_000)
     assert await post_office.outcome("result.booked", vn(2026, 11, 26, 11, 0), number, **booked) == "applied"
-    count = await handovers(committed, code)
+    count = await handovers(session, code)
     at = vn(2026, 11, 26, 12, 0)
     conflicts = [
         # not yet with the postman: no attempt can have failed, nothing can come back
@@ -284,15 +277,15 @@ async def test_reports_the_shipment_cannot_take_are_409_and_change_nothing(
         409,
         "invalid_state",
     )
-    shipment = (await shipments(committed, code))["outbound"]
+    shipment = (await shipments(session, code))["outbound"]
     assert (shipment.status, shipment.failed_attempts, shipment.operator_reference) == ("delivery_failed", 1, "VNP-1")
-    assert await handovers(committed, code) == count + 2  # the pickup and the one failure
+    assert await handovers(session, code) == count + 2  # the pickup and the one failure
     # the desk cannot ask for a new delivery while the post still has the result
-    assert (await dossier_of(committed, code)).return_method == "postal"
+    assert (await dossier_of(session, code)).return_method == "postal"
 
 
 async def test_a_cancelled_pickup_receives_nothing_and_starts_no_clock(
-    client: httpx.AsyncClient, desk: Desk, committed: AsyncSession, travel: Any
+    client: httpx.AsyncClient, desk: Desk, session: AsyncSession, travel: Any
 ) -> None:
     travel(vn(2026, 11, 23, 8, 0))
     created = await postal_dossier(client, desk)
@@ -305,21 +298,21 @@ async def test_a_cancelled_pickup_receives_nothing_and_starts_no_clock(
         "pickup.cancelled", vn(2026, 11, 23, 9, 0), number, reason_code="cancelled_by_applicant"
     )
     assert cancelled == "applied"
-    dossier = await dossier_of(committed, code)
+    dossier = await dossier_of(session, code)
     assert (dossier.status, dossier.received_at, dossier.due_at) == ("submitted", None, None)
-    timers = await committed.scalar(select(func.count()).select_from(SlaTimer).where(SlaTimer.dossier_id == dossier.id))
+    timers = await session.scalar(select(func.count()).select_from(SlaTimer).where(SlaTimer.dossier_id == dossier.id))
     assert timers == 0
-    inbound = (await shipments(committed, code))["inbound"]
+    inbound = (await shipments(session, code))["inbound"]
     assert (inbound.status, inbound.operator_reference, inbound.fee_vnd) == ("cancelled", "VNP-PU-77", 25_000)
-    assert "dossier.pickup_cancelled" in await events(committed, code)
+    assert "dossier.pickup_cancelled" in await events(session, code)
 
     # the cancellation again is harmless; collecting or handing over a cancelled pickup is impossible
-    count = await handovers(committed, code)
+    count = await handovers(session, code)
     assert await post_office.outcome("pickup.cancelled", vn(2026, 11, 23, 9, 0), number) == "already_applied"
     for kind in ("pickup.picked_up", "pickup.handed_over"):
         assert await post_office.refused(kind, vn(2026, 11, 23, 10, 0), number) == (409, "shipment_transition_invalid")
-    assert await handovers(committed, code) == count
-    assert (await dossier_of(committed, code)).status == "submitted"
+    assert await handovers(session, code) == count
+    assert (await dossier_of(session, code)).status == "submitted"
 
     tracked = (await client.get(f"/api/v1/track/{code}", params={"secret": secret})).json()
     assert tracked["history"][-1]["note"] == (
@@ -333,7 +326,7 @@ async def test_a_cancelled_pickup_receives_nothing_and_starts_no_clock(
 
 
 async def test_a_pickup_the_postman_has_collected_cannot_be_cancelled(
-    client: httpx.AsyncClient, desk: Desk, committed: AsyncSession, travel: Any
+    client: httpx.AsyncClient, desk: Desk, session: AsyncSession, travel: Any
 ) -> None:
     travel(vn(2026, 11, 23, 8, 0))
     code = (await postal_dossier(client, desk))["code"]
@@ -342,5 +335,5 @@ async def test_a_pickup_the_postman_has_collected_cannot_be_cancelled(
     response = await post_office.report("pickup.cancelled", vn(2026, 11, 23, 9, 0), number)
     assert (response.status_code, response.json()["code"]) == (409, "shipment_transition_invalid")
     assert response.json()["status_now"] == "picked_up"
-    assert await outcome_of(committed, response.request.headers["webhook-id"]) == "rejected"
-    assert (await shipments(committed, code))["inbound"].status == "picked_up"
+    assert await outcome_of(session, response.request.headers["webhook-id"]) == "rejected"
+    assert (await shipments(session, code))["inbound"].status == "picked_up"

@@ -13,10 +13,10 @@ from tests.pdf import pdf_text
 
 
 async def test_receipt_supplement_refusal_and_record_book(
-    intake: httpx.AsyncClient, committed: AsyncSession, bearer, travel
+    intake: httpx.AsyncClient, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     officer = bearer(desk.officer)
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     created = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
@@ -63,10 +63,10 @@ async def test_receipt_supplement_refusal_and_record_book(
 
 
 async def test_an_online_dossiers_receipt_is_printed_without_its_secret_a_counter_one_never(
-    intake: httpx.AsyncClient, committed: AsyncSession, bearer, travel
+    intake: httpx.AsyncClient, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     officer = bearer(desk.officer)
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     online = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()

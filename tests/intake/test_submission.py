@@ -7,7 +7,6 @@ import re
 from datetime import datetime
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,18 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.models import Document, Dossier, Handover, OutboxEvent
 from tests.apps import new_client
-from tests.intake.setup import PDF, PNG, Desk, create_desk, submission
+from tests.intake.setup import PDF, PNG, Desk, submission
 
 
 def vn(*args: int) -> datetime:
     return datetime(*args, tzinfo=VN_TZ)
-
-
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
 
 
 async def dossier_count(session: AsyncSession) -> int:
@@ -49,7 +41,7 @@ async def test_online_submission_answers_code_and_secret_and_no_personal_data(
 
 
 async def test_the_applicant_chooses_the_language_of_their_notifications(
-    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, session: AsyncSession
 ) -> None:
     english = await intake.post("/api/v1/dossiers", json=submission(desk, language="en"))
     default = await intake.post("/api/v1/dossiers", json=submission(desk))
@@ -57,7 +49,7 @@ async def test_the_applicant_chooses_the_language_of_their_notifications(
     assert (english.status_code, default.status_code, french.status_code) == (201, 201, 422)
     locales = dict(
         (
-            await committed.execute(
+            await session.execute(
                 select(Dossier.code, Dossier.applicant_locale).where(
                     Dossier.code.in_([english.json()["code"], default.json()["code"]])
                 )
@@ -68,7 +60,7 @@ async def test_the_applicant_chooses_the_language_of_their_notifications(
 
 
 async def test_multipart_submission_stores_documents_with_checksums(
-    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession, settings
+    intake: httpx.AsyncClient, desk: Desk, session: AsyncSession, settings
 ) -> None:  # type: ignore[no-untyped-def]
     response = await intake.post(
         "/api/v1/dossiers",
@@ -82,7 +74,7 @@ async def test_multipart_submission_stores_documents_with_checksums(
     import hashlib
 
     assert documents["D01"]["sha256"] == hashlib.sha256(PDF).hexdigest()
-    stored = await committed.scalar(
+    stored = await session.scalar(
         select(Document)
         .join(Dossier, Dossier.id == Document.dossier_id)
         .where(Dossier.code == response.json()["code"], Document.required_code == "D01")
@@ -92,9 +84,9 @@ async def test_multipart_submission_stores_documents_with_checksums(
 
 
 async def test_a_file_that_lies_about_its_type_is_refused_and_nothing_is_kept(
-    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, session: AsyncSession
 ) -> None:
-    before = await dossier_count(committed)
+    before = await dossier_count(session)
     response = await intake.post(
         "/api/v1/dossiers",
         data={"data": json.dumps(submission(desk))},
@@ -102,11 +94,11 @@ async def test_a_file_that_lies_about_its_type_is_refused_and_nothing_is_kept(
     )
     assert response.status_code == 422
     assert response.json()["code"] == "unsupported_file_type"
-    assert await dossier_count(committed) == before
+    assert await dossier_count(session) == before
 
 
 async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body(
-    intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, session: AsyncSession
 ) -> None:
     key = {"Idempotency-Key": f"k-{desk.agency.code}"}
     first = await intake.post("/api/v1/dossiers", json=submission(desk), headers=key)
@@ -117,7 +109,7 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
     other = await intake.post("/api/v1/dossiers", json=submission(desk, return_method="online"), headers=key)
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
-    count = await committed.scalar(
+    count = await session.scalar(
         select(func.count()).where(Dossier.receiving_agency_id == desk.agency.id, Dossier.status == "submitted")
     )
     assert count == 1
@@ -140,7 +132,7 @@ async def test_accept_starts_the_clock_by_the_online_rule(
 
 
 async def test_counter_intake_is_received_at_once_with_the_cutoff(
-    intake: httpx.AsyncClient, desk: Desk, bearer, travel, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, bearer, travel, session: AsyncSession
 ) -> None:  # type: ignore[no-untyped-def]
     travel(vn(2026, 11, 23, 15, 30))  # after the 15:00 cut-off
     response = await intake.post(
@@ -154,7 +146,7 @@ async def test_counter_intake_is_received_at_once_with_the_cutoff(
     assert body["secret"]
     assert datetime.fromisoformat(body["due_at"]) == vn(2026, 11, 27, 17, 0)  # from Wed 25 07:30, 3 days
     events = (
-        await committed.scalars(
+        await session.scalars(
             select(OutboxEvent.event_type)
             .join(Dossier, Dossier.id == OutboxEvent.dossier_id)
             .where(Dossier.code == body["code"])
@@ -245,16 +237,16 @@ async def test_withdrawal_needs_the_secret(intake: httpx.AsyncClient, desk: Desk
     assert again.status_code == 409
 
 
-async def test_feedback_once_after_return(intake: httpx.AsyncClient, desk: Desk, committed: AsyncSession) -> None:
+async def test_feedback_once_after_return(intake: httpx.AsyncClient, desk: Desk, session: AsyncSession) -> None:
     created = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()
     early = await intake.post(
         f"/api/v1/dossiers/{created['code']}/feedback", json={"secret": created["secret"], "rating": "satisfied"}
     )
     assert early.status_code == 409
-    dossier = await committed.scalar(select(Dossier).where(Dossier.code == created["code"]))
+    dossier = await session.scalar(select(Dossier).where(Dossier.code == created["code"]))
     assert dossier is not None
     dossier.status = "returned"
-    await committed.commit()
+    await session.commit()
     rated = await intake.post(
         f"/api/v1/dossiers/{created['code']}/feedback",
         json={"secret": created["secret"], "rating": "dissatisfied", "comment": "Phải đi lại hai lần"},
@@ -296,14 +288,14 @@ async def test_ten_wrong_guesses_from_ten_addresses_do_not_lock_the_owner_out(
 
 
 async def test_the_handover_log_records_each_step(
-    intake: httpx.AsyncClient, desk: Desk, bearer, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, bearer, session: AsyncSession
 ) -> None:  # type: ignore[no-untyped-def]
     created = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()
     await intake.post(
         f"/api/v1/dossiers/{created['code']}/accept", json={"comment": "Đủ thành phần"}, headers=bearer(desk.officer)
     )
     actions = (
-        await committed.scalars(
+        await session.scalars(
             select(Handover.action)
             .join(Dossier, Dossier.id == Handover.dossier_id)
             .where(Dossier.code == created["code"])
@@ -314,7 +306,7 @@ async def test_the_handover_log_records_each_step(
 
 
 async def test_staff_attach_result_documents(
-    intake: httpx.AsyncClient, desk: Desk, bearer, committed: AsyncSession
+    intake: httpx.AsyncClient, desk: Desk, bearer, session: AsyncSession
 ) -> None:  # type: ignore[no-untyped-def]
     created = (
         await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=bearer(desk.officer))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,15 +14,15 @@ import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from notify_api.main import create_app
-from services.core.auth import issue_token, service_token
+from services.core.auth import service_token
 from services.core.config import Settings
 from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
 from services.notification.sender import Sender, default_channels
 from services.outbox.relay import EVENTS_PATH
-from tests.db import TEST_ADMIN_ID
+from tests.db import commits_for_real
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.notify.fakes import FakeGateway, SmtpSink
 
@@ -47,22 +47,20 @@ def gateway() -> Iterator[FakeGateway]:
 
 @pytest.fixture(scope="session")
 def notify_settings(settings: Settings, smtp: SmtpSink, gateway: FakeGateway) -> Settings:
-    return settings.model_copy(
-        update={
-            "smtp_port": smtp.port,
-            "sms_gateway_url": gateway.url + "/sms",
-            "sms_webhook_secret": SecretStr(SMS_SECRET),
-            "postal_api_secret": SecretStr(POSTAL_API_SECRET),
-            "webhook_signing_secret": SecretStr(SIGNING_SECRET),
-            "notify_backoff_base_seconds": 0.05,
-            "notify_backoff_max_seconds": 0.2,
-            "notify_max_attempts": 5,
-            "webhook_max_attempts": 4,
-            "notify_lease_seconds": 5,
-            "notify_send_timeout_seconds": 2.0,
-            "notify_email_per_second": 1000.0,
-            "notify_sms_per_second": 1000.0,
-        }
+    return settings.with_changes(
+        smtp={"port": smtp.port},
+        sms={"gateway_url": gateway.url + "/sms", "webhook_secret": SecretStr(SMS_SECRET)},
+        postal={"api_secret": SecretStr(POSTAL_API_SECRET)},
+        webhooks={"signing_secret": SecretStr(SIGNING_SECRET), "max_attempts": 4},
+        notify={
+            "backoff_base_seconds": 0.05,
+            "backoff_max_seconds": 0.2,
+            "max_attempts": 5,
+            "lease_seconds": 5,
+            "send_timeout_seconds": 2.0,
+            "email_per_second": 1000.0,
+            "sms_per_second": 1000.0,
+        },
     )
 
 
@@ -74,40 +72,20 @@ async def app(notify_settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notify") as http:
+async def client(app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=share(app)), base_url="http://notify") as http:
         yield http
 
 
 @pytest.fixture
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
-
-
-# the administrator of headers_for(settings): a real account, since what an admin changes is audited under their id
-ADMIN_ID = uuid.UUID(TEST_ADMIN_ID)  # the account tests/db.py creates for minted admin tokens
-
-
-def headers_for(settings: Settings, staff: Staff | None = None, roles: list[str] | None = None) -> dict[str, str]:
-    if staff is None:
-        token, _ = issue_token(
-            settings,
-            subject=TEST_ADMIN_ID,
-            username="admin.test",
-            roles=roles or ["admin"],
-            agency_id=None,
-            agency_code=None,
-        )
-    else:
-        token, _ = issue_token(
-            settings,
-            subject=str(staff.id),
-            username=staff.username,
-            roles=roles or ["specialist"],
-            agency_id=staff.agency_id,
-            agency_code=None,
-        )
-    return {"Authorization": f"Bearer {token}"}
+def sessionmaker(
+    request: pytest.FixtureRequest, engine: AsyncEngine, connection: AsyncConnection
+) -> async_sessionmaker[AsyncSession]:
+    """For the sender and the test's reads: on the test's rolled-back connection, or the real pool in a
+    test marked ``committed`` (two senders at once, wake-ups by LISTEN/NOTIFY)."""
+    if commits_for_real(request):
+        return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint")
 
 
 @dataclass

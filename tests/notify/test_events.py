@@ -11,17 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.models import Complaint, Notification, ProcessedEvent
-from tests.notify.conftest import create_world, deliver, headers_for, notifications_of
+from tests.notify.conftest import create_world, deliver, notifications_of
+from tests.tokens import bearer_for
 
 
 async def test_received_tells_the_citizen_by_email_and_sms_once(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed)
-    await committed.commit()
+    world = await create_world(session)
+    await session.commit()
     event_id = uuid.uuid4()
     payload = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
     first = await deliver(
@@ -53,8 +54,8 @@ async def test_received_tells_the_citizen_by_email_and_sms_once(
     assert str(world.dossier.applicant_phone) not in email.body + sms.body
     assert world.dossier.applicant_name not in email.body
 
-    async with sessionmaker() as session:
-        processed = await session.scalar(
+    async with sessionmaker() as db:
+        processed = await db.scalar(
             select(func.count()).where(ProcessedEvent.event_id == event_id, ProcessedEvent.consumer == "notify")
         )
     assert processed == 1
@@ -63,12 +64,12 @@ async def test_received_tells_the_citizen_by_email_and_sms_once(
 async def test_an_applicant_who_chose_english_is_told_in_english_and_the_staff_in_vietnamese(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed)
+    world = await create_world(session)
     world.dossier.applicant_locale = "en"
-    await committed.commit()
+    await session.commit()
     payload = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
     await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=payload)
 
@@ -82,12 +83,12 @@ async def test_an_applicant_who_chose_english_is_told_in_english_and_the_staff_i
 async def test_only_the_channels_the_citizen_gave(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    phone_only = await create_world(committed, email=None)
-    email_only = await create_world(committed, phone=None)
-    await committed.commit()
+    phone_only = await create_world(session, email=None)
+    email_only = await create_world(session, phone=None)
+    await session.commit()
     for world in (phone_only, email_only):
         await deliver(
             client, notify_settings, "dossier.refused", dossier=world.dossier, payload={"reasons": ["Thiếu tờ khai"]}
@@ -101,12 +102,12 @@ async def test_only_the_channels_the_citizen_gave(
 async def test_staff_are_told_in_the_app(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed, channel=2)
-    at_counter = await create_world(committed, channel=1)
-    await committed.commit()
+    world = await create_world(session, channel=2)
+    at_counter = await create_world(session, channel=1)
+    await session.commit()
     await deliver(
         client, notify_settings, "dossier.routed", dossier=world.dossier, source="workflow",
         payload={"agency_id": str(world.agency.id), "assignee_id": str(world.specialist.id), "step_position": 2},
@@ -117,14 +118,14 @@ async def test_staff_are_told_in_the_app(
     assert notice.delivered_at is not None
     assert notice.recipient_agency_id == world.agency.id
 
-    specialist = headers_for(notify_settings, world.specialist)
+    specialist = bearer_for(notify_settings, world.specialist)
     inbox = (await client.get("/api/v1/notifications/inbox", headers=specialist)).json()
     assert inbox["unread"] >= 1
     assert inbox["items"][0]["id"] == str(notice.id)
     read = await client.post(f"/api/v1/notifications/{notice.id}/read", headers=specialist)
     assert read.status_code == 200
     assert read.json()["read_at"] is not None
-    others = headers_for(notify_settings, world.counter, roles=["counter"])
+    others = bearer_for(notify_settings, world.counter, roles=["counter"])
     unread_for_counter = (await client.get("/api/v1/notifications/inbox", headers=others)).json()
     assert str(notice.id) not in [item["id"] for item in unread_for_counter["items"]]
 
@@ -145,11 +146,11 @@ async def test_staff_are_told_in_the_app(
 async def test_overdue_warns_the_assignee_in_the_app_and_the_leaders_by_email(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed)
-    await committed.commit()
+    world = await create_world(session)
+    await session.commit()
     await deliver(
         client, notify_settings, "sla.overdue", dossier=world.dossier, source="workflow",
         payload={
@@ -172,26 +173,26 @@ async def test_overdue_warns_the_assignee_in_the_app_and_the_leaders_by_email(
 async def test_complaints_reach_the_agency_and_the_answer_reaches_the_complainant(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed)
+    world = await create_world(session)
     complaint = Complaint(
         code=f"PAKN-{uuid.uuid4().hex[:8]}", kind="complaint", agency_id=world.agency.id, subject="Trễ hẹn",
         content="Hồ sơ đã quá hẹn.", contact_phone="0987654321", contact_email="lan@example.vn",
         received_at=datetime.now(UTC),
     )  # fmt: skip
-    committed.add(complaint)
-    await committed.commit()
+    session.add(complaint)
+    await session.commit()
     ids = {"complaint_id": str(complaint.id), "complaint_code": complaint.code, "agency_id": str(world.agency.id)}
     await deliver(
         client, notify_settings, "complaint.received", payload={**ids, "kind": "complaint", "subject": "Trễ hẹn"}
     )
     complaint.answer, complaint.status = "Hồ sơ đã được giải quyết ngày 25/11/2026.", "published"
-    await committed.commit()
+    await session.commit()
     await deliver(client, notify_settings, "complaint.answered", payload=ids)
-    async with sessionmaker() as session:
-        rows = list(await session.scalars(select(Notification).where(Notification.complaint_id == complaint.id)))
+    async with sessionmaker() as db:
+        rows = list(await db.scalars(select(Notification).where(Notification.complaint_id == complaint.id)))
     received = [n for n in rows if n.event_type == "complaint.received"]
     assert [(n.channel, n.recipient) for n in received] == [("in_app", f"agency:{world.agency.id}")]
     assert received[0].subject == f"Phản ánh mới {complaint.code}"
@@ -205,15 +206,15 @@ async def test_complaints_reach_the_agency_and_the_answer_reaches_the_complainan
 async def test_an_inactive_newest_version_turns_a_channel_off(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     off = {"event_type": "dossier.returned", "channel": "sms", "body": "Hồ sơ {{ dossier_code }}.", "active": False}
     assert (await client.post("/api/v1/notification-templates", json=off, headers=admin)).status_code == 201
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.returned", dossier=world.dossier, source="workflow")
         assert [n.channel for n in await notifications_of(sessionmaker, world.dossier)] == ["email"]
     finally:
@@ -228,10 +229,10 @@ async def test_an_inactive_newest_version_turns_a_channel_off(
 async def test_a_version_that_breaks_on_real_data_falls_back_to_the_built_in_text(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     fragile = {
         "event_type": "dossier.supplement_requested",
         "channel": "sms",
@@ -239,8 +240,8 @@ async def test_a_version_that_breaks_on_real_data_falls_back_to_the_built_in_tex
     }
     assert (await client.post("/api/v1/notification-templates", json=fragile, headers=admin)).status_code == 201
     try:
-        world = await create_world(committed, email=None)
-        await committed.commit()
+        world = await create_world(session, email=None)
+        await session.commit()
         response = await deliver(
             client, notify_settings, "dossier.supplement_requested", dossier=world.dossier, payload={"items": []}
         )

@@ -15,7 +15,8 @@ from standardwebhooks import Webhook
 
 from services.core.config import Settings
 from services.models import WebhookReceipt
-from tests.notify.conftest import SMS_SECRET, create_world, deliver, drain, headers_for, notifications_of, sender_for
+from tests.notify.conftest import SMS_SECRET, create_world, deliver, drain, notifications_of, sender_for
+from tests.tokens import bearer_for
 
 RECEIVED = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
 
@@ -35,14 +36,15 @@ def signed(
     }
 
 
+@pytest.mark.committed  # the sender is a worker: its leases and group commits are real transactions
 async def test_a_delivery_receipt_marks_the_sms_delivered_once(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed, email=None)
-    await committed.commit()
+    world = await create_world(session, email=None)
+    await session.commit()
     await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
     [sms] = await notifications_of(sessionmaker, world.dossier)
@@ -58,8 +60,8 @@ async def test_a_delivery_receipt_marks_the_sms_delivered_once(
     [sms] = await notifications_of(sessionmaker, world.dossier)
     assert sms.status == "delivered"
     assert sms.delivered_at == datetime(2026, 11, 23, 2, 31, 5, tzinfo=UTC)
-    async with sessionmaker() as session:
-        receipt = await session.scalar(
+    async with sessionmaker() as db:
+        receipt = await db.scalar(
             select(WebhookReceipt).where(
                 WebhookReceipt.source == "sms", WebhookReceipt.webhook_id == headers["webhook-id"]
             )
@@ -113,15 +115,16 @@ async def test_receipts_need_a_configured_secret(notify: httpx.AsyncClient) -> N
     assert response.json()["code"] == "webhook_not_configured"
 
 
+@pytest.mark.committed  # the sender is a worker: its leases and group commits are real transactions
 async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    world = await create_world(committed, email="thuha@example.vn", phone="0912345678")
-    other = await create_world(committed)
-    await committed.commit()
+    world = await create_world(session, email="thuha@example.vn", phone="0912345678")
+    other = await create_world(session)
+    await session.commit()
     await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     await deliver(
         client, notify_settings, "dossier.routed", dossier=world.dossier, source="workflow",
@@ -129,7 +132,7 @@ async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     )  # fmt: skip
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
 
-    staff = headers_for(notify_settings, world.counter, roles=["counter"])
+    staff = bearer_for(notify_settings, world.counter, roles=["counter"])
     response = await client.get("/api/v1/notifications", params={"dossier": world.dossier.code}, headers=staff)
     assert response.status_code == 200, response.text
     listed = {(n["event_type"], n["channel"]): n for n in response.json()}
@@ -145,7 +148,7 @@ async def test_a_dossiers_notifications_for_its_staff_with_recipients_masked(
     assert "0912345678" not in response.text
     assert "thuha@" not in response.text
 
-    stranger = headers_for(notify_settings, other.counter, roles=["counter"])
+    stranger = bearer_for(notify_settings, other.counter, roles=["counter"])
     hidden = await client.get("/api/v1/notifications", params={"dossier": world.dossier.code}, headers=stranger)
     assert hidden.status_code == 404
     assert hidden.json()["code"] == "dossier_not_found"

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,15 +17,19 @@ from services.core.config import Settings
 from services.models import Notification
 from services.notification.channels import EmailChannel, ProviderResult, SmsChannel
 from services.notification.sender import UNCONFIRMED
-from tests.notify.conftest import World, create_world, deliver, drain, headers_for, notifications_of, sender_for
+from tests.notify.conftest import World, create_world, deliver, drain, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
+from tests.tokens import bearer_for
 
 RECEIVED = {"received_at": "2026-11-23T09:30:00+07:00", "due_at": "2026-11-27T17:00:00+07:00"}
 
+# the sender is a worker: its claims, leases and group commits are real transactions, some of them at once
+pytestmark = pytest.mark.committed
 
-async def _received(client: httpx.AsyncClient, settings: Settings, committed: AsyncSession, **options: object) -> World:
-    world = await create_world(committed, **options)  # type: ignore[arg-type]
-    await committed.commit()
+
+async def _received(client: httpx.AsyncClient, settings: Settings, session: AsyncSession, **options: object) -> World:
+    world = await create_world(session, **options)  # type: ignore[arg-type]
+    await session.commit()
     await deliver(client, settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     return world
 
@@ -36,12 +41,12 @@ def _by_channel(rows: list[Notification]) -> dict[str, Notification]:
 async def test_email_and_sms_reach_the_servers(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
     gateway: FakeGateway,
 ) -> None:
-    world = await _received(client, notify_settings, committed)
+    world = await _received(client, notify_settings, session)
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
 
     rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
@@ -64,13 +69,13 @@ async def test_email_and_sms_reach_the_servers(
 async def test_gateway_failing_three_times_then_accepting_gives_one_message(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
     phone = f"09{uuid.uuid4().int % 10**8:08d}"
     gateway.fail_first[phone] = 3
-    world = await _received(client, notify_settings, committed, phone=phone)
+    world = await _received(client, notify_settings, session, phone=phone)
     started = time.monotonic()
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
     sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
@@ -83,34 +88,34 @@ async def test_gateway_failing_three_times_then_accepting_gives_one_message(
 async def test_failing_for_good_is_failed_listed_and_resendable(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
     phone = f"09{uuid.uuid4().int % 10**8:08d}"
     gateway.down.add(phone)
-    world = await _received(client, notify_settings, committed, phone=phone)
+    world = await _received(client, notify_settings, session, phone=phone)
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
     await drain(sender, sessionmaker, world.dossier)
     sms = _by_channel(await notifications_of(sessionmaker, world.dossier))["sms"]
-    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify_max_attempts)
+    assert (sms.status, sms.attempts) == ("failed", notify_settings.notify.max_attempts)
     assert sms.failed_at is not None
     assert sms.last_error is not None
     assert sms.last_error.startswith("HTTP 500")
     assert phone not in sms.last_error
 
-    counter = headers_for(notify_settings, world.counter, roles=["counter"])
+    counter = bearer_for(notify_settings, world.counter, roles=["counter"])
     listed = await client.get("/api/v1/notifications", params={"status": "failed"}, headers=counter)
     assert listed.status_code == 200
     [item] = [n for n in listed.json() if n["id"] == str(sms.id)]
     assert item["recipient"] == f"{phone[:4]}***{phone[-3:]}"
     assert item["dossier_code"] == world.dossier.code
     admin_list = await client.get(
-        "/api/v1/notifications", params={"status": "failed"}, headers=headers_for(notify_settings)
+        "/api/v1/notifications", params={"status": "failed"}, headers=bearer_for(notify_settings)
     )
     assert str(sms.id) in [n["id"] for n in admin_list.json()]
 
-    specialist = headers_for(notify_settings, world.specialist)
+    specialist = bearer_for(notify_settings, world.specialist)
     assert (await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=specialist)).status_code == 403
     gateway.down.discard(phone)
     resent = await client.post(f"/api/v1/notifications/{sms.id}/resend", headers=counter)
@@ -128,7 +133,7 @@ async def test_failing_for_good_is_failed_listed_and_resendable(
 async def test_permanent_refusals_fail_at_once_without_the_address(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
     gateway: FakeGateway,
@@ -136,7 +141,7 @@ async def test_permanent_refusals_fail_at_once_without_the_address(
     phone, address = f"09{uuid.uuid4().int % 10**8:08d}", f"khong.ton.tai.{uuid.uuid4().hex[:6]}@example.vn"
     gateway.reject.add(phone)
     smtp.refuse.add(address)
-    world = await _received(client, notify_settings, committed, phone=phone, email=address)
+    world = await _received(client, notify_settings, session, phone=phone, email=address)
     await drain(sender_for(sessionmaker, notify_settings, world.dossier), sessionmaker, world.dossier)
     rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
     assert (rows["sms"].status, rows["sms"].attempts) == ("failed", 1)
@@ -146,22 +151,35 @@ async def test_permanent_refusals_fail_at_once_without_the_address(
     assert smtp.to(address) == []
 
 
-async def test_the_sms_rate_is_kept_by_two_senders_together(
+async def test_the_sms_rate_is_kept_by_two_senders_together_even_when_the_event_loop_stalls(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
     rate = 20.0
-    limited = notify_settings.model_copy(update={"notify_sms_per_second": rate})
-    worlds = [await create_world(committed, email=None) for _ in range(30)]
-    await committed.commit()
+    limited = notify_settings.with_changes(notify={"sms_per_second": rate})
+    worlds = [await create_world(session, email=None) for _ in range(30)]
+    await session.commit()
     for world in worlds:
         await deliver(client, notify_settings, "dossier.received", dossier=world.dossier, payload=RECEIVED)
     dossiers = [w.dossier for w in worlds]
     one, two = (sender_for(sessionmaker, limited, *dossiers, name=f"rate-{n}") for n in (1, 2))
-    await asyncio.gather(drain(one, sessionmaker, *dossiers), drain(two, sessionmaker, *dossiers))
+    stalled = asyncio.Event()
+
+    async def busy_machine() -> None:
+        # the event loop stalls now and then (a loaded machine): the sends due meanwhile must not go out together
+        while not stalled.is_set():
+            await asyncio.sleep(0.4)
+            time.sleep(0.25)
+
+    staller = asyncio.create_task(busy_machine())
+    try:
+        await asyncio.gather(drain(one, sessionmaker, *dossiers), drain(two, sessionmaker, *dossiers))
+    finally:
+        stalled.set()
+        await staller
 
     phones = {str(d.applicant_phone) for d in dossiers}
     times = sorted(m["at"] for m in gateway.accepted if m["to"] in phones)
@@ -174,12 +192,12 @@ async def test_the_sms_rate_is_kept_by_two_senders_together(
 async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
-    world = await _received(client, notify_settings, committed, email=None)
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, session, email=None)
     phone = str(world.dossier.applicant_phone)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead")
     alive = sender_for(sessionmaker, short, world.dossier, name="alive")
@@ -200,18 +218,18 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
 
     # the dead sender's late outcome changes nothing: the row is no longer its own
     await dead._record(claimed, ProviderResult(ok=False, error="late"))
-    async with sessionmaker() as session:
-        assert await session.scalar(select(Notification.status).where(Notification.id == sms.id)) == "sent"
+    async with sessionmaker() as db:
+        assert await db.scalar(select(Notification.status).where(Notification.id == sms.id)) == "sent"
 
 
 async def test_a_sender_releases_what_it_could_not_send_within_its_lease(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     gateway: FakeGateway,
 ) -> None:
-    world = await _received(client, notify_settings, committed, email=None)
+    world = await _received(client, notify_settings, session, email=None)
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
     [claimed] = await sender._claim("sms")
     channel = sender.channels["sms"]
@@ -224,30 +242,30 @@ async def test_a_sender_releases_what_it_could_not_send_within_its_lease(
 async def test_sms_waits_queued_while_no_gateway_is_configured(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
-    unconfigured = notify_settings.model_copy(update={"sms_gateway_url": None})
-    world = await _received(client, notify_settings, committed)
+    unconfigured = notify_settings.with_changes(sms={"gateway_url": None})
+    world = await _received(client, notify_settings, session)
     sender = sender_for(sessionmaker, unconfigured, world.dossier)
     assert set(sender.channels) == {"email", "in_app"}
     for _ in range(3):
         await sender.run_once()
     rows = _by_channel(await notifications_of(sessionmaker, world.dossier))
     assert (rows["email"].status, rows["sms"].status, rows["sms"].attempts) == ("sent", "queued", 0)
-    async with sessionmaker() as session, session.begin():  # not left for anyone else's sender
-        await session.execute(update(Notification).where(Notification.id == rows["sms"].id).values(status="failed"))
+    async with sessionmaker() as db, db.begin():  # not left for anyone else's sender
+        await db.execute(update(Notification).where(Notification.id == rows["sms"].id).values(status="failed"))
 
 
 async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_server_and_it_is_sent_once(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
-    world = await _received(client, notify_settings, committed, phone=None)
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
     [claimed] = await dead._claim("email")
@@ -272,12 +290,12 @@ async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_s
 async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_shown_unconfirmed(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
-    short = notify_settings.model_copy(update={"notify_lease_seconds": 2, "notify_send_timeout_seconds": 1.0})
-    world = await _received(client, notify_settings, committed, phone=None)
+    short = notify_settings.with_changes(notify={"lease_seconds": 2, "send_timeout_seconds": 1.0})
+    world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")
     [claimed] = await dead._claim("email")
@@ -308,16 +326,16 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
 async def test_an_email_whose_send_times_out_during_its_handover_commit_never_reaches_the_server_twice(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     smtp: SmtpSink,
 ) -> None:
     """A busy database holds the handover's commit past the send timeout: the send gives up and the
     message is sent again later, so the late commit must not finish the first copy at the server."""
-    short = notify_settings.model_copy(
-        update={"notify_lease_seconds": 4, "notify_send_timeout_seconds": 1.0, "notify_backoff_base_seconds": 0.1}
+    short = notify_settings.with_changes(
+        notify={"lease_seconds": 4, "send_timeout_seconds": 1.0, "backoff_base_seconds": 0.1}
     )
-    world = await _received(client, notify_settings, committed, phone=None)
+    world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     sender = sender_for(sessionmaker, short, world.dossier, name="slow-commit")
     [claimed] = await sender._claim("email")

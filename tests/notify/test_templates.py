@@ -17,7 +17,7 @@ from services.notification.defaults import DEFAULTS, sample_context
 from services.notification.rules import RULES
 from services.notification.sms import measure
 from services.notification.templates import check_rendering, ensure_default_templates, render, with_labels
-from tests.notify.conftest import headers_for
+from tests.tokens import bearer_for
 
 
 def test_gsm7_and_ucs2_segments() -> None:
@@ -72,21 +72,21 @@ def test_lenient_at_runtime_strict_in_validation() -> None:
     assert raised.value.code == "template_undefined"
 
 
-async def test_seeding_is_idempotent(committed: AsyncSession) -> None:
-    await ensure_default_templates(committed)  # the app's start already seeded: nothing new
-    assert await ensure_default_templates(committed) == 0
-    count = await committed.scalar(
+async def test_seeding_is_idempotent(session: AsyncSession) -> None:
+    await ensure_default_templates(session)  # the app's start already seeded: nothing new
+    assert await ensure_default_templates(session) == 0
+    count = await session.scalar(
         select(func.count()).select_from(NotificationTemplate).where(NotificationTemplate.version == 1)
     )
     assert count is not None
     assert count >= len(DEFAULTS)
-    await committed.rollback()
+    await session.rollback()
 
 
 async def test_list_preview_and_publish_a_version(
     client: httpx.AsyncClient, notify_settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     listed = await client.get(
         "/api/v1/notification-templates", params={"event_type": "dossier.received", "locale": "vi"}, headers=admin
     )
@@ -181,14 +181,14 @@ async def test_list_preview_and_publish_a_version(
 async def test_bad_templates_are_refused(
     client: httpx.AsyncClient, notify_settings: Settings, payload: dict[str, str], code: str
 ) -> None:
-    response = await client.post("/api/v1/notification-templates", json=payload, headers=headers_for(notify_settings))
+    response = await client.post("/api/v1/notification-templates", json=payload, headers=bearer_for(notify_settings))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["code"] == code
 
 
 async def test_only_administrators_publish(client: httpx.AsyncClient, notify_settings: Settings) -> None:
-    counter = headers_for(notify_settings, roles=["counter"])
+    counter = bearer_for(notify_settings, roles=["counter"])
     body = {"event_type": "dossier.received", "channel": "sms", "body": "Hồ sơ {{ dossier_code }}."}
     assert (await client.post("/api/v1/notification-templates", json=body, headers=counter)).status_code == 403
     assert (await client.post("/api/v1/notification-templates", json=body)).status_code == 401

@@ -28,8 +28,9 @@ from services.notification.webhook_dispatch import Dispatcher
 from services.outbox.relay import EVENTS_PATH, Claimed
 from tests.intake.setup import create_desk, submission
 from tests.intake.test_webhooks import POSTAL_SECRET, postal_event, sign
-from tests.notify.conftest import POSTAL_API_SECRET, SIGNING_SECRET, create_world, deliver, headers_for
+from tests.notify.conftest import POSTAL_API_SECRET, SIGNING_SECRET, create_world, deliver
 from tests.notify.fakes import HttpRecorder, Seen
+from tests.tokens import bearer_for
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ async def subscribe(client: httpx.AsyncClient, settings: Settings, name: str, ur
     response = await client.post(
         "/api/v1/webhook-subscriptions",
         json={"name": name, "url": url, "secret_ref": "webhook_signing_secret", "event_types": types},
-        headers=headers_for(settings),
+        headers=bearer_for(settings),
     )
     assert response.status_code == 200, response.text
     return str(response.json()["id"])
@@ -90,10 +91,11 @@ def verified(seen: Seen, secret: str) -> dict[str, Any]:
     return dict(Webhook(secret).verify(seen.body, seen.headers))
 
 
+@pytest.mark.committed  # the dispatcher is a worker: its claims and leases are real transactions
 async def test_a_500_is_retried_a_200_is_not_and_signatures_verify(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     servers: list[HttpRecorder],
 ) -> None:
@@ -110,8 +112,8 @@ async def test_a_500_is_retried_a_200_is_not_and_signatures_verify(
         await subscribe(client, notify_settings, f"steady-{suffix}", steady.url + "/hooks", ["dossier.resolved"]),
     ]
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         event_id = uuid.uuid4()
         for _ in range(2):  # delivered to notify twice: still one webhook per subscriber
             await deliver(client, notify_settings, "dossier.resolved", dossier=world.dossier, source="workflow",
@@ -131,7 +133,7 @@ async def test_a_500_is_retried_a_200_is_not_and_signatures_verify(
     with pytest.raises(Exception):  # noqa: B017, PT011 - any verification error
         verified(steady.requests()[0], POSTAL_API_SECRET)
 
-    log = await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", headers=headers_for(notify_settings))
+    log = await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", headers=bearer_for(notify_settings))
     assert log.status_code == 200
     assert log.json()["counts"] == {"delivered": 1}
     [entry] = log.json()["items"]
@@ -139,10 +141,11 @@ async def test_a_500_is_retried_a_200_is_not_and_signatures_verify(
     assert entry["id"] == flaky.requests()[0].headers["webhook-id"]
 
 
+@pytest.mark.committed  # the dispatcher is a worker: its claims and leases are real transactions
 async def test_failed_deliveries_are_listed_and_replayed(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     servers: list[HttpRecorder],
 ) -> None:
@@ -150,20 +153,20 @@ async def test_failed_deliveries_are_listed_and_replayed(
     broken = serve(servers, lambda seen: (200, {}) if state["up"] else (500, {"error": "maintenance"}))
     name = f"broken-{uuid.uuid4().hex[:6]}"
     ids = [await subscribe(client, notify_settings, name, broken.url, ["dossier.stopped"])]
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.stopped", dossier=world.dossier, source="workflow",
                       payload={"reasons": ["Không đủ điều kiện"]})  # fmt: skip
         await dispatch_until_settled(sessionmaker, notify_settings, ids)
         failed = (await client.get(f"/api/v1/webhook-subscriptions/{ids[0]}/deliveries", params={"status": "failed"},
                                    headers=admin)).json()  # fmt: skip
         [entry] = failed["items"]
-        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhook_max_attempts, 500)
+        assert (entry["attempts"], entry["last_status_code"]) == (notify_settings.webhooks.max_attempts, 500)
         assert entry["last_error"].startswith("HTTP 500")
         assert entry["failed_at"]
-        assert len(broken.requests()) == notify_settings.webhook_max_attempts
+        assert len(broken.requests()) == notify_settings.webhooks.max_attempts
 
         state["up"] = True
         replayed = await client.post(f"/api/v1/webhook-deliveries/{entry['id']}/replay", headers=admin)
@@ -194,9 +197,9 @@ async def test_subscriptions_are_checked(
 ) -> None:
     data = {"name": "checked", "url": "https://example.vn/hooks", "secret_ref": "webhook_signing_secret",
             "event_types": ["dossier.resolved"], **body}  # fmt: skip
-    response = await client.post("/api/v1/webhook-subscriptions", json=data, headers=headers_for(notify_settings))
+    response = await client.post("/api/v1/webhook-subscriptions", json=data, headers=bearer_for(notify_settings))
     assert (response.status_code, response.json()["code"]) == (status, code)
-    counter = headers_for(notify_settings, roles=["counter"])
+    counter = bearer_for(notify_settings, roles=["counter"])
     assert (await client.get("/api/v1/webhook-subscriptions", headers=counter)).status_code == 403
 
 
@@ -205,7 +208,7 @@ async def test_subscriptions_are_checked(
 
 @pytest.fixture(scope="module")
 async def intake_with_postal(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_intake(settings.model_copy(update={"postal_webhook_secret": SecretStr(POSTAL_SECRET)}))
+    app = create_intake(settings.with_changes(postal={"webhook_secret": SecretStr(POSTAL_SECRET)}))
     async with app.router.lifespan_context(app):
         yield app
 
@@ -239,23 +242,24 @@ def notify_settings_of(client: httpx.AsyncClient) -> Settings:
     return settings
 
 
+@pytest.mark.committed  # the dispatcher is a worker: its claims and leases are real transactions
 async def test_the_postal_operator_is_asked_for_a_pickup_and_its_webhooks_move_the_dossier(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     servers: list[HttpRecorder],
     intake_with_postal: FastAPI,
 ) -> None:
     operator = serve(servers, lambda seen: (202, {"request_id": "VNP-1"}))
-    postal = notify_settings.model_copy(update={"postal_api_url": operator.url + "/v1/requests"})
-    async with sessionmaker() as session, session.begin():
-        await ensure_postal_subscription(session, postal)
-        subscription = await session.scalar(select(WebhookSubscription).where(WebhookSubscription.name == "postal"))
+    postal = notify_settings.with_changes(postal={"api_url": operator.url + "/v1/requests"})
+    async with sessionmaker() as db, db.begin():
+        await ensure_postal_subscription(db, postal)
+        subscription = await db.scalar(select(WebhookSubscription).where(WebhookSubscription.name == "postal"))
         assert subscription is not None
         subscription.active = True
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     address = "Số 5 ngõ 3 Cầu Đất, phường Ngô Quyền, Hải Phòng"
     try:
         async with httpx.AsyncClient(
@@ -277,8 +281,8 @@ async def test_the_postal_operator_is_asked_for_a_pickup_and_its_webhooks_move_t
             data = body["data"]
             assert (data["dossier_code"], data["service"], data["agency_code"]) == (code, "pickup", desk.agency.code)
             assert data["contact"] == {"name": "Nguyễn Thị Thu Hà", "phone": "0912345678", "address": address}
-            async with sessionmaker() as session:
-                stored = await session.scalar(
+            async with sessionmaker() as db:
+                stored = await db.scalar(
                     select(WebhookDelivery).where(WebhookDelivery.id == uuid.UUID(request.headers["webhook-id"]))
                 )
             assert stored is not None
@@ -295,13 +299,11 @@ async def test_the_postal_operator_is_asked_for_a_pickup_and_its_webhooks_move_t
         await deactivate(sessionmaker, "postal")
 
     # the result is ready and goes back by post: a delivery is requested
-    async with sessionmaker() as session:
-        dossier = await session.scalar(select(Dossier).where(Dossier.code == code))
+    async with sessionmaker() as db:
+        dossier = await db.scalar(select(Dossier).where(Dossier.code == code))
     assert dossier is not None
-    async with sessionmaker() as session, session.begin():
-        await session.execute(
-            update(WebhookSubscription).where(WebhookSubscription.name == "postal").values(active=True)
-        )
+    async with sessionmaker() as db, db.begin():
+        await db.execute(update(WebhookSubscription).where(WebhookSubscription.name == "postal").values(active=True))
     try:
         await deliver(client, notify_settings, "dossier.resolved", dossier=dossier, source="workflow",
                       payload={"outcome": "early"})  # fmt: skip

@@ -17,6 +17,9 @@ from services.models import OutboxEvent
 from services.outbox.relay import Relay
 from tests.factories import create_agency, create_staff
 
+# the relay claims committed outbox rows on its own connections: a real commit is the point
+pytestmark = pytest.mark.committed
+
 
 class Receiver(ThreadingHTTPServer):
     status = 503
@@ -50,13 +53,10 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def relay_settings(database_url: str, receiver: Receiver) -> Settings:
-    return Settings(
-        database_url=database_url,
-        demo=True,
-        notify_url=f"http://127.0.0.1:{receiver.server_address[1]}",
-        relay_max_attempts=3,
-        relay_backoff_base_seconds=0.01,
-        relay_backoff_max_seconds=0.02,
+    return Settings(demo=True).with_changes(
+        db={"url": database_url},
+        urls={"notify": f"http://127.0.0.1:{receiver.server_address[1]}"},
+        relay={"max_attempts": 3, "backoff_base_seconds": 0.01, "backoff_max_seconds": 0.02},
     )
 
 

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engin
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
-from services.core.auth import issue_token
 from services.core.config import Settings
-from services.models import Staff
 from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.tokens import bearer_for
 from tests.workflow_setup import World, create_world, deliver
 from workflow_api.main import create_app as create_workflow
 
@@ -30,7 +29,7 @@ def routing_url(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def routing_settings(routing_url: str, settings: Settings) -> Settings:
-    return settings.model_copy(update={"database_url": routing_url})
+    return settings.with_changes(db={"url": routing_url})
 
 
 @pytest.fixture(scope="module")
@@ -82,25 +81,11 @@ def relay(routing_engine: AsyncEngine, routing_settings: Settings, apps: dict[st
     return run
 
 
-ROLES = {
-    "counter": ["counter"],
-    "specialist": ["specialist"],
-    "head": ["head", "leader"],
-    "land": ["specialist"],
-    "tax": ["specialist"],
-    "stranger": ["head"],
-}
-
-
 @pytest.fixture
 def as_staff(routing_settings: Settings, world: World) -> Callable[[str], dict[str, str]]:
+    """``as_staff("counter")``: the bearer header of one of the world's staff (tests/workflow_setup.py)."""
+
     def headers(name: str) -> dict[str, str]:
-        staff: Staff = world.staff[name]
-        roles = ROLES[name]
-        token, _ = issue_token(
-            routing_settings, subject=str(staff.id), username=staff.username, roles=roles, agency_id=staff.agency_id,
-            agency_code=None,
-        )  # fmt: skip
-        return {"Authorization": f"Bearer {token}"}
+        return bearer_for(routing_settings, world.staff[name])
 
     return headers

@@ -10,11 +10,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from intake_api.main import create_app as create_intake
 from services.core.config import Settings
-from tests.intake.setup import Desk, create_desk
 from tests.security.world import World, build_world
 from workflow_api.main import create_app as create_workflow
 
@@ -40,33 +39,30 @@ async def running(app: FastAPI) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 def app_with() -> Callable[..., Any]:
-    """``async with app_with("intake", settings, db_pool_size=1, …) as app``: an app with changed settings."""
+    """``async with app_with("intake", settings, db={"pool_size": 1}, …) as app``: an app with changed settings."""
 
     def make(service: str, base: Settings, **changes: Any) -> Any:
-        settings = base.model_copy(update=changes)
+        settings = base.with_changes(**changes)
         factory = {"intake": create_intake, "workflow": create_workflow}[service]
         return running(factory(settings))
 
     return make
 
 
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
+@pytest.fixture(autouse=True)
+def shared_apps(
+    share: Callable[[FastAPI], FastAPI], intake_app: FastAPI, workflow_app: FastAPI, notify_app: FastAPI
+) -> dict[str, FastAPI]:
+    """The three in-process apps on the test's rolled-back connection (tests/apps.py), however the test reaches
+    them (``client_at``, ``new_client``): the security tests build their clients themselves, one per address."""
+    return {"intake": share(intake_app), "workflow": share(workflow_app), "notify": share(notify_app)}
 
 
 @pytest.fixture
 async def world(
-    engine: AsyncEngine, settings: Settings, intake_app: FastAPI, workflow_app: FastAPI, notify_app: FastAPI
+    session: AsyncSession, connection: AsyncConnection, settings: Settings, shared_apps: dict[str, FastAPI]
 ) -> AsyncIterator[World]:
-    """The routed world the three apps share on one connection, rolled back after the test (tests/security/world.py)."""
-    apps = {"intake": intake_app, "workflow": workflow_app, "notify": notify_app}
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
-        try:
-            async with build_world(connection, settings, apps) as built:
-                yield built
-        finally:
-            await transaction.rollback()
+    """The routed world the three apps share on the test's connection, rolled back after the test
+    (tests/security/world.py)."""
+    async with build_world(session, connection, settings, shared_apps) as built:
+        yield built

@@ -3,7 +3,7 @@ form does not tell whether a dossier code exists."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,18 +31,20 @@ def assert_throttled(response: httpx.Response) -> None:
 
 
 @pytest.fixture(scope="module")
-async def strict_app(settings: Settings) -> AsyncIterator[FastAPI]:
+async def strict_intake(settings: Settings) -> AsyncIterator[FastAPI]:
     """intake_api with small limits, to reach them in a few requests."""
-    strict = settings.model_copy(
-        update={
-            "public_citizen_writes_per_window": 3,
-            "public_tracking_per_window": 3,
-            "public_complaints_per_window": 2,
-        }
+    strict = settings.with_changes(
+        public_writes={"citizen_writes_per_window": 3, "tracking_per_window": 3, "complaints_per_window": 2}
     )
     app = create_intake(strict)
     async with app.router.lifespan_context(app):
         yield app
+
+
+@pytest.fixture
+def strict_app(strict_intake: FastAPI, share: Callable[[FastAPI], FastAPI]) -> FastAPI:
+    """The strict intake on the test's rolled-back connection."""
+    return share(strict_intake)
 
 
 def complaint(agency_code: str, **overrides: Any) -> dict[str, Any]:
@@ -56,13 +58,13 @@ def complaint(agency_code: str, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_one_address_submits_at_most_the_hourly_limit_of_dossiers_others_are_not_affected(
-    intake_app: FastAPI, committed: AsyncSession, settings: Settings, travel
+    intake_app: FastAPI, session: AsyncSession, settings: Settings, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     async with new_client(intake_app) as bot, new_client(intake_app) as citizen:
-        for _ in range(settings.public_submissions_per_window):
+        for _ in range(settings.public_writes.submissions_per_window):
             assert (await bot.post("/api/v1/dossiers", json=submission(desk))).status_code == 201
         refused = await bot.post("/api/v1/dossiers", json=submission(desk))
         assert_throttled(refused)
@@ -72,9 +74,9 @@ async def test_one_address_submits_at_most_the_hourly_limit_of_dossiers_others_a
         assert (await citizen.post("/api/v1/dossiers", json=submission(desk))).status_code == 201
 
 
-async def test_complaints_are_limited_per_address(strict_app: FastAPI, committed: AsyncSession, travel) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+async def test_complaints_are_limited_per_address(strict_app: FastAPI, session: AsyncSession, travel) -> None:  # type: ignore[no-untyped-def]
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     async with new_client(strict_app) as bot, new_client(strict_app) as citizen:
         for _ in range(2):
@@ -84,10 +86,10 @@ async def test_complaints_are_limited_per_address(strict_app: FastAPI, committed
 
 
 async def test_citizen_writes_with_a_secret_are_limited_per_address_even_before_the_secret_is_checked(
-    strict_app: FastAPI, committed: AsyncSession, travel
+    strict_app: FastAPI, session: AsyncSession, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     async with new_client(strict_app) as citizen, new_client(strict_app) as bot:
         created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
@@ -110,10 +112,10 @@ async def test_citizen_writes_with_a_secret_are_limited_per_address_even_before_
 
 
 async def test_staff_uploads_are_not_counted_as_public_writes_but_anything_else_is(
-    strict_app: FastAPI, committed: AsyncSession, bearer, travel
+    strict_app: FastAPI, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     async with new_client(strict_app) as counter:
         officer = bearer(desk.officer)
@@ -135,9 +137,9 @@ async def test_staff_uploads_are_not_counted_as_public_writes_but_anything_else_
         )
 
 
-async def test_tracking_by_phone_is_limited_per_address(strict_app: FastAPI, committed: AsyncSession, travel) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+async def test_tracking_by_phone_is_limited_per_address(strict_app: FastAPI, session: AsyncSession, travel) -> None:  # type: ignore[no-untyped-def]
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     async with new_client(strict_app) as citizen:
         code = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()["code"]
@@ -148,10 +150,10 @@ async def test_tracking_by_phone_is_limited_per_address(strict_app: FastAPI, com
 
 
 async def test_a_complaint_answers_the_same_whether_or_not_the_dossier_code_exists(
-    intake: httpx.AsyncClient, committed: AsyncSession, travel
+    intake: httpx.AsyncClient, session: AsyncSession, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(NOW)
     real = (await intake.post("/api/v1/dossiers", json=submission(desk))).json()["code"]
     made_up = real[:-4] + ("9999" if not real.endswith("9999") else "9998")
@@ -168,7 +170,7 @@ async def test_a_complaint_answers_the_same_whether_or_not_the_dossier_code_exis
     # the staff still see what the citizen wrote: linked when it matched, noted when not
     stored = {
         row.code: row
-        for row in await committed.scalars(
+        for row in await session.scalars(
             select(Complaint).where(Complaint.code.in_([a.json()["code"] for a in answers]))
         )
     }

@@ -15,49 +15,45 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_api.main import create_app as create_intake
 from services.calendar.working import VN_TZ
 from services.core.config import Settings
-from services.models import Dossier, Staff
+from services.models import Staff
 from tests.apps import new_client
-from tests.factories import create_staff, unique
+from tests.factories import create_staff, new_dossier
 from tests.intake.setup import Desk, create_desk
 from tests.pdf import pdf_pages
+
+# requests at once, each on a connection of its own
+pytestmark = pytest.mark.committed
 
 ROWS = 300  # about 20 pages: seconds of layout work
 BOOK = {"from": "2026-01-01", "to": "2026-12-31"}
 
 
-async def book_of(committed: AsyncSession, rows: int) -> tuple[Desk, Staff]:
+async def book_of(session: AsyncSession, rows: int) -> tuple[Desk, Staff]:
     """A desk whose record book for 2026 lists ``rows`` dossiers, and a head who may print it."""
-    desk = await create_desk(committed)
-    head = await create_staff(committed, agency=desk.agency, roles=("head",))
+    desk = await create_desk(session)
+    head = await create_staff(session, agency=desk.agency, roles=("head",))
     first = datetime(2026, 1, 5, 8, 0, tzinfo=VN_TZ)
-    committed.add_all(
-        Dossier(
-            code=unique(f"{desk.agency.code}-"),
-            procedure_version_id=desk.version.id,
-            receiving_agency_id=desk.agency.id,
-            current_agency_id=desk.agency.id,
-            status="received",
-            channel=1,
+    session.add_all(
+        new_dossier(
+            desk.agency,
+            desk.version,
             applicant_name="Nguyễn Thị Thu Hà",
             applicant_id_number="031190004567",
-            applicant_phone="0912345678",
             applicant_address="Số 12 Lạch Tray, phường Lê Chân, Hải Phòng",
-            return_method="counter",
-            secret_hash="x",
             submitted_at=first + timedelta(hours=n * 6),
             received_at=first + timedelta(hours=n * 6),
             due_at=first + timedelta(hours=n * 6, days=3),
         )
         for n in range(rows)
     )
-    await committed.commit()
+    await session.commit()
     return desk, head
 
 
 async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
-    intake: httpx.AsyncClient, committed: AsyncSession, bearer
+    intake: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    _, head = await book_of(committed, ROWS)
+    _, head = await book_of(session, ROWS)
     render = asyncio.create_task(intake.get("/api/v1/record-book.pdf", params=BOOK, headers=bearer(head)))
     polls: list[float] = []
     while not render.done():
@@ -75,15 +71,15 @@ async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
 
 @pytest.fixture
 async def one_render_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    app = create_intake(settings.model_copy(update={"pdf_workers": 1, "pdf_queue": 0}))
+    app = create_intake(settings.with_changes(edge={"pdf_workers": 1, "pdf_queue": 0}))
     async with app.router.lifespan_context(app):
         yield app
 
 
 async def test_renders_beyond_the_cap_are_refused_at_once_with_retry_after(
-    one_render_app: FastAPI, committed: AsyncSession, bearer
+    one_render_app: FastAPI, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
-    _, head = await book_of(committed, ROWS // 3)
+    _, head = await book_of(session, ROWS // 3)
     async with new_client(one_render_app) as first, new_client(one_render_app) as second:
         running = asyncio.create_task(first.get("/api/v1/record-book.pdf", params=BOOK, headers=bearer(head)))
         while one_render_app.state.offload.pending == 0 and not running.done():

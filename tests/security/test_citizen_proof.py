@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from services.core.config import Settings
@@ -70,10 +71,10 @@ async def test_a_rotating_forwarded_for_from_an_untrusted_peer_does_not_escape_t
                     headers={"x-forwarded-for": f"198.51.100.{n + 1}"},
                 )
             ).status_code
-            for n in range(settings.citizen_address_failures + 3)
+            for n in range(settings.citizen_proof.address_failures + 3)
         ]  # fmt: skip
-    assert answers[: settings.citizen_address_failures] == [404] * settings.citizen_address_failures
-    assert set(answers[settings.citizen_address_failures :]) == {429}
+    assert answers[: settings.citizen_proof.address_failures] == [404] * settings.citizen_proof.address_failures
+    assert set(answers[settings.citizen_proof.address_failures :]) == {429}
 
 
 async def test_nobody_can_lock_the_owner_out_of_their_dossier(
@@ -84,23 +85,25 @@ async def test_nobody_can_lock_the_owner_out_of_their_dossier(
     start = datetime(2026, 12, 8, 9, 0, 1, tzinfo=UTC)
     travel(start)
     answers = []
-    for n in range(settings.citizen_code_free_failures + 5):
+    for n in range(settings.citizen_proof.code_free_failures + 5):
         async with client_at(intake_app) as stranger:
             guess = await stranger.get(f"/api/v1/track/{created['code']}", params={"secret": f"BAD{n:05d}"})
             answers.append(guess.status_code)
-    assert answers[: settings.citizen_code_free_failures + 1] == [404] * (settings.citizen_code_free_failures + 1)
-    assert set(answers[settings.citizen_code_free_failures + 1 :]) == {429}  # one attempt per spacing now
+    free = settings.citizen_proof.code_free_failures
+    assert answers[: free + 1] == [404] * (free + 1)
+    assert set(answers[settings.citizen_proof.code_free_failures + 1 :]) == {429}  # one attempt per spacing now
     async with client_at(intake_app) as owner:
         waiting = await owner.get(f"/api/v1/track/{created['code']}", params={"secret": created["secret"]})
         assert waiting.status_code == 429
-        assert int(waiting.headers["retry-after"]) <= settings.citizen_code_spacing_seconds
-        travel(start + timedelta(seconds=settings.citizen_code_spacing_seconds))
+        assert int(waiting.headers["retry-after"]) <= settings.citizen_proof.code_spacing_seconds
+        travel(start + timedelta(seconds=settings.citizen_proof.code_spacing_seconds))
         let_in = await owner.get(f"/api/v1/track/{created['code']}", params={"secret": created["secret"]})
     assert let_in.status_code == 200
     # the bound the README gives: guesses per code per day, over all addresses
     assert limits(settings).per_subject_per_day() == 17_290
 
 
+@pytest.mark.committed  # forty guesses at once, each on a connection of its own
 async def test_concurrent_guesses_cannot_race_past_the_limit(
     intake_app: FastAPI, desk: Desk, settings: Settings
 ) -> None:
@@ -116,9 +119,9 @@ async def test_concurrent_guesses_cannot_race_past_the_limit(
         )
     statuses = [answer.status_code for answer in answers]
     # the per-code spacing may refuse some before the address limit does; never more than the limit get checked
-    assert statuses.count(404) <= settings.citizen_address_failures
+    assert statuses.count(404) <= settings.citizen_proof.address_failures
     assert set(statuses) <= {404, 429}
-    assert statuses.count(429) >= 40 - settings.citizen_address_failures
+    assert statuses.count(429) >= 40 - settings.citizen_proof.address_failures
 
 
 async def test_every_proof_of_ownership_is_limited_the_same_way(intake_app: FastAPI, desk: Desk) -> None:

@@ -220,7 +220,7 @@ def test_the_spa_page_has_no_inline_script_or_style_and_loads_only_from_its_orig
 
 @pytest.fixture
 def production(settings: Settings) -> Settings:
-    return settings.model_copy(update={"demo": False, "jwt_secret": SecretStr("x" * 48), "clock_file": None})
+    return settings.with_changes(demo=False, clock_file=None, auth={"jwt_secret": SecretStr("x" * 48)})
 
 
 @pytest.mark.parametrize("factory", [create_intake, create_workflow, create_notify])
@@ -235,7 +235,7 @@ async def test_api_docs_are_not_public_outside_demo_mode(production: Settings, f
     # make api-client still renders the document from the code
     assert "/healthz" in render(app.openapi())
 
-    opened: FastAPI = factory(production.model_copy(update={"public_docs": True}))
+    opened: FastAPI = factory(production.with_changes(edge={"public_docs": True}))
     async with new_client(opened) as client:
         docs = await client.get("/docs")
         assert docs.status_code == 200
@@ -270,10 +270,10 @@ async def test_internal_routes_of_the_services_need_a_service_token(
 
 
 async def test_the_receipts_qr_code_leads_to_the_public_url_whatever_host_the_request_named(
-    intake_app: FastAPI, committed: AsyncSession, settings: Settings, bearer, travel
+    intake_app: FastAPI, session: AsyncSession, settings: Settings, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(committed)
-    await committed.commit()
+    desk = await create_desk(session)
+    await session.commit()
     travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
     officer = bearer(desk.officer)
     async with new_client(intake_app) as counter:
@@ -286,4 +286,4 @@ async def test_the_receipts_qr_code_leads_to_the_public_url_whatever_host_the_re
     assert receipt.status_code == 200
     text = pdf_text(receipt.content)
     assert "phishing.example" not in text
-    assert f"{settings.public_url}/tra-cuu/{created['code']}" in re.sub(r"\s+", "", text)
+    assert f"{settings.urls.public}/tra-cuu/{created['code']}" in re.sub(r"\s+", "", text)

@@ -41,11 +41,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from intake_api.main import create_app as create_intake
 from notify_api.main import create_app as create_notify
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.demo.seed import load_demo_data
 from services.models import Agency, Procedure, ProcedureAgency, ProcedureVersion, Staff, StaffRole
 from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.tokens import bearer_for
 from tests.workflow_setup import deliver
 from workflow_api.main import create_app as create_workflow
 
@@ -77,26 +77,13 @@ class FuzzWorld:
 
 async def _bearer(settings: Settings, username: str, roles: list[str]) -> dict[str, str]:
     """A token of the account as it is now (its token version: an earlier fuzz run may have raised it)."""
-    database = create_async_engine(str(settings.database_url))
+    database = create_async_engine(str(settings.db.url))
     try:
         async with AsyncSession(database) as session:
-            staff = (
-                await session.execute(
-                    select(Staff.id, Staff.agency_id, Staff.token_version).where(Staff.username == username)
-                )
-            ).one()
+            staff = (await session.scalars(select(Staff).where(Staff.username == username))).one()
     finally:
         await database.dispose()
-    token, _ = issue_token(
-        settings,
-        subject=str(staff.id),
-        username=username,
-        roles=roles,
-        agency_id=staff.agency_id,
-        agency_code=None,
-        token_version=staff.token_version,
-    )
-    return {"Authorization": f"Bearer {token}"}
+    return bearer_for(settings, staff, roles, token_version=staff.token_version)
 
 
 ADMIN_ROLES = ["admin", "counter", "specialist", "head", "leader", "inspector"]
@@ -105,7 +92,7 @@ ADMIN_ROLES = ["admin", "counter", "specialist", "head", "leader", "inspector"]
 async def _signed_in(settings: Settings, username: str, roles: list[str]) -> dict[str, str]:
     """A fresh token of the account, active again: the fuzzer may have deactivated it, changed its
     password or roles (which end its tokens) through the staff routes it exercises."""
-    database = create_async_engine(str(settings.database_url))
+    database = create_async_engine(str(settings.db.url))
     try:
         async with AsyncSession(database) as session:
             await session.execute(update(Staff).where(Staff.username == username).values(active=True))
@@ -129,7 +116,7 @@ def _admin_auth(schema: Any, settings: Settings) -> None:
 
 
 async def _seed(settings: Settings) -> FuzzWorld:
-    database = create_async_engine(str(settings.database_url))
+    database = create_async_engine(str(settings.db.url))
     try:
         async with AsyncSession(database, expire_on_commit=False) as session:
             await load_demo_data(session)
@@ -194,7 +181,7 @@ async def _seed(settings: Settings) -> FuzzWorld:
             assert complaint.status_code == 201, complaint.text
             world.codes.append(complaint.json()["code"])
         # the workers' relay, once: the counter dossiers enter their workflow's first step
-        engine_ = create_async_engine(str(settings.database_url))
+        engine_ = create_async_engine(str(settings.db.url))
         try:
             await deliver(engine_, settings, apps)
         finally:
@@ -208,14 +195,13 @@ def fuzz_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
     url = recreate_database(database_url, FUZZ_DATABASE)
     migrate(url)
     return Settings(
-        database_url=url,
-        demo=True,
-        log_level="CRITICAL",
-        files_dir=Path(tmp_path_factory.mktemp("fuzz-files")),
+        demo=True, log_level="CRITICAL", files_dir=Path(tmp_path_factory.mktemp("fuzz-files"))
+    ).with_changes(
+        db={"url": url},
         # configured, so the webhooks answer what they answer in production (a bad signature, …)
-        payment_webhook_secret=SecretStr(_secret(b"fuzz-payment-provider-secret!!")),
-        postal_webhook_secret=SecretStr(_secret(b"fuzz-postal-operator-secret!!!")),
-        sms_webhook_secret=SecretStr(_secret(b"fuzz-sms-gateway-secret!!!!!!!")),
+        payment={"webhook_secret": SecretStr(_secret(b"fuzz-payment-provider-secret!!"))},
+        postal={"webhook_secret": SecretStr(_secret(b"fuzz-postal-operator-secret!!!"))},
+        sms={"webhook_secret": SecretStr(_secret(b"fuzz-sms-gateway-secret!!!!!!!"))},
     )
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.models import CalendarOverride, Complaint, Dossier
 from tests.factories import create_agency, create_staff
-from tests.intake.setup import PDF, Desk, create_desk, submission
+from tests.intake.setup import PDF, Desk, submission
 
 PROBLEM = "application/problem+json"
 MIB = 1024 * 1024
@@ -44,25 +44,18 @@ async def count(session: AsyncSession, model: type[Any]) -> int:
     return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
-@pytest.fixture
-async def desk(committed: AsyncSession) -> Desk:
-    created = await create_desk(committed)
-    await committed.commit()
-    return created
-
-
 # --- size ------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_a_json_body_over_one_mib_is_refused_with_413(
-    intake: httpx.AsyncClient, committed: AsyncSession, desk: Desk, chunked: bool
+    intake: httpx.AsyncClient, session: AsyncSession, desk: Desk, chunked: bool
 ) -> None:
     """1.5 MB of JSON (under the 25 MB multipart limit) no longer reaches the submission code."""
     body = submission(desk, postal_address="Số 12 Lạch Tray " + "x" * (3 * MIB // 2), return_method="postal")
     raw = json.dumps(body).encode()
     assert MIB < len(raw) < 2 * MIB
-    before = await count(committed, Dossier)
+    before = await count(session, Dossier)
     if chunked:
 
         async def stream():  # type: ignore[no-untyped-def]
@@ -74,7 +67,7 @@ async def test_a_json_body_over_one_mib_is_refused_with_413(
         response = await intake.post("/api/v1/dossiers", content=raw, headers={"content-type": "application/json"})
     problem = assert_problem(response, 413, "payload_too_large")
     assert str(MIB) in problem["detail"]
-    assert await count(committed, Dossier) == before
+    assert await count(session, Dossier) == before
 
 
 async def test_a_multipart_upload_keeps_its_own_larger_limit(intake: httpx.AsyncClient, desk: Desk) -> None:
@@ -91,9 +84,9 @@ async def test_a_multipart_upload_keeps_its_own_larger_limit(intake: httpx.Async
 
 
 async def test_an_unknown_field_is_refused_not_dropped(
-    intake: httpx.AsyncClient, committed: AsyncSession, desk: Desk
+    intake: httpx.AsyncClient, session: AsyncSession, desk: Desk
 ) -> None:
-    before = await count(committed, Dossier)
+    before = await count(session, Dossier)
     top = await intake.post("/api/v1/dossiers", json=submission(desk, status="returned"))
     assert_problem(top, 422, "validation_error")
     assert ["body", "status"] in error_locations(top)
@@ -102,7 +95,7 @@ async def test_an_unknown_field_is_refused_not_dropped(
     nested = await intake.post("/api/v1/dossiers", json=applicant)
     assert_problem(nested, 422, "validation_error")
     assert ["body", "applicant", "verified"] in error_locations(nested)
-    assert await count(committed, Dossier) == before
+    assert await count(session, Dossier) == before
 
 
 def _refs(schema: Any) -> typing.Iterator[str]:
@@ -148,11 +141,11 @@ def test_every_request_body_of_the_three_services_refuses_unknown_fields(
 # --- no lax coercion -------------------------------------------------------------------------------
 
 
-async def test_an_integer_is_not_a_date(workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Any) -> None:
+async def test_an_integer_is_not_a_date(workflow: httpx.AsyncClient, session: AsyncSession, bearer: Any) -> None:
     """``"day": 0`` once closed 1970-01-01; a string of seconds is no date either."""
-    agency = await create_agency(committed)
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    await committed.commit()
+    agency = await create_agency(session)
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    await session.commit()
     for day in (0, 1_796_000_000, "1796000000", True):
         response = await workflow.post(
             "/api/v1/calendar/overrides",
@@ -161,18 +154,18 @@ async def test_an_integer_is_not_a_date(workflow: httpx.AsyncClient, committed: 
         )
         assert_problem(response, 422, "validation_error")
         assert error_locations(response) == [["body", "day"]]
-    rows = await committed.scalar(select(func.count()).where(CalendarOverride.agency_id == agency.id))
+    rows = await session.scalar(select(func.count()).where(CalendarOverride.agency_id == agency.id))
     assert rows == 0
-    assert await committed.scalar(select(func.count()).where(CalendarOverride.day == date(1970, 1, 1))) == 0
+    assert await session.scalar(select(func.count()).where(CalendarOverride.day == date(1970, 1, 1))) == 0
 
 
 async def test_a_number_is_not_a_date_in_the_query_either(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Any, travel: Any
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Any, travel: Any
 ) -> None:
     travel(datetime(2026, 12, 1, 9, 0, tzinfo=VN_TZ))
-    agency = await create_agency(committed)
-    head = await create_staff(committed, agency=agency, roles=("head",))
-    await committed.commit()
+    agency = await create_agency(session)
+    head = await create_staff(session, agency=agency, roles=("head",))
+    await session.commit()
     seconds = await workflow.get("/api/v1/calendar/due", params={"start": "1796000000", "days": 1})
     assert_problem(seconds, 422, "validation_error")
     epoch = await workflow.get("/api/v1/stats/overdue", params={"to": "0"}, headers=bearer(head))
@@ -182,12 +175,12 @@ async def test_a_number_is_not_a_date_in_the_query_either(
 
 
 async def test_booleans_times_and_amounts_are_not_coerced(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Any
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Any
 ) -> None:
-    agency = await create_agency(committed)
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    clerk = await create_staff(committed, agency=agency, roles=("counter",))
-    await committed.commit()
+    agency = await create_agency(session)
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    clerk = await create_staff(session, agency=agency, roles=("counter",))
+    await session.commit()
     for change, field in (
         ({"is_one_stop_desk": "false"}, "is_one_stop_desk"),
         ({"is_one_stop_desk": 1}, "is_one_stop_desk"),
@@ -212,25 +205,25 @@ async def test_booleans_times_and_amounts_are_not_coerced(
 
 
 async def test_a_nul_character_is_invalid_input_not_a_server_error(
-    intake: httpx.AsyncClient, committed: AsyncSession
+    intake: httpx.AsyncClient, session: AsyncSession
 ) -> None:
-    agency = await create_agency(committed)
-    await committed.commit()
-    before = await count(committed, Complaint)
+    agency = await create_agency(session)
+    await session.commit()
+    before = await count(session, Complaint)
     body = {"agency_code": agency.code, "subject": "Giờ\u0000làm việc", "content": "Đề nghị mở thêm quầy buổi trưa."}
     assert_problem(await intake.post("/api/v1/complaints", json=body), 422, "validation_error")
     assert_problem(await intake.get("/api/v1/complaints/PAKN%00"), 422, "malformed_request")
     assert_problem(await intake.get("/api/v1/procedures", params={"q": "khai\u0000sinh"}), 422, "malformed_request")
-    assert await count(committed, Complaint) == before
+    assert await count(session, Complaint) == before
 
 
 async def test_an_offset_beyond_64_bits_is_invalid_input_not_a_server_error(
-    workflow: httpx.AsyncClient, intake: httpx.AsyncClient, committed: AsyncSession, bearer: Any
+    workflow: httpx.AsyncClient, intake: httpx.AsyncClient, session: AsyncSession, bearer: Any
 ) -> None:
     """Found by the fuzzer: the database cannot bind 10^20, which was a 500."""
-    agency = await create_agency(committed)
-    head = await create_staff(committed, agency=agency, roles=("head", "counter"))
-    await committed.commit()
+    agency = await create_agency(session)
+    head = await create_staff(session, agency=agency, roles=("head", "counter"))
+    await session.commit()
     for client, path in (
         (workflow, "/api/v1/tasks"),
         (workflow, "/api/v1/stats/overdue"),

@@ -18,6 +18,9 @@ from services.core.config import Settings
 from tests.factories import create_agency, create_staff
 from tests.security.conftest import address, client_at
 
+# logins at once and apps with pools of their own: every request on a connection of its own
+pytestmark = pytest.mark.committed
+
 
 async def _login(app: FastAPI, username: str, password: str, host: str | None = None) -> int:
     async with client_at(app, host) as client:
@@ -26,49 +29,49 @@ async def _login(app: FastAPI, username: str, password: str, host: str | None = 
 
 
 async def test_a_stranger_cannot_keep_the_admin_locked_out(
-    workflow_app: FastAPI, committed: AsyncSession, settings: Settings, travel: Any
+    workflow_app: FastAPI, session: AsyncSession, settings: Settings, travel: Any
 ) -> None:
-    agency = await create_agency(committed)
-    admin = await create_staff(committed, agency=agency, roles=("admin",), password="mật khẩu thật")
-    await committed.commit()
+    agency = await create_agency(session)
+    admin = await create_staff(session, agency=agency, roles=("admin",), password="mật khẩu thật")
+    await session.commit()
     start = datetime(2026, 12, 9, 8, 0, 1, tzinfo=UTC)
     travel(start)
     strangers = [await _login(workflow_app, admin.username, f"đoán {n}") for n in range(30)]  # 30 addresses
     assert set(strangers) <= {401, 429}
-    assert strangers.count(401) == settings.login_account_free_failures + 1  # then one guess per spacing
-    travel(start + timedelta(seconds=settings.login_account_spacing_seconds))
+    assert strangers.count(401) == settings.login.account_free_failures + 1  # then one guess per spacing
+    travel(start + timedelta(seconds=settings.login.account_spacing_seconds))
     assert await _login(workflow_app, admin.username, "mật khẩu thật") == 200
 
 
 async def test_password_spraying_from_one_address_is_limited(
-    workflow_app: FastAPI, committed: AsyncSession, settings: Settings
+    workflow_app: FastAPI, session: AsyncSession, settings: Settings
 ) -> None:
-    agency = await create_agency(committed)
-    victims = [await create_staff(committed, agency=agency) for _ in range(3)]
-    await committed.commit()
+    agency = await create_agency(session)
+    victims = [await create_staff(session, agency=agency) for _ in range(3)]
+    await session.commit()
     sprayer = address()
     answers = [
         await _login(workflow_app, f"{victims[n % 3].username}{n}", "Matkhau@123", sprayer)
-        for n in range(settings.login_address_failures + 5)
+        for n in range(settings.login.address_failures + 5)
     ]
-    assert answers[: settings.login_address_failures] == [401] * settings.login_address_failures
-    assert set(answers[settings.login_address_failures :]) == {429}
+    assert answers[: settings.login.address_failures] == [401] * settings.login.address_failures
+    assert set(answers[settings.login.address_failures :]) == {429}
     assert await _login(workflow_app, victims[0].username, "correct horse") == 200  # from their own address
 
 
 async def test_concurrent_wrong_guesses_cannot_race_past_the_limit(workflow_app: FastAPI, settings: Settings) -> None:
     attacker = address()
     answers = await asyncio.gather(*(_login(workflow_app, f"nobody.{n}", "x", attacker) for n in range(40)))
-    assert answers.count(401) <= settings.login_address_failures
+    assert answers.count(401) <= settings.login.address_failures
     assert set(answers) <= {401, 429, 503}
 
 
-async def test_password_hashing_does_not_stall_other_requests(workflow_app: FastAPI, committed: AsyncSession) -> None:
+async def test_password_hashing_does_not_stall_other_requests(workflow_app: FastAPI, session: AsyncSession) -> None:
     """A deliberately slow hash (argon2 64 MiB × 6): /healthz keeps answering while it is checked."""
-    agency = await create_agency(committed)
-    staff = await create_staff(committed, agency=agency)
+    agency = await create_agency(session)
+    staff = await create_staff(session, agency=agency)
     staff.password_hash = PasswordHasher(time_cost=6, memory_cost=64 * 1024, parallelism=1).hash("chậm mà chắc")
-    await committed.commit()
+    await session.commit()
     latencies: list[float] = []
     done = asyncio.Event()
 
@@ -95,15 +98,15 @@ async def test_password_hashing_does_not_stall_other_requests(workflow_app: Fast
 
 
 async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
-    settings: Settings, app_with: Any, committed: AsyncSession
+    settings: Settings, app_with: Any, session: AsyncSession
 ) -> None:
-    agency = await create_agency(committed)
-    demo = await create_staff(committed, agency=agency, password="demo")
+    agency = await create_agency(session)
+    demo = await create_staff(session, agency=agency, password="demo")
     demo.demo = True
-    await committed.commit()
+    await session.commit()
     production = {
-        "demo": False, "jwt_secret": SecretStr("a-production-secret-" + "x" * 32), "clock_file": None,
-        "webhook_allow_loopback": False,
+        "demo": False, "clock_file": None, "auth": {"jwt_secret": SecretStr("a-production-secret-" + "x" * 32)},
+        "webhooks": {"allow_loopback": False},
     }  # fmt: skip
     async with app_with("workflow", settings, **production) as real:
         assert await _login(real, demo.username, "demo") == 401
@@ -113,5 +116,8 @@ async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
 
 def test_a_short_secret_refuses_to_start() -> None:
     with pytest.raises(RuntimeError, match="at least 32 bytes"):
-        Settings(jwt_secret=SecretStr("x" * 31), demo=True).refuse_unsafe_start()  # type: ignore[call-arg]
-    Settings(jwt_secret=SecretStr("x" * 32), demo=False, webhook_allow_loopback=False).refuse_unsafe_start()  # type: ignore[call-arg]
+        Settings(demo=True).with_changes(auth={"jwt_secret": SecretStr("x" * 31)}).refuse_unsafe_start()
+    production = Settings(demo=False).with_changes(
+        auth={"jwt_secret": SecretStr("x" * 32)}, webhooks={"allow_loopback": False}
+    )
+    production.refuse_unsafe_start()

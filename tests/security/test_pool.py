@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import Any
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
@@ -13,16 +14,19 @@ from tests.factories import create_staff
 from tests.intake.setup import Desk, submission
 from tests.security.conftest import address, client_at
 
+# the pool of one connection is the point: the apps keep their own pools
+pytestmark = pytest.mark.committed
+
 
 async def test_a_pool_of_one_connection_serves_every_failing_request(
-    settings: Settings, app_with: Any, desk: Desk, committed: AsyncSession
+    settings: Settings, app_with: Any, desk: Desk, session: AsyncSession
 ) -> None:
     """With one connection and no overflow, a request that needed a second would wait for itself and fail."""
-    staff = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
-    officer = await create_staff(committed, agency=desk.agency, roles=("counter",), password="right one")
-    await committed.commit()
+    staff = await create_staff(session, agency=desk.agency, roles=("counter",), password="right one")
+    officer = await create_staff(session, agency=desk.agency, roles=("counter",), password="right one")
+    await session.commit()
     officer_name = officer.username
-    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 3.0}
+    tight = {"db": {"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 3.0}}
     async with app_with("intake", settings, **tight) as intake, app_with("workflow", settings, **tight) as workflow:
         async with client_at(intake) as citizen:
             created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
@@ -57,7 +61,7 @@ async def test_a_pool_of_one_connection_serves_every_failing_request(
 
 
 async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Settings, app_with: Any) -> None:
-    tight = {"db_pool_size": 1, "db_max_overflow": 0, "db_pool_timeout_seconds": 0.3}
+    tight = {"db": {"pool_size": 1, "max_overflow": 0, "pool_timeout_seconds": 0.3}}
     async with app_with("intake", settings, **tight) as intake, intake.state.engine.connect() as held:
         await held.exec_driver_sql("SELECT 1")  # someone holds the only connection
         async with client_at(intake) as citizen:
@@ -72,7 +76,7 @@ async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Set
 
 
 async def test_pool_size_overflow_and_timeout_are_settings() -> None:
-    settings = Settings(db_pool_size=7, db_max_overflow=3, db_pool_timeout_seconds=1.5)  # type: ignore[call-arg]
+    settings = Settings().with_changes(db={"pool_size": 7, "max_overflow": 3, "pool_timeout_seconds": 1.5})
     from services.core.db import create_engine
 
     engine = create_engine(settings, application_name="motcua-test")

@@ -78,17 +78,17 @@ async def _new_password(workflow: httpx.AsyncClient, _: Any, username: str, __: 
 @pytest.mark.parametrize("change", [_logout, _deactivate, _new_role, _new_password, "agency"])
 async def test_older_tokens_stop_working_on_every_service(
     change: Change | str,
-    committed: AsyncSession,
+    session: AsyncSession,
     intake_app: FastAPI,
     workflow_app: FastAPI,
     notify_app: FastAPI,
     bearer: Any,
 ) -> None:
     apps = {"intake": intake_app, "workflow": workflow_app, "notify": notify_app}
-    agency, elsewhere = await create_agency(committed), await create_agency(committed)
-    officer = await create_staff(committed, agency=agency, roles=("counter", "specialist"), password="mật khẩu đúng")
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    await committed.commit()
+    agency, elsewhere = await create_agency(session), await create_agency(session)
+    officer = await create_staff(session, agency=agency, roles=("counter", "specialist"), password="mật khẩu đúng")
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    await session.commit()
     own = await _sign_in(workflow_app, officer.username, "mật khẩu đúng")
     assert await _status_on_each_service(apps, own) == {"workflow": 200, "intake": 200, "notify": 200}
 
@@ -108,10 +108,10 @@ async def test_older_tokens_stop_working_on_every_service(
     assert refused.json()["code"] == "token_revoked"
 
 
-async def test_a_new_sign_in_after_logout_works(committed: AsyncSession, workflow_app: FastAPI) -> None:
-    agency = await create_agency(committed)
-    officer = await create_staff(committed, agency=agency, roles=("counter",), password="mật khẩu đúng")
-    await committed.commit()
+async def test_a_new_sign_in_after_logout_works(session: AsyncSession, workflow_app: FastAPI) -> None:
+    agency = await create_agency(session)
+    officer = await create_staff(session, agency=agency, roles=("counter",), password="mật khẩu đúng")
+    await session.commit()
     first = await _sign_in(workflow_app, officer.username, "mật khẩu đúng")
     async with client_at(workflow_app) as workflow:
         assert (await workflow.post("/api/v1/auth/logout", headers=first)).status_code == 204
@@ -124,9 +124,9 @@ async def test_a_token_for_one_purpose_is_refused_for_another(
     settings: Settings, workflow_app: FastAPI, intake_app: FastAPI
 ) -> None:
     # a token signed with the master secret itself (the old single key) is refused
-    claims = {"iss": settings.jwt_issuer, "sub": "x", "roles": ["admin"], "iat": int(time.time()),
+    claims = {"iss": settings.auth.jwt_issuer, "sub": "x", "roles": ["admin"], "iat": int(time.time()),
               "exp": int(time.time()) + 600, "aud": "motcua:staff"}  # fmt: skip
-    master_signed = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    master_signed = jwt.encode(claims, settings.auth.jwt_secret.get_secret_value(), algorithm="HS256")
     # a service token cannot act as staff, and a staff token cannot claim the service role
     as_service = service_token(settings, "intake")
     forged_role, _ = issue_token(
@@ -142,11 +142,11 @@ async def test_a_token_for_one_purpose_is_refused_for_another(
         forged = await intake.post("/internal/v1/events", json={}, headers={"Authorization": f"Bearer {forged_role}"})
         assert forged.status_code == 401
     assert purpose_key(settings, "staff-token") != purpose_key(settings, "service-token")
-    assert purpose_key(settings, "tracking") != settings.jwt_secret.get_secret_value().encode()
+    assert purpose_key(settings, "tracking") != settings.auth.jwt_secret.get_secret_value().encode()
 
 
 async def test_the_tracking_hmac_does_not_use_the_token_key(
-    intake_app: FastAPI, desk: Desk, settings: Settings, committed: AsyncSession
+    intake_app: FastAPI, desk: Desk, settings: Settings, session: AsyncSession
 ) -> None:
     import hashlib
     import hmac
@@ -155,7 +155,7 @@ async def test_the_tracking_hmac_does_not_use_the_token_key(
 
     async with client_at(intake_app) as citizen:
         created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
-    stored = await committed.scalar(select(Dossier.secret_hash).where(Dossier.code == created["code"]))
-    for key in (settings.jwt_secret.get_secret_value().encode(), purpose_key(settings, "staff-token")):
+    stored = await session.scalar(select(Dossier.secret_hash).where(Dossier.code == created["code"]))
+    for key in (settings.auth.jwt_secret.get_secret_value().encode(), purpose_key(settings, "staff-token")):
         message = f"tracking:{created['code']}:{created['secret'].replace('-', '')}".encode()
         assert stored != hmac.new(key, message, hashlib.sha256).hexdigest()

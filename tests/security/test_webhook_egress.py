@@ -28,8 +28,13 @@ from services.core.config import Settings
 from services.models import AuditLog, OutboxEvent, WebhookSubscription
 from services.models.webhook import WebhookDelivery
 from services.notification.webhook_dispatch import Dispatcher
+from tests.db import TEST_ADMIN_ID
 from tests.notify import conftest as notify_fixtures
-from tests.notify.conftest import ADMIN_ID, create_world, deliver, headers_for
+from tests.notify.conftest import create_world, deliver
+from tests.tokens import bearer_for
+
+# the dispatcher is a worker: its claims and leases are real transactions
+pytestmark = pytest.mark.committed
 
 # notify_api in the test process, as tests/notify has it (fixtures are found by their module-level names)
 smtp, gateway, notify_settings = notify_fixtures.smtp, notify_fixtures.gateway, notify_fixtures.notify_settings
@@ -83,14 +88,11 @@ def receiver(receivers: list[Receiver], **kwargs: Any) -> Receiver:
 @pytest.fixture(scope="module")
 def strict_settings(notify_settings: Settings) -> Settings:
     """Production rules: demo off (https only), no loopback allowance, one partner network allowed."""
-    return notify_settings.model_copy(
-        update={
-            "demo": False,
-            "clock_file": None,
-            "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes"),
-            "webhook_allow_loopback": False,
-            "webhook_allowed_networks": "10.20.0.0/16",
-        }
+    return notify_settings.with_changes(
+        demo=False,
+        clock_file=None,
+        auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        webhooks={"allow_loopback": False, "allowed_networks": "10.20.0.0/16"},
     )
 
 
@@ -134,7 +136,7 @@ async def test_inner_addresses_are_refused_when_subscribing(
     strict: httpx.AsyncClient, strict_settings: Settings, url: str, code: str, reason: str | None
 ) -> None:
     response = await strict.post("/api/v1/webhook-subscriptions", json=subscription(url),
-                                 headers=headers_for(strict_settings))  # fmt: skip
+                                 headers=bearer_for(strict_settings))  # fmt: skip
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code
     if reason is not None:
@@ -144,24 +146,24 @@ async def test_inner_addresses_are_refused_when_subscribing(
 async def test_an_allowed_partner_network_is_accepted(strict: httpx.AsyncClient, strict_settings: Settings) -> None:
     name = f"partner-{uuid.uuid4().hex[:6]}"
     body = subscription("https://10.20.3.4/hooks", name=name, active=False)
-    response = await strict.post("/api/v1/webhook-subscriptions", json=body, headers=headers_for(strict_settings))
+    response = await strict.post("/api/v1/webhook-subscriptions", json=body, headers=bearer_for(strict_settings))
     assert response.status_code == 200, response.text
 
 
 async def test_the_database_is_refused_even_where_the_demo_receivers_share_its_address(
     client: httpx.AsyncClient, notify_settings: Settings
 ) -> None:
-    database = make_url(notify_settings.resolved_database_url())
+    database = make_url(notify_settings.db.resolved_url())
     url = f"http://{database.host}:{database.port or 5432}/"
     response = await client.post("/api/v1/webhook-subscriptions", json=subscription(url),
-                                 headers=headers_for(notify_settings))  # fmt: skip
+                                 headers=bearer_for(notify_settings))  # fmt: skip
     assert (response.status_code, response.json()["code"], response.json().get("reason")) == (
         422, "webhook_target_forbidden", "database")  # fmt: skip
 
 
 async def settle(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, ids: list[uuid.UUID]) -> None:
     """Run a dispatcher for these subscriptions until none of their deliveries is due."""
-    quick = settings.model_copy(update={"webhook_max_attempts": 1})
+    quick = settings.with_changes(webhooks={"max_attempts": 1})
     async with Dispatcher(sessionmaker, quick, subscription_ids=ids) as dispatcher:
         for _ in range(200):
             await dispatcher.run_once()
@@ -198,7 +200,7 @@ async def deactivate(sessionmaker: async_sessionmaker[AsyncSession], *ids: uuid.
 async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never_kept(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
 ) -> None:
@@ -208,10 +210,10 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
                                        event_types=["dossier.resolved"])  # fmt: skip
     answering = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{chatty.port}/hooks",
                                           event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"webhook_allow_loopback": False})
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False})
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.resolved", dossier=world.dossier, source="workflow")
         await settle(sessionmaker, production, [inside])  # loopback not allowed: nothing may reach it
         await settle(sessionmaker, notify_settings, [answering])  # a reachable subscriber answering 500
@@ -219,7 +221,7 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
         await deactivate(sessionmaker, inside, answering)
 
     assert metadata.seen == []
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     [refused] = (await client.get(f"/api/v1/webhook-subscriptions/{inside}/deliveries", headers=admin)).json()["items"]
     assert (refused["status"], refused["last_status_code"], refused["last_error"]) == (
         "failed", None, "refused: loopback")  # fmt: skip
@@ -228,8 +230,8 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
     [failed] = log.json()["items"]
     assert (failed["status"], failed["last_status_code"], failed["last_error"]) == ("failed", 500, "HTTP 500")
     assert "LEAKED" not in log.text
-    async with sessionmaker() as session:
-        errors = list(await session.scalars(select(WebhookDelivery.last_error).where(
+    async with sessionmaker() as db:
+        errors = list(await db.scalars(select(WebhookDelivery.last_error).where(
             WebhookDelivery.subscription_id.in_([inside, answering]))))  # fmt: skip
     assert not any("LEAKED" in (error or "") for error in errors)
 
@@ -237,36 +239,38 @@ async def test_the_address_is_checked_again_when_sending_and_the_answer_is_never
 async def test_outside_demo_mode_nothing_is_sent_over_plain_http(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
 ) -> None:
     plain = receiver(receivers)
     hook = await stored_subscription(sessionmaker, url=f"http://127.0.0.1:{plain.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
-    production = notify_settings.model_copy(update={"demo": False, "webhook_allowed_networks": "127.0.0.1/32"})
+    production = notify_settings.with_changes(demo=False, webhooks={"allowed_networks": "127.0.0.1/32"})
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.resolved", dossier=world.dossier, source="workflow")
         await settle(sessionmaker, production, [hook])
     finally:
         await deactivate(sessionmaker, hook)
     assert plain.seen == []
     [entry] = (await client.get(f"/api/v1/webhook-subscriptions/{hook}/deliveries",
-                                headers=headers_for(notify_settings))).json()["items"]  # fmt: skip
+                                headers=bearer_for(notify_settings))).json()["items"]  # fmt: skip
     assert (entry["status"], entry["last_error"]) == ("failed", "refused: insecure_scheme")
     with pytest.raises(RuntimeError, match="POSTAL_API_URL"):
-        production.model_copy(update={"postal_api_url": "http://post.example.vn/api", "clock_file": None,
-                                      "webhook_allow_loopback": False,
-                                      "jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")}
-                              ).refuse_unsafe_start()  # fmt: skip
+        production.with_changes(
+            clock_file=None,
+            postal={"api_url": "http://post.example.vn/api"},
+            webhooks={"allow_loopback": False},
+            auth={"jwt_secret": SecretStr("a-production-secret-of-more-than-32-bytes")},
+        ).refuse_unsafe_start()
 
 
 async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
     monkeypatch: pytest.MonkeyPatch,
@@ -285,14 +289,12 @@ async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
 
     monkeypatch.setattr(loop, "getaddrinfo", rebinding)
     # production rules, the partner's address allowed by the operator, the rest of loopback not
-    production = notify_settings.model_copy(
-        update={"webhook_allow_loopback": False, "webhook_allowed_networks": "127.0.0.1/32"}
-    )
+    production = notify_settings.with_changes(webhooks={"allow_loopback": False, "allowed_networks": "127.0.0.1/32"})
     hook = await stored_subscription(sessionmaker, url=f"http://partner.rebind.test:{partner.port}/hooks",
                                      event_types=["dossier.resolved"])  # fmt: skip
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.resolved", dossier=world.dossier, source="workflow")
         await settle(sessionmaker, production, [hook])
     finally:
@@ -305,11 +307,11 @@ async def test_dns_rebinding_reaches_only_the_address_that_was_checked(
 async def test_personal_data_goes_to_the_postal_operator_only(
     client: httpx.AsyncClient,
     notify_settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     taker = receiver(receivers)
     url = f"http://127.0.0.1:{taker.port}/hooks"
     for body, code in [
@@ -323,9 +325,9 @@ async def test_personal_data_goes_to_the_postal_operator_only(
     legacy = await stored_subscription(sessionmaker, url=url,
                                        event_types=["postal.pickup_requested", "dossier.submitted"])  # fmt: skip
     try:
-        world = await create_world(committed, channel=3)
+        world = await create_world(session, channel=3)
         world.dossier.postal_address = "Số 5 ngõ 3 Cầu Đất, phường Ngô Quyền, Hải Phòng"
-        await committed.commit()
+        await session.commit()
         await deliver(client, notify_settings, "dossier.submitted", dossier=world.dossier)
         await settle(sessionmaker, notify_settings, [legacy])
     finally:
@@ -345,14 +347,14 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     workflow: httpx.AsyncClient,
     notify_settings: Settings,
     settings: Settings,
-    committed: AsyncSession,
+    session: AsyncSession,
     sessionmaker: async_sessionmaker[AsyncSession],
     receivers: list[Receiver],
     bearer: Any,
 ) -> None:
-    admin = headers_for(notify_settings)
+    admin = bearer_for(notify_settings)
     for role in ("counter", "head", "leader", "specialist"):
-        other = headers_for(notify_settings, roles=[role])
+        other = bearer_for(notify_settings, roles=[role])
         assert (await client.post("/api/v1/webhook-subscriptions", json=subscription("https://example.vn/h"),
                                   headers=other)).status_code == 403  # fmt: skip
     target = receiver(receivers, status=500)
@@ -361,11 +363,11 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     changed = await client.post("/api/v1/webhook-subscriptions", json={**body, "active": False}, headers=admin)
     assert changed.status_code == 200
     resource = f"webhook_subscription:{created['id']}"
-    create_entry = await audit_of(committed, "webhook_subscription_create", resource)
-    update_entry = await audit_of(committed, "webhook_subscription_update", resource)
+    create_entry = await audit_of(session, "webhook_subscription_create", resource)
+    update_entry = await audit_of(session, "webhook_subscription_update", resource)
     assert create_entry is not None
     assert update_entry is not None
-    assert create_entry.actor_staff_id == ADMIN_ID
+    assert create_entry.actor_staff_id == uuid.UUID(TEST_ADMIN_ID)
     assert (update_entry.detail["before"]["active"], update_entry.detail["after"]["active"]) == (True, False)
     assert "token=abc" not in json.dumps(update_entry.detail)
 
@@ -373,8 +375,8 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
     await client.post("/api/v1/webhook-subscriptions", json=body, headers=admin)
     hook = uuid.UUID(created["id"])
     try:
-        world = await create_world(committed)
-        await committed.commit()
+        world = await create_world(session)
+        await session.commit()
         await deliver(client, notify_settings, "dossier.stopped", dossier=world.dossier, source="workflow",
                       payload={"reasons": ["Không đủ điều kiện"]})  # fmt: skip
         await settle(sessionmaker, notify_settings, [hook])
@@ -382,7 +384,7 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
         await deactivate(sessionmaker, hook)
     [entry] = (await client.get(f"/api/v1/webhook-subscriptions/{hook}/deliveries", headers=admin)).json()["items"]
     assert (await client.post(f"/api/v1/webhook-deliveries/{entry['id']}/replay", headers=admin)).status_code == 200
-    replayed = await audit_of(committed, "webhook_delivery_replay", f"webhook_delivery:{entry['id']}")
+    replayed = await audit_of(session, "webhook_delivery_replay", f"webhook_delivery:{entry['id']}")
     assert replayed is not None
     assert replayed.dossier_id == world.dossier.id
 
@@ -400,19 +402,19 @@ async def test_subscription_changes_replays_requeues_and_template_publications_a
         json={**which, "subject": current["subject"], "body": current["body"]},
     )
     assert (published.status_code, restored.status_code) == (201, 201), published.text
-    assert await audit_of(committed, "notification_template_publish", f"notification_template:{published.json()['id']}")
+    assert await audit_of(session, "notification_template_publish", f"notification_template:{published.json()['id']}")
 
     # a parked outbox event, requeued on workflow_api
-    async with sessionmaker() as session, session.begin():
+    async with sessionmaker() as db, db.begin():
         parked = OutboxEvent(event_type="dossier.received", source="test-audit", destination="notify",
                              payload={}, status="parked", attempts=8)  # fmt: skip
-        session.add(parked)
+        db.add(parked)
     requeued = await workflow.post(f"/api/v1/outbox/{parked.id}/requeue", headers=bearer(world.leader, ["admin"]))
     assert requeued.status_code == 200, requeued.text
-    async with sessionmaker() as session, session.begin():
-        row = await session.get(OutboxEvent, parked.id)
+    async with sessionmaker() as db, db.begin():
+        row = await db.get(OutboxEvent, parked.id)
         assert row is not None
         row.status = "parked"  # out of the way of the real relays
-    entry_requeue = await audit_of(committed, "outbox_requeue", f"outbox_event:{parked.id}")
+    entry_requeue = await audit_of(session, "outbox_requeue", f"outbox_event:{parked.id}")
     assert entry_requeue is not None
     assert entry_requeue.actor_staff_id == world.leader.id

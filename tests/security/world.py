@@ -8,8 +8,8 @@ the department's specialist, approved by its head, returned at the desk (counter
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,9 +18,8 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from services.core.auth import issue_token
 from services.core.config import Settings
 from services.models import (
     Agency,
@@ -35,8 +34,9 @@ from services.models import (
     WorkflowTemplate,
 )
 from tests.apps import new_client
-from tests.factories import create_agency, create_procedure_version, create_staff, unique
+from tests.factories import create_agency, create_procedure_version, create_staff, new_dossier
 from tests.intake.setup import PDF
+from tests.tokens import bearer_for
 from tests.workflow_setup import add_template
 
 ROLES = ("counter", "specialist", "head", "leader", "inspector")
@@ -50,10 +50,6 @@ def actor_key(role: str, place: str) -> str:
 
 
 ACTORS = (*(actor_key(role, place) for role in ROLES for place in PLACES), "admin")
-
-
-def role_of(actor: str) -> str:
-    return actor.split("@")[0]
 
 
 @dataclass
@@ -81,18 +77,6 @@ class World:
             return await self.clients[service].request(method, path, headers=headers, **kw)
         finally:
             await nested.rollback()
-
-
-@contextmanager
-def sharing(apps: dict[str, FastAPI], maker: async_sessionmaker[AsyncSession]) -> Iterator[None]:
-    saved = {name: app.state.sessionmaker for name, app in apps.items()}
-    for app in apps.values():
-        app.state.sessionmaker = maker
-    try:
-        yield
-    finally:
-        for name, app in apps.items():
-            app.state.sessionmaker = saved[name]
 
 
 async def _template(session: AsyncSession, version: ProcedureVersion, unit: Agency) -> WorkflowTemplate:
@@ -127,12 +111,10 @@ async def _dossiers(world: World, template: WorkflowTemplate, settings: Settings
         "resolved": ("resolved", 3, desk, world.staff["counter@desk"]),
     }
     for state, (status, step, holder, assignee) in placed.items():
-        dossier = Dossier(
-            code=unique(f"{desk.code}-"), procedure_version_id=world.version.id, receiving_agency_id=desk.id,
-            current_agency_id=holder.id, current_assignee_id=assignee.id if assignee else None, status=status,
-            channel=2 if state == "submitted" else 1, applicant_name="Nguyễn Văn An",
-            applicant_id_number="001203004567", applicant_phone="0912345678", return_method="counter",
-            secret_hash="x", submitted_at=now, received_at=None if state == "submitted" else now,
+        dossier = new_dossier(
+            desk, world.version, current_agency_id=holder.id, current_assignee_id=assignee.id if assignee else None,
+            status=status, channel=2 if state == "submitted" else 1, submitted_at=now,
+            received_at=None if state == "submitted" else now,
             due_at=None if state == "submitted" else now + timedelta(days=5),
             workflow_template_id=template.id if step else None, current_step_position=step,
         )  # fmt: skip
@@ -164,46 +146,36 @@ async def _dossiers(world: World, template: WorkflowTemplate, settings: Settings
 
 @asynccontextmanager
 async def build_world(
-    connection: AsyncConnection, settings: Settings, apps: dict[str, FastAPI]
+    session: AsyncSession, connection: AsyncConnection, settings: Settings, apps: dict[str, FastAPI]
 ) -> AsyncIterator[World]:
-    maker = async_sessionmaker(
-        bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
-    )
-    async with maker() as session:
-        agencies = {
-            "desk": await create_agency(session, level="commune"),
-            "unit": await create_agency(session),
-            "elsewhere": await create_agency(session, level="commune"),
-            "province": await create_agency(session),
-        }
-        staff: dict[str, Staff] = {}
-        for role in ROLES:
-            for place in PLACES:
-                staff[actor_key(role, place)] = await create_staff(session, agency=agencies[place], roles=(role,))
-        staff["admin"] = await create_staff(session, agency=agencies["province"], roles=("admin",))
-        version = await create_procedure_version(session)
-        for receiving in ("desk", "elsewhere"):
-            session.add(ProcedureAgency(version_id=version.id, agency_id=agencies[receiving].id, role="receiving"))
-        procedure = await session.get(Procedure, version.procedure_id)
-        assert procedure is not None
-        headers = {}
-        for key, member in staff.items():
-            token, _ = issue_token(
-                settings, subject=str(member.id), username=member.username, roles=[role_of(key)],
-                agency_id=member.agency_id, agency_code=None,
-            )  # fmt: skip
-            headers[key] = {"Authorization": f"Bearer {token}"}
-        clients = {name: new_client(app) for name, app in apps.items()}
-        world = World(
-            connection=connection, session=session, clients=clients, agencies=agencies, staff=staff, headers=headers,
-            version=version, procedure_code=procedure.code,
-        )  # fmt: skip
-        template = await _template(session, version, agencies["unit"])
-        await _dossiers(world, template, settings)
-        await session.commit()  # a savepoint of the test's transaction: the apps see it
-        with sharing(apps, maker):
-            try:
-                yield world
-            finally:
-                for client in clients.values():
-                    await client.aclose()
+    """The world in the test's ``session``; ``apps`` already work on ``connection`` (tests/apps.py ``share``)."""
+    agencies = {
+        "desk": await create_agency(session, level="commune"),
+        "unit": await create_agency(session),
+        "elsewhere": await create_agency(session, level="commune"),
+        "province": await create_agency(session),
+    }
+    staff: dict[str, Staff] = {}
+    for role in ROLES:
+        for place in PLACES:
+            staff[actor_key(role, place)] = await create_staff(session, agency=agencies[place], roles=(role,))
+    staff["admin"] = await create_staff(session, agency=agencies["province"], roles=("admin",))
+    version = await create_procedure_version(session)
+    for receiving in ("desk", "elsewhere"):
+        session.add(ProcedureAgency(version_id=version.id, agency_id=agencies[receiving].id, role="receiving"))
+    procedure = await session.get(Procedure, version.procedure_id)
+    assert procedure is not None
+    headers = {key: bearer_for(settings, member) for key, member in staff.items()}
+    clients = {name: new_client(app) for name, app in apps.items()}
+    world = World(
+        connection=connection, session=session, clients=clients, agencies=agencies, staff=staff, headers=headers,
+        version=version, procedure_code=procedure.code,
+    )  # fmt: skip
+    template = await _template(session, version, agencies["unit"])
+    await _dossiers(world, template, settings)
+    await session.commit()  # a savepoint of the test's transaction: the apps see it
+    try:
+        yield world
+    finally:
+        for client in clients.values():
+            await client.aclose()

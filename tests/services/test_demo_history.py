@@ -37,7 +37,7 @@ async def test_a_year_of_history_is_loaded_once_and_counted_like_live_dossiers(
         await load_demo_data(session)
     clock_file = tmp_path / "clock"
     clock_file.write_text(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ).isoformat())
-    demo = settings.model_copy(update={"database_url": url, "demo": True, "clock_file": clock_file})
+    demo = settings.with_changes(demo=True, clock_file=clock_file, db={"url": url})
 
     assert await load_history(demo) == DEFAULT_COUNT
     assert await load_history(demo) == 0  # already there

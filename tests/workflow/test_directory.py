@@ -15,18 +15,18 @@ from tests.factories import create_agency, create_staff, ensure_roles, unique
 Bearer = Callable[..., dict[str, Any]]
 
 
-async def _admin(committed: AsyncSession) -> tuple[Any, Any]:
-    agency = await create_agency(committed, level="province")
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    await ensure_roles(committed, "counter", "specialist")
-    await committed.commit()
+async def _admin(session: AsyncSession) -> tuple[Any, Any]:
+    agency = await create_agency(session, level="province")
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    await ensure_roles(session, "counter", "specialist")
+    await session.commit()
     return agency, admin
 
 
 async def test_an_admin_creates_an_account_that_can_sign_in_and_a_deactivated_one_cannot(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    agency, admin = await _admin(committed)
+    agency, admin = await _admin(session)
     headers = bearer(admin)
     username = unique("canbo.").lower()
     created = await workflow.post(
@@ -73,7 +73,7 @@ async def test_an_admin_creates_an_account_that_can_sign_in_and_a_deactivated_on
     again = await workflow.post("/api/v1/auth/token", data={"username": username, "password": "khác hẳn 123"})
     assert again.status_code == 200
 
-    audit = (await committed.scalars(select(AuditLog).where(AuditLog.resource.like("%/api/v1/staff%")))).all()
+    audit = (await session.scalars(select(AuditLog).where(AuditLog.resource.like("%/api/v1/staff%")))).all()
     mine = [entry for entry in audit if entry.detail.get("staff") == username]
     assert len(mine) == 4
     assert all(entry.username == admin.username for entry in mine)
@@ -81,9 +81,9 @@ async def test_an_admin_creates_an_account_that_can_sign_in_and_a_deactivated_on
 
 
 async def test_bad_input_is_refused_and_changes_nothing(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    agency, admin = await _admin(committed)
+    agency, admin = await _admin(session)
     headers = bearer(admin)
     base = {"full_name": "Trần Văn B", "agency_code": agency.code, "roles": ["counter"], "password": "đủ dài rồi"}
     cases = [
@@ -108,9 +108,9 @@ async def test_bad_input_is_refused_and_changes_nothing(
 
 
 async def test_agencies_are_added_moved_and_closed_but_never_under_themselves(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    province, admin = await _admin(committed)
+    province, admin = await _admin(session)
     headers = bearer(admin)
     code = unique("SO.")
     created = await workflow.post(
@@ -134,8 +134,8 @@ async def test_agencies_are_added_moved_and_closed_but_never_under_themselves(
     assert closed.json()["valid_to"] == "2026-12-31"
     assert closed.json()["parent_code"] == province.code
 
-    counter = await create_staff(committed, agency=province, roles=("counter",))
-    await committed.commit()
+    counter = await create_staff(session, agency=province, roles=("counter",))
+    await session.commit()
     forbidden = await workflow.post(
         "/api/v1/agencies", headers=bearer(counter), json={"code": unique("X."), "name": "X", "level_code": "province"}
     )
@@ -147,9 +147,9 @@ async def test_agencies_are_added_moved_and_closed_but_never_under_themselves(
 
 
 async def test_an_agency_has_a_street_address_and_hours_for_the_postman(
-    workflow: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    workflow: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    province, admin = await _admin(committed)
+    province, admin = await _admin(session)
     headers = bearer(admin)
     code = unique("XA.")
     created = await workflow.post(

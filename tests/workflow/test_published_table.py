@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -30,6 +31,9 @@ from services.stats.aggregates import verify
 from services.stats.bulk import asyncpg_dsn, load
 from services.stats.bulk_input import BulkDossier, BulkStep
 from tests.factories import create_agency, create_procedure_version, create_staff
+
+# the bulk loader writes over raw asyncpg connections of its own: the apps must see committed rows
+pytestmark = pytest.mark.committed
 
 Bearer = Callable[..., dict[str, Any]]
 PERIOD = {"from": "2016-01-01", "to": "2018-12-31"}

@@ -39,6 +39,10 @@ from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, SHARE_BUCKET_BOU
 from services.stats.sql import split_period
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff, unique
 
+# one world per module (the seeding fixture is module-scoped), committed once and read by every test
+# (seeding it again per test would cost more than the rollback saves)
+pytestmark = pytest.mark.committed
+
 Bearer = Callable[..., dict[str, Any]]
 NOW = datetime(2024, 3, 20, 10, 0, tzinfo=VN_TZ)
 MARCH = {"from": "2024-03-01", "to": "2024-03-31"}

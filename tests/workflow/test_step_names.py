@@ -12,10 +12,10 @@ from tests.workflow.test_templates import Bearer, app, body, client, world  # no
 
 async def test_a_template_keeps_the_english_step_names_it_is_given(
     client: httpx.AsyncClient,  # noqa: F811
-    committed: AsyncSession,
+    session: AsyncSession,
     bearer: Bearer,
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     payload = body(w)
     payload["steps"][1]["name_en"] = "Appraise the application"
     payload["steps"][2]["name_en"] = "   "  # blank: refused like a blank Vietnamese name

@@ -40,8 +40,8 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+async def client(app: FastAPI, share: Callable[[FastAPI], FastAPI]) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=share(app)), base_url="http://test") as client:
         yield client
 
 
@@ -54,15 +54,15 @@ class World:
     clerk: Staff
 
 
-async def world(committed: AsyncSession, *, limit_value: int = 5, limit_unit: str = "working_days") -> World:
-    agency = await create_agency(committed, level="commune")
-    partner = await create_agency(committed, level="department")
-    admin = await create_staff(committed, agency=agency, roles=("admin",))
-    clerk = await create_staff(committed, agency=agency, roles=("counter",))
-    await ensure_roles(committed, *ROLES)
-    version = await create_procedure_version(committed, limit_value=limit_value, limit_unit=limit_unit)
-    procedure = await committed.get_one(Procedure, version.procedure_id)
-    await committed.commit()
+async def world(session: AsyncSession, *, limit_value: int = 5, limit_unit: str = "working_days") -> World:
+    agency = await create_agency(session, level="commune")
+    partner = await create_agency(session, level="department")
+    admin = await create_staff(session, agency=agency, roles=("admin",))
+    clerk = await create_staff(session, agency=agency, roles=("counter",))
+    await ensure_roles(session, *ROLES)
+    version = await create_procedure_version(session, limit_value=limit_value, limit_unit=limit_unit)
+    procedure = await session.get_one(Procedure, version.procedure_id)
+    await session.commit()
     return World(procedure.code, version, partner.code, admin, clerk)
 
 
@@ -221,14 +221,14 @@ REFUSALS: list[tuple[str, Callable[[dict[str, Any]], None], str, int | None]] = 
 @pytest.mark.parametrize(("code", "change", "field", "index"), REFUSALS, ids=[r[0] for r in REFUSALS])
 async def test_refusals_are_422_problems_naming_the_step(
     client: httpx.AsyncClient,
-    committed: AsyncSession,
+    session: AsyncSession,
     bearer: Bearer,
     code: str,
     change: Callable[[dict[str, Any]], None],
     field: str,
     index: int | None,
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     payload = copy.deepcopy(body(w))
     change(payload)
     response = await client.post("/api/v1/templates", json=payload, headers=bearer(w.admin))
@@ -246,9 +246,9 @@ async def test_refusals_are_422_problems_naming_the_step(
 
 
 async def test_shares_mismatch_gives_expected_and_given_totals(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     payload = body(w)
     payload["steps"][1]["share"]["value"] = 4  # 4 days + 4 hours = 4.5 of 5 days
     problem = (await client.post("/api/v1/templates", json=payload, headers=bearer(w.admin))).json()
@@ -259,9 +259,9 @@ async def test_shares_mismatch_gives_expected_and_given_totals(
 
 
 async def test_a_new_version_becomes_the_active_one_and_the_old_stays_unchanged(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     first = await client.post("/api/v1/templates", json=body(w), headers=bearer(w.admin))
     assert first.status_code == 201, first.text
     v1 = first.json()
@@ -291,7 +291,7 @@ async def test_a_new_version_becomes_the_active_one_and_the_old_stays_unchanged(
     assert old["steps"] == v1["steps"]
 
     entries = (
-        await committed.scalars(
+        await session.scalars(
             select(AuditLog).where(AuditLog.actor_staff_id == w.admin.id, AuditLog.resource == "POST /api/v1/templates")
         )
     ).all()
@@ -303,9 +303,9 @@ async def test_a_new_version_becomes_the_active_one_and_the_old_stays_unchanged(
 
 
 async def test_zero_day_procedure_resolved_at_the_desk(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed, limit_value=0)
+    w = await world(session, limit_value=0)
     payload = body(w)
     payload["steps"] = [step("resolve_at_desk", "counter", 0, "working_days", ["resolve", "return_result", "stop"])]
     created = await client.post("/api/v1/templates", json=payload, headers=bearer(w.admin))
@@ -316,9 +316,9 @@ async def test_zero_day_procedure_resolved_at_the_desk(
 
 
 async def test_an_hour_limit_accepts_day_shares(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed, limit_value=4, limit_unit="working_hours")
+    w = await world(session, limit_value=4, limit_unit="working_hours")
     payload = body(w)
     payload["steps"][1]["share"] = {"value": 0, "unit": "working_days"}
     payload["steps"][2]["share"] = {"value": 0.5, "unit": "working_days"}
@@ -328,9 +328,9 @@ async def test_an_hour_limit_accepts_day_shares(
 
 
 async def test_only_administrators_publish_and_only_staff_read(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     denied = await client.post("/api/v1/templates", json=body(w), headers=bearer(w.clerk))
     assert denied.status_code == 403
     assert denied.json()["code"] == "role_required"
@@ -341,9 +341,9 @@ async def test_only_administrators_publish_and_only_staff_read(
 
 
 async def test_unknown_procedure_version_and_template_are_404(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     payload = body(w) | {"version": 7}
     missing_version = await client.post("/api/v1/templates", json=payload, headers=bearer(w.admin))
     assert (missing_version.status_code, missing_version.json()["code"]) == (404, "procedure_version_not_found")
@@ -357,9 +357,9 @@ async def test_unknown_procedure_version_and_template_are_404(
 
 
 async def test_unknown_fields_and_bad_shares_are_schema_errors(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     payload = body(w)
     payload["steps"][1]["share"]["value"] = -1
     payload["steps"][0]["surprise"] = True
@@ -371,10 +371,11 @@ async def test_unknown_fields_and_bad_shares_are_schema_errors(
     assert ("body", "steps", "0", "surprise") in locs
 
 
+@pytest.mark.committed  # six publications at once, each on a connection of its own
 async def test_concurrent_publications_get_distinct_versions_and_one_active(
-    client: httpx.AsyncClient, committed: AsyncSession, bearer: Bearer
+    client: httpx.AsyncClient, session: AsyncSession, bearer: Bearer
 ) -> None:
-    w = await world(committed)
+    w = await world(session)
     headers = bearer(w.admin)
     responses = await asyncio.gather(
         *(client.post("/api/v1/templates", json=body(w), headers=headers) for _ in range(6))

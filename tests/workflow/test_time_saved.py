@@ -35,6 +35,9 @@ from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery
 from tests.factories import create_agency, create_procedure_version, create_staff, unique
 
+# the bulk loader writes over raw asyncpg connections of its own: the apps must see committed rows
+pytestmark = pytest.mark.committed
+
 Bearer = Callable[..., dict[str, Any]]
 PERIOD = {"from": "2023-01-01", "to": "2023-12-31"}
 START = datetime(2023, 1, 1, tzinfo=VN_TZ)

@@ -71,7 +71,7 @@ async def get_weekly(
 
 
 async def _policy(settings: SettingsDep) -> WarningPolicy:
-    return WarningPolicy(settings.sla_warning_seconds)
+    return WarningPolicy(settings.sla.warning_seconds)
 
 
 Policy = Annotated[WarningPolicy, Depends(_policy)]

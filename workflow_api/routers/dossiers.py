@@ -32,7 +32,7 @@ async def post_transition(
     origin: OriginDep,
 ) -> DossierOut:  # fmt: skip
     """Move the dossier: an action its state and the caller's role allow, or a 409/403 problem."""
-    policy = WarningPolicy(settings.sla_warning_seconds)
+    policy = WarningPolicy(settings.sla.warning_seconds)
     return await dossiers.move_dossier(session, code, body, actor, origin=origin, policy=policy, now=clock.now())
 
 
