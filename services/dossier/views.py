@@ -54,11 +54,12 @@ def applicant_fields(dossier: Dossier) -> dict[str, Any]:
 
 
 async def shipments(session: AsyncSession, dossier: Dossier) -> Sequence[PostalShipment]:
-    """The public post's shipments of the dossier, oldest first."""
+    """The public post's shipments of the dossier, oldest first (booked in one transaction: the dossier's
+    pickup before the result's delivery)."""
     rows = await session.scalars(
         select(PostalShipment)
         .where(PostalShipment.dossier_id == dossier.id)
-        .order_by(PostalShipment.created_at, PostalShipment.id)
+        .order_by(PostalShipment.created_at, PostalShipment.direction, PostalShipment.id)
     )
     return rows.all()
 
