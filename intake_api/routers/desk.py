@@ -3,113 +3,17 @@ sees it (the applicant, the documents received and the procedure's checklist) fo
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Path, Query
 
-from services.calendar.store import calendar_for
-from services.core.audit import audit_entry, record
-from services.core.deps import ClockDep, CounterActor, SessionDep, StaffActor
+from services.core.deps import ClockDep, CounterActor, OriginDep, SessionDep, StaffActor
 from services.core.errors import problem_responses
-from services.domain.vocabulary import AWAITING_RECEIPT, STATUS_CODES, STATUS_LABELS_VI, DossierStatus, RoleCode
-from services.dossier import postal
-from services.dossier.access import dossier_for
-from services.dossier.catalogued import catalogued
-from services.dossier.schemas import DocumentOut
-from services.dossier.views import document_out
-from services.intake.schemas import ShipmentOut
-from services.models import (
-    Document,
-    Dossier,
-    PostalShipment,
-    Procedure,
-    ProcedureDocument,
-    ProcedureVersion,
-    SlaTimer,
-)
+from services.intake import desk
+from services.intake.desk import DeskDossierOut, Waiting, WaitingOut
 
 router = APIRouter(prefix="/api/v1/desk", tags=["desk"])
 Code = Annotated[str, Path(max_length=64)]
-Waiting = Literal["submitted", "awaiting_supplement"]
-
-
-class WaitingItemOut(BaseModel):
-    code: str
-    status: DossierStatus
-    status_label: str
-    channel: int
-    procedure_code: str
-    procedure_name: str
-    applicant_name: str
-    submitted_at: datetime | None
-    return_method: str
-    documents: int = Field(description="files attached so far")
-
-
-class WaitingOut(BaseModel):
-    total: int
-    items: list[WaitingItemOut]
-
-
-class ChecklistItemOut(BaseModel):
-    code: str
-    name: str
-    form: str
-    mandatory: bool
-    received: bool = Field(description="a file with this document code is attached")
-
-
-class RemainingOut(BaseModel):
-    kind: str = Field(description="dossier or step")
-    due_at: datetime
-    paused: bool
-    remaining_seconds: int = Field(description="working time left until the due time; negative when overdue")
-
-
-class DeskApplicantOut(BaseModel):
-    kind: str
-    full_name: str
-    id_number: str
-    phone: str | None
-    email: str | None
-    address: str | None
-
-
-class DeskShipmentOut(ShipmentOut):
-    """A shipment as staff see it: with the operator's booking reply."""
-
-    operator_reference: str | None = Field(description="the operator's own booking reference")
-    fee_vnd: int | None = Field(description="the operator's fee for the shipment")
-    booked_at: datetime | None
-
-
-class DeskDossierOut(BaseModel):
-    code: str
-    status: DossierStatus
-    status_code: int
-    status_label: str
-    channel: int
-    procedure_code: str
-    procedure_name: str
-    agency_code: str
-    submitted_at: datetime | None
-    received_at: datetime | None
-    due_at: datetime | None
-    return_method: str
-    postal_address: str | None
-    supplement_count: int
-    applicant: DeskApplicantOut
-    documents: list[DocumentOut]
-    checklist: list[ChecklistItemOut]
-    remaining: list[RemainingOut] = Field(description="the running clocks (dossier, current step) in working time")
-    shipments: list[DeskShipmentOut] = Field(description="the public post's shipments, oldest first")
-    postal_returned: bool = Field(
-        description="the post brought the result back: it waits at the desk, to hand over or to deliver again"
-    )
 
 
 @router.get("/dossiers", responses=problem_responses(401, 403))
@@ -122,136 +26,12 @@ async def waiting(
 ) -> WaitingOut:
     """Dossiers at the caller's desk not yet received: online or postal submissions to check
     (``submitted``) and those sent back to the citizen for a supplement before acceptance; oldest first."""
-    files = (
-        select(func.count(Document.id)).where(Document.dossier_id == Dossier.id).correlate(Dossier).scalar_subquery()
-    )
-    query = (
-        select(Dossier, Procedure.code, Procedure.name, files)
-        .join(ProcedureVersion, ProcedureVersion.id == Dossier.procedure_version_id)
-        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
-        .where(Dossier.received_at.is_(None))
-        .where(Dossier.status == status if status else Dossier.status.in_(AWAITING_RECEIPT))
-    )
-    if not actor.has_any(RoleCode.ADMIN):
-        query = query.where(Dossier.receiving_agency_id == actor.agency_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = await session.execute(
-        query.order_by(Dossier.submitted_at.asc().nulls_last(), Dossier.code).limit(limit).offset(offset)
-    )
-    return WaitingOut(
-        total=int(total or 0),
-        items=[
-            WaitingItemOut(
-                code=dossier.code,
-                status=dossier.status,
-                status_label=STATUS_LABELS_VI[dossier.status],
-                channel=dossier.channel,
-                procedure_code=code,
-                procedure_name=name,
-                applicant_name=dossier.applicant_name,
-                submitted_at=dossier.submitted_at,
-                return_method=dossier.return_method,
-                documents=int(count or 0),
-            )
-            for dossier, code, name, count in rows.all()
-        ],
-    )
-
-
-async def _remaining(session: AsyncSession, dossier: Dossier, now: datetime) -> list[RemainingOut]:
-    timers = (
-        await session.scalars(
-            select(SlaTimer)
-            .where(SlaTimer.dossier_id == dossier.id, SlaTimer.ended_at.is_(None))
-            .order_by(SlaTimer.step_seq)
-        )
-    ).all()
-    running: list[RemainingOut] = []
-    for timer in timers:
-        calendar = await calendar_for(session, timer.agency_id or dossier.receiving_agency_id)
-        reference = timer.paused_at or now
-        seconds = calendar.working_seconds_between(reference, timer.due_at)
-        running.append(
-            RemainingOut(
-                kind=timer.kind, due_at=timer.due_at, paused=timer.paused_at is not None, remaining_seconds=int(seconds)
-            )
-        )
-    steps = [item for item in running if item.kind == "step"]
-    return [item for item in running if item.kind == "dossier"] + steps[-1:]
-
-
-async def _desk_view(session: AsyncSession, dossier: Dossier, now: datetime) -> DeskDossierOut:
-    found = await catalogued(session, dossier)
-    version, procedure, agency = found.version, found.procedure, found.agency
-    documents = list(
-        (
-            await session.scalars(
-                select(Document).where(Document.dossier_id == dossier.id).order_by(Document.created_at)
-            )
-        ).all()
-    )
-    required = (
-        await session.scalars(
-            select(ProcedureDocument)
-            .where(ProcedureDocument.version_id == version.id)
-            .order_by(ProcedureDocument.position)
-        )
-    ).all()
-    attached = {document.required_code for document in documents if document.required_code}
-    return DeskDossierOut(
-        code=dossier.code,
-        status=dossier.status,
-        status_code=STATUS_CODES[dossier.status],
-        status_label=STATUS_LABELS_VI[dossier.status],
-        channel=dossier.channel,
-        procedure_code=procedure.code,
-        procedure_name=procedure.name,
-        agency_code=agency.code,
-        submitted_at=dossier.submitted_at,
-        received_at=dossier.received_at,
-        due_at=dossier.appointment_at or dossier.due_at,
-        return_method=dossier.return_method,
-        postal_address=dossier.postal_address,
-        supplement_count=dossier.supplement_count,
-        applicant=DeskApplicantOut(
-            kind=dossier.applicant_kind,
-            full_name=dossier.applicant_name,
-            id_number=dossier.applicant_id_number,
-            phone=dossier.applicant_phone,
-            email=dossier.applicant_email,
-            address=dossier.applicant_address,
-        ),
-        documents=[document_out(row) for row in documents],
-        checklist=[
-            ChecklistItemOut(
-                code=item.code, name=item.name, form=item.form, mandatory=item.mandatory, received=item.code in attached
-            )
-            for item in required
-        ],
-        remaining=await _remaining(session, dossier, now),
-        shipments=[
-            DeskShipmentOut.model_validate(row, from_attributes=True)
-            for row in await session.scalars(
-                select(PostalShipment)
-                .where(PostalShipment.dossier_id == dossier.id)
-                .order_by(PostalShipment.created_at, PostalShipment.id)
-            )
-        ],
-        postal_returned=await postal.returned_shipment(session, dossier) is not None,
-    )
+    return await desk.waiting(session, actor, status=status, limit=limit, offset=offset)
 
 
 @router.get("/dossiers/{code}", responses=problem_responses(401, 403, 404))
 async def desk_dossier(
-    code: Code, session: SessionDep, actor: StaffActor, request: Request, clock: ClockDep
+    code: Code, session: SessionDep, actor: StaffActor, origin: OriginDep, clock: ClockDep
 ) -> DeskDossierOut:
     """One dossier for staff who may see it: the applicant (audited read), the files and the checklist."""
-    dossier = await dossier_for(session, code, actor)
-    record(
-        session,
-        audit_entry(
-            service="intake", action="read", resource=f"GET /api/v1/desk/dossiers/{code}", request=request,
-            actor=actor, dossier_id=dossier.id,
-        ),
-    )  # fmt: skip
-    return await _desk_view(session, dossier, clock.now())
+    return await desk.desk_dossier(session, code, actor, origin=origin, now=clock.now())

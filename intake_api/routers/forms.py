@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
-from sqlalchemy import select
 
-from services.core.audit import audit_entry, record, record_printed
-from services.core.deps import ActingActor, ClockDep, ManagerActor, SessionDep, SettingsDep, StaffActor
-from services.core.errors import NotFound, Unprocessable, problem_responses
+from services.core.deps import ActingActor, ClockDep, ManagerActor, OriginDep, SessionDep, SettingsDep, StaffActor
+from services.core.errors import problem_responses
 from services.core.offload import OffloadDep
 from services.core.validation import IsoDate
-from services.domain.vocabulary import RoleCode
-from services.dossier.access import dossier_for
-from services.dossier.secrets import secret_matches
 from services.intake import printing
+from services.intake.printing import IntakeForm
 from services.intake.schemas import ReceiptIn
-from services.models import Agency
 
 router = APIRouter(prefix="/api/v1", tags=["forms"])
 # the record book lists every applicant of the desk: for its heads and leaders, not every officer
@@ -44,7 +39,7 @@ async def receipt(
     settings: SettingsDep,
     clock: ClockDep,
     actor: ActingActor,
-    request: Request,
+    origin: OriginDep,
     offload: OffloadDep,
 ) -> Response:
     """Mẫu 01: the receipt and appointment slip, with the QR code and the citizen's secret (sent back by the desk).
@@ -52,23 +47,18 @@ async def receipt(
     An online dossier's applicant got the secret when submitting: its slip may be printed without it
     (the desk never sees the secret) and then says so instead of printing it.
     """
-    dossier = await dossier_for(session, code, actor)
-    if body.secret is None and dossier.channel != 2:
-        raise Unprocessable(
-            "The slip of a dossier received at the counter or by post carries its secret.",
-            code="secret_required",
-            field="secret",
-        )
-    if body.secret is not None and not secret_matches(settings, dossier, body.secret):
-        raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
-    record_printed(session, request, actor, dossier.id, "01")
-    # the QR code leads to the configured public address, never to the Host this request named
-    return _pdf(
-        await printing.receipt_pdf(
-            session, dossier, offload=offload, secret=body.secret, tracking_base=settings.urls.public, now=clock.now()
-        ),
-        f"{code}-01.pdf",
+    pdf = await printing.receipt_for_staff(
+        session, settings, code, actor, secret=body.secret, origin=origin, offload=offload, now=clock.now()
     )
+    return _pdf(pdf, f"{code}-01.pdf")
+
+
+async def _dossier_form(
+    session: SessionDep, code: str, actor: StaffActor, origin: OriginDep, offload: OffloadDep, clock: ClockDep,
+    form: IntakeForm,
+) -> Response:  # fmt: skip
+    pdf = await printing.print_form(session, code, actor, form=form, origin=origin, offload=offload, now=clock.now())
+    return _pdf(pdf, f"{code}-{form}.pdf")
 
 
 @router.get(
@@ -77,12 +67,10 @@ async def receipt(
     responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def supplement(
-    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, request: Request, offload: OffloadDep
+    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, origin: OriginDep, offload: OffloadDep
 ) -> Response:
     """Mẫu 02: the request to supplement or complete the dossier (audited)."""
-    dossier = await dossier_for(session, code, actor)
-    record_printed(session, request, actor, dossier.id, "02")
-    return _pdf(await printing.supplement_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-02.pdf")
+    return await _dossier_form(session, code, actor, origin, offload, clock, "02")
 
 
 @router.get(
@@ -91,12 +79,10 @@ async def supplement(
     responses={**PDF, **problem_responses(401, 403, 404, 409, 503)},
 )
 async def refusal(
-    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, request: Request, offload: OffloadDep
+    code: Code, session: SessionDep, clock: ClockDep, actor: StaffActor, origin: OriginDep, offload: OffloadDep
 ) -> Response:
     """Mẫu 03: the refusal with its reasons (audited)."""
-    dossier = await dossier_for(session, code, actor)
-    record_printed(session, request, actor, dossier.id, "03")
-    return _pdf(await printing.refusal_pdf(session, dossier, offload=offload, now=clock.now()), f"{code}-03.pdf")
+    return await _dossier_form(session, code, actor, origin, offload, clock, "03")
 
 
 @router.get(
@@ -106,7 +92,7 @@ async def record_book(
     session: SessionDep,
     clock: ClockDep,
     actor: ManagerActor,
-    request: Request,
+    origin: OriginDep,
     offload: OffloadDep,
     from_: Annotated[IsoDate, Query(alias="from")],
     to: IsoDate,
@@ -114,22 +100,7 @@ async def record_book(
 ) -> Response:
     """Mẫu 07: the record book of the caller's desk (an administrator may name another) for a period;
     for the desk's heads and leaders (audited)."""
-    if to < from_ or (to - from_).days > 366:
-        raise Unprocessable("The period runs from 'from' to 'to', at most a year.", code="invalid_period")
-    query = (
-        select(Agency).where(Agency.code == agency)
-        if agency and actor.has_any(RoleCode.ADMIN)
-        else select(Agency).where(Agency.id == actor.agency_id)
+    pdf = await printing.record_book_for_staff(
+        session, actor, agency=agency, start=from_, end=to, origin=origin, offload=offload, now=clock.now()
     )
-    desk = await session.scalar(query)
-    if desk is None:
-        raise NotFound("No such agency.", code="agency_not_found")
-    pdf = await printing.record_book_pdf(session, desk, offload=offload, start=from_, end=to, now=clock.now())
-    record(
-        session,
-        audit_entry(
-            service="intake", action="export", resource=f"GET {request.url.path}", request=request, actor=actor,
-            detail={"form": "07", "agency_code": desk.code, "from": from_.isoformat(), "to": to.isoformat()},
-        ),
-    )  # fmt: skip
     return _pdf(pdf, f"so-theo-doi-{from_:%Y%m%d}-{to:%Y%m%d}.pdf")

@@ -11,7 +11,7 @@ from services.core.deps import ClockDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.domain.vocabulary import PAYMENT_ROLES
 from services.dossier import payments
-from services.dossier.access import dossier_to_act_on
+from services.intake import checkout
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
 PaymentStaff = Annotated[Actor, Depends(require_roles(*PAYMENT_ROLES))]
@@ -30,6 +30,4 @@ async def request_payment(
     actor: PaymentStaff,
 ) -> payments.PaymentOut:
     """Ask the applicant to pay (default: the procedure's known fees); the dossier waits and its clock pauses."""
-    dossier = await dossier_to_act_on(session, code, actor, "request_payment")
-    payment = await payments.request_payment(session, dossier, actor=actor, now=clock.now(), data=body, source="intake")
-    return payments.payment_out(dossier, payment)
+    return await checkout.ask(session, code, actor, body, now=clock.now())

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Path, Query, status
 
-from services.core.audit import audit_entry, record
-from services.core.auth import Actor
-from services.core.deps import AdminActor, ClockDep, SessionDep
+from services.core.deps import AdminActor, ClockDep, OriginDep, SessionDep
 from services.core.errors import problem_responses
 from services.intake.catalogue import catalogue_facets, get_procedure, local_today, public_agencies, search_procedures
 from services.intake.catalogue_admin import create_procedure, publish_version
@@ -28,20 +25,6 @@ catalogue_router = APIRouter(prefix="/api/v1/catalogue", tags=["procedures"])
 Code = Annotated[str, Path(min_length=1, max_length=64, description="national procedure code (mã TTHC)")]
 
 
-def _audit(session: AsyncSession, request: Request, actor: Actor, detail: ProcedureDetail) -> None:
-    record(
-        session,
-        audit_entry(
-            service=request.app.state.service_name,
-            action="update",
-            resource=f"{request.method} {request.url.path}",
-            request=request,
-            actor=actor,
-            detail={"procedure_code": detail.code, "version": detail.version, "valid_from": str(detail.valid_from)},
-        ),
-    )
-
-
 @router.get("", responses=problem_responses(422))
 async def list_procedures(
     session: SessionDep, clock: ClockDep, query: Annotated[CatalogueQuery, Query()]
@@ -58,21 +41,17 @@ async def read_procedure(code: Code, session: SessionDep, clock: ClockDep) -> Pr
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
-async def create(body: ProcedureCreate, session: SessionDep, actor: AdminActor, request: Request) -> ProcedureDetail:
+async def create(body: ProcedureCreate, session: SessionDep, actor: AdminActor, origin: OriginDep) -> ProcedureDetail:
     """Create a procedure with its first published version (administrators)."""
-    detail = await create_procedure(session, body)
-    _audit(session, request, actor, detail)
-    return detail
+    return await create_procedure(session, body, actor=actor, origin=origin)
 
 
 @router.post("/{code}/versions", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422))
 async def publish(
-    code: Code, body: VersionIn, session: SessionDep, actor: AdminActor, request: Request
+    code: Code, body: VersionIn, session: SessionDep, actor: AdminActor, origin: OriginDep
 ) -> ProcedureDetail:
     """Publish a new version of a procedure; the previous one stays unchanged but ends where it starts."""
-    detail = await publish_version(session, code, body)
-    _audit(session, request, actor, detail)
-    return detail
+    return await publish_version(session, code, body, actor=actor, origin=origin)
 
 
 @catalogue_router.get("/facets")

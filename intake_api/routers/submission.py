@@ -1,11 +1,11 @@
-"""Parsing a submission: JSON, or multipart with a ``data`` JSON part and document files."""
+"""Parsing a submission: JSON, or multipart with a ``data`` JSON part and document files (the parsed
+form, ``Parsed``, is what the services take: services.dossier.filing)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -13,23 +13,11 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from services.core.errors import Unprocessable
-from services.intake.files import MAX_FILE_BYTES, MAX_FILES
+from services.dossier.documents import Upload
+from services.dossier.files import MAX_FILE_BYTES, MAX_FILES
+from services.dossier.filing import Parsed
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Upload:
-    field: str
-    filename: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[Model]):
-    data: Model
-    uploads: list[Upload]
-    fingerprint_source: dict[str, Any]
 
 
 def _validate(model: type[Model], raw: Any, prefix: str) -> Model:

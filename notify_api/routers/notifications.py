@@ -5,11 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
-from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ActorDep, SessionDep, require_roles
+from services.core.deps import ActorDep, OriginDep, SessionDep, require_roles
 from services.core.errors import problem_responses
 from services.domain.vocabulary import RESEND_ROLES
 from services.notification import service
@@ -53,18 +52,8 @@ async def mark_read(notification_id: uuid.UUID, session: SessionDep, actor: Acto
 
 
 @router.post("/{notification_id}/resend", responses=problem_responses(401, 403, 404, 409))
-async def resend(notification_id: uuid.UUID, request: Request, session: SessionDep, actor: Resender) -> NotificationOut:
+async def resend(
+    notification_id: uuid.UUID, origin: OriginDep, session: SessionDep, actor: Resender
+) -> NotificationOut:
     """Queue a failed notification again (administrator or counter officer); the sender retries it from scratch."""
-    result, dossier_id = await service.resend(session, actor, notification_id)
-    record(
-        session,
-        audit_entry(
-            service="notify",
-            action="notification_resend",
-            resource=f"notification:{notification_id}",
-            request=request,
-            actor=actor,
-            dossier_id=dossier_id,
-        ),
-    )
-    return result
+    return await service.resend(session, actor, notification_id, origin=origin)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from services.core.audit import audit_entry, record
-from services.core.deps import ActorDep, AdminActor, SessionDep
+from services.core.deps import ActorDep, AdminActor, OriginDep, SessionDep
 from services.core.errors import problem_responses
 from services.notification import templates
 from services.notification.schemas import ChannelName, Locale, PreviewIn, PreviewOut, TemplateIn, TemplateOut
@@ -25,29 +24,16 @@ async def list_templates(
     all_versions: bool = False,
 ) -> list[TemplateOut]:
     """The templates in use (the newest version of each event, channel and locale), or every version."""
-    rows = await templates.list_templates(
+    return await templates.list_templates(
         session, event_type=event_type, channel=channel, locale=locale, all_versions=all_versions
     )
-    return [TemplateOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @router.post("", status_code=201, responses=problem_responses(401, 403))
-async def create_template(data: TemplateIn, request: Request, session: SessionDep, actor: AdminActor) -> TemplateOut:
+async def create_template(data: TemplateIn, origin: OriginDep, session: SessionDep, actor: AdminActor) -> TemplateOut:
     """Publish a new template version (administrators, audited); refused if it cannot render or an SMS needs over
     2 parts."""
-    row = await templates.create_version(session, data)
-    record(
-        session,
-        audit_entry(
-            service="notify",
-            action="notification_template_publish",
-            resource=f"notification_template:{row.id}",
-            request=request,
-            actor=actor,
-            detail={"event_type": row.event_type, "channel": row.channel, "locale": row.locale, "version": row.version},
-        ),
-    )
-    return TemplateOut.model_validate(row, from_attributes=True)
+    return await templates.publish(session, data, actor=actor, origin=origin)
 
 
 @router.post("/preview", responses=problem_responses(401, 403))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,18 +26,43 @@ def _client(request: Request | None) -> tuple[str | None, str | None]:
     return host, (request.headers.get("user-agent") or "")[:300] or None
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a request came from, as an audit line and an idempotency scope need it.
+
+    The router takes it from the request (``Origin.of``) so that a service writes its own audit line
+    without being handed the HTTP request."""
+
+    service: str  # the service answering: intake, workflow or notify
+    route: str  # "POST /api/v1/dossiers": the method and the path as called
+    client_ip: str | None
+    user_agent: str | None
+
+    @classmethod
+    def of(cls, request: Request) -> Origin:
+        ip, user_agent = _client(request)
+        return cls(
+            service=request.app.state.service_name,
+            route=f"{request.method} {request.url.path}",
+            client_ip=ip,
+            user_agent=user_agent,
+        )
+
+
 def audit_entry(
     *,
     service: str,
     action: str,
     resource: str,
     request: Request | None = None,
+    origin: Origin | None = None,
     actor: Actor | None = None,
     username: str | None = None,
     dossier_id: uuid.UUID | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditLog:
-    ip, user_agent = _client(request)
+    """One audit line; the client is read from ``origin`` when given, else from ``request``."""
+    ip, user_agent = (origin.client_ip, origin.user_agent) if origin is not None else _client(request)
     return AuditLog(
         service=service,
         action=action,
@@ -57,11 +83,11 @@ def record(session: AsyncSession, entry: AuditLog) -> None:
     session.add(entry)
 
 
-def record_printed(session: AsyncSession, request: Request, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
+def record_printed(session: AsyncSession, origin: Origin, actor: Actor, dossier_id: uuid.UUID, form: str) -> None:
     """A printed form holds the applicant's personal data: the print is a read of the dossier."""
     entry = audit_entry(
-        service=request.app.state.service_name, action="read", resource=f"{request.method} {request.url.path}",
-        request=request, actor=actor, dossier_id=dossier_id, detail={"form": form},
+        service=origin.service, action="read", resource=origin.route, origin=origin, actor=actor,
+        dossier_id=dossier_id, detail={"form": form},
     )  # fmt: skip
     record(session, entry)
 

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.core.audit import audit_entry, record_now
+from services.core.audit import Origin, audit_entry, record_now
 from services.core.auth import Actor, decode_token
 from services.core.clock import Clock
 from services.core.config import Settings
@@ -175,3 +175,11 @@ CounterActor = Annotated[Actor, Depends(require_roles(*COUNTER_ROLES))]
 ManagerActor = Annotated[Actor, Depends(require_roles(*MANAGER_ROLES))]
 # the readers of the indicators and the overdue list
 StatsActor = Annotated[Actor, Depends(require_roles(*STATS_ROLES))]
+
+
+async def _origin(request: Request) -> Origin:
+    return Origin.of(request)
+
+
+# where the request came from, for the audit lines and idempotency scopes services write themselves
+OriginDep = Annotated[Origin, Depends(_origin)]

@@ -29,7 +29,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,6 +143,43 @@ async def remember(
     stored.response_status = status
     stored.response_body = kept
     await session.flush()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an idempotent creation answers: the body and status, and whether it is a replay."""
+
+    status: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+async def once(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    route: str,
+    key: str | None,
+    staff_id: object | None,
+    client_address: str | None,
+    payload: Any,
+    now: datetime,
+    work: Callable[[], Awaitable[dict[str, Any]]],
+    status: int = 201,
+    sealed: Sequence[str] = (),
+) -> Answer:
+    """Run ``work`` (which returns the JSON body) once per ``key`` in the caller's scope: the first request
+    claims the key and stores the body, ``sealed`` fields encrypted; a repeat with the same ``payload`` gets
+    the stored answer back. Without a key, ``work`` simply runs."""
+    if key is None:
+        return Answer(status, await work())
+    scope = scope_for(settings, route, staff_id=staff_id, client_address=client_address)
+    replay = await claim(session, settings, scope=scope, key=key, request_hash=fingerprint(payload), now=now)
+    if replay is not None:
+        return Answer(replay.status, replay.body, replayed=True)
+    body = await work()
+    await remember(session, settings, scope=scope, key=key, status=status, body=body, sealed=sealed)
+    return Answer(status, body)
 
 
 _PURGE = text(

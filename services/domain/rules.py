@@ -13,7 +13,7 @@ The rules take the columns as arguments rather than naming the tables, so this p
 shown to people are deliberately other questions: an officer's task list marks a task whose running
 *step* or dossier is past its due time (``task_past_due``, with ``step_due_soon``, also Python and SQL
 from one source), and the citizen's tracking page says whether the *appointment* they hold (moved once
-by an apology) has passed while the clock runs (``intake_api/routers/tracking.py``, Python only).
+by an apology) has passed while the clock runs (``appointment_passed``, read by ``services/intake/tracking.py``).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from sqlalchemy import Boolean, DateTime, String, and_, case, func, literal_colu
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql.elements import ColumnElement
 
-from services.domain.vocabulary import OPEN, PAUSED, in_order
+from services.domain.vocabulary import NOT_CLOSED, OPEN, PAUSED, in_order
 
 
 class _Ops(Protocol):
@@ -198,4 +198,34 @@ def step_due_soon(*, due_soon_at: datetime | None, due_at: datetime | None, now:
 def step_due_soon_clause(*, due_soon_at: Any, due_at: Any, now: Any) -> ColumnElement[bool]:
     """``step_due_soon`` as SQL over the running step timer's columns."""
     clause: ColumnElement[bool] = _step_due_soon(_SQL, due_soon_at, due_at, now)
+    return clause
+
+
+# --- the citizen's appointment: passed ---------------------------------------------------------------
+
+
+def _appointment_passed(ops: _Ops, status: Any, appointment_at: Any, due_at: Any, paused_since: Any, now: Any) -> Any:
+    # the appointment held (an apology's new one, else the legal due time) is behind us, the dossier is not
+    # closed and its clock runs: a paused dossier waits for the citizen, so its appointment is not "passed"
+    return ops.all(
+        ops.member(status, in_order(NOT_CLOSED)),
+        ops.is_null(paused_since),
+        ops.coalesce(ops.less(ops.coalesce(appointment_at, due_at), now), False),
+    )
+
+
+def appointment_passed(
+    *, status: str, appointment_at: datetime | None, due_at: datetime | None, paused_since: datetime | None,
+    now: datetime,
+) -> bool:  # fmt: skip
+    """The tracking page's flag: the appointment the citizen holds has passed while the dossier is not
+    closed and its clock runs (not the legal "overdue": no rule lateness, the apology's date counts)."""
+    return _appointment_passed(_PY, status, appointment_at, due_at, paused_since, now) is True
+
+
+def appointment_passed_clause(
+    *, status: Any, appointment_at: Any, due_at: Any, paused_since: Any, now: Any
+) -> ColumnElement[bool]:
+    """``appointment_passed`` as SQL over a dossier's columns and its dossier timer's ``paused_at``."""
+    clause: ColumnElement[bool] = _appointment_passed(_SQL, status, appointment_at, due_at, paused_since, now)
     return clause

@@ -10,5 +10,7 @@ features share lives here, so they never import each other:
 - ``record``: the hand-over line and ``announce``, whose ``source`` is the calling service's;
 - ``notes``, ``catalogued``, ``secrets``, ``postal``: note codes, what the catalogue says of a
   dossier, the citizen's secret, a result the post brought back;
-- ``schemas``, ``views``: the dossier as filed and as answered; ``forms``, ``printing``: the PDFs.
+- ``schemas``, ``views``: the dossier as filed and as answered; ``forms``, ``printing``: the PDFs, and a
+  dossier's form printed for staff (access rule, audited);
+- ``files``, ``documents``: uploaded files stored on disk and recorded as the dossier's documents.
 """

@@ -2,30 +2,40 @@
 dossier gets its code, its secret and the version in force, and its first hand-over line and event.
 
 Intake's routes and workflow's "4 tại chỗ" (``services.workflow.on_the_spot``) both file through
-``create``; the receipt itself is ``services.dossier.lifecycle.receive``.
+``create``; the receipt itself is ``services.dossier.lifecycle.receive``. Both take the request's body as
+``Parsed`` (the data, the files, the idempotency fingerprint), answer idempotently with the secret sealed
+(``SEALED``) and audit a filing by staff (``record_filing``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, Generic, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
+from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Forbidden, Unprocessable
 from services.domain.vocabulary import RoleCode
 from services.dossier.catalogued import current_version, information_only_ids, receiving_agency
+from services.dossier.documents import Upload
 from services.dossier.notes import fixed
 from services.dossier.record import Source, announce, handover
 from services.dossier.schemas import SubmissionIn
 from services.dossier.secrets import new_secret, secret_hash
 from services.models import Agency, Dossier, DossierSequence, Procedure
 from services.models.dossier import dossier_code
+from services.sla.clocks import WarningPolicy
+
+Model = TypeVar("Model", bound=BaseModel, covariant=True)  # a counter submission is a submission
+SEALED = ("secret",)  # the tracking secret is never stored in clear with an idempotent answer
 
 
 async def next_code(session: AsyncSession, agency: Agency, day: date) -> str:
@@ -108,3 +118,26 @@ async def create(
     )
     await announce(session, dossier, "dossier.submitted", source=source)
     return Created(dossier=dossier, procedure=procedure, agency=agency, secret=secret)
+
+
+@dataclass(frozen=True)
+class Parsed(Generic[Model]):
+    """A request's body as parsed by the API: the validated data, the files, and what its idempotency
+    fingerprint is taken of (the data as JSON and each file's field, name and SHA-256)."""
+
+    data: Model
+    uploads: list[Upload]
+    fingerprint_source: dict[str, Any]
+
+
+def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier: Dossier) -> None:
+    """Staff filed a dossier for the citizen: an audited change (they typed the applicant's personal data)."""
+    entry = audit_entry(
+        service="intake", action="create", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id
+    )
+    record(session, entry)
+
+
+def policy(settings: Settings) -> WarningPolicy:
+    """The clocks' warning window, from the settings."""
+    return WarningPolicy(settings.sla.warning_seconds)

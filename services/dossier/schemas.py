@@ -82,6 +82,16 @@ class CounterSubmissionIn(SubmissionIn):
     documents_received: list[CounterDocumentIn] = Field(default_factory=list, max_length=50)
 
 
+# the applicant as staff see them (workflow's dossier view; intake's desk view names it DeskApplicantOut)
+class ApplicantOut(BaseModel):
+    kind: str
+    full_name: str
+    id_number: str
+    phone: str | None
+    email: str | None
+    address: str | None
+
+
 class DocumentOut(BaseModel):
     id: str
     kind: str

@@ -3,10 +3,17 @@
 (``services.workflow.on_the_spot.OnTheSpotOut``).
 
 The appointment shown is the one the citizen holds: ``appointment_at`` once an apology moved it,
-the legal due time otherwise.
+the legal due time otherwise (``appointment``). Every answer that shows the state — this one, the desk's
+view and waiting list, the tracking pages — shows it the same way (``status_fields``: the state, its
+national code and its Vietnamese label). The documents and the post's shipments are read here once,
+oldest first, for every view that lists them.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +21,47 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
 from services.dossier.catalogued import catalogued
 from services.dossier.schemas import DocumentOut, DossierOut
-from services.models import Document, Dossier
+from services.models import Document, Dossier, PostalShipment
+
+
+def appointment(dossier: Dossier) -> datetime | None:
+    """The due time the citizen holds: the apology's new appointment (Mẫu 04) when one was issued, else the
+    legal due time."""
+    return dossier.appointment_at or dossier.due_at
+
+
+def status_fields(dossier: Dossier) -> dict[str, Any]:
+    """The code and the state as every answer shows them: the value, the national code (DVCQG) and the
+    Vietnamese label."""
+    return {
+        "code": dossier.code,
+        "status": dossier.status,
+        "status_code": STATUS_CODES[dossier.status],
+        "status_label": STATUS_LABELS_VI[dossier.status],
+    }
+
+
+def applicant_fields(dossier: Dossier) -> dict[str, Any]:
+    """The applicant as staff see them (personal data: only in the staff's views, whose reads are audited)."""
+    return {
+        "kind": dossier.applicant_kind,
+        "full_name": dossier.applicant_name,
+        "id_number": dossier.applicant_id_number,
+        "phone": dossier.applicant_phone,
+        "email": dossier.applicant_email,
+        "address": dossier.applicant_address,
+    }
+
+
+async def shipments(session: AsyncSession, dossier: Dossier) -> Sequence[PostalShipment]:
+    """The public post's shipments of the dossier, oldest first (booked in one transaction: the dossier's
+    pickup before the result's delivery)."""
+    rows = await session.scalars(
+        select(PostalShipment)
+        .where(PostalShipment.dossier_id == dossier.id)
+        .order_by(PostalShipment.created_at, PostalShipment.direction, PostalShipment.id)
+    )
+    return rows.all()
 
 
 async def documents(session: AsyncSession, dossier: Dossier) -> list[Document]:
@@ -45,16 +92,13 @@ async def dossier_out(session: AsyncSession, dossier: Dossier, *, secret: str | 
     found = await catalogued(session, dossier)
     return DossierOut.model_validate(
         {
-            "code": dossier.code,
-            "status": dossier.status,
-            "status_code": STATUS_CODES[dossier.status],
-            "status_label": STATUS_LABELS_VI[dossier.status],
+            **status_fields(dossier),
             "channel": dossier.channel,
             "procedure_code": found.procedure.code,
             "agency_code": found.agency.code,
             "submitted_at": dossier.submitted_at,
             "received_at": dossier.received_at,
-            "due_at": dossier.appointment_at or dossier.due_at,
+            "due_at": appointment(dossier),
             "return_method": dossier.return_method,
             "documents": [document_out(row) for row in await documents(session, dossier)],
             "secret": secret,

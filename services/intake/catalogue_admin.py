@@ -15,6 +15,8 @@ transaction, the same row lock on the procedure) and copies the rows (code, name
 not ``name_en`` today) — no workflow rule is applied, so nothing of workflow's code is needed, and intake and
 workflow never import each other. The workflow
 administration (``services.workflow.templates``) owns every template that is *written* as a new design.
+
+Both changes are audited (who, the procedure, the version and when it starts), in the same transaction.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.text import procedure_search_text
 from services.intake.catalogue import active_template, procedure_by_code, procedure_detail
@@ -95,8 +99,19 @@ def _new_version(
     )
 
 
-async def create_procedure(session: AsyncSession, body: ProcedureCreate) -> ProcedureDetail:
-    """Create a procedure with its first (published) version; flushes, never commits."""
+def _audited(session: AsyncSession, origin: Origin, actor: Actor, detail: ProcedureDetail) -> ProcedureDetail:
+    entry = audit_entry(
+        service=origin.service, action="update", resource=origin.route, origin=origin, actor=actor,
+        detail={"procedure_code": detail.code, "version": detail.version, "valid_from": str(detail.valid_from)},
+    )  # fmt: skip
+    record(session, entry)
+    return detail
+
+
+async def create_procedure(
+    session: AsyncSession, body: ProcedureCreate, *, actor: Actor, origin: Origin
+) -> ProcedureDetail:
+    """Create a procedure with its first (published) version, audited; flushes, never commits."""
     if await session.scalar(select(Procedure.id).where(Procedure.code == body.code)) is not None:
         raise Conflict(
             f"Procedure {body.code!r} already exists; publish a new version instead.", code="procedure_exists"
@@ -120,11 +135,13 @@ async def create_procedure(session: AsyncSession, body: ProcedureCreate) -> Proc
     version = _new_version(procedure.id, 1, body.version, agency_ids)
     session.add(version)
     await session.flush()
-    return await procedure_detail(session, version.id)
+    return _audited(session, origin, actor, await procedure_detail(session, version.id))
 
 
-async def publish_version(session: AsyncSession, code: str, body: VersionIn) -> ProcedureDetail:
-    """Publish version N+1 of ``code``; the previous version ends where it starts. Flushes, never commits.
+async def publish_version(
+    session: AsyncSession, code: str, body: VersionIn, *, actor: Actor, origin: Origin
+) -> ProcedureDetail:
+    """Publish version N+1 of ``code``, audited; the previous version ends where it starts. Flushes, never commits.
 
     The previous version's rules are left as they are (dossiers received under it stay bound to
     them); only its ``valid_to`` is set. The active workflow template is copied to the new version.
@@ -153,7 +170,7 @@ async def publish_version(session: AsyncSession, code: str, body: VersionIn) -> 
         if template is not None:
             session.add(_copy_template(template, version.id))
     await session.flush()
-    return await procedure_detail(session, version.id)
+    return _audited(session, origin, actor, await procedure_detail(session, version.id))
 
 
 def _copy_template(template: WorkflowTemplate, version_id: uuid.UUID) -> WorkflowTemplate:

@@ -119,3 +119,30 @@ async def citizen_dossier(
     if dossier is None:  # deleted in between: as if it never matched
         raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
     return dossier
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """A public caller who may prove they hold a dossier: what ``citizen_dossier`` needs besides the code
+    and the secret, gathered once per request (``intake_api.deps.CitizenDep``) instead of at every call."""
+
+    session: AsyncSession
+    counters: async_sessionmaker[AsyncSession]
+    settings: Settings
+    client_ip: str | None
+    now: datetime
+
+    async def dossier(self, code: str, secret: str | None, *, lock: bool = False) -> Dossier:
+        """``citizen_dossier`` for this caller; ``lock`` for a change (the row is locked until commit)."""
+        return await citizen_dossier(
+            self.session, self.counters, self.settings, code=code, secret=secret, client_ip=self.client_ip,
+            now=self.now, lock=lock,
+        )  # fmt: skip
+
+    async def proven_by_phone(self, code: str, phone: str) -> Dossier:
+        """The dossier for the holder of its applicant's phone number (the brief view only)."""
+        dossier_id = await prove(
+            self.counters, self.settings, code=code, proof=Proof(phone=phone), client_ip=self.client_ip,
+            now=self.now,
+        )  # fmt: skip
+        return await self.session.get_one(Dossier, dossier_id)

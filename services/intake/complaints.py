@@ -1,4 +1,8 @@
-"""Complaints and suggestions (phản ánh, kiến nghị — hòm phiếu góp ý) sent by citizens."""
+"""Complaints and suggestions (phản ánh, kiến nghị — hòm phiếu góp ý) sent by citizens, answered by staff.
+
+The public sees a complaint's state by its code, and its answer once published; the staff of the agency
+it is about (every agency for an administrator) list them with the contacts — an audited read — and
+answer or refuse them."""
 
 from __future__ import annotations
 
@@ -13,8 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import calendar_for
 from services.calendar.working import WORKING_DAY
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound
 from services.core.validation import StrictModel, normalise_vn_phone
+from services.domain.vocabulary import RoleCode
 from services.models import Agency, Complaint, Dossier
 from services.outbox import emit
 
@@ -53,7 +60,7 @@ def _new_code(now: datetime) -> str:
     return f"PAKN-{now:%y%m%d}-" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
 
 
-async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: datetime | None = None) -> Complaint:
+async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: datetime | None = None) -> ComplaintOut:
     """Store the complaint and tell notify_api, in one transaction.
 
     A dossier code that matches no dossier is kept in the content, unlinked: the answer is the same
@@ -101,7 +108,27 @@ async def submit_complaint(session: AsyncSession, data: ComplaintIn, *, now: dat
             "subject": complaint.subject,
         },
     )
-    return complaint
+    return ComplaintOut(
+        code=complaint.code, kind=complaint.kind, status=complaint.status, received_at=complaint.received_at
+    )
+
+
+async def public_view(session: AsyncSession, code: str) -> ComplaintPublicOut:
+    """A complaint's state by its code; the answer only once it is published (no personal data)."""
+    complaint = await session.scalar(select(Complaint).where(Complaint.code == code))
+    if complaint is None:
+        raise NotFound("No complaint with that code.", code="complaint_not_found")
+    published = complaint.status == "published"
+    return ComplaintPublicOut(
+        code=complaint.code,
+        kind=complaint.kind,
+        status=complaint.status,
+        subject=complaint.subject,
+        received_at=complaint.received_at,
+        answer_due_at=complaint.answer_due_at,
+        answer=complaint.answer if published else None,
+        answered_at=complaint.answered_at if published else None,
+    )
 
 
 # --- staff side: deadlines and answers (DESIGN "Indicators": refuse within 2 working days,
@@ -184,14 +211,33 @@ async def staff_view(session: AsyncSession, complaint: Complaint, now: datetime)
     )
 
 
-async def agency_complaint(session: AsyncSession, code: str, agency_id: uuid.UUID | None, *, admin: bool) -> Complaint:
+async def agency_complaint(session: AsyncSession, code: str, actor: Actor) -> Complaint:
+    """The complaint, locked, if it is about the caller's agency (any agency for an administrator)."""
     query = select(Complaint).where(Complaint.code == code)
-    if not admin:
-        query = query.where(Complaint.agency_id == agency_id)
+    if not actor.has_any(RoleCode.ADMIN):
+        query = query.where(Complaint.agency_id == actor.agency_id)
     complaint = await session.scalar(query.with_for_update())
     if complaint is None:
         raise NotFound("No complaint with that code for your agency.", code="complaint_not_found")
     return complaint
+
+
+async def agency_complaints(
+    session: AsyncSession, actor: Actor, *, state: str | None, limit: int, origin: Origin, now: datetime
+) -> list[ComplaintStaffOut]:
+    """The agency's complaints, oldest deadline first, with their contacts: an audited read."""
+    query = select(Complaint).order_by(Complaint.answer_due_at, Complaint.received_at).limit(limit)
+    if not actor.has_any(RoleCode.ADMIN):
+        query = query.where(Complaint.agency_id == actor.agency_id)
+    if state is not None:
+        query = query.where(Complaint.status == state)
+    rows = (await session.scalars(query)).all()
+    entry = audit_entry(
+        service="intake", action="read", resource=origin.route, origin=origin, actor=actor,
+        detail={"count": len(rows)},
+    )  # fmt: skip
+    record(session, entry)
+    return [await staff_view(session, row, now) for row in rows]
 
 
 async def _close(
@@ -226,30 +272,34 @@ async def _close(
 
 
 async def answer_complaint(
-    session: AsyncSession, complaint: Complaint, data: AnswerIn, *, staff_id: uuid.UUID | None, now: datetime
-) -> None:
+    session: AsyncSession, code: str, data: AnswerIn, *, actor: Actor, now: datetime
+) -> ComplaintStaffOut:
     """Answer (and publish, unless told not to)."""
+    complaint = await agency_complaint(session, code, actor)
     await _close(
         session,
         complaint,
         status="published" if data.publish else "answered",
         text=data.answer,
         event_type="complaint.answered",
-        staff_id=staff_id,
+        staff_id=actor.staff_id,
         now=now,
     )
+    return await staff_view(session, complaint, now)
 
 
 async def refuse_complaint(
-    session: AsyncSession, complaint: Complaint, data: ComplaintRefusalIn, *, staff_id: uuid.UUID | None, now: datetime
-) -> None:
+    session: AsyncSession, code: str, data: ComplaintRefusalIn, *, actor: Actor, now: datetime
+) -> ComplaintStaffOut:
     """Decline to handle it, with the reason (which the citizen is told)."""
+    complaint = await agency_complaint(session, code, actor)
     await _close(
         session,
         complaint,
         status="refused",
         text=data.reason,
         event_type="complaint.refused",
-        staff_id=staff_id,
+        staff_id=actor.staff_id,
         now=now,
     )
+    return await staff_view(session, complaint, now)

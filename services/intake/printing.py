@@ -1,19 +1,27 @@
-"""Filling the printable forms from the database (the forms themselves are in ``forms/``)."""
+"""Filling the printable forms from the database (the forms themselves are in ``forms/``), and printing
+them for staff: a printed form holds the applicant's personal data, so every print is an audited read of
+the dossier (``print_for_staff``), by staff the one access rule lets see it."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
-from services.core.errors import Conflict
+from services.core.audit import Origin, audit_entry, record, record_printed
+from services.core.auth import Actor
+from services.core.config import Settings
+from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.offload import ProcessOffload
+from services.domain.vocabulary import RoleCode
 from services.dossier import forms
+from services.dossier.access import dossier_for
 from services.dossier.catalogued import catalogued
-from services.dossier.printing import agency_header
+from services.dossier.printing import Renderer, agency_header, print_for_staff
+from services.dossier.secrets import secret_matches
 from services.models import Agency, Document, Dossier, Handover, Procedure, ProcedureDocument, ProcedureVersion, Staff
 
 RETURN_LABELS = {
@@ -192,4 +200,69 @@ async def record_book_pdf(
                 for dossier, name in rows
             ],
         ),
+    )
+
+
+# --- printing for staff (audited) -------------------------------------------------------------------
+
+
+async def receipt_for_staff(
+    session: AsyncSession, settings: Settings, code: str, actor: Actor, *, secret: str | None, origin: Origin,
+    offload: ProcessOffload, now: datetime,
+) -> bytes:  # fmt: skip
+    """Mẫu 01 for the desk. A dossier received at the counter or by post prints with its secret (the desk
+    gives it back); an online one may print without it (the desk never sees the applicant's secret)."""
+    dossier = await dossier_for(session, code, actor)
+    if secret is None and dossier.channel != 2:
+        raise Unprocessable(
+            "The slip of a dossier received at the counter or by post carries its secret.",
+            code="secret_required",
+            field="secret",
+        )
+    if secret is not None and not secret_matches(settings, dossier, secret):
+        raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
+    record_printed(session, origin, actor, dossier.id, "01")
+    # the QR code leads to the configured public address, never to the Host this request named
+    return await receipt_pdf(
+        session, dossier, offload=offload, secret=secret, tracking_base=settings.urls.public, now=now
+    )
+
+
+async def record_book_for_staff(
+    session: AsyncSession, actor: Actor, *, agency: str | None, start: date, end: date, origin: Origin,
+    offload: ProcessOffload, now: datetime,
+) -> bytes:  # fmt: skip
+    """Mẫu 07 of the caller's desk (an administrator may name another) for at most a year; audited."""
+    if end < start or (end - start).days > 366:
+        raise Unprocessable("The period runs from 'from' to 'to', at most a year.", code="invalid_period")
+    query = (
+        select(Agency).where(Agency.code == agency)
+        if agency and actor.has_any(RoleCode.ADMIN)
+        else select(Agency).where(Agency.id == actor.agency_id)
+    )
+    desk = await session.scalar(query)
+    if desk is None:
+        raise NotFound("No such agency.", code="agency_not_found")
+    pdf = await record_book_pdf(session, desk, offload=offload, start=start, end=end, now=now)
+    record(
+        session,
+        audit_entry(
+            service="intake", action="export", resource=origin.route, origin=origin, actor=actor,
+            detail={"form": "07", "agency_code": desk.code, "from": start.isoformat(), "to": end.isoformat()},
+        ),
+    )  # fmt: skip
+    return pdf
+
+
+IntakeForm = Literal["02", "03"]
+
+
+async def print_form(
+    session: AsyncSession, code: str, actor: Actor, *, form: IntakeForm, origin: Origin, offload: ProcessOffload,
+    now: datetime,
+) -> bytes:  # fmt: skip
+    """Form 02 (supplement request) or 03 (refusal) of a dossier the caller may see; the print is audited."""
+    render: Renderer = supplement_pdf if form == "02" else refusal_pdf
+    return await print_for_staff(
+        session, code, actor, form=form, render=render, origin=origin, offload=offload, now=now
     )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.errors import Conflict, NotFound
 from services.domain.vocabulary import SEE_ALL_ROLES
@@ -130,8 +130,8 @@ async def mark_read(session: AsyncSession, actor: Actor, notification_id: uuid.U
     return out(notification, code)
 
 
-async def resend(session: AsyncSession, actor: Actor, notification_id: uuid.UUID) -> tuple[NotificationOut, Any]:
-    """Queue a failed notification again, attempts reset; the sender takes it on its next round."""
+async def resend(session: AsyncSession, actor: Actor, notification_id: uuid.UUID, *, origin: Origin) -> NotificationOut:
+    """Queue a failed notification again, attempts reset; the sender takes it on its next round. Audited."""
     notification, code = await _one(session, actor, notification_id, lock=True)
     if notification.status != "failed":
         raise Conflict(f"Only failed notifications are re-sent; this one is {notification.status}.", code="not_failed")
@@ -140,4 +140,9 @@ async def resend(session: AsyncSession, actor: Actor, notification_id: uuid.UUID
     notification.next_attempt_at = func.now()
     await session.flush()
     await session.refresh(notification)
-    return out(notification, code), notification.dossier_id
+    entry = audit_entry(
+        service="notify", action="notification_resend", resource=f"notification:{notification_id}", origin=origin,
+        actor=actor, dossier_id=notification.dossier_id,
+    )  # fmt: skip
+    record(session, entry)
+    return out(notification, code)

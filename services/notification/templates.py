@@ -25,11 +25,13 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
 from services.core.errors import Unprocessable
 from services.models import NotificationTemplate
 from services.notification.defaults import DEFAULTS, LABELS, default_for, sample_context
 from services.notification.rules import RULES
-from services.notification.schemas import PreviewIn, PreviewOut, SmsLengthOut, TemplateIn
+from services.notification.schemas import PreviewIn, PreviewOut, SmsLengthOut, TemplateIn, TemplateOut
 from services.notification.sms import MAX_SEGMENTS, measure, normalise
 
 MAX_RENDERED = 20_000
@@ -202,7 +204,8 @@ async def ensure_default_templates(session: AsyncSession) -> int:
 
 async def list_templates(
     session: AsyncSession, *, event_type: str | None, channel: str | None, locale: str | None, all_versions: bool
-) -> list[NotificationTemplate]:
+) -> list[TemplateOut]:
+    """The templates in use (the newest version of each event, channel and locale), or every version."""
     query = select(NotificationTemplate)
     if event_type:
         query = query.where(NotificationTemplate.event_type == event_type)
@@ -220,7 +223,7 @@ async def list_templates(
     else:
         keys = (NotificationTemplate.event_type, NotificationTemplate.channel, NotificationTemplate.locale)
         query = query.order_by(*keys, NotificationTemplate.version.desc()).ext(distinct_on(*keys))
-    return list(await session.scalars(query))
+    return [TemplateOut.model_validate(row, from_attributes=True) for row in await session.scalars(query)]
 
 
 # --- validation, previews and new versions -------------------------------------------------------------------
@@ -317,3 +320,17 @@ async def create_version(session: AsyncSession, data: TemplateIn) -> Notificatio
     await session.flush()
     await session.refresh(template)
     return template
+
+
+async def publish(session: AsyncSession, data: TemplateIn, *, actor: Actor, origin: Origin) -> TemplateOut:
+    """``create_version`` for an administrator, audited."""
+    row = await create_version(session, data)
+    record(
+        session,
+        audit_entry(
+            service="notify", action="notification_template_publish", resource=f"notification_template:{row.id}",
+            origin=origin, actor=actor,
+            detail={"event_type": row.event_type, "channel": row.channel, "locale": row.locale, "version": row.version},
+        ),
+    )  # fmt: skip
+    return TemplateOut.model_validate(row, from_attributes=True)

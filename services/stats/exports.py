@@ -1,5 +1,8 @@
 """The statistics as files: the indicators as CSV (for Excel, with a byte-order mark) and a workbook
-with the indicators, the steps per unit and per officer, the overdue list and the request."""
+with the indicators, the steps per unit and per officer, the overdue list and the request.
+
+An export leaves the system with officers' names and overdue dossiers, so ``export`` audits who took
+which, and when (the request's query, the period)."""
 
 from __future__ import annotations
 
@@ -7,10 +10,19 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
+from services.stats.overdue import overdue_dossiers
+from services.stats.queries import compute_stats
 from services.stats.schemas import Indicators, OverdueList, Stats
+from services.stats.scope import StatsQuery
+
+EXPORT_ROWS = 5000  # the overdue dossiers a workbook lists at most
 
 INDICATOR_COLUMNS: tuple[tuple[str, str], ...] = (
     ("received", "Số hồ sơ tiếp nhận"),
@@ -156,3 +168,21 @@ def to_xlsx(stats: Stats, overdue: OverdueList) -> bytes:
     output = io.BytesIO()
     workbook.save(output)
     return output.getvalue()
+
+
+async def export(
+    session: AsyncSession, query: StatsQuery, *, kind: Literal["xlsx", "csv"], actor: Actor, origin: Origin,
+    request_query: str,
+) -> bytes:  # fmt: skip
+    """The workbook (``xlsx``: indicators, units, officers and the overdue list) or the indicators as CSV;
+    audited with the request's query string (``request_query``) and the period."""
+    stats = await compute_stats(session, query)
+    body = (
+        to_xlsx(stats, await overdue_dossiers(session, query, limit=EXPORT_ROWS)) if kind == "xlsx" else to_csv(stats)
+    )
+    entry = audit_entry(
+        service="workflow", action="export", resource=origin.route, origin=origin, actor=actor,
+        detail={"query": request_query[:500], "from": str(query.start), "to": str(query.end)},
+    )  # fmt: skip
+    record(session, entry)
+    return body

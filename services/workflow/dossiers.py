@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.errors import Forbidden
 from services.domain.rules import step_due_soon, step_due_soon_clause, task_past_due, task_past_due_clause
@@ -23,19 +24,15 @@ from services.domain.vocabulary import (
     DossierStatus,
     RoleCode,
 )
+from services.dossier.access import dossier_for
 from services.dossier.notes import note_of
 from services.dossier.postal import returned_by_post
+from services.dossier.schemas import ApplicantOut
 from services.dossier.steps import allowed_actions, position
+from services.dossier.views import applicant_fields
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, SlaTimer, Staff
-
-
-class ApplicantOut(BaseModel):
-    kind: str
-    full_name: str
-    id_number: str
-    phone: str | None
-    email: str | None
-    address: str | None
+from services.sla.clocks import WarningPolicy
+from services.workflow.engine import TransitionIn, transition
 
 
 class ClockOut(BaseModel):
@@ -130,14 +127,7 @@ async def dossier_view(session: AsyncSession, dossier: Dossier, actor: Actor) ->
         step_due_at=where.timer.due_at if where.timer else None,
         steps=[step_out(step) for step in where.steps],
         clocks=[ClockOut.model_validate(t, from_attributes=True) for t in timers],
-        applicant=ApplicantOut(
-            kind=dossier.applicant_kind,
-            full_name=dossier.applicant_name,
-            id_number=dossier.applicant_id_number,
-            phone=dossier.applicant_phone,
-            email=dossier.applicant_email,
-            address=dossier.applicant_address,
-        ),
+        applicant=ApplicantOut(**applicant_fields(dossier)),
         return_method=dossier.return_method,
         allowed_actions=await allowed_actions(session, dossier, actor),
     )
@@ -336,3 +326,36 @@ async def tasks(
         },
         items=items,
     )
+
+
+# --- a dossier for the staff: read (audited), move, its control sheet -------------------------------
+
+
+async def read_dossier(session: AsyncSession, code: str, actor: Actor, *, origin: Origin) -> DossierOut:
+    """The staff view of a dossier the caller may see; it shows the applicant, so the read is audited."""
+    dossier = await dossier_for(session, code, actor)
+    entry = audit_entry(
+        service="workflow", action="read", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id
+    )
+    record(session, entry)
+    return await dossier_view(session, dossier, actor)
+
+
+async def move_dossier(
+    session: AsyncSession, code: str, body: TransitionIn, actor: Actor, *, origin: Origin, policy: WarningPolicy,
+    now: datetime,
+) -> DossierOut:  # fmt: skip
+    """One transition (the engine decides whether the state and the caller's role allow it); audited."""
+    dossier = await dossier_for(session, code, actor, lock=True)
+    await transition(session, dossier, body, actor, now=now, policy=policy)
+    entry = audit_entry(
+        service="workflow", action="update", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id,
+        detail={"action": body.action},
+    )  # fmt: skip
+    record(session, entry)
+    return await dossier_view(session, dossier, actor)
+
+
+async def control_sheet(session: AsyncSession, code: str, actor: Actor) -> list[TimelineRow]:
+    """The process control sheet of a dossier the caller may see."""
+    return await timeline(session, await dossier_for(session, code, actor))

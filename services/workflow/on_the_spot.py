@@ -25,8 +25,8 @@ statistics' triggers count the stored outcome like any other.
 
 The result is handed over at the counter: ``return_method`` must be ``counter`` and the dossier cannot be
 collected by post. The request may carry the input documents (by required code) and result files (the
-multipart field ``result``); the caller's route attaches them. An ``Idempotency-Key`` replays the first
-answer (``services.core.idempotency``), as for every counter submission.
+multipart field ``result``); ``file_on_the_spot`` attaches them, audits the filing and answers. An
+``Idempotency-Key`` replays the first answer (``services.core.idempotency``), as for every counter submission.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 from sqlalchemy import select
@@ -42,15 +42,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
+from services.core import idempotency
+from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
 from services.dossier import filing, lifecycle
 from services.dossier.access import authorize_on_the_spot
 from services.dossier.catalogued import current_version
+from services.dossier.documents import attach
+from services.dossier.filing import SEALED, Parsed, policy, record_filing
 from services.dossier.notes import fixed
 from services.dossier.record import Source
 from services.dossier.schemas import CounterSubmissionIn, DossierOut
+from services.dossier.views import dossier_out
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import TransitionIn, start_routing, transition
@@ -189,3 +194,37 @@ async def _count_as_early(session: AsyncSession, dossier: Dossier) -> None:
     if dossier.outcome == "on_time":
         dossier.outcome = "early"
     await session.flush()
+
+
+async def file_on_the_spot(
+    session: AsyncSession,
+    settings: Settings,
+    parsed: Parsed[OnTheSpotIn],
+    *,
+    actor: Actor,
+    origin: Origin,
+    key: str | None,
+    now: datetime,
+) -> idempotency.Answer:
+    """The counter's one request: resolve on the spot, attach the input documents and the result files
+    (field ``result``), audit the filing and answer the dossier as the desk left it."""
+
+    async def work() -> dict[str, Any]:
+        done = await resolve_on_the_spot(session, settings, parsed.data, actor=actor, now=now, policy=policy(settings))
+        dossier = done.created.dossier
+        inputs = [upload for upload in parsed.uploads if upload.field != RESULT_FIELD]
+        results = [upload for upload in parsed.uploads if upload.field == RESULT_FIELD]
+        attach(session, settings, dossier, inputs, kind="input", now=now, staff_id=actor.staff_id)
+        attach(session, settings, dossier, results, kind="result", now=now, staff_id=actor.staff_id)
+        record_filing(session, origin, actor, dossier)
+        await session.flush()
+        base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
+        return OnTheSpotOut(
+            **base, decision=done.decision, outcome=dossier.outcome, resolved_at=dossier.resolved_at,
+            returned_at=dossier.returned_at,
+        ).model_dump(mode="json")  # fmt: skip
+
+    return await idempotency.once(
+        session, settings, route=origin.route, key=key, staff_id=actor.staff_id, client_address=origin.client_ip,
+        payload=parsed.fingerprint_source, now=now, work=work, sealed=SEALED,
+    )  # fmt: skip

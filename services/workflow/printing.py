@@ -1,16 +1,20 @@
-"""Forms 04 (apology), 05 (notice of stopping) and 06 (process control sheet) for a dossier."""
+"""Forms 04 (apology), 05 (notice of stopping) and 06 (process control sheet) for a dossier, printed for
+staff who may see it (an audited read: ``services.dossier.printing.print_for_staff``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.audit import Origin
+from services.core.auth import Actor
 from services.core.errors import Conflict
 from services.core.offload import ProcessOffload
 from services.dossier import forms
-from services.dossier.printing import agency_header
+from services.dossier.printing import Renderer, agency_header, print_for_staff
 from services.models import Agency, Dossier, Handover, Procedure, ProcedureVersion, Staff
 from services.workflow.dossiers import timeline
 
@@ -117,3 +121,17 @@ async def control_sheet_pdf(
             new_appointment_at=dossier.appointment_at, returned_at=dossier.returned_at,
         )
     )  # fmt: skip
+
+
+WorkflowForm = Literal["04", "05", "06"]
+_RENDERERS: dict[WorkflowForm, Renderer] = {"04": apology_pdf, "05": stop_pdf, "06": control_sheet_pdf}
+
+
+async def print_form(
+    session: AsyncSession, code: str, actor: Actor, *, form: WorkflowForm, origin: Origin, offload: ProcessOffload,
+    now: datetime,
+) -> bytes:  # fmt: skip
+    """Form 04, 05 or 06 of a dossier the caller may see; the print is audited."""
+    return await print_for_staff(
+        session, code, actor, form=form, render=_RENDERERS[form], origin=origin, offload=offload, now=now
+    )

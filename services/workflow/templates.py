@@ -26,6 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from services.calendar.working import VN_TZ
+from services.core.audit import Origin, audit_entry, record
+from services.core.auth import Actor
 from services.core.errors import NotFound
 from services.core.validation import StrictModel
 from services.domain.rules import in_force_clause
@@ -277,8 +279,11 @@ async def _target_version(session: AsyncSession, procedure: Procedure, number: i
     return version_id
 
 
-async def create_template(session: AsyncSession, body: TemplateIn, *, now: datetime) -> TemplateCreated:
-    """Add template version N+1 for the procedure version and make it the only active one; flushes, never commits.
+async def create_template(
+    session: AsyncSession, body: TemplateIn, *, actor: Actor, origin: Origin, now: datetime
+) -> TemplateCreated:
+    """Add template version N+1 for the procedure version and make it the only active one, audited; flushes,
+    never commits.
 
     The previous templates are left as they are apart from ``active``: dossiers routed with them keep them.
     """
@@ -348,4 +353,14 @@ async def create_template(session: AsyncSession, body: TemplateIn, *, now: datet
     session.add(template)
     await session.flush()
     created = await get_template(session, template.id)
-    return TemplateCreated(**created.model_dump(), deactivated_template_ids=[old.id for old in previous])
+    deactivated = [old.id for old in previous]
+    entry = audit_entry(
+        service=origin.service, action="update", resource="POST /api/v1/templates", origin=origin, actor=actor,
+        detail={
+            "template_id": str(created.id), "procedure_code": created.procedure_code,
+            "procedure_version": created.procedure_version, "template_version": created.version,
+            "deactivated_template_ids": [str(old) for old in deactivated],
+        },
+    )  # fmt: skip
+    record(session, entry)
+    return TemplateCreated(**created.model_dump(), deactivated_template_ids=deactivated)

@@ -1,17 +1,16 @@
 """Administration of the directory: agencies, roles, staff accounts (administrators write, staff read).
 
-Every change is audited with who did it; passwords never appear in the audit detail or a response.
+Every change is audited with who did it (services.workflow.directory); passwords never appear in the audit
+detail or a response.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Path, Query, status
 
-from services.core.audit import audit_entry, record
-from services.core.auth import hash_password_off_loop
-from services.core.deps import AdminActor, SessionDep, SettingsDep, StaffActor
+from services.core.deps import AdminActor, OriginDep, SessionDep, SettingsDep, StaffActor
 from services.core.errors import problem_responses
 from services.workflow import directory
 from services.workflow.directory import (
@@ -44,27 +43,17 @@ async def agencies(session: SessionDep, _: StaffActor) -> list[AgencyOut]:
 
 
 @router.post("/agencies", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
-async def add_agency(body: AgencyIn, session: SessionDep, actor: AdminActor, request: Request) -> AgencyOut:
+async def add_agency(body: AgencyIn, session: SessionDep, actor: AdminActor, origin: OriginDep) -> AgencyOut:
     """Add an agency or a unit inside one (administrators)."""
-    created = await directory.create_agency(session, body)
-    record(session, audit_entry(
-        service="workflow", action="create", resource="POST /api/v1/agencies", request=request, actor=actor,
-        detail={"agency_code": created.code},
-    ))  # fmt: skip
-    return created
+    return await directory.add_agency(session, body, actor=actor, origin=origin)
 
 
 @router.patch("/agencies/{code}", responses=problem_responses(401, 403, 404, 409, 422))
 async def change_agency(
-    code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: AdminActor, request: Request
+    code: AgencyCode, body: AgencyPatch, session: SessionDep, actor: AdminActor, origin: OriginDep
 ) -> AgencyOut:
     """Rename, move, set the cut-off, the address and hours for the postman, or close an agency (administrators)."""
-    changed = await directory.update_agency(session, code, body)
-    record(session, audit_entry(
-        service="workflow", action="update", resource=f"PATCH /api/v1/agencies/{code}", request=request, actor=actor,
-        detail={"agency_code": code, "fields": sorted(body.model_dump(exclude_unset=True))},
-    ))  # fmt: skip
-    return changed
+    return await directory.change_agency(session, code, body, actor=actor, origin=origin)
 
 
 @router.get("/roles", responses=problem_responses(401, 403))
@@ -88,33 +77,18 @@ async def staff_accounts(
 
 @router.post("/staff", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 409, 422))
 async def add_staff(
-    body: StaffIn, session: SessionDep, actor: AdminActor, request: Request, settings: SettingsDep
+    body: StaffIn, session: SessionDep, actor: AdminActor, origin: OriginDep, settings: SettingsDep
 ) -> StaffOut:
     """Create a staff account with its roles and first password (administrators)."""
-    password_hash = await hash_password_off_loop(settings, body.password)  # before the session's connection
-    created = await directory.create_staff(session, body, password_hash=password_hash)
-    record(session, audit_entry(
-        service="workflow", action="create", resource="POST /api/v1/staff", request=request, actor=actor,
-        detail={"staff": body.username, "roles": created.roles, "agency_code": created.agency_code},
-    ))  # fmt: skip
-    return created
+    return await directory.add_staff(session, settings, body, actor=actor, origin=origin)
 
 
 @router.patch("/staff/{username}", responses=problem_responses(401, 403, 404, 409, 422))
 async def change_staff(
-    username: Username, body: StaffPatch, session: SessionDep, actor: AdminActor, request: Request
+    username: Username, body: StaffPatch, session: SessionDep, actor: AdminActor, origin: OriginDep
 ) -> StaffOut:
     """Change a staff account's name, e-mail, agency, roles, or deactivate it (administrators)."""
-    changed = await directory.update_staff(session, username, body, actor=actor)
-    record(session, audit_entry(
-        service="workflow", action="update", resource="PATCH /api/v1/staff/{username}", request=request,
-        actor=actor,
-        detail={
-            "staff": username, "fields": sorted(body.model_dump(exclude_unset=True)), "roles": changed.roles,
-            "active": changed.active,
-        },
-    ))  # fmt: skip
-    return changed
+    return await directory.change_staff(session, username, body, actor=actor, origin=origin)
 
 
 @router.post(
@@ -127,15 +101,10 @@ async def reset_password(
     body: PasswordIn,
     session: SessionDep,
     actor: AdminActor,
-    request: Request,
+    origin: OriginDep,
     settings: SettingsDep,
 ) -> None:
     """Set a new password for a staff account (administrators); the password is never logged.
 
     The account's older tokens stop working."""
-    password_hash = await hash_password_off_loop(settings, body.password)  # before the session's connection
-    await directory.set_password(session, username, password_hash=password_hash)
-    record(session, audit_entry(
-        service="workflow", action="update", resource="POST /api/v1/staff/{username}/password", request=request,
-        actor=actor, detail={"staff": username},
-    ))  # fmt: skip
+    await directory.reset_password(session, settings, username, body, actor=actor, origin=origin)

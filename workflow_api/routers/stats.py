@@ -7,14 +7,12 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.core.audit import audit_entry, record
 from services.core.auth import Actor
-from services.core.deps import ClockDep, SessionDep, StatsActor
+from services.core.deps import ClockDep, OriginDep, SessionDep, StatsActor
 from services.core.errors import problem_responses
 from services.core.validation import IsoDate
-from services.stats.exports import to_csv, to_xlsx
+from services.stats.exports import export
 from services.stats.overdue import overdue_dossiers
 from services.stats.queries import compute_stats
 from services.stats.schemas import OverdueList, Stats
@@ -22,7 +20,6 @@ from services.stats.scope import StatsQuery, resolve_query
 
 router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EXPORT_ROWS = 5000
 
 
 @dataclass(frozen=True)
@@ -107,15 +104,6 @@ async def overdue(
     return await overdue_dossiers(session, query, limit=limit, offset=offset)
 
 
-def _exported(session: AsyncSession, request: Request, actor: Actor, query: StatsQuery) -> None:
-    """An export leaves the system with officers' names and overdue dossiers: who took which, when."""
-    entry = audit_entry(
-        service="workflow", action="export", resource=f"{request.method} {request.url.path}", request=request,
-        actor=actor, detail={"query": str(request.url.query)[:500], "from": str(query.start), "to": str(query.end)},
-    )  # fmt: skip
-    record(session, entry)
-
-
 def _filename(query: StatsQuery, extension: str) -> str:
     return f'attachment; filename="thong-ke-{query.start}_{query.end}.{extension}"'
 
@@ -125,11 +113,12 @@ def _filename(query: StatsQuery, extension: str) -> str:
     responses={**problem_responses(401, 403, 404), 200: {"content": {XLSX: {}}, "description": "Excel workbook"}},
     response_class=Response,
 )
-async def export_xlsx(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
+async def export_xlsx(
+    session: SessionDep, query: Filters, actor: StatsActor, request: Request, origin: OriginDep
+) -> Response:
     """The statistics as an Excel workbook: indicators, units, officers and the overdue list (Vietnamese headers);
     audited."""
-    body = to_xlsx(await compute_stats(session, query), await overdue_dossiers(session, query, limit=EXPORT_ROWS))
-    _exported(session, request, actor, query)
+    body = await export(session, query, kind="xlsx", actor=actor, origin=origin, request_query=str(request.url.query))
     return Response(body, media_type=XLSX, headers={"Content-Disposition": _filename(query, "xlsx")})
 
 
@@ -138,10 +127,11 @@ async def export_xlsx(session: SessionDep, query: Filters, actor: StatsActor, re
     responses={**problem_responses(401, 403, 404), 200: {"content": {"text/csv": {}}, "description": "CSV"}},
     response_class=Response,
 )
-async def export_csv(session: SessionDep, query: Filters, actor: StatsActor, request: Request) -> Response:
+async def export_csv(
+    session: SessionDep, query: Filters, actor: StatsActor, request: Request, origin: OriginDep
+) -> Response:
     """The indicators table as CSV, UTF-8 with a byte-order mark so Excel reads the Vietnamese headers; audited."""
-    body = to_csv(await compute_stats(session, query))
-    _exported(session, request, actor, query)
+    body = await export(session, query, kind="csv", actor=actor, origin=origin, request_query=str(request.url.query))
     return Response(
         body, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": _filename(query, "csv")}
     )

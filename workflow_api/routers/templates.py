@@ -5,10 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 
-from services.core.audit import audit_entry, record
-from services.core.deps import AdminActor, ClockDep, SessionDep, StaffActor
+from services.core.deps import AdminActor, ClockDep, OriginDep, SessionDep, StaffActor
 from services.core.errors import problem_responses
 from services.workflow.templates import (
     TemplateCreated,
@@ -40,25 +39,7 @@ async def read_template(template_id: uuid.UUID, session: SessionDep, _: StaffAct
 
 @router.post("", status_code=status.HTTP_201_CREATED, responses=problem_responses(401, 403, 404, 422))
 async def publish_template(
-    body: TemplateIn, session: SessionDep, actor: AdminActor, clock: ClockDep, request: Request
+    body: TemplateIn, session: SessionDep, actor: AdminActor, clock: ClockDep, origin: OriginDep
 ) -> TemplateCreated:
     """Add a new template version for a procedure version and make it the active one (administrators)."""
-    created = await create_template(session, body, now=clock.now())
-    record(
-        session,
-        audit_entry(
-            service=request.app.state.service_name,
-            action="update",
-            resource="POST /api/v1/templates",
-            request=request,
-            actor=actor,
-            detail={
-                "template_id": str(created.id),
-                "procedure_code": created.procedure_code,
-                "procedure_version": created.procedure_version,
-                "template_version": created.version,
-                "deactivated_template_ids": [str(old) for old in created.deactivated_template_ids],
-            },
-        ),
-    )
-    return created
+    return await create_template(session, body, actor=actor, origin=origin, now=clock.now())

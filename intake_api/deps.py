@@ -1,0 +1,20 @@
+"""intake_api's own dependencies (the shared ones are in services.core.deps)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
+from services.core.net import client_address
+from services.intake.citizen import Citizen
+
+
+async def _citizen(
+    request: Request, session: SessionDep, counters: CountersDep, settings: SettingsDep, clock: ClockDep
+) -> Citizen:
+    return Citizen(session, counters, settings, client_address(request), clock.now())
+
+
+CitizenDep = Annotated[Citizen, Depends(_citizen)]

@@ -1,0 +1,63 @@
+"""Filing a dossier: online (the citizen, answered with the code and the secret) or at the counter
+(received at once, its legal clock started by the receipt rules).
+
+One request is one effect: with an ``Idempotency-Key`` the first answer is stored (the secret sealed)
+and replayed to a repeat (``services.core.idempotency.once``). A counter filing is an audited change
+(the officer typed the applicant's personal data). The uploaded files become the dossier's input
+documents (``services.dossier.documents``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.calendar.receipt import Channel
+from services.core import idempotency
+from services.core.audit import Origin
+from services.core.auth import Actor
+from services.core.config import Settings
+from services.dossier import filing, lifecycle
+from services.dossier.documents import attach
+from services.dossier.filing import SEALED, Parsed, policy, record_filing
+from services.dossier.schemas import SubmissionIn
+from services.dossier.views import dossier_out
+
+
+async def submit(
+    session: AsyncSession,
+    settings: Settings,
+    parsed: Parsed[SubmissionIn],
+    *,
+    actor: Actor | None,
+    origin: Origin,
+    key: str | None,
+    now: datetime,
+) -> idempotency.Answer:
+    """File the dossier: online (``actor`` None: by post when it asks for a pickup) or at the counter."""
+
+    async def work() -> dict[str, Any]:
+        channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
+        created = await filing.create(
+            session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
+        )
+        dossier = created.dossier
+        attach(
+            session, settings, dossier, parsed.uploads, kind="input", now=now,
+            staff_id=actor.staff_id if actor else None,
+        )  # fmt: skip
+        if actor is not None:
+            await lifecycle.receive(
+                session, dossier, at=now, channel=Channel.COUNTER, policy=policy(settings), actor=actor,
+                source="intake",
+            )  # fmt: skip
+            record_filing(session, origin, actor, dossier)
+        await session.flush()
+        return (await dossier_out(session, dossier, secret=created.secret)).model_dump(mode="json")
+
+    return await idempotency.once(
+        session, settings, route=origin.route, key=key, staff_id=actor.staff_id if actor else None,
+        client_address=origin.client_ip, payload=parsed.fingerprint_source, now=now, work=work, sealed=SEALED,
+    )  # fmt: skip
