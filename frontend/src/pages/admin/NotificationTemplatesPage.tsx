@@ -35,6 +35,17 @@ function draftOf(template: Template | null): Draft {
   };
 }
 
+/** What the preview and the publish both send: the draft's text, with no subject for an SMS. */
+function templateText(d: Draft) {
+  return {
+    event_type: d.event_type,
+    channel: d.channel,
+    locale: d.locale,
+    subject: d.channel === "sms" ? null : d.subject || null,
+    body: d.body,
+  };
+}
+
 function Editor({ template, onDone }: { template: Template | null; onDone: () => void }) {
   const { t } = useTranslation("admin");
   const queryClient = useQueryClient();
@@ -43,32 +54,11 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
 
   const preview = useMutation({
     mutationFn: async (d: Draft) =>
-      unwrap(
-        await notify.POST("/api/v1/notification-templates/preview", {
-          body: {
-            event_type: d.event_type,
-            channel: d.channel,
-            locale: d.locale,
-            subject: d.channel === "sms" ? null : d.subject || null,
-            body: d.body,
-          },
-        }),
-      ),
+      unwrap(await notify.POST("/api/v1/notification-templates/preview", { body: templateText(d) })),
   });
   const publish = useMutation({
     mutationFn: async (d: Draft) =>
-      unwrap(
-        await notify.POST("/api/v1/notification-templates", {
-          body: {
-            event_type: d.event_type,
-            channel: d.channel,
-            locale: d.locale,
-            subject: d.channel === "sms" ? null : d.subject || null,
-            body: d.body,
-            active: d.active,
-          },
-        }),
-      ),
+      unwrap(await notify.POST("/api/v1/notification-templates", { body: { ...templateText(d), active: d.active } })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: notificationKeys.templates() }),
   });
 
