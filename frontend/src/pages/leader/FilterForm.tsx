@@ -18,12 +18,45 @@ interface Props {
 }
 
 const PRESETS: Preset[] = ["month", "quarter", "year", "lastYear"];
+const BOUNDS = ["from", "to"] as const;
+type Bound = (typeof BOUNDS)[number];
+
+/** One end of the period: a required date, its error (id `<name>-error`) under it. */
+function PeriodBound({
+  name,
+  label,
+  value,
+  error,
+  onChange,
+}: {
+  name: Bound;
+  label: string;
+  value: string;
+  error?: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <input
+        type="date"
+        name={name}
+        required
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${name}-error` : undefined}
+      />
+      {error && <span id={`${name}-error`} className="field-error">{error}</span>}
+    </label>
+  );
+}
 
 /** The period, agency, field, procedure and officer of the figures; checked like the API checks them. */
 export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }: Props) {
   const { t } = useTranslation("leader");
   const [draft, setDraft] = useState<StatsFilters>(initial);
-  const [errors, setErrors] = useState<Partial<Record<"from" | "to", string>>>({});
+  const [errors, setErrors] = useState<Partial<Record<Bound, string>>>({});
 
   const fields = useMemo(() => [...new Set(procedures.map((p) => p.field))].sort((a, b) => a.localeCompare(b, "vi")), [procedures]);
   const shownProcedures = useMemo(
@@ -64,32 +97,16 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
             ))}
           </select>
         </label>
-        <label>
-          {t("filters.from")}
-          <input
-            type="date"
-            name="from"
-            required
-            value={draft.from}
-            onChange={(event) => set("from", event.target.value)}
-            aria-invalid={errors.from ? true : undefined}
-            aria-describedby={errors.from ? "from-error" : undefined}
+        {BOUNDS.map((bound) => (
+          <PeriodBound
+            key={bound}
+            name={bound}
+            label={t(`filters.${bound}`)}
+            value={draft[bound]}
+            error={errors[bound]}
+            onChange={(value) => set(bound, value)}
           />
-          {errors.from && <span id="from-error" className="field-error">{errors.from}</span>}
-        </label>
-        <label>
-          {t("filters.to")}
-          <input
-            type="date"
-            name="to"
-            required
-            value={draft.to}
-            onChange={(event) => set("to", event.target.value)}
-            aria-invalid={errors.to ? true : undefined}
-            aria-describedby={errors.to ? "to-error" : undefined}
-          />
-          {errors.to && <span id="to-error" className="field-error">{errors.to}</span>}
-        </label>
+        ))}
         {agencies ? (
           <label>
             {t("filters.agency")}
