@@ -8,7 +8,7 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
 import { hhmm } from "../../components/format";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
 
 type Agency = components["schemas"]["AgencyOut"];
@@ -230,17 +230,13 @@ export function AgenciesPage() {
         <TableWrap label={t("agencies.title")} className="card">
           <table data-testid="agencies-table">
             <caption className="visually-hidden">{t("agencies.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("agencies.name")}</th>
-                <th scope="col">{t("agencies.code")}</th>
-                <th scope="col">{t("agencies.level")}</th>
-                <th scope="col">{t("agencies.cutoff")}</th>
-                <th scope="col">{t("agencies.staffCount")}</th>
-                <th scope="col">{t("agencies.state")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("agencies.name"), t("agencies.code"), t("agencies.level"), t("agencies.cutoff"), t("agencies.staffCount"),
+                t("agencies.state"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {rows.map(({ agency, depth }) => (
                 <tr key={agency.code} className={agency.valid_to ? "inactive" : undefined}>

@@ -7,7 +7,7 @@ import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";
 
@@ -347,14 +347,7 @@ export function CalendarPage() {
         {days.data && days.data.length > 0 && (
           <TableWrap label={t("calendar.specialDays", { year })}>
             <table data-testid="special-days">
-              <thead>
-                <tr>
-                  <th scope="col">{t("calendar.day")}</th>
-                  <th scope="col">{t("calendar.kind")}</th>
-                  <th scope="col">{t("calendar.reason")}</th>
-                  <th scope="col">{t("calendar.windows")}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[t("calendar.day"), t("calendar.kind"), t("calendar.reason"), t("calendar.windows")]} />
               <tbody>
                 {days.data
                   .filter((d) => !month || Number(d.day.slice(5, 7)) === month)
@@ -387,16 +380,12 @@ export function CalendarPage() {
         {overrides.data && overrides.data.length > 0 && (
           <TableWrap label={t("calendar.overrides", { year })}>
             <table data-testid="overrides">
-              <thead>
-                <tr>
-                  <th scope="col">{t("calendar.day")}</th>
-                  <th scope="col">{t("calendar.kind")}</th>
-                  <th scope="col">{t("calendar.reason")}</th>
-                  <th scope="col">{t("calendar.scope")}</th>
-                  <th scope="col">{t("calendar.changedAt")}</th>
-                  <th scope="col">{t("calendar.state")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("calendar.day"), t("calendar.kind"), t("calendar.reason"), t("calendar.scope"), t("calendar.changedAt"),
+                  t("calendar.state"),
+                ]}
+              />
               <tbody>
                 {overrides.data.map((o) => (
                   <tr key={o.id} className={o.revoked_at ? "inactive" : undefined}>

@@ -7,7 +7,7 @@ import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
 
 type Template = components["schemas"]["TemplateOut"];
@@ -53,8 +53,7 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
   const [errors, setErrors] = useState<Errors>({});
 
   const preview = useMutation({
-    mutationFn: async (d: Draft) =>
-      unwrap(await notify.POST("/api/v1/notification-templates/preview", { body: templateText(d) })),
+    mutationFn: async (d: Draft) => unwrap(await notify.POST("/api/v1/notification-templates/preview", { body: templateText(d) })),
   });
   const publish = useMutation({
     mutationFn: async (d: Draft) =>
@@ -202,17 +201,13 @@ export function NotificationTemplatesPage() {
         <TableWrap label={t("notifications.title")} className="card">
           <table data-testid="templates">
             <caption className="visually-hidden">{t("notifications.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("notifications.eventType")}</th>
-                <th scope="col">{t("notifications.channel")}</th>
-                <th scope="col">{t("notifications.locale")}</th>
-                <th scope="col">{t("notifications.version")}</th>
-                <th scope="col">{t("notifications.content")}</th>
-                <th scope="col">{t("notifications.createdAt")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("notifications.eventType"), t("notifications.channel"), t("notifications.locale"), t("notifications.version"),
+                t("notifications.content"), t("notifications.createdAt"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {templates.data.map((template) => (
                 <tr key={template.id} className={template.active ? undefined : "inactive"}>

@@ -12,7 +12,7 @@ import { formatDateTimeOrDash, formatDay } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
 import { problemFieldErrors } from "../../components/problems";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { useRoles } from "../../features/staff/api";
 import { procedureKeys, useProcedure, useWorkflowTemplates } from "../../features/procedures/api";
@@ -43,16 +43,12 @@ function TemplateSteps({ template }: { template: Template }) {
     <TableWrap label={template.name}>
       <table data-testid="template-steps">
         <caption className="visually-hidden">{template.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">{t("templates.stepName")}</th>
-            <th scope="col">{t("templates.agency")}</th>
-            <th scope="col">{t("templates.role")}</th>
-            <th scope="col">{t("templates.share")}</th>
-            <th scope="col">{t("templates.actions")}</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            "#", t("templates.stepName"), t("templates.agency"), t("templates.role"), t("templates.share"),
+            t("templates.actions"),
+          ]}
+        />
         <tbody>
           {template.steps.map((step) => (
             <tr key={step.position}>
@@ -337,14 +333,7 @@ export function ProcedureDetailPage() {
             <h2 id="versions-title" className="card-title">{t("procedures.versions")}</h2>
             <TableWrap label={t("procedures.versions")}>
               <table data-testid="versions-table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t("procedures.version")}</th>
-                    <th scope="col">{t("procedures.validFrom")}</th>
-                    <th scope="col">{t("procedures.validTo")}</th>
-                    <th scope="col">{t("procedures.published")}</th>
-                  </tr>
-                </thead>
+                <TableHead columns={[t("procedures.version"), t("procedures.validFrom"), t("procedures.validTo"), t("procedures.published")]} />
                 <tbody>
                   {detail.data.versions.map((v) => (
                     <tr key={v.version}>
@@ -371,16 +360,13 @@ export function ProcedureDetailPage() {
             {templates.data && templates.data.length > 0 && (
               <TableWrap label={t("templates.title")}>
                 <table data-testid="templates-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("templates.version")}</th>
-                      <th scope="col">{t("templates.name")}</th>
-                      <th scope="col">{t("templates.procedureVersion")}</th>
-                      <th scope="col">{t("templates.steps")}</th>
-                      <th scope="col">{t("templates.createdAt")}</th>
-                      <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      t("templates.version"), t("templates.name"), t("templates.procedureVersion"), t("templates.steps"),
+                      t("templates.createdAt"),
+                    ]}
+                    actions={t("common.actions")}
+                  />
                   <tbody>
                     {templates.data.map((tpl) => (
                       <tr key={tpl.id} className={tpl.active ? undefined : "inactive"}>

@@ -10,7 +10,7 @@ import { formatDay } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
 import { problemFieldErrors } from "../../components/problems";
 import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencyLevels } from "../../features/agencies/api";
 import { procedureKeys, useProcedureList } from "../../features/procedures/api";
 
@@ -128,15 +128,12 @@ export function ProceduresPage() {
           <TableWrap label={t("procedures.title")}>
             <table data-testid="procedures-table">
               <caption className="visually-hidden">{t("procedures.title")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("procedures.code")}</th>
-                  <th scope="col">{t("procedures.name")}</th>
-                  <th scope="col">{t("procedures.field")}</th>
-                  <th scope="col">{t("procedures.timeLimit")}</th>
-                  <th scope="col">{t("procedures.version")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("procedures.code"), t("procedures.name"), t("procedures.field"), t("procedures.timeLimit"),
+                  t("procedures.version"),
+                ]}
+              />
               <tbody>
                 {procedures.data.items.map((p) => (
                   <tr key={p.code}>

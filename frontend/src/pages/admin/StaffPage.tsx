@@ -8,7 +8,7 @@ import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
 import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";
 
@@ -314,16 +314,12 @@ export function StaffPage() {
         <TableWrap label={t("staff.title")} className="card">
           <table data-testid="staff-table">
             <caption className="visually-hidden">{t("staff.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("staff.username")}</th>
-                <th scope="col">{t("staff.fullName")}</th>
-                <th scope="col">{t("staff.agency")}</th>
-                <th scope="col">{t("staff.roles")}</th>
-                <th scope="col">{t("staff.state")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("staff.username"), t("staff.fullName"), t("staff.agency"), t("staff.roles"), t("staff.state"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {staff.data.map((s) => (
                 <tr key={s.username} className={s.active ? undefined : "inactive"}>
