@@ -52,15 +52,50 @@ function PeriodBound({
   );
 }
 
+/** A filter that may stay open: a labelled select whose first choice ("all …") is the empty value. */
+function FilterSelect({
+  name,
+  label,
+  all,
+  value,
+  options,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  all: string;
+  value: string;
+  options: Option[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select name={name} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{all}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>{option.label}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /** The period, agency, field, procedure and officer of the figures; checked like the API checks them. */
 export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }: Props) {
   const { t } = useTranslation("leader");
   const [draft, setDraft] = useState<StatsFilters>(initial);
   const [errors, setErrors] = useState<Partial<Record<Bound, string>>>({});
 
-  const fields = useMemo(() => [...new Set(procedures.map((p) => p.field))].sort((a, b) => a.localeCompare(b, "vi")), [procedures]);
+  const fields = useMemo(
+    () => [...new Set(procedures.map((p) => p.field))].sort((a, b) => a.localeCompare(b, "vi")).map((field) => ({ value: field, label: field })),
+    [procedures],
+  );
   const shownProcedures = useMemo(
-    () => procedures.filter((p) => !draft.field || p.field === draft.field),
+    () =>
+      procedures
+        .filter((p) => !draft.field || p.field === draft.field)
+        .map((p) => ({ value: p.code, label: `${p.code} — ${p.name.length > 80 ? `${p.name.slice(0, 80)}…` : p.name}` })),
     [procedures, draft.field],
   );
 
@@ -108,45 +143,36 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
           />
         ))}
         {agencies ? (
-          <label>
-            {t("filters.agency")}
-            <select name="agency" value={draft.agency} onChange={(event) => set("agency", event.target.value)}>
-              <option value="">{t("filters.allAgencies")}</option>
-              {agencies.map((agency) => (
-                <option key={agency.value} value={agency.value}>{agency.label}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            name="agency"
+            label={t("filters.agency")}
+            all={t("filters.allAgencies")}
+            value={draft.agency}
+            options={agencies}
+            onChange={(value) => set("agency", value)}
+          />
         ) : (
           <div className="field">
             <span>{t("filters.agency")}</span>
             <span className="readonly-value">{ownAgency}</span>
           </div>
         )}
-        <label>
-          {t("filters.field")}
-          <select
-            name="field"
-            value={draft.field}
-            onChange={(event) => setDraft((current) => ({ ...current, field: event.target.value, procedure: "" }))}
-          >
-            <option value="">{t("filters.allFields")}</option>
-            {fields.map((field) => (
-              <option key={field} value={field}>{field}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("filters.procedure")}
-          <select name="procedure" value={draft.procedure} onChange={(event) => set("procedure", event.target.value)}>
-            <option value="">{t("filters.allProcedures")}</option>
-            {shownProcedures.map((procedure) => (
-              <option key={procedure.code} value={procedure.code}>
-                {procedure.code} — {procedure.name.length > 80 ? `${procedure.name.slice(0, 80)}…` : procedure.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          name="field"
+          label={t("filters.field")}
+          all={t("filters.allFields")}
+          value={draft.field}
+          options={fields}
+          onChange={(value) => setDraft((current) => ({ ...current, field: value, procedure: "" }))}
+        />
+        <FilterSelect
+          name="procedure"
+          label={t("filters.procedure")}
+          all={t("filters.allProcedures")}
+          value={draft.procedure}
+          options={shownProcedures}
+          onChange={(value) => set("procedure", value)}
+        />
         <label>
           {t("filters.officer")}
           <input
