@@ -10,6 +10,7 @@ import { describe, Field, type Errors } from "../../components/Field";
 import { hhmm } from "../../components/format";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
+import { FormFooter } from "./FormFooter";
 
 type Agency = components["schemas"]["AgencyOut"];
 type Level = components["schemas"]["AgencyLevelOut"];
@@ -188,12 +189,13 @@ function AgencyForm({
           {t("agencies.desk")}
         </label>
       </div>
-      <ProblemAlert error={save.error} />
-      {save.isSuccess && <p role="status" className="alert alert-ok">{t("agencies.saved", { code: save.data.code })}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{isNew ? t("agencies.create") : t("common.save")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={save.error}
+        saved={save.isSuccess && t("agencies.saved", { code: save.data.code })}
+        submit={isNew ? t("agencies.create") : t("common.save")}
+        pending={save.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }

@@ -10,6 +10,7 @@ import { describe, Field, type Errors } from "../../components/Field";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";
+import { FormFooter } from "./FormFooter";
 
 type Day = components["schemas"]["DayOut"];
 type Override = components["schemas"]["OverrideOut"];
@@ -143,15 +144,12 @@ function OverrideForm({ agencies }: { agencies: { code: string; name: string }[]
           <input required maxLength={500} value={form.reason} onChange={(e) => setForm({ ...form, reason: e.target.value })} {...describe("ov-reason", errors, "reason")} />
         </Field>
       </div>
-      <ProblemAlert error={add.error} />
-      {add.isSuccess && (
-        <p role="status" className="alert alert-ok">
-          {t("calendar.added", { day: formatDay(add.data.override?.day), moved: add.data.clocks_moved })}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={add.isPending}>{t("calendar.add")}</button>
-      </div>
+      <FormFooter
+        error={add.error}
+        saved={add.isSuccess && t("calendar.added", { day: formatDay(add.data.override?.day), moved: add.data.clocks_moved })}
+        submit={t("calendar.add")}
+        pending={add.isPending}
+      />
     </form>
   );
 }
@@ -221,11 +219,12 @@ function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }
             <input required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} {...describe("wk-reason", errors, "reason")} />
           </Field>
         </div>
-        <ProblemAlert error={save.error} />
-        {save.isSuccess && <p role="status" className="alert alert-ok">{t("calendar.weeklySaved", { moved: save.data.clocks_moved })}</p>}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={save.isPending}>{t("calendar.weeklySave")}</button>
-        </div>
+        <FormFooter
+          error={save.error}
+          saved={save.isSuccess && t("calendar.weeklySaved", { moved: save.data.clocks_moved })}
+          submit={t("calendar.weeklySave")}
+          pending={save.isPending}
+        />
       </form>
     </details>
   );

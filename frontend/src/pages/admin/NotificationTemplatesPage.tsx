@@ -9,6 +9,7 @@ import { formatDateTimeOrDash } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
+import { FormFooter } from "./FormFooter";
 
 type Template = components["schemas"]["TemplateOut"];
 type Channel = "email" | "sms" | "in_app";
@@ -115,17 +116,17 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
           {t("notifications.active")}
         </label>
       </div>
-      <ProblemAlert error={preview.error ?? publish.error} />
-      {publish.isSuccess && (
-        <p role="status" className="alert alert-ok">{t("notifications.published", { version: publish.data.version })}</p>
-      )}
-      <div className="actions">
+      <FormFooter
+        error={preview.error ?? publish.error}
+        saved={publish.isSuccess && t("notifications.published", { version: publish.data.version })}
+        submit={t("notifications.publish")}
+        pending={publish.isPending}
+        onClose={onDone}
+      >
         <button type="button" onClick={() => validate() && preview.mutate({ ...draft, event_type: draft.event_type.trim() })} disabled={preview.isPending}>
           {t("notifications.preview")}
         </button>
-        <button type="submit" className="primary" disabled={publish.isPending}>{t("notifications.publish")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      </FormFooter>
       {preview.data && (
         <section aria-labelledby="preview-title" className="preview" data-testid="preview">
           <h3 id="preview-title" className="card-title">{t("notifications.previewTitle")}</h3>

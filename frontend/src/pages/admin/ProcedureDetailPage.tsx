@@ -16,6 +16,7 @@ import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { useRoles } from "../../features/staff/api";
 import { procedureKeys, useProcedure, useWorkflowTemplates } from "../../features/procedures/api";
+import { FormFooter } from "./FormFooter";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
@@ -250,14 +251,13 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
           {t("templates.addStep")}
         </button>
       </div>
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && (
-        <p role="status" className="alert alert-ok">{t("templates.created", { version: create.data.version })}</p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("templates.create")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={create.isSuccess && t("templates.created", { version: create.data.version })}
+        submit={t("templates.create")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -284,12 +284,13 @@ function VersionForm({ detail, onDone }: { detail: Detail; onDone: () => void })
     <form className="card" onSubmit={submit} noValidate aria-labelledby="version-form-title" data-testid="version-form">
       <h3 id="version-form-title" className="card-title">{t("procedures.newVersionTitle")}</h3>
       <VersionFields draft={draft} setDraft={setDraft} errors={{ ...problemFieldErrors(create.error), ...errors }} />
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && <p role="status" className="alert alert-ok">{t("procedures.versionCreated")}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("procedures.createVersion")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={create.isSuccess && t("procedures.versionCreated")}
+        submit={t("procedures.createVersion")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }

@@ -13,6 +13,7 @@ import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDr
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencyLevels } from "../../features/agencies/api";
 import { procedureKeys, useProcedureList } from "../../features/procedures/api";
+import { FormFooter } from "./FormFooter";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -70,17 +71,20 @@ function NewProcedureForm({ onDone }: { onDone: () => void }) {
         </Field>
       </div>
       <VersionFields draft={draft} setDraft={setDraft} errors={versionErrors} />
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && (
-        <p role="status" className="alert alert-ok">
-          {t("procedures.created")}{" "}
-          <Link to={`/quan-tri/thu-tuc/${encodeURIComponent(create.data.code)}`}>{create.data.name}</Link>
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("procedures.create")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={
+          create.isSuccess && (
+            <>
+              {t("procedures.created")}{" "}
+              <Link to={`/quan-tri/thu-tuc/${encodeURIComponent(create.data.code)}`}>{create.data.name}</Link>
+            </>
+          )
+        }
+        submit={t("procedures.create")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }

@@ -11,6 +11,7 @@ import { describe, Field, type Errors } from "../../components/Field";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";
+import { FormFooter } from "./FormFooter";
 
 type StaffOut = components["schemas"]["StaffOut"];
 type Role = components["schemas"]["RoleOut"];
@@ -200,12 +201,13 @@ function StaffForm({
           </label>
         )}
       </div>
-      <ProblemAlert error={save.error} />
-      {save.isSuccess && <p role="status" className="alert alert-ok">{t("staff.saved", { username: save.data.username })}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{isNew ? t("staff.create") : t("common.save")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={save.error}
+        saved={save.isSuccess && t("staff.saved", { username: save.data.username })}
+        submit={isNew ? t("staff.create") : t("common.save")}
+        pending={save.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -236,12 +238,13 @@ function PasswordForm({ username, onDone }: { username: string; onDone: () => vo
       <Field id={id} label={t("staff.newPassword")} error={error}>
         <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} {...describe(id, error ? { p: error } : {}, "p")} />
       </Field>
-      <ProblemAlert error={reset.error} />
-      {reset.isSuccess && <p role="status" className="alert alert-ok">{t("staff.passwordSet")}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={reset.isPending}>{t("staff.setPassword")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={reset.error}
+        saved={reset.isSuccess && t("staff.passwordSet")}
+        submit={t("staff.setPassword")}
+        pending={reset.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
