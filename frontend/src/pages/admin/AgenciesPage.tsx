@@ -6,7 +6,7 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { hhmm } from "../../components/format";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
@@ -184,10 +184,7 @@ function AgencyForm({
         <Field id={`${prefix}-postal-hours`} label={t("agencies.postalHours")} error={errors.postal_hours} hint={t("agencies.postalHoursHint")} className="wide">
           <input maxLength={200} value={draft.postal_hours} onChange={(e) => set("postal_hours", e.target.value)} {...describe(`${prefix}-postal-hours`, errors, "postal_hours", true)} />
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={draft.is_one_stop_desk} onChange={(e) => set("is_one_stop_desk", e.target.checked)} />
-          {t("agencies.desk")}
-        </label>
+        <Checkbox label={t("agencies.desk")} checked={draft.is_one_stop_desk} onChange={(checked) => set("is_one_stop_desk", checked)} />
       </div>
       <FormFooter
         error={save.error}

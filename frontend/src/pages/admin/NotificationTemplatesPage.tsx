@@ -6,7 +6,7 @@ import { notify, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
 import { FormFooter } from "./FormFooter";
@@ -111,10 +111,7 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
         <Field id="nt-body" label={t("notifications.body")} error={errors.body} hint={t("notifications.bodyHint", { example: "{{ dossier_code }}" })} className="wide">
           <textarea required rows={6} value={draft.body} onChange={(e) => set("body", e.target.value)} {...describe("nt-body", errors, "body", true)} />
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={draft.active} onChange={(e) => set("active", e.target.checked)} />
-          {t("notifications.active")}
-        </label>
+        <Checkbox label={t("notifications.active")} checked={draft.active} onChange={(checked) => set("active", checked)} />
       </div>
       <FormFooter
         error={preview.error ?? publish.error}
@@ -186,10 +183,7 @@ export function NotificationTemplatesPage() {
               <option value="en">{t("notifications.locales.en")}</option>
             </select>
           </Field>
-          <label className="checkbox">
-            <input type="checkbox" checked={allVersions} onChange={(e) => setAllVersions(e.target.checked)} />
-            {t("notifications.allVersions")}
-          </label>
+          <Checkbox label={t("notifications.allVersions")} checked={allVersions} onChange={setAllVersions} />
         </div>
         <div className="actions">
           <button type="button" onClick={() => setEditing({ template: null, key: Date.now() })}>{t("notifications.new")}</button>

@@ -9,7 +9,7 @@ import type { components as WorkflowSchemas } from "../../api/schema/workflow";
 import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { problemFieldErrors } from "../../components/problems";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
 import { TableHead, TableWrap } from "../../components/TableWrap";
@@ -167,10 +167,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             ))}
           </select>
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={onTheSpot} onChange={(e) => setOnTheSpot(e.target.checked)} />
-          {t("templates.onTheSpot")}
-        </label>
+        <Checkbox label={t("templates.onTheSpot")} checked={onTheSpot} onChange={setOnTheSpot} />
       </div>
       <p className={total === limitHours ? "alert alert-ok" : "alert alert-info"} role="status">
         {t("templates.shareTotal", { total: total / 8, limit: limitHours / 8 })}
@@ -218,16 +215,12 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
               <legend>{t("templates.actions")}</legend>
               <div className="actions">
                 {ACTIONS.map((action) => (
-                  <label key={action} className="checkbox">
-                    <input
-                      type="checkbox"
-                      checked={step.actions.includes(action)}
-                      onChange={(e) =>
-                        update(i, { actions: e.target.checked ? [...step.actions, action] : step.actions.filter((a) => a !== action) })
-                      }
-                    />
-                    {t(`templates.actionNames.${action}`)}
-                  </label>
+                  <Checkbox
+                    key={action}
+                    label={t(`templates.actionNames.${action}`)}
+                    checked={step.actions.includes(action)}
+                    onChange={(checked) => update(i, { actions: checked ? [...step.actions, action] : step.actions.filter((a) => a !== action) })}
+                  />
                 ))}
               </div>
               {stepError(i, "actions") && <span id={`st-${i}-actions-error`} className="field-error">{stepError(i, "actions")}</span>}

@@ -7,7 +7,7 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";
@@ -38,16 +38,14 @@ function RoleBoxes({
       <legend>{t("staff.roles")}</legend>
       <div className="actions">
         {roles.map((role) => (
-          <label key={role.code} className="checkbox">
-            <input
-              type="checkbox"
-              name={`${idPrefix}-role`}
-              value={role.code}
-              checked={value.includes(role.code)}
-              onChange={(e) => onChange(e.target.checked ? [...value, role.code] : value.filter((r) => r !== role.code))}
-            />
-            {i18n.language === "en" ? role.name_en : role.name_vi}
-          </label>
+          <Checkbox
+            key={role.code}
+            label={i18n.language === "en" ? role.name_en : role.name_vi}
+            name={`${idPrefix}-role`}
+            value={role.code}
+            checked={value.includes(role.code)}
+            onChange={(checked) => onChange(checked ? [...value, role.code] : value.filter((r) => r !== role.code))}
+          />
         ))}
       </div>
       {error && <span id={`${idPrefix}-roles-error`} className="field-error">{error}</span>}
@@ -195,10 +193,7 @@ function StaffForm({
         )}
         <RoleBoxes idPrefix={prefix} roles={roles} value={draft.roles} onChange={(value) => set("roles", value)} error={errors.roles} />
         {!isNew && (
-          <label className="checkbox">
-            <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
-            {t("staff.active")}
-          </label>
+          <Checkbox label={t("staff.active")} checked={active} onChange={setActive} />
         )}
       </div>
       <FormFooter

@@ -1,6 +1,7 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
+import { Checkbox } from "../../components/Field";
 import { presetPeriod, type Preset, type StatsFilters } from "./filters";
 
 export interface Option {
@@ -185,15 +186,13 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
           />
           <span id="officer-hint" className="hint">{t("filters.officerHint")}</span>
         </label>
-        <label className="inline checkbox">
-          <input
-            type="checkbox"
-            name="include_children"
-            checked={draft.includeChildren}
-            onChange={(event) => set("includeChildren", event.target.checked)}
-          />
-          {t("filters.includeChildren")}
-        </label>
+        <Checkbox
+          className="inline checkbox"
+          label={t("filters.includeChildren")}
+          name="include_children"
+          checked={draft.includeChildren}
+          onChange={(checked) => set("includeChildren", checked)}
+        />
       </div>
       <div className="actions">
         <button type="submit" className="primary">{t("filters.apply")}</button>
