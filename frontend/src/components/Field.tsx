@@ -85,3 +85,31 @@ export function Field({
     </label>
   );
 }
+
+/**
+ * A checkbox with its words after it, both inside one label (`label.checkbox`; the leader's filter
+ * adds "inline"), bound to a boolean. The label is the accessible name, so the browser tests find
+ * the box by its words. `name` and `value` are there for a group of boxes that belong together.
+ */
+export function Checkbox({
+  label,
+  checked,
+  onChange,
+  name,
+  value,
+  className = "checkbox",
+}: {
+  label: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+  name?: string;
+  value?: string;
+  className?: string;
+}) {
+  return (
+    <label className={className}>
+      <input type="checkbox" name={name} value={value} checked={checked} onChange={(event) => onChange(event.target.checked)} />
+      {label}
+    </label>
+  );
+}

@@ -12,3 +12,23 @@ export function TableWrap({ label, className, children }: { label: string; class
     </div>
   );
 }
+
+/**
+ * A table's head: one column header (`th scope="col"`) a label, then, when `actions` is given, the
+ * column of the rows' buttons, whose name only a screen reader hears. Every data table of the SPA
+ * starts this way; the calendar's month grid (abbreviated weekdays) keeps its own head.
+ */
+export function TableHead({ columns, actions }: { columns: string[]; actions?: string }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map((column, index) => (
+          <th scope="col" key={index}>{column}</th>
+        ))}
+        {actions !== undefined && (
+          <th scope="col"><span className="visually-hidden">{actions}</span></th>
+        )}
+      </tr>
+    </thead>
+  );
+}

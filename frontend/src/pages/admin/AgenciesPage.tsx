@@ -6,10 +6,11 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDay } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { hhmm } from "../../components/format";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { agencyKeys, useAgencies, useAgencyLevels } from "../../features/agencies/api";
+import { FormFooter } from "./FormFooter";
 
 type Agency = components["schemas"]["AgencyOut"];
 type Level = components["schemas"]["AgencyLevelOut"];
@@ -183,17 +184,15 @@ function AgencyForm({
         <Field id={`${prefix}-postal-hours`} label={t("agencies.postalHours")} error={errors.postal_hours} hint={t("agencies.postalHoursHint")} className="wide">
           <input maxLength={200} value={draft.postal_hours} onChange={(e) => set("postal_hours", e.target.value)} {...describe(`${prefix}-postal-hours`, errors, "postal_hours", true)} />
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={draft.is_one_stop_desk} onChange={(e) => set("is_one_stop_desk", e.target.checked)} />
-          {t("agencies.desk")}
-        </label>
+        <Checkbox label={t("agencies.desk")} checked={draft.is_one_stop_desk} onChange={(checked) => set("is_one_stop_desk", checked)} />
       </div>
-      <ProblemAlert error={save.error} />
-      {save.isSuccess && <p role="status" className="alert alert-ok">{t("agencies.saved", { code: save.data.code })}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{isNew ? t("agencies.create") : t("common.save")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={save.error}
+        saved={save.isSuccess && t("agencies.saved", { code: save.data.code })}
+        submit={isNew ? t("agencies.create") : t("common.save")}
+        pending={save.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -230,17 +229,13 @@ export function AgenciesPage() {
         <TableWrap label={t("agencies.title")} className="card">
           <table data-testid="agencies-table">
             <caption className="visually-hidden">{t("agencies.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("agencies.name")}</th>
-                <th scope="col">{t("agencies.code")}</th>
-                <th scope="col">{t("agencies.level")}</th>
-                <th scope="col">{t("agencies.cutoff")}</th>
-                <th scope="col">{t("agencies.staffCount")}</th>
-                <th scope="col">{t("agencies.state")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("agencies.name"), t("agencies.code"), t("agencies.level"), t("agencies.cutoff"), t("agencies.staffCount"),
+                t("agencies.state"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {rows.map(({ agency, depth }) => (
                 <tr key={agency.code} className={agency.valid_to ? "inactive" : undefined}>

@@ -7,9 +7,10 @@ import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay, todayInVietnam } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { calendarKeys, useCalendarDays, useCalendarOverrides, useWeeklyHours } from "../../features/calendar/api";
+import { FormFooter } from "./FormFooter";
 
 type Day = components["schemas"]["DayOut"];
 type Override = components["schemas"]["OverrideOut"];
@@ -143,15 +144,12 @@ function OverrideForm({ agencies }: { agencies: { code: string; name: string }[]
           <input required maxLength={500} value={form.reason} onChange={(e) => setForm({ ...form, reason: e.target.value })} {...describe("ov-reason", errors, "reason")} />
         </Field>
       </div>
-      <ProblemAlert error={add.error} />
-      {add.isSuccess && (
-        <p role="status" className="alert alert-ok">
-          {t("calendar.added", { day: formatDay(add.data.override?.day), moved: add.data.clocks_moved })}
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={add.isPending}>{t("calendar.add")}</button>
-      </div>
+      <FormFooter
+        error={add.error}
+        saved={add.isSuccess && t("calendar.added", { day: formatDay(add.data.override?.day), moved: add.data.clocks_moved })}
+        submit={t("calendar.add")}
+        pending={add.isPending}
+      />
     </form>
   );
 }
@@ -221,11 +219,12 @@ function WeeklyForm({ agencies }: { agencies: { code: string; name: string }[] }
             <input required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} {...describe("wk-reason", errors, "reason")} />
           </Field>
         </div>
-        <ProblemAlert error={save.error} />
-        {save.isSuccess && <p role="status" className="alert alert-ok">{t("calendar.weeklySaved", { moved: save.data.clocks_moved })}</p>}
-        <div className="actions">
-          <button type="submit" className="primary" disabled={save.isPending}>{t("calendar.weeklySave")}</button>
-        </div>
+        <FormFooter
+          error={save.error}
+          saved={save.isSuccess && t("calendar.weeklySaved", { moved: save.data.clocks_moved })}
+          submit={t("calendar.weeklySave")}
+          pending={save.isPending}
+        />
       </form>
     </details>
   );
@@ -347,14 +346,7 @@ export function CalendarPage() {
         {days.data && days.data.length > 0 && (
           <TableWrap label={t("calendar.specialDays", { year })}>
             <table data-testid="special-days">
-              <thead>
-                <tr>
-                  <th scope="col">{t("calendar.day")}</th>
-                  <th scope="col">{t("calendar.kind")}</th>
-                  <th scope="col">{t("calendar.reason")}</th>
-                  <th scope="col">{t("calendar.windows")}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[t("calendar.day"), t("calendar.kind"), t("calendar.reason"), t("calendar.windows")]} />
               <tbody>
                 {days.data
                   .filter((d) => !month || Number(d.day.slice(5, 7)) === month)
@@ -387,16 +379,12 @@ export function CalendarPage() {
         {overrides.data && overrides.data.length > 0 && (
           <TableWrap label={t("calendar.overrides", { year })}>
             <table data-testid="overrides">
-              <thead>
-                <tr>
-                  <th scope="col">{t("calendar.day")}</th>
-                  <th scope="col">{t("calendar.kind")}</th>
-                  <th scope="col">{t("calendar.reason")}</th>
-                  <th scope="col">{t("calendar.scope")}</th>
-                  <th scope="col">{t("calendar.changedAt")}</th>
-                  <th scope="col">{t("calendar.state")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("calendar.day"), t("calendar.kind"), t("calendar.reason"), t("calendar.scope"), t("calendar.changedAt"),
+                  t("calendar.state"),
+                ]}
+              />
               <tbody>
                 {overrides.data.map((o) => (
                   <tr key={o.id} className={o.revoked_at ? "inactive" : undefined}>

@@ -6,9 +6,10 @@ import { notify, unwrap } from "../../api/client";
 import type { components } from "../../api/schema/notify";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { notificationKeys, useNotificationTemplates } from "../../features/notifications/api";
+import { FormFooter } from "./FormFooter";
 
 type Template = components["schemas"]["TemplateOut"];
 type Channel = "email" | "sms" | "in_app";
@@ -35,6 +36,17 @@ function draftOf(template: Template | null): Draft {
   };
 }
 
+/** What the preview and the publish both send: the draft's text, with no subject for an SMS. */
+function templateText(d: Draft) {
+  return {
+    event_type: d.event_type,
+    channel: d.channel,
+    locale: d.locale,
+    subject: d.channel === "sms" ? null : d.subject || null,
+    body: d.body,
+  };
+}
+
 function Editor({ template, onDone }: { template: Template | null; onDone: () => void }) {
   const { t } = useTranslation("admin");
   const queryClient = useQueryClient();
@@ -42,33 +54,11 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
   const [errors, setErrors] = useState<Errors>({});
 
   const preview = useMutation({
-    mutationFn: async (d: Draft) =>
-      unwrap(
-        await notify.POST("/api/v1/notification-templates/preview", {
-          body: {
-            event_type: d.event_type,
-            channel: d.channel,
-            locale: d.locale,
-            subject: d.channel === "sms" ? null : d.subject || null,
-            body: d.body,
-          },
-        }),
-      ),
+    mutationFn: async (d: Draft) => unwrap(await notify.POST("/api/v1/notification-templates/preview", { body: templateText(d) })),
   });
   const publish = useMutation({
     mutationFn: async (d: Draft) =>
-      unwrap(
-        await notify.POST("/api/v1/notification-templates", {
-          body: {
-            event_type: d.event_type,
-            channel: d.channel,
-            locale: d.locale,
-            subject: d.channel === "sms" ? null : d.subject || null,
-            body: d.body,
-            active: d.active,
-          },
-        }),
-      ),
+      unwrap(await notify.POST("/api/v1/notification-templates", { body: { ...templateText(d), active: d.active } })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: notificationKeys.templates() }),
   });
 
@@ -121,22 +111,19 @@ function Editor({ template, onDone }: { template: Template | null; onDone: () =>
         <Field id="nt-body" label={t("notifications.body")} error={errors.body} hint={t("notifications.bodyHint", { example: "{{ dossier_code }}" })} className="wide">
           <textarea required rows={6} value={draft.body} onChange={(e) => set("body", e.target.value)} {...describe("nt-body", errors, "body", true)} />
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={draft.active} onChange={(e) => set("active", e.target.checked)} />
-          {t("notifications.active")}
-        </label>
+        <Checkbox label={t("notifications.active")} checked={draft.active} onChange={(checked) => set("active", checked)} />
       </div>
-      <ProblemAlert error={preview.error ?? publish.error} />
-      {publish.isSuccess && (
-        <p role="status" className="alert alert-ok">{t("notifications.published", { version: publish.data.version })}</p>
-      )}
-      <div className="actions">
+      <FormFooter
+        error={preview.error ?? publish.error}
+        saved={publish.isSuccess && t("notifications.published", { version: publish.data.version })}
+        submit={t("notifications.publish")}
+        pending={publish.isPending}
+        onClose={onDone}
+      >
         <button type="button" onClick={() => validate() && preview.mutate({ ...draft, event_type: draft.event_type.trim() })} disabled={preview.isPending}>
           {t("notifications.preview")}
         </button>
-        <button type="submit" className="primary" disabled={publish.isPending}>{t("notifications.publish")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      </FormFooter>
       {preview.data && (
         <section aria-labelledby="preview-title" className="preview" data-testid="preview">
           <h3 id="preview-title" className="card-title">{t("notifications.previewTitle")}</h3>
@@ -196,10 +183,7 @@ export function NotificationTemplatesPage() {
               <option value="en">{t("notifications.locales.en")}</option>
             </select>
           </Field>
-          <label className="checkbox">
-            <input type="checkbox" checked={allVersions} onChange={(e) => setAllVersions(e.target.checked)} />
-            {t("notifications.allVersions")}
-          </label>
+          <Checkbox label={t("notifications.allVersions")} checked={allVersions} onChange={setAllVersions} />
         </div>
         <div className="actions">
           <button type="button" onClick={() => setEditing({ template: null, key: Date.now() })}>{t("notifications.new")}</button>
@@ -212,17 +196,13 @@ export function NotificationTemplatesPage() {
         <TableWrap label={t("notifications.title")} className="card">
           <table data-testid="templates">
             <caption className="visually-hidden">{t("notifications.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("notifications.eventType")}</th>
-                <th scope="col">{t("notifications.channel")}</th>
-                <th scope="col">{t("notifications.locale")}</th>
-                <th scope="col">{t("notifications.version")}</th>
-                <th scope="col">{t("notifications.content")}</th>
-                <th scope="col">{t("notifications.createdAt")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("notifications.eventType"), t("notifications.channel"), t("notifications.locale"), t("notifications.version"),
+                t("notifications.content"), t("notifications.createdAt"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {templates.data.map((template) => (
                 <tr key={template.id} className={template.active ? undefined : "inactive"}>

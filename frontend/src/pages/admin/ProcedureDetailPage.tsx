@@ -9,13 +9,14 @@ import type { components as WorkflowSchemas } from "../../api/schema/workflow";
 import { stepName } from "../../components/labels";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash, formatDay } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { problemFieldErrors } from "../../components/problems";
 import { draftFrom, validateVersion, VersionFields, versionBody, type VersionDraft, type VersionIn } from "./versionForm";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { useRoles } from "../../features/staff/api";
 import { procedureKeys, useProcedure, useWorkflowTemplates } from "../../features/procedures/api";
+import { FormFooter } from "./FormFooter";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
 type Template = WorkflowSchemas["schemas"]["TemplateOut"];
@@ -43,16 +44,12 @@ function TemplateSteps({ template }: { template: Template }) {
     <TableWrap label={template.name}>
       <table data-testid="template-steps">
         <caption className="visually-hidden">{template.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">#</th>
-            <th scope="col">{t("templates.stepName")}</th>
-            <th scope="col">{t("templates.agency")}</th>
-            <th scope="col">{t("templates.role")}</th>
-            <th scope="col">{t("templates.share")}</th>
-            <th scope="col">{t("templates.actions")}</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            "#", t("templates.stepName"), t("templates.agency"), t("templates.role"), t("templates.share"),
+            t("templates.actions"),
+          ]}
+        />
         <tbody>
           {template.steps.map((step) => (
             <tr key={step.position}>
@@ -170,10 +167,7 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
             ))}
           </select>
         </Field>
-        <label className="checkbox">
-          <input type="checkbox" checked={onTheSpot} onChange={(e) => setOnTheSpot(e.target.checked)} />
-          {t("templates.onTheSpot")}
-        </label>
+        <Checkbox label={t("templates.onTheSpot")} checked={onTheSpot} onChange={setOnTheSpot} />
       </div>
       <p className={total === limitHours ? "alert alert-ok" : "alert alert-info"} role="status">
         {t("templates.shareTotal", { total: total / 8, limit: limitHours / 8 })}
@@ -221,16 +215,12 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
               <legend>{t("templates.actions")}</legend>
               <div className="actions">
                 {ACTIONS.map((action) => (
-                  <label key={action} className="checkbox">
-                    <input
-                      type="checkbox"
-                      checked={step.actions.includes(action)}
-                      onChange={(e) =>
-                        update(i, { actions: e.target.checked ? [...step.actions, action] : step.actions.filter((a) => a !== action) })
-                      }
-                    />
-                    {t(`templates.actionNames.${action}`)}
-                  </label>
+                  <Checkbox
+                    key={action}
+                    label={t(`templates.actionNames.${action}`)}
+                    checked={step.actions.includes(action)}
+                    onChange={(checked) => update(i, { actions: checked ? [...step.actions, action] : step.actions.filter((a) => a !== action) })}
+                  />
                 ))}
               </div>
               {stepError(i, "actions") && <span id={`st-${i}-actions-error`} className="field-error">{stepError(i, "actions")}</span>}
@@ -254,14 +244,13 @@ function TemplateForm({ detail, base, onDone }: { detail: Detail; base: Template
           {t("templates.addStep")}
         </button>
       </div>
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && (
-        <p role="status" className="alert alert-ok">{t("templates.created", { version: create.data.version })}</p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("templates.create")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={create.isSuccess && t("templates.created", { version: create.data.version })}
+        submit={t("templates.create")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -288,12 +277,13 @@ function VersionForm({ detail, onDone }: { detail: Detail; onDone: () => void })
     <form className="card" onSubmit={submit} noValidate aria-labelledby="version-form-title" data-testid="version-form">
       <h3 id="version-form-title" className="card-title">{t("procedures.newVersionTitle")}</h3>
       <VersionFields draft={draft} setDraft={setDraft} errors={{ ...problemFieldErrors(create.error), ...errors }} />
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && <p role="status" className="alert alert-ok">{t("procedures.versionCreated")}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("procedures.createVersion")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={create.isSuccess && t("procedures.versionCreated")}
+        submit={t("procedures.createVersion")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -337,14 +327,7 @@ export function ProcedureDetailPage() {
             <h2 id="versions-title" className="card-title">{t("procedures.versions")}</h2>
             <TableWrap label={t("procedures.versions")}>
               <table data-testid="versions-table">
-                <thead>
-                  <tr>
-                    <th scope="col">{t("procedures.version")}</th>
-                    <th scope="col">{t("procedures.validFrom")}</th>
-                    <th scope="col">{t("procedures.validTo")}</th>
-                    <th scope="col">{t("procedures.published")}</th>
-                  </tr>
-                </thead>
+                <TableHead columns={[t("procedures.version"), t("procedures.validFrom"), t("procedures.validTo"), t("procedures.published")]} />
                 <tbody>
                   {detail.data.versions.map((v) => (
                     <tr key={v.version}>
@@ -371,16 +354,13 @@ export function ProcedureDetailPage() {
             {templates.data && templates.data.length > 0 && (
               <TableWrap label={t("templates.title")}>
                 <table data-testid="templates-table">
-                  <thead>
-                    <tr>
-                      <th scope="col">{t("templates.version")}</th>
-                      <th scope="col">{t("templates.name")}</th>
-                      <th scope="col">{t("templates.procedureVersion")}</th>
-                      <th scope="col">{t("templates.steps")}</th>
-                      <th scope="col">{t("templates.createdAt")}</th>
-                      <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-                    </tr>
-                  </thead>
+                  <TableHead
+                    columns={[
+                      t("templates.version"), t("templates.name"), t("templates.procedureVersion"), t("templates.steps"),
+                      t("templates.createdAt"),
+                    ]}
+                    actions={t("common.actions")}
+                  />
                   <tbody>
                     {templates.data.map((tpl) => (
                       <tr key={tpl.id} className={tpl.active ? undefined : "inactive"}>

@@ -10,9 +10,10 @@ import { formatDay } from "../../components/format";
 import { describe, Field, type Errors } from "../../components/Field";
 import { problemFieldErrors } from "../../components/problems";
 import { emptyDraft, validateVersion, VersionFields, versionBody, type VersionDraft } from "./versionForm";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencyLevels } from "../../features/agencies/api";
 import { procedureKeys, useProcedureList } from "../../features/procedures/api";
+import { FormFooter } from "./FormFooter";
 
 const CODE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -70,17 +71,20 @@ function NewProcedureForm({ onDone }: { onDone: () => void }) {
         </Field>
       </div>
       <VersionFields draft={draft} setDraft={setDraft} errors={versionErrors} />
-      <ProblemAlert error={create.error} />
-      {create.isSuccess && (
-        <p role="status" className="alert alert-ok">
-          {t("procedures.created")}{" "}
-          <Link to={`/quan-tri/thu-tuc/${encodeURIComponent(create.data.code)}`}>{create.data.name}</Link>
-        </p>
-      )}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={create.isPending}>{t("procedures.create")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={create.error}
+        saved={
+          create.isSuccess && (
+            <>
+              {t("procedures.created")}{" "}
+              <Link to={`/quan-tri/thu-tuc/${encodeURIComponent(create.data.code)}`}>{create.data.name}</Link>
+            </>
+          )
+        }
+        submit={t("procedures.create")}
+        pending={create.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -128,15 +132,12 @@ export function ProceduresPage() {
           <TableWrap label={t("procedures.title")}>
             <table data-testid="procedures-table">
               <caption className="visually-hidden">{t("procedures.title")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("procedures.code")}</th>
-                  <th scope="col">{t("procedures.name")}</th>
-                  <th scope="col">{t("procedures.field")}</th>
-                  <th scope="col">{t("procedures.timeLimit")}</th>
-                  <th scope="col">{t("procedures.version")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("procedures.code"), t("procedures.name"), t("procedures.field"), t("procedures.timeLimit"),
+                  t("procedures.version"),
+                ]}
+              />
               <tbody>
                 {procedures.data.items.map((p) => (
                   <tr key={p.code}>

@@ -7,10 +7,11 @@ import { unwrap, workflow } from "../../api/client";
 import type { components } from "../../api/schema/workflow";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { validEmail } from "../../components/validation";
-import { describe, Field, type Errors } from "../../components/Field";
-import { TableWrap } from "../../components/TableWrap";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { staffKeys, useRoles, useStaffList, type StaffFilters } from "../../features/staff/api";
+import { FormFooter } from "./FormFooter";
 
 type StaffOut = components["schemas"]["StaffOut"];
 type Role = components["schemas"]["RoleOut"];
@@ -37,16 +38,14 @@ function RoleBoxes({
       <legend>{t("staff.roles")}</legend>
       <div className="actions">
         {roles.map((role) => (
-          <label key={role.code} className="checkbox">
-            <input
-              type="checkbox"
-              name={`${idPrefix}-role`}
-              value={role.code}
-              checked={value.includes(role.code)}
-              onChange={(e) => onChange(e.target.checked ? [...value, role.code] : value.filter((r) => r !== role.code))}
-            />
-            {i18n.language === "en" ? role.name_en : role.name_vi}
-          </label>
+          <Checkbox
+            key={role.code}
+            label={i18n.language === "en" ? role.name_en : role.name_vi}
+            name={`${idPrefix}-role`}
+            value={role.code}
+            checked={value.includes(role.code)}
+            onChange={(checked) => onChange(checked ? [...value, role.code] : value.filter((r) => r !== role.code))}
+          />
         ))}
       </div>
       {error && <span id={`${idPrefix}-roles-error`} className="field-error">{error}</span>}
@@ -194,18 +193,16 @@ function StaffForm({
         )}
         <RoleBoxes idPrefix={prefix} roles={roles} value={draft.roles} onChange={(value) => set("roles", value)} error={errors.roles} />
         {!isNew && (
-          <label className="checkbox">
-            <input type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
-            {t("staff.active")}
-          </label>
+          <Checkbox label={t("staff.active")} checked={active} onChange={setActive} />
         )}
       </div>
-      <ProblemAlert error={save.error} />
-      {save.isSuccess && <p role="status" className="alert alert-ok">{t("staff.saved", { username: save.data.username })}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>{isNew ? t("staff.create") : t("common.save")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={save.error}
+        saved={save.isSuccess && t("staff.saved", { username: save.data.username })}
+        submit={isNew ? t("staff.create") : t("common.save")}
+        pending={save.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -236,12 +233,13 @@ function PasswordForm({ username, onDone }: { username: string; onDone: () => vo
       <Field id={id} label={t("staff.newPassword")} error={error}>
         <input type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} {...describe(id, error ? { p: error } : {}, "p")} />
       </Field>
-      <ProblemAlert error={reset.error} />
-      {reset.isSuccess && <p role="status" className="alert alert-ok">{t("staff.passwordSet")}</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={reset.isPending}>{t("staff.setPassword")}</button>
-        <button type="button" onClick={onDone}>{t("common.close")}</button>
-      </div>
+      <FormFooter
+        error={reset.error}
+        saved={reset.isSuccess && t("staff.passwordSet")}
+        submit={t("staff.setPassword")}
+        pending={reset.isPending}
+        onClose={onDone}
+      />
     </form>
   );
 }
@@ -314,16 +312,12 @@ export function StaffPage() {
         <TableWrap label={t("staff.title")} className="card">
           <table data-testid="staff-table">
             <caption className="visually-hidden">{t("staff.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("staff.username")}</th>
-                <th scope="col">{t("staff.fullName")}</th>
-                <th scope="col">{t("staff.agency")}</th>
-                <th scope="col">{t("staff.roles")}</th>
-                <th scope="col">{t("staff.state")}</th>
-                <th scope="col"><span className="visually-hidden">{t("common.actions")}</span></th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("staff.username"), t("staff.fullName"), t("staff.agency"), t("staff.roles"), t("staff.state"),
+              ]}
+              actions={t("common.actions")}
+            />
             <tbody>
               {staff.data.map((s) => (
                 <tr key={s.username} className={s.active ? undefined : "inactive"}>

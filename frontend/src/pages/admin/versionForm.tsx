@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 
 import type { components as IntakeSchemas } from "../../api/schema/intake";
 import { todayInVietnam } from "../../components/format";
-import { describe, Field, type Errors } from "../../components/Field";
+import { Checkbox, describe, Field, type Errors } from "../../components/Field";
 import { useAgencies } from "../../features/agencies/api";
 
 type Detail = IntakeSchemas["schemas"]["ProcedureDetail"];
@@ -159,10 +159,7 @@ export function VersionFields({
         <textarea value={draft.legal_basis} onChange={(e) => set("legal_basis", e.target.value)} {...describe("v-legal", {}, "legal_basis", true)} />
       </Field>
       {flags.map((flag) => (
-        <label key={flag} className="checkbox">
-          <input type="checkbox" checked={draft[flag]} onChange={(e) => set(flag, e.target.checked)} />
-          {t(`procedures.flags.${flag}`)}
-        </label>
+        <Checkbox key={flag} label={t(`procedures.flags.${flag}`)} checked={draft[flag]} onChange={(checked) => set(flag, checked)} />
       ))}
     </div>
 
@@ -220,10 +217,7 @@ export function VersionFields({
               ))}
             </select>
           </Field>
-          <label className="checkbox">
-            <input type="checkbox" checked={d.mandatory} onChange={(e) => set("documents", draft.documents.map((x, j) => (j === i ? { ...x, mandatory: e.target.checked } : x)))} />
-            {t("procedures.mandatory")}
-          </label>
+          <Checkbox label={t("procedures.mandatory")} checked={d.mandatory} onChange={(checked) => set("documents", draft.documents.map((x, j) => (j === i ? { ...x, mandatory: checked } : x)))} />
           <div className="actions">
             <button type="button" className="danger" onClick={() => set("documents", draft.documents.filter((_, j) => j !== i))}>
               {t("common.remove")}<span className="visually-hidden"> {t("procedures.documentName", { n: i + 1 })}</span>

@@ -2,6 +2,7 @@ import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
 
 import { Loading, PageTitle } from "../../components/Status";
+import { TableHead } from "../../components/TableWrap";
 import { Fee, OnlineBadge, TimeLimit } from "./Catalogue";
 import { vnd } from "./format";
 import { useProcedure } from "../../features/procedures/api";
@@ -125,13 +126,7 @@ export function ProcedurePage() {
         <div className="table-wrap">
           <table data-testid="fees">
             <caption className="visually-hidden">{t("procedure.feesTitle")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("procedure.feeName")}</th>
-                <th scope="col">{t("procedure.feeKind")}</th>
-                <th scope="col">{t("procedure.feeAmountHeader")}</th>
-              </tr>
-            </thead>
+            <TableHead columns={[t("procedure.feeName"), t("procedure.feeKind"), t("procedure.feeAmountHeader")]} />
             <tbody>
               {data.fees.map((fee, index) => (
                 <tr key={index}>

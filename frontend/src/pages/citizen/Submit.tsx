@@ -10,7 +10,7 @@ import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { vnd, type DossierOut, type ProcedureDetail } from "./format";
 import { formatDateTime } from "../../components/format";
-import { Field } from "../../components/Field";
+import { Checkbox, Field } from "../../components/Field";
 import { newIdempotencyKey } from "../../api/idempotency";
 import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
@@ -294,11 +294,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
             {!procedure.postal_return && ` (${t("submit.notForThisProcedure")})`}
           </label>
           {procedure.postal_submission && (
-            <label className="inline">
-              <input type="checkbox" checked={values.pickupByPost}
-                onChange={(event) => set("pickupByPost", event.target.checked)} />
-              {t("submit.pickupByPost")}
-            </label>
+            <Checkbox className="inline" label={t("submit.pickupByPost")} checked={values.pickupByPost} onChange={(checked) => set("pickupByPost", checked)} />
           )}
           {byPost && (
             <Field layout="stacked" id="postal-address" label={t("submit.postalAddress")} error={message("postalAddress")} required>

@@ -19,7 +19,7 @@ import {
 
 import type { components } from "../../api/schema/workflow";
 import { formatMonth, formatNumber, formatPercent } from "../../components/format";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 
 type Stats = components["schemas"]["Stats"];
 
@@ -88,13 +88,7 @@ function ChartFigure({
         <TableWrap label={title}>
           <table>
             <caption className="visually-hidden">{title}</caption>
-            <thead>
-              <tr>
-                {columns.map((column) => (
-                  <th scope="col" key={column}>{column}</th>
-                ))}
-              </tr>
-            </thead>
+            <TableHead columns={columns} />
             <tbody>
               {rows.map((row) => (
                 <tr key={row.key}>

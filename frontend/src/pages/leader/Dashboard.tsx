@@ -13,7 +13,7 @@ import { apiQuery, readFilters, writeFilters, type StatsFilters } from "./filter
 import { formatDateTimeOrDash, formatDay, formatNumber, formatPercent } from "../../components/format";
 import { TimeSavedTable } from "./TimeSaved";
 import "../../components/office.css";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { useAgencies } from "../../features/agencies/api";
 import { useReceivableProcedures } from "../../features/procedures/api";
 import { useOverdue, useStats } from "../../features/stats/api";
@@ -108,16 +108,12 @@ function BreakdownTables({ stats }: { stats: Stats }) {
           <h3 id="by-agency-title" className="card-title">{t("breakdown.byAgency")}</h3>
           <TableWrap label={t("breakdown.byOfficer")}>
             <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t("breakdown.agency")}</th>
-                  <th scope="col">{t("indicators.received")}</th>
-                  <th scope="col">{t("indicators.pending_overdue")}</th>
-                  <th scope="col">{t("indicators.onTimeRate")}</th>
-                  <th scope="col">{t("indicators.onlineRate")}</th>
-                  <th scope="col">{t("indicators.satisfactionRate")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("breakdown.agency"), t("indicators.received"), t("indicators.pending_overdue"), t("indicators.onTimeRate"),
+                  t("indicators.onlineRate"), t("indicators.satisfactionRate"),
+                ]}
+              />
               <tbody>
                 {stats.by_agency.map((a) => (
                   <tr key={a.agency_code}>
@@ -139,15 +135,12 @@ function BreakdownTables({ stats }: { stats: Stats }) {
           <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
           <TableWrap label={t("breakdown.byAgency")}>
             <table data-testid="by-officer">
-              <thead>
-                <tr>
-                  <th scope="col">{t("breakdown.officer")}</th>
-                  <th scope="col">{t("charts.steps")}</th>
-                  <th scope="col">{t("charts.stepsLate")}</th>
-                  <th scope="col">{t("charts.stepsOpenOverdue")}</th>
-                  <th scope="col">{t("indicators.onTimeRate")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("breakdown.officer"), t("charts.steps"), t("charts.stepsLate"), t("charts.stepsOpenOverdue"),
+                  t("indicators.onTimeRate"),
+                ]}
+              />
               <tbody>
                 {stats.by_officer.map((o) => (
                   <tr key={o.staff_id ?? "none"}>
@@ -170,17 +163,12 @@ function BreakdownTables({ stats }: { stats: Stats }) {
         ) : (
           <TableWrap label={t("breakdown.byProcedure")}>
             <table data-testid="by-procedure">
-              <thead>
-                <tr>
-                  <th scope="col">{t("breakdown.procedure")}</th>
-                  <th scope="col">{t("breakdown.field")}</th>
-                  <th scope="col">{t("indicators.received")}</th>
-                  <th scope="col">{t("indicators.resolved")}</th>
-                  <th scope="col">{t("indicators.pending_overdue")}</th>
-                  <th scope="col">{t("indicators.onTimeRate")}</th>
-                  <th scope="col">{t("indicators.satisfactionRate")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("breakdown.procedure"), t("breakdown.field"), t("indicators.received"), t("indicators.resolved"),
+                  t("indicators.pending_overdue"), t("indicators.onTimeRate"), t("indicators.satisfactionRate"),
+                ]}
+              />
               <tbody>
                 {stats.by_procedure.map((p) => (
                   <tr key={p.procedure_code}>
@@ -224,17 +212,12 @@ function OverdueList({ filters }: { filters: StatsFilters }) {
           <TableWrap label={t("overdue.title")}>
             <table data-testid="overdue-table">
               <caption className="visually-hidden">{t("overdue.title")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("overdue.code")}</th>
-                  <th scope="col">{t("overdue.procedure")}</th>
-                  <th scope="col">{t("overdue.received")}</th>
-                  <th scope="col">{t("overdue.due")}</th>
-                  <th scope="col">{t("overdue.lateBy")}</th>
-                  <th scope="col">{t("overdue.unit")}</th>
-                  <th scope="col">{t("overdue.assignee")}</th>
-                </tr>
-              </thead>
+              <TableHead
+                columns={[
+                  t("overdue.code"), t("overdue.procedure"), t("overdue.received"), t("overdue.due"), t("overdue.lateBy"),
+                  t("overdue.unit"), t("overdue.assignee"),
+                ]}
+              />
               <tbody>
                 {overdue.data.items.map((item) => (
                   <tr key={item.code}>

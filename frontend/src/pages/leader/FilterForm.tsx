@@ -1,6 +1,7 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 
+import { Checkbox } from "../../components/Field";
 import { presetPeriod, type Preset, type StatsFilters } from "./filters";
 
 export interface Option {
@@ -18,16 +19,84 @@ interface Props {
 }
 
 const PRESETS: Preset[] = ["month", "quarter", "year", "lastYear"];
+const BOUNDS = ["from", "to"] as const;
+type Bound = (typeof BOUNDS)[number];
+
+/** One end of the period: a required date, its error (id `<name>-error`) under it. */
+function PeriodBound({
+  name,
+  label,
+  value,
+  error,
+  onChange,
+}: {
+  name: Bound;
+  label: string;
+  value: string;
+  error?: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <input
+        type="date"
+        name={name}
+        required
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${name}-error` : undefined}
+      />
+      {error && <span id={`${name}-error`} className="field-error">{error}</span>}
+    </label>
+  );
+}
+
+/** A filter that may stay open: a labelled select whose first choice ("all …") is the empty value. */
+function FilterSelect({
+  name,
+  label,
+  all,
+  value,
+  options,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  all: string;
+  value: string;
+  options: Option[];
+  onChange: (value: string) => void;
+}) {
+  return (
+    <label>
+      {label}
+      <select name={name} value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">{all}</option>
+        {options.map((option) => (
+          <option key={option.value} value={option.value}>{option.label}</option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 /** The period, agency, field, procedure and officer of the figures; checked like the API checks them. */
 export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }: Props) {
   const { t } = useTranslation("leader");
   const [draft, setDraft] = useState<StatsFilters>(initial);
-  const [errors, setErrors] = useState<Partial<Record<"from" | "to", string>>>({});
+  const [errors, setErrors] = useState<Partial<Record<Bound, string>>>({});
 
-  const fields = useMemo(() => [...new Set(procedures.map((p) => p.field))].sort((a, b) => a.localeCompare(b, "vi")), [procedures]);
+  const fields = useMemo(
+    () => [...new Set(procedures.map((p) => p.field))].sort((a, b) => a.localeCompare(b, "vi")).map((field) => ({ value: field, label: field })),
+    [procedures],
+  );
   const shownProcedures = useMemo(
-    () => procedures.filter((p) => !draft.field || p.field === draft.field),
+    () =>
+      procedures
+        .filter((p) => !draft.field || p.field === draft.field)
+        .map((p) => ({ value: p.code, label: `${p.code} — ${p.name.length > 80 ? `${p.name.slice(0, 80)}…` : p.name}` })),
     [procedures, draft.field],
   );
 
@@ -64,72 +133,47 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
             ))}
           </select>
         </label>
-        <label>
-          {t("filters.from")}
-          <input
-            type="date"
-            name="from"
-            required
-            value={draft.from}
-            onChange={(event) => set("from", event.target.value)}
-            aria-invalid={errors.from ? true : undefined}
-            aria-describedby={errors.from ? "from-error" : undefined}
+        {BOUNDS.map((bound) => (
+          <PeriodBound
+            key={bound}
+            name={bound}
+            label={t(`filters.${bound}`)}
+            value={draft[bound]}
+            error={errors[bound]}
+            onChange={(value) => set(bound, value)}
           />
-          {errors.from && <span id="from-error" className="field-error">{errors.from}</span>}
-        </label>
-        <label>
-          {t("filters.to")}
-          <input
-            type="date"
-            name="to"
-            required
-            value={draft.to}
-            onChange={(event) => set("to", event.target.value)}
-            aria-invalid={errors.to ? true : undefined}
-            aria-describedby={errors.to ? "to-error" : undefined}
-          />
-          {errors.to && <span id="to-error" className="field-error">{errors.to}</span>}
-        </label>
+        ))}
         {agencies ? (
-          <label>
-            {t("filters.agency")}
-            <select name="agency" value={draft.agency} onChange={(event) => set("agency", event.target.value)}>
-              <option value="">{t("filters.allAgencies")}</option>
-              {agencies.map((agency) => (
-                <option key={agency.value} value={agency.value}>{agency.label}</option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            name="agency"
+            label={t("filters.agency")}
+            all={t("filters.allAgencies")}
+            value={draft.agency}
+            options={agencies}
+            onChange={(value) => set("agency", value)}
+          />
         ) : (
           <div className="field">
             <span>{t("filters.agency")}</span>
             <span className="readonly-value">{ownAgency}</span>
           </div>
         )}
-        <label>
-          {t("filters.field")}
-          <select
-            name="field"
-            value={draft.field}
-            onChange={(event) => setDraft((current) => ({ ...current, field: event.target.value, procedure: "" }))}
-          >
-            <option value="">{t("filters.allFields")}</option>
-            {fields.map((field) => (
-              <option key={field} value={field}>{field}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {t("filters.procedure")}
-          <select name="procedure" value={draft.procedure} onChange={(event) => set("procedure", event.target.value)}>
-            <option value="">{t("filters.allProcedures")}</option>
-            {shownProcedures.map((procedure) => (
-              <option key={procedure.code} value={procedure.code}>
-                {procedure.code} — {procedure.name.length > 80 ? `${procedure.name.slice(0, 80)}…` : procedure.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect
+          name="field"
+          label={t("filters.field")}
+          all={t("filters.allFields")}
+          value={draft.field}
+          options={fields}
+          onChange={(value) => setDraft((current) => ({ ...current, field: value, procedure: "" }))}
+        />
+        <FilterSelect
+          name="procedure"
+          label={t("filters.procedure")}
+          all={t("filters.allProcedures")}
+          value={draft.procedure}
+          options={shownProcedures}
+          onChange={(value) => set("procedure", value)}
+        />
         <label>
           {t("filters.officer")}
           <input
@@ -142,15 +186,13 @@ export function FilterForm({ initial, agencies, ownAgency, procedures, onApply }
           />
           <span id="officer-hint" className="hint">{t("filters.officerHint")}</span>
         </label>
-        <label className="inline checkbox">
-          <input
-            type="checkbox"
-            name="include_children"
-            checked={draft.includeChildren}
-            onChange={(event) => set("includeChildren", event.target.checked)}
-          />
-          {t("filters.includeChildren")}
-        </label>
+        <Checkbox
+          className="inline checkbox"
+          label={t("filters.includeChildren")}
+          name="include_children"
+          checked={draft.includeChildren}
+          onChange={(checked) => set("includeChildren", checked)}
+        />
       </div>
       <div className="actions">
         <button type="submit" className="primary">{t("filters.apply")}</button>

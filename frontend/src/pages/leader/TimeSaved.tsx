@@ -6,7 +6,7 @@ import { useTranslation } from "react-i18next";
 
 import type { components } from "../../api/schema/workflow";
 import { formatNumber, formatPercent } from "../../components/format";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 
 type Stats = components["schemas"]["Stats"];
 // the figures every breakdown row and the total share
@@ -78,18 +78,12 @@ export function TimeSavedTable({ stats }: { stats: Stats }) {
         <TableWrap label={t("timeSaved.title")}>
           <table data-testid="time-saved">
             <caption className="visually-hidden">{t("timeSaved.title")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t(`timeSaved.by.${grouping}`)}</th>
-                <th scope="col">{t("timeSaved.measured")}</th>
-                <th scope="col">{t("timeSaved.limit")}</th>
-                <th scope="col">{t("timeSaved.used")}</th>
-                <th scope="col">{t("timeSaved.saved")}</th>
-                <th scope="col">{t("timeSaved.meanShare")}</th>
-                <th scope="col">{t("timeSaved.medianShare")}</th>
-                <th scope="col">{t("timeSaved.underHalf")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t(`timeSaved.by.${grouping}`), t("timeSaved.measured"), t("timeSaved.limit"), t("timeSaved.used"), t("timeSaved.saved"),
+                t("timeSaved.meanShare"), t("timeSaved.medianShare"), t("timeSaved.underHalf"),
+              ]}
+            />
             <tbody>
               {rows.map((row) => (
                 <tr key={row.key}>

@@ -11,7 +11,7 @@ import { ActionForm, type Action } from "./ActionForm";
 import { ApplicantFacts } from "../../features/dossiers/components/ApplicantFacts";
 import { Documents } from "../../features/dossiers/components/Documents";
 import { PostalReturned, PostalShipments } from "../../features/dossiers/components/Postal";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { DUE_BADGE, dueState, splitWorkingTime } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
 import { useDeskDossier, useDossier, useDossierNotifications, useDossierTimeline } from "../../features/dossiers/api";
@@ -253,16 +253,7 @@ export function DossierPage() {
         {notifications.data && notifications.data.length > 0 && (
           <TableWrap label={t("sent.title")}>
             <table data-testid="sent">
-              <thead>
-                <tr>
-                  <th scope="col">{t("sent.at")}</th>
-                  <th scope="col">{t("sent.channel")}</th>
-                  <th scope="col">{t("sent.recipient")}</th>
-                  <th scope="col">{t("sent.subject")}</th>
-                  <th scope="col">{t("sent.status")}</th>
-                  <th scope="col">{t("sent.attempts")}</th>
-                </tr>
-              </thead>
+              <TableHead columns={[t("sent.at"), t("sent.channel"), t("sent.recipient"), t("sent.subject"), t("sent.status"), t("sent.attempts")]} />
               <tbody>
                 {notifications.data.map((item) => (
                   <tr key={item.id}>

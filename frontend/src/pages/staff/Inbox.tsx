@@ -3,7 +3,7 @@ import { Link, useSearchParams } from "react-router";
 
 import { useAuth } from "../../auth/AuthContext";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { DUE_BADGE, dueState } from "./format";
 import { formatDateTimeOrDash } from "../../components/format";
 import { useTasks } from "../../features/dossiers/api";
@@ -99,16 +99,12 @@ export function Inbox() {
         <TableWrap label={t("inbox.caption")}>
           <table className="tasks" data-testid="tasks">
             <caption className="visually-hidden">{t("inbox.caption")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("dossier.code")}</th>
-                <th scope="col">{t("dossier.procedure")}</th>
-                <th scope="col">{t("dossier.status")}</th>
-                <th scope="col">{t("dossier.stepDue")}</th>
-                <th scope="col">{t("dossier.appointment")}</th>
-                <th scope="col">{t("inbox.dueState")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("dossier.code"), t("dossier.procedure"), t("dossier.status"), t("dossier.stepDue"), t("dossier.appointment"),
+                t("inbox.dueState"),
+              ]}
+            />
             <tbody>
               {tasks.data.items.map((item) => {
                 const state = dueState(item);

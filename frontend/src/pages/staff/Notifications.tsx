@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { notify, unwrap } from "../../api/client";
+import { Checkbox } from "../../components/Field";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
 import { notificationKeys, useInbox } from "../../features/notifications/api";
@@ -25,10 +26,7 @@ export function Notifications() {
       <PageTitle>{t("notifications.title")}</PageTitle>
       <div className="card notifications-bar">
         <p role="status" data-testid="unread">{t("notifications.unread", { n: inbox.data?.unread ?? 0 })}</p>
-        <label className="inline">
-          <input type="checkbox" checked={unreadOnly} onChange={(event) => setUnreadOnly(event.target.checked)} />
-          {t("notifications.unreadOnly")}
-        </label>
+        <Checkbox className="inline" label={t("notifications.unreadOnly")} checked={unreadOnly} onChange={setUnreadOnly} />
       </div>
       {inbox.isLoading && <Loading />}
       <ProblemAlert error={inbox.error ?? read.error} />

@@ -5,6 +5,7 @@ import { Link } from "react-router";
 
 import { downloadFile } from "../../api/client";
 import type { components } from "../../api/schema/intake";
+import { Field } from "../../components/Field";
 import { ProblemAlert } from "../../components/Status";
 import { formatDateTimeOrDash } from "../../components/format";
 
@@ -60,43 +61,37 @@ export function OnTheSpotFields({
           </label>
         ))}
         {draft.decision === "approve" ? (
-          <label>
-            <span>
-              {t("onTheSpot.resultNote")}
-              <span aria-hidden="true"> *</span>
-            </span>
-            <textarea
-              name="result_note"
-              rows={2}
-              maxLength={2000}
-              value={draft.resultNote}
-              aria-invalid={errors.result_note ? true : undefined}
-              aria-describedby={errors.result_note ? `${id}-result-error` : `${id}-result-hint`}
-              onChange={(event) => onChange({ ...draft, resultNote: event.target.value })}
-            />
-            {errors.result_note ? (
-              <span id={`${id}-result-error`} className="field-error">{errors.result_note}</span>
-            ) : (
-              <span id={`${id}-result-hint`} className="muted hint">{t("onTheSpot.resultHint")}</span>
+          <Field
+            id={`${id}-result`}
+            label={t("onTheSpot.resultNote")}
+            required
+            error={errors.result_note}
+            hint={errors.result_note ? undefined : t("onTheSpot.resultHint")}
+          >
+            {(control) => (
+              <textarea
+                {...control}
+                name="result_note"
+                rows={2}
+                maxLength={2000}
+                value={draft.resultNote}
+                onChange={(event) => onChange({ ...draft, resultNote: event.target.value })}
+              />
             )}
-          </label>
+          </Field>
         ) : (
-          <label>
-            <span>
-              {t("onTheSpot.reason")}
-              <span aria-hidden="true"> *</span>
-            </span>
-            <textarea
-              name="refusal_reason"
-              rows={2}
-              maxLength={1000}
-              value={draft.reason}
-              aria-invalid={errors.reason ? true : undefined}
-              aria-describedby={errors.reason ? `${id}-reason-error` : undefined}
-              onChange={(event) => onChange({ ...draft, reason: event.target.value })}
-            />
-            {errors.reason && <span id={`${id}-reason-error`} className="field-error">{errors.reason}</span>}
-          </label>
+          <Field id={`${id}-reason`} label={t("onTheSpot.reason")} required error={errors.reason}>
+            {(control) => (
+              <textarea
+                {...control}
+                name="refusal_reason"
+                rows={2}
+                maxLength={1000}
+                value={draft.reason}
+                onChange={(event) => onChange({ ...draft, reason: event.target.value })}
+              />
+            )}
+          </Field>
         )}
       </div>
     </fieldset>

@@ -268,31 +268,21 @@ export function ReceiveForm() {
             {t("receive.searchProcedure")}
             <input type="search" value={search} onChange={(event) => setSearch(event.target.value)} />
           </label>
-          <label>
-            <span>
-              {t("receive.chooseProcedure")}
-              <span aria-hidden="true"> *</span>
-            </span>
-            <select
-              name="procedure"
-              value={procedureCode}
-              required
-              aria-invalid={errors.procedure ? true : undefined}
-              aria-describedby={errors.procedure ? `${id}-procedure-error` : undefined}
-              onChange={(event) => chooseProcedure(event.target.value)}
-            >
-              <option value="">{t("receive.pickOne")}</option>
-              {procedureCode && !procedures.data?.items.some((item) => item.code === procedureCode) && detail && (
-                <option value={detail.code}>{detail.name}</option>
-              )}
-              {procedures.data?.items.map((item) => (
-                <option key={item.code} value={item.code}>
-                  {item.name} ({item.code})
-                </option>
-              ))}
-            </select>
-            {errors.procedure && <span id={`${id}-procedure-error`} className="field-error">{errors.procedure}</span>}
-          </label>
+          <Field id={`${id}-procedure`} label={t("receive.chooseProcedure")} required error={errors.procedure}>
+            {(control) => (
+              <select {...control} name="procedure" value={procedureCode} onChange={(event) => chooseProcedure(event.target.value)}>
+                <option value="">{t("receive.pickOne")}</option>
+                {procedureCode && !procedures.data?.items.some((item) => item.code === procedureCode) && detail && (
+                  <option value={detail.code}>{detail.name}</option>
+                )}
+                {procedures.data?.items.map((item) => (
+                  <option key={item.code} value={item.code}>
+                    {item.name} ({item.code})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
           {procedures.isLoading && <Loading />}
           <ProblemAlert error={procedures.error} />
           {detail && (
@@ -391,24 +381,19 @@ export function ReceiveForm() {
             </label>
           ))}
           {returnMethod === "postal" && (
-            <label>
-              <span>
-                {t("applicant.postalAddress")}
-                <span aria-hidden="true"> *</span>
-              </span>
-              <input
-                name="postal_address"
-                value={postalAddress}
-                required
-                aria-invalid={errors.postal_address ? true : undefined}
-                aria-describedby={errors.postal_address ? `${id}-postal-error` : undefined}
-                onChange={(event) => {
-                  setPostalAddress(event.target.value);
-                  clearError("postal_address");
-                }}
-              />
-              {errors.postal_address && <span id={`${id}-postal-error`} className="field-error">{errors.postal_address}</span>}
-            </label>
+            <Field id={`${id}-postal`} label={t("applicant.postalAddress")} required error={errors.postal_address}>
+              {(control) => (
+                <input
+                  {...control}
+                  name="postal_address"
+                  value={postalAddress}
+                  onChange={(event) => {
+                    setPostalAddress(event.target.value);
+                    clearError("postal_address");
+                  }}
+                />
+              )}
+            </Field>
           )}
         </div>
       </fieldset>

@@ -2,7 +2,7 @@ import { useTranslation } from "react-i18next";
 import { Link } from "react-router";
 
 import { Loading, ProblemAlert } from "../../components/Status";
-import { TableWrap } from "../../components/TableWrap";
+import { TableHead, TableWrap } from "../../components/TableWrap";
 import { formatDateTimeOrDash } from "../../components/format";
 import { useWaitingDossiers } from "../../features/dossiers/api";
 
@@ -21,16 +21,12 @@ export function WaitingList() {
         <TableWrap label={t("waiting.title")}>
           <table data-testid="waiting-table">
             <caption className="visually-hidden">{t("waiting.caption", { n: waiting.data.total })}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("dossier.code")}</th>
-                <th scope="col">{t("dossier.procedure")}</th>
-                <th scope="col">{t("applicant.fullName")}</th>
-                <th scope="col">{t("dossier.submittedAt")}</th>
-                <th scope="col">{t("dossier.status")}</th>
-                <th scope="col">{t("waiting.files")}</th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                t("dossier.code"), t("dossier.procedure"), t("applicant.fullName"), t("dossier.submittedAt"),
+                t("dossier.status"), t("waiting.files"),
+              ]}
+            />
             <tbody>
               {waiting.data.items.map((item) => (
                 <tr key={item.code}>

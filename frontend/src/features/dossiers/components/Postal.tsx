@@ -4,7 +4,7 @@ import { useTranslation } from "react-i18next";
 import { intake, unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema/intake";
 import { ProblemAlert } from "../../../components/Status";
-import { TableWrap } from "../../../components/TableWrap";
+import { TableHead, TableWrap } from "../../../components/TableWrap";
 import { formatDateTimeOrDash } from "../../../components/format";
 import { dossierKeys } from "../api";
 
@@ -19,16 +19,12 @@ export function PostalShipments({ shipments }: { shipments: Shipment[] }) {
   return (
     <TableWrap label={t("postal.title")}>
       <table data-testid="shipments">
-        <thead>
-          <tr>
-            <th scope="col">{t("postal.direction")}</th>
-            <th scope="col">{t("postal.trackingNumber")}</th>
-            <th scope="col">{t("postal.status")}</th>
-            <th scope="col">{t("postal.failedAttempts")}</th>
-            <th scope="col">{t("postal.reference")}</th>
-            <th scope="col">{t("postal.fee")}</th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            t("postal.direction"), t("postal.trackingNumber"), t("postal.status"), t("postal.failedAttempts"),
+            t("postal.reference"), t("postal.fee"),
+          ]}
+        />
         <tbody>
           {shipments.map((shipment) => (
             <tr key={`${shipment.direction}-${shipment.tracking_number ?? ""}`}>
