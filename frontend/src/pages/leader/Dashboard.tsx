@@ -106,7 +106,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_agency.length > 1 && (
         <section className="card" aria-labelledby="by-agency-title">
           <h3 id="by-agency-title" className="card-title">{t("breakdown.byAgency")}</h3>
-          <TableWrap label={t("breakdown.byOfficer")}>
+          <TableWrap label={t("breakdown.byAgency")}>
             <table>
               <TableHead
                 columns={[
@@ -133,7 +133,7 @@ function BreakdownTables({ stats }: { stats: Stats }) {
       {stats.by_officer.length > 0 && (
         <section className="card" aria-labelledby="by-officer-title">
           <h3 id="by-officer-title" className="card-title">{t("breakdown.byOfficer")}</h3>
-          <TableWrap label={t("breakdown.byAgency")}>
+          <TableWrap label={t("breakdown.byOfficer")}>
             <table data-testid="by-officer">
               <TableHead
                 columns={[
