@@ -16,9 +16,9 @@ status); the channels, the rate, the handover and the group commit below are the
   ``failed``: listed and re-sendable, never dropped.
 - **Rate** — per channel, ``notify_<channel>_per_second`` shared by every sender: slots are taken
   from ``notification_rate`` (GCRA: one row per channel holding the next free instant), so two
-  senders together still keep to the limit. A message goes out within one slot of its own instant
-  or not at all: one that wakes later (a stalled event loop, a busy machine) is released unsent
-  and takes a new slot in the next round, so a late batch never arrives as a burst.
+  senders together still keep to the limit. A batch's sends start one slot apart in real time: a
+  loop that wakes late (a busy machine) goes on one slot after its late send, never in a burst, and
+  what would start beyond the batch's own slots is released unsent for new slots in the next round.
 
 - **Handover** (email) — the channel writes the whole message but its final ``.`` line, then asks
   ``handover(finish)``: ``handed_over_at`` is committed (group commit, only while this sender's lease
@@ -78,6 +78,8 @@ _HANDOVER = text(
     RETURNING id
     """
 )
+# a fast rate's slots are shorter than a loop step: starting a send a few milliseconds late is no burst
+_PACING_GRACE = 0.005
 # a sender died after a handover: the server has the message; never send it again
 UNCONFIRMED = "unconfirmed: the sender stopped after handing the message to the server"
 # handed over, then no clear answer (timeout, connection lost): the server may have it; not sent again
@@ -128,7 +130,7 @@ class Sender:
         self.stop = asyncio.Event()
         self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self._paced: dict[str, float] = {}  # per channel, this sender's next free instant (monotonic)
+        self._paced: dict[str, float] = {}  # per channel, this sender's next send at the earliest (monotonic)
 
     def _limit(self, channel: str) -> int:
         rate = self.rates.get(channel)
@@ -264,24 +266,10 @@ class Sender:
             extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
         )
 
-    async def _send_one(self, channel: Channel, item: Outgoing, at: float, deadline: float) -> None:
-        rate = self.rates.get(item.channel)
-        if rate is not None:
-            # the shared slots say when; this keeps a batch woken late (a busy machine) from going out in a burst
-            at = max(at, self._paced.get(item.channel, 0.0))
-            self._paced[item.channel] = at + 1.0 / rate
-        pause = at - time.monotonic()
-        if pause > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.stop.wait(), timeout=pause)
+    async def _send_one(self, channel: Channel, item: Outgoing, deadline: float) -> None:
         timeout = self.settings.notify.send_timeout_seconds
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
             await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
-            return
-        if rate is not None and time.monotonic() - at > 1.0 / rate:
-            # woken more than a slot late (a stalled loop): sent now it would bunch with the sends on time
-            # after it and break the rate at the gateway; the slot is lost, the row takes a new one
-            await self._settle("release", id=item.id)
             return
 
         handed_over = False
@@ -312,11 +300,38 @@ class Sender:
             return 0
         deadline = started + self.settings.notify.lease_seconds
         wait, interval = await self._reserve(name, len(batch))
-        first = time.monotonic() + wait
-        await asyncio.gather(
-            *(self._send_one(channel, item, first + i * interval, deadline) for i, item in enumerate(batch))
+        if not interval:
+            await asyncio.gather(*(self._send_one(channel, item, deadline) for item in batch))
+            return len(batch)
+        await self._paced_sends(
+            name, channel, batch, first=time.monotonic() + wait, interval=interval, deadline=deadline
         )
         return len(batch)
+
+    async def _paced_sends(
+        self, name: str, channel: Channel, batch: list[Outgoing], *, first: float, interval: float, deadline: float
+    ) -> None:
+        """Start the batch's sends one slot apart, in real time: a loop that wakes late (a busy machine)
+        goes on one slot after the send it made late, never in a burst. This batch's slots end at ``end``
+        (the next ones are another sender's); what would start beyond them (and a slot's grace) is
+        released unsent and takes new slots in the next round. The first send always goes: a round
+        always makes progress."""
+        end = first + len(batch) * interval + max(interval, _PACING_GRACE)
+        next_at = max(first, self._paced.get(name, 0.0))
+        sends: list[asyncio.Task[None]] = []
+        for position, item in enumerate(batch):
+            pause = next_at - time.monotonic()
+            if pause > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=pause)
+            now = time.monotonic()
+            if sends and (now > end or self.stop.is_set()):
+                await asyncio.gather(*(self._settle("release", id=rest.id) for rest in batch[position:]))
+                break
+            sends.append(asyncio.create_task(self._send_one(channel, item, deadline)))
+            next_at = max(next_at, now) + interval
+        self._paced[name] = next_at
+        await asyncio.gather(*sends)
 
     async def run_once(self) -> int:
         """One claim-and-send round on every channel; how many notifications were claimed."""

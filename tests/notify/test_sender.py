@@ -233,7 +233,7 @@ async def test_a_sender_releases_what_it_could_not_send_within_its_lease(
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
     [claimed] = await sender._claim("sms")
     channel = sender.channels["sms"]
-    await sender._send_one(channel, claimed, at=time.monotonic(), deadline=time.monotonic() + 0.5)  # lease nearly over
+    await sender._send_one(channel, claimed, deadline=time.monotonic() + 0.5)  # lease nearly over
     [sms] = await notifications_of(sessionmaker, world.dossier)
     assert (sms.status, sms.attempts, sms.claimed_by) == ("queued", 0, None)
     assert gateway.to(str(world.dossier.applicant_phone)) == []
@@ -344,7 +344,7 @@ async def test_an_email_whose_send_times_out_during_its_handover_commit_never_re
         # another transaction holds the row: the handover's UPDATE waits for it beyond the send timeout
         await blocker.execute(select(Notification.id).where(Notification.id == claimed.id).with_for_update())
         sending = asyncio.create_task(
-            sender._send_one(sender.channels["email"], claimed, at=time.monotonic(), deadline=time.monotonic() + 4)
+            sender._send_one(sender.channels["email"], claimed, deadline=time.monotonic() + 4)
         )
         await asyncio.sleep(1.5)
         assert not sending.done()  # the outcome waits for the commit
