@@ -4,7 +4,8 @@ ceiling (bench.baseline_app: the same job in a bare FastAPI + asyncpg service) i
 Run with ``python -m bench.bench_http`` (``make bench`` runs it with the others). Its own database
 (``motcua_bench_http``), recreated each run; intake_api alone (its worker stopped: the submissions'
 events accumulate in the outbox, as issue 14 asks); wrk drives everything (bench.load), 32
-connections, 15 s a run (3 s with ``BENCH_QUICK=1``).
+connections, 15 s a run (3 s with ``BENCH_QUICK=1``). Tracking reads 200 dossiers at random, each by
+its own code and secret, as the baseline reads 200 rows: a crowd, not one citizen refreshing one page.
 
 Targets (issue 14), each a ratio against the baseline measured just before it:
 - tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
@@ -19,6 +20,7 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -31,6 +33,7 @@ from tests.intake.setup import create_desk, submission
 
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "3" if QUICK else "15"))
 CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "32"))
+TRACKED = int(os.environ.get("BENCH_HTTP_TRACKED", "20" if QUICK else "200"))
 
 
 def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedProcess:
@@ -47,25 +50,25 @@ def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedPr
     return ManagedProcess("baseline", args, env, health_url=f"http://127.0.0.1:{port}/healthz")
 
 
-def _full(name: str, url: str, body: str | None = None) -> load.Load:
+def _full(name: str, url: str, body: str | None = None, paths: Sequence[str] = ()) -> load.Load:
     """A short warm-up, then as fast as the connections go: the throughput."""
-    options = _request(body)
+    options = _request(body, paths)
     load.run(f"{name} (warm-up)", url, seconds=1, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
     return load.run(name, url, seconds=SECONDS, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
 
 
-def _held(name: str, url: str, rate: float, body: str | None = None) -> load.Load:
+def _held(name: str, url: str, rate: float, body: str | None = None, paths: Sequence[str] = ()) -> load.Load:
     """Held at ``rate`` (half the baseline's): the latency a citizen sees at a sane load."""
     return load.run(
         f"{name} at {rate:,.0f}/s", url, seconds=SECONDS, connections=CONNECTIONS, rate=max(rate, 1.0),
-        **_request(body),  # type: ignore[arg-type]
+        **_request(body, paths),  # type: ignore[arg-type]
     )  # fmt: skip
 
 
-def _request(body: str | None) -> dict[str, object]:
+def _request(body: str | None, paths: Sequence[str]) -> dict[str, object]:
     if body is None:
-        return {"method": "GET"}
-    return {"method": "POST", "body": body, "headers": {"Content-Type": "application/json"}}
+        return {"method": "GET", "paths": paths}
+    return {"method": "POST", "body": body, "headers": {"Content-Type": "application/json"}, "paths": paths}
 
 
 async def main_async(url: str) -> bool:
@@ -88,15 +91,19 @@ async def main_async(url: str) -> bool:
         api.wait_healthy(timeout=60)
         baseline.wait_healthy(timeout=30)
         intake, bare = api.health_url.rsplit("/", 1)[0], baseline.health_url.rsplit("/", 1)[0]  # type: ignore[union-attr]
-        headers = {"Content-Type": "application/json"}
+        # the crowd tracks many dossiers, each by its own code and secret (as the baseline reads many rows)
+        tracked, read_paths = [], []
         async with httpx.AsyncClient(timeout=30) as client:
-            created = (await client.post(f"{intake}/api/v1/dossiers", content=body.encode(), headers=headers)).json()
-            reference = (await client.post(f"{bare}/dossiers", content=body.encode(), headers=headers)).json()
-        tracking = f"{intake}/api/v1/track/{created['code']}?secret={created['secret']}"
+            for n in range(TRACKED):
+                headers = {"Content-Type": "application/json", "X-Forwarded-For": f"192.0.2.{n % 250 + 1}"}
+                made = (await client.post(f"{intake}/api/v1/dossiers", content=body.encode(), headers=headers)).json()
+                tracked.append(f"/api/v1/track/{made['code']}?secret={made['secret']}")
+                row = (await client.post(f"{bare}/dossiers", content=body.encode(), headers=headers)).json()
+                read_paths.append(f"/dossiers/{row['code']}")
 
-        read = _full("baseline: read one row by code", f"{bare}/dossiers/{reference['code']}")
-        track = _full("GET /api/v1/track/{code}?secret=", tracking)
-        track_half = _held("GET /api/v1/track/{code}?secret=", tracking, read.rate / 2)
+        read = _full("baseline: read one row by code", bare, paths=read_paths)
+        track = _full("GET /api/v1/track/{code}?secret=", intake, paths=tracked)
+        track_half = _held("GET /api/v1/track/{code}?secret=", intake, read.rate / 2, paths=tracked)
         insert = _full("baseline: insert dossier + outbox row", f"{bare}/dossiers", body)
         submitting = "POST /api/v1/dossiers (intake_api alone)"
         submit = _full(submitting, f"{intake}/api/v1/dossiers", body)

@@ -20,6 +20,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ wrk.method = "%(method)s"
 wrk.body = %(body)s
 %(headers)s
 local interval = %(interval)f
+local paths = {%(paths)s}
 local threads = {}
 
 function setup(thread)
@@ -45,6 +47,9 @@ function request()
   local prefix = n %% 2 == 0 and "198.51" or "203.0"
   local address = string.format("%%s.%%d.%%d", prefix, math.floor(n / 100) %% 100, n %% 100)
   wrk.headers["X-Forwarded-For"] = address
+  if #paths > 0 then
+    return wrk.format(nil, paths[math.random(#paths)])
+  end
   return wrk.format()
 end
 
@@ -116,8 +121,10 @@ def run(
     body: str | None = None,
     headers: dict[str, str] | None = None,
     rate: float | None = None,
+    paths: Sequence[str] = (),
 ) -> Load:
-    """Drive ``url`` for ``seconds``; with ``rate``, hold about that many requests per second in all."""
+    """Drive ``url`` for ``seconds``; with ``rate``, hold about that many requests per second in all; with
+    ``paths`` (path and query on ``url``'s server), each request takes one of them at random."""
     interval_ms = connections / rate * 1000.0 if rate else 0.0
     header_lines = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
     script = _SCRIPT % {
@@ -125,6 +132,7 @@ def run(
         "body": _lua_string(body) if body is not None else "nil",
         "headers": header_lines,
         "interval": interval_ms,
+        "paths": ", ".join(_lua_string(path) for path in paths),
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "load.lua"
