@@ -139,7 +139,7 @@ def run(
         path.write_text(script, encoding="utf-8")
         completed = subprocess.run(
             [
-                wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                wrk_path(), f"-t{min(threads, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
                 "--timeout", "10s", "-s", str(path), url,
             ],
             capture_output=True, text=True, check=True,
