@@ -43,6 +43,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.dev.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
+from tests.clock import write_clock
 from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
 from tests.notify.fakes import FakeGateway, SmtpSink, free_port
 
@@ -109,11 +110,11 @@ class Clock:
     def set(self, instant: datetime) -> datetime:
         if instant.tzinfo is None:
             raise ValueError("give the instant with its time zone")
-        self.path.write_text(instant.isoformat())
+        write_clock(self.path, instant)
         return instant
 
     def reset(self) -> None:
-        self.path.write_text("")
+        write_clock(self.path, None)
 
 
 class BrowserStack:

@@ -22,6 +22,7 @@ from services.calendar.working import VN_TZ, WORKING_DAY
 from services.core.config import Settings
 from services.models import Dossier, OutboxEvent, SlaTimer
 from services.sla.clocks import WarningPolicy, close_dossier_clock, end_step, start_dossier_clock, start_step
+from tests.clock import write_clock
 from tests.e2e.conftest import ARTIFACTS, Stack, eventually
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.tokens import bearer_for
@@ -39,7 +40,7 @@ class TimeMachine:
         self.path = path
 
     def set(self, instant: datetime) -> datetime:
-        self.path.write_text(instant.isoformat())
+        write_clock(self.path, instant)
         return instant
 
 
