@@ -24,6 +24,13 @@ NATIONAL_ORIGIN = "national"
 WORKING_UNITS = ("working_days", "working_hours")
 
 
+def version_in_force(day: date, version: type[ProcedureVersion] = ProcedureVersion) -> ColumnElement[bool]:
+    """SQL: ``version`` (the table or an alias of it) is published and in force on ``day``."""
+    return in_force_clause(
+        published=version.published, valid_from=version.valid_from, valid_to=version.valid_to, day=day
+    )
+
+
 async def current_version(session: AsyncSession, procedure_code: str, on: date) -> tuple[Procedure, ProcedureVersion]:
     """The version in force on ``on``: a dossier stays bound to it for good."""
     row = (
@@ -32,12 +39,7 @@ async def current_version(session: AsyncSession, procedure_code: str, on: date) 
             .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
             .where(
                 Procedure.code == procedure_code,
-                in_force_clause(
-                    published=ProcedureVersion.published,
-                    valid_from=ProcedureVersion.valid_from,
-                    valid_to=ProcedureVersion.valid_to,
-                    day=on,
-                ),
+                version_in_force(on),
             )
             .order_by(ProcedureVersion.version.desc())
             .limit(1)

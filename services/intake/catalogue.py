@@ -49,12 +49,12 @@ from sqlalchemy.orm import aliased, contains_eager, selectinload
 from services.calendar.working import VN_TZ
 from services.core.errors import NotFound
 from services.core.text import NAME_FIELD_SEPARATOR, fold
-from services.domain.rules import in_force_clause
 from services.dossier.catalogued import (
     NATIONAL_ORIGIN,
     WORKING_UNITS,
     information_only_clause,
     information_only_ids,
+    version_in_force,
 )
 from services.intake.catalogue_schemas import (
     AgencyOut,
@@ -94,12 +94,6 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _in_force(version: type[ProcedureVersion], today: date) -> ColumnElement[bool]:
-    return in_force_clause(
-        published=version.published, valid_from=version.valid_from, valid_to=version.valid_to, day=today
-    )
-
-
 def _current(today: date) -> ColumnElement[bool]:
     """The version in force today, one per procedure (the highest number should versions overlap).
 
@@ -108,11 +102,11 @@ def _current(today: date) -> ColumnElement[bool]:
     """
     later = aliased(ProcedureVersion)
     return and_(
-        _in_force(ProcedureVersion, today),
+        version_in_force(today),
         ~exists().where(
             later.procedure_id == ProcedureVersion.procedure_id,
             later.version > ProcedureVersion.version,
-            _in_force(later, today),
+            version_in_force(today, later),
         ),
     )
 

@@ -30,7 +30,7 @@ from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.errors import NotFound
 from services.core.validation import StrictModel
-from services.domain.rules import in_force_clause
+from services.dossier.catalogued import version_in_force
 from services.models import Agency, Procedure, ProcedureVersion, Role, WorkflowStep, WorkflowTemplate
 from services.workflow.template_rules import ACTIONS, StepSpec, TemplateProblem, refusal, template_problems
 
@@ -261,12 +261,7 @@ async def _target_version(session: AsyncSession, procedure: Procedure, number: i
         return version_id
     version_id = await session.scalar(
         statement.where(
-            in_force_clause(
-                published=ProcedureVersion.published,
-                valid_from=ProcedureVersion.valid_from,
-                valid_to=ProcedureVersion.valid_to,
-                day=today,
-            ),
+            version_in_force(today),
         )
         .order_by(ProcedureVersion.version.desc())
         .limit(1)
