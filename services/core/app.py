@@ -203,8 +203,9 @@ def create_service_app(
         # queueing behind the requests it limits, and a request gives its counter connection back
         # before it takes its own
         limits_engine = create_engine(
-            resolved, application_name=f"motcua-{name}-limits", pool_size=2, durable_commits=False
-        )
+            resolved, application_name=f"motcua-{name}-limits", pool_size=resolved.db.limits_pool_size,
+            max_overflow=0, durable_commits=False,
+        )  # fmt: skip
         app.state.limits_sessionmaker = create_sessionmaker(limits_engine)
         app.state.clock = resolved.clock()
         urls = {"intake": resolved.urls.intake, "workflow": resolved.urls.workflow, "notify": resolved.urls.notify}

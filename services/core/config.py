@@ -51,7 +51,21 @@ class DbSettings(BaseSettings):
         "on 127.0.0.1:54329",
     )
     pool_size: int = Field(default=10, ge=1, le=200, description="connections each process keeps")
-    max_overflow: int = Field(default=10, ge=0, le=200, description="connections beyond the pool at busy times")
+    max_overflow: int = Field(
+        default=0,
+        ge=0,
+        le=200,
+        description="connections beyond the pool at busy times, each closed when given back (0: a fixed pool, "
+        "no connection opened per request under load)",
+    )
+    pre_ping: bool = Field(
+        default=False,
+        description="test each connection as it leaves the pool (three round trips each time); off: a connection "
+        "the database dropped fails one request with 503 database_unavailable and is replaced",
+    )
+    limits_pool_size: int = Field(
+        default=4, ge=1, le=50, description="connections each API keeps for the rate and guess counters (fixed)"
+    )
     pool_timeout_seconds: float = Field(
         default=5.0, gt=0, le=60, description="a request waiting longer for a connection answers 503 with Retry-After"
     )

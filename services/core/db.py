@@ -4,20 +4,37 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.core.config import Settings
+from services.core.errors import DatabaseUnavailable
 
 
 def create_engine(
-    settings: Settings, *, application_name: str, pool_size: int | None = None, durable_commits: bool = True
+    settings: Settings,
+    *,
+    application_name: str,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+    durable_commits: bool = True,
 ) -> AsyncEngine:
     """An engine whose connections name the process in ``pg_stat_activity``.
 
     Pool size, overflow and the acquire timeout are settings (``MOTCUA_DB_POOL_SIZE``,
     ``MOTCUA_DB_MAX_OVERFLOW``, ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``); a request that cannot get a
     connection in time is answered 503 with ``Retry-After`` (services.core.errors), not left hanging.
+
+    The pool is fixed by default (no overflow): SQLAlchemy closes an overflow connection when it is given
+    back, so under steady load past the pool size every request opened a connection of its own (TLS
+    negotiation attempt included) — under wrk, a fifth of intake's time (bench/profiles/).
+
+    No pre-ping by default (``MOTCUA_DB_PRE_PING``): SQLAlchemy's ping of the asyncpg dialect is three round
+    trips (BEGIN, ``;``, ROLLBACK) at every checkout, 40 % of a tracking request. Without it, a connection
+    the database dropped (a restart, a failover) fails the one request that uses it, answered 503
+    ``database_unavailable`` (services.core.errors), and SQLAlchemy replaces the pool's older connections.
     """
     server_settings = {"application_name": application_name}
     if not durable_commits:
@@ -27,11 +44,16 @@ def create_engine(
     return create_async_engine(
         settings.db.resolved_url(),
         pool_size=pool_size if pool_size is not None else settings.db.pool_size,
-        max_overflow=settings.db.max_overflow if pool_size is None else min(settings.db.max_overflow, pool_size),
+        max_overflow=max_overflow if max_overflow is not None else _overflow(settings, pool_size),
         pool_timeout=settings.db.pool_timeout_seconds,
-        pool_pre_ping=True,
+        pool_pre_ping=settings.db.pre_ping,
         connect_args={"server_settings": server_settings},
     )
+
+
+def _overflow(settings: Settings, pool_size: int | None) -> int:
+    """The settings' overflow for a request pool; as many again for a tool's or worker's own small pool."""
+    return settings.db.max_overflow if pool_size is None else pool_size
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -49,3 +71,23 @@ def holds_connection(session: AsyncSession) -> bool:
     """Whether ``session`` has taken a pooled connection (its transaction has run a statement)."""
     transaction = session.sync_session.get_transaction()
     return transaction is not None and bool(transaction._connections)
+
+
+async def read_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+    """One read statement on ``session``'s connection, straight through asyncpg.
+
+    For the hottest public reads only (tracking). SQLAlchemy's asyncpg adapter opens its transaction
+    (BEGIN) at the first statement *it* runs, so on a session that has not run one, this statement runs
+    alone, its own consistent snapshot, with no BEGIN and no COMMIT round trip; and asyncpg's record
+    skips SQLAlchemy's result machinery (issue 14: each of those cost about as much as the query). On a
+    session already in a transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    driver: asyncpg.Connection = pooled.driver_connection
+    try:
+        row: asyncpg.Record | None = await driver.fetchrow(sql, *args)
+    except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError) as exc:
+        # SQLAlchemy did not see this failure: drop the connection, as it would, and answer 503
+        await connection.invalidate(exc)
+        raise DatabaseUnavailable() from exc
+    return row

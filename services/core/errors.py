@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -60,6 +61,13 @@ class TooManyRequests(DomainError):
 
 class ServiceUnavailable(DomainError):
     status, code, title = 503, "unavailable", "Service unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    """The database dropped the request's connection (a restart, a failover): retry in a moment."""
+
+    def __init__(self) -> None:
+        super().__init__("The database does not answer; retry in a moment.", code="database_unavailable", retry_after=1)
 
 
 def problem(
@@ -145,6 +153,18 @@ def install_error_handlers(app: FastAPI) -> None:
             detail="The service is busy; retry in a moment.",
             headers={"Retry-After": "1"},
         )
+
+    @app.exception_handler(DBAPIError)
+    async def _database_gone(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not exc.connection_invalidated:
+            raise exc  # a real error: the 500 handler logs it
+        # the database dropped the connection (a restart, a failover): this request fails, the pool heals
+        logger.warning("database connection lost", extra={"path": request.url.path})
+        gone = DatabaseUnavailable()
+        return problem(
+            request, status=gone.status, code=gone.code, title=gone.title, detail=gone.detail,
+            headers={"Retry-After": str(gone.extra["retry_after"])},
+        )  # fmt: skip
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -63,9 +63,15 @@ async def add_many(
         .returning(table.c.bucket, table.c.hits)
     )
     totals = {bucket: int(hits) for bucket, hits in result.all()}
-    if random.randrange(_PURGE_ONE_IN) == 0:  # windows that ended more than the longest window ago
-        await session.execute(delete(table).where(table.c.window_start < now - 2 * MAX_WINDOW))
+    await maybe_purge(session, now=now)
     return totals
+
+
+async def maybe_purge(session: AsyncSession, *, now: datetime) -> None:
+    """Once in ``_PURGE_ONE_IN`` calls, delete the windows that ended more than the longest window ago."""
+    if random.randrange(_PURGE_ONE_IN) == 0:
+        table = cast(Table, RateLimitHit.__table__)
+        await session.execute(delete(table).where(table.c.window_start < now - 2 * MAX_WINDOW))
 
 
 @asynccontextmanager

@@ -40,10 +40,14 @@ def secret_matches(settings: Settings, dossier: Dossier, secret: str) -> bool:
     return stored_secret_matches(settings, dossier.code, dossier.secret_hash, secret)
 
 
+def secret_hashes(settings: Settings, code: str, secret: str) -> list[str]:
+    """The hashes ``secret`` may be stored as for dossier ``code``: the tracking key's, and the master
+    secret's for dossiers receipted before the per-purpose keys (2026-12). Checked in SQL by
+    services.intake.citizen."""
+    legacy = settings.auth.jwt_secret.get_secret_value().encode()
+    return [secret_hash(settings, code, secret), secret_hash(settings, code, secret, key=legacy)]
+
+
 def stored_secret_matches(settings: Settings, code: str, stored: str, secret: str) -> bool:
     """Whether ``secret`` is the one whose HMAC ``stored`` holds for dossier ``code``."""
-    if hmac.compare_digest(stored, secret_hash(settings, code, secret)):
-        return True
-    # dossiers receipted before the per-purpose keys (2026-12) were hashed with the master secret
-    legacy = secret_hash(settings, code, secret, key=settings.auth.jwt_secret.get_secret_value().encode())
-    return hmac.compare_digest(stored, legacy)
+    return any(hmac.compare_digest(stored, candidate) for candidate in secret_hashes(settings, code, secret))

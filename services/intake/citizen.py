@@ -26,7 +26,7 @@ from services.core.errors import NotFound
 from services.core.guessing import GuessLimits
 from services.core.ratelimit import counting
 from services.core.validation import normalise_vn_phone
-from services.dossier.secrets import stored_secret_matches
+from services.dossier.secrets import secret_hashes
 from services.models import Dossier
 
 DAY = timedelta(days=1)
@@ -40,15 +40,24 @@ class Proof:
     phone: str | None = None
 
 
-def _matches(settings: Settings, code: str, stored_hash: str, phone: str | None, proof: Proof) -> bool:
+# the proof as SQL (``guessing.count_unless``): the code's dossier, when the secret's HMAC is one of the
+# hashes given (the current key's and the legacy one's) or its applicant's phone is the one given; the HMAC
+# is compared in SQL, which leaks nothing usable: without the server key nobody can aim at a hash
+_PROOF = """SELECT id FROM dossier
+    WHERE code = :code AND (secret_hash = ANY(CAST(:hashes AS varchar[])) OR applicant_phone = :phone)"""
+
+
+def _proof_params(settings: Settings, code: str, proof: Proof) -> dict[str, object]:
+    hashes: list[str] = []
+    phone: str | None = None
     if proof.secret:
-        return stored_secret_matches(settings, code, stored_hash, proof.secret)
-    if proof.phone and phone:
+        hashes = secret_hashes(settings, code, proof.secret)
+    elif proof.phone:
         try:
-            return normalise_vn_phone(proof.phone) == phone
+            phone = normalise_vn_phone(proof.phone)
         except ValueError:
-            return False
-    return False
+            phone = None
+    return {"code": code, "hashes": hashes, "phone": phone}
 
 
 def limits(settings: Settings) -> GuessLimits:
@@ -70,27 +79,21 @@ async def prove(
     client_ip: str | None,
     now: datetime,
 ) -> uuid.UUID:
-    """The dossier's id when ``proof`` matches ``code``; 404 when not, 429 when over a limit."""
+    """The dossier's id when ``proof`` matches ``code``; 404 when not, 429 when over a limit.
+
+    One statement on the counters' pool (``guessing.count_unless``): the attempt is counted unless the
+    proof matches."""
     code = code[:64]
-    found: uuid.UUID | None = None
     async with counting(sessionmaker) as session:
-        attempt = await guessing.begin(
-            session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now
-        )
-        if attempt.refused is None:
-            row = (
-                await session.execute(
-                    select(Dossier.id, Dossier.secret_hash, Dossier.applicant_phone).where(Dossier.code == code)
-                )
-            ).first()
-            if row is not None and _matches(settings, code, row.secret_hash, row.applicant_phone, proof):
-                found = row.id
-                await guessing.give_back(session, attempt, now=now)
-    if attempt.refused is not None:
-        raise attempt.refused
-    if found is None:
+        checked = await guessing.count_unless(
+            session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now,
+            proof=_PROOF, params=_proof_params(settings, code, proof),
+        )  # fmt: skip
+    if checked.refused is not None:
+        raise checked.refused
+    if checked.found is None:
         raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
-    return found
+    return checked.found
 
 
 async def citizen_dossier(
@@ -139,10 +142,16 @@ class Citizen:
             now=self.now, lock=lock,
         )  # fmt: skip
 
-    async def proven_by_phone(self, code: str, phone: str) -> Dossier:
-        """The dossier for the holder of its applicant's phone number (the brief view only)."""
-        dossier_id = await prove(
+    async def proven_id(self, code: str, secret: str) -> uuid.UUID:
+        """The id of the dossier whose secret this caller holds (the session is not touched)."""
+        return await prove(
+            self.counters, self.settings, code=code, proof=Proof(secret=secret), client_ip=self.client_ip,
+            now=self.now,
+        )  # fmt: skip
+
+    async def proven_id_by_phone(self, code: str, phone: str) -> uuid.UUID:
+        """The id of the dossier whose applicant's phone number this caller gave (the brief view only)."""
+        return await prove(
             self.counters, self.settings, code=code, proof=Proof(phone=phone), client_ip=self.client_ip,
             now=self.now,
         )  # fmt: skip
-        return await self.session.get_one(Dossier, dossier_id)

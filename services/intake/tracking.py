@@ -3,22 +3,56 @@
 Neither shows the applicant's personal data. The phone alone proves little (a neighbour may know it),
 so its view has no procedure, note, history or tracking number. Both say whether the appointment the
 citizen holds has passed by the one rule ``services.domain.rules.appointment_passed``.
+
+The hottest public read (every citizen's refresh), so it costs two statements (issue 14): the proof on
+the counters' pool (``services.intake.citizen.prove``: the attempt counted unless the secret matches),
+then the whole view in one query (``_VIEW``: the dossier with its procedure, desk, running pause,
+public history and the post's shipments) in autocommit on the request's connection. It was nine ORM
+round trips and two transactions; ``bench/profiles/`` has the before and after.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
+import asyncpg
 from pydantic import ConfigDict, Field
 
+from services.core.db import read_row
+from services.core.errors import NotFound
 from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
-from services.dossier.catalogued import catalogued
-from services.dossier.views import appointment, shipments, status_fields
-from services.intake import dossiers as intake
+from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
+from services.dossier.notes import note_of
 from services.intake.citizen import Citizen
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
-from services.models import Dossier
+
+PAUSE_REASONS = {
+    "awaiting_supplement": "Chờ công dân bổ sung hồ sơ",
+    "awaiting_payment": "Chờ thực hiện nghĩa vụ tài chính",
+}
+
+# the dossier's clock is paused when its dossier timer has ``paused_at``; the public history is the
+# hand-over lines with a public note, in the order they were recorded; shipments oldest first (the
+# dossier's pickup before the result's delivery)
+_VIEW = """
+SELECT d.code, d.status, d.received_at, d.due_at, d.appointment_at,
+       p.name AS procedure_name, a.name AS agency_name, a.street_address AS agency_address,
+       (SELECT t.paused_at FROM sla_timer t
+         WHERE t.dossier_id = d.id AND t.kind = 'dossier' AND t.paused_at IS NOT NULL LIMIT 1) AS paused_since,
+       ARRAY(SELECT ROW(h.at, h.status_after, h.public_note, h.note_code, h.note_params) FROM handover h
+              WHERE h.dossier_id = d.id AND h.public_note IS NOT NULL ORDER BY h.at, h.seq) AS history,
+       ARRAY(SELECT ROW(s.direction, s.tracking_number, s.status, s.failed_attempts, s.failure_code,
+                        s.redelivery_at, s.updated_at)
+               FROM postal_shipment s WHERE s.dossier_id = d.id
+              ORDER BY s.created_at, s.direction, s.id) AS shipments
+  FROM dossier d
+  JOIN procedure_version v ON v.id = d.procedure_version_id
+  JOIN procedure p ON p.id = v.procedure_id
+  JOIN agency a ON a.id = d.receiving_agency_id
+ WHERE d.id = $1
+"""
 
 
 class TrackByPhoneIn(StrictModel):
@@ -28,41 +62,67 @@ class TrackByPhoneIn(StrictModel):
     phone: str = Field(min_length=9, max_length=20, description="the applicant's phone number")
 
 
-def _passed(dossier: Dossier, paused_since: datetime | None, now: datetime) -> bool:
-    return appointment_passed(
-        status=dossier.status, appointment_at=dossier.appointment_at, due_at=dossier.due_at,
-        paused_since=paused_since, now=now,
+async def _view(citizen: Citizen, dossier_id: uuid.UUID) -> asyncpg.Record:
+    row = await read_row(citizen.session, _VIEW, dossier_id)
+    if row is None:  # deleted since the proof: as if it never matched
+        raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
+    return row
+
+
+def _state(row: asyncpg.Record, now: datetime) -> dict[str, object]:
+    """The fields both views share: the state as every answer shows it, the appointment the citizen holds
+    (the apology's when one moved it), whether it passed, and the pause."""
+    status = row["status"]
+    return {
+        "code": row["code"],
+        "status": status,
+        "status_code": STATUS_CODES[status],
+        "status_label": STATUS_LABELS_VI[status],
+        "due_at": row["appointment_at"] or row["due_at"],
+        "overdue": appointment_passed(
+            status=status,
+            appointment_at=row["appointment_at"],
+            due_at=row["due_at"],
+            paused_since=row["paused_since"],
+            now=now,
+        ),
+    }
+
+
+def _history_item(line: asyncpg.Record) -> HistoryItem:
+    at, status, note, note_code, note_params = line
+    code, params = note_of(note_code, note_params, note)
+    return HistoryItem(
+        at=at, status=status, status_label=STATUS_LABELS_VI[status], note=note, note_code=code, note_params=params
+    )
+
+
+def _shipment(line: asyncpg.Record) -> ShipmentOut:
+    direction, tracking_number, status, failed_attempts, failure_code, redelivery_at, updated_at = line
+    return ShipmentOut(
+        direction=direction, tracking_number=tracking_number, status=status, failed_attempts=failed_attempts,
+        failure_code=failure_code, redelivery_at=redelivery_at, updated_at=updated_at,
     )  # fmt: skip
 
 
 async def brief(citizen: Citizen, body: TrackByPhoneIn) -> TrackingBriefOut:
     """The state and the due time, for the applicant's phone number."""
-    dossier = await citizen.proven_by_phone(body.code, body.phone)
-    paused_since, _ = await intake.paused(citizen.session, dossier)
-    return TrackingBriefOut(
-        **status_fields(dossier),
-        due_at=appointment(dossier),
-        overdue=_passed(dossier, paused_since, citizen.now),
-        paused=paused_since is not None,
-    )
+    row = await _view(citizen, await citizen.proven_id_by_phone(body.code, body.phone))
+    return TrackingBriefOut(**_state(row, citizen.now), paused=row["paused_since"] is not None)
 
 
 async def full(citizen: Citizen, code: str, secret: str) -> TrackingOut:
     """Where the dossier is: state, due time, pauses, the public history and the post's shipments."""
-    dossier = await citizen.dossier(code, secret)
-    session = citizen.session
-    found = await catalogued(session, dossier)
-    paused_since, paused_reason = await intake.paused(session, dossier)
+    row = await _view(citizen, await citizen.proven_id(code, secret))
+    paused_since = row["paused_since"]
     return TrackingOut(
-        **status_fields(dossier),
-        procedure_name=found.procedure.name,
-        agency_name=found.agency.name,
-        agency_address=found.agency.street_address,
-        received_at=dossier.received_at,
-        due_at=appointment(dossier),
-        overdue=_passed(dossier, paused_since, citizen.now),
+        **_state(row, citizen.now),
+        procedure_name=row["procedure_name"],
+        agency_name=row["agency_name"],
+        agency_address=row["agency_address"],
+        received_at=row["received_at"],
         paused_since=paused_since,
-        paused_reason=paused_reason,
-        history=[HistoryItem.model_validate(item) for item in await intake.history(session, dossier)],
-        shipments=[ShipmentOut.model_validate(row, from_attributes=True) for row in await shipments(session, dossier)],
+        paused_reason=PAUSE_REASONS.get(row["status"], "Tạm dừng") if paused_since is not None else None,
+        history=[_history_item(line) for line in row["history"]],
+        shipments=[_shipment(line) for line in row["shipments"]],
     )

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
@@ -85,3 +86,26 @@ async def test_pool_size_overflow_and_timeout_are_settings() -> None:
         assert (pool.size(), pool._max_overflow, pool._timeout) == (7, 3, 1.5)
     finally:
         await engine.dispose()
+
+
+async def test_connections_the_database_dropped_cost_one_503_each_then_heal(
+    settings: Settings, app_with: Any, desk: Desk, session: AsyncSession
+) -> None:
+    """No pre-ping (three round trips per checkout): a connection the database dropped — a restart, a
+    failover — fails the request that meets it with a clean 503, never a 500, and is replaced."""
+    tight = {"db": {"pool_size": 2, "limits_pool_size": 1}}
+    async with app_with("intake", settings, **tight) as intake, client_at(intake) as citizen:
+        created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
+        track = f"/api/v1/track/{created['code']}"
+        assert (await citizen.get(track, params={"secret": created["secret"]})).status_code == 200
+        await session.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE :name"),
+            {"name": "motcua-intake%"},
+        )
+        answers = [(await citizen.get(track, params={"secret": created["secret"]})) for _ in range(6)]
+    statuses = [answer.status_code for answer in answers]
+    assert set(statuses) == {200, 503}, statuses  # the dropped connections were met, and healed
+    for failed in (answer for answer in answers if answer.status_code == 503):
+        assert failed.json()["code"] == "database_unavailable"
+        assert failed.headers["retry-after"] == "1"
+    assert statuses[-3:] == [200, 200, 200], statuses
