@@ -34,11 +34,13 @@ class Upload:
 def attach(
     session: AsyncSession, settings: Settings, dossier: Dossier, uploads: list[Upload], *, kind: str, now: datetime,
     staff_id: uuid.UUID | None = None,
-) -> None:  # fmt: skip
-    """Store the files and add their ``Document`` rows (``kind``: input, supplement or result)."""
+) -> list[Document]:  # fmt: skip
+    """Store the files and add their ``Document`` rows (``kind``: input, supplement or result); the rows,
+    in the order of ``uploads``."""
+    added: list[Document] = []
     for upload in uploads:
         stored = store(settings.files_dir, filename=upload.filename, content=upload.content, now=now)
-        session.add(
+        added.append(
             Document(
                 dossier_id=dossier.id,
                 kind=kind,
@@ -51,5 +53,7 @@ def attach(
                 uploaded_by_staff_id=staff_id,
             )
         )
+    session.add_all(added)
     if uploads:
         dossier.digitised = True
+    return added

@@ -24,13 +24,13 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Forbidden, Unprocessable
 from services.domain.vocabulary import RoleCode
-from services.dossier.catalogued import current_version, information_only_ids, receiving_agency
+from services.dossier.catalogued import Catalogued, current_version, information_only_ids, receiving_agency
 from services.dossier.documents import Upload
 from services.dossier.notes import fixed
 from services.dossier.record import Source, announce, handover
 from services.dossier.schemas import SubmissionIn
 from services.dossier.secrets import new_secret, secret_hash
-from services.models import Agency, Dossier, DossierSequence, Procedure
+from services.models import Agency, Dossier, DossierSequence, Procedure, ProcedureVersion
 from services.models.dossier import dossier_code
 from services.sla.clocks import WarningPolicy
 
@@ -53,8 +53,13 @@ async def next_code(session: AsyncSession, agency: Agency, day: date) -> str:
 class Created:
     dossier: Dossier
     procedure: Procedure
+    version: ProcedureVersion
     agency: Agency
     secret: str
+
+    @property
+    def catalogued(self) -> Catalogued:
+        return Catalogued(self.version, self.procedure, self.agency)
 
 
 async def create(
@@ -107,7 +112,7 @@ async def create(
         submitted_at=now,
     )
     session.add(dossier)
-    await session.flush()
+    await session.flush()  # first: the rows naming it follow in the next flush, one INSERT per table
     handover(
         session,
         dossier,
@@ -117,7 +122,7 @@ async def create(
         public_note=fixed("submitted_online" if actor is None else "submitted_at_desk"),
     )
     await announce(session, dossier, "dossier.submitted", source=source)
-    return Created(dossier=dossier, procedure=procedure, agency=agency, secret=secret)
+    return Created(dossier=dossier, procedure=procedure, version=version, agency=agency, secret=secret)
 
 
 @dataclass(frozen=True)

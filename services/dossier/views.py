@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
-from services.dossier.catalogued import catalogued
+from services.dossier.catalogued import Catalogued, catalogued
 from services.dossier.schemas import DocumentOut, DossierOut
 from services.models import Document, Dossier, PostalShipment
 
@@ -87,9 +87,19 @@ def document_out(row: Document) -> DocumentOut:
     )
 
 
-async def dossier_out(session: AsyncSession, dossier: Dossier, *, secret: str | None = None) -> DossierOut:
-    """The dossier as answered; ``secret`` only in the answer that files it."""
-    found = await catalogued(session, dossier)
+async def dossier_out(
+    session: AsyncSession,
+    dossier: Dossier,
+    *,
+    secret: str | None = None,
+    found: Catalogued | None = None,
+    rows: Sequence[Document] | None = None,
+) -> DossierOut:
+    """The dossier as answered; ``secret`` only in the answer that files it. The filing passes what it
+    already holds (``found``: its catalogue entries; ``rows``: all its documents) instead of reading them."""
+    found = found or await catalogued(session, dossier)
+    if rows is None:
+        rows = await documents(session, dossier)
     return DossierOut.model_validate(
         {
             **status_fields(dossier),
@@ -100,7 +110,7 @@ async def dossier_out(session: AsyncSession, dossier: Dossier, *, secret: str | 
             "received_at": dossier.received_at,
             "due_at": appointment(dossier),
             "return_method": dossier.return_method,
-            "documents": [document_out(row) for row in await documents(session, dossier)],
+            "documents": [document_out(row) for row in rows],
             "secret": secret,
         }
     )

@@ -44,7 +44,7 @@ async def submit(
             session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
         )
         dossier = created.dossier
-        attach(
+        rows = attach(
             session, settings, dossier, parsed.uploads, kind="input", now=now,
             staff_id=actor.staff_id if actor else None,
         )  # fmt: skip
@@ -55,7 +55,8 @@ async def submit(
             )  # fmt: skip
             record_filing(session, origin, actor, dossier)
         await session.flush()
-        return (await dossier_out(session, dossier, secret=created.secret)).model_dump(mode="json")
+        answer = await dossier_out(session, dossier, secret=created.secret, found=created.catalogued, rows=rows)
+        return answer.model_dump(mode="json")
 
     return await idempotency.once(
         session, settings, route=origin.route, key=key, staff_id=actor.staff_id if actor else None,

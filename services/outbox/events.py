@@ -34,8 +34,12 @@ async def emit(
     payload: dict[str, Any],
     dossier_id: uuid.UUID | None = None,
 ) -> OutboxEvent:
-    """Add an event to the outbox; it is delivered only if the caller's transaction commits."""
+    """Add an event to the outbox; it is delivered only if the caller's transaction commits.
+
+    Not flushed here: the caller's next flush (or its commit) writes a request's events together, one
+    INSERT for all of them (a filing's two were two round trips)."""
     event = OutboxEvent(
+        id=uuid.uuid4(),
         event_type=event_type,
         source=source,
         destination=destination,
@@ -43,5 +47,4 @@ async def emit(
         dossier_id=dossier_id,
     )
     session.add(event)
-    await session.flush()
     return event
