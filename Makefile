@@ -64,7 +64,7 @@ test: install spa browser ## Run every test, browser tests included (starts an e
 lint: install spa-lint ## ruff, mypy (strict), import boundaries; tsc and eslint for the SPA
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(SOURCES)
+	$(VENV)/bin/mypy $(SOURCES) bench
 	$(VENV)/bin/lint-imports
 
 # the HTTP benchmarks' load generator (bench/load.py)

@@ -11,7 +11,10 @@ Targets (issue 14), each a ratio against the baseline measured just before it:
 - tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
   rate; no non-2xx answer;
 - online submission: ≥ 0.5× the baseline insert; p99 ≤ 50 ms at half the baseline's rate; no
-  non-2xx answer.
+  non-2xx answer;
+- 256 connections tracking at once: every request answered 2xx (no pool timeout: the pools are fixed and
+  a request waits for a connection, up to ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``);
+- intake_api's resident memory after all the runs under 200 MB.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench import load
-from bench.common import QUICK, Target, free_port, record, report, run_on_fresh_database
+from bench.common import QUICK, Target, free_port, record, report, rss_mb, run_on_fresh_database
 from services.dev.processes import ManagedProcess, api_process, service_env
 from tests.intake.setup import create_desk, submission
 
 SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "3" if QUICK else "15"))
 CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "32"))
 TRACKED = int(os.environ.get("BENCH_HTTP_TRACKED", "20" if QUICK else "200"))
+CROWD = 256
 
 
 def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedProcess:
@@ -108,6 +112,11 @@ async def main_async(url: str) -> bool:
         submitting = "POST /api/v1/dossiers (intake_api alone)"
         submit = _full(submitting, f"{intake}/api/v1/dossiers", body)
         submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, body)
+        # a crowd: more connections than the pools hold, every one of them answered (no pool timeout)
+        crowd = load.run(
+            f"GET /api/v1/track/… ({CROWD} connections)", intake, seconds=SECONDS, connections=CROWD, paths=tracked
+        )
+        rss = rss_mb(api.process.pid)  # type: ignore[union-attr]
     finally:
         api.stop()
         baseline.stop()
@@ -119,8 +128,10 @@ async def main_async(url: str) -> bool:
         Target("submission throughput", submit.rate, "per s", baseline=insert.rate, at_least_ratio=0.5),
         Target("submission p99 at half the baseline's rate", submit_half.p99_ms, "ms", at_most=50.0),
         Target("submission non-2xx", submit.non_2xx + submit_half.non_2xx, "answers", at_most=0),
+        Target(f"tracking non-2xx at {CROWD} connections", crowd.non_2xx + crowd.socket_errors, "answers", at_most=0),
+        Target("intake_api RSS after the runs", rss, "MB", at_most=200.0),
     ]
-    runs = [read, track, track_half, insert, submit, submit_half]
+    runs = [read, track, track_half, insert, submit, submit_half, crowd]
     print(f"\nHTTP: wrk, {CONNECTIONS} connections, {SECONDS:.0f} s a run")
     print(f"  {'run':52} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for run in runs:

@@ -59,6 +59,14 @@ def free_port() -> int:
         return port
 
 
+def rss_mb(pid: int) -> float:
+    """The resident memory of process ``pid`` in MiB (Linux: ``VmRSS`` of /proc/<pid>/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
 @dataclass(frozen=True)
 class Target:
     """One figure and its goal: ``value ≥ at_least_ratio × baseline``, ``value ≤ at_most`` or ``value ≥ at_least``."""

@@ -73,14 +73,15 @@ def holds_connection(session: AsyncSession) -> bool:
     return transaction is not None and bool(transaction._connections)
 
 
-async def read_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
-    """One read statement on ``session``'s connection, straight through asyncpg.
+async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+    """One statement on ``session``'s connection, straight through asyncpg; its first row.
 
-    For the hottest public reads only (tracking). SQLAlchemy's asyncpg adapter opens its transaction
-    (BEGIN) at the first statement *it* runs, so on a session that has not run one, this statement runs
-    alone, its own consistent snapshot, with no BEGIN and no COMMIT round trip; and asyncpg's record
-    skips SQLAlchemy's result machinery (issue 14: each of those cost about as much as the query). On a
-    session already in a transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
+    For the hottest public path only (tracking, services.intake.tracking). SQLAlchemy's asyncpg adapter
+    opens its transaction (BEGIN) at the first statement *it* runs, so on a session that has not run one
+    — or one in autocommit — this statement runs alone, its own consistent snapshot and its own
+    transaction, with no BEGIN and no COMMIT round trip; and asyncpg's record skips SQLAlchemy's result
+    machinery (issue 14: each of those cost about as much as the query). On a session already in a
+    transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection

@@ -28,14 +28,15 @@ Two ways to use them:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.db import fetch_row
 from services.core.errors import TooManyRequests
 from services.core.ratelimit import add, add_many, maybe_purge, seconds_left, window_start
 
@@ -90,26 +91,31 @@ async def give_back(session: AsyncSession, attempt: Attempt, *, now: datetime) -
 
 @dataclass(frozen=True)
 class Checked:
-    """What ``count_unless`` found: the id the proof matched (``None``: no match), or the refusal."""
+    """What ``count_unless`` found: the id the proof matched and the row read with it (``None``: no
+    match), or the refusal."""
 
     found: uuid.UUID | None
+    row: asyncpg.Record | None = None
     refused: TooManyRequests | None = None
 
 
-# the proof's statement is the CTE ``found`` (one id column); the counters are bumped by 0 when it matched,
-# by 1 when it did not, in the buckets' order (rows locked in a fixed order: concurrent attempts never
-# deadlock), and the totals after the bump come back with the id
+# the proof is the CTE ``found`` (one column, ``id``); the counters are bumped by 0 when it matched, by 1
+# when it did not, in the buckets' order (rows locked in a fixed order: concurrent attempts never
+# deadlock); the totals after the bump come back with the id and, when asked, what ``reading`` (a
+# lateral subquery on ``f.id``) reads for it in the same snapshot
 _COUNT_UNLESS = """
 WITH found AS ({proof}),
 bumped AS (
     INSERT INTO rate_limit_hit (bucket, window_start, hits)
     SELECT b.bucket, b.window_start, CASE WHEN EXISTS (SELECT 1 FROM found) THEN 0 ELSE 1 END
-    FROM unnest(CAST(:buckets AS varchar[]), CAST(:starts AS timestamptz[])) AS b(bucket, window_start)
-    ORDER BY b.bucket, b.window_start
+      FROM unnest(CAST(${buckets} AS varchar[]), CAST(${starts} AS timestamptz[])) AS b(bucket, window_start)
+     ORDER BY b.bucket, b.window_start
     ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + excluded.hits
     RETURNING bucket, hits
-)
-SELECT (SELECT id FROM found LIMIT 1) AS found, array_agg(bucket) AS buckets, array_agg(hits) AS hits FROM bumped
+),
+counted AS (SELECT array_agg(bucket) AS buckets, array_agg(hits) AS hits FROM bumped)
+SELECT f.id AS found, counted.buckets, counted.hits{columns}
+  FROM counted LEFT JOIN (SELECT id FROM found LIMIT 1) f ON true{reading}
 """
 
 
@@ -122,31 +128,33 @@ async def count_unless(
     subject: str,
     now: datetime,
     proof: str,
-    params: Mapping[str, Any],
+    args: Sequence[Any],
+    reading: str | None = None,
 ) -> Checked:
-    """Count the attempt against both limits unless ``proof`` (a ``SELECT id …`` with its named
-    ``params``) finds a row, in one statement; the id found, or the refusal when a limit stopped it.
+    """Count the attempt against both limits unless ``proof`` (a ``SELECT id …`` taking ``args`` as
+    ``$1``…) finds a row, in one statement; the id found (with what ``reading`` read for it), or the
+    refusal when a limit stopped it.
 
     ``session`` must be in autocommit (``services.core.ratelimit.counting``): the counter rows are locked
-    for this one statement only."""
+    for this one statement only. It runs straight through asyncpg (``services.core.db.fetch_row``)."""
     address_bucket = f"{scope}:ip:{address or 'unknown'}"
     subject_bucket = f"{scope}:subject:{subject[:120]}"
     windows = {address_bucket: limits.address_window, subject_bucket: limits.subject_window}
-    row = (
-        await session.execute(
-            text(_COUNT_UNLESS.format(proof=proof)),
-            {
-                **params,
-                "buckets": list(windows),
-                "starts": [window_start(now, window) for window in windows.values()],
-            },
-        )
-    ).one()
+    sql = _COUNT_UNLESS.format(
+        proof=proof,
+        buckets=len(args) + 1,
+        starts=len(args) + 2,
+        columns=", r.*" if reading else "",
+        reading=f"\n  LEFT JOIN LATERAL ({reading}) r ON true" if reading else "",
+    )
+    starts = [window_start(now, window) for window in windows.values()]
+    row = await fetch_row(session, sql, *args, list(windows), starts)
+    assert row is not None  # the aggregate always answers one row
     await maybe_purge(session, now=now)
-    found: uuid.UUID | None = row.found
+    found: uuid.UUID | None = row["found"]
     # a match was not counted: it is judged as the attempt it is, one more than the failures before it
     matched = 1 if found is not None else 0
-    totals = {bucket: hits + matched for bucket, hits in zip(row.buckets, row.hits, strict=True)}
+    totals = {bucket: hits + matched for bucket, hits in zip(row["buckets"], row["hits"], strict=True)}
     counted = [] if found is not None else list(windows.items())
     refusal: TooManyRequests | None = None
     if totals[address_bucket] > limits.address_failures:
@@ -156,9 +164,9 @@ async def count_unless(
         if (await add(session, [slot], now=now, window=limits.subject_spacing))[slot] > 1:
             refusal = _refusal(seconds_left(now, limits.subject_spacing))
     if refusal is None:
-        return Checked(found)
+        return Checked(found, row if found is not None else None)
     await give_back(session, Attempt(counted=counted), now=now)  # a refused attempt is not a failure
-    return Checked(None, refusal)
+    return Checked(None, None, refusal)
 
 
 def _refusal(retry_after: int) -> TooManyRequests:

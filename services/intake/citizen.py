@@ -12,10 +12,10 @@ same 404.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import asyncpg
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,7 +23,7 @@ from services.core import guessing
 from services.core.config import Settings
 from services.core.db import holds_connection
 from services.core.errors import NotFound
-from services.core.guessing import GuessLimits
+from services.core.guessing import Checked, GuessLimits
 from services.core.ratelimit import counting
 from services.core.validation import normalise_vn_phone
 from services.dossier.secrets import secret_hashes
@@ -44,10 +44,10 @@ class Proof:
 # hashes given (the current key's and the legacy one's) or its applicant's phone is the one given; the HMAC
 # is compared in SQL, which leaks nothing usable: without the server key nobody can aim at a hash
 _PROOF = """SELECT id FROM dossier
-    WHERE code = :code AND (secret_hash = ANY(CAST(:hashes AS varchar[])) OR applicant_phone = :phone)"""
+    WHERE code = $1 AND (secret_hash = ANY(CAST($2 AS varchar[])) OR applicant_phone = $3)"""
 
 
-def _proof_params(settings: Settings, code: str, proof: Proof) -> dict[str, object]:
+def _proof_args(settings: Settings, code: str, proof: Proof) -> tuple[str, list[str], str | None]:
     hashes: list[str] = []
     phone: str | None = None
     if proof.secret:
@@ -57,7 +57,7 @@ def _proof_params(settings: Settings, code: str, proof: Proof) -> dict[str, obje
             phone = normalise_vn_phone(proof.phone)
         except ValueError:
             phone = None
-    return {"code": code, "hashes": hashes, "phone": phone}
+    return code, hashes, phone
 
 
 def limits(settings: Settings) -> GuessLimits:
@@ -78,22 +78,24 @@ async def prove(
     proof: Proof,
     client_ip: str | None,
     now: datetime,
-) -> uuid.UUID:
-    """The dossier's id when ``proof`` matches ``code``; 404 when not, 429 when over a limit.
+    reading: str | None = None,
+) -> Checked:
+    """The dossier's id (and what ``reading`` read for it) when ``proof`` matches ``code``; 404 when not,
+    429 when over a limit.
 
     One statement on the counters' pool (``guessing.count_unless``): the attempt is counted unless the
-    proof matches."""
+    proof matches; ``reading``, a subquery on ``f.id``, is read in the same statement."""
     code = code[:64]
     async with counting(sessionmaker) as session:
         checked = await guessing.count_unless(
             session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now,
-            proof=_PROOF, params=_proof_params(settings, code, proof),
+            proof=_PROOF, args=_proof_args(settings, code, proof), reading=reading,
         )  # fmt: skip
     if checked.refused is not None:
         raise checked.refused
     if checked.found is None:
         raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
-    return checked.found
+    return checked
 
 
 async def citizen_dossier(
@@ -114,10 +116,8 @@ async def citizen_dossier(
     """
     if holds_connection(session):
         raise RuntimeError("prove the citizen's ownership before the request's session touches the database")
-    dossier_id = await prove(
-        sessionmaker, settings, code=code, proof=Proof(secret=secret), client_ip=client_ip, now=now
-    )
-    query = select(Dossier).where(Dossier.id == dossier_id)
+    proven = await prove(sessionmaker, settings, code=code, proof=Proof(secret=secret), client_ip=client_ip, now=now)
+    query = select(Dossier).where(Dossier.id == proven.found)
     dossier = await session.scalar(query.with_for_update() if lock else query)
     if dossier is None:  # deleted in between: as if it never matched
         raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
@@ -142,16 +142,13 @@ class Citizen:
             now=self.now, lock=lock,
         )  # fmt: skip
 
-    async def proven_id(self, code: str, secret: str) -> uuid.UUID:
-        """The id of the dossier whose secret this caller holds (the session is not touched)."""
-        return await prove(
-            self.counters, self.settings, code=code, proof=Proof(secret=secret), client_ip=self.client_ip,
-            now=self.now,
+    async def read(self, code: str, proof: Proof, reading: str) -> asyncpg.Record:
+        """What ``reading`` (a subquery on ``f.id``, the proven dossier's id) reads, for the holder of ``proof``:
+        the proof and the read are one statement, and the request's own session is never touched."""
+        proven = await prove(
+            self.counters, self.settings, code=code, proof=proof, client_ip=self.client_ip, now=self.now,
+            reading=reading,
         )  # fmt: skip
-
-    async def proven_id_by_phone(self, code: str, phone: str) -> uuid.UUID:
-        """The id of the dossier whose applicant's phone number this caller gave (the brief view only)."""
-        return await prove(
-            self.counters, self.settings, code=code, proof=Proof(phone=phone), client_ip=self.client_ip,
-            now=self.now,
-        )  # fmt: skip
+        if proven.row is None or proven.row["code"] is None:  # deleted in between: as if it never matched
+            raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
+        return proven.row

@@ -4,28 +4,26 @@ Neither shows the applicant's personal data. The phone alone proves little (a ne
 so its view has no procedure, note, history or tracking number. Both say whether the appointment the
 citizen holds has passed by the one rule ``services.domain.rules.appointment_passed``.
 
-The hottest public read (every citizen's refresh), so it costs two statements (issue 14): the proof on
-the counters' pool (``services.intake.citizen.prove``: the attempt counted unless the secret matches),
-then the whole view in one query (``_VIEW``: the dossier with its procedure, desk, running pause,
-public history and the post's shipments) in autocommit on the request's connection. It was nine ORM
-round trips and two transactions; ``bench/profiles/`` has the before and after.
+The hottest public read (every citizen's refresh), so it is one statement on one connection (issue 14):
+the proof (``services.intake.citizen.prove``: the attempt counted unless the secret matches) and the
+whole view (``_VIEW``: the dossier with its procedure, desk, running pause, public history and the
+post's shipments), read in the same snapshot, straight through asyncpg. It was nine ORM round trips,
+two transactions and two pooled connections one after the other; ``bench/profiles/`` has the before
+and after.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
 import asyncpg
 from pydantic import ConfigDict, Field
 
-from services.core.db import read_row
-from services.core.errors import NotFound
 from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
 from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
 from services.dossier.notes import note_of
-from services.intake.citizen import Citizen
+from services.intake.citizen import Citizen, Proof
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
 
 PAUSE_REASONS = {
@@ -33,7 +31,8 @@ PAUSE_REASONS = {
     "awaiting_payment": "Chờ thực hiện nghĩa vụ tài chính",
 }
 
-# the dossier's clock is paused when its dossier timer has ``paused_at``; the public history is the
+# read in the proof's statement (``Citizen.read``), for the proven dossier ``f.id``. The dossier's clock is
+# paused when its dossier timer has ``paused_at``; the public history is the
 # hand-over lines with a public note, in the order they were recorded; shipments oldest first (the
 # dossier's pickup before the result's delivery)
 _VIEW = """
@@ -51,7 +50,7 @@ SELECT d.code, d.status, d.received_at, d.due_at, d.appointment_at,
   JOIN procedure_version v ON v.id = d.procedure_version_id
   JOIN procedure p ON p.id = v.procedure_id
   JOIN agency a ON a.id = d.receiving_agency_id
- WHERE d.id = $1
+ WHERE d.id = f.id
 """
 
 
@@ -60,13 +59,6 @@ class TrackByPhoneIn(StrictModel):
 
     code: str = Field(min_length=1, max_length=64, description="the dossier code on the receipt")
     phone: str = Field(min_length=9, max_length=20, description="the applicant's phone number")
-
-
-async def _view(citizen: Citizen, dossier_id: uuid.UUID) -> asyncpg.Record:
-    row = await read_row(citizen.session, _VIEW, dossier_id)
-    if row is None:  # deleted since the proof: as if it never matched
-        raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
-    return row
 
 
 def _state(row: asyncpg.Record, now: datetime) -> dict[str, object]:
@@ -107,13 +99,13 @@ def _shipment(line: asyncpg.Record) -> ShipmentOut:
 
 async def brief(citizen: Citizen, body: TrackByPhoneIn) -> TrackingBriefOut:
     """The state and the due time, for the applicant's phone number."""
-    row = await _view(citizen, await citizen.proven_id_by_phone(body.code, body.phone))
+    row = await citizen.read(body.code, Proof(phone=body.phone), _VIEW)
     return TrackingBriefOut(**_state(row, citizen.now), paused=row["paused_since"] is not None)
 
 
 async def full(citizen: Citizen, code: str, secret: str) -> TrackingOut:
     """Where the dossier is: state, due time, pauses, the public history and the post's shipments."""
-    row = await _view(citizen, await citizen.proven_id(code, secret))
+    row = await citizen.read(code, Proof(secret=secret), _VIEW)
     paused_since = row["paused_since"]
     return TrackingOut(
         **_state(row, citizen.now),
