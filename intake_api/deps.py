@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.net import client_address
-from services.intake.citizen import Citizen
+from services.intake.citizen import Citizen, Reader
 
 
 async def _citizen(
@@ -18,3 +18,13 @@ async def _citizen(
 
 
 CitizenDep = Annotated[Citizen, Depends(_citizen)]
+
+
+async def _reader(request: Request) -> Reader:
+    """One flat dependency for the hottest public read (tracking): FastAPI's resolution of a tree of
+    sub-dependencies cost more than the route's own work (issue 14, bench/profiles/)."""
+    state = request.app.state
+    return Reader(state.limits_sessionmaker, state.settings, client_address(request), state.clock.now())
+
+
+ReaderDep = Annotated[Reader, Depends(_reader)]

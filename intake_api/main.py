@@ -30,12 +30,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name=SERVICE,
         title="Một Cửa — intake API",
         description="Tiếp nhận hồ sơ: procedure catalogue, online and counter submission, tracking, feedback.",
+        # FastAPI tries the routes in this order: tracking, the hottest public path, first (issue 14)
         routers=[
+            tracking.router,
             procedures.router,
             procedures.catalogue_router,
             dossiers.router,
             desk.router,
-            tracking.router,
             forms.router,
             complaints.router,
             payments.router,

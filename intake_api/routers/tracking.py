@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from intake_api.deps import CitizenDep
+from intake_api.deps import ReaderDep
 from services.core.errors import Unprocessable, problem_responses
 from services.core.throttle import PublicWrite, per_address
 from services.intake import tracking
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/track", tags=["tracking"])
 
 
 @router.post("", responses=problem_responses(404, 422, 429), dependencies=[per_address(PublicWrite.TRACKING)])
-async def track_by_phone(body: TrackByPhoneIn, citizen: CitizenDep) -> TrackingBriefOut:
+async def track_by_phone(body: TrackByPhoneIn, citizen: ReaderDep) -> TrackingBriefOut:
     """The state and due time of a dossier, for its applicant's phone number (in the body, never a URL).
 
     The phone alone proves little (a neighbour may know it), so this shows no procedure, note,
@@ -28,7 +28,7 @@ async def track_by_phone(body: TrackByPhoneIn, citizen: CitizenDep) -> TrackingB
 @router.get("/{code}", responses=problem_responses(404, 422, 429))
 async def track(
     code: Annotated[str, Path(max_length=64)],
-    citizen: CitizenDep,
+    citizen: ReaderDep,
     secret: Annotated[str | None, Query(max_length=64)] = None,
     phone: Annotated[
         str | None, Query(max_length=20, deprecated=True, description="refused: use POST /api/v1/track")

@@ -125,6 +125,28 @@ async def citizen_dossier(
 
 
 @dataclass(frozen=True)
+class Reader:
+    """A public caller who proves they hold a dossier and reads it in the same statement (tracking): no
+    session of the request, so its dependency (``intake_api.deps.ReaderDep``) is one flat function."""
+
+    counters: async_sessionmaker[AsyncSession]
+    settings: Settings
+    client_ip: str | None
+    now: datetime
+
+    async def read(self, code: str, proof: Proof, reading: str) -> asyncpg.Record:
+        """What ``reading`` (a subquery on ``f.id``, the proven dossier's id) reads, for the holder of ``proof``:
+        the proof and the read are one statement, on the counters' connection."""
+        proven = await prove(
+            self.counters, self.settings, code=code, proof=proof, client_ip=self.client_ip, now=self.now,
+            reading=reading,
+        )  # fmt: skip
+        if proven.row is None or proven.row["code"] is None:  # deleted in between: as if it never matched
+            raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
+        return proven.row
+
+
+@dataclass(frozen=True)
 class Citizen:
     """A public caller who may prove they hold a dossier: what ``citizen_dossier`` needs besides the code
     and the secret, gathered once per request (``intake_api.deps.CitizenDep``) instead of at every call."""
@@ -141,14 +163,3 @@ class Citizen:
             self.session, self.counters, self.settings, code=code, secret=secret, client_ip=self.client_ip,
             now=self.now, lock=lock,
         )  # fmt: skip
-
-    async def read(self, code: str, proof: Proof, reading: str) -> asyncpg.Record:
-        """What ``reading`` (a subquery on ``f.id``, the proven dossier's id) reads, for the holder of ``proof``:
-        the proof and the read are one statement, and the request's own session is never touched."""
-        proven = await prove(
-            self.counters, self.settings, code=code, proof=proof, client_ip=self.client_ip, now=self.now,
-            reading=reading,
-        )  # fmt: skip
-        if proven.row is None or proven.row["code"] is None:  # deleted in between: as if it never matched
-            raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
-        return proven.row

@@ -23,7 +23,7 @@ from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
 from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
 from services.dossier.notes import note_of
-from services.intake.citizen import Citizen, Proof
+from services.intake.citizen import Proof, Reader
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
 
 PAUSE_REASONS = {
@@ -97,13 +97,13 @@ def _shipment(line: asyncpg.Record) -> ShipmentOut:
     )  # fmt: skip
 
 
-async def brief(citizen: Citizen, body: TrackByPhoneIn) -> TrackingBriefOut:
+async def brief(citizen: Reader, body: TrackByPhoneIn) -> TrackingBriefOut:
     """The state and the due time, for the applicant's phone number."""
     row = await citizen.read(body.code, Proof(phone=body.phone), _VIEW)
     return TrackingBriefOut(**_state(row, citizen.now), paused=row["paused_since"] is not None)
 
 
-async def full(citizen: Citizen, code: str, secret: str) -> TrackingOut:
+async def full(citizen: Reader, code: str, secret: str) -> TrackingOut:
     """Where the dossier is: state, due time, pauses, the public history and the post's shipments."""
     row = await citizen.read(code, Proof(secret=secret), _VIEW)
     paused_since = row["paused_since"]
