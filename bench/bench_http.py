@@ -6,6 +6,9 @@ Run with ``python -m bench.bench_http`` (``make bench`` runs it with the others)
 events accumulate in the outbox, as issue 14 asks); wrk drives everything (bench.load), 32
 connections, 15 s a run (3 s with ``BENCH_QUICK=1``). Tracking reads 200 dossiers at random, each by
 its own code and secret, as the baseline reads 200 rows: a crowd, not one citizen refreshing one page.
+Submissions likewise go to 20 desks at random (a province's crowd, not one ward): a desk numbers its
+day's dossiers on one row locked until the filing commits (gap-free codes), so one desk under 32
+concurrent filings is a convoy — that run is printed as well, without a target (bench/profiles/).
 
 Targets (issue 14), each a ratio against the baseline measured just before it:
 - tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
@@ -38,6 +41,9 @@ SECONDS = float(os.environ.get("BENCH_HTTP_SECONDS", "3" if QUICK else "15"))
 CONNECTIONS = int(os.environ.get("BENCH_HTTP_CONNECTIONS", "32"))
 TRACKED = int(os.environ.get("BENCH_HTTP_TRACKED", "20" if QUICK else "200"))
 CROWD = 256
+# submissions go to this many desks at random, as a province's citizens do (each desk numbers its own
+# dossiers of the day on one row, locked until the filing commits); one desk alone is reported too
+DESKS = int(os.environ.get("BENCH_HTTP_DESKS", "5" if QUICK else "20"))
 
 
 def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedProcess:
@@ -54,14 +60,16 @@ def _baseline(url: str, version_id: str, agency_id: str, port: int) -> ManagedPr
     return ManagedProcess("baseline", args, env, health_url=f"http://127.0.0.1:{port}/healthz")
 
 
-def _full(name: str, url: str, body: str | None = None, paths: Sequence[str] = ()) -> load.Load:
+def _full(name: str, url: str, body: str | Sequence[str] | None = None, paths: Sequence[str] = ()) -> load.Load:
     """A short warm-up, then as fast as the connections go: the throughput."""
     options = _request(body, paths)
     load.run(f"{name} (warm-up)", url, seconds=1, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
     return load.run(name, url, seconds=SECONDS, connections=CONNECTIONS, **options)  # type: ignore[arg-type]
 
 
-def _held(name: str, url: str, rate: float, body: str | None = None, paths: Sequence[str] = ()) -> load.Load:
+def _held(
+    name: str, url: str, rate: float, body: str | Sequence[str] | None = None, paths: Sequence[str] = ()
+) -> load.Load:
     """Held at ``rate`` (half the baseline's): the latency a citizen sees at a sane load."""
     return load.run(
         f"{name} at {rate:,.0f}/s", url, seconds=SECONDS, connections=CONNECTIONS, rate=max(rate, 1.0),
@@ -69,18 +77,21 @@ def _held(name: str, url: str, rate: float, body: str | None = None, paths: Sequ
     )  # fmt: skip
 
 
-def _request(body: str | None, paths: Sequence[str]) -> dict[str, object]:
+def _request(body: str | Sequence[str] | None, paths: Sequence[str]) -> dict[str, object]:
+    """GET ``paths``, or POST one body (a string) or one of several (a list, taken at random)."""
     if body is None:
         return {"method": "GET", "paths": paths}
-    return {"method": "POST", "body": body, "headers": {"Content-Type": "application/json"}, "paths": paths}
+    bodies = {"body": body} if isinstance(body, str) else {"bodies": body}
+    return {"method": "POST", **bodies, "headers": {"Content-Type": "application/json"}, "paths": paths}
 
 
 async def main_async(url: str) -> bool:
     engine = create_async_engine(url)
     async with AsyncSession(engine, expire_on_commit=False) as session:
-        desk = await create_desk(session)
+        desks = [await create_desk(session) for _ in range(DESKS)]
         await session.commit()
     await engine.dispose()
+    desk = desks[0]
 
     ports = {"intake": free_port(), "workflow": free_port(), "notify": free_port()}
     env = service_env(os.environ, ports=ports)
@@ -89,6 +100,7 @@ async def main_async(url: str) -> bool:
     api = api_process("intake", port=ports["intake"], env=env, log_dir=logs)
     baseline = _baseline(url, str(desk.version.id), str(desk.agency.id), free_port())
     body = json.dumps(submission(desk), ensure_ascii=False)
+    bodies = [json.dumps(submission(one), ensure_ascii=False) for one in desks]
     api.start()
     baseline.start()
     try:
@@ -109,9 +121,11 @@ async def main_async(url: str) -> bool:
         track = _full("GET /api/v1/track/{code}?secret=", intake, paths=tracked)
         track_half = _held("GET /api/v1/track/{code}?secret=", intake, read.rate / 2, paths=tracked)
         insert = _full("baseline: insert dossier + outbox row", f"{bare}/dossiers", body)
-        submitting = "POST /api/v1/dossiers (intake_api alone)"
-        submit = _full(submitting, f"{intake}/api/v1/dossiers", body)
-        submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, body)
+        submitting = f"POST /api/v1/dossiers ({DESKS} desks)"
+        submit = _full(submitting, f"{intake}/api/v1/dossiers", bodies)
+        submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, bodies)
+        one_desk = load.run("POST /api/v1/dossiers (one desk)", f"{intake}/api/v1/dossiers", seconds=SECONDS,
+                            connections=CONNECTIONS, **_request(body, ()))  # type: ignore[arg-type]  # fmt: skip
         # a crowd: more connections than the pools hold, every one of them answered (no pool timeout)
         crowd = load.run(
             f"GET /api/v1/track/… ({CROWD} connections)", intake, seconds=SECONDS, connections=CROWD, paths=tracked
@@ -131,7 +145,7 @@ async def main_async(url: str) -> bool:
         Target(f"tracking non-2xx at {CROWD} connections", crowd.non_2xx + crowd.socket_errors, "answers", at_most=0),
         Target("intake_api RSS after the runs", rss, "MB", at_most=200.0),
     ]
-    runs = [read, track, track_half, insert, submit, submit_half, crowd]
+    runs = [read, track, track_half, insert, submit, submit_half, one_desk, crowd]
     print(f"\nHTTP: wrk, {CONNECTIONS} connections, {SECONDS:.0f} s a run")
     print(f"  {'run':52} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for run in runs:

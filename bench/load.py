@@ -30,6 +30,7 @@ wrk.body = %(body)s
 %(headers)s
 local interval = %(interval)f
 local paths = {%(paths)s}
+local bodies = {%(bodies)s}
 local threads = {}
 
 function setup(thread)
@@ -47,10 +48,15 @@ function request()
   local prefix = n %% 2 == 0 and "198.51" or "203.0"
   local address = string.format("%%s.%%d.%%d", prefix, math.floor(n / 100) %% 100, n %% 100)
   wrk.headers["X-Forwarded-For"] = address
+  local path = nil
+  local body = nil
   if #paths > 0 then
-    return wrk.format(nil, paths[math.random(#paths)])
+    path = paths[math.random(#paths)]
   end
-  return wrk.format()
+  if #bodies > 0 then
+    body = bodies[math.random(#bodies)]
+  end
+  return wrk.format(nil, path, nil, body)
 end
 
 if interval > 0 then
@@ -122,9 +128,10 @@ def run(
     headers: dict[str, str] | None = None,
     rate: float | None = None,
     paths: Sequence[str] = (),
+    bodies: Sequence[str] = (),
 ) -> Load:
     """Drive ``url`` for ``seconds``; with ``rate``, hold about that many requests per second in all; with
-    ``paths`` (path and query on ``url``'s server), each request takes one of them at random."""
+    ``paths`` (path and query on ``url``'s server) or ``bodies``, each request takes one of them at random."""
     interval_ms = connections / rate * 1000.0 if rate else 0.0
     header_lines = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
     script = _SCRIPT % {
@@ -133,6 +140,7 @@ def run(
         "headers": header_lines,
         "interval": interval_ms,
         "paths": ", ".join(_lua_string(path) for path in paths),
+        "bodies": ", ".join(_lua_string(body) for body in bodies),
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "load.lua"
