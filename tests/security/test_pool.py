@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.core.config import Settings
 from tests.factories import create_staff
@@ -98,10 +100,11 @@ async def test_connections_the_database_dropped_cost_one_503_each_then_heal(
         created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
         track = f"/api/v1/track/{created['code']}"
         assert (await citizen.get(track, params={"secret": created["secret"]})).status_code == 200
-        await session.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE :name"),
-            {"name": "motcua-intake%"},
-        )
+        # the database drops every connection of this app's two pools (a restart would drop them all)
+        pids = [pid async for pid in _backends(intake.state.engine, 2)]
+        pids += [pid async for pid in _backends(intake.state.limits_sessionmaker.kw["bind"], 1)]
+        drop = text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid")
+        await session.execute(drop, {"pids": pids})
         answers = [(await citizen.get(track, params={"secret": created["secret"]})) for _ in range(6)]
     statuses = [answer.status_code for answer in answers]
     assert set(statuses) == {200, 503}, statuses  # the dropped connections were met, and healed
@@ -109,3 +112,11 @@ async def test_connections_the_database_dropped_cost_one_503_each_then_heal(
         assert failed.json()["code"] == "database_unavailable"
         assert failed.headers["retry-after"] == "1"
     assert statuses[-3:] == [200, 200, 200], statuses
+
+
+async def _backends(engine: AsyncEngine, size: int) -> AsyncIterator[int]:
+    """The server process ids of the ``size`` connections of ``engine``'s fixed pool (all taken at once)."""
+    async with AsyncExitStack() as stack:
+        for _ in range(size):
+            connection = await stack.enter_async_context(engine.connect())
+            yield int(await connection.scalar(text("SELECT pg_backend_pid()")))
