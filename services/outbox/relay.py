@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.auth import service_token
 from services.core.config import Settings
+from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 
@@ -156,7 +157,15 @@ class Relay:
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("relay started", extra={"relay": self.name, "sources": self.sources})
-        await poll(self.run_once, stop, every=self.settings.relay.poll_seconds, logger=logger, what="relay")
+        wake = wakeup(
+            self.settings,
+            OUTBOX.table,
+            keys=self.sources,
+            enabled=self.settings.relay.listen,
+            what="relay-" + "-".join(self.sources or ["all"]),
+            logger=logger,
+        )
+        await poll(self.run_once, stop, every=self.settings.relay.poll_seconds, logger=logger, what="relay", wake=wake)
         logger.info("relay stopped", extra={"relay": self.name})
 
 
