@@ -198,6 +198,12 @@ class RelaySettings(BaseSettings):
     model_config = _group(PREFIX + "RELAY_")
 
     batch_size: int = Field(default=50, ge=1, description="events claimed at once")
+    events_per_post: int = Field(
+        default=50,
+        ge=1,
+        le=500,
+        description="events to one service sent in one request (`/internal/v1/events/batch`); 1: one request each",
+    )
     max_attempts: int = Field(default=8, ge=1, description="then the event is parked")
     lease_seconds: int = Field(default=30, ge=1, description="how long a claim holds before another relay may take it")
     backoff_base_seconds: float = Field(default=1.0, gt=0, description="first wait after a failure (doubling)")
