@@ -255,6 +255,7 @@ async def main_async(url: str) -> bool:
 
         before = (len(mails.mails), len(gateway.accepted))
         print(f"pipeline: the stack is up, {SECONDS:g} s of load at {RATE:g}/s", flush=True)
+        cpu_before = stack.cpu_seconds()
         watch = Watch()
         sampler = asyncio.create_task(_sample(engine, watch, mails, gateway, stop))
         submitted = await _submit(stack.url("intake"), desks)
@@ -264,6 +265,7 @@ async def main_async(url: str) -> bool:
         await _wait_for(lambda: len(mails.mails) >= expected and len(gateway.accepted) >= expected, DRAIN_SECONDS)
         await asyncio.sleep(1.0)  # anything sent twice has had its chance to arrive
         drained = time.monotonic() - watch.started - window
+        cpu_after = stack.cpu_seconds()
         stop.set()
         await sampler
         count = await _count(engine, mails, gateway)
@@ -302,6 +304,9 @@ async def main_async(url: str) -> bool:
     print(f"  the same, since the writer began   {spread(from_start)}")
     print(f"  queued notification age            {spread(queued)}")
     print(f"  counted at the sinks               {count}")
+    done = max(1, expected - 3)  # the warm-up's three were done before the CPU clock started
+    cpu_ms = {name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / done, 2) for name in cpu_after}
+    print(f"  CPU per dossier (ms, each process from /proc; the machine's load does not inflate it): {cpu_ms}")
     targets = [
         Target("dossiers through the pipeline", through, "per s", baseline=accepted, at_least=300.0),
         Target("outbox backlog age p99 (since commit)", _percentile(ages, 0.99), "s", at_most=2.0),
@@ -320,6 +325,7 @@ async def main_async(url: str) -> bool:
         drain_s=round(drained, 1),
         samples=[asdict(s) for s in watch.samples],
         count=asdict(count),
+        cpu_ms_per_dossier=cpu_ms,
         targets=targets,
     )
     return report("Pipeline", targets)

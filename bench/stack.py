@@ -51,5 +51,13 @@ class Stack:
         for api in self.apis:
             api.stop()
 
-    def pids(self) -> dict[str, int]:
-        return {p.name: p.process.pid for p in [*self.apis, *self.workers] if p.process is not None}
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) each running process has used so far, from ``/proc`` (Linux)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        used: dict[str, float] = {}
+        for process in [*self.apis, *self.workers]:
+            if process.process is None or process.process.poll() is not None:
+                continue
+            fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[process.name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        return used
