@@ -199,7 +199,7 @@ class RelaySettings(BaseSettings):
 
     batch_size: int = Field(default=50, ge=1, description="events claimed at once")
     events_per_post: int = Field(
-        default=50,
+        default=10,
         ge=1,
         le=500,
         description="events to one service sent in one request (`/internal/v1/events/batch`); 1: one request each",

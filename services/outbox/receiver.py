@@ -1,12 +1,15 @@
 """The endpoints every service mounts to receive relayed events: ``POST /internal/v1/events`` (one)
 and ``POST /internal/v1/events/batch`` (several, one transaction).
 
-The batch exists for the relay under load (services/outbox/relay.py): one request, one service token
-check and one commit for up to ``MOTCUA_RELAY_EVENTS_PER_POST`` events rather than one of each per
-event. It changes nothing a receiver promises: each event is still recorded once
-(``accept_once``) in the same transaction as its effect, and each runs in its own SAVEPOINT, so an
-event whose handler fails is rolled back alone and answered ``failed`` (the relay retries it) or
-``refused`` (a domain error: retrying cannot help, the relay parks it) while the others commit.
+The batch exists for the relay under load (services/outbox/relay.py): one request and one service
+token check for up to ``MOTCUA_RELAY_EVENTS_PER_POST`` events rather than one of each per event (the
+HTTP machinery on both sides was most of the CPU an event cost: bench/profiles/2026-12-05-events.md).
+It changes nothing a receiver promises: each event is recorded once (``accept_once``) in the same
+transaction as its effect, one transaction per event, so an event whose handler fails is rolled back
+alone and answered ``failed`` (the relay retries it) or ``refused`` (a domain error: retrying cannot
+help, the relay parks it). *Not one transaction for the batch*: measured, it held every event's locks
+until the last one's work was done; a batch that outlived the relay's timeout was sent again and
+deadlocked with itself (``processed_event`` inserts in both), and the pipeline stalled.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import SERVICE_ROLE, Actor
-from services.core.deps import SessionDep, require_roles
+from services.core.deps import SessionDep, SessionmakerDep, require_roles
 from services.core.errors import DomainError, problem_responses
 from services.core.validation import StrictModel
 from services.outbox.events import EventEnvelope
@@ -65,12 +68,12 @@ def events_router(consumer: str, handlers: Mapping[str, Handler]) -> APIRouter:
         return await receive(session, event)
 
     @router.post(EVENTS_BATCH_PATH, responses=problem_responses(401, 403))
-    async def receive_events(batch: EventBatch, session: SessionDep, _: ServiceCaller) -> BatchAck:
-        """Receive several relayed events in one transaction, each in its own savepoint: an outcome per event."""
+    async def receive_events(batch: EventBatch, sessionmaker: SessionmakerDep, _: ServiceCaller) -> BatchAck:
+        """Receive several relayed events, each in its own transaction, in order: an outcome per event."""
         results: list[EventAck] = []
         for event in batch.events:
             try:
-                async with session.begin_nested():
+                async with sessionmaker() as session, session.begin():
                     results.append(await receive(session, event))
             except DomainError as exc:
                 logger.warning(

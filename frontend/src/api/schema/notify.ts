@@ -261,7 +261,7 @@ export interface paths {
         put?: never;
         /**
          * Receive Events
-         * @description Receive several relayed events in one transaction, each in its own savepoint: an outcome per event.
+         * @description Receive several relayed events, each in its own transaction, in order: an outcome per event.
          */
         post: operations["receive_events_internal_v1_events_batch_post"];
         delete?: never;
