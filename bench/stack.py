@@ -30,8 +30,11 @@ class Stack:
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
-    def start_apis(self) -> None:
+    def start_apis(self, *, with_workers: bool = False) -> None:
+        """The three APIs (and the workers too: they start while the APIs do), healthy when this returns."""
         self.apis = [api_process(s, port=self.ports[s], env=self.env, log_dir=self.logs).start() for s in SERVICES]
+        if with_workers:
+            self.start_workers()
         for api in self.apis:
             api.wait_healthy(timeout=90)
 
