@@ -265,9 +265,11 @@ async def poll(
                 await _idle(stop, wake, every)
     finally:
         if listener is not None:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            if not stop.is_set():
+                listener.cancel()
+            # stopping, the listener closes its connection by itself: a few seconds, then it is cancelled
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(listener, timeout=5.0)
 
 
 async def _idle(stop: asyncio.Event, wake: Wakeup | None, every: float) -> None:
