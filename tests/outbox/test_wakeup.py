@@ -1,4 +1,5 @@
-"""The relay's loop woken by the commit (LISTEN/NOTIFY), not by its poll interval; a lost LISTEN is reopened.
+"""The relay's loop woken by the commit (LISTEN/NOTIFY), not by its poll interval; a lost LISTEN is reopened,
+and while it cannot be, the relay polls.
 
 The poll interval is 30 s here: an event seen by the receiver within a couple of seconds was woken by
 its commit. The receiver is a real HTTP server in the test process (tests/outbox/test_relay.py).
@@ -7,6 +8,7 @@ its commit. The receiver is a real HTTP server in the test process (tests/outbox
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -17,8 +19,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
+from services.core.listen import Wakeup
+from services.core.queue import poll
 from services.models import OutboxEvent
 from services.outbox.relay import Relay
+from tests.notify.fakes import free_port
 from tests.outbox.test_relay import Receiver, receiver  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.committed
@@ -135,6 +140,31 @@ async def test_with_listen_off_the_relay_still_polls(
             event = await _commit_event(engine, source)
             await _eventually(lambda: str(event.id) in receiver.keys, within=5)
             assert await _listener_pid(engine, source) is None
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+
+
+async def test_while_listen_cannot_connect_the_relay_polls_and_keeps_trying(
+    engine: AsyncEngine,
+    receiver: Receiver,  # noqa: F811
+    wake_settings: Settings,
+) -> None:
+    source = "test-no-listen"
+    settings = wake_settings.with_changes(relay={"poll_seconds": 0.2})
+    closed = free_port()  # nothing listens there: every LISTEN attempt is refused
+    wake = Wakeup(f"postgresql://nobody@127.0.0.1:{closed}/none", "outbox_event", keys=[source],
+                  application_name="motcua-listen-test", logger=logging.getLogger("test.wakeup"))  # fmt: skip
+    stop = asyncio.Event()
+    async with httpx.AsyncClient() as client:
+        relay = Relay(async_sessionmaker(engine), settings, client=client, sources=[source])
+        task = asyncio.create_task(
+            poll(relay.run_once, stop, every=0.2, logger=logging.getLogger("test.wakeup"), what="relay", wake=wake)
+        )
+        try:
+            event = await _commit_event(engine, source)
+            await _eventually(lambda: str(event.id) in receiver.keys, within=5)
+            assert not wake.listening.is_set()
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=10)
