@@ -6,7 +6,15 @@ it so the benchmarks cannot rot). The figures of the run go to ``bench/results/<
 
 import sys
 
-from bench import bench_calendar, bench_catalogue, bench_http, bench_notify, bench_stats
+from bench import (
+    bench_calendar,
+    bench_catalogue,
+    bench_events,
+    bench_http,
+    bench_notify,
+    bench_pipeline,
+    bench_stats,
+)
 
 if __name__ == "__main__":
     results = [
@@ -14,6 +22,8 @@ if __name__ == "__main__":
         bench_http.main(),
         bench_catalogue.main(),
         bench_notify.main(),
+        bench_events.main(),
+        bench_pipeline.main(),
         bench_stats.main(),
     ]
     sys.exit(1 if any(results) else 0)

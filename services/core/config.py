@@ -212,11 +212,22 @@ class RelaySettings(BaseSettings):
     model_config = _group(PREFIX + "RELAY_")
 
     batch_size: int = Field(default=50, ge=1, description="events claimed at once")
+    events_per_post: int = Field(
+        default=10,
+        ge=1,
+        le=500,
+        description="events to one service sent in one request (`/internal/v1/events/batch`); 1: one request each",
+    )
     max_attempts: int = Field(default=8, ge=1, description="then the event is parked")
     lease_seconds: int = Field(default=30, ge=1, description="how long a claim holds before another relay may take it")
     backoff_base_seconds: float = Field(default=1.0, gt=0, description="first wait after a failure (doubling)")
     backoff_max_seconds: float = Field(default=300.0, gt=0, description="longest wait between attempts")
     poll_seconds: float = Field(default=0.5, gt=0, description="how often an idle relay looks again")
+    listen: bool = Field(
+        default=True,
+        description="wake the relay at the commit of an event (LISTEN/NOTIFY, one connection per relay); "
+        "off: polling only",
+    )
 
 
 class SlaSettings(BaseSettings):
@@ -262,6 +273,11 @@ class NotifySettings(BaseSettings):
     lease_seconds: int = Field(default=60, ge=1, description="a claim's lease; must exceed twice the send timeout")
     batch_size: int = Field(default=50, ge=1, description="notifications claimed at once")
     poll_seconds: float = Field(default=0.5, gt=0, description="how often an idle sender looks again")
+    listen: bool = Field(
+        default=True,
+        description="wake the sender and the webhook dispatcher at the commit of a notification or delivery "
+        "(LISTEN/NOTIFY, one connection per channel); off: polling only",
+    )
     max_attempts: int = Field(default=6, ge=1, description="then the notification is failed")
     backoff_base_seconds: float = Field(default=5.0, gt=0, description="first wait after a failure (doubling)")
     backoff_max_seconds: float = Field(default=1800.0, gt=0, description="longest wait between attempts")

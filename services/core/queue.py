@@ -18,8 +18,9 @@ A :class:`Queue` describes such a table (its "waiting" and "parked" statuses, th
 - **backoff** — :func:`backoff_seconds`: exponential, full jitter, capped; a failed row waits that
   long. After the caller's maximum number of attempts (or at once on a failure retrying cannot
   fix) the row is **parked** (``parked`` / ``failed``): kept, listed and re-queueable by staff.
-- **wake-up** — :func:`poll`: a worker works while there is work and sleeps ``every`` seconds when
-  a round finds none; a failing round is logged, the next one comes as usual.
+- **wake-up** — :func:`poll`: a worker works while there is work; when a round finds none it waits
+  for a commit's NOTIFY (services/core/listen.py) or ``every`` seconds, whichever comes first; a
+  failing round is logged, the next one comes as usual.
 
 What stays with each user is its own: the outbox's HTTP delivery to a sibling service and the
 event sources a relay serves; the sender's per-channel claim, its GCRA rate table, the email
@@ -56,10 +57,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import RowMapping, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+if TYPE_CHECKING:
+    from services.core.listen import Wakeup
 
 
 def worker_name() -> str:
@@ -235,21 +239,46 @@ async def poll(
     logger: logging.Logger,
     what: str,
     extra: Mapping[str, Any] | None = None,
+    wake: Wakeup | None = None,
 ) -> None:
     """Run ``step`` (one claim-and-work round; returns how many rows it claimed) until ``stop``.
 
-    A round that found work is followed by another at once; an empty one by ``every`` seconds of
-    sleep (cut short by ``stop``). Rows written by another process are therefore picked up within
-    ``every`` seconds. Polling rather than LISTEN/NOTIFY: it needs no dedicated connection per worker
-    and no trigger, and a lease that expires or a backoff that ends — the other ways a row falls
-    due — would need polling anyway.
+    A round that found work is followed by another at once; an empty one by a wait of at most
+    ``every`` seconds, cut short by ``stop`` and by ``wake`` (services/core/listen.py: a NOTIFY sent
+    by the commit of a new row). The wake-up flag is cleared as a round starts, so a commit during
+    the round brings another round at once, and a burst of commits brings one round, not one per
+    commit. With ``wake`` a new row is taken within milliseconds of its commit; without it (or while
+    its connection is down) within ``every`` seconds. Polling stays in any case: a lease that
+    expires or a backoff that ends — the other ways a row falls due — sends no notification.
     """
-    while not stop.is_set():
-        try:
-            claimed = await step()
-        except Exception:
-            logger.exception("%s iteration failed", what, extra=dict(extra or {}))
-            claimed = 0
-        if claimed == 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=every)
+    listener = asyncio.create_task(wake.run(stop)) if wake is not None else None
+    try:
+        while not stop.is_set():
+            if wake is not None:
+                wake.event.clear()
+            try:
+                claimed = await step()
+            except Exception:
+                logger.exception("%s iteration failed", what, extra=dict(extra or {}))
+                claimed = 0
+            if claimed == 0:
+                await _idle(stop, wake, every)
+    finally:
+        if listener is not None:
+            if not stop.is_set():
+                listener.cancel()
+            # stopping, the listener closes its connection by itself: a few seconds, then it is cancelled
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(listener, timeout=5.0)
+
+
+async def _idle(stop: asyncio.Event, wake: Wakeup | None, every: float) -> None:
+    """Wait ``every`` seconds, or less: until ``stop`` or a wake-up."""
+    waiters = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waiters.append(asyncio.ensure_future(wake.event.wait()))
+    try:
+        await asyncio.wait(waiters, timeout=every, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -48,6 +48,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
+from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.notification.channels import Channel, EmailChannel, InAppChannel, Outgoing, ProviderResult, SmsChannel
@@ -347,6 +348,14 @@ class Sender:
             logger=logger,
             what="sender",
             extra={"channel": name},
+            wake=wakeup(
+                self.settings,
+                NOTIFICATIONS.table,
+                keys=[name],
+                enabled=self.settings.notify.listen,
+                what=f"sender-{name}",
+                logger=logger,
+            ),
         )
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -29,6 +29,7 @@ from standardwebhooks import Webhook
 
 from services.core.config import Settings
 from services.core.egress import classify, guarded_client
+from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.models import Dossier, WebhookSubscription
@@ -231,7 +232,22 @@ class Dispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("webhook dispatcher started", extra={"dispatcher": self.name})
-        await poll(self.run_once, stop, every=self.settings.notify.poll_seconds, logger=logger, what="webhook dispatch")
+        wake = wakeup(
+            self.settings,
+            DELIVERIES.table,
+            keys=None,
+            enabled=self.settings.notify.listen,
+            what="webhooks",
+            logger=logger,
+        )
+        await poll(
+            self.run_once,
+            stop,
+            every=self.settings.notify.poll_seconds,
+            logger=logger,
+            what="webhook dispatch",
+            wake=wake,
+        )
         logger.info("webhook dispatcher stopped", extra={"dispatcher": self.name})
 
 

@@ -6,6 +6,16 @@ the webhook dispatcher; why not a queue library is written there. What is the re
 sources it serves, the claim order (``available_at, created_at``: oldest first), the POST with the
 event id as ``Idempotency-Key`` and a service JWT, and which answers are worth retrying.
 
+*Batches under load.* A round's events that go to the same service from the same source are sent
+together, up to ``MOTCUA_RELAY_EVENTS_PER_POST`` per ``POST /internal/v1/events/batch`` (the receiver
+records each in its own savepoint and answers an outcome per event: services/outbox/receiver.py);
+an event alone in its round still goes by itself to ``/internal/v1/events``, so at low load nothing
+waits to fill a batch. A receiver that does not know the batch endpoint (404/405: an older version
+during a rolling deploy) gets the events one by one. Measured in bench/bench_pipeline.py (see
+bench/profiles/2026-12-05-events.md): with one POST per event, httpx's connection pool and the
+receivers' per-request work were most of the CPU the relay and notify_api spent per dossier. The
+round's outcomes are then recorded in one transaction.
+
 Delivery is at least once: a claim is a lease (``available_at`` moved forward); a relay that
 dies mid-flight leaves the lease to expire and another relay takes the event again. Receivers
 deduplicate on the event id (``services.outbox.inbox.accept_once``), which is also why a late
@@ -27,12 +37,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.auth import service_token
 from services.core.config import Settings
+from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 
 logger = logging.getLogger("motcua.relay")
 
 EVENTS_PATH = "/internal/v1/events"
+EVENTS_BATCH_PATH = EVENTS_PATH + "/batch"
+MAX_EVENTS_PER_POST = 500  # what a receiver accepts in one batch (a guard: the setting is far lower)
+_DELIVERED = frozenset({"processed", "duplicate", "ignored"})
 # a receiver that answers these may succeed later; other 4xx answers will not change by retrying
 _RETRYABLE_4XX = frozenset({408, 409, 425, 429})
 
@@ -72,6 +86,13 @@ class Claimed:
         }
 
 
+@dataclass(frozen=True)
+class Outcome:
+    event: Claimed
+    error: str | None = None  # None: delivered
+    permanent: bool = False  # a refusal retrying cannot change: park at once
+
+
 class Relay:
     def __init__(
         self,
@@ -105,58 +126,123 @@ class Relay:
             )
         return [Claimed(**row) for row in rows]
 
-    async def _deliver(self, event: Claimed) -> None:
+    def _headers(self, source: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {service_token(self.settings, source)}"}
+
+    async def _send(self, event: Claimed) -> Outcome:
+        """POST one event; what came of it (nothing is written here: the round settles every outcome at once)."""
         url = self.urls[event.destination].rstrip("/") + EVENTS_PATH
-        headers = {
-            "Idempotency-Key": str(event.id),
-            "Authorization": f"Bearer {service_token(self.settings, event.source)}",
-        }
-        error: str
-        permanent = False
+        headers = {"Idempotency-Key": str(event.id), **self._headers(event.source)}
         try:
             response = await self.client.post(url, json=event.envelope(), headers=headers)
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        else:
-            if response.is_success:
-                async with self.sessionmaker() as session, session.begin():
-                    await OUTBOX.complete(
-                        session,
-                        self.name,
-                        [{"id": event.id}],
-                        sets="status = 'delivered', delivered_at = now(), last_error = NULL",
-                    )
-                logger.info("event delivered", extra={"event_id": str(event.id), "event_type": event.event_type})
-                return
+            return Outcome(event, error=f"{type(exc).__name__}: {exc}"[:500])
+        if response.is_success:
+            return Outcome(event)
+        permanent = 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
+        return Outcome(event, error=f"HTTP {response.status_code}: {response.text[:300]}", permanent=permanent)
+
+    async def _send_batch(self, events: Sequence[Claimed]) -> list[Outcome]:
+        """POST events bound for one service from one source together; an outcome per event."""
+        if len(events) == 1:
+            return [await self._send(events[0])]
+        first = events[0]
+        url = self.urls[first.destination].rstrip("/") + EVENTS_BATCH_PATH
+        body = {"events": [event.envelope() for event in events]}
+        try:
+            response = await self.client.post(url, json=body, headers=self._headers(first.source))
+        except httpx.HTTPError as exc:
+            return [Outcome(event, error=f"{type(exc).__name__}: {exc}"[:500]) for event in events]
+        if response.status_code in (404, 405) or (
+            400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
+        ):
+            # no batch endpoint there (an older receiver), or the batch as a whole was refused: one by one,
+            # so each event gets its own verdict and one bad event never parks the others
+            return list(await asyncio.gather(*(self._send(event) for event in events)))
+        if not response.is_success:
             error = f"HTTP {response.status_code}: {response.text[:300]}"
-            permanent = 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
-        if permanent or event.attempts >= self.settings.relay.max_attempts:
-            async with self.sessionmaker() as session, session.begin():
-                await OUTBOX.park(session, self.name, [{"id": event.id, "error": error}])
-            logger.error(
-                "event parked", extra={"event_id": str(event.id), "event_type": event.event_type, "error": error}
-            )
-            return
-        delay = backoff_seconds(
-            event.attempts, base=self.settings.relay.backoff_base_seconds, cap=self.settings.relay.backoff_max_seconds
-        )
+            return [Outcome(event, error=error) for event in events]
+        try:
+            answered = {item["id"]: item["outcome"] for item in response.json()["results"]}
+        except (ValueError, KeyError, TypeError):
+            return [Outcome(event, error="the receiver's answer to the batch was not understood") for event in events]
+        outcomes: list[Outcome] = []
+        for event in events:
+            outcome = answered.get(str(event.id))
+            if outcome in _DELIVERED:
+                outcomes.append(Outcome(event))
+            elif outcome == "refused":
+                outcomes.append(Outcome(event, error="refused by the receiver", permanent=True))
+            else:
+                outcomes.append(Outcome(event, error=f"the receiver answered {outcome or 'nothing'} for it"))
+        return outcomes
+
+    async def _settle(self, outcomes: Sequence[Outcome]) -> None:
+        """Record a round's outcomes in one transaction: delivered, parked, or retried after a backoff.
+
+        One commit per round rather than one per event (measured in bench/bench_pipeline.py: the
+        per-event commits were a third of the relay's time under load). A relay that dies before
+        this commit leaves the whole round to its leases: delivered again, deduplicated by the
+        receivers, as for any event whose outcome was never recorded.
+        """
+        delivered = [{"id": o.event.id} for o in outcomes if o.error is None]
+        parked: list[dict[str, Any]] = []
+        retried: list[dict[str, Any]] = []
+        for o in outcomes:
+            if o.error is None:
+                continue
+            if o.permanent or o.event.attempts >= self.settings.relay.max_attempts:
+                parked.append({"id": o.event.id, "error": o.error})
+            else:
+                delay = backoff_seconds(
+                    o.event.attempts,
+                    base=self.settings.relay.backoff_base_seconds,
+                    cap=self.settings.relay.backoff_max_seconds,
+                )
+                retried.append({"id": o.event.id, "delay": delay, "error": o.error})
         async with self.sessionmaker() as session, session.begin():
-            await OUTBOX.retry(session, self.name, [{"id": event.id, "delay": delay, "error": error}])
-        logger.warning(
-            "event delivery failed, will retry",
-            extra={"event_id": str(event.id), "attempts": event.attempts, "retry_in_s": round(delay, 2)},
-        )
+            await OUTBOX.complete(
+                session, self.name, delivered, sets="status = 'delivered', delivered_at = now(), last_error = NULL"
+            )
+            await OUTBOX.park(session, self.name, parked)
+            await OUTBOX.retry(session, self.name, retried)
+        parked_ids = {row["id"] for row in parked}
+        delays = {row["id"]: row["delay"] for row in retried}
+        for o in outcomes:
+            extra: dict[str, Any] = {"event_id": str(o.event.id), "event_type": o.event.event_type}
+            if o.error is None:
+                logger.info("event delivered", extra=extra)
+            elif o.event.id in parked_ids:
+                logger.error("event parked", extra={**extra, "error": o.error})
+            else:
+                extra.update(attempts=o.event.attempts, retry_in_s=round(delays[o.event.id], 2))
+                logger.warning("event delivery failed, will retry", extra=extra)
 
     async def run_once(self) -> int:
-        """Claim and deliver one batch; return how many events were claimed."""
+        """Claim one batch, deliver it (grouped per destination and source, the groups concurrently), record the
+        outcomes; how many events were claimed."""
         batch = await self._claim()
         if batch:
-            await asyncio.gather(*(self._deliver(event) for event in batch))
+            size = self.settings.relay.events_per_post
+            groups: dict[tuple[str, str], list[Claimed]] = {}
+            for event in batch:  # oldest first within each group, as claimed
+                groups.setdefault((event.destination, event.source), []).append(event)
+            chunks = [group[i : i + size] for group in groups.values() for i in range(0, len(group), size)]
+            sent = await asyncio.gather(*(self._send_batch(chunk) for chunk in chunks))
+            await self._settle([outcome for outcomes in sent for outcome in outcomes])
         return len(batch)
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("relay started", extra={"relay": self.name, "sources": self.sources})
-        await poll(self.run_once, stop, every=self.settings.relay.poll_seconds, logger=logger, what="relay")
+        wake = wakeup(
+            self.settings,
+            OUTBOX.table,
+            keys=self.sources,
+            enabled=self.settings.relay.listen,
+            what="relay-" + "-".join(self.sources or ["all"]),
+            logger=logger,
+        )
+        await poll(self.run_once, stop, every=self.settings.relay.poll_seconds, logger=logger, what="relay", wake=wake)
         logger.info("relay stopped", extra={"relay": self.name})
 
 

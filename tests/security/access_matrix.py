@@ -202,6 +202,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("intake", "POST", "/api/v1/webhooks/postal"): Public("signed by the postal operator"),
     ("intake", "POST", "/api/v1/webhooks/payment"): Public("signed by the payment provider"),
     ("intake", "POST", "/internal/v1/events"): Gate(frozenset({"service"})),
+    ("intake", "POST", "/internal/v1/events/batch"): Gate(frozenset({"service"})),
     # --- workflow_api -----------------------------------------------------------------------------
     ("workflow", "GET", "/healthz"): Public("liveness"),
     ("workflow", "GET", "/readyz"): Public("readiness"),
@@ -276,6 +277,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("workflow", "GET", "/api/v1/outbox"): Gate(ADMIN_ONLY),
     ("workflow", "POST", "/api/v1/outbox/{event_id}/requeue"): Gate(ADMIN_ONLY),
     ("workflow", "POST", "/internal/v1/events"): Gate(frozenset({"service"})),
+    ("workflow", "POST", "/internal/v1/events/batch"): Gate(frozenset({"service"})),
     # --- notify_api -------------------------------------------------------------------------------
     ("notify", "GET", "/healthz"): Public("liveness"),
     ("notify", "GET", "/readyz"): Public("readiness"),
@@ -292,6 +294,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("notify", "GET", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries"): Gate(ADMIN_ONLY),
     ("notify", "POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): Gate(ADMIN_ONLY),
     ("notify", "POST", "/internal/v1/events"): Gate(frozenset({"service"})),
+    ("notify", "POST", "/internal/v1/events/batch"): Gate(frozenset({"service"})),
 }
 
 
