@@ -23,11 +23,11 @@ from dataclasses import asdict, dataclass
 import aiosmtplib
 import asyncpg
 import httpx
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from bench.common import QUICK, Target, record, report, run_on_fresh_database
 from bench.sinks import Sinks
 from services.core.config import Settings
+from services.core.db import create_engine, create_sessionmaker
 from services.notification.channels import Channel, EmailChannel, Outgoing, SmsChannel
 from services.notification.sender import Sender
 
@@ -66,8 +66,8 @@ async def _seed(dsn: str, channel: str) -> None:
 
 async def _through_sender(settings: Settings, url: str, dsn: str, name: str, channel: Channel) -> float:
     """The sender's own loop (``Sender.run``, as the worker runs it) until no notification is queued."""
-    engine = create_async_engine(url, pool_size=5, max_overflow=5)
-    sender = Sender(async_sessionmaker(engine, expire_on_commit=False), settings, channels={name: channel})
+    engine = create_engine(settings, application_name="bench-notify", pool_size=3)  # as the worker makes it
+    sender = Sender(create_sessionmaker(engine), settings, channels={name: channel})
     watcher = await asyncpg.connect(dsn)
     stop = asyncio.Event()
     started = time.perf_counter()
