@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.models import Notification
-from services.notification.channels import EmailChannel, ProviderResult, SmsChannel
+from services.notification.channels import EmailChannel, Outgoing, ProviderResult, SmsChannel
 from services.notification.sender import UNCONFIRMED
 from tests.notify.conftest import World, create_world, deliver, drain, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
@@ -149,6 +149,40 @@ async def test_permanent_refusals_fail_at_once_without_the_address(
     assert rows["email"].last_error == "SMTP recipient refused ([550])"
     assert address not in str(rows["email"].last_error)
     assert smtp.to(address) == []
+
+
+@pytest.mark.parametrize(
+    ("recipient", "subject"),
+    [
+        ("cd.{tag}@example.vn", "Hồ sơ đã được tiếp nhận\r\nBcc: thu.thap.{tag}@example.vn"),
+        ("cd.{tag}@example.vn\nBcc: thu.thap.{tag}@example.vn", "Hồ sơ đã được tiếp nhận"),
+    ],
+)
+async def test_a_header_with_a_line_break_is_refused_for_good_and_nothing_reaches_the_server(
+    notify_settings: Settings, smtp: SmtpSink, recipient: str, subject: str
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    channel = EmailChannel(notify_settings)
+    notification = Outgoing(uuid.uuid4(), "email", recipient.format(tag=tag), subject.format(tag=tag), "Nội dung", 1)
+    result = await channel.send(notification)
+    await channel.aclose()
+    assert (result.ok, result.permanent, result.error) == (False, True, "invalid message: ValueError")
+    await asyncio.sleep(0.2)
+    assert smtp.to(f"cd.{tag}@example.vn") == []
+    assert smtp.to(f"thu.thap.{tag}@example.vn") == []
+
+
+async def test_an_email_reads_back_as_written(notify_settings: Settings, smtp: SmtpSink) -> None:
+    """Subject, sender's name and body in Vietnamese, a long subject folded, the Message-ID the row's."""
+    address, subject = f"cd.{uuid.uuid4().hex[:8]}@example.vn", "Hồ sơ 000.00.31.H26-261123-0001 " * 4
+    notification = Outgoing(uuid.uuid4(), "email", address, subject.strip(), "Kính gửi Quý ông/bà,\n\n.Trân trọng.", 1)
+    channel = EmailChannel(notify_settings)
+    assert (await channel.send(notification)).ok
+    await channel.aclose()
+    [mail] = smtp.to(address)
+    assert (mail.subject, mail.message_id) == (subject.strip(), f"<{notification.id}@motcua.local>")
+    assert str(mail.message["From"]) == notify_settings.smtp.sender
+    assert mail.body == "Kính gửi Quý ông/bà,\n\n.Trân trọng."
 
 
 async def test_the_sms_rate_is_kept_by_two_senders_together_even_when_the_event_loop_stalls(
