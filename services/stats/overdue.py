@@ -10,19 +10,22 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, false, func, select, text, true
+from sqlalchemy import Select, case, false, func, literal, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from services.domain.rules import overdue_clause
-from services.domain.vocabulary import PAUSED, STATUS_CODES, open_states_sql
+from services.domain.vocabulary import PAUSED, RUNNING, STATUS_CODES, in_order, open_states_sql
 from services.models import Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
 from services.stats.schemas import OverdueDossier, OverdueList
 from services.stats.scope import StatsQuery
 
 # a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
 OPEN_CLAUSE = text(open_states_sql("dossier.status"))
+# the running ones (clock not paused), literal for the same reason: ``ix_dossier_running_due``
+RUNNING_CLAUSE = text(f"dossier.status IN ({', '.join(repr(status.value) for status in in_order(RUNNING))})")
+PAUSED_CLAUSE = text(f"dossier.status IN ({', '.join(repr(status.value) for status in in_order(PAUSED))})")
 
 
 def _open_overdue(now: datetime) -> ColumnElement[bool]:
@@ -79,10 +82,39 @@ def _overdue_select(query: StatsQuery, *columns: Any) -> tuple[Select[Any], Any]
     return statement, step
 
 
+async def _page(session: AsyncSession, query: StatsQuery, *, limit: int, offset: int) -> list[uuid.UUID]:
+    """The ids of one page, latest first, without ranking every overdue dossier: a running dossier's
+    lateness is now − due time, so the running ones come in the order of ``ix_dossier_running_due``
+    (due time, code) and the first ``offset + limit`` of them are read off the index; the paused ones
+    (judged at their pause, a minority) are ranked in full; the page is cut from the two."""
+    wanted = offset + limit
+    running, _ = _overdue_select(
+        query, Dossier.id, func.extract("epoch", literal(query.now) - Dossier.due_at).label("lateness"), Dossier.code
+    )
+    running = running.where(RUNNING_CLAUSE).order_by(Dossier.due_at.asc().nulls_last(), Dossier.code).limit(wanted)
+    paused_since = (
+        select(SlaTimer.paused_at)
+        .where(SlaTimer.dossier_id == Dossier.id, SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None))
+        .limit(1)
+        .scalar_subquery()
+    )
+    lateness = func.extract("epoch", func.coalesce(paused_since, query.now) - Dossier.due_at)
+    paused, _ = _overdue_select(query, Dossier.id, lateness.label("lateness"), Dossier.code)
+    paused = paused.where(PAUSED_CLAUSE).order_by(lateness.desc().nulls_last(), Dossier.code).limit(wanted)
+    both = union_all(running, paused).subquery("candidates")
+    rows = await session.execute(
+        select(both.c.id).order_by(both.c.lateness.desc().nulls_last(), both.c.code).limit(limit).offset(offset)
+    )
+    return list(rows.scalars())
+
+
 async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: int, offset: int = 0) -> OverdueList:
     """Open dossiers past their legal due time (or late by rule), latest first, with the running step's unit."""
     counting, _ = _overdue_select(query, func.count())
     total = int(await session.scalar(counting) or 0)
+    page = await _page(session, query, limit=limit, offset=offset)
+    if not page:
+        return OverdueList(as_of=query.now, total=total, items=[])
 
     unit, receiving, staff = aliased(Agency), aliased(Agency), aliased(Staff)
     paused_since = (
@@ -118,9 +150,8 @@ async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: i
             unit, unit.id == func.coalesce(step.c.agency_id, Dossier.current_agency_id, Dossier.receiving_agency_id)
         )
         .outerjoin(staff, staff.id == func.coalesce(step.c.assignee_id, Dossier.current_assignee_id))
+        .where(Dossier.id.in_(page))
         .order_by(lateness.desc().nulls_last(), Dossier.code)
-        .limit(limit)
-        .offset(offset)
     )
     items = []
     for row in (await session.execute(statement)).mappings():
