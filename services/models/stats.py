@@ -51,6 +51,14 @@ RUNNING_DUE_INDEX = Index(
     postgresql_include=["id", "receiving_agency_id", "procedure_version_id", "received_at", "status", "late_by_rule"],
     postgresql_where=text(RUNNING_STATES_SQL),
 )
+# the running dossiers late by rule (a second supplement request: few), for the overdue count of those
+# whose due time is still ahead
+RUNNING_LATE_BY_RULE_INDEX = Index(
+    "ix_dossier_running_late_by_rule",
+    _dossier.receiving_agency_id,
+    postgresql_include=["received_at", "procedure_version_id", "due_at"],
+    postgresql_where=text(f"{RUNNING_STATES_SQL} AND late_by_rule"),
+)
 # the days at the edges of a period: received dossiers by receipt, the others (refused) by creation
 RECEIVED_INDEX = Index("ix_dossier_agency_received", _dossier.receiving_agency_id, _dossier.received_at)
 UNRECEIVED_INDEX = Index(

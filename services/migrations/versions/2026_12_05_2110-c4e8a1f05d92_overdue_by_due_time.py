@@ -5,6 +5,8 @@ time and code, covering the columns the overdue list filters on (receiving agenc
 receipt time, status, late by rule). A running dossier's lateness is now − due time, so the list's
 first ``offset + limit`` running entries are the first entries of this index that pass the scope;
 only the paused dossiers are ranked in full (services/stats/overdue.py).
+``ix_dossier_running_late_by_rule``: the running dossiers late by rule (a second supplement request),
+few, for the overdue count of those whose due time is still ahead.
 
 Revision ID: c4e8a1f05d92
 Revises: b7d2e94c1f30
@@ -40,7 +42,18 @@ def upgrade() -> None:
         ],
         postgresql_where=sa.text(RUNNING),
     )
+    op.create_index(
+        "ix_dossier_running_late_by_rule",
+        "dossier",
+        ["receiving_agency_id"],
+        unique=False,
+        postgresql_include=["received_at", "procedure_version_id", "due_at"],
+        postgresql_where=sa.text(f"{RUNNING} AND late_by_rule"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_dossier_running_late_by_rule", table_name="dossier", postgresql_where=sa.text(f"{RUNNING} AND late_by_rule")
+    )
     op.drop_index("ix_dossier_running_due", table_name="dossier", postgresql_where=sa.text(RUNNING))
