@@ -1,15 +1,38 @@
-"""Benchmark: the statistics of a province-year from the maintained aggregates, against a naive
-``COUNT(*) … GROUP BY`` over the dossier table, in the same run on the same PostgreSQL.
+"""Benchmark: the leader dashboard's statistics of a province-year and its overdue list, over
+``BENCH_STATS_DOSSIERS`` dossiers (default 10,000,000), against a naive ``COUNT(*) … GROUP BY`` over
+the dossier table, in the same run on the same PostgreSQL.
 
 Run with ``python -m bench.bench_stats``. It uses its own database (``motcua_bench_stats``),
-recreated each run (and emptied at the end unless ``BENCH_KEEP=1``), and loads
-``BENCH_STATS_DOSSIERS`` dossiers (default 5,000,000) over 2023–2025 with the project's bulk loader:
-one province with 20 departments and 100 communes under it, 80 procedures used evenly (the worst
-case for the cells), one step clock per dossier, in order of receipt, the last three weeks still
-open. The statistics query is ``services.stats.queries.compute_stats`` for 2025 over the whole
-province tree (every indicator, by month, procedure, agency and unit); the naive query counts the
-same totals and months straight from ``dossier``. Both must agree. Figures: p50/p99 latency of each
-and the ratio. No target: how much the aggregates save is what it reports.
+recreated each run (and left in place: ``BENCH_KEEP=1`` is not needed to look at it afterwards). The
+data: one province with 20 departments and 100 communes under it, 80 procedures used evenly (the worst
+case for the cells), one step clock per dossier, received over 2023–2025 in order of receipt, the last
+three weeks still open (≈ 190,000 open dossiers at 10 M, half of them past their due time).
+
+**Loading 10 M in reasonable time.** The bulk loader (``services.stats.bulk``: COPY, the aggregates
+added per batch) does ≈ 10,000 dossiers/s here, its Python generator (a working-time computation per
+dossier) included: 10 M would take 17 minutes. So it loads ``BENCH_STATS_SEED`` dossiers (default
+1,000,000, ≈ 100 s) and PostgreSQL copies them (``_replicate``: an ``INSERT … SELECT`` per table and
+copy, new ids and codes, the statistics triggers off as the loader has them, the plain indexes dropped
+and built again after, then every aggregate counter multiplied by the number of copies + 1, which is
+exactly what each copy adds). The copies share the originals' agencies, procedures, times and outcomes:
+the same cells, counts ten times larger. The first run of this loader with the indexes kept took 736 s
+in all (632 s of copies); how long this one took is printed.
+
+**What is timed**, each ``BENCH_STATS_RUNS`` times (default 100) after a warm-up, p50 and p99:
+
+- the dashboard: ``services.stats.queries.compute_stats`` as ``GET /api/v1/stats`` calls it for a
+  leader of the province with ``include_children`` from 1 January to 31 December 2025 (every indicator,
+  by month, procedure, agency and unit);
+- the overdue list: ``services.stats.overdue.overdue_dossiers`` as ``GET /api/v1/stats/overdue`` calls it
+  from the same dashboard (same filters, a page of 20 as ``frontend/src/pages/leader/Dashboard.tsx``
+  asks), the first page and the tenth;
+- the naive baseline: the same totals by month straight from ``dossier`` (``BENCH_NAIVE_RUNS``, default 5).
+
+**Targets** (printed with ``bench.common.report``, recorded with ``record``; ``main()`` exits 1 on a miss
+outside quick mode): dashboard p99 ≤ 100 ms, overdue list p99 ≤ 100 ms (first page), dashboard ≥ 100×
+the naive query (queries a second at p50). **Checks**: the aggregates' totals equal the naive query's,
+the overdue list's total equals the dashboard's pending overdue, and its first and tenth pages equal a
+naive full sort by lateness.
 
 Every resolved dossier also carries the working time its clock measured (on the default working
 calendar, from receipt to result) and its limit, 10 working days: the run reports the median of "time
@@ -18,6 +41,9 @@ indicators, an index-only scan of the measured dossiers of the scope), and check
 aggregates keep and that median against a naive query over ``dossier``. A province-year holds far
 more than ``EXACT_MEDIAN_MAX`` measured dossiers, so ``compute_stats`` interpolates its medians from
 the cells' histograms: the run prints how far that lands from the exact one.
+
+``BENCH_QUICK=1``: 20,000 dossiers (10,000 loaded, one copy), 5 runs, a few seconds; nothing enforced.
+Figures and what they say: ``bench/profiles/2026-12-05-stats.md``.
 """
 
 from __future__ import annotations
