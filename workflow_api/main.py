@@ -12,6 +12,8 @@ from services.workflow.events import on_dossier_received
 from workflow_api.routers import auth, calendar, directory, dossiers, stats, tasks, templates
 
 SERVICE = "workflow"
+# the events workflow_api handles (services.dossier.record.WORKFLOW_EVENTS sends it these only)
+HANDLERS = {"dossier.received": on_dossier_received}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tasks.router,
             templates.router,
             outbox_router(),
-            events_router(SERVICE, handlers={"dossier.received": on_dossier_received}),
+            events_router(SERVICE, handlers=HANDLERS),
         ],
         downstream=("intake", "notify"),
         settings=settings,

@@ -73,22 +73,28 @@ def holds_connection(session: AsyncSession) -> bool:
     return transaction is not None and bool(transaction._connections)
 
 
-async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
-    """One statement on ``session``'s connection, straight through asyncpg; its first row.
+async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """One statement on ``session``'s connection, straight through asyncpg; its rows.
 
-    For the hottest public path only (tracking, services.intake.tracking). SQLAlchemy's asyncpg adapter
-    opens its transaction (BEGIN) at the first statement *it* runs, so on a session that has not run one
-    — or one in autocommit — this statement runs alone, its own consistent snapshot and its own
-    transaction, with no BEGIN and no COMMIT round trip; and asyncpg's record skips SQLAlchemy's result
+    For the hottest paths only (tracking, the rate counters every public write takes). SQLAlchemy's asyncpg
+    adapter opens its transaction (BEGIN) at the first statement *it* runs, so on a session that has not run
+    one — or one in autocommit — this statement runs alone, its own consistent snapshot and its own
+    transaction, with no BEGIN and no COMMIT round trip; and asyncpg's records skip SQLAlchemy's result
     machinery (issue 14: each of those cost about as much as the query). On a session already in a
     transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection
     try:
-        row: asyncpg.Record | None = await driver.fetchrow(sql, *args)
+        rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
     except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError) as exc:
         # SQLAlchemy did not see this failure: drop the connection, as it would, and answer 503
         await connection.invalidate(exc)
         raise DatabaseUnavailable() from exc
-    return row
+    return rows
+
+
+async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+    """``fetch``'s first row (``None`` when there is none)."""
+    rows = await fetch(session, sql, *args)
+    return rows[0] if rows else None

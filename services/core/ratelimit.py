@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, delete
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.core.db import fetch
 from services.core.errors import TooManyRequests
 from services.models import RateLimitHit
 
@@ -46,23 +46,30 @@ async def add(
     return await add_many(session, [(bucket, window) for bucket in buckets], now=now, amount=amount)
 
 
+# one statement for several buckets: new windows start at the amount (never below zero), existing ones add
+# it; rows are taken in a fixed order, so counters taken together in any order never deadlock
+_ADD = """
+INSERT INTO rate_limit_hit (bucket, window_start, hits)
+SELECT b.bucket, b.window_start, GREATEST($3::int, 0)
+  FROM unnest(CAST($1 AS varchar[]), CAST($2 AS timestamptz[])) AS b(bucket, window_start)
+ ORDER BY b.bucket, b.window_start
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + $3::int
+RETURNING bucket, hits
+"""
+
+
 async def add_many(
     session: AsyncSession, buckets: Sequence[tuple[str, timedelta]], *, now: datetime, amount: int = 1
 ) -> dict[str, int]:
-    """One statement for several buckets, each with its own window (rows locked in a fixed order)."""
+    """One statement for several buckets, each with its own window (rows locked in a fixed order), straight
+    through asyncpg (``services.core.db.fetch``: every public write takes one)."""
     if not buckets:
         return {}
     if any(window > MAX_WINDOW for _, window in buckets):
         raise ValueError(f"rate-limit windows are at most {MAX_WINDOW}")
     rows = sorted({(bucket, window_start(now, window)) for bucket, window in buckets})
-    table = cast(Table, RateLimitHit.__table__)
-    result = await session.execute(
-        insert(table)
-        .values([{"bucket": bucket, "window_start": start, "hits": max(amount, 0)} for bucket, start in rows])
-        .on_conflict_do_update(index_elements=["bucket", "window_start"], set_={"hits": table.c.hits + amount})
-        .returning(table.c.bucket, table.c.hits)
-    )
-    totals = {bucket: int(hits) for bucket, hits in result.all()}
+    result = await fetch(session, _ADD, [bucket for bucket, _ in rows], [start for _, start in rows], amount)
+    totals = {row["bucket"]: int(row["hits"]) for row in result}
     await maybe_purge(session, now=now)
     return totals
 

@@ -4,9 +4,9 @@ Each limit is a fixed window (``MOTCUA_PUBLIC_WRITE_WINDOW_SECONDS``, an hour by
 atomically in PostgreSQL (services.core.ratelimit) under the real client address
 (services.core.net). The count is taken by a route dependency, which FastAPI solves before the
 endpoint runs — so before the request's session takes its connection: a request never holds two
-pooled connections. The counters have a small pool of their own (2 + 2 connections per process,
-``app.state.limits_sessionmaker``): the count is one statement, and a burst of requests gets its
-429s at once instead of queueing twice behind the requests holding the main pool. Every request
+pooled connections. The counters have a small fixed pool of their own (``MOTCUA_DB_LIMITS_POOL_SIZE``,
+4 per process, ``app.state.limits_sessionmaker``): the count is one statement, and a burst of requests
+gets its 429s at once instead of queueing twice behind the requests holding the main pool. Every request
 counts, whatever its outcome; over the limit it is a 429 problem with ``Retry-After`` (the seconds
 until the window ends).
 """

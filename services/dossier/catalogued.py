@@ -50,18 +50,40 @@ async def current_version(session: AsyncSession, procedure_code: str, on: date) 
     return row[0], row[1]
 
 
-async def receiving_agency(
-    session: AsyncSession, version: ProcedureVersion, agency_code: str | None, *, fallback: uuid.UUID | None = None
-) -> Agency:
-    """The one-stop desk receiving the dossier: the one named, the only one, or the caller's."""
-    agencies = (
-        await session.scalars(
-            select(Agency)
-            .join(ProcedureAgency, ProcedureAgency.agency_id == Agency.id)
-            .where(ProcedureAgency.version_id == version.id, ProcedureAgency.role == "receiving")
+async def in_force_with_desks(
+    session: AsyncSession, procedure_code: str, on: date
+) -> tuple[Procedure, ProcedureVersion, list[Agency]]:
+    """``current_version`` and the desks that receive it, in one statement (a filing's first read: it was
+    two round trips), the desks by code."""
+    latest = (
+        select(ProcedureVersion.id)
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(Procedure.code == procedure_code, version_in_force(on))
+        .order_by(ProcedureVersion.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(Procedure, ProcedureVersion, Agency)
+            .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+            .outerjoin(
+                ProcedureAgency,
+                and_(ProcedureAgency.version_id == ProcedureVersion.id, ProcedureAgency.role == "receiving"),
+            )
+            .outerjoin(Agency, Agency.id == ProcedureAgency.agency_id)
+            .where(ProcedureVersion.id == latest)
             .order_by(Agency.code)
         )
     ).all()
+    if not rows:
+        raise NotFound(f"No procedure {procedure_code!r} is in force.", code="procedure_not_found")
+    return rows[0][0], rows[0][1], [row[2] for row in rows if row[2] is not None]
+
+
+def receiving_desk(agencies: Sequence[Agency], agency_code: str | None, *, fallback: uuid.UUID | None = None) -> Agency:
+    """The one-stop desk receiving the dossier among the version's receiving ``agencies``: the one named,
+    the only one, or the caller's."""
     if agency_code is not None:
         chosen = next((agency for agency in agencies if agency.code == agency_code), None)
         if chosen is None:

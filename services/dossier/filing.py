@@ -24,7 +24,7 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Forbidden, Unprocessable
 from services.domain.vocabulary import RoleCode
-from services.dossier.catalogued import Catalogued, current_version, information_only_ids, receiving_agency
+from services.dossier.catalogued import Catalogued, in_force_with_desks, information_only_ids, receiving_desk
 from services.dossier.documents import Upload
 from services.dossier.notes import fixed
 from services.dossier.record import Source, announce, handover
@@ -73,7 +73,7 @@ async def create(
     source: Source,
 ) -> Created:
     today = now.astimezone(VN_TZ).date()
-    procedure, version = await current_version(session, data.procedure_code, today)
+    procedure, version, desks = await in_force_with_desks(session, data.procedure_code, today)
     if await information_only_ids(session, [version]):
         raise Unprocessable(
             "This procedure is listed for information only: no workflow is configured for it here, "
@@ -86,7 +86,7 @@ async def create(
         raise Unprocessable("This procedure's result cannot be returned by post.", code="postal_return_not_allowed")
     if data.pickup_by_post and not version.postal_submission:
         raise Unprocessable("This procedure cannot be filed by post.", code="postal_submission_not_allowed")
-    agency = await receiving_agency(session, version, data.agency_code, fallback=actor.agency_id if actor else None)
+    agency = receiving_desk(desks, data.agency_code, fallback=actor.agency_id if actor else None)
     if actor is not None and not actor.has_any(RoleCode.ADMIN) and agency.id != actor.agency_id:
         # counter intake files into the officer's own desk only (services.dossier.access)
         raise Forbidden("A counter officer files dossiers at their own desk only.", code="not_your_desk")

@@ -22,6 +22,17 @@ from services.outbox.events import Destination
 # the services whose code changes a dossier: each one's worker relays the events it wrote
 Source = Literal["intake", "workflow"]
 
+# who handles what: workflow_api starts the routing when a dossier is received and handles nothing else;
+# notify_api tells the citizen, the staff and the subscribers of every change. An event nobody handles is
+# not sent: half of all events went to workflow_api only to be ignored (issue 14, bench_pipeline).
+# tests/routing/test_event_sources.py holds this set to workflow_api's handlers.
+WORKFLOW_EVENTS: frozenset[str] = frozenset({"dossier.received"})
+
+
+def destinations(event_type: str) -> tuple[Destination, ...]:
+    """The services that handle ``event_type``."""
+    return ("workflow", "notify") if event_type in WORKFLOW_EVENTS else ("notify",)
+
 
 def handover(
     session: AsyncSession,
@@ -68,8 +79,7 @@ async def announce(session: AsyncSession, dossier: Dossier, event_type: str, *, 
         "procedure_version_id": str(dossier.procedure_version_id),
         **extra,
     }
-    destinations: tuple[Destination, ...] = ("workflow", "notify")
-    for destination in destinations:
+    for destination in destinations(event_type):
         await emit(
             session,
             event_type=event_type,
