@@ -73,6 +73,9 @@ def holds_connection(session: AsyncSession) -> bool:
     return transaction is not None and bool(transaction._connections)
 
 
+_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
+
+
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
     """One statement on ``session``'s connection, straight through asyncpg; its rows.
 
@@ -85,12 +88,22 @@ async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Rec
     connection = await session.connection()
     pooled = await connection.get_raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection
+    # SQLAlchemy sees none of this statement's failures: what it would do, this does — a connection the
+    # database dropped (a restart, a failover, an administrator) is invalidated and the request answered
+    # 503; a statement interrupted mid-way (a cancelled request) never goes back to the pool as it is
     try:
         rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
-    except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError) as exc:
-        # SQLAlchemy did not see this failure: drop the connection, as it would, and answer 503
+    except asyncpg.PostgresError as exc:
+        if not (driver.is_closed() or isinstance(exc, _CONNECTION_LOST)):
+            raise  # the statement's own error: the connection is fine
         await connection.invalidate(exc)
         raise DatabaseUnavailable() from exc
+    except (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+        await connection.invalidate(exc)
+        raise DatabaseUnavailable() from exc
+    except BaseException as exc:
+        pooled.invalidate(exc, soft=True)  # replaced at its next checkout
+        raise
     return rows
 
 
