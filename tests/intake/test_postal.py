@@ -146,8 +146,8 @@ async def test_failed_attempts_then_the_return_to_the_desk_which_asks_for_a_new_
     assert (dossier.status, dossier.return_method) == ("resolved", "counter")
     assert (await shipments(session, code))["outbound"].status == "returned"
     assert await post_office.outcome("result.returned_to_sender", vn(2026, 12, 1, 8, 0), first) == "already_applied"
-    assert (await events(session, code)).count("dossier.postal_returned") == 2  # to workflow and notify
-    assert (await events(session, code)).count("dossier.delivery_failed") == 4  # to workflow and notify, twice
+    assert (await events(session, code)).count("dossier.postal_returned") == 1  # to notify (workflow: receipts only)
+    assert (await events(session, code)).count("dossier.delivery_failed") == 2  # to notify, twice
 
     # a delivery reported after the return is impossible: 409, nothing changes
     count = await handovers(session, code)
