@@ -67,6 +67,16 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux: /proc/<pid>/task/*/children), e.g. uvicorn's workers."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in children:
+            found += process_tree(int(child))
+    return found
+
+
 @dataclass(frozen=True)
 class Target:
     """One figure and its goal: ``value ≥ at_least_ratio × baseline``, ``value ≤ at_most`` or ``value ≥ at_least``."""

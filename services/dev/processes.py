@@ -88,8 +88,16 @@ def service_env(
 
 
 def api_process(
-    service: str, *, port: int, env: Mapping[str, str], log_dir: Path | None, host: str = "127.0.0.1"
+    service: str,
+    *,
+    port: int,
+    env: Mapping[str, str],
+    log_dir: Path | None,
+    host: str = "127.0.0.1",
+    workers: int = 1,
 ) -> ManagedProcess:
+    """One API as uvicorn; ``workers`` > 1 runs that many processes on the one port (uvicorn's supervisor),
+    as replicas would behind a load balancer."""
     target, _ = SERVICES[service]
     return ManagedProcess(
         name=f"{service}_api",
@@ -105,6 +113,7 @@ def api_process(
             str(port),
             "--no-access-log",
             "--no-proxy-headers",  # services.core.net resolves X-Forwarded-For from trusted proxies only
+            *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
         log_path=log_dir / f"{service}_api.log" if log_dir else None,
