@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bench.common import QUICK, run_on_fresh_database
+from bench.common import QUICK, run_benchmark
 from services.core.clock import SystemClock
 from services.core.embedded_pg import REPO_ROOT
 from services.dev.processes import api_process, service_env
@@ -151,13 +151,11 @@ def _percentile(values: list[float], percent: int) -> float:
 
 
 def main() -> int:
-    met: list[bool] = []
+    async def missed(url: str) -> bool:
+        met = await main_async(url)
+        return not met and not QUICK  # a quick run measures, it does not judge
 
-    async def measure(url: str) -> None:
-        met.append(await main_async(url))
-
-    run_on_fresh_database(DATABASE, measure)
-    return 0 if all(met) or QUICK else 1
+    return run_benchmark(DATABASE, missed)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
-from bench.common import QUICK, Target, record, report, run_on_fresh_database
+from bench.common import QUICK, Target, record, report, run_benchmark
 from bench.stack import Stack
 from services.models import ProcessedEvent
 from services.outbox.events import emit
@@ -147,13 +147,7 @@ async def main_async(url: str) -> bool:
 
 
 def main() -> int:
-    missed: list[bool] = []
-
-    async def measure(url: str) -> None:
-        missed.append(await main_async(url))
-
-    run_on_fresh_database("motcua_bench_events", measure)
-    return 1 if any(missed) else 0
+    return run_benchmark("motcua_bench_events", main_async)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench import load
-from bench.common import QUICK, Target, free_port, process_tree, record, report, rss_mb, run_on_fresh_database
+from bench.common import QUICK, Target, free_port, process_tree, record, report, rss_mb, run_benchmark
 from services.dev.processes import ManagedProcess, api_process, service_env
 from tests.intake.setup import create_desk, submission
 
@@ -173,13 +173,7 @@ async def main_async(url: str) -> bool:
 
 
 def main() -> int:
-    missed: list[bool] = []
-
-    async def measure(url: str) -> None:
-        missed.append(await main_async(url))
-
-    run_on_fresh_database("motcua_bench_http", measure)
-    return 1 if any(missed) else 0
+    return run_benchmark("motcua_bench_http", main_async)
 
 
 if __name__ == "__main__":

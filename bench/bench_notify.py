@@ -29,7 +29,7 @@ import aiosmtplib
 import asyncpg
 import httpx
 
-from bench.common import QUICK, Target, record, report, run_on_fresh_database
+from bench.common import QUICK, Target, record, report, run_benchmark
 from bench.sinks import Sinks
 from services.core.config import Settings
 from services.core.db import create_engine, create_sessionmaker
@@ -230,13 +230,7 @@ async def main_async(url: str) -> bool:
 
 
 def main() -> int:
-    missed: list[bool] = []
-
-    async def measure(url: str) -> None:
-        missed.append(await main_async(url))
-
-    run_on_fresh_database("motcua_bench_notify", measure)
-    return 1 if any(missed) else 0
+    return run_benchmark("motcua_bench_notify", main_async)
 
 
 if __name__ == "__main__":

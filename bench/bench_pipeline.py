@@ -43,7 +43,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bench import load
-from bench.common import QUICK, Target, record, report, run_on_fresh_database
+from bench.common import QUICK, Target, record, report, run_benchmark
 from bench.stack import Stack
 from services.core.config import Settings
 from tests.intake.setup import create_desk, submission
@@ -350,13 +350,7 @@ async def _wait_for(check: Callable[[], bool], within: float) -> None:
 
 
 def main() -> int:
-    missed: list[bool] = []
-
-    async def measure(url: str) -> None:
-        missed.append(await main_async(url))
-
-    run_on_fresh_database("motcua_bench_pipeline", measure)
-    return 1 if any(missed) else 0
+    return run_benchmark("motcua_bench_pipeline", main_async)
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bench.common import QUICK, Target, record, report, run_on_fresh_database
+from bench.common import QUICK, Target, record, report, run_benchmark
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
 from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
@@ -525,13 +525,10 @@ async def main_async(url: str) -> bool:
 
 
 def main() -> int:
-    met: list[bool] = []
+    async def missed(url: str) -> bool:
+        return not await main_async(url)
 
-    async def measure(url: str) -> None:
-        met.append(await main_async(url))
-
-    run_on_fresh_database(DATABASE, measure)
-    return 0 if all(met) and met else 1
+    return run_benchmark(DATABASE, missed)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,18 @@ def run_on_fresh_database(name: str, measure: Callable[[str], Coroutine[Any, Any
     return 0
 
 
+def run_benchmark(database: str, measure: Callable[[str], Coroutine[Any, Any, bool]]) -> int:
+    """``main()`` of a benchmark: ``measure(url)`` on a fresh database ``database``, returning whether a target
+    was missed; the exit status (1 on a miss)."""
+    missed: list[bool] = []
+
+    async def run(url: str) -> None:
+        missed.append(await measure(url))
+
+    run_on_fresh_database(database, run)
+    return 1 if any(missed) else 0
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
