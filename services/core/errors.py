@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from services.core.logging import request_id_var
 
@@ -198,6 +199,13 @@ def install_error_handlers(app: FastAPI) -> None:
             detail=str(exc.detail),
             headers=dict(exc.headers) if exc.headers else None,
         )
+
+    @app.exception_handler(ClientDisconnect)
+    async def _client_gone(request: Request, exc: ClientDisconnect) -> Response:
+        # the client hung up before its body arrived (a closed tab, a load generator stopping): nothing went
+        # wrong here and nobody will read an answer; 499 as nginx logs it, not a 500 with a traceback
+        logger.info("client disconnected before its request arrived", extra={"path": request.url.path})
+        return Response(status_code=499)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

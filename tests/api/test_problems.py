@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.models import Complaint, OutboxEvent
+from services.models import Complaint, Dossier, OutboxEvent
 from tests.factories import create_agency, create_staff
 
 PROBLEM = "application/problem+json"
@@ -131,3 +133,36 @@ async def test_openapi_declares_problem_responses(workflow: httpx.AsyncClient) -
     token = spec["paths"]["/api/v1/auth/token"]["post"]["responses"]
     assert {"401", "429"} <= set(token)
     assert PROBLEM in token["401"]["content"]
+
+
+async def test_a_client_that_hangs_up_mid_body_is_no_server_error(
+    intake_app: FastAPI, session: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A closed tab or a load generator stopping: logged as what it is (499, info), not a 500 with a traceback,
+    and nothing is filed."""
+    before = await count(session, Dossier)
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/api/v1/dossiers", "raw_path": b"/api/v1/dossiers", "root_path": "", "query_string": b"",
+        "headers": [(b"host", b"test"), (b"content-type", b"application/json"), (b"content-length", b"200")],
+        "client": ("192.0.2.77", 40000), "server": ("test", 80),
+    }  # fmt: skip
+    arriving = [
+        {"type": "http.request", "body": b'{"procedure_code": "', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, object]] = []
+
+    async def receive() -> dict[str, object]:
+        return arriving.pop(0) if arriving else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, object]) -> None:
+        sent.append(message)
+
+    with caplog.at_level(logging.INFO, logger="motcua"):
+        await intake_app(scope, receive, send)
+    started = next(message for message in sent if message["type"] == "http.response.start")
+    assert started["status"] == 499
+    assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
+    assert "client disconnected" in caplog.text
+    assert await count(session, Dossier) == before
