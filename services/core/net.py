@@ -30,7 +30,9 @@ def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+@lru_cache(maxsize=256)
 def is_trusted(address: str | None, networks: tuple[Network, ...]) -> bool:
+    """Whether ``address`` is in one of ``networks`` (cached: the peers are the few proxies in front)."""
     ip = _ip(address) if address else None
     return ip is not None and any(ip in network for network in networks)
 
