@@ -159,13 +159,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_gone(request: Request, exc: DBAPIError) -> JSONResponse:
         if not exc.connection_invalidated:
             raise exc  # a real error: the 500 handler logs it
-        # the database dropped the connection (a restart, a failover): this request fails, the pool heals
+        # the database dropped the connection (a restart, a failover): this request fails, the pool heals;
+        # answered as services.core.db.fetch answers the same failure of its own statements
         logger.warning("database connection lost", extra={"path": request.url.path})
-        gone = DatabaseUnavailable()
-        return problem(
-            request, status=gone.status, code=gone.code, title=gone.title, detail=gone.detail,
-            headers={"Retry-After": str(gone.extra["retry_after"])},
-        )  # fmt: skip
+        return await _domain(request, DatabaseUnavailable())
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

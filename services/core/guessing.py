@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import fetch_row
 from services.core.errors import TooManyRequests
-from services.core.ratelimit import add, add_many, maybe_purge, seconds_left, window_start
+from services.core.ratelimit import add, add_many, maybe_purge, seconds_left, upsert_sql, window_start
 
 
 @dataclass(frozen=True)
@@ -105,18 +105,12 @@ class Checked:
 # lateral subquery on ``f.id``) reads for it in the same snapshot
 _COUNT_UNLESS = """
 WITH found AS ({proof}),
-bumped AS (
-    INSERT INTO rate_limit_hit (bucket, window_start, hits)
-    SELECT b.bucket, b.window_start, CASE WHEN EXISTS (SELECT 1 FROM found) THEN 0 ELSE 1 END
-      FROM unnest(CAST(${buckets} AS varchar[]), CAST(${starts} AS timestamptz[])) AS b(bucket, window_start)
-     ORDER BY b.bucket, b.window_start
-    ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + excluded.hits
-    RETURNING bucket, hits
-),
+bumped AS ({bump}),
 counted AS (SELECT array_agg(bucket) AS buckets, array_agg(hits) AS hits FROM bumped)
 SELECT f.id AS found, counted.buckets, counted.hits{columns}
   FROM counted LEFT JOIN (SELECT id FROM found LIMIT 1) f ON true{reading}
 """
+_UNLESS_FOUND = "CASE WHEN EXISTS (SELECT 1 FROM found) THEN 0 ELSE 1 END"
 
 
 async def count_unless(
@@ -140,10 +134,10 @@ async def count_unless(
     address_bucket = f"{scope}:ip:{address or 'unknown'}"
     subject_bucket = f"{scope}:subject:{subject[:120]}"
     windows = {address_bucket: limits.address_window, subject_bucket: limits.subject_window}
+    bump = upsert_sql(buckets=len(args) + 1, starts=len(args) + 2, initial=_UNLESS_FOUND, increment="excluded.hits")
     sql = _COUNT_UNLESS.format(
         proof=proof,
-        buckets=len(args) + 1,
-        starts=len(args) + 2,
+        bump=bump,
         columns=", r.*" if reading else "",
         reading=f"\n  LEFT JOIN LATERAL ({reading}) r ON true" if reading else "",
     )

@@ -46,16 +46,23 @@ async def add(
     return await add_many(session, [(bucket, window) for bucket in buckets], now=now, amount=amount)
 
 
-# one statement for several buckets: new windows start at the amount (never below zero), existing ones add
-# it; rows are taken in a fixed order, so counters taken together in any order never deadlock
-_ADD = """
+def upsert_sql(*, buckets: int, starts: int, initial: str, increment: str) -> str:
+    """The one statement that bumps counters: the buckets (parameter ``$<buckets>``, ``varchar[]``) in their
+    windows (``$<starts>``, ``timestamptz[]``); a new window starts at ``initial``, an existing one adds
+    ``increment`` (SQL expressions); ``RETURNING bucket, hits``. Rows are taken in a fixed order, so
+    counters bumped together in any order never deadlock. Also the core of ``guessing.count_unless``."""
+    return f"""
 INSERT INTO rate_limit_hit (bucket, window_start, hits)
-SELECT b.bucket, b.window_start, GREATEST($3::int, 0)
-  FROM unnest(CAST($1 AS varchar[]), CAST($2 AS timestamptz[])) AS b(bucket, window_start)
+SELECT b.bucket, b.window_start, {initial}
+  FROM unnest(CAST(${buckets} AS varchar[]), CAST(${starts} AS timestamptz[])) AS b(bucket, window_start)
  ORDER BY b.bucket, b.window_start
-ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + $3::int
+ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + {increment}
 RETURNING bucket, hits
 """
+
+
+# several buckets at once: a new window starts at the amount (never below zero), an existing one adds it
+_ADD = upsert_sql(buckets=1, starts=2, initial="GREATEST($3::int, 0)", increment="$3::int")
 
 
 async def add_many(
