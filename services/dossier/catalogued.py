@@ -33,28 +33,15 @@ def version_in_force(day: date, version: type[ProcedureVersion] = ProcedureVersi
 
 async def current_version(session: AsyncSession, procedure_code: str, on: date) -> tuple[Procedure, ProcedureVersion]:
     """The version in force on ``on``: a dossier stays bound to it for good."""
-    row = (
-        await session.execute(
-            select(Procedure, ProcedureVersion)
-            .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
-            .where(
-                Procedure.code == procedure_code,
-                version_in_force(on),
-            )
-            .order_by(ProcedureVersion.version.desc())
-            .limit(1)
-        )
-    ).first()
-    if row is None:
-        raise NotFound(f"No procedure {procedure_code!r} is in force.", code="procedure_not_found")
-    return row[0], row[1]
+    procedure, version, _ = await in_force_with_desks(session, procedure_code, on)
+    return procedure, version
 
 
 async def in_force_with_desks(
     session: AsyncSession, procedure_code: str, on: date
 ) -> tuple[Procedure, ProcedureVersion, list[Agency]]:
-    """``current_version`` and the desks that receive it, in one statement (a filing's first read: it was
-    two round trips), the desks by code."""
+    """The version in force on ``on`` (the highest number should versions overlap) with the desks that
+    receive it, by code, in one statement (a filing's first read: it was two round trips)."""
     latest = (
         select(ProcedureVersion.id)
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)

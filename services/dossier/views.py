@@ -27,17 +27,27 @@ from services.models import Document, Dossier, PostalShipment
 def appointment(dossier: Dossier) -> datetime | None:
     """The due time the citizen holds: the apology's new appointment (Mẫu 04) when one was issued, else the
     legal due time."""
-    return dossier.appointment_at or dossier.due_at
+    return held_appointment(dossier.appointment_at, dossier.due_at)
+
+
+def held_appointment(appointment_at: datetime | None, due_at: datetime | None) -> datetime | None:
+    """``appointment`` from the two columns (a view read without the ORM: tracking)."""
+    return appointment_at or due_at
 
 
 def status_fields(dossier: Dossier) -> dict[str, Any]:
     """The code and the state as every answer shows them: the value, the national code (DVCQG) and the
     Vietnamese label."""
+    return state_fields(dossier.code, dossier.status)
+
+
+def state_fields(code: str, status: str) -> dict[str, Any]:
+    """``status_fields`` from the two columns (a view read without the ORM: tracking)."""
     return {
-        "code": dossier.code,
-        "status": dossier.status,
-        "status_code": STATUS_CODES[dossier.status],
-        "status_label": STATUS_LABELS_VI[dossier.status],
+        "code": code,
+        "status": status,
+        "status_code": STATUS_CODES[status],
+        "status_label": STATUS_LABELS_VI[status],
     }
 
 

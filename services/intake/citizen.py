@@ -141,8 +141,7 @@ class Reader:
             self.counters, self.settings, code=code, proof=proof, client_ip=self.client_ip, now=self.now,
             reading=reading,
         )  # fmt: skip
-        if proven.row is None or proven.row["code"] is None:  # deleted in between: as if it never matched
-            raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
+        assert proven.row is not None  # proven: read in the same statement and snapshot as the proof
         return proven.row
 
 

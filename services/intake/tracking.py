@@ -21,8 +21,9 @@ from pydantic import ConfigDict, Field
 
 from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
-from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
+from services.domain.vocabulary import STATUS_LABELS_VI
 from services.dossier.notes import note_of
+from services.dossier.views import held_appointment, state_fields
 from services.intake.citizen import Proof, Reader
 from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
 
@@ -66,11 +67,8 @@ def _state(row: asyncpg.Record, now: datetime) -> dict[str, object]:
     (the apology's when one moved it), whether it passed, and the pause."""
     status = row["status"]
     return {
-        "code": row["code"],
-        "status": status,
-        "status_code": STATUS_CODES[status],
-        "status_label": STATUS_LABELS_VI[status],
-        "due_at": row["appointment_at"] or row["due_at"],
+        **state_fields(row["code"], status),
+        "due_at": held_appointment(row["appointment_at"], row["due_at"]),
         "overdue": appointment_passed(
             status=status,
             appointment_at=row["appointment_at"],
