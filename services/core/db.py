@@ -67,6 +67,15 @@ async def transaction(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIt
         yield session
 
 
+@asynccontextmanager
+async def autocommit(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session in autocommit: each statement is its own transaction, committed at once (one round trip,
+    no BEGIN and COMMIT), and holds its row locks only for itself."""
+    async with sessionmaker() as session:
+        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+
+
 def holds_connection(session: AsyncSession) -> bool:
     """Whether ``session`` has taken a pooled connection (its transaction has run a statement)."""
     transaction = session.sync_session.get_transaction()

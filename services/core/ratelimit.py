@@ -19,7 +19,7 @@ from typing import cast
 from sqlalchemy import Table, delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.core.db import fetch
+from services.core.db import autocommit, fetch
 from services.core.errors import TooManyRequests
 from services.models import RateLimitHit
 
@@ -90,10 +90,10 @@ async def maybe_purge(session: AsyncSession, *, now: datetime) -> None:
 
 @asynccontextmanager
 async def counting(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session in autocommit: each counter statement commits at once and holds its row lock only
-    for itself, so counters taken together in any order never deadlock and never wait for a request."""
-    async with sessionmaker() as session:
-        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    """A session in autocommit (``services.core.db.autocommit``): each counter statement commits at once and
+    holds its row lock only for itself, so counters taken together in any order never deadlock and never
+    wait for a request."""
+    async with autocommit(sessionmaker) as session:
         yield session
 
 

@@ -66,6 +66,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
+from services.core.db import autocommit
 from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
@@ -247,8 +248,7 @@ class Sender:
                 if len(grouped) == 1 and set(grouped) <= _ONE_STATEMENT and isinstance(engine, AsyncEngine):
                     # one statement committed on its own: one round trip where a transaction takes four
                     [(kind, rows)] = grouped.items()
-                    async with self.sessionmaker() as session:
-                        await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+                    async with autocommit(self.sessionmaker) as session:
                         return {str(row_id) for row_id in await self._apply(session, kind, rows)}
                 mine: set[str] = set()
                 async with self.sessionmaker() as session, session.begin():

@@ -1,5 +1,5 @@
 """The endpoints every service mounts to receive relayed events: ``POST /internal/v1/events`` (one)
-and ``POST /internal/v1/events/batch`` (several, one transaction).
+and ``POST /internal/v1/events/batch`` (several, each in a transaction of its own).
 
 The batch exists for the relay under load (services/outbox/relay.py): one request and one service
 token check for up to ``MOTCUA_RELAY_EVENTS_PER_POST`` events rather than one of each per event (the
@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import SERVICE_ROLE, Actor
+from services.core.db import transaction
 from services.core.deps import SessionDep, SessionmakerDep, require_roles
 from services.core.errors import DomainError, problem_responses
 from services.core.validation import StrictModel
@@ -73,7 +74,7 @@ def events_router(consumer: str, handlers: Mapping[str, Handler]) -> APIRouter:
         results: list[EventAck] = []
         for event in batch.events:
             try:
-                async with sessionmaker() as session, session.begin():
+                async with transaction(sessionmaker) as session:
                     results.append(await receive(session, event))
             except DomainError as exc:
                 logger.warning(

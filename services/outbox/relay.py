@@ -8,7 +8,7 @@ event id as ``Idempotency-Key`` and a service JWT, and which answers are worth r
 
 *Batches under load.* A round's events that go to the same service from the same source are sent
 together, up to ``MOTCUA_RELAY_EVENTS_PER_POST`` per ``POST /internal/v1/events/batch`` (the receiver
-records each in its own savepoint and answers an outcome per event: services/outbox/receiver.py);
+records each in a transaction of its own and answers an outcome per event: services/outbox/receiver.py);
 an event alone in its round still goes by itself to ``/internal/v1/events``, so at low load nothing
 waits to fill a batch. A receiver that does not know the batch endpoint (404/405: an older version
 during a rolling deploy) gets the events one by one. Measured in bench/bench_pipeline.py (see
@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.auth import service_token
 from services.core.config import Settings
+from services.core.db import transaction
 from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
@@ -84,6 +85,19 @@ class Claimed:
             "occurred_at": self.created_at.isoformat(),
             "payload": self.payload,
         }
+
+
+def _permanent(status: int) -> bool:
+    """A 4xx that retrying cannot change (the event is parked at once)."""
+    return 400 <= status < 500 and status not in _RETRYABLE_4XX
+
+
+def _transport_error(exc: httpx.HTTPError) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
+
+
+def _http_error(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code}: {response.text[:300]}"
 
 
 @dataclass(frozen=True)
@@ -136,11 +150,10 @@ class Relay:
         try:
             response = await self.client.post(url, json=event.envelope(), headers=headers)
         except httpx.HTTPError as exc:
-            return Outcome(event, error=f"{type(exc).__name__}: {exc}"[:500])
+            return Outcome(event, error=_transport_error(exc))
         if response.is_success:
             return Outcome(event)
-        permanent = 400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
-        return Outcome(event, error=f"HTTP {response.status_code}: {response.text[:300]}", permanent=permanent)
+        return Outcome(event, error=_http_error(response), permanent=_permanent(response.status_code))
 
     async def _send_batch(self, events: Sequence[Claimed]) -> list[Outcome]:
         """POST events bound for one service from one source together; an outcome per event."""
@@ -152,15 +165,13 @@ class Relay:
         try:
             response = await self.client.post(url, json=body, headers=self._headers(first.source))
         except httpx.HTTPError as exc:
-            return [Outcome(event, error=f"{type(exc).__name__}: {exc}"[:500]) for event in events]
-        if response.status_code in (404, 405) or (
-            400 <= response.status_code < 500 and response.status_code not in _RETRYABLE_4XX
-        ):
+            return [Outcome(event, error=_transport_error(exc)) for event in events]
+        if response.status_code in (404, 405) or _permanent(response.status_code):
             # no batch endpoint there (an older receiver), or the batch as a whole was refused: one by one,
             # so each event gets its own verdict and one bad event never parks the others
             return list(await asyncio.gather(*(self._send(event) for event in events)))
         if not response.is_success:
-            error = f"HTTP {response.status_code}: {response.text[:300]}"
+            error = _http_error(response)
             return [Outcome(event, error=error) for event in events]
         try:
             answered = {item["id"]: item["outcome"] for item in response.json()["results"]}
@@ -200,7 +211,7 @@ class Relay:
                     cap=self.settings.relay.backoff_max_seconds,
                 )
                 retried.append({"id": o.event.id, "delay": delay, "error": o.error})
-        async with self.sessionmaker() as session, session.begin():
+        async with transaction(self.sessionmaker) as session:
             await OUTBOX.complete(
                 session, self.name, delivered, sets="status = 'delivered', delivered_at = now(), last_error = NULL"
             )
