@@ -24,7 +24,7 @@ async def _reader(request: Request) -> Reader:
     """One flat dependency for the hottest public read (tracking): FastAPI's resolution of a tree of
     sub-dependencies cost more than the route's own work (issue 14, bench/profiles/)."""
     state = request.app.state
-    return Reader(state.limits_sessionmaker, state.settings, client_address(request), state.clock.now())
+    return Reader(state.counters, state.settings, client_address(request), state.clock.now())
 
 
 ReaderDep = Annotated[Reader, Depends(_reader)]

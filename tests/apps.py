@@ -8,10 +8,10 @@ same connection. Nothing a test writes reaches the next one, and nothing is clea
 requests of one test must not run at once (one connection): a test that races requests is ``committed``.
 
 Why ``app.state`` and not ``app.dependency_overrides``: the request's session dependency is not the
-only way in. The audit of a denial (written after the request's transaction ended), the token
-revocation check and the rate and guessing counters open sessions from ``app.state.sessionmaker``
-and ``app.state.limits_sessionmaker`` themselves; overriding the dependency alone would leave them
-on the real pool, where the test's uncommitted staff and dossiers do not exist (every token would
+only way in. The audit of a denial (written after the request's transaction ended) and the token
+revocation check open sessions from ``app.state.sessionmaker``, and the rate and guessing counters
+take connections from ``app.state.counters`` (services.core.counters); overriding the dependency alone
+would leave them on the real pools, where the test's uncommitted staff and dossiers do not exist (every token would
 be refused as unknown). Replacing both sessionmakers reaches every path and needs no change in
 production code.
 
@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -101,40 +102,39 @@ async def notify_app(settings: Settings) -> AsyncIterator[FastAPI]:
         yield app
 
 
-class CounterSession(AsyncSession):
-    """The rate and guessing counters' session on the test's connection.
+class SharedCounters:
+    """The rate and guessing counters on the test's connection (``services.core.counters.Counters``).
 
-    In production a counter session runs in autocommit on a pool of its own (services.core.ratelimit
-    ``counting``), so every count stays even when the request fails afterwards. The test's connection
-    is inside a transaction, where the isolation level cannot change: the session ignores the
-    AUTOCOMMIT option and releases its savepoint when it closes, whatever happened, which keeps the
-    same outcome (a wrong guess is counted although the request that made it answers 404)."""
+    In production a counter statement runs in autocommit on a pool of its own, so every count stays even
+    when the request fails afterwards. The test's connection is inside a transaction: the statements run
+    in it, which keeps the same outcome within the test (a wrong guess is counted although the request
+    that made it answers 404) and rolls back with it."""
 
-    async def connection(self, bind_arguments: Any = None, execution_options: Any = None, **kw: Any) -> AsyncConnection:
-        options = {key: value for key, value in (execution_options or {}).items() if key != "isolation_level"}
-        return await super().connection(bind_arguments=bind_arguments, execution_options=options or None, **kw)
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
 
-    async def close(self) -> None:
-        if self.in_transaction():
-            await self.commit()
-        await super().close()
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        pooled = await self._connection.get_raw_connection()
+        driver: asyncpg.Connection = pooled.driver_connection
+        yield driver
 
 
 @contextmanager
 def sharing_connection(app: FastAPI, connection: AsyncConnection) -> Iterator[None]:
     """Every session ``app`` opens meanwhile is a savepoint on ``connection`` (its commit releases it)."""
-    saved = app.state.sessionmaker, app.state.limits_sessionmaker
+    saved = app.state.sessionmaker, app.state.counters
     options: dict[str, Any] = {
         "expire_on_commit": False,
         "autoflush": False,
         "join_transaction_mode": "create_savepoint",
     }
     app.state.sessionmaker = async_sessionmaker(bind=connection, **options)
-    app.state.limits_sessionmaker = async_sessionmaker(bind=connection, class_=CounterSession, **options)
+    app.state.counters = SharedCounters(connection)
     try:
         yield
     finally:
-        app.state.sessionmaker, app.state.limits_sessionmaker = saved
+        app.state.sessionmaker, app.state.counters = saved
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.core.config import Settings, get_settings
+from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
 from services.core.edge import ServiceHeadersMiddleware
 from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, ServiceUnavailable
@@ -209,14 +210,12 @@ def create_service_app(
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
         # the rate counters (public writes, services.core.throttle; guesses of secrets and passwords,
-        # services.core.guessing) on a small pool of their own: a burst answers its 429s without
-        # queueing behind the requests it limits, and a request gives its counter connection back
-        # before it takes its own
-        limits_engine = create_engine(
-            resolved, application_name=f"motcua-{name}-limits", pool_size=resolved.db.limits_pool_size,
-            max_overflow=0, durable_commits=False,
-        )  # fmt: skip
-        app.state.limits_sessionmaker = create_sessionmaker(limits_engine)
+        # services.core.guessing) on a small pool of their own (services.core.counters): a burst answers its
+        # 429s without queueing behind the requests it limits, and a request gives its counter connection
+        # back before it takes its own
+        counters = CounterPool(resolved, application_name=f"motcua-{name}-limits")
+        await counters.open()
+        app.state.counters = counters
         app.state.clock = resolved.clock()
         urls = {"intake": resolved.urls.intake, "workflow": resolved.urls.workflow, "notify": resolved.urls.notify}
         app.state.clients = {
@@ -235,7 +234,7 @@ def create_service_app(
             for client in app.state.clients.values():
                 await client.aclose()
             app.state.offload.shutdown()
-            await limits_engine.dispose()
+            await counters.close()
             await engine.dispose()
 
     docs = resolved.docs_public  # outside demo mode the API documentation is not public (MOTCUA_PUBLIC_DOCS)

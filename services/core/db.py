@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from services.core.config import Settings
@@ -19,7 +21,6 @@ def create_engine(
     application_name: str,
     pool_size: int | None = None,
     max_overflow: int | None = None,
-    durable_commits: bool = True,
 ) -> AsyncEngine:
     """An engine whose connections name the process in ``pg_stat_activity``.
 
@@ -37,10 +38,6 @@ def create_engine(
     ``database_unavailable`` (services.core.errors), and SQLAlchemy replaces the pool's older connections.
     """
     server_settings = {"application_name": application_name}
-    if not durable_commits:
-        # rate counters: a commit need not wait for the WAL flush (a crash may forget the last few
-        # counts), so a hot counter row is locked for microseconds, not for a disk flush
-        server_settings["synchronous_commit"] = "off"
     return create_async_engine(
         settings.db.resolved_url(),
         pool_size=pool_size if pool_size is not None else settings.db.pool_size,
@@ -54,6 +51,12 @@ def create_engine(
 def _overflow(settings: Settings, pool_size: int | None) -> int:
     """The settings' overflow for a request pool; as many again for a tool's or worker's own small pool."""
     return settings.db.max_overflow if pool_size is None else pool_size
+
+
+def driver_dsn(settings: Settings) -> str:
+    """The configured database as a plain ``postgresql://`` DSN for asyncpg's own connections (the LISTEN
+    connections, the counters' pool): the SQLAlchemy URL minus its driver."""
+    return make_url(settings.db.resolved_url()).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -85,8 +88,13 @@ def holds_connection(session: AsyncSession) -> bool:
 _CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 
 
-async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
-    """One statement on ``session``'s connection, straight through asyncpg; its rows.
+# what the hottest statements run on: a request's session, or a connection of the counters' own pool
+# (services.core.counters)
+Executor: TypeAlias = AsyncSession | asyncpg.Connection
+
+
+async def fetch(on: Executor, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """One statement straight through asyncpg, on a session's connection or on a counters' connection; its rows.
 
     For the hottest paths only (tracking, the rate counters every public write takes). SQLAlchemy's asyncpg
     adapter opens its transaction (BEGIN) at the first statement *it* runs, so on a session that has not run
@@ -94,7 +102,9 @@ async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Rec
     transaction, with no BEGIN and no COMMIT round trip; and asyncpg's records skip SQLAlchemy's result
     machinery (issue 14: each of those cost about as much as the query). On a session already in a
     transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
-    connection = await session.connection()
+    if isinstance(on, asyncpg.Connection):
+        return await _on_driver(on, sql, args)
+    connection = await on.connection()
     pooled = await connection.get_raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection
     # SQLAlchemy sees none of this statement's failures: what it would do, this does — a connection the
@@ -116,7 +126,38 @@ async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Rec
     return rows
 
 
-async def fetch_row(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
+async def _on_driver(driver: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
+    """``fetch`` on a connection of asyncpg's own pool, which replaces a closed connection by itself: a lost
+    one answers 503; one interrupted mid-statement is closed, never handed to the next request as it is."""
+    try:
+        rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
+    except asyncpg.PostgresError as exc:
+        if not (isinstance(exc, _CONNECTION_LOST) or _closed(driver)):
+            raise  # the statement's own error: the connection is fine
+        _close(driver)
+        raise DatabaseUnavailable() from exc
+    except (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
+        _close(driver)
+        raise DatabaseUnavailable() from exc
+    except BaseException:
+        _close(driver)
+        raise
+    return rows
+
+
+def _closed(driver: asyncpg.Connection) -> bool:
+    try:
+        return driver.is_closed()
+    except asyncpg.InterfaceError:  # the pool took a closed connection back already
+        return True
+
+
+def _close(driver: asyncpg.Connection) -> None:
+    with contextlib.suppress(asyncpg.InterfaceError):  # the pool took it back already: it is closed
+        driver.terminate()
+
+
+async def fetch_row(on: Executor, sql: str, *args: Any) -> asyncpg.Record | None:
     """``fetch``'s first row (``None`` when there is none)."""
-    rows = await fetch(session, sql, *args)
+    rows = await fetch(on, sql, *args)
     return rows[0] if rows else None

@@ -14,6 +14,7 @@ from services.core.audit import Origin, audit_entry, record_now
 from services.core.auth import Actor, decode_token
 from services.core.clock import Clock
 from services.core.config import Settings
+from services.core.counters import Counters
 from services.core.errors import DomainError, Forbidden, Unauthorized
 from services.core.revocation import TokenStates
 from services.domain.vocabulary import ACTING_ROLES, COUNTER_ROLES, MANAGER_ROLES, STAFF_ROLES, STATS_ROLES, RoleCode
@@ -35,11 +36,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_counters_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
-    """The small pool of the per-address and per-subject counters (services.core.ratelimit, guessing):
-    a flood of wrong guesses queues there, never in front of other requests for the main pool."""
-    sessionmaker: async_sessionmaker[AsyncSession] = request.app.state.limits_sessionmaker
-    return sessionmaker
+def get_counters(request: Request) -> Counters:
+    """The small pool of the per-address and per-subject counters (services.core.counters, ratelimit,
+    guessing): a flood of wrong guesses queues there, never in front of other requests for the main pool."""
+    counters: Counters = request.app.state.counters
+    return counters
 
 
 def get_clock(request: Request) -> Clock:
@@ -61,15 +62,15 @@ async def _sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
     return get_sessionmaker(request)
 
 
-async def _counters(request: Request) -> async_sessionmaker[AsyncSession]:
-    return get_counters_sessionmaker(request)
+async def _counters(request: Request) -> Counters:
+    return get_counters(request)
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SessionmakerDep = Annotated[async_sessionmaker[AsyncSession], Depends(_sessionmaker)]
-CountersDep = Annotated[async_sessionmaker[AsyncSession], Depends(_counters)]
+CountersDep = Annotated[Counters, Depends(_counters)]
 
 _bearer = HTTPBearer(auto_error=False, description="JWT from POST /api/v1/auth/token on workflow_api")
 

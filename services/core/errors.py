@@ -64,6 +64,13 @@ class ServiceUnavailable(DomainError):
     status, code, title = 503, "unavailable", "Service unavailable"
 
 
+class ServerBusy(ServiceUnavailable):
+    """Every pooled connection stayed busy past ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``: load is shed."""
+
+    def __init__(self) -> None:
+        super().__init__("The service is busy; retry in a moment.", code="server_busy", retry_after=1)
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     """The database dropped the request's connection (a restart, a failover): retry in a moment."""
 
@@ -146,14 +153,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _pool_exhausted(request: Request, exc: SATimeoutError) -> JSONResponse:
         # every pooled connection is busy for longer than MOTCUA_DB_POOL_TIMEOUT_SECONDS: shed load
         logger.warning("database pool exhausted", extra={"path": request.url.path})
-        return problem(
-            request,
-            status=503,
-            code="server_busy",
-            title="Service unavailable",
-            detail="The service is busy; retry in a moment.",
-            headers={"Retry-After": "1"},
-        )
+        return await _domain(request, ServerBusy())
 
     @app.exception_handler(DBAPIError)
     async def _database_gone(request: Request, exc: DBAPIError) -> JSONResponse:

@@ -34,20 +34,15 @@ import logging
 from collections.abc import Collection
 
 import asyncpg
-from sqlalchemy.engine import make_url
 
 from services.core.config import Settings
+from services.core.db import driver_dsn
 from services.core.queue import backoff_seconds
 
 KEEPALIVE_SECONDS = 10.0  # a silently dead connection is noticed within this (and polling covers the gap)
 CONNECT_TIMEOUT_SECONDS = 5.0
 RECONNECT_BASE_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 30.0
-
-
-def listen_dsn(settings: Settings) -> str:
-    """The configured database as a plain ``postgresql://`` DSN for asyncpg (the SQLAlchemy URL minus its driver)."""
-    return make_url(settings.db.resolved_url()).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class Wakeup:
@@ -133,5 +128,5 @@ def wakeup(
     if not enabled:
         return None
     return Wakeup(
-        listen_dsn(settings), channel, keys=keys, application_name=f"motcua-listen-{what}"[:63], logger=logger
+        driver_dsn(settings), channel, keys=keys, application_name=f"motcua-listen-{what}"[:63], logger=logger
     )

@@ -2,9 +2,10 @@
 
 Counting is atomic: one ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` adds the hit and reads the
 total, so concurrent requests each see their own number and cannot race past a limit. A counter is
-taken *before* the work it limits, on a connection of its own in autocommit (``counting``), while the
-request's session has not touched the database yet (or is done with it): no request ever holds two
-pooled connections, and no counter row stays locked beyond its one statement.
+taken *before* the work it limits, on a connection of the counters' own pool in autocommit
+(``counting``, services.core.counters), while the request's session has not touched the database yet (or
+is done with it): no request ever holds two pooled connections, and no counter row stays locked beyond
+its one statement.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ import random
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, delete
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+import asyncpg
 
-from services.core.db import autocommit, fetch
+from services.core.counters import Counters
+from services.core.db import fetch
 from services.core.errors import TooManyRequests
-from services.models import RateLimitHit
 
 # one call in this many also deletes the windows that ended: the table stays small without a cron
 _PURGE_ONE_IN = 200
@@ -40,21 +39,23 @@ def seconds_left(now: datetime, window: timedelta) -> int:
 
 
 async def add(
-    session: AsyncSession, buckets: Sequence[str], *, now: datetime, window: timedelta, amount: int = 1
+    connection: asyncpg.Connection, buckets: Sequence[str], *, now: datetime, window: timedelta, amount: int = 1
 ) -> dict[str, int]:
     """Add ``amount`` (may be negative) to each bucket's current window; the totals after it."""
-    return await add_many(session, [(bucket, window) for bucket in buckets], now=now, amount=amount)
+    return await add_many(connection, [(bucket, window) for bucket in buckets], now=now, amount=amount)
 
 
-def upsert_sql(*, buckets: int, starts: int, initial: str, increment: str) -> str:
+def upsert_sql(*, buckets: int, starts: int, initial: str, increment: str, when: str = "true") -> str:
     """The one statement that bumps counters: the buckets (parameter ``$<buckets>``, ``varchar[]``) in their
     windows (``$<starts>``, ``timestamptz[]``); a new window starts at ``initial``, an existing one adds
-    ``increment`` (SQL expressions); ``RETURNING bucket, hits``. Rows are taken in a fixed order, so
-    counters bumped together in any order never deadlock. Also the core of ``guessing.count_unless``."""
+    ``increment`` (SQL expressions); only ``when`` that condition holds; ``RETURNING bucket, hits``. Rows are
+    taken in a fixed order, so counters bumped together in any order never deadlock. Also the core of
+    ``guessing.count_unless``."""
     return f"""
 INSERT INTO rate_limit_hit (bucket, window_start, hits)
 SELECT b.bucket, b.window_start, {initial}
   FROM unnest(CAST(${buckets} AS varchar[]), CAST(${starts} AS timestamptz[])) AS b(bucket, window_start)
+ WHERE {when}
  ORDER BY b.bucket, b.window_start
 ON CONFLICT (bucket, window_start) DO UPDATE SET hits = rate_limit_hit.hits + {increment}
 RETURNING bucket, hits
@@ -66,7 +67,7 @@ _ADD = upsert_sql(buckets=1, starts=2, initial="GREATEST($3::int, 0)", increment
 
 
 async def add_many(
-    session: AsyncSession, buckets: Sequence[tuple[str, timedelta]], *, now: datetime, amount: int = 1
+    connection: asyncpg.Connection, buckets: Sequence[tuple[str, timedelta]], *, now: datetime, amount: int = 1
 ) -> dict[str, int]:
     """One statement for several buckets, each with its own window (rows locked in a fixed order), straight
     through asyncpg (``services.core.db.fetch``: every public write takes one)."""
@@ -75,30 +76,29 @@ async def add_many(
     if any(window > MAX_WINDOW for _, window in buckets):
         raise ValueError(f"rate-limit windows are at most {MAX_WINDOW}")
     rows = sorted({(bucket, window_start(now, window)) for bucket, window in buckets})
-    result = await fetch(session, _ADD, [bucket for bucket, _ in rows], [start for _, start in rows], amount)
+    result = await fetch(connection, _ADD, [bucket for bucket, _ in rows], [start for _, start in rows], amount)
     totals = {row["bucket"]: int(row["hits"]) for row in result}
-    await maybe_purge(session, now=now)
+    await maybe_purge(connection, now=now)
     return totals
 
 
-async def maybe_purge(session: AsyncSession, *, now: datetime) -> None:
+async def maybe_purge(connection: asyncpg.Connection, *, now: datetime) -> None:
     """Once in ``_PURGE_ONE_IN`` calls, delete the windows that ended more than the longest window ago."""
     if random.randrange(_PURGE_ONE_IN) == 0:
-        table = cast(Table, RateLimitHit.__table__)
-        await session.execute(delete(table).where(table.c.window_start < now - 2 * MAX_WINDOW))
+        await fetch(connection, "DELETE FROM rate_limit_hit WHERE window_start < $1", now - 2 * MAX_WINDOW)
 
 
 @asynccontextmanager
-async def counting(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """A session in autocommit (``services.core.db.autocommit``): each counter statement commits at once and
-    holds its row lock only for itself, so counters taken together in any order never deadlock and never
-    wait for a request."""
-    async with autocommit(sessionmaker) as session:
-        yield session
+async def counting(counters: Counters) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the counters' pool, in autocommit: each counter statement commits at once and holds
+    its row lock only for itself, so counters taken together in any order never deadlock and never wait
+    for a request."""
+    async with counters.connection() as connection:
+        yield connection
 
 
 async def consume(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    counters: Counters,
     bucket: str,
     *,
     limit: int,
@@ -108,7 +108,7 @@ async def consume(
     detail: str = "Too many requests from your address; try again later.",
 ) -> None:
     """Count one request against ``limit`` per ``window`` (own transaction); 429 once it is over."""
-    async with counting(sessionmaker) as session:
-        total = (await add(session, [bucket], now=now, window=window))[bucket]
+    async with counting(counters) as connection:
+        total = (await add(connection, [bucket], now=now, window=window))[bucket]
     if total > limit:
         raise TooManyRequests(detail, code=code, retry_after=seconds_left(now, window))

@@ -5,7 +5,7 @@ atomically in PostgreSQL (services.core.ratelimit) under the real client address
 (services.core.net). The count is taken by a route dependency, which FastAPI solves before the
 endpoint runs — so before the request's session takes its connection: a request never holds two
 pooled connections. The counters have a small fixed pool of their own (``MOTCUA_DB_LIMITS_POOL_SIZE``,
-4 per process, ``app.state.limits_sessionmaker``): the count is one statement, and a burst of requests
+4 per process, ``app.state.counters``, services.core.counters): the count is one statement, and a burst of requests
 gets its 429s at once instead of queueing twice behind the requests holding the main pool. Every request
 counts, whatever its outcome; over the limit it is a 429 problem with ``Retry-After`` (the seconds
 until the window ends).
@@ -23,7 +23,7 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from services.core.clock import Clock
 from services.core.config import Settings
-from services.core.deps import get_counters_sessionmaker
+from services.core.deps import get_counters
 from services.core.net import client_address
 from services.core.ratelimit import consume
 
@@ -55,7 +55,7 @@ def _dependency(kind: PublicWrite, *, anonymous_only: bool) -> Callable[[Request
         settings: Settings = request.app.state.settings
         clock: Clock = request.app.state.clock
         await consume(
-            get_counters_sessionmaker(request),
+            get_counters(request),
             f"public:{kind.value}:{client_address(request) or 'unknown'}",
             limit=limit_of(settings, kind),
             now=clock.now(),

@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 
 import asyncpg
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core import guessing
 from services.core.config import Settings
+from services.core.counters import Counters
 from services.core.db import holds_connection
 from services.core.errors import NotFound
 from services.core.guessing import Checked, GuessLimits
@@ -71,7 +72,7 @@ def limits(settings: Settings) -> GuessLimits:
 
 
 async def prove(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    counters: Counters,
     settings: Settings,
     *,
     code: str,
@@ -86,9 +87,9 @@ async def prove(
     One statement on the counters' pool (``guessing.count_unless``): the attempt is counted unless the
     proof matches; ``reading``, a subquery on ``f.id``, is read in the same statement."""
     code = code[:64]
-    async with counting(sessionmaker) as session:
+    async with counting(counters) as connection:
         checked = await guessing.count_unless(
-            session, limits(settings), scope="citizen", address=client_ip, subject=code, now=now,
+            connection, limits(settings), scope="citizen", address=client_ip, subject=code, now=now,
             proof=_PROOF, args=_proof_args(settings, code, proof), reading=reading,
         )  # fmt: skip
     if checked.refused is not None:
@@ -100,7 +101,7 @@ async def prove(
 
 async def citizen_dossier(
     session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    counters: Counters,
     settings: Settings,
     *,
     code: str,
@@ -116,7 +117,7 @@ async def citizen_dossier(
     """
     if holds_connection(session):
         raise RuntimeError("prove the citizen's ownership before the request's session touches the database")
-    proven = await prove(sessionmaker, settings, code=code, proof=Proof(secret=secret), client_ip=client_ip, now=now)
+    proven = await prove(counters, settings, code=code, proof=Proof(secret=secret), client_ip=client_ip, now=now)
     query = select(Dossier).where(Dossier.id == proven.found)
     dossier = await session.scalar(query.with_for_update() if lock else query)
     if dossier is None:  # deleted in between: as if it never matched
@@ -129,7 +130,7 @@ class Reader:
     """A public caller who proves they hold a dossier and reads it in the same statement (tracking): no
     session of the request, so its dependency (``intake_api.deps.ReaderDep``) is one flat function."""
 
-    counters: async_sessionmaker[AsyncSession]
+    counters: Counters
     settings: Settings
     client_ip: str | None
     now: datetime
@@ -151,7 +152,7 @@ class Citizen:
     and the secret, gathered once per request (``intake_api.deps.CitizenDep``) instead of at every call."""
 
     session: AsyncSession
-    counters: async_sessionmaker[AsyncSession]
+    counters: Counters
     settings: Settings
     client_ip: str | None
     now: datetime

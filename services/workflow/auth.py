@@ -26,6 +26,8 @@ from services.core import guessing
 from services.core.audit import Origin, audit_entry, record, record_now
 from services.core.auth import Actor, hash_password_off_loop, issue_token, needs_rehash, verify_password_off_loop
 from services.core.config import Settings
+from services.core.counters import Counters
+from services.core.db import fetch_row
 from services.core.errors import TooManyRequests, Unauthorized
 from services.core.guessing import GuessLimits
 from services.core.ratelimit import counting
@@ -71,9 +73,14 @@ def limits(settings: Settings) -> GuessLimits:
     )
 
 
+# the account signing in, read on the counters' connection right after its attempt is counted (the
+# request's session has not taken a connection yet: a request never holds two)
+_ACCOUNT = "SELECT id, password_hash, active, demo FROM staff WHERE username = $1"
+
+
 async def authenticate(
     session: AsyncSession,
-    sessionmaker: async_sessionmaker[AsyncSession],
+    counters: Counters,
     settings: Settings,
     username: str,
     password: str,
@@ -86,29 +93,25 @@ async def authenticate(
     ``session`` (the request's) must not have touched the database yet. ``now`` (the app's clock, which
     demo and tests may move) counts the attempts; the token's own times are real ones."""
     moment = now or datetime.now(UTC)
-    async with counting(sessionmaker) as counters:
+    async with counting(counters) as connection:
         attempt = await guessing.begin(
-            counters, limits(settings), scope="login", address=client_ip, subject=username.lower(), now=moment
+            connection, limits(settings), scope="login", address=client_ip, subject=username.lower(), now=moment
         )
         row = None
         if attempt.refused is None:
-            row = (
-                await counters.execute(
-                    select(Staff.id, Staff.password_hash, Staff.active, Staff.demo).where(Staff.username == username)
-                )
-            ).first()
+            row = await fetch_row(connection, _ACCOUNT, username)
     if attempt.refused is not None:
         raise attempt.refused
     # the hash is always checked (against a dummy when there is no such user): timing tells nothing
-    correct = await verify_password_off_loop(settings, row.password_hash if row else None, password)
-    if row is None or not correct or not row.active or (row.demo and not settings.demo):
+    correct = await verify_password_off_loop(settings, row["password_hash"] if row else None, password)
+    if row is None or not correct or not row["active"] or (row["demo"] and not settings.demo):
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
-    async with counting(sessionmaker) as counters:
-        await guessing.give_back(counters, attempt, now=moment)
+    async with counting(counters) as connection:
+        await guessing.give_back(connection, attempt, now=moment)
     # made with older, costlier parameters: bring it in line (hashed before a connection is taken)
-    rehashed = await hash_password_off_loop(settings, password) if needs_rehash(row.password_hash) else None
+    rehashed = await hash_password_off_loop(settings, password) if needs_rehash(row["password_hash"]) else None
     staff = await session.scalar(
-        select(Staff).where(Staff.id == row.id).options(selectinload(Staff.roles), selectinload(Staff.agency))
+        select(Staff).where(Staff.id == row["id"]).options(selectinload(Staff.roles), selectinload(Staff.agency))
     )
     if staff is None or not staff.active:
         raise Unauthorized("Wrong username or password.", code="invalid_credentials")
@@ -127,7 +130,7 @@ async def authenticate(
 
 
 async def sign_in(
-    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], counters: async_sessionmaker[AsyncSession],
+    session: AsyncSession, sessionmaker: async_sessionmaker[AsyncSession], counters: Counters,
     settings: Settings, username: str, password: str, *, origin: Origin, now: datetime,
 ) -> TokenOut:  # fmt: skip
     """``authenticate``, audited: login_ok, or login_failed / login_throttled with the reason."""

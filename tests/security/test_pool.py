@@ -78,6 +78,28 @@ async def test_a_starved_pool_answers_503_with_retry_after_at_once(settings: Set
     assert elapsed < 2.0
 
 
+async def test_a_starved_counters_pool_answers_503_with_retry_after_at_once(
+    settings: Settings, app_with: Any, desk: Desk, session: AsyncSession
+) -> None:
+    """The counters' own pool (services.core.counters) sheds load like the main one: a tracking request
+    that cannot get a counters' connection in time is a 503 ``server_busy``, not a hang or a 500."""
+    tight = {"db": {"limits_pool_size": 1, "pool_timeout_seconds": 0.3}}
+    async with app_with("intake", settings, **tight) as intake, client_at(intake) as citizen:
+        created = (await citizen.post("/api/v1/dossiers", json=submission(desk))).json()
+        track = f"/api/v1/track/{created['code']}"
+        async with intake.state.counters.connection():  # someone holds the only counters' connection
+            started = time.perf_counter()
+            answer = await citizen.get(track, params={"secret": created["secret"]})
+            elapsed = time.perf_counter() - started
+        again = await citizen.get(track, params={"secret": created["secret"]})
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert answer.json()["code"] == "server_busy"
+    assert int(answer.headers["retry-after"]) >= 1
+    assert elapsed < 2.0
+    assert again.status_code == 200  # given back, the connection serves the next request
+
+
 async def test_pool_size_overflow_and_timeout_are_settings() -> None:
     settings = Settings().with_changes(db={"pool_size": 7, "max_overflow": 3, "pool_timeout_seconds": 1.5})
     from services.core.db import create_engine
@@ -102,7 +124,8 @@ async def test_connections_the_database_dropped_cost_one_503_each_then_heal(
         assert (await citizen.get(track, params={"secret": created["secret"]})).status_code == 200
         # the database drops every connection of this app's two pools (a restart would drop them all)
         pids = [pid async for pid in _backends(intake.state.engine, 2)]
-        pids += [pid async for pid in _backends(intake.state.limits_sessionmaker.kw["bind"], 1)]
+        async with intake.state.counters.connection() as counters:  # its one counters' connection
+            pids.append(int(await counters.fetchval("SELECT pg_backend_pid()")))
         drop = text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid")
         await session.execute(drop, {"pids": pids})
         answers = [(await citizen.get(track, params={"secret": created["secret"]})) for _ in range(6)]
