@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.core.config import Settings, get_settings
 from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
-from services.core.edge import ServiceHeadersMiddleware
+from services.core.edge import service_headers
 from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, ServiceUnavailable
 from services.core.logging import configure_logging, request_id_var
 from services.core.offload import ProcessOffload
@@ -32,7 +32,9 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class RequestContextMiddleware:
-    """Request id (``X-Request-ID`` in and out), body size limits, one access-log line per request.
+    """Request id (``X-Request-ID`` in and out), the service's security headers (services.core.edge), body
+    size limits, one access-log line per request. One middleware, not one per concern: each layer wraps
+    every request's ``send`` once more (issue 14: a tracking request is a few hundred microseconds).
 
     A multipart body (files) may reach ``max_body_bytes``; any other body — JSON, or what FastAPI
     would read as JSON — ``max_json_bytes``. Larger bodies answer 413 before the app reads them."""
@@ -57,13 +59,21 @@ class RequestContextMiddleware:
         multipart = headers.get("content-type", "").lower().lstrip().startswith("multipart/")
         limit = self.max_body_bytes if multipart else self.max_json_bytes
 
+        security = service_headers(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                present = {name.lower() for name, _ in headers}
+                headers += [header for header in security if header[0] not in present]
+                message["headers"] = headers
+            await send(message)
+
         async def send_with_id(message: Message) -> None:
             if too_large:
                 return  # the app's answer to a truncated body is replaced by the 413 below
-            if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
-            await send(message)
+            await send_with_headers(message)
 
         try:
             if "\x00" in scope.get("path", "") or any(
@@ -73,7 +83,7 @@ class RequestContextMiddleware:
                 status_holder["status"] = 422
                 await self._problem(
                     scope,
-                    send,
+                    send_with_headers,
                     request_id,
                     422,
                     "malformed_request",
@@ -84,7 +94,7 @@ class RequestContextMiddleware:
             length = headers.get("content-length")
             if length is not None and length.isdigit() and int(length) > limit:
                 status_holder["status"] = 413
-                await self._too_large(scope, send, request_id, limit)
+                await self._too_large(scope, send_with_headers, request_id, limit)
                 return
             received = 0
 
@@ -106,7 +116,7 @@ class RequestContextMiddleware:
                     raise
             if too_large:
                 status_holder["status"] = 413
-                await self._too_large(scope, send, request_id, limit)
+                await self._too_large(scope, send_with_headers, request_id, limit)
         finally:
             access_logger.info(
                 "request",
@@ -145,7 +155,6 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", request_id.encode()),
                 ],
             }
         )
@@ -257,7 +266,6 @@ def create_service_app(
         max_body_bytes=resolved.edge.max_request_bytes,
         max_json_bytes=resolved.edge.max_json_bytes,
     )
-    app.add_middleware(ServiceHeadersMiddleware)
     install_error_handlers(app)
     app.include_router(health_router(name))
     for router in routers:

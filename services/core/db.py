@@ -147,9 +147,10 @@ async def _on_driver(driver: asyncpg.Connection, sql: str, args: tuple[Any, ...]
 
 def _closed(driver: asyncpg.Connection) -> bool:
     try:
-        return driver.is_closed()
+        closed: bool = driver.is_closed()
     except asyncpg.InterfaceError:  # the pool took a closed connection back already
         return True
+    return closed
 
 
 def _close(driver: asyncpg.Connection) -> None:

@@ -11,8 +11,6 @@ Keep ``deploy/nginx/motcua.conf`` in step with these values (tests/security/test
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
 SPA_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
@@ -40,30 +38,15 @@ def edge_headers(*, demo: bool) -> dict[str, str]:
     return headers
 
 
-class ServiceHeadersMiddleware:
-    """Each service's own answers: ``nosniff``, no framing, and a CSP for data (or for the docs pages)."""
+_API_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", API_CSP.encode()),
+)
+_DOCS_HEADERS = (_API_HEADERS[0], _API_HEADERS[1], (b"content-security-policy", DOCS_CSP.encode()))
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        policy = (DOCS_CSP if scope.get("path") in DOCS_PATHS else API_CSP).encode()
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                for name, value in (
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"content-security-policy", policy),
-                ):
-                    if name not in present:
-                        headers.append((name, value))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def service_headers(path: str) -> tuple[tuple[bytes, bytes], ...]:
+    """Each service's own answers: ``nosniff``, no framing, and a CSP for data (or for the docs pages). Added
+    by services.core.app's request middleware to every answer that does not set them itself."""
+    return _DOCS_HEADERS if path in DOCS_PATHS else _API_HEADERS
