@@ -30,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import sys
 import time
 import uuid
@@ -43,7 +44,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from bench import load
-from bench.common import QUICK, Target, record, report, run_benchmark
+from bench.common import QUICK, Target, postmaster_pid, record, report, run_benchmark, tree_cpu_seconds
 from bench.stack import Stack
 from services.core.config import Settings
 from tests.intake.setup import create_desk, submission
@@ -266,7 +267,8 @@ async def main_async(url: str) -> bool:
             f"{SECONDS:g} s of load at {RATE:g}/s",
             flush=True,
         )
-        cpu_before = stack.cpu_seconds()
+        server = await _postmaster(engine)
+        cpu_before = _cpu(stack, server)
         watch = Watch()
         sampler = asyncio.create_task(_sample(engine, watch, mails, gateway, stop))
         submitted = await _submit(stack.url("intake"), desks)
@@ -276,7 +278,7 @@ async def main_async(url: str) -> bool:
         await _wait_for(lambda: len(mails.mails) >= expected and len(gateway.accepted) >= expected, DRAIN_SECONDS)
         await asyncio.sleep(1.0)  # anything sent twice has had its chance to arrive
         drained = time.monotonic() - watch.started - window
-        cpu_after = stack.cpu_seconds()
+        cpu_after = _cpu(stack, server)
         stop.set()
         await sampler
         count = await _count(engine, mails, gateway)
@@ -317,7 +319,13 @@ async def main_async(url: str) -> bool:
     print(f"  counted at the sinks               {count}")
     done = max(1, expected - 3)  # the warm-up's three were done before the CPU clock started
     cpu_ms = {name: round((cpu_after[name] - cpu_before.get(name, 0.0)) * 1000 / done, 2) for name in cpu_after}
+    total_ms = sum(cpu_ms.values())
+    cores = os.cpu_count() or 1
     print(f"  CPU per dossier (ms, each process from /proc; the machine's load does not inflate it): {cpu_ms}")
+    print(
+        f"  in all {total_ms:.1f} ms of CPU a dossier: {cores} cores carry at most {cores * 1000 / total_ms:.0f} "
+        "dossiers/s through this pipeline, whatever the concurrency"
+    )
     targets = [
         Target("dossiers through the pipeline", through, "per s", baseline=accepted, at_least=300.0),
         Target("outbox backlog age p99 (since commit)", _percentile(ages, 0.99), "s", at_most=2.0),
@@ -337,9 +345,30 @@ async def main_async(url: str) -> bool:
         samples=[asdict(s) for s in watch.samples],
         count=asdict(count),
         cpu_ms_per_dossier=cpu_ms,
+        cpu_ms_per_dossier_in_all=round(total_ms, 1),
+        at_most_per_s_on_these_cores=round(cores * 1000 / total_ms, 1),
         targets=targets,
     )
     return report("Pipeline", targets)
+
+
+async def _postmaster(engine: AsyncEngine) -> int | None:
+    async with engine.connect() as connection:
+        return postmaster_pid(str(await connection.scalar(text("SHOW data_directory"))))
+
+
+def _cpu(stack: Stack, server: int | None) -> dict[str, float]:
+    """CPU seconds so far: each service process, PostgreSQL (all its processes, when it runs here), the load
+    generator (wrk: this process's children that ended) and this process (the sinks and the watcher)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = {
+        **stack.cpu_seconds(),
+        "wrk": children.ru_utime + children.ru_stime,
+        "bench (sinks, watcher)": time.process_time(),
+    }
+    if server is not None:
+        used["postgresql"] = tree_cpu_seconds(server)
+    return used
 
 
 async def _wait_for(check: Callable[[], bool], within: float) -> None:

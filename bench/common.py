@@ -79,6 +79,30 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
+    """CPU time (user + system) process ``pid`` has used so far, from ``/proc`` (Linux); with its children that
+    ended and were waited for (a postmaster's short-lived backends), when asked."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    if with_reaped_children:
+        ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """``cpu_seconds`` of ``pid`` (with its ended children) and of every live descendant."""
+    tree = process_tree(pid)
+    return cpu_seconds(pid, with_reaped_children=True) + sum(cpu_seconds(child) for child in tree[1:])
+
+
+def postmaster_pid(data_directory: str) -> int | None:
+    """The PostgreSQL server's process id from its data directory (``postmaster.pid``), when it runs here."""
+    try:
+        return int(Path(data_directory, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None  # elsewhere (DATABASE_URL), or not readable
+
+
 def process_tree(pid: int) -> list[int]:
     """``pid`` and its descendants (Linux: /proc/<pid>/task/*/children), e.g. uvicorn's workers."""
     found = [pid]

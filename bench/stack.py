@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from bench.common import free_port
+from bench.common import cpu_seconds, free_port
 from services.dev.processes import ManagedProcess, api_process, service_env, worker_process
 
 SERVICES = ("intake", "workflow", "notify")
@@ -56,11 +56,9 @@ class Stack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each running process has used so far, from ``/proc`` (Linux)."""
-        tick = os.sysconf("SC_CLK_TCK")
         used: dict[str, float] = {}
         for process in [*self.apis, *self.workers]:
             if process.process is None or process.process.poll() is not None:
                 continue
-            fields = Path(f"/proc/{process.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-            used[process.name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            used[process.name] = cpu_seconds(process.process.pid)
         return used
