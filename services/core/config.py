@@ -66,6 +66,13 @@ class DbSettings(BaseSettings):
     limits_pool_size: int = Field(
         default=4, ge=1, le=50, description="connections each API keeps for the rate and guess counters (fixed)"
     )
+    worker_pool_size: int = Field(
+        default=10,
+        ge=2,
+        le=100,
+        description="connections each worker process keeps for its tasks (relay, senders, timers), as many again "
+        "at busy times",
+    )
     pool_timeout_seconds: float = Field(
         default=5.0, gt=0, le=60, description="a request waiting longer for a connection answers 503 with Retry-After"
     )

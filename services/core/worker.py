@@ -32,7 +32,10 @@ async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    engine = create_engine(settings, application_name=f"motcua-{name}", pool_size=3)
+    # sized for the tasks' connections at once (the notify worker's senders claim, hand over and write
+    # outcomes concurrently): with 3, the extra ones were opened and closed at every burst — 28 sessions in a
+    # three-second pipeline run, each a backend started and a type introspection (bench/profiles/)
+    engine = create_engine(settings, application_name=f"motcua-{name}", pool_size=settings.db.worker_pool_size)
     sessionmaker = create_sessionmaker(engine)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
