@@ -5,8 +5,8 @@ right tracking secret is proven in that same statement (``guessing.count_unless`
 run in autocommit (each its own transaction: its row locks last for itself only), one at a time,
 and never need the ORM. So the pool is asyncpg's own, not a SQLAlchemy engine: a checkout through an
 ``AsyncSession`` in autocommit — the session, its connection with execution options, the greenlet
-hops, the close — cost about a fifth of a tracking request (issue 14, measured in
-``bench/profiles/2026-12-06-tracking.md``: tracking +15–28 % with this pool, same-run A/B).
+hops, the close — cost as much as the statement it ran (issue 14: tracking 1.4–2.8× the requests a second of
+the previous commit in same-run A/B rounds, ``bench/profiles/2026-12-06-tracking.md``).
 
 - **Fixed size** (``MOTCUA_DB_LIMITS_POOL_SIZE``), opened lazily: a service starts while the
   database is down (``/readyz`` says so) and connects at the first counted request.
