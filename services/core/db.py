@@ -85,6 +85,30 @@ def holds_connection(session: AsyncSession) -> bool:
     return transaction is not None and bool(transaction._connections)
 
 
+async def begin(session: AsyncSession) -> None:
+    """Open ``session``'s transaction now (BEGIN), so that the statements ``fetch`` runs next are inside it.
+
+    ``fetch`` on a session that has not run a statement through SQLAlchemy runs alone, in autocommit; a
+    change made of several raw statements (a filing: its number, then its rows) needs them in one
+    transaction, committed or rolled back by the session as usual. This starts the transaction the way
+    SQLAlchemy's asyncpg adapter starts it at its first statement (``_start_transaction``: one BEGIN), so
+    the session's commit and rollback end it. A no-op when the transaction is already open (a statement ran,
+    or the tests' outer transaction and savepoint)."""
+    connection = await session.connection()
+    pooled = await connection.get_raw_connection()
+    adapter: Any = pooled.dbapi_connection
+    if adapter._transaction is not None or adapter.autocommit:
+        return
+    try:
+        await adapter._start_transaction()
+    except Exception as exc:  # the adapter's translated error; a lost connection is replaced, as fetch does
+        driver: asyncpg.Connection = pooled.driver_connection
+        if driver.is_closed():
+            await connection.invalidate(exc)
+            raise DatabaseUnavailable() from exc
+        raise
+
+
 _CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
 
 

@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Date, String, and_, exists, literal_column, or_, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.errors import Forbidden, NotFound, Unprocessable
@@ -24,8 +26,11 @@ NATIONAL_ORIGIN = "national"
 WORKING_UNITS = ("working_days", "working_hours")
 
 
-def version_in_force(day: date, version: type[ProcedureVersion] = ProcedureVersion) -> ColumnElement[bool]:
-    """SQL: ``version`` (the table or an alias of it) is published and in force on ``day``."""
+def version_in_force(
+    day: date | ColumnElement[date], version: type[ProcedureVersion] = ProcedureVersion
+) -> ColumnElement[bool]:
+    """SQL: ``version`` (the table or an alias of it) is published and in force on ``day`` (a date, or SQL
+    text such as a ``$2`` parameter)."""
     return in_force_clause(
         published=version.published, valid_from=version.valid_from, valid_to=version.valid_to, day=day
     )
@@ -68,7 +73,28 @@ async def in_force_with_desks(
     return rows[0][0], rows[0][1], [row[2] for row in rows if row[2] is not None]
 
 
-def receiving_desk(agencies: Sequence[Agency], agency_code: str | None, *, fallback: uuid.UUID | None = None) -> Agency:
+class Desk(Protocol):
+    """What choosing a desk needs of an agency: an ``Agency`` row, or a ``FilingDesk`` read without the ORM."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def code(self) -> str: ...
+
+
+D = TypeVar("D", bound=Desk)
+
+
+@dataclass(frozen=True)
+class FilingDesk:
+    """A receiving desk as a filing reads it (services.dossier.filing): its id and its code."""
+
+    id: uuid.UUID
+    code: str
+
+
+def receiving_desk(agencies: Sequence[D], agency_code: str | None, *, fallback: uuid.UUID | None = None) -> D:
     """The one-stop desk receiving the dossier among the version's receiving ``agencies``: the one named,
     the only one, or the caller's."""
     if agency_code is not None:
@@ -92,6 +118,36 @@ def receiving_desk(agencies: Sequence[Agency], agency_code: str | None, *, fallb
         code="agency_required",
         options=[agency.code for agency in agencies],
     )
+
+
+def in_force_filing_sql() -> str:
+    """SQL text: the version in force of procedure ``$1`` on day ``$2`` (the highest number should versions
+    overlap) with what a filing checks — ``version_id``, ``procedure_code``, ``online_mode``,
+    ``postal_submission``, ``postal_return``, ``information_only`` — for statements sent straight through
+    asyncpg (services.dossier.filing). Rendered from the same expressions as ``in_force_with_desks`` and
+    ``information_only_clause``, so the rules are written once."""
+    query = (
+        select(
+            ProcedureVersion.id.label("version_id"),
+            Procedure.code.label("procedure_code"),
+            ProcedureVersion.online_mode,
+            ProcedureVersion.postal_submission,
+            ProcedureVersion.postal_return,
+            information_only_clause().label("information_only"),
+        )
+        .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+        .where(
+            Procedure.code == literal_column("$1::varchar", String()),
+            version_in_force(literal_column("$2::date", Date())),
+        )
+        .order_by(ProcedureVersion.version.desc())
+        .limit(1)
+    )
+    return str(query.compile(dialect=_DIALECT, compile_kwargs={"literal_binds": True}))
+
+
+# the dialect the services run on: text rendered with it is what the database would have received
+_DIALECT = asyncpg_dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy leaves dialect constructors untyped
 
 
 @dataclass(frozen=True)

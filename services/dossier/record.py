@@ -8,6 +8,7 @@ signs it; the receivers (workflow_api, notify_api) read only its type and payloa
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, Literal
 
@@ -69,16 +70,26 @@ def handover(
     return line
 
 
-async def announce(session: AsyncSession, dossier: Dossier, event_type: str, *, source: Source, **extra: Any) -> None:
-    """Tell workflow_api and notify_api, through the outbox (ids and codes only, no personal data)."""
-    payload: dict[str, Any] = {
-        "dossier_code": dossier.code,
-        "status": dossier.status,
-        "channel": dossier.channel,
-        "receiving_agency_id": str(dossier.receiving_agency_id),
-        "procedure_version_id": str(dossier.procedure_version_id),
+def event_payload(
+    code: str, status: str, channel: int, receiving_agency_id: uuid.UUID, procedure_version_id: uuid.UUID, **extra: Any
+) -> dict[str, Any]:
+    """What every event of a dossier says (ids and codes only, no personal data), and ``extra``."""
+    return {
+        "dossier_code": code,
+        "status": status,
+        "channel": channel,
+        "receiving_agency_id": str(receiving_agency_id),
+        "procedure_version_id": str(procedure_version_id),
         **extra,
     }
+
+
+async def announce(session: AsyncSession, dossier: Dossier, event_type: str, *, source: Source, **extra: Any) -> None:
+    """Tell workflow_api and notify_api, through the outbox (ids and codes only, no personal data)."""
+    payload = event_payload(
+        dossier.code, dossier.status, dossier.channel, dossier.receiving_agency_id, dossier.procedure_version_id,
+        **extra,
+    )  # fmt: skip
     for destination in destinations(event_type):
         await emit(
             session,

@@ -23,7 +23,8 @@ from services.dossier import filing, lifecycle
 from services.dossier.documents import attach
 from services.dossier.filing import SEALED, Parsed, policy, record_filing
 from services.dossier.schemas import SubmissionIn
-from services.dossier.views import dossier_out
+from services.dossier.views import dossier_out, filed_out
+from services.models import Dossier
 
 
 async def submit(
@@ -40,10 +41,13 @@ async def submit(
 
     async def work() -> dict[str, Any]:
         channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
-        created = await filing.create(
+        filed = await filing.file(
             session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
         )
-        dossier = created.dossier
+        if actor is None and not parsed.uploads:  # the citizen's usual filing: answered from what was written
+            return filed_out(filed).model_dump(mode="json")
+        dossier = await session.get(Dossier, filed.id)
+        assert dossier is not None  # written just above, in this transaction
         rows = attach(
             session, settings, dossier, parsed.uploads, kind="input", now=now,
             staff_id=actor.staff_id if actor else None,
@@ -55,7 +59,7 @@ async def submit(
             )  # fmt: skip
             record_filing(session, origin, actor, dossier)
         await session.flush()
-        answer = await dossier_out(session, dossier, secret=created.secret, found=created.catalogued, rows=rows)
+        answer = await dossier_out(session, dossier, secret=filed.secret, rows=rows)
         return answer.model_dump(mode="json")
 
     return await idempotency.once(

@@ -143,7 +143,7 @@ async def resolve_on_the_spot(
         )
     created = await filing.create(session, settings, data, channel=Channel.COUNTER, now=now, actor=actor, source=SOURCE)
     dossier = created.dossier
-    if created.agency.id != actor.agency_id:  # intake lets administrators file anywhere; not this
+    if created.agency_id != actor.agency_id:  # intake lets administrators file anywhere; not this
         raise Forbidden("A counter officer resolves on the spot at their own desk only.", code="not_your_desk")
     if data.decision == "refuse":
         await lifecycle.refuse(session, dossier, actor=actor, now=now, reasons=data.reasons or [], source=SOURCE)
