@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
 from services.core.audit import Origin, audit_entry, record
-from services.core.auth import Actor
+from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.db import begin, fetch, fetch_row
 from services.core.errors import Forbidden, NotFound, Unprocessable
@@ -160,6 +160,15 @@ async def file(
     line and its ``dossier.submitted`` event, in the request's transaction (two statements, module notes)."""
     today = now.astimezone(VN_TZ).date()
     fallback = actor.agency_id if actor else None
+    # what does not depend on the number is made before its row is locked: one desk's filings queue there
+    secret, key = new_secret(), purpose_key(settings, "tracking")
+    dossier_id, line_id = uuid.uuid4(), uuid.uuid4()
+    note = fixed("submitted_online" if actor is None else "submitted_at_desk")
+    event_type = "dossier.submitted"
+    targets = list(destinations(event_type))
+    event_ids = [uuid.uuid4() for _ in targets]
+    applicant = data.applicant
+    email = str(applicant.email) if applicant.email else None
     await begin(session)
     row = await fetch_row(session, _ENTRY_SQL, data.procedure_code, today, data.agency_code, fallback)
     if row is None:
@@ -167,20 +176,14 @@ async def file(
     agency = _check(row, data, actor)
     number = row["number"] if row["numbered_desk"] == agency.id else await next_number(session, agency.id, today)
     code = dossier_code(agency.code, today, number)
-    secret = new_secret()
-    applicant = data.applicant
-    dossier_id = uuid.uuid4()
-    note = fixed("submitted_online" if actor is None else "submitted_at_desk")
-    event_type = "dossier.submitted"
-    targets = destinations(event_type)
     payload = event_payload(code, SUBMITTED, int(channel), agency.id, row["version_id"])
     await fetch(
         session, _FILE_SQL,
         dossier_id, code, row["version_id"], agency.id, SUBMITTED, int(channel), applicant.kind, applicant.full_name,
-        applicant.id_number, applicant.phone, str(applicant.email) if applicant.email else None, applicant.address,
-        data.language, data.return_method, data.postal_address, secret_hash(settings, code, secret), now,
-        uuid.uuid4(), actor.staff_id if actor else None, actor.agency_id if actor else None, note.text, note.code,
-        event_type, source, json.dumps(payload), [uuid.uuid4() for _ in targets], list(targets),
+        applicant.id_number, applicant.phone, email, applicant.address, data.language, data.return_method,
+        data.postal_address, secret_hash(settings, code, secret, key=key), now, line_id,
+        actor.staff_id if actor else None, actor.agency_id if actor else None, note.text, note.code, event_type,
+        source, json.dumps(payload), event_ids, targets,
     )  # fmt: skip
     return Filed(
         id=dossier_id, code=code, secret=secret, channel=channel, procedure_code=row["procedure_code"],

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.calendar.working import VN_TZ
 from services.models import Document, Dossier, Handover, OutboxEvent
 from tests.apps import new_client
-from tests.intake.setup import PDF, PNG, Desk, submission
+from tests.intake.setup import PDF, PNG, Desk, create_desk, submission
 
 
 def vn(*args: int) -> datetime:
@@ -38,6 +38,23 @@ async def test_online_submission_answers_code_and_secret_and_no_personal_data(
     assert body["received_at"] is None
     for personal in ("031190004567", "0912345678", "thuha@example.vn", "Lạch Tray"):
         assert personal not in response.text
+
+
+async def test_a_filing_a_rule_refuses_takes_no_number(
+    intake: httpx.AsyncClient, session: AsyncSession, bearer, travel
+) -> None:  # type: ignore[no-untyped-def]
+    """Codes stay gap-free: the day's number is taken with the catalogue's read, before the rules are checked,
+    and a refused filing gives it back (its transaction rolls back), so the desk's next filing has it."""
+    travel(vn(2026, 11, 23, 9, 0))
+    counter_only = await create_desk(session, online_mode="none")
+    await session.commit()
+    refused = await intake.post("/api/v1/dossiers", json=submission(counter_only))
+    assert (refused.status_code, refused.json()["code"]) == (422, "procedure_not_online")
+    filed = await intake.post(
+        "/api/v1/counter/dossiers", json=submission(counter_only), headers=bearer(counter_only.officer)
+    )
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["code"] == f"{counter_only.agency.code}-261123-0001"
 
 
 async def test_the_applicant_chooses_the_language_of_their_notifications(
