@@ -29,17 +29,22 @@ wrk.method = "%(method)s"
 wrk.body = %(body)s
 %(headers)s
 local interval = %(interval)f
+local fresh = %(fresh)s
 local paths = {%(paths)s}
 local bodies = {%(bodies)s}
 local threads = {}
 
 function setup(thread)
   table.insert(threads, thread)
+  thread:set("id", #threads)
 end
 
 function init(args)
   non2xx = 0
   counter = 0
+  if fresh then
+    math.randomseed(os.time() * 100 + id)  -- each thread its own keys
+  end
 end
 
 function request()
@@ -48,6 +53,9 @@ function request()
   local prefix = n %% 2 == 0 and "198.51" or "203.0"
   local address = string.format("%%s.%%d.%%d", prefix, math.floor(n / 100) %% 100, n %% 100)
   wrk.headers["X-Forwarded-For"] = address
+  if fresh then
+    wrk.headers[fresh] = string.format("%%d-%%d-%%d", counter, math.random(1, 999999999), math.random(1, 999999999))
+  end
   local path = nil
   local body = nil
   if #paths > 0 then
@@ -129,9 +137,11 @@ def run(
     rate: float | None = None,
     paths: Sequence[str] = (),
     bodies: Sequence[str] = (),
+    fresh_header: str | None = None,
 ) -> Load:
     """Drive ``url`` for ``seconds``; with ``rate``, hold about that many requests per second in all; with
-    ``paths`` (path and query on ``url``'s server) or ``bodies``, each request takes one of them at random."""
+    ``paths`` (path and query on ``url``'s server) or ``bodies``, each request takes one of them at random;
+    ``fresh_header`` (e.g. ``Idempotency-Key``) gets a new random value on every request."""
     interval_ms = connections / rate * 1000.0 if rate else 0.0
     header_lines = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
     script = _SCRIPT % {
@@ -141,6 +151,7 @@ def run(
         "interval": interval_ms,
         "paths": ", ".join(_lua_string(path) for path in paths),
         "bodies": ", ".join(_lua_string(body) for body in bodies),
+        "fresh": _lua_string(fresh_header) if fresh_header else "nil",
     }
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "load.lua"

@@ -34,15 +34,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import purpose_key
 from services.core.config import Settings
+from services.core.db import begin, fetch, fetch_row
 from services.core.errors import Conflict, Unprocessable
 from services.core.sealing import seal, unseal
-from services.models import IdempotencyKey
 
 MAX_KEY_LENGTH = 255
 SEALED = "__sealed__"  # the body's member holding the sealed fields
@@ -77,38 +76,50 @@ class Replay:
     body: dict[str, Any]
 
 
+# the key claimed for this request, when no unexpired record holds it (one statement: every keyed creation
+# takes it — the citizen's SPA sends a key with each filing); straight through asyncpg (services.core.db)
+_CLAIM = """
+INSERT INTO idempotency_key (scope, key, request_hash, expires_at) VALUES ($1, $2, $3, $4)
+ON CONFLICT (scope, key) DO NOTHING
+RETURNING key
+"""
+_STORED = (
+    "SELECT request_hash, response_status, response_body, expires_at FROM idempotency_key WHERE scope = $1 AND key = $2"
+)
+_EXPIRED = "DELETE FROM idempotency_key WHERE scope = $1 AND key = $2 AND expires_at <= $3"
+_REMEMBER = """
+UPDATE idempotency_key SET response_status = $3, response_body = $4::jsonb WHERE scope = $1 AND key = $2
+"""
+
+
 async def claim(
     session: AsyncSession, settings: Settings, *, scope: str, key: str, request_hash: str, now: datetime
 ) -> Replay | None:
-    """Claim ``key`` for this request (None) or return the stored answer of an earlier one."""
+    """Claim ``key`` for this request (None) or return the stored answer of an earlier one.
+
+    One statement when the key is new (the usual case): the insert that claims it. On a conflict, the
+    record is read; an expired one is no longer an answer — it is deleted and the key claimed afresh."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise Unprocessable("Idempotency-Key must have 1 to 255 characters.", code="invalid_idempotency_key")
-    await session.execute(  # an expired record is no longer an answer: the key starts afresh
-        delete(IdempotencyKey).where(
-            IdempotencyKey.scope == scope, IdempotencyKey.key == key, IdempotencyKey.expires_at <= now
-        )
-    )
-    ttl = timedelta(seconds=settings.idempotency.ttl_seconds)
-    inserted = await session.execute(
-        insert(IdempotencyKey)
-        .values(scope=scope, key=key, request_hash=request_hash, expires_at=now + ttl)
-        .on_conflict_do_nothing()
-        .returning(IdempotencyKey.key)
-    )
-    if inserted.first() is not None:
+    await begin(session)  # the claim holds until the answer is stored, in the request's transaction
+    expires_at = now + timedelta(seconds=settings.idempotency.ttl_seconds)
+    if await fetch(session, _CLAIM, scope, key, request_hash, expires_at):
         return None
-    stored = await session.scalar(
-        select(IdempotencyKey).where(IdempotencyKey.scope == scope, IdempotencyKey.key == key)
-    )
+    stored = await fetch_row(session, _STORED, scope, key)
+    if stored is not None and stored["expires_at"] <= now:  # expired: the key starts afresh
+        await fetch(session, _EXPIRED, scope, key, now)
+        if await fetch(session, _CLAIM, scope, key, request_hash, expires_at):
+            return None
+        stored = await fetch_row(session, _STORED, scope, key)
     if stored is None:  # expired and purged between the two statements
         raise Conflict("The request with this key is being processed; retry.", code="idempotency_in_progress")
-    if stored.request_hash != request_hash:
+    if stored["request_hash"] != request_hash:
         raise Unprocessable(
             "This Idempotency-Key was used with a different request payload.", code="idempotency_key_reused"
         )
-    if stored.response_status is None or stored.response_body is None:
+    if stored["response_status"] is None or stored["response_body"] is None:
         raise Conflict("The request with this key is being processed; retry.", code="idempotency_in_progress")
-    body = dict(stored.response_body)
+    body = dict(stored["response_body"])
     sealed = body.pop(SEALED, None)
     for field, token in (sealed if isinstance(sealed, dict) else {}).items():
         try:
@@ -116,7 +127,7 @@ async def claim(
         except ValueError:  # sealed under a former JWT secret: answer without it rather than fail
             logger.warning("a sealed idempotent answer could not be opened", extra={"field": field})
             body[field] = None
-    return Replay(status=stored.response_status, body=body)
+    return Replay(status=int(stored["response_status"]), body=body)
 
 
 async def remember(
@@ -129,9 +140,8 @@ async def remember(
     body: dict[str, Any],
     sealed: Sequence[str] = (),
 ) -> None:
-    """Store the answer in the same transaction as the effect, the ``sealed`` fields encrypted."""
-    stored = await session.get(IdempotencyKey, (scope, key))
-    assert stored is not None
+    """Store the answer in the same transaction as the effect, the ``sealed`` fields encrypted (one UPDATE
+    of the claimed record)."""
     kept = {name: value for name, value in body.items() if name not in sealed}
     secrets = {
         field: seal(_seal_key(settings), str(body[field]), context=_context(scope, key, field))
@@ -140,9 +150,7 @@ async def remember(
     }
     if secrets:
         kept[SEALED] = secrets
-    stored.response_status = status
-    stored.response_body = kept
-    await session.flush()
+    await fetch(session, _REMEMBER, scope, key, status, json.dumps(kept))
 
 
 @dataclass(frozen=True)

@@ -132,6 +132,22 @@ async def test_idempotency_key_replays_the_first_answer_and_refuses_another_body
     assert count == 1
 
 
+async def test_an_expired_idempotency_key_makes_a_new_dossier(intake: httpx.AsyncClient, desk: Desk, travel) -> None:  # type: ignore[no-untyped-def]
+    """A record lives MOTCUA_IDEMPOTENCY_TTL_SECONDS (a day): after that the key is no longer an answer, and a
+    request with it (any body) files anew."""
+    key = {"Idempotency-Key": f"expiring-{desk.agency.code}"}
+    travel(vn(2026, 11, 23, 9, 0))
+    first = await intake.post("/api/v1/dossiers", json=submission(desk), headers=key)
+    travel(vn(2026, 11, 24, 9, 30))
+    later = await intake.post("/api/v1/dossiers", json=submission(desk, return_method="online"), headers=key)
+    assert first.status_code == later.status_code == 201, later.text
+    assert "idempotent-replayed" not in later.headers
+    assert later.json()["code"] != first.json()["code"]
+    assert later.json()["secret"] != first.json()["secret"]
+    replay = await intake.post("/api/v1/dossiers", json=submission(desk, return_method="online"), headers=key)
+    assert (replay.headers["idempotent-replayed"], replay.json()) == ("true", later.json())
+
+
 async def test_accept_starts_the_clock_by_the_online_rule(
     intake: httpx.AsyncClient, desk: Desk, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
