@@ -8,7 +8,8 @@ connections, 15 s a run (3 s with ``BENCH_QUICK=1``). Tracking reads 200 dossier
 its own code and secret, as the baseline reads 200 rows: a crowd, not one citizen refreshing one page.
 Submissions likewise go to 20 desks at random (a province's crowd, not one ward): a desk numbers its
 day's dossiers on one row locked until the filing commits (gap-free codes), so one desk under 32
-concurrent filings is a convoy — that run is printed as well, without a target (bench/profiles/).
+concurrent filings is a convoy — that run is printed as well, without a target (bench/profiles/). So is a
+run where every filing carries a fresh ``Idempotency-Key``, as the citizen's SPA sends one with each filing.
 
 Targets (issue 14), each a ratio against the baseline measured just before it:
 - tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
@@ -129,6 +130,9 @@ async def main_async(url: str) -> bool:
         submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, bodies)
         one_desk = load.run("POST /api/v1/dossiers (one desk)", f"{intake}/api/v1/dossiers", seconds=SECONDS,
                             connections=CONNECTIONS, **_request(body, ()))  # type: ignore[arg-type]  # fmt: skip
+        keyed = load.run(f"{submitting}, Idempotency-Key", f"{intake}/api/v1/dossiers", seconds=SECONDS,
+                         connections=CONNECTIONS, fresh_header="Idempotency-Key",
+                         **_request(bodies, ()))  # type: ignore[arg-type]  # fmt: skip
         # a crowd: more connections than the pools hold, every one of them answered (no pool timeout)
         crowd = load.run(
             f"GET /api/v1/track/… ({CROWD} connections)", intake, seconds=SECONDS, connections=CROWD, paths=tracked
@@ -163,7 +167,7 @@ async def main_async(url: str) -> bool:
         Target(f"tracking non-2xx at {CROWD} connections", crowd.non_2xx + crowd.socket_errors, "answers", at_most=0),
         Target("intake_api RSS after the runs (largest process)", rss, "MB", at_most=200.0),
     ]
-    runs = [read, track, track_half, insert, submit, submit_half, one_desk, crowd]
+    runs = [read, track, track_half, insert, submit, submit_half, one_desk, keyed, crowd]
     print(f"\nHTTP: wrk, {CONNECTIONS} connections, {SECONDS:.0f} s a run")
     print(f"  {'run':52} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for run in runs:
