@@ -1,8 +1,10 @@
 """Filing a dossier (nộp hồ sơ): online, at the desk, or at the desk to be resolved on the spot. The
 dossier gets its code, its secret and the version in force, and its first hand-over line and event.
 
-Intake's routes and workflow's "4 tại chỗ" (``services.workflow.on_the_spot``) both file through
-``create``; the receipt itself is ``services.dossier.lifecycle.receive``. Both take the request's body as
+Intake's routes and workflow's "4 tại chỗ" (``services.workflow.on_the_spot``) all file through ``file``
+(two statements, no ORM object); ``create`` then loads the dossier for the callers that go on with it
+(the counter's receipt, "4 tại chỗ", files to attach); the receipt itself is
+``services.dossier.lifecycle.receive``. Both take the request's body as
 ``Parsed`` (the data, the files, the idempotency fingerprint), answer idempotently with the secret sealed
 (``SEALED``) and audit a filing by staff (``record_filing``).
 """
