@@ -107,6 +107,9 @@ async def begin(session: AsyncSession) -> None:
             await connection.invalidate(exc)
             raise DatabaseUnavailable() from exc
         raise
+    except BaseException as exc:  # cancelled mid-BEGIN: the server may be in a transaction the adapter never saw
+        pooled.invalidate(exc, soft=True)  # replaced at its next checkout
+        raise
 
 
 _CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError)
