@@ -81,6 +81,7 @@ class HandedOverInDoubt(Exception):
 
 class Channel(Protocol):
     name: str
+    concurrency: int  # messages it sends at once (the sender runs as many coroutines per channel)
 
     async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult: ...
 
@@ -89,6 +90,7 @@ class Channel(Protocol):
 
 class InAppChannel:
     name = "in_app"
+    concurrency = 1  # storing is delivering: nothing to wait for
 
     async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:
         return ProviderResult(ok=True, reference=str(notification.id), delivered=True)
@@ -148,6 +150,7 @@ class EmailChannel:
         self.domain = self.envelope_from.rpartition("@")[2] or "motcua.local"
         name, _ = email.utils.parseaddr(settings.smtp.sender)
         self._from = email.utils.formataddr((name, self.envelope_from), charset="utf-8")
+        self.concurrency = settings.smtp.connections
         self._slots = asyncio.Semaphore(settings.smtp.connections)
         self._idle: list[_HandoverSMTP] = []
 
@@ -286,6 +289,7 @@ class SmsChannel:
         # a few requests at a time, each connection kept open: httpx's pool is linear in the requests
         # waiting in it, so 50 at once (a whole batch) made 270 requests/s where 8 make 1,500/s (the same
         # gateway, bench/profiles/2026-12-05-notify.md)
+        self.concurrency = settings.sms.connections
         self._slots = asyncio.Semaphore(settings.sms.connections)
 
     async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:

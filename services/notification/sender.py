@@ -55,10 +55,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -106,7 +107,9 @@ _HANDOVER = text(
     RETURNING id
     """
 )
-# a fast rate's slots are shorter than a loop step: starting a send a few milliseconds late is no burst
+# a message given to a channel's lane: the message, its lease's deadline, done once its outcome is recorded
+_Work = tuple[Outgoing, float, "asyncio.Future[None]"]
+# a fast rate's slots are shorter than a loop step: starting a send a few milliseconds late (or early) is no burst
 _PACING_GRACE = 0.005
 # a sender died after a handover: the server has the message; never send it again
 UNCONFIRMED = "unconfirmed: the sender stopped after handing the message to the server"
@@ -127,6 +130,11 @@ _RESERVE = text(
     RETURNING greatest(extract(epoch FROM r.tat - now())::float8 - :span, 0) AS wait
     """
 )
+
+
+def _resolve(done: asyncio.Future[None], _: object) -> None:
+    if not done.done():
+        done.set_result(None)
 
 
 def default_channels(settings: Settings, client: httpx.AsyncClient | None = None) -> dict[str, Channel]:
@@ -192,7 +200,11 @@ class Sender:
         return float(wait or 0.0), interval
 
     async def _settle(self, kind: str, **row: Any) -> bool:
-        """Record one outcome; returns once it is committed: whether the row was still this sender's.
+        """Record one outcome; returns once it is committed: whether the row was still this sender's."""
+        return await self._settle_later(kind, **row)
+
+    def _settle_later(self, kind: str, **row: Any) -> asyncio.Future[bool]:
+        """Buffer one outcome for the writer; the future is done once it is committed.
 
         Group commit: outcomes wait in a buffer and one writer task writes all that is buffered in
         one transaction, then wakes every waiter of that batch together — so the email channel
@@ -203,7 +215,7 @@ class Sender:
         self._buffer.append((kind, row, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
-        return await future
+        return future
 
     async def _drain(self) -> None:
         while self._buffer:
@@ -287,38 +299,44 @@ class Sender:
         raise ValueError(f"unknown outcome {kind!r}")
 
     async def _record(self, item: Outgoing, result: ProviderResult) -> None:
+        await self._recorded(item, result)
+
+    def _recorded(self, item: Outgoing, result: ProviderResult) -> asyncio.Future[bool]:
+        """The outcome of a send, buffered for the writer; done once committed."""
         if result.ok:
-            await self._settle("sent", id=item.id, delivered=result.delivered, reference=result.reference)
-            return
+            return self._settle_later("sent", id=item.id, delivered=result.delivered, reference=result.reference)
         if result.in_doubt:
-            await self._settle("unconfirmed", id=item.id)
             logger.warning(
                 "notification handed over without a clear answer; not sent again",
                 extra={"notification_id": str(item.id), "channel": item.channel},
             )
-            return
+            return self._settle_later("unconfirmed", id=item.id)
         error = result.error or "unknown error"
         if result.permanent or item.attempts >= self.settings.notify.max_attempts:
-            await self._settle("failed", id=item.id, error=error)
             logger.error(
                 "notification failed",
                 extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
             )
-            return
+            return self._settle_later("failed", id=item.id, error=error)
         delay = backoff_seconds(
             item.attempts, base=self.settings.notify.backoff_base_seconds, cap=self.settings.notify.backoff_max_seconds
         )
-        await self._settle("retry", id=item.id, delay=delay, error=error)
         logger.warning(
             "notification send failed, will retry",
             extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
         )
+        return self._settle_later("retry", id=item.id, delay=delay, error=error)
 
     async def _send_one(self, channel: Channel, item: Outgoing, deadline: float) -> None:
+        """Send one message; returns once its outcome is committed."""
+        await (await self._send(channel, item, deadline))
+
+    async def _send(self, channel: Channel, item: Outgoing, deadline: float) -> asyncio.Future[bool]:
+        """Send one message; returns as soon as it is sent, with its outcome's commit (buffered, not awaited:
+        the lane takes its next message meanwhile)."""
         timeout = self.settings.notify.send_timeout_seconds
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
-            await self._settle("release", id=item.id)  # stopping, or the lease could lapse mid-send
-            return
+            return self._settle_later("release", id=item.id)  # stopping, or the lease could lapse mid-send
 
         handed_over = False
 
@@ -333,17 +351,51 @@ class Sender:
             return await self._settle("handover", id=item.id, on_commit=finish_and_note)
 
         try:
-            result = await asyncio.wait_for(channel.send(item, handover), timeout=timeout)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the send in a task of its own
+            async with asyncio.timeout(timeout):
+                result = await channel.send(item, handover)
         except TimeoutError:
             result = ProviderResult(ok=False, error="send timed out", in_doubt=handed_over)
         except Exception as exc:
             logger.exception("channel error", extra={"notification_id": str(item.id), "channel": item.channel})
             result = ProviderResult(ok=False, error=f"{type(exc).__name__}", in_doubt=handed_over)
-        await self._record(item, result)
+        return self._recorded(item, result)
+
+    async def _lane_worker(self, channel: Channel, lane: asyncio.Queue[_Work]) -> None:
+        """One of a lane's coroutines: sends the next message, hands its outcome to the writer, goes on."""
+        while True:
+            item, deadline, done = await lane.get()
+            try:
+                outcome = await self._send(channel, item, deadline)
+            except BaseException:
+                if not done.done():
+                    done.set_result(None)
+                raise
+            outcome.add_done_callback(functools.partial(_resolve, done))
+
+    @contextlib.asynccontextmanager
+    async def _lane(self, channel: Channel) -> AsyncIterator[asyncio.Queue[_Work]]:
+        """A channel's lane: as many coroutines as it sends at once (``channel.concurrency``), each taking the
+        next claimed message from one queue — as a straight loop over a connection pool would. A task and a
+        wait_for per message (two tasks on Python 3.11) and the messages waiting on the channel's semaphore
+        cost more CPU per SMS than the request itself saves (bench/profiles/2026-12-06-notify.md)."""
+        lane: asyncio.Queue[_Work] = asyncio.Queue()
+        workers = [asyncio.create_task(self._lane_worker(channel, lane)) for _ in range(max(1, channel.concurrency))]
+        try:
+            yield lane
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+            while not lane.empty():  # never sent (cancelled): nobody waits for them any more
+                _, _, done = lane.get_nowait()
+                if not done.done():
+                    done.set_result(None)
 
     async def _run_channel(self, name: str, channel: Channel) -> int:
-        started, batch = await self._claim_timed(name)
-        await (await self._start_batch(name, channel, started, batch))
+        async with self._lane(channel) as lane:
+            started, batch = await self._claim_timed(name)
+            await (await self._start_batch(name, lane, started, batch))
         return len(batch)
 
     async def _claim_timed(self, name: str) -> tuple[float, list[Outgoing]]:
@@ -351,7 +403,7 @@ class Sender:
         return started, await self._claim(name)
 
     async def _start_batch(
-        self, name: str, channel: Channel, started: float, batch: list[Outgoing]
+        self, name: str, lane: asyncio.Queue[_Work], started: float, batch: list[Outgoing]
     ) -> asyncio.Future[list[None]]:
         """Start the batch's sends (one slot apart under a rate); returns once all have started, with what
         ends when all have ended and their outcomes are recorded."""
@@ -360,13 +412,27 @@ class Sender:
         deadline = started + self.settings.notify.lease_seconds
         wait, interval = await self._reserve(name, len(batch))
         if not interval:
-            return asyncio.gather(*(self._send_one(channel, item, deadline) for item in batch))
+            return asyncio.gather(*(self._queue(lane, item, deadline) for item in batch))
         return await self._paced_sends(
-            name, channel, batch, first=time.monotonic() + wait, interval=interval, deadline=deadline
+            name, lane, batch, first=time.monotonic() + wait, interval=interval, deadline=deadline
         )
 
+    @staticmethod
+    def _queue(lane: asyncio.Queue[_Work], item: Outgoing, deadline: float) -> asyncio.Future[None]:
+        """Give the lane a message; done once its outcome is recorded."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        lane.put_nowait((item, deadline, done))
+        return done
+
     async def _paced_sends(
-        self, name: str, channel: Channel, batch: list[Outgoing], *, first: float, interval: float, deadline: float
+        self,
+        name: str,
+        lane: asyncio.Queue[_Work],
+        batch: list[Outgoing],
+        *,
+        first: float,
+        interval: float,
+        deadline: float,
     ) -> asyncio.Future[list[None]]:
         """Start the batch's sends one slot apart, in real time: a loop that wakes late (a busy machine)
         goes on one slot after the send it made late, never in a burst. This batch's slots end at ``end``
@@ -375,17 +441,20 @@ class Sender:
         always makes progress."""
         end = first + len(batch) * interval + max(interval, _PACING_GRACE)
         next_at = max(first, self._paced.get(name, 0.0))
-        sends: list[asyncio.Task[None]] = []
+        sends: list[asyncio.Future[None]] = []
         for position, item in enumerate(batch):
             pause = next_at - time.monotonic()
-            if pause > 0:
+            # a pause within the grace is not taken: yielding to a busy loop for a few microseconds woke it
+            # later than the grace after it, and the rest of the batch was released unsent (a quarter of the
+            # messages, at a rate no slot of which is longer than the loop's own step)
+            if pause > _PACING_GRACE:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), timeout=pause)
             now = time.monotonic()
             if sends and (now > end or self.stop.is_set()):
                 await asyncio.gather(*(self._settle("release", id=rest.id) for rest in batch[position:]))
                 break
-            sends.append(asyncio.create_task(self._send_one(channel, item, deadline)))
+            sends.append(self._queue(lane, item, deadline))
             next_at = max(next_at, now) + interval
         self._paced[name] = next_at
         return asyncio.gather(*sends)
@@ -403,6 +472,8 @@ class Sender:
         still coming: two batches in flight at most. Stopping, the claimed batch is released unsent."""
         ahead: asyncio.Future[tuple[float, list[Outgoing]]] | None = None
         ending: asyncio.Future[list[None]] = asyncio.gather()  # the previous batch's sends and outcomes
+        lanes = contextlib.AsyncExitStack()
+        lane = await lanes.enter_async_context(self._lane(channel))
 
         async def step() -> int:
             nonlocal ahead, ending
@@ -410,7 +481,7 @@ class Sender:
             started, batch = await claim
             if batch and not stop.is_set():
                 ahead = asyncio.ensure_future(self._claim_timed(name))
-            sending = await self._start_batch(name, channel, started, batch)
+            sending = await self._start_batch(name, lane, started, batch)
             previous, ending = ending, sending
             await previous  # two batches in flight at most
             return len(batch)
@@ -435,6 +506,7 @@ class Sender:
         finally:
             with contextlib.suppress(Exception):
                 await ending
+            await lanes.aclose()
             if ahead is not None:  # claimed, never sent: back to the queue at once, not after the lease
                 with contextlib.suppress(Exception):
                     _, unsent = await ahead
