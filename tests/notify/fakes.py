@@ -48,17 +48,31 @@ class Mail:
 
 
 class SmtpSink:
-    """aiosmtpd on a free port; keeps every accepted message; refuses ``refuse`` recipients with 550."""
+    """aiosmtpd on a free port; keeps every accepted message; refuses ``refuse`` recipients with 550.
+    Offers PIPELINING, as Postfix, Exim and Exchange do, unless ``pipelining=False``; ``commands`` is what
+    each connection sent, in order."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelining: bool = True) -> None:
         self.port = free_port()
         self.mails: list[Mail] = []
         self.refuse: set[str] = set()
+        self.commands: list[str] = []
         self.lock = threading.Lock()
         sink = self
 
         class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's hook name
+                session.host_name = hostname  # what aiosmtpd does itself when no handler answers EHLO
+                return [*responses[:-1], "250-PIPELINING", responses[-1]] if pipelining else responses
+
+            async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook name
+                sink.commands.append(f"MAIL {address}")
+                envelope.mail_from = address
+                envelope.mail_options.extend(mail_options)
+                return "250 OK"
+
             async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook name
+                sink.commands.append(f"RCPT {address}")
                 if address in sink.refuse:
                     return "550 5.1.1 mailbox unavailable"
                 envelope.rcpt_tos.append(address)

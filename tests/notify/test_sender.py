@@ -392,3 +392,43 @@ async def test_an_email_whose_send_times_out_during_its_handover_commit_never_re
     [email] = await notifications_of(sessionmaker, world.dossier)
     assert (email.status, email.last_error) == ("sent", None)
     assert [mail.message_id for mail in smtp.to(address)] == [f"<{email.id}@motcua.local>"]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelining", "one-command-at-a-time"])
+async def test_emails_with_a_handover_reach_servers_with_and_without_pipelining_refusals_included(
+    notify_settings: Settings, pipelining: bool
+) -> None:
+    """MAIL, RCPT and DATA go together to a server that offers PIPELINING, one by one to one that does not:
+    the same messages arrive, a refused recipient fails for good, and the connection goes on with the next."""
+    server = SmtpSink(pipelining=pipelining).start()
+    tag = uuid.uuid4().hex[:8]
+    refused = f"khong.co.{tag}@example.vn"
+    server.refuse.add(refused)
+    handed_over: list[uuid.UUID] = []
+
+    def message(to: str) -> Outgoing:
+        return Outgoing(uuid.uuid4(), "email", to, "Hồ sơ đã được tiếp nhận", "Kính gửi Quý ông/bà,\n.\nTrân trọng.", 1)
+
+    async def send(channel: EmailChannel, notification: Outgoing) -> ProviderResult:
+        async def handover(finish: Callable[[], None]) -> bool:
+            handed_over.append(notification.id)
+            finish()
+            return True
+
+        return await channel.send(notification, handover)
+
+    channel = EmailChannel(notify_settings.with_changes(smtp={"port": server.port, "connections": 1}))
+    try:
+        first, bad, last = message(f"a.{tag}@example.vn"), message(refused), message(f"b.{tag}@example.vn")
+        results = [await send(channel, notification) for notification in (first, bad, last)]
+    finally:
+        await channel.aclose()
+        server.stop()
+    assert [(r.ok, r.permanent, r.error) for r in results] == [
+        (True, False, None),
+        (False, True, "SMTP recipient refused ([550])"),
+        (True, False, None),
+    ]
+    assert handed_over == [first.id, last.id]  # a refused message never reaches its handover
+    assert [mail.message_id for mail in server.mails] == [f"<{first.id}@motcua.local>", f"<{last.id}@motcua.local>"]
+    assert {mail.body for mail in server.mails} == {"Kính gửi Quý ông/bà,\n.\nTrân trọng."}
