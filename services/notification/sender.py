@@ -67,7 +67,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
-from services.core.db import autocommit
+from services.core.db import autocommit, fetch
 from services.core.listen import wakeup
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
@@ -98,15 +98,26 @@ _ONE_STATEMENT = frozenset({"handover", "sent"})
 # the message is with the server but for its final line; only while this sender's lease holds
 # (it also says that its transaction's commit need not wait for the disk — see _write — saving the
 # round trip of a SET while the SMTP connections wait for this commit)
-_HANDOVER = text(
-    """
+_HANDOVER_SQL = """
     WITH durability AS (SELECT set_config('synchronous_commit', 'off', true))
     UPDATE notification SET handed_over_at = now(), updated_at = now()
       FROM durability
-     WHERE id = ANY(CAST(:ids AS uuid[])) AND status = 'queued' AND claimed_by = :me AND next_attempt_at > now()
+     WHERE id = ANY({ids}) AND status = 'queued' AND claimed_by = {me} AND next_attempt_at > now()
     RETURNING id
     """
-)
+_HANDOVER = text(_HANDOVER_SQL.format(ids="CAST(:ids AS uuid[])", me=":me"))
+# written alone (auto-committed), the two hot statements go straight through asyncpg (services.core.db.fetch):
+# SQLAlchemy's execution around them cost more CPU than asyncpg's own (bench/profiles/2026-12-06-notify.md).
+# "sent" as NOTIFICATIONS.complete(sets=_SENT) writes it: only a row still waiting and still this sender's
+_STRAIGHT = {
+    "handover": _HANDOVER_SQL.format(ids="$1::uuid[]", me="$2"),
+    "sent": f"""
+    UPDATE notification AS q SET {_SENT}, claimed_by = NULL, updated_at = now()
+      FROM unnest($1::uuid[], $3::boolean[], $4::text[]) AS v(id, delivered, reference)
+     WHERE q.id = v.id AND q.status = 'queued' AND q.claimed_by = $2
+    RETURNING q.id
+    """,
+}
 # a message given to a channel's lane: the message, its lease's deadline, done once its outcome is recorded
 _Work = tuple[Outgoing, float, "asyncio.Future[None]"]
 # a fast rate's slots are shorter than a loop step: starting a send a few milliseconds late (or early) is no burst
@@ -260,8 +271,11 @@ class Sender:
                 if len(grouped) == 1 and set(grouped) <= _ONE_STATEMENT and isinstance(engine, AsyncEngine):
                     # one statement committed on its own: one round trip where a transaction takes four
                     [(kind, rows)] = grouped.items()
+                    arguments: list[Any] = [[row["id"] for row in rows], self.name]
+                    if kind == "sent":
+                        arguments += [[row["delivered"] for row in rows], [row["reference"] for row in rows]]
                     async with autocommit(self.sessionmaker) as session:
-                        return {str(row_id) for row_id in await self._apply(session, kind, rows)}
+                        return {str(record[0]) for record in await fetch(session, _STRAIGHT[kind], *arguments)}
                 mine: set[str] = set()
                 async with self.sessionmaker() as session, session.begin():
                     # an outcome lost with the database server itself (not with this process) means a
