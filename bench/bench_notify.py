@@ -11,8 +11,12 @@ does, on an engine made as the worker makes it) with the settings' defaults exce
 (lifted) and ``BENCH_SMTP_CONNECTIONS`` SMTP connections; the straight baseline uses as many SMTP
 connections, and as many HTTP requests in flight as the SMS channel (``MOTCUA_SMS_CONNECTIONS``).
 
+The SMTP sink offers PIPELINING, as Postfix, Exim and Exchange do: the sender uses it (MAIL, RCPT and DATA
+written together), aiosmtplib does not. The sender is also run against the same mailbox without PIPELINING
+(shown, no target), so the share of the ratio that pipelining makes is in every run.
+
 Targets (issue 14): the sender ≥ 0.9× straight, per channel; SMS ≥ 1,000/s. Figures and profiles:
-bench/profiles/2026-12-05-notify.md.
+bench/profiles/2026-12-05-notify.md, bench/profiles/2026-12-06-notify.md.
 """
 
 from __future__ import annotations
@@ -115,13 +119,13 @@ async def _straight(count: int, concurrency: int, send: Callable[[int], Awaitabl
     return time.perf_counter() - started
 
 
-async def _sent_by_sender(settings: Settings, url: str, sinks: Sinks, channel: str) -> Run:
+async def _sent_by_sender(settings: Settings, url: str, sinks: Sinks, channel: str, name: str = "") -> Run:
     before = await sinks.counts()
     made: Channel = EmailChannel(settings) if channel == "email" else SmsChannel(settings)
     seconds = await _through_sender(settings, url, url.replace("postgresql+asyncpg://", "postgresql://"), channel, made)
     after = await sinks.counts()
     received, distinct = _received(before, after, channel)
-    return Run(f"{channel}: the sender", COUNT, seconds, received, distinct)
+    return Run(name or f"{channel}: the sender", COUNT, seconds, received, distinct)
 
 
 def _received(before: dict[str, int], after: dict[str, int], channel: str) -> tuple[int, int]:
@@ -189,12 +193,15 @@ async def main_async(url: str) -> bool:
         await _seed(dsn, "email")
         email_sender = await _sent_by_sender(settings, url, sinks, "email")
         email_straight = await _email_straight(settings, sinks)
+        await _seed(dsn, "email")
+        one_by_one = settings.with_changes(smtp={"port": sinks.plain_smtp_port})
+        email_unpipelined = await _sent_by_sender(one_by_one, url, sinks, "email", "email: sender, no PIPELINING")
         await _seed(dsn, "sms")
         sms_sender = await _sent_by_sender(settings, url, sinks, "sms")
         sms_straight = await _sms_straight(settings.sms.connections, sinks)
     finally:
         sinks.stop()
-    runs = [email_sender, email_straight, sms_sender, sms_straight]
+    runs = [email_sender, email_straight, email_unpipelined, sms_sender, sms_straight]
     for run in runs:
         assert run.received == run.distinct == COUNT, f"{run.name}: {run.received} received, {run.distinct} distinct"
 

@@ -11,7 +11,10 @@ The gateway keeps the contract of docs/NOTIFICATIONS.md: a ``reference`` is acce
 again it answers 409. ``GET /counts`` answers what both sinks received: emails and distinct
 Message-IDs, SMS accepted and repeated — nothing lost or sent twice is counted there.
 
-Run by :class:`Sinks` (``python -m bench.sinks``): it prints ``ready <smtp port> <http port>``.
+The SMTP server offers PIPELINING (RFC 2920), as Postfix, Exim and Exchange do; a second one on the same
+mailbox does not (``plain_smtp_port``), to show what the sender makes of a server without it.
+
+Run by :class:`Sinks` (``python -m bench.sinks``): it prints ``ready <smtp port> <http port> <plain smtp port>``.
 """
 
 from __future__ import annotations
@@ -99,10 +102,12 @@ class _Gateway(asyncio.Protocol):
 
 
 class _Mailbox:
-    """aiosmtpd's handler: counts each message and its Message-ID (without parsing the rest); offers PIPELINING."""
+    """aiosmtpd's handler: counts each message and its Message-ID (without parsing the rest); offers
+    PIPELINING unless ``pipelining=False``."""
 
-    def __init__(self, counts: _Counts) -> None:
+    def __init__(self, counts: _Counts, *, pipelining: bool = True) -> None:
         self.counts = counts
+        self.pipelining = pipelining
 
     async def handle_EHLO(  # noqa: N802 - aiosmtpd's hook name
         self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
@@ -110,7 +115,7 @@ class _Mailbox:
         """PIPELINING offered, as Postfix, Exim and Exchange offer it (aiosmtpd reads commands one after
         the other, so it serves pipelined ones; it just does not say so)."""
         session.host_name = hostname  # what aiosmtpd does itself when no handler answers EHLO
-        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return [*responses[:-1], "250-PIPELINING", responses[-1]] if self.pipelining else responses
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         found = _MESSAGE_ID.search(envelope.content)
@@ -125,10 +130,11 @@ async def _serve() -> None:
 
     counts = _Counts()
     loop = asyncio.get_running_loop()
-    mailbox = _Mailbox(counts)
+    mailbox, plain = _Mailbox(counts), _Mailbox(counts, pipelining=False)
     smtp = await loop.create_server(lambda: SMTP(mailbox, hostname="127.0.0.1"), "127.0.0.1", 0, backlog=512)
     http = await loop.create_server(lambda: _Gateway(counts), "127.0.0.1", 0, backlog=1024)
-    ports = [server.sockets[0].getsockname()[1] for server in (smtp, http)]
+    one_by_one = await loop.create_server(lambda: SMTP(plain, hostname="127.0.0.1"), "127.0.0.1", 0, backlog=512)
+    ports = [server.sockets[0].getsockname()[1] for server in (smtp, http, one_by_one)]
     print("ready", *ports, flush=True)
     await loop.run_in_executor(None, sys.stdin.read)  # until the parent closes our stdin (or dies)
 
@@ -140,6 +146,7 @@ class Sinks:
         self.process: subprocess.Popen[str] | None = None
         self.smtp_port = 0
         self.http_port = 0
+        self.plain_smtp_port = 0  # the same mailbox, without PIPELINING
 
     def start(self) -> Self:
         self.process = subprocess.Popen(
@@ -150,7 +157,7 @@ class Sinks:
         if not ready or ready[0] != "ready":
             self.stop()
             raise RuntimeError("the benchmark's sinks did not start")
-        self.smtp_port, self.http_port = int(ready[1]), int(ready[2])
+        self.smtp_port, self.http_port, self.plain_smtp_port = int(ready[1]), int(ready[2]), int(ready[3])
         return self
 
     @property
