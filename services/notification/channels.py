@@ -6,7 +6,9 @@
   in the database that the message is with the server, and only then is the final line written.
   A server never keeps a message whose final line did not arrive, so a sender that dies before
   the record leaves nothing behind (the message is sent again), and one that dies after it left a
-  message the server has, or is about to have (it is not sent again: see sender.py).
+  message the server has, or is about to have (it is not sent again: see sender.py). To a server
+  that offers PIPELINING, MAIL, RCPT and DATA are written together (two round trips fewer per
+  message); the handover and the final line are unchanged.
 - SMS: an HTTP gateway (``MOTCUA_SMS_GATEWAY_URL``), ``POST {to, text, reference}`` with the
   notification id as ``reference``: a gateway that honours it sends one message however many
   times it is asked. 2xx is accepted; 409 means "already accepted under this reference" (sent);
