@@ -195,6 +195,7 @@ class _HandoverSMTP(aiosmtplib.SMTP):
     async def mail(
         self, sender: str, /, *, options: Iterable[str] | None = None, encoding: str = "ascii", **kwargs: Any
     ) -> aiosmtplib.SMTPResponse:
+        self._envelope = None
         if not self._pipelining():
             return await super().mail(sender, options=options, encoding=encoding, **kwargs)
         self._envelope = [_command(b"MAIL FROM:" + aiosmtplib.email.quote_address(sender).encode(encoding), options)]
@@ -203,7 +204,7 @@ class _HandoverSMTP(aiosmtplib.SMTP):
     async def rcpt(
         self, recipient: str, /, *, options: Iterable[str] | None = None, encoding: str = "ascii", **kwargs: Any
     ) -> aiosmtplib.SMTPResponse:
-        if self._envelope is None:
+        if self._envelope is None or not self._pipelining():
             return await super().rcpt(recipient, options=options, encoding=encoding, **kwargs)
         self._envelope.append(
             _command(b"RCPT TO:" + aiosmtplib.email.quote_address(recipient).encode(encoding), options)
