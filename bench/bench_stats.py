@@ -67,7 +67,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bench.common import QUICK, Target, record, report, run_benchmark
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
-from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
+from services.stats.aggregates import AGGREGATE_TABLES
 from services.stats.bulk import asyncpg_dsn, load
 from services.stats.bulk_input import BulkDossier, BulkStep
 from services.stats.medians import time_used_medians
@@ -291,13 +291,16 @@ async def _replicate(dsn: str, copies: int) -> None:
                 await connection.execute(index["definition"])
         factor = copies + 1
         async with connection.transaction():
-            for table, counters in (
-                ("stats_dossier_cell", DOSSIER_COUNTERS),
-                ("stats_step_cell", STEP_COUNTERS),
-                ("stats_officer_cell", STEP_COUNTERS),
-            ):
+            # every aggregate, the rollups and the open counters (and their arrays of due days) included:
+            # replica mode fired none of their triggers
+            for table, counters in AGGREGATE_TABLES.items():
                 await connection.execute(
                     f"UPDATE {table} SET {', '.join(f'{name} = {name} * {factor}' for name in counters)}"
+                )
+            for table in ("stats_open_cell", "stats_open_step_cell"):
+                await connection.execute(
+                    f"UPDATE {table} SET due_cumulative = ARRAY(SELECT n * {factor} FROM unnest(due_cumulative) AS n)"
+                    " WHERE due_cumulative IS NOT NULL"
                 )
     finally:
         await connection.close()

@@ -27,6 +27,13 @@ from services.models.ratelimit import RateLimitHit
 from services.models.sla import SlaPause, SlaTimer
 from services.models.staff import Role, Staff, StaffRole
 from services.models.stats import StatsDossierCell, StatsOfficerCell, StatsStepCell
+from services.models.stats_rollups import (
+    StatsDossierAgencyMonth,
+    StatsDossierYear,
+    StatsOpenCell,
+    StatsOpenStepCell,
+    StatsStepYear,
+)
 from services.models.webhook import WebhookReceipt, WebhookSubscription
 from services.models.workflow import WorkflowStep, WorkflowTemplate
 
@@ -60,9 +67,14 @@ __all__ = [
     "SlaTimer",
     "Staff",
     "StaffRole",
+    "StatsDossierAgencyMonth",
     "StatsDossierCell",
+    "StatsDossierYear",
     "StatsOfficerCell",
+    "StatsOpenCell",
+    "StatsOpenStepCell",
     "StatsStepCell",
+    "StatsStepYear",
     "WebhookReceipt",
     "WebhookSubscription",
     "WorkflowStep",

@@ -12,11 +12,11 @@ or refused, with its times, outcome and step clocks. Each batch is one transacti
 connection: codes are taken from ``dossier_sequence`` (so later counter codes never collide), the
 rows go in with ``COPY`` (``copy_records_to_table``), and the statistics triggers are switched off
 for that transaction only (``motcua.stats_bulk``) — per-row triggers would cost more than the COPY —
-then the batch's contribution is added to the aggregates in one statement per table, with the same
-SQL functions the triggers use (``services.stats.aggregates``, which also holds ``rebuild`` and
-``verify``). Other sessions keep their triggers: nothing they write is missed.
-Batches are sharded by receiving agency over the connections, so two connections never wait on the
-same code counter or aggregate row.
+then the batch's contribution is added to the aggregates in one statement per table (the rollups
+follow the cells by their own trigger), with the same SQL functions the triggers use
+(``services.stats.aggregates``, which also holds ``rebuild`` and ``verify``). Other sessions keep
+their triggers: nothing they write is missed. Batches are sharded by receiving agency over the
+connections, so two connections never wait on the same code counter or aggregate row.
 
 Loaded dossiers get time-ordered ids (UUID version 7 layout) so the primary key grows at its right
 edge, no personal data (``applicant_name`` says it is historical data, the id number is empty) and an
@@ -45,7 +45,16 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from services.models.dossier import dossier_code
-from services.stats.aggregates import BATCH_DOSSIERS, BATCH_OFFICERS, BATCH_STEPS, _connect, rebuild, verify
+from services.stats.aggregates import (
+    BATCH_DOSSIERS,
+    BATCH_OFFICERS,
+    BATCH_OPEN,
+    BATCH_OPEN_STEPS,
+    BATCH_STEPS,
+    _connect,
+    rebuild,
+    verify,
+)
 from services.stats.bulk_input import BulkDossier, BulkError, BulkStep, InputCatalogue, local_day, read_jsonl
 
 HISTORICAL = "(dữ liệu lịch sử)"
@@ -191,9 +200,11 @@ async def load_batch(connection: asyncpg.Connection, dossiers: Sequence[BulkDoss
             await connection.copy_records_to_table("feedback", records=ratings, columns=FEEDBACK_COLUMNS)
         complained = [d.rating == "dissatisfied" for d in dossiers]
         await connection.execute(BATCH_DOSSIERS, ids, complained)
+        await connection.execute(BATCH_OPEN, ids)
         if timers:
             await connection.execute(BATCH_STEPS, ids)
             await connection.execute(BATCH_OFFICERS, ids)
+            await connection.execute(BATCH_OPEN_STEPS, ids)
         await connection.execute("SELECT set_config('motcua.stats_bulk', 'off', true)")
     return LoadReport(dossiers=len(dossiers), steps=len(timers), ratings=len(ratings), batches=1)
 

@@ -35,8 +35,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.domain.rules import overdue_clause
 from services.domain.vocabulary import PAUSED, RUNNING, STATUS_CODES, in_order, open_states_sql
 from services.models import Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
+from services.stats.open import PENDING_COLUMNS, counted, pending_source
 from services.stats.schemas import OverdueDossier, OverdueList
 from services.stats.scope import StatsQuery
+from services.stats.sql import _Sql, split_period
 
 # a literal, not bound parameters: the planner must see it to use the partial index on open dossiers
 OPEN_CLAUSE = text(open_states_sql("dossier.status"))
@@ -114,9 +116,16 @@ def _overdue_select(query: StatsQuery, overdue: list[Any], *columns: Any) -> Sel
 
 
 async def _total(session: AsyncSession, query: StatsQuery) -> int:
-    """How many are overdue, in three disjoint counts each served by an index range: the running ones
-    past their due time (``ix_dossier_running_due``, due_at < now), the running ones late by rule with
-    their due time ahead (few), the paused ones (few)."""
+    """How many are overdue: from the open counters (``services.stats.open``: the cells with something
+    open, one day of due times and the edge days live), or, filtering by officer, in three disjoint counts
+    each served by an index range: the running ones past their due time (``ix_dossier_running_due``,
+    due_at < now), the running ones late by rule with their due time ahead (few), the paused ones (few)."""
+    if counted(query) and (query.start is None) == (query.end is None):
+        months, edges = split_period(query.start, query.end) if query.start and query.end else (None, [])
+        sql = _Sql(query)
+        source = pending_source(sql, months, edges, every_month=query.start is None)
+        statement = text(f"SELECT coalesce(sum(x.overdue), 0) FROM ({source}) AS x ({PENDING_COLUMNS})")
+        return int(await session.scalar(statement, sql.params) or 0)
     now = query.now
     parts = (
         [RUNNING_CLAUSE, Dossier.due_at < now],

@@ -23,11 +23,11 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.domain.rules import overdue_sql
 from services.domain.vocabulary import open_states_sql
 from services.models import Agency, Staff
 from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, STEP_COUNTERS
 from services.stats.medians import Medians, time_used_medians
+from services.stats.open import PENDING_COLUMNS, RUNNING_COLUMNS, counted, pending_source, running_steps_source
 from services.stats.schemas import (
     AgencyIndicators,
     FieldIndicators,
@@ -42,29 +42,21 @@ from services.stats.schemas import (
 from services.stats.scope import StatsQuery
 from services.stats.sql import (
     _level_names,
-    _local_midnight,
-    _month_start,
     _names,
-    _next_month,
     _period,
     _procedures_of,
     _Sql,
     split_period,
+    split_years,
 )
 from services.stats.tallies import StepTally, Tally
 
-_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in DOSSIER_COUNTERS)
+# bigint, not numeric: sum(bigint) is numeric in PostgreSQL, read as Decimal
+_SUMS = ", ".join(f"coalesce(sum(x.{name}), 0)::bigint AS {name}" for name in DOSSIER_COUNTERS)
 _DOSSIER_COLUMNS = ", ".join(DOSSIER_COUNTERS)
 _STEP_SUMS = ", ".join(f"sum(x.{name}) AS {name}" for name in STEP_COUNTERS)
 _STEP_COLUMNS = ", ".join(STEP_COUNTERS)
 _OPEN_SQL = open_states_sql("d.status")
-# services.domain.rules.is_overdue, over the open dossier timer's pause
-_OVERDUE_SQL = overdue_sql(
-    alias="d",
-    paused_since="(SELECT t.paused_at FROM sla_timer AS t WHERE t.dossier_id = d.id AND t.kind = 'dossier'"
-    " AND t.ended_at IS NULL LIMIT 1)",
-    now=":now",
-)
 
 
 @dataclass
@@ -83,77 +75,98 @@ class _Slices:
         return self.agencies.setdefault(agency, Tally())
 
 
+def _edge_rows(sql: _Sql, edges: list[tuple[date, date]]) -> str:
+    """The dossiers of the edge days, counted live with the triggers' own function."""
+    return (
+        "SELECT date_trunc('month', f.day::timestamp)::date AS month, d.procedure_version_id,"
+        f" d.receiving_agency_id AS agency_id, {', '.join(f'f.{name}' for name in DOSSIER_COUNTERS)} FROM dossier AS d"
+        " CROSS JOIN LATERAL stats_flags(d.id) AS fl"
+        " CROSS JOIN LATERAL stats_dossier_facts(d, fl.has_complaint, fl.has_charge) AS f"
+        f" WHERE {sql.edges(edges)} AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
+    )
+
+
 async def _dossier_slices(session: AsyncSession, query: StatsQuery) -> _Slices:
-    """Whole months from the cells, edge days live with the same rules, open dossiers live; by month,
-    procedure version and agency in one pass each."""
+    """By month, procedure version and agency in one statement: the months from the (month, agency)
+    rollup, the versions and agencies from the yearly rollup for whole years and the month cells for the
+    other months, the edge days live; then what is open (``services.stats.open``)."""
     start, end = _period(query)
     months, edges = split_period(start, end)
     sql = _Sql(query)
-    parts = []
+    cell_scope = sql.scope("c.agency_id", "c.procedure_version_id")
+    by_month, by_key = [], []
     if months:
-        parts.append(
-            f"SELECT c.month, c.procedure_version_id, c.agency_id, {_DOSSIER_COLUMNS} FROM stats_dossier_cell AS c"
-            f" WHERE {sql.months(months)} AND {sql.scope('c.agency_id', 'c.procedure_version_id')}"
-        )
+        if query.version_ids is None:  # the (month, agency) rollup has no procedure to filter on
+            by_month.append(
+                f"SELECT c.month, {_DOSSIER_COLUMNS} FROM stats_dossier_agency_month AS c"
+                f" WHERE {sql.between('c.month', months, 'months')} AND {cell_scope}"
+            )
+        else:
+            by_month.append(
+                f"SELECT c.month, {_DOSSIER_COLUMNS} FROM stats_dossier_cell AS c"
+                f" WHERE {sql.between('c.month', months, 'months')} AND {cell_scope}"
+            )
+        years, rest = split_years(months)
+        if years:
+            by_key.append(
+                f"SELECT c.procedure_version_id, c.agency_id, {_DOSSIER_COLUMNS} FROM stats_dossier_year AS c"
+                f" WHERE {sql.between('c.year', years, 'years')} AND {cell_scope}"
+            )
+        for n, run in enumerate(rest):
+            by_key.append(
+                f"SELECT c.procedure_version_id, c.agency_id, {_DOSSIER_COLUMNS} FROM stats_dossier_cell AS c"
+                f" WHERE {sql.between('c.month', run, f'run{n}')} AND {cell_scope}"
+            )
+    with_edges = ""
     if edges:
-        parts.append(
-            "SELECT date_trunc('month', f.day::timestamp)::date, d.procedure_version_id, d.receiving_agency_id,"
-            f" {', '.join(f'f.{name}' for name in DOSSIER_COUNTERS)} FROM dossier AS d"
-            " CROSS JOIN LATERAL stats_flags(d.id) AS fl"
-            " CROSS JOIN LATERAL stats_dossier_facts(d, fl.has_complaint, fl.has_charge) AS f"
-            f" WHERE {sql.edges(edges)} AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
+        with_edges = f"WITH edge AS MATERIALIZED ({_edge_rows(sql, edges)}) "
+        by_month.append(f"SELECT e.month, {', '.join(f'e.{name}' for name in DOSSIER_COUNTERS)} FROM edge AS e")
+        by_key.append(
+            "SELECT e.procedure_version_id, e.agency_id,"
+            f" {', '.join(f'e.{name}' for name in DOSSIER_COUNTERS)} FROM edge AS e"
         )
     rows = await session.execute(
         text(
-            f"SELECT x.month, x.procedure_version_id, x.agency_id, {_SUMS}"
-            f" FROM ({' UNION ALL '.join(parts)}) AS x (month, procedure_version_id, agency_id, {_DOSSIER_COLUMNS})"
-            " GROUP BY GROUPING SETS ((x.month), (x.procedure_version_id), (x.agency_id))"
+            f"{with_edges}SELECT x.month, NULL::uuid AS procedure_version_id, NULL::uuid AS agency_id, {_SUMS}"
+            f" FROM ({' UNION ALL '.join(by_month)}) AS x (month, {_DOSSIER_COLUMNS}) GROUP BY x.month"
+            f" UNION ALL SELECT NULL::date, x.procedure_version_id, x.agency_id, {_SUMS}"
+            f" FROM ({' UNION ALL '.join(by_key)}) AS x (procedure_version_id, agency_id, {_DOSSIER_COLUMNS})"
+            " GROUP BY GROUPING SETS ((x.procedure_version_id), (x.agency_id))"
         ),
         sql.params,
     )
     slices = _Slices()
-    for row in rows.mappings():
-        values = {name: int(row[name] or 0) for name in DOSSIER_COUNTERS}
-        slices.slice_of(row["month"], row["procedure_version_id"], row["agency_id"]).add(values)
-        if row["month"] is not None:
+    for month, version, agency, *sums in rows:
+        values = dict(zip(DOSSIER_COUNTERS, sums, strict=True))
+        slices.slice_of(month, version, agency).add(values)
+        if month is not None:
             slices.total.add(values)
 
-    # the month of receipt by bisection over the months' first instants: cheaper than a time zone per row
-    firsts, month = [], _month_start(start)
-    while month <= end:
-        firsts.append(month)
-        month = _next_month(month)
     sql = _Sql(query)
-    edges_sql = sql.bind("firsts", [_local_midnight(first) for first in firsts])
     pending = await session.execute(
         text(
-            f"SELECT width_bucket(d.received_at, CAST({edges_sql} AS timestamptz[])) AS month,"
-            " d.procedure_version_id, d.receiving_agency_id AS agency_id,"
-            f" count(*) AS open, count(*) FILTER (WHERE {_OVERDUE_SQL}) AS overdue"
-            f" FROM dossier AS d WHERE {_OPEN_SQL} AND {sql.received_in_period()}"
-            f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')}"
-            " GROUP BY 1, 2, 3"
+            "SELECT x.month, x.procedure_version_id, x.agency_id, sum(x.open) AS open, sum(x.overdue) AS overdue"
+            f" FROM ({pending_source(sql, months, edges)}) AS x ({PENDING_COLUMNS})"
+            " GROUP BY GROUPING SETS ((x.month), (x.procedure_version_id), (x.agency_id))"
         ),
         sql.params,
     )
-    # one hashed group per cell, rolled up here: cheaper than the grouping sets' sort of every open dossier
     for row in pending.mappings():
-        month_of = firsts[row["month"] - 1]
-        overdue, on_time = int(row["overdue"]), int(row["open"]) - int(row["overdue"])
-        for tally in (
-            slices.months.setdefault(month_of, Tally()),
-            slices.versions.setdefault(row["procedure_version_id"], Tally()),
-            slices.agencies.setdefault(row["agency_id"], Tally()),
-            slices.total,
-        ):
+        overdue = int(row["overdue"])
+        on_time = int(row["open"]) - overdue
+        slices_of = [slices.slice_of(row["month"], row["procedure_version_id"], row["agency_id"])]
+        if row["month"] is not None:
+            slices_of.append(slices.total)
+        for tally in slices_of:
             tally.pending_overdue += overdue
             tally.pending_on_time += on_time
     return slices
 
 
 async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) -> dict[uuid.UUID, StepTally]:
-    """Steps per unit (``by="unit"``) or per officer (``by="officer"``): ended ones from the cells and the
-    edge days, running ones live."""
+    """Steps per unit (``by="unit"``) or per officer (``by="officer"``): ended ones from the cells (the
+    yearly rollup for whole years, per unit) and the edge days, running ones from the open counters per
+    unit, live per officer."""
     start, end = _period(query)
     months, edges = split_period(start, end)
     per_officer = by == "officer" or query.officer_id is not None
@@ -162,10 +175,17 @@ async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) ->
     parts = []
     if months:
         key = "c.assignee_id" if by == "officer" else "c.unit_id"
-        parts.append(
-            f"SELECT {key}, {_STEP_COLUMNS} FROM {table} AS c WHERE {sql.months(months)}"
-            f" AND {sql.scope('c.agency_id', 'c.procedure_version_id')} AND {sql.officer('c.assignee_id')}"
-        )
+        years, rest = split_years(months) if not per_officer else (None, [months])
+        if years:
+            parts.append(
+                f"SELECT c.unit_id, {_STEP_COLUMNS} FROM stats_step_year AS c WHERE"
+                f" {sql.between('c.year', years, 'years')} AND {sql.scope('c.agency_id', 'c.procedure_version_id')}"
+            )
+        for n, run in enumerate(rest):
+            parts.append(
+                f"SELECT {key}, {_STEP_COLUMNS} FROM {table} AS c WHERE {sql.between('c.month', run, f'run{n}')}"
+                f" AND {sql.scope('c.agency_id', 'c.procedure_version_id')} AND {sql.officer('c.assignee_id')}"
+            )
     if edges:
         key = "s.assignee_id" if by == "officer" else "coalesce(s.unit_id, d.receiving_agency_id)"
         parts.append(
@@ -183,19 +203,25 @@ async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) ->
         tallies.setdefault(row["key"], StepTally()).counts = {name: int(row[name] or 0) for name in STEP_COUNTERS}
 
     sql = _Sql(query)
-    key = (
-        f"coalesce(t.assignee_id, '{NO_OFFICER}'::uuid)"
-        if by == "officer"
-        else "coalesce(t.agency_id, d.receiving_agency_id)"
-    )
-    # both sides are covering partial indexes: what is open, never the history
-    running = await session.execute(
-        text(
-            f"SELECT {key} AS key, count(*) AS open, count(*) FILTER (WHERE t.due_at < coalesce(t.paused_at, :now))"
-            " AS late FROM dossier AS d JOIN sla_timer AS t ON t.dossier_id = d.id"
+    if per_officer or not counted(query):
+        key = (
+            f"coalesce(t.assignee_id, '{NO_OFFICER}'::uuid)"
+            if by == "officer"
+            else "coalesce(t.agency_id, d.receiving_agency_id)"
+        )
+        # one officer's or one agency's: a pass over its open dossiers (both sides covering partial indexes)
+        source = (
+            f"SELECT {key}, 1, coalesce(t.due_at < coalesce(t.paused_at, :now), false)::integer"
+            " FROM dossier AS d JOIN sla_timer AS t ON t.dossier_id = d.id"
             f" WHERE {_OPEN_SQL} AND t.ended_at IS NULL AND t.kind = 'step' AND {sql.received_in_period()}"
             f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')} AND {sql.officer('t.assignee_id')}"
-            " GROUP BY 1"
+        )
+    else:
+        source = running_steps_source(sql, months, edges)
+    running = await session.execute(
+        text(
+            "SELECT x.key, sum(x.open) AS open, sum(x.overdue) AS late"
+            f" FROM ({source}) AS x ({RUNNING_COLUMNS}) GROUP BY 1"
         ),
         sql.params,
     )
@@ -212,6 +238,7 @@ async def compute_stats(session: AsyncSession, query: StatsQuery) -> Stats:
     await session.execute(text("SET LOCAL work_mem = '32MB'"))
     # no parallel workers: on a busy server each would build the same hash of the open dossiers again
     await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
+    await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     slices = await _dossier_slices(session, query)
     units = await _step_tallies(session, query, by="unit")
     officers: dict[uuid.UUID, StepTally] = {}

@@ -44,6 +44,22 @@ def split_period(start: date, end: date) -> tuple[tuple[date, date] | None, list
     return (first, _month_start(after - timedelta(days=1))), edges
 
 
+def split_years(months: tuple[date, date]) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """Whole months [first, last] as whole calendar years (1 January of the first and of the last: read
+    from the yearly rollups) and the runs of months around them (read from the month cells)."""
+    first_month, last_month = months
+    first = first_month if first_month.month == 1 else date(first_month.year + 1, 1, 1)
+    last = last_month if last_month.month == 12 else date(last_month.year - 1, 12, 1)
+    if first > last:
+        return None, [months]
+    rest = []
+    if first_month < first:
+        rest.append((first_month, date(first.year - 1, 12, 1)))
+    if last < last_month:
+        rest.append((date(last.year + 1, 1, 1), last_month))
+    return (first, date(last.year, 1, 1)), rest
+
+
 def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=VN_TZ)
 
@@ -69,6 +85,15 @@ class _Sql:
 
     def months(self, months: tuple[date, date]) -> str:
         return f"c.month BETWEEN {self.bind('m0', months[0])} AND {self.bind('m1', months[1])}"
+
+    def between(self, column: str, bounds: tuple[date, date], name: str) -> str:
+        return f"{column} BETWEEN {self.bind(f'{name}_0', bounds[0])} AND {self.bind(f'{name}_1', bounds[1])}"
+
+    def received_in_months(self, months: tuple[date, date]) -> str:
+        """The dossiers received in the whole months [first, last] (first days)."""
+        first = self.bind("received_from", _local_midnight(months[0]))
+        after = self.bind("received_before", _local_midnight(_next_month(months[1])))
+        return f"d.received_at >= {first} AND d.received_at < {after}"
 
     def edges(self, edges: list[tuple[date, date]]) -> str:
         """The dossiers counted on those days: received then, or (never received) created then."""

@@ -29,8 +29,9 @@ class Tally:
     median_percent: float | None = None  # exact, when sorted from the dossiers: never merged
 
     def add(self, values: dict[str, int]) -> None:
-        for name in DOSSIER_COUNTERS:
-            self.counts[name] += values.get(name, 0)
+        counts = self.counts
+        for name, value in values.items():
+            counts[name] += value
 
     def merge(self, other: Tally) -> None:
         self.add(other.counts)
