@@ -381,6 +381,10 @@ async def _load(url: str, dsn: str) -> tuple[uuid.UUID, dict[str, float]]:
     copied = time.perf_counter()
     connection = await asyncpg.connect(dsn)
     try:
+        # the aggregates as they are between loads: the batches updated each rollup row once per cell and
+        # the copies' multiplication once more, leaving their pages mostly dead (at 1 M: the (month,
+        # agency) rollup 2,696 pages for 4,320 rows, the dashboard's cells statement 16.6 ms, 9.2 ms after)
+        await connection.execute(f"VACUUM FULL {', '.join(AGGREGATE_TABLES)}")
         await connection.execute("VACUUM ANALYZE")
         sizes = await connection.fetchrow(
             "SELECT pg_total_relation_size('dossier') AS dossier, pg_total_relation_size('sla_timer') AS timers,"

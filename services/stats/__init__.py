@@ -16,18 +16,21 @@ double count nor deadlock on the counters. The bulk loader (``services.stats.bul
 them off for its own transaction and adds what it loaded in one statement; ``python -m
 services.stats.bulk verify`` compares them with a recount (``services.stats.aggregates``).
 
-A period [from, to] is read as its whole months from the cells — a province-year is 12 months ×
-(agency, procedure) rows, whatever the number of dossiers — and the days at its edges, when it does
-not start or end on a month boundary, are counted live with the same SQL function over the
-dossiers of those days only (index on agency and receipt time). What depends on "now" is counted
-live over what is open only: pending dossiers and running steps through covering partial indexes
-(``ix_dossier_open_received``, ``ix_sla_timer_open_step``), index-only scans that never touch the
-history — their cost grows with what is open, not with the history (at 10 M dossiers, 191,670
-open in a province-year: ≈ 170 of the dashboard's 330–460 ms; ``services.stats.queries``). The overdue
-list reads its pages off ``ix_dossier_running_due`` (running dossiers by due time) instead of ranking
-every overdue dossier (``services.stats.overdue``). Month cells rather than day cells: day × agency ×
-procedure cells are nearly as many as the dossiers themselves (measured: 2.6 M cells for 5 M
-dossiers), month cells are 30 times fewer.
+A period [from, to] is read as its whole months from the cells — a whole calendar year from their
+rollups, ``stats_dossier_year`` (year, agency, procedure) and ``stats_dossier_agency_month`` (month,
+agency), kept by a trigger on the cells: a province-year is 4,040 + 1,452 rows, whatever the number of
+dossiers — and the days at its edges, when it does not start or end on a month boundary, are counted
+live with the same SQL function over the dossiers of those days only (index on agency and receipt
+time). What depends on "now" comes from the open counters (``stats_open_cell``, ``stats_open_step_cell``,
+kept by the same triggers): per cell, the open dossiers (running steps), those overdue whatever "now"
+is, and the others by the day they fall due, so "overdue now" is a subscript per cell plus the dossiers
+due earlier today, counted live over one day's due times (``services.stats.open``). Before, the open
+dossiers and their running steps were counted by a pass over every open one: at 10 M dossiers, 191,670
+in a province-year, ≈ 170 of the dashboard's 330–460 ms. The overdue list reads its pages off
+``ix_dossier_running_due`` (running dossiers by due time) instead of ranking every overdue dossier,
+and its total off the open counters (``services.stats.overdue``). Month cells rather than day cells:
+day × agency × procedure cells are nearly as many as the dossiers themselves (measured: 2.6 M cells for
+5 M dossiers), month cells are 30 times fewer. Figures: ``bench/profiles/2026-12-06-stats.md``.
 
 **Counting rules.** The period is the day of receipt in Vietnam time (for a refused online
 submission, never received, the day it was made). ``received`` = resolved (early + on time + late) + pending
@@ -90,6 +93,7 @@ those above it in this list, and nothing imports the package itself:
   edge days (``split_period``), the look-ups of names;
 - ``medians``: the medians of time used, exact (sorted) and from the histograms;
 - ``tallies``: the raw counters of one slice and the formulas that make indicators of them;
+- ``open``: what is open as of "now", from the open counters and one day of due times;
 - ``queries``: ``compute_stats``, every indicator and breakdown of a request;
 - ``overdue``: the list of open dossiers past their due time;
 - ``exports``: the indicators as CSV and the XLSX workbook;
