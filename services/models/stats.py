@@ -85,6 +85,14 @@ OPEN_STEP_INDEX = Index(
     postgresql_include=["agency_id", "assignee_id", "due_at", "paused_at"],
     postgresql_where=text("ended_at IS NULL AND kind = 'step'"),
 )
+# paused dossier clocks by the start of their pause: the overdue list ranks only the paused dossiers
+# that can reach its page, and those paused after the "now" it is asked for are found here (few)
+PAUSED_CLOCK_INDEX = Index(
+    "ix_sla_timer_paused_dossier_clock",
+    _timer.paused_at,
+    postgresql_include=["dossier_id"],
+    postgresql_where=text("kind = 'dossier' AND ended_at IS NULL AND paused_at IS NOT NULL"),
+)
 
 
 def _counter() -> Mapped[int]:

@@ -70,12 +70,10 @@ def pending_source(
         )
         today_row = f"SELECT {MONTH_OF_RECEIPT}, d.procedure_version_id, d.receiving_agency_id, 0, 1 FROM dossier AS d"
         parts.append(f"{today_row} WHERE {_RUNNING} AND {due_today}")
-        # paused, but no clock records when: judged now, like a running one
-        parts.append(
-            f"{today_row} WHERE {_PAUSED} AND {due_today} AND NOT EXISTS (SELECT FROM sla_timer AS clock"
-            " WHERE clock.dossier_id = d.id AND clock.kind = 'dossier' AND clock.ended_at IS NULL"
-            " AND clock.paused_at IS NOT NULL)"
-        )
+        # paused, but no clock records when: judged now, like a running one (the rule's own look-up, probed
+        # per dossier due today: as NOT EXISTS the planner chose an anti-join against every paused clock,
+        # 434 ms at 10 M dossiers)
+        parts.append(f"{today_row} WHERE {_PAUSED} AND {due_today} AND {_PAUSED_SINCE} IS NULL")
     if edges:
         parts.append(
             f"SELECT {MONTH_OF_RECEIPT}, d.procedure_version_id, d.receiving_agency_id, 1, ({_OVERDUE})::integer"

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, case, false, func, literal, or_, select, text, true, union_all
+from sqlalchemy import Select, and_, case, false, func, literal, literal_column, or_, select, text, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -142,7 +142,10 @@ async def _page(session: AsyncSession, query: StatsQuery, *, limit: int, offset:
     """The ids of one page, latest first, without ranking every overdue dossier: a running dossier's
     lateness is now − due time, so the running ones come in the order of ``ix_dossier_running_due``
     (due time, code) and the first ``offset + limit`` of them are read off the index; the paused ones
-    (judged at their pause, a minority) are ranked in full; the page is cut from the two."""
+    (judged at their pause) are ranked among those that can reach the page only — due no later than the
+    last of those running ones, or paused after "now" — and the page is cut from the two. At 10 M
+    dossiers (19,530 paused, each ranked after a look-up of its clock's pause) the page took 45–80 ms,
+    bounded: NEW_PAGE_MS."""
     wanted = offset + limit
     now_minus_due = func.extract("epoch", literal(query.now) - Dossier.due_at)
     running = _overdue_select(
@@ -156,9 +159,34 @@ async def _page(session: AsyncSession, query: StatsQuery, *, limit: int, offset:
         .scalar_subquery()
     )
     lateness = func.extract("epoch", func.coalesce(paused_since, query.now) - Dossier.due_at)
-    paused = _overdue_select(query, _paused_overdue(query.now), Dossier.id, lateness.label("lateness"), Dossier.code)
-    paused = paused.order_by(lateness.desc().nulls_last(), Dossier.code).limit(wanted)
-    both = union_all(running, paused).subquery("candidates")
+    # a paused dossier paused by now is at most now − due time late: past the due time of the
+    # ``wanted``-th running one, it cannot reach the page (none is, unless the running ones run short)
+    kth_due = (
+        _overdue_select(query, _running_overdue(query.now), Dossier.due_at)
+        .order_by(Dossier.due_at.asc().nulls_last(), Dossier.code)
+        .offset(wanted - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # an index range (status, due time) on ``ix_dossier_status_due``; with no bound, those due at no time too
+    bound = func.coalesce(kth_due, literal_column("'infinity'::timestamptz"))
+    reachable = Dossier.due_at <= bound
+    paused_after_now = (
+        select(SlaTimer.dossier_id)
+        .where(SlaTimer.kind == "dossier", SlaTimer.ended_at.is_(None), SlaTimer.paused_at > query.now)
+        .scalar_subquery()
+    )  # judged at a pause after "now" (asked about the past): whatever its due time (ix_sla_timer_paused_dossier_clock)
+    pages = []
+    for where in (
+        reachable,
+        and_(Dossier.due_at > bound, Dossier.id.in_(paused_after_now)),
+        and_(Dossier.due_at.is_(None), kth_due.is_(None)),
+    ):
+        paused = _overdue_select(
+            query, [*_paused_overdue(query.now), where], Dossier.id, lateness.label("lateness"), Dossier.code
+        )
+        pages.append(paused.order_by(lateness.desc().nulls_last(), Dossier.code).limit(wanted))
+    both = union_all(running, *pages).subquery("candidates")
     rows = await session.execute(
         select(both.c.id).order_by(both.c.lateness.desc().nulls_last(), both.c.code).limit(limit).offset(offset)
     )
@@ -167,6 +195,9 @@ async def _page(session: AsyncSession, query: StatsQuery, *, limit: int, offset:
 
 async def overdue_dossiers(session: AsyncSession, query: StatsQuery, *, limit: int, offset: int = 0) -> OverdueList:
     """Open dossiers past their legal due time (or late by rule), latest first, with the running step's unit."""
+    # every statement planned with its values (this transaction only): from the sixth call on, generic
+    # plans took the page from 45 to 350 ms and the total from 4 to 78 ms at 10 M dossiers
+    await session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true)"))
     total = await _total(session, query)
     page = await _page(session, query, limit=limit, offset=offset)
     if not page:

@@ -74,6 +74,13 @@ def _paused_since(timers: list[SlaTimer]) -> dict[uuid.UUID, datetime | None]:
 # --- the clock moves ----------------------------------------------------------------------------
 
 
+def _rank(d: Dossier, paused_since: datetime | None, now: datetime) -> tuple[bool, float, str]:
+    """The overdue list's order: lateness (now, or the pause for a paused one) descending, nulls last, code."""
+    reference = (paused_since or now) if d.status in PAUSED_STATES else now
+    late = (reference - d.due_at).total_seconds() if d.due_at is not None else None
+    return late is None, -(late or 0.0), d.code
+
+
 async def test_what_is_overdue_follows_the_clock_without_a_write(session: AsyncSession) -> None:
     rng = random.Random(614)
     desk = await create_agency(session)
@@ -134,6 +141,14 @@ async def test_what_is_overdue_follows_the_clock_without_a_write(session: AsyncS
             ]
             listed = await overdue_dossiers(session, query, limit=1000)
             assert listed.total == len(overdue) == len(listed.items), (period, now)
+            # pages of 4, latest first (a paused dossier judged at its pause, even one after "now")
+            ranked = sorted(overdue, key=lambda d: _rank(d, paused_since.get(d.id), now))
+            for offset in (0, 4, 12):
+                page = await overdue_dossiers(session, query, limit=4, offset=offset)
+                assert [item.code for item in page.items] == [d.code for d in ranked[offset : offset + 4]], (
+                    now,
+                    offset,
+                )
             if start is None:
                 continue
             stats = await compute_stats(session, query)

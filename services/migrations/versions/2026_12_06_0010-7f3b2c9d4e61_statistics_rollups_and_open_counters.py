@@ -16,6 +16,8 @@ Two kinds of derived tables, kept by triggers in the writer's transaction like t
   and the clock moving needs no write. A reader adds those due earlier today, counted live through
   ``ix_dossier_running_due`` / ``ix_sla_timer_open_due`` (one day's worth, not every open dossier).
   Rows whose ``open`` falls to 0 are deleted, so the tables hold only cells with something open.
+- ``ix_sla_timer_paused_dossier_clock``: paused dossier clocks by the start of their pause, for the
+  overdue list (only the paused dossiers that can reach its page are ranked; services/stats/overdue.py).
 
 The functions: ``stats_due_merge`` (two cumulative arrays summed, trimmed to the canonical form a
 recount gives: first element the first day with a dossier, no repeated tail), ``stats_due_before``,
@@ -48,6 +50,7 @@ depends_on = None
 TZ = "Asia/Ho_Chi_Minh"
 OPEN = "status IN ('received', 'processing', 'awaiting_supplement', 'awaiting_payment')"
 PAUSED = "('awaiting_supplement', 'awaiting_payment')"
+PAUSED_CLOCK = "kind = 'dossier' AND ended_at IS NULL AND paused_at IS NOT NULL"
 BULK_OFF = "current_setting('motcua.stats_bulk', true) IS DISTINCT FROM 'on'"
 MONTH = "date_trunc('month', s.day::timestamp)::date"
 OPEN_KEYS = ("month", "agency_id", "procedure_version_id")
@@ -481,9 +484,18 @@ def upgrade() -> None:
                    f"EXECUTE FUNCTION stats_roll_{cell}()")  # fmt: skip
     for name, table, timing, event, function, changed in OPEN_TRIGGERS:
         op.execute(_trigger(name, table, timing, event, function, changed))
+    op.create_index(
+        "ix_sla_timer_paused_dossier_clock",
+        "sla_timer",
+        ["paused_at"],
+        unique=False,
+        postgresql_include=["dossier_id"],
+        postgresql_where=sa.text(PAUSED_CLOCK),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sla_timer_paused_dossier_clock", table_name="sla_timer", postgresql_where=sa.text(PAUSED_CLOCK))
     for name, table, *_ in OPEN_TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON {table}")
     for cell in ("stats_dossier_cell", "stats_step_cell"):
