@@ -13,8 +13,9 @@ added per batch) does ≈ 10,000 dossiers/s here, its Python generator (a workin
 dossier) included: 10 M would take 17 minutes. So it loads ``BENCH_STATS_SEED`` dossiers (default
 1,000,000, ≈ 100 s) and PostgreSQL copies them (``_replicate``: an ``INSERT … SELECT`` per table and
 copy, new ids and codes, no triggers nor foreign-key checks (``session_replication_role = replica``),
-the plain indexes dropped and built again after, then every aggregate counter multiplied by the number
-of copies + 1, which is exactly what each copy adds). The copies share the originals' agencies,
+the plain indexes dropped and built again after, then every aggregate counter — the rollups and the
+open counters' arrays of due days included — multiplied by the number of copies + 1, which is exactly
+what each copy adds). The copies share the originals' agencies,
 procedures, times and outcomes: the same cells, counts ten times larger. Measured: the two 10 M runs
 took 736 s each with the triggers on (copies 632 s with the indexes kept, 572 s with them built after);
 without the triggers the copies take 2.6× less (1 M from a 100,000 seed: 77 s → 30 s), so ≈ 6 minutes
@@ -45,7 +46,10 @@ more than ``EXACT_MEDIAN_MAX`` measured dossiers, so ``compute_stats`` interpola
 the cells' histograms: the run prints how far that lands from the exact one.
 
 ``BENCH_QUICK=1``: 20,000 dossiers (10,000 loaded, one copy), 5 runs, a few seconds; nothing enforced.
-Figures and what they say: ``bench/profiles/2026-12-05-stats.md``.
+Figures and what they say: ``bench/profiles/2026-12-05-stats.md`` (the cells and passes over the open
+dossiers) and ``…/2026-12-06-stats.md`` (the rollups and open counters that replaced them). After the
+load the aggregates are compacted (``VACUUM FULL``, a few MB): the batches and the copies' multiplication
+leave most of their pages dead, which a live database's autovacuum reclaims as it goes.
 """
 
 from __future__ import annotations

@@ -6,18 +6,21 @@ sums, and pages through them.
 now − due time for a running dossier, pause start − due time for a paused one (``is_overdue``'s
 reference). For the running ones that order is the due time's, so ``ix_dossier_running_due`` (running
 dossiers by due time and code, covering the scope's columns) gives them in order and a page reads the
-first ``offset + limit`` entries that pass the scope; the paused ones (waiting on the citizen: few) are
-ranked in full; the page is cut from the two (``_page``), then only its dossiers are joined to their
-running step, procedure, agency and officer. The total is three counts, each served by an index range:
-running past their due time (``ix_dossier_running_due``, index-only), running late by rule with their
-due time ahead (``ix_dossier_running_late_by_rule``, few), paused. The running step is joined only when
-filtering by officer: a lateral join the planner cannot drop costs an index probe per overdue dossier.
+first ``offset + limit`` entries that pass the scope; of the paused ones only those that can reach the
+page are ranked (``_page``); then only the page's dossiers are joined to their running step,
+procedure, agency and officer. The total comes from the open counters (``services.stats.open``); with an
+officer filter it is three counts, each served by an index range: running past their due time
+(``ix_dossier_running_due``, index-only), running late by rule with their due time ahead
+(``ix_dossier_running_late_by_rule``, few), paused. The running step is joined only when filtering by
+officer: a lateral join the planner cannot drop costs an index probe per overdue dossier.
 
-Measured by ``bench/bench_stats.py`` (10 M dossiers, a province-year with 100,400 overdue, first page
-of 20, 2 busy cores): 750 ms before (the lateral step joined to every overdue dossier for the count and
-for a full sort), 40–60 ms after, of which the count is 28 ms; a page alone is ≈ 1 ms and the details
-≈ 1.5 ms. Offsets stay (the API's ``offset``): a page costs ``offset + limit`` index entries, bounded by
-``limit ≤ 1000``, ``offset ≤ 1,000,000``.
+Measured by ``bench/bench_stats.py`` (10 M dossiers, a province-year with 93,000–100,000 overdue and
+19,530 paused, first page of 20, 2 busy cores): 750 ms before 2026-12-05, 40–60 ms then (the count
+28 ms) when the paused were few; with one open dossier in ten paused, 448 ms at p50 in the bench (the
+paused ranked in full: 45–80 ms; generic plans from the sixth call: the page 350 ms, the count 78 ms).
+Now ≈ 22 ms called alone: total 4–5 ms, page 3–5 ms, details 2 ms, the rest SQLAlchemy building the
+statements. Offsets stay (the API's ``offset``): a page costs ``offset + limit`` index entries,
+bounded by ``limit ≤ 1000``, ``offset ≤ 1,000,000``.
 """
 
 from __future__ import annotations
@@ -145,7 +148,7 @@ async def _page(session: AsyncSession, query: StatsQuery, *, limit: int, offset:
     (judged at their pause) are ranked among those that can reach the page only — due no later than the
     last of those running ones, or paused after "now" — and the page is cut from the two. At 10 M
     dossiers (19,530 paused, each ranked after a look-up of its clock's pause) the page took 45–80 ms,
-    bounded: NEW_PAGE_MS."""
+    bounded 3–5 ms."""
     wanted = offset + limit
     now_minus_due = func.extract("epoch", literal(query.now) - Dossier.due_at)
     running = _overdue_select(

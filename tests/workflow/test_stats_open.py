@@ -32,6 +32,8 @@ from services.models import (
     StatsStepYear,
 )
 from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
+from services.stats.aggregates import AGGREGATE_TABLES, rebuild, verify
+from services.stats.bulk import asyncpg_dsn
 from services.stats.overdue import overdue_dossiers
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery
@@ -381,3 +383,25 @@ async def test_concurrent_writers_to_one_cell_lose_no_count(engine: AsyncEngine)
         assert len(dossiers) == 24
         assert await _open_stored(check, [agency.id]) == _open_expected(dossiers, timers)
         await _rollups_equal_their_cells(check, [agency.id])
+
+
+@pytest.mark.committed
+async def test_a_rebuild_gives_what_the_triggers_kept(engine: AsyncEngine, database_url: str) -> None:
+    """Whatever earlier tests wrote, the triggers' counters equal a recount; a rebuild (the rollups then
+    filled by the cells' trigger) equals it too."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        agency = await create_agency(session)
+        version = await create_procedure_version(session)
+        d = await create_dossier(session, agency=agency, version=version, status="processing")
+        d.received_at, d.due_at = vn(2025, 6, 2, 9), vn(2025, 6, 9, 17)
+        await session.flush()
+        session.add(_timer(d, "step", 1, due=vn(2025, 6, 5, 17)))
+        await session.commit()
+    dsn = asyncpg_dsn(database_url)
+    assert await verify(dsn) == dict.fromkeys(AGGREGATE_TABLES, 0)
+    await rebuild(dsn)
+    assert await verify(dsn) == dict.fromkeys(AGGREGATE_TABLES, 0)
+    async with AsyncSession(engine) as check:
+        stored, steps = await _open_stored(check, [agency.id])
+    assert stored == {(date(2025, 6, 1), agency.id, version.id): (1, 0, date(2025, 6, 9), [1])}
+    assert list(steps.values()) == [(1, 0, date(2025, 6, 5), [1])]
