@@ -133,7 +133,8 @@ DUE_FUNCTIONS = [
             CASE WHEN NOT x.fixed_late AND NOT x.fixed_reference THEN (d.due_at AT TIME ZONE '{TZ}')::date END
         FROM (
             SELECT stats_day(d) AS day,
-                coalesce(d.late_by_rule, false) OR (y.paused AND coalesce(d.due_at < paused_since, false)) AS fixed_late,
+                coalesce(d.late_by_rule, false)
+                    OR (y.paused AND coalesce(d.due_at < paused_since, false)) AS fixed_late,
                 y.paused AS fixed_reference
             FROM (SELECT d.status IN {PAUSED} AND paused_since IS NOT NULL AS paused) AS y
         ) AS x
@@ -146,8 +147,9 @@ DUE_FUNCTIONS = [
         day date, agency_id uuid, procedure_version_id uuid, unit_id uuid, open integer, overdue integer,
         due_day date
     ) LANGUAGE sql STABLE AS $$
-        SELECT stats_day(d), d.receiving_agency_id, d.procedure_version_id, coalesce(t.agency_id, d.receiving_agency_id),
-            1, coalesce(t.paused_at IS NOT NULL AND t.due_at < t.paused_at, false)::integer,
+        SELECT stats_day(d), d.receiving_agency_id, d.procedure_version_id,
+            coalesce(t.agency_id, d.receiving_agency_id), 1,
+            coalesce(t.paused_at IS NOT NULL AND t.due_at < t.paused_at, false)::integer,
             CASE WHEN t.paused_at IS NULL THEN (t.due_at AT TIME ZONE '{TZ}')::date END
         WHERE d.id IS NOT NULL AND t.id IS NOT NULL AND d.{OPEN} AND t.kind = 'step' AND t.ended_at IS NULL
     $$""",
@@ -337,13 +339,12 @@ def _rollups(dossier_counters: tuple[str, ...]) -> list[tuple[str, dict[str, str
     ]  # fmt: skip
 
 
-def _roll_statement(rollup: str, keys: dict[str, str], counters: tuple[str, ...], source: str) -> str:
-    positions = ", ".join(str(n) for n in range(1, len(keys) + 1))
-    sums = ", ".join(f"sum(x.sign * x.{c})" for c in counters)
+def _roll_statement(rollup: str, keys: dict[str, str], counters: tuple[str, ...]) -> str:
+    """The cell row's change (NEW − OLD; OLD is null on an insert) added to its rollup row."""
+    values = ", ".join(f"NEW.{c} - coalesce(OLD.{c}, 0)" for c in counters)
     return (
         f"INSERT INTO {rollup} AS c ({', '.join(keys)}, {', '.join(counters)}) "
-        f"SELECT {', '.join(keys.values())}, {sums} FROM ({source}) AS x GROUP BY {positions} "
-        f"HAVING {' OR '.join(f'sum(x.sign * x.{c}) <> 0' for c in counters)} ORDER BY {positions} "
+        f"VALUES ({', '.join(k.replace('x.', 'NEW.') for k in keys.values())}, {values}) "
         f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {', '.join(f'{c} = c.{c} + excluded.{c}' for c in counters)}"
     )
 
@@ -473,11 +474,8 @@ def upgrade() -> None:
     op.execute(_open_fill("stats_open_cell", OPEN_KEYS, OPEN_SOURCE))
     op.execute(_open_fill("stats_open_step_cell", OPEN_STEP_KEYS, OPEN_STEP_SOURCE))
     for cell in ("stats_dossier_cell", "stats_step_cell"):
-        source = "SELECT -1 AS sign, (OLD).* WHERE TG_OP = 'UPDATE' UNION ALL SELECT 1, (NEW).*"
         statements = [
-            _roll_statement(rollup, keys, names, source)
-            for rollup, keys, table, names in _rollups(counters)
-            if table == cell
+            _roll_statement(rollup, keys, names) for rollup, keys, table, names in _rollups(counters) if table == cell
         ]
         op.execute(_roll_function(cell, statements))
         op.execute(f"CREATE TRIGGER stats_roll_{cell} AFTER INSERT OR UPDATE ON {cell} FOR EACH ROW "
