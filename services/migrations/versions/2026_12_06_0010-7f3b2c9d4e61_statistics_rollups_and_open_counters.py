@@ -27,6 +27,10 @@ on ``dossier`` (status, receipt, cell, due time, late by rule) and ``sla_timer``
 pause, a step clock's unit, due time, pause and end); skipped in a bulk transaction like the others
 (``motcua.stats_bulk``). See services/stats/__init__.py.
 
+Long because it is one revision's DDL: five tables, the SQL and PL/pgSQL of their functions and
+triggers written out (frozen here, as a migration's SQL must be) and the statements that fill them
+from what is already there.
+
 Revision ID: 7f3b2c9d4e61
 Revises: c4e8a1f05d92
 Create Date: 2026-12-06 00:10:00
