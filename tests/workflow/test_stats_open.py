@@ -405,3 +405,44 @@ async def test_a_rebuild_gives_what_the_triggers_kept(engine: AsyncEngine, datab
         stored, steps = await _open_stored(check, [agency.id])
     assert stored == {(date(2025, 6, 1), agency.id, version.id): (1, 0, date(2025, 6, 9), [1])}
     assert list(steps.values()) == [(1, 0, date(2025, 6, 5), [1])]
+
+
+@pytest.mark.committed
+async def test_a_pause_and_a_status_change_at_once_are_counted_one_after_the_other(engine: AsyncEngine) -> None:
+    async with AsyncSession(engine, expire_on_commit=False) as setup:
+        agency = await create_agency(setup)
+        version = await create_procedure_version(setup)
+        d = await create_dossier(setup, agency=agency, version=version, status="awaiting_supplement")
+        d.received_at, d.due_at = vn(2025, 4, 1, 9), vn(2025, 4, 10, 17)
+        await setup.flush()
+        clock = _timer(d, "dossier", 0, due=d.due_at)
+        setup.add(clock)
+        await setup.commit()
+
+    first, second = AsyncSession(engine), AsyncSession(engine)
+    try:
+        paused = await first.get(SlaTimer, clock.id)
+        assert paused is not None
+        paused.paused_at = vn(2025, 4, 12)  # after the due time: overdue whatever "now" is
+        await first.flush()  # holds the dossier's row lock until it commits
+        moved = await second.get(Dossier, d.id)
+        assert moved is not None
+        moved.status = "awaiting_payment"
+        waiting = asyncio.create_task(second.flush())
+        await asyncio.sleep(0.3)
+        assert not waiting.done()
+        await first.commit()
+        await waiting
+        await second.commit()
+    finally:
+        await first.close()
+        await second.close()
+    async with AsyncSession(engine) as check:
+        dossiers = list((await check.scalars(select(Dossier).where(Dossier.receiving_agency_id == agency.id))).all())
+        timers = list((await check.scalars(select(SlaTimer).where(SlaTimer.dossier_id == d.id))).all())
+        stored, _ = await _open_stored(check, [agency.id])
+        assert (
+            stored
+            == _open_expected(dossiers, timers)[0]
+            == {(date(2025, 4, 1), agency.id, version.id): (1, 1, None, None)}
+        )

@@ -247,8 +247,11 @@ BEGIN
     RETURN NULL;
 END
 $$"""
-# a clock changed: a dossier clock's pause moves its dossier's facts, a step clock its own; the dossier
-# row is locked first, so a concurrent change of the dossier is counted before or after, never across
+# a clock changed: a dossier clock's pause moves its dossier's facts, a step clock its own. The dossier
+# row is locked first, so a concurrent change of the dossier is counted before or after, never across:
+# FOR SHARE for a step clock, as the step cells' trigger does (its facts are its own row's and the
+# dossier's); FOR NO KEY UPDATE for a dossier clock, whose "before" reads the dossier's other clocks, so
+# two clocks of one dossier changing at once are counted one after the other
 ON_TIMER = f"""
 CREATE FUNCTION stats_open_on_sla_timer() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -264,7 +267,11 @@ BEGIN
             CASE WHEN TG_OP <> 'DELETE' THEN NEW.dossier_id END
         ]) AS x WHERE x IS NOT NULL ORDER BY x
     LOOP
-        SELECT * INTO d FROM dossier WHERE id = target FOR NO KEY UPDATE;
+        IF (TG_OP <> 'INSERT' AND OLD.kind = 'dossier') OR (TG_OP <> 'DELETE' AND NEW.kind = 'dossier') THEN
+            SELECT * INTO d FROM dossier WHERE id = target FOR NO KEY UPDATE;
+        ELSE
+            SELECT * INTO d FROM dossier WHERE id = target FOR SHARE;
+        END IF;
         CONTINUE WHEN NOT FOUND;
         IF (TG_OP <> 'INSERT' AND OLD.kind = 'dossier') OR (TG_OP <> 'DELETE' AND NEW.kind = 'dossier') THEN
             others := {PAUSED_SINCE.format(dossier="target", other=" AND clock.id <> coalesce(NEW.id, OLD.id)")};
