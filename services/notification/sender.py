@@ -32,6 +32,11 @@ status); the channels, the rate, the handover and the group commit below are the
 - **SMS** — the gateway contract (docs/NOTIFICATIONS.md) is that a ``reference`` is delivered once:
   a request repeated after a crash is answered 409 (already accepted) and recorded as sent.
 
+Long because the claim loop, the lanes, the pacing and the group-commit writer share each batch's lease,
+futures and handover order: split, that state would travel between modules; and an eighth of the file is
+this docstring's record of what was measured. The writer (``_drain`` … ``_apply``) is the part that could
+stand alone.
+
 **Speed** (issue 14; ``python -m bench.bench_notify``: this loop against the same messages sent
 straight with aiosmtplib / httpx, same sinks in their own process, same connections; figures and
 profiles in bench/profiles/2026-12-05-notify.md and 2026-12-06-notify.md, 2 shared cores at load 4.5–8):
