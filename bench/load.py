@@ -5,8 +5,11 @@ Why wrk: a C event loop that keeps 32+ connections busy with a fraction of one c
 the server's own rate and then measures itself). It reports latency percentiles from its
 per-request histogram. Debian's package (``make bench`` installs it) is wrk 4, a closed-loop
 generator; a lower rate (the "p99 at half the throughput" targets) is held with the script's
-``delay()`` — each connection waits ``connections / rate`` between its requests — and the rate
-actually reached is what is reported.
+``delay()``: each wrk thread sends on a schedule of its own, one request every ``threads / rate`` on
+whichever of its connections is free, the clock read through LuaJIT's FFI (``clock_gettime``); a
+thread that fell behind starts its schedule afresh instead of bursting to catch up. The rate
+actually reached is what is reported. (Before 2026-12-06 each connection waited ``connections / rate``
+*after* its answer: the latency added to every wait, so no server could reach the asked rate.)
 
 The script counts non-2xx answers per thread (wrk's own ``errors.status`` counts only ≥ 400) and
 prints one JSON line from ``done()``, so no text is scraped. ``X-Forwarded-For`` varies per
@@ -28,7 +31,7 @@ _SCRIPT = r"""
 wrk.method = "%(method)s"
 wrk.body = %(body)s
 %(headers)s
-local interval = %(interval)f
+local spacing = %(spacing)f
 local fresh = %(fresh)s
 local paths = {%(paths)s}
 local bodies = {%(bodies)s}
@@ -67,9 +70,27 @@ function request()
   return wrk.format(nil, path, nil, body)
 end
 
-if interval > 0 then
+if spacing > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } motcua_timespec;
+    int clock_gettime(int clock, motcua_timespec *now);
+  ]]
+  local clock = ffi.new("motcua_timespec")
+  local function now_ms()
+    ffi.C.clock_gettime(1, clock)  -- CLOCK_MONOTONIC
+    return tonumber(clock.tv_sec) * 1000 + tonumber(clock.tv_nsec) / 1e6
+  end
+  local next_at = nil
+
   function delay()
-    return interval
+    local now = now_ms()
+    if next_at == nil or next_at < now - spacing then
+      next_at = now  -- the first request, or behind the schedule: start it afresh, no burst
+    end
+    local wait = next_at - now
+    next_at = next_at + spacing
+    return math.floor(wait)
   end
 end
 
@@ -142,13 +163,14 @@ def run(
     """Drive ``url`` for ``seconds``; with ``rate``, hold about that many requests per second in all; with
     ``paths`` (path and query on ``url``'s server) or ``bodies``, each request takes one of them at random;
     ``fresh_header`` (e.g. ``Idempotency-Key``) gets a new random value on every request."""
-    interval_ms = connections / rate * 1000.0 if rate else 0.0
+    threads = min(threads, connections)
+    spacing_ms = threads / rate * 1000.0 if rate else 0.0  # each thread's own schedule (module notes)
     header_lines = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in (headers or {}).items())
     script = _SCRIPT % {
         "method": method,
         "body": _lua_string(body) if body is not None else "nil",
         "headers": header_lines,
-        "interval": interval_ms,
+        "spacing": spacing_ms,
         "paths": ", ".join(_lua_string(path) for path in paths),
         "bodies": ", ".join(_lua_string(body) for body in bodies),
         "fresh": _lua_string(fresh_header) if fresh_header else "nil",
@@ -158,7 +180,7 @@ def run(
         path.write_text(script, encoding="utf-8")
         completed = subprocess.run(
             [
-                wrk_path(), f"-t{min(threads, connections)}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+                wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s",
                 "--timeout", "10s", "-s", str(path), url,
             ],
             capture_output=True, text=True, check=True,
