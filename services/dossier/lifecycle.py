@@ -43,6 +43,10 @@ async def receive(
     assert version is not None
     assert agency is not None
     calendar = await calendar_for(session, agency.id)
+    # the state first: the clock's flush then writes the dossier once — state, receipt time and due time in one
+    # UPDATE, through the statistics triggers once (a counter filing wrote its dossier three times:
+    # bench/profiles/2026-12-06-pipeline.md)
+    dossier.status = "received"
     await start_dossier_clock(
         session,
         dossier,
@@ -54,7 +58,6 @@ async def receive(
         cutoff_applies=version.cutoff_rule,
         cutoff=agency.counter_cutoff,
     )
-    dossier.status = "received"
     due = dossier.due_at.astimezone(VN_TZ) if dossier.due_at else None
     handover(
         session,
