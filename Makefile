@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser
+.PHONY: help install run test lint ci-loop bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ bench: install bench-deps ## Benchmarks, each against a baseline of the same run
 
 bench-quick: install bench-deps ## Every benchmark for a few seconds on small data, no targets (CI: the benchmarks cannot rot)
 	BENCH_QUICK=1 $(PY) -m bench
+
+ci-loop: ## CI again and again, each run on a fresh clone of HEAD, one at a time: make ci-loop RUNS=10
+	bash .ci/loop $(or $(RUNS),10)
 
 format: install ## Format and autofix
 	$(VENV)/bin/ruff format .
