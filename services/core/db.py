@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
 
@@ -130,44 +130,45 @@ async def fetch(on: Executor, sql: str, *args: Any) -> list[asyncpg.Record]:
     machinery (issue 14: each of those cost about as much as the query). On a session already in a
     transaction it simply runs inside it. ``sql`` takes ``$1``… parameters."""
     if isinstance(on, asyncpg.Connection):
-        return await _on_driver(on, sql, args)
+        # a connection of asyncpg's own pool, which replaces a closed connection by itself: close it
+        async def close(_: BaseException) -> None:
+            _close(on)
+
+        return await _run(on, sql, args, lost=close, interrupted=lambda _: _close(on))
     connection = await on.connection()
     pooled = await connection.get_raw_connection()
     driver: asyncpg.Connection = pooled.driver_connection
-    # SQLAlchemy sees none of this statement's failures: what it would do, this does — a connection the
-    # database dropped (a restart, a failover, an administrator) is invalidated and the request answered
-    # 503; a statement interrupted mid-way (a cancelled request) never goes back to the pool as it is
-    try:
-        rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
-    except asyncpg.PostgresError as exc:
-        if not (driver.is_closed() or isinstance(exc, _CONNECTION_LOST)):
-            raise  # the statement's own error: the connection is fine
-        await connection.invalidate(exc)
-        raise DatabaseUnavailable() from exc
-    except (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
-        await connection.invalidate(exc)
-        raise DatabaseUnavailable() from exc
-    except BaseException as exc:
-        pooled.invalidate(exc, soft=True)  # replaced at its next checkout
-        raise
-    return rows
+    # SQLAlchemy sees none of this statement's failures: what it would do, this does — a lost connection is
+    # invalidated; an interrupted one is replaced at its next checkout
+    return await _run(
+        driver, sql, args, lost=connection.invalidate, interrupted=lambda exc: pooled.invalidate(exc, soft=True)
+    )
 
 
-async def _on_driver(driver: asyncpg.Connection, sql: str, args: tuple[Any, ...]) -> list[asyncpg.Record]:
-    """``fetch`` on a connection of asyncpg's own pool, which replaces a closed connection by itself: a lost
-    one answers 503; one interrupted mid-statement is closed, never handed to the next request as it is."""
+async def _run(
+    driver: asyncpg.Connection,
+    sql: str,
+    args: tuple[Any, ...],
+    *,
+    lost: Callable[[BaseException], Awaitable[None]],
+    interrupted: Callable[[BaseException], None],
+) -> list[asyncpg.Record]:
+    """The statement on ``driver``, its failures sorted once for both kinds of connection: the statement's own
+    error is raised as it is; a connection the database dropped (a restart, a failover, an administrator) is
+    ``lost`` and the request answered 503; a statement interrupted mid-way (a cancelled request) leaves a
+    connection that is ``interrupted``, never handed to the next request as it is."""
     try:
         rows: list[asyncpg.Record] = await driver.fetch(sql, *args)
     except asyncpg.PostgresError as exc:
         if not (isinstance(exc, _CONNECTION_LOST) or _closed(driver)):
             raise  # the statement's own error: the connection is fine
-        _close(driver)
+        await lost(exc)
         raise DatabaseUnavailable() from exc
     except (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as exc:
-        _close(driver)
+        await lost(exc)
         raise DatabaseUnavailable() from exc
-    except BaseException:
-        _close(driver)
+    except BaseException as exc:
+        interrupted(exc)
         raise
     return rows
 
