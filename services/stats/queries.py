@@ -103,16 +103,12 @@ async def _dossier_slices(session: AsyncSession, query: StatsQuery) -> _Slices:
     cell_scope = sql.scope("c.agency_id", "c.procedure_version_id")
     by_month, by_key = [], []
     if months:
-        if query.version_ids is None:  # the (month, agency) rollup has no procedure to filter on
-            by_month.append(
-                f"SELECT c.month, {_DOSSIER_COLUMNS} FROM stats_dossier_agency_month AS c"
-                f" WHERE {sql.between('c.month', months, 'months')} AND {cell_scope}"
-            )
-        else:
-            by_month.append(
-                f"SELECT c.month, {_DOSSIER_COLUMNS} FROM stats_dossier_cell AS c"
-                f" WHERE {sql.between('c.month', months, 'months')} AND {cell_scope}"
-            )
+        # the (month, agency) rollup has no procedure to filter on
+        monthly = "stats_dossier_agency_month" if query.version_ids is None else "stats_dossier_cell"
+        by_month.append(
+            f"SELECT c.month, {_DOSSIER_COLUMNS} FROM {monthly} AS c"
+            f" WHERE {sql.between('c.month', months, 'months')} AND {cell_scope}"
+        )
         years, rest = split_years(months)
         if years:
             by_key.append(
