@@ -54,6 +54,7 @@ async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
     intake: httpx.AsyncClient, session: AsyncSession, bearer
 ) -> None:  # type: ignore[no-untyped-def]
     _, head = await book_of(session, ROWS)
+    began = time.perf_counter()
     render = asyncio.create_task(intake.get("/api/v1/record-book.pdf", params=BOOK, headers=bearer(head)))
     polls: list[float] = []
     while not render.done():
@@ -62,10 +63,15 @@ async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
         polls.append(time.perf_counter() - started)
         await asyncio.sleep(0.02)
     book = await render
+    rendered_in = time.perf_counter() - began
     assert book.status_code == 200, book.text
     assert len(pdf_pages(book.content)) >= 10
+    # A render on the event loop holds it for the whole render (seconds): the poll in flight would wait as
+    # long. The bound is 50 ms or a tenth of the render, whichever is longer, so a crowded machine (which
+    # slows polls and render alike) does not fail a loop that stayed free (issue 15 §6).
     slowest = max(polls)
-    assert slowest < 0.05, f"/healthz took {slowest * 1000:.0f} ms while the record book rendered"
+    bound = max(0.05, rendered_in / 10)
+    assert slowest < bound, f"/healthz took {slowest * 1000:.0f} ms while the record book rendered in {rendered_in:.1f} s"
     assert len(polls) >= 20  # seconds of rendering, polled all along
 
 

@@ -94,7 +94,9 @@ async def test_password_hashing_does_not_stall_other_requests(workflow_app: Fast
     took, _ = await asyncio.gather(sign_in(), poll())
     assert took > 0.2  # the polls really ran while the hash was being checked
     assert len(latencies) >= 5
-    assert max(latencies) < 0.05, latencies
+    # a hash on the event loop would hold the poll in flight for the whole hash: the bound is 50 ms or a
+    # quarter of the sign-in, whichever is longer, so a crowded machine slowing both alike does not fail it
+    assert max(latencies) < max(0.05, took / 4), (took, latencies)
 
 
 async def test_demo_accounts_cannot_sign_in_outside_demo_mode(
