@@ -94,6 +94,7 @@ async def test_every_staff_route_answers_as_the_matrix_says(world: World) -> Non
                             f"{method} {path} [{case.label}] as {actor} on a {state} dossier: "
                             f"{response.status_code} {detail}, expected {want}"
                         )
-    elapsed = time.perf_counter() - started
+    # the time is printed, not asserted: speed belongs to the benchmarks, and a bound on this walk failed on a
+    # crowded machine (89 s against 45) with every answer right (issue 15 §6)
+    print(f"\naccess matrix: {calls} calls in {time.perf_counter() - started:.1f} s")
     assert wrong == [], f"{len(wrong)} of {calls} answers differ from the matrix:\n" + "\n".join(wrong)
-    assert elapsed < 45, f"{calls} calls took {elapsed:.1f} s"
