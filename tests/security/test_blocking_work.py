@@ -71,7 +71,9 @@ async def test_healthz_answers_within_50_ms_while_a_big_record_book_renders(
     # slows polls and render alike) does not fail a loop that stayed free (issue 15 §6).
     slowest = max(polls)
     bound = max(0.05, rendered_in / 10)
-    assert slowest < bound, f"/healthz took {slowest * 1000:.0f} ms while the record book rendered in {rendered_in:.1f} s"
+    assert slowest < bound, (
+        f"/healthz took {slowest * 1000:.0f} ms while the record book rendered in {rendered_in:.1f} s"
+    )
     assert len(polls) >= 20  # seconds of rendering, polled all along
 
 
