@@ -73,6 +73,10 @@ def main() -> None:
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, on_sigterm)
+    # Ctrl-C stops everything even when this process was started with SIGINT ignored (a background job of a
+    # non-interactive shell, as CI's loop runs): Python then never raises KeyboardInterrupt, and the stack
+    # ran on with nobody to stop it
+    signal.signal(signal.SIGINT, on_sigterm)
     try:
         if not os.environ.get("MOTCUA_SMTP_HOST"):
             # a local mail sink so the demo's emails are delivered somewhere (and never printed)

@@ -37,6 +37,10 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
+        # started with SIGINT ignored, as a background job of a non-interactive shell is (CI's loop): Ctrl-C
+        # must stop the stack all the same
+        preexec_fn=_ignore_sigint,
     )
     assert process.stdout is not None
     lines: list[str] = []
@@ -81,12 +85,20 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         assert 85 < year["on_time_rate"] < 99  # per cent, a well-run province
     finally:
         process.send_signal(signal.SIGINT)
-        rest, _ = process.communicate(timeout=60)
+        try:
+            rest, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # its own session: the stack it started goes with it
+            raise
     assert process.returncode == 0, rest
     assert "stopping" in rest
     for port in [*ports.values(), gateway]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _one_url_for_the_user(web: str) -> None:
