@@ -31,7 +31,7 @@ from tests.deploy.kustomize import render
 
 K8S = REPO_ROOT / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.33.0"  # the oldest minor CloudNativePG 1.30 supports that the schemas bundle
-TREES = {"base": K8S / "base", "production": K8S / "overlays" / "production"}
+TREES = {"base": K8S / "base", "production": K8S / "overlays" / "production", "recovery": K8S / "overlays" / "recovery"}
 API_MODULES = {"intake": "intake_api", "workflow": "workflow_api", "notify": "notify_api"}
 Doc = dict[str, Any]
 
@@ -56,11 +56,22 @@ def containers(pod: Doc) -> list[Doc]:
     return list(pod["spec"].get("initContainers", [])) + list(pod["spec"]["containers"])
 
 
+class Yaml12Loader(yaml.SafeLoader):
+    """YAML 1.2's reading of plain scalars as kubectl writes them: a time is a string (PyYAML would make it a
+    datetime), so recoveryTarget.targetTime, which kubectl prints unquoted, compares equal to ours."""
+
+
+Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 @pytest.mark.parametrize("tree", TREES)
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
 def test_kubectl_renders_the_same_objects(tree: str) -> None:
     out = subprocess.run(["kubectl", "kustomize", str(TREES[tree])], capture_output=True, text=True, check=True)
-    theirs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.safe_load_all(out.stdout) if d}
+    theirs = {(d["kind"], d["metadata"]["name"]): d for d in yaml.load_all(out.stdout, Yaml12Loader) if d}
     ours = {(d["kind"], d["metadata"]["name"]): d for d in rendered(tree)}
     assert ours == theirs
 
@@ -133,6 +144,17 @@ def test_the_database_is_highly_available_and_backed_up() -> None:
     pooler = one("production", "Pooler", "motcua-db-pooler-rw")["spec"]
     assert pooler["pgbouncer"]["poolMode"] == "transaction"
     assert int(pooler["pgbouncer"]["parameters"]["max_prepared_statements"]) > 0  # asyncpg's named statements
+
+
+def test_point_in_time_recovery_replays_the_archive_up_to_a_time() -> None:
+    cluster = one("recovery", "Cluster", "motcua-db")["spec"]
+    assert set(cluster["bootstrap"]) == {"recovery"}
+    recovery = cluster["bootstrap"]["recovery"]
+    assert recovery["recoveryTarget"]["targetTime"]
+    (source,) = [c for c in cluster["externalClusters"] if c["name"] == recovery["source"]]
+    assert source["plugin"]["parameters"]["serverName"] == "motcua-db"  # the archive of production's cluster
+    (archiver,) = [p for p in cluster["plugins"] if p.get("isWALArchiver")]
+    assert archiver["parameters"]["serverName"] != "motcua-db"  # never written over the archive it replays
 
 
 def app_environment(tree: str, deployment: str) -> dict[str, Doc]:
