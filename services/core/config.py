@@ -17,6 +17,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -52,9 +53,8 @@ class DbSettings(BaseSettings):
     )
     direct_url: str | None = Field(
         default=None,
-        description="the database without a transaction-mode pooler in between, for the connections that hold "
-        "session state: each worker's LISTEN connections and each API's counters pool (`synchronous_commit` at "
-        "connect); unset: `MOTCUA_DATABASE_URL` (deploy/k8s: the CloudNativePG cluster's `-rw` service)",
+        description="the database without a transaction pooler, for the session-bound connections (the workers' "
+        "LISTEN, the APIs' counters pool); unset: `MOTCUA_DATABASE_URL` (deploy/k8s: the primary's Service)",
     )
     pool_size: int = Field(default=10, ge=1, le=200, description="connections each process keeps")
     max_overflow: int = Field(
@@ -86,10 +86,7 @@ class DbSettings(BaseSettings):
     @staticmethod
     def with_driver(url: str) -> str:
         """``postgresql://`` (or ``postgres://``) as ``postgresql+asyncpg://``; other URLs unchanged."""
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
-        return url
+        return re.sub(r"^postgres(ql)?://", "postgresql+asyncpg://", url)
 
     def resolved_url(self) -> str:
         """The configured database (as an asyncpg URL), or the embedded server of the checkout."""
