@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -180,6 +182,28 @@ def test_every_setting_is_wired_or_kept_at_its_default(deployment: str) -> None:
     assert set(DEFAULTS_KEPT) - names == set(), "defaults_kept.py lists a name no setting reads"
     assert names - wired - set(DEFAULTS_KEPT) == set(), "wire these settings or list them in defaults_kept.py"
     assert wired & set(DEFAULTS_KEPT) == set(), "wired settings are not defaults kept"
+
+
+@pytest.mark.parametrize("deployment", APP_DEPLOYMENTS)
+def test_the_wired_values_are_accepted_by_the_services(deployment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A process started with the production environment (Secrets stood in by 48 random bytes) gets valid settings
+    and passes the start-up refusals: no value out of range, no demo mode, no default secret."""
+    for name in environment():
+        monkeypatch.delenv(name, raising=False)
+    values: dict[str, str] = {}
+    for name, item in app_environment("production", deployment).items():
+        if "valueFrom" in item:
+            values[name] = secrets.token_hex(24)
+        else:
+            values[name] = re.sub(r"\$\((\w+)\)", lambda ref: values[ref.group(1)], item["value"])
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    settings.refuse_unsafe_start()
+    assert settings.demo is False
+    assert settings.docs_public is False
+    assert settings.db.resolved_url().startswith("postgresql+asyncpg://motcua_app:")
+    assert str(settings.files_dir) == "/var/lib/motcua/files"
 
 
 def _secret_names() -> set[str]:
