@@ -335,3 +335,24 @@ def test_the_apps_wait_for_the_migration() -> None:
     for deployment in APP_DEPLOYMENTS:
         (init,) = one("production", "Deployment", deployment)["spec"]["template"]["spec"]["initContainers"]
         assert "alembic current --check-heads" in " ".join(init["command"])
+
+
+@pytest.mark.parametrize(("image", "dockerfile"), [("motcua-app", "Dockerfile"), ("motcua-web", "web.Dockerfile")])
+def test_every_image_is_built_from_the_repository(image: str, dockerfile: str) -> None:
+    """The two images the manifests name, and what their Dockerfiles copy, exist in the repository."""
+    text = (REPO_ROOT / "deploy" / "docker" / dockerfile).read_text()
+    for line in text.splitlines():
+        if line.startswith("COPY") and "--from=" not in line:
+            for source in line.split()[1:-1]:
+                assert (REPO_ROOT / source).exists(), (dockerfile, source)
+    named = {
+        container["image"]
+        for _, pod in pod_templates("base")
+        for container in containers(pod)
+        if container["image"].startswith(image)
+    }
+    assert named == {image}
+    if image == "motcua-web":
+        ports = one("base", "Deployment", "web")["spec"]["template"]["spec"]["containers"][0]["ports"]
+        assert "listen 8080;" in (REPO_ROOT / "deploy" / "nginx" / "motcua.conf").read_text()
+        assert ports[0]["containerPort"] == 8080
