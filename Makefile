@@ -100,11 +100,11 @@ seed: migrate ## Load the demo data (idempotent)
 	MOTCUA_DEMO=1 $(PY) -m services.demo.history
 
 backup: install ## Database + uploaded files in one archive with a manifest: make backup [OUT=path.tar]
-	$(PY) -m services.dev.backup create $(if $(OUT),--out "$(OUT)")
+	$(PY) -m services.dev.backup $(if $(PG_BIN),--pg-bin "$(PG_BIN)") create $(if $(OUT),--out "$(OUT)")
 
 restore: install ## Restore an archive into an empty database and files dir: make restore IN=path.tar [FORCE=1]
 	@test -n "$(IN)" || { echo "make restore IN=path/to/backup.tar [FORCE=1]"; exit 2; }
-	$(PY) -m services.dev.backup restore "$(IN)" $(if $(FORCE),--force)
+	$(PY) -m services.dev.backup $(if $(PG_BIN),--pg-bin "$(PG_BIN)") restore "$(IN)" $(if $(FORCE),--force)
 
 db-start: install ## Start the embedded PostgreSQL (.data/pg, 127.0.0.1:54329)
 	$(PY) -m services.core.embedded_pg start

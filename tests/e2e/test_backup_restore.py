@@ -20,7 +20,9 @@ import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tests.db import TEST_DATABASE, recreate_database
+from services.core.embedded_pg import REPO_ROOT
+from tests.db import TEST_DATABASE, migrate, recreate_database
+from tests.db import test_database_url as server_url
 from tests.e2e.conftest import Stack
 from tests.factories import create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
@@ -183,3 +185,50 @@ def test_a_damaged_archive_is_refused_before_anything_is_touched(tmp_path: Path)
     assert refused.returncode == 2
     assert "damaged" in refused.stderr
     assert not files.exists()
+
+
+ROLES_SCRIPT = REPO_ROOT / "deploy" / "compose" / "initdb" / "10-roles.sh"
+
+
+async def prepare_like_a_deployment(url: str) -> str:
+    """An empty database as deployments make it: the owner and application roles and the `motcua` schema
+    (deploy/compose/initdb/10-roles.sh, the same statements as the CloudNativePG bootstrap), the database owned by
+    the schema's owner as CloudNativePG makes it. Answers the owner's URL."""
+    sql = ROLES_SCRIPT.read_text().split("<<'SQL'\n")[1].split("\nSQL")[0]
+    sql = sql.replace(":'owner_pw'", "'owner-pw'").replace(":'app_pw'", "'app-pw'")
+    parsed = make_url(url)
+    connection = await asyncpg.connect(dsn(url))
+    try:
+        for role in ("motcua_owner", "motcua_app"):  # roles belong to the server: made once per test server
+            if await connection.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+                sql = "\n".join(line for line in sql.splitlines() if not line.startswith(f"CREATE ROLE {role} "))
+        await connection.execute(sql)
+        await connection.execute(f'ALTER DATABASE "{parsed.database}" OWNER TO motcua_owner')
+    finally:
+        await connection.close()
+    return parsed.set(username="motcua_owner", password="owner-pw").render_as_string(hide_password=False)
+
+
+async def test_restored_as_the_schema_owner_the_application_role_keeps_its_rights(tmp_path: Path) -> None:
+    """As in a deployment: migrated and backed up as `motcua_owner`, restored as it into a database prepared with
+    the roles and the schema; the tables land in `motcua`, owned by the owner, and `motcua_app` reads and writes
+    them (the grants come from the owner's default privileges, not from the archive)."""
+
+    source = await asyncio.to_thread(recreate_database, server_url(), f"{TEST_DATABASE}_owned")
+    target = await asyncio.to_thread(recreate_database, server_url(), f"{TEST_DATABASE}_owned_restored")
+    source_owner, target_owner = await prepare_like_a_deployment(source), await prepare_like_a_deployment(target)
+    await asyncio.to_thread(migrate, source_owner)
+    files = tmp_path / "files"
+    (files / "2026" / "12").mkdir(parents=True)
+    (files / "2026" / "12" / "to-khai.pdf").write_bytes(FORM)
+    archive = tmp_path / "owned.tar"
+    assert tool("create", "--out", str(archive), url=source_owner, files=files).returncode == 0
+    done = tool("restore", str(archive), url=target_owner, files=tmp_path / "restored")
+    assert done.returncode == 0, done.stderr
+    app = make_url(target).set(username="motcua_app", password="app-pw").render_as_string(hide_password=False)
+    (where,) = await fetch(app, "SELECT current_schema() AS s, pg_get_userbyid(relowner) AS o FROM pg_class "
+                                "WHERE relname = 'dossier_sequence'")  # fmt: skip
+    assert (where["s"], where["o"]) == ("motcua", "motcua_owner")
+    await fetch(app, "INSERT INTO rate_limit_hit (bucket, window_start, hits) VALUES ('restored', now(), 1)")
+    assert (await fetch(app, "SELECT hits FROM rate_limit_hit WHERE bucket = 'restored'"))[0][0] == 1
+    assert (tmp_path / "restored" / "2026" / "12" / "to-khai.pdf").read_bytes() == FORM
