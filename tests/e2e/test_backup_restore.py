@@ -154,6 +154,10 @@ async def test_a_backup_restored_into_an_empty_machine_gives_back_the_same_dossi
     assert again.returncode == 2
     assert "not empty" in again.stderr
     assert await table_digests(restored_url) == before
+    # told to, it restores over it: the same rows again, not twice
+    forced = tool("restore", str(archive), "--force", url=restored_url, files=files_after)
+    assert forced.returncode == 0, forced.stderr
+    assert await table_digests(restored_url) == before
 
     # the restored machine serves the dossier: tracking with the citizen's secret, the documents' bytes to staff
     restored = Stack(restored_url, stack.log_dir)
