@@ -17,6 +17,7 @@ Decisions:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -50,6 +51,11 @@ class DbSettings(BaseSettings):
         description="`postgresql://` or `postgresql+asyncpg://` URL; unset: the embedded PostgreSQL in `.data/pg` "
         "on 127.0.0.1:54329",
     )
+    direct_url: str | None = Field(
+        default=None,
+        description="the database without a transaction pooler, for the session-bound connections (the workers' "
+        "LISTEN, the APIs' counters pool); unset: `MOTCUA_DATABASE_URL` (deploy/k8s: the primary's Service)",
+    )
     pool_size: int = Field(default=10, ge=1, le=200, description="connections each process keeps")
     max_overflow: int = Field(
         default=0,
@@ -77,15 +83,20 @@ class DbSettings(BaseSettings):
         default=5.0, gt=0, le=60, description="a request waiting longer for a connection answers 503 with Retry-After"
     )
 
+    @staticmethod
+    def with_driver(url: str) -> str:
+        """``postgresql://`` (or ``postgres://``) as ``postgresql+asyncpg://``; other URLs unchanged."""
+        return re.sub(r"^postgres(ql)?://", "postgresql+asyncpg://", url)
+
     def resolved_url(self) -> str:
         """The configured database (as an asyncpg URL), or the embedded server of the checkout."""
         if self.url:
-            url = self.url
-            for prefix in ("postgresql://", "postgres://"):
-                if url.startswith(prefix):
-                    url = "postgresql+asyncpg://" + url[len(prefix) :]
-            return url
+            return self.with_driver(self.url)
         return EmbeddedPostgres.from_env().url()
+
+    def resolved_direct_url(self) -> str:
+        """Where the session-bound connections go: the direct URL when set, else the database URL."""
+        return self.with_driver(self.direct_url) if self.direct_url else self.resolved_url()
 
 
 class UrlSettings(BaseSettings):

@@ -55,8 +55,12 @@ def _overflow(settings: Settings, pool_size: int | None) -> int:
 
 def driver_dsn(settings: Settings) -> str:
     """The configured database as a plain ``postgresql://`` DSN for asyncpg's own connections (the LISTEN
-    connections, the counters' pool): the SQLAlchemy URL minus its driver."""
-    return make_url(settings.db.resolved_url()).set(drivername="postgresql").render_as_string(hide_password=False)
+    connections, the counters' pool): the SQLAlchemy URL minus its driver. Both hold session state (a LISTEN;
+    ``synchronous_commit`` as a startup parameter, which PgBouncer refuses), so they take
+    ``MOTCUA_DB_DIRECT_URL`` when a transaction-mode pooler stands in front of the database (deploy/k8s)."""
+    return (
+        make_url(settings.db.resolved_direct_url()).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

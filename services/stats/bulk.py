@@ -272,7 +272,8 @@ async def load(
 def _database_dsn() -> str:
     from services.core.config import Settings
 
-    return asyncpg_dsn(Settings().db.resolved_url())
+    # a session of its own (``SET synchronous_commit``, COPY): never through a transaction pooler
+    return asyncpg_dsn(Settings().db.resolved_direct_url())
 
 
 async def _main(arguments: argparse.Namespace) -> int:

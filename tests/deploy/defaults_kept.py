@@ -1,0 +1,63 @@
+"""The settings that keep their defaults in a production deployment (deploy/k8s): each is read by the services
+but deliberately not set in the manifests. tests/deploy/test_k8s.py fails when a setting is neither wired (a
+ConfigMap value or a Secret reference) nor listed here, and when a listed one is wired after all."""
+
+DEFAULTS_KEPT: dict[str, str] = {
+    # demo and tests only: refused at start outside demo mode (Settings.refuse_unsafe_start)
+    "MOTCUA_CLOCK_FILE": "time travel, demo only",
+    "MOTCUA_WEBHOOK_ALLOW_LOOPBACK": "loopback webhooks, demo only",
+    # `make run` and the catalogue import tool, not the services
+    "MOTCUA_NATIONAL_CATALOGUE_PATH": "the file shipped in the image is the one to import",
+    # tokens and password checks: the defaults are the security review's numbers (README "Security")
+    "MOTCUA_JWT_TTL_MINUTES": "30 minutes",
+    "MOTCUA_JWT_ISSUER": "motcua",
+    "MOTCUA_TOKEN_CHECK_SECONDS": "2 s revocation lag",
+    "MOTCUA_PASSWORD_HASH_CONCURRENCY": "one argon2 check at a time per pod (the pod's CPU limit is 1)",
+    "MOTCUA_PASSWORD_HASH_QUEUE": "4 waiting, then 503",
+    # guessing and anti-automation limits: the security review's numbers
+    "MOTCUA_LOGIN_ADDRESS_FAILURES": "20 per 15 min",
+    "MOTCUA_LOGIN_ADDRESS_WINDOW_SECONDS": "15 min",
+    "MOTCUA_LOGIN_ACCOUNT_FREE_FAILURES": "5 per 15 min",
+    "MOTCUA_LOGIN_ACCOUNT_WINDOW_SECONDS": "15 min",
+    "MOTCUA_LOGIN_ACCOUNT_SPACING_SECONDS": "2 s",
+    "MOTCUA_CITIZEN_ADDRESS_FAILURES": "10 per 15 min",
+    "MOTCUA_CITIZEN_ADDRESS_WINDOW_SECONDS": "15 min",
+    "MOTCUA_CITIZEN_CODE_FREE_FAILURES": "10 per day",
+    "MOTCUA_CITIZEN_CODE_SPACING_SECONDS": "5 s",
+    "MOTCUA_PUBLIC_WRITE_WINDOW_SECONDS": "1 h",
+    "MOTCUA_PUBLIC_SUBMISSIONS_PER_WINDOW": "30 per address per hour",
+    "MOTCUA_PUBLIC_COMPLAINTS_PER_WINDOW": "10 per address per hour",
+    "MOTCUA_PUBLIC_CITIZEN_WRITES_PER_WINDOW": "60 per address per hour",
+    "MOTCUA_PUBLIC_TRACKING_PER_WINDOW": "120 per address per hour",
+    # off: the pools' connections end at PgBouncer, which survives a failover of the database behind it; a server
+    # connection lost mid-transaction fails that one request with a 503 (three round trips per checkout saved)
+    "MOTCUA_DB_PRE_PING": "off",
+    # the queues' tuning: measured in bench/profiles, the same with any number of workers
+    "MOTCUA_RELAY_BATCH_SIZE": "50",
+    "MOTCUA_RELAY_EVENTS_PER_POST": "10 (bench/profiles/2026-12-05-events.md)",
+    "MOTCUA_RELAY_MAX_ATTEMPTS": "8, then parked",
+    "MOTCUA_RELAY_LEASE_SECONDS": "30 s",
+    "MOTCUA_RELAY_BACKOFF_BASE_SECONDS": "1 s",
+    "MOTCUA_RELAY_BACKOFF_MAX_SECONDS": "5 min",
+    "MOTCUA_RELAY_POLL_SECONDS": "0.5 s",
+    "MOTCUA_RELAY_LISTEN": "on: LISTEN goes to MOTCUA_DB_DIRECT_URL, not through PgBouncer",
+    "MOTCUA_NOTIFY_LISTEN": "on: as the relay's",
+    "MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS": "10 s",
+    "MOTCUA_NOTIFY_LEASE_SECONDS": "60 s",
+    "MOTCUA_NOTIFY_BATCH_SIZE": "50",
+    "MOTCUA_NOTIFY_POLL_SECONDS": "0.5 s",
+    "MOTCUA_NOTIFY_MAX_ATTEMPTS": "6",
+    "MOTCUA_NOTIFY_BACKOFF_BASE_SECONDS": "5 s",
+    "MOTCUA_NOTIFY_BACKOFF_MAX_SECONDS": "30 min",
+    "MOTCUA_SMTP_CONNECTIONS": "4 per sender",
+    "MOTCUA_SMS_CONNECTIONS": "8 per sender",
+    "MOTCUA_WEBHOOK_MAX_ATTEMPTS": "10",
+    "MOTCUA_IDEMPOTENCY_TTL_SECONDS": "24 h (the IETF draft's advice)",
+    "MOTCUA_IDEMPOTENCY_PURGE_SECONDS": "10 min",
+    # the working calendar's clocks
+    "MOTCUA_SLA_WARNING_SECONDS": "one working day",
+    "MOTCUA_TIMER_POLL_SECONDS": "5 s",
+    # integrations a province may not have: the overlay adds them when it does
+    "MOTCUA_POSTAL_API_URL": "no postal subscription until the province signs one",
+    "MOTCUA_WEBHOOK_ALLOWED_NETWORKS": "no private network open to webhooks",
+}
