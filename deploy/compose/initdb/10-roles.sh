@@ -9,6 +9,10 @@ psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "$POSTGRES_DB" \
 CREATE ROLE motcua_owner LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'owner_pw';
 CREATE ROLE motcua_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD :'app_pw';
 CREATE SCHEMA motcua AUTHORIZATION motcua_owner;
+-- the catalogue's search needs pg_trgm; motcua_owner may not create extensions in this database (it does not
+-- own it), so it is created here, in the app's schema (public is closed below), and the migration's
+-- CREATE EXTENSION IF NOT EXISTS finds it
+CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA motcua;
 ALTER ROLE motcua_owner SET search_path = motcua;
 ALTER ROLE motcua_app SET search_path = motcua;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
