@@ -20,6 +20,7 @@ from services.core.config import Settings
 from services.dossier.schemas import CounterSubmissionIn, SubmissionIn
 from services.intake.schemas import SecretIn, StaffUploadIn
 from services.outbox.receiver import events_router
+from services.stats.operations import GAUGES
 from services.workflow.on_the_spot import OnTheSpotIn
 
 SERVICE = "intake"
@@ -46,5 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         downstream=("workflow", "notify"),
         settings=settings,
+        gauges=GAUGES,
         schemas=(SubmissionIn, CounterSubmissionIn, OnTheSpotIn, SecretIn, StaffUploadIn),
     )

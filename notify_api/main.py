@@ -16,6 +16,7 @@ from services.notification.events import event_handlers
 from services.notification.outbound import ensure_postal_subscription
 from services.notification.templates import ensure_default_templates
 from services.outbox.receiver import events_router
+from services.stats.operations import GAUGES
 
 SERVICE = "notify"
 logger = logging.getLogger("motcua.notify")
@@ -47,4 +48,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         settings=resolved,
         extra_lifespan=_seed,
+        gauges=GAUGES,
     )

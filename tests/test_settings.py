@@ -36,7 +36,7 @@ _FLAT_NAMES = """
 HISTORICAL = {"MOTCUA_" + name for name in _FLAT_NAMES.split()}
 
 # candidate texts for a field, the first one its constraints accept and that differs from its default wins
-_TEXTS = ["en", "https://cong.example.vn/duong-dan", "/tmp/motcua-setting", "true", "x" * 40]
+_TEXTS = ["en", "https://cong.example.vn/duong-dan", "/tmp/motcua-setting", "true", "x" * 40, "9100"]
 
 
 def _group_class(group: str) -> type[BaseSettings]:

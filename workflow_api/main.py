@@ -8,6 +8,7 @@ from services.core.app import create_service_app
 from services.core.config import Settings
 from services.outbox.admin import outbox_router
 from services.outbox.receiver import events_router
+from services.stats.operations import GAUGES
 from services.workflow.events import on_dossier_received
 from workflow_api.routers import auth, calendar, directory, dossiers, stats, tasks, templates
 
@@ -34,4 +35,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ],
         downstream=("intake", "notify"),
         settings=settings,
+        gauges=GAUGES,
     )

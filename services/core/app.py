@@ -22,9 +22,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from services.core.config import Settings, get_settings
 from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
+from services.core.deps import MetricsReader
 from services.core.edge import service_headers
 from services.core.errors import PROBLEM_JSON, PROBLEM_RESPONSES, ServiceUnavailable
 from services.core.logging import configure_logging, request_id_var
+from services.core.metrics import (
+    DatabaseGauges,
+    GaugeFamily,
+    GaugeReader,
+    metrics_router,
+    observe_request,
+    unwatch,
+    watch_engine,
+    watch_pool,
+)
 from services.core.offload import ProcessOffload
 
 access_logger = logging.getLogger("motcua.access")
@@ -39,8 +50,11 @@ class RequestContextMiddleware:
     A multipart body (files) may reach ``max_body_bytes``; any other body — JSON, or what FastAPI
     would read as JSON — ``max_json_bytes``. Larger bodies answer 413 before the app reads them."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_bytes: int | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, max_json_bytes: int | None = None, service: str = ""
+    ) -> None:
         self.app = app
+        self.service = service
         self.max_body_bytes = max_body_bytes
         self.max_json_bytes = max_json_bytes if max_json_bytes is not None else max_body_bytes
 
@@ -118,13 +132,15 @@ class RequestContextMiddleware:
                 status_holder["status"] = 413
                 await self._too_large(scope, send_with_headers, request_id, limit)
         finally:
+            elapsed = time.perf_counter() - started
+            observe_request(self.service, scope, status_holder["status"], elapsed)
             access_logger.info(
                 "request",
                 extra={
                     "method": scope.get("method"),
                     "path": scope.get("path"),
                     "status": status_holder["status"],
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "duration_ms": round(elapsed * 1000, 1),
                 },
             )
             request_id_var.reset(token)
@@ -205,6 +221,7 @@ def create_service_app(
     settings: Settings | None = None,
     extra_lifespan: Lifespan | None = None,
     schemas: Sequence[type[BaseModel]] = (),
+    gauges: tuple[tuple[GaugeFamily, ...], GaugeReader] | None = None,
 ) -> FastAPI:
     """Build one of the three services: lifespan-owned resources, middleware, problem handlers, health."""
     from services.core.errors import install_error_handlers
@@ -225,6 +242,10 @@ def create_service_app(
         counters = CounterPool(resolved, application_name=f"motcua-{name}-limits")
         await counters.open()
         app.state.counters = counters
+        pools = (
+            watch_engine(name, engine, size=resolved.db.pool_size + resolved.db.max_overflow),
+            watch_pool(name, "counters", counters.use),
+        )
         app.state.clock = resolved.clock()
         urls = {"intake": resolved.urls.intake, "workflow": resolved.urls.workflow, "notify": resolved.urls.notify}
         app.state.clients = {
@@ -243,6 +264,7 @@ def create_service_app(
             for client in app.state.clients.values():
                 await client.aclose()
             app.state.offload.shutdown()
+            unwatch(*pools)
             await counters.close()
             await engine.dispose()
 
@@ -256,6 +278,8 @@ def create_service_app(
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
+        # FastAPI's own spans record the query string (a phone, a secret): services.core.tracing makes ours
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = resolved
     app.state.service_name = name
@@ -265,9 +289,14 @@ def create_service_app(
         RequestContextMiddleware,
         max_body_bytes=resolved.edge.max_request_bytes,
         max_json_bytes=resolved.edge.max_json_bytes,
+        service=name,
     )
     install_error_handlers(app)
     app.include_router(health_router(name))
+    app.include_router(metrics_router(MetricsReader))
+    if gauges is not None:
+        families, read = gauges
+        app.state.database_gauges = DatabaseGauges(families, read, max_age=resolved.observe.metrics_cache_seconds)
     for router in routers:
         app.include_router(router)
     app.state.published_schemas = tuple(schemas)  # bodies parsed by hand (multipart parts): strict like the rest

@@ -384,6 +384,40 @@ class CatalogueSettings(BaseSettings):
     on_run: bool = Field(default=True, description="`make run` imports the national catalogue after the demo data")
 
 
+class ObservabilitySettings(BaseSettings):
+    """Metrics and traces (services/core/metrics.py, tracing.py; docs/operations/observability.md)."""
+
+    model_config = _group(PREFIX)
+
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="the bearer token Prometheus sends to `/metrics` (APIs and workers); unset: `/metrics` "
+        "refuses everyone",
+    )
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="workers only: serve `/metrics` on this port (one port per worker process); unset: no listener",
+    )
+    metrics_host: str = Field(
+        default="127.0.0.1", description="workers only: the address of the metrics listener (`0.0.0.0` in a pod)"
+    )
+    metrics_cache_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        le=300,
+        description="the database gauges (outbox, notifications, overdue dossiers) are read at most this often "
+        "per API process, one statement",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="send traces to this OTLP/HTTP collector (e.g. `http://otel-collector:4318`); unset: no "
+        "tracing (a no-op)",
+    )
+
+
 class _ProcessWideEnvironment(EnvSettingsSource):
     """The top level reads its own fields only: each group reads its own names, so ``MOTCUA_NOTIFY`` (say)
     is not a second, JSON-valued way of setting the ``notify`` group (and cannot break a start)."""
@@ -434,6 +468,7 @@ class Settings(BaseSettings):
     postal: PostalSettings = Field(default_factory=PostalSettings)
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    observe: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""

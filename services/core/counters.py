@@ -38,6 +38,7 @@ import asyncpg
 from services.core.config import Settings
 from services.core.db import driver_dsn
 from services.core.errors import DatabaseUnavailable, ServerBusy
+from services.core.metrics import PoolUse
 
 logger = logging.getLogger("motcua.counters")
 
@@ -57,6 +58,12 @@ class CounterPool:
         self._timeout = settings.db.pool_timeout_seconds
         self._application_name = application_name[:63]
         self._pool: asyncpg.Pool | None = None
+        self._in_use = 0
+        self._waiting = 0
+
+    def use(self) -> PoolUse:
+        """Connections handed out and checkouts waiting now (services.core.metrics reads it at a scrape)."""
+        return PoolUse(in_use=self._in_use, waiting=self._waiting, size=self._size)
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -78,6 +85,7 @@ class CounterPool:
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         if self._pool is None:
             raise RuntimeError("the counters' pool is not open (the app's lifespan opens it)")
+        self._waiting += 1
         try:
             connection = await self._pool.acquire(timeout=self._timeout)
         except TimeoutError as exc:
@@ -85,9 +93,13 @@ class CounterPool:
             raise ServerBusy() from exc
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise DatabaseUnavailable() from exc
+        finally:
+            self._waiting -= 1
+        self._in_use += 1
         try:
             yield connection
         finally:
+            self._in_use -= 1
             await self._pool.release(connection)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
@@ -176,6 +177,25 @@ CounterActor = Annotated[Actor, Depends(require_roles(*COUNTER_ROLES))]
 ManagerActor = Annotated[Actor, Depends(require_roles(*MANAGER_ROLES))]
 # the readers of the indicators and the overdue list
 StatsActor = Annotated[Actor, Depends(require_roles(*STATS_ROLES))]
+
+
+async def metrics_reader(
+    settings: SettingsDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Prometheus, and nobody else: the bearer token ``MOTCUA_METRICS_TOKEN`` (compared in constant time).
+    Without a token 401; with another (a staff token included) 403, audited; with the setting unset nobody
+    passes. Not a staff role: a scraper holds no account, and an administrator's token is not a scraper's."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Send the metrics bearer token.", code="missing_token")
+    expected = settings.observe.metrics_token
+    if expected is None or not hmac.compare_digest(
+        credentials.credentials.encode(), expected.get_secret_value().encode()
+    ):
+        raise Forbidden("This token may not read the metrics.", code="metrics_token_required")
+
+
+# the one gate of /metrics on the APIs and the workers' listeners (services.core.metrics)
+MetricsReader = Depends(metrics_reader)
 
 
 async def _origin(request: Request) -> Origin:

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.core.clock import Clock
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
+from services.core.deps import MetricsReader
 from services.core.idempotency import purge_expired
 from services.core.logging import configure_logging
+from services.core.metrics import Listener, metrics_app, unwatch, watch_engine
 
 Task = Callable[[async_sessionmaker[AsyncSession], Settings, httpx.AsyncClient, asyncio.Event], Awaitable[None]]
 Step = Callable[[async_sessionmaker[AsyncSession], Clock, asyncio.Event, logging.Logger], Awaitable[None]]
@@ -37,10 +39,18 @@ async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
     # three-second pipeline run, each a backend started and a type introspection (bench/profiles/)
     engine = create_engine(settings, application_name=f"motcua-{name}", pool_size=settings.db.worker_pool_size)
     sessionmaker = create_sessionmaker(engine)
+    pool = watch_engine(name, engine, size=2 * settings.db.worker_pool_size)
     try:
         async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
-            await asyncio.gather(*(task(sessionmaker, settings, client, stop) for task in tasks))
+            running = [task(sessionmaker, settings, client, stop) for task in tasks]
+            if settings.observe.metrics_port is not None:
+                # its own small listener (the worker has no HTTP server): /metrics only, the APIs' access rule
+                app = metrics_app(settings, name, MetricsReader, sessionmaker)
+                listener = Listener(app, settings.observe.metrics_host, settings.observe.metrics_port)
+                running.append(listener.run(stop))
+            await asyncio.gather(*running)
     finally:
+        unwatch(pool)
         await engine.dispose()
 
 

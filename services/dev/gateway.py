@@ -46,7 +46,8 @@ _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-enco
 
 
 def _is_internal(path: str) -> bool:
-    """``/internal/…`` of a service, however the client spelled it (``//internal``, ``a/../internal``)."""
+    """``/internal/…`` or ``/metrics`` of a service, however the client spelled it (``//internal``,
+    ``a/../internal``): neither is for the public (``/metrics`` is Prometheus', over the services' own ports)."""
     segments = [segment for segment in path.split("/") if segment not in {"", "."}]
     resolved: list[str] = []
     for segment in segments:
@@ -55,7 +56,7 @@ def _is_internal(path: str) -> bool:
                 resolved.pop()
         else:
             resolved.append(segment)
-    return bool(resolved) and resolved[0].lower() == "internal"
+    return bool(resolved) and resolved[0].lower() in {"internal", "metrics"}
 
 
 def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, demo: bool = False) -> Starlette:

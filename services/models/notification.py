@@ -31,6 +31,7 @@ class Notification(Base, UUIDPk, Timestamps):
     __table_args__ = (
         UniqueConstraint("event_id", "channel", "recipient"),
         Index("ix_notification_due", "next_attempt_at", postgresql_where="status = 'queued'"),
+        Index("ix_notification_failed", "channel", postgresql_where="status = 'failed'"),
     )
 
     event_id: Mapped[uuid.UUID]
@@ -56,6 +57,9 @@ class Notification(Base, UUIDPk, Timestamps):
     claimed_by: Mapped[str | None] = mapped_column(String(100), doc="the sender holding the lease")
     handed_over_at: Mapped[datetime | None] = mapped_column(
         doc="email: the message was with the SMTP server but for its last line when the sender recorded this"
+    )
+    trace_context: Mapped[str | None] = mapped_column(
+        String(64), doc="W3C traceparent of the event's handling (services.core.tracing); NULL: not traced"
     )
 
 

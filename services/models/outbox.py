@@ -37,6 +37,9 @@ class OutboxEvent(Base, UUIDPk):
     last_error: Mapped[str | None] = mapped_column(Text)
     delivered_at: Mapped[datetime | None]
     parked_at: Mapped[datetime | None]
+    trace_context: Mapped[str | None] = mapped_column(
+        String(64), doc="W3C traceparent of the span that wrote it (services.core.tracing); NULL: not traced"
+    )
 
 
 class ProcessedEvent(Base):

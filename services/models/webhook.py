@@ -48,6 +48,7 @@ class WebhookDelivery(Base, UUIDPk, Timestamps):
     __table_args__ = (
         UniqueConstraint("subscription_id", "event_id", "event_type"),
         Index("ix_webhook_delivery_due", "next_attempt_at", postgresql_where="status = 'pending'"),
+        Index("ix_webhook_delivery_failed", "created_at", postgresql_where="status = 'failed'"),
     )
 
     subscription_id: Mapped[uuid.UUID] = mapped_column(

@@ -81,6 +81,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from services.core.config import Settings
 from services.core.db import autocommit, fetch
 from services.core.listen import wakeup
+from services.core.metrics import NOTIFICATION_SENDS
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.notification.channels import Channel, EmailChannel, InAppChannel, Outgoing, ProviderResult, SmsChannel
@@ -153,6 +154,15 @@ _RESERVE = text(
     RETURNING greatest(extract(epoch FROM r.tat - now())::float8 - :span, 0) AS wait
     """
 )
+
+
+def _outcome(item: Outgoing, result: ProviderResult, max_attempts: int) -> str:
+    """The metrics' name of a send's outcome (``motcua_notification_sends``)."""
+    if result.ok:
+        return "sent"
+    if result.in_doubt:
+        return "unconfirmed"
+    return "failed" if result.permanent or item.attempts >= max_attempts else "retry"
 
 
 def _resolve(done: asyncio.Future[None], _: object) -> None:
@@ -329,6 +339,7 @@ class Sender:
 
     def _recorded(self, item: Outgoing, result: ProviderResult) -> asyncio.Future[bool]:
         """The outcome of a send, buffered for the writer; done once committed."""
+        NOTIFICATION_SENDS.labels(item.channel, _outcome(item, result, self.settings.notify.max_attempts)).inc()
         if result.ok:
             return self._settle_later("sent", id=item.id, delivered=result.delivered, reference=result.reference)
         if result.in_doubt:

@@ -30,6 +30,7 @@ from standardwebhooks import Webhook
 from services.core.config import Settings
 from services.core.egress import classify, guarded_client
 from services.core.listen import wakeup
+from services.core.metrics import WEBHOOK_DELIVERIES
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.models import Dossier, WebhookSubscription
@@ -166,6 +167,7 @@ class Dispatcher:
 
     async def _fail(self, item: Claimed, code: int | None, error: str) -> None:
         row = {"id": item.id, "last_status_code": code, "error": error}
+        WEBHOOK_DELIVERIES.labels("failed").inc()
         await self._settle(lambda session: DELIVERIES.park(session, self.name, [row]), item.id)
 
     async def _deliver(self, item: Claimed, deadline: float) -> None:
@@ -196,6 +198,7 @@ class Dispatcher:
             error = classify(exc)
         else:
             if 200 <= code < 300:
+                WEBHOOK_DELIVERIES.labels("delivered").inc()
                 done = {"id": item.id, "code": code}
                 await self._settle(
                     lambda session: DELIVERIES.complete(
@@ -216,6 +219,7 @@ class Dispatcher:
             cap=self.settings.notify.backoff_max_seconds,
         )
         again = {"id": item.id, "delay": delay, "error": error, "last_status_code": code}
+        WEBHOOK_DELIVERIES.labels("retry").inc()
         await self._settle(lambda session: DELIVERIES.retry(session, self.name, [again]), item.id)
         logger.warning(
             "webhook delivery failed, will retry",

@@ -39,6 +39,7 @@ from services.core.auth import service_token
 from services.core.config import Settings
 from services.core.db import transaction
 from services.core.listen import wakeup
+from services.core.metrics import OUTBOX_DELIVERIES
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
 
@@ -221,6 +222,8 @@ class Relay:
         delays = {row["id"]: row["delay"] for row in retried}
         for o in outcomes:
             extra: dict[str, Any] = {"event_id": str(o.event.id), "event_type": o.event.event_type}
+            kind = "delivered" if o.error is None else "parked" if o.event.id in parked_ids else "retry"
+            OUTBOX_DELIVERIES.labels(o.event.source, o.event.destination, kind).inc()
             if o.error is None:
                 logger.info("event delivered", extra=extra)
             elif o.event.id in parked_ids:

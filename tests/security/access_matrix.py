@@ -56,6 +56,8 @@ ADMIN = frozenset({"admin"})
 EVERY_ROLE = frozenset({*ROLES, "admin"})
 ACTING = frozenset({"counter", "specialist", "head", "leader", "admin"})
 ADMIN_ONLY = frozenset({"admin"})
+# Prometheus' bearer token (MOTCUA_METRICS_TOKEN), not a staff role: every staff token, the administrator's too, 403
+METRICS = frozenset({"metrics"})
 
 
 def seen(state: str) -> frozenset[str]:
@@ -83,6 +85,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     # --- intake_api -------------------------------------------------------------------------------
     ("intake", "GET", "/healthz"): Public("liveness"),
     ("intake", "GET", "/readyz"): Public("readiness"),
+    ("intake", "GET", "/metrics"): Gate(METRICS),
     ("intake", "GET", "/api/v1/procedures"): Public("the catalogue"),
     ("intake", "GET", "/api/v1/procedures/{code}"): Public("the catalogue"),
     ("intake", "GET", "/api/v1/catalogue/facets"): Public("the catalogue's filter choices"),
@@ -206,6 +209,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     # --- workflow_api -----------------------------------------------------------------------------
     ("workflow", "GET", "/healthz"): Public("liveness"),
     ("workflow", "GET", "/readyz"): Public("readiness"),
+    ("workflow", "GET", "/metrics"): Gate(METRICS),
     ("workflow", "POST", "/api/v1/auth/token"): Public("sign-in"),
     ("workflow", "GET", "/api/v1/auth/me"): Gate(EVERY_ROLE),
     ("workflow", "POST", "/api/v1/auth/logout"): Gate(EVERY_ROLE),
@@ -281,6 +285,7 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     # --- notify_api -------------------------------------------------------------------------------
     ("notify", "GET", "/healthz"): Public("liveness"),
     ("notify", "GET", "/readyz"): Public("readiness"),
+    ("notify", "GET", "/metrics"): Gate(METRICS),
     ("notify", "GET", "/api/v1/notifications"): Gate(EVERY_ROLE),
     ("notify", "GET", "/api/v1/notifications/inbox"): Gate(EVERY_ROLE),
     ("notify", "POST", "/api/v1/notifications/{notification_id}/read"): Gate(EVERY_ROLE),

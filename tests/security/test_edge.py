@@ -33,6 +33,7 @@ from workflow_api.main import create_app as create_workflow
 
 FRONTEND = REPO_ROOT / "frontend"
 INTERNAL = ["/intake/internal/v1/events", "/workflow//internal/v1/events", "/notify/api/../internal/v1/events"]
+INTERNAL += ["/intake/metrics", "/workflow/./metrics", "/notify/api/../METRICS"]  # Prometheus' (docs/operations)
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -179,7 +180,8 @@ def test_nginx_sends_the_same_headers_and_refuses_internal_routes() -> None:
     assert blocked is not None
     pattern = re.compile(blocked.group(1))
     assert all(
-        pattern.match(path) for path in ("/intake/internal/v1/events", "/notify/internal", "/workflow/internal/")
+        pattern.match(path)
+        for path in ("/intake/internal/v1/events", "/notify/internal", "/workflow/internal/", "/intake/metrics")
     )
     assert not pattern.match("/intake/api/v1/internal-notes")
     assert "add_header" not in conf.split("\n    location", 1)[1]  # a location's own add_header drops the server's
