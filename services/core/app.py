@@ -14,11 +14,13 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.core import tracing
 from services.core.config import Settings, get_settings
 from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
@@ -32,6 +34,7 @@ from services.core.metrics import (
     GaugeReader,
     metrics_router,
     observe_request,
+    route_of,
     unwatch,
     watch_engine,
     watch_pool,
@@ -40,6 +43,7 @@ from services.core.offload import ProcessOffload
 
 access_logger = logging.getLogger("motcua.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_UNTRACED = frozenset({"/healthz", "/readyz", "/metrics"})  # probes and scrapes every few seconds: no trace
 
 
 class RequestContextMiddleware:
@@ -124,7 +128,10 @@ class RequestContextMiddleware:
                 return message
 
             try:
-                await self.app(scope, limited_receive, send_with_id)
+                if tracing.enabled() and scope.get("path") not in _UNTRACED:
+                    await self._traced(scope, limited_receive, send_with_id, headers.get("traceparent"), status_holder)
+                else:
+                    await self.app(scope, limited_receive, send_with_id)
             except Exception:
                 if not too_large:
                     raise
@@ -144,6 +151,26 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+    async def _traced(
+        self, scope: Scope, receive: Receive, send: Send, traceparent: str | None, status: dict[str, int]
+    ) -> None:
+        """The app under a server span named by the route template (services.core.tracing): no path, no query."""
+        method = str(scope.get("method", ""))
+        with tracing.span(method, parent=traceparent, kind=SpanKind.SERVER) as span:
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                if span is not None:
+                    route = route_of(scope)
+                    span.update_name(f"{method} {route}")
+                    span.set_attributes(
+                        {
+                            "http.request.method": method,
+                            "http.route": route,
+                            "http.response.status_code": status["status"],
+                        }
+                    )
 
     async def _too_large(self, scope: Scope, send: Send, request_id: str, limit: int) -> None:
         detail = f"The request body is larger than {limit} bytes."
@@ -232,6 +259,7 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolved.refuse_unsafe_start()
         configure_logging(name, resolved.log_level)
+        tracing.configure(name, resolved.observe.otlp_endpoint)
         engine = create_engine(resolved, application_name=f"motcua-{name}")
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
@@ -265,6 +293,7 @@ def create_service_app(
                 await client.aclose()
             app.state.offload.shutdown()
             unwatch(*pools)
+            tracing.shutdown()
             await counters.close()
             await engine.dispose()
 

@@ -233,8 +233,8 @@ def metrics_router(reader: Any) -> APIRouter:
     @router.get(
         "/metrics",
         response_class=Response,
-        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
         dependencies=[reader],
+        include_in_schema=False,  # Prometheus', not the SPA's: out of the OpenAPI documents and the generated client
     )
     async def metrics(request: Request) -> Response:
         """Prometheus metrics of this process (bearer ``MOTCUA_METRICS_TOKEN``)."""

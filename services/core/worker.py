@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.core import tracing
 from services.core.clock import Clock
 from services.core.config import Settings, get_settings
 from services.core.db import create_engine, create_sessionmaker
@@ -51,6 +52,7 @@ async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
             await asyncio.gather(*running)
     finally:
         unwatch(pool)
+        tracing.shutdown()  # what is still buffered goes to the collector
         await engine.dispose()
 
 
@@ -58,6 +60,7 @@ def run_worker(name: str, tasks: Sequence[Task]) -> None:
     settings = get_settings()
     settings.refuse_unsafe_start()
     configure_logging(name, settings.log_level)
+    tracing.configure(name, settings.observe.otlp_endpoint)
     logging.getLogger("motcua.worker").info("worker starting", extra={"worker": name})
     asyncio.run(_run(name, tasks, settings))
 

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import Channel
 from services.calendar.working import VN_TZ
+from services.core import tracing
 from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
@@ -93,8 +94,8 @@ line AS (
         '{{}}'::jsonb, '{{}}'::jsonb
       FROM d
 )
-INSERT INTO outbox_event (id, event_type, destination, source, dossier_id, payload, status, attempts)
-SELECT e.id, $23::varchar, e.destination, $24::varchar, d.id, $25::jsonb, 'pending', 0
+INSERT INTO outbox_event (id, event_type, destination, source, dossier_id, payload, status, attempts, trace_context)
+SELECT e.id, $23::varchar, e.destination, $24::varchar, d.id, $25::jsonb, 'pending', 0, $28::varchar
   FROM d, unnest($26::uuid[], $27::varchar[]) AS e(id, destination)
 """
 _ENTRY_SQL = _ENTRY.format(in_force=in_force_filing_sql(), number=_NUMBER, bump=_BUMP)
@@ -185,7 +186,7 @@ async def file(
         applicant.id_number, applicant.phone, email, applicant.address, data.language, data.return_method,
         data.postal_address, secret_hash(settings, code, secret, key=key), now, line_id,
         actor.staff_id if actor else None, actor.agency_id if actor else None, note.text, note.code, event_type,
-        source, json.dumps(payload), event_ids, targets,
+        source, json.dumps(payload), event_ids, targets, tracing.current(),
     )  # fmt: skip
     return Filed(
         id=dossier_id, code=code, secret=secret, channel=channel, procedure_code=row["procedure_code"],

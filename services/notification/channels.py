@@ -52,6 +52,7 @@ class Outgoing:
     subject: str | None
     body: str
     attempts: int
+    trace_context: str | None = None  # the event's handling (services.core.tracing): the send's parent
 
 
 @dataclass(frozen=True)

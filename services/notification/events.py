@@ -26,6 +26,7 @@ from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import tracing
 from services.core.config import Settings
 from services.core.errors import Unprocessable
 from services.domain.vocabulary import LEADER_ROLES
@@ -233,6 +234,7 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
     templates = {locale: await current_templates(session, event.type, locale) for locale in locales}
     contexts = {locale: with_labels(context, locale) for locale in locales}
     rows: list[dict[str, Any]] = []
+    trace_context = tracing.current()  # the receiver's span (services.core.tracing); None with tracing off
     for target in targets:
         locale = target.locale or settings.notify.locale
         template = templates[locale].get(target.channel)
@@ -261,6 +263,7 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
                 "next_attempt_at": None if in_app else func.now(),
                 "sent_at": func.now() if in_app else None,
                 "delivered_at": func.now() if in_app else None,
+                "trace_context": trace_context,  # the sender's send continues the event's trace
             }
         )
     if not rows:

@@ -75,16 +75,26 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from services.core import tracing
 from services.core.config import Settings
 from services.core.db import autocommit, fetch
 from services.core.listen import wakeup
 from services.core.metrics import NOTIFICATION_SENDS
 from services.core.queue import Queue, backoff_seconds, poll, worker_name
 from services.core.worker import Task
-from services.notification.channels import Channel, EmailChannel, InAppChannel, Outgoing, ProviderResult, SmsChannel
+from services.notification.channels import (
+    Channel,
+    EmailChannel,
+    Handover,
+    InAppChannel,
+    Outgoing,
+    ProviderResult,
+    SmsChannel,
+)
 
 logger = logging.getLogger("motcua.sender")
 
@@ -93,7 +103,7 @@ NOTIFICATIONS = Queue(
     waiting="queued",
     parked="failed",
     parked_at="failed_at",
-    returning=("id", "channel", "recipient", "subject", "body", "attempts"),
+    returning=("id", "channel", "recipient", "subject", "body", "attempts", "trace_context"),
     on_give_up="handed_over_at = NULL",  # a retry or a failure starts the handover afresh
 )
 _FOR_CHANNEL = (
@@ -390,13 +400,29 @@ class Sender:
         try:
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for runs the send in a task of its own
             async with asyncio.timeout(timeout):
-                result = await channel.send(item, handover)
+                if tracing.enabled():
+                    result = await self._traced_send(channel, item, handover)
+                else:
+                    result = await channel.send(item, handover)
         except TimeoutError:
             result = ProviderResult(ok=False, error="send timed out", in_doubt=handed_over)
         except Exception as exc:
             logger.exception("channel error", extra={"notification_id": str(item.id), "channel": item.channel})
             result = ProviderResult(ok=False, error=f"{type(exc).__name__}", in_doubt=handed_over)
         return self._recorded(item, result)
+
+    @staticmethod
+    async def _traced_send(channel: Channel, item: Outgoing, handover: Handover) -> ProviderResult:
+        """The send as a client span, a child of the event's handling stored with the row: the last span of a
+        submission's trace (services.core.tracing). Channel and outcome only: never the recipient."""
+        attributes = {"motcua.notification.channel": item.channel, "motcua.notification.attempt": item.attempts}
+        with tracing.span(
+            f"send {item.channel}", parent=item.trace_context, kind=SpanKind.CLIENT, attributes=attributes
+        ) as span:
+            result = await channel.send(item, handover)
+            if span is not None:
+                span.set_attribute("motcua.notification.ok", result.ok)
+            return result
 
     async def _lane_worker(self, channel: Channel, lane: asyncio.Queue[_Work]) -> None:
         """One of a lane's coroutines: sends the next message, hands its outcome to the writer, goes on."""

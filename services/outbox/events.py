@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import tracing
+from services.core.tracing import TRACEPARENT
 from services.core.validation import IsoDateTime, StrictModel
 from services.models import OutboxEvent
 
@@ -23,6 +25,9 @@ class EventEnvelope(StrictModel):
     dossier_id: uuid.UUID | None = None
     occurred_at: IsoDateTime
     payload: dict[str, Any]
+    traceparent: str | None = Field(
+        default=None, pattern=TRACEPARENT.pattern, description="W3C trace context of the relay's span (tracing on)"
+    )
 
 
 async def emit(
@@ -45,6 +50,7 @@ async def emit(
         destination=destination,
         payload=payload,
         dossier_id=dossier_id,
+        trace_context=tracing.current(),  # None with tracing off (services.core.tracing)
     )
     session.add(event)
     return event

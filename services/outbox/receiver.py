@@ -19,9 +19,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+from opentelemetry.trace import SpanKind
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core import tracing
 from services.core.auth import SERVICE_ROLE, Actor
 from services.core.db import transaction
 from services.core.deps import SessionDep, SessionmakerDep, require_roles
@@ -54,6 +56,16 @@ def events_router(consumer: str, handlers: Mapping[str, Handler]) -> APIRouter:
     router = APIRouter(tags=["internal"])
 
     async def receive(session: AsyncSession, event: EventEnvelope) -> EventAck:
+        if event.traceparent is None or not tracing.enabled():
+            return await handle(session, event)
+        # the handling as a child of the relay's span: what it writes (notifications) continues the trace
+        attributes = {"motcua.event.type": event.type, "motcua.consumer": consumer}
+        with tracing.span(
+            f"handle {event.type}", parent=event.traceparent, kind=SpanKind.CONSUMER, attributes=attributes
+        ):
+            return await handle(session, event)
+
+    async def handle(session: AsyncSession, event: EventEnvelope) -> EventAck:
         if not await accept_once(session, consumer=consumer, event=event):
             return EventAck(id=str(event.id), outcome="duplicate")
         handler = handlers.get(event.type)

@@ -25,16 +25,19 @@ success or a parking is recorded even when another relay holds the lease by then
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
+from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.core import tracing
 from services.core.auth import service_token
 from services.core.config import Settings
 from services.core.db import transaction
@@ -59,7 +62,17 @@ OUTBOX = Queue(
     parked_at="parked_at",
     due="available_at",
     order_by="available_at, created_at",
-    returning=("id", "event_type", "source", "destination", "dossier_id", "payload", "created_at", "attempts"),
+    returning=(
+        "id",
+        "event_type",
+        "source",
+        "destination",
+        "dossier_id",
+        "payload",
+        "created_at",
+        "attempts",
+        "trace_context",
+    ),
     touch=False,
     settle_any_claim=True,  # a delivery is recorded whoever holds the lease now: receivers deduplicate
 )
@@ -76,9 +89,10 @@ class Claimed:
     payload: dict[str, Any]
     created_at: datetime
     attempts: int
+    trace_context: str | None = None
 
-    def envelope(self) -> dict[str, Any]:
-        return {
+    def envelope(self, traceparent: str | None = None) -> dict[str, Any]:
+        envelope = {
             "id": str(self.id),
             "type": self.event_type,
             "source": self.source,
@@ -86,6 +100,33 @@ class Claimed:
             "occurred_at": self.created_at.isoformat(),
             "payload": self.payload,
         }
+        if traceparent is not None:  # tracing on: the relay's span, the receiver's parent
+            envelope["traceparent"] = traceparent
+        return envelope
+
+
+@contextlib.contextmanager
+def _relay_spans(events: Sequence[Claimed]) -> Iterator[dict[uuid.UUID, str | None]]:
+    """A producer span per event for the time of its POST, each a child of the context stored with the event
+    (services.core.tracing); their traceparents, which go in the envelopes. Nothing when tracing is off."""
+    if not tracing.enabled():
+        yield {}
+        return
+    spans = {
+        event.id: tracing.start(
+            f"relay {event.event_type}",
+            parent=event.trace_context,
+            kind=SpanKind.PRODUCER,
+            attributes={"motcua.event.type": event.event_type, "motcua.event.destination": event.destination},
+        )
+        for event in events
+    }
+    try:
+        yield {event_id: tracing.traceparent_of(span) for event_id, span in spans.items()}
+    finally:
+        for span in spans.values():
+            if span is not None:
+                span.end()
 
 
 def _permanent(status: int) -> bool:
@@ -149,7 +190,11 @@ class Relay:
         url = self.urls[event.destination].rstrip("/") + EVENTS_PATH
         headers = {"Idempotency-Key": str(event.id), **self._headers(event.source)}
         try:
-            response = await self.client.post(url, json=event.envelope(), headers=headers)
+            with _relay_spans([event]) as traced:
+                traceparent = traced.get(event.id)
+                if traceparent is not None:  # the receiver's server span joins the event's trace too
+                    headers["traceparent"] = traceparent
+                response = await self.client.post(url, json=event.envelope(traceparent), headers=headers)
         except httpx.HTTPError as exc:
             return Outcome(event, error=_transport_error(exc))
         if response.is_success:
@@ -162,9 +207,10 @@ class Relay:
             return [await self._send(events[0])]
         first = events[0]
         url = self.urls[first.destination].rstrip("/") + EVENTS_BATCH_PATH
-        body = {"events": [event.envelope() for event in events]}
         try:
-            response = await self.client.post(url, json=body, headers=self._headers(first.source))
+            with _relay_spans(events) as traced:
+                body = {"events": [event.envelope(traced.get(event.id)) for event in events]}
+                response = await self.client.post(url, json=body, headers=self._headers(first.source))
         except httpx.HTTPError as exc:
             return [Outcome(event, error=_transport_error(exc)) for event in events]
         if response.status_code in (404, 405) or _permanent(response.status_code):
