@@ -390,6 +390,11 @@ export interface components {
             };
             /** Source */
             source: string;
+            /**
+             * Traceparent
+             * @description W3C trace context of the relay's span (tracing on)
+             */
+            traceparent?: string | null;
             /** Type */
             type: string;
         };
