@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint ci-loop bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore
+.PHONY: help install run test lint ci-loop bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore promtool
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,12 +53,18 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	fi
 
+promtool:
+	@if ! command -v promtool >/dev/null; then \
+		echo "installing promtool (Debian's prometheus, ~15 s; the server is not started)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	fi
+
 install: system-deps $(STAMP) ## Create the virtualenv and install the pinned dependencies (and Pango for the PDFs)
 
 run: install spa ## Start the database, demo data, the three services and workers, and the SPA at http://127.0.0.1:8080
 	$(PY) -m services.dev.devrun
 
-test: install spa browser ## Run every test, browser tests included (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
+test: install spa browser promtool ## Run every test, browser tests included (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install spa-lint ## ruff, mypy (strict), import boundaries; tsc and eslint for the SPA

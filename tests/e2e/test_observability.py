@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from tests.e2e.conftest import Stack, eventually
 from tests.intake.setup import PDF, Desk, create_desk, submission
 from tests.notify.fakes import HttpRecorder, Seen, SmtpSink, free_port
-from tests.operations.test_metrics import value
+from tests.operations.conftest import value
 
 pytestmark = pytest.mark.e2e
 
