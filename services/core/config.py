@@ -13,6 +13,10 @@ Decisions:
 - Tests and tools derive a validated variant with ``Settings.with_changes`` (``db={"url": …}``,
   ``notify={"lease_seconds": 2}``) rather than ``model_copy``, which neither validates nor knows the groups.
 - Secrets are ``SecretStr``; a process refuses to start outside demo mode with the demo secret.
+
+Long because it is one table: a small class per concern, each field with its bounds and its description (the
+README's table), and the machinery that reads them; splitting the groups across modules would scatter the one
+place an operator's setting is looked up.
 """
 
 from __future__ import annotations

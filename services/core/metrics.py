@@ -32,12 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
+from fastapi import APIRouter, FastAPI, Request, Response, params
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import Scope
+
+from services.core.config import Settings
 
 logger = logging.getLogger("motcua.metrics")
 
@@ -73,8 +75,20 @@ def route_of(scope: Scope) -> str:
     return path if isinstance(path, str) else UNMATCHED
 
 
+_REQUEST_CHILDREN: dict[tuple[str, str, str, int], Any] = {}
+# a client may send any method: the others are one series, like the unmatched paths
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def observe_request(service: str, scope: Scope, status: int, seconds: float) -> None:
-    REQUEST_SECONDS.labels(service, str(scope.get("method", "")), route_of(scope), str(status)).observe(seconds)
+    """Count a request; each label set's child is looked up once (``labels()`` validates and locks: 3 µs a
+    request here, against 1 µs for the child's own ``observe``)."""
+    method = scope.get("method", "")
+    key = (service, method if method in _METHODS else "other", route_of(scope), status)
+    child = _REQUEST_CHILDREN.get(key)
+    if child is None:
+        child = _REQUEST_CHILDREN[key] = REQUEST_SECONDS.labels(key[0], key[1], key[2], str(status))
+    child.observe(seconds)
 
 
 # --- pools --------------------------------------------------------------------------------------
@@ -218,15 +232,13 @@ def exposition(gauges: DatabaseGauges | None = None) -> bytes:
     """The process's metrics in Prometheus' text format, with the database gauges if this process has them."""
     text = generate_latest(REGISTRY)
     if gauges is not None:
-        from prometheus_client import CollectorRegistry
-
         extra = CollectorRegistry(auto_describe=False)
         extra.register(_Extra(gauges.metrics()))
         text += generate_latest(extra)
     return text
 
 
-def metrics_router(reader: Any) -> APIRouter:
+def metrics_router(reader: params.Depends) -> APIRouter:
     """``GET /metrics`` behind ``reader`` (the access rule's dependency, passed in by the caller)."""
     router = APIRouter(tags=["operations"])
 
@@ -272,7 +284,9 @@ class Listener:
         stopped.cancel()
 
 
-def metrics_app(settings: Any, service: str, reader: Any, sessionmaker: async_sessionmaker[AsyncSession]) -> FastAPI:
+def metrics_app(
+    settings: Settings, service: str, reader: params.Depends, sessionmaker: async_sessionmaker[AsyncSession]
+) -> FastAPI:
     """The workers' small app: ``/metrics`` only, under the same access rule as the APIs'."""
     from services.core.errors import install_error_handlers
 

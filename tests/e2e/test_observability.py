@@ -7,6 +7,8 @@ with opentelemetry-proto) and a real SMTP server.
   four processes; no span carries the citizen's email, phone or CCCD number.
 - Every API's and every worker's ``/metrics`` answers the scraper's token (and only it) and counts what
   happened: the submission by route template and status, the relayed event, the email sent.
+- Then workflow_api goes down and the SMTP server refuses an address: a counter submission's event to workflow
+  is parked (one attempt allowed) and its email fails; the database gauges and the workers' counters say so.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from tests.e2e.conftest import Stack, eventually
+from tests.factories import create_staff
 from tests.intake.setup import PDF, Desk, create_desk, submission
 from tests.notify.fakes import HttpRecorder, Seen, SmtpSink, free_port
 from tests.operations.conftest import value
@@ -33,6 +36,8 @@ pytestmark = pytest.mark.e2e
 TOKEN = "scraper-token-for-the-e2e-test-only"
 SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
 EMAIL, PHONE, ID_NUMBER = "observed.citizen@example.vn", "0912000777", "031190009999"
+REFUSED = "no.such.mailbox@example.vn"
+PASSWORD = "mật-khẩu-quầy"
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
 ) -> None:
     async with AsyncSession(engine, expire_on_commit=False) as session:
         desk: Desk = await create_desk(session)
+        officer = await create_staff(session, agency=desk.agency, roles=("counter",), password=PASSWORD)
         await session.commit()
     stack.env.update(
         {
@@ -102,14 +108,16 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
             "MOTCUA_METRICS_TOKEN": TOKEN,
             "MOTCUA_SMTP_PORT": str(mail_server.port),
             "MOTCUA_NOTIFY_POLL_SECONDS": "0.1",
+            "MOTCUA_METRICS_CACHE_SECONDS": "0",  # the database gauges read at every scrape
         }
     )
-    for service in ("intake", "workflow", "notify"):
-        stack.api(service)
+    apis = {service: stack.api(service) for service in ("intake", "workflow", "notify")}
     workers = {}
     for service in ("intake", "workflow", "notify"):
         workers[service] = free_port()
         stack.env["MOTCUA_METRICS_PORT"] = str(workers[service])  # each worker its own listener
+        # intake's relay parks an event at its first failure (below: workflow_api is down)
+        stack.env["MOTCUA_RELAY_MAX_ATTEMPTS"] = "1" if service == "intake" else "100"
         stack.worker(service)
     del stack.env["MOTCUA_METRICS_PORT"]
 
@@ -197,3 +205,37 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
         relayed = dict(source="intake", destination="notify", outcome="delivered")
         assert (value(scraped["intake"], "motcua_outbox_deliveries_total", **relayed) or 0) >= 1
         assert (value(scraped["notify"], "motcua_notification_sends_total", channel="email", outcome="sent") or 0) >= 1
+
+        # --- an event parked, an email failed: the gauges and the counters move ----------------------------
+        login = await client.post(
+            stack.url("workflow") + "/api/v1/auth/token", data={"username": officer.username, "password": PASSWORD}
+        )
+        assert login.status_code == 200, login.text
+        counter = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        intake_url = stack.url("intake") + "/metrics"
+        before = (await client.get(intake_url, headers=SCRAPER)).text
+        assert value(before, "motcua_outbox_parked", source="intake", destination="workflow") is None
+        assert value(before, "motcua_notifications", channel="email", state="failed") is None
+        apis["workflow"].stop()
+        mail_server.refuse.add(REFUSED)
+        refused = submission(desk)
+        refused["applicant"].update({"email": REFUSED})
+        received = await client.post(stack.url("intake") + "/api/v1/counter/dossiers", json=refused, headers=counter)
+        assert received.status_code == 201, received.text
+
+        async def failures_shown() -> bool:
+            text = (await client.get(intake_url, headers=SCRAPER)).text
+            return (
+                value(text, "motcua_outbox_parked", source="intake", destination="workflow") == 1
+                and value(text, "motcua_notifications", channel="email", state="failed") == 1
+            )
+
+        await eventually(failures_shown, timeout=30, what="the parked event and the failed email in intake's gauges")
+        intake_worker = (await client.get(f"http://127.0.0.1:{workers['intake']}/metrics", headers=SCRAPER)).text
+        parked = dict(source="intake", destination="workflow", outcome="parked")
+        assert value(intake_worker, "motcua_outbox_deliveries_total", **parked) == 1
+        notify_worker = (await client.get(f"http://127.0.0.1:{workers['notify']}/metrics", headers=SCRAPER)).text
+        assert value(notify_worker, "motcua_notification_sends_total", channel="email", outcome="failed") == 1
+        notify_metrics = (await client.get(stack.url("notify") + "/metrics", headers=SCRAPER)).text
+        assert value(notify_metrics, "motcua_notifications", channel="email", state="failed") == 1
+        assert REFUSED not in notify_metrics
