@@ -12,6 +12,10 @@ One statement, every figure in it, each answered by an index or a small table:
   counters (``services.stats.open``: the cells with something open and one day of live due times; 5.6 ms at
   10 M dossiers). "Due within N days" is by Vietnam calendar day, past-due ones excluded.
 
+Measured (a throwaway database: 1 M outbox events and 1 M notifications, 900 events and 400 notifications
+waiting, 300 failed or parked): 4.3 ms of execution, every count off its partial index; 7–86 ms a call from
+Python on this shared 2-core machine. At most one call per ``MOTCUA_METRICS_CACHE_SECONDS`` per API process.
+
 No label names a person, a dossier or an agency: the province's figure is what an alert needs, and the
 leader's dashboard breaks it down.
 """
