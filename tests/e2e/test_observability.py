@@ -182,10 +182,15 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
             answer = await client.get(stack.url(service) + "/metrics", headers=SCRAPER)
             assert answer.status_code == 200, answer.text
             assert value(answer.text, "motcua_db_pool_size", service=service, pool="main") == 10
+            health = dict(service=service, method="GET", route="/healthz", status="200")  # the start's health checks
+            assert (value(answer.text, "motcua_http_request_duration_seconds_count", **health) or 0) >= 1
         intake_metrics = (await client.get(stack.url("intake") + "/metrics", headers=SCRAPER)).text
         submissions = dict(service="intake", method="POST", route="/api/v1/dossiers", status="201")
         assert value(intake_metrics, "motcua_http_request_duration_seconds_count", **submissions) == 1
         assert code not in intake_metrics
+        notify_metrics = (await client.get(stack.url("notify") + "/metrics", headers=SCRAPER)).text
+        relayed_in = dict(service="notify", method="POST", route="/internal/v1/events", status="200")
+        assert (value(notify_metrics, "motcua_http_request_duration_seconds_count", **relayed_in) or 0) >= 1
 
         scraped: dict[str, str] = {}
         for service, port in workers.items():
