@@ -3,6 +3,10 @@ but deliberately not set in the manifests. tests/deploy/test_k8s.py fails when a
 ConfigMap value or a Secret reference) nor listed here, and when a listed one is wired after all."""
 
 DEFAULTS_KEPT: dict[str, str] = {
+    # observability (docs/operations/observability.md): the database gauges read at most every 10 s per API pod;
+    # tracing off until the province runs a collector (an overlay then sets the endpoint)
+    "MOTCUA_METRICS_CACHE_SECONDS": "10 s",
+    "MOTCUA_OTLP_ENDPOINT": "no tracing",
     # demo and tests only: refused at start outside demo mode (Settings.refuse_unsafe_start)
     "MOTCUA_CLOCK_FILE": "time travel, demo only",
     "MOTCUA_WEBHOOK_ALLOW_LOOPBACK": "loopback webhooks, demo only",
