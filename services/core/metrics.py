@@ -272,7 +272,8 @@ class Listener:
             def capture_signals(self) -> Iterator[None]:  # the worker's loop handles SIGTERM and stops us
                 yield
 
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+        # log_config None: the worker's own JSON logging (services.core.logging) stays, uvicorn's is not installed
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False, lifespan="off")
         self.server = QuietServer(config)
 
     async def run(self, stop: asyncio.Event) -> None:
