@@ -105,7 +105,7 @@ async def test_the_database_gauges_move_when_an_event_is_parked_and_a_notificati
 
 @pytest.mark.committed
 async def test_a_request_waiting_for_a_connection_is_counted(settings: Settings) -> None:
-    app = create_intake(settings.with_changes(db={"pool_size": 1, "pool_timeout_seconds": 5}))
+    app = create_intake(settings.with_changes(db={"pool_size": 1, "limits_pool_size": 1, "pool_timeout_seconds": 5}))
     async with app.router.lifespan_context(app):
         engine = app.state.engine
         async with engine.connect() as held:
@@ -118,3 +118,15 @@ async def test_a_request_waiting_for_a_connection_is_counted(settings: Settings)
         connection = await waiter
         await connection.close()
         assert value(exposition().decode(), "motcua_db_pool_waiting", service="intake", pool="main") == 0
+        # the counters' own asyncpg pool (services.core.counters) counts its own
+        counters = app.state.counters
+        later = counters.connection()
+        async with counters.connection():
+            second = asyncio.create_task(later.__aenter__())
+            await asyncio.sleep(0.2)
+            text = exposition().decode()
+            assert value(text, "motcua_db_pool_in_use", service="intake", pool="counters") == 1
+            assert value(text, "motcua_db_pool_waiting", service="intake", pool="counters") == 1
+        await second  # it gets the connection given back, and gives it back in turn
+        await later.__aexit__(None, None, None)
+        assert value(exposition().decode(), "motcua_db_pool_in_use", service="intake", pool="counters") == 0
