@@ -8,7 +8,7 @@ with opentelemetry-proto) and a real SMTP server.
 - Every API's and every worker's ``/metrics`` answers the scraper's token (and only it) and counts what
   happened: the submission by route template and status, the relayed event, the email sent.
 - Then workflow_api goes down and the SMTP server refuses an address: a counter submission's event to workflow
-  is parked (one attempt allowed) and its email fails; the database gauges and the workers' counters say so.
+  is parked (two attempts allowed) and its email fails; the database gauges and the workers' counters say so.
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
     for service in ("intake", "workflow", "notify"):
         workers[service] = free_port()
         stack.env["MOTCUA_METRICS_PORT"] = str(workers[service])  # each worker its own listener
-        # intake's relay parks an event at its first failure (below: workflow_api is down)
-        stack.env["MOTCUA_RELAY_MAX_ATTEMPTS"] = "1" if service == "intake" else "100"
+        # intake's relay parks an event at its second failure (below: workflow_api is down)
+        stack.env["MOTCUA_RELAY_MAX_ATTEMPTS"] = "2" if service == "intake" else "100"
         stack.worker(service)
     del stack.env["MOTCUA_METRICS_PORT"]
 
@@ -239,6 +239,8 @@ async def test_a_submission_is_one_trace_from_the_post_to_the_email_and_every_pr
         intake_worker = (await client.get(f"http://127.0.0.1:{workers['intake']}/metrics", headers=SCRAPER)).text
         parked = dict(source="intake", destination="workflow", outcome="parked")
         assert value(intake_worker, "motcua_outbox_deliveries_total", **parked) == 1
+        retried = dict(source="intake", destination="workflow", outcome="retry")
+        assert (value(intake_worker, "motcua_outbox_deliveries_total", **retried) or 0) >= 1
         notify_worker = (await client.get(f"http://127.0.0.1:{workers['notify']}/metrics", headers=SCRAPER)).text
         assert value(notify_worker, "motcua_notification_sends_total", channel="email", outcome="failed") == 1
         notify_metrics = (await client.get(stack.url("notify") + "/metrics", headers=SCRAPER)).text
