@@ -61,8 +61,8 @@ promtool:
 
 install: system-deps $(STAMP) ## Create the virtualenv and install the pinned dependencies (and Pango for the PDFs)
 
-run: install spa ## Start the database, demo data, the three services and workers, and the SPA at http://127.0.0.1:8080
-	$(PY) -m services.dev.devrun
+run: install spa ## Start the database, demo data, the three services and workers, and the SPA at http://127.0.0.1:8080 (REPLICAS=N: N of each API and worker)
+	$(if $(REPLICAS),MOTCUA_REPLICAS=$(REPLICAS) )$(PY) -m services.dev.devrun
 
 test: install spa browser promtool ## Run every test, browser tests included (starts an embedded PostgreSQL unless MOTCUA_DATABASE_URL is set)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -40,6 +40,8 @@ from services.core.metrics import (
     watch_pool,
 )
 from services.core.offload import ProcessOffload
+from services.core.replicas import ReplicaTransport
+from services.core.revocation import TokenStates
 
 access_logger = logging.getLogger("motcua.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -275,9 +277,16 @@ def create_service_app(
             watch_pool(name, "counters", counters.use),
         )
         app.state.clock = resolved.clock()
-        urls = {"intake": resolved.urls.intake, "workflow": resolved.urls.workflow, "notify": resolved.urls.notify}
+        # each account's token version, dropped on the NOTIFY of a change (services.core.revocation)
+        token_states = TokenStates(resolved.auth.token_check_seconds)
+        token_states.start(resolved, application_name=f"motcua-{name}-tokens")
+        app.state.token_states = token_states
         app.state.clients = {
-            target: httpx.AsyncClient(base_url=urls[target], timeout=httpx.Timeout(10.0, connect=3.0))
+            target: httpx.AsyncClient(
+                base_url=resolved.urls.base(target),
+                timeout=httpx.Timeout(10.0, connect=3.0),
+                transport=ReplicaTransport(resolved.urls.replicas()),  # over the target's replicas
+            )
             for target in downstream
         }
         try:
@@ -294,6 +303,7 @@ def create_service_app(
             app.state.offload.shutdown()
             unwatch(*pools)
             tracing.shutdown()
+            await token_states.close()
             await counters.close()
             await engine.dispose()
 

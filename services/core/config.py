@@ -33,6 +33,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 
 from services.core.clock import Clock, FileClock, SystemClock
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+from services.core.replicas import replica_urls
 
 MIN_SECRET_BYTES = 32
 INSECURE_JWT_SECRET = "motcua-demo-secret-not-for-production"  # noqa: S105 - refused outside demo mode
@@ -111,17 +112,17 @@ class UrlSettings(BaseSettings):
     intake: str = Field(
         default="http://127.0.0.1:8001",
         validation_alias=PREFIX + "INTAKE_URL",
-        description="intake_api; `make run` also takes its port from it",
+        description="intake_api: one URL, or its replicas' comma-separated; `make run` takes the first one's port",
     )
     workflow: str = Field(
         default="http://127.0.0.1:8002",
         validation_alias=PREFIX + "WORKFLOW_URL",
-        description="workflow_api; `make run` also takes its port from it",
+        description="workflow_api: one URL, or its replicas' comma-separated; `make run` takes the first one's port",
     )
     notify: str = Field(
         default="http://127.0.0.1:8003",
         validation_alias=PREFIX + "NOTIFY_URL",
-        description="notify_api; `make run` also takes its port from it",
+        description="notify_api: one URL, or its replicas' comma-separated; `make run` takes the first one's port",
     )
     public: str = Field(
         default="http://127.0.0.1:8080",
@@ -130,6 +131,13 @@ class UrlSettings(BaseSettings):
         description="the address citizens open (nginx, the gateway): printed in the receipt's QR code "
         "(required in `deploy/compose`)",
     )
+
+    def replicas(self) -> dict[str, tuple[str, ...]]:  # each service's replicas' URLs: services.core.replicas
+        return {service: replica_urls(getattr(self, service)) for service in ("intake", "workflow", "notify")}
+
+    def base(self, service: str) -> str:
+        """The service's first URL: requests are addressed to it and spread over the replicas by the client."""
+        return self.replicas()[service][0]
 
 
 class AuthSettings(BaseSettings):
@@ -146,6 +154,9 @@ class AuthSettings(BaseSettings):
     jwt_issuer: str = Field(default="motcua", description="the tokens' `iss`")
     token_check_seconds: float = Field(
         default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
+    )
+    token_listen: bool = Field(
+        default=True, description="drop that view at once on a change's NOTIFY (off: a transaction-mode PgBouncer)"
     )
     password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 checks at once per process")
     password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")

@@ -25,6 +25,7 @@ from services.core.deps import MetricsReader
 from services.core.idempotency import purge_expired
 from services.core.logging import configure_logging
 from services.core.metrics import Listener, metrics_app, unwatch, watch_engine
+from services.core.replicas import balanced_client
 
 Task = Callable[[async_sessionmaker[AsyncSession], Settings, httpx.AsyncClient, asyncio.Event], Awaitable[None]]
 Step = Callable[[async_sessionmaker[AsyncSession], Clock, asyncio.Event, logging.Logger], Awaitable[None]]
@@ -42,7 +43,8 @@ async def _run(name: str, tasks: Sequence[Task], settings: Settings) -> None:
     sessionmaker = create_sessionmaker(engine)
     pool = watch_engine(name, engine, size=2 * settings.db.worker_pool_size)
     try:
-        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
+        # requests to a service are spread over its replicas when MOTCUA_<SERVICE>_URL lists several
+        async with balanced_client(settings.urls.replicas(), timeout=httpx.Timeout(10.0, connect=3.0)) as client:
             running = [task(sessionmaker, settings, client, stop) for task in tasks]
             if settings.observe.metrics_port is not None:
                 # its own small listener (the worker has no HTTP server): /metrics only, the APIs' access rule

@@ -1,4 +1,7 @@
-"""``make run``: database, migrations, demo data, the three services and their workers, until Ctrl-C."""
+"""``make run``: database, migrations, demo data, the three services and their workers, until Ctrl-C.
+
+``make run REPLICAS=2`` (``MOTCUA_REPLICAS``): two of each API (ports 8001/8101, 8002/8102, 8003/8103)
+and two of each worker, the gateway spreading over them (services.dev.processes, docs/operations/replicas.md)."""
 
 from __future__ import annotations
 
@@ -15,8 +18,10 @@ from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.dev.processes import (
     SERVICES,
     ManagedProcess,
-    api_process,
     gateway_process,
+    replica_apis,
+    replica_ports,
+    replicas_from_env,
     service_env,
     worker_process,
 )
@@ -49,7 +54,8 @@ def main() -> None:
             # a year of finished dossiers, so the leader's dashboard has figures (services/demo/history.py)
             subprocess.run([python, "-m", "services.demo.history"], cwd=REPO_ROOT, check=True)
 
-    ports = {name: _port(name, default) for name, (_, default) in SERVICES.items()}
+    replicas = replicas_from_env()
+    ports = {name: replica_ports(_port(name, default), replicas) for name, (_, default) in SERVICES.items()}
     env = service_env(ports=ports)
     log_dir = Path(os.environ.get("MOTCUA_LOG_DIR", str(REPO_ROOT / ".data" / "logs")))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -84,17 +90,22 @@ def main() -> None:
             sink = [python, "-m", "aiosmtpd", "-n", "-l", smtp, "-c", "aiosmtpd.handlers.Sink"]
             sink_process = ManagedProcess(name="smtp_sink", args=sink, env=env, log_path=log_dir / "smtp.log")
             processes.append(sink_process.start())
-        for name, port in ports.items():
-            processes.append(api_process(name, port=port, env=env, log_dir=log_dir).start())
-            processes.append(worker_process(name, env=env, log_dir=log_dir).start())
+        for name, service_ports in ports.items():
+            processes += [api.start() for api in replica_apis(name, ports=service_ports, env=env, log_dir=log_dir)]
+            for n in range(1, replicas + 1):
+                suffix = f"-{n}" if replicas > 1 else ""
+                processes.append(worker_process(name, env=env, log_dir=log_dir, suffix=suffix).start())
         gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
         processes.append(gateway_process(port=gateway_port, env=env, log_dir=log_dir).start())
         for process in processes:
             process.wait_healthy()
         print("\nMột Cửa is running:", flush=True)
         print(f"  {'web (SPA)':13} http://127.0.0.1:{gateway_port}", flush=True)
-        for name, port in ports.items():
-            print(f"  {name + '_api':13} http://127.0.0.1:{port}  (docs: http://127.0.0.1:{port}/docs)", flush=True)
+        for name, service_ports in ports.items():
+            for port in service_ports:
+                print(f"  {name + '_api':13} http://127.0.0.1:{port}  (docs: http://127.0.0.1:{port}/docs)", flush=True)
+        if replicas > 1:
+            print(f"  replicas      {replicas} of each API and each worker, round robin behind the gateway", flush=True)
         print(f"  logs          {log_dir}", flush=True)
         print("Demo accounts (password: demo): see README.md — admin, tiepnhan, chuyenvien, lanhdao, …", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -11,6 +11,16 @@ believe it from trusted proxies only (``MOTCUA_TRUSTED_PROXIES``, services.core.
 per-address limits see the citizen, not the gateway, and a client cannot pick its own address. Nothing is logged per
 request: query strings can carry a phone number or a secret.
 
+**Replicas.** A service may have several (``MOTCUA_<SERVICE>_URL`` lists their URLs comma-separated,
+as ``make run REPLICAS=2`` sets): each request goes to the next in turn (round robin,
+services.core.replicas). A replica that refuses the connection is skipped and tried last for two
+seconds: nothing was sent, so any request, a POST included, goes on to the next one. A safe method
+(GET, HEAD, OPTIONS: no body, no effect) whose connection broke before an answer (a replica killed
+mid-request) is also sent to the next replica; any other request that broke after it was sent answers
+503 ``unavailable`` — it may or may not have been applied, and the client knows best whether to repeat
+it (the SPA's submissions carry an ``Idempotency-Key``, so repeating them is safe). Timeouts are not
+retried: a slow replica would make the next one slow too.
+
 Every answer carries the security headers of services.core.edge (the SPA's Content-Security-Policy,
 ``nosniff``, no framing, Referrer-Policy, Permissions-Policy, and HSTS outside demo mode), and the
 services' ``/internal/…`` routes (service-to-service, token-protected) are never forwarded.
@@ -19,7 +29,7 @@ services' ``/internal/…`` routes (service-to-service, token-protected) are nev
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -35,6 +45,7 @@ from services.core.config import get_settings
 from services.core.edge import API_CSP, SPA_CSP, edge_headers
 from services.core.embedded_pg import REPO_ROOT
 from services.core.errors import PROBLEM_JSON
+from services.core.replicas import NOTHING_SENT, Rotation, replica_urls
 
 DEFAULT_DIST = REPO_ROOT / "frontend" / "dist"
 # hop-by-hop headers (RFC 9110 §7.6.1) and those httpx sets itself
@@ -43,6 +54,9 @@ _DROP_REQUEST = {
     "x-forwarded-for",  # overwritten below with the peer's address: what the client sent is not believed
 }  # fmt: skip
 _DROP_RESPONSE = {"connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "trailer"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}  # no body and no effect: sent again to the next replica if one broke
+# the connection broke (reset, closed without an answer): not a timeout, which the next replica would repeat
+_BROKEN = (httpx.NetworkError, httpx.RemoteProtocolError)
 
 
 def _is_internal(path: str) -> bool:
@@ -59,11 +73,18 @@ def _is_internal(path: str) -> bool:
     return bool(resolved) and resolved[0].lower() in {"internal", "metrics"}
 
 
-def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, demo: bool = False) -> Starlette:
-    """The gateway app: ``upstreams`` maps a prefix (intake, workflow, notify) to its service's base URL.
+def create_gateway(
+    upstreams: Mapping[str, str | Sequence[str]], dist: Path = DEFAULT_DIST, *, demo: bool = False
+) -> Starlette:
+    """The gateway app: ``upstreams`` maps a prefix (intake, workflow, notify) to its service's base URL,
+    or to its replicas' (a list, or one string of comma-separated URLs).
 
     ``demo``: a demo on http://127.0.0.1 (MOTCUA_DEMO): no HSTS."""
     dist = dist.resolve()
+    rotations = {
+        service: Rotation(replica_urls(urls) if isinstance(urls, str) else [url.rstrip("/") for url in urls])
+        for service, urls in upstreams.items()
+    }
     security = edge_headers(demo=demo)
     page_headers = {**security, "Content-Security-Policy": SPA_CSP}
     data_headers = {**security, "Content-Security-Policy": API_CSP}
@@ -79,30 +100,51 @@ def create_gateway(upstreams: Mapping[str, str], dist: Path = DEFAULT_DIST, *, d
             app.state.client = client
             yield
 
-    async def proxy(request: Request) -> Response:
-        service = request.path_params["service"]
-        base = upstreams.get(service)
-        if base is None:
-            return await spa(request)
-        if _is_internal(request.path_params["path"]):
-            return _problem(404, "not_found", "Not found", "No such resource.")
+    async def send(request: Request, rotation: Rotation) -> tuple[str, httpx.Response] | None:
+        """The first replica's answer, in turn; None when no replica answered (see the module's rules)."""
         client: httpx.AsyncClient = request.app.state.client
         headers = [(k, v) for k, v in request.headers.items() if k.lower() not in _DROP_REQUEST]
         peer = request.client.host if request.client else ""
         headers.append(("x-forwarded-for", peer))
-        url = httpx.URL(base.rstrip("/") + "/" + request.path_params["path"], query=request.url.query.encode() or None)
-        has_body = request.method not in {"GET", "HEAD", "OPTIONS"}
-        upstream_request = client.build_request(
-            request.method, url, headers=headers, content=request.stream() if has_body else None
-        )
-        try:
-            upstream = await client.send(upstream_request, stream=True)
-        except httpx.TransportError:
+        safe = request.method in SAFE_METHODS
+        query = request.url.query.encode() or None
+        for base in rotation.order():
+            url = httpx.URL(base + "/" + request.path_params["path"], query=query)
+            # a fresh view of the body per attempt: after a refused connection nothing of it was read
+            upstream_request = client.build_request(
+                request.method, url, headers=headers, content=None if safe else request.stream()
+            )
+            try:
+                upstream = await client.send(upstream_request, stream=True)
+            except NOTHING_SENT:
+                rotation.refused(base)
+                continue
+            except _BROKEN:
+                if not safe:
+                    return None
+                rotation.refused(base)
+                continue
+            except httpx.TransportError:
+                return None
+            rotation.answered(base)
+            return base, upstream
+        return None
+
+    async def proxy(request: Request) -> Response:
+        service = request.path_params["service"]
+        rotation = rotations.get(service)
+        if rotation is None:
+            return await spa(request)
+        if _is_internal(request.path_params["path"]):
+            return _problem(404, "not_found", "Not found", "No such resource.")
+        answered = await send(request, rotation)
+        if answered is None:
             return _problem(503, "unavailable", "Service unavailable", f"The {service} service does not answer.")
+        base, upstream = answered
         response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}
         location = upstream.headers.get("location", "")
-        if location.startswith(base.rstrip("/") + "/"):  # as nginx's proxy_redirect: never the service's own address
-            response_headers["location"] = f"/{service}/" + location[len(base.rstrip("/")) + 1 :]
+        if location.startswith(base + "/"):  # as nginx's proxy_redirect: never the service's own address
+            response_headers["location"] = f"/{service}/" + location[len(base) + 1 :]
         response_headers.update(security)
         if "content-security-policy" not in upstream.headers:
             response_headers["Content-Security-Policy"] = API_CSP

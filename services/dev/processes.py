@@ -1,4 +1,12 @@
-"""Starting the services as real processes: used by ``make run`` and by the end-to-end tests."""
+"""Starting the services as real processes: used by ``make run`` and by the end-to-end tests.
+
+Replicas (``make run REPLICAS=2``, ``MOTCUA_REPLICAS``): each replica of an API is a uvicorn process of
+its own on its own port — the first on the service's port, the next ones :data:`REPLICA_PORT_STEP`
+above (8001, 8101, 8201 for intake) — and ``MOTCUA_<SERVICE>_URL`` lists them all, comma-separated:
+the gateway and the relays spread their requests over them (services.core.replicas). Not uvicorn's
+``--workers`` on one shared port: that puts the kernel in charge of the spreading, hides which replica
+answered and cannot stop one replica alone, which the cross-replica tests and the drills need.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +28,8 @@ SERVICES: dict[str, tuple[str, int]] = {
     "workflow": ("workflow_api.main:create_app", 8002),
     "notify": ("notify_api.main:create_app", 8003),
 }
+REPLICA_PORT_STEP = 100  # replica n of a service listens on its port + n * 100 (8001, 8101…; 8080 stays free)
+MAX_REPLICAS = 8
 WORKERS: dict[str, str] = {
     "intake": "intake_api.worker",
     "workflow": "workflow_api.worker",
@@ -76,13 +86,30 @@ class ManagedProcess:
             self.process.wait()
 
 
+def replicas_from_env(env: Mapping[str, str] = os.environ, default: int = 1) -> int:
+    """``MOTCUA_REPLICAS``: how many of each API and each worker (dev tooling only; 1 to :data:`MAX_REPLICAS`)."""
+    raw = env.get("MOTCUA_REPLICAS", "").strip()
+    count = int(raw) if raw else default
+    if not 1 <= count <= MAX_REPLICAS:
+        raise ValueError(f"MOTCUA_REPLICAS must be between 1 and {MAX_REPLICAS}, not {count}")
+    return count
+
+
+def replica_ports(first: int, replicas: int) -> list[int]:
+    """The ports of a service's replicas when the first listens on ``first``."""
+    return [first + n * REPLICA_PORT_STEP for n in range(replicas)]
+
+
 def service_env(
-    base: Mapping[str, str] | None = None, *, host: str = "127.0.0.1", ports: Mapping[str, int]
+    base: Mapping[str, str] | None = None, *, host: str = "127.0.0.1", ports: Mapping[str, int | Sequence[int]]
 ) -> dict[str, str]:
+    """The environment of every process: ``MOTCUA_<SERVICE>_URL`` from each service's port, or its replicas'
+    ports (comma-separated URLs)."""
     env = dict(base if base is not None else os.environ)
-    env["MOTCUA_INTAKE_URL"] = f"http://{host}:{ports['intake']}"
-    env["MOTCUA_WORKFLOW_URL"] = f"http://{host}:{ports['workflow']}"
-    env["MOTCUA_NOTIFY_URL"] = f"http://{host}:{ports['notify']}"
+    for service in ("intake", "workflow", "notify"):
+        given = ports[service]
+        listed = [given] if isinstance(given, int) else list(given)
+        env[f"MOTCUA_{service.upper()}_URL"] = ",".join(f"http://{host}:{port}" for port in listed)
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 
@@ -95,12 +122,13 @@ def api_process(
     log_dir: Path | None,
     host: str = "127.0.0.1",
     workers: int = 1,
+    suffix: str = "",
 ) -> ManagedProcess:
-    """One API as uvicorn; ``workers`` > 1 runs that many processes on the one port (uvicorn's supervisor),
-    as replicas would behind a load balancer."""
+    """One API as uvicorn; ``workers`` > 1 runs that many processes on the one port (uvicorn's supervisor,
+    the HTTP benchmark's choice); ``suffix`` names a replica (``-2``: its own log file)."""
     target, _ = SERVICES[service]
     return ManagedProcess(
-        name=f"{service}_api",
+        name=f"{service}_api{suffix}",
         args=[
             sys.executable,
             "-m",
@@ -116,9 +144,20 @@ def api_process(
             *(["--workers", str(workers)] if workers > 1 else []),
         ],
         env=env,
-        log_path=log_dir / f"{service}_api.log" if log_dir else None,
+        log_path=log_dir / f"{service}_api{suffix}.log" if log_dir else None,
         health_url=f"http://{host}:{port}/healthz",
     )
+
+
+def replica_apis(
+    service: str, *, ports: Sequence[int], env: Mapping[str, str], log_dir: Path | None, host: str = "127.0.0.1"
+) -> list[ManagedProcess]:
+    """A process per replica of one API (not started), named ``<service>_api-<n>`` when there are several."""
+    several = len(ports) > 1
+    return [
+        api_process(service, port=port, env=env, log_dir=log_dir, host=host, suffix=f"-{n}" if several else "")
+        for n, port in enumerate(ports, start=1)
+    ]
 
 
 def worker_process(service: str, *, env: Mapping[str, str], log_dir: Path | None, suffix: str = "") -> ManagedProcess:

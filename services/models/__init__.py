@@ -3,7 +3,7 @@
 from services.models.agency import Agency, AgencyLevel
 from services.models.audit import AuditLog
 from services.models.base import Base
-from services.models.calendar import CalendarOverride, WorkingCalendar
+from services.models.calendar import CalendarOverride, CalendarRevision, WorkingCalendar
 from services.models.dossier import (
     Document,
     Dossier,
@@ -43,6 +43,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "CalendarOverride",
+    "CalendarRevision",
     "Complaint",
     "Document",
     "Dossier",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -51,3 +51,14 @@ class CalendarOverride(Base, UUIDPk):
     revoked_at: Mapped[datetime | None] = mapped_column(doc="overrides are revoked, never deleted: the history stays")
     revoked_by_staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff.id"))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarRevision(Base):
+    """One row (id 1): the calendar data's revision, set by a trigger on every write to the two tables above
+    from a sequence (never reused, even after a rollback); each process keys its built calendars by it
+    (services/calendar/store.py), so a change made through one replica is seen by every other at once."""
+
+    __tablename__ = "calendar_revision"
+
+    id: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(BigInteger)

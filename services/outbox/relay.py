@@ -164,11 +164,8 @@ class Relay:
         self.client = client
         self.sources = list(sources) if sources else None
         self.name = name or worker_name()
-        self.urls: Mapping[str, str] = {
-            "intake": settings.urls.intake,
-            "workflow": settings.urls.workflow,
-            "notify": settings.urls.notify,
-        }
+        # each service's first URL: the worker's client spreads the requests over its replicas (services.core.replicas)
+        self.urls: Mapping[str, str] = {service: settings.urls.base(service) for service in settings.urls.replicas()}
 
     async def _claim(self) -> list[Claimed]:
         async with self.sessionmaker() as session, session.begin():
