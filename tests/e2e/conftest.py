@@ -1,4 +1,11 @@
-"""End-to-end: the services as real uvicorn processes (and their workers) on the test database."""
+"""End-to-end: the services as real uvicorn processes (and their workers) on the test database.
+
+Replicas: ``Stack(…, replicas=2)`` (or ``MOTCUA_E2E_REPLICAS=2`` for every test of the run) starts each
+API as that many uvicorn processes on ports of their own and each ``worker()`` call as that many
+workers; ``MOTCUA_<SERVICE>_URL`` lists the replicas, so the relays spread over them, and
+``stack.url(service)`` is the first replica (``replica=`` picks another). tests/e2e/test_replicas.py
+runs its own two-replica stack for the properties that only replicas can break.
+"""
 
 from __future__ import annotations
 
@@ -12,22 +19,42 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from services.core.embedded_pg import REPO_ROOT
-from services.dev.processes import ManagedProcess, api_process, service_env, worker_process
+from services.dev.processes import ManagedProcess, replica_apis, service_env, worker_process
 from tests.db import TEST_DATABASE, create_test_admin, migrate, recreate_database
 from tests.notify.fakes import free_port
 
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
+class Group(list[ManagedProcess]):
+    """The replicas of one API, or the workers of one ``worker()`` call: stopped or killed together."""
+
+    def kill(self) -> None:
+        for process in self:
+            process.kill()
+
+    def stop(self) -> None:
+        for process in self:
+            process.stop()
+
+
+def replicas_from_env() -> int:
+    return int(os.environ.get("MOTCUA_E2E_REPLICAS", "1") or 1)
+
+
 class Stack:
     """Starts and stops processes for one test; everything still running is stopped at the end."""
 
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(self, database_url: str, log_dir: Path, *, replicas: int | None = None) -> None:
         self.log_dir = log_dir
+        self.replicas = replicas or replicas_from_env()
         # free ports picked per test, never fixed ones: another checkout's tests on the same machine
         # may hold those, and a health check answered by its process would test the wrong stack
-        self.ports = {service: free_port() for service in ("intake", "workflow", "notify")}
-        self.env = service_env(os.environ, ports=self.ports)
+        self.replica_ports = {
+            service: [free_port() for _ in range(self.replicas)] for service in ("intake", "workflow", "notify")
+        }
+        self.ports = {service: ports[0] for service, ports in self.replica_ports.items()}
+        self.env = service_env(os.environ, ports=self.replica_ports)
         self.env.update(
             {
                 "MOTCUA_DATABASE_URL": database_url,
@@ -45,20 +72,30 @@ class Stack:
         self.processes: list[ManagedProcess] = []
         self.workers = 0
 
-    def url(self, service: str) -> str:
-        return f"http://127.0.0.1:{self.ports[service]}"
+    def url(self, service: str, replica: int = 0) -> str:
+        return f"http://127.0.0.1:{self.replica_ports[service][replica]}"
 
-    def api(self, service: str) -> ManagedProcess:
-        process = api_process(service, port=self.ports[service], env=self.env, log_dir=self.log_dir).start()
-        self.processes.append(process)
-        process.wait_healthy(timeout=60)
-        return process
+    def urls(self, service: str) -> list[str]:
+        return [self.url(service, n) for n in range(self.replicas)]
 
-    def worker(self, service: str) -> ManagedProcess:
-        self.workers += 1
-        process = worker_process(service, env=self.env, log_dir=self.log_dir, suffix=f"-{self.workers}").start()
-        self.processes.append(process)
-        return process
+    def api(self, service: str) -> Group:
+        """Every replica of the API, started and healthy."""
+        group = Group(replica_apis(service, ports=self.replica_ports[service], env=self.env, log_dir=self.log_dir))
+        for process in group:
+            self.processes.append(process.start())
+        for process in group:
+            process.wait_healthy(timeout=60)
+        return group
+
+    def worker(self, service: str) -> Group:
+        """One worker of the service per replica (started; workers have no health check)."""
+        group = Group()
+        for _ in range(self.replicas):
+            self.workers += 1
+            suffix = f"-{self.workers}"
+            group.append(worker_process(service, env=self.env, log_dir=self.log_dir, suffix=suffix).start())
+        self.processes += group
+        return group
 
     def stop(self) -> None:
         for process in reversed(self.processes):
