@@ -1,6 +1,10 @@
 """Browser tests: the real stack (three APIs, their workers, the gateway serving frontend/dist) on free
 ports with its own fresh database and the demo data, driven by Debian's Chromium through Playwright.
 
+Replicas: the stack runs ``MOTCUA_BROWSER_REPLICAS`` (default 2) uvicorn processes of each API and as many
+workers of each kind, the gateway spreading the SPA's requests over them round robin (issue 15 §1: every
+browser test is also a test that two replicas behave as one); ``MOTCUA_BROWSER_REPLICAS=1`` for one.
+
 Fixtures
 - ``stack`` (session): the running stack; ``stack.base_url`` is the gateway, ``stack.url("intake")`` an
   API directly, ``stack.mail`` / ``stack.sms`` the SMTP sink and SMS gateway the notifications go to,
@@ -42,7 +46,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
-from services.dev.processes import ManagedProcess, api_process, gateway_process, service_env, worker_process
+from services.dev.processes import ManagedProcess, gateway_process, replica_apis, service_env, worker_process
 from tests.clock import write_clock
 from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
 from tests.notify.fakes import FakeGateway, SmtpSink, free_port
@@ -118,16 +122,18 @@ class Clock:
 
 
 class BrowserStack:
-    def __init__(self, database_url: str, log_dir: Path) -> None:
+    def __init__(self, database_url: str, log_dir: Path, *, replicas: int = 2) -> None:
         self.log_dir = log_dir
-        self.ports = {service: free_port() for service in SERVICES}
+        self.replicas = replicas
+        self.replica_ports = {service: [free_port() for _ in range(replicas)] for service in SERVICES}
+        self.ports = {service: ports[0] for service, ports in self.replica_ports.items()}
         self.gateway_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.gateway_port}"
         self.database_url = database_url
         self.mail = SmtpSink()
         self.sms = FakeGateway()
         self.clock = Clock(log_dir / "clock.txt")
-        self.env = service_env(os.environ, ports=self.ports)
+        self.env = service_env(os.environ, ports=self.replica_ports)
         self.env.update(
             {
                 "MOTCUA_DATABASE_URL": database_url,
@@ -159,18 +165,20 @@ class BrowserStack:
         )
         self.processes: list[ManagedProcess] = []
 
-    def url(self, service: str) -> str:
+    def url(self, service: str, replica: int = 0) -> str:
         """An API directly (not through the gateway), e.g. for setting data up with httpx."""
-        return f"http://127.0.0.1:{self.ports[service]}"
+        return f"http://127.0.0.1:{self.replica_ports[service][replica]}"
 
     def start(self) -> BrowserStack:
         self.mail.start()
         self.sms.start()
+        several = self.replicas > 1
         for service in SERVICES:
-            self.processes.append(
-                api_process(service, port=self.ports[service], env=self.env, log_dir=self.log_dir).start()
-            )
-            self.processes.append(worker_process(service, env=self.env, log_dir=self.log_dir).start())
+            apis = replica_apis(service, ports=self.replica_ports[service], env=self.env, log_dir=self.log_dir)
+            self.processes += [api.start() for api in apis]
+            for n in range(1, self.replicas + 1):
+                worker = worker_process(service, env=self.env, log_dir=self.log_dir, suffix=f"-{n}" if several else "")
+                self.processes.append(worker.start())
         gateway = gateway_process(port=self.gateway_port, env=self.env, log_dir=self.log_dir, dist=DIST)
         self.processes.append(gateway.start())
         for process in self.processes:
@@ -227,7 +235,7 @@ def stack(database_url: str) -> Iterator[BrowserStack]:
     log_dir.mkdir(parents=True, exist_ok=True)
     for old in log_dir.glob("*.log"):
         old.unlink()
-    running = BrowserStack(url, log_dir)
+    running = BrowserStack(url, log_dir, replicas=int(os.environ.get("MOTCUA_BROWSER_REPLICAS", "2") or 2))
     _seed(running.env, log_dir)
     try:
         running.start()
