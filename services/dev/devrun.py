@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from services.core.config import get_settings
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+from services.core.replicas import replica_urls
 from services.dev.processes import (
     SERVICES,
     ManagedProcess,
@@ -27,10 +28,14 @@ from services.dev.processes import (
 )
 
 
-def _port(service: str, default: int) -> int:
-    """The port of MOTCUA_<SERVICE>_URL when set, so one machine can run two stacks."""
+def _ports(service: str, default: int, replicas: int) -> list[int]:
+    """The replicas' ports: those of MOTCUA_<SERVICE>_URL when it lists several, else its port (so one machine
+    can run two stacks) and the next ones 100 apart."""
     url = os.environ.get(f"MOTCUA_{service.upper()}_URL")
-    return urlsplit(url).port or default if url else default
+    listed = replica_urls(url) if url else ()
+    if len(listed) > 1:
+        return [urlsplit(one).port or default for one in listed]
+    return replica_ports(urlsplit(listed[0]).port or default if listed else default, replicas)
 
 
 def main() -> None:
@@ -55,7 +60,7 @@ def main() -> None:
             subprocess.run([python, "-m", "services.demo.history"], cwd=REPO_ROOT, check=True)
 
     replicas = replicas_from_env()
-    ports = {name: replica_ports(_port(name, default), replicas) for name, (_, default) in SERVICES.items()}
+    ports = {name: _ports(name, default, replicas) for name, (_, default) in SERVICES.items()}
     env = service_env(ports=ports)
     log_dir = Path(os.environ.get("MOTCUA_LOG_DIR", str(REPO_ROOT / ".data" / "logs")))
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -22,12 +22,20 @@ pytestmark = pytest.mark.e2e
 
 
 def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
+    """As ``make run REPLICAS=2``: two of each API and worker (issue 15 §1), on ports given in the URLs."""
     # ports free now, not fixed ones: another checkout's tests on the same machine may hold those
-    ports = {name: free_port() for name in ("intake", "workflow", "notify")}
+    replicas = {name: [free_port(), free_port()] for name in ("intake", "workflow", "notify")}
+    ports = {name: listed[0] for name, listed in replicas.items()}
     gateway = free_port()
     url = recreate_database(database_url, f"{TEST_DATABASE}_devrun")
     env = dict(os.environ)
-    env.update({f"MOTCUA_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in ports.items()})
+    env.update(
+        {
+            f"MOTCUA_{name.upper()}_URL": ",".join(f"http://127.0.0.1:{port}" for port in listed)
+            for name, listed in replicas.items()
+        }
+    )
+    env["MOTCUA_REPLICAS"] = "2"
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})
     env.update({"MOTCUA_GATEWAY_PORT": str(gateway), "MOTCUA_SMTP_PORT": str(free_port())})
     process = subprocess.Popen(
@@ -55,10 +63,12 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
                 break
         output = "".join(lines)
         assert "Một Cửa is running" in output, output
-        for name, port in ports.items():
-            assert f"http://127.0.0.1:{port}" in output
-            health = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
-            assert health.json() == {"status": "ready", "service": name}
+        for name, listed in replicas.items():
+            for port in listed:
+                assert f"http://127.0.0.1:{port}" in output
+                health = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
+                assert health.json() == {"status": "ready", "service": name}
+        assert "2 of each API and each worker" in output
         # the demo accounts work against the running workflow_api
         token = httpx.post(
             f"http://127.0.0.1:{ports['workflow']}/api/v1/auth/token",
@@ -92,7 +102,7 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
             raise
     assert process.returncode == 0, rest
     assert "stopping" in rest
-    for port in [*ports.values(), gateway]:
+    for port in [*(port for listed in replicas.values() for port in listed), gateway]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 
