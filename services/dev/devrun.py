@@ -103,7 +103,8 @@ def main() -> None:
         gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
         processes.append(gateway_process(port=gateway_port, env=env, log_dir=log_dir).start())
         for process in processes:
-            process.wait_healthy()
+            # generous: a dozen Python processes importing at once on a small, busy machine took over 30 s
+            process.wait_healthy(timeout=120)
         print("\nMột Cửa is running:", flush=True)
         print(f"  {'web (SPA)':13} http://127.0.0.1:{gateway_port}", flush=True)
         for name, service_ports in ports.items():
