@@ -19,7 +19,7 @@ docs/operations/replicas.md):
   rather than within ``MOTCUA_TOKEN_CHECK_SECONDS``.
 
 Revision ID: a5c3e1f7b2d8
-Revises: 7f3b2c9d4e61
+Revises: b7e4d2a9c31f
 Create Date: 2026-12-06 01:30:00
 """
 
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "a5c3e1f7b2d8"
-down_revision = "7f3b2c9d4e61"
+down_revision = "b7e4d2a9c31f"
 branch_labels = None
 depends_on = None
 
