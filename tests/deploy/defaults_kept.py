@@ -46,6 +46,7 @@ DEFAULTS_KEPT: dict[str, str] = {
     "MOTCUA_RELAY_POLL_SECONDS": "0.5 s",
     "MOTCUA_RELAY_LISTEN": "on: LISTEN goes to MOTCUA_DB_DIRECT_URL, not through PgBouncer",
     "MOTCUA_NOTIFY_LISTEN": "on: as the relay's",
+    "MOTCUA_TOKEN_LISTEN": "on: as the relay's (one direct connection per API pod; docs/operations/replicas.md)",
     "MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS": "10 s",
     "MOTCUA_NOTIFY_LEASE_SECONDS": "60 s",
     "MOTCUA_NOTIFY_BATCH_SIZE": "50",
