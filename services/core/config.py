@@ -156,7 +156,8 @@ class AuthSettings(BaseSettings):
         default=2.0, ge=0, le=5, description="how long a process trusts its view of an account's token version"
     )
     token_listen: bool = Field(
-        default=True, description="drop that view at once on a change's NOTIFY (off: a transaction-mode PgBouncer)"
+        default=True,
+        description="drop that view at once on a change's NOTIFY (a LISTEN per API process); off: the check only",
     )
     password_hash_concurrency: int = Field(default=1, ge=1, le=16, description="argon2 checks at once per process")
     password_hash_queue: int = Field(default=4, ge=0, description="sign-ins waiting for argon2; more answer 503")
