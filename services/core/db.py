@@ -57,10 +57,18 @@ def driver_dsn(settings: Settings) -> str:
     """The configured database as a plain ``postgresql://`` DSN for asyncpg's own connections (the LISTEN
     connections, the counters' pool): the SQLAlchemy URL minus its driver. Both hold session state (a LISTEN;
     ``synchronous_commit`` as a startup parameter, which PgBouncer refuses), so they take
-    ``MOTCUA_DB_DIRECT_URL`` when a transaction-mode pooler stands in front of the database (deploy/k8s)."""
-    return (
-        make_url(settings.db.resolved_direct_url()).set(drivername="postgresql").render_as_string(hide_password=False)
-    )
+    ``MOTCUA_DB_DIRECT_URL`` when a transaction-mode pooler stands in front of the database (deploy/k8s).
+
+    A multi-host URL (a primary and its standbys, ``?host=a:5432&host=b:5432&target_session_attrs=read-write``,
+    SQLAlchemy's asyncpg form) keeps all its hosts: asyncpg's own DSN parser keeps only the last of repeated
+    query parameters, so the hosts are joined with commas, the form it reads as a host list. Without this the
+    counters and the workers' LISTEN connections went to the last host only, a standby, while the engine
+    found the primary."""
+    url = make_url(settings.db.resolved_direct_url()).set(drivername="postgresql")
+    hosts = url.query.get("host")
+    if isinstance(hosts, tuple):
+        url = url.update_query_dict({"host": ",".join(hosts)})
+    return url.render_as_string(hide_password=False)
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

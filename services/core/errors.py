@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -133,6 +134,26 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+# SQLSTATEs of a database that cannot be reached now: class 08 (connection exception), and the server
+# shutting down, crashed or starting up (57P01–57P03): a restart or a failover, answered 503, not 500
+_UNREACHABLE_CLASS, _UNREACHABLE_STATES = "08", frozenset({"57P01", "57P02", "57P03"})
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says the database could not be reached rather than that the
+    statement failed: a refused connection, a server starting up or shutting down, or no host accepting
+    writes (``target_session_attrs=read-write`` while a standby is being promoted)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionError | asyncpg.TargetServerAttributeNotMatched):
+            return True
+        state = getattr(seen, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith(_UNREACHABLE_CLASS) or state in _UNREACHABLE_STATES):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
@@ -157,11 +178,19 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_gone(request: Request, exc: DBAPIError) -> JSONResponse:
-        if not exc.connection_invalidated:
+        if not (exc.connection_invalidated or _unreachable(exc)):
             raise exc  # a real error: the 500 handler logs it
         # the database dropped the connection (a restart, a failover): this request fails, the pool heals;
         # answered as services.core.db.fetch answers the same failure of its own statements
         logger.warning("database connection lost", extra={"path": request.url.path})
+        return await _domain(request, DatabaseUnavailable())
+
+    @app.exception_handler(ConnectionError)
+    async def _database_refused(request: Request, exc: ConnectionError) -> JSONResponse:
+        # a new connection refused or reset (the server down, restarting, failing over): SQLAlchemy's asyncpg
+        # dialect lets the socket's own error through unwrapped; the services' HTTP calls raise httpx's
+        # errors, never this, so within a request it is the database's
+        logger.warning("database unreachable", extra={"path": request.url.path, "error": type(exc).__name__})
         return await _domain(request, DatabaseUnavailable())
 
     @app.exception_handler(RequestValidationError)
