@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint ci-loop bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore promtool
+.PHONY: help install run test lint ci-loop drill soak bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore promtool
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -70,7 +70,7 @@ test: install spa browser promtool ## Run every test, browser tests included (st
 lint: install spa-lint ## ruff, mypy (strict), import boundaries; tsc and eslint for the SPA
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy $(SOURCES) bench
+	$(VENV)/bin/mypy $(SOURCES) bench drill
 	$(VENV)/bin/lint-imports
 
 # the HTTP benchmarks' load generator (bench/load.py)
@@ -88,6 +88,12 @@ bench-quick: install bench-deps ## Every benchmark for a few seconds on small da
 
 ci-loop: ## CI again and again, each run on a fresh clone of HEAD, one at a time: make ci-loop RUNS=10
 	bash .ci/loop $(or $(RUNS),10)
+
+drill: install ## Fault drill: kill -9 each API and worker, restart and fail over PostgreSQL under load; 0 lost, 0 twice (docs/operations/drill.md)
+	$(PY) -m drill
+
+soak: install ## Mixed load for SOAK_MINUTES (30): RSS and p50/p99 each minute; fails on >10 % RSS growth or a rising p99
+	$(PY) -m drill.soak
 
 format: install ## Format and autofix
 	$(VENV)/bin/ruff format .

@@ -34,9 +34,9 @@ from typing import Any
 
 import httpx
 
+from drill.providers import paid_event, postal_event, signed
 from services.calendar.working import VN_TZ
 from services.core.config import Settings
-from tests.intake.test_webhooks import paid_event, postal_event, sign
 from tests.tokens import bearer_for
 from tests.workflow_setup import World
 
@@ -248,9 +248,8 @@ class Load:
         webhook_id = f"msg_{uuid.uuid4().hex}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            signed = sign(source, event, webhook_id=webhook_id)
-            answer = await self.call("webhook", "intake", "POST", signed.path, content=signed.content,
-                                     headers=signed.headers)  # fmt: skip
+            path, content, headers = signed(source, event, webhook_id)
+            answer = await self.call("webhook", "intake", "POST", path, content=content, headers=headers)
             if answer is not None and answer.status_code < 500:
                 return answer.is_success
             await asyncio.sleep(0.25)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.common import free_port
 from bench.sinks import Sinks
+from drill.providers import SECRETS
 from services.dev.processes import ManagedProcess, api_process, service_env, worker_process
-from tests.intake.test_webhooks import PAYMENT_SECRET, POSTAL_SECRET
 
 SERVICES = ("intake", "workflow", "notify")
 
@@ -37,8 +37,8 @@ DRILL_SETTINGS = {
     "MOTCUA_PUBLIC_SUBMISSIONS_PER_WINDOW": "1000000",
     "MOTCUA_PUBLIC_CITIZEN_WRITES_PER_WINDOW": "1000000",
     "MOTCUA_PUBLIC_TRACKING_PER_WINDOW": "1000000",
-    "MOTCUA_POSTAL_WEBHOOK_SECRET": POSTAL_SECRET,
-    "MOTCUA_PAYMENT_WEBHOOK_SECRET": PAYMENT_SECRET,
+    "MOTCUA_POSTAL_WEBHOOK_SECRET": SECRETS["postal"],
+    "MOTCUA_PAYMENT_WEBHOOK_SECRET": SECRETS["payment"],
     "MOTCUA_DB_POOL_TIMEOUT_SECONDS": "3",
 }
 

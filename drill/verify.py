@@ -118,11 +118,14 @@ async def count(engine: AsyncEngine, tally: Tally, sinks: Sinks, faults: list[Re
         total = (
             await connection.execute(text("SELECT count(*) FROM dossier WHERE applicant_email LIKE 'drill-%'"))
         ).scalar_one()
-        outbox = dict((await connection.execute(text("SELECT status, count(*) FROM outbox_event GROUP BY 1"))).all())
+        outbox: dict[str, int] = {
+            row[0]: row[1]
+            for row in await connection.execute(text("SELECT status, count(*) FROM outbox_event GROUP BY 1"))
+        }
         rows = await connection.execute(
             text("SELECT channel || ' ' || status, count(*) FROM notification WHERE channel <> 'in_app' GROUP BY 1")
         )
-        notifications = dict(rows.all())
+        notifications: dict[str, int] = {row[0]: row[1] for row in rows}
     sink = await sinks.counts()
     sent_email = notifications.get("email sent", 0) + notifications.get("email delivered", 0)
     sent_sms = notifications.get("sms sent", 0) + notifications.get("sms delivered", 0)
