@@ -50,6 +50,7 @@ class Minute:
     p50_ms: float | None
     p99_ms: float | None
     rss_mb: dict[str, float | None]
+    p99_ms_by_kind: dict[str, float | None]
 
 
 def _percentile(values: list[float], share: float) -> float | None:
@@ -60,7 +61,10 @@ def _percentile(values: list[float], share: float) -> float | None:
 
 
 def _sample(stack: Stack, tally: Tally, minute: int, since: float, until: float) -> Minute:
-    window = [seconds for at, _kind, seconds in tally.latencies if since <= at < until]
+    answered = [(kind, seconds) for at, kind, seconds in tally.latencies if since <= at < until]
+    window = [seconds for _kind, seconds in answered]
+    kinds = sorted({kind for kind, _ in answered})
+    by_kind = {k: _percentile([s for kind, s in answered if kind == k], 0.99) for k in kinds}
     rss: dict[str, float | None] = {}
     for process in [*stack.processes()]:
         alive = process.process is not None and process.process.poll() is None
@@ -68,18 +72,17 @@ def _sample(stack: Stack, tally: Tally, minute: int, since: float, until: float)
     if stack.sinks.process is not None:
         rss["sinks"] = round(rss_mb(stack.sinks.process.pid), 1)
     p50, p99 = _percentile(window, 0.5), _percentile(window, 0.99)
-    return Minute(
-        minute,
-        len(window),
-        None if p50 is None else round(p50 * 1000, 1),
-        None if p99 is None else round(p99 * 1000, 1),
-        rss,
-    )
+    return Minute(minute, len(window), _ms(p50), _ms(p99), rss, {kind: _ms(value) for kind, value in by_kind.items()})
+
+
+def _ms(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds * 1000, 1)
 
 
 def _row(sample: Minute) -> str:
     memory = " ".join(f"{v:>7}" if v is not None else "      —" for v in sample.rss_mb.values())
-    return f"| {sample.minute:>3} | {sample.requests:>6} | {sample.p50_ms} | {sample.p99_ms} | {memory} |"
+    kinds = ", ".join(f"{kind} {ms:.0f}" for kind, ms in sample.p99_ms_by_kind.items() if ms is not None)
+    return f"| {sample.minute:>3} | {sample.requests:>6} | {sample.p50_ms} | {sample.p99_ms} | {memory} | {kinds} |"
 
 
 @dataclass
@@ -130,7 +133,11 @@ async def soak(minutes: int, rate: float) -> tuple[list[Minute], Verdict, Outcom
         running = asyncio.create_task(load.run())
         print(f"soak: {minutes} min at {rate:g} submissions/s; logs in {stack.logs}", flush=True)
         names = [p.name for p in stack.processes()] + ["sinks"]
-        print("| min | 2xx | p50 ms | p99 ms | " + " ".join(f"{n[:7]:>7}" for n in names) + " |  (RSS MiB)")
+        print(
+            "| min | 2xx | p50 ms | p99 ms | "
+            + " ".join(f"{n[:7]:>7}" for n in names)
+            + " | p99 ms by kind |  (RSS MiB)"
+        )
         samples: list[Minute] = []
         for minute in range(1, minutes + 1):
             await asyncio.sleep(max(0.0, load.started + 60 * minute - time.monotonic()))
