@@ -169,6 +169,7 @@ async def _first_submission(load: Load, after: float, began: float, within: floa
 
 
 async def fail_over(stack: Stack, cluster: Cluster, engine: AsyncEngine, load: Load) -> Recovery:
+    sinks = await stack.sinks.counts()  # emails twice so far: any later one is the failover's (drill.verify)
     began = time.monotonic()
     await asyncio.to_thread(cluster.primary.kill9)
     killed = time.monotonic()
@@ -185,6 +186,7 @@ async def fail_over(stack: Stack, cluster: Cluster, engine: AsyncEngine, load: L
     recovery.caught_up_s = await caught_up(engine, at, began)
     recovery.notes = {
         "promote_s": promoted,
+        "emails_twice_before": sinks["emails"] - sinks["distinct_emails"],
         "unavailability_window_s": recovery.answering_s,
         "readyz_back_s": max((r for r in readiness if r is not None), default=None),
     }

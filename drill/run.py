@@ -43,7 +43,7 @@ class Plan:
 
 
 FULL = Plan()
-SHORT = Plan(rate=1.0, warm_up=3.0, gap=2.0, apis=("intake",), workers=("notify",), finish=5.0)
+SHORT = Plan(rate=1.0, warm_up=3.0, gap=1.0, apis=("intake",), workers=("notify",), finish=5.0)
 
 
 async def _world(engine: AsyncEngine) -> World:
