@@ -139,6 +139,10 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 _UNREACHABLE_CLASS, _UNREACHABLE_STATES = "08", frozenset({"57P01", "57P02", "57P03"})
 
 
+# deadlock_detected, serialization_failure: the transaction was rolled back whole, a retry is safe
+_ROLLED_BACK_STATES = frozenset({"40P01", "40001"})
+
+
 def _unreachable(exc: BaseException) -> bool:
     """Whether ``exc`` (or what caused it) says the database could not be reached rather than that the
     statement failed: a refused connection, a server starting up or shutting down, or no host accepting
@@ -178,6 +182,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _database_gone(request: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "sqlstate", None) in _ROLLED_BACK_STATES:
+            # the database chose this transaction as a deadlock's or a serialization conflict's victim and
+            # rolled it back whole: nothing was written, the same request may simply be sent again
+            logger.warning("transaction rolled back by the database", extra={"path": request.url.path})
+            return await _domain(request, ServerBusy())
         if not (exc.connection_invalidated or _unreachable(exc)):
             raise exc  # a real error: the 500 handler logs it
         # the database dropped the connection (a restart, a failover): this request fails, the pool heals;

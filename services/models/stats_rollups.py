@@ -13,6 +13,10 @@ cumulative array: ``due_cumulative[k]`` open ones fall due on or before ``due_fr
 now" = ``overdue`` + those due before today (one subscript: ``stats_due_before``) + those due earlier
 today, counted live over one day's due times. A row whose ``open`` falls to 0 is deleted. Derived data:
 no foreign keys, rebuilt by ``services.stats.aggregates``.
+
+The triggers do not write the open cells at once: they note their differences in ``stats_open_pending``
+(UNLOGGED, empty outside a transaction), applied at commit in one key order for every transaction, so two
+writers never take the same cells' locks in opposite orders (migration "open counters at commit").
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import BigInteger, Integer, Uuid
+from sqlalchemy import BigInteger, Boolean, Column, Date, Integer, Table, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -99,3 +103,20 @@ class StatsOpenStepCell(_OpenCounters, Base):
     agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     procedure_version_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     unit_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+
+
+# a transaction's differences to the open cells until its commit applies them (no key: summed there)
+stats_open_pending = Table(
+    "stats_open_pending",
+    Base.metadata,
+    Column("step", Boolean, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("agency_id", Uuid, nullable=False),
+    Column("procedure_version_id", Uuid, nullable=False),
+    Column("unit_id", Uuid, nullable=True),
+    Column("due_day", Date, nullable=True),
+    Column("open", Integer, nullable=False),
+    Column("overdue", Integer, nullable=False),
+    Column("due", Integer, nullable=True),
+    prefixes=["UNLOGGED"],
+)

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.calendar.working import VN_TZ
 from services.domain.rules import overdue_sql
 from services.domain.vocabulary import PAUSED, RUNNING, in_order, open_states_sql
@@ -40,8 +43,19 @@ _PAUSED_SINCE = (
 # services.domain.rules.is_overdue over the open dossier clock's pause
 _OVERDUE = overdue_sql(alias="d", paused_since=_PAUSED_SINCE, now=":now")
 MONTH_OF_RECEIPT = "date_trunc('month', d.received_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
+_OWN = text("SELECT stats_open_own()")
 PENDING_COLUMNS = "month, procedure_version_id, agency_id, open, overdue"
 RUNNING_COLUMNS = "key, open, overdue"
+
+
+async def count_own_changes(session: AsyncSession) -> None:
+    """Apply this transaction's own differences to the open counters before reading them.
+
+    The triggers note them and the commit applies them, in one key order for every writer (migration
+    "open counters at commit": two writers no longer deadlock on the cells). A transaction that wrote
+    and then reads — a test's, which rolls back — would otherwise not see its own changes; one that wrote
+    nothing finds nothing to apply (one round trip)."""
+    await session.execute(_OWN)
 
 
 def _today(sql: _Sql, now: datetime) -> tuple[str, str]:

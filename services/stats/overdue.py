@@ -38,7 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from services.domain.rules import overdue_clause
 from services.domain.vocabulary import PAUSED, RUNNING, STATUS_CODES, in_order, open_states_sql
 from services.models import Agency, Dossier, Procedure, ProcedureVersion, SlaTimer, Staff
-from services.stats.open import PENDING_COLUMNS, counted, pending_source
+from services.stats.open import PENDING_COLUMNS, count_own_changes, counted, pending_source
 from services.stats.schemas import OverdueDossier, OverdueList
 from services.stats.scope import StatsQuery
 from services.stats.sql import _Sql, split_period
@@ -126,6 +126,7 @@ async def _total(session: AsyncSession, query: StatsQuery) -> int:
     if counted(query) and (query.start is None) == (query.end is None):
         months, edges = split_period(query.start, query.end) if query.start and query.end else (None, [])
         sql = _Sql(query)
+        await count_own_changes(session)
         source = pending_source(sql, months, edges, every_month=query.start is None)
         statement = text(f"SELECT coalesce(sum(x.overdue), 0) FROM ({source}) AS x ({PENDING_COLUMNS})")
         return int(await session.scalar(statement, sql.params) or 0)

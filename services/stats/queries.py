@@ -26,7 +26,14 @@ from services.domain.vocabulary import open_states_sql
 from services.models import Agency, Staff
 from services.models.stats import DOSSIER_COUNTERS, NO_OFFICER, STEP_COUNTERS
 from services.stats.medians import Medians, time_used_medians
-from services.stats.open import PENDING_COLUMNS, RUNNING_COLUMNS, counted, pending_source, running_steps_source
+from services.stats.open import (
+    PENDING_COLUMNS,
+    RUNNING_COLUMNS,
+    count_own_changes,
+    counted,
+    pending_source,
+    running_steps_source,
+)
 from services.stats.schemas import (
     AgencyIndicators,
     FieldIndicators,
@@ -146,6 +153,7 @@ async def _dossier_slices(session: AsyncSession, query: StatsQuery) -> _Slices:
             slices.total.add(values)
 
     sql = _Sql(query)
+    await count_own_changes(session)
     pending = await session.execute(
         text(
             "SELECT x.month, x.procedure_version_id, x.agency_id, sum(x.open) AS open, sum(x.overdue) AS overdue"
@@ -220,6 +228,7 @@ async def _step_tallies(session: AsyncSession, query: StatsQuery, *, by: str) ->
             f" AND {sql.scope('d.receiving_agency_id', 'd.procedure_version_id')} AND {sql.officer('t.assignee_id')}"
         )
     else:
+        await count_own_changes(session)
         source = running_steps_source(sql, months, edges)
     running = await session.execute(
         text(

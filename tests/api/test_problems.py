@@ -166,3 +166,28 @@ async def test_a_client_that_hangs_up_mid_body_is_no_server_error(
     assert not [record for record in caplog.records if record.levelno >= logging.ERROR], caplog.text
     assert "client disconnected" in caplog.text
     assert await count(session, Dossier) == before
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+async def test_a_transaction_the_database_rolled_back_is_a_503_to_send_again(
+    intake_app: FastAPI, sqlstate: str
+) -> None:
+    """A deadlock's victim or a serialization conflict: PostgreSQL rolled the whole transaction back, so
+    nothing was written and the same request may be sent again — a 503 with Retry-After, not a 500."""
+    import json
+
+    from sqlalchemy.exc import DBAPIError
+    from starlette.requests import Request
+
+    class Rolled(Exception):
+        pass
+
+    cause = Rolled("deadlock detected")
+    cause.sqlstate = sqlstate  # type: ignore[attr-defined]
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/dossiers", "headers": [], "query_string": b""}
+    handler = intake_app.exception_handlers[DBAPIError]
+    answer = await handler(Request(scope), DBAPIError("UPDATE dossier …", {}, cause))
+    assert answer.status_code == 503
+    assert answer.headers["retry-after"] == "1"
+    assert answer.headers["content-type"].startswith(PROBLEM)
+    assert json.loads(answer.body)["code"] == "server_busy"

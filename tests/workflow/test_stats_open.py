@@ -34,6 +34,7 @@ from services.models import (
 from services.models.stats import DOSSIER_COUNTERS, STEP_COUNTERS
 from services.stats.aggregates import AGGREGATE_TABLES, rebuild, verify
 from services.stats.bulk import asyncpg_dsn
+from services.stats.open import count_own_changes
 from services.stats.overdue import overdue_dossiers
 from services.stats.queries import compute_stats
 from services.stats.scope import StatsQuery
@@ -228,6 +229,7 @@ async def _rows(
 async def _open_stored(session: AsyncSession, agencies: list[uuid.UUID]) -> tuple[dict[Any, Any], dict[Any, Any]]:
     names = ("open", "overdue", "due_from", "due_cumulative")
     keys = ("month", "agency_id", "procedure_version_id")
+    await count_own_changes(session)  # the commit would apply them; this transaction is rolled back
     return (
         await _rows(session, StatsOpenCell, keys, names, agencies),
         await _rows(session, StatsOpenStepCell, (*keys, "unit_id"), names, agencies),
@@ -446,3 +448,43 @@ async def test_a_pause_and_a_status_change_at_once_are_counted_one_after_the_oth
             == _open_expected(dossiers, timers)[0]
             == {(date(2025, 4, 1), agency.id, version.id): (1, 1, None, None)}
         )
+
+
+@pytest.mark.committed
+async def test_two_writers_crossing_two_cells_in_opposite_orders_both_commit(engine: AsyncEngine) -> None:
+    """Found by the drill's soak (issue 15): a resolve wrote its dossier then its clocks, a payment pause its
+    clocks then its dossier, and each write's trigger locked its open cell at once — two transactions took
+    two cells in opposite orders and one was killed, "deadlock detected" (a 500). The cells are now written
+    at commit, in one key order for everyone."""
+    async with AsyncSession(engine, expire_on_commit=False) as setup:
+        agency = await create_agency(setup)
+        version = await create_procedure_version(setup)
+        made: list[Dossier] = []
+        for month in (5, 5, 6, 6):  # two dossiers in the May cell, two in the June cell
+            d = await create_dossier(setup, agency=agency, version=version, status="processing")
+            d.received_at, d.due_at = vn(2025, month, 2, 9), vn(2025, month, 20, 17)
+            made.append(d)
+        await setup.commit()
+    may_1, may_2, june_1, june_2 = made
+    first, second = AsyncSession(engine), AsyncSession(engine)
+    try:
+
+        async def move(session: AsyncSession, d: Dossier, days: int) -> None:
+            row = await session.get(Dossier, d.id)
+            assert row is not None
+            row.due_at = d.due_at + timedelta(days=days)
+            await session.flush()
+
+        await move(first, may_1, 1)  # the May cell
+        await move(second, june_2, 2)  # the June cell
+        # each now writes the other's cell: with the cells locked at each write, this was a deadlock
+        await asyncio.wait_for(asyncio.gather(move(first, june_1, 3), move(second, may_2, 4)), timeout=30)
+        await asyncio.wait_for(asyncio.gather(first.commit(), second.commit()), timeout=30)
+    finally:
+        await first.close()
+        await second.close()
+    async with AsyncSession(engine) as check:
+        dossiers = list((await check.scalars(select(Dossier).where(Dossier.receiving_agency_id == agency.id))).all())
+        stored, _ = await _open_stored(check, [agency.id])
+        assert stored == _open_expected(dossiers, [])[0]
+        assert {key[0]: value[0] for key, value in stored.items()} == {date(2025, 5, 1): 2, date(2025, 6, 1): 2}
