@@ -11,9 +11,11 @@ Now ``stats_apply_open`` / ``stats_apply_open_step`` only note the signed differ
 trigger applies a transaction's differences at its commit: summed per cell and due day, in one order
 for every transaction (the plain cells, then the step cells, each by key), so cell locks are taken in a
 single global order and held only for the commit's last statements. Two writers can wait for each
-other there, never in a circle. The first firing applies everything; the others of the transaction find
-nothing left. A difference left behind by a transaction that committed without its flush (none is
-known) is applied by the next one's, since every flush takes what it can see.
+other there, never in a circle. The trigger fires once per noted row: the first firing applies them
+all and clears the transaction's ``motcua.open_noted`` flag, the others stop at the flag (a transaction
+noting thousands of rows does not scan the table thousands of times). A difference left behind by a
+transaction that committed without its flush (none is known) is applied by the next flush, which takes
+whatever it can see.
 
 A transaction that reads the open counters after writing (tests, which roll back) applies its own
 differences first: ``SELECT stats_open_own()`` sets the flush IMMEDIATE, which runs what is outstanding
@@ -48,6 +50,7 @@ def _note(name: str, arguments: str, step: bool, source: str) -> str:
     unit = "s.unit_id" if step else "NULL::uuid"
     return f"""
     CREATE OR REPLACE FUNCTION {name}({arguments}) RETURNS void LANGUAGE sql AS $$
+        SELECT set_config('motcua.open_noted', 'on', true);
         INSERT INTO stats_open_pending ({COLUMNS})
         SELECT {str(step).lower()}, {MONTH}, s.agency_id, s.procedure_version_id, {unit}, s.due_day,
             sum(s.sign * s.open)::integer, sum(s.sign * s.overdue)::integer,
@@ -97,6 +100,11 @@ CREATE FUNCTION stats_open_flush() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     f record;
 BEGIN
+    -- fired once per noted row: the first firing applies them all, the others stop here
+    IF current_setting('motcua.open_noted', true) IS DISTINCT FROM 'on' THEN
+        RETURN NULL;
+    END IF;
+    PERFORM set_config('motcua.open_noted', 'off', true);
     FOR f IN
         WITH gone AS (DELETE FROM stats_open_pending RETURNING *)
         SELECT step, month, agency_id, procedure_version_id, unit_id, due_day,
