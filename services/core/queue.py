@@ -252,17 +252,20 @@ async def poll(
     expires or a backoff that ends — the other ways a row falls due — sends no notification.
     """
     listener = asyncio.create_task(wake.run(stop)) if wake is not None else None
+    failures = 0
     try:
         while not stop.is_set():
             if wake is not None:
                 wake.event.clear()
             try:
                 claimed = await step()
+                failures = 0
             except Exception:
-                logger.exception("%s iteration failed", what, extra=dict(extra or {}))
+                failures += 1
+                logger.exception("%s iteration failed", what, extra={**(extra or {}), "failures_in_a_row": failures})
                 claimed = 0
             if claimed == 0:
-                await _idle(stop, wake, every)
+                await _idle(stop, wake, _pause(every, failures))
     finally:
         if listener is not None:
             if not stop.is_set():
@@ -270,6 +273,18 @@ async def poll(
             # stopping, the listener closes its connection by itself: a few seconds, then it is cancelled
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(listener, timeout=5.0)
+
+
+# Rounds that fail in a row (the database down for the length of a restart, a failover, an outage) wait
+# twice as long each time, up to this: a worker logs a few failures a minute instead of two a second for as
+# long as the outage lasts, and is back within seconds of the database.
+FAILING_PAUSE_MAX_SECONDS = 5.0
+
+
+def _pause(every: float, failures: int) -> float:
+    if failures <= 1:
+        return every
+    return max(every, min(every * 2 ** (failures - 1), FAILING_PAUSE_MAX_SECONDS))
 
 
 async def _idle(stop: asyncio.Event, wake: Wakeup | None, every: float) -> None:

@@ -9,6 +9,8 @@ committed rows never meet another test's.
 from __future__ import annotations
 
 import asyncio
+import itertools
+import logging
 import uuid
 from collections.abc import AsyncIterator
 
@@ -16,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.core.queue import Queue, backoff_seconds
+from services.core.queue import Queue, backoff_seconds, poll
 
 JOBS = Queue(
     table="queue_test.job",
@@ -153,3 +155,27 @@ def test_backoff_grows_with_the_attempts_and_its_jitter_stays_inside_the_bounds(
     assert sum(backoff_seconds(1, base=base, cap=cap) for _ in range(400)) < sum(
         backoff_seconds(6, base=base, cap=cap) for _ in range(400)
     )
+
+
+async def test_a_worker_whose_rounds_keep_failing_waits_longer_each_time_and_resumes_at_once() -> None:
+    """The database down for minutes: a worker polling every 0.1 s tried (and logged a traceback) ten times a
+    second for as long as it lasted. Failing rounds now wait twice as long each time (up to 5 s); the first
+    round that works brings the usual pace back."""
+    calls: list[float] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    async def round_() -> int:
+        calls.append(loop.time())
+        if len(calls) <= 5:
+            raise ConnectionRefusedError("the database is down")
+        if len(calls) == 9:
+            stop.set()
+        return 0  # the database is back: nothing to claim, polled at the usual pace
+
+    await asyncio.wait_for(poll(round_, stop, every=0.1, logger=logging.getLogger("test.queue"), what="test"), 30)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(calls)]
+    # 0.1 after the first failure, then 0.2, 0.4, 0.8, 1.6: at least that (a busy machine only adds)
+    assert all(round(gap, 2) >= wanted for gap, wanted in zip(gaps[:5], (0.1, 0.2, 0.4, 0.8, 1.6), strict=True)), gaps
+    # back to the usual pace once a round works: far shorter than the last failing pause
+    assert max(gaps[5:]) < 1.6, gaps
