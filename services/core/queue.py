@@ -284,7 +284,8 @@ FAILING_PAUSE_MAX_SECONDS = 5.0
 def _pause(every: float, failures: int) -> float:
     if failures <= 1:
         return every
-    return max(every, min(every * 2 ** (failures - 1), FAILING_PAUSE_MAX_SECONDS))
+    longer: float = every * 2.0 ** (failures - 1)
+    return max(every, min(longer, FAILING_PAUSE_MAX_SECONDS))
 
 
 async def _idle(stop: asyncio.Event, wake: Wakeup | None, every: float) -> None:
