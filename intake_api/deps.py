@@ -6,9 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from services.core.citizen_session import SESSION_COOKIE, decode_session
 from services.core.deps import ClockDep, CountersDep, SessionDep, SettingsDep
 from services.core.net import client_address
+from services.intake.accounts import signed_in
 from services.intake.citizen import Citizen, Reader
+from services.models import CitizenAccount
 
 
 async def _citizen(
@@ -28,3 +31,11 @@ async def _reader(request: Request) -> Reader:
 
 
 ReaderDep = Annotated[Reader, Depends(_reader)]
+
+
+async def _signed_in(request: Request, session: SessionDep, settings: SettingsDep) -> CitizenAccount:
+    """The signed-in citizen's account (their session cookie, at the account's current version); else 401."""
+    return await signed_in(session, decode_session(settings, request.cookies.get(SESSION_COOKIE)))
+
+
+SignedInDep = Annotated[CitizenAccount, Depends(_signed_in)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from intake_api.routers import (
+    citizen_account,
     citizen_payments,
     complaints,
     desk,
@@ -18,6 +19,7 @@ from intake_api.routers import (
 from services.core.app import create_service_app
 from services.core.config import Settings
 from services.dossier.schemas import CounterSubmissionIn, SubmissionIn
+from services.intake.citizen_filing import CitizenSubmissionIn
 from services.intake.schemas import SecretIn, StaffUploadIn
 from services.outbox.receiver import events_router
 from services.stats.operations import GAUGES
@@ -42,11 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             complaints.router,
             payments.router,
             citizen_payments.router,
+            citizen_account.router,
             webhooks.router,
             events_router(SERVICE, handlers={}),
         ],
         downstream=("workflow", "notify"),
         settings=settings,
         gauges=GAUGES,
-        schemas=(SubmissionIn, CounterSubmissionIn, OnTheSpotIn, SecretIn, StaffUploadIn),
+        schemas=(SubmissionIn, CounterSubmissionIn, OnTheSpotIn, SecretIn, StaffUploadIn, CitizenSubmissionIn),
     )

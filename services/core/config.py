@@ -434,6 +434,54 @@ class ObservabilitySettings(BaseSettings):
     )
 
 
+class CitizenOidcSettings(BaseSettings):
+    """Citizens' sign-in through an OpenID Connect provider (VNeID in production; services/intake/oidc.py).
+
+    Off while ``issuer``, ``client_id`` or ``redirect_uri`` is unset: the secret-based flow stays for everyone.
+    VNeID's exact claim names are confirmed at onboarding; the ``*_claim`` settings map them."""
+
+    model_config = _group(PREFIX + "CITIZEN_OIDC_")
+
+    issuer: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="the provider's issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`; "
+        "https outside demo mode); unset: citizen accounts are off",
+    )
+    client_id: str | None = Field(default=None, max_length=200, description="our client id at the provider")
+    client_secret: SecretStr | None = Field(
+        default=None, description="our client secret at the provider (sent as `client_secret_basic`)"
+    )
+    redirect_uri: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s?#]+$",
+        description="the callback registered at the provider: the public URL of intake's "
+        "`/api/v1/citizen/callback` (behind nginx: `https://<host>/intake/api/v1/citizen/callback`)",
+    )
+    scopes: str = Field(default="openid profile", description="the scopes asked for, space-separated")
+    id_number_claim: str = Field(
+        default="cccd", max_length=100, description="the ID token claim holding the citizen's 12-digit CCCD number"
+    )
+    name_claim: str = Field(default="name", max_length=100, description="the claim holding the citizen's full name")
+    session_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="lifetime of a citizen's session cookie after sign-in"
+    )
+    metadata_seconds: int = Field(
+        default=3600,
+        ge=0,
+        le=86_400,
+        description="how long a process keeps the provider's discovery document and keys (an unknown key id "
+        "refetches the keys at once)",
+    )
+    timeout_seconds: float = Field(
+        default=5.0, gt=0, le=30, description="each call to the provider (discovery, keys, token exchange)"
+    )
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.issuer and self.client_id and self.redirect_uri)
+
+
 class _ProcessWideEnvironment(EnvSettingsSource):
     """The top level reads its own fields only: each group reads its own names, so ``MOTCUA_NOTIFY`` (say)
     is not a second, JSON-valued way of setting the ``notify`` group (and cannot break a start)."""
@@ -485,6 +533,7 @@ class Settings(BaseSettings):
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     observe: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    citizen_oidc: CitizenOidcSettings = Field(default_factory=CitizenOidcSettings)
 
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""
@@ -499,6 +548,8 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
         if not self.demo and self.postal.api_url and not self.postal.api_url.startswith("https://"):
             raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
+        if not self.demo and (self.citizen_oidc.issuer or "https://").startswith("http://"):
+            raise RuntimeError("MOTCUA_CITIZEN_OIDC_ISSUER must be https outside demo mode (it vouches for identities)")
 
     @property
     def docs_public(self) -> bool:

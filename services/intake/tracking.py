@@ -104,9 +104,22 @@ async def brief(citizen: Reader, body: TrackByPhoneIn) -> TrackingBriefOut:
 async def full(citizen: Reader, code: str, secret: str) -> TrackingOut:
     """Where the dossier is: state, due time, pauses, the public history and the post's shipments."""
     row = await citizen.read(code, Proof(secret=secret), _VIEW)
+    return view_out(row, citizen.now)
+
+
+# the same view for a signed-in citizen's own dossier (services.intake.accounts): ``f`` is the dossier
+# of the code ($1) filed in the citizen's CCCD number ($2, services.dossier.ownership), no secret asked
+OWNED_VIEW = f"""
+SELECT r.* FROM (SELECT id FROM dossier WHERE code = $1 AND applicant_id_number = $2) f,
+LATERAL ({_VIEW}) r
+"""
+
+
+def view_out(row: asyncpg.Record, now: datetime) -> TrackingOut:
+    """The full tracking view from its row (``_VIEW``)."""
     paused_since = row["paused_since"]
     return TrackingOut(
-        **_state(row, citizen.now),
+        **_state(row, now),
         procedure_name=row["procedure_name"],
         agency_name=row["agency_name"],
         agency_address=row["agency_address"],

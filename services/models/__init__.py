@@ -4,6 +4,7 @@ from services.models.agency import Agency, AgencyLevel
 from services.models.audit import AuditLog
 from services.models.base import Base
 from services.models.calendar import CalendarOverride, CalendarRevision, WorkingCalendar
+from services.models.citizen import CitizenAccount
 from services.models.dossier import (
     Document,
     Dossier,
@@ -44,6 +45,7 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "CalendarRevision",
+    "CitizenAccount",
     "Complaint",
     "Document",
     "Dossier",

@@ -19,6 +19,8 @@ class Dossier(Base, UUIDPk, Timestamps):
     __table_args__ = (
         Index("ix_dossier_status_due", "status", "due_at"),
         Index("ix_dossier_current_agency_status", "current_agency_id", "status"),
+        # a signed-in citizen's dossiers ("Hồ sơ của tôi", services/dossier/ownership.py), newest first
+        Index("ix_dossier_applicant_id_number_submitted_at", "applicant_id_number", "submitted_at"),
     )
 
     code: Mapped[str] = mapped_column(String(64), unique=True)

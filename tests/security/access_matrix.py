@@ -1,6 +1,7 @@
 """The access matrix: every route of the three services, and who may call it.
 
 - ``Public``: no token needed (citizens, health, signed webhooks); listed so that it is a decision.
+- ``SignedInCitizen``: a citizen's own route behind their session cookie (no cookie, or a staff token: 401).
 - ``Gate``: a staff route not about one dossier: the roles let through (any other role: 403; no token: 401).
   ``service`` is the role of the services' own tokens (the outbox receivers).
 - ``OnDossier``: a staff route on one dossier, for every demo role at the receiving desk, at the
@@ -25,6 +26,15 @@ Route = tuple[str, str, str]  # service, method, path
 
 @dataclass(frozen=True)
 class Public:
+    why: str
+
+
+@dataclass(frozen=True)
+class SignedInCitizen:
+    """A citizen's own route: only their session cookie opens it (no cookie, or a staff token: 401). Which
+    dossiers and documents it shows is the ownership rule (services/dossier/ownership.py), tested with two
+    citizens in tests/intake/test_citizen_accounts.py."""
+
     why: str
 
 
@@ -81,7 +91,7 @@ UPLOAD = [("files", ("scan.pdf", PDF, "application/pdf"))]
 DESK_STAFF = at("desk", "counter", "specialist", "head", "leader")
 DOSSIER = "/api/v1/dossiers/{code}"
 
-MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
+MATRIX: dict[Route, Public | SignedInCitizen | Gate | tuple[OnDossier, ...]] = {
     # --- intake_api -------------------------------------------------------------------------------
     ("intake", "GET", "/healthz"): Public("liveness"),
     ("intake", "GET", "/readyz"): Public("readiness"),
@@ -172,6 +182,14 @@ MATRIX: dict[Route, Public | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", "/api/v1/desk/dossiers"): Gate(frozenset({"counter", "admin"})),
     ("intake", "GET", "/api/v1/desk/dossiers/{code}"): (reads("the desk view", EVERY_ROLE, 200),),
     ("intake", "POST", "/api/v1/track"): Public("tracking by phone: state and due time only"),
+    ("intake", "GET", "/api/v1/citizen/sign-in"): Public("starts the sign-in at the identity provider"),
+    ("intake", "GET", "/api/v1/citizen/callback"): Public("the provider's answer, checked against the browser's flow"),
+    ("intake", "POST", "/api/v1/citizen/sign-out"): SignedInCitizen("ends every session of the account"),
+    ("intake", "GET", "/api/v1/citizen/me"): SignedInCitizen("who is signed in, for the submission form"),
+    ("intake", "GET", "/api/v1/citizen/dossiers"): SignedInCitizen("Hồ sơ của tôi"),
+    ("intake", "GET", "/api/v1/citizen/dossiers/{code}"): SignedInCitizen("one of the citizen's dossiers"),
+    ("intake", "GET", "/api/v1/citizen/documents"): SignedInCitizen("the citizen's stored documents"),
+    ("intake", "POST", "/api/v1/citizen/submissions"): SignedInCitizen("filing with the session's identity"),
     ("intake", "GET", "/api/v1/track/{code}"): Public("tracking with the secret"),
     ("intake", "POST", DOSSIER + "/forms/receipt.pdf"): (
         # 422: past the access rule, the slip's secret is checked (a wrong one here)

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from tests.security.access_matrix import MATRIX, Gate, OnDossier, Public, Route, expected
+from tests.security.access_matrix import MATRIX, Gate, OnDossier, Public, Route, SignedInCitizen, expected
 from tests.security.world import ACTORS, ROLES, World
 
 GATE_ACTORS = (*(f"{role}@desk" for role in ROLES), "admin")
@@ -55,6 +55,16 @@ async def test_every_staff_route_answers_as_the_matrix_says(world: World) -> Non
     calls = 0
     for (service, method, path), entry in MATRIX.items():
         if isinstance(entry, Public):
+            continue
+        if isinstance(entry, SignedInCitizen):
+            for actor in (None, "admin", "counter@desk"):  # no cookie: neither nobody nor a staff token gets in
+                response = await world.call(
+                    service, method, fill(path, world, world.codes["processing"]), actor=actor,
+                    **request_of(method, None),
+                )  # fmt: skip
+                calls += 1
+                if response.status_code != 401:
+                    wrong.append(f"{method} {path} as {actor or 'nobody'}: {response.status_code}, expected 401")
             continue
         cases: tuple[OnDossier, ...] | tuple[Gate] = (entry,) if isinstance(entry, Gate) else entry
         anonymous = await world.call(
