@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from services.core.config import get_settings
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.core.replicas import replica_urls
+from services.dev import oidc_provider
 from services.dev.processes import (
     SERVICES,
     ManagedProcess,
@@ -62,6 +63,13 @@ def main() -> None:
     replicas = replicas_from_env()
     ports = {name: _ports(name, default, replicas) for name, (_, default) in SERVICES.items()}
     env = service_env(ports=ports)
+    gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
+    # citizens' sign-in: in demo mode, unless a real provider is configured, the local one (demo only)
+    demo_oidc = env.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"} and not env.get("MOTCUA_CITIZEN_OIDC_ISSUER")
+    if demo_oidc:
+        public = env.get("MOTCUA_PUBLIC_URL", f"http://127.0.0.1:{gateway_port}").rstrip("/")
+        oidc_port = int(env.get("MOTCUA_DEMO_OIDC_PORT", "8090"))
+        oidc_provider.demo_environment(env, port=oidc_port, redirect_uri=f"{public}/intake/api/v1/citizen/callback")
     log_dir = Path(os.environ.get("MOTCUA_LOG_DIR", str(REPO_ROOT / ".data" / "logs")))
     log_dir.mkdir(parents=True, exist_ok=True)
     processes: list[ManagedProcess] = []
@@ -95,12 +103,13 @@ def main() -> None:
             sink = [python, "-m", "aiosmtpd", "-n", "-l", smtp, "-c", "aiosmtpd.handlers.Sink"]
             sink_process = ManagedProcess(name="smtp_sink", args=sink, env=env, log_path=log_dir / "smtp.log")
             processes.append(sink_process.start())
+        if demo_oidc:
+            processes.append(oidc_provider.demo_process(env, log_dir=log_dir).start())
         for name, service_ports in ports.items():
             processes += [api.start() for api in replica_apis(name, ports=service_ports, env=env, log_dir=log_dir)]
             for n in range(1, replicas + 1):
                 suffix = f"-{n}" if replicas > 1 else ""
                 processes.append(worker_process(name, env=env, log_dir=log_dir, suffix=suffix).start())
-        gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
         processes.append(gateway_process(port=gateway_port, env=env, log_dir=log_dir).start())
         for process in processes:
             # generous: a dozen Python processes importing at once on a small, busy machine took over 30 s
@@ -112,6 +121,9 @@ def main() -> None:
                 print(f"  {name + '_api':13} http://127.0.0.1:{port}  (docs: http://127.0.0.1:{port}/docs)", flush=True)
         if replicas > 1:
             print(f"  replicas      {replicas} of each API and each worker, round robin behind the gateway", flush=True)
+        if demo_oidc:
+            issuer = env["MOTCUA_CITIZEN_OIDC_ISSUER"]
+            print(f"  citizen IdP   {issuer}  (the demo's OIDC provider, not VNeID; password: demo)", flush=True)
         print(f"  logs          {log_dir}", flush=True)
         print("Demo accounts (password: demo): see README.md — admin, tiepnhan, chuyenvien, lanhdao, …", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -23,8 +23,11 @@ import hmac
 import html
 import os
 import secrets
+import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +39,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from services.dev.processes import ManagedProcess
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - the demo citizens' password, shown on the login page
 CODE_SECONDS = 60
@@ -293,15 +298,41 @@ def _consent_page(ticket: str, name: str) -> str:
     )
 
 
+DEMO_CLIENT_ID = "motcua-demo"
+DEMO_CLIENT_SECRET = "motcua-demo-oidc-secret-not-for-production"  # noqa: S105 - the demo's client, demo only
+
+
+def demo_environment(env: dict[str, str], *, port: int, redirect_uri: str) -> None:
+    """Point intake's ``MOTCUA_CITIZEN_OIDC_*`` at the local provider on ``port`` (unless already set)."""
+    env.setdefault("MOTCUA_CITIZEN_OIDC_ISSUER", f"http://127.0.0.1:{port}")
+    env.setdefault("MOTCUA_CITIZEN_OIDC_CLIENT_ID", DEMO_CLIENT_ID)
+    env.setdefault("MOTCUA_CITIZEN_OIDC_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+    env.setdefault("MOTCUA_CITIZEN_OIDC_REDIRECT_URI", redirect_uri)
+    env["MOTCUA_DEMO_OIDC_PORT"] = str(port)
+
+
+def demo_process(env: Mapping[str, str], *, log_dir: Path | None) -> ManagedProcess:
+    """The provider as its own process (``make run`` in demo mode, the end-to-end and browser tests)."""
+    port = env.get("MOTCUA_DEMO_OIDC_PORT", "8090")
+    return ManagedProcess(
+        name="oidc_provider",
+        args=[sys.executable, "-m", "services.dev.oidc_provider"],
+        env=dict(env),
+        log_path=log_dir / "oidc_provider.log" if log_dir else None,
+        health_url=f"http://127.0.0.1:{port}/healthz",
+    )
+
+
 def main() -> None:
     """``python -m services.dev.oidc_provider``: one client, ours, from the same settings intake reads."""
     port = int(os.environ.get("MOTCUA_DEMO_OIDC_PORT", "8090"))
     issuer = os.environ.get("MOTCUA_CITIZEN_OIDC_ISSUER", f"http://127.0.0.1:{port}").rstrip("/")
     client = Client(
-        secret=os.environ.get("MOTCUA_CITIZEN_OIDC_CLIENT_SECRET", "motcua-demo-secret"),
+        secret=os.environ.get("MOTCUA_CITIZEN_OIDC_CLIENT_SECRET", DEMO_CLIENT_SECRET),
         redirect_uris=tuple(os.environ.get("MOTCUA_CITIZEN_OIDC_REDIRECT_URI", "").split(",")),
     )
-    provider = LocalProvider(issuer=issuer, clients={os.environ.get("MOTCUA_CITIZEN_OIDC_CLIENT_ID", "motcua"): client})
+    client_id = os.environ.get("MOTCUA_CITIZEN_OIDC_CLIENT_ID", DEMO_CLIENT_ID)
+    provider = LocalProvider(issuer=issuer, clients={client_id: client})
     uvicorn.run(provider.app(), host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -38,6 +38,8 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
     env["MOTCUA_REPLICAS"] = "2"
     env.update({"MOTCUA_DATABASE_URL": url, "MOTCUA_DEMO": "1", "MOTCUA_LOG_DIR": str(ARTIFACTS / "devrun-logs")})
     env.update({"MOTCUA_GATEWAY_PORT": str(gateway), "MOTCUA_SMTP_PORT": str(free_port())})
+    env["MOTCUA_DEMO_OIDC_PORT"] = str(free_port())  # the demo's citizen identity provider
+    env.pop("MOTCUA_CITIZEN_OIDC_ISSUER", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "services.dev.devrun"],
         cwd=REPO_ROOT,
@@ -69,6 +71,10 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
                 health = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
                 assert health.json() == {"status": "ready", "service": name}
         assert "2 of each API and each worker" in output
+        # citizens sign in at the demo's own OIDC provider, behind the one URL
+        sign_in = httpx.get(f"http://127.0.0.1:{gateway}/intake/api/v1/citizen/sign-in", timeout=10)
+        assert sign_in.status_code == 302, sign_in.text
+        assert sign_in.headers["location"].startswith(f"http://127.0.0.1:{env['MOTCUA_DEMO_OIDC_PORT']}/authorize?")
         # the demo accounts work against the running workflow_api
         token = httpx.post(
             f"http://127.0.0.1:{ports['workflow']}/api/v1/auth/token",
