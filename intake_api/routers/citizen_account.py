@@ -23,7 +23,6 @@ from services.core.citizen_session import (
     set_flow,
     set_session,
 )
-from services.core.config import Settings
 from services.core.deps import ClockDep, OriginDep, SessionDep, SessionmakerDep, SettingsDep
 from services.core.errors import NotFound, problem_responses
 from services.core.throttle import PublicWrite, per_address
@@ -44,8 +43,10 @@ def _safe_next(value: str | None) -> str:
     return HOME
 
 
-def _spa(settings: Settings, path: str, **query: str) -> str:
-    return settings.urls.public.rstrip("/") + path + (("?" + urlencode(query)) if query else "")
+def _spa(path: str, **query: str) -> str:
+    """A page of the SPA, as a path: the browser resolves it against the callback's own origin (the gateway or
+    nginx that serves both), so no public URL has to be configured or trusted for it."""
+    return path + (("?" + urlencode(query)) if query else "")
 
 
 @router.get(
@@ -64,7 +65,7 @@ async def sign_in(
     try:
         started = await oidc.start(config)
     except SignInRefused as refused:
-        return RedirectResponse(_spa(settings, HOME, loi=refused.code), status_code=status.HTTP_302_FOUND)
+        return RedirectResponse(_spa(HOME, loi=refused.code), status_code=status.HTTP_302_FOUND)
     response = RedirectResponse(started.url, status_code=status.HTTP_302_FOUND)
     flow = {"state": started.state, "nonce": started.nonce, "verifier": started.verifier, "next": _safe_next(next_path)}
     set_flow(response, settings, seal_flow(settings, flow))
@@ -109,12 +110,12 @@ async def callback(
         identity = await oidc.finish(config, code=code, nonce=str(flow["nonce"]), verifier=str(flow["verifier"]))
     except SignInRefused as refused:
         await record_now(sessionmaker, accounts.refused_entry(origin, refused.code))
-        response = RedirectResponse(_spa(settings, HOME, loi=refused.code), status_code=status.HTTP_302_FOUND)
+        response = RedirectResponse(_spa(HOME, loi=refused.code), status_code=status.HTTP_302_FOUND)
         clear_flow(response, settings)
         return response
     now = clock.now()
     account = await accounts.sign_in(session, identity, origin=origin, now=now)
-    response = RedirectResponse(_spa(settings, _safe_next(flow.get("next"))), status_code=status.HTTP_302_FOUND)
+    response = RedirectResponse(_spa(_safe_next(flow.get("next"))), status_code=status.HTTP_302_FOUND)
     set_session(response, settings, issue_session(settings, account.id, account.token_version, now=now))
     clear_flow(response, settings)
     return response

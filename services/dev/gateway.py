@@ -141,19 +141,27 @@ def create_gateway(
         if answered is None:
             return _problem(503, "unavailable", "Service unavailable", f"The {service} service does not answer.")
         base, upstream = answered
-        response_headers = {k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE}
+        # every header but Set-Cookie, which may come several times (a sign-in sets one cookie and clears
+        # another) and is added below one by one, as nginx passes them
+        response_headers = {
+            k: v for k, v in upstream.headers.items() if k.lower() not in _DROP_RESPONSE and k.lower() != "set-cookie"
+        }
         location = upstream.headers.get("location", "")
         if location.startswith(base + "/"):  # as nginx's proxy_redirect: never the service's own address
             response_headers["location"] = f"/{service}/" + location[len(base) + 1 :]
         response_headers.update(security)
         if "content-security-policy" not in upstream.headers:
             response_headers["Content-Security-Policy"] = API_CSP
-        return StreamingResponse(
+        response = StreamingResponse(
             upstream.aiter_raw(),
             status_code=upstream.status_code,
             headers=response_headers,
             background=BackgroundTask(upstream.aclose),
         )
+        response.raw_headers.extend(
+            (b"set-cookie", value.encode("latin-1")) for value in upstream.headers.get_list("set-cookie")
+        )
+        return response
 
     async def spa(request: Request) -> Response:
         if request.method not in {"GET", "HEAD"}:

@@ -46,6 +46,7 @@ from playwright.async_api import Browser, BrowserContext, Page, Playwright, asyn
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
+from services.dev import oidc_provider
 from services.dev.processes import ManagedProcess, gateway_process, replica_apis, service_env, worker_process
 from tests.clock import write_clock
 from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
@@ -163,6 +164,11 @@ class BrowserStack:
                 "MOTCUA_PUBLIC_TRACKING_PER_WINDOW": "10000",
             }
         )
+        # citizens sign in at the demo's local OIDC provider, a process of its own as in `make run`
+        self.env.pop("MOTCUA_CITIZEN_OIDC_ISSUER", None)
+        oidc_provider.demo_environment(
+            self.env, port=free_port(), redirect_uri=f"{self.base_url}/intake/api/v1/citizen/callback"
+        )
         self.processes: list[ManagedProcess] = []
 
     def url(self, service: str, replica: int = 0) -> str:
@@ -173,6 +179,7 @@ class BrowserStack:
         self.mail.start()
         self.sms.start()
         several = self.replicas > 1
+        self.processes.append(oidc_provider.demo_process(self.env, log_dir=self.log_dir).start())
         for service in SERVICES:
             apis = replica_apis(service, ports=self.replica_ports[service], env=self.env, log_dir=self.log_dir)
             self.processes += [api.start() for api in apis]

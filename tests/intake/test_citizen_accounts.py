@@ -27,7 +27,7 @@ from tests.intake.setup import PDF, Desk
 from tests.oidc import AN, BINH, CLIENT_ID, CLIENT_SECRET, consent_at_provider, oidc_settings, running_provider
 
 CALLBACK = "http://test/api/v1/citizen/callback"
-HOME = "http://127.0.0.1:8080/ho-so-cua-toi"
+HOME = "/ho-so-cua-toi"
 
 
 @pytest.fixture(scope="module")

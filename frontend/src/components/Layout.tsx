@@ -90,6 +90,7 @@ export function Layout() {
             <li><NavLink to="/thu-tuc">{t("nav.procedures")}</NavLink></li>
             <li><NavLink to="/tra-cuu">{t("nav.track")}</NavLink></li>
             <li><NavLink to="/phan-anh">{t("nav.complaint")}</NavLink></li>
+            <li><NavLink to="/ho-so-cua-toi">{t("nav.myDossiers")}</NavLink></li>
             {hasRole("counter") && <li><NavLink to="/can-bo/mot-cua">{t("nav.desk")}</NavLink></li>}
             {session && <li><NavLink to="/can-bo/ho-so">{t("nav.inbox")}</NavLink></li>}
             {session && <li><NavLink to="/can-bo/thong-bao">{t("nav.notifications")}</NavLink></li>}

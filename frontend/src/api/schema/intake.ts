@@ -40,6 +40,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/citizen/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Callback
+         * @description The provider sends the citizen back here: the code is exchanged, the ID token checked, a session begins.
+         *
+         *     Every refusal (state not this browser's, the citizen declined, a forged, expired or foreign ID token)
+         *     goes back to the SPA with ``?loi=<code>``, no session, and an audit line.
+         */
+        get: operations["callback_api_v1_citizen_callback_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Documents
+         * @description Kho dữ liệu: the files of the citizen's dossiers, which a new submission may reuse with their consent.
+         */
+        get: operations["my_documents_api_v1_citizen_documents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/dossiers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Dossiers
+         * @description Hồ sơ của tôi: every dossier filed in the citizen's CCCD number, newest first, with state and due date.
+         */
+        get: operations["my_dossiers_api_v1_citizen_dossiers_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/dossiers/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My Dossier
+         * @description One of the citizen's dossiers: the tracking view and its files, no secret needed; 404 for anyone else's.
+         */
+        get: operations["my_dossier_api_v1_citizen_dossiers__code__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who is signed in, as the provider vouched: the identity the submission form shows, not typed.
+         */
+        get: operations["me_api_v1_citizen_me_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/sign-in": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sign In
+         * @description Sign in with the identity provider: a redirect to it, with state, nonce and PKCE (a sealed cookie keeps them).
+         */
+        get: operations["sign_in_api_v1_citizen_sign_in_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/sign-out": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign Out
+         * @description Sign out everywhere: every session of this account ends, on every device and replica.
+         */
+        post: operations["sign_out_api_v1_citizen_sign_out_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/citizen/submissions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit
+         * @description File a dossier as the signed-in citizen: name and CCCD from the session; documents uploaded or reused
+         *     from earlier dossiers (with ``reuse_consent``, recorded in the audit log).
+         */
+        post: operations["submit_api_v1_citizen_submissions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/complaints": {
         parameters: {
             query?: never;
@@ -876,6 +1040,93 @@ export interface components {
              */
             received: boolean;
         };
+        /**
+         * CitizenContactIn
+         * @description How to reach the citizen; their name and CCCD come from the session, not from here.
+         */
+        CitizenContactIn: {
+            /**
+             * Address
+             * @default null
+             */
+            address: string | null;
+            /**
+             * Email
+             * @default null
+             */
+            email: string | null;
+            /**
+             * Phone
+             * @description Vietnamese mobile number
+             * @default null
+             */
+            phone: string | null;
+        };
+        /**
+         * CitizenProfileOut
+         * @description Who is signed in, as the provider vouched: what the submission form shows and does not let them type.
+         */
+        CitizenProfileOut: {
+            /** Address */
+            address?: string | null;
+            /** Birthdate */
+            birthdate?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Full Name */
+            full_name: string;
+            /**
+             * Id Number
+             * @description the CCCD number from the provider
+             */
+            id_number: string;
+            /**
+             * Phone
+             * @description as the provider gave it; the form lets the citizen change it
+             */
+            phone?: string | null;
+        };
+        /** CitizenSubmissionIn */
+        CitizenSubmissionIn: {
+            /**
+             * Agency Code
+             * @default null
+             */
+            agency_code: string | null;
+            contact: components["schemas"]["CitizenContactIn"];
+            /**
+             * Language
+             * @default vi
+             * @enum {string}
+             */
+            language: "vi" | "en";
+            /**
+             * Pickup By Post
+             * @default false
+             */
+            pickup_by_post: boolean;
+            /**
+             * Postal Address
+             * @default null
+             */
+            postal_address: string | null;
+            /** Procedure Code */
+            procedure_code: string;
+            /**
+             * Return Method
+             * @default counter
+             * @enum {string}
+             */
+            return_method: "counter" | "postal" | "online";
+            /** Reuse */
+            reuse?: components["schemas"]["ReuseIn"][];
+            /**
+             * Reuse Consent
+             * @description the citizen agrees that the documents in ``reuse`` are used for this dossier (required when ``reuse`` names any); recorded in the audit log
+             * @default false
+             */
+            reuse_consent: boolean;
+        };
         /** ComplaintContact */
         ComplaintContact: {
             /** Email */
@@ -1383,6 +1634,72 @@ export interface components {
              */
             status_label: string;
         };
+        /** MyDossierItem */
+        MyDossierItem: {
+            /** Code */
+            code: string;
+            /**
+             * Due At
+             * @description the appointment the citizen holds
+             */
+            due_at: string | null;
+            /** Procedure Code */
+            procedure_code: string;
+            /** Procedure Name */
+            procedure_name: string;
+            status: components["schemas"]["DossierStatus"];
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
+            /** Submitted At */
+            submitted_at: string | null;
+        };
+        /** MyDossierOut */
+        MyDossierOut: {
+            /**
+             * Agency Address
+             * @description the desk's street address: where a result the post brought back waits
+             */
+            agency_address?: string | null;
+            /** Agency Name */
+            agency_name: string;
+            /** Code */
+            code: string;
+            /** Documents */
+            documents?: components["schemas"]["StoredDocumentOut"][];
+            /**
+             * Due At
+             * @description the appointment the citizen holds (moved once by an apology)
+             */
+            due_at: string | null;
+            /** History */
+            history: components["schemas"]["HistoryItem"][];
+            /** Overdue */
+            overdue: boolean;
+            /** Paused Reason */
+            paused_reason: string | null;
+            /** Paused Since */
+            paused_since: string | null;
+            /** Procedure Name */
+            procedure_name: string;
+            /** Received At */
+            received_at: string | null;
+            /** Shipments */
+            shipments?: components["schemas"]["ShipmentOut"][];
+            status: components["schemas"]["DossierStatus"];
+            /** Status Code */
+            status_code: number;
+            /** Status Label */
+            status_label: string;
+        };
+        /** MyDossiersOut */
+        MyDossiersOut: {
+            /** Items */
+            items: components["schemas"]["MyDossierItem"][];
+            /** Total */
+            total: number;
+        };
         /**
          * OnTheSpotIn
          * @description A counter submission and the decision taken at the desk in the same visit.
@@ -1808,6 +2125,21 @@ export interface components {
             /** Template Url */
             template_url: string | null;
         };
+        /** ReuseIn */
+        ReuseIn: {
+            /**
+             * Code
+             * @description the required document it answers in the new dossier (e.g. D01)
+             * @default null
+             */
+            code: string | null;
+            /**
+             * Document Id
+             * Format: uuid
+             * @description a document of one of the citizen's dossiers (GET /citizen/documents)
+             */
+            document_id: string;
+        };
         /** SecretIn */
         SecretIn: {
             /** Secret */
@@ -1887,6 +2219,37 @@ export interface components {
             /** Role */
             role: string;
             share: components["schemas"]["ShareOut"];
+        };
+        /**
+         * StoredDocumentOut
+         * @description A file of one of the citizen's dossiers, which a new submission may reuse (with their consent).
+         */
+        StoredDocumentOut: {
+            /** Content Type */
+            content_type: string;
+            /** Dossier Code */
+            dossier_code: string;
+            /** Filename */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @description input, supplement or result
+             */
+            kind: string;
+            /** Required Code */
+            required_code: string | null;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Uploaded At
+             * Format: date-time
+             */
+            uploaded_at: string;
         };
         /** SubmissionIn */
         SubmissionIn: {
@@ -2237,6 +2600,516 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    callback_api_v1_citizen_callback_get: {
+        parameters: {
+            query?: {
+                code?: string | null;
+                state?: string | null;
+                error?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_documents_api_v1_citizen_documents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredDocumentOut"][];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_dossiers_api_v1_citizen_dossiers_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyDossiersOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_dossier_api_v1_citizen_dossiers__code__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MyDossierOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    me_api_v1_citizen_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CitizenProfileOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sign_in_api_v1_citizen_sign_in_get: {
+        parameters: {
+            query?: {
+                next?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sign_out_api_v1_citizen_sign_out_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    submit_api_v1_citizen_submissions_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Idempotency-Key"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CitizenSubmissionIn"];
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description a file per document code
+                     */
+                    D01?: string;
+                    /** @description the CitizenSubmissionIn JSON */
+                    data: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DossierOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -16,8 +16,11 @@ import { SecretBox } from "./SecretBox";
 import { ACCEPT, MAX_FILE_BYTES, compactPhone, validEmail, validIdNumber, validName, validPhone } from "../../components/validation";
 import { useProcedure } from "../../features/procedures/api";
 import { ProcedureNotFound } from "../../features/procedures/components/ProcedureNotFound";
+import { useCitizen, useStoredDocuments, type CitizenProfile } from "../../features/citizen-account/api";
 
 type SubmissionIn = components["schemas"]["SubmissionIn"];
+type CitizenSubmissionIn = components["schemas"]["CitizenSubmissionIn"];
+type Reused = Record<string, string | undefined>; // document code → the id of an earlier dossier's document
 
 interface Values {
   agencyCode: string;
@@ -45,7 +48,7 @@ const EMPTY: Values = {
   language: "vi",
 };
 
-type Errors = Partial<Record<keyof Values | `file:${string}` | "contact", string>>;
+type Errors = Partial<Record<keyof Values | `file:${string}` | "contact" | "consent", string>>;
 
 // where the API names a field (its JSON path in SubmissionIn), and which input that is
 const SERVER_FIELDS: Partial<Record<keyof Values, string>> = {
@@ -58,7 +61,10 @@ const SERVER_FIELDS: Partial<Record<keyof Values, string>> = {
   postalAddress: "postal_address",
 };
 
-function validate(values: Values, files: Record<string, File | undefined>, procedure: ProcedureDetail, receiving: number): Errors {
+function validate(
+  values: Values, files: Record<string, File | undefined>, procedure: ProcedureDetail, receiving: number, reused: Reused,
+  consent: boolean,
+): Errors {
   const errors: Errors = {};
   if (receiving > 1 && !values.agencyCode) errors.agencyCode = "errors.agencyRequired";
   if (!values.fullName.trim()) errors.fullName = "errors.required";
@@ -73,10 +79,23 @@ function validate(values: Values, files: Record<string, File | undefined>, proce
   if (byPost && values.postalAddress.trim().length < 10) errors.postalAddress = "errors.postalAddress";
   for (const document of procedure.required_documents) {
     const file = files[document.code];
-    if (document.mandatory && !file) errors[`file:${document.code}`] = "errors.fileRequired";
+    if (document.mandatory && !file && !reused[document.code]) errors[`file:${document.code}`] = "errors.fileRequired";
     else if (file && file.size > MAX_FILE_BYTES) errors[`file:${document.code}`] = "errors.fileTooLarge";
   }
+  if (Object.values(reused).some(Boolean) && !consent) errors.consent = "account.consentRequired";
   return errors;
+}
+
+/** A signed-in citizen's filing: the identity is the session's (not sent), documents may be reused. */
+function citizenBody(values: Values, procedureCode: string, reused: Reused, consent: boolean): CitizenSubmissionIn {
+  const { applicant, ...rest } = body(values, procedureCode);
+  const reuse = Object.entries(reused).flatMap(([code, id]) => (id ? [{ document_id: id, code }] : []));
+  return {
+    ...rest,
+    contact: { phone: applicant.phone, email: applicant.email, address: applicant.address },
+    reuse,
+    reuse_consent: reuse.length > 0 && consent,
+  };
 }
 
 function body(values: Values, procedureCode: string): SubmissionIn {
@@ -119,23 +138,44 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
   const summary = useRef<HTMLDivElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   const receiving = procedure.agencies.filter((agency) => agency.role === "receiving");
+  const account = useCitizen().data ?? null;
+  const stored = useStoredDocuments(Boolean(account)).data ?? [];
+  const [reused, setReused] = useState<Reused>({});
+  const [consent, setConsent] = useState(false);
+  const [prefilled, setPrefilled] = useState<CitizenProfile | null>(null);
+  if (account && prefilled !== account) {
+    // "công dân không viết": the identity the provider vouched for, and its contacts where the form is empty
+    setPrefilled(account);
+    setValues((current) => ({
+      ...current,
+      fullName: account.full_name,
+      idNumber: account.id_number,
+      phone: current.phone || account.phone || "",
+      email: current.email || account.email || "",
+      address: current.address || account.address || "",
+    }));
+  }
 
+  const serialize = (json: unknown) => {
+    const form = new FormData();
+    form.append("data", JSON.stringify(json));
+    for (const [documentCode, file] of Object.entries(files)) {
+      if (file) form.append(documentCode, file, file.name);
+    }
+    return form;
+  };
   const submit = useMutation({
-    mutationFn: async (data: SubmissionIn) =>
-      unwrap(
-        await intake.POST("/api/v1/dossiers", {
-          body: data,
-          headers: { "Idempotency-Key": key.current },
-          bodySerializer: (json) => {
-            const form = new FormData();
-            form.append("data", JSON.stringify(json));
-            for (const [documentCode, file] of Object.entries(files)) {
-              if (file) form.append(documentCode, file, file.name);
-            }
-            return form;
-          },
-        }),
-      ) as DossierOut,
+    mutationFn: async (data: Values) => {
+      const headers = { "Idempotency-Key": key.current };
+      if (account) {
+        const sent = citizenBody(data, procedure.code, reused, consent);
+        return unwrap(
+          await intake.POST("/api/v1/citizen/submissions", { body: sent, headers, bodySerializer: serialize }),
+        ) as DossierOut;
+      }
+      const sent = body(data, procedure.code);
+      return unwrap(await intake.POST("/api/v1/dossiers", { body: sent, headers, bodySerializer: serialize })) as DossierOut;
+    },
   });
 
   function set<K extends keyof Values>(name: K, value: Values[K]) {
@@ -144,7 +184,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
 
   function onSubmit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const found = validate(values, files, procedure, receiving.length);
+    const found = validate(values, files, procedure, receiving.length, reused, consent);
     setErrors(found);
     if (Object.keys(found).length > 0) {
       // take the keyboard to the first field to fix (the alert above announces how many)
@@ -154,7 +194,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
       });
       return;
     }
-    submit.mutate(body(values, procedure.code));
+    submit.mutate(values);
   }
 
   if (procedure.online_mode === "none") {
@@ -216,10 +256,11 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
 
         <fieldset>
           <legend>{t("submit.applicant")}</legend>
+          {account && <p className="alert alert-info" data-testid="identity-from-account">{t("account.fromAccount")}</p>}
           <div className="form">
             <Field layout="stacked" id="full-name" label={t("submit.fullName")} error={message("fullName")} required>
               {(props) => (
-                <input {...props} autoComplete="name" maxLength={200} value={values.fullName}
+                <input {...props} autoComplete="name" maxLength={200} value={values.fullName} readOnly={Boolean(account)}
                   onChange={(event) => set("fullName", event.target.value)} />
               )}
             </Field>
@@ -227,7 +268,7 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
               error={message("idNumber")} required>
               {(props) => (
                 <input {...props} inputMode="numeric" autoComplete="off" maxLength={14} value={values.idNumber}
-                  onChange={(event) => set("idNumber", event.target.value)} />
+                  readOnly={Boolean(account)} onChange={(event) => set("idNumber", event.target.value)} />
               )}
             </Field>
             <p className="hint">{t("submit.contactHint")}</p>
@@ -277,6 +318,28 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
                 )}
               </Field>
             ))}
+            {account && stored.length > 0 && procedure.required_documents.map((document) => (
+              <Field layout="stacked" key={`reuse-${document.code}`} id={`reuse-${document.code}`}
+                label={`${t("account.reuse")}: ${document.name}`}>
+                {(props) => (
+                  <select {...props} data-reuse={document.code} value={reused[document.code] ?? ""}
+                    onChange={(event) => setReused((current) => ({ ...current, [document.code]: event.target.value || undefined }))}>
+                    <option value="">{t("account.reuseNone")}</option>
+                    {stored.map((item) => (
+                      <option key={item.id} value={item.id}>
+                        {t("account.reuseOption", { file: item.filename, code: item.dossier_code })}
+                      </option>
+                    ))}
+                  </select>
+                )}
+              </Field>
+            ))}
+            {Object.values(reused).some(Boolean) && (
+              <>
+                <Checkbox label={t("account.consent")} checked={consent} onChange={setConsent} />
+                {errors.consent && <p className="field-error" role="alert">{t(errors.consent)}</p>}
+              </>
+            )}
           </div>
         </fieldset>
 

@@ -5,6 +5,7 @@ import type { RouteObject } from "react-router";
 import { Catalogue } from "./Catalogue";
 import { Complaint } from "./Complaint";
 import { Home } from "./Home";
+import { MyDossierPage, MyDossiers } from "./MyDossiers";
 import { PaymentTest } from "./PaymentTest";
 import { ProcedurePage } from "./ProcedurePage";
 import { Submit } from "./Submit";
@@ -21,4 +22,6 @@ export const citizenRoutes: RouteObject[] = [
   { path: "tra-cuu/:code", element: <TrackDossier /> },
   { path: "thanh-toan/thu-nghiem", element: <PaymentTest /> },
   { path: "phan-anh", element: <Complaint /> },
+  { path: "ho-so-cua-toi", element: <MyDossiers /> },
+  { path: "ho-so-cua-toi/:code", element: <MyDossierPage /> },
 ];
