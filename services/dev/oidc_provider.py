@@ -13,7 +13,7 @@ citizen's name (``name``), CCCD (``cccd``) and the standard ``birthdate``, ``pho
 ``address``, ``gender``. ``LocalProvider.tamper`` makes it misbehave for the relying party's tests: an ID
 token signed by another key (``forged``), already expired (``expired``), from another issuer
 (``issuer``), for another client (``audience``), with another nonce (``nonce``) or without a CCCD
-(``no_cccd``).
+(``no_cccd``), or a discovery document naming another issuer (``discovery``).
 """
 
 from __future__ import annotations
@@ -138,7 +138,10 @@ class LocalProvider:
     # --- the endpoints ------------------------------------------------------------------------------
 
     async def _discovery(self, _request: Request) -> Response:
-        return JSONResponse(self.discovery())
+        document = self.discovery()
+        if self.tamper == "discovery":  # a document that speaks for another issuer
+            document["issuer"] = "https://not-the-provider.example"
+        return JSONResponse(document)
 
     async def _jwks(self, _request: Request) -> Response:
         return JSONResponse(KeySet([self.key]).as_dict(private=False))

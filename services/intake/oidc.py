@@ -23,6 +23,7 @@ Discovery §4.3), so a document served from the wrong place is refused.
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from dataclasses import dataclass, field
@@ -130,6 +131,19 @@ async def start(config: CitizenOidcSettings) -> Start:
         code_challenge=create_s256_code_challenge(verifier), code_challenge_method="S256",
     )  # fmt: skip
     return Start(url=url, state=state, nonce=nonce, verifier=verifier)
+
+
+async def complete(
+    config: CitizenOidcSettings, flow: dict[str, Any], *, code: str | None, state: str | None, error: str | None
+) -> Identity:
+    """The provider's answer at the callback, against this browser's ``flow`` (from its sealed cookie): the
+    state must be the flow's (else an attacker's code could be pushed into a victim's browser), the citizen
+    must have signed in (``error`` absent), then the code is exchanged with the flow's verifier and nonce."""
+    if not state or not hmac.compare_digest(state.encode(), str(flow.get("state", "")).encode()):
+        raise SignInRefused("oidc_state_mismatch", "the state is not this browser's")
+    if error or not code:
+        raise SignInRefused("oidc_denied", "the provider did not sign the citizen in")
+    return await finish(config, code=code, nonce=str(flow["nonce"]), verifier=str(flow["verifier"]))
 
 
 async def finish(config: CitizenOidcSettings, *, code: str, nonce: str, verifier: str) -> Identity:

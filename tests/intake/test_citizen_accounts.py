@@ -192,6 +192,14 @@ async def test_an_id_token_that_does_not_hold_is_refused_and_audited(
     assert await session.scalar(select(CitizenAccount).where(CitizenAccount.id_number == AN)) is None
 
 
+async def test_a_discovery_document_for_another_issuer_is_not_followed(browser, provider: LocalProvider) -> None:
+    provider.tamper = "discovery"
+    async with browser() as client:
+        answer = await client.get("/api/v1/citizen/sign-in")
+        assert refused_with(answer) == "oidc_unavailable"
+        assert FLOW_COOKIE not in client.cookies
+
+
 async def test_accounts_are_off_without_their_settings(intake: httpx.AsyncClient) -> None:
     answer = await intake.get("/api/v1/citizen/sign-in")
     assert answer.status_code == 404
