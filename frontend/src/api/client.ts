@@ -32,7 +32,8 @@ const auth: Middleware = {
     return request;
   },
   onResponse({ response }) {
-    if (response.status === 401) signOutOnExpiry();
+    // a citizen route's 401 means no citizen is signed in (their cookie), not that the staff token expired
+    if (response.status === 401 && !new URL(response.url).pathname.includes("/api/v1/citizen/")) signOutOnExpiry();
     return response;
   },
 };
