@@ -93,6 +93,12 @@ class LocalProvider:
     codes: dict[str, _Grant] = field(default_factory=dict)
     pending: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
     exchanged: list[str] = field(default_factory=list)  # the outcome of each token request, for the tests
+    keys_served: int = 0  # JWKS answered, for the tests of the relying party's cache
+
+    def rotate(self) -> None:
+        """A new signing key under a new key id, the old one withdrawn (as a provider's rotation does)."""
+        number = int(str(self.key.kid).rsplit("-", 1)[-1]) + 1
+        self.key = RSAKey.generate_key(2048, parameters={"kid": f"demo-{number}", "use": "sig"})
 
     # --- the documents ------------------------------------------------------------------------------
 
@@ -122,7 +128,7 @@ class LocalProvider:
             claims["nonce"] = nonce
         key = self.key
         if self.tamper == "forged":  # same key id, another key: the signature cannot verify
-            key = RSAKey.generate_key(2048, parameters={"kid": "demo-1"})
+            key = RSAKey.generate_key(2048, parameters={"kid": str(self.key.kid)})
         elif self.tamper == "expired":
             claims.update(iat=now - 3600, exp=now - 1800, auth_time=now - 3600)
         elif self.tamper == "issuer":
@@ -144,6 +150,7 @@ class LocalProvider:
         return JSONResponse(document)
 
     async def _jwks(self, _request: Request) -> Response:
+        self.keys_served += 1
         return JSONResponse(KeySet([self.key]).as_dict(private=False))
 
     def _check_request(self, params: dict[str, str]) -> str | None:

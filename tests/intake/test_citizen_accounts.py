@@ -192,6 +192,24 @@ async def test_an_id_token_that_does_not_hold_is_refused_and_audited(
     assert await session.scalar(select(CitizenAccount).where(CitizenAccount.id_number == AN)) is None
 
 
+async def test_keys_are_kept_and_a_rotated_key_is_fetched_at_once(
+    settings: Settings, provider: LocalProvider, share
+) -> None:
+    cached = settings.with_changes(citizen_oidc={**oidc_settings(provider, CALLBACK), "metadata_seconds": 3600})
+    app = create_intake(cached)
+    async with app.router.lifespan_context(app):
+        async with new_client(share(app)) as first:
+            assert (await sign_in(first)).headers["location"] == HOME
+        served = provider.keys_served
+        async with new_client(share(app)) as second:
+            assert (await sign_in(second)).headers["location"] == HOME
+        assert provider.keys_served == served  # the keys came from the process's cache
+        provider.rotate()
+        async with new_client(share(app)) as third:
+            assert (await sign_in(third)).headers["location"] == HOME  # an unknown key id: fetched again
+        assert provider.keys_served == served + 1
+
+
 async def test_a_discovery_document_for_another_issuer_is_not_followed(browser, provider: LocalProvider) -> None:
     provider.tamper = "discovery"
     async with browser() as client:
