@@ -23,7 +23,7 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import EmailStr, Field, ValidationError, model_validator
+from pydantic import EmailStr, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ from services.core import idempotency
 from services.core.audit import Origin, audit_entry, record
 from services.core.config import Settings
 from services.core.errors import NotFound, Unprocessable
-from services.core.validation import StrictModel
+from services.core.validation import StrictModel, normalise_vn_phone
 from services.dossier import filing
 from services.dossier.documents import attach
 from services.dossier.filing import SEALED, Parsed
@@ -58,6 +58,17 @@ class CitizenContactIn(StrictModel):
     email: EmailStr | None = None
     address: str | None = Field(default=None, max_length=500)
 
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_vn_phone(value) if value else None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> CitizenContactIn:
+        if self.phone is None and self.email is None:
+            raise ValueError("give a phone number or an email so the applicant can be told")
+        return self
+
 
 class CitizenSubmissionIn(StrictModel):
     procedure_code: str = Field(min_length=1, max_length=64)
@@ -76,9 +87,11 @@ class CitizenSubmissionIn(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _distinct(self) -> CitizenSubmissionIn:
+    def _checks(self) -> CitizenSubmissionIn:
         if len({item.document_id for item in self.reuse}) != len(self.reuse):
             raise ValueError("a document is reused at most once per dossier")
+        if (self.return_method == "postal" or self.pickup_by_post) and not self.postal_address:
+            raise ValueError("postal_address is required when the dossier travels by post")
         return self
 
 
@@ -94,7 +107,7 @@ def as_submission(data: CitizenSubmissionIn, owner_name: str, owner_id_number: s
                 "applicant": applicant.model_dump(exclude_none=True),
             }
         )
-    except ValidationError as exc:  # a phone that is no mobile number, no phone nor email, a postal need
+    except ValidationError as exc:  # the checks above mirror ApplicantIn's and SubmissionIn's: a safety net
         first = exc.errors(include_input=False)[0]
         raise Unprocessable(f"The submission is not valid: {first['msg']}.", code="validation_error") from exc
 

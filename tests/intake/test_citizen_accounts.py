@@ -353,3 +353,12 @@ async def test_reusing_an_earlier_document_needs_consent_and_is_audited(
     assert reused.detail["document_id"] == str(kept.id)
     assert reused.detail["from_dossier"] == earlier.code
     assert reused.detail["new_document_id"] == documents[0]["id"]
+
+
+async def test_a_filing_without_a_way_to_reach_the_citizen_names_the_field(browser, desk: Desk, session) -> None:
+    await session.commit()
+    async with browser() as client:
+        await sign_in(client)
+        answer = await client.post("/api/v1/citizen/submissions", json=_filing(desk, contact={"phone": "12"}))
+        assert answer.status_code == 422
+        assert [error["loc"] for error in answer.json()["errors"]] == [["body", "contact", "phone"]]

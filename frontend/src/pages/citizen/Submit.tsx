@@ -213,7 +213,8 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
   const message = (name: keyof Errors) => {
     if (errors[name]) return t(errors[name] as string);
     const path = SERVER_FIELDS[name as keyof Values];
-    return path ? server[path] : undefined;
+    // a signed-in citizen's filing names the contact fields under `contact` (their identity is not sent)
+    return path ? server[account ? path.replace(/^applicant\./, "contact.") : path] : undefined;
   };
   const errorCount = Object.keys(errors).length;
   const byPost = values.returnMethod === "postal" || values.pickupByPost;
