@@ -3,7 +3,9 @@
 ``citizen_account`` holds one row per identity at the provider (issuer + sub), its CCCD and name from the
 ID token, the other claims for prefill, and the version its session cookies carry (signing out raises it).
 ``ix_dossier_applicant_id_number_submitted_at`` serves "Hồ sơ của tôi": a citizen's dossiers newest first,
-an index range instead of a scan of every dossier.
+an index range instead of a scan of every dossier. It is built CONCURRENTLY, outside the migration's
+transaction: on a province's millions of dossiers a plain CREATE INDEX would hold back every filing and
+transition for as long as the build takes.
 
 Revision ID: c7a1d3e5f9b2
 Revises: e2b6c4d8f1a3
@@ -40,12 +42,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("issuer", "subject", name=op.f("uq_citizen_account_issuer_subject")),
     )
     op.create_index(op.f("ix_citizen_account_id_number"), "citizen_account", ["id_number"])
-    op.create_index(
-        "ix_dossier_applicant_id_number_submitted_at", "dossier", ["applicant_id_number", "submitted_at"]
-    )
+    with op.get_context().autocommit_block():
+        op.create_index(
+            "ix_dossier_applicant_id_number_submitted_at", "dossier", ["applicant_id_number", "submitted_at"],
+            postgresql_concurrently=True, if_not_exists=True,
+        )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_dossier_applicant_id_number_submitted_at", table_name="dossier")
+    with op.get_context().autocommit_block():
+        op.drop_index(
+            "ix_dossier_applicant_id_number_submitted_at", table_name="dossier", postgresql_concurrently=True,
+            if_exists=True,
+        )
     op.drop_index(op.f("ix_citizen_account_id_number"), table_name="citizen_account")
     op.drop_table("citizen_account")
