@@ -44,15 +44,20 @@ def upgrade() -> None:
     op.create_index(op.f("ix_citizen_account_id_number"), "citizen_account", ["id_number"])
     with op.get_context().autocommit_block():
         op.create_index(
-            "ix_dossier_applicant_id_number_submitted_at", "dossier", ["applicant_id_number", "submitted_at"],
-            postgresql_concurrently=True, if_not_exists=True,
+            "ix_dossier_applicant_id_number_submitted_at",
+            "dossier",
+            ["applicant_id_number", "submitted_at"],
+            postgresql_concurrently=True,
+            if_not_exists=True,
         )
 
 
 def downgrade() -> None:
     with op.get_context().autocommit_block():
         op.drop_index(
-            "ix_dossier_applicant_id_number_submitted_at", table_name="dossier", postgresql_concurrently=True,
+            "ix_dossier_applicant_id_number_submitted_at",
+            table_name="dossier",
+            postgresql_concurrently=True,
             if_exists=True,
         )
     op.drop_index(op.f("ix_citizen_account_id_number"), table_name="citizen_account")
