@@ -32,6 +32,7 @@ from services.intake.schemas import (
     DecisionIn,
     FeedbackIn,
     RefusalIn,
+    ResultDownloadIn,
     SecretIn,
     StaffUploadIn,
     SupplementRequestIn,
@@ -211,6 +212,24 @@ async def download_document(
 async def withdraw(code: Code, body: WithdrawIn, citizen: CitizenDep) -> DossierOut:
     """The applicant withdraws the dossier (from any open state), with the secret."""
     return await applicant.withdraw(citizen, code, body)
+
+
+@router.post(
+    "/dossiers/{code}/result",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the result file"},
+        **problem_responses(404, 409, 422, 429),
+    },
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
+)
+async def download_result(code: Code, body: ResultDownloadIn, citizen: CitizenDep, origin: OriginDep) -> FileResponse:
+    """An electronic result (return method ``online``), with the secret in the body; the first download returns
+    the dossier (đã trả kết quả)."""
+    found = await applicant.download_result(citizen, code, body, origin=origin)
+    return FileResponse(
+        found.path, media_type=found.content_type, filename=found.filename, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.post(

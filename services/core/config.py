@@ -278,6 +278,14 @@ class SlaSettings(BaseSettings):
         validation_alias=PREFIX + "TIMER_POLL_SECONDS",
         description="how often the timer worker scans",
     )
+    online_result_auto_return_days: int = Field(
+        default=10,
+        ge=1,
+        le=365,
+        validation_alias=PREFIX + "ONLINE_RESULT_AUTO_RETURN_DAYS",
+        description="an electronic result not downloaded is returned by the system this many calendar days "
+        "after the resolution (services/dossier/eresult.py)",
+    )
 
 
 class IdempotencySettings(BaseSettings):

@@ -46,6 +46,10 @@ FIXED_NOTES: dict[str, str] = {
     "postal_redelivery_requested": "Bộ phận Tiếp nhận và Trả kết quả đã đề nghị bưu điện giao lại kết quả.",
     # "4 tại chỗ" (services.workflow.on_the_spot): the result handed over in the sitting it was received in
     "returned_on_the_spot": "Đã giải quyết và trả kết quả tại chỗ cho công dân.",
+    # electronic results (services.dossier.eresult): the citizen's first download, or the set time passed
+    "returned_online": "Công dân đã tải kết quả điện tử; hồ sơ đã trả kết quả.",
+    "returned_online_auto": "Kết quả điện tử đã sẵn sàng để tải về; hết thời hạn chờ tải, hồ sơ được ghi nhận đã "
+    "trả kết quả.",
 }
 
 # code -> the names of its params (what the SPA's sentence interpolates)

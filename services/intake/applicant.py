@@ -1,5 +1,6 @@
 """What the applicant does with the secret printed on the receipt: answer a supplement request (the
-clock resumes), withdraw the dossier, rate the service once the result is returned.
+clock resumes), withdraw the dossier, download an electronic result (the first download returns the
+dossier: ``services.dossier.eresult``), rate the service once the result is returned.
 
 Each proves the ownership first (``services.intake.citizen``: limited guessing, on a connection of its
 own) and locks the dossier's row for the change.
@@ -7,14 +8,15 @@ own) and locks the dossier's row for the change.
 
 from __future__ import annotations
 
-from services.dossier import lifecycle
+from services.core.audit import Origin
+from services.dossier import eresult, lifecycle
 from services.dossier.documents import Upload, attach
 from services.dossier.filing import policy
 from services.dossier.schemas import DossierOut
 from services.dossier.views import dossier_out
 from services.intake import dossiers as intake
 from services.intake.citizen import Citizen
-from services.intake.schemas import FeedbackIn, WithdrawIn
+from services.intake.schemas import FeedbackIn, ResultDownloadIn, WithdrawIn
 
 
 async def supplement(citizen: Citizen, code: str, secret: str, uploads: list[Upload]) -> DossierOut:
@@ -33,6 +35,14 @@ async def withdraw(citizen: Citizen, code: str, body: WithdrawIn) -> DossierOut:
     dossier = await citizen.dossier(code, body.secret, lock=True)
     await lifecycle.withdraw(citizen.session, dossier, now=citizen.now, reason=body.reason, source="intake")
     return await dossier_out(citizen.session, dossier)
+
+
+async def download_result(citizen: Citizen, code: str, body: ResultDownloadIn, *, origin: Origin) -> eresult.ResultFile:
+    """An electronic result file for the holder of the secret; the first download returns the dossier."""
+    dossier = await citizen.dossier(code, body.secret, lock=True)
+    return await eresult.deliver(
+        citizen.session, citizen.settings, dossier, body.document_id, now=citizen.now, origin=origin, source="intake"
+    )
 
 
 async def rate(citizen: Citizen, code: str, body: FeedbackIn) -> dict[str, str]:

@@ -47,6 +47,15 @@ class SecretIn(StrictModel):
     secret: str = Field(min_length=4, max_length=64)
 
 
+class ResultDownloadIn(StrictModel):
+    secret: str = Field(min_length=4, max_length=64, description="the secret printed on the receipt")
+    document_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F-]{36}$",
+        description="which result file (an id from the tracking view's `results`); none: the first",
+    )
+
+
 class ReceiptIn(StrictModel):
     secret: str | None = Field(
         default=None,
@@ -106,6 +115,15 @@ class TrackingBriefOut(BaseModel):
     paused: bool = Field(description="the clock is stopped (awaiting a supplement or payment)")
 
 
+class ResultOut(BaseModel):
+    """An electronic result file as the tracking page lists it: a neutral name, never the uploaded one."""
+
+    id: str
+    filename: str = Field(description="ket-qua-<code>-<n>.<ext>")
+    content_type: str
+    size_bytes: int
+
+
 class TrackingOut(BaseModel):
     code: str
     status: DossierStatus
@@ -123,3 +141,9 @@ class TrackingOut(BaseModel):
     paused_reason: str | None
     history: list[HistoryItem]
     shipments: list[ShipmentOut] = Field(default_factory=list)
+    return_method: str = Field(default="counter", description="counter, postal or online (electronic result)")
+    results: list[ResultOut] = Field(
+        default_factory=list,
+        description="online return only, once resolved: the result files to download "
+        "(`POST /api/v1/dossiers/{code}/result` with the secret)",
+    )

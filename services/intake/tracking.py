@@ -22,10 +22,11 @@ from pydantic import ConfigDict, Field
 from services.core.validation import StrictModel
 from services.domain.rules import appointment_passed
 from services.domain.vocabulary import STATUS_LABELS_VI
+from services.dossier.eresult import public_name
 from services.dossier.notes import note_of
 from services.dossier.views import held_appointment, state_fields
 from services.intake.citizen import Proof, Reader
-from services.intake.schemas import HistoryItem, ShipmentOut, TrackingBriefOut, TrackingOut
+from services.intake.schemas import HistoryItem, ResultOut, ShipmentOut, TrackingBriefOut, TrackingOut
 
 PAUSE_REASONS = {
     "awaiting_supplement": "Chờ công dân bổ sung hồ sơ",
@@ -35,9 +36,10 @@ PAUSE_REASONS = {
 # read in the proof's statement (``Citizen.read``), for the proven dossier ``f.id``. The dossier's clock is
 # paused when its dossier timer has ``paused_at``; the public history is the
 # hand-over lines with a public note, in the order they were recorded; shipments oldest first (the
-# dossier's pickup before the result's delivery)
+# dossier's pickup before the result's delivery); the electronic result files by the rule of
+# ``services.dossier.eresult.downloadable`` (online return, resolved or returned), in its order
 _VIEW = """
-SELECT d.code, d.status, d.received_at, d.due_at, d.appointment_at,
+SELECT d.code, d.status, d.received_at, d.due_at, d.appointment_at, d.return_method,
        p.name AS procedure_name, a.name AS agency_name, a.street_address AS agency_address,
        (SELECT t.paused_at FROM sla_timer t
          WHERE t.dossier_id = d.id AND t.kind = 'dossier' AND t.paused_at IS NOT NULL LIMIT 1) AS paused_since,
@@ -46,7 +48,11 @@ SELECT d.code, d.status, d.received_at, d.due_at, d.appointment_at,
        ARRAY(SELECT ROW(s.direction, s.tracking_number, s.status, s.failed_attempts, s.failure_code,
                         s.redelivery_at, s.updated_at)
                FROM postal_shipment s WHERE s.dossier_id = d.id
-              ORDER BY s.created_at, s.direction, s.id) AS shipments
+              ORDER BY s.created_at, s.direction, s.id) AS shipments,
+       ARRAY(SELECT ROW(r.id, r.content_type, r.size_bytes) FROM document r
+              WHERE r.dossier_id = d.id AND r.kind = 'result' AND d.return_method = 'online'
+                AND d.status IN ('resolved', 'returned')
+              ORDER BY r.created_at, r.id) AS results
   FROM dossier d
   JOIN procedure_version v ON v.id = d.procedure_version_id
   JOIN procedure p ON p.id = v.procedure_id
@@ -128,4 +134,14 @@ def view_out(row: asyncpg.Record, now: datetime) -> TrackingOut:
         paused_reason=PAUSE_REASONS.get(row["status"], "Tạm dừng") if paused_since is not None else None,
         history=[_history_item(line) for line in row["history"]],
         shipments=[_shipment(line) for line in row["shipments"]],
+        return_method=row["return_method"],
+        results=[
+            ResultOut(
+                id=str(document_id),
+                filename=public_name(row["code"], number, content_type),
+                content_type=content_type,
+                size_bytes=size,
+            )
+            for number, (document_id, content_type, size) in enumerate(row["results"], start=1)
+        ],
     )

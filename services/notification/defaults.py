@@ -191,23 +191,29 @@ _TEXTS: dict[tuple[str, str], tuple[str | None, str, str | None, str]] = {
         _vi_mail(
             "Hồ sơ {{ dossier_code }} ({{ procedure_name }}) đã có kết quả giải quyết.\n"
             "{% if return_method == 'postal' %}Kết quả sẽ được chuyển đến Quý ông/bà qua dịch vụ bưu chính công ích."
-            "{% else %}Mời Quý ông/bà đến Bộ phận Tiếp nhận và Trả kết quả của {{ agency_name }} để nhận kết quả, "
+            "{% elif return_method == 'online' %}Quý ông/bà tải kết quả điện tử tại {{ tracking_url }} bằng mã "
+            "bảo mật in trên giấy tiếp nhận hồ sơ.{% else %}Mời Quý ông/bà đến Bộ phận Tiếp nhận và Trả kết quả của "
+            "{{ agency_name }} để nhận kết quả, "
             "mang theo giấy tiếp nhận hồ sơ và hẹn trả kết quả.{% endif %}"
         ),
         "Dossier {{ dossier_code }}: the result is ready",
         _en_mail(
             "The result of dossier {{ dossier_code }} ({{ procedure_name }}) is ready.\n"
             "{% if return_method == 'postal' %}It will be delivered to you by public post."
-            "{% else %}Please collect it at the one-stop desk of {{ agency_name }} with your receipt.{% endif %}"
+            "{% elif return_method == 'online' %}Download the electronic result at {{ tracking_url }} with the "
+            "secret on your receipt.{% else %}Please collect it at the one-stop desk of {{ agency_name }} with your "
+            "receipt.{% endif %}"
         ),
     ),
     ("dossier.resolved", "sms"): (
         None,
         "Hồ sơ {{ dossier_code }} đã có kết quả. {% if return_method == 'postal' %}Kết quả sẽ được gửi qua bưu "
-        "điện.{% else %}Mời ông/bà đến nhận kết quả.{% endif %}",
+        "điện.{% elif return_method == 'online' %}Tải kết quả tại {{ tracking_url }}{% else %}Mời ông/bà đến nhận "
+        "kết quả.{% endif %}",
         None,
         "Dossier {{ dossier_code }}: the result is ready. {% if return_method == 'postal' %}It comes by post."
-        "{% else %}Please collect it at the desk.{% endif %}",
+        "{% elif return_method == 'online' %}Download it at {{ tracking_url }}{% else %}Please collect it at the "
+        "desk.{% endif %}",
     ),
     ("dossier.stopped", "email"): (
         "Hồ sơ {{ dossier_code }} dừng xử lý",
@@ -249,13 +255,15 @@ _TEXTS: dict[tuple[str, str], tuple[str | None, str, str | None, str]] = {
         "Hồ sơ {{ dossier_code }} đã trả kết quả",
         _vi_mail(
             "Kết quả giải quyết hồ sơ {{ dossier_code }} ({{ procedure_name }}) đã được trả"
-            "{% if return_method == 'postal' %} qua bưu chính công ích{% endif %}.\n"
+            "{% if return_method == 'postal' %} qua bưu chính công ích{% elif return_method == 'online' %} dưới "
+            "dạng điện tử{% endif %}.\n"
             "Cảm ơn Quý ông/bà đã sử dụng dịch vụ; mời Quý ông/bà đánh giá mức độ hài lòng khi tra cứu hồ sơ."
         ),
         "Dossier {{ dossier_code }}: result returned",
         _en_mail(
             "The result of dossier {{ dossier_code }} ({{ procedure_name }}) was handed over"
-            "{% if return_method == 'postal' %} by public post{% endif %}.\n"
+            "{% if return_method == 'postal' %} by public post{% elif return_method == 'online' %} "
+            "electronically{% endif %}.\n"
             "Thank you; you can rate the service when you track the dossier."
         ),
     ),
@@ -505,6 +513,8 @@ _BASE: dict[str, Any] = {
     "received_at": datetime(2026, 11, 23, 9, 30, tzinfo=VN_TZ),
     "due_at": datetime(2026, 11, 27, 17, 0, tzinfo=VN_TZ),
     "return_method": "counter",
+    # the citizen's tracking page of the dossier: the code only, never the secret nor any personal data
+    "tracking_url": "https://dichvucong.haiphong.gov.vn/tra-cuu/000.00.31.H26-261123-0001",
 }
 _EXTRA: dict[str, dict[str, Any]] = {
     "dossier.refused": {"reasons": ["Thiếu tờ khai theo mẫu", "Giấy tờ không còn hiệu lực"]},

@@ -52,6 +52,11 @@ class Target:
     locale: str | None = None  # None: the staff's language (MOTCUA_NOTIFY_LOCALE)
 
 
+def tracking_url(settings: Settings, code: str) -> str:
+    """The public tracking page of a dossier, as the receipt's QR code has it: the citizen types the secret there."""
+    return f"{settings.urls.public.rstrip('/')}/tra-cuu/{code}"
+
+
 def _on_the_spot(dossier: Dossier) -> bool:
     """Received and returned at the same instant: resolved on the spot in one visit."""
     return dossier.returned_at is not None and dossier.returned_at == dossier.received_at
@@ -211,6 +216,8 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
         return 0
 
     context: dict[str, Any] = dict(dossier_context)
+    if dossier is not None:  # the link in a message: the tracking page by code only (no secret, no personal data)
+        context["tracking_url"] = tracking_url(settings, dossier.code)
     if complaint is not None:
         context.update(await _complaint_context(session, complaint))
     context.update(_instants(payload))

@@ -179,6 +179,7 @@ MATRIX: dict[Route, Public | SignedInCitizen | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", DOSSIER + "/documents/{document_id}"): (reads("download a document", EVERY_ROLE, 200),),
     ("intake", "POST", DOSSIER + "/withdraw"): Public("the applicant withdraws, with the secret"),
     ("intake", "POST", DOSSIER + "/feedback"): Public("the applicant rates the service, with the secret"),
+    ("intake", "POST", DOSSIER + "/result"): Public("the applicant downloads an electronic result, with the secret"),
     ("intake", "GET", "/api/v1/desk/dossiers"): Gate(frozenset({"counter", "admin"})),
     ("intake", "GET", "/api/v1/desk/dossiers/{code}"): (reads("the desk view", EVERY_ROLE, 200),),
     ("intake", "POST", "/api/v1/track"): Public("tracking by phone: state and due time only"),
