@@ -634,6 +634,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/dossiers/{code}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Download Result
+         * @description An electronic result (return method ``online``), with the secret in the body; the first download returns
+         *     the dossier (đã trả kết quả).
+         */
+        post: operations["download_result_api_v1_dossiers__code__result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/dossiers/{code}/supplement-requests": {
         parameters: {
             query?: never;
@@ -1685,6 +1706,17 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
+            /**
+             * Results
+             * @description online return only, once resolved: the result files to download (`POST /api/v1/dossiers/{code}/result` with the secret)
+             */
+            results?: components["schemas"]["ResultOut"][];
+            /**
+             * Return Method
+             * @description counter, postal or online (electronic result)
+             * @default counter
+             */
+            return_method: string;
             /** Shipments */
             shipments?: components["schemas"]["ShipmentOut"][];
             status: components["schemas"]["DossierStatus"];
@@ -2125,6 +2157,36 @@ export interface components {
             /** Template Url */
             template_url: string | null;
         };
+        /** ResultDownloadIn */
+        ResultDownloadIn: {
+            /**
+             * Document Id
+             * @description which result file (an id from the tracking view's `results`); none: the first
+             */
+            document_id?: string | null;
+            /**
+             * Secret
+             * @description the secret printed on the receipt
+             */
+            secret: string;
+        };
+        /**
+         * ResultOut
+         * @description An electronic result file as the tracking page lists it: a neutral name, never the uploaded one.
+         */
+        ResultOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Filename
+             * @description ket-qua-<code>-<n>.<ext>
+             */
+            filename: string;
+            /** Id */
+            id: string;
+            /** Size Bytes */
+            size_bytes: number;
+        };
         /** ReuseIn */
         ReuseIn: {
             /**
@@ -2388,6 +2450,17 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
+            /**
+             * Results
+             * @description online return only, once resolved: the result files to download (`POST /api/v1/dossiers/{code}/result` with the secret)
+             */
+            results?: components["schemas"]["ResultOut"][];
+            /**
+             * Return Method
+             * @description counter, postal or online (electronic result)
+             * @default counter
+             */
+            return_method: string;
             /** Shipments */
             shipments?: components["schemas"]["ShipmentOut"][];
             status: components["schemas"]["DossierStatus"];
@@ -4923,6 +4996,86 @@ export interface operations {
             };
             /** @description Problem (RFC 9457) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    download_result_api_v1_dossiers__code__result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResultDownloadIn"];
+            };
+        };
+        responses: {
+            /** @description the result file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,7 +29,7 @@ interface Values {
   phone: string;
   email: string;
   address: string;
-  returnMethod: "counter" | "postal";
+  returnMethod: "counter" | "postal" | "online";
   pickupByPost: boolean;
   postalAddress: string;
   language: "vi" | "en";
@@ -356,6 +356,11 @@ function SubmitForm({ procedure }: { procedure: ProcedureDetail }) {
               disabled={!procedure.postal_return} onChange={() => set("returnMethod", "postal")} />
             {t("submit.returnPostal")}
             {!procedure.postal_return && ` (${t("submit.notForThisProcedure")})`}
+          </label>
+          <label className="inline">
+            <input type="radio" name="return-method" value="online" checked={values.returnMethod === "online"}
+              onChange={() => set("returnMethod", "online")} />
+            {t("submit.returnOnline")}
           </label>
           {procedure.postal_submission && (
             <Checkbox className="inline" label={t("submit.pickupByPost")} checked={values.pickupByPost} onChange={(checked) => set("pickupByPost", checked)} />

@@ -1,0 +1,94 @@
+"""An electronic result in a real browser: the citizen opens the tracking page the message links to (the code
+only), types the secret from the receipt, sees "Tải kết quả", downloads the result file, and the page then
+shows the dossier returned, with the line "Công dân đã tải kết quả điện tử" and the rating form — in
+Vietnamese, without personal data."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.browser.conftest import BrowserStack, axe_check, screenshot, wait_until
+from tests.browser.test_postal import WARD, move, processing
+from tests.browser.test_staff import applicant
+from tests.intake.setup import PDF
+
+
+@pytest.fixture(scope="module")
+def procedure(stack: BrowserStack) -> dict[str, Any]:
+    """A demo procedure received at Hồng Bàng's desk and resolved there by its specialist then its head."""
+    found = httpx.get(
+        stack.url("intake") + "/api/v1/procedures", params={"limit": 100, "information_only": "false"}
+    ).json()["items"]
+    for item in found:
+        detail = httpx.get(stack.url("intake") + f"/api/v1/procedures/{item['code']}").json()
+        roles = [step["role"] for step in detail["steps"]]
+        receiving = [a["code"] for a in detail["agencies"] if a["role"] == "receiving"]
+        if roles == ["counter", "specialist", "head", "counter"] and WARD in receiving:
+            return dict(detail)
+    raise AssertionError("no demo procedure of the ward is resolved by its specialist and head")
+
+
+@pytest.fixture
+async def resolved_online(stack: BrowserStack, procedure: dict[str, Any]) -> dict[str, Any]:
+    """A dossier to be returned electronically, its signed decision attached by the head, resolved."""
+    created = httpx.post(
+        stack.url("intake") + "/api/v1/counter/dossiers",
+        json={"procedure_code": procedure["code"], "applicant": applicant("Đoàn Thị Lan"), "return_method": "online"},
+        headers={"Authorization": f"Bearer {stack.token('tiepnhan.xa')}", "Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert created.status_code == 201, created.text
+    code = created.json()["code"]
+    await wait_until(lambda: processing(stack, code), what=f"{code} routed")
+    move(stack, code, "chuyenvien.xa", {"action": "forward"})
+    attached = httpx.post(
+        stack.url("intake") + f"/api/v1/dossiers/{code}/documents",
+        data={"data": '{"kind": "result"}'},
+        files=[("files", ("giay-xac-nhan-doan-thi-lan.pdf", PDF, "application/pdf"))],
+        headers={"Authorization": f"Bearer {stack.token('lanhdao.xa')}"},
+    )
+    assert attached.status_code == 201, attached.text
+    move(stack, code, "lanhdao.xa", {"action": "resolve", "result_note": "Đã ký giấy xác nhận."})
+    return {"code": code, "secret": created.json()["secret"]}
+
+
+async def test_the_citizen_downloads_the_result_and_sees_it_returned(
+    page: Page, stack: BrowserStack, resolved_online: dict[str, Any]
+) -> None:
+    code, secret = resolved_online["code"], resolved_online["secret"]
+    # the link in the message: the tracking page by code; the secret is typed from the receipt
+    await page.goto(f"/tra-cuu/{code}")
+    await page.get_by_label("Mã bí mật").fill(secret)
+    await page.get_by_role("button", name="Tra cứu").click()
+    await expect(page.get_by_test_id("status-label")).to_have_text("Đã có kết quả")
+    results = page.get_by_test_id("results")
+    await expect(results.get_by_role("heading", name="Kết quả điện tử")).to_be_visible()
+    await expect(results).to_contain_text(f"ket-qua-{code}-1.pdf")
+    await axe_check(page, "track-electronic-result")
+    await screenshot(page, "track-electronic-result")
+
+    async with page.expect_download() as waiting:
+        await results.get_by_role("button", name=f"Tải kết quả ket-qua-{code}-1.pdf").click()
+    download = await waiting.value
+    assert download.suggested_filename == f"ket-qua-{code}-1.pdf"
+    path = await download.path()
+    assert path is not None
+    with open(path, "rb") as pdf:
+        assert pdf.read() == PDF
+    await expect(results.get_by_role("status")).to_have_text("Đã tải kết quả về máy của bạn.")
+
+    # the first download returned the dossier: the page says so, and the rating is offered
+    await expect(page.get_by_test_id("status-label")).to_have_text("Đã trả kết quả")
+    await expect(page.get_by_test_id("timeline")).to_contain_text("Công dân đã tải kết quả điện tử")
+    await expect(results).to_contain_text("Bạn có thể tải lại kết quả bất cứ lúc nào")
+    await expect(page.get_by_role("heading", name="Đánh giá mức độ hài lòng")).to_be_visible()
+    text = await page.locator("main").inner_text()
+    for personal in ("Đoàn Thị Lan", "doan-thi-lan", "0912345678", "031190004567", "Điện Biên Phủ"):
+        assert personal not in text
+    assert secret not in page.url
+    await axe_check(page, "track-electronic-result-returned")
+    await screenshot(page, "track-electronic-result-returned")
