@@ -223,6 +223,11 @@ class TaskOut(BaseModel):
     postal_returned: bool = Field(
         description="resolved, and the post brought the result back to the desk: it waits there to be handed over"
     )
+    return_method: str = Field(
+        default="counter",
+        description="counter, postal or online: an online result is downloaded by the citizen (or returned by the "
+        "system after the set days), the desk need not hand it over",
+    )
 
 
 class TasksOut(BaseModel):
@@ -312,6 +317,7 @@ async def tasks(
             ),
             overdue=task_past_due(step_due_at=timer.due_at if timer else None, due_at=dossier.due_at, now=now),
             postal_returned=bool(by_post),
+            return_method=dossier.return_method,
         )
         for dossier, code, name, timer, by_post in rows.all()
     ]

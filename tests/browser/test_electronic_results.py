@@ -12,7 +12,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import BrowserStack, axe_check, screenshot, wait_until
+from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in, wait_until
 from tests.browser.test_postal import WARD, move, processing
 from tests.browser.test_staff import applicant
 from tests.intake.setup import PDF
@@ -92,3 +92,17 @@ async def test_the_citizen_downloads_the_result_and_sees_it_returned(
     assert secret not in page.url
     await axe_check(page, "track-electronic-result-returned")
     await screenshot(page, "track-electronic-result-returned")
+
+
+async def test_the_counter_sees_the_result_needs_no_hand_over(
+    page: Page, stack: BrowserStack, resolved_online: dict[str, Any]
+) -> None:
+    code = resolved_online["code"]
+    await sign_in(page, "tiepnhan.xa")
+    await page.goto("/can-bo/mot-cua/tra-ket-qua")
+    listed = page.get_by_test_id("return-list").get_by_role("listitem").filter(has_text=code)
+    await expect(listed.get_by_test_id("returned-online")).to_have_text("Kết quả điện tử")
+    await page.get_by_role("button", name=f"Trả kết quả hồ sơ {code}").click()
+    await expect(page.get_by_test_id("online-return")).to_contain_text("công dân tự tải về bằng mã bảo mật")
+    await axe_check(page, "staff-return-online")
+    await screenshot(page, "staff-return-online")

@@ -2094,6 +2094,12 @@ export interface components {
             procedure_name: string;
             /** Received At */
             received_at: string | null;
+            /**
+             * Return Method
+             * @description counter, postal or online: an online result is downloaded by the citizen (or returned by the system after the set days), the desk need not hand it over
+             * @default counter
+             */
+            return_method: string;
             status: components["schemas"]["DossierStatus"];
             /** Status Label */
             status_label: string;

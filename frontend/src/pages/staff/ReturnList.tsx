@@ -46,6 +46,9 @@ function ReturnForm({ code, onDone }: { code: string; onDone: (code: string) => 
   return (
     <>
       <PostalReturned code={code} waiting={desk.data?.postal_returned ?? false} />
+      {data.return_method === "online" && (
+        <p className="alert alert-info" data-testid="online-return">{t("toReturn.online")}</p>
+      )}
       <form className="form action-form" onSubmit={onSubmit}>
         <p>{t("toReturn.to", { name: data.applicant.full_name, method: t(`returnMethods.${data.return_method}`) })}</p>
         <label>
@@ -83,6 +86,9 @@ export function ReturnList() {
                 <span>{item.procedure_name}</span>
                 {item.postal_returned && (
                   <span className="badge badge-soon" data-testid="returned-by-post">{t("toReturn.returnedByPost")}</span>
+                )}
+                {item.return_method === "online" && (
+                  <span className="badge badge-neutral" data-testid="returned-online">{t("toReturn.onlineBadge")}</span>
                 )}
                 <span className="muted">{t("dossier.appointment")}: {formatDateTimeOrDash(item.due_at)}</span>
                 <button
