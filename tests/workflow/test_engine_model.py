@@ -4,10 +4,11 @@ A hypothesis ``RuleBasedStateMachine`` routes one dossier through a template —
 shape (services/demo/procedures.py plans them) and randomly generated templates that pass validation — and
 at each step picks one of the actions that ``allowed_actions`` offers to some officer of the world (a
 counter, a specialist and a head in every unit, the ward's leader, an administrator), or the citizen's
-answer to a pause (the supplement, the payment provider's report), or the postal operator's delivery
-of a result to be returned by post. It drives the service layer (``transition``, ``answer_supplement``,
-``payments.succeeded``, ``postal.result_delivered``) on the rolled-back test database, not HTTP, and
-checks:
+answer to a pause (the supplement, the payment provider's report), the postal operator's delivery
+of a result to be returned by post, or — for an electronic result — the citizen's first download or the
+worker's return after the set days. It drives the service layer (``transition``, ``answer_supplement``,
+``payments.succeeded``, ``postal.result_delivered``, ``eresult.deliver``, ``eresult.auto_return``) on the
+rolled-back test database, not HTTP, and checks:
 
 (a) every offered action succeeds with valid input (any 4xx ``DomainError`` fails the test), and the
     dossier ends where the abstract model below says (status, step, apology);
@@ -39,14 +40,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, c
 from services.calendar.receipt import Channel
 from services.calendar.store import calendar_for
 from services.calendar.working import VN_TZ
+from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.demo.procedures import load_procedure_records, plan_steps, skip_reason
-from services.dossier import lifecycle
+from services.dossier import eresult, lifecycle
 from services.dossier.steps import ON_THE_SPOT_ROLE, Position, allowed_actions, caller_may, possible_actions
 from services.intake import payments, postal
 from services.intake.webhooks import Inbound
-from services.models import Agency, Dossier, Payment, ProcedureAgency, WorkflowStep, WorkflowTemplate
+from services.models import Agency, Document, Dossier, Payment, ProcedureAgency, WorkflowStep, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
 from services.workflow.engine import TransitionIn, start_routing, transition
 from services.workflow.template_rules import ACTIONS, StepSpec, template_problems
@@ -136,6 +138,8 @@ def model_next(state: State, action: str, *, target: int | None = None) -> State
         "supplement": State("processing", state.index, state.apology),
         "pay": State("processing", state.index, state.apology),
         "delivered": State("returned", state.index, state.apology),
+        "downloaded": State("returned", state.index, state.apology),
+        "auto_returned": State("returned", state.index, state.apology),
         "resolve": State("resolved", state.index, state.apology),
         "stop": State("stopped", state.index, state.apology),
         "return_result": State("returned", state.index, state.apology),
@@ -187,6 +191,9 @@ class Model:
             yield "pay", model_next(state, "pay")
         if state.status == "resolved" and self.return_method == "postal":
             yield "delivered", model_next(state, "delivered")
+        if state.status == "resolved" and self.return_method == "online":
+            yield "downloaded", model_next(state, "downloaded")
+            yield "auto_returned", model_next(state, "auto_returned")
 
     def can_hand_back(self, state: State) -> bool:
         """A bounded search: ``returned`` is reachable without withdrawing or stopping."""
@@ -270,6 +277,10 @@ class EngineMachine(RuleBasedStateMachine):
     world: World
     templates: st.SearchStrategy[Plan]
     taken: Counter[str]  # the actions taken, over all examples
+    methods: tuple[str, ...] = ("counter", "postal")  # the return methods an example's dossier is drawn with
+    # an online result's end offered besides the desk's return_result (the model knows them all); None: the
+    # citizen never downloads and the set days never pass, the desk hands a paper copy over
+    citizen_end: str | None = "downloaded"
 
     def __init__(self) -> None:
         super().__init__()
@@ -291,7 +302,7 @@ class EngineMachine(RuleBasedStateMachine):
     def route_a_dossier(self, data: st.DataObject) -> None:
         plan = data.draw(self.templates, label="template")
         note(f"template: {plan}")
-        method = data.draw(st.sampled_from(["counter", "postal"]), label="return_method")
+        method = data.draw(st.sampled_from(list(self.methods)), label="return_method")
         self.w.run(self._route(plan, method))
 
     async def _route(self, plan: Plan, return_method: str = "counter") -> None:
@@ -341,6 +352,8 @@ class EngineMachine(RuleBasedStateMachine):
             offers.append((None, "pay"))
         if self.dossier.status == "resolved" and self.dossier.return_method == "postal":
             offers.append((None, "delivered"))
+        if self.dossier.status == "resolved" and self.dossier.return_method == "online":
+            offers += [(None, self.citizen_end)] if self.citizen_end else []
         return offers
 
     @rule(data=st.data())
@@ -397,6 +410,21 @@ class EngineMachine(RuleBasedStateMachine):
             inbound = Inbound(source="postal", webhook_id=uuid.uuid4().hex, type="postal.result_delivered",
                               data=data, now=self.now + timedelta(seconds=1), settings=self.w.settings)  # fmt: skip
             assert await postal.result_delivered(session, inbound) == "applied"
+        elif action in {"downloaded", "auto_returned"}:
+            session.add(
+                Document(dossier_id=dossier.id, kind="result", filename="kq.pdf", content_type="application/pdf",
+                         size_bytes=5, sha256="0" * 64, storage_path="model/kq.pdf")
+            )  # fmt: skip
+            await session.flush()
+            if action == "downloaded":
+                origin = Origin(service="intake", route="POST /model", client_ip=None, user_agent=None)
+                await eresult.deliver(
+                    session, self.w.settings, dossier, None, now=self.now, origin=origin, source="intake"
+                )
+            else:
+                days = self.w.settings.sla.online_result_auto_return_days
+                await eresult.auto_return(session, now=self.now + timedelta(days=days), days=days)
+                await session.refresh(dossier)
         elif action == "pay":
             payment = await session.scalar(
                 select(Payment).where(Payment.dossier_id == dossier.id, Payment.status == "requested")
@@ -460,9 +488,15 @@ class EngineMachine(RuleBasedStateMachine):
 EVERY_ACTION = frozenset({*ACTIONS, "supplement", "pay", "delivered"})
 
 
-def run_machine(world: World, templates: st.SearchStrategy[Plan], examples: int, steps: int) -> Counter[str]:
+def run_machine(
+    world: World, templates: st.SearchStrategy[Plan], examples: int, steps: int,
+    methods: tuple[str, ...] = ("counter", "postal"), citizen_end: str | None = None,
+) -> Counter[str]:  # fmt: skip
     taken: Counter[str] = Counter()
-    machine = type("Machine", (EngineMachine,), {"world": world, "templates": templates, "taken": taken})
+    attributes = {
+        "world": world, "templates": templates, "taken": taken, "methods": methods, "citizen_end": citizen_end,
+    }  # fmt: skip
+    machine = type("Machine", (EngineMachine,), attributes)
     run_state_machine_as_test(
         machine,
         settings=hsettings(
@@ -500,6 +534,16 @@ def test_random_valid_templates(world: World) -> None:
     taken = run_machine(world, valid_random_templates(), examples=40, steps=12)
     # the demo run takes every other action; transfer needs a random template (a step before another unit)
     assert {"transfer", "forward", "send_back", "resolve", "return_result", "delivered"} <= set(taken), taken
+
+
+def test_electronic_results(world: World) -> None:
+    """An online result (services.dossier.eresult): the desk's ``return_result`` stays offered (a paper copy at the
+    counter), and the citizen's first download or the worker's return after the set days also end it."""
+    taken: Counter[str] = Counter()
+    for end in (None, "downloaded", "auto_returned"):
+        for shape in DEMO_SHAPES[::2]:  # half the shapes: the result's end does not depend on the steps before
+            taken += run_machine(world, st.just(shape), examples=2, steps=12, methods=("online",), citizen_end=end)
+    assert {"resolve", "downloaded", "auto_returned", "return_result"} <= set(taken), taken
 
 
 def test_validation_refuses_what_the_engine_would_strand() -> None:
