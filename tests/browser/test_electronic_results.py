@@ -1,7 +1,8 @@
 """An electronic result in a real browser: the citizen opens the tracking page the message links to (the code
 only), types the secret from the receipt, sees "Tải kết quả", downloads the result file, and the page then
 shows the dossier returned, with the line "Công dân đã tải kết quả điện tử" and the rating form — in
-Vietnamese, without personal data."""
+Vietnamese, without personal data. The counter's results list marks such a result as needing no hand-over, and
+the online submission form offers it."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ import pytest
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in, wait_until
+from tests.browser.test_citizen import BIRTH, attach_mandatory, fill_applicant
+from tests.browser.test_citizen import procedure as procedure_detail
 from tests.browser.test_postal import WARD, move, processing
 from tests.browser.test_staff import applicant
 from tests.intake.setup import PDF
@@ -106,3 +109,20 @@ async def test_the_counter_sees_the_result_needs_no_hand_over(
     await expect(page.get_by_test_id("online-return")).to_contain_text("công dân tự tải về bằng mã bảo mật")
     await axe_check(page, "staff-return-online")
     await screenshot(page, "staff-return-online")
+
+
+async def test_the_citizen_asks_for_the_electronic_result_when_submitting(page: Page, stack: BrowserStack) -> None:
+    await page.goto(f"/thu-tuc/{BIRTH}/nop-ho-so")
+    await fill_applicant(page, id_number="031190004571")
+    await attach_mandatory(page, procedure_detail(stack, BIRTH))
+    await page.get_by_label("Nhận kết quả điện tử (tải về bằng mã bảo mật)").check()
+    await axe_check(page, "submit-electronic-result")
+    await page.get_by_role("button", name="Gửi hồ sơ").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Đã gửi hồ sơ", timeout=20_000)
+    code = (await page.get_by_test_id("dossier-code").inner_text()).strip()
+    desk = httpx.get(
+        stack.url("intake") + f"/api/v1/desk/dossiers/{code}",
+        headers={"Authorization": f"Bearer {stack.token('tiepnhan.xa')}"},
+    )
+    assert desk.status_code == 200, desk.text
+    assert desk.json()["return_method"] == "online"
