@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Header, Path, Query, Request, status
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse, Response
 
 from intake_api.deps import SignedInDep
 from intake_api.routers.submission import parse
@@ -28,7 +28,7 @@ from services.core.errors import NotFound, problem_responses
 from services.core.throttle import PublicWrite, per_address
 from services.dossier.schemas import DossierOut
 from services.intake import accounts, oidc
-from services.intake.accounts import CitizenProfileOut, MyDossierOut, MyDossiersOut, StoredDocumentOut
+from services.intake.accounts import CitizenProfileOut, MyDossierOut, MyDossiersOut, MyResultIn, StoredDocumentOut
 from services.intake.citizen_filing import CitizenSubmissionIn, submit_as_citizen
 from services.intake.oidc import SignInRefused
 
@@ -145,6 +145,34 @@ async def my_dossier(
 ) -> MyDossierOut:
     """One of the citizen's dossiers: the tracking view and its files, no secret needed; 404 for anyone else's."""
     return await accounts.my_dossier(session, accounts.owner_of(account), code, now=clock.now())
+
+
+@router.post(
+    "/dossiers/{code}/result",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"application/octet-stream": {}}, "description": "the result file"},
+        **problem_responses(401, 404, 409, 422, 429),
+    },
+    dependencies=[per_address(PublicWrite.CITIZEN_WRITES)],
+)
+async def my_result(
+    code: Annotated[str, Path(max_length=64)],
+    body: MyResultIn,
+    session: SessionDep,
+    settings: SettingsDep,
+    clock: ClockDep,
+    origin: OriginDep,
+    account: SignedInDep,
+) -> FileResponse:
+    """The electronic result of one of the citizen's dossiers, no secret needed; the first download returns the
+    dossier (đã trả kết quả). A POST: it may change the dossier's state."""
+    found = await accounts.download_result(
+        session, settings, accounts.owner_of(account), code, body, now=clock.now(), origin=origin
+    )
+    return FileResponse(
+        found.path, media_type=found.content_type, filename=found.filename, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get("/documents", responses=problem_responses(401))

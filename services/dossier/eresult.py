@@ -146,15 +146,19 @@ async def deliver(
     now: datetime,
     origin: Origin,
     source: Source,
+    username: str | None = None,
 ) -> ResultFile:
     """Serve one result file to the proven holder of ``dossier`` (its row locked by the caller): decided by
-    ``downloadable``, audited, and the first one returns the dossier (module docstring)."""
+    ``downloadable``, audited, and the first one returns the dossier (module docstring). ``username`` names
+    the downloader in the audit line when known (a signed-in citizen's ``citizen:<account>``); the holder of
+    a secret is anonymous."""
     number, document = choose(await downloadable(session, dossier), document_id)
     record(
         session,
         audit_entry(
             service=origin.service, action="download_result", resource=origin.route, origin=origin,
-            dossier_id=dossier.id, detail={"document_id": str(document.id), "first": dossier.status != "returned"},
+            username=username, dossier_id=dossier.id,
+            detail={"document_id": str(document.id), "first": dossier.status != "returned"},
         ),
     )  # fmt: skip
     if dossier.status == DossierStatus.RESOLVED:

@@ -19,10 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.audit import Origin, audit_entry, record
 from services.core.citizen_session import SessionClaims
+from services.core.config import Settings
 from services.core.db import fetch_row
 from services.core.errors import NotFound, Unauthorized
+from services.core.validation import StrictModel
 from services.domain.vocabulary import DossierStatus
-from services.dossier.ownership import Owner, owned_clause
+from services.dossier import eresult
+from services.dossier.ownership import Owner, owned_clause, owned_dossier
 from services.dossier.views import held_appointment, state_fields
 from services.intake.oidc import Identity
 from services.intake.schemas import TrackingOut
@@ -75,6 +78,14 @@ class StoredDocumentOut(BaseModel):
 
 class MyDossierOut(TrackingOut):
     documents: list[StoredDocumentOut] = Field(default_factory=list)
+
+
+class MyResultIn(StrictModel):
+    document_id: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F-]{36}$",
+        description="which result file (an id from the dossier view's `results`); none: the first",
+    )
 
 
 def owner_of(account: CitizenAccount) -> Owner:
@@ -199,3 +210,17 @@ async def stored_documents(session: AsyncSession, owner: Owner, *, code: str | N
         )
         for document, dossier_code in (await session.execute(query)).all()
     ]
+
+
+async def download_result(
+    session: AsyncSession, settings: Settings, owner: Owner, code: str, body: MyResultIn, *, now: datetime,
+    origin: Origin,
+) -> eresult.ResultFile:  # fmt: skip
+    """An electronic result from "Hồ sơ của tôi": the ownership rule stands in for the secret, the rest is the
+    secret holder's download (services.dossier.eresult: decided, audited under the account, and the first
+    download returns the dossier). Someone else's dossier is 404, as for every citizen route."""
+    dossier = await owned_dossier(session, owner, code, lock=True)
+    return await eresult.deliver(
+        session, settings, dossier, body.document_id, now=now, origin=origin, source="intake",
+        username=owner.audit_name,
+    )  # fmt: skip

@@ -1,18 +1,25 @@
 """A citizen's account in a real browser: sign in at the local OIDC provider (its own login and consent pages),
 "Hồ sơ của tôi" lists the dossier filed earlier in their CCCD number, and a new submission shows the identity
-from the account (not typed) and reuses the earlier dossier's documents with consent."""
+from the account (not typed) and reuses the earlier dossier's documents with consent; an electronic result is
+downloaded from the account without the secret, which returns the dossier."""
 
 from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import httpx
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import BrowserStack, axe_check, screenshot
 from tests.browser.test_citizen import BIRTH, PDF, WARD, procedure
+from tests.browser.test_electronic_results import procedure as ward_procedure
+from tests.browser.test_electronic_results import resolve_online
+from tests.browser.test_staff import applicant
 from tests.oidc import AN
+
+__all__ = ["ward_procedure"]  # a fixture, used by name
 
 
 def file_earlier_dossier(stack: BrowserStack) -> tuple[str, list[str]]:
@@ -84,3 +91,25 @@ async def test_sign_in_my_dossiers_and_a_submission_with_identity_prefilled_and_
     await page.goto("/ho-so-cua-toi")
     await page.get_by_role("button", name="Đăng xuất trên mọi thiết bị").click()
     await expect(page.get_by_role("link", name="Đăng nhập bằng định danh điện tử")).to_be_visible()
+
+
+async def test_an_electronic_result_downloaded_from_my_dossiers_without_the_secret(
+    page: Page, stack: BrowserStack, ward_procedure: dict[str, Any]
+) -> None:
+    code = (await resolve_online(stack, ward_procedure, {**applicant("Nguyễn Văn An"), "id_number": AN}))["code"]
+    await sign_in_at_provider(page)
+    await page.get_by_test_id("my-dossiers").get_by_role("link", name=code).click()
+    results = page.get_by_test_id("my-results")
+    await expect(results.get_by_role("heading", name="Kết quả điện tử")).to_be_visible()
+    async with page.expect_download() as waiting:
+        await results.get_by_role("button", name=f"Tải kết quả ket-qua-{code}-1.pdf").click()
+    download = await waiting.value
+    path = await download.path()
+    assert path is not None
+    with open(path, "rb") as pdf:
+        assert pdf.read() == PDF
+    await expect(results.get_by_role("status")).to_have_text("Đã tải kết quả về máy của bạn.")
+    await expect(page.get_by_test_id("status-label")).to_have_text("Đã trả kết quả")
+    await expect(results).to_contain_text("Bạn có thể tải lại kết quả bất cứ lúc nào tại Hồ sơ của tôi.")
+    await axe_check(page, "my dossier with an electronic result")
+    await screenshot(page, "citizen-my-result")

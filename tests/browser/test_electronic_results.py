@@ -38,10 +38,14 @@ def procedure(stack: BrowserStack) -> dict[str, Any]:
 
 @pytest.fixture
 async def resolved_online(stack: BrowserStack, procedure: dict[str, Any]) -> dict[str, Any]:
+    return await resolve_online(stack, procedure, applicant("Đoàn Thị Lan"))
+
+
+async def resolve_online(stack: BrowserStack, procedure: dict[str, Any], person: dict[str, Any]) -> dict[str, Any]:
     """A dossier to be returned electronically, its signed decision attached by the head, resolved."""
     created = httpx.post(
         stack.url("intake") + "/api/v1/counter/dossiers",
-        json={"procedure_code": procedure["code"], "applicant": applicant("Đoàn Thị Lan"), "return_method": "online"},
+        json={"procedure_code": procedure["code"], "applicant": person, "return_method": "online"},
         headers={"Authorization": f"Bearer {stack.token('tiepnhan.xa')}", "Idempotency-Key": str(uuid.uuid4())},
     )
     assert created.status_code == 201, created.text

@@ -362,3 +362,55 @@ async def test_a_filing_without_a_way_to_reach_the_citizen_names_the_field(brows
         answer = await client.post("/api/v1/citizen/submissions", json=_filing(desk, contact={"phone": "12"}))
         assert answer.status_code == 422
         assert [error["loc"] for error in answer.json()["errors"]] == [["body", "contact", "phone"]]
+
+
+# --- the electronic result from "Hồ sơ của tôi" ---------------------------------------------------------
+
+
+async def test_a_citizen_downloads_their_electronic_result_without_the_secret_and_nobody_elses(
+    browser, session: AsyncSession, settings: Settings, desk: Desk
+) -> None:
+    mine = await create_dossier(
+        session, agency=desk.agency, version=desk.version, applicant_id_number=AN, status="resolved",
+        return_method="online",
+    )  # fmt: skip
+    result = Document(
+        dossier_id=mine.id, kind="result", filename="quyet-dinh-nguyen-van-an.pdf", content_type="application/pdf",
+        size_bytes=len(PDF), sha256=hashlib.sha256(PDF).hexdigest(), storage_path=f"2026/12/{uuid.uuid4()}.pdf",
+    )  # fmt: skip
+    session.add(result)
+    stored = settings.files_dir / result.storage_path
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    stored.write_bytes(PDF)
+    await session.commit()
+    async with browser() as an, browser() as binh:
+        await sign_in(an, AN)
+        await sign_in(binh, BINH)
+        view = (await an.get(f"/api/v1/citizen/dossiers/{mine.code}")).json()
+        assert [item["id"] for item in view["results"]] == [str(result.id)]
+
+        # another citizen cannot take it, nor learn that the code exists
+        stranger = await binh.post(f"/api/v1/citizen/dossiers/{mine.code}/result", json={})
+        assert (stranger.status_code, stranger.json()["code"]) == (404, "dossier_not_found")
+        assert (await an.post(f"/api/v1/citizen/dossiers/{mine.code}/result", json={"secret": "x"})).status_code == 422
+
+        taken = await an.post(f"/api/v1/citizen/dossiers/{mine.code}/result", json={})
+        assert taken.status_code == 200, taken.text
+        assert taken.content == PDF
+        assert "nguyen-van-an" not in taken.headers["content-disposition"]
+        assert (await an.get(f"/api/v1/citizen/dossiers/{mine.code}")).json()["status"] == "returned"
+        again = await an.post(f"/api/v1/citizen/dossiers/{mine.code}/result", json={"document_id": str(result.id)})
+        assert again.content == PDF
+
+    account = await account_of(session, AN)
+    lines = (
+        await session.scalars(
+            select(AuditLog)
+            .where(AuditLog.dossier_id == mine.id, AuditLog.action == "download_result")
+            .order_by(AuditLog.at)
+        )
+    ).all()
+    assert [(line.username, line.detail["first"]) for line in lines] == [
+        (f"citizen:{account.id}", True),
+        (f"citizen:{account.id}", False),
+    ]

@@ -189,6 +189,9 @@ MATRIX: dict[Route, Public | SignedInCitizen | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", "/api/v1/citizen/me"): SignedInCitizen("who is signed in, for the submission form"),
     ("intake", "GET", "/api/v1/citizen/dossiers"): SignedInCitizen("Hồ sơ của tôi"),
     ("intake", "GET", "/api/v1/citizen/dossiers/{code}"): SignedInCitizen("one of the citizen's dossiers"),
+    ("intake", "POST", "/api/v1/citizen/dossiers/{code}/result"): SignedInCitizen(
+        "the electronic result of one of the citizen's dossiers"
+    ),
     ("intake", "GET", "/api/v1/citizen/documents"): SignedInCitizen("the citizen's stored documents"),
     ("intake", "POST", "/api/v1/citizen/submissions"): SignedInCitizen("filing with the session's identity"),
     ("intake", "GET", "/api/v1/track/{code}"): Public("tracking with the secret"),

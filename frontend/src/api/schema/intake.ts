@@ -123,6 +123,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/citizen/dossiers/{code}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * My Result
+         * @description The electronic result of one of the citizen's dossiers, no secret needed; the first download returns the
+         *     dossier (đã trả kết quả). A POST: it may change the dossier's state.
+         */
+        post: operations["my_result_api_v1_citizen_dossiers__code__result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/citizen/me": {
         parameters: {
             query?: never;
@@ -1732,6 +1753,14 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** MyResultIn */
+        MyResultIn: {
+            /**
+             * Document Id
+             * @description which result file (an id from the dossier view's `results`); none: the first
+             */
+            document_id?: string | null;
+        };
         /**
          * OnTheSpotIn
          * @description A counter submission and the decision taken at the desk in the same visit.
@@ -2919,6 +2948,95 @@ export interface operations {
             };
             /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    my_result_api_v1_citizen_dossiers__code__result_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyResultIn"];
+            };
+        };
+        responses: {
+            /** @description the result file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
