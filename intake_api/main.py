@@ -13,6 +13,7 @@ from intake_api.routers import (
     forms,
     payments,
     procedures,
+    signatures,
     tracking,
     webhooks,
 )
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             citizen_payments.router,
             citizen_account.router,
             webhooks.router,
+            signatures.router,
             events_router(SERVICE, handlers={}),
         ],
         downstream=("workflow", "notify"),

@@ -191,8 +191,9 @@ async def upload_documents(
     documents.authorize_staff_upload(actor)  # before the files are read
     staff_upload = await parse(request, StaffUploadIn)
     return await documents.add_by_staff(
-        session, settings, code, actor, staff_upload.uploads, kind=staff_upload.data.kind, now=clock.now()
-    )
+        session, settings, code, actor, staff_upload.uploads, kind=staff_upload.data.kind,
+        offload=request.app.state.offload, now=clock.now(),
+    )  # fmt: skip
 
 
 @router.get("/dossiers/{code}/documents/{document_id}", responses=problem_responses(401, 403, 404))

@@ -215,6 +215,9 @@ class PublicWriteLimits(BaseSettings):
     tracking_per_window: int = Field(
         default=120, ge=1, description="lookups by phone (POST /api/v1/track) per client address per window"
     )
+    verifications_per_window: int = Field(
+        default=60, ge=1, description="PDFs checked (POST /api/v1/signatures/verify) per client address per window"
+    )
 
 
 class EdgeSettings(BaseSettings):
@@ -408,6 +411,41 @@ class CatalogueSettings(BaseSettings):
     on_run: bool = Field(default=True, description="`make run` imports the national catalogue after the demo data")
 
 
+class SigningSettings(BaseSettings):
+    """The agency's signing key for the receipts and results (PAdES, services/core/signing.py); one of a PEM
+    key and certificate, a PKCS#12 file or a PKCS#11 token. Unset outside demo mode: nothing is signed;
+    in demo mode: a demo CA and one certificate per agency, made on first use (services/core/signing_keys.py)."""
+
+    model_config = _group(PREFIX + "SIGNING_")
+
+    key_file: Path | None = Field(
+        default=None, description="PEM private key (PKCS#8, encrypted with `MOTCUA_SIGNING_PASSWORD` or not)"
+    )
+    cert_file: Path | None = Field(
+        default=None,
+        description="PEM certificate of that key, followed by its chain up to (not needed: including) the root",
+    )
+    pkcs12_file: Path | None = Field(
+        default=None, description="PKCS#12 (.p12/.pfx) with the key, its certificate and chain; instead of the PEM pair"
+    )
+    password: SecretStr | None = Field(default=None, description="password of the PEM key or the PKCS#12 file")
+    pkcs11_module: str | None = Field(
+        default=None, description="PKCS#11 library of a token or HSM (needs the `pkcs11` extra: python-pkcs11)"
+    )
+    pkcs11_token_label: str | None = Field(default=None, description="the token's label")
+    pkcs11_key_label: str | None = Field(default=None, description="the signing key's label on the token")
+    pkcs11_cert_label: str | None = Field(default=None, description="its certificate's label; unset: the key's")
+    pkcs11_pin: SecretStr | None = Field(default=None, description="the token's user PIN")
+    trust_roots_file: Path | None = Field(
+        default=None,
+        description="PEM root certificates a signature must chain to for the verification page to call it trusted "
+        "(in demo mode the demo CA is added)",
+    )
+    timestamp_url: str | None = Field(
+        default=None, description="RFC 3161 timestamp server: signatures become PAdES B-T; unset: B-B"
+    )
+
+
 class ObservabilitySettings(BaseSettings):
     """Metrics and traces (services/core/metrics.py, tracing.py; docs/operations/observability.md)."""
 
@@ -542,6 +580,7 @@ class Settings(BaseSettings):
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
     observe: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     citizen_oidc: CitizenOidcSettings = Field(default_factory=CitizenOidcSettings)
+    signing: SigningSettings = Field(default_factory=SigningSettings)
 
     def refuse_unsafe_start(self) -> None:
         """Called by every process at start: no default or short secret, no time travel outside demo mode."""

@@ -35,6 +35,7 @@ class PublicWrite(StrEnum):
     COMPLAINTS = "complaints"
     CITIZEN_WRITES = "citizen_writes"
     TRACKING = "tracking"
+    VERIFICATIONS = "verifications"
 
 
 def limit_of(settings: Settings, kind: PublicWrite) -> int:

@@ -19,10 +19,12 @@ from services.core.audit import Origin, audit_entry, record
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound
+from services.core.offload import ProcessOffload
 from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT
 from services.dossier.access import dossier_for, dossier_to_act_on
 from services.dossier.documents import Upload, attach
 from services.dossier.schemas import DossierOut
+from services.dossier.signatures import attach_results
 from services.dossier.views import documents, dossier_out
 from services.intake.citizen import Citizen
 
@@ -44,13 +46,17 @@ def authorize_staff_upload(actor: Actor) -> None:
 
 async def add_by_staff(
     session: AsyncSession, settings: Settings, code: str, actor: Actor, uploads: list[Upload], *, kind: str,
-    now: datetime,
+    offload: ProcessOffload, now: datetime,
 ) -> DossierOut:  # fmt: skip
-    """Staff add input documents or result files to a dossier they may act on now."""
+    """Staff add input documents or result files to a dossier they may act on now; a PDF result is stored
+    signed by the receiving agency (services/dossier/signatures.py)."""
     authorize_staff_upload(actor)
     dossier = await dossier_to_act_on(session, code, actor, "attach_result" if kind == "result" else "attach_input")
     # the access rule checked the state
-    attach(session, settings, dossier, uploads, kind=kind, now=now, staff_id=actor.staff_id)
+    if kind == "result":
+        await attach_results(session, settings, offload, dossier, uploads, now=now, staff_id=actor.staff_id)
+    else:
+        attach(session, settings, dossier, uploads, kind=kind, now=now, staff_id=actor.staff_id)
     await session.flush()
     return await dossier_out(session, dossier)
 

@@ -17,7 +17,7 @@ from services.core.config import Settings
 from services.core.errors import Conflict, NotFound, Unprocessable
 from services.core.offload import ProcessOffload
 from services.domain.vocabulary import RoleCode
-from services.dossier import forms
+from services.dossier import forms, signatures
 from services.dossier.access import dossier_for
 from services.dossier.catalogued import catalogued
 from services.dossier.printing import Renderer, agency_header, print_for_staff
@@ -69,15 +69,16 @@ async def receipt_pdf(
     session: AsyncSession,
     dossier: Dossier,
     *,
+    settings: Settings,
     offload: ProcessOffload,
     secret: str | None,
-    tracking_base: str,
     now: datetime,
 ) -> bytes:
-    """Mẫu 01, with the secret the citizen needs (it is shown once; the server keeps only its hash)."""
+    """Mẫu 01, with the secret the citizen needs (it is shown once; the server keeps only its hash), signed by
+    the receiving agency (services/dossier/signatures.py) with a QR code to the page that checks it."""
     if dossier.received_at is None or dossier.due_at is None:
         raise Conflict("The receipt is printed once the dossier is received.", code="not_received")
-    procedure, version, _, header = await _context(session, dossier)
+    procedure, version, agency, header = await _context(session, dossier)
     officer, _ = await _officer(session, dossier, "receive")
     required = {
         row.code: row
@@ -103,9 +104,16 @@ async def receipt_pdf(
     # 4 tại chỗ (services.workflow.on_the_spot) receives, resolves and returns at the one instant of the visit
     on_the_spot = dossier.returned_at is not None and dossier.returned_at == dossier.received_at
     _, resolved = await _officer(session, dossier, "resolve") if on_the_spot else ("", None)
-    return await offload.run(
-        forms.render_receipt,
-        forms.ReceiptForm(
+    return await signatures.signed_pdf(
+        session,
+        settings,
+        offload,
+        dossier,
+        agency,
+        kind="receipt",
+        render=forms.render_receipt,
+        now=now,
+        form=forms.ReceiptForm(
             header=header,
             dossier_code=dossier.code,
             applicant_name=dossier.applicant_name,
@@ -114,7 +122,8 @@ async def receipt_pdf(
             received_at=dossier.received_at,
             appointment_at=dossier.appointment_at or dossier.due_at,
             return_method_label=RETURN_LABELS.get(dossier.return_method, dossier.return_method),
-            tracking_url=f"{tracking_base.rstrip('/')}/tra-cuu/{dossier.code}",
+            # the QR code leads to the configured public address, never to the Host a request named
+            tracking_url=f"{settings.urls.public.rstrip('/')}/tra-cuu/{dossier.code}",
             secret=secret,
             officer_name=officer,
             printed_at=now,
@@ -222,10 +231,7 @@ async def receipt_for_staff(
     if secret is not None and not secret_matches(settings, dossier, secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
     record_printed(session, origin, actor, dossier.id, "01")
-    # the QR code leads to the configured public address, never to the Host this request named
-    return await receipt_pdf(
-        session, dossier, offload=offload, secret=secret, tracking_base=settings.urls.public, now=now
-    )
+    return await receipt_pdf(session, dossier, settings=settings, offload=offload, secret=secret, now=now)
 
 
 async def record_book_for_staff(

@@ -25,6 +25,7 @@ from services.models.procedure import (
     ProcedureVersion,
 )
 from services.models.ratelimit import RateLimitHit
+from services.models.signature import SignedDocument, SigningKey
 from services.models.sla import SlaPause, SlaTimer
 from services.models.staff import Role, Staff, StaffRole
 from services.models.stats import StatsDossierCell, StatsOfficerCell, StatsStepCell
@@ -66,6 +67,8 @@ __all__ = [
     "ProcessedEvent",
     "RateLimitHit",
     "Role",
+    "SignedDocument",
+    "SigningKey",
     "SlaPause",
     "SlaTimer",
     "Staff",

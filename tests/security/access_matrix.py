@@ -195,6 +195,10 @@ MATRIX: dict[Route, Public | SignedInCitizen | Gate | tuple[OnDossier, ...]] = {
     ("intake", "GET", "/api/v1/citizen/documents"): SignedInCitizen("the citizen's stored documents"),
     ("intake", "POST", "/api/v1/citizen/submissions"): SignedInCitizen("filing with the session's identity"),
     ("intake", "GET", "/api/v1/track/{code}"): Public("tracking with the secret"),
+    ("intake", "POST", "/api/v1/signatures/verify"): Public("anyone checks a signed PDF they hold (rate-limited)"),
+    ("intake", "GET", "/api/v1/signatures/{document_id}"): Public(
+        "a signed document's register line by its random id: dossier code, agency, time; no personal data"
+    ),
     ("intake", "POST", DOSSIER + "/forms/receipt.pdf"): (
         # 422: past the access rule, the slip's secret is checked (a wrong one here)
         reads("print the receipt", ACTING, 422, json={"secret": "AAAA-BBBB"}),

@@ -69,6 +69,10 @@ class ReceiptForm:
     # 4 tại chỗ: the result handed over in the same visit (when, and what), instead of an appointment
     returned_on_the_spot_at: datetime | None = None
     result_note: str | None = None
+    # the digital signature's box (issue 16 §2): the signing agency, the page that checks it, a demo key's mark
+    signed_by: str | None = None
+    verification_url: str | None = None
+    signature_demo: bool = False
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -231,7 +235,8 @@ def _pdf(template: str, **context: Any) -> bytes:
 
 def render_receipt(form: ReceiptForm) -> bytes:
     """Mẫu số 01 as PDF bytes, with the QR code to the tracking page and the citizen's secret."""
-    return _pdf("01_receipt.html", form=form, qr_svg=_qr_svg(form.tracking_url))
+    verify_qr = _qr_svg(form.verification_url) if form.verification_url else None
+    return _pdf("01_receipt.html", form=form, qr_svg=_qr_svg(form.tracking_url), verify_qr_svg=verify_qr)
 
 
 def render_supplement(form: SupplementForm) -> bytes:
