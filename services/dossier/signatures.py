@@ -19,6 +19,7 @@ uploaded copy leads back to its register line even after it was altered.
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,6 +51,7 @@ Kind = Literal["receipt", "result"]
 PDF_MAGIC = b"%PDF-"
 MAX_VERIFY_BYTES = MAX_FILE_BYTES  # 10 MiB: what a document upload may be, so any issued PDF fits
 PLACE = "Hải Phòng"  # the signature's /Location; the forms' place line (services/dossier/printing.py)
+log = logging.getLogger(__name__)
 REASONS = {"receipt": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả", "result": "Kết quả giải quyết thủ tục hành chính"}
 
 
@@ -120,8 +122,8 @@ async def attach_results(
     session: AsyncSession, settings: Settings, offload: ProcessOffload, dossier: Dossier, uploads: list[Upload], *,
     now: datetime, staff_id: uuid.UUID | None,
 ) -> list[Document]:  # fmt: skip
-    """Store result files: each PDF signed by the receiving agency (422 ``unsignable_pdf`` when it cannot be),
-    its unsigned original kept apart; other files (images, DOCX) as they are."""
+    """Store result files: each PDF signed by the receiving agency, its unsigned original kept apart (no route
+    serves it); other files (images, DOCX) and PDFs pyHanko cannot read (malformed, encrypted) as they are."""
     agency = await session.get(Agency, dossier.receiving_agency_id)
     key = await key_for(session, settings, agency) if agency is not None else None
     if key is None or agency is None:
@@ -138,10 +140,11 @@ async def attach_results(
                 sign_pdf, upload.content, key.credential, _request(settings, key, "result", dossier.code, document_id)
             )
         except UnsignablePdf as exc:
-            raise Unprocessable(
-                f"The result PDF {upload.filename!r} cannot be signed ({exc}); export it again as a plain PDF.",
-                code="unsignable_pdf",
-            ) from exc
+            # kept as uploaded rather than blocking the resolution at the desk; the verification page and the
+            # register show it unsigned (a log line for the operator, no file name: it may name the citizen)
+            log.warning("result PDF stored unsigned", extra={"dossier_code": dossier.code, "why": str(exc)})
+            prepared.append(upload)
+            continue
         kept = store(settings.files_dir, filename=upload.filename, content=upload.content, now=now)
         pending.append((len(prepared), document_id, signed, (kept.storage_path, kept.sha256)))
         prepared.append(Upload(field=upload.field, filename=upload.filename, content=signed))

@@ -32,14 +32,18 @@ def test_a_signed_pdf_validates_with_pyhankos_own_validator_as_pades(ca, signed:
     assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES, not adbe.pkcs7.detached
     context = ValidationContext(trust_roots=[x509.Certificate.load(ca.root_der)], allow_fetching=False)
     status = validate_pdf_signature(embedded, signer_validation_context=context)
-    assert status.bottom_line and status.intact and status.valid and status.trusted
+    assert status.bottom_line
+    assert status.intact
+    assert status.valid
+    assert status.trusted
     assert status.md_algorithm == "sha256"
 
     result = verify_pdf(signed, (ca.root_der,))
     assert result.ok
     (check,) = result.signatures
     assert "UBND phường Hồng Bàng" in check.signer
-    assert check.unchanged and check.modification == "NONE"
+    assert check.unchanged
+    assert check.modification == "NONE"
     assert check.document_id == "7d1c9b3e-0000-4000-8000-000000000001"
     assert check.signed_at is not None
 
@@ -61,7 +65,9 @@ def test_a_pdf_signed_by_a_key_outside_the_trust_root_is_untrusted(signed: bytes
     result = verify_pdf(signed, (stranger.root_der,))
     assert not result.ok
     (check,) = result.signatures
-    assert check.intact and check.valid and not check.trusted
+    assert check.intact
+    assert check.valid
+    assert not check.trusted
 
 
 def test_bytes_added_after_the_signature_show_as_a_change(ca, signed: bytes) -> None:  # type: ignore[no-untyped-def]
@@ -75,13 +81,18 @@ def test_a_second_signature_keeps_the_first_valid(ca, signed: bytes) -> None:  #
     result = verify_pdf(twice, (ca.root_der,))
     assert result.ok
     first, second = result.signatures
-    assert first.ok and not first.unchanged and first.modification == "FORM_FILLING"
-    assert second.ok and second.unchanged
+    assert first.ok
+    assert not first.unchanged
+    assert first.modification == "FORM_FILLING"
+    assert second.ok
+    assert second.unchanged
 
 
 def test_what_is_not_a_pdf_is_unreadable_and_cannot_be_signed(ca) -> None:  # type: ignore[no-untyped-def]
     assert not verify_pdf(b"%PDF-1.7 not really", (ca.root_der,)).readable
     unsigned = verify_pdf(a_pdf(), (ca.root_der,))
-    assert unsigned.readable and not unsigned.signatures and not unsigned.ok
+    assert unsigned.readable
+    assert not unsigned.signatures
+    assert not unsigned.ok
     with pytest.raises(UnsignablePdf):
         sign_pdf(b"%PDF-1.7\nnothing else", ca.agency, REQUEST)
