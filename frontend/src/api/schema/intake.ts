@@ -822,6 +822,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/signatures/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify
+         * @description Check a PDF's digital signatures (Kiểm tra chữ ký số): valid or not, who signed, when, for which
+         *     dossier, whether it changed since, whether the signer chains to our trust root. At most 10 MB.
+         */
+        post: operations["verify_api_v1_signatures_verify_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/signatures/{document_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Issued
+         * @description What Một Cửa signed under this id (the receipt's verification QR code): the kind, the dossier code,
+         *     the agency and the time; no personal data.
+         */
+        get: operations["issued_api_v1_signatures__document_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/track": {
         parameters: {
             query?: never;
@@ -1676,6 +1718,50 @@ export interface components {
              */
             status_label: string;
         };
+        /**
+         * IssuedDocumentOut
+         * @description A document Một Cửa signed, as its register records it.
+         */
+        IssuedDocumentOut: {
+            /**
+             * Agency Name
+             * @description the agency whose key signed
+             */
+            agency_name: string;
+            /**
+             * Demo
+             * @description signed with a demo key (chữ ký thử nghiệm): no legal value
+             */
+            demo: boolean;
+            /** Dossier Code */
+            dossier_code: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @description receipt (Mẫu 01) or result
+             * @enum {string}
+             */
+            kind: "receipt" | "result";
+            /**
+             * Sha256
+             * @description SHA-256 of the PDF as issued
+             */
+            sha256: string;
+            /**
+             * Signed At
+             * Format: date-time
+             */
+            signed_at: string;
+            /**
+             * Signer
+             * @description the signing certificate's subject
+             */
+            signer: string;
+        };
         /** MyDossierItem */
         MyDossierItem: {
             /** Code */
@@ -2283,6 +2369,73 @@ export interface components {
             updated_at: string;
         };
         /**
+         * SignatureOut
+         * @description One signature of the uploaded PDF, checked by pyHanko's validator against the trust roots.
+         */
+        SignatureOut: {
+            /**
+             * Demo
+             * @description a demo certificate (chữ ký thử nghiệm)
+             */
+            demo: boolean;
+            /**
+             * Intact
+             * @description the signed bytes are those that were signed
+             */
+            intact: boolean;
+            /** @description our register's line for this signature, when it is ours */
+            issued: components["schemas"]["IssuedDocumentOut"] | null;
+            /** Issuer */
+            issuer: string;
+            /**
+             * Modification
+             * @description pyHanko's judgement of what was added after it (NONE, FORM_FILLING…)
+             */
+            modification: string | null;
+            /**
+             * Ok
+             * @description intact, valid, trusted and no illegal change after it
+             */
+            ok: boolean;
+            /**
+             * Serial
+             * @description the certificate's serial number, hexadecimal
+             */
+            serial: string;
+            /**
+             * Signed At
+             * @description when the signer says it signed
+             */
+            signed_at: string | null;
+            /**
+             * Signer
+             * @description the certificate's subject
+             */
+            signer: string;
+            /** Signer Organization */
+            signer_organization: string | null;
+            /**
+             * Timestamp At
+             * @description a timestamp authority's time (PAdES B-T), when present
+             */
+            timestamp_at: string | null;
+            /**
+             * Trusted
+             * @description the certificate chains to a configured trust root
+             */
+            trusted: boolean;
+            /**
+             * Unchanged
+             * @description nothing was added to the file after this signature
+             */
+            unchanged: boolean;
+            /**
+             * Valid
+             * @description the signature verifies with the certificate's key
+             */
+            valid: boolean;
+        };
+        /**
          * StaffUploadIn
          * @description Staff uploads: scans of input documents, or the result (kết quả giải quyết).
          */
@@ -2497,6 +2650,33 @@ export interface components {
             status_code: number;
             /** Status Label */
             status_label: string;
+        };
+        /**
+         * VerificationOut
+         * @description The verdict on an uploaded PDF.
+         */
+        VerificationOut: {
+            /**
+             * Matches Issued
+             * @description byte for byte the PDF Một Cửa issued
+             */
+            matches_issued: boolean;
+            /**
+             * Readable
+             * @description the file could be read as a PDF
+             */
+            readable: boolean;
+            /** Sha256 */
+            sha256: string;
+            /** Signatures */
+            signatures: components["schemas"]["SignatureOut"][];
+            /** Signed */
+            signed: boolean;
+            /**
+             * Valid
+             * @description signed, every signature ok, and the last one covers the whole file
+             */
+            valid: boolean;
         };
         /**
          * VersionIn
@@ -5820,6 +6000,130 @@ export interface operations {
                 };
             };
             /** @description Problem (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    verify_api_v1_signatures_verify_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description the PDF to check
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerificationOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    issued_api_v1_signatures__document_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                document_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IssuedDocumentOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -47,6 +47,11 @@ export function Home() {
           <p>{t("home.complaintText")}</p>
           <Link to="/phan-anh">{t("home.complaintLink")}</Link>
         </article>
+        <article className="card">
+          <h2>{t("home.verifyTitle")}</h2>
+          <p>{t("home.verifyText")}</p>
+          <Link to="/kiem-tra-chu-ky">{t("home.verifyLink")}</Link>
+        </article>
       </div>
     </section>
   );

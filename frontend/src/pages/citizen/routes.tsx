@@ -10,6 +10,7 @@ import { PaymentTest } from "./PaymentTest";
 import { ProcedurePage } from "./ProcedurePage";
 import { Submit } from "./Submit";
 import { TrackByPhone, TrackDossier, TrackLookup } from "./Track";
+import { VerifySignature } from "./VerifySignature";
 
 // The citizen area's routes; owned by the citizen pages. Paths are Vietnamese, without diacritics.
 export const citizenRoutes: RouteObject[] = [
@@ -24,4 +25,6 @@ export const citizenRoutes: RouteObject[] = [
   { path: "phan-anh", element: <Complaint /> },
   { path: "ho-so-cua-toi", element: <MyDossiers /> },
   { path: "ho-so-cua-toi/:code", element: <MyDossierPage /> },
+  { path: "kiem-tra-chu-ky", element: <VerifySignature /> },
+  { path: "kiem-tra-chu-ky/:id", element: <VerifySignature /> },
 ];
