@@ -175,8 +175,17 @@ class Verification:
         return bool(self.signatures) and all(s.ok for s in self.signatures) and self.signatures[-1].unchanged
 
 
+_SHORT = {"common_name": "CN", "organizational_unit_name": "OU", "organization_name": "O", "country_name": "C",
+          "locality_name": "L", "state_or_province_name": "ST", "serial_number": "SERIALNUMBER"}  # fmt: skip
+
+
 def _name(name: x509.Name) -> str:
-    return str(name.human_friendly)
+    """``CN=…, OU=…, O=…, C=VN``: the usual notation, the same in every language of the page."""
+    parts = []
+    for key, value in reversed(list(name.native.items())):
+        for one in value if isinstance(value, list) else [value]:
+            parts.append(f"{_SHORT.get(key, key)}={one}")
+    return ", ".join(parts)
 
 
 def _organization(cert: x509.Certificate) -> str | None:
