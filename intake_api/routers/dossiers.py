@@ -125,7 +125,10 @@ async def resolve_at_counter(
 ) -> Any:
     """4 tại chỗ: a delegated counter officer files, decides and returns a simple procedure's dossier in one visit."""
     parsed = await parse(request, OnTheSpotIn)
-    answer = await file_on_the_spot(session, settings, parsed, actor=actor, origin=origin, key=key, now=clock.now())
+    answer = await file_on_the_spot(
+        session, settings, parsed, actor=actor, origin=origin, key=key, now=clock.now(),
+        offload=request.app.state.offload,
+    )  # fmt: skip
     return _answered(answer)
 
 

@@ -47,6 +47,7 @@ from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, Unprocessable
+from services.core.offload import ProcessOffload
 from services.dossier import filing, lifecycle
 from services.dossier.access import authorize_on_the_spot
 from services.dossier.catalogued import current_version
@@ -55,6 +56,7 @@ from services.dossier.filing import SEALED, Parsed, policy, record_filing
 from services.dossier.notes import fixed
 from services.dossier.record import Source
 from services.dossier.schemas import CounterSubmissionIn, DossierOut
+from services.dossier.signatures import attach_results
 from services.dossier.views import dossier_out
 from services.models import Dossier, Handover, SlaTimer, WorkflowTemplate
 from services.sla.clocks import WarningPolicy
@@ -205,9 +207,11 @@ async def file_on_the_spot(
     origin: Origin,
     key: str | None,
     now: datetime,
+    offload: ProcessOffload,
 ) -> idempotency.Answer:
     """The counter's one request: resolve on the spot, attach the input documents and the result files
-    (field ``result``), audit the filing and answer the dossier as the desk left it."""
+    (field ``result``; a PDF result signed by the desk, services/dossier/signatures.py), audit the filing and
+    answer the dossier as the desk left it."""
 
     async def work() -> dict[str, Any]:
         done = await resolve_on_the_spot(session, settings, parsed.data, actor=actor, now=now, policy=policy(settings))
@@ -215,7 +219,7 @@ async def file_on_the_spot(
         inputs = [upload for upload in parsed.uploads if upload.field != RESULT_FIELD]
         results = [upload for upload in parsed.uploads if upload.field == RESULT_FIELD]
         attach(session, settings, dossier, inputs, kind="input", now=now, staff_id=actor.staff_id)
-        attach(session, settings, dossier, results, kind="result", now=now, staff_id=actor.staff_id)
+        await attach_results(session, settings, offload, dossier, results, now=now, staff_id=actor.staff_id)
         record_filing(session, origin, actor, dossier)
         await session.flush()
         base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
