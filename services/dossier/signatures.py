@@ -49,6 +49,8 @@ from services.models import Agency, Document, Dossier, SignedDocument
 
 Kind = Literal["receipt", "result"]
 PDF_MAGIC = b"%PDF-"
+STARTXREF = b"startxref"
+TRAILER_BYTES = 2048  # where a PDF's last startxref must be (readers look in the last 1 KiB; some pad more)
 MAX_VERIFY_BYTES = MAX_FILE_BYTES  # 10 MiB: what a document upload may be, so any issued PDF fits
 PLACE = "Hải Phòng"  # the signature's /Location; the forms' place line (services/dossier/printing.py)
 log = logging.getLogger(__name__)
@@ -133,6 +135,12 @@ async def attach_results(
     for upload in uploads:
         if not upload.content.startswith(PDF_MAGIC) or len(upload.content) > MAX_FILE_BYTES:
             prepared.append(upload)  # not ours to sign; store() checks its size and type
+            continue
+        if STARTXREF not in upload.content[-TRAILER_BYTES:]:
+            # no cross-reference section to append an update to (ISO 32000-1 §7.5.5): unsignable, known
+            # without a trip to the process pool
+            log.warning("result PDF stored unsigned", extra={"dossier_code": dossier.code, "why": "no startxref"})
+            prepared.append(upload)
             continue
         document_id = uuid.uuid4()
         try:
