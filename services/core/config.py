@@ -423,7 +423,7 @@ class SigningSettings(BaseSettings):
     )
     cert_file: Path | None = Field(
         default=None,
-        description="PEM certificate of that key, followed by its chain up to (not needed: including) the root",
+        description="PEM certificate of that key, followed by its intermediate certificates",
     )
     pkcs12_file: Path | None = Field(
         default=None, description="PKCS#12 (.p12/.pfx) with the key, its certificate and chain; instead of the PEM pair"
@@ -593,6 +593,13 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_CLOCK_FILE moves time and is refused outside demo mode")
         if not self.demo and self.webhooks.allow_loopback:
             raise RuntimeError("MOTCUA_WEBHOOK_ALLOW_LOOPBACK is for demo and tests; list networks instead")
+        signing = self.signing
+        if bool(signing.key_file) != bool(signing.cert_file):
+            raise RuntimeError("MOTCUA_SIGNING_KEY_FILE and MOTCUA_SIGNING_CERT_FILE go together")
+        if signing.pkcs11_module and not (
+            signing.pkcs11_token_label and signing.pkcs11_key_label and signing.pkcs11_pin
+        ):
+            raise RuntimeError("MOTCUA_SIGNING_PKCS11_MODULE needs the token label, the key label and the PIN")
         if not self.demo and self.postal.api_url and not self.postal.api_url.startswith("https://"):
             raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
         if not self.demo and (self.citizen_oidc.issuer or "https://").startswith("http://"):

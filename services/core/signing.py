@@ -28,7 +28,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields, signers
-from pyhanko.sign.timestamps import HTTPTimeStamper
+from pyhanko.sign.timestamps import HTTPTimeStamper, TimestampRequestError
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -74,6 +74,10 @@ class SignatureRequest:
 
 class UnsignablePdf(ValueError):
     """The bytes are not a PDF pyHanko can add a signature to (malformed, encrypted)."""
+
+
+class TimestampUnavailable(RuntimeError):
+    """The timestamp server did not answer with a timestamp (B-T asked): nothing was signed."""
 
 
 def _signer(credential: Credential) -> signers.Signer:
@@ -123,6 +127,8 @@ def sign_pdf(pdf: bytes, credential: Credential, request: SignatureRequest) -> b
         out: BytesIO = signers.sign_pdf(writer, metadata, signer=_signer(credential), timestamper=timestamper)
     except (PdfError, KeyError, IndexError) as exc:
         raise UnsignablePdf(f"cannot sign this PDF: {type(exc).__name__}") from exc
+    except (TimestampRequestError, OSError) as exc:
+        raise TimestampUnavailable(f"timestamp server: {type(exc).__name__}") from exc
     return out.getvalue()
 
 

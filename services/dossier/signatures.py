@@ -30,12 +30,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import Settings
-from services.core.errors import NotFound, PayloadTooLarge, Unprocessable
+from services.core.errors import NotFound, PayloadTooLarge, ServiceUnavailable, Unprocessable
 from services.core.offload import ProcessOffload
 from services.core.signing import (
     FIELD_PREFIX,
     Credential,
     SignatureRequest,
+    TimestampUnavailable,
     UnsignablePdf,
     Verification,
     sign_pdf,
@@ -48,6 +49,7 @@ from services.dossier.signature_schemas import IssuedDocumentOut, SignatureOut, 
 from services.models import Agency, Document, Dossier, SignedDocument
 
 Kind = Literal["receipt", "result"]
+TIMESTAMP_RETRY_SECONDS = 30
 PDF_MAGIC = b"%PDF-"
 STARTXREF = b"startxref"
 TRAILER_BYTES = 2048  # where a PDF's last startxref must be (readers look in the last 1 KiB; some pad more)
@@ -71,6 +73,14 @@ def _request(settings: Settings, key: AgencyKey, kind: Kind, code: str, document
         reason=reason,
         location=PLACE,
         timestamp_url=settings.signing.timestamp_url,
+    )
+
+
+def _no_timestamp() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The timestamp server does not answer; the document cannot be signed now.",
+        code="timestamp_unavailable",
+        retry_after=TIMESTAMP_RETRY_SECONDS,
     )
 
 
@@ -113,7 +123,10 @@ async def signed_pdf(
             signature_demo=key.demo,
         )
     request = _request(settings, key, kind, dossier.code, document_id)
-    signed = await offload.run(_render_and_sign, render, form, key.credential, request)
+    try:
+        signed = await offload.run(_render_and_sign, render, form, key.credential, request)
+    except TimestampUnavailable as exc:
+        raise _no_timestamp() from exc
     _register(
         session, document_id=document_id, dossier=dossier, agency=agency, key=key, kind=kind, signed=signed, now=now
     )
@@ -147,6 +160,8 @@ async def attach_results(
             signed = await offload.run(
                 sign_pdf, upload.content, key.credential, _request(settings, key, "result", dossier.code, document_id)
             )
+        except TimestampUnavailable as exc:
+            raise _no_timestamp() from exc
         except UnsignablePdf as exc:
             # kept as uploaded rather than blocking the resolution at the desk; the verification page and the
             # register show it unsigned (a log line for the operator, no file name: it may name the citizen)
