@@ -11,8 +11,9 @@ free port and steer it directly. What it does, as the real portal would:
   the same ``MaDongBo`` again ``{"MaXacNhan": <the first id>, "TrungLap": true}`` and is not stored twice.
 - It records, per dossier, the states in the order they arrived and flags a ``SoThuTu`` lower than one
   already accepted (``out_of_order``): the tests' proof that no later state overtook an earlier one.
-- It can be told to fail (``fail_next`` answers 500; ``fail_for`` some dossiers always), to be slow (``delay`` seconds before answering), or
-  to accept and then be slow (``delay_after_accept``: the sender times out, retries, and gets a duplicate).
+- It can be told to fail (``fail_next`` answers 500; ``fail_for`` some dossiers always), to be slow
+  (``delay`` seconds before answering), or to accept and then be slow (``delay_after_accept``: the sender
+  times out, retries, and gets a duplicate).
 - ``GET /dvcqg/hoso/{MaHoSo}`` — what it accepted for one dossier; ``GET /healthz``; ``POST /_control``
   with ``{"fail_next": n, "delay": s}`` steers the demo's instance.
 """
