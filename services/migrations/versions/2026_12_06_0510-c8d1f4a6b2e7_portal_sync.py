@@ -16,6 +16,11 @@ The time of a state is the dossier's own column for it (``submitted_at``, ``rece
 ``resolved_at``, ``returned_at``, ``closed_at`` for the other final states), written by the service's
 clock; the transaction's time for the states without one (processing, awaiting supplement or payment).
 
+Measured (/tmp script on this shared 2-core machine, 2,000 dossiers × 4 status changes, rolled back, two
+runs each): an ``UPDATE … SET status`` took 1.34–1.76 ms without the trigger and 1.84–2.44 ms with it
+(+0.5–0.7 ms), an insert 1.38–1.78 ms against 1.91–2.15 ms; a journal row is 146 bytes (≈ 0.7 kB per dossier
+with 5 changes, before indexes).
+
 Like the other queues, an insert NOTIFYs the worker at commit (``queue_wake``, migration 4c81e7a2d5f9).
 
 Revision ID: c8d1f4a6b2e7
