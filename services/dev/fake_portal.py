@@ -13,7 +13,7 @@ free port and steer it directly. What it does, as the real portal would:
   already accepted (``out_of_order``): the tests' proof that no later state overtook an earlier one.
 - It can be told to fail (``fail_next`` answers 500; ``fail_for`` some dossiers always), to be slow
   (``delay`` seconds before answering), or to accept and then be slow (``delay_after_accept``: the sender
-  times out, retries, and gets a duplicate).
+  times out, retries, and gets a duplicate), or to answer duplicates (``duplicate_next``: ``TrungLap: true``).
 - ``GET /dvcqg/hoso/{MaHoSo}`` — what it accepted for one dossier; ``GET /healthz``; ``POST /_control``
   with ``{"fail_next": n, "delay": s}`` steers the demo's instance.
 """
@@ -102,6 +102,7 @@ class PortalState:
     refused: list[list[str]] = field(default_factory=list)
     fail_next: int = 0
     fail_for: frozenset[str] = frozenset()  # dossier codes answered 500 every time
+    duplicate_next: int = 0  # accept the next syncs but answer that they were there already
     delay: float = 0.0
     delay_after_accept: float = 0.0
 
@@ -134,7 +135,7 @@ class FakePortal:
     def steer(self, **changes: Any) -> None:
         with self.state.lock:
             for name, value in changes.items():
-                if name not in {"fail_next", "fail_for", "delay", "delay_after_accept"}:
+                if name not in {"fail_next", "fail_for", "duplicate_next", "delay", "delay_after_accept"}:
                     raise ValueError(name)
                 setattr(self.state, name, value)
 
@@ -178,7 +179,9 @@ class FakePortal:
             if seen and body["SoThuTu"] < max(seen):
                 state.out_of_order.append((body["MaHoSo"], body["SoThuTu"]))
             seen.append(body["SoThuTu"])
-            return 200, {"MaXacNhan": ack, "TrungLap": False}, state.delay + state.delay_after_accept
+            duplicate = state.duplicate_next > 0
+            state.duplicate_next -= int(duplicate)
+            return 200, {"MaXacNhan": ack, "TrungLap": duplicate}, state.delay + state.delay_after_accept
 
     def start(self) -> Self:
         portal = self

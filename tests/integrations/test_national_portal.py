@@ -10,6 +10,7 @@ from datetime import datetime
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -149,6 +150,26 @@ async def test_a_sync_the_portal_accepted_before_timing_out_is_acknowledged_once
     assert portal.state.duplicates == 1
     assert len(portal.bodies(dossier.code)) == 1
     assert row.ack_id == portal.state.accepted[str(row.id)].ack_id  # the first answer's id, recorded once
+
+
+async def test_a_duplicate_answer_is_an_acknowledgement_recorded_as_such(
+    sessionmaker: async_sessionmaker[AsyncSession], portal_settings: Settings, portal: FakePortal, world: World
+) -> None:
+    dossier = await new_dossier(sessionmaker, world)
+    await move(sessionmaker, dossier, "processing")
+    portal.steer(duplicate_next=1)  # "we had it already" for the first one
+    first, second = await sync_until(sessionmaker, portal_settings, [dossier])
+    assert (first.duplicate, first.attempts, second.duplicate) == (True, 1, False)
+    assert portal.states(dossier.code) == [2, 4]
+
+
+def test_outside_demo_mode_the_portal_must_be_https(portal_settings: Settings) -> None:
+    production = portal_settings.with_changes(
+        demo=False, clock_file=None, auth={"jwt_secret": SecretStr("p" * 40)}, webhooks={"allow_loopback": False}
+    )
+    with pytest.raises(RuntimeError, match="MOTCUA_NATIONAL_PORTAL_URL must be https"):
+        production.refuse_unsafe_start()
+    production.with_changes(national_portal={"url": "https://dvc.example.vn/dongbo"}).refuse_unsafe_start()
 
 
 async def test_the_body_maps_the_dossier_and_carries_only_the_personal_data_the_format_needs(
