@@ -37,11 +37,11 @@ def portal_settings(settings: Settings, portal: FakePortal) -> Settings:
             "url": portal.url,
             "client_id": CREDENTIALS[0],
             "secret": SecretStr(CREDENTIALS[1]),
-            "timeout_seconds": 1.0,
+            "timeout_seconds": 5.0,  # generous: a loaded machine must not turn an answer into a timeout
             "max_attempts": 3,
             "backoff_base_seconds": 0.02,
             "backoff_max_seconds": 0.1,
-            "lease_seconds": 5.0,
+            "lease_seconds": 15.0,
             "poll_seconds": 0.05,
         }
     )
