@@ -8,6 +8,10 @@ checked against it before going live (docs/integrations/national-portal.md). Dec
   to the moment of the change — the state, when it began, the appointment then in force, the outcome —
   and no personal data; codes and the applicant's identity are read from the dossier at send time, as the
   postal operator's contact is (services/notification/webhook_dispatch.py).
+- **The state still current (the dossier's latest row) is sent with today's facts**: its appointment and
+  outcome are read from the dossier, so what was set after the status in the same transaction ("4 tại chỗ"
+  counts the dossier early after returning it) or since (an apology's new appointment before the row was
+  sent) is what the portal gets; an older state is sent as the row recorded it.
 - **A date is sent only if it had happened by the time of the state**, so a state sent late (a backlog,
   a replay) says what was true then: a "processing" sent after the result carries no ``NgayKetThucXuLy``.
 - **Times are ISO 8601 in Vietnam's offset** (``2026-12-04T09:15:00+07:00``), to the second.
@@ -26,13 +30,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from services.calendar.working import VN_TZ
 from services.domain.vocabulary import STATUS_CODES
-from services.models import Agency, Dossier, Procedure, ProcedureVersion
+from services.models import Agency, Dossier, PortalSync, Procedure, ProcedureVersion
 
 # the on-time outcome of a finished dossier (TinhTrangXuLy): trước hạn, đúng hạn, quá hạn
 OUTCOME_CODES: Mapping[str, int] = {"early": 1, "on_time": 2, "late": 3}
@@ -46,6 +50,9 @@ class Facts:
     """What the body needs of a dossier beyond its journal row (read in one query for a batch)."""
 
     code: str
+    last_seq: int  # the dossier's latest journal row: the state it is in now
+    due_at: datetime | None  # the appointment now in force (apology's, else legal)
+    outcome: str | None
     procedure_code: str
     agency_code: str
     channel: int
@@ -77,8 +84,10 @@ async def facts_of(session: AsyncSession, dossier_ids: Iterable[uuid.UUID]) -> d
     if not ids:
         return {}
     receiving = aliased(Agency)
+    latest = select(func.max(PortalSync.seq)).where(PortalSync.dossier_id == Dossier.id).scalar_subquery()
     columns = (
-        Dossier.id, Dossier.code, Procedure.code, receiving.code, Dossier.channel, Dossier.applicant_kind,
+        Dossier.id, Dossier.code, latest, func.coalesce(Dossier.appointment_at, Dossier.due_at),
+        Dossier.outcome, Procedure.code, receiving.code, Dossier.channel, Dossier.applicant_kind,
         Dossier.applicant_name, Dossier.applicant_id_number, Dossier.submitted_at, Dossier.received_at,
         Dossier.resolved_at, Dossier.returned_at,
     )  # fmt: skip
@@ -92,16 +101,19 @@ async def facts_of(session: AsyncSession, dossier_ids: Iterable[uuid.UUID]) -> d
     return {
         row[0]: Facts(
             code=row[1],
-            procedure_code=row[2],
-            agency_code=row[3],
-            channel=row[4],
-            applicant_kind=row[5],
-            applicant_name=row[6],
-            applicant_id_number=row[7],
-            submitted_at=row[8],
-            received_at=row[9],
-            resolved_at=row[10],
-            returned_at=row[11],
+            last_seq=row[2],
+            due_at=row[3],
+            outcome=row[4],
+            procedure_code=row[5],
+            agency_code=row[6],
+            channel=row[7],
+            applicant_kind=row[8],
+            applicant_name=row[9],
+            applicant_id_number=row[10],
+            submitted_at=row[11],
+            received_at=row[12],
+            resolved_at=row[13],
+            returned_at=row[14],
         )
         for row in rows.all()
     }
@@ -120,6 +132,8 @@ def _by(instant: datetime | None, moment: datetime) -> str | None:
 def body(change: Change, facts: Facts) -> dict[str, Any]:
     """The DVCQG sync body of one state change (every field in docs/integrations/national-portal.md)."""
     at = change.changed_at
+    current = change.seq == facts.last_seq
+    due, outcome = (facts.due_at, facts.outcome) if current else (change.due_at, change.outcome)
     document: dict[str, Any] = {
         "MaDongBo": str(change.id),
         "SoThuTu": change.seq,
@@ -131,10 +145,10 @@ def body(change: Change, facts: Facts) -> dict[str, Any]:
         "ThoiDiemCapNhat": vn_time(at),
         "NgayNopHoSo": _by(facts.submitted_at, at),
         "NgayTiepNhan": _by(facts.received_at, at),
-        "NgayHenTra": vn_time(change.due_at),
+        "NgayHenTra": vn_time(due),
         "NgayKetThucXuLy": _by(facts.resolved_at, at),
         "NgayTraKetQua": _by(facts.returned_at, at),
-        "TinhTrangXuLy": OUTCOME_CODES.get(change.outcome or "") if change.state in WITH_OUTCOME else None,
+        "TinhTrangXuLy": OUTCOME_CODES.get(outcome or "") if change.state in WITH_OUTCOME else None,
         "LoaiDoiTuong": APPLICANT_KINDS.get(facts.applicant_kind, 1),
         "ChuHoSo": facts.applicant_name,
         "MaDinhDanh": facts.applicant_id_number,

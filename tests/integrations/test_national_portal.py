@@ -201,8 +201,10 @@ async def test_the_body_maps_the_dossier_and_carries_only_the_personal_data_the_
         await session.execute(
             update(Dossier)
             .where(Dossier.id == dossier.id)
-            .values(status="resolved", resolved_at=_at("2026-11-26T10:00:00+07:00"), outcome="early")
+            .values(status="resolved", resolved_at=_at("2026-11-26T10:00:00+07:00"), outcome="on_time")
         )
+    async with sessionmaker() as session, session.begin():  # after the status, as "4 tại chỗ" counts it early
+        await session.execute(update(Dossier).where(Dossier.id == dossier.id).values(outcome="early"))
     await sync_until(sessionmaker, portal_settings, [dossier])
 
     assert portal.state.refused == []  # the fake checks every field's type, range and time zone
