@@ -586,6 +586,9 @@ class Settings(BaseSettings):
         portal = self.national_portal.url
         if not self.demo and portal and not portal.startswith("https://"):
             raise RuntimeError("MOTCUA_NATIONAL_PORTAL_URL must be https outside demo mode (it receives personal data)")
+        if portal and self.national_portal.lease_seconds <= 2 * self.national_portal.timeout_seconds:
+            # the sender hands back a row whose lease could lapse mid-request: nothing would ever be sent
+            raise RuntimeError("MOTCUA_NATIONAL_PORTAL_LEASE_SECONDS must exceed twice its TIMEOUT_SECONDS")
 
     @property
     def docs_public(self) -> bool:

@@ -165,13 +165,16 @@ async def test_a_duplicate_answer_is_an_acknowledgement_recorded_as_such(
     assert portal.states(dossier.code) == [2, 4]
 
 
-def test_outside_demo_mode_the_portal_must_be_https(portal_settings: Settings) -> None:
+def test_a_process_refuses_to_start_with_an_http_portal_or_a_lease_too_short(portal_settings: Settings) -> None:
     production = portal_settings.with_changes(
         demo=False, clock_file=None, auth={"jwt_secret": SecretStr("p" * 40)}, webhooks={"allow_loopback": False}
     )
     with pytest.raises(RuntimeError, match="MOTCUA_NATIONAL_PORTAL_URL must be https"):
         production.refuse_unsafe_start()
     production.with_changes(national_portal={"url": "https://dvc.example.vn/dongbo"}).refuse_unsafe_start()
+    too_short = portal_settings.with_changes(national_portal={"lease_seconds": 10.0})  # timeout 5 s
+    with pytest.raises(RuntimeError, match="LEASE_SECONDS must exceed twice"):
+        too_short.refuse_unsafe_start()
 
 
 async def test_the_body_maps_the_dossier_and_carries_only_the_personal_data_the_format_needs(
