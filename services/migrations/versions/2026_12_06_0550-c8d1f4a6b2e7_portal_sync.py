@@ -24,8 +24,8 @@ with 5 changes, before indexes).
 Like the other queues, an insert NOTIFYs the worker at commit (``queue_wake``, migration 4c81e7a2d5f9).
 
 Revision ID: c8d1f4a6b2e7
-Revises: e2b6c4d8f1a3
-Create Date: 2026-12-06 05:10:00
+Revises: c7a1d3e5f9b2
+Create Date: 2026-12-06 05:50:00
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c8d1f4a6b2e7"
-down_revision = "e2b6c4d8f1a3"
+down_revision = "c7a1d3e5f9b2"
 branch_labels = None
 depends_on = None
 
