@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 SOURCES := services intake_api workflow_api notify_api
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint ci-loop drill soak bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore promtool
+.PHONY: help install run test lint ci-loop drill soak bench bench-quick bench-deps format migrate revision db-start db-stop seed system-deps spa spa-lint api-client browser backup restore promtool reconcile-portal
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -117,6 +117,10 @@ backup: install ## Database + uploaded files in one archive with a manifest: mak
 restore: install ## Restore an archive into an empty database and files dir: make restore IN=path.tar [FORCE=1]
 	@test -n "$(IN)" || { echo "make restore IN=path/to/backup.tar [FORCE=1]"; exit 2; }
 	$(PY) -m services.dev.backup $(if $(PG_BIN),--pg-bin "$(PG_BIN)") restore "$(IN)" $(if $(FORCE),--force)
+
+reconcile-portal: migrate ## National portal: re-send what it has not acknowledged: make reconcile-portal FROM=2026-11-01 TO=2026-11-30 [DRY=1]
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "make reconcile-portal FROM=YYYY-MM-DD TO=YYYY-MM-DD [DRY=1]"; exit 2; }
+	$(PY) -m services.portal.reconcile --from "$(FROM)" --to "$(TO)" $(if $(DRY),--dry-run)
 
 db-start: install ## Start the embedded PostgreSQL (.data/pg, 127.0.0.1:54329)
 	$(PY) -m services.core.embedded_pg start

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from notify_api.routers import notifications, subscriptions, templates, webhooks
+from notify_api.routers import notifications, portal, subscriptions, templates, webhooks
 from services.core.app import create_service_app
 from services.core.config import Settings, get_settings
 from services.core.db import transaction
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             templates.router,
             webhooks.router,
             subscriptions.router,
+            portal.router,
             events_router(SERVICE, handlers=event_handlers(resolved)),
         ],
         settings=resolved,

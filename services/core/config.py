@@ -399,6 +399,30 @@ class PaymentSettings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, description="checks the payment provider's webhooks")
 
 
+class NationalPortalSettings(BaseSettings):
+    """The national public-service portal (Cổng DVCQG): every state change of a dossier is synced to it
+    (services/portal/; docs/integrations/national-portal.md). Sent by the notify worker only."""
+
+    model_config = _group(PREFIX + "NATIONAL_PORTAL_")
+
+    url: str | None = Field(
+        default=None,
+        description="the portal's sync endpoint (https outside demo mode: it receives the applicant's name and "
+        "identity number); unset: nothing is sent, the state changes wait in `portal_sync`",
+    )
+    client_id: str | None = Field(default=None, description="the province's account at the portal (HTTP Basic user)")
+    secret: SecretStr | None = Field(default=None, description="that account's secret (HTTP Basic password)")
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="one sync request, connect to answer")
+    max_attempts: int = Field(default=8, ge=1, le=100, description="then the state change is parked (replayable)")
+    backoff_base_seconds: float = Field(default=2.0, gt=0, description="first wait after a failure (doubling)")
+    backoff_max_seconds: float = Field(default=600.0, gt=0, description="longest wait between attempts")
+    batch_size: int = Field(default=50, ge=1, le=1000, description="state changes claimed at once (one per dossier)")
+    lease_seconds: float = Field(
+        default=60.0, gt=0, description="a claim's lease; must exceed twice the timeout (a slow answer is not re-sent)"
+    )
+    poll_seconds: float = Field(default=1.0, gt=0, description="how often an idle sync worker looks again")
+
+
 class CatalogueSettings(BaseSettings):
     """The national procedure catalogue (services/intake/national_import.py, loaded by `make run`)."""
 
@@ -578,6 +602,7 @@ class Settings(BaseSettings):
     postal: PostalSettings = Field(default_factory=PostalSettings)
     payment: PaymentSettings = Field(default_factory=PaymentSettings)
     catalogue: CatalogueSettings = Field(default_factory=CatalogueSettings)
+    national_portal: NationalPortalSettings = Field(default_factory=NationalPortalSettings)
     observe: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     citizen_oidc: CitizenOidcSettings = Field(default_factory=CitizenOidcSettings)
     signing: SigningSettings = Field(default_factory=SigningSettings)
@@ -604,6 +629,12 @@ class Settings(BaseSettings):
             raise RuntimeError("MOTCUA_POSTAL_API_URL must be https outside demo mode (it receives personal data)")
         if not self.demo and (self.citizen_oidc.issuer or "https://").startswith("http://"):
             raise RuntimeError("MOTCUA_CITIZEN_OIDC_ISSUER must be https outside demo mode (it vouches for identities)")
+        portal = self.national_portal.url
+        if not self.demo and portal and not portal.startswith("https://"):
+            raise RuntimeError("MOTCUA_NATIONAL_PORTAL_URL must be https outside demo mode (it receives personal data)")
+        if portal and self.national_portal.lease_seconds <= 2 * self.national_portal.timeout_seconds:
+            # the sender hands back a row whose lease could lapse mid-request: nothing would ever be sent
+            raise RuntimeError("MOTCUA_NATIONAL_PORTAL_LEASE_SECONDS must exceed twice its TIMEOUT_SECONDS")
 
     @property
     def docs_public(self) -> bool:

@@ -17,6 +17,7 @@ from services.core.config import get_settings
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.core.replicas import replica_urls
 from services.dev import oidc_provider
+from services.dev.fake_portal import SYNC_PATH as FAKE_PORTAL_PATH
 from services.dev.processes import (
     SERVICES,
     ManagedProcess,
@@ -62,6 +63,12 @@ def main() -> None:
 
     replicas = replicas_from_env()
     ports = {name: _ports(name, default, replicas) for name, (_, default) in SERVICES.items()}
+    demo = os.environ.get("MOTCUA_DEMO", "").lower() in {"1", "true", "yes"}
+    # the demo's national portal: a fake one (services/dev/fake_portal.py) unless a URL is configured
+    fake_portal = demo and not os.environ.get("MOTCUA_NATIONAL_PORTAL_URL")
+    portal_port = int(os.environ.get("MOTCUA_FAKE_PORTAL_PORT", "8091"))
+    if fake_portal:
+        os.environ["MOTCUA_NATIONAL_PORTAL_URL"] = f"http://127.0.0.1:{portal_port}{FAKE_PORTAL_PATH}"
     env = service_env(ports=ports)
     gateway_port = int(os.environ.get("MOTCUA_GATEWAY_PORT", "8080"))
     # citizens' sign-in: in demo mode, unless a real provider is configured, the local one (demo only)
@@ -105,6 +112,15 @@ def main() -> None:
             processes.append(sink_process.start())
         if demo_oidc:
             processes.append(oidc_provider.demo_process(env, log_dir=log_dir).start())
+        if fake_portal:
+            portal = ManagedProcess(
+                name="fake_portal",
+                args=[python, "-m", "services.dev.fake_portal", "--port", str(portal_port)],
+                env=env,
+                log_path=log_dir / "fake_portal.log",
+                health_url=f"http://127.0.0.1:{portal_port}/healthz",
+            )
+            processes.append(portal.start())
         for name, service_ports in ports.items():
             processes += [api.start() for api in replica_apis(name, ports=service_ports, env=env, log_dir=log_dir)]
             for n in range(1, replicas + 1):
@@ -124,6 +140,8 @@ def main() -> None:
         if demo_oidc:
             issuer = env["MOTCUA_CITIZEN_OIDC_ISSUER"]
             print(f"  citizen IdP   {issuer}  (the demo's OIDC provider, not VNeID; password: demo)", flush=True)
+        if fake_portal:
+            print(f"  {'DVCQG (fake)':13} http://127.0.0.1:{portal_port}/dvcqg/hoso/<MaHoSo>", flush=True)
         print(f"  logs          {log_dir}", flush=True)
         print("Demo accounts (password: demo): see README.md — admin, tiepnhan, chuyenvien, lanhdao, …", flush=True)
         print("Press Ctrl-C to stop.", flush=True)

@@ -17,6 +17,7 @@ from services.models.feedback import Complaint, Feedback
 from services.models.idempotency import IdempotencyKey
 from services.models.notification import Notification, NotificationTemplate
 from services.models.outbox import OutboxEvent, ProcessedEvent
+from services.models.portal import PortalSync
 from services.models.procedure import (
     Procedure,
     ProcedureAgency,
@@ -58,6 +59,7 @@ __all__ = [
     "NotificationTemplate",
     "OutboxEvent",
     "Payment",
+    "PortalSync",
     "PostalShipment",
     "Procedure",
     "ProcedureAgency",

@@ -6,8 +6,10 @@ One statement, every figure in it, each answered by an index or a small table:
   (``ix_outbox_event_pending``, ``ix_outbox_event_status``): what waits grows with the backlog only;
 - notifications queued (``ix_notification_due``) and failed (``ix_notification_failed``) per channel, the
   oldest queued one's age; webhook deliveries pending and failed (``ix_webhook_delivery_due``,
-  ``ix_webhook_delivery_failed``): sent and delivered rows, which only grow, are never counted here (the
-  senders count them as they go: ``motcua_notification_sends``, ``motcua_webhook_deliveries``);
+  ``ix_webhook_delivery_failed``), state changes owed to the national portal pending and parked
+  (``ix_portal_sync_due``, ``ix_portal_sync_parked``): sent and delivered rows, which only grow, are never
+  counted here (the senders count them as they go: ``motcua_notification_sends``,
+  ``motcua_webhook_deliveries``);
 - open dossiers, those overdue now, and those falling due today or within three days, from the open
   counters (``services.stats.open``: the cells with something open and one day of live due times; 5.6 ms at
   10 M dossiers). "Due within N days" is by Vietnam calendar day, past-due ones excluded.
@@ -47,6 +49,7 @@ FAMILIES = (
         "motcua_notification_oldest_queued_seconds", "Age of the oldest queued notification, by channel.", ("channel",)
     ),
     GaugeFamily("motcua_webhook_backlog", "Outbound webhook deliveries pending or failed.", ("state",)),
+    GaugeFamily("motcua_portal_sync", "State changes owed to the national portal, pending or parked.", ("state",)),
     GaugeFamily("motcua_dossiers_open", "Open dossiers (received, not resolved).", ()),
     GaugeFamily("motcua_dossiers_overdue", "Open dossiers past their legal due time now.", ()),
     GaugeFamily(
@@ -83,6 +86,12 @@ SELECT 'motcua_webhook_backlog', status, '', count(*)::float8 FROM webhook_deliv
 UNION ALL
 SELECT 'motcua_webhook_backlog', status, '', count(*)::float8 FROM webhook_delivery
  WHERE status = 'failed' GROUP BY status
+UNION ALL
+SELECT 'motcua_portal_sync', status, '', count(*)::float8 FROM portal_sync
+ WHERE status = 'pending' GROUP BY status
+UNION ALL
+SELECT 'motcua_portal_sync', status, '', count(*)::float8 FROM portal_sync
+ WHERE status = 'parked' GROUP BY status
 """
 _LABELS = {family.name: family.labels for family in FAMILIES}
 

@@ -8,6 +8,7 @@ browser test is also a test that two replicas behave as one); ``MOTCUA_BROWSER_R
 Fixtures
 - ``stack`` (session): the running stack; ``stack.base_url`` is the gateway, ``stack.url("intake")`` an
   API directly, ``stack.mail`` / ``stack.sms`` the SMTP sink and SMS gateway the notifications go to,
+  ``stack.portal`` the fake national portal (services/dev/fake_portal.py) the state changes are synced to,
   ``stack.clock`` moves "now" for every process (``stack.clock.set(datetime)``, ``.reset()``).
   Shared by every browser test of the run: tests must not depend on each other's data (make your own
   dossier, complaint, … and compare counts before/after rather than absolute numbers).
@@ -47,6 +48,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from services.core.embedded_pg import REPO_ROOT, EmbeddedPostgres
 from services.dev import oidc_provider
+from services.dev.fake_portal import FakePortal
 from services.dev.processes import ManagedProcess, gateway_process, replica_apis, service_env, worker_process
 from tests.clock import write_clock
 from tests.db import TEST_DATABASE, migrate, recreate_database, test_database_url
@@ -133,6 +135,7 @@ class BrowserStack:
         self.database_url = database_url
         self.mail = SmtpSink()
         self.sms = FakeGateway()
+        self.portal = FakePortal()  # the national portal (DVCQG) the notify workers sync to
         self.clock = Clock(log_dir / "clock.txt")
         self.env = service_env(os.environ, ports=self.replica_ports)
         self.env.update(
@@ -143,6 +146,11 @@ class BrowserStack:
                 "MOTCUA_SMTP_HOST": "127.0.0.1",
                 "MOTCUA_SMTP_PORT": str(self.mail.port),
                 "MOTCUA_SMS_GATEWAY_URL": self.sms.url + "/sms",
+                "MOTCUA_NATIONAL_PORTAL_URL": self.portal.url,
+                "MOTCUA_NATIONAL_PORTAL_MAX_ATTEMPTS": "2",
+                "MOTCUA_NATIONAL_PORTAL_BACKOFF_BASE_SECONDS": "0.1",
+                "MOTCUA_NATIONAL_PORTAL_BACKOFF_MAX_SECONDS": "0.5",
+                "MOTCUA_NATIONAL_PORTAL_POLL_SECONDS": "0.2",
                 "MOTCUA_POSTAL_WEBHOOK_SECRET": POSTAL_WEBHOOK_SECRET,
                 "MOTCUA_RELAY_BACKOFF_BASE_SECONDS": "0.2",
                 "MOTCUA_RELAY_BACKOFF_MAX_SECONDS": "1.0",
@@ -178,6 +186,7 @@ class BrowserStack:
     def start(self) -> BrowserStack:
         self.mail.start()
         self.sms.start()
+        self.portal.start()
         several = self.replicas > 1
         self.processes.append(oidc_provider.demo_process(self.env, log_dir=self.log_dir).start())
         for service in SERVICES:
@@ -197,6 +206,7 @@ class BrowserStack:
             process.stop()
         self.sms.stop()
         self.mail.stop()
+        self.portal.stop()
 
     def token(self, username: str) -> str:
         """A bearer token for a demo account (for setting data up through the APIs)."""

@@ -40,6 +40,9 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
     env.update({"MOTCUA_GATEWAY_PORT": str(gateway), "MOTCUA_SMTP_PORT": str(free_port())})
     env["MOTCUA_DEMO_OIDC_PORT"] = str(free_port())  # the demo's citizen identity provider
     env.pop("MOTCUA_CITIZEN_OIDC_ISSUER", None)
+    portal = free_port()  # the demo's fake national portal (docs/integrations/national-portal.md)
+    env.pop("MOTCUA_NATIONAL_PORTAL_URL", None)
+    env["MOTCUA_FAKE_PORTAL_PORT"] = str(portal)
     process = subprocess.Popen(
         [sys.executable, "-m", "services.dev.devrun"],
         cwd=REPO_ROOT,
@@ -75,6 +78,8 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
         sign_in = httpx.get(f"http://127.0.0.1:{gateway}/intake/api/v1/citizen/sign-in", timeout=10)
         assert sign_in.status_code == 302, sign_in.text
         assert sign_in.headers["location"].startswith(f"http://127.0.0.1:{env['MOTCUA_DEMO_OIDC_PORT']}/authorize?")
+        assert f"http://127.0.0.1:{portal}/dvcqg/hoso/" in output
+        assert httpx.get(f"http://127.0.0.1:{portal}/healthz", timeout=5).status_code == 200
         # the demo accounts work against the running workflow_api
         token = httpx.post(
             f"http://127.0.0.1:{ports['workflow']}/api/v1/auth/token",
@@ -108,7 +113,7 @@ def test_devrun_brings_everything_up_and_down(database_url: str) -> None:
             raise
     assert process.returncode == 0, rest
     assert "stopping" in rest
-    for port in [*(port for listed in replicas.values() for port in listed), gateway]:
+    for port in [*(port for listed in replicas.values() for port in listed), gateway, portal]:
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
 

@@ -324,6 +324,8 @@ MATRIX: dict[Route, Public | SignedInCitizen | Gate | tuple[OnDossier, ...]] = {
     ("notify", "POST", "/api/v1/webhook-subscriptions"): Gate(ADMIN_ONLY),
     ("notify", "GET", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries"): Gate(ADMIN_ONLY),
     ("notify", "POST", "/api/v1/webhook-deliveries/{delivery_id}/replay"): Gate(ADMIN_ONLY),
+    ("notify", "GET", "/api/v1/portal-sync"): Gate(ADMIN_ONLY),
+    ("notify", "POST", "/api/v1/portal-sync/{sync_id}/replay"): Gate(ADMIN_ONLY),
     ("notify", "POST", "/internal/v1/events"): Gate(frozenset({"service"})),
     ("notify", "POST", "/internal/v1/events/batch"): Gate(frozenset({"service"})),
 }

@@ -125,6 +125,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/portal-sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sync Journal
+         * @description State changes sent to the national portal: counts per status, those blocked behind a parked one, the
+         *     journal (newest first; one dossier's in order).
+         */
+        get: operations["sync_journal_api_v1_portal_sync_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal-sync/{sync_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay
+         * @description Send a parked state change again, attempts reset; its dossier's later state changes follow it.
+         */
+        post: operations["replay_api_v1_portal_sync__sync_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhook-deliveries/{delivery_id}/replay": {
         parameters: {
             query?: never;
@@ -355,6 +396,12 @@ export interface components {
             /** Items */
             items: components["schemas"]["DeliveryOut"][];
         };
+        /**
+         * DossierStatus
+         * @description A dossier's state (DVCQG TrangThaiHoSo; its national number is the response's ``status_code``).
+         * @enum {string}
+         */
+        DossierStatus: "submitted" | "received" | "refused" | "processing" | "awaiting_supplement" | "awaiting_payment" | "withdrawn" | "stopped" | "resolved" | "returned";
         /** EventAck */
         EventAck: {
             /** Id */
@@ -571,6 +618,90 @@ export interface components {
             secret_ref: string;
             /** Url */
             url: string;
+        };
+        /**
+         * SyncOut
+         * @description One state change owed to (or acknowledged by) the portal; no personal data.
+         */
+        SyncOut: {
+            /**
+             * Ack Id
+             * @description the portal's id for the accepted sync (MaXacNhan)
+             */
+            ack_id: string | null;
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Attempts */
+            attempts: number;
+            /**
+             * Changed At
+             * Format: date-time
+             */
+            changed_at: string;
+            /** Dossier Code */
+            dossier_code: string;
+            /**
+             * Duplicate
+             * @description the portal answered that it had this sync already
+             */
+            duplicate: boolean;
+            /**
+             * Id
+             * Format: uuid
+             * @description also the sync's idempotency key at the portal (MaDongBo)
+             */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Next Attempt At */
+            next_attempt_at: string | null;
+            /** Parked At */
+            parked_at: string | null;
+            /**
+             * Reason
+             * @description change, or reconcile (sent again by the reconciliation)
+             */
+            reason: string;
+            /**
+             * Seq
+             * @description 1, 2, … per dossier, in the order of its changes (SoThuTu)
+             */
+            seq: number;
+            state: components["schemas"]["DossierStatus"];
+            /**
+             * State Code
+             * @description TrangThaiHoSo, 1–10
+             */
+            state_code: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "acknowledged" | "parked";
+        };
+        /** SyncPage */
+        SyncPage: {
+            /**
+             * Blocked
+             * @description pending state changes held back by a parked earlier one of their dossier
+             */
+            blocked: number;
+            /**
+             * Counts
+             * @description state changes per status
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /**
+             * Enabled
+             * @description MOTCUA_NATIONAL_PORTAL_URL is set (the notify worker sends)
+             */
+            enabled: boolean;
+            /** Items */
+            items: components["schemas"]["SyncOut"][];
         };
         /** TemplateIn */
         TemplateIn: {
@@ -1076,6 +1207,160 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationOut"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    sync_journal_api_v1_portal_sync_get: {
+        parameters: {
+            query?: {
+                status?: ("pending" | "acknowledged" | "parked") | null;
+                dossier?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPage"];
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Problem (RFC 9457) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Request body too large (problem+json) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid input: a body that cannot be parsed, or that does not match the schema (problem+json) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Busy: no database connection came free in time; retry after Retry-After (problem+json) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    replay_api_v1_portal_sync__sync_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                sync_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncOut"];
                 };
             };
             /** @description Problem (RFC 9457) */

@@ -9,6 +9,7 @@ const SECTIONS = [
   { to: "/quan-tri/thu-tuc", key: "procedures" },
   { to: "/quan-tri/lich", key: "calendar" },
   { to: "/quan-tri/mau-thong-bao", key: "notifications" },
+  { to: "/quan-tri/cong-dvcqg", key: "portal" },
 ] as const;
 
 /** The administration area: a section menu above each page. */

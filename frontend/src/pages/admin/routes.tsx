@@ -13,6 +13,7 @@ export const adminRoutes: RouteObject[] = [
       { path: "thu-tuc/:code", lazy: async () => ({ Component: (await import("./ProcedureDetailPage")).ProcedureDetailPage }) },
       { path: "lich", lazy: async () => ({ Component: (await import("./CalendarPage")).CalendarPage }) },
       { path: "mau-thong-bao", lazy: async () => ({ Component: (await import("./NotificationTemplatesPage")).NotificationTemplatesPage }) },
+      { path: "cong-dvcqg", lazy: async () => ({ Component: (await import("./PortalSyncPage")).PortalSyncPage }) },
     ],
   },
 ];
