@@ -170,9 +170,7 @@ async def my_result(
     found = await accounts.download_result(
         session, settings, accounts.owner_of(account), code, body, now=clock.now(), origin=origin
     )
-    return FileResponse(
-        found.path, media_type=found.content_type, filename=found.filename, headers={"Cache-Control": "no-store"}
-    )
+    return found.response()
 
 
 @router.get("/documents", responses=problem_responses(401))

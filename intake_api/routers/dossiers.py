@@ -231,9 +231,7 @@ async def download_result(code: Code, body: ResultDownloadIn, citizen: CitizenDe
     """An electronic result (return method ``online``), with the secret in the body; the first download returns
     the dossier (đã trả kết quả)."""
     found = await applicant.download_result(citizen, code, body, origin=origin)
-    return FileResponse(
-        found.path, media_type=found.content_type, filename=found.filename, headers={"Cache-Control": "no-store"}
-    )
+    return found.response()
 
 
 @router.post(

@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from pathlib import Path
 
 import httpx
@@ -96,7 +97,12 @@ def create_gateway(
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         timeout = httpx.Timeout(60.0, connect=3.0)
-        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+        # One client for every browser, so it must keep no cookies: httpx stores each Set-Cookie it sees in the
+        # client's jar and adds the jar to every later request, so one citizen's session cookie went out with
+        # every other browser's requests (everyone was signed in as the last citizen). A jar whose policy
+        # accepts no domain stores nothing; each browser's own Cookie header passes through as it came.
+        jar = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False, cookies=jar) as client:
             app.state.client = client
             yield
 

@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Literal
 
 import httpx
+from fastapi.responses import FileResponse
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -77,6 +78,12 @@ class ResultFile:
     path: Path
     content_type: str
     filename: str
+
+    def response(self) -> FileResponse:
+        """The download as both routes send it (the secret's and the account's): never cached on the way."""
+        return FileResponse(
+            self.path, media_type=self.content_type, filename=self.filename, headers={"Cache-Control": "no-store"}
+        )
 
 
 def public_name(dossier_code: str, number: int, content_type: str) -> str:

@@ -37,10 +37,15 @@ class Replica:
         self.name = name
         self.port = _free_port()
         self.seen: list[tuple[str, bytes]] = []
+        self.cookies: list[str | None] = []
 
         async def answer(request: Request) -> JSONResponse:
             self.seen.append((request.method, await request.body()))
-            return JSONResponse({"replica": self.name})
+            self.cookies.append(request.headers.get("cookie"))
+            answer = JSONResponse({"replica": self.name})
+            if request.url.path.endswith("/sign-in"):
+                answer.set_cookie("session", f"for-{request.headers.get('x-user', '')}", httponly=True)
+            return answer
 
         app = Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
@@ -85,6 +90,26 @@ async def test_the_gateway_takes_the_replicas_in_turn_and_skips_one_that_refuses
     assert {answer.status_code for answer in writes} == {200}
     bodies = [body for _, body in a.seen + b.seen if body]
     assert sorted(bodies) == [f"body-{n}".encode() for n in range(4)]  # each exactly once, whole
+
+
+async def test_one_browsers_cookie_never_goes_out_with_another_browsers_request(
+    two: tuple[Replica, Replica],
+) -> None:
+    """The gateway's one upstream client keeps no cookie jar: a session set for one browser is passed back to
+    that browser only, and the next browser's request reaches the replica without it."""
+    a, _ = two
+    gateway = create_gateway({"intake": a.url}, dist=REPO_ROOT / "frontend" / "dist")
+    async with gateway.router.lifespan_context(gateway):
+        transport = httpx.ASGITransport(app=gateway, client=("203.0.113.9", 50000))
+        async with (
+            httpx.AsyncClient(transport=transport, base_url="http://gateway") as an,
+            httpx.AsyncClient(transport=transport, base_url="http://gateway") as stranger,
+        ):
+            signed_in = await an.get("/intake/api/v1/citizen/sign-in", headers={"x-user": "an"})
+            assert "session=for-an" in signed_in.headers["set-cookie"]
+            await stranger.get("/intake/api/v1/citizen/me")
+            await an.get("/intake/api/v1/citizen/me")
+    assert a.cookies == [None, None, "session=for-an"]
 
 
 async def test_every_replica_down_is_a_503_problem() -> None:

@@ -1,8 +1,7 @@
-import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useParams, useSearchParams } from "react-router";
 
-import { ApiProblem, downloadFile } from "../../api/client";
+import { ApiProblem } from "../../api/client";
 import { formatDateTime, fileSize } from "../../components/format";
 import { noteText } from "../../components/labels";
 import { Empty, Loading, PageTitle, ProblemAlert } from "../../components/Status";
@@ -15,9 +14,9 @@ import {
   useMyDossier,
   useMyDossiers,
   useSignOut,
-  type MyDossier,
   type StoredDocument,
 } from "../../features/citizen-account/api";
+import { ResultDownloads } from "./ResultDownloads";
 
 const SIGN_IN_ERRORS = new Set([
   "oidc_state_mismatch", "oidc_flow_missing", "oidc_denied", "oidc_exchange_failed", "oidc_id_token_invalid",
@@ -113,7 +112,11 @@ export function MyDossierPage() {
               {dossier.data.due_at && <div><dt>{t("track.appointment")}</dt><dd>{formatDateTime(dossier.data.due_at)}</dd></div>}
             </dl>
           </div>
-          {(dossier.data.results ?? []).length > 0 && <MyResults dossier={dossier.data} />}
+          {(dossier.data.results ?? []).length > 0 && (
+            <ResultDownloads path={`/api/v1/citizen/dossiers/${encodeURIComponent(code)}/result`} body={{}}
+              results={dossier.data.results ?? []} returned={dossier.data.status === "returned"}
+              againKey="account.resultsAgain" refresh={accountKeys.all} testId="my-results" />
+          )}
           <h2>{t("account.documents")}</h2>
           <Documents documents={dossier.data.documents ?? []} />
           <h2>{t("track.history")}</h2>
@@ -128,42 +131,6 @@ export function MyDossierPage() {
           </Timeline>
         </>
       )}
-    </section>
-  );
-}
-
-/** The electronic result of the citizen's own dossier: no secret, the session is the proof; the first
- *  download returns the dossier, so the account's views are read again afterwards. */
-function MyResults({ dossier }: { dossier: MyDossier }) {
-  const { t } = useTranslation("citizen");
-  const client = useQueryClient();
-  const download = useMutation({
-    mutationFn: async (result: { id: string; filename: string }) =>
-      downloadFile("intake", `/api/v1/citizen/dossiers/${encodeURIComponent(dossier.code)}/result`, result.filename, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ document_id: result.id }),
-        credentials: "include",
-      }),
-    onSuccess: () => void client.invalidateQueries({ queryKey: accountKeys.all }),
-  });
-  return (
-    <section className="card" data-testid="my-results" aria-labelledby="my-results-title">
-      <h2 id="my-results-title">{t("track.results.title")}</h2>
-      <p>{t(dossier.status === "returned" ? "account.resultsAgain" : "track.results.intro")}</p>
-      <ul>
-        {(dossier.results ?? []).map((result) => (
-          <li key={result.id}>
-            <button type="button" className="primary" disabled={download.isPending}
-              aria-label={`${t("track.results.download")} ${result.filename}`} onClick={() => download.mutate(result)}>
-              {t("track.results.download")}
-            </button>{" "}
-            <span className="muted">{result.filename} ({fileSize(result.size_bytes)})</span>
-          </li>
-        ))}
-      </ul>
-      <ProblemAlert error={download.error} />
-      {download.isSuccess && <p role="status" className="alert alert-ok">{t("track.results.done")}</p>}
     </section>
   );
 }

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useTranslation } from "react-i18next";
 import { Link, useLocation, useNavigate, useParams } from "react-router";
 
-import { ApiProblem, downloadFile, intake, unwrap } from "../../api/client";
+import { ApiProblem, intake, unwrap } from "../../api/client";
 import { Loading, PageTitle, ProblemAlert } from "../../components/Status";
 import { FileInput } from "../../components/FileInput";
 import { noteText } from "../../components/labels";
@@ -15,6 +15,7 @@ import { NOT_CLOSED } from "../../api/vocabulary";
 import { useCalendarSpan } from "../../features/calendar/api";
 import { trackingKeys, usePayments, useTracking } from "../../features/tracking/api";
 import { Timeline, TimelineAt } from "../../components/Timeline";
+import { ResultDownloads } from "./ResultDownloads";
 
 /** What travels between pages in the router's state (never in the URL): the secret of the dossier. */
 export interface TrackState {
@@ -283,7 +284,11 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
 
       {data.status === "awaiting_supplement" && <SupplementForm code={data.code} secret={secret} />}
       {data.status === "awaiting_payment" && <PaymentPanel code={data.code} secret={secret} />}
-      {(data.results ?? []).length > 0 && <ResultPanel data={data} secret={secret} />}
+      {(data.results ?? []).length > 0 && (
+        <ResultDownloads path={`/api/v1/dossiers/${encodeURIComponent(data.code)}/result`} body={{ secret }}
+          results={data.results ?? []} returned={data.status === "returned"} againKey="track.results.again"
+          refresh={trackingKeys.dossier(data.code)} testId="results" />
+      )}
       {data.status === "returned" && <FeedbackForm code={data.code} secret={secret} />}
       {open && <WithdrawForm code={data.code} secret={secret} />}
 
@@ -330,41 +335,6 @@ function DossierStatus({ data, secret }: { data: Tracking; secret: string }) {
         )}
       </Timeline>
     </>
-  );
-}
-
-/** An electronic result (return method "online"): each file downloaded with the secret in a POST body; the
- *  first download returns the dossier, so the status is read again afterwards. */
-function ResultPanel({ data, secret }: { data: Tracking; secret: string }) {
-  const { t } = useTranslation("citizen");
-  const client = useQueryClient();
-  const download = useMutation({
-    mutationFn: async (result: { id: string; filename: string }) =>
-      downloadFile("intake", `/api/v1/dossiers/${encodeURIComponent(data.code)}/result`, result.filename, {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ secret, document_id: result.id }),
-      }),
-    onSuccess: () => void client.invalidateQueries({ queryKey: trackingKeys.dossier(data.code) }),
-  });
-  return (
-    <section className="card" data-testid="results" aria-labelledby="results-title">
-      <h2 id="results-title">{t("track.results.title")}</h2>
-      <p>{t(data.status === "returned" ? "track.results.again" : "track.results.intro")}</p>
-      <ul>
-        {(data.results ?? []).map((result) => (
-          <li key={result.id}>
-            <button type="button" className="primary" disabled={download.isPending}
-              aria-label={`${t("track.results.download")} ${result.filename}`} onClick={() => download.mutate(result)}>
-              {t("track.results.download")}
-            </button>{" "}
-            <span className="muted">{result.filename} ({Math.max(1, Math.round(result.size_bytes / 1024))} KB)</span>
-          </li>
-        ))}
-      </ul>
-      <ProblemAlert error={download.error} />
-      {download.isSuccess && <p role="status" className="alert alert-ok">{t("track.results.done")}</p>}
-    </section>
   );
 }
 
