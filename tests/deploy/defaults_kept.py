@@ -65,4 +65,37 @@ DEFAULTS_KEPT: dict[str, str] = {
     # integrations a province may not have: the overlay adds them when it does
     "MOTCUA_POSTAL_API_URL": "no postal subscription until the province signs one",
     "MOTCUA_WEBHOOK_ALLOWED_NETWORKS": "no private network open to webhooks",
+    # issue 16's integrations (docs/integrations/): each is off until the province is onboarded, and then an
+    # overlay sets its addresses and identifiers (the secrets are optional Secret references, patches/app-pod.yaml)
+    "MOTCUA_NATIONAL_PORTAL_URL": "no sync until the portal's operator issues the endpoint (journal rows wait)",
+    "MOTCUA_NATIONAL_PORTAL_CLIENT_ID": "issued with the endpoint",
+    "MOTCUA_NATIONAL_PORTAL_TIMEOUT_SECONDS": "10 s",
+    "MOTCUA_NATIONAL_PORTAL_MAX_ATTEMPTS": "8, then parked",
+    "MOTCUA_NATIONAL_PORTAL_BACKOFF_BASE_SECONDS": "2 s",
+    "MOTCUA_NATIONAL_PORTAL_BACKOFF_MAX_SECONDS": "10 min",
+    "MOTCUA_NATIONAL_PORTAL_BATCH_SIZE": "50",
+    "MOTCUA_NATIONAL_PORTAL_LEASE_SECONDS": "60 s (above twice the timeout)",
+    "MOTCUA_NATIONAL_PORTAL_POLL_SECONDS": "1 s (commits wake the sender at once)",
+    "MOTCUA_CITIZEN_OIDC_ISSUER": "no citizen accounts until the province is registered at VNeID",
+    "MOTCUA_CITIZEN_OIDC_CLIENT_ID": "issued at the registration",
+    "MOTCUA_CITIZEN_OIDC_REDIRECT_URI": "registered with the client",
+    "MOTCUA_CITIZEN_OIDC_SCOPES": "openid profile, until VNeID's scopes are confirmed at onboarding",
+    "MOTCUA_CITIZEN_OIDC_ID_NUMBER_CLAIM": "cccd, until confirmed at onboarding",
+    "MOTCUA_CITIZEN_OIDC_NAME_CLAIM": "name, until confirmed at onboarding",
+    "MOTCUA_CITIZEN_OIDC_SESSION_MINUTES": "60 min",
+    "MOTCUA_CITIZEN_OIDC_METADATA_SECONDS": "1 h (an unknown key id refetches at once)",
+    "MOTCUA_CITIZEN_OIDC_TIMEOUT_SECONDS": "5 s",
+    # the agency's certificate: documents go out unsigned until it is issued; the overlay then mounts the key
+    # files from the Secret motcua-signing (or names the token) and sets these paths
+    "MOTCUA_SIGNING_KEY_FILE": "unsigned until the certificate is issued",
+    "MOTCUA_SIGNING_CERT_FILE": "with the key file",
+    "MOTCUA_SIGNING_PKCS12_FILE": "instead of the key and certificate files",
+    "MOTCUA_SIGNING_PKCS11_MODULE": "a token instead of files",
+    "MOTCUA_SIGNING_PKCS11_TOKEN_LABEL": "with the token",
+    "MOTCUA_SIGNING_PKCS11_KEY_LABEL": "with the token",
+    "MOTCUA_SIGNING_PKCS11_CERT_LABEL": "with the token",
+    "MOTCUA_SIGNING_TRUST_ROOTS_FILE": "the verification page trusts nothing until the national roots are mounted",
+    "MOTCUA_SIGNING_TIMESTAMP_URL": "B-B until the province has a timestamp authority",
+    "MOTCUA_PUBLIC_VERIFICATIONS_PER_WINDOW": "60 per address per hour",
+    "MOTCUA_ONLINE_RESULT_AUTO_RETURN_DAYS": "10 calendar days",
 }
