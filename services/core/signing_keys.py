@@ -42,7 +42,7 @@ DEMO_MARK = "chữ ký thử nghiệm"
 DEMO_CA = "demo-ca"
 DEMO_CA_NAME = "Một Cửa CA thử nghiệm (demo)"
 DEMO_ORGANIZATION = f"Một Cửa – {DEMO_MARK} (demo)"
-NAME_MAX = 64  # X.520 upper bound of a common or organisation name
+NAME_MAX = 64  # X.520 upper bound of a common or organisation name, which cryptography counts in UTF-8 bytes
 CA_YEARS = 10
 AGENCY_YEARS = 5
 
@@ -121,14 +121,21 @@ def _roots_from(path: Path) -> tuple[bytes, ...]:
 # --- demo: a CA and agency certificates, made once, shared through the database --------------------------------------
 
 
+def fit_name(text: str) -> str:
+    """``text`` cut to ``NAME_MAX`` UTF-8 bytes, never inside a character: a Vietnamese agency's name takes two
+    or three bytes a letter ("Trung tâm Phục vụ hành chính công thành phố Hải Phòng": 53 letters, 67 bytes), and
+    a cut by letters made cryptography refuse the certificate, so the agency could not print its receipt."""
+    return text.encode()[:NAME_MAX].decode(errors="ignore").rstrip()
+
+
 def _name(common: str, organization: str, unit: str | None = None) -> x509.Name:
     parts = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:NAME_MAX]),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, fit_name(organization)),
     ]
     if unit:
-        parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit))
-    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, common[:NAME_MAX]))
+        parts.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, fit_name(unit)))
+    parts.append(x509.NameAttribute(NameOID.COMMON_NAME, fit_name(common)))
     return x509.Name(parts)
 
 

@@ -6,11 +6,14 @@ from io import BytesIO
 
 import pytest
 from asn1crypto import x509  # type: ignore[import-untyped]
+from cryptography.x509 import load_der_x509_certificate
+from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 from services.core.signing import SignatureRequest, UnsignablePdf, sign_pdf, verify_pdf
+from services.core.signing_keys import NAME_MAX, fit_name
 from tests.signing.keys import a_pdf, make_ca
 
 REQUEST = SignatureRequest(field="MotCua-7d1c9b3e-0000-4000-8000-000000000001", reason="Kết quả – hồ sơ X")
@@ -96,3 +99,17 @@ def test_what_is_not_a_pdf_is_unreadable_and_cannot_be_signed(ca) -> None:  # ty
     assert not unsigned.ok
     with pytest.raises(UnsignablePdf):
         sign_pdf(b"%PDF-1.7\nnothing else", ca.agency, REQUEST)
+
+
+def test_an_agency_with_a_long_vietnamese_name_gets_its_certificate() -> None:
+    """A name past 64 UTF-8 bytes (the demo province centre's: 67 bytes in 53 letters) is cut at a letter, not
+    refused: the centre could not print a receipt before."""
+    name = "Trung tâm Phục vụ hành chính công thành phố Hải Phòng"
+    assert len(name.encode()) > NAME_MAX
+    signer = make_ca(agency_name=name).agency
+    subject = load_der_x509_certificate(signer.cert_der).subject
+    common = subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    assert isinstance(common, str)
+    assert name.startswith(common)
+    assert len(common.encode()) <= NAME_MAX
+    assert fit_name("Ủy ban nhân dân phường Hồng Bàng") == "Ủy ban nhân dân phường Hồng Bàng"
