@@ -39,7 +39,7 @@ class PortalSync(Base, UUIDPk, Timestamps):
     changed_at: Mapped[datetime] = mapped_column(doc="when the state began (the changing transaction's time)")
     due_at: Mapped[datetime | None] = mapped_column(doc="the appointment then in force (apology's, else legal)")
     outcome: Mapped[str | None] = mapped_column(String(16), doc="early, on_time, late (final states)")
-    reason: Mapped[str] = mapped_column(String(16), default="change", doc="change, or reconcile (re-sent)")
+    reason: Mapped[str] = mapped_column(String(16), default="change", doc="change, appointment, reconcile")
 
     status: Mapped[str] = mapped_column(String(16), default="pending", doc="pending, acknowledged, parked")
     attempts: Mapped[int] = mapped_column(default=0)

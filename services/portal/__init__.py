@@ -7,5 +7,5 @@
 - ``reconcile`` — ``python -m services.portal.reconcile --from DATE --to DATE``: our states against the
   portal's acknowledgements over a period, the difference sent again, a summary table.
 
-The rows are written by a trigger on ``dossier`` (migration ``c8d1f4a6b2e7``), never by this package.
+The rows are written by a trigger on ``dossier`` (migrations ``c8d1f4a6b2e7``, ``d3a5c7e9f1b4``), never by this package.
 """

@@ -31,7 +31,10 @@ class SyncOut(BaseModel):
     seq: int = Field(description="1, 2, … per dossier, in the order of its changes (SoThuTu)")
     state: DossierStatus
     state_code: int = Field(description="TrangThaiHoSo, 1–10")
-    reason: str = Field(description="change, or reconcile (sent again by the reconciliation)")
+    reason: str = Field(
+        description="change (a new state), appointment (an apology's new date, same state),"
+        " or reconcile (sent again by the reconciliation)"
+    )
     status: SyncStatus
     attempts: int
     changed_at: datetime

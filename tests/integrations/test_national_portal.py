@@ -14,10 +14,12 @@ from pydantic import SecretStr
 from sqlalchemy import func, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.calendar.store import calendar_for
 from services.core.config import Settings
 from services.dev.fake_portal import FakePortal
 from services.models import Dossier, PortalSync
 from services.portal.dispatch import PortalSync as Sender
+from services.sla.clocks import apologize
 from tests.integrations.conftest import World, journal, move, new_dossier, sync_until
 from tests.tokens import bearer_for
 
@@ -274,3 +276,47 @@ async def _procedure_code(sessionmaker: async_sessionmaker[AsyncSession], dossie
         )
     assert isinstance(code, str)
     return code
+
+
+async def test_an_apology_sends_the_new_appointment_in_the_same_state(
+    sessionmaker: async_sessionmaker[AsyncSession], portal_settings: Settings, portal: FakePortal, world: World
+) -> None:
+    """Mẫu 04 moves the appointment without a change of state: the portal gets the state again with the new date."""
+    dossier = await new_dossier(
+        sessionmaker,
+        world,
+        received_at=_at("2026-11-23T09:30:00+07:00"),
+        due_at=_at("2026-11-27T17:00:00+07:00"),
+    )
+    await move(sessionmaker, dossier, "processing")
+    async with sessionmaker() as session, session.begin():
+        loaded = await session.get_one(Dossier, dossier.id)
+        await apologize(
+            session,
+            loaded,
+            calendar=await calendar_for(session, world.agency.id),
+            reason="Chờ kết quả xác minh của cơ quan thuế",
+            new_appointment=_at("2026-12-02T10:00:00+07:00"),
+            at=_at("2026-11-27T15:00:00+07:00"),
+        )
+    async with sessionmaker() as session, session.begin():  # the state and the date in one write: one row, not two
+        await session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier.id)
+            .values(status="awaiting_supplement", appointment_at=_at("2026-12-03T10:00:00+07:00"))
+        )
+    rows = await sync_until(sessionmaker, portal_settings, [dossier])
+
+    assert [(row.state, row.reason) for row in rows] == [
+        ("received", "change"),
+        ("processing", "change"),
+        ("processing", "appointment"),
+        ("awaiting_supplement", "change"),
+    ]
+    sent = sorted(portal.bodies(dossier.code), key=lambda body: body["SoThuTu"])
+    assert [(body["TrangThaiHoSo"], body["NgayHenTra"]) for body in sent] == [
+        (2, "2026-11-27T17:00:00+07:00"),
+        (4, "2026-11-27T17:00:00+07:00"),
+        (4, "2026-12-02T10:00:00+07:00"),
+        (5, "2026-12-03T10:00:00+07:00"),
+    ]

@@ -661,7 +661,7 @@ export interface components {
             parked_at: string | null;
             /**
              * Reason
-             * @description change, or reconcile (sent again by the reconciliation)
+             * @description change (a new state), appointment (an apology's new date, same state), or reconcile (sent again by the reconciliation)
              */
             reason: string;
             /**
