@@ -134,6 +134,10 @@ def body(change: Change, facts: Facts) -> dict[str, Any]:
     at = change.changed_at
     current = change.seq == facts.last_seq
     due, outcome = (facts.due_at, facts.outcome) if current else (change.due_at, change.outcome)
+    if change.state in WITH_OUTCOME and facts.outcome:
+        # fixed at the resolution, whatever row is sent: "4 tại chỗ" counts it early after both its states were
+        # journaled (services/workflow/on_the_spot.py), so the resolved row recorded the outcome before that
+        outcome = facts.outcome
     document: dict[str, Any] = {
         "MaDongBo": str(change.id),
         "SoThuTu": change.seq,

@@ -210,10 +210,16 @@ async def test_the_body_maps_the_dossier_and_carries_only_the_personal_data_the_
         )
     async with sessionmaker() as session, session.begin():  # after the status, as "4 tại chỗ" counts it early
         await session.execute(update(Dossier).where(Dossier.id == dossier.id).values(outcome="early"))
+    async with sessionmaker() as session, session.begin():  # no longer the latest: its outcome is still the final one
+        await session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier.id)
+            .values(status="returned", returned_at=_at("2026-11-26T10:05:00+07:00"))
+        )
     await sync_until(sessionmaker, portal_settings, [dossier])
 
     assert portal.state.refused == []  # the fake checks every field's type, range and time zone
-    submitted, received, resolved = sorted(portal.bodies(dossier.code), key=lambda body: body["SoThuTu"])
+    submitted, received, resolved, returned = sorted(portal.bodies(dossier.code), key=lambda body: body["SoThuTu"])
     assert {k: v for k, v in received.items() if k not in ("MaDongBo",)} == {
         "SoThuTu": 2,
         "MaHoSo": dossier.code,
@@ -234,10 +240,14 @@ async def test_the_body_maps_the_dossier_and_carries_only_the_personal_data_the_
     assert (resolved["TrangThaiHoSo"], resolved["TinhTrangXuLy"], resolved["NgayKetThucXuLy"]) == (
         9, 1, "2026-11-26T10:00:00+07:00",
     )  # fmt: skip
+    assert (returned["TrangThaiHoSo"], returned["TinhTrangXuLy"], returned["NgayTraKetQua"]) == (
+        10, 1, "2026-11-26T10:05:00+07:00",
+    )  # fmt: skip
+    assert "NgayTraKetQua" not in resolved
     everything = json.dumps(portal.bodies(dossier.code), ensure_ascii=False)
     for personal in ("0987654321", "987654321", "an.nguyen", "Phố Huế", "Lý Thường Kiệt"):
         assert personal not in everything
-    assert everything.count("001203009876") == 3  # in MaDinhDanh, once per body, nowhere else
+    assert everything.count("001203009876") == 4  # in MaDinhDanh, once per body, nowhere else
     async with sessionmaker() as session:  # the journal itself holds none of it
         stored = await session.scalar(
             text("SELECT string_agg(row_to_json(p)::text, ' ') FROM portal_sync p WHERE dossier_id = :d"),
