@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import BrowserStack, axe_check, screenshot
+from tests.browser.conftest import BrowserStack, axe_check, screenshot, sign_in, staff_session
 from tests.browser.test_citizen import BIRTH, PDF, WARD, procedure
 from tests.browser.test_electronic_results import procedure as ward_procedure
 from tests.browser.test_electronic_results import resolve_online
@@ -97,6 +97,19 @@ async def test_an_electronic_result_downloaded_from_my_dossiers_without_the_secr
     page: Page, stack: BrowserStack, ward_procedure: dict[str, Any]
 ) -> None:
     code = (await resolve_online(stack, ward_procedure, {**applicant("Nguyễn Văn An"), "id_number": AN}))["code"]
+    # an officer signed in in the same tab (a shared computer at the centre): the citizen's routes go by the
+    # citizen's cookie alone, and the officer's token is never sent with them
+    await sign_in(page, "tiepnhan.xa")
+    assert await staff_session(page) is not None
+    citizen_calls: list[tuple[str, bool]] = []
+    page.on(
+        "request",
+        lambda request: (
+            citizen_calls.append((request.url, "authorization" in request.headers))
+            if "/api/v1/citizen/" in request.url
+            else None
+        ),
+    )
     await sign_in_at_provider(page)
     await page.get_by_test_id("my-dossiers").get_by_role("link", name=code).click()
     results = page.get_by_test_id("my-results")
@@ -113,3 +126,6 @@ async def test_an_electronic_result_downloaded_from_my_dossiers_without_the_secr
     await expect(results).to_contain_text("Bạn có thể tải lại kết quả bất cứ lúc nào tại Hồ sơ của tôi.")
     await axe_check(page, "my dossier with an electronic result")
     await screenshot(page, "citizen-my-result")
+    assert await staff_session(page) is not None  # each kept their own credential
+    assert any(url.endswith(f"/citizen/dossiers/{code}/result") for url, _ in citizen_calls)
+    assert [url for url, with_token in citizen_calls if with_token] == []

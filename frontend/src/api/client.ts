@@ -25,15 +25,26 @@ export class ApiProblem extends Error {
   }
 }
 
+/** A citizen account's route: the citizen's session cookie is its credential, never a staff token. */
+function isCitizenRoute(url: string): boolean {
+  return new URL(url, window.location.origin).pathname.includes("/api/v1/citizen/");
+}
+
+/** The staff token for a request to `url`, if this tab holds one; none for a citizen route, which refuses a
+ * bearer token (401): a citizen and an officer signed in in one browser each keep their own credential. */
+function staffTokenFor(url: string): string | null {
+  return isCitizenRoute(url) ? null : currentToken();
+}
+
 const auth: Middleware = {
   onRequest({ request }) {
-    const token = currentToken();
+    const token = staffTokenFor(request.url);
     if (token && !request.headers.has("Authorization")) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   },
   onResponse({ response }) {
     // a citizen route's 401 means no citizen is signed in (their cookie), not that the staff token expired
-    if (response.status === 401 && !new URL(response.url).pathname.includes("/api/v1/citizen/")) signOutOnExpiry();
+    if (response.status === 401 && !isCitizenRoute(response.url)) signOutOnExpiry();
     return response;
   },
 };
@@ -61,17 +72,19 @@ export function serviceUrl(service: "intake" | "workflow" | "notify", path: stri
   return `${window.location.origin}/${service}${path}`;
 }
 
-/** Fetch a file (PDF, xlsx) with the staff token and hand it to the browser as a download or a new tab. */
+/** Fetch a file (PDF, xlsx) with the staff token (the citizen's cookie on a citizen route) and hand it to the
+ * browser as a download or a new tab. */
 export async function downloadFile(
   service: "intake" | "workflow" | "notify",
   path: string,
   filename: string,
   init: RequestInit = {},
 ): Promise<Blob> {
+  const url = serviceUrl(service, path);
   const headers = new Headers(init.headers);
-  const token = currentToken();
+  const token = staffTokenFor(url);
   if (token) headers.set("Authorization", `Bearer ${token}`);
-  const response = await fetch(serviceUrl(service, path), { ...init, headers });
+  const response = await fetch(url, { ...init, headers });
   if (!response.ok) {
     const body = await response.json().catch(() => undefined);
     throw new ApiProblem(response.status, body);
