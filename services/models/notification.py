@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.models.base import Base, Timestamps, UUIDPk
@@ -20,6 +20,11 @@ class NotificationTemplate(Base, UUIDPk, Timestamps):
     locale: Mapped[str] = mapped_column(String(8), default="vi")
     version: Mapped[int] = mapped_column(default=1)
     active: Mapped[bool] = mapped_column(default=True)
+    builtin: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=text("false"),
+        doc="written by the system (a release's text), not an administrator",
+    )
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
 

@@ -178,8 +178,28 @@ async def current_templates(session: AsyncSession, event_type: str, locale: str)
     return found
 
 
+# A release's built-in text published as the next version where the newest version is an older built-in
+# text (an administrator's version is never replaced); ON CONFLICT: two replicas starting at once publish it once.
+_REFRESH = text("""
+    INSERT INTO notification_template (id, event_type, channel, locale, version, active, builtin, subject, body)
+    SELECT gen_random_uuid(), d.event_type, d.channel, d.locale, newest.version + 1, true, true, d.subject, d.body
+      FROM unnest(CAST(:event_types AS text[]), CAST(:channels AS text[]), CAST(:locales AS text[]),
+                  CAST(:subjects AS text[]), CAST(:bodies AS text[])) AS d(event_type, channel, locale, subject, body)
+      JOIN LATERAL (SELECT t.version, t.builtin, t.subject, t.body
+                      FROM notification_template AS t
+                     WHERE t.event_type = d.event_type AND t.channel = d.channel AND t.locale = d.locale
+                     ORDER BY t.version DESC
+                     LIMIT 1) AS newest ON true
+     WHERE newest.builtin AND (newest.subject IS DISTINCT FROM d.subject OR newest.body IS DISTINCT FROM d.body)
+    ON CONFLICT (event_type, channel, locale, version) DO NOTHING
+    RETURNING id
+""")
+
+
 async def ensure_default_templates(session: AsyncSession) -> int:
-    """Seed the built-in templates as version 1 where missing; idempotent, safe to run concurrently."""
+    """Seed the built-in templates as version 1 where missing, and publish a release's changed built-in texts
+    as the next version where nobody published their own (``_REFRESH``); how many versions were written.
+    Idempotent, safe to run concurrently."""
     inserted = await session.scalars(
         insert(NotificationTemplate)
         .values(
@@ -190,6 +210,7 @@ async def ensure_default_templates(session: AsyncSession) -> int:
                     "locale": t.locale,
                     "version": 1,
                     "active": True,
+                    "builtin": True,
                     "subject": t.subject,
                     "body": t.body,
                 }
@@ -199,7 +220,17 @@ async def ensure_default_templates(session: AsyncSession) -> int:
         .on_conflict_do_nothing(index_elements=["event_type", "channel", "locale", "version"])
         .returning(NotificationTemplate.id)
     )
-    return len(inserted.all())
+    refreshed = await session.execute(
+        _REFRESH,
+        {
+            "event_types": [t.event_type for t in DEFAULTS],
+            "channels": [t.channel for t in DEFAULTS],
+            "locales": [t.locale for t in DEFAULTS],
+            "subjects": [t.subject for t in DEFAULTS],
+            "bodies": [t.body for t in DEFAULTS],
+        },
+    )
+    return len(inserted.all()) + len(refreshed.all())
 
 
 async def list_templates(

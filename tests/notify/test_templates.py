@@ -13,10 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.core.config import Settings
 from services.core.errors import Unprocessable
 from services.models import NotificationTemplate
-from services.notification.defaults import DEFAULTS, sample_context
+from services.notification.defaults import DEFAULTS, default_for, sample_context
 from services.notification.rules import RULES
+from services.notification.schemas import TemplateIn
 from services.notification.sms import measure
-from services.notification.templates import check_rendering, ensure_default_templates, render, with_labels
+from services.notification.templates import (
+    check_rendering,
+    create_version,
+    current_templates,
+    ensure_default_templates,
+    render,
+    with_labels,
+)
 from tests.tokens import bearer_for
 
 
@@ -80,6 +88,50 @@ async def test_seeding_is_idempotent(session: AsyncSession) -> None:
     )
     assert count is not None
     assert count >= len(DEFAULTS)
+    await session.rollback()
+
+
+async def test_a_release_s_new_built_in_text_reaches_a_deployment_seeded_before_it_but_never_replaces_an_admin_s(
+    session: AsyncSession,
+) -> None:
+    """A deployment seeded before issue 16 told an online-result citizen to come to the desk: the new built-in text
+    is published as the next version at start; where an administrator published their own, theirs stays."""
+    await ensure_default_templates(session)
+    seeded = await session.scalar(
+        select(NotificationTemplate).where(
+            NotificationTemplate.event_type == "dossier.resolved",
+            NotificationTemplate.channel == "email",
+            NotificationTemplate.locale == "vi",
+            NotificationTemplate.version == 1,
+        )
+    )
+    assert seeded is not None
+    assert seeded.builtin
+    old_text = "Mời Quý ông/bà đến Bộ phận Tiếp nhận và Trả kết quả để nhận kết quả."
+    seeded.body = old_text  # what the release before wrote
+    theirs = "Hồ sơ {{ dossier_code }} đã có kết quả (tin nhắn của phường)."
+    await create_version(session, TemplateIn(event_type="dossier.resolved", channel="sms", locale="vi", body=theirs))
+    await session.flush()
+
+    assert await ensure_default_templates(session) == 1
+    current = await current_templates(session, "dossier.resolved", "vi")
+    email, sms = current["email"], current["sms"]
+    assert email is not None
+    assert sms is not None
+    built_in = default_for("dossier.resolved", "email", "vi")
+    assert built_in is not None
+    assert email.body == built_in.body
+    assert "tải kết quả điện tử" in render(email.subject, email.body, {"return_method": "online"}).body
+    assert sms.body == theirs
+    assert await ensure_default_templates(session) == 0  # once
+    versions = await session.scalars(
+        select(NotificationTemplate.version).where(
+            NotificationTemplate.event_type == "dossier.resolved",
+            NotificationTemplate.channel == "email",
+            NotificationTemplate.locale == "vi",
+        )
+    )
+    assert sorted(versions) == [1, 2]  # the old text stays in the history
     await session.rollback()
 
 
