@@ -20,9 +20,11 @@ from services.core.auth import Actor
 from services.core.config import Settings
 from services.core.errors import Conflict, Forbidden, NotFound
 from services.core.offload import ProcessOffload
-from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT
+from services.domain.vocabulary import ACTING_ROLES, AWAITING_RECEIPT, DossierStatus
 from services.dossier.access import dossier_for, dossier_to_act_on
 from services.dossier.documents import Upload, attach
+from services.dossier.eresult import ONLINE
+from services.dossier.record import announce
 from services.dossier.schemas import DossierOut
 from services.dossier.signatures import attach_results
 from services.dossier.views import documents, dossier_out
@@ -55,6 +57,9 @@ async def add_by_staff(
     # the access rule checked the state
     if kind == "result":
         await attach_results(session, settings, offload, dossier, uploads, now=now, staff_id=actor.staff_id)
+        if dossier.status == DossierStatus.RESOLVED and dossier.return_method == ONLINE and uploads:
+            # the citizen was told at the resolution that the result is ready: tell them it is there now
+            await announce(session, dossier, "dossier.result_added", source="intake", files=len(uploads))
     else:
         attach(session, settings, dossier, uploads, kind=kind, now=now, staff_id=actor.staff_id)
     await session.flush()

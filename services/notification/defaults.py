@@ -273,6 +273,27 @@ _TEXTS: dict[tuple[str, str], tuple[str | None, str, str | None, str]] = {
         None,
         "Dossier {{ dossier_code }}: the result was handed over. Thank you.",
     ),
+    # an electronic result attached after the resolution: the citizen was told it was ready, now it is there
+    ("dossier.result_added", "email"): (
+        "Hồ sơ {{ dossier_code }} có kết quả điện tử",
+        _vi_mail(
+            "Kết quả điện tử của hồ sơ {{ dossier_code }} ({{ procedure_name }}) đã sẵn sàng"
+            "{% if files > 1 %} ({{ files }} tệp){% endif %}.\n"
+            "Quý ông/bà tải kết quả tại {{ tracking_url }} bằng mã bảo mật in trên giấy tiếp nhận hồ sơ."
+        ),
+        "Dossier {{ dossier_code }}: electronic result available",
+        _en_mail(
+            "The electronic result of dossier {{ dossier_code }} ({{ procedure_name }}) is available"
+            "{% if files > 1 %} ({{ files }} files){% endif %}.\n"
+            "Download it at {{ tracking_url }} with the secret on your receipt."
+        ),
+    ),
+    ("dossier.result_added", "sms"): (
+        None,
+        "Hồ sơ {{ dossier_code }} đã có kết quả điện tử. Tải tại {{ tracking_url }}",
+        None,
+        "Dossier {{ dossier_code }}: the electronic result is available at {{ tracking_url }}",
+    ),
     # --- the public post's failures (bưu chính công ích) -----------------------------------------------
     ("dossier.delivery_failed", "email"): (
         "Bưu điện chưa giao được kết quả hồ sơ {{ dossier_code }}",
@@ -530,6 +551,7 @@ _EXTRA: dict[str, dict[str, Any]] = {
         "appointment_at": datetime(2026, 12, 2, 16, 30, tzinfo=VN_TZ),
     },
     "dossier.returned": {"tracking_number": "EB000000002VN"},
+    "dossier.result_added": {"status": "resolved", "return_method": "online", "files": 2},
     "dossier.delivery_failed": {
         "tracking_number": "EB000000002VN",
         "attempt": 2,

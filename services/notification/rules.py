@@ -53,6 +53,7 @@ RULES: dict[str, Rule] = {
     "payment.requested": Rule(citizen=_BOTH),
     "payment.paid": Rule(citizen=_EMAIL),
     "dossier.returned": Rule(citizen=_BOTH),
+    "dossier.result_added": Rule(citizen=_BOTH),  # an electronic result attached after the resolution
     # the public post's failures (the redelivery request also books a new delivery with the operator)
     "dossier.delivery_failed": Rule(citizen=_BOTH),
     "dossier.postal_returned": Rule(citizen=_BOTH, staff="desk"),

@@ -296,3 +296,46 @@ async def test_the_messages_link_to_the_tracking_page_with_the_code_only(
         for line in text.split():
             if "/tra-cuu/" in line:
                 assert line.rstrip(".") == link, (key, line)  # nothing after the code: no secret, no query
+
+
+async def test_a_result_attached_after_the_resolution_tells_the_citizen_it_is_there(
+    clients: dict[str, httpx.AsyncClient], world: World, as_staff: Headers, relay: Any, travel: Any,
+    routing_engine: AsyncEngine, routing_settings: Settings,
+) -> None:  # fmt: skip
+    """Resolved without its file (the message said the result is ready, the download said "not ready yet"): the file
+    attached later sends the citizen the link, once, and only for an online return."""
+    dossier = await resolved_online(clients, world, as_staff, relay, travel, at=vn(2026, 11, 25, 10, 0), result=None)
+    at_desk = await resolved_online(
+        clients, world, as_staff, relay, travel, at=vn(2026, 11, 25, 10, 0), method="counter", result=None
+    )
+    code, secret = dossier["code"], dossier["secret"]
+    assert (await download(clients, code, secret)).json()["code"] == "result_not_ready"
+    for which in (code, at_desk["code"]):
+        attached = await clients["intake"].post(
+            f"/api/v1/dossiers/{which}/documents", headers=as_staff("counter"),  # who returns it, once resolved
+            data={"data": '{"kind": "result"}'}, files=[("files", ("quyet-dinh.pdf", PDF))],
+        )  # fmt: skip
+        assert attached.status_code == 201, attached.text
+    await relay()
+
+    async def messages(which: str) -> dict[tuple[str, str], str]:
+        async with AsyncSession(routing_engine) as session:
+            rows = (
+                await session.execute(
+                    select(Notification.event_type, Notification.channel, Notification.subject, Notification.body)
+                    .join(Dossier, Dossier.id == Notification.dossier_id)
+                    .where(Dossier.code == which, Notification.event_type == "dossier.result_added")
+                )
+            ).all()
+        return {(event, channel): f"{subject or ''}\n{body}" for event, channel, subject, body in rows}
+
+    sent = await messages(code)
+    link = f"{routing_settings.urls.public.rstrip('/')}/tra-cuu/{code}"
+    assert set(sent) == {("dossier.result_added", "email"), ("dossier.result_added", "sms")}
+    assert "Kết quả điện tử của hồ sơ" in sent["dossier.result_added", "email"]
+    for text in sent.values():
+        assert link in text
+        assert secret not in text
+        assert APPLICANT["full_name"] not in text
+    assert await messages(at_desk["code"]) == {}  # a result handed over on paper: the desk says when
+    assert (await download(clients, code, secret)).status_code == 200
