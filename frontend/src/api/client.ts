@@ -30,8 +30,9 @@ function isCitizenRoute(url: string): boolean {
   return new URL(url, window.location.origin).pathname.includes("/api/v1/citizen/");
 }
 
-/** The staff token for a request to `url`, if this tab holds one; none for a citizen route, which refuses a
- * bearer token (401): a citizen and an officer signed in in one browser each keep their own credential. */
+/** The staff token for a request to `url`, if this tab holds one; none for a citizen route, which goes by the
+ * citizen's cookie alone: a citizen and an officer signed in in one tab each keep their own credential, and the
+ * officer's token never travels with the citizen's requests. */
 function staffTokenFor(url: string): string | null {
   return isCitizenRoute(url) ? null : currentToken();
 }
