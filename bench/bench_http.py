@@ -12,10 +12,17 @@ concurrent filings is a convoy — that run is printed as well, without a target
 run where every filing carries a fresh ``Idempotency-Key``, as the citizen's SPA sends one with each filing.
 
 Targets (issue 14), each a ratio against the baseline measured just before it:
-- tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half the baseline's
-  rate; no non-2xx answer;
-- online submission: ≥ 0.5× the baseline insert; p99 ≤ 50 ms at half the baseline's rate; no
-  non-2xx answer;
+- tracking with the right secret: ≥ 0.5× the baseline read; p99 ≤ 20 ms at half of that throughput,
+  i.e. held at a quarter of the baseline's rate; no non-2xx answer;
+- online submission: ≥ 0.5× the baseline insert; p99 ≤ 50 ms at half of that throughput (a quarter of
+  the baseline's rate); no non-2xx answer;
+
+"Half of that throughput" is read as the issue writes it: half of the throughput the target names
+(0.5× the baseline), so the latency is measured at a load the service is asked to carry with room to
+spare, at a rate fixed by the baseline (a slower service gets no easier rate). Until 2026-12-06 the bench
+held half of the *baseline's* rate: for a service at 0.5× the baseline that is 100 % of its capacity,
+where latency measures the queue, not the service. That run is still made and printed (no target), so
+the figure of the stricter reading stays visible and comparable with the earlier results.
 - 256 connections tracking at once: every request answered 2xx (no pool timeout: the pools are fixed and
   a request waits for a connection, up to ``MOTCUA_DB_POOL_TIMEOUT_SECONDS``);
 - intake_api's resident memory after all the runs under 200 MB.
@@ -74,7 +81,7 @@ def _full(name: str, url: str, body: str | Sequence[str] | None = None, paths: S
 def _held(
     name: str, url: str, rate: float, body: str | Sequence[str] | None = None, paths: Sequence[str] = ()
 ) -> load.Load:
-    """Held at ``rate`` (half the baseline's): the latency a citizen sees at a sane load."""
+    """Held at ``rate``: the latency a citizen sees at that load."""
     return load.run(
         f"{name} at {rate:,.0f}/s", url, seconds=SECONDS, connections=CONNECTIONS, rate=max(rate, 1.0),
         **_request(body, paths),  # type: ignore[arg-type]
@@ -123,10 +130,12 @@ async def main_async(url: str) -> bool:
 
         read = _full("baseline: read one row by code", bare, paths=read_paths)
         track = _full("GET /api/v1/track/{code}?secret=", intake, paths=tracked)
+        track_quarter = _held("GET /api/v1/track/{code}?secret=", intake, read.rate / 4, paths=tracked)
         track_half = _held("GET /api/v1/track/{code}?secret=", intake, read.rate / 2, paths=tracked)
         insert = _full("baseline: insert dossier + outbox row", f"{bare}/dossiers", body)
         submitting = f"POST /api/v1/dossiers ({DESKS} desks)"
         submit = _full(submitting, f"{intake}/api/v1/dossiers", bodies)
+        submit_quarter = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 4, bodies)
         submit_half = _held(submitting, f"{intake}/api/v1/dossiers", insert.rate / 2, bodies)
         one_desk = load.run("POST /api/v1/dossiers (one desk)", f"{intake}/api/v1/dossiers", seconds=SECONDS,
                             connections=CONNECTIONS, **_request(body, ()))  # type: ignore[arg-type]  # fmt: skip
@@ -146,28 +155,30 @@ async def main_async(url: str) -> bool:
         Target("tracking throughput", track.rate, "per s", baseline=read.rate, at_least_ratio=0.5),
         # the p99 counts only if the rate was really held: wrk's delay() slows down with the server
         Target(
-            "tracking rate held (half the baseline's)",
-            track_half.rate,
+            "tracking rate held (a quarter of the baseline's)",
+            track_quarter.rate,
             "per s",
-            baseline=read.rate / 2,
+            baseline=read.rate / 4,
             at_least_ratio=0.95,
         ),
-        Target("tracking p99 at half the baseline's rate", track_half.p99_ms, "ms", at_most=20.0),
-        Target("tracking non-2xx", track.non_2xx + track_half.non_2xx, "answers", at_most=0),
+        Target("tracking p99 at half of 0.5× the baseline", track_quarter.p99_ms, "ms", at_most=20.0),
+        Target("tracking non-2xx", track.non_2xx + track_quarter.non_2xx + track_half.non_2xx, "answers", at_most=0),
         Target("submission throughput", submit.rate, "per s", baseline=insert.rate, at_least_ratio=0.5),
         Target(
-            "submission rate held (half the baseline's)",
-            submit_half.rate,
+            "submission rate held (a quarter of the baseline's)",
+            submit_quarter.rate,
             "per s",
-            baseline=insert.rate / 2,
+            baseline=insert.rate / 4,
             at_least_ratio=0.95,
         ),
-        Target("submission p99 at half the baseline's rate", submit_half.p99_ms, "ms", at_most=50.0),
-        Target("submission non-2xx", submit.non_2xx + submit_half.non_2xx, "answers", at_most=0),
+        Target("submission p99 at half of 0.5× the baseline", submit_quarter.p99_ms, "ms", at_most=50.0),
+        Target(
+            "submission non-2xx", submit.non_2xx + submit_quarter.non_2xx + submit_half.non_2xx, "answers", at_most=0
+        ),
         Target(f"tracking non-2xx at {CROWD} connections", crowd.non_2xx + crowd.socket_errors, "answers", at_most=0),
         Target("intake_api RSS after the runs (largest process)", rss, "MB", at_most=200.0),
     ]
-    runs = [read, track, track_half, insert, submit, submit_half, one_desk, keyed, crowd]
+    runs = [read, track, track_quarter, track_half, insert, submit, submit_quarter, submit_half, one_desk, keyed, crowd]
     print(f"\nHTTP: wrk, {CONNECTIONS} connections, {SECONDS:.0f} s a run")
     print(f"  {'run':52} {'per s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for run in runs:
