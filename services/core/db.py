@@ -97,6 +97,21 @@ def holds_connection(session: AsyncSession) -> bool:
     return transaction is not None and bool(transaction._connections)
 
 
+async def hand_back(session: AsyncSession) -> None:
+    """End a read-only request's transaction now, so that its pooled connection goes back to the pool while the
+    request waits for something slow that needs no database: a printed form rendering in the PDF process pool
+    (``ProcessOffload.run_released``). Twenty desks printing their slips at 8 a.m. held twenty of the pool's
+    connections for the whole of each render, idle; now each holds one for its reads, then for the short
+    transaction that writes what the print leaves behind (its audit line, the signed document's register line).
+    A later statement opens that transaction, committed with the request as usual (``get_session``).
+
+    For read-only paths only: ORM changes pending (``session.new``, ``dirty``, ``deleted``) make it a no-op, so
+    they stay in the one transaction they belong to; a statement written straight through ``fetch`` is not
+    seen, so a path that writes that way must not call it."""
+    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+        await session.commit()
+
+
 async def begin(session: AsyncSession) -> None:
     """Open ``session``'s transaction now (BEGIN), so that the statements ``fetch`` runs next are inside it.
 

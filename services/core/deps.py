@@ -32,9 +32,13 @@ def get_sessionmaker(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response leaves (scope="function")."""
-    async with get_sessionmaker(request)() as session, session.begin():
+    """One transaction per request, committed before the response leaves (scope="function"); rolled back when
+    the route raises (the session closes with it open). A read-only route may end it early to hand its
+    connection back while it waits on a render (``services.core.db.hand_back``): what it writes afterwards is
+    the next transaction, committed here. (``session.begin()`` as a context manager forbids that early end.)"""
+    async with get_sessionmaker(request)() as session:
         yield session
+        await session.commit()
 
 
 def get_counters(request: Request) -> Counters:

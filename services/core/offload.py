@@ -29,7 +29,9 @@ from functools import partial
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.core.db import hand_back
 from services.core.errors import ServiceUnavailable
 
 T = TypeVar("T")
@@ -95,6 +97,14 @@ class ProcessOffload:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:
             raise self._restarted() from None
+
+    async def run_released(self, session: AsyncSession, fn: Callable[..., T], /, *args: Any) -> T:
+        """``run`` for a read-only request (a printed form, a signature check): its transaction is ended first,
+        so that no pooled connection waits idle for the worker (``services.core.db.hand_back``; a print writes
+        its audit line after the render)."""
+        self.check_capacity()
+        await hand_back(session)
+        return await self.run(fn, *args)
 
     def _restarted(self) -> ServiceUnavailable:
         """A worker died (killed, out of memory): the pool is broken; a fresh one starts on the next call."""

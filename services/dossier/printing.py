@@ -42,5 +42,8 @@ async def print_for_staff(
 ) -> bytes:  # fmt: skip
     """Form ``form`` (its number: "02" …) of a dossier the caller may see, by ``render``; the print is audited."""
     dossier = await dossier_for(session, code, actor)
+    pdf = await render(session, dossier, offload=offload, now=now)
+    # audited once rendered: the render hands the request's connection back first (ProcessOffload.run_released), which
+    # a pending audit line would prevent; a print that failed printed nothing
     record_printed(session, origin, actor, dossier.id, form)
-    return await render(session, dossier, offload=offload, now=now)
+    return pdf

@@ -110,10 +110,13 @@ async def signed_pdf(
     kind: Kind, render: Callable[[Any], bytes], form: Any, now: datetime,
 ) -> bytes:  # fmt: skip
     """``render(form)`` signed with ``agency``'s key and registered; a form dataclass with the fields
-    ``signed_by``, ``verification_url`` and ``signature_demo`` gets them filled (the printed signature box)."""
+    ``signed_by``, ``verification_url`` and ``signature_demo`` gets them filled (the printed signature box).
+
+    For a print (a read-only request): its transaction is ended before the render (``ProcessOffload.run_released``),
+    and the register line is written after it, in the request's closing transaction."""
     key = await key_for(session, settings, agency)
     if key is None:
-        return await offload.run(_render_and_sign, render, form, None, None)
+        return await offload.run_released(session, _render_and_sign, render, form, None, None)
     document_id = uuid.uuid4()
     if hasattr(form, "verification_url"):
         form = replace(
@@ -124,7 +127,7 @@ async def signed_pdf(
         )
     request = _request(settings, key, kind, dossier.code, document_id)
     try:
-        signed = await offload.run(_render_and_sign, render, form, key.credential, request)
+        signed = await offload.run_released(session, _render_and_sign, render, form, key.credential, request)
     except TimestampUnavailable as exc:
         raise _no_timestamp() from exc
     _register(
@@ -241,7 +244,8 @@ async def verify(session: AsyncSession, settings: Settings, offload: ProcessOffl
             "Only a PDF file can be checked (checked from the content, not the name).", code="not_a_pdf"
         )
     roots = await trust_roots(session, settings)
-    result: Verification = await offload.run(verify_pdf, content, roots)
+    # a public route: no connection waits idle for the check
+    result: Verification = await offload.run_released(session, verify_pdf, content, roots)
     issued_docs = await _issued(session, _ids(result))
     signatures = []
     for check in result.signatures:

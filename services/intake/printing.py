@@ -142,7 +142,8 @@ async def supplement_pdf(session: AsyncSession, dossier: Dossier, *, offload: Pr
     if row is None:
         raise Conflict("No supplement was requested for this dossier.", code="no_supplement_request")
     items = [forms.SupplementItem(what=item["document"], reason=item["reason"]) for item in row.detail.get("items", [])]  # type: ignore[attr-defined]
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_supplement,
         forms.SupplementForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
@@ -158,7 +159,8 @@ async def refusal_pdf(session: AsyncSession, dossier: Dossier, *, offload: Proce
     officer, row = await _officer(session, dossier, "refuse")
     if row is None:
         raise Conflict("This dossier was not refused.", code="not_refused")
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_refusal,
         forms.RefusalForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
@@ -186,7 +188,8 @@ async def record_book_pdf(
         )
     ).all()
     header = await agency_header(session, agency)
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_record_book,
         forms.RecordBookForm(
             header=header,
@@ -230,8 +233,9 @@ async def receipt_for_staff(
         )
     if secret is not None and not secret_matches(settings, dossier, secret):
         raise Unprocessable("This is not the dossier's secret.", code="wrong_secret", field="secret")
-    record_printed(session, origin, actor, dossier.id, "01")
-    return await receipt_pdf(session, dossier, settings=settings, offload=offload, secret=secret, now=now)
+    pdf = await receipt_pdf(session, dossier, settings=settings, offload=offload, secret=secret, now=now)
+    record_printed(session, origin, actor, dossier.id, "01")  # once rendered (services.dossier.printing)
+    return pdf
 
 
 async def record_book_for_staff(

@@ -66,7 +66,8 @@ async def apology_pdf(session: AsyncSession, dossier: Dossier, *, offload: Proce
     assert dossier.received_at is not None
     assert dossier.due_at is not None
     assert dossier.appointment_at is not None
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_apology,
         forms.ApologyForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
@@ -82,7 +83,8 @@ async def stop_pdf(session: AsyncSession, dossier: Dossier, *, offload: ProcessO
     procedure, _, header = await _basics(session, dossier)
     line, signer = await _last(session, dossier, "stop")
     reasons = line.detail.get("reasons") or [line.comment or ""]
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_stop,
         forms.StopForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
@@ -112,7 +114,8 @@ async def control_sheet_pdf(
         )
         for row in await timeline(session, dossier)
     ]
-    return await offload.run(
+    return await offload.run_released(
+        session,
         forms.render_control_sheet,
         forms.ControlSheetForm(
             header=header, dossier_code=dossier.code, applicant_name=dossier.applicant_name,
