@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.calendar.working import VN_TZ
 from services.models import Agency, ProcedureAgency, ProcedureDocument, ProcedureVersion, Staff
 from tests.factories import create_agency, create_procedure_version, create_staff
 
@@ -60,3 +64,19 @@ def submission(desk: Desk, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+async def filed_at_the_counter(
+    intake: httpx.AsyncClient,
+    session: AsyncSession,
+    bearer: Callable[..., dict[str, str]],
+    travel: Callable[[datetime], None],
+) -> tuple[Desk, dict[str, str], str, str]:
+    """A desk, its officer's headers, and a dossier the officer filed at the counter (received at once) on Monday
+    23 November 2026 at 09:00: its code and its secret."""
+    desk = await create_desk(session)
+    await session.commit()
+    officer = bearer(desk.officer)
+    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
+    created = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
+    return desk, officer, created["code"], created["secret"]

@@ -5,7 +5,6 @@ leaves behind (its audit line, the signed document's register line) is written a
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
 
 import httpx
 import pytest
@@ -13,10 +12,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.calendar.working import VN_TZ
 from services.core.db import hand_back
 from services.models import AuditLog, Dossier, SignedDocument
-from tests.intake.setup import create_desk, submission
+from tests.intake.setup import create_desk, filed_at_the_counter
 from tests.pdf import pdf_text
 
 
@@ -35,12 +33,7 @@ async def _connections_while_rendering(app: FastAPI, request: asyncio.Task[httpx
 async def test_a_receipt_renders_without_holding_a_database_connection(
     intake: httpx.AsyncClient, intake_app: FastAPI, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(session)
-    await session.commit()
-    officer = bearer(desk.officer)
-    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
-    created = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
-    code, secret = created["code"], created["secret"]
+    _, officer, code, secret = await filed_at_the_counter(intake, session, bearer, travel)
 
     printing = asyncio.create_task(
         intake.post(f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={"secret": secret}, headers=officer)

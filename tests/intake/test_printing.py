@@ -8,19 +8,14 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
-from tests.intake.setup import create_desk, submission
+from tests.intake.setup import create_desk, filed_at_the_counter, submission
 from tests.pdf import pdf_text
 
 
 async def test_receipt_supplement_refusal_and_record_book(
     intake: httpx.AsyncClient, session: AsyncSession, bearer, travel
 ) -> None:  # type: ignore[no-untyped-def]
-    desk = await create_desk(session)
-    await session.commit()
-    officer = bearer(desk.officer)
-    travel(datetime(2026, 11, 23, 9, 0, tzinfo=VN_TZ))
-    created = (await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=officer)).json()
-    code, secret = created["code"], created["secret"]
+    desk, officer, code, secret = await filed_at_the_counter(intake, session, bearer, travel)
 
     wrong = await intake.post(
         f"/api/v1/dossiers/{code}/forms/receipt.pdf", json={"secret": "ABCD-EFGH"}, headers=officer
