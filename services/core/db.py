@@ -108,7 +108,7 @@ async def hand_back(session: AsyncSession) -> None:
     For read-only paths only: ORM changes pending (``session.new``, ``dirty``, ``deleted``) make it a no-op, so
     they stay in the one transaction they belong to; a statement written straight through ``fetch`` is not
     seen, so a path that writes that way must not call it."""
-    if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+    if holds_connection(session) and not (session.new or session.dirty or session.deleted):
         await session.commit()
 
 

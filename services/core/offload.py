@@ -102,7 +102,6 @@ class ProcessOffload:
         """``run`` for a read-only request (a printed form, a signature check): its transaction is ended first,
         so that no pooled connection waits idle for the worker (``services.core.db.hand_back``; a print writes
         its audit line after the render)."""
-        self.check_capacity()
         await hand_back(session)
         return await self.run(fn, *args)
 

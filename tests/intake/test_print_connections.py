@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.db import hand_back
-from services.models import AuditLog, Dossier, SignedDocument
+from services.models import AuditLog, Dossier, SignedDocument, Staff
 from tests.intake.setup import create_desk, filed_at_the_counter
 from tests.pdf import pdf_text
 
@@ -67,13 +67,13 @@ async def test_a_pending_change_is_never_committed_early_by_a_hand_back(
     await session.commit()
     sessionmaker = intake_app.state.sessionmaker
     async with sessionmaker() as request_session:
-        staff = await request_session.get(type(desk.officer), desk.officer.id)
+        staff = await request_session.get(Staff, desk.officer.id)
         assert staff is not None
         staff.full_name = "Đổi tên rồi bỏ"
         await hand_back(request_session)
         assert request_session.in_transaction()  # not ended: a change is pending
         await request_session.rollback()
     async with sessionmaker() as fresh:
-        kept = await fresh.get(type(desk.officer), desk.officer.id)
+        kept = await fresh.get(Staff, desk.officer.id)
         assert kept is not None
         assert kept.full_name == desk.officer.full_name
