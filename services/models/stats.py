@@ -41,6 +41,14 @@ OPEN_DOSSIER_INDEX = Index(
     postgresql_include=["id", "procedure_version_id", "status", "due_at", "late_by_rule"],
     postgresql_where=text(OPEN_STATES_SQL),
 )
+# open dossiers by id, covering what a running step clock's count asks of its dossier (receipt, scope): the
+# steps due earlier today are counted live, an index-only probe each (services/stats/open.py)
+OPEN_BY_ID_INDEX = Index(
+    "ix_dossier_open_id",
+    _dossier.id,
+    postgresql_include=["received_at", "receiving_agency_id", "procedure_version_id"],
+    postgresql_where=text(OPEN_STATES_SQL),
+)
 # running dossiers (clock not paused) by due time, covering what the overdue list filters on: its pages
 # are read off the front of this index (a running dossier's lateness is now − due time), never ranked in full
 RUNNING_STATES_SQL = f"status IN ({', '.join(repr(status.value) for status in in_order(RUNNING))})"

