@@ -71,6 +71,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bench.common import QUICK, Target, record, report, run_benchmark
 from services.calendar.working import VN_TZ, WORKING_DAY, WorkingCalendar
+from services.core.db import DRIVER_ARGS
 from services.models import Agency, AgencyLevel, Procedure, ProcedureVersion, Staff
 from services.stats.aggregates import AGGREGATE_TABLES
 from services.stats.bulk import asyncpg_dsn, load
@@ -424,7 +425,7 @@ async def main_async(url: str) -> bool:
     dsn = asyncpg_dsn(url)
     province, loading = await _load(url, dsn)
 
-    engine = create_async_engine(url, pool_size=2)
+    engine = create_async_engine(url, pool_size=2, connect_args=DRIVER_ARGS)  # as every service connects
     async with AsyncSession(engine) as session:
         tree = await agency_subtree(session, province)
     # what the leader dashboard asks for a province-year (include_children, from 1 January to 31 December)

@@ -7,6 +7,7 @@ turn the ids of a result into codes and names.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -64,12 +65,27 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=VN_TZ)
 
 
+# a bound parameter of the hand-written statements: ":name", not a "::type" cast
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
 class _Sql:
     """Bound parameters and the WHERE fragments of one request's scope, for the hand-written statements."""
 
     def __init__(self, query: StatsQuery) -> None:
         self.query = query
         self.params: dict[str, Any] = {"now": query.now}
+
+    def positional(self, statement: str) -> tuple[str, list[Any]]:
+        """``statement`` with its ``:name`` parameters as asyncpg's ``$1``… and their values in that order,
+        for ``services.core.db.fetch`` (``::`` casts are left alone)."""
+        numbers: dict[str, int] = {}
+
+        def number(match: re.Match[str]) -> str:
+            return f"${numbers.setdefault(match[1], len(numbers) + 1)}"
+
+        positional = _NAMED.sub(number, statement)
+        return positional, [self.params[name] for name in numbers]
 
     def bind(self, name: str, value: Any) -> str:
         self.params[name] = value
