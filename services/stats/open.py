@@ -22,7 +22,8 @@ agency's) keeps the live pass: the counters are not kept per officer.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,6 +65,22 @@ def _today(sql: _Sql, now: datetime) -> tuple[str, str]:
     return sql.bind("today", day), sql.bind("today_at", _local_midnight(day))
 
 
+def _due_now(sql: _Sql, now: datetime) -> tuple[str, Callable[[str], str], int]:
+    """How the counters and a live count make "due before now" together: the counters answer "due before a
+    day" (``stats_due_before``), and today's due times are counted live on one side of "now" — the part of
+    the day already past, added to "due before today", or the part still ahead, taken off "due before
+    tomorrow". Both are exact; the shorter part of the day is read: at the bench's 16:00 a third of the
+    day's due times instead of two thirds (the dashboard's two live counts 9.2 → 4.0 ms at 10 M dossiers,
+    2026-12-06). Returns the day bound, the live span of a due-time column and the sign of a live row."""
+    day: date = now.astimezone(VN_TZ).date()
+    midnight, next_midnight = _local_midnight(day), _local_midnight(day + timedelta(days=1))
+    if now - midnight <= next_midnight - now:
+        since = sql.bind("today_at", midnight)
+        return sql.bind("today", day), lambda due: f"{due} >= {since} AND {due} < :now", 1
+    until = sql.bind("tomorrow_at", next_midnight)
+    return sql.bind("tomorrow", day + timedelta(days=1)), lambda due: f"{due} >= :now AND {due} < {until}", -1
+
+
 def pending_source(
     sql: _Sql, months: tuple[date, date] | None, edges: list[tuple[date, date]], *, every_month: bool = False
 ) -> str:
@@ -73,19 +90,18 @@ def pending_source(
     parts = []
     dossier_scope = sql.scope("d.receiving_agency_id", "d.procedure_version_id")
     if months is not None or every_month:
-        today, today_at = _today(sql, sql.query.now)
+        day, due_span, sign = _due_now(sql, sql.query.now)
         cells = sql.between("c.month", months, "open_month") if months is not None else "true"
         received = sql.received_in_months(months) if months is not None else "true"
         parts.append(
             f"SELECT c.month, c.procedure_version_id, c.agency_id, c.open,"
-            f" c.overdue + stats_due_before(c.due_from, c.due_cumulative, {today}) FROM stats_open_cell AS c"
+            f" c.overdue + stats_due_before(c.due_from, c.due_cumulative, {day}) FROM stats_open_cell AS c"
             f" WHERE {cells} AND {sql.scope('c.agency_id', 'c.procedure_version_id')}"
         )
-        due_today = (
-            f"d.due_at >= {today_at} AND d.due_at < :now AND d.late_by_rule IS NOT TRUE AND {received}"
-            f" AND {dossier_scope}"
+        due_today = f"{due_span('d.due_at')} AND d.late_by_rule IS NOT TRUE AND {received} AND {dossier_scope}"
+        today_row = (
+            f"SELECT {MONTH_OF_RECEIPT}, d.procedure_version_id, d.receiving_agency_id, 0, {sign} FROM dossier AS d"
         )
-        today_row = f"SELECT {MONTH_OF_RECEIPT}, d.procedure_version_id, d.receiving_agency_id, 0, 1 FROM dossier AS d"
         parts.append(f"{today_row} WHERE {_RUNNING} AND {due_today}")
         # paused, but no clock records when: judged now, like a running one (the rule's own look-up, probed
         # per dossier due today: as NOT EXISTS the planner chose an anti-join against every paused clock,
@@ -105,16 +121,16 @@ def running_steps_source(sql: _Sql, months: tuple[date, date] | None, edges: lis
     parts = []
     dossier_scope = sql.scope("d.receiving_agency_id", "d.procedure_version_id")
     if months is not None:
-        today, today_at = _today(sql, sql.query.now)
+        day, due_span, sign = _due_now(sql, sql.query.now)
         parts.append(
-            f"SELECT c.unit_id, c.open, c.overdue + stats_due_before(c.due_from, c.due_cumulative, {today})"
+            f"SELECT c.unit_id, c.open, c.overdue + stats_due_before(c.due_from, c.due_cumulative, {day})"
             f" FROM stats_open_step_cell AS c WHERE {sql.between('c.month', months, 'open_month')}"
             f" AND {sql.scope('c.agency_id', 'c.procedure_version_id')}"
         )
         parts.append(
-            "SELECT coalesce(t.agency_id, d.receiving_agency_id), 0, 1 FROM sla_timer AS t"
-            f" JOIN dossier AS d ON d.id = t.dossier_id WHERE t.ended_at IS NULL AND t.due_at >= {today_at}"
-            f" AND t.due_at < :now AND t.kind = 'step' AND t.paused_at IS NULL AND {_OPEN}"
+            f"SELECT coalesce(t.agency_id, d.receiving_agency_id), 0, {sign} FROM sla_timer AS t"
+            f" JOIN dossier AS d ON d.id = t.dossier_id WHERE t.ended_at IS NULL AND {due_span('t.due_at')}"
+            f" AND t.kind = 'step' AND t.paused_at IS NULL AND {_OPEN}"
             f" AND {sql.received_in_months(months)} AND {dossier_scope}"
         )
     if edges:
