@@ -170,6 +170,78 @@ async def test_what_is_overdue_follows_the_clock_without_a_write(session: AsyncS
             ), (period, now)
 
 
+async def test_due_times_of_today_on_either_side_of_now_are_counted_by_the_rule(session: AsyncSession) -> None:
+    """Today's due times are counted live on the shorter side of "now" (services.stats.open._due_now): the
+    part of the day past, added to what fell due before today, in the morning; the part still ahead, taken
+    off what falls due before tomorrow, in the afternoon. Either way a leader sees the rule's count."""
+    desk = await create_agency(session)
+    unit = await create_agency(session, level="department")
+    version = await create_procedure_version(session)
+    dossiers: list[Dossier] = []
+    timers: list[SlaTimer] = []
+    received = vn(2024, 6, 3, 9)
+    # (status, due hour on 14 June, late by rule, a clock's pause), due the day before, and the day after
+    plan = [
+        *(("processing", hour, False, None) for hour in (0.5, 8, 11, 15, 17.5, 21, 23.99)),
+        ("received", 13, False, None),
+        ("processing", 20, True, None),  # late by rule: overdue whatever the hour
+        ("awaiting_supplement", 10, False, None),  # paused, no pause recorded: judged now
+        ("awaiting_supplement", 19, False, None),
+        ("awaiting_supplement", 18, False, vn(2024, 6, 14, 9)),  # paused before its due time: on time
+        ("processing", -10, False, None),
+        ("processing", 30, False, None),
+    ]
+    for status, hour, late_by_rule, paused in plan:
+        d = await create_dossier(session, agency=desk, version=version, status=status)
+        d.received_at, d.created_at = received, received
+        d.due_at, d.late_by_rule = vn(2024, 6, 14) + timedelta(hours=hour), late_by_rule
+        dossiers.append(d)
+        await session.flush()
+        if paused is not None:
+            timers.append(_timer(d, "dossier", 0, due=d.due_at, paused_at=paused))
+        step_paused = vn(2024, 6, 14, 12) if hour == 21 else None  # one step clock paused at noon: judged then
+        timers.append(_timer(d, "step", 1, due=d.due_at - timedelta(hours=1), unit=unit, paused_at=step_paused))
+    session.add_all(timers)
+    await session.flush()
+    paused_since = _paused_since(timers)
+    steps = [t for t in timers if t.kind == "step"]
+
+    for now in (
+        vn(2024, 6, 14, 7),
+        vn(2024, 6, 14, 11),  # a due time exactly now: not yet overdue
+        vn(2024, 6, 14, 12),
+        vn(2024, 6, 14, 12, 0, 1),
+        vn(2024, 6, 14, 16, 30),
+        vn(2024, 6, 14, 17, 30),
+        vn(2024, 6, 14, 23, 59),
+    ):
+        overdue = [
+            d
+            for d in dossiers
+            if is_overdue(
+                d.status, late_by_rule=d.late_by_rule, due_at=d.due_at, paused_since=paused_since.get(d.id), now=now
+            )
+        ]
+        late_steps = [t for t in steps if t.due_at < (t.paused_at or now)]
+        # due times on both sides of now, for dossiers and for steps
+        assert 0 < len(overdue) < len(dossiers), now
+        assert 0 < len(late_steps) < len(steps), now
+        for start, end in ((date(2024, 6, 1), date(2024, 6, 30)), (date(2024, 6, 2), date(2024, 6, 20))):
+            query = StatsQuery(now=now, start=start, end=end, agency_ids=(desk.id,))
+            stats = await compute_stats(session, query)
+            assert (stats.pending_overdue, stats.pending_on_time) == (len(overdue), len(dossiers) - len(overdue)), (
+                now,
+                start,
+            )
+            assert (stats.steps.steps_open_overdue, stats.steps.steps_open_on_time) == (
+                len(late_steps),
+                len(steps) - len(late_steps),
+            ), (now, start)
+        listed = await overdue_dossiers(session, StatsQuery(now=now, agency_ids=(desk.id,)), limit=100)
+        assert sorted(item.code for item in listed.items) == sorted(d.code for d in overdue), now
+        assert listed.total == len(overdue), now
+
+
 # --- a recount --------------------------------------------------------------------------------------
 
 
