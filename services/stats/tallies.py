@@ -3,6 +3,8 @@ into the indicators of ``services.stats.schemas``. Pure: no database."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -22,24 +24,25 @@ def _round(value: float | None, digits: int = 2) -> float | None:
     return round(value, digits) if value is not None else None
 
 
+_ZEROS = (0,) * len(DOSSIER_COUNTERS)
+
+
 @dataclass
 class Tally:
-    """The raw counters of one slice; ``indicators()`` applies the formulas."""
+    """The raw counters of one slice, in ``DOSSIER_COUNTERS`` order; ``indicators()`` applies the formulas."""
 
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DOSSIER_COUNTERS, 0))
+    values: tuple[int, ...] = _ZEROS
     pending_on_time: int = 0
     pending_overdue: int = 0
     median_percent: float | None = None  # exact, when sorted from the dossiers: never merged
 
-    def add(self, values: dict[str, int]) -> None:
-        counts = self.counts
-        for name, value in values.items():
-            counts[name] += value
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(zip(DOSSIER_COUNTERS, self.values, strict=True))
 
-    def merge(self, other: Tally) -> None:
-        self.add(other.counts)
-        self.pending_on_time += other.pending_on_time
-        self.pending_overdue += other.pending_overdue
+    def add(self, values: Sequence[int]) -> None:
+        """Another part of the slice's counters (a row of sums, ``DOSSIER_COUNTERS`` in order)."""
+        self.values = tuple(map(operator.add, self.values, values))
 
     def indicators(self) -> dict[str, Any]:
         """The indicators of the slice (``services.stats.schemas.Indicators``). A dashboard makes some 240 of
