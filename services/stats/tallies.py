@@ -13,7 +13,31 @@ from services.calendar.working import WORKING_DAY
 from services.models.stats import DOSSIER_COUNTERS, SHARE_BUCKETS, STEP_COUNTERS
 from services.stats.medians import median_from_histogram
 
-_histogram = itemgetter(*SHARE_BUCKETS)  # a slice's histogram of the share of the limit used, as a tuple
+# the counters the formulas read, and the histogram of the share of the limit used, taken from a slice's
+# values (``DOSSIER_COUNTERS`` order) by position in one call each: a dict of the 79 counters per slice was
+# the largest single item of the dashboard's Python (2026-12-06)
+_READ = (
+    "received",
+    "resolved_early",
+    "resolved_on_time",
+    "resolved_late",
+    "refused",
+    "withdrawn",
+    "stopped",
+    "complained",
+    "resolved_seconds",
+    "online",
+    "paid_online",
+    "charged",
+    "digitised",
+    "timed",
+    "used_working_seconds",
+    "limit_working_seconds",
+    "limit_used_ppm",
+    "under_half",
+)
+_read = itemgetter(*(DOSSIER_COUNTERS.index(name) for name in _READ))
+_histogram = itemgetter(*(DOSSIER_COUNTERS.index(name) for name in SHARE_BUCKETS))
 
 
 def _rate(part: float, whole: float) -> float | None:
@@ -46,19 +70,36 @@ class Tally:
 
     def indicators(self) -> dict[str, Any]:
         """The indicators of the slice (``services.stats.schemas.Indicators``). A dashboard makes some 240 of
-        them: written out with local names and plain expressions (≈ 10 → 6 µs a slice, 2026-12-06)."""
-        c = self.counts
-        early, on_time, late = c["resolved_early"], c["resolved_on_time"], c["resolved_late"]
+        them: the counters read by position, local names, plain expressions (≈ 10 → 5 µs a slice, 2026-12-06)."""
+        (
+            received,
+            early,
+            on_time,
+            late,
+            refused,
+            withdrawn,
+            stopped,
+            complained,
+            resolved_seconds,
+            online,
+            paid_online,
+            charged,
+            digitised,
+            timed,
+            used,
+            limit,
+            limit_used_ppm,
+            under_half,
+        ) = _read(self.values)
         pending_on_time, pending_overdue = self.pending_on_time, self.pending_overdue
-        received, timed, limit = c["received"], c["timed"], c["limit_working_seconds"]
         resolved = early + on_time + late
         processed = resolved + pending_on_time + pending_overdue
         overdue = 100.0 * (late + pending_overdue) / processed if processed else None
-        complaints = 100.0 * c["complained"] / received if received else None
+        complaints = 100.0 * complained / received if received else None
         satisfaction = max(0.0, 100.0 - (overdue or 0.0) - complaints) if complaints is not None else None
         median = self.median_percent
         if median is None:
-            median = median_from_histogram(_histogram(c))
+            median = median_from_histogram(_histogram(self.values))
         return {
             "received": received,
             "resolved_early": early,
@@ -66,24 +107,24 @@ class Tally:
             "resolved_late": late,
             "pending_on_time": pending_on_time,
             "pending_overdue": pending_overdue,
-            "refused": c["refused"],
-            "withdrawn": c["withdrawn"],
-            "stopped": c["stopped"],
+            "refused": refused,
+            "withdrawn": withdrawn,
+            "stopped": stopped,
             "on_time_rate": round(100.0 * (early + on_time + pending_on_time) / processed, 2) if processed else None,
             "overdue_rate": round(overdue, 2) if overdue is not None else None,
-            "average_resolution_days": round(c["resolved_seconds"] / resolved / 86400, 2) if resolved else None,
-            "online_rate": round(100.0 * c["online"] / received, 2) if received else None,
-            "online_payment_rate": round(100.0 * c["paid_online"] / c["charged"], 2) if c["charged"] else None,
-            "digitised_rate": round(100.0 * c["digitised"] / received, 2) if received else None,
+            "average_resolution_days": round(resolved_seconds / resolved / 86400, 2) if resolved else None,
+            "online_rate": round(100.0 * online / received, 2) if received else None,
+            "online_payment_rate": round(100.0 * paid_online / charged, 2) if charged else None,
+            "digitised_rate": round(100.0 * digitised / received, 2) if received else None,
             "complaint_rate": round(complaints, 2) if complaints is not None else None,
             "satisfaction_rate": round(satisfaction, 2) if satisfaction is not None else None,
             "measured": timed,
-            "average_working_days": round(c["used_working_seconds"] / timed / WORKING_DAY, 2) if timed else None,
+            "average_working_days": round(used / timed / WORKING_DAY, 2) if timed else None,
             "average_limit_days": round(limit / timed / WORKING_DAY, 2) if timed else None,
-            "time_used_percent": round(c["limit_used_ppm"] / timed / 10_000, 2) if timed else None,
+            "time_used_percent": round(limit_used_ppm / timed / 10_000, 2) if timed else None,
             "time_used_median_percent": round(median, 2) if median is not None else None,
-            "under_half_limit_rate": round(100.0 * c["under_half"] / timed, 2) if timed else None,
-            "time_saved_percent": round(100.0 * (1 - c["used_working_seconds"] / limit), 2) if limit else None,
+            "under_half_limit_rate": round(100.0 * under_half / timed, 2) if timed else None,
+            "time_saved_percent": round(100.0 * (1 - used / limit), 2) if limit else None,
         }
 
 
