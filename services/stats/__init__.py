@@ -23,8 +23,8 @@ dossiers — and the days at its edges, when it does not start or end on a month
 live with the same SQL function over the dossiers of those days only (index on agency and receipt
 time). What depends on "now" comes from the open counters (``stats_open_cell``, ``stats_open_step_cell``,
 kept by the same triggers): per cell, the open dossiers (running steps), those overdue whatever "now"
-is, and the others by the day they fall due, so "overdue now" is a subscript per cell plus the dossiers
-due earlier today, counted live over one day's due times (``services.stats.open``). Before, the open
+is, and the others by the day they fall due, so "overdue now" is a subscript per cell and today's due
+times counted live on the shorter side of "now" (``services.stats.open``). Before, the open
 dossiers and their running steps were counted by a pass over every open one: at 10 M dossiers, 191,670
 in a province-year, ≈ 170 of the dashboard's 330–460 ms. The overdue list reads its pages off
 ``ix_dossier_running_due`` (running dossiers by due time) instead of ranking every overdue dossier,
