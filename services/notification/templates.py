@@ -196,10 +196,28 @@ _REFRESH = text("""
 """)
 
 
+def _lock_key(event_type: str, channel: str, locale: str) -> str:
+    """The advisory lock every writer of a template's versions takes: an administrator's publish
+    (``create_version``) and a start's seed and refresh (``ensure_default_templates``)."""
+    return f"notification_template:{event_type}:{channel}:{locale}"
+
+
+# one lock per template, taken in the order given (a function scan keeps the array's order)
+_LOCK_EACH = text("SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest(CAST(:keys AS text[])) AS k")
+
+
 async def ensure_default_templates(session: AsyncSession) -> int:
     """Seed the built-in templates as version 1 where missing, and publish a release's changed built-in texts
     as the next version where nobody published their own (``_REFRESH``); how many versions were written.
-    Idempotent, safe to run concurrently."""
+    Idempotent, safe to run concurrently.
+
+    It takes each built-in template's lock first, as an administrator's publish does, in one sorted order
+    (two replicas starting at once take them alike: no deadlock). Without them, a publish in the second a
+    replica started read the same newest version as the refresh, wrote the same next one, and failed on the
+    unique version once the start committed; now it waits for the start and takes the version after."""
+    await session.execute(
+        _LOCK_EACH, {"keys": sorted({_lock_key(t.event_type, t.channel, t.locale) for t in DEFAULTS})}
+    )
     inserted = await session.scalars(
         insert(NotificationTemplate)
         .values(
@@ -326,10 +344,11 @@ async def create_version(session: AsyncSession, data: TemplateIn) -> Notificatio
     _check_target(data.event_type, data.channel)
     subject = data.subject if data.channel != "sms" else None
     check_rendering(data.event_type, data.channel, data.locale, subject, data.body, {})
-    # two administrators publishing at once get consecutive versions, not a unique violation
+    # two administrators publishing at once, or one and a starting replica (ensure_default_templates), get
+    # consecutive versions, not a unique violation
     await session.execute(
         text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
-        {"key": f"notification_template:{data.event_type}:{data.channel}:{data.locale}"},
+        {"key": _lock_key(data.event_type, data.channel, data.locale)},
     )
     latest = await session.scalar(
         select(func.max(NotificationTemplate.version)).where(

@@ -3,12 +3,13 @@ right, the sandbox holds, new versions are validated and used, previews say the 
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 
 import httpx
 import pytest
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.core.errors import Unprocessable
@@ -248,3 +249,51 @@ async def test_only_administrators_publish(client: httpx.AsyncClient, notify_set
     assert (
         await client.post("/api/v1/notification-templates/preview", json=preview, headers=counter)
     ).status_code == 403
+
+
+@pytest.mark.committed
+async def test_an_administrator_publishing_while_a_replica_starts_gets_the_next_version(engine: AsyncEngine) -> None:
+    """A replica's start refreshes a built-in text (``ensure_default_templates``) while an administrator publishes
+    the same template: the publish waits for the start's transaction and takes the version after the refresh's.
+    Without the start taking the publish's lock, both read the same newest version and the publish failed on
+    the unique version once the start committed."""
+    key = (
+        NotificationTemplate.event_type == "dossier.resolved",
+        NotificationTemplate.channel == "email",
+        NotificationTemplate.locale == "vi",
+    )
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as setup:
+        await ensure_default_templates(setup)  # as notify_api's start has (a test run alone has no app started)
+        newest = await setup.scalar(select(func.max(NotificationTemplate.version)).where(*key))
+        assert newest is not None
+        built_in = default_for("dossier.resolved", "email", "vi")
+        assert built_in is not None
+        # what an earlier release wrote, as the newest built-in version: the start will publish today's text
+        setup.add(
+            NotificationTemplate(
+                event_type="dossier.resolved", channel="email", locale="vi", version=newest + 1, active=True,
+                builtin=True, subject=built_in.subject, body="Mời Quý ông/bà đến Bộ phận Một cửa để nhận kết quả.",
+            )
+        )  # fmt: skip
+        await setup.commit()
+    theirs = TemplateIn(event_type="dossier.resolved", channel="email", locale="vi", subject="Kết quả", body="Đã có.")
+    try:
+        async with sessions() as starting, sessions() as admin:
+            assert await ensure_default_templates(starting) == 1  # version newest + 2, not committed yet
+            publish = asyncio.create_task(create_version(admin, theirs))
+            await asyncio.sleep(0.3)
+            assert not publish.done()  # it waits for the start's transaction
+            await starting.commit()
+            row = await asyncio.wait_for(publish, timeout=10)
+            await admin.commit()
+        assert row.version == newest + 3
+        async with sessions() as check:
+            versions = (await check.execute(select(NotificationTemplate.version, NotificationTemplate.builtin)
+                        .where(*key, NotificationTemplate.version > newest)
+                        .order_by(NotificationTemplate.version))).all()  # fmt: skip
+            assert [tuple(v) for v in versions] == [(newest + 1, True), (newest + 2, True), (newest + 3, False)]
+    finally:
+        async with sessions() as cleanup:
+            await cleanup.execute(delete(NotificationTemplate).where(*key, NotificationTemplate.version > newest))
+            await cleanup.commit()
