@@ -142,9 +142,10 @@ def _edge_rows(sql: _Sql, edges: list[tuple[date, date]]) -> str:
 
 
 async def _dossier_slices(session: AsyncSession, query: StatsQuery) -> _Slices:
-    """By month, agency, procedure, field and level in one statement: the months from the (month, agency)
-    rollup, the rest from the yearly rollup for whole years and the month cells for the other months, the
-    edge days live, summed by PostgreSQL in grouping sets; then what is open (``services.stats.open``) in
+    """By month, agency, procedure, field and level: one statement sums by month and by agency (the
+    (month, agency) rollup) and by procedure version (the yearly rollup for whole years, the month cells for
+    the other months), the edge days live, each version's row with its procedure; the versions' rows are
+    added here by procedure, field and level (``_Slices``). Then what is open (``services.stats.open``) in
     the same slices. The caller has applied its own changes to the open counters (``stats_open_own``)."""
     start, end = _period(query)
     months, edges = split_period(start, end)

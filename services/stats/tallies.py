@@ -6,7 +6,6 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from services.calendar.working import WORKING_DAY
@@ -36,8 +35,8 @@ _READ = (
     "limit_used_ppm",
     "under_half",
 )
-_read = itemgetter(*(DOSSIER_COUNTERS.index(name) for name in _READ))
-_histogram = itemgetter(*(DOSSIER_COUNTERS.index(name) for name in SHARE_BUCKETS))
+_read = operator.itemgetter(*(DOSSIER_COUNTERS.index(name) for name in _READ))
+_histogram = operator.itemgetter(*(DOSSIER_COUNTERS.index(name) for name in SHARE_BUCKETS))
 
 
 def _rate(part: float, whole: float) -> float | None:
