@@ -81,8 +81,8 @@ def _due_now(sql: _Sql, now: datetime) -> tuple[str, Callable[[str], str], int]:
     day: date = now.astimezone(VN_TZ).date()
     midnight, next_midnight = _local_midnight(day), _local_midnight(day + timedelta(days=1))
     if now - midnight <= next_midnight - now:
-        since = sql.bind("today_at", midnight)
-        return sql.bind("today", day), lambda due: f"{due} >= {since} AND {due} < :now", 1
+        today, since = _today(sql, now)
+        return today, lambda due: f"{due} >= {since} AND {due} < :now", 1
     until = sql.bind("tomorrow_at", next_midnight)
     return sql.bind("tomorrow", day + timedelta(days=1)), lambda due: f"{due} >= :now AND {due} < {until}", -1
 
