@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeAlias
@@ -151,6 +153,23 @@ _CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.exceptions.Operator
 # what the hottest statements run on: a request's session, or a connection of the counters' own pool
 # (services.core.counters)
 Executor: TypeAlias = AsyncSession | asyncpg.Connection
+
+
+# a bound parameter of a hand-written statement: ":name", not a "::type" cast
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+@functools.lru_cache(maxsize=256)
+def numbered(statement: str) -> tuple[str, tuple[str, ...]]:
+    """A hand-written statement's ``:name`` parameters as asyncpg's ``$1``…, numbered in order of first use, and
+    their names in that order (for ``fetch``). Kept per text: the callers have a few shapes each (the dashboard's
+    largest is 22 KiB, 0.4 ms to scan)."""
+    numbers: dict[str, int] = {}
+
+    def number(match: re.Match[str]) -> str:
+        return f"${numbers.setdefault(match[1], len(numbers) + 1)}"
+
+    return _NAMED.sub(number, statement), tuple(numbers)
 
 
 async def fetch(on: Executor, sql: str, *args: Any) -> list[asyncpg.Record]:

@@ -115,10 +115,14 @@ class Queue:
 
     def claim_statement(self, where: str = "") -> TextClause:
         """The claim, with ``where`` (SQL over the table's columns and bound parameters) narrowing it."""
+        return text(self.claim_sql(where))
+
+    def claim_sql(self, where: str = "") -> str:
+        """The claim's text (``:worker``, ``:lease``, ``:limit`` and ``where``'s parameters), for a statement
+        that embeds it (the sender's claim, one round trip with its settle and its rate slots)."""
         condition = f" AND ({where})" if where else ""
         returning = ", ".join(f"q.{column}" for column in self.returning)
-        return text(
-            f"""
+        return f"""
             UPDATE {self.table} AS q
                SET attempts = q.attempts + 1, claimed_by = :worker{self._stamp()},
                    {self.due} = now() + make_interval(secs => :lease)
@@ -130,7 +134,6 @@ class Queue:
                     FOR UPDATE SKIP LOCKED)
             RETURNING {returning}
             """
-        )
 
     async def claim(
         self,

@@ -7,8 +7,6 @@ turn the ids of a result into codes and names.
 
 from __future__ import annotations
 
-import functools
-import re
 import uuid
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
@@ -18,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
+from services.core.db import numbered
 from services.core.errors import Unprocessable
 from services.models import AgencyLevel, Procedure, ProcedureVersion
 from services.stats.scope import StatsQuery
@@ -66,22 +65,6 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=VN_TZ)
 
 
-# a bound parameter of the hand-written statements: ":name", not a "::type" cast
-_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-
-
-@functools.lru_cache(maxsize=256)
-def _positional(statement: str) -> tuple[str, tuple[str, ...]]:
-    """A statement's ``:name`` parameters numbered in order of first use. Kept per text: a request's
-    statements are a few shapes (the dashboard's largest is 22 KiB, 0.4 ms to scan)."""
-    numbers: dict[str, int] = {}
-
-    def number(match: re.Match[str]) -> str:
-        return f"${numbers.setdefault(match[1], len(numbers) + 1)}"
-
-    return _NAMED.sub(number, statement), tuple(numbers)
-
-
 class _Sql:
     """Bound parameters and the WHERE fragments of one request's scope, for the hand-written statements."""
 
@@ -92,7 +75,7 @@ class _Sql:
     def positional(self, statement: str) -> tuple[str, list[Any]]:
         """``statement`` with its ``:name`` parameters as asyncpg's ``$1``… and their values in that order,
         for ``services.core.db.fetch`` (``::`` casts are left alone)."""
-        positional, names = _positional(statement)
+        positional, names = numbered(statement)
         return positional, [self.params[name] for name in names]
 
     def bind(self, name: str, value: Any) -> str:

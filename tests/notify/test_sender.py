@@ -237,7 +237,7 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
     alive = sender_for(sessionmaker, short, world.dossier, name="alive")
 
     # the dead sender claimed the SMS, got it accepted by the gateway, and died before recording it
-    [claimed] = await dead._claim("sms")
+    [claimed] = (await dead._claim("sms")).batch
     async with httpx.AsyncClient() as http:
         assert (await SmsChannel(short, http).send(claimed)).ok
     assert await alive.run_once() == 0  # its lease keeps everyone else off
@@ -265,7 +265,7 @@ async def test_a_sender_releases_what_it_could_not_send_within_its_lease(
 ) -> None:
     world = await _received(client, notify_settings, session, email=None)
     sender = sender_for(sessionmaker, notify_settings, world.dossier)
-    [claimed] = await sender._claim("sms")
+    [claimed] = (await sender._claim("sms")).batch
     channel = sender.channels["sms"]
     await sender._send_one(channel, claimed, deadline=time.monotonic() + 0.5)  # lease nearly over
     [sms] = await notifications_of(sessionmaker, world.dossier)
@@ -302,7 +302,7 @@ async def test_an_email_sender_dying_before_its_handover_leaves_nothing_at_the_s
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-before")
-    [claimed] = await dead._claim("email")
+    [claimed] = (await dead._claim("email")).batch
 
     # the message is with the server but for its final line when the sender stops
     async def dies(finish: Callable[[], None]) -> bool:
@@ -332,7 +332,7 @@ async def test_an_email_sender_dying_after_its_handover_is_not_sent_again_but_sh
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     dead = sender_for(sessionmaker, short, world.dossier, name="dead-after")
-    [claimed] = await dead._claim("email")
+    [claimed] = (await dead._claim("email")).batch
 
     async def handover(finish: Callable[[], None]) -> bool:
         return await dead._settle("handover", id=claimed.id, on_commit=finish)
@@ -372,7 +372,7 @@ async def test_an_email_whose_send_times_out_during_its_handover_commit_never_re
     world = await _received(client, notify_settings, session, phone=None)
     address = str(world.dossier.applicant_email)
     sender = sender_for(sessionmaker, short, world.dossier, name="slow-commit")
-    [claimed] = await sender._claim("email")
+    [claimed] = (await sender._claim("email")).batch
 
     async with sessionmaker() as blocker, blocker.begin():
         # another transaction holds the row: the handover's UPDATE waits for it beyond the send timeout
