@@ -20,9 +20,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import Boolean, ScalarSelect, Table, bindparam, case, func, null, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -202,6 +202,24 @@ def _render(
     return render(default.subject, default.body, context) if default and template.id is not None else None
 
 
+# The notifications of an event, one executemany (SQLAlchemy's "insertmanyvalues": one INSERT of all its rows).
+# As ``.values(rows)`` with ``func.now()`` in them, the statement had no cache key and was compiled again for
+# every event: 13 % of notify_api's CPU in the pipeline benchmark (bench/profiles/2026-12-06-session13.md).
+# Its instants stay the database's clock, each chosen by a flag of the row (a parameter may appear only once
+# in an insertmanyvalues statement): a message to send is due now; one in the app is sent and delivered now.
+_NOTIFICATIONS = cast(Table, Notification.__table__)  # Core: an executemany, not the ORM's bulk insert
+_STORE = (
+    insert(_NOTIFICATIONS)
+    .values(
+        next_attempt_at=case((bindparam("due_now", type_=Boolean), func.now()), else_=null()),
+        sent_at=case((bindparam("sent_now", type_=Boolean), func.now()), else_=null()),
+        delivered_at=case((bindparam("delivered_now", type_=Boolean), func.now()), else_=null()),
+    )
+    .on_conflict_do_nothing(index_elements=["event_id", "channel", "recipient"])
+    .returning(_NOTIFICATIONS.c.id)
+)
+
+
 async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings: Settings) -> int:
     """Store the notifications (and webhook deliveries) an event causes; return how many notifications."""
     rule = RULES.get(event.type)
@@ -266,21 +284,16 @@ async def handle_event(session: AsyncSession, event: EventEnvelope, *, settings:
                 "body": text.body,
                 # in the app, storing it is delivering it
                 "status": "delivered" if in_app else "queued",
+                "due_now": not in_app,
+                "sent_now": in_app,
+                "delivered_now": in_app,
                 "attempts": 1 if in_app else 0,
-                "next_attempt_at": None if in_app else func.now(),
-                "sent_at": func.now() if in_app else None,
-                "delivered_at": func.now() if in_app else None,
                 "trace_context": trace_context,  # the sender's send continues the event's trace
             }
         )
     if not rows:
         return 0
-    inserted = await session.scalars(
-        insert(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["event_id", "channel", "recipient"])
-        .returning(Notification.id)
-    )
+    inserted = await session.execute(_STORE, rows)
     count = len(inserted.all())
     logger.info("notifications stored", extra={"event_id": str(event.id), "event_type": event.type, "count": count})
     return count
