@@ -2,7 +2,8 @@
 
 The queue mechanics (claim, lease, backoff with full jitter, failing a row, release, the polling
 loop) are ``services.core.queue``'s, over the ``notification`` table (``failed`` is its parked
-status); the channels, the rate, the handover and the group commit below are the sender's own.
+status); the channels, the rate and the handover below are the sender's own, the group commit of outcomes is
+``services.notification.outcomes``.
 
 - **Claim** — ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)`` per channel: attempts + 1,
   ``claimed_by`` and a lease (``next_attempt_at`` moved ``notify_lease_seconds`` ahead), committed
@@ -32,10 +33,7 @@ status); the channels, the rate, the handover and the group commit below are the
 - **SMS** — the gateway contract (docs/NOTIFICATIONS.md) is that a ``reference`` is delivered once:
   a request repeated after a crash is answered 409 (already accepted) and recorded as sent.
 
-Long because the claim loop, the lanes, the pacing and the group-commit writer share each batch's lease,
-futures and handover order: split, that state would travel between modules; and an eighth of the file is
-this docstring's record of what was measured. The writer (``_drain`` … ``_apply``) is the part that could
-stand alone.
+The writer of the outcomes (group commit, the handover's write) is ``services.notification.outcomes``.
 
 **Speed** (issue 14; ``python -m bench.bench_notify``: this loop against the same messages sent
 straight with aiosmtplib / httpx, same sinks in their own process, same connections; figures and
@@ -46,12 +44,8 @@ profiles in bench/profiles/2026-12-05-notify.md and 2026-12-06-notify.md, 2 shar
   task and a ``wait_for`` per message (two tasks on Python 3.11) and 50 sends queued on 8 slots cost
   more than the request; the lane hands the outcome to the writer and goes on without waiting for its
   commit. CPU per SMS 1.13–1.45 → 0.72–1.04 ms in interleaved pairs against main.
-- The handover is one statement committed on its own (one round trip instead of BEGIN, SET LOCAL,
-  UPDATE, COMMIT), written before the outcomes buffered with it: an SMTP connection waits for it.
-  A batch of "sent" outcomes alone (the common case) is written the same way; both go straight
-  through asyncpg (0.26–0.28 ms of CPU per write of 10 instead of 0.35–0.41 through SQLAlchemy).
-  Tried and measured worse: a second writer lane for the handovers (0.47–0.61× against 0.64–0.67×),
-  the handovers and the "sent" outcomes in one statement (the connections wait for the heavier write).
+- Outcomes are written by group commit (``services.notification.outcomes``: why its statements are
+  shaped as they are).
 - A claim is one statement, auto-committed straight through asyncpg (``_CLAIM``: the settle, the claim and the
   batch's rate slots): seven round trips through SQLAlchemy before. At a centre's pace (a message a claim) that
   took the sender's CPU per dossier (an email and an SMS) from 8.4–9.0 to 6.6–6.9 ms (bench_pipeline at 30/s).
@@ -80,7 +74,6 @@ from typing import Any
 
 import httpx
 from opentelemetry.trace import SpanKind
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from services.core import tracing
@@ -88,7 +81,7 @@ from services.core.config import Settings
 from services.core.db import autocommit, fetch, numbered
 from services.core.listen import wakeup
 from services.core.metrics import NOTIFICATION_SENDS
-from services.core.queue import Queue, backoff_seconds, poll, worker_name
+from services.core.queue import backoff_seconds, poll, worker_name
 from services.core.worker import Task
 from services.notification.channels import (
     Channel,
@@ -99,60 +92,17 @@ from services.notification.channels import (
     ProviderResult,
     SmsChannel,
 )
+from services.notification.outcomes import NOTIFICATIONS, UNCONFIRMED, OutcomeWriter
 
 logger = logging.getLogger("motcua.sender")
 
-NOTIFICATIONS = Queue(
-    table="notification",
-    waiting="queued",
-    parked="failed",
-    parked_at="failed_at",
-    returning=("id", "channel", "recipient", "subject", "body", "attempts", "trace_context"),
-    on_give_up="handed_over_at = NULL",  # a retry or a failure starts the handover afresh
-)
 _FOR_CHANNEL = (
     "channel = :channel AND (CAST(:dossiers AS uuid[]) IS NULL OR dossier_id = ANY(CAST(:dossiers AS uuid[])))"
 )
-_SENT = (
-    "status = CASE WHEN v.delivered THEN 'delivered' ELSE 'sent' END, sent_at = now(),"
-    " delivered_at = CASE WHEN v.delivered THEN now() ELSE q.delivered_at END,"
-    " provider_message_id = v.reference,"
-    # NULL — and, as it is evaluated, this statement's own commit need not wait for the disk (see _write)
-    " last_error = NULLIF(set_config('synchronous_commit', 'off', true), 'off')"
-)
-# the outcomes whose statement says its durability itself: alone in a batch, written auto-committed
-_ONE_STATEMENT = frozenset({"handover", "sent"})
-# the message is with the server but for its final line; only while this sender's lease holds
-# (it also says that its transaction's commit need not wait for the disk — see _write — saving the
-# round trip of a SET while the SMTP connections wait for this commit)
-_HANDOVER_SQL = """
-    WITH durability AS (SELECT set_config('synchronous_commit', 'off', true))
-    UPDATE notification SET handed_over_at = now(), updated_at = now()
-      FROM durability
-     WHERE id = ANY({ids}) AND status = 'queued' AND claimed_by = {me} AND next_attempt_at > now()
-    RETURNING id
-    """
-_HANDOVER = text(_HANDOVER_SQL.format(ids="CAST(:ids AS uuid[])", me=":me"))
-# written alone (auto-committed), the two hot statements go straight through asyncpg (services.core.db.fetch):
-# SQLAlchemy's execution around them cost more CPU than asyncpg's own (bench/profiles/2026-12-06-notify.md).
-# "sent" as NOTIFICATIONS.complete(sets=_SENT) writes it: only a row still waiting and still this sender's
-_STRAIGHT = {
-    "handover": _HANDOVER_SQL.format(ids="$1::uuid[]", me="$2"),
-    "sent": f"""
-    UPDATE notification AS q SET {_SENT}, claimed_by = NULL, updated_at = now()
-      FROM unnest($1::uuid[], $3::boolean[], $4::text[]) AS v(id, delivered, reference)
-     WHERE q.id = v.id AND q.status = 'queued' AND q.claimed_by = $2
-    RETURNING q.id
-    """,
-}
 # a message given to a channel's lane: the message, its lease's deadline, done once its outcome is recorded
 _Work = tuple[Outgoing, float, "asyncio.Future[None]"]
 # a fast rate's slots are shorter than a loop step: starting a send a few milliseconds late (or early) is no burst
 _PACING_GRACE = 0.005
-# a sender died after a handover: the server has the message; never send it again
-UNCONFIRMED = "unconfirmed: the sender stopped after handing the message to the server"
-# handed over, then no clear answer (timeout, connection lost): the server may have it; not sent again
-_UNCONFIRMED = "status = 'sent', sent_at = now(), last_error = :note"
 # One round trip a claim, auto-committed, straight through asyncpg: settle what a sender that died had handed
 # over, claim the next batch (as NOTIFICATIONS.claim) and take its rate slots. It was a transaction of the first
 # two (BEGIN, UPDATE, UPDATE, COMMIT) and one of the slots (BEGIN, INSERT, COMMIT) through SQLAlchemy: at a
@@ -235,8 +185,7 @@ class Sender:
         self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
         self.rates = {"email": settings.notify.email_per_second, "sms": settings.notify.sms_per_second}
         self.stop = asyncio.Event()
-        self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self.outcomes = OutcomeWriter(sessionmaker, self.name)
         self._paced: dict[str, float] = {}  # per channel, this sender's next send at the earliest (monotonic)
 
     def _limit(self, channel: str) -> int:
@@ -281,105 +230,11 @@ class Sender:
 
     async def _settle(self, kind: str, **row: Any) -> bool:
         """Record one outcome; returns once it is committed: whether the row was still this sender's."""
-        return await self._settle_later(kind, **row)
+        return await self.outcomes.later(kind, **row)
 
     def _settle_later(self, kind: str, **row: Any) -> asyncio.Future[bool]:
-        """Buffer one outcome for the writer; the future is done once it is committed.
-
-        Group commit: outcomes wait in a buffer and one writer task writes all that is buffered in
-        one transaction, then wakes every waiter of that batch together — so the email channel
-        writes each handed-over message's final line right after the commit, with no queueing
-        between. Under load an outcome is recorded within one short transaction's time.
-        """
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._buffer.append((kind, row, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._drain())
-        return future
-
-    async def _drain(self) -> None:
-        while self._buffer:
-            batch, self._buffer = self._buffer, []
-            try:
-                # the handovers first, in a write of their own (SMTP connections wait for it), then the outcomes
-                handovers = [entry for entry in batch if entry[0] == "handover"]
-                await self._commit(handovers)
-                await self._commit([entry for entry in batch if entry[0] != "handover"])
-            finally:
-                for _, _, future in batch:  # cancelled mid-way: nobody may take the rows for theirs
-                    if not future.done():
-                        future.set_result(False)
-
-    async def _commit(self, batch: list[tuple[str, dict[str, Any], asyncio.Future[bool]]]) -> None:
-        if not batch:
-            return
-        mine: set[str] = set()  # stays empty if the write is cancelled: nobody may take the row for theirs
-        try:
-            mine = await self._write([(kind, row) for kind, row, _ in batch])
-            # the handed-over emails' final lines, right after their commit and before any other
-            # coroutine runs: the window in which a crash loses a message is these few writes
-            # — but not for a send that gave up meanwhile (its timeout cancelled the wait): it counts the
-            # message as not handed over and sends it again, so the server must not get the final line
-            for _, row, future in batch:
-                finish = row.get("on_commit")
-                if finish is not None and str(row["id"]) in mine and not future.cancelled():
-                    with contextlib.suppress(Exception):  # a broken connection shows in the SMTP answer
-                        finish()
-        finally:
-            for _, row, future in batch:
-                if not future.done():
-                    future.set_result(str(row["id"]) in mine)
-
-    async def _write(self, batch: list[tuple[str, dict[str, Any]]]) -> set[str]:
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for kind, row in batch:
-            grouped.setdefault(kind, []).append(row)
-        engine = self.sessionmaker.kw.get("bind")
-        for attempt in range(3):
-            try:
-                if len(grouped) == 1 and set(grouped) <= _ONE_STATEMENT and isinstance(engine, AsyncEngine):
-                    # one statement committed on its own: one round trip where a transaction takes four
-                    [(kind, rows)] = grouped.items()
-                    arguments: list[Any] = [[row["id"] for row in rows], self.name]
-                    if kind == "sent":
-                        arguments += [[row["delivered"] for row in rows], [row["reference"] for row in rows]]
-                    async with autocommit(self.sessionmaker) as session:
-                        return {str(record[0]) for record in await fetch(session, _STRAIGHT[kind], *arguments)}
-                mine: set[str] = set()
-                async with self.sessionmaker() as session, session.begin():
-                    # an outcome lost with the database server itself (not with this process) means a
-                    # repeat under the same reference/Message-ID, never a loss: no need to wait for the disk
-                    if "handover" not in grouped:  # the handover statement says so itself (written first)
-                        await session.execute(text("SET LOCAL synchronous_commit = off"))
-                    for kind, rows in sorted(grouped.items(), key=lambda item: item[0] != "handover"):
-                        mine.update(str(row_id) for row_id in await self._apply(session, kind, rows))
-                return mine
-            except Exception:
-                if attempt == 2:
-                    # the leases will expire and another sender takes the rows again (see the module doc)
-                    logger.exception("could not record notification outcomes", extra={"count": len(batch)})
-                    return set()
-                await asyncio.sleep(0.2 * (attempt + 1))
-        return set()
-
-    async def _apply(self, session: AsyncSession, kind: str, rows: list[dict[str, Any]]) -> set[uuid.UUID]:
-        """One kind of outcome for all its rows; the ids still this sender's (only those were written)."""
-        queue, me = NOTIFICATIONS, self.name
-        if kind == "sent":
-            return await queue.complete(
-                session, me, rows, sets=_SENT, columns={"delivered": "boolean", "reference": "text"}
-            )
-        if kind == "unconfirmed":
-            return await queue.complete(session, me, rows, sets=_UNCONFIRMED, params={"note": UNCONFIRMED})
-        if kind == "retry":
-            return await queue.retry(session, me, rows)
-        if kind == "failed":
-            return await queue.park(session, me, rows)
-        if kind == "release":
-            return await queue.release(session, me, [row["id"] for row in rows])
-        if kind == "handover":
-            return set(await session.scalars(_HANDOVER, {"me": me, "ids": [str(row["id"]) for row in rows]}))
-        raise ValueError(f"unknown outcome {kind!r}")
+        """Buffer one outcome for the writer (``OutcomeWriter.later``); the future is done once it is committed."""
+        return self.outcomes.later(kind, **row)
 
     async def _record(self, item: Outgoing, result: ProviderResult) -> None:
         await self._recorded(item, result)
