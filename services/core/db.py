@@ -99,6 +99,19 @@ async def autocommit(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIte
         yield session
 
 
+@asynccontextmanager
+async def alone(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A session for one statement that commits by itself (e.g. through ``fetch``): in ``autocommit`` when the
+    sessionmaker takes its connections from an engine's pool; in a transaction of its own when it is bound to
+    one connection (the tests' rolled-back one, whose outer transaction autocommit would end)."""
+    if isinstance(sessionmaker.kw.get("bind"), AsyncEngine):
+        async with autocommit(sessionmaker) as session:
+            yield session
+    else:
+        async with transaction(sessionmaker) as session:
+            yield session
+
+
 def holds_connection(session: AsyncSession) -> bool:
     """Whether ``session`` has taken a pooled connection (its transaction has run a statement)."""
     transaction = session.sync_session.get_transaction()

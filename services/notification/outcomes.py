@@ -29,9 +29,9 @@ import uuid
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.core.db import autocommit, fetch
+from services.core.db import alone, fetch
 from services.core.queue import Queue
 
 logger = logging.getLogger("motcua.sender")
@@ -142,16 +142,15 @@ class OutcomeWriter:
         grouped: dict[str, list[dict[str, Any]]] = {}
         for kind, row in batch:
             grouped.setdefault(kind, []).append(row)
-        engine = self.sessionmaker.kw.get("bind")
         for attempt in range(3):
             try:
-                if len(grouped) == 1 and set(grouped) <= _ONE_STATEMENT and isinstance(engine, AsyncEngine):
+                if len(grouped) == 1 and set(grouped) <= _ONE_STATEMENT:
                     # one statement committed on its own: one round trip where a transaction takes four
                     [(kind, rows)] = grouped.items()
                     arguments: list[Any] = [[row["id"] for row in rows], self.worker]
                     if kind == "sent":
                         arguments += [[row["delivered"] for row in rows], [row["reference"] for row in rows]]
-                    async with autocommit(self.sessionmaker) as session:
+                    async with alone(self.sessionmaker) as session:
                         return {str(record[0]) for record in await fetch(session, _STRAIGHT[kind], *arguments)}
                 mine: set[str] = set()
                 async with self.sessionmaker() as session, session.begin():

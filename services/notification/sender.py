@@ -74,11 +74,11 @@ from typing import Any
 
 import httpx
 from opentelemetry.trace import SpanKind
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core import tracing
 from services.core.config import Settings
-from services.core.db import autocommit, fetch, numbered
+from services.core.db import alone, fetch, numbered
 from services.core.listen import wakeup
 from services.core.metrics import NOTIFICATION_SENDS
 from services.core.queue import backoff_seconds, poll, worker_name
@@ -210,31 +210,16 @@ class Sender:
             "dossiers": self.dossier_ids,
             "interval": interval,
         }
-        async with self._alone() as session:
+        async with alone(self.sessionmaker) as session:
             records = await fetch(session, _CLAIM, *(values[name] for name in _CLAIM_PARAMETERS))
         batch = [Outgoing(*record[: len(NOTIFICATIONS.returning)]) for record in records]
         ahead = records[0]["ahead"] if records and interval else None
         wait = max(0.0, ahead - len(batch) * interval) if ahead is not None else 0.0
         return _Claimed(started, batch, wait, interval)
 
-    @contextlib.asynccontextmanager
-    async def _alone(self) -> AsyncIterator[AsyncSession]:
-        """A session for one statement straight through asyncpg (``fetch``): auto-committed on a pool (one round
-        trip); in a transaction of its own on a connection the session is bound to (the tests' rolled-back one)."""
-        if isinstance(self.sessionmaker.kw.get("bind"), AsyncEngine):
-            async with autocommit(self.sessionmaker) as session:
-                yield session
-        else:
-            async with self.sessionmaker() as session, session.begin():
-                yield session
-
     async def _settle(self, kind: str, **row: Any) -> bool:
         """Record one outcome; returns once it is committed: whether the row was still this sender's."""
         return await self.outcomes.later(kind, **row)
-
-    def _settle_later(self, kind: str, **row: Any) -> asyncio.Future[bool]:
-        """Buffer one outcome for the writer (``OutcomeWriter.later``); the future is done once it is committed."""
-        return self.outcomes.later(kind, **row)
 
     async def _record(self, item: Outgoing, result: ProviderResult) -> None:
         await self._recorded(item, result)
@@ -243,20 +228,20 @@ class Sender:
         """The outcome of a send, buffered for the writer; done once committed."""
         NOTIFICATION_SENDS.labels(item.channel, _outcome(item, result, self.settings.notify.max_attempts)).inc()
         if result.ok:
-            return self._settle_later("sent", id=item.id, delivered=result.delivered, reference=result.reference)
+            return self.outcomes.later("sent", id=item.id, delivered=result.delivered, reference=result.reference)
         if result.in_doubt:
             logger.warning(
                 "notification handed over without a clear answer; not sent again",
                 extra={"notification_id": str(item.id), "channel": item.channel},
             )
-            return self._settle_later("unconfirmed", id=item.id)
+            return self.outcomes.later("unconfirmed", id=item.id)
         error = result.error or "unknown error"
         if result.permanent or item.attempts >= self.settings.notify.max_attempts:
             logger.error(
                 "notification failed",
                 extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
             )
-            return self._settle_later("failed", id=item.id, error=error)
+            return self.outcomes.later("failed", id=item.id, error=error)
         delay = backoff_seconds(
             item.attempts, base=self.settings.notify.backoff_base_seconds, cap=self.settings.notify.backoff_max_seconds
         )
@@ -264,7 +249,7 @@ class Sender:
             "notification send failed, will retry",
             extra={"notification_id": str(item.id), "channel": item.channel, "attempts": item.attempts},
         )
-        return self._settle_later("retry", id=item.id, delay=delay, error=error)
+        return self.outcomes.later("retry", id=item.id, delay=delay, error=error)
 
     async def _send_one(self, channel: Channel, item: Outgoing, deadline: float) -> None:
         """Send one message; returns once its outcome is committed."""
@@ -275,7 +260,7 @@ class Sender:
         the lane takes its next message meanwhile)."""
         timeout = self.settings.notify.send_timeout_seconds
         if self.stop.is_set() or time.monotonic() + timeout >= deadline:
-            return self._settle_later("release", id=item.id)  # stopping, or the lease could lapse mid-send
+            return self.outcomes.later("release", id=item.id)  # stopping, or the lease could lapse mid-send
 
         handed_over = False
 
