@@ -27,6 +27,10 @@ async def _revision(session: AsyncSession) -> int | None:
     return await session.scalar(select(CalendarRevision.revision).where(CalendarRevision.id == 1))
 
 
+# the revision as a scalar subquery, for statements sent straight through asyncpg (services.dossier.filing)
+REVISION_SQL = "(SELECT revision FROM calendar_revision WHERE id = 1)"
+
+
 async def weekly_row(session: AsyncSession, agency_id: uuid.UUID | None) -> WorkingCalendarRow | None:
     """The weekly windows in force for the agency: its own row, else the province default (None: neither)."""
     rows = (
@@ -66,7 +70,12 @@ async def load_rules(session: AsyncSession, agency_id: uuid.UUID | None) -> Cale
 
 async def calendar_for(session: AsyncSession, agency_id: uuid.UUID | None) -> WorkingCalendar:
     """The agency's calendar; built once per change of the calendar data (tables are per year)."""
-    revision = await _revision(session)
+    return await calendar_at(session, agency_id, await _revision(session))
+
+
+async def calendar_at(session: AsyncSession, agency_id: uuid.UUID | None, revision: int | None) -> WorkingCalendar:
+    """``calendar_for`` with the revision already read (a filing reads it in its first statement:
+    ``REVISION_SQL``)."""
     if revision is None:  # no revision row (a schema not built by the migrations): nothing to key a cache by
         return WorkingCalendar(await load_rules(session, agency_id))
     key = (agency_id, revision)

@@ -123,7 +123,8 @@ def receiving_desk(agencies: Sequence[D], agency_code: str | None, *, fallback: 
 def in_force_filing_sql() -> str:
     """SQL text: the version in force of procedure ``$1`` on day ``$2`` (the highest number should versions
     overlap) with what a filing checks — ``version_id``, ``procedure_code``, ``online_mode``,
-    ``postal_submission``, ``postal_return``, ``information_only`` — for statements sent straight through
+    ``postal_submission``, ``postal_return``, ``information_only``, and the receipt rules' ``time_limit_value``,
+    ``time_limit_unit`` and ``cutoff_rule`` (a counter filing starts the clock) — for statements sent straight through
     asyncpg (services.dossier.filing). Rendered from the same expressions as ``in_force_with_desks`` and
     ``information_only_clause``, so the rules are written once."""
     query = (
@@ -133,6 +134,9 @@ def in_force_filing_sql() -> str:
             ProcedureVersion.online_mode,
             ProcedureVersion.postal_submission,
             ProcedureVersion.postal_return,
+            ProcedureVersion.time_limit_value,
+            ProcedureVersion.time_limit_unit,
+            ProcedureVersion.cutoff_rule,
             information_only_clause().label("information_only"),
         )
         .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)

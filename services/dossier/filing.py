@@ -21,7 +21,8 @@ from asyncpg import Record
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.calendar.receipt import Channel
+from services.calendar.receipt import Channel, TimeLimit
+from services.calendar.store import REVISION_SQL, calendar_at
 from services.calendar.working import VN_TZ
 from services.core import tracing
 from services.core.audit import Origin, audit_entry, record
@@ -32,13 +33,14 @@ from services.core.errors import Forbidden, NotFound, Unprocessable
 from services.domain.vocabulary import DossierStatus, RoleCode
 from services.dossier.catalogued import FilingDesk, in_force_filing_sql, receiving_desk
 from services.dossier.documents import Upload
-from services.dossier.notes import fixed
+from services.dossier.lifecycle import received_note
+from services.dossier.notes import Note, fixed
 from services.dossier.record import Source, destinations, event_payload
 from services.dossier.schemas import SubmissionIn
 from services.dossier.secrets import new_secret, secret_hash
-from services.models import Dossier
+from services.models import Dossier, SlaTimer
 from services.models.dossier import dossier_code
-from services.sla.clocks import WarningPolicy
+from services.sla.clocks import WarningPolicy, dossier_clock
 
 Model = TypeVar("Model", bound=BaseModel, covariant=True)  # a counter submission is a submission
 SEALED = ("secret",)  # the tracking secret is never stored in clear with an idempotent answer
@@ -57,7 +59,7 @@ SEALED = ("secret",)  # the tracking secret is never stored in clear with an ide
 _ENTRY = """
 WITH v AS ({in_force}),
 desks AS (
-    SELECT a.id, a.code
+    SELECT a.id, a.code, a.counter_cutoff
       FROM v JOIN procedure_agency pa ON pa.version_id = v.version_id AND pa.role = 'receiving'
       JOIN agency a ON a.id = pa.agency_id
 ),
@@ -70,37 +72,53 @@ guess AS (
 numbered AS ({number} SELECT id, $2::date, 1 FROM guess {bump})
 SELECT v.*, ARRAY(SELECT id FROM desks ORDER BY code) AS desk_ids,
        ARRAY(SELECT code FROM desks ORDER BY code) AS desk_codes,
+       ARRAY(SELECT counter_cutoff FROM desks ORDER BY code) AS desk_cutoffs, {revision} AS calendar_revision,
        n.agency_id AS numbered_desk, n.last_value AS number
   FROM v LEFT JOIN numbered n ON true
 """
 _NUMBER = "INSERT INTO dossier_sequence AS s (agency_id, day, last_value)"
 _BUMP = "ON CONFLICT (agency_id, day) DO UPDATE SET last_value = s.last_value + 1 RETURNING s.agency_id, s.last_value"
 _NEXT = f"{_NUMBER} VALUES ($1, $2, 1) {_BUMP}"
-# 2. The dossier, its first hand-over line and its events, in one statement.
+# 2. The dossier, its hand-over lines and its events, in one statement. Filed at the counter, it is written
+#    received at once (``Receipt``): its receipt time, clock start and due time in the insert, its clock in
+#    ``sla_timer``, the receipt's line and the ``dossier.received`` event beside the filing's — one write of the
+#    dossier through the statistics triggers where the ORM's receipt was an insert, then an update of the same
+#    row (bench/profiles/2026-12-06-counter.md).
 _FILE = """
 WITH d AS (
     INSERT INTO dossier (id, code, procedure_version_id, receiving_agency_id, current_agency_id, status, channel,
         lock_version, applicant_kind, applicant_name, applicant_id_number, applicant_phone, applicant_email,
         applicant_address, applicant_locale, return_method, postal_address, secret_hash, submitted_at,
-        supplement_count, late_by_rule, overdue, apology_issued, digitised, paid_online)
-    VALUES ($1, $2, $3, $4, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+        received_at, clock_start_at, due_at, supplement_count, late_by_rule, overdue, apology_issued, digitised,
+        paid_online)
+    VALUES ($1, $2, $3, $4, $4, $5, $6, 1, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $32, $33, $34,
         0, false, false, false, false, false)
     RETURNING id
 ),
 line AS (
     INSERT INTO handover (id, dossier_id, at, action, status_after, from_staff_id, from_agency_id, to_agency_id,
         public_note, note_code, note_params, detail)
-    SELECT $18::uuid, d.id, $17, 'submit', $5, $19::uuid, $20::uuid, $4, $21::text, $22::varchar,
-        '{{}}'::jsonb, '{{}}'::jsonb
-      FROM d
-)
+    SELECT l.id, d.id, $17, l.action, l.status_after, $19::uuid, $20::uuid, $4, l.note, l.code, l.params::jsonb,
+        '{{}}'::jsonb
+      FROM d, unnest($18::uuid[], $21::varchar[], $22::varchar[], $23::text[], $24::varchar[], $25::text[])
+        AS l(id, action, status_after, note, code, params)
+){timer}
 INSERT INTO outbox_event (id, event_type, destination, source, dossier_id, payload, status, attempts, trace_context)
-SELECT e.id, $23::varchar, e.destination, $24::varchar, d.id, $25::jsonb, 'pending', 0, $28::varchar
-  FROM d, unnest($26::uuid[], $27::varchar[]) AS e(id, destination)
+SELECT e.id, e.type, e.destination, $30::varchar, d.id, e.payload::jsonb, 'pending', 0, $31::varchar
+  FROM d, unnest($26::uuid[], $27::varchar[], $28::varchar[], $29::text[]) AS e(id, type, destination, payload)
 """
-_ENTRY_SQL = _ENTRY.format(in_force=in_force_filing_sql(), number=_NUMBER, bump=_BUMP)
-_FILE_SQL = _FILE.format()
+# the clock of a dossier received at its filing (services.sla.clocks.dossier_clock's row)
+_TIMER = """,
+timer AS (
+    INSERT INTO sla_timer (id, dossier_id, kind, step_seq, agency_id, budget_seconds, started_at, due_at, due_soon_at,
+        paused_seconds)
+    SELECT $35::uuid, d.id, 'dossier', 0, $4, $36::integer, $33, $34, $37::timestamptz, 0 FROM d
+)"""
+_ENTRY_SQL = _ENTRY.format(in_force=in_force_filing_sql(), number=_NUMBER, bump=_BUMP, revision=REVISION_SQL)
+_FILE_SQL = _FILE.format(timer="")
+_FILE_RECEIVED_SQL = _FILE.format(timer=_TIMER)
 SUBMITTED = DossierStatus.SUBMITTED.value
+RECEIVED = DossierStatus.RECEIVED.value
 
 
 async def next_number(session: AsyncSession, agency_id: uuid.UUID, day: date) -> int:
@@ -125,6 +143,8 @@ class Filed:
     agency: FilingDesk
     data: SubmissionIn
     submitted_at: datetime
+    received_at: datetime | None = None  # received as it was filed (at the counter): then its due time too
+    due_at: datetime | None = None
 
 
 def _check(row: Record, data: SubmissionIn, actor: Actor | None) -> FilingDesk:
@@ -158,18 +178,22 @@ async def file(
     now: datetime,
     actor: Actor | None = None,
     source: Source,
+    receipt: WarningPolicy | None = None,
 ) -> Filed:
     """File ``data``: the dossier with its code, its secret and the version in force, its first hand-over
-    line and its ``dossier.submitted`` event, in the request's transaction (two statements, module notes)."""
+    line and its ``dossier.submitted`` event, in the request's transaction (two statements, module notes).
+
+    ``receipt`` (the clocks' warning policy): the dossier is received as it is filed — the counter's
+    filing — its clock started by the receipt rules (``services.sla.clocks.dossier_clock``), with the
+    receipt's line and its ``dossier.received`` event, as ``services.dossier.lifecycle.receive`` writes them."""
     today = now.astimezone(VN_TZ).date()
     fallback = actor.agency_id if actor else None
     # what does not depend on the number is made before its row is locked: one desk's filings queue there
     secret, key = new_secret(), purpose_key(settings, "tracking")
-    dossier_id, line_id = uuid.uuid4(), uuid.uuid4()
+    dossier_id = uuid.uuid4()
     note = fixed("submitted_online" if actor is None else "submitted_at_desk")
-    event_type = "dossier.submitted"
-    targets = list(destinations(event_type))
-    event_ids = [uuid.uuid4() for _ in targets]
+    kinds = ["dossier.submitted"] if receipt is None else ["dossier.submitted", "dossier.received"]
+    events = [_Event(kind, destination, uuid.uuid4()) for kind in kinds for destination in destinations(kind)]
     applicant = data.applicant
     email = str(applicant.email) if applicant.email else None
     await begin(session)
@@ -179,18 +203,67 @@ async def file(
     agency = _check(row, data, actor)
     number = row["number"] if row["numbered_desk"] == agency.id else await next_number(session, agency.id, today)
     code = dossier_code(agency.code, today, number)
-    payload = event_payload(code, SUBMITTED, int(channel), agency.id, row["version_id"])
-    await fetch(
-        session, _FILE_SQL,
-        dossier_id, code, row["version_id"], agency.id, SUBMITTED, int(channel), applicant.kind, applicant.full_name,
-        applicant.id_number, applicant.phone, email, applicant.address, data.language, data.return_method,
-        data.postal_address, secret_hash(settings, code, secret, key=key), now, line_id,
-        actor.staff_id if actor else None, actor.agency_id if actor else None, note.text, note.code, event_type,
-        source, json.dumps(payload), event_ids, targets, tracing.current(),
-    )  # fmt: skip
+    lines = [_Line("submit", SUBMITTED, note)]
+    payloads = {"dossier.submitted": event_payload(code, SUBMITTED, int(channel), agency.id, row["version_id"])}
+    clock = None
+    if receipt is not None:
+        clock = await _clock(session, row, receipt, dossier_id=dossier_id, agency=agency, at=now, channel=channel)
+        lines.append(_Line("receive", RECEIVED, received_note(clock.due_at)))
+        payloads["dossier.received"] = event_payload(
+            code, RECEIVED, int(channel), agency.id, row["version_id"],
+            received_at=now.isoformat(), due_at=clock.due_at.isoformat(),
+        )  # fmt: skip
+    arguments = [
+        dossier_id, code, row["version_id"], agency.id, RECEIVED if clock else SUBMITTED, int(channel), applicant.kind,
+        applicant.full_name, applicant.id_number, applicant.phone, email, applicant.address, data.language,
+        data.return_method, data.postal_address, secret_hash(settings, code, secret, key=key), now,
+        [uuid.uuid4() for _ in lines], actor.staff_id if actor else None, actor.agency_id if actor else None,
+        [line.action for line in lines], [line.status_after for line in lines], [line.note.text for line in lines],
+        [line.note.code for line in lines], [json.dumps(line.note.params) for line in lines],
+        [event.id for event in events], [event.type for event in events], [event.destination for event in events],
+        [json.dumps(payloads[event.type]) for event in events], source, tracing.current(),
+        now if clock else None, clock.started_at if clock else None, clock.due_at if clock else None,
+    ]  # fmt: skip
+    if clock is not None:
+        arguments += [uuid.uuid4(), clock.budget_seconds, clock.due_soon_at]
+    await fetch(session, _FILE_RECEIVED_SQL if clock else _FILE_SQL, *arguments)
     return Filed(
         id=dossier_id, code=code, secret=secret, channel=channel, procedure_code=row["procedure_code"],
         version_id=row["version_id"], agency=agency, data=data, submitted_at=now,
+        received_at=now if clock else None, due_at=clock.due_at if clock else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One hand-over line a filing writes."""
+
+    action: str
+    status_after: str
+    note: Note
+
+
+@dataclass(frozen=True)
+class _Event:
+    """One outbox row a filing writes: an event for one destination."""
+
+    type: str
+    destination: str
+    id: uuid.UUID
+
+
+async def _clock(
+    session: AsyncSession, row: Record, policy: WarningPolicy, *, dossier_id: uuid.UUID, agency: FilingDesk,
+    at: datetime, channel: Channel,
+) -> SlaTimer:  # fmt: skip
+    """The clock of a dossier received as it is filed, from the entry statement's row: the version's time limit
+    and cutoff rule, the desk's cutoff, the calendar's revision (its calendar is cached by it)."""
+    calendar = await calendar_at(session, agency.id, row["calendar_revision"])
+    cutoffs = dict(zip(row["desk_ids"], row["desk_cutoffs"], strict=True))
+    return dossier_clock(
+        calendar, policy, dossier_id=dossier_id, agency_id=agency.id, received_at=at, channel=channel,
+        limit=TimeLimit(row["time_limit_value"], row["time_limit_unit"]), cutoff_applies=row["cutoff_rule"],
+        cutoff=cutoffs[agency.id],
     )  # fmt: skip
 
 
@@ -231,10 +304,10 @@ class Parsed(Generic[Model]):
     fingerprint_source: dict[str, Any]
 
 
-def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier: Dossier) -> None:
+def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier_id: uuid.UUID) -> None:
     """Staff filed a dossier for the citizen: an audited change (they typed the applicant's personal data)."""
     entry = audit_entry(
-        service="intake", action="create", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier.id
+        service="intake", action="create", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier_id
     )
     record(session, entry)
 

@@ -66,14 +66,7 @@ async def receive(
         at=at,
         actor=actor,
         comment=comment,
-        public_note=Note(
-            "received_by_post" if by_post else "received",
-            ("Bưu điện đã bàn giao hồ sơ. " if by_post else "")
-            + f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.",
-            {"due_at": due.isoformat()},
-        )
-        if due
-        else None,
+        public_note=received_note(due, by_post=by_post) if due else None,
     )
     await announce(
         session,
@@ -82,6 +75,17 @@ async def receive(
         source=source,
         received_at=at.isoformat(),
         due_at=dossier.due_at.isoformat() if dossier.due_at else None,
+    )
+
+
+def received_note(due: datetime, *, by_post: bool = False) -> Note:
+    """The receipt line's note: received (by the post, ``by_post``) and the appointment, in Vietnam's time."""
+    due = due.astimezone(VN_TZ)
+    return Note(
+        "received_by_post" if by_post else "received",
+        ("Bưu điện đã bàn giao hồ sơ. " if by_post else "")
+        + f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.",
+        {"due_at": due.isoformat()},
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.domain.vocabulary import STATUS_CODES, STATUS_LABELS_VI
 from services.dossier.catalogued import Catalogued, catalogued
-from services.dossier.filing import SUBMITTED, Filed
+from services.dossier.filing import RECEIVED, SUBMITTED, Filed
 from services.dossier.schemas import DocumentOut, DossierOut
 from services.models import Document, Dossier, PostalShipment
 
@@ -99,17 +99,17 @@ def document_out(row: Document) -> DocumentOut:
 
 
 def filed_out(filed: Filed) -> DossierOut:
-    """A dossier just filed and not yet received (online, by post), answered from what its filing wrote: no
-    read back, no documents (a filing with files is answered by ``dossier_out``)."""
+    """A dossier just filed (online, by post; at the counter, received as it was filed), answered from what its
+    filing wrote: no read back, no documents (a filing with files is answered by ``dossier_out``)."""
     return DossierOut.model_validate(
         {
-            **state_fields(filed.code, SUBMITTED),
+            **state_fields(filed.code, SUBMITTED if filed.received_at is None else RECEIVED),
             "channel": int(filed.channel),
             "procedure_code": filed.procedure_code,
             "agency_code": filed.agency.code,
             "submitted_at": filed.submitted_at,
-            "received_at": None,
-            "due_at": None,
+            "received_at": filed.received_at,
+            "due_at": filed.due_at,  # no apology yet: the legal due time is the appointment
             "return_method": filed.data.return_method,
             "documents": [],
             "secret": filed.secret,

@@ -20,7 +20,7 @@ from services.core import idempotency
 from services.core.audit import Origin
 from services.core.auth import Actor
 from services.core.config import Settings
-from services.dossier import filing, lifecycle
+from services.dossier import filing
 from services.dossier.documents import attach
 from services.dossier.filing import SEALED, Parsed, policy, record_filing
 from services.dossier.schemas import SubmissionIn
@@ -43,9 +43,12 @@ async def submit(
     async def work() -> dict[str, Any]:
         channel = Channel.COUNTER if actor else (Channel.POSTAL if parsed.data.pickup_by_post else Channel.ONLINE)
         filed = await filing.file(
-            session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake"
-        )
-        if actor is None and not parsed.uploads:  # the citizen's usual filing: answered from what was written
+            session, settings, parsed.data, channel=channel, now=now, actor=actor, source="intake",
+            receipt=policy(settings) if actor else None,  # at the counter: received as it is filed
+        )  # fmt: skip
+        if actor is not None:
+            record_filing(session, origin, actor, filed.id)
+        if not parsed.uploads:  # the usual filing: answered from what was written
             return filed_out(filed).model_dump(mode="json")
         dossier = await session.get(Dossier, filed.id)
         assert dossier is not None  # written just above, in this transaction
@@ -53,12 +56,6 @@ async def submit(
             session, settings, dossier, parsed.uploads, kind="input", now=now,
             staff_id=actor.staff_id if actor else None,
         )  # fmt: skip
-        if actor is not None:
-            await lifecycle.receive(
-                session, dossier, at=now, channel=Channel.COUNTER, policy=policy(settings), actor=actor,
-                source="intake",
-            )  # fmt: skip
-            record_filing(session, origin, actor, dossier)
         await session.flush()
         answer = await dossier_out(session, dossier, secret=filed.secret, rows=rows)
         return answer.model_dump(mode="json")

@@ -82,6 +82,31 @@ def new_timer(
     return timer
 
 
+def dossier_clock(
+    calendar: WorkingCalendar,
+    policy: WarningPolicy,
+    *,
+    dossier_id: uuid.UUID,
+    agency_id: uuid.UUID,
+    received_at: datetime,
+    channel: Channel,
+    limit: TimeLimit,
+    cutoff_applies: bool,
+    cutoff: time = DEFAULT_CUTOFF,
+) -> SlaTimer:
+    """The dossier's clock as the receipt rules start it (not added to any session): its start, budget and
+    due times. ``start_dossier_clock`` adds it; a counter filing writes it with the dossier
+    (services.dossier.filing)."""
+    start = clock_start(calendar, received_at, channel, cutoff=cutoff, cutoff_applies=cutoff_applies)
+    due = legal_due(calendar, start, limit)
+    # "trong ngày" has no budget of its own: it is whatever remains of the day the clock starts on
+    budget = int(calendar.working_seconds_between(start, due)) if limit.value == 0 else int(limit.seconds)
+    return new_timer(
+        calendar, policy, dossier_id=dossier_id, kind="dossier", step_seq=0, started_at=start, budget_seconds=budget,
+        agency_id=agency_id,
+    )  # fmt: skip
+
+
 async def start_dossier_clock(
     session: AsyncSession,
     dossier: Dossier,
@@ -95,22 +120,12 @@ async def start_dossier_clock(
     cutoff: time = DEFAULT_CUTOFF,
 ) -> SlaTimer:
     """Receipt: apply the receipt rules, set the dossier's legal due time, start its clock."""
-    start = clock_start(calendar, received_at, channel, cutoff=cutoff, cutoff_applies=cutoff_applies)
-    due = legal_due(calendar, start, limit)
-    # "trong ngày" has no budget of its own: it is whatever remains of the day the clock starts on
-    budget = int(calendar.working_seconds_between(start, due)) if limit.value == 0 else int(limit.seconds)
-    timer = new_timer(
-        calendar,
-        policy,
-        dossier_id=dossier.id,
-        kind="dossier",
-        step_seq=0,
-        started_at=start,
-        budget_seconds=budget,
-        agency_id=dossier.receiving_agency_id,
-    )
+    timer = dossier_clock(
+        calendar, policy, dossier_id=dossier.id, agency_id=dossier.receiving_agency_id, received_at=received_at,
+        channel=channel, limit=limit, cutoff_applies=cutoff_applies, cutoff=cutoff,
+    )  # fmt: skip
     dossier.received_at = received_at
-    dossier.clock_start_at = start
+    dossier.clock_start_at = timer.started_at
     dossier.due_at = timer.due_at
     session.add(timer)
     await session.flush()
