@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
-from services.models import Document, Dossier, Handover, OutboxEvent
+from services.models import Document, Dossier, Handover, OutboxEvent, PortalSync, SlaTimer
 from tests.apps import new_client
 from tests.intake.setup import PDF, PNG, Desk, create_desk, submission
 
@@ -186,6 +186,57 @@ async def test_counter_intake_is_received_at_once_with_the_cutoff(
         )
     ).all()
     assert sorted(events) == ["dossier.received", "dossier.received", "dossier.submitted"]  # workflow: the receipt only
+
+
+async def test_a_counter_filing_writes_the_receipt_with_the_dossier(
+    intake: httpx.AsyncClient, desk: Desk, bearer, travel, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    """Filed received in one write: the clock, the control sheet and the portal's journal say what a filing
+    followed by its receipt said (submitted, then received with the appointment)."""
+    travel(vn(2026, 11, 23, 9, 0))
+    response = await intake.post("/api/v1/counter/dossiers", json=submission(desk), headers=bearer(desk.officer))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    due = datetime.fromisoformat(body["due_at"])
+    assert (body["status"], body["status_code"]) == ("received", 2)
+    assert datetime.fromisoformat(body["received_at"]) == vn(2026, 11, 23, 9, 0)
+    dossier = await session.scalar(select(Dossier).where(Dossier.code == body["code"]))
+    assert dossier is not None
+    assert (dossier.status, dossier.submitted_at, dossier.received_at, dossier.due_at) == (
+        "received", vn(2026, 11, 23, 9, 0), vn(2026, 11, 23, 9, 0), due,
+    )  # fmt: skip
+    (timer,) = (await session.scalars(select(SlaTimer).where(SlaTimer.dossier_id == dossier.id))).all()
+    assert (timer.kind, timer.step_seq, timer.agency_id, timer.ended_at) == ("dossier", 0, desk.agency.id, None)
+    assert (timer.started_at, timer.due_at, timer.budget_seconds) == (dossier.clock_start_at, due, 3 * 8 * 3600)
+    assert timer.started_at <= timer.due_soon_at < due
+    lines = (
+        await session.execute(
+            select(
+                Handover.action, Handover.status_after, Handover.note_code, Handover.note_params, Handover.public_note
+            )
+            .where(Handover.dossier_id == dossier.id)
+            .order_by(Handover.at, Handover.seq)
+        )
+    ).all()
+    assert [line[:3] for line in lines] == [
+        ("submit", "submitted", "submitted_at_desk"),
+        ("receive", "received", "received"),
+    ]
+    assert lines[1].note_params == {"due_at": due.astimezone(VN_TZ).isoformat()}
+    assert (
+        lines[1].public_note == f"Hồ sơ được tiếp nhận. Hẹn trả kết quả: {due.astimezone(VN_TZ):%H:%M ngày %d/%m/%Y}."
+    )
+    journal = (
+        await session.execute(
+            select(PortalSync.seq, PortalSync.state, PortalSync.changed_at, PortalSync.due_at)
+            .where(PortalSync.dossier_id == dossier.id)
+            .order_by(PortalSync.seq)
+        )
+    ).all()
+    assert [tuple(row) for row in journal] == [
+        (1, "submitted", vn(2026, 11, 23, 9, 0), None),
+        (2, "received", vn(2026, 11, 23, 9, 0), due),
+    ]
 
 
 async def test_counter_intake_needs_a_counter_officer(intake: httpx.AsyncClient, desk: Desk, bearer) -> None:  # type: ignore[no-untyped-def]
