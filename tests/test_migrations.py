@@ -73,3 +73,24 @@ def test_tables_follow_the_conventions() -> None:
         for column in table.columns:
             if column.name.endswith("_at"):
                 assert getattr(column.type, "timezone", False), f"{table.name}.{column.name} must be timestamptz"
+
+
+def test_the_statistics_triggers_functions_plan_once_per_connection(database_url: str) -> None:
+    """Every ``stats_apply_*`` SQL function keeps ``plan_cache_mode = force_generic_plan`` (migration c4e6a8b0d2f3):
+    without it each new connection plans the 80-counter upsert anew for its first five dossier writes."""
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    async def settings() -> dict[str, list[str] | None]:
+        connection = await asyncpg.connect(dsn)
+        try:
+            rows = await connection.fetch(
+                "SELECT p.proname, p.proconfig FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang"
+                " WHERE p.proname LIKE 'stats\\_apply\\_%' AND l.lanname = 'sql'"
+            )
+            return {row["proname"]: row["proconfig"] for row in rows}
+        finally:
+            await connection.close()
+
+    found = asyncio.run(settings())
+    assert set(found) >= {"stats_apply_dossier", "stats_apply_step", "stats_apply_open", "stats_apply_open_step"}
+    assert {name: config for name, config in found.items() if config != ["plan_cache_mode=force_generic_plan"]} == {}
