@@ -15,6 +15,10 @@ The SMTP sink offers PIPELINING, as Postfix, Exim and Exchange do: the sender us
 written together), aiosmtplib does not. The sender is also run against the same mailbox without PIPELINING
 (shown, no target), so the share of the ratio that pipelining makes is in every run.
 
+Each run also reads the CPU time it cost, per message, in this process (the sender, or the straight client),
+the sinks' process and PostgreSQL (its whole process tree, when the server runs on this machine): the runs
+share two cores, so where the time goes says more than the rates alone.
+
 Targets (issue 14): the sender ≥ 0.9× straight, per channel; SMS ≥ 1,000/s. Figures and profiles:
 bench/profiles/2026-12-05-notify.md, bench/profiles/2026-12-06-notify.md.
 """
@@ -33,7 +37,7 @@ import aiosmtplib
 import asyncpg
 import httpx
 
-from bench.common import QUICK, Target, record, report, run_benchmark
+from bench.common import QUICK, Target, cpu_seconds, postmaster_pid, record, report, run_benchmark, tree_cpu_seconds
 from bench.sinks import Sinks
 from services.core.config import Settings
 from services.core.db import create_engine, create_sessionmaker
@@ -98,6 +102,7 @@ class Run:
     seconds: float
     received: int  # at the sink: messages (emails), requests (SMS)
     distinct: int  # at the sink: distinct Message-IDs (emails), references accepted (SMS)
+    cpu_ms: dict[str, float]  # CPU per message: this process, the sinks, PostgreSQL (``Meter``)
 
     @property
     def rate(self) -> float:
@@ -105,6 +110,24 @@ class Run:
 
     def as_dict(self) -> dict[str, object]:
         return {**asdict(self), "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class Meter:
+    """The processes a run's CPU is read from: this one, the sinks', PostgreSQL's (None: not on this machine)."""
+
+    sinks: int
+    server: int | None
+
+    def read(self) -> dict[str, float]:
+        used = {"bench": time.process_time(), "sinks": cpu_seconds(self.sinks)}
+        if self.server is not None:
+            used["postgresql"] = tree_cpu_seconds(self.server)
+        return used
+
+    def per_message(self, before: dict[str, float], count: int) -> dict[str, float]:
+        after = self.read()
+        return {name: round((after[name] - before[name]) * 1000 / count, 3) for name in after}
 
 
 async def _straight(count: int, concurrency: int, send: Callable[[int], Awaitable[None]]) -> float:
@@ -119,13 +142,17 @@ async def _straight(count: int, concurrency: int, send: Callable[[int], Awaitabl
     return time.perf_counter() - started
 
 
-async def _sent_by_sender(settings: Settings, url: str, sinks: Sinks, channel: str, name: str = "") -> Run:
+async def _sent_by_sender(
+    settings: Settings, url: str, sinks: Sinks, meter: Meter, channel: str, name: str = ""
+) -> Run:
     before = await sinks.counts()
     made: Channel = EmailChannel(settings) if channel == "email" else SmsChannel(settings)
+    used = meter.read()
     seconds = await _through_sender(settings, url, url.replace("postgresql+asyncpg://", "postgresql://"), channel, made)
+    cpu = meter.per_message(used, COUNT)
     after = await sinks.counts()
     received, distinct = _received(before, after, channel)
-    return Run(name or f"{channel}: the sender", COUNT, seconds, received, distinct)
+    return Run(name or f"{channel}: the sender", COUNT, seconds, received, distinct, cpu)
 
 
 def _received(before: dict[str, int], after: dict[str, int], channel: str) -> tuple[int, int]:
@@ -135,7 +162,7 @@ def _received(before: dict[str, int], after: dict[str, int], channel: str) -> tu
     return accepted + after["sms_repeated"] - before["sms_repeated"], accepted
 
 
-async def _email_straight(settings: Settings, sinks: Sinks) -> Run:
+async def _email_straight(settings: Settings, sinks: Sinks, meter: Meter) -> Run:
     """The same emails over as many connections, aiosmtplib's ``send_message`` and nothing else."""
     build = EmailChannel(settings)
     clients: list[aiosmtplib.SMTP] = []
@@ -155,14 +182,16 @@ async def _email_straight(settings: Settings, sinks: Sinks) -> Run:
             free.put_nowait(client)
 
     before = await sinks.counts()
+    used = meter.read()
     seconds = await _straight(COUNT, SMTP_CONNECTIONS, mail)
+    cpu = meter.per_message(used, COUNT)
     after = await sinks.counts()
     for client in clients:
         await client.quit()
-    return Run("email: straight aiosmtplib", COUNT, seconds, *_received(before, after, "email"))
+    return Run("email: straight aiosmtplib", COUNT, seconds, *_received(before, after, "email"), cpu)
 
 
-async def _sms_straight(concurrency: int, sinks: Sinks) -> Run:
+async def _sms_straight(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
     """The same SMS as ``concurrency`` requests at a time on one httpx client with as many connections."""
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=10, limits=limits) as http:
@@ -174,9 +203,11 @@ async def _sms_straight(concurrency: int, sinks: Sinks) -> Run:
             response.raise_for_status()
 
         before = await sinks.counts()
+        used = meter.read()
         seconds = await _straight(COUNT, concurrency, text)
+        cpu = meter.per_message(used, COUNT)
         after = await sinks.counts()
-    return Run("SMS: straight httpx", COUNT, seconds, *_received(before, after, "sms"))
+    return Run("SMS: straight httpx", COUNT, seconds, *_received(before, after, "sms"), cpu)
 
 
 async def main_async(url: str) -> bool:
@@ -190,15 +221,19 @@ async def main_async(url: str) -> bool:
         notify={"email_per_second": 1_000_000.0, "sms_per_second": 1_000_000.0},
     )
     try:
+        assert sinks.process is not None
+        meter = Meter(sinks.process.pid, await _postmaster(dsn))
         await _seed(dsn, "email")
-        email_sender = await _sent_by_sender(settings, url, sinks, "email")
-        email_straight = await _email_straight(settings, sinks)
+        email_sender = await _sent_by_sender(settings, url, sinks, meter, "email")
+        email_straight = await _email_straight(settings, sinks, meter)
         await _seed(dsn, "email")
         one_by_one = settings.with_changes(smtp={"port": sinks.plain_smtp_port})
-        email_unpipelined = await _sent_by_sender(one_by_one, url, sinks, "email", "email: sender, no PIPELINING")
+        email_unpipelined = await _sent_by_sender(
+            one_by_one, url, sinks, meter, "email", "email: sender, no PIPELINING"
+        )
         await _seed(dsn, "sms")
-        sms_sender = await _sent_by_sender(settings, url, sinks, "sms")
-        sms_straight = await _sms_straight(settings.sms.connections, sinks)
+        sms_sender = await _sent_by_sender(settings, url, sinks, meter, "sms")
+        sms_straight = await _sms_straight(settings.sms.connections, sinks, meter)
     finally:
         sinks.stop()
     runs = [email_sender, email_straight, email_unpipelined, sms_sender, sms_straight]
@@ -209,9 +244,13 @@ async def main_async(url: str) -> bool:
         f"\nnotifications: {COUNT} per channel, {SMTP_CONNECTIONS} SMTP connections, "
         f"{settings.sms.connections} HTTP requests at once; sinks in their own process"
     )
-    print(f"  {'run':32} {'per s':>9} {'received':>9} {'distinct':>9}")
+    print(f"  {'run':32} {'per s':>9} {'received':>9} {'distinct':>9}   ms of CPU a message")
     for run in runs:
-        print(f"  {run.name:32} {run.rate:9,.0f} {run.received:9d} {run.distinct:9d}")
+        cpu = ", ".join(f"{name} {ms:.3f}" for name, ms in run.cpu_ms.items())
+        print(
+            f"  {run.name:32} {run.rate:9,.0f} {run.received:9d} {run.distinct:9d}   "
+            f"{sum(run.cpu_ms.values()):.3f} ({cpu})"
+        )
     targets = [
         Target(
             "email: sender vs straight aiosmtplib",
@@ -234,6 +273,14 @@ async def main_async(url: str) -> bool:
         targets=targets,
     )
     return report("Notifications", targets)
+
+
+async def _postmaster(dsn: str) -> int | None:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return postmaster_pid(str(await connection.fetchval("SHOW data_directory")))
+    finally:
+        await connection.close()
 
 
 def main() -> int:
