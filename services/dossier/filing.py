@@ -2,9 +2,10 @@
 dossier gets its code, its secret and the version in force, and its first hand-over line and event.
 
 Intake's routes and workflow's "4 tại chỗ" (``services.workflow.on_the_spot``) all file through ``file``
-(two statements, no ORM object); ``create`` then loads the dossier for the callers that go on with it
-(the counter's receipt, "4 tại chỗ", files to attach); the receipt itself is
-``services.dossier.lifecycle.receive``. Both take the request's body as
+(two statements, no ORM object). At the counter the dossier is filed received (``file(…, receipt=…)``: its
+clock, receipt line and ``dossier.received`` event in the same statement); every other receipt — the desk's
+acceptance, the post's hand-over, "4 tại chỗ" — is ``services.dossier.lifecycle.receive``. ``create`` loads
+the dossier for the callers that go on with it ("4 tại chỗ", files to attach). Both take the request's body as
 ``Parsed`` (the data, the files, the idempotency fingerprint), answer idempotently with the secret sealed
 (``SEALED``) and audit a filing by staff (``record_filing``).
 """
@@ -80,7 +81,7 @@ _NUMBER = "INSERT INTO dossier_sequence AS s (agency_id, day, last_value)"
 _BUMP = "ON CONFLICT (agency_id, day) DO UPDATE SET last_value = s.last_value + 1 RETURNING s.agency_id, s.last_value"
 _NEXT = f"{_NUMBER} VALUES ($1, $2, 1) {_BUMP}"
 # 2. The dossier, its hand-over lines and its events, in one statement. Filed at the counter, it is written
-#    received at once (``Receipt``): its receipt time, clock start and due time in the insert, its clock in
+#    received at once (``receipt``): its receipt time, clock start and due time in the insert, its clock in
 #    ``sla_timer``, the receipt's line and the ``dossier.received`` event beside the filing's — one write of the
 #    dossier through the statistics triggers where the ORM's receipt was an insert, then an update of the same
 #    row (bench/profiles/2026-12-06-counter.md).

@@ -4,8 +4,9 @@
 One request is one effect: with an ``Idempotency-Key`` the first answer is stored (the secret sealed)
 and replayed to a repeat (``services.core.idempotency.once``). A counter filing is an audited change
 (the officer typed the applicant's personal data). The uploaded files become the dossier's input
-documents (``services.dossier.documents``). The citizen's usual filing — online, no files — is answered from
-what ``filing.file`` wrote, without loading the dossier back (issue 14: bench/profiles/2026-12-06-filing.md).
+documents (``services.dossier.documents``). A filing without files — the citizen's usual one, and the counter's,
+received as it is filed — is answered from what ``filing.file`` wrote, without loading the dossier back (issue
+14: bench/profiles/2026-12-06-filing.md, bench/profiles/2026-12-06-counter.md).
 """
 
 from __future__ import annotations
