@@ -44,8 +44,8 @@ async def receive(
     assert agency is not None
     calendar = await calendar_for(session, agency.id)
     # the state first: the clock's flush then writes the dossier once — state, receipt time and due time in one
-    # UPDATE, through the statistics triggers once (a counter filing wrote its dossier three times:
-    # bench/profiles/2026-12-06-pipeline.md)
+    # UPDATE, through the statistics triggers once (bench/profiles/2026-12-06-pipeline.md); the counter's filing
+    # does not come here: it is written received (services.dossier.filing)
     dossier.status = "received"
     await start_dossier_clock(
         session,
@@ -58,7 +58,6 @@ async def receive(
         cutoff_applies=version.cutoff_rule,
         cutoff=agency.counter_cutoff,
     )
-    due = dossier.due_at.astimezone(VN_TZ) if dossier.due_at else None
     handover(
         session,
         dossier,
@@ -66,7 +65,7 @@ async def receive(
         at=at,
         actor=actor,
         comment=comment,
-        public_note=received_note(due, by_post=by_post) if due else None,
+        public_note=received_note(dossier.due_at, by_post=by_post) if dossier.due_at else None,
     )
     await announce(
         session,
