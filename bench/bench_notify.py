@@ -40,6 +40,7 @@ import httpx
 from bench.common import QUICK, Target, cpu_seconds, postmaster_pid, record, report, run_benchmark, tree_cpu_seconds
 from bench.sinks import Sinks
 from services.core.config import Settings
+from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
 from services.notification.channels import Channel, EmailChannel, Outgoing, SmsChannel
 from services.notification.sender import Sender
@@ -80,7 +81,9 @@ async def _seed(dsn: str, channel: str) -> None:
 async def _through_sender(settings: Settings, url: str, dsn: str, name: str, channel: Channel) -> float:
     """The sender's own loop (``Sender.run``, as the worker runs it) until no notification is queued."""
     engine = create_engine(settings, application_name="bench-notify", pool_size=3)  # as the worker makes it
-    sender = Sender(create_sessionmaker(engine), settings, channels={name: channel})
+    pool = CounterPool(settings, application_name="bench-notify-sender", size=3)  # and its own pool (sender_task)
+    await pool.open()
+    sender = Sender(create_sessionmaker(engine), settings, channels={name: channel}, pool=pool)
     watcher = await asyncpg.connect(dsn)
     stop = asyncio.Event()
     started = time.perf_counter()
@@ -92,6 +95,7 @@ async def _through_sender(settings: Settings, url: str, dsn: str, name: str, cha
     await running
     await watcher.close()
     await engine.dispose()
+    await pool.close()
     return elapsed
 
 

@@ -23,6 +23,13 @@ the previous commit in same-run A/B rounds, ``bench/profiles/2026-12-06-tracking
 
 Tests point ``app.state.counters`` at the test's own connection instead (tests/apps.py), which is
 why the services take a :class:`Counters` and not the pool itself.
+
+**The notification sender's statements** run on such a pool too (one per sender, opened by its worker task:
+``services.notification.sender``): its claim and its hottest outcome writes are single statements in
+autocommit, as the counters' are, and each of them taken through an ``AsyncSession`` — the checkout, the
+execution options, the close — cost the sender more CPU than the statement (issue 14: 0.73–0.78 → 0.58–0.63 ms
+of the sender's CPU an email, 0.77–0.80 → 0.68–0.69 ms an SMS, ``bench/profiles/2026-12-07-sender.md``).
+``fetch_alone`` runs one statement on either.
 """
 
 from __future__ import annotations
@@ -31,12 +38,13 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
-from services.core.db import driver_dsn
+from services.core.db import alone, driver_dsn, fetch
 from services.core.errors import DatabaseUnavailable, ServerBusy
 from services.core.metrics import PoolUse
 
@@ -52,9 +60,9 @@ class Counters(Protocol):
 class CounterPool:
     """The production :class:`Counters`: a small asyncpg pool, opened and closed by the app's lifespan."""
 
-    def __init__(self, settings: Settings, *, application_name: str) -> None:
+    def __init__(self, settings: Settings, *, application_name: str, size: int | None = None) -> None:
         self._dsn = driver_dsn(settings)
-        self._size = settings.db.limits_pool_size
+        self._size = size or settings.db.limits_pool_size
         self._timeout = settings.db.pool_timeout_seconds
         self._application_name = application_name[:63]
         self._pool: asyncpg.Pool | None = None
@@ -101,6 +109,19 @@ class CounterPool:
         finally:
             self._in_use -= 1
             await self._pool.release(connection)
+
+
+async def fetch_alone(
+    pool: Counters | None, sessionmaker: async_sessionmaker[AsyncSession], sql: str, *args: Any
+) -> list[asyncpg.Record]:
+    """One statement in autocommit (``sql`` with ``$1``… parameters), its rows: on a connection of ``pool``, or
+    without one on a session of ``sessionmaker`` (``services.core.db.alone``: in a transaction of its own when
+    that is bound to the tests' rolled-back connection)."""
+    if pool is not None:
+        async with pool.connection() as connection:
+            return await fetch(connection, sql, *args)
+    async with alone(sessionmaker) as session:
+        return await fetch(session, sql, *args)
 
 
 async def _json_codecs(connection: asyncpg.Connection) -> None:

@@ -13,9 +13,9 @@ bench/profiles/2026-12-06-notify.md):
 - The handover is one statement committed on its own (one round trip instead of BEGIN, SET LOCAL, UPDATE,
   COMMIT), written before the outcomes buffered with it. A batch of "sent" outcomes alone (the common case)
   is written the same way; both go straight through asyncpg (0.26–0.28 ms of CPU per write of 10 instead of
-  0.35–0.41 through SQLAlchemy). Tried and measured worse: a second writer lane for the handovers (0.47–0.61×
-  against 0.64–0.67×), the handovers and the "sent" outcomes in one statement (the connections wait for the
-  heavier write).
+  0.35–0.41 through SQLAlchemy), on the sender's own asyncpg pool when it has one (``fetch_alone``: no session
+  at all). Tried and measured worse: a second writer lane for the handovers (0.47–0.61× against 0.64–0.67×),
+  the handovers and the "sent" outcomes in one statement (the connections wait for the heavier write).
 - Their commits do not wait for the disk (``synchronous_commit`` off, said by the statements themselves): an
   outcome lost with the database server means a repeat under the same reference or Message-ID, never a loss.
 """
@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.core.db import alone, fetch
+from services.core.counters import Counters, fetch_alone
 from services.core.queue import Queue
 
 logger = logging.getLogger("motcua.sender")
@@ -85,8 +85,11 @@ _UNCONFIRMED = "status = 'sent', sent_at = now(), last_error = :note"
 class OutcomeWriter:
     """One sender's outcomes, written by group commit (module notes)."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], worker: str) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession], worker: str, pool: Counters | None = None
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.pool = pool  # where the one-statement writes run (the sender's; services.core.counters)
         self.worker = worker  # the sender's name: what its claims wrote in ``claimed_by``
         self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
@@ -150,8 +153,8 @@ class OutcomeWriter:
                     arguments: list[Any] = [[row["id"] for row in rows], self.worker]
                     if kind == "sent":
                         arguments += [[row["delivered"] for row in rows], [row["reference"] for row in rows]]
-                    async with alone(self.sessionmaker) as session:
-                        return {str(record[0]) for record in await fetch(session, _STRAIGHT[kind], *arguments)}
+                    records = await fetch_alone(self.pool, self.sessionmaker, _STRAIGHT[kind], *arguments)
+                    return {str(record[0]) for record in records}
                 mine: set[str] = set()
                 async with self.sessionmaker() as session, session.begin():
                     # an outcome lost with the database server itself (not with this process) means a

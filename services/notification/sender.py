@@ -78,7 +78,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core import tracing
 from services.core.config import Settings
-from services.core.db import alone, fetch, numbered
+from services.core.counters import CounterPool, Counters, fetch_alone
+from services.core.db import numbered
 from services.core.listen import wakeup
 from services.core.metrics import NOTIFICATION_SENDS
 from services.core.queue import backoff_seconds, poll, worker_name
@@ -175,6 +176,7 @@ class Sender:
         channels: Mapping[str, Channel],
         name: str | None = None,
         dossier_ids: Sequence[uuid.UUID] | None = None,
+        pool: Counters | None = None,
     ) -> None:
         if settings.notify.lease_seconds < 2 * settings.notify.send_timeout_seconds:
             raise ValueError("MOTCUA_NOTIFY_LEASE_SECONDS must be at least twice MOTCUA_NOTIFY_SEND_TIMEOUT_SECONDS")
@@ -185,7 +187,8 @@ class Sender:
         self.dossier_ids = [str(d) for d in dossier_ids] if dossier_ids is not None else None  # tests, tools
         self.rates = {"email": settings.notify.email_per_second, "sms": settings.notify.sms_per_second}
         self.stop = asyncio.Event()
-        self.outcomes = OutcomeWriter(sessionmaker, self.name)
+        self.pool = pool  # the claims' and the one-statement outcomes' connections (None: sessions of sessionmaker)
+        self.outcomes = OutcomeWriter(sessionmaker, self.name, pool)
         self._paced: dict[str, float] = {}  # per channel, this sender's next send at the earliest (monotonic)
 
     def _limit(self, channel: str) -> int:
@@ -210,8 +213,7 @@ class Sender:
             "dossiers": self.dossier_ids,
             "interval": interval,
         }
-        async with alone(self.sessionmaker) as session:
-            records = await fetch(session, _CLAIM, *(values[name] for name in _CLAIM_PARAMETERS))
+        records = await fetch_alone(self.pool, self.sessionmaker, _CLAIM, *(values[name] for name in _CLAIM_PARAMETERS))
         batch = [Outgoing(*record[: len(NOTIFICATIONS.returning)]) for record in records]
         ahead = records[0]["ahead"] if records and interval else None
         wait = max(0.0, ahead - len(batch) * interval) if ahead is not None else 0.0
@@ -465,7 +467,9 @@ class Sender:
 
 
 def sender_task() -> Task:
-    """The worker task: one sender with the configured channels."""
+    """The worker task: one sender with the configured channels, its claims and one-statement outcomes on an
+    asyncpg pool of its own (``services.core.counters``): a claim ahead and one in flight per channel, and the
+    outcomes' writer."""
 
     async def task(
         sessionmaker: async_sessionmaker[AsyncSession],
@@ -473,6 +477,12 @@ def sender_task() -> Task:
         client: httpx.AsyncClient,
         stop: asyncio.Event,
     ) -> None:
-        await Sender(sessionmaker, settings, channels=default_channels(settings, client)).run(stop)
+        channels = default_channels(settings, client)
+        pool = CounterPool(settings, application_name="motcua-notify-sender", size=2 * len(channels) + 1)
+        await pool.open()
+        try:
+            await Sender(sessionmaker, settings, channels=channels, pool=pool).run(stop)
+        finally:
+            await pool.close()
 
     return task

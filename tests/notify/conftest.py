@@ -22,6 +22,7 @@ from services.core.config import Settings
 from services.models import Agency, Dossier, Notification, ProcedureVersion, Staff
 from services.notification.sender import Sender, default_channels
 from services.outbox.relay import EVENTS_PATH
+from tests.apps import SharedCounters
 from tests.db import commits_for_real
 from tests.factories import create_agency, create_dossier, create_procedure_version, create_staff
 from tests.notify.fakes import FakeGateway, SmtpSink
@@ -177,9 +178,19 @@ async def notifications_of(sessionmaker: async_sessionmaker[AsyncSession], dossi
 def sender_for(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, *dossiers: Dossier, name: str | None = None
 ) -> Sender:
-    """A sender that only takes the notifications of these dossiers (other tests' rows stay untouched)."""
+    """A sender that only takes the notifications of these dossiers (other tests' rows stay untouched).
+
+    Its claims and one-statement outcomes run straight on the test's rolled-back connection, as the worker's run
+    on its asyncpg pool (``sender_task``); in a test marked ``committed``, on sessions of the real engine's pool,
+    the other way ``fetch_alone`` has."""
+    bind = sessionmaker.kw.get("bind")
     return Sender(
-        sessionmaker, settings, channels=default_channels(settings), dossier_ids=[d.id for d in dossiers], name=name
+        sessionmaker,
+        settings,
+        channels=default_channels(settings),
+        dossier_ids=[d.id for d in dossiers],
+        name=name,
+        pool=SharedCounters(bind) if isinstance(bind, AsyncConnection) else None,
     )
 
 
