@@ -32,6 +32,7 @@ from services.core.errors import Unprocessable
 from services.domain.vocabulary import LEADER_ROLES
 from services.models import Agency, Complaint, Dossier, Notification, Procedure, ProcedureVersion, Staff, StaffRole
 from services.notification.defaults import default_for
+from services.notification.facts import COLUMNS, DossierFacts
 from services.notification.outbound import enqueue_deliveries
 from services.notification.rules import RULES, Rule
 from services.notification.templates import CurrentTemplate, Rendered, current_templates, render, with_labels
@@ -57,7 +58,7 @@ def tracking_url(settings: Settings, code: str) -> str:
     return f"{settings.urls.public.rstrip('/')}/tra-cuu/{code}"
 
 
-def _on_the_spot(dossier: Dossier) -> bool:
+def _on_the_spot(dossier: DossierFacts) -> bool:
     """Received and returned at the same instant: resolved on the spot in one visit."""
     return dossier.returned_at is not None and dossier.returned_at == dossier.received_at
 
@@ -94,13 +95,13 @@ def _name_of(agency_id: Any) -> ScalarSelect[str]:
 
 async def _dossier_with_context(
     session: AsyncSession, dossier_id: uuid.UUID, payload: Mapping[str, Any]
-) -> tuple[Dossier, dict[str, Any]] | None:
-    """The dossier and the names its texts use, in one round trip."""
+) -> tuple[DossierFacts, dict[str, Any]] | None:
+    """The dossier's facts (services.notification.facts) and the names its texts use, in one round trip."""
     unit = _uuid(payload.get("agency_id"))
     row = (
         await session.execute(
             select(
-                Dossier,
+                *COLUMNS,
                 select(Procedure.name)
                 .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
                 .where(ProcedureVersion.id == Dossier.procedure_version_id)
@@ -112,7 +113,8 @@ async def _dossier_with_context(
     ).first()
     if row is None:
         return None
-    dossier, procedure_name, agency_name, unit_name = row
+    *facts, procedure_name, agency_name, unit_name = row
+    dossier = DossierFacts(*facts)
     return dossier, {
         "dossier_code": dossier.code,
         "status": dossier.status,
@@ -136,7 +138,7 @@ async def _complaint_context(session: AsyncSession, complaint: Complaint) -> dic
 
 
 async def _staff_targets(
-    session: AsyncSession, rule: Rule, payload: Mapping[str, Any], dossier: Dossier | None
+    session: AsyncSession, rule: Rule, payload: Mapping[str, Any], dossier: DossierFacts | None
 ) -> list[Target]:
     desk = _uuid(payload.get("receiving_agency_id")) or (dossier.receiving_agency_id if dossier else None)
     if rule.staff == "assignee":
@@ -155,7 +157,9 @@ async def _staff_targets(
     return []
 
 
-async def _leader_targets(session: AsyncSession, payload: Mapping[str, Any], dossier: Dossier | None) -> list[Target]:
+async def _leader_targets(
+    session: AsyncSession, payload: Mapping[str, Any], dossier: DossierFacts | None
+) -> list[Target]:
     unit = _uuid(payload.get("agency_id")) or (dossier.current_agency_id if dossier else None)
     if unit is None:
         return []

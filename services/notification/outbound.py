@@ -45,8 +45,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.core.config import Settings
 from services.core.egress import EgressPolicy, TargetRefused
 from services.core.errors import Conflict, NotFound, Unprocessable
-from services.models import Agency, Dossier, WebhookSubscription
+from services.models import Agency, WebhookSubscription
 from services.models.webhook import WebhookDelivery
+from services.notification.facts import DossierFacts
 from services.notification.rules import OUTBOUND_ONLY, POSTAL_DELIVERY, POSTAL_PICKUP, RULES
 from services.notification.schemas import SubscriptionIn
 from services.outbox.events import EventEnvelope
@@ -213,7 +214,7 @@ async def _agency(session: AsyncSession, agency_id: uuid.UUID) -> dict[str, Any]
     }
 
 
-async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossier: Dossier | None) -> int:
+async def enqueue_deliveries(session: AsyncSession, event: EventEnvelope, dossier: DossierFacts | None) -> int:
     """Write the deliveries this event owes to active subscribers; return how many were new."""
     types = [event.type]
     if event.type == "dossier.submitted" and event.payload.get("channel") == 3:

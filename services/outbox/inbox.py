@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from sqlalchemy import Table
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.models import ProcessedEvent
 from services.outbox.events import EventEnvelope
+
+# Core, compiled once: as an ORM-enabled insert of the entity the statement went through the ORM's bulk
+# persistence at every event — a tenth of notify_api's CPU in the pipeline benchmark, BEGIN included
+# (bench/profiles/2026-12-06-sender.md)
+_PROCESSED = cast(Table, ProcessedEvent.__table__)
+_ACCEPT = insert(_PROCESSED).on_conflict_do_nothing().returning(_PROCESSED.c.event_id)
 
 
 async def accept_once(session: AsyncSession, *, consumer: str, event: EventEnvelope) -> bool:
@@ -16,10 +25,5 @@ async def accept_once(session: AsyncSession, *, consumer: str, event: EventEnvel
     so does the record, and the relay's retry is processed again. Two deliveries racing
     each other serialise on the primary key; the second sees the first's row and skips.
     """
-    inserted = await session.execute(
-        insert(ProcessedEvent)
-        .values(consumer=consumer, event_id=event.id, event_type=event.type)
-        .on_conflict_do_nothing()
-        .returning(ProcessedEvent.event_id)
-    )
+    inserted = await session.execute(_ACCEPT, {"consumer": consumer, "event_id": event.id, "event_type": event.type})
     return inserted.first() is not None
