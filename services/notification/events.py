@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Boolean, ScalarSelect, Table, bindparam, case, func, null, select
+from sqlalchemy import Boolean, ScalarSelect, Table, Uuid, bindparam, case, func, null, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,23 +93,26 @@ def _name_of(agency_id: Any) -> ScalarSelect[str]:
     return select(Agency.name).where(Agency.id == agency_id).scalar_subquery()
 
 
+# an event's dossier and the names its texts use (the procedure, the receiving desk, the unit the event names or
+# else the dossier's current one), in one round trip: built and compiled once
+_DOSSIERS = cast(Table, Dossier.__table__)
+_WITH_CONTEXT = select(
+    *COLUMNS,
+    select(Procedure.name)
+    .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
+    .where(ProcedureVersion.id == _DOSSIERS.c.procedure_version_id)
+    .scalar_subquery(),
+    _name_of(_DOSSIERS.c.receiving_agency_id),
+    _name_of(func.coalesce(bindparam("unit", type_=Uuid), _DOSSIERS.c.current_agency_id)),
+).where(_DOSSIERS.c.id == bindparam("dossier_id"))
+
+
 async def _dossier_with_context(
     session: AsyncSession, dossier_id: uuid.UUID, payload: Mapping[str, Any]
 ) -> tuple[DossierFacts, dict[str, Any]] | None:
     """The dossier's facts (services.notification.facts) and the names its texts use, in one round trip."""
-    unit = _uuid(payload.get("agency_id"))
     row = (
-        await session.execute(
-            select(
-                *COLUMNS,
-                select(Procedure.name)
-                .join(ProcedureVersion, ProcedureVersion.procedure_id == Procedure.id)
-                .where(ProcedureVersion.id == Dossier.procedure_version_id)
-                .scalar_subquery(),
-                _name_of(Dossier.receiving_agency_id),
-                _name_of(unit if unit is not None else Dossier.current_agency_id),
-            ).where(Dossier.id == dossier_id)
-        )
+        await session.execute(_WITH_CONTEXT, {"dossier_id": dossier_id, "unit": _uuid(payload.get("agency_id"))})
     ).first()
     if row is None:
         return None

@@ -15,12 +15,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import ChainableUndefined, StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, bindparam, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -158,14 +158,20 @@ class CurrentTemplate:
     body: str
 
 
+# the newest version per channel of one event's templates in one language: Core, built and compiled once (its
+# ORM form, built at every event, loaded entities: a twentieth of notify_api's CPU, bench/profiles/2026-12-06-sender.md)
+_VERSIONS = cast(Table, NotificationTemplate.__table__)
+_CURRENT = (
+    select(_VERSIONS.c.channel, _VERSIONS.c.id, _VERSIONS.c.active, _VERSIONS.c.subject, _VERSIONS.c.body)
+    .where(_VERSIONS.c.event_type == bindparam("event_type"), _VERSIONS.c.locale == bindparam("locale"))
+    .order_by(_VERSIONS.c.channel, _VERSIONS.c.version.desc())
+    .ext(distinct_on(_VERSIONS.c.channel))
+)
+
+
 async def current_templates(session: AsyncSession, event_type: str, locale: str) -> dict[str, CurrentTemplate | None]:
     """Per channel, the newest version for the event (None: the newest version is inactive, the channel is off)."""
-    rows = await session.scalars(
-        select(NotificationTemplate)
-        .where(NotificationTemplate.event_type == event_type, NotificationTemplate.locale == locale)
-        .order_by(NotificationTemplate.channel, NotificationTemplate.version.desc())
-        .ext(distinct_on(NotificationTemplate.channel))
-    )
+    rows = await session.execute(_CURRENT, {"event_type": event_type, "locale": locale})
     found: dict[str, CurrentTemplate | None] = {
         row.channel: CurrentTemplate(row.id, row.subject, row.body) if row.active else None for row in rows
     }
