@@ -26,7 +26,7 @@ from services.calendar.receipt import Channel, TimeLimit
 from services.calendar.store import REVISION_SQL, calendar_at
 from services.calendar.working import VN_TZ
 from services.core import tracing
-from services.core.audit import Origin, audit_entry, record
+from services.core.audit import Origin, audit_entry, write
 from services.core.auth import Actor, purpose_key
 from services.core.config import Settings
 from services.core.db import begin, fetch, fetch_row
@@ -305,12 +305,12 @@ class Parsed(Generic[Model]):
     fingerprint_source: dict[str, Any]
 
 
-def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier_id: uuid.UUID) -> None:
+async def record_filing(session: AsyncSession, origin: Origin, actor: Actor, dossier_id: uuid.UUID) -> None:
     """Staff filed a dossier for the citizen: an audited change (they typed the applicant's personal data)."""
     entry = audit_entry(
         service="intake", action="create", resource=origin.route, origin=origin, actor=actor, dossier_id=dossier_id
     )
-    record(session, entry)
+    await write(session, entry)
 
 
 def policy(settings: Settings) -> WarningPolicy:

@@ -48,7 +48,7 @@ async def submit(
             receipt=policy(settings) if actor else None,  # at the counter: received as it is filed
         )  # fmt: skip
         if actor is not None:
-            record_filing(session, origin, actor, filed.id)
+            await record_filing(session, origin, actor, filed.id)
         if not parsed.uploads:  # the usual filing: answered from what was written
             return filed_out(filed).model_dump(mode="json")
         dossier = await session.get(Dossier, filed.id)

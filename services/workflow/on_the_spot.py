@@ -220,7 +220,7 @@ async def file_on_the_spot(
         results = [upload for upload in parsed.uploads if upload.field == RESULT_FIELD]
         attach(session, settings, dossier, inputs, kind="input", now=now, staff_id=actor.staff_id)
         await attach_results(session, settings, offload, dossier, results, now=now, staff_id=actor.staff_id)
-        record_filing(session, origin, actor, dossier.id)
+        await record_filing(session, origin, actor, dossier.id)
         await session.flush()
         base = (await dossier_out(session, dossier, secret=done.created.secret)).model_dump()
         return OnTheSpotOut(
