@@ -92,7 +92,16 @@ def cpu_seconds(pid: int, *, with_reaped_children: bool = False) -> float:
 def tree_cpu_seconds(pid: int) -> float:
     """``cpu_seconds`` of ``pid`` (with its ended children) and of every live descendant."""
     tree = process_tree(pid)
-    return cpu_seconds(pid, with_reaped_children=True) + sum(cpu_seconds(child) for child in tree[1:])
+    return cpu_seconds(pid, with_reaped_children=True) + sum(_if_alive(child) for child in tree[1:])
+
+
+def _if_alive(pid: int) -> float:
+    """``cpu_seconds`` of a descendant, 0 if it ended since the tree was listed (a backend whose client closed its
+    connection meanwhile: its time is its parent's reaped children's from then on)."""
+    try:
+        return cpu_seconds(pid)
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
 
 
 def postmaster_pid(data_directory: str) -> int | None:
