@@ -53,6 +53,7 @@ from bench import load
 from bench.common import QUICK, Target, postmaster_pid, record, report, run_benchmark, tree_cpu_seconds
 from bench.stack import Stack
 from services.core.config import Settings
+from tests.factories import create_staff
 from tests.intake.setup import create_desk, submission
 from tests.notify.fakes import FakeGateway, SmtpSink
 from tests.tokens import bearer_for
@@ -273,6 +274,7 @@ async def main_async(url: str) -> bool:
         for _ in range(DESKS):
             desk = await create_desk(session)
             if ROUTED:
+                await create_staff(session, agency=desk.agency, roles=("head",))  # the approval step's
                 await add_template(session, desk.version, STEPS)
             token = bearer_for(settings, desk.officer, roles=["counter"])
             desks.append(
