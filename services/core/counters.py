@@ -28,7 +28,7 @@ why the services take a :class:`Counters` and not the pool itself.
 ``services.notification.sender``): its claim and its hottest outcome writes are single statements in
 autocommit, as the counters' are, and each of them taken through an ``AsyncSession`` — the checkout, the
 execution options, the close — cost the sender more CPU than the statement (issue 14: 0.73–0.78 → 0.58–0.63 ms
-of the sender's CPU an email, 0.77–0.80 → 0.68–0.69 ms an SMS, ``bench/profiles/2026-12-06-sender.md``).
+of the sender's CPU an email, 0.77–0.80 → 0.68–0.77 ms an SMS, ``bench/profiles/2026-12-06-sender.md``).
 ``fetch_alone`` runs one statement on either.
 """
 

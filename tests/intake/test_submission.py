@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.working import VN_TZ
-from services.models import Document, Dossier, Handover, OutboxEvent, PortalSync, SlaTimer
+from services.models import AuditLog, Document, Dossier, Handover, OutboxEvent, PortalSync, SlaTimer
 from tests.apps import new_client
 from tests.intake.setup import PDF, PNG, Desk, create_desk, submission
 
@@ -237,6 +237,23 @@ async def test_a_counter_filing_writes_the_receipt_with_the_dossier(
         (1, "submitted", vn(2026, 11, 23, 9, 0), None),
         (2, "received", vn(2026, 11, 23, 9, 0), due),
     ]
+
+
+async def test_a_counter_filing_is_audited_once_with_its_officer_and_request(
+    intake: httpx.AsyncClient, desk: Desk, bearer, session: AsyncSession
+) -> None:  # type: ignore[no-untyped-def]
+    """Staff typed a citizen's personal data: one audit line, written with the filing (``audit.write``)."""
+    response = await intake.post(
+        "/api/v1/counter/dossiers", json=submission(desk), headers={**bearer(desk.officer), "User-Agent": "quay-3"}
+    )
+    assert response.status_code == 201, response.text
+    dossier_id = await session.scalar(select(Dossier.id).where(Dossier.code == response.json()["code"]))
+    (line,) = (await session.scalars(select(AuditLog).where(AuditLog.dossier_id == dossier_id))).all()
+    assert (line.service, line.action, line.resource) == ("intake", "create", "POST /api/v1/counter/dossiers")
+    assert (line.actor_staff_id, line.username) == (desk.officer.id, desk.officer.username)
+    assert (line.user_agent, line.detail) == ("quay-3", {})
+    assert line.request_id == response.headers["X-Request-ID"]
+    assert line.at is not None
 
 
 async def test_counter_intake_needs_a_counter_officer(intake: httpx.AsyncClient, desk: Desk, bearer) -> None:  # type: ignore[no-untyped-def]
