@@ -14,7 +14,7 @@ from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.auth import Actor
@@ -118,25 +118,25 @@ def step_unit(step: WorkflowStep, dossier: Dossier) -> uuid.UUID:
     return step.agency_id or dossier.receiving_agency_id
 
 
+# a template's steps in order, and a dossier's running step clock: built once (read at every routing and
+# transition; issue 14, bench/profiles/2026-12-06-sender.md)
+_STEPS = (
+    select(WorkflowStep).where(WorkflowStep.template_id == bindparam("template_id")).order_by(WorkflowStep.position)
+)
+_OPEN_STEP_CLOCK = (
+    select(SlaTimer)
+    .where(SlaTimer.dossier_id == bindparam("dossier_id"), SlaTimer.kind == "step", SlaTimer.ended_at.is_(None))
+    .order_by(SlaTimer.step_seq.desc())
+    .limit(1)
+)
+
+
 async def position(session: AsyncSession, dossier: Dossier) -> Position:
     if dossier.workflow_template_id is None:
         return Position(steps=[], step=None, timer=None)
-    steps = list(
-        (
-            await session.scalars(
-                select(WorkflowStep)
-                .where(WorkflowStep.template_id == dossier.workflow_template_id)
-                .order_by(WorkflowStep.position)
-            )
-        ).all()
-    )
+    steps = list((await session.scalars(_STEPS, {"template_id": dossier.workflow_template_id})).all())
     step = next((s for s in steps if s.position == dossier.current_step_position), None)
-    timer = await session.scalar(
-        select(SlaTimer)
-        .where(SlaTimer.dossier_id == dossier.id, SlaTimer.kind == "step", SlaTimer.ended_at.is_(None))
-        .order_by(SlaTimer.step_seq.desc())
-        .limit(1)
-    )
+    timer = await session.scalar(_OPEN_STEP_CLOCK, {"dossier_id": dossier.id})
     return Position(steps=steps, step=step, timer=timer)
 
 

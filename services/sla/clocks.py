@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.receipt import DEFAULT_CUTOFF, Channel, TimeLimit, clock_start, legal_due
@@ -151,6 +151,15 @@ async def dossier_timer(session: AsyncSession, dossier_id: uuid.UUID) -> SlaTime
     return timer
 
 
+# the number of a dossier's last step clock: built once (read at every step entered; issue 14)
+_LAST_STEP_SEQ = (
+    select(SlaTimer.step_seq)
+    .where(SlaTimer.dossier_id == bindparam("dossier_id"), SlaTimer.kind == "step")
+    .order_by(SlaTimer.step_seq.desc())
+    .limit(1)
+)
+
+
 async def start_step(
     session: AsyncSession,
     dossier: Dossier,
@@ -164,12 +173,7 @@ async def start_step(
     at: datetime,
 ) -> SlaTimer:
     """A step's own clock: its share of the time limit, from the hand-over (or the next working instant)."""
-    last_seq = await session.scalar(
-        select(SlaTimer.step_seq)
-        .where(SlaTimer.dossier_id == dossier.id, SlaTimer.kind == "step")
-        .order_by(SlaTimer.step_seq.desc())
-        .limit(1)
-    )
+    last_seq = await session.scalar(_LAST_STEP_SEQ, {"dossier_id": dossier.id})
     timer = new_timer(
         calendar,
         policy,

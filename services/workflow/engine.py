@@ -46,7 +46,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.calendar.store import calendar_for
@@ -104,21 +104,32 @@ def share_seconds(step: WorkflowStep) -> int:
     return int(Decimal(step.share_value) * unit)
 
 
+# the least loaded active holder of a role in a unit: built once, as the routing's other reads (issue 14)
+_LOAD = (
+    select(func.count(Dossier.id))
+    .where(Dossier.current_assignee_id == Staff.id, Dossier.status.in_(OPEN))
+    .correlate(Staff)
+    .scalar_subquery()
+)
+_LEAST_LOADED = (
+    select(Staff)
+    .join(StaffRole, StaffRole.staff_id == Staff.id)
+    .where(Staff.agency_id == bindparam("agency_id"), Staff.active.is_(True), StaffRole.role_code == bindparam("role"))
+    .order_by(_LOAD, Staff.username)
+    .limit(1)
+)
+# the newest active template of a procedure version
+_TEMPLATE = (
+    select(WorkflowTemplate)
+    .where(WorkflowTemplate.procedure_version_id == bindparam("version_id"), WorkflowTemplate.active.is_(True))
+    .order_by(WorkflowTemplate.version.desc())
+    .limit(1)
+)
+
+
 async def pick_officer(session: AsyncSession, agency_id: uuid.UUID, role: str) -> Staff | None:
     """The least loaded active holder of ``role`` in the unit (open dossiers assigned), then by username."""
-    load = (
-        select(func.count(Dossier.id))
-        .where(Dossier.current_assignee_id == Staff.id, Dossier.status.in_(OPEN))
-        .correlate(Staff)
-        .scalar_subquery()
-    )
-    return await session.scalar(
-        select(Staff)
-        .join(StaffRole, StaffRole.staff_id == Staff.id)
-        .where(Staff.agency_id == agency_id, Staff.active.is_(True), StaffRole.role_code == role)
-        .order_by(load, Staff.username)
-        .limit(1)
-    )
+    return await session.scalar(_LEAST_LOADED, {"agency_id": agency_id, "role": role})
 
 
 async def _enter(
@@ -181,12 +192,7 @@ async def start_routing(session: AsyncSession, dossier: Dossier, *, at: datetime
     """On receipt: bind the active template and enter its first working step. False without a template."""
     if dossier.workflow_template_id is not None or dossier.status != "received":
         return False
-    template = await session.scalar(
-        select(WorkflowTemplate)
-        .where(WorkflowTemplate.procedure_version_id == dossier.procedure_version_id, WorkflowTemplate.active.is_(True))
-        .order_by(WorkflowTemplate.version.desc())
-        .limit(1)
-    )
+    template = await session.scalar(_TEMPLATE, {"version_id": dossier.procedure_version_id})
     if template is None:
         return False
     dossier.workflow_template_id = template.id

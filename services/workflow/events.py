@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.core.config import get_settings
@@ -16,15 +16,16 @@ from services.sla.clocks import WarningPolicy
 from services.workflow.engine import start_routing
 
 logger = logging.getLogger("motcua.workflow")
+# built once (issue 14: the routing's statements built at every event cost as much as they took to run,
+# bench/profiles/2026-12-06-sender.md)
+_LOCKED = select(Dossier).where(Dossier.id == bindparam("id")).with_for_update()
 
 
 async def on_dossier_received(session: AsyncSession, event: EventEnvelope) -> None:
     """A dossier was received at a desk: start its workflow template (once)."""
     if event.dossier_id is None:
         return
-    dossier = await session.scalar(
-        select(Dossier).where(Dossier.id == uuid.UUID(str(event.dossier_id))).with_for_update()
-    )
+    dossier = await session.scalar(_LOCKED, {"id": uuid.UUID(str(event.dossier_id))})
     if dossier is None or dossier.workflow_template_id is not None:
         return  # already routed where it was received: resolved on the spot (services.workflow.on_the_spot)
     received_at = datetime.fromisoformat(str(event.payload.get("received_at") or event.occurred_at.isoformat()))
