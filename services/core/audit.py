@@ -84,12 +84,10 @@ def record(session: AsyncSession, entry: AuditLog) -> None:
     session.add(entry)
 
 
-# the columns an audit line is given (the id, the instant and an empty detail are the table's defaults)
-_GIVEN = (
-    "service", "action", "resource", "actor_staff_id", "username", "dossier_id", "client_ip", "user_agent",
-    "request_id", "detail",
-)  # fmt: skip
-_INSERT = insert(cast(Table, AuditLog.__table__))  # Core: compiled once for these columns
+_LINES = cast(Table, AuditLog.__table__)
+# every column but the two the table fills (the id, the instant): a column added to the table is written too
+_GIVEN = tuple(column.key for column in _LINES.columns if column.key not in {"id", "at"})
+_INSERT = insert(_LINES)  # Core: compiled once for these columns
 
 
 async def write(session: AsyncSession, entry: AuditLog) -> None:
