@@ -8,7 +8,8 @@
   the record leaves nothing behind (the message is sent again), and one that dies after it left a
   message the server has, or is about to have (it is not sent again: see sender.py). To a server
   that offers PIPELINING, MAIL, RCPT and DATA are written together (two round trips fewer per
-  message); the handover and the final line are unchanged.
+  message); the handover and the final line are unchanged. The message's bytes are written
+  straight (``EmailChannel.rendered``), not by ``email.generator``.
 - SMS: an HTTP gateway (``MOTCUA_SMS_GATEWAY_URL``), ``POST {to, text, reference}`` with the
   notification id as ``reference``: a gateway that honours it sends one message however many
   times it is asked. 2xx is accepted; 409 means "already accepted under this reference" (sent);
@@ -22,6 +23,7 @@ Error texts are built here and scrubbed: a refused recipient's address never rea
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import re
 import uuid
@@ -305,6 +307,43 @@ def _command(head: bytes, options: Iterable[str] | None) -> bytes:
     return line + b"\r\n"
 
 
+# RFC 2047: an encoded-word carries whole characters, at most 42 bytes of UTF-8 here ("=?utf-8?b?", 56 base64
+# characters, "?=": 68 characters), so that "Subject: " and one of them fit in a line of 78
+_WORD_BYTES = 42
+_LINE = 78  # RFC 5322 §2.1.1: a line SHOULD be at most 78 characters (998 MUST)
+_LONGEST_HEADER = 900  # beyond this (no template is so long) the general path folds the header
+_MIME = b'Content-Type: text/plain; charset="utf-8"\r\nMIME-Version: 1.0\r\nContent-Transfer-Encoding: base64\r\n'
+
+
+def _encoded_words(value: str) -> str:
+    """``value`` as RFC 2047 B encoded-words of UTF-8, one a line (folded: a reader joins them unspaced)."""
+    words: list[bytes] = []
+    word = b""
+    for character in value:
+        encoded = character.encode("utf-8")
+        if len(word) + len(encoded) > _WORD_BYTES:
+            words.append(word)
+            word = b""
+        word += encoded
+    words.append(word)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode('ascii')}?=" for word in words)
+
+
+def _header(name: str, value: str) -> str:
+    """One header line, folded at spaces where it is longer than 78 characters (RFC 5322 §3.2.2)."""
+    line = f"{name}: {value}"
+    if len(line) <= _LINE:
+        return line + "\r\n"
+    lines, current = [], f"{name}:"
+    for part in value.split(" "):
+        if len(current) + 1 + len(part) > _LINE and current.strip() != f"{name}:":
+            lines.append(current)
+            current = ""
+        current += " " + part
+    lines.append(current)
+    return "\r\n".join(lines) + "\r\n"
+
+
 class EmailChannel:
     name = "email"
 
@@ -316,12 +355,14 @@ class EmailChannel:
         self.domain = self.envelope_from.rpartition("@")[2] or "motcua.local"
         name, _ = email.utils.parseaddr(settings.smtp.sender)
         self._from = email.utils.formataddr((name, self.envelope_from), charset="utf-8")
+        self._from_line = _header("From", self._from)
         self.concurrency = settings.smtp.connections
         self._slots = asyncio.Semaphore(settings.smtp.connections)
         self._idle: list[_HandoverSMTP] = []
 
     def message(self, notification: Outgoing) -> Message:
-        """The message; a header value with a line break raises ValueError (a permanent failure).
+        """The message as an object of the standard library: what ``rendered`` writes as bytes, and what is
+        sent where it returns None. A header value with a line break raises ValueError (a permanent failure).
 
         Built with the compat32 classes (``MIMEText``, ``Header``): the same headers and the same
         base64 UTF-8 body as ``EmailMessage`` writes, in 0.07 ms instead of 2.9 ms (its default policy
@@ -341,6 +382,38 @@ class EmailChannel:
         message["Subject"] = subject if subject.isascii() else Header(subject, "utf-8")  # type: ignore[assignment]
         self._stamp(message, notification)
         return message
+
+    def rendered(self, notification: Outgoing) -> bytes | None:
+        """The message as it goes on the wire, written straight as bytes: ``message()``'s headers and body
+        (compat32 writes the same; tests/notify/test_channels.py reads both back and compares) without the
+        message object and ``email.generator``'s flattening — half of what a straight aiosmtplib send
+        costs and a third of the sender's CPU an email (bench/profiles/2026-12-07-email.md). None where the
+        general path writes it: an address that is not ASCII, a header too long to fold at spaces.
+        A header value with a line break raises ValueError (a permanent failure)."""
+        subject = notification.subject or ""
+        recipient = notification.recipient
+        for value in (recipient, subject):
+            if "\r" in value or "\n" in value:
+                raise ValueError("a header value may not contain a line break")
+        if not recipient.isascii() or max(len(recipient), len(subject)) > _LONGEST_HEADER:
+            return None
+        if subject.isascii() and "=?" not in subject:
+            subject_line = _header("Subject", subject)
+        else:
+            subject_line = f"Subject: {_encoded_words(subject)}\r\n"
+        head = "".join(
+            (
+                self._from_line,
+                _header("To", recipient),
+                subject_line,
+                f"Message-ID: <{notification.id}@{self.domain}>\r\n",
+                f"Date: {email.utils.format_datetime(datetime.now(UTC))}\r\n",
+                f"X-Motcua-Notification: {notification.id}\r\n",
+                "Auto-Submitted: auto-generated\r\n\r\n",
+            )
+        )
+        body = base64.encodebytes(notification.body.encode("utf-8")).replace(b"\n", b"\r\n")
+        return _MIME + head.encode("ascii") + body
 
     def _general_message(self, notification: Outgoing) -> Message:
         message = EmailMessage()
@@ -372,10 +445,11 @@ class EmailChannel:
 
     async def send(self, notification: Outgoing, handover: Handover | None = None) -> ProviderResult:
         try:
-            message = self.message(notification)
+            raw = self.rendered(notification)
+            message = self.message(notification) if raw is None else None
         except (ValueError, TypeError) as exc:
             return ProviderResult(ok=False, error=_error(f"invalid message: {type(exc).__name__}"), permanent=True)
-        reference = str(message["Message-ID"])
+        reference = f"<{notification.id}@{self.domain}>"
         async with self._slots:
             client = self._idle.pop() if self._idle else None
             reused = client is not None
@@ -386,9 +460,12 @@ class EmailChannel:
                             client = await self._connect()
                         client.handover = handover
                         try:
-                            await client.send_message(
-                                message, sender=self.envelope_from, recipients=[notification.recipient]
-                            )
+                            if raw is not None:
+                                await client.sendmail(self.envelope_from, [notification.recipient], raw)
+                            elif message is not None:
+                                await client.send_message(
+                                    message, sender=self.envelope_from, recipients=[notification.recipient]
+                                )
                         finally:
                             client.handover = None
                         break

@@ -31,6 +31,7 @@ def free_port() -> int:
 class Mail:
     recipients: list[str]
     message: EmailMessage
+    raw: bytes = b""  # as it came over the wire
 
     @property
     def message_id(self) -> str:
@@ -81,7 +82,7 @@ class SmtpSink:
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 with sink.lock:
-                    sink.mails.append(Mail(list(envelope.rcpt_tos), parsed))
+                    sink.mails.append(Mail(list(envelope.rcpt_tos), parsed, envelope.original_content))
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)

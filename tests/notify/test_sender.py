@@ -4,6 +4,8 @@ backoff, failing for good and re-sending, permanent refusals, the shared rate li
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
 import time
 import uuid
 from collections.abc import Callable
@@ -183,6 +185,38 @@ async def test_an_email_reads_back_as_written(notify_settings: Settings, smtp: S
     assert (mail.subject, mail.message_id) == (subject.strip(), f"<{notification.id}@motcua.local>")
     assert str(mail.message["From"]) == notify_settings.smtp.sender
     assert mail.body == "Kính gửi Quý ông/bà,\n\n.Trân trọng."
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Hồ sơ 000.00.31.H26-261123-0001 (Đăng ký khai sinh) đã được tiếp nhận, hẹn trả kết quả ngày 27/11/2026",
+        "Dossier 000.00.31.H26-261123-0001 was received and is due on 27/11/2026 at the counter of the ward",
+        "=?utf-8?q?Ho_so?= is what an encoded word looks like",
+        ("Hồ sơ 🏠 nhà ở " * 6).strip(),
+        "",
+    ],
+)
+async def test_an_email_arrives_with_the_headers_and_body_the_standard_library_writes_in_lines_of_78(
+    notify_settings: Settings, smtp: SmtpSink, subject: str
+) -> None:
+    """The channel writes the message's bytes itself (no email.generator): a mail client reads the subject as
+    written (even one that looks like an RFC 2047 word, which the standard library would let be decoded) and
+    every other header and the body as the standard library's own message of the notification says them; no
+    line is longer than 78."""
+    address = f"cd.{uuid.uuid4().hex[:8]}@example.vn"
+    body = "Kính gửi Quý ông/bà,\n\n.Hồ sơ của Quý ông/bà đã được tiếp nhận.\n" * 8
+    notification = Outgoing(uuid.uuid4(), "email", address, subject, body, 1)
+    channel = EmailChannel(notify_settings)
+    assert (await channel.send(notification)).ok
+    await channel.aclose()
+    [mail] = smtp.to(address)
+    expected = email.message_from_bytes(channel.message(notification).as_bytes(), policy=email.policy.default)
+    assert mail.subject == subject
+    for name in [name for name in expected if name not in ("Date", "Subject")]:
+        assert str(mail.message[name]) == str(expected[name]), name
+    assert mail.body == body
+    assert max(len(line.rstrip(b"\r")) for line in mail.raw.split(b"\n")) <= 78
 
 
 async def test_the_sms_rate_is_kept_by_two_senders_together_even_when_the_event_loop_stalls(
