@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import json
@@ -49,14 +50,18 @@ class Mail:
 
 
 class SmtpSink:
-    """aiosmtpd on a free port; keeps every accepted message; refuses ``refuse`` recipients with 550.
-    Offers PIPELINING, as Postfix, Exim and Exchange do, unless ``pipelining=False``; ``commands`` is what
-    each connection sent, in order."""
+    """aiosmtpd on a free port; keeps every accepted message; refuses ``refuse`` recipients with 550 and
+    messages to ``reject`` with 554 once they are whole; answers a whole message to ``stall`` only after that
+    many seconds. Offers PIPELINING, as Postfix, Exim and Exchange do, unless ``pipelining=False``; ``commands``
+    is what each connection sent, in order; ``greetings`` counts EHLOs (a connection each)."""
 
     def __init__(self, *, pipelining: bool = True) -> None:
         self.port = free_port()
         self.mails: list[Mail] = []
         self.refuse: set[str] = set()
+        self.reject: set[str] = set()
+        self.stall: dict[str, float] = {}
+        self.greetings = 0
         self.commands: list[str] = []
         self.lock = threading.Lock()
         sink = self
@@ -64,6 +69,7 @@ class SmtpSink:
         class Handler:
             async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd's hook name
                 session.host_name = hostname  # what aiosmtpd does itself when no handler answers EHLO
+                sink.greetings += 1
                 return [*responses[:-1], "250-PIPELINING", responses[-1]] if pipelining else responses
 
             async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802 - aiosmtpd's hook name
@@ -80,6 +86,9 @@ class SmtpSink:
                 return "250 OK"
 
             async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+                await asyncio.sleep(max([sink.stall.get(to, 0.0) for to in envelope.rcpt_tos], default=0.0))
+                if set(envelope.rcpt_tos) & sink.reject:
+                    return "554 5.6.0 message refused"
                 parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 with sink.lock:
                     sink.mails.append(Mail(list(envelope.rcpt_tos), parsed, envelope.original_content))

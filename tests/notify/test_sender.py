@@ -466,3 +466,66 @@ async def test_emails_with_a_handover_reach_servers_with_and_without_pipelining_
     assert handed_over == [first.id, last.id]  # a refused message never reaches its handover
     assert [mail.message_id for mail in server.mails] == [f"<{first.id}@motcua.local>", f"<{last.id}@motcua.local>"]
     assert {mail.body for mail in server.mails} == {"Kính gửi Quý ông/bà,\n.\nTrân trọng."}
+
+
+def _letter(to: str) -> Outgoing:
+    return Outgoing(uuid.uuid4(), "email", to, "Hồ sơ đã được tiếp nhận", "Kính gửi Quý ông/bà,\n.\nTrân trọng.", 1)
+
+
+async def _handed_over(finish: Callable[[], None]) -> bool:
+    finish()
+    return True
+
+
+async def test_emails_overlapping_on_one_pipelined_connection_each_get_their_own_answer(
+    notify_settings: Settings,
+) -> None:
+    """A message's commands follow the previous message's final line before its answer is read: twelve at
+    once over one connection, every third refused once whole (554), each send gets its own message's answer;
+    a refusal at the end leaves the connection in use, so one connection carries all twelve."""
+    server = SmtpSink().start()
+    tag = uuid.uuid4().hex[:8]
+    letters = [_letter(f"cd{n}.{tag}@example.vn") for n in range(12)]
+    server.reject.update(letter.recipient for letter in letters[::3])
+    channel = EmailChannel(notify_settings.with_changes(smtp={"port": server.port, "connections": 1}))
+    try:
+        results = await asyncio.gather(*(channel.send(letter, _handed_over) for letter in letters))
+    finally:
+        await channel.aclose()
+        server.stop()
+    expected = [
+        (False, True, "SMTP 554: 5.6.0 message refused") if n % 3 == 0 else (True, False, None) for n in range(12)
+    ]
+    assert [(r.ok, r.permanent, r.error) for r in results] == expected
+    accepted = sorted(f"<{letter.id}@motcua.local>" for n, letter in enumerate(letters) if n % 3)
+    assert sorted(mail.message_id for mail in server.mails) == accepted
+    assert server.greetings == 1
+
+
+async def test_an_email_whose_final_answer_never_comes_is_in_doubt_and_the_one_behind_it_is_not_lost(
+    notify_settings: Settings,
+) -> None:
+    """The server sits on a whole message past the timeout: that message is in doubt (never sent again), and
+    the next one, whose commands followed it on the same connection, either arrives once on a new connection
+    or is to be tried again — never in doubt, never twice."""
+    server = SmtpSink().start()
+    tag = uuid.uuid4().hex[:8]
+    slow, next_one = _letter(f"cham.{tag}@example.vn"), _letter(f"sau.{tag}@example.vn")
+    server.stall[slow.recipient] = 2.0
+    channel = EmailChannel(
+        notify_settings.with_changes(smtp={"port": server.port, "connections": 1}, notify={"send_timeout_seconds": 0.5})
+    )
+    try:
+        first = asyncio.create_task(channel.send(slow, _handed_over))
+        await asyncio.sleep(0.1)
+        second = await channel.send(next_one, _handed_over)
+        first_result = await first
+        await asyncio.sleep(2.0)  # the server answers the slow message at last
+    finally:
+        await channel.aclose()
+        server.stop()
+    assert (first_result.ok, first_result.in_doubt) == (False, True)
+    assert (second.in_doubt, second.permanent) == (False, False)
+    arrived = [mail.message_id for mail in server.mails]
+    assert arrived.count(f"<{next_one.id}@motcua.local>") == (1 if second.ok else 0)
+    assert arrived.count(f"<{slow.id}@motcua.local>") <= 1
