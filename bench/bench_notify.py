@@ -4,7 +4,8 @@ same messages straight with aiosmtplib and httpx, in the same run and the same p
 
 Run with ``python -m bench.bench_notify``. It uses its own database (``motcua_bench_notify``),
 recreated each run, seeded with ``BENCH_NOTIFICATIONS`` (3,000; 100 quick) queued notifications per
-channel. The sinks run in a process of their own (bench/sinks.py: aiosmtpd and a keep-alive gateway
+channel before each round; the sender and its straight baseline take turns for ``BENCH_NOTIFY_ROUNDS`` (3; 1
+quick) rounds each, and each side's rate is its messages over its seconds in all. The sinks run in a process of their own (bench/sinks.py: aiosmtpd and a keep-alive gateway
 whose ceiling, 27,900 requests/s, is far above what is measured) and count what arrives: every run
 checks that each message arrived once. The sender runs its own loop (``Sender.run``, as the worker
 does, on an engine made as the worker makes it) with the settings' defaults except the rate limits
@@ -47,6 +48,9 @@ from services.notification.sender import Sender
 
 COUNT = int(os.environ.get("BENCH_NOTIFICATIONS", "100" if QUICK else "3000"))
 SMTP_CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "4"))
+# the sender and its straight baseline take turns, this many rounds each: on a machine whose speed drifts
+# from one second to the next, one run of each gave ratios 0.15 apart (bench/profiles/2026-12-07-email.md)
+ROUNDS = int(os.environ.get("BENCH_NOTIFY_ROUNDS", "1" if QUICK else "3"))
 BODY = (
     "Kính gửi Quý ông/bà,\n\nHồ sơ 000.00.31.H26-261123-{n:04d} (Đăng ký khai sinh) đã được UBND phường Hồng Bàng "
     "tiếp nhận lúc 09:30 ngày 23/11/2026.\nThời gian hẹn trả kết quả: 17:00 ngày 27/11/2026.\n\nTrân trọng."
@@ -63,8 +67,10 @@ def _outgoing(channel: str, n: int) -> Outgoing:
 
 
 async def _seed(dsn: str, channel: str) -> None:
+    """``COUNT`` queued notifications of ``channel``, in a table emptied first: every round starts alike."""
     connection = await asyncpg.connect(dsn)
     try:
+        await connection.execute("TRUNCATE notification")
         rows = [
             (m.id, uuid.uuid4(), channel, m.recipient, m.subject, m.body)
             for m in map(lambda n: _outgoing(channel, n), range(COUNT))
@@ -74,6 +80,7 @@ async def _seed(dsn: str, channel: str) -> None:
                    next_attempt_at) VALUES ($1, $2, 'dossier.received', $3, $4, $5, $6, 'queued', 0, now())""",
             rows,
         )
+        await connection.execute("ANALYZE notification")
     finally:
         await connection.close()
 
@@ -132,6 +139,20 @@ class Meter:
     def per_message(self, before: dict[str, float], count: int) -> dict[str, float]:
         after = self.read()
         return {name: round((after[name] - before[name]) * 1000 / count, 3) for name in after}
+
+
+def _together(runs: list[Run]) -> Run:
+    """Rounds of one kind as one run: their messages over their seconds; CPU a message, weighted by messages."""
+    count = sum(run.count for run in runs)
+    cpu = {name: round(sum(run.cpu_ms[name] * run.count for run in runs) / count, 3) for name in runs[0].cpu_ms}
+    return Run(
+        runs[0].name,
+        count,
+        sum(run.seconds for run in runs),
+        sum(run.received for run in runs),
+        sum(run.distinct for run in runs),
+        cpu,
+    )
 
 
 async def _straight(count: int, concurrency: int, send: Callable[[int], Awaitable[None]]) -> float:
@@ -227,25 +248,32 @@ async def main_async(url: str) -> bool:
     try:
         assert sinks.process is not None
         meter = Meter(sinks.process.pid, await _postmaster(dsn))
-        await _seed(dsn, "email")
-        email_sender = await _sent_by_sender(settings, url, sinks, meter, "email")
-        email_straight = await _email_straight(settings, sinks, meter)
+        email_runs: list[Run] = []
+        sms_runs: list[Run] = []
+        for _ in range(ROUNDS):
+            await _seed(dsn, "email")
+            email_runs.append(await _sent_by_sender(settings, url, sinks, meter, "email"))
+            email_runs.append(await _email_straight(settings, sinks, meter))
         await _seed(dsn, "email")
         one_by_one = settings.with_changes(smtp={"port": sinks.plain_smtp_port})
         email_unpipelined = await _sent_by_sender(
             one_by_one, url, sinks, meter, "email", "email: sender, no PIPELINING"
         )
-        await _seed(dsn, "sms")
-        sms_sender = await _sent_by_sender(settings, url, sinks, meter, "sms")
-        sms_straight = await _sms_straight(settings.sms.connections, sinks, meter)
+        for _ in range(ROUNDS):
+            await _seed(dsn, "sms")
+            sms_runs.append(await _sent_by_sender(settings, url, sinks, meter, "sms"))
+            sms_runs.append(await _sms_straight(settings.sms.connections, sinks, meter))
     finally:
         sinks.stop()
+    email_sender, email_straight = _together(email_runs[0::2]), _together(email_runs[1::2])
+    sms_sender, sms_straight = _together(sms_runs[0::2]), _together(sms_runs[1::2])
     runs = [email_sender, email_straight, email_unpipelined, sms_sender, sms_straight]
     for run in runs:
-        assert run.received == run.distinct == COUNT, f"{run.name}: {run.received} received, {run.distinct} distinct"
+        assert run.received == run.distinct == run.count, f"{run.name}: {run.received} received, {run.distinct} distinct"
 
     print(
-        f"\nnotifications: {COUNT} per channel, {SMTP_CONNECTIONS} SMTP connections, "
+        f"\nnotifications: {COUNT} per channel a round, the sender and straight sends in turn for {ROUNDS} rounds, "
+        f"{SMTP_CONNECTIONS} SMTP connections, "
         f"{settings.sms.connections} HTTP requests at once; sinks in their own process"
     )
     print(f"  {'run':32} {'per s':>9} {'received':>9} {'distinct':>9}   ms of CPU a message")
@@ -271,6 +299,7 @@ async def main_async(url: str) -> bool:
     record(
         "notify",
         count=COUNT,
+        rounds=ROUNDS,
         smtp_connections=SMTP_CONNECTIONS,
         http_requests=settings.sms.connections,
         runs=[run.as_dict() for run in runs],
