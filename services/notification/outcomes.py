@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -51,6 +52,11 @@ _SENT = (
     # NULL — and, as it is evaluated, this statement's own commit need not wait for the disk (see _write)
     " last_error = NULLIF(set_config('synchronous_commit', 'off', true), 'off')"
 )
+# While handovers keep coming (an SMTP connection waits for each), the other outcomes gather up to this many rows
+# or this long, then go in one write: three rows a statement became about sixty, the handovers' wait shorter
+# (bench/profiles/2026-12-07-email.md)
+_GATHER_ROWS = 64
+_GATHER_SECONDS = 0.02
 # the outcomes whose statement says its durability itself: alone in a batch, written auto-committed
 _ONE_STATEMENT = frozenset({"handover", "sent"})
 # the message is with the server but for its final line; only while this sender's lease holds
@@ -93,6 +99,7 @@ class OutcomeWriter:
         self.worker = worker  # the sender's name: what its claims wrote in ``claimed_by``
         self._buffer: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._since: float | None = None  # when the oldest outcome buffered (not a handover) was (monotonic)
 
     def later(self, kind: str, **row: Any) -> asyncio.Future[bool]:
         """Buffer one outcome for the writer; the future is done once it is committed.
@@ -104,13 +111,15 @@ class OutcomeWriter:
         """
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._buffer.append((kind, row, future))
+        if kind != "handover" and self._since is None:
+            self._since = time.monotonic()
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain())
         return future
 
     async def _drain(self) -> None:
         while self._buffer:
-            batch, self._buffer = self._buffer, []
+            batch = self._take()
             try:
                 # the handovers first, in a write of their own (SMTP connections wait for it), then the outcomes
                 handovers = [entry for entry in batch if entry[0] == "handover"]
@@ -120,6 +129,17 @@ class OutcomeWriter:
                 for _, _, future in batch:  # cancelled mid-way: nobody may take the rows for theirs
                     if not future.done():
                         future.set_result(False)
+
+    def _take(self) -> list[tuple[str, dict[str, Any], asyncio.Future[bool]]]:
+        """What the next write takes: the handovers alone while the other outcomes may wait (few, and not for
+        long: nothing waits for their commit but the claim loop, a batch later), else everything."""
+        handovers = [entry for entry in self._buffer if entry[0] == "handover"]
+        waiting = len(self._buffer) - len(handovers)
+        if handovers and waiting < _GATHER_ROWS and time.monotonic() - (self._since or 0.0) < _GATHER_SECONDS:
+            self._buffer = [entry for entry in self._buffer if entry[0] != "handover"]
+            return handovers
+        batch, self._buffer, self._since = self._buffer, [], None
+        return batch
 
     async def _commit(self, batch: list[tuple[str, dict[str, Any], asyncio.Future[bool]]]) -> None:
         if not batch:

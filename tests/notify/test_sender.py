@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.core.config import Settings
 from services.models import Notification
 from services.notification.channels import EmailChannel, Outgoing, ProviderResult, SmsChannel
+from services.notification.outcomes import OutcomeWriter
 from services.notification.sender import UNCONFIRMED
 from tests.notify.conftest import World, create_world, deliver, drain, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
@@ -529,3 +530,17 @@ async def test_an_email_whose_final_answer_never_comes_is_in_doubt_and_the_one_b
     arrived = [mail.message_id for mail in server.mails]
     assert arrived.count(f"<{next_one.id}@motcua.local>") == (1 if second.ok else 0)
     assert arrived.count(f"<{slow.id}@motcua.local>") <= 1
+
+
+async def test_outcomes_are_recorded_while_handovers_keep_coming(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    """Handovers go first (SMTP connections wait for each) and the other outcomes gather meanwhile: a "sent"
+    is still written while handovers never stop, not only once they pause."""
+    writer = OutcomeWriter(sessionmaker, "busy-sender", None)
+    sent = writer.later("sent", id=uuid.uuid4(), delivered=False, reference="r")
+    deadline = time.monotonic() + 5
+    while not sent.done() and time.monotonic() < deadline:  # a handover each turn of the event loop
+        writer.later("handover", id=uuid.uuid4(), on_commit=lambda: None)
+        await asyncio.sleep(0)
+    assert sent.done()  # not starved: written while the handovers kept coming
