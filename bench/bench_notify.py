@@ -4,9 +4,10 @@ same messages straight with aiosmtplib and httpx, in the same run and the same p
 
 Run with ``python -m bench.bench_notify``. It uses its own database (``motcua_bench_notify``),
 recreated each run, seeded with ``BENCH_NOTIFICATIONS`` (3,000; 100 quick) queued notifications per
-channel before each round; the sender and its straight baseline take turns for ``BENCH_NOTIFY_ROUNDS`` (3; 1
-quick) rounds each, and each side's rate is its messages over its seconds in all. The sinks run in a process of their own (bench/sinks.py: aiosmtpd and a keep-alive gateway
-whose ceiling, 27,900 requests/s, is far above what is measured) and count what arrives: every run
+channel before each round; the sender and its straight baseline take turns for ``BENCH_NOTIFY_ROUNDS``
+(3; 1 quick) rounds each, and each side's rate is its messages over its seconds in all. The sinks run in a
+process of their own (bench/sinks.py: aiosmtpd and a keep-alive gateway whose ceiling, 27,900 requests/s, is
+far above what is measured) and count what arrives: every run
 checks that each message arrived once. The sender runs its own loop (``Sender.run``, as the worker
 does, on an engine made as the worker makes it) with the settings' defaults except the rate limits
 (lifted) and ``BENCH_SMTP_CONNECTIONS`` SMTP connections; the straight baseline uses as many SMTP
@@ -14,7 +15,10 @@ connections, and as many HTTP requests in flight as the SMS channel (``MOTCUA_SM
 
 The SMTP sink offers PIPELINING, as Postfix, Exim and Exchange do: the sender uses it (MAIL, RCPT and DATA
 written together), aiosmtplib does not. The sender is also run against the same mailbox without PIPELINING
-(shown, no target), so the share of the ratio that pipelining makes is in every run.
+(shown, no target), so the share of the ratio that pipelining makes is in every run. The SMS channel posts
+over httpcore's pool, without httpx's client around it; the target's baseline stays httpx's client (a straight
+program's), and the same SMS sent straight over httpcore are shown too (no target): what the sender adds to the
+client it uses.
 
 Each run also reads the CPU time it cost, per message, in this process (the sender, or the straight client),
 the sinks' process and PostgreSQL (its whole process tree, when the server runs on this machine): the runs
@@ -27,6 +31,7 @@ bench/profiles/2026-12-05-notify.md, bench/profiles/2026-12-06-notify.md.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import time
@@ -36,6 +41,7 @@ from dataclasses import asdict, dataclass
 
 import aiosmtplib
 import asyncpg
+import httpcore
 import httpx
 
 from bench.common import QUICK, Target, cpu_seconds, postmaster_pid, record, report, run_benchmark, tree_cpu_seconds
@@ -235,6 +241,26 @@ async def _sms_straight(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
     return Run("SMS: straight httpx", COUNT, seconds, *_received(before, after, "sms"), cpu)
 
 
+async def _sms_straight_core(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
+    """The same SMS over httpcore's pool, as the sender's channel sends them (shown, no target): what the
+    sender adds to the very client it uses, where the target's baseline is httpx's client."""
+    async with httpcore.AsyncConnectionPool(max_connections=concurrency) as pool:
+
+        async def text(n: int) -> None:
+            message = _outgoing("sms", n)
+            body = json.dumps({"to": message.recipient, "text": message.body, "reference": str(message.id)}).encode()
+            headers = [(b"Content-Type", b"application/json"), (b"Content-Length", str(len(body)).encode())]
+            response = await pool.request("POST", sinks.url + "/sms", headers=headers, content=body)
+            assert response.status == 200, response.status
+
+        before = await sinks.counts()
+        used = meter.read()
+        seconds = await _straight(COUNT, concurrency, text)
+        cpu = meter.per_message(used, COUNT)
+        after = await sinks.counts()
+    return Run("SMS: straight httpcore", COUNT, seconds, *_received(before, after, "sms"), cpu)
+
+
 async def main_async(url: str) -> bool:
     """Whether a target is missed."""
     sinks = Sinks().start()
@@ -263,13 +289,14 @@ async def main_async(url: str) -> bool:
             await _seed(dsn, "sms")
             sms_runs.append(await _sent_by_sender(settings, url, sinks, meter, "sms"))
             sms_runs.append(await _sms_straight(settings.sms.connections, sinks, meter))
+            sms_runs.append(await _sms_straight_core(settings.sms.connections, sinks, meter))
     finally:
         sinks.stop()
     email_sender, email_straight = _together(email_runs[0::2]), _together(email_runs[1::2])
-    sms_sender, sms_straight = _together(sms_runs[0::2]), _together(sms_runs[1::2])
-    runs = [email_sender, email_straight, email_unpipelined, sms_sender, sms_straight]
+    sms_sender, sms_straight, sms_core = (_together(sms_runs[kind::3]) for kind in range(3))
+    runs = [email_sender, email_straight, email_unpipelined, sms_sender, sms_straight, sms_core]
     for run in runs:
-        assert run.received == run.distinct == run.count, f"{run.name}: {run.received} received, {run.distinct} distinct"
+        assert run.received == run.distinct == run.count, f"{run.name}: {run.received} got, {run.distinct} distinct"
 
     print(
         f"\nnotifications: {COUNT} per channel a round, the sender and straight sends in turn for {ROUNDS} rounds, "

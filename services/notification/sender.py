@@ -161,11 +161,11 @@ def _resolve(done: asyncio.Future[None], _: object) -> None:
         done.set_result(None)
 
 
-def default_channels(settings: Settings, client: httpx.AsyncClient | None = None) -> dict[str, Channel]:
+def default_channels(settings: Settings) -> dict[str, Channel]:
     """Email and in-app always; SMS when a gateway is configured (until then SMS rows wait, queued)."""
     channels: dict[str, Channel] = {"email": EmailChannel(settings), "in_app": InAppChannel()}
     if settings.sms.gateway_url:
-        channels["sms"] = SmsChannel(settings, client)
+        channels["sms"] = SmsChannel(settings)
     return channels
 
 
@@ -479,7 +479,7 @@ def sender_task() -> Task:
         client: httpx.AsyncClient,
         stop: asyncio.Event,
     ) -> None:
-        channels = default_channels(settings, client)
+        channels = default_channels(settings)
         pool = CounterPool(settings, application_name="motcua-notify-sender", size=2 * len(channels) + 1)
         await pool.open()
         try:

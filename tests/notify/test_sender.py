@@ -273,8 +273,9 @@ async def test_a_lease_keeps_others_off_and_a_dead_senders_rows_are_taken_over(
 
     # the dead sender claimed the SMS, got it accepted by the gateway, and died before recording it
     [claimed] = (await dead._claim("sms")).batch
-    async with httpx.AsyncClient() as http:
-        assert (await SmsChannel(short, http).send(claimed)).ok
+    channel = SmsChannel(short)
+    assert (await channel.send(claimed)).ok
+    await channel.aclose()
     assert await alive.run_once() == 0  # its lease keeps everyone else off
 
     await asyncio.sleep(2.1)
