@@ -74,12 +74,20 @@ STEPS = [
     ("return", None, "counter", 0, ["return_result"]),
 ]
 
-_PENDING = text("SELECT id, created_at, clock_timestamp() AS now FROM outbox_event WHERE status = 'pending'")
+_PENDING = "SELECT id FROM outbox_event WHERE status = 'pending'"
+_OLDEST = text(
+    "SELECT coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0) FROM outbox_event"
+    " WHERE status = 'pending'"
+)
 _QUEUED = text(
     "SELECT coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0) FROM notification"
     " WHERE status = 'queued' AND channel <> 'in_app'"
 )
-LOOK_SECONDS = 0.1  # how often the watcher lists the pending events (the "since commit" age's resolution)
+# how often the watcher lists the pending events (the "since commit" age's resolution): every 0.1 s, or a
+# twentieth of the oldest age seen, whichever is longer — listing 20,000 pending events ten times a second cost
+# 9 ms of CPU a dossier (in the sum measured, and taken from the pipeline) where the resolution does not matter
+LOOK_SECONDS = 0.1
+LOOK_SHARE = 0.05
 
 
 @dataclass
@@ -111,38 +119,41 @@ async def _sample(
     The age is taken twice. ``created_at`` is ``now()`` of the transaction that wrote the event, so
     "now − created_at" also counts the time that transaction took before its commit (seconds, when
     submissions queue on a lock): time the event was not yet in the outbox for any relay to see. So
-    the watcher also lists the pending events every :data:`LOOK_SECONDS` and notes when it first saw
-    each one: the age since its commit, to within that resolution (reading it a little short).
+    the watcher also lists the pending events every :data:`LOOK_SECONDS` (or a twentieth of the oldest
+    age, when longer) and notes when it first saw each one: the age since its commit, to within that
+    resolution (reading it a little short).
     """
     first_seen: dict[object, float] = {}
     next_sample = 0.0
+    oldest = 0.0
     async with engine.connect() as connection:
+        listing = (await connection.get_raw_connection()).driver_connection  # asyncpg's: ids without Row objects
+        assert listing is not None
         while not stop.is_set():
-            rows = (await connection.execute(_PENDING)).all()
+            pending = {row[0] for row in await listing.fetch(_PENDING)}
             at = time.monotonic() - watch.started
-            for row in rows:
-                first_seen.setdefault(row.id, at)
+            for key in pending:
+                first_seen.setdefault(key, at)
+            for seen in [key for key in first_seen if key not in pending]:
+                del first_seen[seen]
+            oldest = at - min(first_seen.values(), default=at)
             if at >= next_sample:
                 queued = float((await connection.execute(_QUEUED)).scalar_one())
+                from_start = float((await connection.execute(_OLDEST)).scalar_one())
                 watch.samples.append(
                     Sample(
                         at=round(at, 2),
-                        outbox_age_s=round(max((at - first_seen[row.id] for row in rows), default=0.0), 3),
-                        outbox_age_from_start_s=round(
-                            max(((row.now - row.created_at).total_seconds() for row in rows), default=0.0), 3
-                        ),
+                        outbox_age_s=round(oldest, 3),
+                        outbox_age_from_start_s=round(from_start, 3),
                         notification_age_s=round(queued, 3),
                         emails=len(mails.mails),
                         sms=len(gateway.accepted),
                     )
                 )
                 next_sample += 1.0
-            await connection.rollback()
-            pending = {row.id for row in rows}
-            for seen in [key for key in first_seen if key not in pending]:
-                del first_seen[seen]
+                await connection.rollback()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=LOOK_SECONDS)
+                await asyncio.wait_for(stop.wait(), timeout=max(LOOK_SECONDS, LOOK_SHARE * oldest))
 
 
 async def _dossiers(engine: AsyncEngine) -> set[uuid.UUID]:
