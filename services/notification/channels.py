@@ -298,12 +298,12 @@ class _HandoverSMTP(aiosmtplib.SMTP):
     async def _transfer(self, body: bytes, handover: Handover | None) -> _Answered:
         """DATA, the message, the handover and the final line; returns once that line is written, with the
         server's answer to it to come."""
-        protocol, pipe = self.protocol, self._pipe
-        if protocol is None:
+        protocol, transport, pipe = self.protocol, self.transport, self._pipe
+        if protocol is None or transport is None:
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
         envelope, self._envelope = self._envelope or [], None
-        answered: _Answered = asyncio.get_running_loop().create_future()
         if pipe is None:  # one command at a time: the answer is read before the connection is given on
+            answered: _Answered = asyncio.get_running_loop().create_future()
             start = await protocol.execute_command(b"DATA", timeout=self.timeout)
             if start.code != 354:
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
@@ -323,10 +323,16 @@ class _HandoverSMTP(aiosmtplib.SMTP):
         finals: list[_Answered] = []
 
         def finish() -> None:
+            # closed while the handover was committed (the message ahead of this one on the connection gave up
+            # waiting for its answer): the line cannot go, and the message is not with the server
+            if transport.is_closing():
+                return
             protocol.write(b".\r\n")
             finals.append(pipe.expect(1))  # in turn, before any other command can be written
 
         await self._hand_over(handover, finish)
+        if not finals:  # not handed over after all: sent again (a retry clears handed_over_at), never lost
+            raise aiosmtplib.SMTPServerDisconnected("the connection closed before the message's final line")
         return finals[0]
 
     async def _hand_over(self, handover: Handover | None, finish: Callable[[], None]) -> None:

@@ -4,6 +4,7 @@ backoff, failing for good and re-sending, permanent refusals, the shared rate li
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
 import email.policy
 import time
@@ -545,3 +546,26 @@ async def test_outcomes_are_recorded_while_handovers_keep_coming(
         writer.later("handover", id=uuid.uuid4(), on_commit=lambda: None)
         await asyncio.sleep(0)
     assert sent.done()  # not starved: written while the handovers kept coming
+
+
+async def test_a_connection_closed_during_a_handover_sends_the_message_again_rather_than_leave_it_in_doubt(
+    notify_settings: Settings, smtp: SmtpSink
+) -> None:
+    """The connection closes while the handover commits (the message ahead on it gave up waiting for its answer):
+    the final line cannot go, so the message is not with the server — it goes again on a new connection and
+    arrives once, where it would have been recorded "unconfirmed" and never arrived."""
+    letter = _letter(f"dong.{uuid.uuid4().hex[:8]}@example.vn")
+    channel = EmailChannel(notify_settings)
+    kept_open = await channel._connect()
+    channel._idle.append(kept_open)
+
+    async def closing_handover(finish: Callable[[], None]) -> bool:
+        kept_open.close()  # the first attempt's connection; the second one's stays open
+        with contextlib.suppress(Exception):  # as the outcomes' writer calls it
+            finish()
+        return True
+
+    result = await channel.send(letter, closing_handover)
+    await channel.aclose()
+    assert (result.ok, result.in_doubt) == (True, False)
+    assert [mail.message_id for mail in smtp.to(letter.recipient)] == [f"<{letter.id}@motcua.local>"]
