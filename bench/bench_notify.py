@@ -193,6 +193,18 @@ def _received(before: dict[str, int], after: dict[str, int], channel: str) -> tu
     return accepted + after["sms_repeated"] - before["sms_repeated"], accepted
 
 
+async def _timed(
+    name: str, channel: str, concurrency: int, send: Callable[[int], Awaitable[None]], sinks: Sinks, meter: Meter
+) -> Run:
+    """``COUNT`` messages by ``send``, ``concurrency`` at a time: the seconds, the CPU and what the sinks got."""
+    before = await sinks.counts()
+    used = meter.read()
+    seconds = await _straight(COUNT, concurrency, send)
+    cpu = meter.per_message(used, COUNT)
+    after = await sinks.counts()
+    return Run(name, COUNT, seconds, *_received(before, after, channel), cpu)
+
+
 async def _email_straight(settings: Settings, sinks: Sinks, meter: Meter) -> Run:
     """The same emails over as many connections, aiosmtplib's ``send_message`` and nothing else."""
     build = EmailChannel(settings)
@@ -212,14 +224,10 @@ async def _email_straight(settings: Settings, sinks: Sinks, meter: Meter) -> Run
         finally:
             free.put_nowait(client)
 
-    before = await sinks.counts()
-    used = meter.read()
-    seconds = await _straight(COUNT, SMTP_CONNECTIONS, mail)
-    cpu = meter.per_message(used, COUNT)
-    after = await sinks.counts()
+    run = await _timed("email: straight aiosmtplib", "email", SMTP_CONNECTIONS, mail, sinks, meter)
     for client in clients:
         await client.quit()
-    return Run("email: straight aiosmtplib", COUNT, seconds, *_received(before, after, "email"), cpu)
+    return run
 
 
 async def _sms_straight(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
@@ -233,12 +241,7 @@ async def _sms_straight(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
             response = await http.post(sinks.url + "/sms", json=body)
             response.raise_for_status()
 
-        before = await sinks.counts()
-        used = meter.read()
-        seconds = await _straight(COUNT, concurrency, text)
-        cpu = meter.per_message(used, COUNT)
-        after = await sinks.counts()
-    return Run("SMS: straight httpx", COUNT, seconds, *_received(before, after, "sms"), cpu)
+        return await _timed("SMS: straight httpx", "sms", concurrency, text, sinks, meter)
 
 
 async def _sms_straight_core(concurrency: int, sinks: Sinks, meter: Meter) -> Run:
@@ -253,12 +256,7 @@ async def _sms_straight_core(concurrency: int, sinks: Sinks, meter: Meter) -> Ru
             response = await pool.request("POST", sinks.url + "/sms", headers=headers, content=body)
             assert response.status == 200, response.status
 
-        before = await sinks.counts()
-        used = meter.read()
-        seconds = await _straight(COUNT, concurrency, text)
-        cpu = meter.per_message(used, COUNT)
-        after = await sinks.counts()
-    return Run("SMS: straight httpcore", COUNT, seconds, *_received(before, after, "sms"), cpu)
+        return await _timed("SMS: straight httpcore", "sms", concurrency, text, sinks, meter)
 
 
 async def main_async(url: str) -> bool:
