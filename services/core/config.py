@@ -354,7 +354,7 @@ class SmsSettings(BaseSettings):
     gateway_url: str | None = Field(default=None, description="SMS HTTP gateway; unset: no SMS is sent")
     webhook_secret: SecretStr | None = Field(default=None, description="signs the SMS gateway's delivery receipts")
     connections: int = Field(
-        default=8, ge=1, le=64, description="SMS requests in flight at once per sender (httpx slows down past ~10)"
+        default=8, ge=1, le=64, description="SMS requests in flight at once per sender (the pool slows down past ~10)"
     )
 
 
