@@ -49,8 +49,10 @@ from bench.sinks import Sinks
 from services.core.config import Settings
 from services.core.counters import CounterPool
 from services.core.db import create_engine, create_sessionmaker
-from services.notification.channels import Channel, EmailChannel, Outgoing, SmsChannel
+from services.notification.channels import Channel, Outgoing, SmsChannel
+from services.notification.mail import Composer
 from services.notification.sender import Sender
+from services.notification.smtp import EmailChannel
 
 COUNT = int(os.environ.get("BENCH_NOTIFICATIONS", "100" if QUICK else "3000"))
 SMTP_CONNECTIONS = int(os.environ.get("BENCH_SMTP_CONNECTIONS", "4"))
@@ -207,7 +209,7 @@ async def _timed(
 
 async def _email_straight(settings: Settings, sinks: Sinks, meter: Meter) -> Run:
     """The same emails over as many connections, aiosmtplib's ``send_message`` and nothing else."""
-    build = EmailChannel(settings)
+    build = Composer(settings)
     clients: list[aiosmtplib.SMTP] = []
     for _ in range(SMTP_CONNECTIONS):
         client = aiosmtplib.SMTP(hostname="127.0.0.1", port=sinks.smtp_port)

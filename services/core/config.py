@@ -331,7 +331,7 @@ class NotifySettings(BaseSettings):
 
 
 class SmtpSettings(BaseSettings):
-    """The email channel (services/notification/channels.py)."""
+    """The email channel (services/notification/smtp.py)."""
 
     model_config = _group(PREFIX + "SMTP_")
 

@@ -86,16 +86,9 @@ from services.core.listen import wakeup
 from services.core.metrics import NOTIFICATION_SENDS
 from services.core.queue import backoff_seconds, poll, worker_name
 from services.core.worker import Task
-from services.notification.channels import (
-    Channel,
-    EmailChannel,
-    Handover,
-    InAppChannel,
-    Outgoing,
-    ProviderResult,
-    SmsChannel,
-)
+from services.notification.channels import Channel, Handover, InAppChannel, Outgoing, ProviderResult, SmsChannel
 from services.notification.outcomes import NOTIFICATIONS, UNCONFIRMED, OutcomeWriter
+from services.notification.smtp import EmailChannel
 
 logger = logging.getLogger("motcua.sender")
 

@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.core.config import Settings
 from services.models import Notification
-from services.notification.channels import EmailChannel, Outgoing, ProviderResult, SmsChannel
+from services.notification.channels import Outgoing, ProviderResult, SmsChannel
+from services.notification.mail import Composer
 from services.notification.outcomes import OutcomeWriter
 from services.notification.sender import UNCONFIRMED
+from services.notification.smtp import EmailChannel
 from tests.notify.conftest import World, create_world, deliver, drain, notifications_of, sender_for
 from tests.notify.fakes import FakeGateway, SmtpSink
 from tests.tokens import bearer_for
@@ -213,7 +215,9 @@ async def test_an_email_arrives_with_the_headers_and_body_the_standard_library_w
     assert (await channel.send(notification)).ok
     await channel.aclose()
     [mail] = smtp.to(address)
-    expected = email.message_from_bytes(channel.message(notification).as_bytes(), policy=email.policy.default)
+    expected = email.message_from_bytes(
+        Composer(notify_settings).message(notification).as_bytes(), policy=email.policy.default
+    )
     assert mail.subject == subject
     for name in [name for name in expected if name not in ("Date", "Subject")]:
         assert str(mail.message[name]) == str(expected[name]), name
