@@ -60,9 +60,10 @@ async def test_ten_bad_guesses_through_the_proxy_do_not_lock_out_every_citizen(i
 
 
 async def test_a_rotating_forwarded_for_from_an_untrusted_peer_does_not_escape_the_limit(
-    intake_app: FastAPI, desk: Desk, settings: Settings
+    intake_app: FastAPI, desk: Desk, settings: Settings, travel: Any
 ) -> None:
     created = await _submit(intake_app, desk)
+    travel(datetime(2026, 12, 9, 10, 0, 1, tzinfo=UTC))  # one window for every guess (it is fixed, 900 s)
     async with client_at(intake_app, "203.0.113.200") as attacker:
         answers = [
             (
@@ -105,9 +106,10 @@ async def test_nobody_can_lock_the_owner_out_of_their_dossier(
 
 @pytest.mark.committed  # forty guesses at once, each on a connection of its own
 async def test_concurrent_guesses_cannot_race_past_the_limit(
-    intake_app: FastAPI, desk: Desk, settings: Settings
+    intake_app: FastAPI, desk: Desk, settings: Settings, travel: Any
 ) -> None:
     created = await _submit(intake_app, desk)
+    travel(datetime(2026, 12, 9, 11, 0, 1, tzinfo=UTC))  # one window for every guess (it is fixed, 900 s)
     async with client_at(intake_app) as attacker:
         answers = await asyncio.gather(
             *(
