@@ -93,7 +93,7 @@ async def dossier_for(session: AsyncSession, code: str, actor: Actor, *, lock: b
             )
         )
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE: services.workflow.engine
     dossier = await session.scalar(query)
     if dossier is None:
         raise HiddenDossier("No dossier with that code is visible to you.", code="dossier_not_found")

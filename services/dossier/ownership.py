@@ -49,7 +49,7 @@ def owned_clause(owner: Owner) -> ColumnElement[bool]:
 async def owned_dossier(session: AsyncSession, owner: Owner, code: str, *, lock: bool = False) -> Dossier:
     """The citizen's dossier ``code``; 404 when there is none or it is someone else's (the same answer)."""
     query = select(Dossier).where(Dossier.code == code[:64], owned_clause(owner))
-    dossier = await session.scalar(query.with_for_update() if lock else query)
+    dossier = await session.scalar(query.with_for_update(key_share=True) if lock else query)  # FOR NO KEY UPDATE
     if dossier is None or not owns(owner, dossier):
         raise NotFound("You have no dossier with this code.", code="dossier_not_found")
     return dossier

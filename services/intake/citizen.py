@@ -119,7 +119,7 @@ async def citizen_dossier(
         raise RuntimeError("prove the citizen's ownership before the request's session touches the database")
     proven = await prove(counters, settings, code=code, proof=Proof(secret=secret), client_ip=client_ip, now=now)
     query = select(Dossier).where(Dossier.id == proven.found)
-    dossier = await session.scalar(query.with_for_update() if lock else query)
+    dossier = await session.scalar(query.with_for_update(key_share=True) if lock else query)  # FOR NO KEY UPDATE
     if dossier is None:  # deleted in between: as if it never matched
         raise NotFound("No dossier matches this code and secret (or phone number).", code="dossier_not_found")
     return dossier

@@ -54,7 +54,7 @@ async def _locked(session: AsyncSession, reference: str) -> tuple[Dossier, Payme
     dossier_id = await session.scalar(select(Payment.dossier_id).where(Payment.provider_reference == reference))
     if dossier_id is None:
         raise Unprocessable("No payment with that reference.", code="payment_not_found", field="reference")
-    dossier = await session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+    dossier = await session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update(key_share=True))
     payment = await session.scalar(
         select(Payment)
         .where(Payment.provider_reference == reference)

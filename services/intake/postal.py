@@ -60,7 +60,7 @@ from services.sla.clocks import WarningPolicy
 
 
 async def _dossier(session: AsyncSession, code: str) -> Dossier:
-    dossier = await session.scalar(select(Dossier).where(Dossier.code == code).with_for_update())
+    dossier = await session.scalar(select(Dossier).where(Dossier.code == code).with_for_update(key_share=True))
     if dossier is None:
         raise Unprocessable("No dossier with that code.", code="dossier_not_found", field="dossier_code")
     return dossier

@@ -18,7 +18,10 @@ from services.workflow.engine import start_routing
 logger = logging.getLogger("motcua.workflow")
 # built once (issue 14: the routing's statements built at every event cost as much as they took to run,
 # bench/profiles/2026-12-06-sender.md)
-_LOCKED = select(Dossier).where(Dossier.id == bindparam("id")).with_for_update()
+# FOR NO KEY UPDATE, the lock PostgreSQL's own UPDATE of a dossier takes: transitions still queue on it, while
+# rows that merely reference the dossier (notifications, events, clocks) are written meanwhile — FOR UPDATE made
+# every foreign-key check on the dossier wait for the routing's commit (engine's docstring)
+_LOCKED = select(Dossier).where(Dossier.id == bindparam("id")).with_for_update(key_share=True)
 
 
 async def on_dossier_received(session: AsyncSession, event: EventEnvelope) -> None:
