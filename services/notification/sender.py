@@ -264,10 +264,11 @@ class Sender:
         async def handover(finish: Callable[[], None]) -> bool:
             def finish_and_note() -> None:
                 # noted as the final line goes out, not when the wait returns: a timeout landing in between
-                # must count the message as with the server (in doubt), never send it again
+                # must count the message as with the server (in doubt), never send it again — and only if it went
+                # out (``finish`` raises when the connection closed meanwhile: the message is not with the server)
                 nonlocal handed_over
-                handed_over = True
                 finish()
+                handed_over = True
 
             return await self._settle("handover", id=item.id, on_commit=finish_and_note)
 

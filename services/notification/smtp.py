@@ -258,12 +258,12 @@ class _HandoverSMTP(aiosmtplib.SMTP):
             # closed while the handover was committed (the message ahead of this one on the connection gave up
             # waiting for its answer): the line cannot go, and the message is not with the server
             if transport.is_closing():
-                return
+                raise aiosmtplib.SMTPServerDisconnected("the connection closed before the message's final line")
             protocol.write(b".\r\n")
             finals.append(pipe.expect(1))  # in turn, before any other command can be written
 
         await self._hand_over(handover, finish)
-        if not finals:  # not handed over after all: sent again (a retry clears handed_over_at), never lost
+        if not finals:  # finish raised (the writer calls it quietly): not handed over, sent again — never lost
             raise aiosmtplib.SMTPServerDisconnected("the connection closed before the message's final line")
         return finals[0]
 
