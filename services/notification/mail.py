@@ -59,6 +59,16 @@ def _header(name: str, value: str) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
+def _checked(notification: Outgoing) -> str:
+    """The subject ("" for none), once neither it nor the recipient holds a line break (ValueError: a header
+    injected, a permanent failure)."""
+    subject = notification.subject or ""
+    for value in (notification.recipient, subject):
+        if "\r" in value or "\n" in value:
+            raise ValueError("a header value may not contain a line break")
+    return subject
+
+
 class Composer:
     """The sender's address and domain (from ``MOTCUA_SMTP_SENDER``), and every message written from them."""
 
@@ -69,6 +79,10 @@ class Composer:
         self.domain = self.envelope_from.rpartition("@")[2] or "motcua.local"
         self._from = email.utils.formataddr((name, self.envelope_from), charset="utf-8")
         self._from_line = _header("From", self._from)
+
+    def message_id(self, notification: Outgoing) -> str:
+        """``<notification id@domain>``: the same on every attempt, so a repeat is known as one."""
+        return f"<{notification.id}@{self.domain}>"
 
     def message(self, notification: Outgoing) -> Message:
         """The message as an object of the standard library: what ``rendered`` writes as bytes, and what is
@@ -81,10 +95,7 @@ class Composer:
         takes the slow, general path."""
         if not notification.recipient.isascii():
             return self._general_message(notification)
-        subject = notification.subject or ""
-        for value in (notification.recipient, subject):
-            if "\r" in value or "\n" in value:
-                raise ValueError("a header value may not contain a line break")
+        subject = _checked(notification)
         message = MIMEText(notification.body, "plain", "utf-8")
         message["From"] = self._from
         message["To"] = notification.recipient
@@ -100,11 +111,7 @@ class Composer:
         costs and a third of the sender's CPU an email (bench/profiles/2026-12-07-email.md). None where the
         general path writes it: an address that is not ASCII, a header too long to fold at spaces.
         A header value with a line break raises ValueError (a permanent failure)."""
-        subject = notification.subject or ""
-        recipient = notification.recipient
-        for value in (recipient, subject):
-            if "\r" in value or "\n" in value:
-                raise ValueError("a header value may not contain a line break")
+        subject, recipient = _checked(notification), notification.recipient
         if not recipient.isascii() or max(len(recipient), len(subject)) > _LONGEST_HEADER:
             return None
         if subject.isascii() and "=?" not in subject:
@@ -116,7 +123,7 @@ class Composer:
                 self._from_line,
                 _header("To", recipient),
                 subject_line,
-                f"Message-ID: <{notification.id}@{self.domain}>\r\n",
+                f"Message-ID: {self.message_id(notification)}\r\n",
                 f"Date: {email.utils.format_datetime(datetime.now(UTC))}\r\n",
                 f"X-Motcua-Notification: {notification.id}\r\n",
                 "Auto-Submitted: auto-generated\r\n\r\n",
@@ -135,7 +142,7 @@ class Composer:
         return message
 
     def _stamp(self, message: Message, notification: Outgoing) -> None:
-        message["Message-ID"] = f"<{notification.id}@{self.domain}>"
+        message["Message-ID"] = self.message_id(notification)
         message["Date"] = email.utils.format_datetime(datetime.now(UTC))
         message["X-Motcua-Notification"] = str(notification.id)
         message["Auto-Submitted"] = "auto-generated"

@@ -328,7 +328,7 @@ class EmailChannel:
         self.settings = settings
         self.timeout = settings.notify.send_timeout_seconds
         self.compose = Composer(settings)
-        self.envelope_from, self.domain = self.compose.envelope_from, self.compose.domain
+        self.envelope_from = self.compose.envelope_from
         # twice as many messages as connections at once: a message's final answer is awaited with the connection
         # already given to the next message (a _Pipe's), whose commands follow at once
         self.concurrency = 2 * settings.smtp.connections
@@ -356,7 +356,7 @@ class EmailChannel:
             return ProviderResult(
                 ok=False, error=provider_error(f"invalid message: {type(exc).__name__}"), permanent=True
             )
-        reference = f"<{notification.id}@{self.domain}>"
+        reference = self.compose.message_id(notification)
         answered: _Answered | None = None
         async with self._slots:
             client = self._idle.pop() if self._idle else None
